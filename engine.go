@@ -1,0 +1,377 @@
+package billing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Options configures an [Engine]. A nil *Options, and every zero field, means
+// the documented default.
+type Options struct {
+	// Now is the clock, read once per unit of work. Default: time.Now.
+	Now func() time.Time
+	// Location is the billing time zone: billing days, package validity and
+	// the purchase day are calendar days there. Default: UTC+8 (a fixed zone,
+	// the same as Asia/Shanghai since 1991), as Tencent bills in Beijing time.
+	Location *time.Location
+	// PriceBooks are the books usage is priced by. Default: [Era1USD] and
+	// [Era1CNY]. Books of one currency must not overlap in time.
+	PriceBooks []PriceBook
+	// Currency is the currency of accounts opened without one. Default: the
+	// currency of the first price book (USD by default).
+	Currency string
+}
+
+// Engine bills TRTC-style usage for accounts kept in a [Store]. It holds no
+// account state of its own: every method is one or more atomic units of work
+// on one account. An Engine is safe for concurrent use by many goroutines,
+// and many Engines (in many processes) may share one durable Store.
+type Engine struct {
+	store    Store
+	now      func() time.Time
+	loc      *time.Location
+	books    []*PriceBook
+	currency string
+	witness  *witness
+}
+
+// utc8 is the default billing time zone.
+var utc8 = time.FixedZone("UTC+8", 8*60*60)
+
+// New returns an Engine that keeps accounts in store. It returns an error
+// wrapping ErrInvalidOptions for a nil store or an unknown default currency,
+// and one wrapping ErrInvalidPriceBook for a book that fails validation.
+func New(store Store, opts *Options) (*Engine, error) {
+	if store == nil {
+		return nil, fmt.Errorf("%w: nil Store", ErrInvalidOptions)
+	}
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	e := &Engine{store: store, now: o.Now, loc: o.Location, currency: o.Currency, witness: newWitness()}
+	if e.now == nil {
+		e.now = time.Now
+	}
+	if e.loc == nil {
+		e.loc = utc8
+	}
+	books := o.PriceBooks
+	if books == nil {
+		books = []PriceBook{Era1USD(), Era1CNY()}
+	}
+	if len(books) == 0 {
+		return nil, fmt.Errorf("%w: no price books", ErrInvalidOptions)
+	}
+	for i := range books {
+		b := books[i].clone()
+		if err := b.validate(); err != nil {
+			return nil, err
+		}
+		for _, o := range e.books {
+			switch {
+			case o.ID == b.ID:
+				return nil, fmt.Errorf("%w: two books with ID %q", ErrInvalidPriceBook, b.ID)
+			case o.Currency == b.Currency && overlap(o, &b):
+				return nil, fmt.Errorf("%w: books %q and %q overlap in time", ErrInvalidPriceBook, o.ID, b.ID)
+			}
+		}
+		e.books = append(e.books, &b)
+	}
+	if e.currency == "" {
+		e.currency = e.books[0].Currency
+	}
+	if !validCurrency(e.currency) {
+		return nil, fmt.Errorf("%w: currency %q", ErrInvalidOptions, e.currency)
+	}
+	return e, nil
+}
+
+func overlap(a, b *PriceBook) bool {
+	aEndsAfterB := a.Until.IsZero() || a.Until.After(b.From)
+	bEndsAfterA := b.Until.IsZero() || b.Until.After(a.From)
+	return aEndsAfterB && bEndsAfterA
+}
+
+// Location returns the billing time zone.
+func (e *Engine) Location() *time.Location { return e.loc }
+
+// bookAt returns the book of currency in force at t.
+func (e *Engine) bookAt(currency string, t time.Time) (*PriceBook, error) {
+	for _, b := range e.books {
+		if b.Currency == currency && b.inForce(t) {
+			return b, nil
+		}
+	}
+	return nil, fmt.Errorf("%w: %s at %s", ErrNoPriceBook, currency, t.In(e.loc).Format(time.RFC3339))
+}
+
+// ratio returns the package minutes one billable minute of tier consumes from
+// p, or 0 if p's kind does not cover tier.
+func (e *Engine) ratio(p *Package, tier Tier) (int64, error) {
+	for _, b := range e.books {
+		if b.ID == p.Book {
+			if k, ok := b.kind(p.Kind); ok {
+				return k.ratio(tier), nil
+			}
+			break
+		}
+	}
+	return 0, fmt.Errorf("%w: package %q is of kind %q of book %q, which this Engine does not have",
+		ErrNoPriceBook, p.ID, p.Kind, p.Book)
+}
+
+// errNoChange makes a unit of work end without committing anything.
+var errNoChange = errors.New("billing: no change")
+
+// maxAttempts bounds the retries of a unit of work that keeps conflicting.
+const maxAttempts = 100
+
+// update runs fn in a unit of work on account, again while the Store reports
+// a conflict or a duplicate key. fn returning errNoChange ends it without a
+// commit and without an error.
+func (e *Engine) update(ctx context.Context, account string, fn func(tx Tx) error) error {
+	var err error
+	for range maxAttempts {
+		var fnErr error
+		err = e.store.Update(ctx, account, func(tx Tx) error {
+			fnErr = fn(tx)
+			return fnErr
+		})
+		switch {
+		case fnErr == errNoChange:
+			return nil
+		case fnErr != nil:
+			return fnErr
+		case err == nil:
+			return nil
+		case !errors.Is(err, ErrConflict) && !errors.Is(err, ErrExists):
+			return err
+		}
+	}
+	return err
+}
+
+// unit is the state of one unit of work on an existing account.
+type unit struct {
+	tx    Tx
+	a     Account
+	now   time.Time
+	dirty bool
+}
+
+// run loads account and runs fn on it in a unit of work, then commits the
+// account if fn wrote anything. It returns the account as committed.
+func (e *Engine) run(ctx context.Context, account string, fn func(u *unit) error) (Account, error) {
+	var u unit
+	err := e.update(ctx, account, func(tx Tx) error {
+		a, err := e.load(tx, account)
+		if err != nil {
+			return err
+		}
+		u = unit{tx: tx, a: a, now: e.clock(&a)}
+		if err := fn(&u); err != nil {
+			return err
+		}
+		if !u.dirty {
+			return errNoChange
+		}
+		u.a.Version++
+		u.a.Touched = u.now
+		tx.PutAccount(u.a)
+		return nil
+	})
+	if err != nil {
+		return Account{}, err
+	}
+	e.witness.check(&u.a)
+	return u.a, nil
+}
+
+// clock returns the operation's time: the Engine's clock, but never earlier
+// than the account's last unit of work.
+func (e *Engine) clock(a *Account) time.Time {
+	now := e.now()
+	if now.Before(a.Touched) {
+		return a.Touched
+	}
+	return now
+}
+
+// load reads the account and checks the invariants the Engine keeps.
+func (e *Engine) load(tx Reader, id string) (Account, error) {
+	a, err := tx.Account()
+	if err != nil {
+		return Account{}, err
+	}
+	if a.ID != id || a.Version < 1 || a.LastSeq < 0 || a.Opened.IsZero() ||
+		!a.Postpaid.consistent() || !a.Status.consistent() {
+		return Account{}, fmt.Errorf("%w: account record %q", ErrCorrupt, id)
+	}
+	if !e.witness.check(&a) {
+		return Account{}, fmt.Errorf("%w: account %q: postpaid switch read off after it was on", ErrCorrupt, id)
+	}
+	return a, nil
+}
+
+// append adds a ledger entry, numbering and stamping it.
+func (u *unit) append(en Entry) {
+	u.a.LastSeq++
+	en.Seq = u.a.LastSeq
+	en.At = u.now
+	u.tx.AppendEntry(en)
+	u.dirty = true
+}
+
+func (u *unit) putPackage(p Package) {
+	u.tx.PutPackage(p)
+	u.dirty = true
+}
+
+func (u *unit) putMeter(m Meter) {
+	u.tx.PutMeter(m)
+	u.dirty = true
+}
+
+// forfeit zeroes the balance of an expired package.
+func (u *unit) forfeit(p *Package) {
+	u.append(Entry{Kind: EntryForfeit, Package: p.ID, Balance: -p.Balance})
+	p.Forfeited += p.Balance
+	p.Balance = 0
+	u.putPackage(*p)
+}
+
+// expire forfeits the balance of every live package whose validity has ended.
+func (u *unit) expire() error {
+	var expired []Package
+	err := u.tx.LivePackages(func(p Package) bool {
+		if p.End.After(u.now) {
+			return false
+		}
+		expired = append(expired, p)
+		return true
+	})
+	for i := range expired {
+		u.forfeit(&expired[i])
+	}
+	return err
+}
+
+// turnPostpaidOn turns the switch on (it is off) and lifts a suspension.
+func (u *unit) turnPostpaidOn(way PostpaidWay) {
+	u.a.Postpaid = Postpaid{On: true, Since: u.now, Way: way}
+	u.append(Entry{Kind: EntryPostpaidOn})
+	u.resume()
+}
+
+// resume lifts a suspension, reporting whether there was one.
+func (u *unit) resume() bool {
+	if !u.a.Status.Suspended {
+		return false
+	}
+	u.a.Status = Status{}
+	u.append(Entry{Kind: EntryResumed})
+	return true
+}
+
+// AccountSpec is what OpenAccount needs to open an account.
+type AccountSpec struct {
+	// ID is the caller's account id, also the idempotency key of the opening.
+	ID string
+	// Currency of the account; "" means Options.Currency.
+	Currency string
+	// Postpaid chooses, at opening, to keep the service running on postpaid
+	// at list price once the trial runs out ("do not suspend the service").
+	// Without it, a trial-only account is suspended when its trial runs out.
+	Postpaid bool
+}
+
+// OpenAccount opens an account and grants it the trial of the price book in
+// force (Era 1: 10,000 minutes, ratio 1 for every tier, valid to the last day
+// of the same month next year). Opening an existing account with the same
+// spec returns it unchanged; with another spec it fails.
+//
+// Errors wrap ErrInvalidID, ErrNoPriceBook (no book of the currency in force
+// now), ErrIdempotencyConflict, ErrCorrupt, or a Store or context error.
+func (e *Engine) OpenAccount(ctx context.Context, spec AccountSpec) (Account, error) {
+	if spec.Currency == "" {
+		spec.Currency = e.currency
+	}
+	fail := func(err error) (Account, error) {
+		return Account{}, &Error{Op: "OpenAccount", Account: spec.ID, Err: err}
+	}
+	if !validID(spec.ID) {
+		return fail(ErrInvalidID)
+	}
+	var a Account
+	err := e.update(ctx, spec.ID, func(tx Tx) error {
+		old, err := e.load(tx, spec.ID)
+		switch {
+		case err == nil:
+			if old.Currency != spec.Currency || (old.Postpaid.Way == PostpaidAtOpening) != spec.Postpaid {
+				return ErrIdempotencyConflict
+			}
+			a = old
+			return errNoChange
+		case !errors.Is(err, ErrNotFound):
+			return err
+		}
+		now := e.now()
+		book, err := e.bookAt(spec.Currency, now)
+		if err != nil {
+			return err
+		}
+		u := unit{tx: tx, now: now, a: Account{ID: spec.ID, Currency: spec.Currency, Opened: now}}
+		if g := book.Trial; g.Kind != "" {
+			kind, _ := book.kind(g.Kind)
+			today := DayOf(now, e.loc)
+			p := Package{
+				ID: TrialID, Kind: g.Kind, Book: book.ID, Minutes: g.Minutes, Balance: g.Minutes,
+				PurchasedAt: now, Start: today.Start(e.loc), End: kind.Validity.end(today, e.loc),
+			}
+			u.append(Entry{Kind: EntryGrant, Package: p.ID, Balance: p.Balance})
+			u.putPackage(p)
+		}
+		if spec.Postpaid {
+			u.turnPostpaidOn(PostpaidAtOpening)
+		}
+		u.a.Version = 1
+		u.a.Touched = now
+		tx.PutAccount(u.a)
+		a = u.a
+		return nil
+	})
+	if err != nil {
+		return fail(err)
+	}
+	e.witness.check(&a)
+	return a, nil
+}
+
+// EnablePostpaid turns the account's postpaid switch on (the console's
+// "enable postpaid"), lifting a suspension. From then on, usage that no
+// package covers is billed at list price. The switch never goes off; calling
+// EnablePostpaid on an account whose switch is on changes nothing. It also
+// forfeits the balance of packages that have expired.
+//
+// Errors wrap ErrInvalidID, ErrNotFound, ErrCorrupt, or a Store or context error.
+func (e *Engine) EnablePostpaid(ctx context.Context, account string) (Account, error) {
+	if !validID(account) {
+		return Account{}, &Error{Op: "EnablePostpaid", Account: account, Err: ErrInvalidID}
+	}
+	a, err := e.run(ctx, account, func(u *unit) error {
+		if err := u.expire(); err != nil {
+			return err
+		}
+		if !u.a.Postpaid.On {
+			u.turnPostpaidOn(PostpaidEnabled)
+		}
+		return nil
+	})
+	if err != nil {
+		return Account{}, &Error{Op: "EnablePostpaid", Account: account, Err: err}
+	}
+	return a, nil
+}

@@ -1,0 +1,95 @@
+package billing
+
+import (
+	"errors"
+	"strconv"
+)
+
+// Errors returned by the Engine and by Store implementations. Test for them
+// with [errors.Is]; the text may change. Every error an [Engine] method returns
+// is an [*Error] that wraps one of these (or a context error).
+var (
+	// ErrNotFound: the account (or, from a Store, the record) does not exist.
+	ErrNotFound = errors.New("billing: not found")
+	// ErrExists: a Store was asked to insert a usage, purchase or ledger entry
+	// whose key is already stored. The Engine retries the operation on it.
+	ErrExists = errors.New("billing: already exists")
+	// ErrConflict: a Store detected a concurrent change to the account (a stale
+	// Version). The Engine retries the operation on it.
+	ErrConflict = errors.New("billing: concurrent update")
+	// ErrIdempotencyConflict: an id (account, usage or purchase id) was reused
+	// with a request that differs from the first one.
+	ErrIdempotencyConflict = errors.New("billing: id reused with a different request")
+	// ErrCorrupt: a Store handed back state that breaks an invariant the Engine
+	// never breaks (the postpaid switch gone from on to off, a negative
+	// balance, a meter whose parts do not add up). The Engine refuses to act on it.
+	ErrCorrupt = errors.New("billing: store returned corrupt state")
+
+	// ErrInvalidID: an account, usage, purchase or application id is empty,
+	// longer than MaxIDLength bytes, not UTF-8, contains a control character,
+	// or is reserved.
+	ErrInvalidID = errors.New("billing: invalid id")
+	// ErrInvalidSeconds: a usage's seconds are not in 1..MaxUsageSeconds, or
+	// would overflow the day's meter.
+	ErrInvalidSeconds = errors.New("billing: invalid seconds")
+	// ErrInvalidTime: a usage has the zero time.
+	ErrInvalidTime = errors.New("billing: invalid time")
+	// ErrFutureUsage: a usage's time is after the Engine's clock.
+	ErrFutureUsage = errors.New("billing: usage time is in the future")
+	// ErrBeforeOpened: a usage's time is before the account was opened.
+	ErrBeforeOpened = errors.New("billing: usage before the account was opened")
+	// ErrUnknownScenario: the price book in force has no such scenario.
+	ErrUnknownScenario = errors.New("billing: unknown scenario")
+	// ErrUnknownTier: the price book in force has no such tier.
+	ErrUnknownTier = errors.New("billing: unknown tier")
+	// ErrTierNotInScenario: a video tier was used in an audio scenario.
+	ErrTierNotInScenario = errors.New("billing: tier not allowed in scenario")
+	// ErrNoPriceBook: no price book of the account's currency is in force at
+	// the time (or no book has that currency).
+	ErrNoPriceBook = errors.New("billing: no price book in force")
+	// ErrUnknownKind: the price book has no purchasable package kind of that name.
+	ErrUnknownKind = errors.New("billing: unknown package kind")
+	// ErrInvalidMinutes: a package size is not a positive multiple of its
+	// kind's unit, or exceeds MaxPackageMinutes.
+	ErrInvalidMinutes = errors.New("billing: invalid package size")
+	// ErrSuspended: the account is suspended (trial or packages ran out with
+	// postpaid off) and refuses usage until a package is bought or postpaid
+	// is enabled.
+	ErrSuspended = errors.New("billing: account suspended")
+	// ErrInvalidResolution: a width or height is not in 1..MaxDimension, or no
+	// stream was given.
+	ErrInvalidResolution = errors.New("billing: invalid resolution")
+	// ErrInvalidPriceBook: a price book is incomplete or inconsistent.
+	ErrInvalidPriceBook = errors.New("billing: invalid price book")
+	// ErrInvalidOptions: New was given a nil Store or unusable Options.
+	ErrInvalidOptions = errors.New("billing: invalid options")
+)
+
+// Error is the error type of every Engine method: the operation, the account
+// and the request id it failed on, and the cause, which wraps one of the
+// package's sentinel errors or a context error.
+type Error struct {
+	Op      string // the Engine method: "OpenAccount", "Buy", "Record", ...
+	Account string // the account id
+	ID      string // the usage or purchase id, if the operation has one
+	Err     error
+}
+
+func (e *Error) Error() string {
+	s := "billing: " + e.Op + " account " + quote(e.Account)
+	if e.ID != "" {
+		s += " id " + quote(e.ID)
+	}
+	return s + ": " + e.Err.Error()
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+func quote(s string) string {
+	const max = 64
+	if len(s) > max {
+		s = s[:max] + "…"
+	}
+	return strconv.Quote(s)
+}

@@ -1,0 +1,60 @@
+package billing
+
+import (
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+// Entry is one line of an account's ledger. Every change of a package
+// balance or of a meter's postpaid or shortfall minutes is an entry, and so
+// is every change of the postpaid switch or of the account's status. Summing
+// the entries rebuilds the balances:
+//
+//   - a package's Balance is the sum of Balance over the entries naming it
+//     (grant or purchase, deductions, forfeit);
+//   - a meter's Prepaid, Postpaid and Shortfall minutes are the sums of
+//     Minutes over its deduction, postpaid and shortfall entries.
+type Entry struct {
+	// Seq numbers the account's entries 1, 2, 3, ... in the order they were made.
+	Seq int64
+	// At is the Engine time of the operation that made the entry.
+	At   time.Time
+	Kind EntryKind
+	// Ref is the id of the request that made the entry: a usage id, a
+	// purchase id, or "" for EnablePostpaid and expiry.
+	Ref string
+	// Package is the package whose balance changed, for grants, purchases,
+	// deductions and forfeits.
+	Package string
+	// Balance is the change of the package's balance, in package minutes.
+	Balance int64
+	// Key is the meter the entry is about, for deductions, postpaid and shortfall.
+	Key MeterKey
+	// Minutes is the change, in billable minutes, of the meter's Prepaid
+	// (deductions), Postpaid or Shortfall minutes. Negative when a package
+	// bought later absorbs them.
+	Minutes int64
+	// App and Scenario label entries made by a usage.
+	App      string
+	Scenario Scenario
+	// Amount is the money the entry is about: a purchase's price.
+	Amount decimal.Decimal
+}
+
+// EntryKind is the kind of a ledger entry. The values are stored by Stores
+// and never change.
+type EntryKind string
+
+// The kinds of ledger entry.
+const (
+	EntryGrant      EntryKind = "grant"       // a package granted: +Balance
+	EntryPurchase   EntryKind = "purchase"    // a package bought: +Balance, Amount is the price
+	EntryDeduction  EntryKind = "deduction"   // package minutes drawn: -Balance, +Minutes prepaid
+	EntryPostpaid   EntryKind = "postpaid"    // minutes billed at list price: ±Minutes
+	EntryShortfall  EntryKind = "shortfall"   // minutes nothing could pay for: ±Minutes
+	EntryForfeit    EntryKind = "forfeit"     // balance lost at expiry: -Balance
+	EntryPostpaidOn EntryKind = "postpaid-on" // the postpaid switch went on
+	EntrySuspended  EntryKind = "suspended"   // the account was suspended
+	EntryResumed    EntryKind = "resumed"     // the suspension was lifted
+)

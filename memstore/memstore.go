@@ -1,0 +1,409 @@
+// Package memstore is an in-memory [billing.Store]: the default Store for a
+// single process, and the reference implementation of the Store contract.
+//
+// A unit of work holds its account's lock from start to commit, so units of
+// work on one account run one at a time and never conflict; units of work on
+// different accounts run in parallel. Records are copied in and out: the Store
+// never shares memory with its callers. Nothing survives the process.
+//
+// The cost of a usage does not grow with the account's history: usage,
+// purchase and meter lookups are hash lookups, live packages are kept in
+// deduction order apart from spent ones, and ledger entries are appended.
+package memstore
+
+import (
+	"context"
+	"fmt"
+	"hash/maphash"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rtcbill/billing"
+)
+
+// Store is an in-memory billing.Store, safe for concurrent use. The zero
+// value is not usable; call New.
+type Store struct {
+	seed   maphash.Seed
+	shards [64]shard
+}
+
+var _ billing.Store = (*Store)(nil)
+
+type shard struct {
+	mu       sync.RWMutex
+	accounts map[string]*account
+}
+
+// account is one account's records and the lock that serializes its units of work.
+type account struct {
+	mu sync.RWMutex
+	// refs counts the units of work holding or waiting for mu; an account
+	// that does not exist is dropped from its shard when refs falls to zero.
+	refs atomic.Int32
+
+	exists    bool
+	rec       billing.Account
+	usages    map[string]billing.UsageRecord
+	purchases map[string]billing.PurchaseRecord
+	meters    map[billing.Day][]billing.Meter // each day's meters by (Service, Tier)
+	packages  map[string]billing.Package
+	live      []billing.Package // Balance > 0, in deduction order
+	entries   []billing.Entry   // in Seq order
+	unsorted  bool              // some entry's At is before an earlier entry's
+	tx        tx                // reused by Update, under mu
+}
+
+// New returns an empty Store.
+func New() *Store {
+	s := &Store{seed: maphash.MakeSeed()}
+	for i := range s.shards {
+		s.shards[i].accounts = make(map[string]*account)
+	}
+	return s
+}
+
+func (s *Store) shard(id string) *shard {
+	return &s.shards[maphash.String(s.seed, id)%uint64(len(s.shards))]
+}
+
+// acquire returns the account's entry with a reference taken, creating an
+// empty entry if create is set, or nil.
+func (s *Store) acquire(id string, create bool) *account {
+	sh := s.shard(id)
+	sh.mu.RLock()
+	a := sh.accounts[id]
+	if a != nil {
+		a.refs.Add(1)
+	}
+	sh.mu.RUnlock()
+	if a != nil || !create {
+		return a
+	}
+	sh.mu.Lock()
+	if a = sh.accounts[id]; a == nil {
+		a = &account{
+			usages:    make(map[string]billing.UsageRecord),
+			purchases: make(map[string]billing.PurchaseRecord),
+			meters:    make(map[billing.Day][]billing.Meter),
+			packages:  make(map[string]billing.Package),
+		}
+		sh.accounts[id] = a
+	}
+	a.refs.Add(1)
+	sh.mu.Unlock()
+	return a
+}
+
+// release drops the reference acquire took; gone reports that the account
+// did not exist when the caller unlocked it.
+func (s *Store) release(id string, a *account, gone bool) {
+	if a.refs.Add(-1) != 0 || !gone {
+		return
+	}
+	sh := s.shard(id)
+	sh.mu.Lock()
+	if a.refs.Load() == 0 && !a.exists && sh.accounts[id] == a {
+		delete(sh.accounts, id)
+	}
+	sh.mu.Unlock()
+}
+
+// Update implements billing.Store.
+func (s *Store) Update(ctx context.Context, id string, fn func(billing.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	a := s.acquire(id, true)
+	gone := true
+	defer func() { s.release(id, a, gone) }()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	t := &a.tx
+	t.reset(ctx, a, id)
+	defer t.reset(nil, nil, "")
+	err := fn(t)
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err == nil {
+		err = t.commit()
+	}
+	gone = !a.exists
+	return err
+}
+
+// View implements billing.Store.
+func (s *Store) View(ctx context.Context, id string, fn func(billing.Reader) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	a := s.acquire(id, false)
+	if a == nil {
+		return fn(&reader{a: &account{}, ctx: ctx})
+	}
+	gone := true
+	defer func() { s.release(id, a, gone) }()
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	gone = !a.exists
+	return fn(&reader{a: a, ctx: ctx})
+}
+
+// reader reads an account's committed records; its account's lock is held.
+type reader struct {
+	a   *account
+	ctx context.Context
+}
+
+func (r *reader) Account() (billing.Account, error) {
+	if !r.a.exists {
+		return billing.Account{}, billing.ErrNotFound
+	}
+	return r.a.rec, nil
+}
+
+func (r *reader) Usage(id string) (billing.UsageRecord, error) {
+	u, ok := r.a.usages[id]
+	if !ok {
+		return billing.UsageRecord{}, billing.ErrNotFound
+	}
+	u.Receipt.Draws = slices.Clone(u.Receipt.Draws)
+	return u, nil
+}
+
+func (r *reader) Purchase(id string) (billing.PurchaseRecord, error) {
+	p, ok := r.a.purchases[id]
+	if !ok {
+		return billing.PurchaseRecord{}, billing.ErrNotFound
+	}
+	p.Receipt.Absorbed = slices.Clone(p.Receipt.Absorbed)
+	return p, nil
+}
+
+func (r *reader) Meter(k billing.MeterKey) (billing.Meter, error) {
+	day := r.a.meters[k.Day]
+	if i, ok := findMeter(day, k); ok {
+		return day[i], nil
+	}
+	return billing.Meter{Key: k}, nil
+}
+
+func (r *reader) Meters(d billing.Day, fn func(billing.Meter) bool) error {
+	for _, m := range r.a.meters[d] {
+		if err := r.ctx.Err(); err != nil {
+			return err
+		}
+		if !fn(m) {
+			break
+		}
+	}
+	return nil
+}
+
+func (r *reader) LivePackages(fn func(billing.Package) bool) error {
+	for _, p := range r.a.live {
+		if !fn(p) {
+			break
+		}
+	}
+	return r.ctx.Err()
+}
+
+func (r *reader) Packages(fn func(billing.Package) bool) error {
+	all := make([]billing.Package, 0, len(r.a.packages))
+	for _, p := range r.a.packages {
+		all = append(all, p)
+	}
+	slices.SortFunc(all, billing.ComparePackages)
+	for _, p := range all {
+		if !fn(p) {
+			break
+		}
+	}
+	return r.ctx.Err()
+}
+
+func (r *reader) Entries(from, to time.Time, fn func(billing.Entry) bool) error {
+	entries := r.a.entries
+	if !r.a.unsorted {
+		i, _ := slices.BinarySearchFunc(entries, from, func(e billing.Entry, t time.Time) int {
+			if e.At.Before(t) {
+				return -1
+			}
+			return 1
+		})
+		entries = entries[i:]
+	}
+	for i := range entries {
+		e := &entries[i]
+		if !to.IsZero() && !e.At.Before(to) {
+			if r.a.unsorted {
+				continue
+			}
+			break
+		}
+		if e.At.Before(from) {
+			continue
+		}
+		if i%1024 == 0 && r.ctx.Err() != nil {
+			return r.ctx.Err()
+		}
+		if !fn(*e) {
+			break
+		}
+	}
+	return r.ctx.Err()
+}
+
+// tx is a unit of work: a reader plus the writes it buffers until commit.
+type tx struct {
+	reader
+	id        string
+	account   billing.Account
+	putAcct   bool
+	packages  []billing.Package
+	meters    []billing.Meter
+	usages    []billing.UsageRecord
+	purchases []billing.PurchaseRecord
+	entries   []billing.Entry
+}
+
+func (t *tx) reset(ctx context.Context, a *account, id string) {
+	t.reader = reader{a: a, ctx: ctx}
+	t.id = id
+	t.account, t.putAcct = billing.Account{}, false
+	clear(t.packages)
+	clear(t.meters)
+	clear(t.usages)
+	clear(t.purchases)
+	clear(t.entries)
+	t.packages, t.meters, t.usages = t.packages[:0], t.meters[:0], t.usages[:0]
+	t.purchases, t.entries = t.purchases[:0], t.entries[:0]
+}
+
+func (t *tx) PutAccount(a billing.Account) { t.account, t.putAcct = a, true }
+func (t *tx) PutPackage(p billing.Package) { t.packages = append(t.packages, p) }
+func (t *tx) PutMeter(m billing.Meter)     { t.meters = append(t.meters, m) }
+func (t *tx) AppendEntry(e billing.Entry)  { t.entries = append(t.entries, e) }
+
+func (t *tx) PutUsage(u billing.UsageRecord) {
+	u.Receipt.Draws = slices.Clone(u.Receipt.Draws)
+	t.usages = append(t.usages, u)
+}
+
+func (t *tx) PutPurchase(p billing.PurchaseRecord) {
+	p.Receipt.Absorbed = slices.Clone(p.Receipt.Absorbed)
+	t.purchases = append(t.purchases, p)
+}
+
+var errNoAccount = fmt.Errorf("memstore: records written for an account that does not exist: %w", billing.ErrNotFound)
+
+// commit checks the buffered writes and applies them all, or none.
+func (t *tx) commit() error {
+	a := t.a
+	switch {
+	case t.putAcct && t.account.ID != t.id:
+		return fmt.Errorf("memstore: account record %q written under id %q", t.account.ID, t.id)
+	case t.putAcct && t.account.Version != a.rec.Version+1:
+		return fmt.Errorf("memstore: account %q version %d after %d: %w", t.id, t.account.Version, a.rec.Version, billing.ErrConflict)
+	case !a.exists && !t.putAcct && t.written():
+		return errNoAccount
+	}
+	for i, u := range t.usages {
+		if _, dup := a.usages[u.Usage.ID]; dup || slices.ContainsFunc(t.usages[:i], func(v billing.UsageRecord) bool { return v.Usage.ID == u.Usage.ID }) {
+			return fmt.Errorf("memstore: usage %q: %w", u.Usage.ID, billing.ErrExists)
+		}
+	}
+	for i, p := range t.purchases {
+		if _, dup := a.purchases[p.Purchase.ID]; dup || slices.ContainsFunc(t.purchases[:i], func(q billing.PurchaseRecord) bool { return q.Purchase.ID == p.Purchase.ID }) {
+			return fmt.Errorf("memstore: purchase %q: %w", p.Purchase.ID, billing.ErrExists)
+		}
+	}
+	last := int64(0)
+	if n := len(a.entries); n > 0 {
+		last = a.entries[n-1].Seq
+	}
+	for _, e := range t.entries {
+		if e.Seq <= last {
+			return fmt.Errorf("memstore: ledger entry %d not after %d: %w", e.Seq, last, billing.ErrExists)
+		}
+		last = e.Seq
+	}
+
+	if t.putAcct {
+		a.rec, a.exists = t.account, true
+	}
+	for _, u := range t.usages {
+		a.usages[u.Usage.ID] = u
+	}
+	for _, p := range t.purchases {
+		a.purchases[p.Purchase.ID] = p
+	}
+	for _, m := range t.meters {
+		a.putMeter(m)
+	}
+	for _, p := range t.packages {
+		a.putPackage(p)
+	}
+	for _, e := range t.entries {
+		if n := len(a.entries); n > 0 && e.At.Before(a.entries[n-1].At) {
+			a.unsorted = true
+		}
+		a.entries = append(a.entries, e)
+	}
+	return nil
+}
+
+func (t *tx) written() bool {
+	return len(t.packages)+len(t.meters)+len(t.usages)+len(t.purchases)+len(t.entries) > 0
+}
+
+func compareMeterKey(m billing.Meter, k billing.MeterKey) int {
+	if m.Key.Service != k.Service {
+		if m.Key.Service < k.Service {
+			return -1
+		}
+		return 1
+	}
+	switch {
+	case m.Key.Tier < k.Tier:
+		return -1
+	case m.Key.Tier > k.Tier:
+		return 1
+	}
+	return 0
+}
+
+func findMeter(day []billing.Meter, k billing.MeterKey) (int, bool) {
+	return slices.BinarySearchFunc(day, k, compareMeterKey)
+}
+
+func (a *account) putMeter(m billing.Meter) {
+	day := a.meters[m.Key.Day]
+	if i, ok := findMeter(day, m.Key); ok {
+		day[i] = m
+	} else {
+		a.meters[m.Key.Day] = slices.Insert(day, i, m)
+	}
+}
+
+func (a *account) putPackage(p billing.Package) {
+	if old, ok := a.packages[p.ID]; ok && old.Balance > 0 {
+		if i, found := slices.BinarySearchFunc(a.live, old, billing.ComparePackages); found {
+			if p.Balance > 0 && billing.ComparePackages(old, p) == 0 {
+				a.live[i] = p
+				a.packages[p.ID] = p
+				return
+			}
+			a.live = slices.Delete(a.live, i, i+1)
+		}
+	}
+	a.packages[p.ID] = p
+	if p.Balance > 0 {
+		i, _ := slices.BinarySearchFunc(a.live, p, billing.ComparePackages)
+		a.live = slices.Insert(a.live, i, p)
+	}
+}

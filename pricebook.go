@@ -1,0 +1,546 @@
+package billing
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+// PriceBook is the data that prices usage in one currency over one period:
+// tiers with their bounds and list prices, scenarios, package kinds with their
+// ratios, validity and prices, and the trial granted to new accounts. The
+// engine holds no prices of its own; everything comes from the books in
+// [Options.PriceBooks]. Usage is priced by the book of the account's currency
+// in force at the usage's own time.
+//
+// A PriceBook is a plain value: copy one of the built-in books ([Era1USD],
+// [Era1CNY]), change it, and give it a new ID. [New] validates every book and
+// keeps its own deep copy, so a book changed after New has no effect.
+type PriceBook struct {
+	// ID names the book. Packages remember the ID of the book they were bought
+	// under, so a book's ID must change whenever its package terms change.
+	ID string
+	// Currency is an ISO 4217 code such as "USD". Accounts are opened in one currency.
+	Currency string
+	// Decimals is the number of decimals amounts in Currency are rounded to
+	// (2 for USD and CNY).
+	Decimals int32
+	// From is the first instant the book is in force.
+	From time.Time
+	// Until is the first instant the book is no longer in force; zero means it
+	// stays in force. Books of one currency must not overlap.
+	Until time.Time
+	// Tiering is the rule that turns received video into tiers.
+	Tiering Tiering
+	// Tiers are the book's tiers: the audio tier first, then the video tiers in
+	// increasing order of MaxArea, the last one unbounded.
+	Tiers []TierSpec
+	// Scenarios are the basic scenarios the book prices.
+	Scenarios []ScenarioSpec
+	// Kinds are the package kinds: granted ones (the trial) and purchasable ones.
+	Kinds []PackageKind
+	// Trial is the package granted when an account is opened under this book.
+	// A zero Trial grants nothing.
+	Trial Grant
+}
+
+// Tiering is a price book's rule for turning received video into tiers.
+type Tiering string
+
+// The tiering rules. Era 1 books tier each received stream by its own area;
+// later eras tier by the sum of the areas of everything a user receives.
+const (
+	PerStream Tiering = "per-stream"
+	Aggregate Tiering = "aggregate"
+)
+
+// TierSpec is one tier of a price book.
+type TierSpec struct {
+	Tier Tier
+	// Video is false for the audio tier, which audio scenarios use.
+	Video bool
+	// MaxArea is the largest area, in pixels (width × height), of a video tier;
+	// zero for the highest video tier (unbounded) and for audio.
+	MaxArea int64
+	// Basic is the list price of one minute of basic service (Era 1 USD audio:
+	// 0.99 per 1,000 minutes, so 0.00099). At most 8 decimals.
+	Basic decimal.Decimal
+}
+
+// ScenarioSpec is one scenario of a price book.
+type ScenarioSpec struct {
+	Scenario Scenario
+	// Video reports whether the scenario may use video tiers. Audio scenarios
+	// only produce the audio (non-video) tiers.
+	Video bool
+}
+
+// PackageKind is a kind of package: its deduction ratios, validity and, if it
+// can be bought, its prices.
+type PackageKind struct {
+	Name string
+	// Ratios are the package minutes deducted per billable minute of each
+	// tier. A tier without a ratio is not covered by the kind.
+	Ratios []Ratio
+	// Validity is how long a package of this kind stays valid.
+	Validity Validity
+	// AutoPostpaid reports whether buying a package of this kind arms the
+	// automatic postpaid switch (true for the universal package): once the
+	// account has bought one, usage that no package can cover turns postpaid on.
+	AutoPostpaid bool
+	// Pricing is the kind's prices. A kind whose Pricing.Unit is zero cannot be
+	// bought; it is only granted (the trial).
+	Pricing Pricing
+}
+
+// Ratio is the number of package minutes one billable minute of Tier consumes.
+type Ratio struct {
+	Tier    Tier
+	Minutes int64
+}
+
+// Validity is a package's validity rule. A package is valid from 00:00 of its
+// purchase day (in the billing time zone) to the start of the day Months
+// months later, or, with ToMonthEnd, to the end of that month: Era 1's "the
+// last day of the same month next year" is Validity{Months: 12, ToMonthEnd: true}.
+// Without ToMonthEnd a purchase day that the later month lacks (the 31st) ends
+// the validity at the end of that shorter month.
+type Validity struct {
+	Months     int
+	ToMonthEnd bool
+}
+
+// Pricing is a package kind's price list.
+type Pricing struct {
+	// Unit is the size step: a package's minutes must be a positive multiple of
+	// Unit (1,000 for the universal package). Zero means not for sale.
+	Unit int64
+	// Offers are fixed sizes at their published prices; a size equal to an
+	// offer's costs the offer's price.
+	Offers []Offer
+	// Bands price every other size: the band with the largest From not above
+	// the size applies, and the price is PerMinute × minutes, rounded half up
+	// to the currency's decimals. Bands are in increasing order of From.
+	Bands []Band
+}
+
+// Offer is a fixed package size and its price.
+type Offer struct {
+	Minutes int64
+	Price   decimal.Decimal
+}
+
+// Band is a per-minute package price for sizes from From minutes up (to the next band).
+type Band struct {
+	From      int64
+	PerMinute decimal.Decimal
+}
+
+// Grant is a package given for free when an account is opened.
+type Grant struct {
+	Kind    string
+	Minutes int64
+}
+
+// Limits on price book and package data.
+const (
+	// MaxPackageMinutes is the largest package size, and the largest trial.
+	MaxPackageMinutes = 1_000_000_000_000
+	// MaxRatio is the largest deduction ratio.
+	MaxRatio = 1_000_000
+	// maxPriceDecimals is the precision of unit prices.
+	maxPriceDecimals = 8
+	maxStreams       = 1024
+)
+
+// Era1USD returns the Era 1 price book of the international site, in USD: the
+// prices of Tencent Cloud TRTC from 2019-10-11 (the seed document's era). It
+// stays in force (Until is zero) until a later book of the same currency is
+// configured in its place.
+func Era1USD() PriceBook {
+	return PriceBook{
+		ID:        "era1-usd",
+		Currency:  "USD",
+		Decimals:  2,
+		From:      era1Start(),
+		Tiering:   PerStream,
+		Tiers:     era1Tiers("0.99", "1.99", "3.99", "14.99"),
+		Scenarios: era1Scenarios(),
+		Kinds: []PackageKind{
+			era1Trial(),
+			era1Universal(Pricing{
+				Unit: 1000,
+				Offers: []Offer{
+					{25_000, dec("24")},
+					{250_000, dec("227")},
+					{1_000_000, dec("856")},
+					{3_000_000, dec("2416")},
+				},
+				Bands: []Band{
+					{0, perThousand("0.99")},
+					{25_000, perThousand("0.960")},
+					{250_000, perThousand("0.908")},
+					{1_000_000, perThousand("0.856")},
+					{3_000_000, perThousand("0.805")},
+				},
+			}),
+		},
+		Trial: Grant{Kind: KindTrial, Minutes: 10_000},
+	}
+}
+
+// Era1CNY returns the Era 1 price book of the China site, in CNY (yuan), with
+// the same tiers, ratios and validity as [Era1USD]. Custom package sizes use
+// the per-minute prices to 8 decimals of the refund document.
+func Era1CNY() PriceBook {
+	return PriceBook{
+		ID:        "era1-cny",
+		Currency:  "CNY",
+		Decimals:  2,
+		From:      era1Start(),
+		Tiering:   PerStream,
+		Tiers:     era1Tiers("7.00", "14.00", "28.00", "105.00"),
+		Scenarios: era1Scenarios(),
+		Kinds: []PackageKind{
+			era1Trial(),
+			era1Universal(Pricing{
+				Unit: 1000,
+				Offers: []Offer{
+					{25_000, dec("168.00")},
+					{250_000, dec("1588.00")},
+					{1_000_000, dec("5968.00")},
+					{3_000_000, dec("16888.00")},
+				},
+				Bands: []Band{
+					{0, dec("0.00700000")},
+					{25_000, dec("0.00672000")},
+					{250_000, dec("0.00635200")},
+					{1_000_000, dec("0.00596800")},
+					{3_000_000, dec("0.00562934")},
+				},
+			}),
+		},
+		Trial: Grant{Kind: KindTrial, Minutes: 10_000},
+	}
+}
+
+// The package kinds of the Era 1 books.
+const (
+	KindTrial     = "trial"     // granted at opening: 10,000 minutes, ratio 1 for every tier
+	KindUniversal = "universal" // bought: ratios audio 1, SD 2, HD 4, FHD 15
+)
+
+// era1Start is 2019-10-11 00:00 in UTC+8, when the Era 1 rules took effect.
+func era1Start() time.Time { return time.Date(2019, 10, 11, 0, 0, 0, 0, utc8) }
+
+func era1Tiers(audio, sd, hd, fhd string) []TierSpec {
+	return []TierSpec{
+		{Tier: TierAudio, Basic: perThousand(audio)},
+		{Tier: TierSD, Video: true, MaxArea: 640 * 480, Basic: perThousand(sd)},
+		{Tier: TierHD, Video: true, MaxArea: 1280 * 720, Basic: perThousand(hd)},
+		{Tier: TierFHD, Video: true, Basic: perThousand(fhd)},
+	}
+}
+
+func era1Scenarios() []ScenarioSpec {
+	return []ScenarioSpec{
+		{Scenario: AudioLive},
+		{Scenario: VideoLive, Video: true},
+		{Scenario: AudioCall},
+		{Scenario: VideoCall, Video: true},
+	}
+}
+
+func era1Trial() PackageKind {
+	return PackageKind{
+		Name:     KindTrial,
+		Ratios:   []Ratio{{TierAudio, 1}, {TierSD, 1}, {TierHD, 1}, {TierFHD, 1}},
+		Validity: Validity{Months: 12, ToMonthEnd: true},
+	}
+}
+
+func era1Universal(p Pricing) PackageKind {
+	return PackageKind{
+		Name:         KindUniversal,
+		Ratios:       []Ratio{{TierAudio, 1}, {TierSD, 2}, {TierHD, 4}, {TierFHD, 15}},
+		Validity:     Validity{Months: 12, ToMonthEnd: true},
+		AutoPostpaid: true,
+		Pricing:      p,
+	}
+}
+
+func dec(s string) decimal.Decimal { return decimal.RequireFromString(s) }
+
+// perThousand turns a price per 1,000 minutes into a price per minute, exactly.
+func perThousand(s string) decimal.Decimal { return dec(s).Shift(-3) }
+
+// VideoTiers returns the tiers at which video received as the given streams
+// is billed: under [PerStream] one tier per stream (each stream by its own
+// area), under [Aggregate] one tier for the sum of their areas. A stream's
+// tier is the lowest video tier whose MaxArea its area does not exceed, even
+// if one of its sides is longer than that bound's. It returns
+// ErrInvalidResolution for no streams, more than 1,024, or a side outside
+// 1..MaxDimension.
+func (b PriceBook) VideoTiers(streams ...Resolution) ([]Tier, error) {
+	if len(streams) == 0 || len(streams) > maxStreams {
+		return nil, ErrInvalidResolution
+	}
+	areas := make([]int64, len(streams))
+	for i, s := range streams {
+		a, err := s.area()
+		if err != nil {
+			return nil, err
+		}
+		areas[i] = a
+	}
+	if b.Tiering == Aggregate {
+		var sum int64
+		for _, a := range areas {
+			sum += a
+		}
+		areas = []int64{sum}
+	}
+	tiers := make([]Tier, len(areas))
+	for i, a := range areas {
+		t, ok := b.videoTier(a)
+		if !ok {
+			return nil, fmt.Errorf("%w: book %q has no video tier", ErrInvalidResolution, b.ID)
+		}
+		tiers[i] = t
+	}
+	return tiers, nil
+}
+
+func (b *PriceBook) videoTier(area int64) (Tier, bool) {
+	for _, t := range b.Tiers {
+		if t.Video && (t.MaxArea == 0 || area <= t.MaxArea) {
+			return t.Tier, true
+		}
+	}
+	return "", false
+}
+
+func (b *PriceBook) tier(t Tier) (TierSpec, bool) {
+	for _, s := range b.Tiers {
+		if s.Tier == t {
+			return s, true
+		}
+	}
+	return TierSpec{}, false
+}
+
+func (b *PriceBook) scenario(s Scenario) (ScenarioSpec, bool) {
+	for _, sc := range b.Scenarios {
+		if sc.Scenario == s {
+			return sc, true
+		}
+	}
+	return ScenarioSpec{}, false
+}
+
+func (b *PriceBook) kind(name string) (*PackageKind, bool) {
+	for i := range b.Kinds {
+		if b.Kinds[i].Name == name {
+			return &b.Kinds[i], true
+		}
+	}
+	return nil, false
+}
+
+// inForce reports whether t lies in [From, Until).
+func (b *PriceBook) inForce(t time.Time) bool {
+	return !t.Before(b.From) && (b.Until.IsZero() || t.Before(b.Until))
+}
+
+// ratio returns the package minutes one billable minute of t consumes, or 0
+// if the kind does not cover t.
+func (k *PackageKind) ratio(t Tier) int64 {
+	for _, r := range k.Ratios {
+		if r.Tier == t {
+			return r.Minutes
+		}
+	}
+	return 0
+}
+
+// price returns the price of a package of the given size, or ErrInvalidMinutes.
+func (k *PackageKind) price(minutes int64, decimals int32) (decimal.Decimal, error) {
+	p := &k.Pricing
+	if minutes <= 0 || minutes > MaxPackageMinutes || minutes%p.Unit != 0 {
+		return decimal.Decimal{}, ErrInvalidMinutes
+	}
+	for _, o := range p.Offers {
+		if o.Minutes == minutes {
+			return o.Price, nil
+		}
+	}
+	for i := len(p.Bands) - 1; i >= 0; i-- {
+		if p.Bands[i].From <= minutes {
+			return p.Bands[i].PerMinute.Mul(decimal.NewFromInt(minutes)).Round(decimals), nil
+		}
+	}
+	return decimal.Decimal{}, ErrInvalidMinutes
+}
+
+// end returns the first instant after the validity of a package whose
+// validity starts on day start.
+func (v Validity) end(start Day, loc *time.Location) time.Time {
+	y, m, d := start.Date()
+	if v.ToMonthEnd {
+		return time.Date(y, m+time.Month(v.Months)+1, 1, 0, 0, 0, 0, loc)
+	}
+	last := time.Date(y, m+time.Month(v.Months)+1, 0, 0, 0, 0, 0, loc).Day() // days in the target month
+	if d > last {
+		return time.Date(y, m+time.Month(v.Months)+1, 1, 0, 0, 0, 0, loc)
+	}
+	return time.Date(y, m+time.Month(v.Months), d, 0, 0, 0, 0, loc)
+}
+
+// clone returns a deep copy of b: no slice is shared with b.
+func (b PriceBook) clone() PriceBook {
+	b.Tiers = slices.Clone(b.Tiers)
+	b.Scenarios = slices.Clone(b.Scenarios)
+	b.Kinds = slices.Clone(b.Kinds)
+	for i := range b.Kinds {
+		k := &b.Kinds[i]
+		k.Ratios = slices.Clone(k.Ratios)
+		k.Pricing.Offers = slices.Clone(k.Pricing.Offers)
+		k.Pricing.Bands = slices.Clone(k.Pricing.Bands)
+	}
+	return b
+}
+
+// validate reports, wrapping ErrInvalidPriceBook, the first thing wrong with b.
+func (b *PriceBook) validate() error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w %q: %s", ErrInvalidPriceBook, b.ID, fmt.Sprintf(format, args...))
+	}
+	switch {
+	case !validID(b.ID):
+		return bad("invalid ID")
+	case !validCurrency(b.Currency):
+		return bad("currency %q is not three capital letters", b.Currency)
+	case b.Decimals < 0 || b.Decimals > maxPriceDecimals:
+		return bad("decimals %d not in 0..%d", b.Decimals, maxPriceDecimals)
+	case b.From.IsZero():
+		return bad("no From time")
+	case !b.Until.IsZero() && !b.Until.After(b.From):
+		return bad("Until is not after From")
+	case b.Tiering != PerStream && b.Tiering != Aggregate:
+		return bad("unknown tiering %q", b.Tiering)
+	case len(b.Tiers) == 0 || len(b.Scenarios) == 0:
+		return bad("no tiers or no scenarios")
+	}
+	var lastArea int64
+	hasVideo, hasAudio, unbounded := false, false, false
+	for i, t := range b.Tiers {
+		if !validID(string(t.Tier)) || slices.ContainsFunc(b.Tiers[:i], func(o TierSpec) bool { return o.Tier == t.Tier }) {
+			return bad("tier %q: invalid or repeated name", t.Tier)
+		}
+		if !validPrice(t.Basic) {
+			return bad("tier %q: price %s is negative or has more than 8 decimals", t.Tier, t.Basic)
+		}
+		if !t.Video {
+			if t.MaxArea != 0 {
+				return bad("audio tier %q has an area bound", t.Tier)
+			}
+			hasAudio = true
+			continue
+		}
+		switch {
+		case unbounded:
+			return bad("video tier %q follows the unbounded tier", t.Tier)
+		case t.MaxArea < 0 || (t.MaxArea > 0 && t.MaxArea <= lastArea):
+			return bad("video tier %q: MaxArea %d not above the previous tier's", t.Tier, t.MaxArea)
+		}
+		hasVideo, unbounded, lastArea = true, t.MaxArea == 0, t.MaxArea
+	}
+	if hasVideo && !unbounded {
+		return bad("the highest video tier must be unbounded (MaxArea 0)")
+	}
+	for i, s := range b.Scenarios {
+		if !validID(string(s.Scenario)) || slices.ContainsFunc(b.Scenarios[:i], func(o ScenarioSpec) bool { return o.Scenario == s.Scenario }) {
+			return bad("scenario %q: invalid or repeated name", s.Scenario)
+		}
+		if (s.Video && !hasVideo) || (!s.Video && !hasAudio) {
+			return bad("scenario %q has no tier it may use", s.Scenario)
+		}
+	}
+	for i := range b.Kinds {
+		k := &b.Kinds[i]
+		if !validID(k.Name) || slices.ContainsFunc(b.Kinds[:i], func(o PackageKind) bool { return o.Name == k.Name }) {
+			return bad("kind %q: invalid or repeated name", k.Name)
+		}
+		if err := b.validateKind(k); err != nil {
+			return bad("kind %q: %v", k.Name, err)
+		}
+	}
+	if b.Trial != (Grant{}) {
+		if _, ok := b.kind(b.Trial.Kind); !ok {
+			return bad("trial kind %q is not in Kinds", b.Trial.Kind)
+		}
+		if b.Trial.Minutes <= 0 || b.Trial.Minutes > MaxPackageMinutes {
+			return bad("trial minutes %d not in 1..%d", b.Trial.Minutes, int64(MaxPackageMinutes))
+		}
+	}
+	return nil
+}
+
+func (b *PriceBook) validateKind(k *PackageKind) error {
+	if len(k.Ratios) == 0 {
+		return fmt.Errorf("no ratios")
+	}
+	for i, r := range k.Ratios {
+		if _, ok := b.tier(r.Tier); !ok || slices.ContainsFunc(k.Ratios[:i], func(o Ratio) bool { return o.Tier == r.Tier }) {
+			return fmt.Errorf("ratio for unknown or repeated tier %q", r.Tier)
+		}
+		if r.Minutes < 1 || r.Minutes > MaxRatio {
+			return fmt.Errorf("ratio %d for tier %q not in 1..%d", r.Minutes, r.Tier, MaxRatio)
+		}
+	}
+	if k.Validity.Months < 1 || k.Validity.Months > 120 {
+		return fmt.Errorf("validity of %d months not in 1..120", k.Validity.Months)
+	}
+	p := &k.Pricing
+	if p.Unit == 0 {
+		if len(p.Offers) > 0 || len(p.Bands) > 0 {
+			return fmt.Errorf("prices without a unit")
+		}
+		return nil
+	}
+	if p.Unit < 0 || p.Unit > MaxPackageMinutes {
+		return fmt.Errorf("unit %d not in 1..%d", p.Unit, int64(MaxPackageMinutes))
+	}
+	if len(p.Offers) == 0 && len(p.Bands) == 0 {
+		return fmt.Errorf("for sale without prices")
+	}
+	for _, o := range p.Offers {
+		if o.Minutes <= 0 || o.Minutes > MaxPackageMinutes || o.Minutes%p.Unit != 0 || !validPrice(o.Price) {
+			return fmt.Errorf("offer of %d minutes at %s: size or price invalid", o.Minutes, o.Price)
+		}
+	}
+	for i, band := range p.Bands {
+		if band.From < 0 || (i > 0 && band.From <= p.Bands[i-1].From) || !validPrice(band.PerMinute) {
+			return fmt.Errorf("band from %d at %s: out of order or price invalid", band.From, band.PerMinute)
+		}
+	}
+	return nil
+}
+
+func validPrice(d decimal.Decimal) bool {
+	return !d.IsNegative() && d.Equal(d.Truncate(maxPriceDecimals))
+}
+
+func validCurrency(c string) bool {
+	if len(c) != 3 {
+		return false
+	}
+	for i := 0; i < 3; i++ {
+		if c[i] < 'A' || c[i] > 'Z' {
+			return false
+		}
+	}
+	return true
+}

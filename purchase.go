@@ -1,0 +1,178 @@
+package billing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+)
+
+// Purchase is a package bought by an account.
+type Purchase struct {
+	// ID is the caller's purchase id, unique within the account: the
+	// idempotency key, and the package's ID. TrialID is reserved.
+	ID      string
+	Account string
+	// Kind is a purchasable kind of the price book in force: KindUniversal,
+	// or a custom kind.
+	Kind string
+	// Minutes is the package's size: a positive multiple of the kind's
+	// Pricing.Unit (1,000 for the universal package).
+	Minutes int64
+}
+
+// PurchaseReceipt is what a purchase did.
+type PurchaseReceipt struct {
+	// Package is the package as bought, after absorbing the day's uncovered minutes.
+	Package Package
+	// Day is the purchase day.
+	Day Day
+	// Absorbed lists, per tier, the purchase day's uncovered basic minutes
+	// the new package covered.
+	Absorbed []Absorption
+	// Resumed reports that the purchase lifted a suspension.
+	Resumed bool
+}
+
+// Absorption is the part of a day's uncovered minutes of one tier that a
+// package bought that day covered.
+type Absorption struct {
+	Tier Tier
+	// Shortfall and Postpaid are the billable minutes taken off the day's
+	// shortfall and postpaid minutes.
+	Shortfall, Postpaid int64
+	// Deducted is the package minutes they took.
+	Deducted int64
+}
+
+// Buy buys a package for an account. The package is valid from 00:00 of the
+// purchase day (in the billing time zone) to the end of its kind's validity,
+// so it covers usage from its purchase on, and it first absorbs the purchase
+// day's basic minutes that no package covered (shortfall first, then
+// postpaid, tier by tier in the price book's order), never an earlier day's.
+// Buying lifts a suspension, and buying a kind with AutoPostpaid (the
+// universal package) arms the automatic postpaid switch. The price comes
+// from the price book in force at the purchase. Buying also forfeits the
+// balance of packages that have expired.
+//
+// Buying a purchase id again with the same kind and size returns the first
+// receipt and changes nothing.
+//
+// Errors wrap ErrInvalidID, ErrNotFound, ErrIdempotencyConflict,
+// ErrNoPriceBook, ErrUnknownKind, ErrInvalidMinutes, ErrCorrupt, or a Store
+// or context error. On error nothing is bought.
+func (e *Engine) Buy(ctx context.Context, p Purchase) (PurchaseReceipt, error) {
+	fail := func(err error) (PurchaseReceipt, error) {
+		return PurchaseReceipt{}, &Error{Op: "Buy", Account: p.Account, ID: p.ID, Err: err}
+	}
+	if !validID(p.ID) || p.ID == TrialID || !validID(p.Account) {
+		return fail(ErrInvalidID)
+	}
+	var r PurchaseReceipt
+	_, err := e.run(ctx, p.Account, func(u *unit) error {
+		var err error
+		r, err = e.buy(u, &p)
+		return err
+	})
+	if err != nil {
+		return fail(err)
+	}
+	return r, nil
+}
+
+func (e *Engine) buy(u *unit, p *Purchase) (PurchaseReceipt, error) {
+	switch old, err := u.tx.Purchase(p.ID); {
+	case err == nil && old.Purchase == *p:
+		return old.Receipt, nil
+	case err == nil:
+		return PurchaseReceipt{}, ErrIdempotencyConflict
+	case !errors.Is(err, ErrNotFound):
+		return PurchaseReceipt{}, err
+	}
+	book, err := e.bookAt(u.a.Currency, u.now)
+	if err != nil {
+		return PurchaseReceipt{}, err
+	}
+	kind, ok := book.kind(p.Kind)
+	if !ok || kind.Pricing.Unit == 0 {
+		return PurchaseReceipt{}, fmt.Errorf("%w %q in book %q", ErrUnknownKind, p.Kind, book.ID)
+	}
+	price, err := kind.price(p.Minutes, book.Decimals)
+	if err != nil {
+		return PurchaseReceipt{}, err
+	}
+	if err := u.expire(); err != nil {
+		return PurchaseReceipt{}, err
+	}
+	today := DayOf(u.now, e.loc)
+	pkg := Package{
+		ID: p.ID, Kind: p.Kind, Book: book.ID, Minutes: p.Minutes, Balance: p.Minutes, Price: price,
+		PurchasedAt: u.now, Start: today.Start(e.loc), End: kind.Validity.end(today, e.loc),
+	}
+	u.append(Entry{Kind: EntryPurchase, Ref: p.ID, Package: pkg.ID, Balance: pkg.Balance, Amount: price})
+	if kind.AutoPostpaid {
+		u.a.AutoPostpaid = true
+	}
+	r := PurchaseReceipt{Day: today, Resumed: u.resume()}
+	if err := e.absorb(u, book, kind, &pkg, &r); err != nil {
+		return PurchaseReceipt{}, err
+	}
+	r.Package = pkg
+	u.putPackage(pkg)
+	u.tx.PutPurchase(PurchaseRecord{Purchase: *p, Receipt: r})
+	return r, nil
+}
+
+// absorb covers the purchase day's uncovered basic minutes with the new
+// package pkg, as far as its balance goes.
+func (e *Engine) absorb(u *unit, book *PriceBook, kind *PackageKind, pkg *Package, r *PurchaseReceipt) error {
+	var meters []Meter
+	err := u.tx.Meters(r.Day, func(m Meter) bool {
+		if m.Key.Service == ServiceBasic && m.Uncovered() > 0 {
+			meters = append(meters, m)
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	// Tier by tier in the book's order; tiers the book lacks last, by name.
+	rank := func(t Tier) int {
+		if i := slices.IndexFunc(book.Tiers, func(s TierSpec) bool { return s.Tier == t }); i >= 0 {
+			return i
+		}
+		return len(book.Tiers)
+	}
+	slices.SortStableFunc(meters, func(a, b Meter) int { return rank(a.Key.Tier) - rank(b.Key.Tier) })
+	for _, m := range meters {
+		if !m.consistent() || m.Key.Day != r.Day {
+			return fmt.Errorf("%w: meter %v", ErrCorrupt, m.Key)
+		}
+		ratio := kind.ratio(m.Key.Tier)
+		if ratio == 0 {
+			continue
+		}
+		a := Absorption{Tier: m.Key.Tier}
+		a.Shortfall = min(m.Shortfall, pkg.Balance/ratio)
+		a.Postpaid = min(m.Postpaid, (pkg.Balance-a.Shortfall*ratio)/ratio)
+		n := a.Shortfall + a.Postpaid
+		if n == 0 {
+			continue
+		}
+		a.Deducted = n * ratio
+		pkg.Balance -= a.Deducted
+		m.Shortfall -= a.Shortfall
+		m.Postpaid -= a.Postpaid
+		m.Prepaid += n
+		u.append(Entry{Kind: EntryDeduction, Ref: pkg.ID, Package: pkg.ID, Balance: -a.Deducted, Key: m.Key, Minutes: n})
+		if a.Shortfall > 0 {
+			u.append(Entry{Kind: EntryShortfall, Ref: pkg.ID, Key: m.Key, Minutes: -a.Shortfall})
+		}
+		if a.Postpaid > 0 {
+			u.append(Entry{Kind: EntryPostpaid, Ref: pkg.ID, Key: m.Key, Minutes: -a.Postpaid})
+		}
+		u.putMeter(m)
+		r.Absorbed = append(r.Absorbed, a)
+	}
+	return nil
+}

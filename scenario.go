@@ -1,0 +1,50 @@
+package billing
+
+// Scenario is the basic service a usage belongs to. Scenarios are labels for
+// reports and for price books that price them differently; the Era 1 books
+// price by tier only. The values are stored by Stores and never change.
+type Scenario string
+
+// The four basic scenarios of the Era 1 price books.
+const (
+	AudioLive Scenario = "audio-live" // audio interactive live streaming (audio ILVB)
+	VideoLive Scenario = "video-live" // video interactive live streaming (video ILVB)
+	AudioCall Scenario = "audio-call"
+	VideoCall Scenario = "video-call"
+)
+
+// Tier is a billing category: audio, or a video resolution band. Which tiers
+// exist, their bounds, prices and package ratios come from a [PriceBook]. The
+// values are stored by Stores and never change.
+type Tier string
+
+// The tiers of the Era 1 price books. Later books may add tiers (2K, 4K) as data.
+const (
+	TierAudio Tier = "audio"
+	TierSD    Tier = "sd"  // received stream ≤ 640×480 in area
+	TierHD    Tier = "hd"  // ≤ 1280×720 in area
+	TierFHD   Tier = "fhd" // above 1280×720 (also called UHD or HD+)
+)
+
+// Service is what a meter measures. Basic services are the four scenarios,
+// metered together per tier. The values are stored by Stores and never change.
+type Service string
+
+// ServiceBasic is the audio/video duration of the four basic scenarios.
+const ServiceBasic Service = "basic"
+
+// Resolution is the width and height, in pixels, of a received video stream.
+type Resolution struct {
+	Width, Height int
+}
+
+// MaxDimension is the largest width or height a [Resolution] may have.
+const MaxDimension = 1 << 16
+
+// area returns Width×Height, or ErrInvalidResolution.
+func (r Resolution) area() (int64, error) {
+	if r.Width < 1 || r.Height < 1 || r.Width > MaxDimension || r.Height > MaxDimension {
+		return 0, ErrInvalidResolution
+	}
+	return int64(r.Width) * int64(r.Height), nil
+}

@@ -1,0 +1,266 @@
+package billing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Usage is basic-service usage the host reports: Seconds of duration in one
+// scenario and tier, at one instant. The Engine never splits a usage across
+// days; a host that meters a session crossing midnight (in the billing time
+// zone) reports a usage for each day.
+type Usage struct {
+	// ID is the caller's id for this usage, unique within the account: the
+	// idempotency key.
+	ID      string
+	Account string
+	// App is the application (SDKAppID) the usage belongs to: a label kept on
+	// the ledger for per-application breakdowns.
+	App      string
+	Scenario Scenario
+	Tier     Tier
+	// Seconds is the duration, in 1..MaxUsageSeconds.
+	Seconds int64
+	// At is when the usage happened; it decides the billing day, the price
+	// book and the packages that can cover it.
+	At time.Time
+}
+
+// MaxUsageSeconds is the largest Seconds of one usage (about 31,700 years:
+// enough for usage aggregated over many users, small enough to be absurd).
+const MaxUsageSeconds = 1_000_000_000_000
+
+// maxMeterSeconds bounds a meter's cumulative seconds.
+const maxMeterSeconds = 1 << 60
+
+// Receipt is what recording one usage did. Its parts add up:
+// the Minutes of all Draws, plus Postpaid, plus Shortfall, equal Minutes.
+type Receipt struct {
+	// Key is the meter the usage was added to: its billing day, service and tier.
+	Key MeterKey
+	// Minutes is the billable minutes this usage added: the day's ceiling of
+	// the meter's seconds after it, minus the ceiling before it. Successive
+	// small usages never pay twice for one started minute.
+	Minutes int64
+	// Draws are the packages that covered minutes, in deduction order.
+	Draws []Draw
+	// Postpaid is the minutes billed at list price.
+	Postpaid int64
+	// Shortfall is the minutes nothing could pay for (the account was then suspended).
+	Shortfall int64
+	// PostpaidOn reports that this usage turned the postpaid switch on
+	// automatically (the account had bought a universal package, and no
+	// package could cover the usage).
+	PostpaidOn bool
+	// Suspended reports that this usage suspended the account.
+	Suspended bool
+}
+
+// Draw is the part of a usage one package covered.
+type Draw struct {
+	Package string
+	// Minutes is the billable minutes covered; whole minutes only.
+	Minutes int64
+	// Deducted is the package minutes taken: Minutes × the kind's ratio for the tier.
+	Deducted int64
+}
+
+func (u *Usage) check() error {
+	switch {
+	case !validID(u.ID) || !validID(u.Account) || !validID(u.App):
+		return ErrInvalidID
+	case u.Seconds < 1 || u.Seconds > MaxUsageSeconds:
+		return ErrInvalidSeconds
+	case u.At.IsZero():
+		return ErrInvalidTime
+	}
+	return nil
+}
+
+func (u *Usage) same(v *Usage) bool {
+	return u.ID == v.ID && u.Account == v.Account && u.App == v.App && u.Scenario == v.Scenario &&
+		u.Tier == v.Tier && u.Seconds == v.Seconds && u.At.Equal(v.At)
+}
+
+// Record records basic usage and returns its receipt. The usage's billable
+// minutes are covered, whole minute by whole minute, by the packages valid at
+// its time in deduction order (soonest expiry, then earliest purchase, then
+// id), each at its kind's ratio for the tier; a package whose balance is
+// smaller than one minute's ratio is left for tiers with smaller ratios.
+// Minutes no package covers are billed postpaid if the switch is on; else, if
+// the account has bought a universal package, the switch goes on
+// automatically; else they are kept as the day's shortfall and the account is
+// suspended. Recording also forfeits the balance of packages that have expired.
+//
+// Recording a usage id again with the same usage returns the first receipt
+// and changes nothing.
+//
+// Errors wrap ErrInvalidID, ErrInvalidSeconds (also when the day's meter
+// would overflow), ErrInvalidTime, ErrNotFound (no such account),
+// ErrIdempotencyConflict, ErrBeforeOpened, ErrFutureUsage, ErrNoPriceBook,
+// ErrUnknownScenario, ErrUnknownTier, ErrTierNotInScenario, ErrSuspended,
+// ErrCorrupt, or a Store or context error. On error nothing is recorded.
+func (e *Engine) Record(ctx context.Context, us Usage) (Receipt, error) {
+	if err := us.check(); err != nil {
+		return Receipt{}, &Error{Op: "Record", Account: us.Account, ID: us.ID, Err: err}
+	}
+	var r Receipt
+	_, err := e.run(ctx, us.Account, func(u *unit) error {
+		var err error
+		r, err = e.record(u, &us)
+		return err
+	})
+	if err != nil {
+		return Receipt{}, &Error{Op: "Record", Account: us.Account, ID: us.ID, Err: err}
+	}
+	return r, nil
+}
+
+func (e *Engine) record(u *unit, us *Usage) (Receipt, error) {
+	switch old, err := u.tx.Usage(us.ID); {
+	case err == nil && old.Usage.same(us):
+		return old.Receipt, nil // a replay: no writes
+	case err == nil:
+		return Receipt{}, ErrIdempotencyConflict
+	case !errors.Is(err, ErrNotFound):
+		return Receipt{}, err
+	}
+	switch {
+	case us.At.Before(u.a.Opened):
+		return Receipt{}, ErrBeforeOpened
+	case us.At.After(u.now):
+		return Receipt{}, ErrFutureUsage
+	}
+	book, err := e.bookAt(u.a.Currency, us.At)
+	if err != nil {
+		return Receipt{}, err
+	}
+	if err := book.checkBasic(us.Scenario, us.Tier); err != nil {
+		return Receipt{}, err
+	}
+	if u.a.Status.Suspended {
+		return Receipt{}, ErrSuspended
+	}
+	key := MeterKey{Day: DayOf(us.At, e.loc), Service: ServiceBasic, Tier: us.Tier}
+	m, err := u.tx.Meter(key)
+	if err != nil {
+		return Receipt{}, err
+	}
+	if m.Key != key || !m.consistent() {
+		return Receipt{}, fmt.Errorf("%w: meter %v", ErrCorrupt, key)
+	}
+	if m.Seconds > maxMeterSeconds-us.Seconds {
+		return Receipt{}, ErrInvalidSeconds
+	}
+	before := m.Minutes()
+	m.Seconds += us.Seconds
+	r := Receipt{Key: key, Minutes: m.Minutes() - before}
+
+	need, touched, err := e.draw(u, us, r.Minutes)
+	if err != nil {
+		return Receipt{}, err
+	}
+	for i := range touched {
+		t := &touched[i]
+		if t.draw.Minutes == 0 {
+			u.forfeit(&t.p)
+			continue
+		}
+		u.append(Entry{Kind: EntryDeduction, Ref: us.ID, Package: t.p.ID, Balance: -t.draw.Deducted,
+			Key: key, Minutes: t.draw.Minutes, App: us.App, Scenario: us.Scenario})
+		u.putPackage(t.p)
+		r.Draws = append(r.Draws, t.draw)
+		m.Prepaid += t.draw.Minutes
+	}
+	if need > 0 {
+		if !u.a.Postpaid.On && u.a.AutoPostpaid {
+			u.turnPostpaidOn(PostpaidAutomatic)
+			r.PostpaidOn = true
+		}
+		en := Entry{Ref: us.ID, Key: key, Minutes: need, App: us.App, Scenario: us.Scenario}
+		if u.a.Postpaid.On {
+			en.Kind, r.Postpaid, m.Postpaid = EntryPostpaid, need, m.Postpaid+need
+			u.append(en)
+		} else {
+			en.Kind, r.Shortfall, m.Shortfall = EntryShortfall, need, m.Shortfall+need
+			u.append(en)
+			u.a.Status = Status{Suspended: true, Since: u.now, Reason: ReasonUncovered}
+			u.append(Entry{Kind: EntrySuspended, Ref: us.ID})
+			r.Suspended = true
+		}
+	}
+	u.putMeter(m)
+	u.tx.PutUsage(UsageRecord{Usage: *us, Receipt: r})
+	u.dirty = true
+	return r, nil
+}
+
+// touch is a package a usage changed: drawn from, or (draw.Minutes == 0) expired.
+type touch struct {
+	p    Package
+	draw Draw
+}
+
+// draw walks the live packages in deduction order, forfeiting the expired
+// ones it meets and covering up to need minutes of us from those valid at
+// us.At. It returns the minutes left uncovered and the packages changed, in
+// order, without writing anything.
+func (e *Engine) draw(u *unit, us *Usage, need int64) (int64, []touch, error) {
+	var touched []touch
+	var err error
+	walkErr := u.tx.LivePackages(func(p Package) bool {
+		if p.Balance <= 0 || p.Balance > p.Minutes {
+			err = fmt.Errorf("%w: package %q balance %d of %d", ErrCorrupt, p.ID, p.Balance, p.Minutes)
+			return false
+		}
+		if !p.End.After(u.now) {
+			touched = append(touched, touch{p: p})
+			return true
+		}
+		if need == 0 {
+			return false
+		}
+		if !p.Covers(us.At) {
+			return true
+		}
+		var ratio int64
+		if ratio, err = e.ratio(&p, us.Tier); err != nil {
+			return false
+		}
+		if ratio == 0 || p.Balance < ratio {
+			return true
+		}
+		n := min(need, p.Balance/ratio)
+		p.Balance -= n * ratio
+		need -= n
+		touched = append(touched, touch{p: p, draw: Draw{Package: p.ID, Minutes: n, Deducted: n * ratio}})
+		return need > 0
+	})
+	if err == nil {
+		err = walkErr
+	}
+	return need, touched, err
+}
+
+func (m *Meter) consistent() bool {
+	return m.Seconds >= 0 && m.Prepaid >= 0 && m.Postpaid >= 0 && m.Shortfall >= 0 &&
+		m.Prepaid+m.Postpaid+m.Shortfall == m.Minutes()
+}
+
+// checkBasic checks that the book prices basic usage of scenario s in tier t.
+func (b *PriceBook) checkBasic(s Scenario, t Tier) error {
+	sc, ok := b.scenario(s)
+	if !ok {
+		return fmt.Errorf("%w %q in book %q", ErrUnknownScenario, s, b.ID)
+	}
+	ts, ok := b.tier(t)
+	if !ok {
+		return fmt.Errorf("%w %q in book %q", ErrUnknownTier, t, b.ID)
+	}
+	if ts.Video && !sc.Video {
+		return fmt.Errorf("%w: %q in %q", ErrTierNotInScenario, t, s)
+	}
+	return nil
+}

@@ -1,0 +1,92 @@
+package billing
+
+import (
+	"context"
+	"time"
+)
+
+// Overview is an account as it stands: its record, its packages and the
+// meters of the current billing day.
+type Overview struct {
+	Account Account
+	// Packages are all the account's packages, live or not, in deduction order.
+	Packages []Package
+	// Today is the current billing day.
+	Today Day
+	// Meters are Today's meters; their Uncovered minutes are the day's minutes
+	// no package covered (postpaid or shortfall), which a package bought
+	// today would absorb.
+	Meters []Meter
+}
+
+// Overview returns the account as it stands. It first forfeits the balance
+// of packages that have expired (a unit of work of its own), so an expired
+// package always shows a zero Balance and its Forfeited minutes.
+//
+// Errors wrap ErrInvalidID, ErrNotFound, ErrCorrupt, or a Store or context error.
+func (e *Engine) Overview(ctx context.Context, account string) (Overview, error) {
+	fail := func(err error) (Overview, error) {
+		return Overview{}, &Error{Op: "Overview", Account: account, Err: err}
+	}
+	if !validID(account) {
+		return fail(ErrInvalidID)
+	}
+	a, err := e.run(ctx, account, func(u *unit) error { return u.expire() })
+	if err != nil {
+		return fail(err)
+	}
+	o := Overview{Today: DayOf(e.clock(&a), e.loc)}
+	err = e.store.View(ctx, account, func(tx Reader) error {
+		if o.Account, err = e.load(tx, account); err != nil {
+			return err
+		}
+		if err := tx.Packages(func(p Package) bool { o.Packages = append(o.Packages, p); return true }); err != nil {
+			return err
+		}
+		return tx.Meters(o.Today, func(m Meter) bool { o.Meters = append(o.Meters, m); return true })
+	})
+	if err != nil {
+		return fail(err)
+	}
+	return o, nil
+}
+
+// Ledger returns the account's ledger entries made in [from, to), in Seq
+// order. A zero to means no upper bound.
+//
+// Errors wrap ErrInvalidID, ErrNotFound, ErrCorrupt, or a Store or context error.
+func (e *Engine) Ledger(ctx context.Context, account string, from, to time.Time) ([]Entry, error) {
+	var entries []Entry
+	err := e.view(ctx, "Ledger", account, func(tx Reader) error {
+		return tx.Entries(from, to, func(en Entry) bool { entries = append(entries, en); return true })
+	})
+	return entries, err
+}
+
+// Meters returns the account's meters of day d, in order of service, then tier.
+//
+// Errors wrap ErrInvalidID, ErrNotFound, ErrCorrupt, or a Store or context error.
+func (e *Engine) Meters(ctx context.Context, account string, d Day) ([]Meter, error) {
+	var meters []Meter
+	err := e.view(ctx, "Meters", account, func(tx Reader) error {
+		return tx.Meters(d, func(m Meter) bool { meters = append(meters, m); return true })
+	})
+	return meters, err
+}
+
+// view runs fn in a read-only view of an existing account.
+func (e *Engine) view(ctx context.Context, op, account string, fn func(tx Reader) error) error {
+	if !validID(account) {
+		return &Error{Op: op, Account: account, Err: ErrInvalidID}
+	}
+	err := e.store.View(ctx, account, func(tx Reader) error {
+		if _, err := e.load(tx, account); err != nil {
+			return err
+		}
+		return fn(tx)
+	})
+	if err != nil {
+		return &Error{Op: op, Account: account, Err: err}
+	}
+	return nil
+}
