@@ -3,3 +3,5 @@ module github.com/rtcbill/billing
 go 1.23
 
 require github.com/shopspring/decimal v1.6.0
+
+require github.com/google/go-cmp v0.7.0

@@ -1,0 +1,367 @@
+package billing_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/rtcbill/billing"
+)
+
+// TestPostpaidSwitch checks the three ways the switch goes on, that it goes
+// on automatically only for accounts that bought a universal package, and
+// what happens to a trial-only account without it.
+func TestPostpaidSwitch(t *testing.T) {
+	drainTrial := use("u0", sd, 600_000, at(15, 9, 0, 0)) // 10,000 SD minutes × 1: the trial is used up
+	tests := []struct {
+		name        string
+		books       []billing.PriceBook
+		setup       []op
+		use         *billing.Usage // recorded last, if not nil
+		want        billing.Receipt
+		wantSwitch  billing.Postpaid
+		wantStatus  billing.Status
+		wantEntries []billing.EntryKind // the kinds of the ledger entries made by the last step
+	}{
+		{
+			name:       "on at opening",
+			setup:      []op{open(at(15, 8, 0, 0), true)},
+			wantSwitch: billing.Postpaid{On: true, Since: at(15, 8, 0, 0), Way: billing.PostpaidAtOpening},
+			// Opening grants the trial, then turns the switch on.
+			wantEntries: []billing.EntryKind{billing.EntryGrant, billing.EntryPostpaidOn},
+		},
+		{
+			name:        "on by a call",
+			setup:       []op{open(at(15, 8, 0, 0), false), {now: at(15, 9, 0, 0), enable: "a"}},
+			wantSwitch:  billing.Postpaid{On: true, Since: at(15, 9, 0, 0), Way: billing.PostpaidEnabled},
+			wantEntries: []billing.EntryKind{billing.EntryPostpaidOn},
+		},
+		{
+			name:       "a second call changes nothing",
+			setup:      []op{open(at(15, 8, 0, 0), true), {now: at(15, 9, 0, 0), enable: "a"}},
+			wantSwitch: billing.Postpaid{On: true, Since: at(15, 8, 0, 0), Way: billing.PostpaidAtOpening},
+			// The call made no entry: the last entries are the opening's.
+			wantEntries: []billing.EntryKind{billing.EntryGrant, billing.EntryPostpaidOn},
+		},
+		{
+			name:  "on automatically when bought universal packages are used up",
+			books: []billing.PriceBook{noTrial()},
+			setup: []op{
+				open(at(15, 8, 0, 0), false), buy(at(15, 8, 10, 0), "p1", uni, 1000),
+				use("u0", audio, 60_000, at(15, 9, 0, 0)), // 1,000 minutes: p1 is used up
+			},
+			use:         usage("u1", audio, 60, at(15, 10, 0, 0)),
+			want:        billing.Receipt{Key: basic(march(15), audio), Minutes: 1, Postpaid: 1, PostpaidOn: true},
+			wantSwitch:  billing.Postpaid{On: true, Since: at(15, 10, 0, 0), Way: billing.PostpaidAutomatic},
+			wantEntries: []billing.EntryKind{billing.EntryPostpaidOn, billing.EntryPostpaid},
+		},
+		{
+			name:  "on automatically when the bought universal package has expired",
+			books: []billing.PriceBook{noTrial()},
+			setup: []op{open(at(15, 8, 0, 0), false), buy(at(15, 8, 10, 0), "p1", uni, 1000)},
+			// p1 is valid to 2022-03-31 23:59:59.
+			use:         usage("u1", audio, 60, time.Date(2022, 4, 1, 0, 0, 0, 0, cst)),
+			want:        billing.Receipt{Key: basic(billing.DateDay(2022, 4, 1), audio), Minutes: 1, Postpaid: 1, PostpaidOn: true},
+			wantSwitch:  billing.Postpaid{On: true, Since: time.Date(2022, 4, 1, 0, 0, 0, 0, cst), Way: billing.PostpaidAutomatic},
+			wantEntries: []billing.EntryKind{billing.EntryForfeit, billing.EntryPostpaidOn, billing.EntryPostpaid},
+		},
+		{
+			name:  "on automatically when what is left cannot pay one minute of the tier",
+			books: []billing.PriceBook{noTrial()},
+			setup: []op{
+				open(at(15, 8, 0, 0), false), buy(at(15, 8, 10, 0), "p1", uni, 1000),
+				use("u0", audio, 997*60, at(15, 9, 0, 0)), // 3 left
+			},
+			use:         usage("u1", hd, 60, at(15, 10, 0, 0)), // needs 4
+			want:        billing.Receipt{Key: basic(march(15), hd), Minutes: 1, Postpaid: 1, PostpaidOn: true},
+			wantSwitch:  billing.Postpaid{On: true, Since: at(15, 10, 0, 0), Way: billing.PostpaidAutomatic},
+			wantEntries: []billing.EntryKind{billing.EntryPostpaidOn, billing.EntryPostpaid},
+		},
+		{
+			name: "a usage partly covered: the rest goes postpaid as the switch goes on",
+			setup: []op{
+				open(at(15, 8, 0, 0), false), buy(at(15, 8, 10, 0), "p1", uni, 1000),
+				use("u0", sd, 599_940, at(15, 9, 0, 0)),   // 9,999 SD minutes: the trial keeps 1
+				use("u1", audio, 59_940, at(15, 9, 10, 0)), // 999 audio minutes: 1 from the trial, 998 from p1; p1 keeps 2
+			},
+			use: usage("u2", audio, 180, at(15, 10, 0, 0)),
+			// 3 minutes: p1 covers 2, 1 goes postpaid.
+			want: billing.Receipt{Key: basic(march(15), audio), Minutes: 3, Draws: []billing.Draw{{Package: "p1", Minutes: 2, Deducted: 2}},
+				Postpaid: 1, PostpaidOn: true},
+			wantSwitch:  billing.Postpaid{On: true, Since: at(15, 10, 0, 0), Way: billing.PostpaidAutomatic},
+			wantEntries: []billing.EntryKind{billing.EntryDeduction, billing.EntryPostpaidOn, billing.EntryPostpaid},
+		},
+		{
+			name:        "a trial-only account without postpaid is suspended when its trial is used up",
+			setup:       []op{open(at(15, 8, 0, 0), false), drainTrial},
+			use:         usage("u1", audio, 60, at(15, 10, 0, 0)),
+			want:        billing.Receipt{Key: basic(march(15), audio), Minutes: 1, Shortfall: 1, Suspended: true},
+			wantStatus:  billing.Status{Suspended: true, Since: at(15, 10, 0, 0), Reason: billing.ReasonUncovered},
+			wantEntries: []billing.EntryKind{billing.EntryShortfall, billing.EntrySuspended},
+		},
+		{
+			name:  "a trial-only account without postpaid is suspended when its trial has expired",
+			setup: []op{open(at(15, 8, 0, 0), false)},
+			// The trial is valid to 2022-03-31 23:59:59.
+			use:         usage("u1", audio, 60, time.Date(2022, 4, 1, 0, 0, 0, 0, cst)),
+			want:        billing.Receipt{Key: basic(billing.DateDay(2022, 4, 1), audio), Minutes: 1, Shortfall: 1, Suspended: true},
+			wantStatus:  billing.Status{Suspended: true, Since: time.Date(2022, 4, 1, 0, 0, 0, 0, cst), Reason: billing.ReasonUncovered},
+			wantEntries: []billing.EntryKind{billing.EntryForfeit, billing.EntryShortfall, billing.EntrySuspended},
+		},
+		{
+			name:  "a custom kind that does not arm the switch: suspended, not postpaid",
+			books: []billing.PriceBook{trialMonthly()},
+			setup: []op{
+				open(at(15, 8, 0, 0), false), drainTrial, buy(at(15, 9, 30, 0), "m1", "monthly", 10),
+				use("u1", audio, 600, at(15, 10, 0, 0)), // 10 minutes: m1 is used up
+			},
+			use:         usage("u2", audio, 60, at(15, 11, 0, 0)),
+			want:        billing.Receipt{Key: basic(march(15), audio), Minutes: 1, Shortfall: 1, Suspended: true},
+			wantStatus:  billing.Status{Suspended: true, Since: at(15, 11, 0, 0), Reason: billing.ReasonUncovered},
+			wantEntries: []billing.EntryKind{billing.EntryShortfall, billing.EntrySuspended},
+		},
+		{
+			name:        "a trial-only account with postpaid chosen at opening goes on to postpaid",
+			setup:       []op{open(at(15, 8, 0, 0), true), drainTrial},
+			use:         usage("u1", audio, 60, at(15, 10, 0, 0)),
+			want:        billing.Receipt{Key: basic(march(15), audio), Minutes: 1, Postpaid: 1},
+			wantSwitch:  billing.Postpaid{On: true, Since: at(15, 8, 0, 0), Way: billing.PostpaidAtOpening},
+			wantEntries: []billing.EntryKind{billing.EntryPostpaid},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, tt.books...)
+			h.do(tt.setup...)
+			before := h.account("a").LastSeq
+			if tt.use != nil {
+				h.clock.Set(tt.use.At)
+				got, err := h.e.Record(h.ctx, *tt.use)
+				if err != nil {
+					t.Fatalf("Record: %v", err)
+				}
+				if diff := cmp.Diff(tt.want, got, cmpOpts); diff != "" {
+					t.Errorf("Record() receipt (-want +got):\n%s", diff)
+				}
+			} else {
+				before -= int64(len(tt.wantEntries))
+			}
+			a := h.account("a")
+			if diff := cmp.Diff(tt.wantSwitch, a.Postpaid); diff != "" {
+				t.Errorf("postpaid switch (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.wantStatus, a.Status); diff != "" {
+				t.Errorf("status (-want +got):\n%s", diff)
+			}
+			var kinds []billing.EntryKind
+			for _, en := range ledger(h, "a") {
+				if en.Seq > before {
+					kinds = append(kinds, en.Kind)
+				}
+			}
+			if diff := cmp.Diff(tt.wantEntries, kinds); diff != "" {
+				t.Errorf("entries of the last step (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func ledger(h *harness, account string) []billing.Entry {
+	h.t.Helper()
+	l, err := h.e.Ledger(h.ctx, account, time.Time{}, time.Time{})
+	if err != nil {
+		h.t.Fatalf("Ledger: %v", err)
+	}
+	return l
+}
+
+// suspended sets up account "a", trial only, without postpaid, suspended at
+// 10:00 on the 15th by one audio minute of shortfall.
+func suspended(t *testing.T) *harness {
+	h := newHarness(t)
+	h.do(open(at(15, 8, 0, 0), false), use("u0", sd, 600_000, at(15, 9, 0, 0)), use("u1", audio, 60, at(15, 10, 0, 0)))
+	if !h.account("a").Status.Suspended {
+		t.Fatal("setup: account not suspended")
+	}
+	return h
+}
+
+func TestSuspendedAccountRefusesUsage(t *testing.T) {
+	h := suspended(t)
+	days := []billing.Day{march(15)}
+	before := h.state("a", days...)
+	h.clock.Set(at(15, 11, 0, 0))
+	for _, tier := range []billing.Tier{audio, sd, hd, fhd} {
+		_, err := h.e.Record(h.ctx, *usage("u2-"+string(tier), tier, 60, at(15, 11, 0, 0)))
+		if !errors.Is(err, billing.ErrSuspended) {
+			t.Errorf("Record(%s) error = %v, want ErrSuspended", tier, err)
+		}
+	}
+	if diff := cmp.Diff(before, h.state("a", days...), cmpOpts); diff != "" {
+		t.Errorf("a refused usage changed the account (-before +after):\n%s", diff)
+	}
+	// A replay of the usage that suspended the account still answers.
+	got, err := h.e.Record(h.ctx, *usage("u1", audio, 60, at(15, 10, 0, 0)))
+	want := billing.Receipt{Key: basic(march(15), audio), Minutes: 1, Shortfall: 1, Suspended: true}
+	if err != nil || !cmp.Equal(want, got, cmpOpts) {
+		t.Errorf("replay of u1 = %+v, %v; want %+v", got, err, want)
+	}
+}
+
+func TestPurchaseLiftsSuspension(t *testing.T) {
+	h := suspended(t)
+	h.clock.Set(at(15, 12, 0, 0))
+	r, err := h.e.Buy(h.ctx, billing.Purchase{ID: "p1", Account: "a", Kind: uni, Minutes: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The day's 1 minute of audio shortfall is absorbed at ratio 1: 1,000 - 1 = 999.
+	if !r.Resumed || r.Package.Balance != 999 || !cmp.Equal(r.Absorbed, []billing.Absorption{{Tier: audio, Shortfall: 1, Deducted: 1}}) {
+		t.Errorf("Buy() = %+v, want Resumed, balance 999, 1 audio shortfall minute absorbed", r)
+	}
+	if s := h.account("a").Status; s.Suspended {
+		t.Errorf("status after Buy = %+v, want active", s)
+	}
+	got, err := h.e.Record(h.ctx, *usage("u2", hd, 60, at(15, 12, 0, 0)))
+	want := billing.Receipt{Key: basic(march(15), hd), Minutes: 1, Draws: []billing.Draw{{Package: "p1", Minutes: 1, Deducted: 4}}}
+	if err != nil || !cmp.Equal(want, got, cmpOpts) {
+		t.Errorf("Record after Buy = %+v, %v; want %+v", got, err, want)
+	}
+}
+
+func TestEnablePostpaidLiftsSuspension(t *testing.T) {
+	h := suspended(t)
+	h.clock.Set(at(15, 12, 0, 0))
+	a, err := h.e.EnablePostpaid(h.ctx, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := billing.Account{Postpaid: billing.Postpaid{On: true, Since: at(15, 12, 0, 0), Way: billing.PostpaidEnabled}}
+	if diff := cmp.Diff(want, a, cmpOpts, cmpIgnoreAccountBookkeeping); diff != "" {
+		t.Errorf("EnablePostpaid() (-want +got):\n%s", diff)
+	}
+	kinds := []billing.EntryKind{}
+	for _, en := range ledger(h, "a")[len(ledger(h, "a"))-2:] {
+		kinds = append(kinds, en.Kind)
+	}
+	if diff := cmp.Diff([]billing.EntryKind{billing.EntryPostpaidOn, billing.EntryResumed}, kinds); diff != "" {
+		t.Errorf("entries (-want +got):\n%s", diff)
+	}
+	// The shortfall stays the day's shortfall; new usage goes postpaid.
+	got, err := h.e.Record(h.ctx, *usage("u2", audio, 60, at(15, 12, 0, 0)))
+	wantR := billing.Receipt{Key: basic(march(15), audio), Minutes: 1, Postpaid: 1}
+	if err != nil || !cmp.Equal(wantR, got, cmpOpts) {
+		t.Errorf("Record after EnablePostpaid = %+v, %v; want %+v", got, err, wantR)
+	}
+	wantM := billing.Meter{Key: basic(march(15), audio), Seconds: 120, Shortfall: 1, Postpaid: 1}
+	if diff := cmp.Diff(wantM, h.meter("a", wantM.Key)); diff != "" {
+		t.Errorf("audio meter (-want +got):\n%s", diff)
+	}
+}
+
+// TestForfeit checks that expired minutes are forfeited by a ledger entry
+// when the account is next touched, and not before expiry.
+func TestForfeit(t *testing.T) {
+	end := time.Date(2022, 4, 1, 0, 0, 0, 0, cst) // the trial of an account opened 2021-03-15
+	h := newHarness(t)
+	h.do(open(at(15, 8, 0, 0), false), use("u1", audio, 60, at(15, 9, 0, 0)))
+
+	h.clock.Set(end.Add(-time.Second))
+	if got := h.balances("a")["trial"]; got != 9999 {
+		t.Fatalf("trial balance a second before expiry = %d, want 10,000 - 1 = 9,999", got)
+	}
+	h.clock.Set(end.Add(time.Hour))
+	o, err := h.e.Overview(h.ctx, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []billing.Package{{ID: "trial", Kind: billing.KindTrial, Book: "era1-usd", Minutes: 10_000, Balance: 0, Forfeited: 9999,
+		Price: dec("0"), PurchasedAt: at(15, 8, 0, 0), Start: at(15, 0, 0, 0), End: end}}
+	if diff := cmp.Diff(want, o.Packages, cmpOpts); diff != "" {
+		t.Errorf("packages after expiry (-want +got):\n%s", diff)
+	}
+	l := ledger(h, "a")
+	wantLast := billing.Entry{Seq: 3, At: end.Add(time.Hour), Kind: billing.EntryForfeit, Package: "trial", Balance: -9999}
+	if diff := cmp.Diff(wantLast, l[len(l)-1], cmpOpts); diff != "" {
+		t.Errorf("forfeit entry (-want +got):\n%s", diff)
+	}
+	// Touching the account again forfeits nothing more.
+	if _, err := h.e.Overview(h.ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(ledger(h, "a")); n != 3 {
+		t.Errorf("ledger has %d entries after a second Overview, want 3", n)
+	}
+}
+
+// flipStore hands back account "a" with its postpaid switch turned off.
+type flipStore struct {
+	billing.Store
+	flip func(*billing.Account)
+}
+
+func (s flipStore) Update(ctx context.Context, id string, fn func(billing.Tx) error) error {
+	return s.Store.Update(ctx, id, func(tx billing.Tx) error { return fn(flipTx{tx, s.flip}) })
+}
+
+type flipTx struct {
+	billing.Tx
+	flip func(*billing.Account)
+}
+
+func (tx flipTx) Account() (billing.Account, error) {
+	a, err := tx.Tx.Account()
+	if err == nil {
+		tx.flip(&a)
+	}
+	return a, err
+}
+
+func TestSwitchNeverGoesOff(t *testing.T) {
+	tests := []struct {
+		name string
+		flip func(*billing.Account)
+	}{
+		{"switch off, the rest kept", func(a *billing.Account) { a.Postpaid.On = false }},
+		{"switch off, way forgotten", func(a *billing.Account) { a.Postpaid.On, a.Postpaid.Way = false, "" }},
+		{"switch reset to the zero value", func(a *billing.Account) { a.Postpaid = billing.Postpaid{} }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			inner := newHarness(t)
+			inner.do(open(at(15, 8, 0, 0), true))
+			flipped := false
+			h := inner
+			store := flipStore{Store: inner.store, flip: func(a *billing.Account) {
+				if flipped {
+					tt.flip(a)
+				}
+			}}
+			// The same Engine reads the account through the flipping store.
+			e, err := billing.New(store, &billing.Options{Now: h.clock.Now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			h.clock.Set(at(15, 9, 0, 0))
+			if _, err := e.Record(h.ctx, *usage("u1", audio, 60, at(15, 9, 0, 0))); err != nil {
+				t.Fatalf("Record before the flip: %v", err)
+			}
+			flipped = true
+			h.clock.Set(at(15, 10, 0, 0))
+			before := h.state("a", march(15))
+			_, err = e.Record(h.ctx, *usage("u2", audio, 60, at(15, 10, 0, 0)))
+			if !errors.Is(err, billing.ErrCorrupt) {
+				t.Errorf("Record after the flip: error = %v, want ErrCorrupt", err)
+			}
+			_, err = e.EnablePostpaid(h.ctx, "a")
+			if !errors.Is(err, billing.ErrCorrupt) {
+				t.Errorf("EnablePostpaid after the flip: error = %v, want ErrCorrupt", err)
+			}
+			if diff := cmp.Diff(before, h.state("a", march(15)), cmpOpts); diff != "" {
+				t.Errorf("the corrupt read changed the account (-before +after):\n%s", diff)
+			}
+		})
+	}
+}
