@@ -83,7 +83,7 @@ func TestPostpaidSwitch(t *testing.T) {
 			name: "a usage partly covered: the rest goes postpaid as the switch goes on",
 			setup: []op{
 				open(at(15, 8, 0, 0), false), buy(at(15, 8, 10, 0), "p1", uni, 1000),
-				use("u0", sd, 599_940, at(15, 9, 0, 0)),   // 9,999 SD minutes: the trial keeps 1
+				use("u0", sd, 599_940, at(15, 9, 0, 0)),    // 9,999 SD minutes: the trial keeps 1
 				use("u1", audio, 59_940, at(15, 9, 10, 0)), // 999 audio minutes: 1 from the trial, 998 from p1; p1 keeps 2
 			},
 			use: usage("u2", audio, 180, at(15, 10, 0, 0)),
