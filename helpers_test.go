@@ -3,7 +3,6 @@ package billing_test
 import (
 	"context"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -42,21 +41,28 @@ func (c *clock) Set(t time.Time) {
 	c.t = t
 }
 
+// tb is what the helpers need of a *testing.T or a *rapid.T.
+type tb interface {
+	Helper()
+	Fatalf(format string, args ...any)
+	Errorf(format string, args ...any)
+}
+
 // harness is an Engine on a fresh memstore with a settable clock.
 type harness struct {
-	t     testing.TB
+	t     tb
 	ctx   context.Context
 	clock *clock
 	store billing.Store
 	e     *billing.Engine
 }
 
-func newHarness(t testing.TB, books ...billing.PriceBook) *harness {
+func newHarness(t tb, books ...billing.PriceBook) *harness {
 	t.Helper()
 	return newHarnessOn(t, memstore.New(), books...)
 }
 
-func newHarnessOn(t testing.TB, store billing.Store, books ...billing.PriceBook) *harness {
+func newHarnessOn(t tb, store billing.Store, books ...billing.PriceBook) *harness {
 	t.Helper()
 	h := &harness{t: t, ctx: context.Background(), clock: &clock{t: at(1, 8, 0, 0)}, store: store}
 	var err error

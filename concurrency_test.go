@@ -1,0 +1,152 @@
+package billing_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/rtcbill/billing"
+)
+
+// orderStore records, per account, the usage ids in the order their units of
+// work committed. memstore runs an account's units of work one at a time
+// under its lock, and the callback below runs under that lock, so the order
+// it sees is the commit order.
+type orderStore struct {
+	billing.Store
+	mu    sync.Mutex
+	order map[string][]string
+}
+
+func (s *orderStore) Update(ctx context.Context, id string, fn func(billing.Tx) error) error {
+	return s.Store.Update(ctx, id, func(tx billing.Tx) error {
+		var ids []string
+		err := fn(recordingTx{tx, &ids})
+		if err == nil && len(ids) > 0 {
+			s.mu.Lock()
+			s.order[id] = append(s.order[id], ids...)
+			s.mu.Unlock()
+		}
+		return err
+	})
+}
+
+type recordingTx struct {
+	billing.Tx
+	ids *[]string
+}
+
+func (t recordingTx) PutUsage(r billing.UsageRecord) {
+	*t.ids = append(*t.ids, r.Usage.ID)
+	t.Tx.PutUsage(r)
+}
+
+// smallTrial is the Era 1 USD book with a 500-minute trial, so that trials
+// run out within a test's usage.
+func smallTrial() billing.PriceBook {
+	b := billing.Era1USD()
+	b.ID = "era1-usd-small-trial"
+	b.Trial.Minutes = 500
+	return b
+}
+
+// concurrentSetup opens the accounts of the concurrency test: "trial-only"
+// (suspended once its trial runs out), "universal" (postpaid goes on
+// automatically), and "postpaid" (postpaid at opening, two packages).
+func concurrentSetup(h *harness) {
+	h.do(
+		op{now: at(15, 8, 0, 0), open: &billing.AccountSpec{ID: "trial-only"}},
+		op{open: &billing.AccountSpec{ID: "universal"}},
+		op{open: &billing.AccountSpec{ID: "postpaid", Postpaid: true}},
+		op{now: at(15, 8, 10, 0), buy: &billing.Purchase{ID: "p1", Account: "universal", Kind: uni, Minutes: 1000}},
+		op{buy: &billing.Purchase{ID: "p1", Account: "postpaid", Kind: uni, Minutes: 1000}},
+		op{now: at(15, 8, 20, 0), buy: &billing.Purchase{ID: "p2", Account: "postpaid", Kind: uni, Minutes: 2000}},
+	)
+	h.clock.Set(at(15, 12, 0, 0))
+}
+
+// TestConcurrentRecord records one usage stream from many goroutines, each
+// in its own order and with every usage sent by all of them, and checks that
+// the result is exactly the state of a serial run of the same usages in the
+// order their units of work committed.
+func TestConcurrentRecord(t *testing.T) {
+	accounts := []string{"trial-only", "universal", "postpaid"}
+	tiers := []billing.Tier{audio, sd, hd, fhd}
+	rng := rand.New(rand.NewPCG(1, 2))
+	var stream []billing.Usage
+	for _, a := range accounts {
+		for i := range 150 {
+			tier := tiers[rng.IntN(len(tiers))]
+			u := *usage(fmt.Sprintf("%s-u%d", a, i), tier, 1+rng.Int64N(1200), at(15, 8, 30+rng.IntN(200), rng.IntN(60)))
+			u.Account = a
+			stream = append(stream, u)
+		}
+	}
+
+	ordered := &orderStore{order: map[string][]string{}}
+	h := newHarness(t, smallTrial())
+	ordered.Store = h.store
+	h.store = ordered
+	var err error
+	if h.e, err = billing.New(ordered, &billing.Options{Now: h.clock.Now, PriceBooks: []billing.PriceBook{smallTrial()}}); err != nil {
+		t.Fatal(err)
+	}
+	concurrentSetup(h)
+	ordered.order = map[string][]string{}
+
+	const goroutines = 8
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		mine := append([]billing.Usage(nil), stream...)
+		rand.New(rand.NewPCG(uint64(g), 7)).Shuffle(len(mine), func(i, j int) { mine[i], mine[j] = mine[j], mine[i] })
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, u := range mine {
+				if _, err := h.e.Record(h.ctx, u); err != nil && !errors.Is(err, billing.ErrSuspended) {
+					t.Errorf("Record(%s): %v", u.ID, err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+
+	serial := newHarness(t, smallTrial())
+	concurrentSetup(serial)
+	byID := map[string]billing.Usage{}
+	for _, u := range stream {
+		byID[u.ID] = u
+	}
+	for _, a := range accounts {
+		seen := map[string]bool{}
+		for _, id := range ordered.order[a] {
+			if seen[id] {
+				t.Fatalf("usage %s committed twice", id)
+			}
+			seen[id] = true
+			if _, err := serial.e.Record(serial.ctx, byID[id]); err != nil {
+				t.Fatalf("serial Record(%s): %v", id, err)
+			}
+		}
+	}
+	if n := len(ordered.order["trial-only"]); n == 0 || n == 150 {
+		t.Errorf("trial-only committed %d of 150 usages; the test wants it suspended part way", n)
+	}
+	for _, a := range accounts {
+		if diff := cmp.Diff(serial.state(a, march(15)), h.state(a, march(15)), cmpOpts); diff != "" {
+			t.Errorf("account %s: concurrent run differs from the serial run (-serial +concurrent):\n%s", a, diff)
+		}
+	}
+	// Every usage answers the same in both: the same receipt, or the same refusal.
+	for _, u := range stream {
+		want, wantErr := serial.e.Record(serial.ctx, u)
+		got, gotErr := h.e.Record(h.ctx, u)
+		if !errors.Is(gotErr, errors.Unwrap(wantErr)) || !cmp.Equal(want, got, cmpOpts) {
+			t.Errorf("Record(%s) = %+v, %v; serial run: %+v, %v", u.ID, got, gotErr, want, wantErr)
+		}
+	}
+}

@@ -1,0 +1,270 @@
+package billing_test
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/rtcbill/billing"
+	"pgregory.net/rapid"
+)
+
+// TestInvariants runs random sequences of operations on two accounts (open,
+// buy, record, replay, enable postpaid, move the clock by minutes to more
+// than a year) and checks after every step:
+//
+//   - conservation: every receipt's draws, postpaid and shortfall add up to
+//     its billable minutes, and each draw takes its minutes × a ratio of the
+//     package's kind;
+//   - no balance is negative or above the package's size;
+//   - the ledger rebuilds every package balance and every meter's prepaid,
+//     postpaid and shortfall minutes, and its Seq runs 1, 2, 3, ... in time order;
+//   - every meter's parts add up to ceil(seconds/60), and the receipts of
+//     its usages add up to it;
+//   - the postpaid switch never goes off or changes how and when it went on;
+//   - a suspended account has postpaid off, and refuses usage;
+//   - a replay returns the first receipt and changes nothing.
+func TestInvariants(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		m := &machine{
+			h:        newHarness(rt, smallTrialMonthly()),
+			receipts: map[string]receipt{},
+			switches: map[string]billing.Postpaid{},
+			days:     map[billing.Day]bool{},
+		}
+		m.h.clock.Set(at(15, 8, 0, 0))
+		rt.Repeat(map[string]func(*rapid.T){
+			"open":    m.open,
+			"buy":     m.buy,
+			"record":  m.record,
+			"replay":  m.replay,
+			"enable":  m.enable,
+			"advance": m.advance,
+			"":        m.check,
+		})
+	})
+}
+
+// smallTrialMonthly has a 500-minute trial, the universal package, and the
+// custom "monthly" kind (no automatic postpaid).
+func smallTrialMonthly() billing.PriceBook {
+	b := trialMonthly()
+	b.ID = "era1-usd-small-trial-monthly"
+	b.Trial.Minutes = 500
+	return b
+}
+
+var ratiosOf = map[string]map[billing.Tier]int64{
+	billing.KindTrial: {audio: 1, sd: 1, hd: 1, fhd: 1},
+	uni:               {audio: 1, sd: 2, hd: 4, fhd: 15},
+	"monthly":         {audio: 1, sd: 2, hd: 4, fhd: 15},
+}
+
+type receipt struct {
+	usage   billing.Usage
+	receipt billing.Receipt
+}
+
+type machine struct {
+	h        *harness
+	opened   []string
+	receipts map[string]receipt          // by usage id
+	kinds    map[string]string           // package kind by account/package id
+	switches map[string]billing.Postpaid // the switch once seen on
+	days     map[billing.Day]bool
+	n        int
+}
+
+func (m *machine) account(t *rapid.T) string {
+	if len(m.opened) == 0 {
+		t.Skip("no account yet")
+	}
+	return rapid.SampledFrom(m.opened).Draw(t, "account")
+}
+
+func (m *machine) open(t *rapid.T) {
+	id := rapid.SampledFrom([]string{"a", "b"}).Draw(t, "id")
+	for _, o := range m.opened {
+		if o == id {
+			t.Skip("already open")
+		}
+	}
+	if _, err := m.h.e.OpenAccount(m.h.ctx, billing.AccountSpec{ID: id, Postpaid: rapid.Bool().Draw(t, "postpaid")}); err != nil {
+		t.Fatalf("OpenAccount: %v", err)
+	}
+	m.opened = append(m.opened, id)
+	if m.kinds == nil {
+		m.kinds = map[string]string{}
+	}
+	m.kinds[id+"/"+billing.TrialID] = billing.KindTrial
+}
+
+func (m *machine) buy(t *rapid.T) {
+	a := m.account(t)
+	kind := rapid.SampledFrom([]string{uni, "monthly"}).Draw(t, "kind")
+	minutes := rapid.Int64Range(1, 30).Draw(t, "minutes")
+	if kind == uni {
+		minutes *= 1000
+	}
+	m.n++
+	id := fmt.Sprintf("p%d", m.n)
+	if _, err := m.h.e.Buy(m.h.ctx, billing.Purchase{ID: id, Account: a, Kind: kind, Minutes: minutes}); err != nil {
+		t.Fatalf("Buy: %v", err)
+	}
+	m.kinds[a+"/"+id] = kind
+}
+
+func (m *machine) record(t *rapid.T) {
+	a := m.account(t)
+	now := m.h.clock.Now()
+	ago := time.Duration(rapid.Int64Range(0, int64(48*time.Hour)).Draw(t, "ago"))
+	acc := m.h.account(a)
+	when := now.Add(-ago)
+	if when.Before(acc.Opened) {
+		when = acc.Opened
+	}
+	tier := rapid.SampledFrom([]billing.Tier{audio, sd, hd, fhd}).Draw(t, "tier")
+	m.n++
+	u := *usage(fmt.Sprintf("u%d", m.n), tier, rapid.Int64Range(1, 20_000).Draw(t, "seconds"), when)
+	u.Account = a
+	r, err := m.h.e.Record(m.h.ctx, u)
+	switch {
+	case acc.Status.Suspended:
+		if !errors.Is(err, billing.ErrSuspended) {
+			t.Fatalf("Record on a suspended account: error %v, want ErrSuspended", err)
+		}
+		return
+	case err != nil:
+		t.Fatalf("Record: %v", err)
+	}
+	var sum int64
+	for _, d := range r.Draws {
+		sum += d.Minutes
+		ratio := ratiosOf[m.kinds[a+"/"+d.Package]][tier]
+		if d.Minutes <= 0 || d.Deducted != d.Minutes*ratio {
+			t.Fatalf("draw %+v of a %s minute: want a positive number of minutes × ratio %d", d, tier, ratio)
+		}
+	}
+	if sum+r.Postpaid+r.Shortfall != r.Minutes || r.Postpaid < 0 || r.Shortfall < 0 {
+		t.Fatalf("receipt %+v does not conserve: draws %d + postpaid %d + shortfall %d != %d", r, sum, r.Postpaid, r.Shortfall, r.Minutes)
+	}
+	if r.Suspended != (r.Shortfall > 0) {
+		t.Fatalf("receipt %+v: suspended iff shortfall", r)
+	}
+	m.receipts[u.ID] = receipt{u, r}
+	m.days[r.Key.Day] = true
+}
+
+func (m *machine) replay(t *rapid.T) {
+	if len(m.receipts) == 0 {
+		t.Skip("nothing to replay")
+	}
+	ids := make([]string, 0, len(m.receipts))
+	for id := range m.receipts {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	first := m.receipts[rapid.SampledFrom(ids).Draw(t, "usage")]
+	days := m.dayList()
+	before := m.h.state(first.usage.Account, days...)
+	got, err := m.h.e.Record(m.h.ctx, first.usage)
+	if err != nil {
+		t.Fatalf("replay: %v", err)
+	}
+	if diff := cmp.Diff(first.receipt, got, cmpOpts); diff != "" {
+		t.Fatalf("replay receipt (-first +replay):\n%s", diff)
+	}
+	after := m.h.state(first.usage.Account, days...)
+	before.Overview.Today, after.Overview.Today = 0, 0
+	if diff := cmp.Diff(before, after, cmpOpts); diff != "" {
+		t.Fatalf("replay changed the account (-before +after):\n%s", diff)
+	}
+}
+
+func (m *machine) enable(t *rapid.T) {
+	if _, err := m.h.e.EnablePostpaid(m.h.ctx, m.account(t)); err != nil {
+		t.Fatalf("EnablePostpaid: %v", err)
+	}
+}
+
+func (m *machine) advance(t *rapid.T) {
+	d := rapid.SampledFrom([]time.Duration{time.Minute, time.Hour, 20 * time.Hour, 10 * 24 * time.Hour, 400 * 24 * time.Hour}).Draw(t, "by")
+	m.h.clock.Set(m.h.clock.Now().Add(d))
+}
+
+func (m *machine) dayList() []billing.Day {
+	var days []billing.Day
+	for d := range m.days {
+		days = append(days, d)
+	}
+	return days
+}
+
+func (m *machine) check(t *rapid.T) {
+	for _, a := range m.opened {
+		s := m.h.state(a, m.dayList()...)
+		acc := s.Overview.Account
+		if prev, ok := m.switches[a]; ok && !cmp.Equal(prev, acc.Postpaid) {
+			t.Fatalf("account %s: switch %+v became %+v", a, prev, acc.Postpaid)
+		}
+		if acc.Postpaid.On {
+			m.switches[a] = acc.Postpaid
+		}
+		if acc.Status.Suspended && acc.Postpaid.On {
+			t.Fatalf("account %s: suspended with postpaid on", a)
+		}
+		pkgSum := map[string]int64{}
+		meterSum := map[billing.MeterKey][3]int64{}
+		for i, en := range s.Ledger {
+			if en.Seq != int64(i+1) || (i > 0 && en.At.Before(s.Ledger[i-1].At)) {
+				t.Fatalf("account %s: entry %d is %+v: Seq or time out of order", a, i, en)
+			}
+			if en.Package != "" {
+				pkgSum[en.Package] += en.Balance
+			}
+			ms := meterSum[en.Key]
+			switch en.Kind {
+			case billing.EntryDeduction:
+				ms[0] += en.Minutes
+			case billing.EntryPostpaid:
+				ms[1] += en.Minutes
+			case billing.EntryShortfall:
+				ms[2] += en.Minutes
+			}
+			meterSum[en.Key] = ms
+		}
+		for _, p := range s.Overview.Packages {
+			if p.Balance < 0 || p.Balance > p.Minutes || p.Forfeited < 0 {
+				t.Fatalf("account %s: package %+v out of bounds", a, p)
+			}
+			if pkgSum[p.ID] != p.Balance {
+				t.Fatalf("account %s: package %s balance %d, ledger sums to %d", a, p.ID, p.Balance, pkgSum[p.ID])
+			}
+		}
+		receipts := map[billing.MeterKey]int64{}
+		seconds := map[billing.MeterKey]int64{}
+		for _, r := range m.receipts {
+			if r.usage.Account == a {
+				receipts[r.receipt.Key] += r.receipt.Minutes
+				seconds[r.receipt.Key] += r.usage.Seconds
+			}
+		}
+		for _, day := range s.Meters {
+			for _, mt := range day {
+				want := [3]int64{mt.Prepaid, mt.Postpaid, mt.Shortfall}
+				if meterSum[mt.Key] != want {
+					t.Fatalf("account %s: meter %+v, ledger sums to %v", a, mt, meterSum[mt.Key])
+				}
+				if mt.Prepaid+mt.Postpaid+mt.Shortfall != mt.Minutes() || mt.Minutes() != (mt.Seconds+59)/60 {
+					t.Fatalf("account %s: meter %+v does not add up", a, mt)
+				}
+				if receipts[mt.Key] != mt.Minutes() || seconds[mt.Key] != mt.Seconds {
+					t.Fatalf("account %s: meter %+v, receipts add up to %d minutes of %d seconds", a, mt, receipts[mt.Key], seconds[mt.Key])
+				}
+			}
+		}
+	}
+}
