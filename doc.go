@@ -1,0 +1,117 @@
+// Package billing bills real-time audio/video usage exactly the way Tencent
+// Cloud TRTC bills it (Era 1, the "enable postpaid" era, by default): basic
+// services metered in seconds and rounded up to minutes per day and tier,
+// prepaid packages deducted by per-tier ratios in a fixed order, and the
+// irreversible postpaid switch. It is a library for Go services that operate,
+// resell or check such services; the host owns HTTP, authentication, payment
+// collection and scheduling.
+//
+// The package keeps no state of its own: an [Engine] applies the billing
+// rules to accounts kept in an injected [Store]. Package memstore is the
+// in-memory Store for one process; a durable Store serves many processes.
+//
+// # Lifecycle
+//
+// An account is opened with [Engine.OpenAccount] and gets the trial of the
+// price book in force (Era 1: 10,000 minutes, ratio 1 for every tier). Usage
+// is reported with [Engine.Record]: each usage is seconds of one scenario and
+// tier at one instant, added to the meter of its billing day and tier. The
+// billable minutes of a meter are ceil(seconds/60), and a usage adds
+// ceil(after/60) − ceil(before/60), so successive usage never pays twice for
+// one started minute.
+//
+// Billable minutes are covered by packages, whole minute by whole minute, in
+// deduction order: soonest expiry first, then earliest purchase (or grant),
+// then id. Each package covers as many whole minutes as its balance allows at
+// its kind's ratio for the tier (universal: audio 1, SD 2, HD 4, FHD 15);
+// a balance smaller than one minute's ratio is left for tiers with smaller
+// ratios. No minute is ever split between packages. Minutes no package
+// covers are:
+//
+//   - billed postpaid at list price, if the postpaid switch is on;
+//   - otherwise, if the account has bought a universal package, billed
+//     postpaid as the switch goes on automatically;
+//   - otherwise kept as the day's shortfall, and the account is suspended: it
+//     refuses usage until a package is bought ([Engine.Buy]) or postpaid is
+//     enabled ([Engine.EnablePostpaid]).
+//
+// A package bought on a day also absorbs that day's minutes no package
+// covered (shortfall first, then postpaid; tier by tier in the price book's
+// order), never an earlier day's. Expired packages are forfeited by a ledger
+// entry the next time the account is touched.
+//
+// # The postpaid switch
+//
+// The switch goes on in three ways: at opening ([AccountSpec].Postpaid, the
+// "do not suspend the service" choice), by [Engine.EnablePostpaid], or
+// automatically. It never goes off: there is no method for it, and an
+// account read from the Store with the switch off after this Engine saw it
+// on, or with switch fields that disagree, is refused with [ErrCorrupt].
+//
+// # Money and minutes
+//
+// Minutes and seconds are int64 and exact. Money is [decimal.Decimal]: list
+// prices per minute keep up to 8 decimals, package prices are rounded once,
+// half up, to the currency's decimals. The package never uses float64, never
+// divides without a precision, and never sets decimal's package-level variables.
+//
+// # Time
+//
+// Every instant comes from [Options].Now, read once per unit of work. Billing
+// days are calendar days in [Options].Location, UTC+8 by default (Tencent
+// bills in Beijing time), never the server's local zone. The time an Engine
+// stamps on an account's ledger never goes backwards: if the clock reads
+// earlier than the account's last operation (clock skew between processes),
+// the operation is stamped at that last instant.
+//
+// # Price books
+//
+// Tiers, prices, ratios, package kinds and the trial are data in a
+// [PriceBook]; the engine has no price of its own. [Era1USD] (the default
+// currency) and [Era1CNY] hold every figure of the Era 1 rules, in force from
+// 2019-10-11 with no end until a later book is configured. Usage is priced by
+// the book of the account's currency in force at the usage's own time;
+// packages keep the ratios of the book they were bought under.
+//
+// # Idempotency
+//
+// Every mutating call carries a caller-chosen id, scoped to its account: the
+// account id for OpenAccount, the usage id for Record, the purchase id for
+// Buy. Repeating a call with the same id and request returns the first result
+// and changes nothing; the same id with another request fails with
+// [ErrIdempotencyConflict]. EnablePostpaid is idempotent by nature.
+//
+// # Concurrency and persistence
+//
+// An Engine is safe for concurrent use. Each call is one unit of work on one
+// account (Overview is two), which the Store makes atomic and isolated; the
+// Engine retries a unit of work when the Store reports a conflict (up to 100
+// times, then it returns the error). Recording one usage reads the account,
+// the usage id, one meter and the first live packages, whatever the size of
+// the account's history. See [Store] for the contract a Store implements.
+//
+// # Errors
+//
+// Every Engine method returns errors of type [*Error], naming the operation,
+// account and request id, and wrapping one of the sentinel errors listed in
+// the method's documentation. Test them with [errors.Is] and [errors.As].
+// Bad input never panics and never changes the account.
+//
+// # Decisions where the rules are silent
+//
+//   - A usage is attributed whole to the billing day of its time; a host that
+//     meters a session crossing midnight reports one usage per day. A usage
+//     time after the Engine's clock is refused ([ErrFutureUsage]).
+//   - Scenarios and applications are labels: a day's meter is per tier
+//     across them, as Era 1 bills the account's total per tier.
+//   - A package is valid from 00:00 of its purchase day, so it also covers
+//     usage of that day reported after the purchase.
+//   - Among packages of the same expiry the trial, granted at opening, goes
+//     before packages bought later.
+//   - The automatic switch and the suspension are decided by usage: an
+//     account whose packages expired is switched on or suspended by the next
+//     usage that no package covers.
+//   - A package's minutes are forfeited when the account is first touched at
+//     or after its expiry; usage reported later, even if its time lies inside
+//     the package's validity, is not covered by the forfeited minutes.
+package billing

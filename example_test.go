@@ -1,0 +1,182 @@
+package billing_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"time"
+
+	"github.com/rtcbill/billing"
+	"github.com/rtcbill/billing/memstore"
+)
+
+// beijing is the default billing time zone, UTC+8.
+var beijing = time.FixedZone("UTC+8", 8*60*60)
+
+// newEngine returns an Engine on an in-memory Store whose clock reads *now.
+func newEngine(now *time.Time) *billing.Engine {
+	e, err := billing.New(memstore.New(), &billing.Options{Now: func() time.Time { return *now }})
+	if err != nil {
+		log.Fatal(err)
+	}
+	return e
+}
+
+func ExampleEngine_OpenAccount() {
+	ctx := context.Background()
+	now := time.Date(2021, 3, 15, 9, 0, 0, 0, beijing)
+	e := newEngine(&now)
+
+	a, err := e.OpenAccount(ctx, billing.AccountSpec{ID: "acme"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	o, err := e.Overview(ctx, a.ID)
+	if err != nil {
+		log.Fatal(err)
+	}
+	trial := o.Packages[0]
+	fmt.Println(a.ID, a.Currency, "postpaid:", a.Postpaid.On)
+	fmt.Printf("%s: %d minutes, valid %s to %s\n", trial.Kind, trial.Balance,
+		trial.Start.Format(time.DateOnly), trial.End.Add(-time.Second).Format(time.DateOnly))
+	// Output:
+	// acme USD postpaid: false
+	// trial: 10000 minutes, valid 2021-03-15 to 2022-03-31
+}
+
+func ExampleEngine_Buy() {
+	ctx := context.Background()
+	now := time.Date(2021, 3, 15, 9, 0, 0, 0, beijing)
+	e := newEngine(&now)
+	if _, err := e.OpenAccount(ctx, billing.AccountSpec{ID: "acme"}); err != nil {
+		log.Fatal(err)
+	}
+
+	r, err := e.Buy(ctx, billing.Purchase{ID: "order-1", Account: "acme", Kind: billing.KindUniversal, Minutes: 25_000})
+	if err != nil {
+		log.Fatal(err)
+	}
+	p := r.Package
+	fmt.Printf("%s %s: %d minutes for %s USD, valid to %s\n", p.ID, p.Kind, p.Balance,
+		p.Price.StringFixed(2), p.End.Add(-time.Second).Format(time.DateOnly))
+
+	// Buying again with the same purchase id buys nothing more.
+	again, err := e.Buy(ctx, billing.Purchase{ID: "order-1", Account: "acme", Kind: billing.KindUniversal, Minutes: 25_000})
+	if err != nil {
+		log.Fatal(err)
+	}
+	o, err := e.Overview(ctx, "acme")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("replayed:", again.Package.ID, "packages:", len(o.Packages))
+	// Output:
+	// order-1 universal: 25000 minutes for 24.00 USD, valid to 2022-03-31
+	// replayed: order-1 packages: 2
+}
+
+func ExampleEngine_Record() {
+	ctx := context.Background()
+	now := time.Date(2021, 3, 15, 9, 0, 0, 0, beijing)
+	e := newEngine(&now)
+	if _, err := e.OpenAccount(ctx, billing.AccountSpec{ID: "acme"}); err != nil {
+		log.Fatal(err)
+	}
+
+	// Two HD video-call usages of 45 seconds: 90 seconds in all, so the day's
+	// HD meter bills ceil(90/60) = 2 minutes: 1 for each usage.
+	now = now.Add(time.Hour)
+	for i, at := range []time.Time{now.Add(-30 * time.Minute), now.Add(-time.Minute)} {
+		r, err := e.Record(ctx, billing.Usage{
+			ID: fmt.Sprintf("u%d", i+1), Account: "acme", App: "1400000001",
+			Scenario: billing.VideoCall, Tier: billing.TierHD, Seconds: 45, At: at,
+		})
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("%s %s: +%d minute(s), draws %+v\n", r.Key.Day, r.Key.Tier, r.Minutes, r.Draws)
+	}
+	// Output:
+	// 2021-03-15 hd: +1 minute(s), draws [{Package:trial Minutes:1 Deducted:1}]
+	// 2021-03-15 hd: +1 minute(s), draws [{Package:trial Minutes:1 Deducted:1}]
+}
+
+// A universal package is used up: the next usage turns postpaid on by itself.
+func ExampleEngine_Record_automaticPostpaid() {
+	ctx := context.Background()
+	now := time.Date(2021, 3, 15, 9, 0, 0, 0, beijing)
+	e := newEngine(&now)
+	if _, err := e.OpenAccount(ctx, billing.AccountSpec{ID: "acme"}); err != nil {
+		log.Fatal(err)
+	}
+	now = now.Add(30 * time.Minute)
+	if _, err := e.Buy(ctx, billing.Purchase{ID: "order-1", Account: "acme", Kind: billing.KindUniversal, Minutes: 1000}); err != nil {
+		log.Fatal(err)
+	}
+	record := func(id string, tier billing.Tier, seconds int64) billing.Receipt {
+		r, err := e.Record(ctx, billing.Usage{ID: id, Account: "acme", App: "1400000001",
+			Scenario: billing.VideoLive, Tier: tier, Seconds: seconds, At: now})
+		if err != nil {
+			log.Fatal(err)
+		}
+		return r
+	}
+	// The trial (granted first) covers 10,000 audio minutes at ratio 1.
+	record("u1", billing.TierAudio, 10_000*60)
+	// 67 FHD minutes need 67 × 15 = 1,005 package minutes: order-1 covers
+	// 66 (990), and its last 10 cannot pay for a 67th, which goes postpaid.
+	r := record("u2", billing.TierFHD, 67*60)
+	fmt.Printf("u2: %d minutes, %d covered, %d postpaid, postpaid switched on: %v\n",
+		r.Minutes, r.Draws[0].Minutes, r.Postpaid, r.PostpaidOn)
+
+	o, err := e.Overview(ctx, "acme")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("switch:", o.Account.Postpaid.Way, "since", o.Account.Postpaid.Since.Format(time.DateTime))
+	// Output:
+	// u2: 67 minutes, 66 covered, 1 postpaid, postpaid switched on: true
+	// switch: automatic since 2021-03-15 09:30:00
+}
+
+// A trial-only account without postpaid is suspended when its trial runs out,
+// until it buys a package or enables postpaid.
+func ExampleEngine_Record_suspension() {
+	ctx := context.Background()
+	now := time.Date(2021, 3, 15, 9, 0, 0, 0, beijing)
+	e := newEngine(&now)
+	if _, err := e.OpenAccount(ctx, billing.AccountSpec{ID: "acme"}); err != nil {
+		log.Fatal(err)
+	}
+	use := func(id string, minutes int64) (billing.Receipt, error) {
+		return e.Record(ctx, billing.Usage{ID: id, Account: "acme", App: "1400000001",
+			Scenario: billing.AudioCall, Tier: billing.TierAudio, Seconds: minutes * 60, At: now})
+	}
+	r, err := use("u1", 10_002) // 2 minutes more than the trial holds
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("u1: %d covered, %d shortfall, suspended: %v\n", r.Draws[0].Minutes, r.Shortfall, r.Suspended)
+
+	if _, err := use("u2", 1); errors.Is(err, billing.ErrSuspended) {
+		fmt.Println("u2 refused:", err)
+	}
+
+	now = now.Add(time.Hour)
+	a, err := e.EnablePostpaid(ctx, "acme")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("after EnablePostpaid: suspended:", a.Status.Suspended)
+	r, err = use("u2", 1)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("u2: %d postpaid\n", r.Postpaid)
+	// Output:
+	// u1: 10000 covered, 2 shortfall, suspended: true
+	// u2 refused: billing: Record account "acme" id "u2": billing: account suspended
+	// after EnablePostpaid: suspended: false
+	// u2: 1 postpaid
+}
