@@ -1,0 +1,198 @@
+// Command quickstart walks one account through March 2021 with the billing
+// engine on the in-memory store: the trial, the trial running out (the
+// account is suspended), a universal package bought (the day's shortfall is
+// absorbed and the suspension lifted), the package used up, and postpaid
+// switched on automatically. It prints what happens each day, with balances.
+//
+//	go run ./examples/quickstart
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"time"
+
+	"github.com/rtcbill/billing"
+	"github.com/rtcbill/billing/memstore"
+)
+
+// beijing is the billing time zone: Tencent bills in UTC+8.
+var beijing = time.FixedZone("UTC+8", 8*60*60)
+
+// session is one usage the studio reports each day.
+type session struct {
+	hour     int
+	scenario billing.Scenario
+	tier     billing.Tier
+	minutes  int64
+}
+
+// day is the studio's daily usage: 300 audio, 400 SD, 500 HD and 40 FHD
+// minutes, 1,240 billable minutes a day.
+var day = []session{
+	{9, billing.AudioCall, billing.TierAudio, 100},
+	{10, billing.VideoCall, billing.TierSD, 200},
+	{11, billing.VideoLive, billing.TierHD, 250},
+	{12, billing.VideoLive, billing.TierFHD, 40},
+	{13, billing.AudioLive, billing.TierAudio, 200},
+	{14, billing.VideoCall, billing.TierSD, 200},
+	{15, billing.VideoLive, billing.TierHD, 250},
+}
+
+func main() {
+	ctx := context.Background()
+	now := time.Date(2021, 3, 1, 8, 0, 0, 0, beijing)
+	engine, err := billing.New(memstore.New(), &billing.Options{
+		Now:      func() time.Time { return now },
+		Location: beijing,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	const studio = "studio"
+
+	a, err := engine.OpenAccount(ctx, billing.AccountSpec{ID: studio})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%s  opened %q (%s), postpaid off: the service is suspended if the trial runs out\n", stamp(now), a.ID, a.Currency)
+	printBalances(ctx, engine, studio)
+
+	for d := 1; d <= 31; d++ {
+		for i, s := range day {
+			now = time.Date(2021, 3, d, s.hour, 0, 0, 0, beijing)
+			if d == 9 && s.hour == 10 {
+				// The studio, suspended since 09:00, tries again, then buys a package.
+				now = now.Add(-45 * time.Minute)
+				_, err := engine.Record(ctx, billing.Usage{ID: "2021-03-09/retry", Account: studio, App: "1400000001",
+					Scenario: billing.AudioCall, Tier: billing.TierAudio, Seconds: 60, At: now})
+				if errors.Is(err, billing.ErrSuspended) {
+					fmt.Printf("%s  usage refused: %v\n", stamp(now), err)
+				}
+				now = now.Add(15 * time.Minute)
+				buy(ctx, engine, studio)
+				now = time.Date(2021, 3, d, s.hour, 0, 0, 0, beijing)
+			}
+			r, err := engine.Record(ctx, billing.Usage{
+				ID: fmt.Sprintf("2021-03-%02d/%d", d, i), Account: studio, App: "1400000001",
+				Scenario: s.scenario, Tier: s.tier, Seconds: s.minutes * 60, At: now,
+			})
+			if err != nil {
+				log.Fatal(err)
+			}
+			drawn := int64(0)
+			for _, dr := range r.Draws {
+				drawn += dr.Minutes
+			}
+			if r.Suspended {
+				fmt.Printf("%s  the trial ran out: %d %s minute(s) covered, %d of shortfall: account SUSPENDED\n",
+					stamp(now), drawn, s.tier, r.Shortfall)
+			}
+			if r.PostpaidOn {
+				fmt.Printf("%s  the package ran out: %d %s minute(s) covered, %d postpaid: postpaid switched ON automatically\n",
+					stamp(now), drawn, s.tier, r.Postpaid)
+			}
+		}
+		printDay(ctx, engine, studio, billing.DateDay(2021, 3, d))
+	}
+
+	now = time.Date(2021, 4, 1, 9, 0, 0, 0, beijing)
+	fmt.Println()
+	monthEnd(ctx, engine, studio)
+}
+
+func buy(ctx context.Context, e *billing.Engine, account string) {
+	r, err := e.Buy(ctx, billing.Purchase{ID: "order-1", Account: account, Kind: billing.KindUniversal, Minutes: 25_000})
+	if err != nil {
+		log.Fatal(err)
+	}
+	p, at := r.Package, r.Package.PurchasedAt
+	fmt.Printf("%s  bought %s: %s package of %d minutes for %s USD, valid to %s\n", stamp(at), p.ID, p.Kind, p.Minutes,
+		p.Price.StringFixed(2), p.End.Add(-time.Second).Format(time.DateOnly))
+	for _, ab := range r.Absorbed {
+		fmt.Printf("%s  it covers today's %d %s minute(s) of shortfall (%d package minutes)\n", stamp(at), ab.Shortfall, ab.Tier, ab.Deducted)
+	}
+	if r.Resumed {
+		fmt.Printf("%s  suspension lifted\n", stamp(at))
+	}
+}
+
+// printDay prints how the day's billable minutes were paid, from its meters,
+// and the balances at the end of the day.
+func printDay(ctx context.Context, e *billing.Engine, account string, d billing.Day) {
+	meters, err := e.Meters(ctx, account, d)
+	if err != nil {
+		log.Fatal(err)
+	}
+	var billed, prepaid, postpaid int64
+	for _, m := range meters {
+		billed, prepaid, postpaid = billed+m.Minutes(), prepaid+m.Prepaid, postpaid+m.Postpaid
+	}
+	fmt.Printf("%s  billed %4d min: %4d from packages, %4d postpaid  |  ",
+		d.Start(beijing).Format("Jan 02"), billed, prepaid, postpaid)
+	printBalances(ctx, e, account)
+}
+
+func printBalances(ctx context.Context, e *billing.Engine, account string) {
+	o, err := e.Overview(ctx, account)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for i, p := range o.Packages {
+		if i > 0 {
+			fmt.Print(", ")
+		}
+		fmt.Printf("%s %d/%d", p.ID, p.Balance, p.Minutes)
+	}
+	fmt.Println()
+}
+
+// monthEnd prints the month's totals per tier and checks them against the ledger.
+func monthEnd(ctx context.Context, e *billing.Engine, account string) {
+	type totals struct{ seconds, billed, prepaid, postpaid, shortfall int64 }
+	byTier := map[billing.Tier]*totals{}
+	tiers := []billing.Tier{billing.TierAudio, billing.TierSD, billing.TierHD, billing.TierFHD}
+	for _, t := range tiers {
+		byTier[t] = &totals{}
+	}
+	for d := 1; d <= 31; d++ {
+		meters, err := e.Meters(ctx, account, billing.DateDay(2021, 3, d))
+		if err != nil {
+			log.Fatal(err)
+		}
+		for _, m := range meters {
+			t := byTier[m.Key.Tier]
+			t.seconds += m.Seconds
+			t.billed += m.Minutes()
+			t.prepaid += m.Prepaid
+			t.postpaid += m.Postpaid
+			t.shortfall += m.Shortfall
+		}
+	}
+	fmt.Println("March 2021   billed min   prepaid   postpaid   shortfall")
+	for _, tier := range tiers {
+		t := byTier[tier]
+		fmt.Printf("  %-5s       %10d   %7d   %8d   %9d\n", tier, t.billed, t.prepaid, t.postpaid, t.shortfall)
+	}
+
+	o, err := e.Overview(ctx, account)
+	if err != nil {
+		log.Fatal(err)
+	}
+	entries, err := e.Ledger(ctx, account, time.Time{}, time.Time{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	sums := map[string]int64{}
+	for _, en := range entries {
+		sums[en.Package] += en.Balance
+	}
+	fmt.Printf("postpaid: on (%s, since %s); %d ledger entries\n", o.Account.Postpaid.Way, stamp(o.Account.Postpaid.Since), len(entries))
+	for _, p := range o.Packages {
+		fmt.Printf("  %-8s balance %5d, ledger sum %5d\n", p.ID, p.Balance, sums[p.ID])
+	}
+}
+
+func stamp(t time.Time) string { return t.In(beijing).Format("Jan 02 15:04") }
