@@ -1,0 +1,37 @@
+package memstore
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/rtcbill/billing"
+)
+
+// TestUnknownAccountsLeaveNothing checks that units of work on ids that never
+// become accounts (usage for an unknown account) do not grow the store.
+func TestUnknownAccountsLeaveNothing(t *testing.T) {
+	s := New()
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 100 {
+				id := fmt.Sprintf("nobody-%d", i%10)
+				_ = s.Update(context.Background(), id, func(tx billing.Tx) error {
+					_, err := tx.Account()
+					return err
+				})
+				_ = s.View(context.Background(), fmt.Sprintf("viewer-%d-%d", g, i), func(billing.Reader) error { return nil })
+			}
+		}()
+	}
+	wg.Wait()
+	for i := range s.shards {
+		if n := len(s.shards[i].accounts); n != 0 {
+			t.Errorf("shard %d holds %d entries for accounts that do not exist", i, n)
+		}
+	}
+}
