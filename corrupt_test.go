@@ -1,0 +1,94 @@
+package billing_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/rtcbill/billing"
+)
+
+// tamperStore hands back records changed by its hooks, as a broken or
+// malicious Store would.
+type tamperStore struct {
+	billing.Store
+	account func(*billing.Account)
+	pkg     func(*billing.Package)
+	meter   func(*billing.Meter)
+}
+
+func (s *tamperStore) Update(ctx context.Context, id string, fn func(billing.Tx) error) error {
+	return s.Store.Update(ctx, id, func(tx billing.Tx) error { return fn(tamperTx{tx, s}) })
+}
+
+type tamperTx struct {
+	billing.Tx
+	s *tamperStore
+}
+
+func (tx tamperTx) Account() (billing.Account, error) {
+	a, err := tx.Tx.Account()
+	if err == nil && tx.s.account != nil {
+		tx.s.account(&a)
+	}
+	return a, err
+}
+
+func (tx tamperTx) Meter(k billing.MeterKey) (billing.Meter, error) {
+	m, err := tx.Tx.Meter(k)
+	if err == nil && tx.s.meter != nil {
+		tx.s.meter(&m)
+	}
+	return m, err
+}
+
+func (tx tamperTx) LivePackages(fn func(billing.Package) bool) error {
+	return tx.Tx.LivePackages(func(p billing.Package) bool {
+		if tx.s.pkg != nil {
+			tx.s.pkg(&p)
+		}
+		return fn(p)
+	})
+}
+
+// TestCorruptStore checks that the Engine refuses to act on state it never
+// writes, and changes nothing.
+func TestCorruptStore(t *testing.T) {
+	tests := []struct {
+		name  string
+		store tamperStore
+	}{
+		{"another account's record", tamperStore{account: func(a *billing.Account) { a.ID = "b" }}},
+		{"a version below 1", tamperStore{account: func(a *billing.Account) { a.Version = 0 }}},
+		{"suspended without a reason", tamperStore{account: func(a *billing.Account) { a.Status.Suspended = true }}},
+		{"a switch way that does not exist", tamperStore{account: func(a *billing.Account) {
+			a.Postpaid = billing.Postpaid{On: true, Since: a.Opened, Way: "by-magic"}
+		}}},
+		{"a negative package balance", tamperStore{pkg: func(p *billing.Package) { p.Balance = -4 }}},
+		{"a balance above the package's size", tamperStore{pkg: func(p *billing.Package) { p.Balance = p.Minutes + 1 }}},
+		{"a meter whose parts do not add up", tamperStore{meter: func(m *billing.Meter) { m.Seconds, m.Postpaid = 600, 3 }}},
+		{"a meter under another key", tamperStore{meter: func(m *billing.Meter) { m.Key.Tier = billing.TierFHD }}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.do(open(at(15, 8, 0, 0), false), use("u1", hd, 60, at(15, 9, 0, 0)))
+			before := h.state("a", march(15))
+			s := tt.store
+			s.Store = h.store
+			e, err := billing.New(&s, &billing.Options{Now: h.clock.Now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			h.clock.Set(at(15, 10, 0, 0))
+			if _, err := e.Record(h.ctx, *usage("u2", hd, 60, at(15, 10, 0, 0))); !errors.Is(err, billing.ErrCorrupt) {
+				t.Errorf("Record() error = %v, want ErrCorrupt", err)
+			}
+			after := h.state("a", march(15))
+			if after.Overview.Account.Version != before.Overview.Account.Version || len(after.Ledger) != len(before.Ledger) {
+				t.Errorf("the Engine acted on corrupt state: version %d → %d, ledger %d → %d entries",
+					before.Overview.Account.Version, after.Overview.Account.Version, len(before.Ledger), len(after.Ledger))
+			}
+		})
+	}
+}
