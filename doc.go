@@ -36,8 +36,8 @@
 //     enabled ([Engine.EnablePostpaid]).
 //
 // A package bought on a day also absorbs that day's minutes no package
-// covered (shortfall first, then postpaid; tier by tier in the price book's
-// order), never an earlier day's. Expired packages are forfeited by a ledger
+// covered (tier by tier in the price book's order, shortfall before postpaid
+// within a tier), never an earlier day's. Expired packages are forfeited by a ledger
 // entry the next time the account is touched.
 //
 // # The postpaid switch
@@ -110,7 +110,12 @@
 //     before packages bought later.
 //   - The automatic switch and the suspension are decided by usage: an
 //     account whose packages expired is switched on or suspended by the next
-//     usage that no package covers.
+//     usage that no package covers. For an account that bought a universal
+//     package, "no package can cover it" means no package valid at the
+//     usage's own time has a whole minute's ratio left for its tier: the
+//     packages are used up or expired, hold less than one minute's ratio,
+//     or were bought after the usage's day (late usage). Such an account is
+//     never suspended.
 //   - A package's minutes are forfeited when the account is first touched at
 //     or after its expiry; usage reported later, even if its time lies inside
 //     the package's validity, is not covered by the forfeited minutes.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -41,7 +42,8 @@ type Engine struct {
 var utc8 = time.FixedZone("UTC+8", 8*60*60)
 
 // New returns an Engine that keeps accounts in store. It returns an error
-// wrapping ErrInvalidOptions for a nil store or an unknown default currency,
+// wrapping ErrInvalidOptions for a nil store, no price books, or a default
+// currency that no book has,
 // and one wrapping ErrInvalidPriceBook for a book that fails validation.
 func New(store Store, opts *Options) (*Engine, error) {
 	if store == nil {
@@ -83,8 +85,8 @@ func New(store Store, opts *Options) (*Engine, error) {
 	if e.currency == "" {
 		e.currency = e.books[0].Currency
 	}
-	if !validCurrency(e.currency) {
-		return nil, fmt.Errorf("%w: currency %q", ErrInvalidOptions, e.currency)
+	if !slices.ContainsFunc(e.books, func(b *PriceBook) bool { return b.Currency == e.currency }) {
+		return nil, fmt.Errorf("%w: no price book in the default currency %q", ErrInvalidOptions, e.currency)
 	}
 	return e, nil
 }
@@ -259,20 +261,21 @@ func (u *unit) expire() error {
 	return err
 }
 
-// turnPostpaidOn turns the switch on (it is off) and lifts a suspension.
-func (u *unit) turnPostpaidOn(way PostpaidWay) {
+// turnPostpaidOn turns the switch on (it is off) and lifts a suspension. ref
+// is the id of the request that did it.
+func (u *unit) turnPostpaidOn(way PostpaidWay, ref string) {
 	u.a.Postpaid = Postpaid{On: true, Since: u.now, Way: way}
-	u.append(Entry{Kind: EntryPostpaidOn})
-	u.resume()
+	u.append(Entry{Kind: EntryPostpaidOn, Ref: ref})
+	u.resume(ref)
 }
 
 // resume lifts a suspension, reporting whether there was one.
-func (u *unit) resume() bool {
+func (u *unit) resume(ref string) bool {
 	if !u.a.Status.Suspended {
 		return false
 	}
 	u.a.Status = Status{}
-	u.append(Entry{Kind: EntryResumed})
+	u.append(Entry{Kind: EntryResumed, Ref: ref})
 	return true
 }
 
@@ -303,7 +306,7 @@ func (e *Engine) OpenAccount(ctx context.Context, spec AccountSpec) (Account, er
 		return Account{}, &Error{Op: "OpenAccount", Account: spec.ID, Err: err}
 	}
 	if !validID(spec.ID) {
-		return fail(ErrInvalidID)
+		return fail(invalidID("account id", spec.ID))
 	}
 	var a Account
 	err := e.update(ctx, spec.ID, func(tx Tx) error {
@@ -331,11 +334,11 @@ func (e *Engine) OpenAccount(ctx context.Context, spec AccountSpec) (Account, er
 				ID: TrialID, Kind: g.Kind, Book: book.ID, Minutes: g.Minutes, Balance: g.Minutes,
 				PurchasedAt: now, Start: today.Start(e.loc), End: kind.Validity.end(today, e.loc),
 			}
-			u.append(Entry{Kind: EntryGrant, Package: p.ID, Balance: p.Balance})
+			u.append(Entry{Kind: EntryGrant, Ref: spec.ID, Package: p.ID, Balance: p.Balance})
 			u.putPackage(p)
 		}
 		if spec.Postpaid {
-			u.turnPostpaidOn(PostpaidAtOpening)
+			u.turnPostpaidOn(PostpaidAtOpening, spec.ID)
 		}
 		u.a.Version = 1
 		u.a.Touched = now
@@ -359,14 +362,14 @@ func (e *Engine) OpenAccount(ctx context.Context, spec AccountSpec) (Account, er
 // Errors wrap ErrInvalidID, ErrNotFound, ErrCorrupt, or a Store or context error.
 func (e *Engine) EnablePostpaid(ctx context.Context, account string) (Account, error) {
 	if !validID(account) {
-		return Account{}, &Error{Op: "EnablePostpaid", Account: account, Err: ErrInvalidID}
+		return Account{}, &Error{Op: "EnablePostpaid", Account: account, Err: invalidID("account id", account)}
 	}
 	a, err := e.run(ctx, account, func(u *unit) error {
 		if err := u.expire(); err != nil {
 			return err
 		}
 		if !u.a.Postpaid.On {
-			u.turnPostpaidOn(PostpaidEnabled)
+			u.turnPostpaidOn(PostpaidEnabled, "")
 		}
 		return nil
 	})

@@ -3,6 +3,7 @@ package billing
 import (
 	"errors"
 	"strconv"
+	"strings"
 )
 
 // Errors returned by the Engine and by Store implementations. Test for them
@@ -80,7 +81,7 @@ func (e *Error) Error() string {
 	if e.ID != "" {
 		s += " id " + quote(e.ID)
 	}
-	return s + ": " + e.Err.Error()
+	return s + ": " + strings.TrimPrefix(e.Err.Error(), "billing: ")
 }
 
 // Unwrap returns the cause.

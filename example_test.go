@@ -176,7 +176,7 @@ func ExampleEngine_Record_suspension() {
 	fmt.Printf("u2: %d postpaid\n", r.Postpaid)
 	// Output:
 	// u1: 10000 covered, 2 shortfall, suspended: true
-	// u2 refused: billing: Record account "acme" id "u2": billing: account suspended
+	// u2 refused: billing: Record account "acme" id "u2": account suspended
 	// after EnablePostpaid: suspended: false
 	// u2: 1 postpaid
 }

@@ -2,8 +2,8 @@ module github.com/rtcbill/billing
 
 go 1.23
 
-require github.com/shopspring/decimal v1.6.0
-
-require github.com/google/go-cmp v0.7.0
-
-require pgregory.net/rapid v1.3.0
+require (
+	github.com/google/go-cmp v0.7.0
+	github.com/shopspring/decimal v1.6.0
+	pgregory.net/rapid v1.3.0
+)

@@ -22,7 +22,8 @@ type Entry struct {
 	At   time.Time
 	Kind EntryKind
 	// Ref is the id of the request that made the entry: a usage id, a
-	// purchase id, or "" for EnablePostpaid and expiry.
+	// purchase id, the account id for an opening, or "" for EnablePostpaid
+	// and for forfeits at expiry.
 	Ref string
 	// Package is the package whose balance changed, for grants, purchases,
 	// deductions and forfeits.

@@ -19,31 +19,32 @@ func TestPostpaidSwitch(t *testing.T) {
 		name        string
 		books       []billing.PriceBook
 		setup       []op
+		now         time.Time      // the clock for use; zero: use.At
 		use         *billing.Usage // recorded last, if not nil
 		want        billing.Receipt
 		wantSwitch  billing.Postpaid
 		wantStatus  billing.Status
-		wantEntries []billing.EntryKind // the kinds of the ledger entries made by the last step
+		wantEntries []entryRef // the kinds and refs of the ledger entries made by the last step
 	}{
 		{
 			name:       "on at opening",
 			setup:      []op{open(at(15, 8, 0, 0), true)},
 			wantSwitch: billing.Postpaid{On: true, Since: at(15, 8, 0, 0), Way: billing.PostpaidAtOpening},
 			// Opening grants the trial, then turns the switch on.
-			wantEntries: []billing.EntryKind{billing.EntryGrant, billing.EntryPostpaidOn},
+			wantEntries: []entryRef{{billing.EntryGrant, "a"}, {billing.EntryPostpaidOn, "a"}},
 		},
 		{
 			name:        "on by a call",
 			setup:       []op{open(at(15, 8, 0, 0), false), {now: at(15, 9, 0, 0), enable: "a"}},
 			wantSwitch:  billing.Postpaid{On: true, Since: at(15, 9, 0, 0), Way: billing.PostpaidEnabled},
-			wantEntries: []billing.EntryKind{billing.EntryPostpaidOn},
+			wantEntries: []entryRef{{billing.EntryPostpaidOn, ""}},
 		},
 		{
 			name:       "a second call changes nothing",
 			setup:      []op{open(at(15, 8, 0, 0), true), {now: at(15, 9, 0, 0), enable: "a"}},
 			wantSwitch: billing.Postpaid{On: true, Since: at(15, 8, 0, 0), Way: billing.PostpaidAtOpening},
 			// The call made no entry: the last entries are the opening's.
-			wantEntries: []billing.EntryKind{billing.EntryGrant, billing.EntryPostpaidOn},
+			wantEntries: []entryRef{{billing.EntryGrant, "a"}, {billing.EntryPostpaidOn, "a"}},
 		},
 		{
 			name:  "on automatically when bought universal packages are used up",
@@ -55,7 +56,7 @@ func TestPostpaidSwitch(t *testing.T) {
 			use:         usage("u1", audio, 60, at(15, 10, 0, 0)),
 			want:        billing.Receipt{Key: basic(march(15), audio), Minutes: 1, Postpaid: 1, PostpaidOn: true},
 			wantSwitch:  billing.Postpaid{On: true, Since: at(15, 10, 0, 0), Way: billing.PostpaidAutomatic},
-			wantEntries: []billing.EntryKind{billing.EntryPostpaidOn, billing.EntryPostpaid},
+			wantEntries: []entryRef{{billing.EntryPostpaidOn, "u1"}, {billing.EntryPostpaid, "u1"}},
 		},
 		{
 			name:  "on automatically when the bought universal package has expired",
@@ -65,7 +66,19 @@ func TestPostpaidSwitch(t *testing.T) {
 			use:         usage("u1", audio, 60, time.Date(2022, 4, 1, 0, 0, 0, 0, cst)),
 			want:        billing.Receipt{Key: basic(billing.DateDay(2022, 4, 1), audio), Minutes: 1, Postpaid: 1, PostpaidOn: true},
 			wantSwitch:  billing.Postpaid{On: true, Since: time.Date(2022, 4, 1, 0, 0, 0, 0, cst), Way: billing.PostpaidAutomatic},
-			wantEntries: []billing.EntryKind{billing.EntryForfeit, billing.EntryPostpaidOn, billing.EntryPostpaid},
+			wantEntries: []entryRef{{billing.EntryForfeit, ""}, {billing.EntryPostpaidOn, "u1"}, {billing.EntryPostpaid, "u1"}},
+		},
+		{
+			// The universal package is valid from the 15th: no package valid
+			// at the usage's time can cover it. Decision: the switch goes on.
+			name:        "on automatically for late usage of a day before the universal package's purchase",
+			books:       []billing.PriceBook{noTrial()},
+			setup:       []op{open(at(14, 8, 0, 0), false), buy(at(15, 8, 0, 0), "p1", uni, 1000)},
+			now:         at(15, 9, 0, 0),
+			use:         usage("u1", audio, 60, at(14, 22, 0, 0)),
+			want:        billing.Receipt{Key: basic(march(14), audio), Minutes: 1, Postpaid: 1, PostpaidOn: true},
+			wantSwitch:  billing.Postpaid{On: true, Since: at(15, 9, 0, 0), Way: billing.PostpaidAutomatic},
+			wantEntries: []entryRef{{billing.EntryPostpaidOn, "u1"}, {billing.EntryPostpaid, "u1"}},
 		},
 		{
 			name:  "on automatically when what is left cannot pay one minute of the tier",
@@ -77,7 +90,7 @@ func TestPostpaidSwitch(t *testing.T) {
 			use:         usage("u1", hd, 60, at(15, 10, 0, 0)), // needs 4
 			want:        billing.Receipt{Key: basic(march(15), hd), Minutes: 1, Postpaid: 1, PostpaidOn: true},
 			wantSwitch:  billing.Postpaid{On: true, Since: at(15, 10, 0, 0), Way: billing.PostpaidAutomatic},
-			wantEntries: []billing.EntryKind{billing.EntryPostpaidOn, billing.EntryPostpaid},
+			wantEntries: []entryRef{{billing.EntryPostpaidOn, "u1"}, {billing.EntryPostpaid, "u1"}},
 		},
 		{
 			name: "a usage partly covered: the rest goes postpaid as the switch goes on",
@@ -91,7 +104,7 @@ func TestPostpaidSwitch(t *testing.T) {
 			want: billing.Receipt{Key: basic(march(15), audio), Minutes: 3, Draws: []billing.Draw{{Package: "p1", Minutes: 2, Deducted: 2}},
 				Postpaid: 1, PostpaidOn: true},
 			wantSwitch:  billing.Postpaid{On: true, Since: at(15, 10, 0, 0), Way: billing.PostpaidAutomatic},
-			wantEntries: []billing.EntryKind{billing.EntryDeduction, billing.EntryPostpaidOn, billing.EntryPostpaid},
+			wantEntries: []entryRef{{billing.EntryDeduction, "u2"}, {billing.EntryPostpaidOn, "u2"}, {billing.EntryPostpaid, "u2"}},
 		},
 		{
 			name:        "a trial-only account without postpaid is suspended when its trial is used up",
@@ -99,7 +112,7 @@ func TestPostpaidSwitch(t *testing.T) {
 			use:         usage("u1", audio, 60, at(15, 10, 0, 0)),
 			want:        billing.Receipt{Key: basic(march(15), audio), Minutes: 1, Shortfall: 1, Suspended: true},
 			wantStatus:  billing.Status{Suspended: true, Since: at(15, 10, 0, 0), Reason: billing.ReasonUncovered},
-			wantEntries: []billing.EntryKind{billing.EntryShortfall, billing.EntrySuspended},
+			wantEntries: []entryRef{{billing.EntryShortfall, "u1"}, {billing.EntrySuspended, "u1"}},
 		},
 		{
 			name:  "a trial-only account without postpaid is suspended when its trial has expired",
@@ -108,7 +121,7 @@ func TestPostpaidSwitch(t *testing.T) {
 			use:         usage("u1", audio, 60, time.Date(2022, 4, 1, 0, 0, 0, 0, cst)),
 			want:        billing.Receipt{Key: basic(billing.DateDay(2022, 4, 1), audio), Minutes: 1, Shortfall: 1, Suspended: true},
 			wantStatus:  billing.Status{Suspended: true, Since: time.Date(2022, 4, 1, 0, 0, 0, 0, cst), Reason: billing.ReasonUncovered},
-			wantEntries: []billing.EntryKind{billing.EntryForfeit, billing.EntryShortfall, billing.EntrySuspended},
+			wantEntries: []entryRef{{billing.EntryForfeit, ""}, {billing.EntryShortfall, "u1"}, {billing.EntrySuspended, "u1"}},
 		},
 		{
 			name:  "a custom kind that does not arm the switch: suspended, not postpaid",
@@ -120,7 +133,7 @@ func TestPostpaidSwitch(t *testing.T) {
 			use:         usage("u2", audio, 60, at(15, 11, 0, 0)),
 			want:        billing.Receipt{Key: basic(march(15), audio), Minutes: 1, Shortfall: 1, Suspended: true},
 			wantStatus:  billing.Status{Suspended: true, Since: at(15, 11, 0, 0), Reason: billing.ReasonUncovered},
-			wantEntries: []billing.EntryKind{billing.EntryShortfall, billing.EntrySuspended},
+			wantEntries: []entryRef{{billing.EntryShortfall, "u2"}, {billing.EntrySuspended, "u2"}},
 		},
 		{
 			name:        "a trial-only account with postpaid chosen at opening goes on to postpaid",
@@ -128,7 +141,7 @@ func TestPostpaidSwitch(t *testing.T) {
 			use:         usage("u1", audio, 60, at(15, 10, 0, 0)),
 			want:        billing.Receipt{Key: basic(march(15), audio), Minutes: 1, Postpaid: 1},
 			wantSwitch:  billing.Postpaid{On: true, Since: at(15, 8, 0, 0), Way: billing.PostpaidAtOpening},
-			wantEntries: []billing.EntryKind{billing.EntryPostpaid},
+			wantEntries: []entryRef{{billing.EntryPostpaid, "u1"}},
 		},
 	}
 	for _, tt := range tests {
@@ -138,6 +151,9 @@ func TestPostpaidSwitch(t *testing.T) {
 			before := h.account("a").LastSeq
 			if tt.use != nil {
 				h.clock.Set(tt.use.At)
+				if !tt.now.IsZero() {
+					h.clock.Set(tt.now)
+				}
 				got, err := h.e.Record(h.ctx, *tt.use)
 				if err != nil {
 					t.Fatalf("Record: %v", err)
@@ -155,10 +171,10 @@ func TestPostpaidSwitch(t *testing.T) {
 			if diff := cmp.Diff(tt.wantStatus, a.Status); diff != "" {
 				t.Errorf("status (-want +got):\n%s", diff)
 			}
-			var kinds []billing.EntryKind
+			var kinds []entryRef
 			for _, en := range ledger(h, "a") {
 				if en.Seq > before {
-					kinds = append(kinds, en.Kind)
+					kinds = append(kinds, entryRef{en.Kind, en.Ref})
 				}
 			}
 			if diff := cmp.Diff(tt.wantEntries, kinds); diff != "" {
@@ -166,6 +182,12 @@ func TestPostpaidSwitch(t *testing.T) {
 			}
 		})
 	}
+}
+
+// entryRef is the kind of a ledger entry and the id of the request that made it.
+type entryRef struct {
+	Kind billing.EntryKind
+	Ref  string
 }
 
 func ledger(h *harness, account string) []billing.Entry {
@@ -221,13 +243,21 @@ func TestPurchaseLiftsSuspension(t *testing.T) {
 	if !r.Resumed || r.Package.Balance != 999 || !cmp.Equal(r.Absorbed, []billing.Absorption{{Tier: audio, Shortfall: 1, Deducted: 1}}) {
 		t.Errorf("Buy() = %+v, want Resumed, balance 999, 1 audio shortfall minute absorbed", r)
 	}
+	var got []entryRef
+	for _, en := range ledger(h, "a")[4:] { // after the grant, u0's deduction, u1's shortfall and suspension
+		got = append(got, entryRef{en.Kind, en.Ref})
+	}
+	want := []entryRef{{billing.EntryPurchase, "p1"}, {billing.EntryResumed, "p1"}, {billing.EntryDeduction, "p1"}, {billing.EntryShortfall, "p1"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("entries of the purchase (-want +got):\n%s", diff)
+	}
 	if s := h.account("a").Status; s.Suspended {
 		t.Errorf("status after Buy = %+v, want active", s)
 	}
-	got, err := h.e.Record(h.ctx, *usage("u2", hd, 60, at(15, 12, 0, 0)))
-	want := billing.Receipt{Key: basic(march(15), hd), Minutes: 1, Draws: []billing.Draw{{Package: "p1", Minutes: 1, Deducted: 4}}}
-	if err != nil || !cmp.Equal(want, got, cmpOpts) {
-		t.Errorf("Record after Buy = %+v, %v; want %+v", got, err, want)
+	gotR, err := h.e.Record(h.ctx, *usage("u2", hd, 60, at(15, 12, 0, 0)))
+	wantR := billing.Receipt{Key: basic(march(15), hd), Minutes: 1, Draws: []billing.Draw{{Package: "p1", Minutes: 1, Deducted: 4}}}
+	if err != nil || !cmp.Equal(wantR, gotR, cmpOpts) {
+		t.Errorf("Record after Buy = %+v, %v; want %+v", gotR, err, wantR)
 	}
 }
 

@@ -322,6 +322,15 @@ func (b *PriceBook) videoTier(area int64) (Tier, bool) {
 	return "", false
 }
 
+// tierRank returns the position of t in the book's tiers, or len(Tiers) for a
+// tier the book lacks.
+func (b *PriceBook) tierRank(t Tier) int {
+	if i := slices.IndexFunc(b.Tiers, func(s TierSpec) bool { return s.Tier == t }); i >= 0 {
+		return i
+	}
+	return len(b.Tiers)
+}
+
 func (b *PriceBook) tier(t Tier) (TierSpec, bool) {
 	for _, s := range b.Tiers {
 		if s.Tier == t {

@@ -179,6 +179,7 @@ func TestNewOptions(t *testing.T) {
 		{"nil store", nil, nil, billing.ErrInvalidOptions},
 		{"no books", memstore.New(), &billing.Options{PriceBooks: []billing.PriceBook{}}, billing.ErrInvalidOptions},
 		{"bad default currency", memstore.New(), &billing.Options{Currency: "usd"}, billing.ErrInvalidOptions},
+		{"a default currency no book has", memstore.New(), &billing.Options{Currency: "EUR"}, billing.ErrInvalidOptions},
 		{"two books with one ID", memstore.New(), &billing.Options{PriceBooks: []billing.PriceBook{billing.Era1USD(), billing.Era1USD()}}, billing.ErrInvalidPriceBook},
 		{"overlapping books of one currency", memstore.New(), &billing.Options{PriceBooks: []billing.PriceBook{billing.Era1USD(), usd2}}, billing.ErrInvalidPriceBook},
 		{"consecutive books of one currency", memstore.New(), &billing.Options{PriceBooks: []billing.PriceBook{first, usd2}}, nil},

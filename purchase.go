@@ -48,8 +48,10 @@ type Absorption struct {
 // Buy buys a package for an account. The package is valid from 00:00 of the
 // purchase day (in the billing time zone) to the end of its kind's validity,
 // so it covers usage from its purchase on, and it first absorbs the purchase
-// day's basic minutes that no package covered (shortfall first, then
-// postpaid, tier by tier in the price book's order), never an earlier day's.
+// day's basic minutes that no package covered, never an earlier day's: tier
+// by tier in the price book's order (audio, SD, HD, FHD), and within a tier
+// the shortfall minutes before the postpaid ones, as many whole minutes as
+// its balance allows at its ratio.
 // Buying lifts a suspension, and buying a kind with AutoPostpaid (the
 // universal package) arms the automatic postpaid switch. The price comes
 // from the price book in force at the purchase. Buying also forfeits the
@@ -65,8 +67,11 @@ func (e *Engine) Buy(ctx context.Context, p Purchase) (PurchaseReceipt, error) {
 	fail := func(err error) (PurchaseReceipt, error) {
 		return PurchaseReceipt{}, &Error{Op: "Buy", Account: p.Account, ID: p.ID, Err: err}
 	}
-	if !validID(p.ID) || p.ID == TrialID || !validID(p.Account) {
-		return fail(ErrInvalidID)
+	switch {
+	case !validID(p.ID) || p.ID == TrialID:
+		return fail(invalidID("purchase id", p.ID))
+	case !validID(p.Account):
+		return fail(invalidID("account id", p.Account))
 	}
 	var r PurchaseReceipt
 	_, err := e.run(ctx, p.Account, func(u *unit) error {
@@ -111,9 +116,9 @@ func (e *Engine) buy(u *unit, p *Purchase) (PurchaseReceipt, error) {
 	}
 	u.append(Entry{Kind: EntryPurchase, Ref: p.ID, Package: pkg.ID, Balance: pkg.Balance, Amount: price})
 	if kind.AutoPostpaid {
-		u.a.AutoPostpaid = true
+		u.a.AutoPostpaidArmed = true
 	}
-	r := PurchaseReceipt{Day: today, Resumed: u.resume()}
+	r := PurchaseReceipt{Day: today, Resumed: u.resume(p.ID)}
 	if err := e.absorb(u, book, kind, &pkg, &r); err != nil {
 		return PurchaseReceipt{}, err
 	}
@@ -137,13 +142,7 @@ func (e *Engine) absorb(u *unit, book *PriceBook, kind *PackageKind, pkg *Packag
 		return err
 	}
 	// Tier by tier in the book's order; tiers the book lacks last, by name.
-	rank := func(t Tier) int {
-		if i := slices.IndexFunc(book.Tiers, func(s TierSpec) bool { return s.Tier == t }); i >= 0 {
-			return i
-		}
-		return len(book.Tiers)
-	}
-	slices.SortStableFunc(meters, func(a, b Meter) int { return rank(a.Key.Tier) - rank(b.Key.Tier) })
+	slices.SortStableFunc(meters, func(a, b Meter) int { return book.tierRank(a.Key.Tier) - book.tierRank(b.Key.Tier) })
 	for _, m := range meters {
 		if !m.consistent() || m.Key.Day != r.Day {
 			return fmt.Errorf("%w: meter %v", ErrCorrupt, m.Key)

@@ -72,8 +72,8 @@ func TestBuyAbsorbs(t *testing.T) {
 			}},
 			wantMeters: []billing.Meter{
 				{Key: basic(march(15), audio), Seconds: 120, Prepaid: 2},
-				{Key: basic(march(15), hd), Seconds: 240, Prepaid: 2, Postpaid: 1, Shortfall: 1},
 				{Key: basic(march(15), sd), Seconds: 600_000, Prepaid: 10_000},
+				{Key: basic(march(15), hd), Seconds: 240, Prepaid: 2, Postpaid: 1, Shortfall: 1},
 			},
 		},
 		{

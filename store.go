@@ -2,6 +2,7 @@ package billing
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -13,8 +14,8 @@ import (
 // once, and a durable Store may serve many Engines in many processes.
 //
 // The unit of work is one account: Update runs fn against one account's
-// records and either commits everything fn wrote or nothing. The promises,
-// each checked by the conformance suite in package billingtest:
+// records and either commits everything fn wrote or nothing. The promises
+// (memstore's tests check each one):
 //
 //   - Atomicity: if fn returns an error, or the commit fails, nothing fn wrote
 //     is stored, and Update returns that error (fn's error unchanged).
@@ -105,6 +106,11 @@ type Tx interface {
 // MaxIDLength is the longest id, in bytes, that the Engine accepts.
 const MaxIDLength = 128
 
+// invalidID returns ErrInvalidID naming the field and the id.
+func invalidID(field, id string) error {
+	return fmt.Errorf("%w: %s %s", ErrInvalidID, field, quote(id))
+}
+
 // validID reports whether s is a usable id: 1..MaxIDLength bytes of UTF-8
 // without control characters.
 func validID(s string) bool {
@@ -130,9 +136,9 @@ type Account struct {
 	Postpaid Postpaid
 	// Status is active or suspended.
 	Status Status
-	// AutoPostpaid reports whether the account has bought a package whose kind
-	// arms the automatic postpaid switch (the universal package).
-	AutoPostpaid bool
+	// AutoPostpaidArmed reports whether the account has bought a package whose
+	// kind arms the automatic postpaid switch (the universal package).
+	AutoPostpaidArmed bool
 	// Version counts the units of work committed on the account.
 	Version int64
 	// Touched is the Engine time of the last unit of work. The Engine's time

@@ -16,8 +16,8 @@ type Usage struct {
 	// idempotency key.
 	ID      string
 	Account string
-	// App is the application (SDKAppID) the usage belongs to: a label kept on
-	// the ledger for per-application breakdowns.
+	// App is the application (SDKAppID) the usage belongs to, required: a
+	// label kept on the ledger for per-application breakdowns.
 	App      string
 	Scenario Scenario
 	Tier     Tier
@@ -69,10 +69,14 @@ type Draw struct {
 
 func (u *Usage) check() error {
 	switch {
-	case !validID(u.ID) || !validID(u.Account) || !validID(u.App):
-		return ErrInvalidID
+	case !validID(u.ID):
+		return invalidID("usage id", u.ID)
+	case !validID(u.Account):
+		return invalidID("account id", u.Account)
+	case !validID(u.App):
+		return invalidID("app id", u.App)
 	case u.Seconds < 1 || u.Seconds > MaxUsageSeconds:
-		return ErrInvalidSeconds
+		return fmt.Errorf("%w: %d not in 1..%d", ErrInvalidSeconds, u.Seconds, int64(MaxUsageSeconds))
 	case u.At.IsZero():
 		return ErrInvalidTime
 	}
@@ -175,8 +179,8 @@ func (e *Engine) record(u *unit, us *Usage) (Receipt, error) {
 		m.Prepaid += t.draw.Minutes
 	}
 	if need > 0 {
-		if !u.a.Postpaid.On && u.a.AutoPostpaid {
-			u.turnPostpaidOn(PostpaidAutomatic)
+		if !u.a.Postpaid.On && u.a.AutoPostpaidArmed {
+			u.turnPostpaidOn(PostpaidAutomatic, us.ID)
 			r.PostpaidOn = true
 		}
 		en := Entry{Ref: us.ID, Key: key, Minutes: need, App: us.App, Scenario: us.Scenario}

@@ -1,7 +1,10 @@
 package billing
 
 import (
+	"cmp"
 	"context"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -13,7 +16,8 @@ type Overview struct {
 	Packages []Package
 	// Today is the current billing day.
 	Today Day
-	// Meters are Today's meters; their Uncovered minutes are the day's minutes
+	// Meters are Today's meters, by service, then tier in the price book's
+	// order (audio, SD, HD, FHD); their Uncovered minutes are the day's minutes
 	// no package covered (postpaid or shortfall), which a package bought
 	// today would absorb.
 	Meters []Meter
@@ -29,7 +33,7 @@ func (e *Engine) Overview(ctx context.Context, account string) (Overview, error)
 		return Overview{}, &Error{Op: "Overview", Account: account, Err: err}
 	}
 	if !validID(account) {
-		return fail(ErrInvalidID)
+		return fail(invalidID("account id", account))
 	}
 	a, err := e.run(ctx, account, func(u *unit) error { return u.expire() })
 	if err != nil {
@@ -43,7 +47,8 @@ func (e *Engine) Overview(ctx context.Context, account string) (Overview, error)
 		if err := tx.Packages(func(p Package) bool { o.Packages = append(o.Packages, p); return true }); err != nil {
 			return err
 		}
-		return tx.Meters(o.Today, func(m Meter) bool { o.Meters = append(o.Meters, m); return true })
+		o.Meters, err = e.meters(tx, &o.Account, o.Today)
+		return err
 	})
 	if err != nil {
 		return fail(err)
@@ -57,33 +62,51 @@ func (e *Engine) Overview(ctx context.Context, account string) (Overview, error)
 // Errors wrap ErrInvalidID, ErrNotFound, ErrCorrupt, or a Store or context error.
 func (e *Engine) Ledger(ctx context.Context, account string, from, to time.Time) ([]Entry, error) {
 	var entries []Entry
-	err := e.view(ctx, "Ledger", account, func(tx Reader) error {
+	err := e.view(ctx, "Ledger", account, func(tx Reader, _ *Account) error {
 		return tx.Entries(from, to, func(en Entry) bool { entries = append(entries, en); return true })
 	})
 	return entries, err
 }
 
-// Meters returns the account's meters of day d, in order of service, then tier.
+// Meters returns the account's meters of day d, by service, then tier in the
+// order of the price book in force that day (audio, SD, HD, FHD).
 //
 // Errors wrap ErrInvalidID, ErrNotFound, ErrCorrupt, or a Store or context error.
 func (e *Engine) Meters(ctx context.Context, account string, d Day) ([]Meter, error) {
 	var meters []Meter
-	err := e.view(ctx, "Meters", account, func(tx Reader) error {
-		return tx.Meters(d, func(m Meter) bool { meters = append(meters, m); return true })
+	err := e.view(ctx, "Meters", account, func(tx Reader, a *Account) (err error) {
+		meters, err = e.meters(tx, a, d)
+		return err
 	})
 	return meters, err
 }
 
+// meters reads the meters of day d in display order.
+func (e *Engine) meters(tx Reader, a *Account, d Day) ([]Meter, error) {
+	var ms []Meter
+	if err := tx.Meters(d, func(m Meter) bool { ms = append(ms, m); return true }); err != nil {
+		return nil, err
+	}
+	if book, err := e.bookAt(a.Currency, d.Start(e.loc)); err == nil {
+		slices.SortStableFunc(ms, func(x, y Meter) int {
+			return cmp.Or(strings.Compare(string(x.Key.Service), string(y.Key.Service)),
+				book.tierRank(x.Key.Tier)-book.tierRank(y.Key.Tier))
+		})
+	}
+	return ms, nil
+}
+
 // view runs fn in a read-only view of an existing account.
-func (e *Engine) view(ctx context.Context, op, account string, fn func(tx Reader) error) error {
+func (e *Engine) view(ctx context.Context, op, account string, fn func(tx Reader, a *Account) error) error {
 	if !validID(account) {
-		return &Error{Op: op, Account: account, Err: ErrInvalidID}
+		return &Error{Op: op, Account: account, Err: invalidID("account id", account)}
 	}
 	err := e.store.View(ctx, account, func(tx Reader) error {
-		if _, err := e.load(tx, account); err != nil {
+		a, err := e.load(tx, account)
+		if err != nil {
 			return err
 		}
-		return fn(tx)
+		return fn(tx, &a)
 	})
 	if err != nil {
 		return &Error{Op: op, Account: account, Err: err}
