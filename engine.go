@@ -23,7 +23,17 @@ type Options struct {
 	// Currency is the currency of accounts opened without one. Default: the
 	// currency of the first price book (USD by default).
 	Currency string
+	// ExpiryGrace is how long after a package's validity ends its remaining
+	// minutes stay available to usage of its validity reported late (TRTC's
+	// usage data arrives minutes to hours late). At End + ExpiryGrace they are
+	// forfeited. Usage whose own time is at or after End is never covered.
+	// Default (zero): 10 hours, which is 10:00 the day after the package's
+	// last day in UTC+8, when TRTC settles that day. Negative: no grace.
+	ExpiryGrace time.Duration
 }
+
+// DefaultExpiryGrace is the default of Options.ExpiryGrace.
+const DefaultExpiryGrace = 10 * time.Hour
 
 // Engine bills TRTC-style usage for accounts kept in a [Store]. It holds no
 // account state of its own: every method is one or more atomic units of work
@@ -35,6 +45,7 @@ type Engine struct {
 	loc      *time.Location
 	books    []*PriceBook
 	currency string
+	grace    time.Duration
 	witness  *witness
 }
 
@@ -42,9 +53,9 @@ type Engine struct {
 var utc8 = time.FixedZone("UTC+8", 8*60*60)
 
 // New returns an Engine that keeps accounts in store. It returns an error
-// wrapping ErrInvalidOptions for a nil store, no price books, or a default
-// currency that no book has,
-// and one wrapping ErrInvalidPriceBook for a book that fails validation.
+// wrapping ErrInvalidOptions for a nil store or a default currency that no
+// book has, and one wrapping ErrInvalidPriceBook for a book that fails
+// validation.
 func New(store Store, opts *Options) (*Engine, error) {
 	if store == nil {
 		return nil, fmt.Errorf("%w: nil Store", ErrInvalidOptions)
@@ -53,7 +64,13 @@ func New(store Store, opts *Options) (*Engine, error) {
 	if opts != nil {
 		o = *opts
 	}
-	e := &Engine{store: store, now: o.Now, loc: o.Location, currency: o.Currency, witness: newWitness()}
+	e := &Engine{store: store, now: o.Now, loc: o.Location, currency: o.Currency, grace: o.ExpiryGrace, witness: newWitness()}
+	switch {
+	case e.grace == 0:
+		e.grace = DefaultExpiryGrace
+	case e.grace < 0:
+		e.grace = 0
+	}
 	if e.now == nil {
 		e.now = time.Now
 	}
@@ -61,11 +78,8 @@ func New(store Store, opts *Options) (*Engine, error) {
 		e.loc = utc8
 	}
 	books := o.PriceBooks
-	if books == nil {
-		books = []PriceBook{Era1USD(), Era1CNY()}
-	}
 	if len(books) == 0 {
-		return nil, fmt.Errorf("%w: no price books", ErrInvalidOptions)
+		books = []PriceBook{Era1USD(), Era1CNY()}
 	}
 	for i := range books {
 		b := books[i].clone()
@@ -156,40 +170,50 @@ func (e *Engine) update(ctx context.Context, account string, fn func(tx Tx) erro
 	return err
 }
 
-// unit is the state of one unit of work on an existing account.
+// unit is the state of one unit of work on one account: the request it
+// serves, the operation's time, and the account as it will be committed.
 type unit struct {
 	tx    Tx
+	req   Request
+	ref   string
 	a     Account
 	now   time.Time
+	grace time.Duration
 	dirty bool
 }
 
-// run loads account and runs fn on it in a unit of work, then commits the
-// account if fn wrote anything. It returns the account as committed.
-func (e *Engine) run(ctx context.Context, account string, fn func(u *unit) error) (Account, error) {
+// run loads account and runs fn on it in a unit of work for request req with
+// id ref, then commits the account if fn wrote anything. It returns the unit
+// as it ended: the account as committed, and the operation's time.
+func (e *Engine) run(ctx context.Context, req Request, ref, account string, fn func(u *unit) error) (unit, error) {
 	var u unit
 	err := e.update(ctx, account, func(tx Tx) error {
 		a, err := e.load(tx, account)
 		if err != nil {
 			return err
 		}
-		u = unit{tx: tx, a: a, now: e.clock(&a)}
+		u = unit{tx: tx, req: req, ref: ref, a: a, now: e.clock(&a), grace: e.grace}
 		if err := fn(&u); err != nil {
 			return err
 		}
 		if !u.dirty {
 			return errNoChange
 		}
-		u.a.Version++
-		u.a.Touched = u.now
-		tx.PutAccount(u.a)
+		u.commit()
 		return nil
 	})
 	if err != nil {
-		return Account{}, err
+		return unit{}, err
 	}
 	e.witness.check(&u.a)
-	return u.a, nil
+	return u, nil
+}
+
+// commit writes the account with the next Version.
+func (u *unit) commit() {
+	u.a.Version++
+	u.a.Touched = u.now
+	u.tx.PutAccount(u.a)
 }
 
 // clock returns the operation's time: the Engine's clock, but never earlier
@@ -209,7 +233,7 @@ func (e *Engine) load(tx Reader, id string) (Account, error) {
 		return Account{}, err
 	}
 	if a.ID != id || a.Version < 1 || a.LastSeq < 0 || a.Opened.IsZero() ||
-		!a.Postpaid.consistent() || !a.Status.consistent() {
+		!a.Postpaid.consistent() || !a.Status.consistent() || (a.Status.Suspended && a.Postpaid.On) {
 		return Account{}, fmt.Errorf("%w: account record %q", ErrCorrupt, id)
 	}
 	if !e.witness.check(&a) {
@@ -218,11 +242,13 @@ func (e *Engine) load(tx Reader, id string) (Account, error) {
 	return a, nil
 }
 
-// append adds a ledger entry, numbering and stamping it.
+// append adds a ledger entry, numbering it and stamping it with the unit's
+// time and request.
 func (u *unit) append(en Entry) {
 	u.a.LastSeq++
 	en.Seq = u.a.LastSeq
 	en.At = u.now
+	en.Request, en.Ref = u.req, u.ref
 	u.tx.AppendEntry(en)
 	u.dirty = true
 }
@@ -245,11 +271,18 @@ func (u *unit) forfeit(p *Package) {
 	u.putPackage(*p)
 }
 
-// expire forfeits the balance of every live package whose validity has ended.
+// forfeitable reports whether p's minutes are forfeited at the unit's time:
+// its validity and the grace after it have passed.
+func (u *unit) forfeitable(p *Package) bool {
+	return !p.End.Add(u.grace).After(u.now)
+}
+
+// expire forfeits the balance of every live package whose validity and
+// grace have passed.
 func (u *unit) expire() error {
 	var expired []Package
 	err := u.tx.LivePackages(func(p Package) bool {
-		if p.End.After(u.now) {
+		if !u.forfeitable(&p) {
 			return false
 		}
 		expired = append(expired, p)
@@ -261,21 +294,20 @@ func (u *unit) expire() error {
 	return err
 }
 
-// turnPostpaidOn turns the switch on (it is off) and lifts a suspension. ref
-// is the id of the request that did it.
-func (u *unit) turnPostpaidOn(way PostpaidWay, ref string) {
+// turnPostpaidOn turns the switch on (it is off) and lifts a suspension.
+func (u *unit) turnPostpaidOn(way PostpaidWay) {
 	u.a.Postpaid = Postpaid{On: true, Since: u.now, Way: way}
-	u.append(Entry{Kind: EntryPostpaidOn, Ref: ref})
-	u.resume(ref)
+	u.append(Entry{Kind: EntryPostpaidOn})
+	u.resume()
 }
 
 // resume lifts a suspension, reporting whether there was one.
-func (u *unit) resume(ref string) bool {
+func (u *unit) resume() bool {
 	if !u.a.Status.Suspended {
 		return false
 	}
 	u.a.Status = Status{}
-	u.append(Entry{Kind: EntryResumed, Ref: ref})
+	u.append(Entry{Kind: EntryResumed})
 	return true
 }
 
@@ -326,7 +358,7 @@ func (e *Engine) OpenAccount(ctx context.Context, spec AccountSpec) (Account, er
 		if err != nil {
 			return err
 		}
-		u := unit{tx: tx, now: now, a: Account{ID: spec.ID, Currency: spec.Currency, Opened: now}}
+		u := unit{tx: tx, req: RequestOpen, ref: spec.ID, now: now, a: Account{ID: spec.ID, Currency: spec.Currency, Opened: now}}
 		if g := book.Trial; g.Kind != "" {
 			kind, _ := book.kind(g.Kind)
 			today := DayOf(now, e.loc)
@@ -334,15 +366,13 @@ func (e *Engine) OpenAccount(ctx context.Context, spec AccountSpec) (Account, er
 				ID: TrialID, Kind: g.Kind, Book: book.ID, Minutes: g.Minutes, Balance: g.Minutes,
 				PurchasedAt: now, Start: today.Start(e.loc), End: kind.Validity.end(today, e.loc),
 			}
-			u.append(Entry{Kind: EntryGrant, Ref: spec.ID, Package: p.ID, Balance: p.Balance})
+			u.append(Entry{Kind: EntryGrant, Package: p.ID, Balance: p.Balance})
 			u.putPackage(p)
 		}
 		if spec.Postpaid {
-			u.turnPostpaidOn(PostpaidAtOpening, spec.ID)
+			u.turnPostpaidOn(PostpaidAtOpening)
 		}
-		u.a.Version = 1
-		u.a.Touched = now
-		tx.PutAccount(u.a)
+		u.commit()
 		a = u.a
 		return nil
 	})
@@ -364,17 +394,17 @@ func (e *Engine) EnablePostpaid(ctx context.Context, account string) (Account, e
 	if !validID(account) {
 		return Account{}, &Error{Op: "EnablePostpaid", Account: account, Err: invalidID("account id", account)}
 	}
-	a, err := e.run(ctx, account, func(u *unit) error {
+	u, err := e.run(ctx, RequestEnablePostpaid, "", account, func(u *unit) error {
 		if err := u.expire(); err != nil {
 			return err
 		}
 		if !u.a.Postpaid.On {
-			u.turnPostpaidOn(PostpaidEnabled, "")
+			u.turnPostpaidOn(PostpaidEnabled)
 		}
 		return nil
 	})
 	if err != nil {
 		return Account{}, &Error{Op: "EnablePostpaid", Account: account, Err: err}
 	}
-	return a, nil
+	return u.a, nil
 }

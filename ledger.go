@@ -21,10 +21,12 @@ type Entry struct {
 	// At is the Engine time of the operation that made the entry.
 	At   time.Time
 	Kind EntryKind
-	// Ref is the id of the request that made the entry: a usage id, a
-	// purchase id, the account id for an opening, or "" for EnablePostpaid
-	// and for forfeits at expiry.
-	Ref string
+	// Request is the kind of request that made the entry, and Ref its id:
+	// the account id of an opening, the purchase id of a purchase, the usage
+	// id of a usage; "" for EnablePostpaid and Overview. Forfeits at expiry
+	// are made by whatever request first touched the account after it.
+	Request Request
+	Ref     string
 	// Package is the package whose balance changed, for grants, purchases,
 	// deductions and forfeits.
 	Package string
@@ -36,7 +38,9 @@ type Entry struct {
 	// (deductions), Postpaid or Shortfall minutes. Negative when a package
 	// bought later absorbs them.
 	Minutes int64
-	// App and Scenario label entries made by a usage.
+	// App and Scenario label entries made by a usage. Entries of a purchase
+	// absorbing the day's uncovered minutes have none: the minutes of a
+	// day's tier are absorbed as a whole, whatever their applications.
 	App      string
 	Scenario Scenario
 	// Amount is the money the entry is about: a purchase's price.
@@ -58,4 +62,17 @@ const (
 	EntryPostpaidOn EntryKind = "postpaid-on" // the postpaid switch went on
 	EntrySuspended  EntryKind = "suspended"   // the account was suspended
 	EntryResumed    EntryKind = "resumed"     // the suspension was lifted
+)
+
+// Request is the kind of request that made a ledger entry. The values are
+// stored by Stores and never change.
+type Request string
+
+// The kinds of request.
+const (
+	RequestOpen           Request = "open"            // OpenAccount
+	RequestBuy            Request = "buy"             // Buy
+	RequestRecord         Request = "record"          // Record
+	RequestEnablePostpaid Request = "enable-postpaid" // EnablePostpaid
+	RequestOverview       Request = "overview"        // Overview (forfeits only)
 )

@@ -7,9 +7,12 @@ import (
 )
 
 // Postpaid is an account's postpaid switch. It goes on in one of three ways
-// and never goes off: there is no method to turn it off, and an account whose
-// stored switch reads off after the Engine saw it on, or whose fields
-// disagree, is refused with ErrCorrupt.
+// and never goes off: there is no method to turn it off, and the Engine
+// refuses with ErrCorrupt an account record whose switch fields disagree (off
+// but with a Way or a Since), that is suspended with the switch on, or whose
+// switch reads off at or after the Version at which this Engine saw it on.
+// (An Engine cannot know what another process saw: a record rewritten to a
+// consistent "off" is caught only by an Engine that saw it on.)
 type Postpaid struct {
 	On bool
 	// Since is when the switch went on (zero while off).
@@ -67,36 +70,55 @@ func (s Status) consistent() bool {
 	return s.Since.IsZero() && s.Reason == ""
 }
 
-// witness remembers the accounts this Engine has seen with postpaid on, so
-// that a Store handing one back with the switch off is caught. It holds one
-// entry per such account.
+// witness remembers, for the accounts this Engine has seen with postpaid
+// on, the lowest Version at which it saw the switch on. A record of that
+// Version or later with the switch off is corrupt; an older one is a
+// legitimate stale snapshot (a Store may hand one to a unit of work whose
+// commit it will then refuse with ErrConflict). It holds at most
+// witnessShards × witnessPerShard accounts, forgetting arbitrary ones beyond.
 type witness struct {
 	seed   maphash.Seed
-	shards [64]struct {
+	shards [witnessShards]struct {
 		sync.RWMutex
-		on map[string]struct{}
+		on map[string]int64
 	}
 }
+
+const (
+	witnessShards   = 64
+	witnessPerShard = 1 << 14
+)
 
 func newWitness() *witness {
 	w := &witness{seed: maphash.MakeSeed()}
 	for i := range w.shards {
-		w.shards[i].on = make(map[string]struct{})
+		w.shards[i].on = make(map[string]int64)
 	}
 	return w
 }
 
-// check records that account a's switch is on, or reports false if it is off
-// although this Engine saw it on.
+// check reports whether account a's switch is consistent with what this
+// Engine saw before, and remembers it if it is on.
 func (w *witness) check(a *Account) bool {
-	s := &w.shards[maphash.String(w.seed, a.ID)%uint64(len(w.shards))]
+	s := &w.shards[maphash.String(w.seed, a.ID)%witnessShards]
 	s.RLock()
-	_, seen := s.on[a.ID]
+	since, seen := s.on[a.ID]
 	s.RUnlock()
-	if a.Postpaid.On && !seen {
+	switch {
+	case !a.Postpaid.On:
+		return !seen || a.Version < since
+	case !seen || a.Version < since:
 		s.Lock()
-		s.on[a.ID] = struct{}{}
+		if len(s.on) >= witnessPerShard {
+			for id := range s.on {
+				delete(s.on, id)
+				break
+			}
+		}
+		if v, ok := s.on[a.ID]; !ok || a.Version < v {
+			s.on[a.ID] = a.Version
+		}
 		s.Unlock()
 	}
-	return a.Postpaid.On || !seen
+	return true
 }

@@ -63,10 +63,11 @@ func TestPostpaidSwitch(t *testing.T) {
 			books: []billing.PriceBook{noTrial()},
 			setup: []op{open(at(15, 8, 0, 0), false), buy(at(15, 8, 10, 0), "p1", uni, 1000)},
 			// p1 is valid to 2022-03-31 23:59:59.
-			use:         usage("u1", audio, 60, time.Date(2022, 4, 1, 0, 0, 0, 0, cst)),
-			want:        billing.Receipt{Key: basic(billing.DateDay(2022, 4, 1), audio), Minutes: 1, Postpaid: 1, PostpaidOn: true},
-			wantSwitch:  billing.Postpaid{On: true, Since: time.Date(2022, 4, 1, 0, 0, 0, 0, cst), Way: billing.PostpaidAutomatic},
-			wantEntries: []entryRef{{billing.EntryForfeit, ""}, {billing.EntryPostpaidOn, "u1"}, {billing.EntryPostpaid, "u1"}},
+			use:        usage("u1", audio, 60, time.Date(2022, 4, 1, 0, 0, 0, 0, cst)),
+			want:       billing.Receipt{Key: basic(billing.DateDay(2022, 4, 1), audio), Minutes: 1, Postpaid: 1, PostpaidOn: true},
+			wantSwitch: billing.Postpaid{On: true, Since: time.Date(2022, 4, 1, 0, 0, 0, 0, cst), Way: billing.PostpaidAutomatic},
+			// p1 keeps its minutes for 10 hours of grace: nothing is forfeited yet.
+			wantEntries: []entryRef{{billing.EntryPostpaidOn, "u1"}, {billing.EntryPostpaid, "u1"}},
 		},
 		{
 			// The universal package is valid from the 15th: no package valid
@@ -121,7 +122,7 @@ func TestPostpaidSwitch(t *testing.T) {
 			use:         usage("u1", audio, 60, time.Date(2022, 4, 1, 0, 0, 0, 0, cst)),
 			want:        billing.Receipt{Key: basic(billing.DateDay(2022, 4, 1), audio), Minutes: 1, Shortfall: 1, Suspended: true},
 			wantStatus:  billing.Status{Suspended: true, Since: time.Date(2022, 4, 1, 0, 0, 0, 0, cst), Reason: billing.ReasonUncovered},
-			wantEntries: []entryRef{{billing.EntryForfeit, ""}, {billing.EntryShortfall, "u1"}, {billing.EntrySuspended, "u1"}},
+			wantEntries: []entryRef{{billing.EntryShortfall, "u1"}, {billing.EntrySuspended, "u1"}},
 		},
 		{
 			name:  "a custom kind that does not arm the switch: suspended, not postpaid",
@@ -292,37 +293,72 @@ func TestEnablePostpaidLiftsSuspension(t *testing.T) {
 }
 
 // TestForfeit checks that expired minutes are forfeited by a ledger entry
-// when the account is next touched, and not before expiry.
+// when the account is first touched after the validity and its grace (10
+// hours by default), and not before.
 func TestForfeit(t *testing.T) {
-	end := time.Date(2022, 4, 1, 0, 0, 0, 0, cst) // the trial of an account opened 2021-03-15
-	h := newHarness(t)
-	h.do(open(at(15, 8, 0, 0), false), use("u1", audio, 60, at(15, 9, 0, 0)))
-
-	h.clock.Set(end.Add(-time.Second))
-	if got := h.balances("a")["trial"]; got != 9999 {
-		t.Fatalf("trial balance a second before expiry = %d, want 10,000 - 1 = 9,999", got)
+	end := time.Date(2022, 4, 1, 0, 0, 0, 0, cst) // the end of the trial of an account opened 2021-03-15
+	trial := func(balance, forfeited int64) []billing.Package {
+		return []billing.Package{{ID: "trial", Kind: billing.KindTrial, Book: "era1-usd", Minutes: 10_000, Balance: balance, Forfeited: forfeited,
+			Price: dec("0"), PurchasedAt: at(15, 8, 0, 0), Start: at(15, 0, 0, 0), End: end}}
 	}
-	h.clock.Set(end.Add(time.Hour))
-	o, err := h.e.Overview(h.ctx, "a")
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name      string
+		grace     time.Duration
+		now       time.Time
+		want      []billing.Package
+		wantEntry *billing.Entry // the last ledger entry, if a forfeit
+	}{
+		// 10,000 - 1 minute used = 9,999.
+		{name: "a second before the end", now: end.Add(-time.Second), want: trial(9999, 0)},
+		{name: "at the end, in the grace", now: end, want: trial(9999, 0)},
+		{name: "the last instant of the grace", now: end.Add(10*time.Hour - 1), want: trial(9999, 0)},
+		{
+			name: "at the end of the grace", now: end.Add(10 * time.Hour), want: trial(0, 9999),
+			wantEntry: &billing.Entry{Seq: 3, At: end.Add(10 * time.Hour), Kind: billing.EntryForfeit, Request: billing.RequestOverview, Package: "trial", Balance: -9999},
+		},
+		{
+			name: "no grace: at the end", grace: -1, now: end, want: trial(0, 9999),
+			wantEntry: &billing.Entry{Seq: 3, At: end, Kind: billing.EntryForfeit, Request: billing.RequestOverview, Package: "trial", Balance: -9999},
+		},
+		{
+			name: "a grace of a day", grace: 24 * time.Hour, now: end.Add(24 * time.Hour), want: trial(0, 9999),
+			wantEntry: &billing.Entry{Seq: 3, At: end.Add(24 * time.Hour), Kind: billing.EntryForfeit, Request: billing.RequestOverview, Package: "trial", Balance: -9999},
+		},
 	}
-	want := []billing.Package{{ID: "trial", Kind: billing.KindTrial, Book: "era1-usd", Minutes: 10_000, Balance: 0, Forfeited: 9999,
-		Price: dec("0"), PurchasedAt: at(15, 8, 0, 0), Start: at(15, 0, 0, 0), End: end}}
-	if diff := cmp.Diff(want, o.Packages, cmpOpts); diff != "" {
-		t.Errorf("packages after expiry (-want +got):\n%s", diff)
-	}
-	l := ledger(h, "a")
-	wantLast := billing.Entry{Seq: 3, At: end.Add(time.Hour), Kind: billing.EntryForfeit, Package: "trial", Balance: -9999}
-	if diff := cmp.Diff(wantLast, l[len(l)-1], cmpOpts); diff != "" {
-		t.Errorf("forfeit entry (-want +got):\n%s", diff)
-	}
-	// Touching the account again forfeits nothing more.
-	if _, err := h.e.Overview(h.ctx, "a"); err != nil {
-		t.Fatal(err)
-	}
-	if n := len(ledger(h, "a")); n != 3 {
-		t.Errorf("ledger has %d entries after a second Overview, want 3", n)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			var err error
+			if h.e, err = billing.New(h.store, &billing.Options{Now: h.clock.Now, ExpiryGrace: tt.grace}); err != nil {
+				t.Fatal(err)
+			}
+			h.do(open(at(15, 8, 0, 0), false), use("u1", audio, 60, at(15, 9, 0, 0)))
+			h.clock.Set(tt.now)
+			o, err := h.e.Overview(h.ctx, "a")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, o.Packages, cmpOpts); diff != "" {
+				t.Errorf("packages (-want +got):\n%s", diff)
+			}
+			l := ledger(h, "a")
+			if tt.wantEntry == nil {
+				if len(l) != 2 {
+					t.Errorf("ledger has %d entries, want 2 (grant, deduction): %+v", len(l), l)
+				}
+				return
+			}
+			if diff := cmp.Diff(*tt.wantEntry, l[len(l)-1], cmpOpts); diff != "" {
+				t.Errorf("forfeit entry (-want +got):\n%s", diff)
+			}
+			// Touching the account again forfeits nothing more.
+			if _, err := h.e.Overview(h.ctx, "a"); err != nil {
+				t.Fatal(err)
+			}
+			if n := len(ledger(h, "a")); n != 3 {
+				t.Errorf("ledger has %d entries after a second Overview, want 3", n)
+			}
+		})
 	}
 }
 
@@ -393,5 +429,61 @@ func TestSwitchNeverGoesOff(t *testing.T) {
 				t.Errorf("the corrupt read changed the account (-before +after):\n%s", diff)
 			}
 		})
+	}
+}
+
+// staleStore hands its next unit of work an old account record, as a Store
+// with snapshot reads may when another unit of work commits first.
+type staleStore struct {
+	billing.Store
+	stale   *billing.Account
+	updates int
+}
+
+func (s *staleStore) Update(ctx context.Context, id string, fn func(billing.Tx) error) error {
+	s.updates++
+	stale := s.stale
+	s.stale = nil
+	return s.Store.Update(ctx, id, func(tx billing.Tx) error { return fn(staleTx{tx, stale}) })
+}
+
+type staleTx struct {
+	billing.Tx
+	stale *billing.Account
+}
+
+func (tx staleTx) Account() (billing.Account, error) {
+	if tx.stale != nil {
+		return *tx.stale, nil
+	}
+	return tx.Tx.Account()
+}
+
+// TestSwitchStaleSnapshot checks that a record older than the one on which
+// the Engine saw the switch on is a stale snapshot, not corruption: the
+// commit conflicts and the Engine retries on fresh state.
+func TestSwitchStaleSnapshot(t *testing.T) {
+	h := newHarness(t)
+	s := &staleStore{Store: h.store}
+	var err error
+	if h.e, err = billing.New(s, &billing.Options{Now: h.clock.Now}); err != nil {
+		t.Fatal(err)
+	}
+	h.do(open(at(15, 8, 0, 0), false))
+	old := h.account("a") // version 1, switch off
+	h.do(op{now: at(15, 9, 0, 0), enable: "a"})
+	s.stale, s.updates = &old, 0
+	h.clock.Set(at(15, 10, 0, 0))
+	r, err := h.e.Record(h.ctx, *usage("u1", audio, 60, at(15, 10, 0, 0)))
+	if err != nil {
+		t.Fatalf("Record on a stale snapshot: %v, want a retry and success", err)
+	}
+	// The first attempt read version 1 and its commit of version 2 conflicted
+	// with the stored version 2; the second attempt read version 2 (switch on).
+	if s.updates != 2 || len(r.Draws) != 1 {
+		t.Errorf("Record: %d units of work, receipt %+v; want 2 and a draw from the trial", s.updates, r)
+	}
+	if a := h.account("a"); !a.Postpaid.On || a.Version != 3 {
+		t.Errorf("account after Record: %+v, want the switch on at version 3", a)
 	}
 }

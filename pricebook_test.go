@@ -177,7 +177,7 @@ func TestNewOptions(t *testing.T) {
 	}{
 		{"defaults", memstore.New(), nil, nil},
 		{"nil store", nil, nil, billing.ErrInvalidOptions},
-		{"no books", memstore.New(), &billing.Options{PriceBooks: []billing.PriceBook{}}, billing.ErrInvalidOptions},
+		{"no books: the defaults", memstore.New(), &billing.Options{PriceBooks: []billing.PriceBook{}}, nil},
 		{"bad default currency", memstore.New(), &billing.Options{Currency: "usd"}, billing.ErrInvalidOptions},
 		{"a default currency no book has", memstore.New(), &billing.Options{Currency: "EUR"}, billing.ErrInvalidOptions},
 		{"two books with one ID", memstore.New(), &billing.Options{PriceBooks: []billing.PriceBook{billing.Era1USD(), billing.Era1USD()}}, billing.ErrInvalidPriceBook},

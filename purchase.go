@@ -74,7 +74,7 @@ func (e *Engine) Buy(ctx context.Context, p Purchase) (PurchaseReceipt, error) {
 		return fail(invalidID("account id", p.Account))
 	}
 	var r PurchaseReceipt
-	_, err := e.run(ctx, p.Account, func(u *unit) error {
+	_, err := e.run(ctx, RequestBuy, p.ID, p.Account, func(u *unit) error {
 		var err error
 		r, err = e.buy(u, &p)
 		return err
@@ -114,11 +114,11 @@ func (e *Engine) buy(u *unit, p *Purchase) (PurchaseReceipt, error) {
 		ID: p.ID, Kind: p.Kind, Book: book.ID, Minutes: p.Minutes, Balance: p.Minutes, Price: price,
 		PurchasedAt: u.now, Start: today.Start(e.loc), End: kind.Validity.end(today, e.loc),
 	}
-	u.append(Entry{Kind: EntryPurchase, Ref: p.ID, Package: pkg.ID, Balance: pkg.Balance, Amount: price})
+	u.append(Entry{Kind: EntryPurchase, Package: pkg.ID, Balance: pkg.Balance, Amount: price})
 	if kind.AutoPostpaid {
 		u.a.AutoPostpaidArmed = true
 	}
-	r := PurchaseReceipt{Day: today, Resumed: u.resume(p.ID)}
+	r := PurchaseReceipt{Day: today, Resumed: u.resume()}
 	if err := e.absorb(u, book, kind, &pkg, &r); err != nil {
 		return PurchaseReceipt{}, err
 	}
@@ -163,12 +163,12 @@ func (e *Engine) absorb(u *unit, book *PriceBook, kind *PackageKind, pkg *Packag
 		m.Shortfall -= a.Shortfall
 		m.Postpaid -= a.Postpaid
 		m.Prepaid += n
-		u.append(Entry{Kind: EntryDeduction, Ref: pkg.ID, Package: pkg.ID, Balance: -a.Deducted, Key: m.Key, Minutes: n})
+		u.append(Entry{Kind: EntryDeduction, Package: pkg.ID, Balance: -a.Deducted, Key: m.Key, Minutes: n})
 		if a.Shortfall > 0 {
-			u.append(Entry{Kind: EntryShortfall, Ref: pkg.ID, Key: m.Key, Minutes: -a.Shortfall})
+			u.append(Entry{Kind: EntryShortfall, Key: m.Key, Minutes: -a.Shortfall})
 		}
 		if a.Postpaid > 0 {
-			u.append(Entry{Kind: EntryPostpaid, Ref: pkg.ID, Key: m.Key, Minutes: -a.Postpaid})
+			u.append(Entry{Kind: EntryPostpaid, Key: m.Key, Minutes: -a.Postpaid})
 		}
 		u.putMeter(m)
 		r.Absorbed = append(r.Absorbed, a)

@@ -242,7 +242,7 @@ func TestBuyPackage(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := []billing.Entry{{Seq: 2, At: tt.now, Kind: billing.EntryPurchase, Ref: "p", Package: "p", Balance: tt.minutes, Amount: tt.want.Price}}
+			want := []billing.Entry{{Seq: 2, At: tt.now, Kind: billing.EntryPurchase, Request: billing.RequestBuy, Ref: "p", Package: "p", Balance: tt.minutes, Amount: tt.want.Price}}
 			if diff := cmp.Diff(want, l, cmpOpts); diff != "" {
 				t.Errorf("ledger after Buy (-want +got):\n%s", diff)
 			}

@@ -241,15 +241,39 @@ func TestRecord(t *testing.T) {
 			wantBy: map[string]int64{"p1": 1000},
 		},
 		{
-			name:  "an expired package is forfeited, not drawn",
+			name:  "usage at the end of a package's validity is not covered by it",
 			books: []billing.PriceBook{withMonthly()},
 			setup: []op{
 				open15, buy(at(15, 8, 10, 0), "p-uni", uni, 1000), buy(at(15, 8, 20, 0), "p-mon", "monthly", 100),
 			},
 			use: usage("u1", hd, 60, time.Date(2021, 4, 15, 0, 0, 0, 0, cst)),
-			// p-mon ends at 2021-04-15 00:00: its 100 minutes are forfeited;
-			// p-uni covers 1 × 4: 1,000 - 4 = 996.
+			// p-mon is valid to 2021-04-14 23:59:59: p-uni covers 1 × 4 = 4.
+			// p-mon keeps its 100 minutes during the 10 hours of grace.
 			want:   billing.Receipt{Key: basic(billing.DateDay(2021, 4, 15), hd), Minutes: 1, Draws: []billing.Draw{{Package: "p-uni", Minutes: 1, Deducted: 4}}},
+			wantBy: map[string]int64{"p-uni": 996, "p-mon": 100},
+		},
+		{
+			name:  "late usage of a package's last day, reported within the grace, is covered by it",
+			books: []billing.PriceBook{withMonthly()},
+			setup: []op{
+				open15, buy(at(15, 8, 10, 0), "p-uni", uni, 1000), buy(at(15, 8, 20, 0), "p-mon", "monthly", 100),
+			},
+			now: time.Date(2021, 4, 15, 9, 59, 59, 0, cst), // 10 hours of grace after 2021-04-15 00:00, less a second
+			use: usage("u1", hd, 60, time.Date(2021, 4, 14, 23, 59, 0, 0, cst)),
+			// p-mon covers 1 × 4: 100 - 4 = 96.
+			want:   billing.Receipt{Key: basic(billing.DateDay(2021, 4, 14), hd), Minutes: 1, Draws: []billing.Draw{{Package: "p-mon", Minutes: 1, Deducted: 4}}},
+			wantBy: map[string]int64{"p-uni": 1000, "p-mon": 96},
+		},
+		{
+			name:  "late usage reported after the grace finds the package forfeited",
+			books: []billing.PriceBook{withMonthly()},
+			setup: []op{
+				open15, buy(at(15, 8, 10, 0), "p-uni", uni, 1000), buy(at(15, 8, 20, 0), "p-mon", "monthly", 100),
+			},
+			now: time.Date(2021, 4, 15, 10, 0, 0, 0, cst), // End + 10 hours
+			use: usage("u1", hd, 60, time.Date(2021, 4, 14, 23, 59, 0, 0, cst)),
+			// p-mon's 100 minutes are forfeited first; p-uni covers 1 × 4.
+			want:   billing.Receipt{Key: basic(billing.DateDay(2021, 4, 14), hd), Minutes: 1, Draws: []billing.Draw{{Package: "p-uni", Minutes: 1, Deducted: 4}}},
 			wantBy: map[string]int64{"p-uni": 996, "p-mon": 0},
 		},
 		{

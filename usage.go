@@ -111,7 +111,7 @@ func (e *Engine) Record(ctx context.Context, us Usage) (Receipt, error) {
 		return Receipt{}, &Error{Op: "Record", Account: us.Account, ID: us.ID, Err: err}
 	}
 	var r Receipt
-	_, err := e.run(ctx, us.Account, func(u *unit) error {
+	_, err := e.run(ctx, RequestRecord, us.ID, us.Account, func(u *unit) error {
 		var err error
 		r, err = e.record(u, &us)
 		return err
@@ -172,7 +172,7 @@ func (e *Engine) record(u *unit, us *Usage) (Receipt, error) {
 			u.forfeit(&t.p)
 			continue
 		}
-		u.append(Entry{Kind: EntryDeduction, Ref: us.ID, Package: t.p.ID, Balance: -t.draw.Deducted,
+		u.append(Entry{Kind: EntryDeduction, Package: t.p.ID, Balance: -t.draw.Deducted,
 			Key: key, Minutes: t.draw.Minutes, App: us.App, Scenario: us.Scenario})
 		u.putPackage(t.p)
 		r.Draws = append(r.Draws, t.draw)
@@ -180,10 +180,10 @@ func (e *Engine) record(u *unit, us *Usage) (Receipt, error) {
 	}
 	if need > 0 {
 		if !u.a.Postpaid.On && u.a.AutoPostpaidArmed {
-			u.turnPostpaidOn(PostpaidAutomatic, us.ID)
+			u.turnPostpaidOn(PostpaidAutomatic)
 			r.PostpaidOn = true
 		}
-		en := Entry{Ref: us.ID, Key: key, Minutes: need, App: us.App, Scenario: us.Scenario}
+		en := Entry{Key: key, Minutes: need, App: us.App, Scenario: us.Scenario}
 		if u.a.Postpaid.On {
 			en.Kind, r.Postpaid, m.Postpaid = EntryPostpaid, need, m.Postpaid+need
 			u.append(en)
@@ -191,7 +191,7 @@ func (e *Engine) record(u *unit, us *Usage) (Receipt, error) {
 			en.Kind, r.Shortfall, m.Shortfall = EntryShortfall, need, m.Shortfall+need
 			u.append(en)
 			u.a.Status = Status{Suspended: true, Since: u.now, Reason: ReasonUncovered}
-			u.append(Entry{Kind: EntrySuspended, Ref: us.ID})
+			u.append(Entry{Kind: EntrySuspended})
 			r.Suspended = true
 		}
 	}
@@ -219,7 +219,7 @@ func (e *Engine) draw(u *unit, us *Usage, need int64) (int64, []touch, error) {
 			err = fmt.Errorf("%w: package %q balance %d of %d", ErrCorrupt, p.ID, p.Balance, p.Minutes)
 			return false
 		}
-		if !p.End.After(u.now) {
+		if u.forfeitable(&p) {
 			touched = append(touched, touch{p: p})
 			return true
 		}

@@ -35,11 +35,11 @@ func (e *Engine) Overview(ctx context.Context, account string) (Overview, error)
 	if !validID(account) {
 		return fail(invalidID("account id", account))
 	}
-	a, err := e.run(ctx, account, func(u *unit) error { return u.expire() })
+	u, err := e.run(ctx, RequestOverview, "", account, func(u *unit) error { return u.expire() })
 	if err != nil {
 		return fail(err)
 	}
-	o := Overview{Today: DayOf(e.clock(&a), e.loc)}
+	o := Overview{Today: DayOf(u.now, e.loc)}
 	err = e.store.View(ctx, account, func(tx Reader) error {
 		if o.Account, err = e.load(tx, account); err != nil {
 			return err
