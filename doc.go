@@ -116,7 +116,9 @@
 //     packages are used up or expired, hold less than one minute's ratio,
 //     or were bought after the usage's day (late usage). Such an account is
 //     never suspended.
-//   - A package's minutes are forfeited when the account is first touched at
-//     or after its expiry; usage reported later, even if its time lies inside
-//     the package's validity, is not covered by the forfeited minutes.
+//   - A package's remaining minutes are forfeited when the account is first
+//     touched once its validity and [Options].ExpiryGrace (10 hours by
+//     default: 10:00 the day after its last day, when TRTC settles that day)
+//     have passed. Until then, usage of its validity reported late is still
+//     covered by it; usage reported after the forfeit is not.
 package billing
