@@ -37,8 +37,9 @@
 //
 // A package bought on a day also absorbs that day's minutes no package
 // covered (tier by tier in the price book's order, shortfall before postpaid
-// within a tier), never an earlier day's. Expired packages are forfeited by a ledger
-// entry the next time the account is touched.
+// within a tier), never an earlier day's. An expired package's remaining
+// minutes are forfeited by a ledger entry the next time the account is
+// touched after a grace for late usage reports.
 //
 // # The postpaid switch
 //

@@ -3,7 +3,9 @@
 //
 // A unit of work holds its account's lock from start to commit, so units of
 // work on one account run one at a time and never conflict; units of work on
-// different accounts run in parallel. Records are copied in and out: the Store
+// different accounts run in parallel. Waiting for the lock does not watch
+// the context (units of work are short); a unit of work whose context is
+// done by the time it runs or commits commits nothing. Records are copied in and out: the Store
 // never shares memory with its callers. Nothing survives the process.
 //
 // The cost of a usage does not grow with the account's history: usage,
