@@ -76,6 +76,8 @@ type Error struct {
 	Err     error
 }
 
+// Error returns the operation, account and id, then the cause, as in
+// `billing: Record account "acme" id "u2": account suspended`.
 func (e *Error) Error() string {
 	s := "billing: " + e.Op + " account " + quote(e.Account)
 	if e.ID != "" {

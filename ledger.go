@@ -32,7 +32,8 @@ type Entry struct {
 	Package string
 	// Balance is the change of the package's balance, in package minutes.
 	Balance int64
-	// Key is the meter the entry is about, for deductions, postpaid and shortfall.
+	// Key is the meter the entry is about, for deductions, postpaid and
+	// shortfall; the zero MeterKey for other entries.
 	Key MeterKey
 	// Minutes is the change, in billable minutes, of the meter's Prepaid
 	// (deductions), Postpaid or Shortfall minutes. Negative when a package
