@@ -10,7 +10,8 @@
 //
 // The cost of a usage does not grow with the account's history: usage,
 // purchase and meter lookups are hash lookups, live packages are kept in
-// deduction order apart from spent ones, and ledger entries are appended.
+// deduction order apart from spent ones, and ledger entries are appended to
+// fixed-size chunks (never copied again).
 package memstore
 
 import (
@@ -18,6 +19,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"slices"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -53,9 +55,8 @@ type account struct {
 	meters    map[billing.Day][]billing.Meter // each day's meters by (Service, Tier)
 	packages  map[string]billing.Package
 	live      []billing.Package // Balance > 0, in deduction order
-	entries   []billing.Entry   // in Seq order
-	unsorted  bool              // some entry's At is before an earlier entry's
-	tx        tx                // reused by Update, under mu
+	ledger    ledger
+	tx        tx // reused by Update, under mu
 }
 
 // New returns an empty Store.
@@ -229,20 +230,15 @@ func (r *reader) Packages(fn func(billing.Package) bool) error {
 }
 
 func (r *reader) Entries(from, to time.Time, fn func(billing.Entry) bool) error {
-	entries := r.a.entries
-	if !r.a.unsorted {
-		i, _ := slices.BinarySearchFunc(entries, from, func(e billing.Entry, t time.Time) int {
-			if e.At.Before(t) {
-				return -1
-			}
-			return 1
-		})
-		entries = entries[i:]
+	l := &r.a.ledger
+	i := 0
+	if !l.unsorted {
+		i = sort.Search(l.n, func(i int) bool { return !l.at(i).At.Before(from) })
 	}
-	for i := range entries {
-		e := &entries[i]
+	for ; i < l.n; i++ {
+		e := l.at(i)
 		if !to.IsZero() && !e.At.Before(to) {
-			if r.a.unsorted {
+			if l.unsorted {
 				continue
 			}
 			break
@@ -258,6 +254,37 @@ func (r *reader) Entries(from, to time.Time, fn func(billing.Entry) bool) error 
 		}
 	}
 	return r.ctx.Err()
+}
+
+// ledger is an account's entries in Seq order, in chunks of fixed size so
+// that appending never copies the entries already stored.
+type ledger struct {
+	chunks   [][]billing.Entry
+	n        int
+	unsorted bool // some entry's At is before an earlier entry's
+}
+
+const chunkSize = 1024
+
+func (l *ledger) at(i int) *billing.Entry { return &l.chunks[i/chunkSize][i%chunkSize] }
+
+func (l *ledger) lastSeq() int64 {
+	if l.n == 0 {
+		return 0
+	}
+	return l.at(l.n - 1).Seq
+}
+
+func (l *ledger) append(e billing.Entry) {
+	if l.n > 0 && e.At.Before(l.at(l.n-1).At) {
+		l.unsorted = true
+	}
+	if l.n%chunkSize == 0 {
+		l.chunks = append(l.chunks, make([]billing.Entry, 0, chunkSize))
+	}
+	c := &l.chunks[len(l.chunks)-1]
+	*c = append(*c, e)
+	l.n++
 }
 
 // tx is a unit of work: a reader plus the writes it buffers until commit.
@@ -324,10 +351,7 @@ func (t *tx) commit() error {
 			return fmt.Errorf("memstore: purchase %q: %w", p.Purchase.ID, billing.ErrExists)
 		}
 	}
-	last := int64(0)
-	if n := len(a.entries); n > 0 {
-		last = a.entries[n-1].Seq
-	}
+	last := a.ledger.lastSeq()
 	for _, e := range t.entries {
 		if e.Seq <= last {
 			return fmt.Errorf("memstore: ledger entry %d not after %d: %w", e.Seq, last, billing.ErrExists)
@@ -351,10 +375,7 @@ func (t *tx) commit() error {
 		a.putPackage(p)
 	}
 	for _, e := range t.entries {
-		if n := len(a.entries); n > 0 && e.At.Before(a.entries[n-1].At) {
-			a.unsorted = true
-		}
-		a.entries = append(a.entries, e)
+		a.ledger.append(e)
 	}
 	return nil
 }

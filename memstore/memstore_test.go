@@ -437,3 +437,32 @@ func TestNoLostUpdates(t *testing.T) {
 		})
 	}
 }
+
+// TestEntriesAcrossChunks finds a period among thousands of entries.
+func TestEntriesAcrossChunks(t *testing.T) {
+	s := memstore.New()
+	create(t, s, "a")
+	const n = 5000
+	for i := range n / 100 {
+		err := s.Update(ctx, "a", func(tx billing.Tx) error {
+			tx.PutAccount(next(tx))
+			for j := range 100 {
+				seq := i*100 + j + 1
+				tx.AppendEntry(billing.Entry{Seq: int64(seq), At: t0.Add(time.Duration(seq) * time.Minute)})
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	view(t, s, "a", func(r billing.Reader) error {
+		var seqs []int64
+		// Entry k is at t0 + k minutes: [t0+1500m, t0+3500m) holds 1,500..3,499.
+		err := r.Entries(t0.Add(1500*time.Minute), t0.Add(3500*time.Minute), func(e billing.Entry) bool { seqs = append(seqs, e.Seq); return true })
+		if err != nil || len(seqs) != 2000 || seqs[0] != 1500 || seqs[1999] != 3499 {
+			t.Errorf("Entries: %d entries from %v to %v, error %v; want 2,000 from 1,500 to 3,499", len(seqs), seqs[0], seqs[len(seqs)-1], err)
+		}
+		return nil
+	})
+}
