@@ -461,7 +461,7 @@ func TestEntriesAcrossChunks(t *testing.T) {
 		// Entry k is at t0 + k minutes: [t0+1500m, t0+3500m) holds 1,500..3,499.
 		err := r.Entries(t0.Add(1500*time.Minute), t0.Add(3500*time.Minute), func(e billing.Entry) bool { seqs = append(seqs, e.Seq); return true })
 		if err != nil || len(seqs) != 2000 || seqs[0] != 1500 || seqs[1999] != 3499 {
-			t.Errorf("Entries: %d entries from %v to %v, error %v; want 2,000 from 1,500 to 3,499", len(seqs), seqs[0], seqs[len(seqs)-1], err)
+			t.Errorf("Entries: %d entries, error %v; want 2,000 from 1,500 to 3,499", len(seqs), err)
 		}
 		return nil
 	})
