@@ -30,10 +30,18 @@ type Options struct {
 	// Default (zero): 10 hours, which is 10:00 the day after the package's
 	// last day in UTC+8, when TRTC settles that day. Negative: no grace.
 	ExpiryGrace time.Duration
+	// DueAfter is how long after a billing day ends it is due for settlement
+	// (see [Engine.DueDays]; [Engine.Settle] may settle a day as soon as it
+	// has ended). Default (zero): 10 hours, 10:00 the next day, when TRTC
+	// charges a day. Negative: due as soon as it ends.
+	DueAfter time.Duration
 }
 
-// DefaultExpiryGrace is the default of Options.ExpiryGrace.
-const DefaultExpiryGrace = 10 * time.Hour
+// Defaults of Options.ExpiryGrace and Options.DueAfter.
+const (
+	DefaultExpiryGrace = 10 * time.Hour
+	DefaultDueAfter    = 10 * time.Hour
+)
 
 // Engine bills TRTC-style usage for accounts kept in a [Store]. It holds no
 // account state of its own: every method is one or more atomic units of work
@@ -46,6 +54,7 @@ type Engine struct {
 	books    []*PriceBook
 	currency string
 	grace    time.Duration
+	dueAfter time.Duration
 	witness  *witness
 }
 
@@ -64,13 +73,8 @@ func New(store Store, opts *Options) (*Engine, error) {
 	if opts != nil {
 		o = *opts
 	}
-	e := &Engine{store: store, now: o.Now, loc: o.Location, currency: o.Currency, grace: o.ExpiryGrace, witness: newWitness()}
-	switch {
-	case e.grace == 0:
-		e.grace = DefaultExpiryGrace
-	case e.grace < 0:
-		e.grace = 0
-	}
+	e := &Engine{store: store, now: o.Now, loc: o.Location, currency: o.Currency, witness: newWitness(),
+		grace: duration(o.ExpiryGrace, DefaultExpiryGrace), dueAfter: duration(o.DueAfter, DefaultDueAfter)}
 	if e.now == nil {
 		e.now = time.Now
 	}
@@ -85,6 +89,9 @@ func New(store Store, opts *Options) (*Engine, error) {
 		b := books[i].clone()
 		if err := b.validate(); err != nil {
 			return nil, err
+		}
+		if !startsDay(b.From, e.loc) || (!b.Until.IsZero() && !startsDay(b.Until, e.loc)) {
+			return nil, fmt.Errorf("%w %q: From and Until must be 00:00 of a day in %s", ErrInvalidPriceBook, b.ID, e.loc)
 		}
 		for _, o := range e.books {
 			switch {
@@ -103,6 +110,22 @@ func New(store Store, opts *Options) (*Engine, error) {
 		return nil, fmt.Errorf("%w: no price book in the default currency %q", ErrInvalidOptions, e.currency)
 	}
 	return e, nil
+}
+
+// duration returns d, def if d is zero, and zero if d is negative.
+func duration(d, def time.Duration) time.Duration {
+	switch {
+	case d == 0:
+		return def
+	case d < 0:
+		return 0
+	}
+	return d
+}
+
+// startsDay reports whether t is the first instant of its day in loc.
+func startsDay(t time.Time, loc *time.Location) bool {
+	return t.Equal(DayOf(t, loc).Start(loc))
 }
 
 func overlap(a, b *PriceBook) bool {
@@ -124,18 +147,17 @@ func (e *Engine) bookAt(currency string, t time.Time) (*PriceBook, error) {
 	return nil, fmt.Errorf("%w: %s at %s", ErrNoPriceBook, currency, t.In(e.loc).Format(time.RFC3339))
 }
 
-// ratio returns the package minutes one billable minute of tier consumes from
-// p, or 0 if p's kind does not cover tier.
-func (e *Engine) ratio(p *Package, tier Tier) (int64, error) {
+// kindOf returns the kind of package p, from the book it was bought under.
+func (e *Engine) kindOf(p *Package) (*PackageKind, error) {
 	for _, b := range e.books {
 		if b.ID == p.Book {
 			if k, ok := b.kind(p.Kind); ok {
-				return k.ratio(tier), nil
+				return k, nil
 			}
 			break
 		}
 	}
-	return 0, fmt.Errorf("%w: package %q is of kind %q of book %q, which this Engine does not have",
+	return nil, fmt.Errorf("%w: package %q is of kind %q of book %q, which this Engine does not have",
 		ErrNoPriceBook, p.ID, p.Kind, p.Book)
 }
 
@@ -358,7 +380,8 @@ func (e *Engine) OpenAccount(ctx context.Context, spec AccountSpec) (Account, er
 		if err != nil {
 			return err
 		}
-		u := unit{tx: tx, req: RequestOpen, ref: spec.ID, now: now, a: Account{ID: spec.ID, Currency: spec.Currency, Opened: now}}
+		u := unit{tx: tx, req: RequestOpen, ref: spec.ID, now: now,
+			a: Account{ID: spec.ID, Currency: spec.Currency, Opened: now, SettledThrough: DayOf(now, e.loc) - 1}}
 		if g := book.Trial; g.Kind != "" {
 			kind, _ := book.kind(g.Kind)
 			today := DayOf(now, e.loc)

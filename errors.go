@@ -41,6 +41,23 @@ var (
 	ErrBeforeOpened = errors.New("billing: usage before the account was opened")
 	// ErrUnknownScenario: the price book in force has no such scenario.
 	ErrUnknownScenario = errors.New("billing: unknown scenario")
+	// ErrUnknownService: the price book in force does not price that service.
+	ErrUnknownService = errors.New("billing: unknown service")
+	// ErrNoBasicService: value-added usage for an account that has no basic
+	// service to go with it: it is suspended, or could not pay for basic
+	// usage at that time (no package valid then with minutes left, postpaid
+	// off, and no universal package bought).
+	ErrNoBasicService = errors.New("billing: value-added service without a basic service")
+	// ErrDayNotEnded: Settle was asked for a day that has not ended yet in the
+	// billing time zone.
+	ErrDayNotEnded = errors.New("billing: day has not ended")
+	// ErrDayClosed: Settle was asked for a day that was closed without a bill
+	// (it had nothing to bill when a later day was settled), or that is
+	// before the account was opened.
+	ErrDayClosed = errors.New("billing: day closed without a bill")
+	// ErrSettleOrder: Settle was asked for a day while an earlier day with
+	// usage is not settled yet; days are settled in order.
+	ErrSettleOrder = errors.New("billing: an earlier day is not settled")
 	// ErrUnknownTier: the price book in force has no such tier.
 	ErrUnknownTier = errors.New("billing: unknown tier")
 	// ErrTierNotInScenario: a video tier was used in an audio scenario.

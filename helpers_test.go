@@ -229,4 +229,4 @@ func dec(s string) decimal.Decimal { return decimal.RequireFromString(s) }
 
 // cmpIgnoreAccountBookkeeping leaves out of a comparison the Account fields
 // that identify it or count its history.
-var cmpIgnoreAccountBookkeeping = cmpopts.IgnoreFields(billing.Account{}, "ID", "Currency", "Opened", "Version", "Touched", "LastSeq")
+var cmpIgnoreAccountBookkeeping = cmpopts.IgnoreFields(billing.Account{}, "ID", "Currency", "Opened", "Version", "Touched", "LastSeq", "SettledThrough")

@@ -44,7 +44,7 @@ type Entry struct {
 	// day's tier are absorbed as a whole, whatever their applications.
 	App      string
 	Scenario Scenario
-	// Amount is the money the entry is about: a purchase's price.
+	// Amount is the money the entry is about: a purchase's price, a bill's total.
 	Amount decimal.Decimal
 }
 
@@ -63,6 +63,7 @@ const (
 	EntryPostpaidOn EntryKind = "postpaid-on" // the postpaid switch went on
 	EntrySuspended  EntryKind = "suspended"   // the account was suspended
 	EntryResumed    EntryKind = "resumed"     // the suspension was lifted
+	EntrySettlement EntryKind = "settlement"  // a day settled: Amount is the bill's total
 )
 
 // Request is the kind of request that made a ledger entry. The values are
@@ -76,4 +77,5 @@ const (
 	RequestRecord         Request = "record"          // Record
 	RequestEnablePostpaid Request = "enable-postpaid" // EnablePostpaid
 	RequestOverview       Request = "overview"        // Overview (forfeits only)
+	RequestSettle         Request = "settle"          // Settle; Ref is the day, 2006-01-02
 )

@@ -17,7 +17,9 @@ import (
 //
 // A PriceBook is a plain value: copy one of the built-in books ([Era1USD],
 // [Era1CNY]), change it, and give it a new ID. [New] validates every book and
-// keeps its own deep copy, so a book changed after New has no effect.
+// keeps its own deep copy, so a book changed after New has no effect. A book
+// starts and ends at 00:00 of a billing day (in [Options].Location), so that
+// one book prices a whole day.
 type PriceBook struct {
 	// ID names the book. Packages remember the ID of the book they were bought
 	// under, so a book's ID must change whenever its package terms change.
@@ -41,6 +43,8 @@ type PriceBook struct {
 	Scenarios []ScenarioSpec
 	// Kinds are the package kinds: granted ones (the trial) and purchasable ones.
 	Kinds []PackageKind
+	// ValueAdded are the value-added services the book prices.
+	ValueAdded []ValueAddedService
 	// Trial is the package granted when an account is opened under this book.
 	// A zero Trial grants nothing.
 	Trial Grant
@@ -156,9 +160,11 @@ const (
 )
 
 // Era1USD returns the Era 1 price book of the international site, in USD: the
-// prices of Tencent Cloud TRTC from 2019-10-11 (the seed document's era). It
-// stays in force (Until is zero) until a later book of the same currency is
-// configured in its place.
+// prices of Tencent Cloud TRTC from 2019-10-11 (the seed document's era),
+// with cloud recording (billed for accounts opened from 2020-07-01) and
+// MixTranscoding (per-minute prices to 8 decimals, billed from 2020-11-01,
+// and from 2020-12-01 for older accounts). It stays in force (Until is zero)
+// until a later book of the same currency is configured in its place.
 func Era1USD() PriceBook {
 	return PriceBook{
 		ID:        "era1-usd",
@@ -188,12 +194,18 @@ func Era1USD() PriceBook {
 			}),
 		},
 		Trial: Grant{Kind: KindTrial, Minutes: 10_000},
+		ValueAdded: []ValueAddedService{
+			era1Recording("0.499", "0.99", "1.99", "7.499"),
+			era1MixTranscoding(time.Date(2020, 12, 1, 0, 0, 0, 0, utc8),
+				dec("0.000799"), dec("0.00228571"), dec("0.00464286"), dec("0.00899")),
+		},
 	}
 }
 
 // Era1CNY returns the Era 1 price book of the China site, in CNY (yuan), with
-// the same tiers, ratios and validity as [Era1USD]. Custom package sizes use
-// the per-minute prices to 8 decimals of the refund document.
+// the same tiers, ratios, validity and service dates as [Era1USD], except
+// that MixTranscoding is billed for older accounts from 2020-12-08. Custom
+// package sizes use the per-minute prices to 8 decimals of the refund document.
 func Era1CNY() PriceBook {
 	return PriceBook{
 		ID:        "era1-cny",
@@ -223,6 +235,11 @@ func Era1CNY() PriceBook {
 			}),
 		},
 		Trial: Grant{Kind: KindTrial, Minutes: 10_000},
+		ValueAdded: []ValueAddedService{
+			era1Recording("3.50", "7.00", "14.00", "52.50"),
+			era1MixTranscoding(time.Date(2020, 12, 8, 0, 0, 0, 0, utc8),
+				perThousand("5.6"), perThousand("16"), perThousand("32.5"), perThousand("63")),
+		},
 	}
 }
 
@@ -374,6 +391,18 @@ func (k *PackageKind) ratio(t Tier) int64 {
 	return 0
 }
 
+// smallestRatio returns the smallest of the kind's ratios: a package of the
+// kind can pay for a minute of some tier while its balance reaches it.
+func (k *PackageKind) smallestRatio() int64 {
+	var least int64
+	for _, r := range k.Ratios {
+		if least == 0 || r.Minutes < least {
+			least = r.Minutes
+		}
+	}
+	return least
+}
+
 // price returns the price of a package of the given size, or ErrInvalidMinutes.
 func (k *PackageKind) price(minutes int64, decimals int32) (decimal.Decimal, error) {
 	p := &k.Pricing
@@ -417,6 +446,10 @@ func (b PriceBook) clone() PriceBook {
 		k.Ratios = slices.Clone(k.Ratios)
 		k.Pricing.Offers = slices.Clone(k.Pricing.Offers)
 		k.Pricing.Bands = slices.Clone(k.Pricing.Bands)
+	}
+	b.ValueAdded = slices.Clone(b.ValueAdded)
+	for i := range b.ValueAdded {
+		b.ValueAdded[i].Prices = slices.Clone(b.ValueAdded[i].Prices)
 	}
 	return b
 }
@@ -485,6 +518,9 @@ func (b *PriceBook) validate() error {
 		if err := b.validateKind(k); err != nil {
 			return bad("kind %q: %v", k.Name, err)
 		}
+	}
+	if err := b.validateValueAdded(); err != nil {
+		return bad("%v", err)
 	}
 	if b.Trial != (Grant{}) {
 		if _, ok := b.kind(b.Trial.Kind); !ok {

@@ -90,6 +90,19 @@ func TestEra1Books(t *testing.T) {
 				}},
 			},
 			Trial: billing.Grant{Kind: billing.KindTrial, Minutes: 10_000},
+			ValueAdded: []billing.ValueAddedService{
+				// Recording, USD per 1,000 minutes: 0.499, 0.99, 1.99, 7.499.
+				{Service: billing.ServiceRecording, From: time.Date(2020, 7, 1, 0, 0, 0, 0, cst), Prices: []billing.TierPrice{
+					{Tier: audio, PerMinute: dec("0.000499")}, {Tier: sd, PerMinute: dec("0.00099")},
+					{Tier: hd, PerMinute: dec("0.00199")}, {Tier: fhd, PerMinute: dec("0.007499")},
+				}},
+				// MixTranscoding, USD per minute, 8 decimals kept.
+				{Service: billing.ServiceMixTranscoding, From: time.Date(2020, 11, 1, 0, 0, 0, 0, cst),
+					EarlierAccountsFrom: time.Date(2020, 12, 1, 0, 0, 0, 0, cst), Prices: []billing.TierPrice{
+						{Tier: audio, PerMinute: dec("0.000799")}, {Tier: sd, PerMinute: dec("0.00228571")},
+						{Tier: hd, PerMinute: dec("0.00464286")}, {Tier: fhd, PerMinute: dec("0.00899")},
+					}},
+			},
 		},
 		{
 			ID: "era1-cny", Currency: "CNY", Decimals: 2, From: start, Tiering: billing.PerStream,
@@ -110,6 +123,19 @@ func TestEra1Books(t *testing.T) {
 				}},
 			},
 			Trial: billing.Grant{Kind: billing.KindTrial, Minutes: 10_000},
+			ValueAdded: []billing.ValueAddedService{
+				// Recording, CNY per 1,000 minutes: 3.50, 7.00, 14.00, 52.50.
+				{Service: billing.ServiceRecording, From: time.Date(2020, 7, 1, 0, 0, 0, 0, cst), Prices: []billing.TierPrice{
+					{Tier: audio, PerMinute: dec("0.0035")}, {Tier: sd, PerMinute: dec("0.007")},
+					{Tier: hd, PerMinute: dec("0.014")}, {Tier: fhd, PerMinute: dec("0.0525")},
+				}},
+				// MixTranscoding, CNY per 1,000 minutes: 5.6, 16, 32.5, 63.
+				{Service: billing.ServiceMixTranscoding, From: time.Date(2020, 11, 1, 0, 0, 0, 0, cst),
+					EarlierAccountsFrom: time.Date(2020, 12, 8, 0, 0, 0, 0, cst), Prices: []billing.TierPrice{
+						{Tier: audio, PerMinute: dec("0.0056")}, {Tier: sd, PerMinute: dec("0.016")},
+						{Tier: hd, PerMinute: dec("0.0325")}, {Tier: fhd, PerMinute: dec("0.063")},
+					}},
+			},
 		},
 	}
 	got := []billing.PriceBook{billing.Era1USD(), billing.Era1CNY()}

@@ -25,8 +25,8 @@ import (
 //     Version is not the stored Version plus one (1 for a new account) with an
 //     error wrapping ErrConflict; the Engine retries on ErrConflict. Units of
 //     work on different accounts do not wait for each other.
-//   - Unique keys: a usage id, a purchase id and a ledger Seq are each stored
-//     at most once per account. Writing one that is already stored fails the
+//   - Unique keys: a usage id, a purchase id, a ledger Seq and a bill's Day
+//     are each stored at most once per account. Writing one that is already stored fails the
 //     commit with an error wrapping ErrExists, in the same atomic commit as the
 //     balance changes, so a duplicate can never be half applied. The Engine
 //     retries on ErrExists and then finds the first one.
@@ -81,6 +81,14 @@ type Reader interface {
 	// Entries calls fn for each ledger entry with from <= At < to, in Seq
 	// order, until fn returns false. A zero to means no upper bound.
 	Entries(from, to time.Time, fn func(Entry) bool) error
+	// Days calls fn, in ascending order until fn returns false, for each day
+	// from..to (both included) that has at least one meter.
+	Days(from, to Day, fn func(Day) bool) error
+	// Bill returns the bill of day d, or an error wrapping ErrNotFound.
+	Bill(d Day) (Bill, error)
+	// Bills calls fn for each bill of a day from..to (both included), in
+	// order of Day, until fn returns false.
+	Bills(from, to Day, fn func(Bill) bool) error
 }
 
 // Tx is a Reader that also writes, inside Store.Update. Writes are buffered
@@ -101,6 +109,8 @@ type Tx interface {
 	PutPurchase(r PurchaseRecord)
 	// AppendEntry appends a ledger entry; its Seq must be new (ErrExists).
 	AppendEntry(e Entry)
+	// PutBill stores a bill; its Day must be new (ErrExists).
+	PutBill(b Bill)
 }
 
 // MaxIDLength is the longest id, in bytes, that the Engine accepts.
@@ -147,6 +157,14 @@ type Account struct {
 	Touched time.Time
 	// LastSeq is the Seq of the account's last ledger entry.
 	LastSeq int64
+	// SettledThrough is the last closed billing day: every day up to it was
+	// settled, or closed without a bill because it had nothing to bill.
+	// Usage of a closed day is late: it is billed as an adjustment.
+	SettledThrough Day
+	// Late lists the meters of closed days that late usage changed since
+	// their last bill, in the order it arrived; the next bill carries them
+	// as adjustment lines.
+	Late []MeterKey
 }
 
 // Package is a package of minutes an account holds: the trial it was granted
@@ -199,7 +217,8 @@ type MeterKey struct {
 
 // Meter is the cumulative usage of one day, service and tier, and how its
 // billable minutes were paid. Billable minutes are ceil(Seconds/60), and
-// Prepaid + Postpaid + Shortfall always equals them.
+// Prepaid + Postpaid + Shortfall always equals them. Value-added services are
+// all Postpaid.
 type Meter struct {
 	Key     MeterKey
 	Seconds int64
@@ -210,6 +229,20 @@ type Meter struct {
 	// Shortfall minutes were used while neither a package nor postpaid could
 	// pay for them; they are billed if postpaid is on when the day is settled.
 	Shortfall int64
+	// Settled is the meter as the last bill that covered it saw it (zero
+	// before its day is settled). Anything above it is late usage, to be
+	// billed as an adjustment.
+	Settled Tally
+}
+
+// Tally is a meter's counts at one moment.
+type Tally struct {
+	Seconds, Prepaid, Postpaid, Shortfall int64
+}
+
+// tally returns the meter's current counts.
+func (m *Meter) tally() Tally {
+	return Tally{Seconds: m.Seconds, Prepaid: m.Prepaid, Postpaid: m.Postpaid, Shortfall: m.Shortfall}
 }
 
 // Minutes returns the meter's billable minutes, ceil(Seconds/60).

@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
-// Usage is basic-service usage the host reports: Seconds of duration in one
-// scenario and tier, at one instant. The Engine never splits a usage across
-// days; a host that meters a session crossing midnight (in the billing time
-// zone) reports a usage for each day.
+// Usage is usage the host reports: Seconds of one service in one tier, at
+// one instant. For basic services (the zero Service) it also names the
+// scenario; for a value-added service (ServiceRecording,
+// ServiceMixTranscoding) Tier is the output's tier and Scenario is empty.
+// The Engine never splits a usage across days; a host that meters a session
+// crossing midnight (in the billing time zone) reports a usage for each day.
 type Usage struct {
 	// ID is the caller's id for this usage, unique within the account: the
 	// idempotency key.
@@ -18,7 +21,9 @@ type Usage struct {
 	Account string
 	// App is the application (SDKAppID) the usage belongs to, required: a
 	// label kept on the ledger for per-application breakdowns.
-	App      string
+	App string
+	// Service is ServiceBasic (or empty, which means it) or a value-added service.
+	Service  Service
 	Scenario Scenario
 	Tier     Tier
 	// Seconds is the duration, in 1..MaxUsageSeconds.
@@ -68,6 +73,9 @@ type Draw struct {
 }
 
 func (u *Usage) check() error {
+	if u.Service == "" {
+		u.Service = ServiceBasic
+	}
 	switch {
 	case !validID(u.ID):
 		return invalidID("usage id", u.ID)
@@ -84,19 +92,31 @@ func (u *Usage) check() error {
 }
 
 func (u *Usage) same(v *Usage) bool {
-	return u.ID == v.ID && u.Account == v.Account && u.App == v.App && u.Scenario == v.Scenario &&
+	return u.ID == v.ID && u.Account == v.Account && u.App == v.App && u.Service == v.Service && u.Scenario == v.Scenario &&
 		u.Tier == v.Tier && u.Seconds == v.Seconds && u.At.Equal(v.At)
 }
 
-// Record records basic usage and returns its receipt. The usage's billable
-// minutes are covered, whole minute by whole minute, by the packages valid at
-// its time in deduction order (soonest expiry, then earliest purchase, then
-// id), each at its kind's ratio for the tier; a package whose balance is
-// smaller than one minute's ratio is left for tiers with smaller ratios.
-// Minutes no package covers are billed postpaid if the switch is on; else, if
-// the account has bought a universal package, the switch goes on
-// automatically; else they are kept as the day's shortfall and the account is
-// suspended. Recording also forfeits the balance of packages that have expired.
+// Record records usage and returns its receipt.
+//
+// Basic usage's billable minutes are covered, whole minute by whole minute,
+// by the packages valid at its time in deduction order (soonest expiry, then
+// earliest purchase, then id), each at its kind's ratio for the tier; a
+// package whose balance is smaller than one minute's ratio is left for tiers
+// with smaller ratios. Minutes no package covers are billed postpaid if the
+// switch is on; else, if the account has bought a universal package, the
+// switch goes on automatically; else they are kept as the day's shortfall and
+// the account is suspended.
+//
+// Value-added usage is never covered by packages: all its minutes are
+// postpaid, on the daily bill, whatever the switch. It is refused if the
+// account has no basic service to go with it: if it is suspended, or could
+// not pay for basic usage at the usage's time (no package valid then with
+// minutes left, postpaid off, and no universal package bought).
+//
+// Usage of a day already settled (late usage) is metered on its own day and
+// covered by the packages valid at its own time; its minutes are billed as
+// adjustments on the next bill. Recording also forfeits the balance of
+// packages that have expired.
 //
 // Recording a usage id again with the same usage returns the first receipt
 // and changes nothing.
@@ -104,8 +124,10 @@ func (u *Usage) same(v *Usage) bool {
 // Errors wrap ErrInvalidID, ErrInvalidSeconds (also when the day's meter
 // would overflow), ErrInvalidTime, ErrNotFound (no such account),
 // ErrIdempotencyConflict, ErrBeforeOpened, ErrFutureUsage, ErrNoPriceBook,
-// ErrUnknownScenario, ErrUnknownTier, ErrTierNotInScenario, ErrSuspended,
-// ErrCorrupt, or a Store or context error. On error nothing is recorded.
+// ErrUnknownScenario, ErrUnknownTier, ErrTierNotInScenario, ErrUnknownService,
+// ErrSuspended, ErrNoBasicService (which also wraps ErrSuspended for a
+// suspended account), ErrCorrupt, or a Store or context error. On error
+// nothing is recorded.
 func (e *Engine) Record(ctx context.Context, us Usage) (Receipt, error) {
 	if err := us.check(); err != nil {
 		return Receipt{}, &Error{Op: "Record", Account: us.Account, ID: us.ID, Err: err}
@@ -141,13 +163,19 @@ func (e *Engine) record(u *unit, us *Usage) (Receipt, error) {
 	if err != nil {
 		return Receipt{}, err
 	}
-	if err := book.checkBasic(us.Scenario, us.Tier); err != nil {
+	basic := us.Service == ServiceBasic
+	if basic {
+		err = book.checkBasic(us.Scenario, us.Tier)
+	} else {
+		err = e.checkValueAdded(u, book, us)
+	}
+	if err != nil {
 		return Receipt{}, err
 	}
 	if u.a.Status.Suspended {
 		return Receipt{}, ErrSuspended
 	}
-	key := MeterKey{Day: DayOf(us.At, e.loc), Service: ServiceBasic, Tier: us.Tier}
+	key := MeterKey{Day: DayOf(us.At, e.loc), Service: us.Service, Tier: us.Tier}
 	m, err := u.tx.Meter(key)
 	if err != nil {
 		return Receipt{}, err
@@ -161,6 +189,18 @@ func (e *Engine) record(u *unit, us *Usage) (Receipt, error) {
 	before := m.Minutes()
 	m.Seconds += us.Seconds
 	r := Receipt{Key: key, Minutes: m.Minutes() - before}
+	if key.Day <= u.a.SettledThrough && !slices.Contains(u.a.Late, key) {
+		u.a.Late = append(u.a.Late, key)
+	}
+	if !basic {
+		if r.Minutes > 0 {
+			r.Postpaid, m.Postpaid = r.Minutes, m.Postpaid+r.Minutes
+			u.append(Entry{Kind: EntryPostpaid, Key: key, Minutes: r.Minutes, App: us.App})
+		}
+		u.putMeter(m)
+		u.tx.PutUsage(UsageRecord{Usage: *us, Receipt: r})
+		return r, nil
+	}
 
 	need, touched, err := e.draw(u, us, r.Minutes)
 	if err != nil {
@@ -229,10 +269,11 @@ func (e *Engine) draw(u *unit, us *Usage, need int64) (int64, []touch, error) {
 		if !p.Covers(us.At) {
 			return true
 		}
-		var ratio int64
-		if ratio, err = e.ratio(&p, us.Tier); err != nil {
+		var kind *PackageKind
+		if kind, err = e.kindOf(&p); err != nil {
 			return false
 		}
+		ratio := kind.ratio(us.Tier)
 		if ratio == 0 || p.Balance < ratio {
 			return true
 		}
@@ -248,8 +289,13 @@ func (e *Engine) draw(u *unit, us *Usage, need int64) (int64, []touch, error) {
 	return need, touched, err
 }
 
+// consistent reports whether the meter's parts add up, and its last settled
+// counts do too and are not above the current ones.
 func (m *Meter) consistent() bool {
-	return m.Seconds >= 0 && m.Prepaid >= 0 && m.Postpaid >= 0 && m.Shortfall >= 0 &&
+	s := &m.Settled
+	return m.Seconds <= maxMeterSeconds && s.Seconds >= 0 && s.Prepaid >= 0 && s.Postpaid >= 0 && s.Shortfall >= 0 &&
+		s.Prepaid+s.Postpaid+s.Shortfall == ceilMinutes(s.Seconds) &&
+		m.Seconds >= s.Seconds && m.Prepaid >= s.Prepaid && m.Postpaid >= s.Postpaid && m.Shortfall >= s.Shortfall &&
 		m.Prepaid+m.Postpaid+m.Shortfall == m.Minutes()
 }
 
@@ -265,6 +311,50 @@ func (b *PriceBook) checkBasic(s Scenario, t Tier) error {
 	}
 	if ts.Video && !sc.Video {
 		return fmt.Errorf("%w: %q in %q", ErrTierNotInScenario, t, s)
+	}
+	return nil
+}
+
+// checkValueAdded checks value-added usage: the book prices the service and
+// tier for this account, the usage has no scenario, and the account can pay
+// for basic usage at the usage's time (a suspended account is refused by the
+// caller). It forfeits expired packages on the way.
+func (e *Engine) checkValueAdded(u *unit, book *PriceBook, us *Usage) error {
+	if us.Scenario != "" {
+		return fmt.Errorf("%w %q: value-added usage has no scenario", ErrUnknownScenario, us.Scenario)
+	}
+	if err := book.checkValueAdded(us.Service, us.Tier, u.a.Opened); err != nil {
+		return err
+	}
+	if err := u.expire(); err != nil {
+		return err
+	}
+	if u.a.Status.Suspended {
+		return fmt.Errorf("%w: %w", ErrNoBasicService, ErrSuspended)
+	}
+	if u.a.Postpaid.On || u.a.AutoPostpaidArmed {
+		return nil
+	}
+	payable := false
+	var err error
+	walkErr := u.tx.LivePackages(func(p Package) bool {
+		if u.forfeitable(&p) || !p.Covers(us.At) {
+			return true
+		}
+		var kind *PackageKind
+		if kind, err = e.kindOf(&p); err != nil {
+			return false
+		}
+		payable = p.Balance >= kind.smallestRatio()
+		return !payable
+	})
+	switch {
+	case err != nil:
+		return err
+	case walkErr != nil:
+		return walkErr
+	case !payable:
+		return fmt.Errorf("%w: no package valid at %s with minutes left, and postpaid off", ErrNoBasicService, us.At.In(e.loc).Format(time.RFC3339))
 	}
 	return nil
 }

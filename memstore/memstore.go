@@ -53,6 +53,9 @@ type account struct {
 	usages    map[string]billing.UsageRecord
 	purchases map[string]billing.PurchaseRecord
 	meters    map[billing.Day][]billing.Meter // each day's meters by (Service, Tier)
+	days      []billing.Day                   // the days in meters, ascending
+	bills     map[billing.Day]billing.Bill
+	billDays  []billing.Day // the days in bills, ascending
 	packages  map[string]billing.Package
 	live      []billing.Package // Balance > 0, in deduction order
 	ledger    ledger
@@ -91,6 +94,7 @@ func (s *Store) acquire(id string, create bool) *account {
 			usages:    make(map[string]billing.UsageRecord),
 			purchases: make(map[string]billing.PurchaseRecord),
 			meters:    make(map[billing.Day][]billing.Meter),
+			bills:     make(map[billing.Day]billing.Bill),
 			packages:  make(map[string]billing.Package),
 		}
 		sh.accounts[id] = a
@@ -165,7 +169,9 @@ func (r *reader) Account() (billing.Account, error) {
 	if !r.a.exists {
 		return billing.Account{}, billing.ErrNotFound
 	}
-	return r.a.rec, nil
+	a := r.a.rec
+	a.Late = slices.Clone(a.Late)
+	return a, nil
 }
 
 func (r *reader) Usage(id string) (billing.UsageRecord, error) {
@@ -256,6 +262,40 @@ func (r *reader) Entries(from, to time.Time, fn func(billing.Entry) bool) error 
 	return r.ctx.Err()
 }
 
+func (r *reader) Days(from, to billing.Day, fn func(billing.Day) bool) error {
+	i, _ := slices.BinarySearch(r.a.days, from)
+	for _, d := range r.a.days[i:] {
+		if d > to || !fn(d) {
+			break
+		}
+	}
+	return r.ctx.Err()
+}
+
+func (r *reader) Bill(d billing.Day) (billing.Bill, error) {
+	b, ok := r.a.bills[d]
+	if !ok {
+		return billing.Bill{}, billing.ErrNotFound
+	}
+	b.Lines = slices.Clone(b.Lines)
+	return b, nil
+}
+
+func (r *reader) Bills(from, to billing.Day, fn func(billing.Bill) bool) error {
+	i, _ := slices.BinarySearch(r.a.billDays, from)
+	for _, d := range r.a.billDays[i:] {
+		if d > to {
+			break
+		}
+		b := r.a.bills[d]
+		b.Lines = slices.Clone(b.Lines)
+		if !fn(b) {
+			break
+		}
+	}
+	return r.ctx.Err()
+}
+
 // ledger is an account's entries in Seq order, in chunks of fixed size so
 // that appending never copies the entries already stored.
 type ledger struct {
@@ -298,6 +338,7 @@ type tx struct {
 	usages    []billing.UsageRecord
 	purchases []billing.PurchaseRecord
 	entries   []billing.Entry
+	bills     []billing.Bill
 }
 
 func (t *tx) reset(ctx context.Context, a *account, id string) {
@@ -309,11 +350,15 @@ func (t *tx) reset(ctx context.Context, a *account, id string) {
 	clear(t.usages)
 	clear(t.purchases)
 	clear(t.entries)
+	clear(t.bills)
 	t.packages, t.meters, t.usages = t.packages[:0], t.meters[:0], t.usages[:0]
-	t.purchases, t.entries = t.purchases[:0], t.entries[:0]
+	t.purchases, t.entries, t.bills = t.purchases[:0], t.entries[:0], t.bills[:0]
 }
 
-func (t *tx) PutAccount(a billing.Account) { t.account, t.putAcct = a, true }
+func (t *tx) PutAccount(a billing.Account) {
+	a.Late = slices.Clone(a.Late)
+	t.account, t.putAcct = a, true
+}
 func (t *tx) PutPackage(p billing.Package) { t.packages = append(t.packages, p) }
 func (t *tx) PutMeter(m billing.Meter)     { t.meters = append(t.meters, m) }
 func (t *tx) AppendEntry(e billing.Entry)  { t.entries = append(t.entries, e) }
@@ -321,6 +366,11 @@ func (t *tx) AppendEntry(e billing.Entry)  { t.entries = append(t.entries, e) }
 func (t *tx) PutUsage(u billing.UsageRecord) {
 	u.Receipt.Draws = slices.Clone(u.Receipt.Draws)
 	t.usages = append(t.usages, u)
+}
+
+func (t *tx) PutBill(b billing.Bill) {
+	b.Lines = slices.Clone(b.Lines)
+	t.bills = append(t.bills, b)
 }
 
 func (t *tx) PutPurchase(p billing.PurchaseRecord) {
@@ -351,6 +401,11 @@ func (t *tx) commit() error {
 			return fmt.Errorf("memstore: purchase %q: %w", p.Purchase.ID, billing.ErrExists)
 		}
 	}
+	for i, b := range t.bills {
+		if _, dup := a.bills[b.Day]; dup || slices.ContainsFunc(t.bills[:i], func(o billing.Bill) bool { return o.Day == b.Day }) {
+			return fmt.Errorf("memstore: bill of %s: %w", b.Day, billing.ErrExists)
+		}
+	}
 	last := a.ledger.lastSeq()
 	for _, e := range t.entries {
 		if e.Seq <= last {
@@ -377,11 +432,15 @@ func (t *tx) commit() error {
 	for _, e := range t.entries {
 		a.ledger.append(e)
 	}
+	for _, b := range t.bills {
+		a.bills[b.Day] = b
+		a.billDays = insertDay(a.billDays, b.Day)
+	}
 	return nil
 }
 
 func (t *tx) written() bool {
-	return len(t.packages)+len(t.meters)+len(t.usages)+len(t.purchases)+len(t.entries) > 0
+	return len(t.packages)+len(t.meters)+len(t.usages)+len(t.purchases)+len(t.entries)+len(t.bills) > 0
 }
 
 func compareMeterKey(m billing.Meter, k billing.MeterKey) int {
@@ -406,11 +465,27 @@ func findMeter(day []billing.Meter, k billing.MeterKey) (int, bool) {
 
 func (a *account) putMeter(m billing.Meter) {
 	day := a.meters[m.Key.Day]
-	if i, ok := findMeter(day, m.Key); ok {
+	i, ok := findMeter(day, m.Key)
+	if ok {
 		day[i] = m
-	} else {
-		a.meters[m.Key.Day] = slices.Insert(day, i, m)
+		return
 	}
+	if len(day) == 0 {
+		a.days = insertDay(a.days, m.Key.Day)
+	}
+	a.meters[m.Key.Day] = slices.Insert(day, i, m)
+}
+
+// insertDay inserts d into the ascending days, unless it is there; days
+// mostly arrive in order, so this is mostly an append.
+func insertDay(days []billing.Day, d billing.Day) []billing.Day {
+	if n := len(days); n == 0 || days[n-1] < d {
+		return append(days, d)
+	}
+	if i, found := slices.BinarySearch(days, d); !found {
+		return slices.Insert(days, i, d)
+	}
+	return days
 }
 
 func (a *account) putPackage(p billing.Package) {

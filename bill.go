@@ -1,0 +1,275 @@
+package billing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+// Bill is an account's daily bill: what a day's usage costs, issued once the
+// day has ended and never changed afterwards. Usage that arrives for a day
+// after it was settled is billed on the next bill, as adjustment lines dated
+// with its own day.
+type Bill struct {
+	Account  string
+	Day      Day
+	Currency string
+	// Issued is when the bill was settled.
+	Issued time.Time
+	// PostpaidOn is the postpaid switch at settlement: basic shortfall minutes
+	// are billed only if it is on; otherwise they stay visible, unbilled.
+	PostpaidOn bool
+	// Lines are the day's meters (by service, then tier in the price book's
+	// order), then the adjustments (by day, service, tier).
+	Lines []Line
+	// Subtotal is the exact sum of the lines' amounts.
+	Subtotal decimal.Decimal
+	// Total is Subtotal rounded once, half up, to the currency's decimals.
+	Total decimal.Decimal
+}
+
+// Line is one line of a bill: one meter (day, service and tier), or what
+// late usage added to one since its last bill.
+type Line struct {
+	// Day is the usage's day: the bill's day, or an earlier one for an adjustment.
+	Day     Day
+	Service Service
+	Tier    Tier
+	// Adjustment marks late usage of a day settled (or closed) before.
+	Adjustment bool
+	// Seconds and Minutes are the usage and its billable minutes (for an
+	// adjustment, what late usage added to the meter since its last bill).
+	Seconds, Minutes int64
+	// Prepaid, Postpaid and Shortfall split Minutes as the meter does:
+	// covered by packages, billed at list price, and used while nothing
+	// could pay. Value-added services are all Postpaid.
+	Prepaid, Postpaid, Shortfall int64
+	// Billed is the minutes charged: Postpaid, plus Shortfall if postpaid was
+	// on at settlement.
+	Billed int64
+	// UnitPrice is the price of one minute (list price for basic services;
+	// zero for value-added usage of a day before the service was billed).
+	UnitPrice decimal.Decimal
+	// Amount is Billed × UnitPrice, exact.
+	Amount decimal.Decimal
+}
+
+// Statement is an account's bills of one calendar month and their total.
+type Statement struct {
+	Account  string
+	Year     int
+	Month    time.Month
+	Currency string
+	Bills    []Bill
+	// Total is the sum of the bills' totals.
+	Total decimal.Decimal
+}
+
+// Settle settles day d of an account: it issues the day's bill, with a line
+// per meter of the day and an adjustment line per meter of an earlier day
+// that late usage changed since its last bill, and closes every day up to d.
+// The day must have ended in the billing time zone; days with usage are
+// settled in order. Settling a day again returns its bill unchanged.
+// Settling also forfeits the balance of packages that have expired.
+//
+// Errors wrap ErrInvalidID, ErrNotFound, ErrDayNotEnded, ErrDayClosed,
+// ErrSettleOrder, ErrNoPriceBook, ErrCorrupt, or a Store or context error.
+func (e *Engine) Settle(ctx context.Context, account string, d Day) (Bill, error) {
+	fail := func(err error) (Bill, error) {
+		return Bill{}, &Error{Op: "Settle", Account: account, ID: d.String(), Err: err}
+	}
+	if !validID(account) {
+		return fail(invalidID("account id", account))
+	}
+	var b Bill
+	_, err := e.run(ctx, RequestSettle, d.String(), account, func(u *unit) error {
+		var err error
+		b, err = e.settle(u, d)
+		return err
+	})
+	if err != nil {
+		return fail(err)
+	}
+	return b, nil
+}
+
+func (e *Engine) settle(u *unit, d Day) (Bill, error) {
+	switch old, err := u.tx.Bill(d); {
+	case err == nil:
+		return old, nil
+	case !errors.Is(err, ErrNotFound):
+		return Bill{}, err
+	}
+	if u.now.Before((d + 1).Start(e.loc)) {
+		return Bill{}, fmt.Errorf("%w: %s ends at %s", ErrDayNotEnded, d, (d + 1).Start(e.loc).Format(time.RFC3339))
+	}
+	if d <= u.a.SettledThrough {
+		return Bill{}, fmt.Errorf("%w: %s (closed through %s)", ErrDayClosed, d, u.a.SettledThrough)
+	}
+	var earlier []Day
+	if err := u.tx.Days(u.a.SettledThrough+1, d-1, func(x Day) bool { earlier = append(earlier, x); return false }); err != nil {
+		return Bill{}, err
+	}
+	if len(earlier) > 0 {
+		return Bill{}, fmt.Errorf("%w: settle %s first", ErrSettleOrder, earlier[0])
+	}
+	book, err := e.bookAt(u.a.Currency, d.Start(e.loc))
+	if err != nil {
+		return Bill{}, err
+	}
+	if err := u.expire(); err != nil {
+		return Bill{}, err
+	}
+	meters, err := e.meters(u.tx, &u.a, d)
+	if err != nil {
+		return Bill{}, err
+	}
+	late := slices.Clone(u.a.Late)
+	slices.SortFunc(late, compareKeys)
+	for _, k := range late {
+		m, err := u.tx.Meter(k)
+		if err != nil {
+			return Bill{}, err
+		}
+		meters = append(meters, m)
+	}
+	b := Bill{Account: u.a.ID, Day: d, Currency: u.a.Currency, Issued: u.now, PostpaidOn: u.a.Postpaid.On}
+	for i := range meters {
+		m := &meters[i]
+		if !m.consistent() || (m.Key.Day != d && !slices.Contains(late, m.Key)) {
+			return Bill{}, fmt.Errorf("%w: meter %v", ErrCorrupt, m.Key)
+		}
+		l, err := e.line(u, m)
+		if err != nil {
+			return Bill{}, err
+		}
+		l.Adjustment = m.Key.Day != d
+		b.Lines = append(b.Lines, l)
+		b.Subtotal = b.Subtotal.Add(l.Amount)
+		m.Settled = m.tally()
+		u.putMeter(*m)
+	}
+	b.Total = b.Subtotal.Round(book.Decimals)
+	u.a.SettledThrough, u.a.Late = d, nil
+	u.append(Entry{Kind: EntrySettlement, Amount: b.Total})
+	u.tx.PutBill(b)
+	return b, nil
+}
+
+// line bills what meter m gained since its last bill.
+func (e *Engine) line(u *unit, m *Meter) (Line, error) {
+	s := &m.Settled
+	l := Line{
+		Day: m.Key.Day, Service: m.Key.Service, Tier: m.Key.Tier,
+		Seconds: m.Seconds - s.Seconds, Minutes: m.Minutes() - ceilMinutes(s.Seconds),
+		Prepaid: m.Prepaid - s.Prepaid, Postpaid: m.Postpaid - s.Postpaid, Shortfall: m.Shortfall - s.Shortfall,
+	}
+	dayStart := m.Key.Day.Start(e.loc)
+	book, err := e.bookAt(u.a.Currency, dayStart)
+	if err != nil {
+		return Line{}, err
+	}
+	l.Billed = l.Postpaid
+	if m.Key.Service == ServiceBasic {
+		t, ok := book.tier(m.Key.Tier)
+		if !ok {
+			return Line{}, fmt.Errorf("%w %q in book %q", ErrUnknownTier, m.Key.Tier, book.ID)
+		}
+		l.UnitPrice = t.Basic
+		if u.a.Postpaid.On {
+			l.Billed += l.Shortfall
+		}
+	} else {
+		v, ok := book.valueAdded(m.Key.Service)
+		if !ok {
+			return Line{}, fmt.Errorf("%w %q in book %q", ErrUnknownService, m.Key.Service, book.ID)
+		}
+		price, ok := v.price(m.Key.Tier)
+		if !ok {
+			return Line{}, fmt.Errorf("%w %q for %s in book %q", ErrUnknownTier, m.Key.Tier, m.Key.Service, book.ID)
+		}
+		if !v.free(u.a.Opened, dayStart) {
+			l.UnitPrice = price
+		}
+	}
+	l.Amount = l.UnitPrice.Mul(decimal.NewFromInt(l.Billed))
+	return l, nil
+}
+
+func compareKeys(a, b MeterKey) int {
+	switch {
+	case a.Day != b.Day:
+		return int(a.Day) - int(b.Day)
+	case a.Service != b.Service:
+		if a.Service < b.Service {
+			return -1
+		}
+		return 1
+	case a.Tier < b.Tier:
+		return -1
+	case a.Tier > b.Tier:
+		return 1
+	}
+	return 0
+}
+
+// DueDays returns the days of an account due for settlement at instant at,
+// in the order they must be settled: the days with usage that are not
+// settled and ended at least Options.DueAfter (10 hours by default: 10:00
+// the next day) before at. If late usage waits for a bill and no such day is
+// due, it returns the latest due day that is not closed, to carry it.
+//
+// Errors wrap ErrInvalidID, ErrNotFound, ErrCorrupt, or a Store or context error.
+func (e *Engine) DueDays(ctx context.Context, account string, at time.Time) ([]Day, error) {
+	var days []Day
+	err := e.view(ctx, "DueDays", account, func(tx Reader, a *Account) error {
+		lastDue := DayOf(at.Add(-e.dueAfter), e.loc) - 1
+		if lastDue <= a.SettledThrough {
+			return nil
+		}
+		if err := tx.Days(a.SettledThrough+1, lastDue, func(d Day) bool { days = append(days, d); return true }); err != nil {
+			return err
+		}
+		if len(days) == 0 && len(a.Late) > 0 {
+			days = append(days, lastDue)
+		}
+		return nil
+	})
+	return days, err
+}
+
+// Bills returns the account's bills of the days from..to (both included),
+// in order of day.
+//
+// Errors wrap ErrInvalidID, ErrNotFound, ErrCorrupt, or a Store or context error.
+func (e *Engine) Bills(ctx context.Context, account string, from, to Day) ([]Bill, error) {
+	var bills []Bill
+	err := e.view(ctx, "Bills", account, func(tx Reader, _ *Account) error {
+		return tx.Bills(from, to, func(b Bill) bool { bills = append(bills, b); return true })
+	})
+	return bills, err
+}
+
+// Statement returns the account's bills of the days of one month and the
+// sum of their totals.
+//
+// Errors wrap ErrInvalidID, ErrNotFound, ErrCorrupt, or a Store or context error.
+func (e *Engine) Statement(ctx context.Context, account string, year int, month time.Month) (Statement, error) {
+	s := Statement{Account: account, Year: year, Month: month}
+	err := e.view(ctx, "Statement", account, func(tx Reader, a *Account) error {
+		s.Currency = a.Currency
+		return tx.Bills(DateDay(year, month, 1), DateDay(year, month+1, 0), func(b Bill) bool {
+			s.Bills = append(s.Bills, b)
+			s.Total = s.Total.Add(b.Total)
+			return true
+		})
+	})
+	if err != nil {
+		return Statement{}, err
+	}
+	return s, nil
+}

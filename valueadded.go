@@ -1,0 +1,132 @@
+package billing
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+// The value-added services of the Era 1 books. They are metered like basic
+// services (seconds per day and output tier, rounded up to minutes), never
+// covered by packages, always billed on the daily bill, and usable only
+// alongside a basic service.
+const (
+	// ServiceRecording is on-cloud recording, by the output file's tier.
+	ServiceRecording Service = "recording"
+	// ServiceMixTranscoding is On-Cloud MixTranscoding, by the output stream's tier.
+	ServiceMixTranscoding Service = "mixtranscoding"
+)
+
+// ValueAddedService is a value-added service's prices in a price book.
+type ValueAddedService struct {
+	Service Service
+	// Prices are per minute of each output tier, at most 8 decimals. A tier
+	// without a price cannot be used with the service.
+	Prices []TierPrice
+	// From is when the book starts billing the service. Accounts opened at or
+	// after From pay for all their usage.
+	From time.Time
+	// EarlierAccountsFrom is when billing starts for accounts opened before
+	// From: their usage of earlier days is free (a zero unit price). Zero
+	// means the book does not price the service for those accounts (their
+	// usage is refused with ErrNoPriceBook).
+	EarlierAccountsFrom time.Time
+}
+
+// TierPrice is the price of one minute of a tier.
+type TierPrice struct {
+	Tier      Tier
+	PerMinute decimal.Decimal
+}
+
+// era1Recording is Era 1 on-cloud recording: billed by TRTC for accounts
+// whose first application dates from 2020-07-01 on; older accounts were
+// billed under CSS recording rules, which no book here prices.
+func era1Recording(audio, sd, hd, fhd string) ValueAddedService {
+	return ValueAddedService{
+		Service: ServiceRecording,
+		Prices: []TierPrice{
+			{TierAudio, perThousand(audio)}, {TierSD, perThousand(sd)}, {TierHD, perThousand(hd)}, {TierFHD, perThousand(fhd)},
+		},
+		From: time.Date(2020, 7, 1, 0, 0, 0, 0, utc8),
+	}
+}
+
+// era1MixTranscoding is Era 1 On-Cloud MixTranscoding: billed from
+// 2020-11-01, and for older accounts from earlier (2020-12-01 on the
+// international site, 2020-12-08 on the China site).
+func era1MixTranscoding(earlier time.Time, audio, sd, hd, fhd decimal.Decimal) ValueAddedService {
+	return ValueAddedService{
+		Service:             ServiceMixTranscoding,
+		Prices:              []TierPrice{{TierAudio, audio}, {TierSD, sd}, {TierHD, hd}, {TierFHD, fhd}},
+		From:                time.Date(2020, 11, 1, 0, 0, 0, 0, utc8),
+		EarlierAccountsFrom: earlier,
+	}
+}
+
+// valueAdded returns the book's terms for service s.
+func (b *PriceBook) valueAdded(s Service) (*ValueAddedService, bool) {
+	for i := range b.ValueAdded {
+		if b.ValueAdded[i].Service == s {
+			return &b.ValueAdded[i], true
+		}
+	}
+	return nil, false
+}
+
+// price returns the price of one minute of tier t.
+func (v *ValueAddedService) price(t Tier) (decimal.Decimal, bool) {
+	for _, p := range v.Prices {
+		if p.Tier == t {
+			return p.PerMinute, true
+		}
+	}
+	return decimal.Decimal{}, false
+}
+
+// checkValueAdded checks that the book prices service s in tier t for an
+// account opened at opened.
+func (b *PriceBook) checkValueAdded(s Service, t Tier, opened time.Time) error {
+	v, ok := b.valueAdded(s)
+	if !ok {
+		return fmt.Errorf("%w %q in book %q", ErrUnknownService, s, b.ID)
+	}
+	if _, ok := v.price(t); !ok {
+		return fmt.Errorf("%w %q for %s in book %q", ErrUnknownTier, t, s, b.ID)
+	}
+	if opened.Before(v.From) && v.EarlierAccountsFrom.IsZero() {
+		return fmt.Errorf("%w: book %q prices %s only for accounts opened from %s", ErrNoPriceBook, b.ID, s, v.From.Format(time.DateOnly))
+	}
+	return nil
+}
+
+// free reports whether usage of the service on a day starting at dayStart,
+// by an account opened at opened, is free.
+func (v *ValueAddedService) free(opened, dayStart time.Time) bool {
+	return opened.Before(v.From) && dayStart.Before(v.EarlierAccountsFrom)
+}
+
+func (b *PriceBook) validateValueAdded() error {
+	for i, v := range b.ValueAdded {
+		switch {
+		case !validID(string(v.Service)) || v.Service == ServiceBasic ||
+			slices.ContainsFunc(b.ValueAdded[:i], func(o ValueAddedService) bool { return o.Service == v.Service }):
+			return fmt.Errorf("value-added service %q: invalid or repeated name", v.Service)
+		case len(v.Prices) == 0:
+			return fmt.Errorf("value-added service %q: no prices", v.Service)
+		case !v.EarlierAccountsFrom.IsZero() && v.EarlierAccountsFrom.Before(v.From):
+			return fmt.Errorf("value-added service %q: EarlierAccountsFrom before From", v.Service)
+		}
+		for j, p := range v.Prices {
+			if _, ok := b.tier(p.Tier); !ok || slices.ContainsFunc(v.Prices[:j], func(o TierPrice) bool { return o.Tier == p.Tier }) {
+				return fmt.Errorf("value-added service %q: price for unknown or repeated tier %q", v.Service, p.Tier)
+			}
+			if !validPrice(p.PerMinute) {
+				return fmt.Errorf("value-added service %q: price %s of tier %q is negative or has more than 8 decimals", v.Service, p.PerMinute, p.Tier)
+			}
+		}
+	}
+	return nil
+}
