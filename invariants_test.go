@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/rtcbill/billing"
+	"github.com/shopspring/decimal"
 	"pgregory.net/rapid"
 )
 
@@ -26,7 +27,10 @@ import (
 //     its usages add up to it;
 //   - the postpaid switch never goes off or changes how and when it went on;
 //   - a suspended account has postpaid off, and refuses usage;
-//   - a replay returns the first receipt and changes nothing.
+//   - value-added usage is all postpaid, and refused only without a basic service;
+//   - a replay returns the first receipt and changes nothing;
+//   - a bill's amounts are its minutes at its unit prices, its total its
+//     subtotal rounded once, and an issued bill never changes.
 func TestInvariants(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
 		m := &machine{
@@ -34,6 +38,7 @@ func TestInvariants(t *testing.T) {
 			receipts: map[string]receipt{},
 			switches: map[string]billing.Postpaid{},
 			days:     map[billing.Day]bool{},
+			bills:    map[string][]billing.Bill{},
 		}
 		m.h.clock.Set(at(15, 8, 0, 0))
 		rt.Repeat(map[string]func(*rapid.T){
@@ -43,6 +48,7 @@ func TestInvariants(t *testing.T) {
 			"replay":  m.replay,
 			"enable":  m.enable,
 			"advance": m.advance,
+			"settle":  m.settle,
 			"":        m.check,
 		})
 	})
@@ -75,6 +81,7 @@ type machine struct {
 	kinds    map[string]string           // package kind by account/package id
 	switches map[string]billing.Postpaid // the switch once seen on
 	days     map[billing.Day]bool
+	bills    map[string][]billing.Bill // issued, by account
 	n        int
 }
 
@@ -127,9 +134,13 @@ func (m *machine) record(t *rapid.T) {
 		when = acc.Opened
 	}
 	tier := rapid.SampledFrom([]billing.Tier{audio, sd, hd, fhd}).Draw(t, "tier")
+	service := rapid.SampledFrom([]billing.Service{billing.ServiceBasic, billing.ServiceBasic, recording, mix}).Draw(t, "service")
 	m.n++
 	u := *usage(fmt.Sprintf("u%d", m.n), tier, rapid.Int64Range(1, 20_000).Draw(t, "seconds"), when)
-	u.Account = a
+	u.Account, u.Service = a, service
+	if service != billing.ServiceBasic {
+		u.Scenario = ""
+	}
 	r, err := m.h.e.Record(m.h.ctx, u)
 	switch {
 	case acc.Status.Suspended:
@@ -137,8 +148,16 @@ func (m *machine) record(t *rapid.T) {
 			t.Fatalf("Record on a suspended account: error %v, want ErrSuspended", err)
 		}
 		return
+	case errors.Is(err, billing.ErrNoBasicService) && service != billing.ServiceBasic:
+		if acc.Postpaid.On || acc.AutoPostpaidArmed {
+			t.Fatalf("value-added usage refused on an account that can pay for basic usage: %+v", acc)
+		}
+		return
 	case err != nil:
 		t.Fatalf("Record: %v", err)
+	}
+	if service != billing.ServiceBasic && (r.Postpaid != r.Minutes || len(r.Draws) > 0) {
+		t.Fatalf("value-added receipt %+v: want all minutes postpaid", r)
 	}
 	var sum int64
 	for _, d := range r.Draws {
@@ -195,6 +214,33 @@ func (m *machine) advance(t *rapid.T) {
 	m.h.clock.Set(m.h.clock.Now().Add(d))
 }
 
+func (m *machine) settle(t *rapid.T) {
+	a := m.account(t)
+	now := m.h.clock.Now()
+	due, err := m.h.e.DueDays(m.h.ctx, a, now)
+	if err != nil {
+		t.Fatalf("DueDays: %v", err)
+	}
+	for _, d := range due {
+		b, err := m.h.e.Settle(m.h.ctx, a, d)
+		if err != nil {
+			t.Fatalf("Settle(%s) of a due day: %v", d, err)
+		}
+		sum := decimal.Decimal{}
+		for _, l := range b.Lines {
+			if !l.Amount.Equal(l.UnitPrice.Mul(decimal.NewFromInt(l.Billed))) || l.Minutes != l.Prepaid+l.Postpaid+l.Shortfall ||
+				l.Billed < l.Postpaid || l.Billed > l.Postpaid+l.Shortfall || l.Adjustment != (l.Day != d) {
+				t.Fatalf("bill of %s: line %+v does not add up", d, l)
+			}
+			sum = sum.Add(l.Amount)
+		}
+		if !sum.Equal(b.Subtotal) || !b.Total.Equal(b.Subtotal.Round(2)) {
+			t.Fatalf("bill of %s: subtotal %s, total %s; lines sum to %s", d, b.Subtotal, b.Total, sum)
+		}
+		m.bills[a] = append(m.bills[a], b)
+	}
+}
+
 func (m *machine) dayList() []billing.Day {
 	var days []billing.Day
 	for d := range m.days {
@@ -205,6 +251,13 @@ func (m *machine) dayList() []billing.Day {
 
 func (m *machine) check(t *rapid.T) {
 	for _, a := range m.opened {
+		issued, err := m.h.e.Bills(m.h.ctx, a, 0, 1<<30)
+		if err != nil {
+			t.Fatalf("Bills: %v", err)
+		}
+		if diff := cmp.Diff(m.bills[a], issued, cmpOpts); diff != "" {
+			t.Fatalf("account %s: issued bills changed (-issued +now):\n%s", a, diff)
+		}
 		s := m.h.state(a, m.dayList()...)
 		acc := s.Overview.Account
 		if prev, ok := m.switches[a]; ok && !cmp.Equal(prev, acc.Postpaid) {

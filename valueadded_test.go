@@ -1,0 +1,178 @@
+package billing_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/rtcbill/billing"
+)
+
+const (
+	recording = billing.ServiceRecording
+	mix       = billing.ServiceMixTranscoding
+)
+
+// vaUsage returns value-added usage of account "a" at t.
+func vaUsage(id string, s billing.Service, tier billing.Tier, seconds int64, t time.Time) *billing.Usage {
+	return &billing.Usage{ID: id, Account: "a", App: "app1", Service: s, Tier: tier, Seconds: seconds, At: t}
+}
+
+func vaUse(id string, s billing.Service, tier billing.Tier, seconds int64, t time.Time) op {
+	return op{now: t, use: vaUsage(id, s, tier, seconds, t)}
+}
+
+// TestValueAdded checks that value-added usage is metered per day and
+// output tier with the daily ceiling, all postpaid, never from packages, and
+// without the postpaid switch.
+func TestValueAdded(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup []op
+		use   *billing.Usage
+		want  billing.Receipt
+	}{
+		{
+			name:  "recording: the first started minute",
+			setup: []op{open(at(15, 8, 0, 0), false)},
+			use:   vaUsage("r1", recording, hd, 90, at(15, 9, 0, 0)),
+			// ceil(90/60) = 2 minutes, all postpaid; the trial is not touched.
+			want: billing.Receipt{Key: billing.MeterKey{Day: march(15), Service: recording, Tier: hd}, Minutes: 2, Postpaid: 2},
+		},
+		{
+			name:  "recording: inside a billed minute adds nothing",
+			setup: []op{open(at(15, 8, 0, 0), false), vaUse("r1", recording, hd, 90, at(15, 9, 0, 0))},
+			use:   vaUsage("r2", recording, hd, 30, at(15, 9, 30, 0)),
+			// ceil(120/60) - ceil(90/60) = 2 - 2 = 0.
+			want: billing.Receipt{Key: billing.MeterKey{Day: march(15), Service: recording, Tier: hd}},
+		},
+		{
+			name:  "MixTranscoding has meters of its own",
+			setup: []op{open(at(15, 8, 0, 0), false), vaUse("r1", recording, sd, 30, at(15, 9, 0, 0)), use("u1", sd, 30, at(15, 9, 0, 0))},
+			use:   vaUsage("m1", mix, sd, 30, at(15, 9, 10, 0)),
+			// Its own SD meter: ceil(30/60) = 1.
+			want: billing.Receipt{Key: billing.MeterKey{Day: march(15), Service: mix, Tier: sd}, Minutes: 1, Postpaid: 1},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.do(tt.setup...)
+			before := h.balances("a")
+			h.clock.Set(tt.use.At)
+			got, err := h.e.Record(h.ctx, *tt.use)
+			if err != nil {
+				t.Fatalf("Record: %v", err)
+			}
+			if diff := cmp.Diff(tt.want, got, cmpOpts); diff != "" {
+				t.Errorf("Record() receipt (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(before, h.balances("a")); diff != "" {
+				t.Errorf("value-added usage changed package balances (-before +after):\n%s", diff)
+			}
+			if a := h.account("a"); a.Postpaid.On {
+				t.Errorf("value-added usage turned postpaid on: %+v", a.Postpaid)
+			}
+		})
+	}
+}
+
+// TestValueAddedRefused checks that value-added usage is refused, with
+// nothing recorded, for an account with no basic service to go with it, and
+// accepted when basic usage could be paid for.
+func TestValueAddedRefused(t *testing.T) {
+	drainTrial := use("u0", sd, 600_000, at(15, 9, 0, 0)) // exactly the trial's 10,000 minutes
+	rec := vaUsage("r1", recording, hd, 60, at(15, 10, 0, 0))
+	tests := []struct {
+		name    string
+		books   []billing.PriceBook
+		setup   []op
+		use     *billing.Usage
+		wantErr []error // every one must match; nil: accepted
+	}{
+		{
+			name:    "a suspended account",
+			setup:   []op{open(at(15, 8, 0, 0), false), drainTrial, use("u1", audio, 60, at(15, 9, 30, 0))},
+			use:     rec,
+			wantErr: []error{billing.ErrNoBasicService, billing.ErrSuspended},
+		},
+		{
+			name:    "a used-up trial without postpaid, not yet suspended",
+			setup:   []op{open(at(15, 8, 0, 0), false), drainTrial},
+			use:     rec,
+			wantErr: []error{billing.ErrNoBasicService},
+		},
+		{
+			name:    "an expired trial without postpaid",
+			setup:   []op{open(at(15, 8, 0, 0), false)},
+			use:     vaUsage("r1", recording, hd, 60, time.Date(2022, 4, 1, 0, 0, 0, 0, cst)),
+			wantErr: []error{billing.ErrNoBasicService},
+		},
+		{
+			name:  "a used-up trial, postpaid on",
+			setup: []op{open(at(15, 8, 0, 0), true), drainTrial},
+			use:   rec,
+		},
+		{
+			name:  "a used-up universal package: the automatic switch would pay",
+			books: []billing.PriceBook{noTrial()},
+			setup: []op{open(at(15, 8, 0, 0), false), buy(at(15, 8, 10, 0), "p1", uni, 1000), use("u0", audio, 60_000, at(15, 9, 0, 0))},
+			use:   rec,
+		},
+		{
+			name:  "a trial with one minute left",
+			setup: []op{open(at(15, 8, 0, 0), false), use("u0", sd, 599_940, at(15, 9, 0, 0))},
+			use:   rec,
+		},
+		{
+			name:    "a service the book does not price",
+			setup:   []op{open(at(15, 8, 0, 0), true)},
+			use:     vaUsage("r1", "transcription", hd, 60, at(15, 10, 0, 0)),
+			wantErr: []error{billing.ErrUnknownService},
+		},
+		{
+			name:    "a tier the service does not price",
+			setup:   []op{open(at(15, 8, 0, 0), true)},
+			use:     vaUsage("r1", recording, "4k", 60, at(15, 10, 0, 0)),
+			wantErr: []error{billing.ErrUnknownTier},
+		},
+		{
+			name:    "a scenario on value-added usage",
+			setup:   []op{open(at(15, 8, 0, 0), true)},
+			use:     &billing.Usage{ID: "r1", Account: "a", App: "app1", Service: recording, Scenario: billing.VideoCall, Tier: hd, Seconds: 60, At: at(15, 10, 0, 0)},
+			wantErr: []error{billing.ErrUnknownScenario},
+		},
+		{
+			// Recording of accounts opened before 2020-07-01 was billed under CSS rules.
+			name:    "recording for an account opened before TRTC billed it",
+			setup:   []op{{now: time.Date(2020, 6, 30, 12, 0, 0, 0, cst), open: &billing.AccountSpec{ID: "a", Postpaid: true}}},
+			use:     vaUsage("r1", recording, hd, 60, at(15, 10, 0, 0)),
+			wantErr: []error{billing.ErrNoPriceBook},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, tt.books...)
+			h.do(tt.setup...)
+			h.clock.Set(tt.use.At)
+			day := billing.DayOf(tt.use.At, cst)
+			before := h.state("a", day)
+			r, err := h.e.Record(h.ctx, *tt.use)
+			if tt.wantErr == nil {
+				if err != nil || r.Postpaid != 1 {
+					t.Errorf("Record() = %+v, %v; want 1 postpaid minute", r, err)
+				}
+				return
+			}
+			for _, want := range tt.wantErr {
+				if !errors.Is(err, want) {
+					t.Errorf("Record() error = %v, want one wrapping %v", err, want)
+				}
+			}
+			if diff := cmp.Diff(before, h.state("a", day), cmpOpts); diff != "" {
+				t.Errorf("refused usage changed the account (-before +after):\n%s", diff)
+			}
+		})
+	}
+}
