@@ -30,7 +30,9 @@ import (
 //   - value-added usage is all postpaid, and refused only without a basic service;
 //   - a replay returns the first receipt and changes nothing;
 //   - a bill's amounts are its minutes at its unit prices, its total its
-//     subtotal rounded once, and an issued bill never changes.
+//     subtotal rounded once, and an issued bill never changes;
+//   - the lines of all bills of a meter add up to what its last bill saw of
+//     it (Settled): every second and minute is billed once.
 func TestInvariants(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
 		m := &machine{
@@ -297,6 +299,15 @@ func (m *machine) check(t *rapid.T) {
 				t.Fatalf("account %s: package %s balance %d, ledger sums to %d", a, p.ID, p.Balance, pkgSum[p.ID])
 			}
 		}
+		billed := map[billing.MeterKey]billing.Tally{}
+		for _, b := range issued {
+			for _, l := range b.Lines {
+				k := billing.MeterKey{Day: l.Day, Service: l.Service, Tier: l.Tier}
+				s := billed[k]
+				billed[k] = billing.Tally{Seconds: s.Seconds + l.Seconds, Prepaid: s.Prepaid + l.Prepaid,
+					Postpaid: s.Postpaid + l.Postpaid, Shortfall: s.Shortfall + l.Shortfall}
+			}
+		}
 		receipts := map[billing.MeterKey]int64{}
 		seconds := map[billing.MeterKey]int64{}
 		for _, r := range m.receipts {
@@ -313,6 +324,9 @@ func (m *machine) check(t *rapid.T) {
 				}
 				if mt.Prepaid+mt.Postpaid+mt.Shortfall != mt.Minutes() || mt.Minutes() != (mt.Seconds+59)/60 {
 					t.Fatalf("account %s: meter %+v does not add up", a, mt)
+				}
+				if billed[mt.Key] != mt.Settled {
+					t.Fatalf("account %s: meter %+v, its bill lines add up to %+v", a, mt, billed[mt.Key])
 				}
 				if receipts[mt.Key] != mt.Minutes() || seconds[mt.Key] != mt.Seconds {
 					t.Fatalf("account %s: meter %+v, receipts add up to %d minutes of %d seconds", a, mt, receipts[mt.Key], seconds[mt.Key])
