@@ -14,6 +14,7 @@ var usageErrors = []error{
 	billing.ErrInvalidID, billing.ErrInvalidSeconds, billing.ErrInvalidTime, billing.ErrNotFound,
 	billing.ErrIdempotencyConflict, billing.ErrBeforeOpened, billing.ErrFutureUsage, billing.ErrNoPriceBook,
 	billing.ErrUnknownScenario, billing.ErrUnknownTier, billing.ErrTierNotInScenario, billing.ErrSuspended,
+	billing.ErrUnknownService, billing.ErrNoBasicService,
 }
 
 func documented(err error, errs []error) bool {
@@ -29,24 +30,28 @@ func documented(err error, errs []error) bool {
 // that has some history. It must not panic; an error must be a documented
 // one and leave the account unchanged; a success must conserve minutes.
 func FuzzRecord(f *testing.F) {
-	f.Add("u9", "a", "app1", "video-call", "hd", int64(61), int64(0))
-	f.Add("u1", "a", "app1", "audio-call", "audio", int64(30), int64(-3600))     // a replay of u1
-	f.Add("u1", "a", "app1", "audio-call", "audio", int64(31), int64(-3600))     // u1 reused
-	f.Add("u9", "a", "app1", "audio-live", "fhd", int64(1), int64(0))            // a video tier in an audio scenario
-	f.Add("u9", "a", "app1", "video-live", "4k", int64(1), int64(0))             // unknown tier
-	f.Add("u9", "b", "app1", "video-live", "sd", int64(1), int64(0))             // unknown account
-	f.Add("", "a", "", "", "", int64(0), int64(0))                               // empty everything
-	f.Add("u\x00", "a", "app1", "video-call", "hd", int64(-1), int64(1))         // control character, negative seconds, future
-	f.Add("u9", "a", "app1", "video-call", "hd", int64(1e12), int64(-1e13))      // before the account was opened
-	f.Add("u9", "a", "app1", "video-call", "hd", int64(9e18), int64(-9e18))      // absurd numbers
-	f.Add("u9", "a", "\xff\xfe", "video-call", "sd", int64(600_000), int64(-60)) // invalid UTF-8 app
-	f.Fuzz(func(t *testing.T, id, account, app, scenario, tier string, seconds, offset int64) {
+	f.Add("u9", "a", "app1", "", "video-call", "hd", int64(61), int64(0))
+	f.Add("u1", "a", "app1", "", "audio-call", "audio", int64(30), int64(-3600))     // a replay of u1
+	f.Add("u1", "a", "app1", "", "audio-call", "audio", int64(31), int64(-3600))     // u1 reused
+	f.Add("u9", "a", "app1", "", "audio-live", "fhd", int64(1), int64(0))            // a video tier in an audio scenario
+	f.Add("u9", "a", "app1", "", "video-live", "4k", int64(1), int64(0))             // unknown tier
+	f.Add("u9", "b", "app1", "", "video-live", "sd", int64(1), int64(0))             // unknown account
+	f.Add("", "a", "", "", "", "", int64(0), int64(0))                               // empty everything
+	f.Add("u\x00", "a", "app1", "", "video-call", "hd", int64(-1), int64(1))         // control character, negative seconds, future
+	f.Add("u9", "a", "app1", "", "video-call", "hd", int64(1e12), int64(-1e13))      // before the account was opened
+	f.Add("u9", "a", "app1", "", "video-call", "hd", int64(9e18), int64(-9e18))      // absurd numbers
+	f.Add("u9", "a", "\xff\xfe", "", "video-call", "sd", int64(600_000), int64(-60)) // invalid UTF-8 app
+	f.Add("r9", "a", "app1", "recording", "", "hd", int64(90), int64(0))             // recording
+	f.Add("m9", "a", "app1", "mixtranscoding", "", "fhd", int64(90), int64(-60))     // MixTranscoding
+	f.Add("r9", "a", "app1", "recording", "video-call", "hd", int64(90), int64(0))   // value-added with a scenario
+	f.Add("r9", "a", "app1", "transcription", "", "hd", int64(90), int64(0))         // unknown service
+	f.Fuzz(func(t *testing.T, id, account, app, service, scenario, tier string, seconds, offset int64) {
 		h := newHarness(t)
 		h.do(open(at(15, 8, 0, 0), false), use("u1", audio, 30, at(15, 9, 0, 0)))
 		now := at(15, 10, 0, 0)
 		h.clock.Set(now)
 		before := h.state("a", march(15))
-		u := billing.Usage{ID: id, Account: account, App: app, Scenario: billing.Scenario(scenario), Tier: billing.Tier(tier),
+		u := billing.Usage{ID: id, Account: account, App: app, Service: billing.Service(service), Scenario: billing.Scenario(scenario), Tier: billing.Tier(tier),
 			Seconds: seconds, At: now.Add(time.Duration(offset % int64(400*24*time.Hour)))}
 		r, err := h.e.Record(h.ctx, u)
 		if err != nil {

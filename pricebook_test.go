@@ -176,6 +176,16 @@ func TestPriceBookValidation(t *testing.T) {
 		{"trial of an unknown kind", func(b *billing.PriceBook) { b.Trial.Kind = "gift" }},
 		{"trial of zero minutes", func(b *billing.PriceBook) { b.Trial.Minutes = 0 }},
 		{"repeated kind", func(b *billing.PriceBook) { b.Kinds[1].Name = billing.KindTrial }},
+		{"value-added service named basic", func(b *billing.PriceBook) { b.ValueAdded[0].Service = billing.ServiceBasic }},
+		{"repeated value-added service", func(b *billing.PriceBook) { b.ValueAdded[1].Service = recording }},
+		{"value-added price of an unknown tier", func(b *billing.PriceBook) { b.ValueAdded[0].Prices[0].Tier = "4k" }},
+		{"value-added price with 9 decimals", func(b *billing.PriceBook) { b.ValueAdded[1].Prices[1].PerMinute = dec("0.000000001") }},
+		{"value-added service without prices", func(b *billing.PriceBook) { b.ValueAdded[1].Prices = nil }},
+		{"earlier accounts billed before the service", func(b *billing.PriceBook) {
+			b.ValueAdded[1].EarlierAccountsFrom = b.ValueAdded[1].From.Add(-time.Hour)
+		}},
+		{"a book that starts mid-day", func(b *billing.PriceBook) { b.From = b.From.Add(time.Hour) }},
+		{"a book that ends mid-day", func(b *billing.PriceBook) { b.Until = b.From.AddDate(1, 0, 0).Add(time.Minute) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
