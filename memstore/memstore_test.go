@@ -466,3 +466,62 @@ func TestEntriesAcrossChunks(t *testing.T) {
 		return nil
 	})
 }
+
+func TestBillsAndDays(t *testing.T) {
+	s := memstore.New()
+	create(t, s, "a")
+	d := func(n int) billing.Day { return day + billing.Day(n) }
+	lines := []billing.Line{{Day: d(1), Service: billing.ServiceBasic, Tier: billing.TierHD, Billed: 2, Amount: decimal.RequireFromString("0.00798")}}
+	late := []billing.MeterKey{key(billing.TierHD)}
+	err := s.Update(ctx, "a", func(tx billing.Tx) error {
+		a := next(tx)
+		a.Late = late
+		tx.PutAccount(a)
+		for _, n := range []int{3, 1, 2} {
+			tx.PutBill(billing.Bill{Account: "a", Day: d(n), Lines: lines})
+		}
+		for _, n := range []int{5, 2, 9} {
+			tx.PutMeter(billing.Meter{Key: billing.MeterKey{Day: d(n), Service: billing.ServiceBasic, Tier: billing.TierAudio}})
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines[0].Billed, late[0].Tier = 99, billing.TierFHD // the caller's slices change after the commit
+	view(t, s, "a", func(r billing.Reader) error {
+		var bills []billing.Day
+		if err := r.Bills(d(1), d(2), func(b billing.Bill) bool { bills = append(bills, b.Day); return true }); err != nil {
+			t.Error(err)
+		}
+		if diff := cmp.Diff([]billing.Day{d(1), d(2)}, bills); diff != "" {
+			t.Errorf("Bills(1..2) (-want +got):\n%s", diff)
+		}
+		b, err := r.Bill(d(3))
+		if err != nil || b.Lines[0].Billed != 2 {
+			t.Errorf("Bill(3) = %+v, %v; want the bill as written", b, err)
+		}
+		if _, err := r.Bill(d(4)); !errors.Is(err, billing.ErrNotFound) {
+			t.Errorf("Bill(4) error = %v, want ErrNotFound", err)
+		}
+		var days []billing.Day
+		if err := r.Days(d(1), d(6), func(x billing.Day) bool { days = append(days, x); return true }); err != nil {
+			t.Error(err)
+		}
+		if diff := cmp.Diff([]billing.Day{d(2), d(5)}, days); diff != "" {
+			t.Errorf("Days(1..6) (-want +got):\n%s", diff)
+		}
+		if a, _ := r.Account(); !cmp.Equal(a.Late, []billing.MeterKey{key(billing.TierHD)}) {
+			t.Errorf("Late = %v, want the keys as written", a.Late)
+		}
+		return nil
+	})
+	err = s.Update(ctx, "a", func(tx billing.Tx) error {
+		tx.PutAccount(next(tx))
+		tx.PutBill(billing.Bill{Account: "a", Day: d(2)})
+		return nil
+	})
+	if !errors.Is(err, billing.ErrExists) {
+		t.Errorf("a second bill of day 2: %v, want ErrExists", err)
+	}
+}
