@@ -41,6 +41,35 @@
 // minutes are forfeited by a ledger entry the next time the account is
 // touched after a grace for late usage reports.
 //
+// # Value-added services
+//
+// Cloud recording ([ServiceRecording]) and MixTranscoding
+// ([ServiceMixTranscoding]) are recorded with [Engine.Record] too, by output
+// tier, and metered the same way (seconds per day and tier, rounded up to
+// minutes). They are never covered by packages and need no postpaid switch:
+// all their minutes go on the daily bill. They cannot be used without a basic
+// service: usage for a suspended account, or one that could not pay for basic
+// usage at that time, is refused with [ErrNoBasicService].
+//
+// # Daily settlement and bills
+//
+// [Engine.Settle] settles one billing day once it has ended, into an
+// immutable [Bill]: a line per meter of the day (service and tier) with its
+// seconds, billable minutes, how they were paid, the minutes billed, the unit
+// price and the exact amount. Basic minutes are billed if postpaid (and, if
+// postpaid is on at settlement, the day's shortfall); value-added minutes
+// always. The total is rounded once, half up, to the currency's decimals.
+// Settling a day again returns the same bill. Days with usage are settled in
+// order; days without usage in between are closed without a bill.
+//
+// Usage that arrives for a day already settled is metered on its own day and
+// covered by the packages valid at its own time; the next bill settled
+// carries what it added as adjustment lines dated with its day. An issued
+// bill never changes. [Engine.DueDays] tells a scheduler which days are due
+// (from 10:00 the next day by default, [Options].DueAfter), and
+// [Engine.Bills] and [Engine.Statement] list the bills of a period and total
+// a month.
+//
 // # The postpaid switch
 //
 // The switch goes on in three ways: at opening ([AccountSpec].Postpaid, the
@@ -117,6 +146,14 @@
 //     packages are used up or expired, hold less than one minute's ratio,
 //     or were bought after the usage's day (late usage). Such an account is
 //     never suspended.
+//   - A day is priced by the price book in force at its 00:00; books start and
+//     end at midnight. MixTranscoding of accounts opened before its billing
+//     start (2020-11-01) is free before their later start date, at a zero unit
+//     price; cloud recording of accounts opened before 2020-07-01 (billed
+//     under CSS rules) is not priced and is refused with [ErrNoPriceBook].
+//   - A bill is issued for a day with usage, or for a later day to carry
+//     adjustments; a day without either is closed without a bill when a later
+//     day is settled.
 //   - A package's remaining minutes are forfeited when the account is first
 //     touched once its validity and [Options].ExpiryGrace (10 hours by
 //     default: 10:00 the day after its last day, when TRTC settles that day)

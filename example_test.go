@@ -180,3 +180,49 @@ func ExampleEngine_Record_suspension() {
 	// after EnablePostpaid: suspended: false
 	// u2: 1 postpaid
 }
+
+// A day's usage is settled into a bill once the day has ended (TRTC charges
+// at 10:00 the next day): basic minutes covered by packages cost nothing,
+// value-added services are always billed, and the total is rounded once.
+func ExampleEngine_Settle() {
+	ctx := context.Background()
+	now := time.Date(2021, 3, 15, 9, 0, 0, 0, beijing)
+	e := newEngine(&now)
+	if _, err := e.OpenAccount(ctx, billing.AccountSpec{ID: "acme", Postpaid: true}); err != nil {
+		log.Fatal(err)
+	}
+	now = now.Add(3 * time.Hour)
+	for _, u := range []billing.Usage{
+		{ID: "u1", Service: billing.ServiceBasic, Scenario: billing.VideoCall, Tier: billing.TierHD, Seconds: 125},
+		{ID: "r1", Service: billing.ServiceRecording, Tier: billing.TierHD, Seconds: 3600},
+		{ID: "m1", Service: billing.ServiceMixTranscoding, Tier: billing.TierSD, Seconds: 1830},
+	} {
+		u.Account, u.App, u.At = "acme", "1400000001", now
+		if _, err := e.Record(ctx, u); err != nil {
+			log.Fatal(err)
+		}
+	}
+
+	now = time.Date(2021, 3, 16, 10, 0, 0, 0, beijing)
+	due, err := e.DueDays(ctx, "acme", now)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, d := range due {
+		b, err := e.Settle(ctx, "acme", d)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println("bill of", b.Day, "in", b.Currency)
+		for _, l := range b.Lines {
+			fmt.Printf("  %-14s %-3s %3d min, %3d billed × %-10s = %s\n", l.Service, l.Tier, l.Minutes, l.Billed, l.UnitPrice, l.Amount)
+		}
+		fmt.Println("  subtotal", b.Subtotal, "total", b.Total.StringFixed(2))
+	}
+	// Output:
+	// bill of 2021-03-15 in USD
+	//   basic          hd    3 min,   0 billed × 0.00399    = 0
+	//   mixtranscoding sd   31 min,  31 billed × 0.00228571 = 0.07085701
+	//   recording      hd   60 min,  60 billed × 0.00199    = 0.1194
+	//   subtotal 0.19025701 total 0.19
+}

@@ -1,8 +1,10 @@
 // Command quickstart walks one account through March 2021 with the billing
 // engine on the in-memory store: the trial, the trial running out (the
 // account is suspended), a universal package bought (the day's shortfall is
-// absorbed and the suspension lifted), the package used up, and postpaid
-// switched on automatically. It prints what happens each day, with balances.
+// absorbed and the suspension lifted), the package used up, postpaid switched
+// on automatically, and a day with cloud recording and MixTranscoding. Each
+// day is settled into a bill at 10:00 the next day, as TRTC does. It prints
+// what happens each day, with balances, one day's bill, and the month.
 //
 //	go run ./examples/quickstart
 package main
@@ -63,6 +65,9 @@ func main() {
 	for d := 1; d <= 31; d++ {
 		for i, s := range day {
 			now = time.Date(2021, 3, d, s.hour, 0, 0, 0, beijing)
+			if s.hour == 10 {
+				settleDue(ctx, engine, studio, now) // the host's scheduler
+			}
 			if d == 9 && s.hour == 10 {
 				// The studio, suspended since 09:00, tries again, then buys a package.
 				now = now.Add(-45 * time.Minute)
@@ -95,12 +100,57 @@ func main() {
 					stamp(now), drawn, s.tier, r.Postpaid)
 			}
 		}
+		if d == 20 {
+			now = time.Date(2021, 3, d, 16, 0, 0, 0, beijing)
+			recordValueAdded(ctx, engine, studio, now)
+		}
 		printDay(ctx, engine, studio, billing.DateDay(2021, 3, d))
 	}
 
-	now = time.Date(2021, 4, 1, 9, 0, 0, 0, beijing)
+	now = time.Date(2021, 4, 1, 10, 0, 0, 0, beijing)
+	settleDue(ctx, engine, studio, now)
 	fmt.Println()
 	monthEnd(ctx, engine, studio)
+}
+
+// recordValueAdded records two hours of HD cloud recording and an hour of SD
+// MixTranscoding: never covered by packages, always on the day's bill.
+func recordValueAdded(ctx context.Context, e *billing.Engine, account string, at time.Time) {
+	for _, u := range []billing.Usage{
+		{ID: "2021-03-20/recording", Service: billing.ServiceRecording, Tier: billing.TierHD, Seconds: 120 * 60},
+		{ID: "2021-03-20/mix", Service: billing.ServiceMixTranscoding, Tier: billing.TierSD, Seconds: 60 * 60},
+	} {
+		u.Account, u.App, u.At = account, "1400000001", at
+		r, err := e.Record(ctx, u)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("%s  %s %s: %d minutes, billed on the day's bill\n", stamp(at), u.Service, u.Tier, r.Postpaid)
+	}
+}
+
+// settleDue settles the account's days that are due at now, and prints the
+// bill of March 20th.
+func settleDue(ctx context.Context, e *billing.Engine, account string, now time.Time) {
+	due, err := e.DueDays(ctx, account, now)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, d := range due {
+		b, err := e.Settle(ctx, account, d)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if d != billing.DateDay(2021, 3, 20) {
+			continue
+		}
+		fmt.Printf("%s  settled the bill of %s:\n", stamp(now), d)
+		for _, l := range b.Lines {
+			fmt.Printf("               %-14s %-5s %4d min, %4d billed × %-10s = %s\n",
+				l.Service, l.Tier, l.Minutes, l.Billed, l.UnitPrice, l.Amount)
+		}
+		fmt.Printf("               total %s %s (exactly %s)\n", b.Total.StringFixed(2), b.Currency, b.Subtotal)
+	}
 }
 
 func buy(ctx context.Context, e *billing.Engine, account string) {
@@ -149,32 +199,34 @@ func printBalances(ctx context.Context, e *billing.Engine, account string) {
 	fmt.Println()
 }
 
-// monthEnd prints the month's totals per tier and checks them against the ledger.
+// monthEnd prints the month's minutes per service and tier, the month's
+// bills, and the package balances beside the sums of their ledger entries.
 func monthEnd(ctx context.Context, e *billing.Engine, account string) {
-	type totals struct{ seconds, billed, prepaid, postpaid, shortfall int64 }
-	byTier := map[billing.Tier]*totals{}
-	tiers := []billing.Tier{billing.TierAudio, billing.TierSD, billing.TierHD, billing.TierFHD}
-	for _, t := range tiers {
-		byTier[t] = &totals{}
+	type row struct {
+		service billing.Service
+		tier    billing.Tier
 	}
+	type totals struct{ billed, prepaid, postpaid, shortfall int64 }
+	var rows []row // in the order of the meters of the first day each appears
+	sums := map[row]*totals{}
 	for d := 1; d <= 31; d++ {
 		meters, err := e.Meters(ctx, account, billing.DateDay(2021, 3, d))
 		if err != nil {
 			log.Fatal(err)
 		}
 		for _, m := range meters {
-			t := byTier[m.Key.Tier]
-			t.seconds += m.Seconds
-			t.billed += m.Minutes()
-			t.prepaid += m.Prepaid
-			t.postpaid += m.Postpaid
-			t.shortfall += m.Shortfall
+			r := row{m.Key.Service, m.Key.Tier}
+			if sums[r] == nil {
+				rows, sums[r] = append(rows, r), &totals{}
+			}
+			t := sums[r]
+			t.billed, t.prepaid, t.postpaid, t.shortfall = t.billed+m.Minutes(), t.prepaid+m.Prepaid, t.postpaid+m.Postpaid, t.shortfall+m.Shortfall
 		}
 	}
-	fmt.Println("March 2021   billed min   prepaid   postpaid   shortfall")
-	for _, tier := range tiers {
-		t := byTier[tier]
-		fmt.Printf("  %-5s       %10d   %7d   %8d   %9d\n", tier, t.billed, t.prepaid, t.postpaid, t.shortfall)
+	fmt.Println("March 2021              billed min   prepaid   postpaid   shortfall")
+	for _, r := range rows {
+		t := sums[r]
+		fmt.Printf("  %-14s %-5s  %10d   %7d   %8d   %9d\n", r.service, r.tier, t.billed, t.prepaid, t.postpaid, t.shortfall)
 	}
 
 	o, err := e.Overview(ctx, account)
@@ -185,13 +237,18 @@ func monthEnd(ctx context.Context, e *billing.Engine, account string) {
 	if err != nil {
 		log.Fatal(err)
 	}
-	sums := map[string]int64{}
+	balances := map[string]int64{}
 	for _, en := range entries {
-		sums[en.Package] += en.Balance
+		balances[en.Package] += en.Balance
 	}
+	s, err := e.Statement(ctx, account, 2021, time.March)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%d daily bills, total %s %s\n", len(s.Bills), s.Total.StringFixed(2), s.Currency)
 	fmt.Printf("postpaid: on (%s, since %s); %d ledger entries\n", o.Account.Postpaid.Way, stamp(o.Account.Postpaid.Since), len(entries))
 	for _, p := range o.Packages {
-		fmt.Printf("  %-8s balance %5d, ledger sum %5d\n", p.ID, p.Balance, sums[p.ID])
+		fmt.Printf("  %-8s balance %5d, ledger sum %5d\n", p.ID, p.Balance, balances[p.ID])
 	}
 }
 
