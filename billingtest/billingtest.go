@@ -1,0 +1,667 @@
+// Package billingtest checks that a billing.Store keeps the promises of the
+// Store contract. A Store's test file runs the whole suite in one line:
+//
+//	func TestStore(t *testing.T) {
+//		billingtest.TestStore(t, func(t *testing.T) billing.Store { return mystore.New() })
+//	}
+//
+// Each promise is a subtest on a fresh Store, so a failure names the promise
+// broken. Run the suite with -race: several subtests use many goroutines.
+package billingtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/rtcbill/billing"
+	"github.com/shopspring/decimal"
+)
+
+// NewStore returns an empty Store. TestStore calls it once per subtest;
+// it may use t for cleanup (t.Cleanup) and to skip.
+type NewStore func(t *testing.T) billing.Store
+
+// TestStore runs the conformance suite against the Stores newStore returns:
+// one subtest per promise of the billing.Store contract.
+func TestStore(t *testing.T, newStore NewStore) {
+	for _, c := range []struct {
+		name string
+		fn   func(*testing.T, NewStore)
+	}{
+		{"ExactReadBack", testReadBack},
+		{"Atomicity", testAtomicity},
+		{"UniqueKeysAndVersions", testUniqueKeysAndVersions},
+		{"SnapshotReads", testSnapshotReads},
+		{"NoAliasing", testNoAliasing},
+		{"PackagesInDeductionOrder", testPackagesInDeductionOrder},
+		{"EntriesByTime", testEntriesByTime},
+		{"ManyEntries", testManyEntries},
+		{"BillsAndDays", testBillsAndDays},
+		{"Cancellation", testCancellation},
+		{"Isolation", testNoLostUpdates},
+		{"AccountsApart", testAccountsApart},
+	} {
+		t.Run(c.name, func(t *testing.T) { c.fn(t, newStore) })
+	}
+}
+
+var (
+	t0  = time.Date(2021, 3, 15, 9, 0, 0, 0, time.UTC)
+	day = billing.DateDay(2021, 3, 15)
+	ctx = context.Background()
+)
+
+// update runs fn as a unit of work on account id, again while the Store
+// reports a conflict, as the Engine does.
+func update(s billing.Store, id string, fn func(billing.Tx) error) error {
+	for {
+		err := s.Update(ctx, id, fn)
+		if !errors.Is(err, billing.ErrConflict) {
+			return err
+		}
+	}
+}
+
+func key(tier billing.Tier) billing.MeterKey {
+	return billing.MeterKey{Day: day, Service: billing.ServiceBasic, Tier: tier}
+}
+
+// create stores account id at version 1.
+func create(t *testing.T, s billing.Store, id string) {
+	t.Helper()
+	err := s.Update(ctx, id, func(tx billing.Tx) error {
+		tx.PutAccount(billing.Account{ID: id, Currency: "USD", Opened: t0, Version: 1})
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("create %s: %v", id, err)
+	}
+}
+
+// next returns the account with its Version one higher, for a write.
+func next(tx billing.Tx) billing.Account {
+	a, _ := tx.Account()
+	a.Version++
+	return a
+}
+
+func view(t *testing.T, s billing.Store, id string, fn func(billing.Reader) error) {
+	t.Helper()
+	if err := s.View(ctx, id, fn); err != nil {
+		t.Fatalf("View: %v", err)
+	}
+}
+
+// testReadBack writes every kind of record, with values that lossy storage
+// would change (nanoseconds, a zone other than UTC, zero times, decimals with
+// many digits, large integers, Unicode), and reads them back.
+func testReadBack(t *testing.T, newStore NewStore) {
+	s := newStore(t)
+	zone := time.FixedZone("UTC+8", 8*3600)
+	nano := time.Date(2021, 3, 15, 23, 59, 59, 999_999_999, zone)
+	money := decimal.RequireFromString("123456789012345678.00000001")
+	a := billing.Account{
+		ID: "acct-ü-日本", Currency: "CNY", Opened: nano, Version: 1, Touched: nano.Add(time.Nanosecond), LastSeq: 7,
+		Postpaid:          billing.Postpaid{On: true, Since: nano, Way: billing.PostpaidAutomatic},
+		Status:            billing.Status{}, // zero times read back as zero
+		AutoPostpaidArmed: true, SettledThrough: day - 1,
+		Late: []billing.MeterKey{key(billing.TierHD), {Day: day - 3, Service: billing.ServiceRecording, Tier: billing.TierAudio}},
+	}
+	p := billing.Package{ID: "p1", Kind: "universal", Book: "era1-usd", Minutes: 1_000_000_000_000, Balance: 999_999_999_996, Forfeited: 3,
+		Price: money, PurchasedAt: nano, Start: t0.Add(-9 * time.Hour), End: t0.AddDate(1, 0, 0)}
+	u := billing.UsageRecord{
+		Usage: billing.Usage{ID: "u1", Account: a.ID, App: "app", Service: billing.ServiceBasic, Scenario: billing.VideoCall,
+			Tier: billing.TierHD, Seconds: billing.MaxUsageSeconds, At: nano},
+		Receipt: billing.Receipt{Key: key(billing.TierHD), Minutes: 2, Draws: []billing.Draw{{Package: "p1", Minutes: 1, Deducted: 4}},
+			Postpaid: 1, PostpaidOn: true},
+	}
+	pr := billing.PurchaseRecord{Purchase: billing.Purchase{ID: "p1", Account: a.ID, Kind: "universal", Minutes: 1_000_000_000_000},
+		Receipt: billing.PurchaseReceipt{Package: p, Day: day, Absorbed: []billing.Absorption{{Tier: billing.TierHD, Shortfall: 2, Postpaid: 1, Deducted: 12}}, Resumed: true}}
+	m := billing.Meter{Key: key(billing.TierHD), Seconds: 1 << 59, Postpaid: (1<<59 + 59) / 60,
+		Settled: billing.Tally{Seconds: 61, Postpaid: 2}}
+	e := billing.Entry{Seq: 1, At: nano, Kind: billing.EntryPurchase, Request: billing.RequestBuy, Ref: "p1", Package: "p1",
+		Balance: 1_000_000_000_000, Key: key(billing.TierHD), Minutes: -3, App: "app", Scenario: billing.VideoCall, Amount: money}
+	b := billing.Bill{Account: a.ID, Day: day - 1, Currency: "CNY", Issued: nano, PostpaidOn: true,
+		Lines: []billing.Line{{Day: day - 2, Service: billing.ServiceMixTranscoding, Tier: billing.TierSD, Adjustment: true,
+			Seconds: 1830, Minutes: 31, Postpaid: 31, Billed: 31, UnitPrice: decimal.RequireFromString("0.00228571"),
+			Amount: decimal.RequireFromString("0.07085701")}},
+		Subtotal: decimal.RequireFromString("0.07085701"), Total: decimal.RequireFromString("0.07")}
+	err := s.Update(ctx, a.ID, func(tx billing.Tx) error {
+		tx.PutAccount(a)
+		tx.PutPackage(p)
+		tx.PutUsage(u)
+		tx.PutPurchase(pr)
+		tx.PutMeter(m)
+		tx.AppendEntry(e)
+		tx.PutBill(b)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(what string, want, got any, err error) {
+		t.Helper()
+		if err != nil {
+			t.Errorf("%s: %v", what, err)
+			return
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s read back (-written +read):\n%s", what, diff)
+		}
+	}
+	view(t, s, a.ID, func(r billing.Reader) error {
+		gotA, err := r.Account()
+		check("Account", a, gotA, err)
+		gotU, err := r.Usage("u1")
+		check("Usage", u, gotU, err)
+		gotP, err := r.Purchase("p1")
+		check("Purchase", pr, gotP, err)
+		gotM, err := r.Meter(m.Key)
+		check("Meter", m, gotM, err)
+		gotB, err := r.Bill(b.Day)
+		check("Bill", b, gotB, err)
+		var live []billing.Package
+		err = r.LivePackages(func(p billing.Package) bool { live = append(live, p); return true })
+		check("LivePackages", []billing.Package{p}, live, err)
+		var entries []billing.Entry
+		err = r.Entries(time.Time{}, time.Time{}, func(e billing.Entry) bool { entries = append(entries, e); return true })
+		check("Entries", []billing.Entry{e}, entries, err)
+		// Equal decimals may differ in exponent; the digits must not.
+		for what, got := range map[string]decimal.Decimal{"Entry.Amount": entries[0].Amount, "Package.Price": live[0].Price} {
+			if got.String() != money.String() {
+				t.Errorf("%s read back as %s, want %s", what, got, money)
+			}
+		}
+		if !gotA.Opened.Equal(nano) || gotA.Opened.Nanosecond() != 999_999_999 {
+			t.Errorf("Opened read back as %v, want %v to the nanosecond", gotA.Opened, nano)
+		}
+		if _, err := r.Usage("u2"); !errors.Is(err, billing.ErrNotFound) {
+			t.Errorf("Usage(unknown) error = %v, want ErrNotFound", err)
+		}
+		if _, err := r.Purchase("p2"); !errors.Is(err, billing.ErrNotFound) {
+			t.Errorf("Purchase(unknown) error = %v, want ErrNotFound", err)
+		}
+		if got, err := r.Meter(key(billing.TierSD)); err != nil || got != (billing.Meter{Key: key(billing.TierSD)}) {
+			t.Errorf("Meter(never written) = %+v, %v; want a zero meter with its key", got, err)
+		}
+		return nil
+	})
+}
+
+func testAtomicity(t *testing.T, newStore NewStore) {
+	s := newStore(t)
+	boom := errors.New("boom")
+	err := s.Update(ctx, "a", func(tx billing.Tx) error {
+		tx.PutAccount(billing.Account{ID: "a", Version: 1})
+		tx.PutMeter(billing.Meter{Key: key(billing.TierAudio), Seconds: 60, Prepaid: 1})
+		return boom
+	})
+	if err != boom {
+		t.Errorf("Update() = %v, want fn's error unchanged", err)
+	}
+	view(t, s, "a", func(r billing.Reader) error {
+		if _, err := r.Account(); !errors.Is(err, billing.ErrNotFound) {
+			t.Errorf("Account() after a failed creation: %v, want ErrNotFound", err)
+		}
+		if m, _ := r.Meter(key(billing.TierAudio)); m.Seconds != 0 {
+			t.Errorf("meter written by a failed unit of work: %+v", m)
+		}
+		return nil
+	})
+
+	// A commit refused for a duplicate usage id writes nothing else either.
+	create(t, s, "a")
+	u := billing.UsageRecord{Usage: billing.Usage{ID: "u1"}}
+	if err := s.Update(ctx, "a", func(tx billing.Tx) error { tx.PutAccount(next(tx)); tx.PutUsage(u); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	err = s.Update(ctx, "a", func(tx billing.Tx) error {
+		tx.PutAccount(next(tx))
+		tx.PutMeter(billing.Meter{Key: key(billing.TierAudio), Seconds: 60, Prepaid: 1})
+		tx.PutUsage(u)
+		return nil
+	})
+	if !errors.Is(err, billing.ErrExists) {
+		t.Errorf("Update(duplicate usage) = %v, want ErrExists", err)
+	}
+	view(t, s, "a", func(r billing.Reader) error {
+		a, _ := r.Account()
+		m, _ := r.Meter(key(billing.TierAudio))
+		if a.Version != 2 || m.Seconds != 0 {
+			t.Errorf("after a refused commit: version %d, meter %+v; want version 2 and no meter", a.Version, m)
+		}
+		return nil
+	})
+}
+
+func testUniqueKeysAndVersions(t *testing.T, newStore NewStore) {
+	tests := []struct {
+		name string
+		fn   func(tx billing.Tx)
+		want error
+	}{
+		{"the same usage id twice in one unit", func(tx billing.Tx) {
+			tx.PutAccount(next(tx))
+			tx.PutUsage(billing.UsageRecord{Usage: billing.Usage{ID: "u9"}})
+			tx.PutUsage(billing.UsageRecord{Usage: billing.Usage{ID: "u9"}})
+		}, billing.ErrExists},
+		{"a stored purchase id", func(tx billing.Tx) {
+			tx.PutAccount(next(tx))
+			tx.PutPurchase(billing.PurchaseRecord{Purchase: billing.Purchase{ID: "p1"}})
+		}, billing.ErrExists},
+		{"a stored ledger Seq", func(tx billing.Tx) {
+			tx.PutAccount(next(tx))
+			tx.AppendEntry(billing.Entry{Seq: 1})
+		}, billing.ErrExists},
+		{"a stale version", func(tx billing.Tx) {
+			a := next(tx)
+			a.Version--
+			tx.PutAccount(a)
+		}, billing.ErrConflict},
+		{"a version from the future", func(tx billing.Tx) {
+			a := next(tx)
+			a.Version++
+			tx.PutAccount(a)
+		}, billing.ErrConflict},
+		{"records of an account that does not exist", nil, billing.ErrNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newStore(t)
+			create(t, s, "a")
+			err := s.Update(ctx, "a", func(tx billing.Tx) error {
+				tx.PutAccount(next(tx))
+				tx.PutPurchase(billing.PurchaseRecord{Purchase: billing.Purchase{ID: "p1"}})
+				tx.AppendEntry(billing.Entry{Seq: 1})
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			id, fn := "a", tt.fn
+			if fn == nil {
+				id, fn = "nobody", func(tx billing.Tx) { tx.PutMeter(billing.Meter{Key: key(billing.TierAudio)}) }
+			}
+			err = s.Update(ctx, id, func(tx billing.Tx) error { fn(tx); return nil })
+			if diff := cmp.Diff(tt.want, err, cmpopts.EquateErrors()); diff != "" {
+				t.Errorf("Update() error (-want +got):\n%s", diff)
+			}
+			view(t, s, "a", func(r billing.Reader) error {
+				if a, _ := r.Account(); a.Version != 2 {
+					t.Errorf("version after a refused commit = %d, want 2", a.Version)
+				}
+				return nil
+			})
+		})
+	}
+}
+
+func testSnapshotReads(t *testing.T, newStore NewStore) {
+	s := newStore(t)
+	create(t, s, "a")
+	k := key(billing.TierAudio)
+	err := s.Update(ctx, "a", func(tx billing.Tx) error {
+		tx.PutAccount(next(tx))
+		tx.PutMeter(billing.Meter{Key: k, Seconds: 60, Prepaid: 1})
+		tx.PutMeter(billing.Meter{Key: k, Seconds: 120, Prepaid: 2}) // the later write wins
+		if m, _ := tx.Meter(k); m.Seconds != 0 {
+			t.Errorf("a unit of work read its own write: %+v", m)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	view(t, s, "a", func(r billing.Reader) error {
+		if m, _ := r.Meter(k); m.Seconds != 120 {
+			t.Errorf("meter = %+v, want the later write (120 seconds)", m)
+		}
+		return nil
+	})
+}
+
+func testNoAliasing(t *testing.T, newStore NewStore) {
+	s := newStore(t)
+	create(t, s, "a")
+	draws := []billing.Draw{{Package: "p1", Minutes: 1, Deducted: 4}}
+	absorbed := []billing.Absorption{{Tier: billing.TierHD, Postpaid: 1, Deducted: 4}}
+	err := s.Update(ctx, "a", func(tx billing.Tx) error {
+		tx.PutAccount(next(tx))
+		tx.PutUsage(billing.UsageRecord{Usage: billing.Usage{ID: "u1"}, Receipt: billing.Receipt{Draws: draws}})
+		tx.PutPurchase(billing.PurchaseRecord{Purchase: billing.Purchase{ID: "p1"}, Receipt: billing.PurchaseReceipt{Absorbed: absorbed}})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	draws[0].Minutes, absorbed[0].Postpaid = 99, 99 // the caller's slices change after the commit
+	for range 2 {
+		view(t, s, "a", func(r billing.Reader) error {
+			u, _ := r.Usage("u1")
+			p, _ := r.Purchase("p1")
+			if u.Receipt.Draws[0].Minutes != 1 || p.Receipt.Absorbed[0].Postpaid != 1 {
+				t.Errorf("the store shares memory with its caller: draws %+v, absorbed %+v", u.Receipt.Draws, p.Receipt.Absorbed)
+			}
+			u.Receipt.Draws[0].Minutes, p.Receipt.Absorbed[0].Postpaid = 77, 77 // the caller changes what it read
+			return nil
+		})
+	}
+}
+
+func testPackagesInDeductionOrder(t *testing.T, newStore NewStore) {
+	s := newStore(t)
+	create(t, s, "a")
+	end := t0.AddDate(1, 0, 0)
+	pk := func(id string, bought time.Time, end time.Time, balance int64) billing.Package {
+		return billing.Package{ID: id, Minutes: 1000, Balance: balance, PurchasedAt: bought, End: end}
+	}
+	all := []billing.Package{
+		pk("later-end", t0, end.AddDate(0, 1, 0), 10),
+		pk("b", t0, end, 10),
+		pk("a", t0, end, 10),
+		pk("spent", t0, end, 0),
+		pk("earlier-purchase", t0.Add(-time.Hour), end, 10),
+		pk("sooner-end", t0.Add(time.Hour), end.AddDate(0, -1, 0), 10),
+	}
+	err := s.Update(ctx, "a", func(tx billing.Tx) error {
+		tx.PutAccount(next(tx))
+		for _, p := range all {
+			tx.PutPackage(p)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// "b" is used up in a later unit of work: it leaves the live packages.
+	err = s.Update(ctx, "a", func(tx billing.Tx) error {
+		tx.PutAccount(next(tx))
+		tx.PutPackage(pk("b", t0, end, 0))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := func(each func(func(billing.Package) bool) error) []string {
+		var ids []string
+		if err := each(func(p billing.Package) bool { ids = append(ids, p.ID); return true }); err != nil {
+			t.Fatal(err)
+		}
+		return ids
+	}
+	view(t, s, "a", func(r billing.Reader) error {
+		if diff := cmp.Diff([]string{"sooner-end", "earlier-purchase", "a", "later-end"}, ids(r.LivePackages)); diff != "" {
+			t.Errorf("LivePackages (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff([]string{"sooner-end", "earlier-purchase", "a", "b", "spent", "later-end"}, ids(r.Packages)); diff != "" {
+			t.Errorf("Packages (-want +got):\n%s", diff)
+		}
+		return nil
+	})
+}
+
+func testEntriesByTime(t *testing.T, newStore NewStore) {
+	for _, sorted := range []bool{true, false} {
+		t.Run(fmt.Sprintf("sorted=%v", sorted), func(t *testing.T) {
+			s := newStore(t)
+			create(t, s, "a")
+			ats := []time.Time{t0, t0.Add(time.Hour), t0.Add(2 * time.Hour), t0.Add(3 * time.Hour)}
+			if !sorted {
+				ats[1], ats[2] = ats[2], ats[1]
+			}
+			err := s.Update(ctx, "a", func(tx billing.Tx) error {
+				tx.PutAccount(next(tx))
+				for i, at := range ats {
+					tx.AppendEntry(billing.Entry{Seq: int64(i + 1), At: at})
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			view(t, s, "a", func(r billing.Reader) error {
+				var seqs []int64
+				err := r.Entries(t0.Add(time.Hour), t0.Add(3*time.Hour), func(e billing.Entry) bool { seqs = append(seqs, e.Seq); return true })
+				// [t0+1h, t0+3h) holds the entries at +1h and +2h: Seq 2 and 3 either way.
+				if diff := cmp.Diff([]int64{2, 3}, seqs); err != nil || diff != "" {
+					t.Errorf("Entries error %v (-want +got):\n%s", err, diff)
+				}
+				return nil
+			})
+		})
+	}
+}
+
+func testCancellation(t *testing.T, newStore NewStore) {
+	s := newStore(t)
+	create(t, s, "a")
+	c, cancel := context.WithCancel(ctx)
+	err := s.Update(c, "a", func(tx billing.Tx) error {
+		tx.PutAccount(next(tx))
+		cancel() // cancelled while the unit of work runs
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Update() = %v, want context.Canceled", err)
+	}
+	if err := s.Update(c, "a", func(billing.Tx) error { t.Error("fn ran under a cancelled context"); return nil }); !errors.Is(err, context.Canceled) {
+		t.Errorf("Update(cancelled) = %v, want context.Canceled", err)
+	}
+	if err := s.View(c, "a", func(billing.Reader) error { t.Error("fn ran under a cancelled context"); return nil }); !errors.Is(err, context.Canceled) {
+		t.Errorf("View(cancelled) = %v, want context.Canceled", err)
+	}
+	view(t, s, "a", func(r billing.Reader) error {
+		if a, _ := r.Account(); a.Version != 1 {
+			t.Errorf("version = %d after a cancelled unit of work, want 1", a.Version)
+		}
+		return nil
+	})
+}
+
+// testNoLostUpdates runs read-modify-write units of work on one account from
+// many goroutines: every one of them must count.
+func testNoLostUpdates(t *testing.T, newStore NewStore) {
+	s := newStore(t)
+	create(t, s, "a")
+	create(t, s, "b")
+	const goroutines, each = 8, 200
+	k := key(billing.TierAudio)
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				id := []string{"a", "b"}[(g+i)%2]
+				err := update(s, id, func(tx billing.Tx) error {
+					m, err := tx.Meter(k)
+					if err != nil {
+						return err
+					}
+					m.Seconds += 60
+					m.Prepaid++
+					tx.PutMeter(m)
+					tx.PutAccount(next(tx))
+					return nil
+				})
+				if err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	// Each account got half of the 8 × 200 = 1,600 units of work.
+	for _, id := range []string{"a", "b"} {
+		view(t, s, id, func(r billing.Reader) error {
+			a, _ := r.Account()
+			m, _ := r.Meter(k)
+			if a.Version != 1+800 || m.Prepaid != 800 {
+				t.Errorf("account %s: version %d, meter %+v; want version 801 and 800 minutes", id, a.Version, m)
+			}
+			return nil
+		})
+	}
+}
+
+// testManyEntries finds a period among thousands of entries.
+func testManyEntries(t *testing.T, newStore NewStore) {
+	s := newStore(t)
+	create(t, s, "a")
+	const n = 5000
+	for i := range n / 100 {
+		err := s.Update(ctx, "a", func(tx billing.Tx) error {
+			tx.PutAccount(next(tx))
+			for j := range 100 {
+				seq := i*100 + j + 1
+				tx.AppendEntry(billing.Entry{Seq: int64(seq), At: t0.Add(time.Duration(seq) * time.Minute)})
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	view(t, s, "a", func(r billing.Reader) error {
+		var seqs []int64
+		// Entry k is at t0 + k minutes: [t0+1500m, t0+3500m) holds 1,500..3,499.
+		err := r.Entries(t0.Add(1500*time.Minute), t0.Add(3500*time.Minute), func(e billing.Entry) bool { seqs = append(seqs, e.Seq); return true })
+		if err != nil || len(seqs) != 2000 || seqs[0] != 1500 || seqs[1999] != 3499 {
+			t.Errorf("Entries: %d entries, error %v; want 2,000 from 1,500 to 3,499", len(seqs), err)
+		}
+		return nil
+	})
+}
+
+func testBillsAndDays(t *testing.T, newStore NewStore) {
+	s := newStore(t)
+	create(t, s, "a")
+	d := func(n int) billing.Day { return day + billing.Day(n) }
+	lines := []billing.Line{{Day: d(1), Service: billing.ServiceBasic, Tier: billing.TierHD, Billed: 2, Amount: decimal.RequireFromString("0.00798")}}
+	late := []billing.MeterKey{key(billing.TierHD)}
+	err := s.Update(ctx, "a", func(tx billing.Tx) error {
+		a := next(tx)
+		a.Late = late
+		tx.PutAccount(a)
+		for _, n := range []int{3, 1, 2} {
+			tx.PutBill(billing.Bill{Account: "a", Day: d(n), Lines: lines})
+		}
+		for _, n := range []int{5, 2, 9} {
+			tx.PutMeter(billing.Meter{Key: billing.MeterKey{Day: d(n), Service: billing.ServiceBasic, Tier: billing.TierAudio}})
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines[0].Billed, late[0].Tier = 99, billing.TierFHD // the caller's slices change after the commit
+	view(t, s, "a", func(r billing.Reader) error {
+		var bills []billing.Day
+		if err := r.Bills(d(1), d(2), func(b billing.Bill) bool { bills = append(bills, b.Day); return true }); err != nil {
+			t.Error(err)
+		}
+		if diff := cmp.Diff([]billing.Day{d(1), d(2)}, bills); diff != "" {
+			t.Errorf("Bills(1..2) (-want +got):\n%s", diff)
+		}
+		b, err := r.Bill(d(3))
+		if err != nil || b.Lines[0].Billed != 2 {
+			t.Errorf("Bill(3) = %+v, %v; want the bill as written", b, err)
+		}
+		if _, err := r.Bill(d(4)); !errors.Is(err, billing.ErrNotFound) {
+			t.Errorf("Bill(4) error = %v, want ErrNotFound", err)
+		}
+		var days []billing.Day
+		if err := r.Days(d(1), d(6), func(x billing.Day) bool { days = append(days, x); return true }); err != nil {
+			t.Error(err)
+		}
+		if diff := cmp.Diff([]billing.Day{d(2), d(5)}, days); diff != "" {
+			t.Errorf("Days(1..6) (-want +got):\n%s", diff)
+		}
+		if a, _ := r.Account(); !cmp.Equal(a.Late, []billing.MeterKey{key(billing.TierHD)}) {
+			t.Errorf("Late = %v, want the keys as written", a.Late)
+		}
+		return nil
+	})
+	err = s.Update(ctx, "a", func(tx billing.Tx) error {
+		tx.PutAccount(next(tx))
+		tx.PutBill(billing.Bill{Account: "a", Day: d(2)})
+		return nil
+	})
+	if !errors.Is(err, billing.ErrExists) {
+		t.Errorf("a second bill of day 2: %v, want ErrExists", err)
+	}
+}
+
+// testAccountsApart checks that one account's records never show in another's.
+func testAccountsApart(t *testing.T, newStore NewStore) {
+	s := newStore(t)
+	create(t, s, "a")
+	create(t, s, "b")
+	err := s.Update(ctx, "a", func(tx billing.Tx) error {
+		tx.PutAccount(next(tx))
+		tx.PutPackage(billing.Package{ID: "p1", Minutes: 10, Balance: 10, End: t0})
+		tx.PutMeter(billing.Meter{Key: key(billing.TierAudio), Seconds: 60, Postpaid: 1})
+		tx.PutUsage(billing.UsageRecord{Usage: billing.Usage{ID: "u1"}})
+		tx.PutPurchase(billing.PurchaseRecord{Purchase: billing.Purchase{ID: "p1"}})
+		tx.AppendEntry(billing.Entry{Seq: 1, At: t0})
+		tx.PutBill(billing.Bill{Account: "a", Day: day})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	view(t, s, "b", func(r billing.Reader) error {
+		none := func(what string, n int) {
+			if n != 0 {
+				t.Errorf("account b sees %d %s of account a", n, what)
+			}
+		}
+		var n int
+		_ = r.LivePackages(func(billing.Package) bool { n++; return true })
+		_ = r.Packages(func(billing.Package) bool { n++; return true })
+		none("packages", n)
+		n = 0
+		_ = r.Meters(day, func(billing.Meter) bool { n++; return true })
+		_ = r.Days(0, 1<<30, func(billing.Day) bool { n++; return true })
+		none("meters", n)
+		n = 0
+		_ = r.Entries(time.Time{}, time.Time{}, func(billing.Entry) bool { n++; return true })
+		none("ledger entries", n)
+		n = 0
+		_ = r.Bills(0, 1<<30, func(billing.Bill) bool { n++; return true })
+		none("bills", n)
+		if _, err := r.Usage("u1"); !errors.Is(err, billing.ErrNotFound) {
+			t.Errorf("account b: Usage(u1) error = %v, want ErrNotFound", err)
+		}
+		if _, err := r.Purchase("p1"); !errors.Is(err, billing.ErrNotFound) {
+			t.Errorf("account b: Purchase(p1) error = %v, want ErrNotFound", err)
+		}
+		if _, err := r.Bill(day); !errors.Is(err, billing.ErrNotFound) {
+			t.Errorf("account b: Bill error = %v, want ErrNotFound", err)
+		}
+		return nil
+	})
+	// The same keys in account b are b's own.
+	err = s.Update(ctx, "b", func(tx billing.Tx) error {
+		tx.PutAccount(next(tx))
+		tx.PutUsage(billing.UsageRecord{Usage: billing.Usage{ID: "u1"}})
+		tx.AppendEntry(billing.Entry{Seq: 1, At: t0})
+		tx.PutBill(billing.Bill{Account: "b", Day: day})
+		return nil
+	})
+	if err != nil {
+		t.Errorf("account b's usage u1, entry 1 and bill: %v; they are not account a's", err)
+	}
+	view(t, s, "nobody", func(r billing.Reader) error {
+		if _, err := r.Account(); !errors.Is(err, billing.ErrNotFound) {
+			t.Errorf("View of an account that does not exist: Account() error = %v, want ErrNotFound", err)
+		}
+		return nil
+	})
+}
