@@ -15,7 +15,7 @@ import (
 //
 // The unit of work is one account: Update runs fn against one account's
 // records and either commits everything fn wrote or nothing. The promises
-// (memstore's tests check each one):
+// (package billingtest checks each one):
 //
 //   - Atomicity: if fn returns an error, or the commit fails, nothing fn wrote
 //     is stored, and Update returns that error (fn's error unchanged).
