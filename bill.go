@@ -1,10 +1,12 @@
 package billing
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -74,7 +76,16 @@ type Statement struct {
 // that late usage changed since its last bill, and closes every day up to d.
 // The day must have ended in the billing time zone; days with usage are
 // settled in order. Settling a day again returns its bill unchanged.
-// Settling also forfeits the balance of packages that have expired.
+// Settling also forfeits the balance of packages that have expired. A day
+// is priced by the price book in force at its first instant (or, if none,
+// at its last).
+//
+// A bill reflects the moment it is settled: shortfall is billed if postpaid
+// is on then, and usage of the day reported afterwards is an adjustment on
+// a later bill. A host that wants TRTC's timing settles a day when
+// [Engine.DueDays] says it is due (10:00 the next day), not as soon as it
+// ends. Settle issues a bill for the day it is asked for even if it is
+// empty; days skipped over are closed without a bill.
 //
 // Errors wrap ErrInvalidID, ErrNotFound, ErrDayNotEnded, ErrDayClosed,
 // ErrSettleOrder, ErrNoPriceBook, ErrCorrupt, or a Store or context error.
@@ -104,8 +115,8 @@ func (e *Engine) settle(u *unit, d Day) (Bill, error) {
 	case !errors.Is(err, ErrNotFound):
 		return Bill{}, err
 	}
-	if u.now.Before((d + 1).Start(e.loc)) {
-		return Bill{}, fmt.Errorf("%w: %s ends at %s", ErrDayNotEnded, d, (d + 1).Start(e.loc).Format(time.RFC3339))
+	if today := DayOf(u.now, e.loc); d >= today {
+		return Bill{}, fmt.Errorf("%w: %s (today is %s)", ErrDayNotEnded, d, today)
 	}
 	if d <= u.a.SettledThrough {
 		return Bill{}, fmt.Errorf("%w: %s (closed through %s)", ErrDayClosed, d, u.a.SettledThrough)
@@ -117,7 +128,7 @@ func (e *Engine) settle(u *unit, d Day) (Bill, error) {
 	if len(earlier) > 0 {
 		return Bill{}, fmt.Errorf("%w: settle %s first", ErrSettleOrder, earlier[0])
 	}
-	book, err := e.bookAt(u.a.Currency, d.Start(e.loc))
+	book, err := e.bookFor(u.a.Currency, d)
 	if err != nil {
 		return Bill{}, err
 	}
@@ -129,7 +140,10 @@ func (e *Engine) settle(u *unit, d Day) (Bill, error) {
 		return Bill{}, err
 	}
 	late := slices.Clone(u.a.Late)
-	slices.SortFunc(late, compareKeys)
+	slices.SortFunc(late, func(a, b MeterKey) int {
+		return cmp.Or(int(a.Day)-int(b.Day), strings.Compare(string(a.Service), string(b.Service)),
+			book.tierRank(a.Tier)-book.tierRank(b.Tier))
+	})
 	for _, k := range late {
 		m, err := u.tx.Meter(k)
 		if err != nil {
@@ -169,7 +183,7 @@ func (e *Engine) line(u *unit, m *Meter) (Line, error) {
 		Prepaid: m.Prepaid - s.Prepaid, Postpaid: m.Postpaid - s.Postpaid, Shortfall: m.Shortfall - s.Shortfall,
 	}
 	dayStart := m.Key.Day.Start(e.loc)
-	book, err := e.bookAt(u.a.Currency, dayStart)
+	book, err := e.bookFor(u.a.Currency, m.Key.Day)
 	if err != nil {
 		return Line{}, err
 	}
@@ -198,23 +212,6 @@ func (e *Engine) line(u *unit, m *Meter) (Line, error) {
 	}
 	l.Amount = l.UnitPrice.Mul(decimal.NewFromInt(l.Billed))
 	return l, nil
-}
-
-func compareKeys(a, b MeterKey) int {
-	switch {
-	case a.Day != b.Day:
-		return int(a.Day) - int(b.Day)
-	case a.Service != b.Service:
-		if a.Service < b.Service {
-			return -1
-		}
-		return 1
-	case a.Tier < b.Tier:
-		return -1
-	case a.Tier > b.Tier:
-		return 1
-	}
-	return 0
 }
 
 // DueDays returns the days of an account due for settlement at instant at,
@@ -257,9 +254,13 @@ func (e *Engine) Bills(ctx context.Context, account string, from, to Day) ([]Bil
 // Statement returns the account's bills of the days of one month and the
 // sum of their totals.
 //
-// Errors wrap ErrInvalidID, ErrNotFound, ErrCorrupt, or a Store or context error.
+// Errors wrap ErrInvalidID, ErrInvalidTime (a month not 1..12), ErrNotFound,
+// ErrCorrupt, or a Store or context error.
 func (e *Engine) Statement(ctx context.Context, account string, year int, month time.Month) (Statement, error) {
 	s := Statement{Account: account, Year: year, Month: month}
+	if month < time.January || month > time.December {
+		return Statement{}, &Error{Op: "Statement", Account: account, Err: fmt.Errorf("%w: month %d", ErrInvalidTime, month)}
+	}
 	err := e.view(ctx, "Statement", account, func(tx Reader, a *Account) error {
 		s.Currency = a.Currency
 		return tx.Bills(DateDay(year, month, 1), DateDay(year, month+1, 0), func(b Bill) bool {

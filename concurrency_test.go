@@ -81,7 +81,11 @@ func TestConcurrentRecord(t *testing.T) {
 	for _, a := range accounts {
 		for i := range 150 {
 			tier := tiers[rng.IntN(len(tiers))]
-			u := *usage(fmt.Sprintf("%s-u%d", a, i), tier, 1+rng.Int64N(1200), at(15, 8, 30+rng.IntN(200), rng.IntN(60)))
+			when := at(15, 8, 30+rng.IntN(200), rng.IntN(60))
+			if i%3 == 0 {
+				when = at(15, 12, 0, 0) // at the clock: refused once the account is suspended
+			}
+			u := *usage(fmt.Sprintf("%s-u%d", a, i), tier, 1+rng.Int64N(1200), when)
 			u.Account = a
 			stream = append(stream, u)
 		}

@@ -32,8 +32,9 @@
 //   - otherwise, if the account has bought a universal package, billed
 //     postpaid as the switch goes on automatically;
 //   - otherwise kept as the day's shortfall, and the account is suspended: it
-//     refuses usage until a package is bought ([Engine.Buy]) or postpaid is
-//     enabled ([Engine.EnablePostpaid]).
+//     refuses usage from then on until a package is bought ([Engine.Buy]) or
+//     postpaid is enabled ([Engine.EnablePostpaid]). Usage from before the
+//     suspension, reported late, is still recorded.
 //
 // A package bought on a day also absorbs that day's minutes no package
 // covered (tier by tier in the price book's order, shortfall before postpaid
@@ -146,14 +147,19 @@
 //     packages are used up or expired, hold less than one minute's ratio,
 //     or were bought after the usage's day (late usage). Such an account is
 //     never suspended.
-//   - A day is priced by the price book in force at its 00:00; books start and
-//     end at midnight. MixTranscoding of accounts opened before its billing
+//   - A day is priced by the price book in force at its first instant; a book
+//     that starts or ends inside a billing day prices whole days from the
+//     next one. MixTranscoding of accounts opened before its billing
 //     start (2020-11-01) is free before their later start date, at a zero unit
 //     price; cloud recording of accounts opened before 2020-07-01 (billed
 //     under CSS rules) is not priced and is refused with [ErrNoPriceBook].
-//   - A bill is issued for a day with usage, or for a later day to carry
-//     adjustments; a day without either is closed without a bill when a later
-//     day is settled.
+//   - Settle issues a bill for the day it is asked for, even an empty one;
+//     DueDays asks for days with usage, or for the latest due day when only
+//     adjustments wait. Days skipped over are closed without a bill.
+//   - A bill reflects the moment it is settled (is postpaid on? which usage
+//     has arrived?): settling when DueDays says a day is due, 10:00 the next
+//     day by default, reproduces TRTC's timing. [Options].DueAfter is a
+//     duration after the day's end: 10:00 in zones without daylight saving.
 //   - A package's remaining minutes are forfeited when the account is first
 //     touched once its validity and [Options].ExpiryGrace (10 hours by
 //     default: 10:00 the day after its last day, when TRTC settles that day)

@@ -90,9 +90,6 @@ func New(store Store, opts *Options) (*Engine, error) {
 		if err := b.validate(); err != nil {
 			return nil, err
 		}
-		if !startsDay(b.From, e.loc) || (!b.Until.IsZero() && !startsDay(b.Until, e.loc)) {
-			return nil, fmt.Errorf("%w %q: From and Until must be 00:00 of a day in %s", ErrInvalidPriceBook, b.ID, e.loc)
-		}
 		for _, o := range e.books {
 			switch {
 			case o.ID == b.ID:
@@ -123,11 +120,6 @@ func duration(d, def time.Duration) time.Duration {
 	return d
 }
 
-// startsDay reports whether t is the first instant of its day in loc.
-func startsDay(t time.Time, loc *time.Location) bool {
-	return t.Equal(DayOf(t, loc).Start(loc))
-}
-
 func overlap(a, b *PriceBook) bool {
 	aEndsAfterB := a.Until.IsZero() || a.Until.After(b.From)
 	bEndsAfterA := b.Until.IsZero() || b.Until.After(a.From)
@@ -145,6 +137,15 @@ func (e *Engine) bookAt(currency string, t time.Time) (*PriceBook, error) {
 		}
 	}
 	return nil, fmt.Errorf("%w: %s at %s", ErrNoPriceBook, currency, t.In(e.loc).Format(time.RFC3339))
+}
+
+// bookFor returns the book of currency that prices day d: the one in force
+// at its first instant, or, if none, at its last.
+func (e *Engine) bookFor(currency string, d Day) (*PriceBook, error) {
+	if b, err := e.bookAt(currency, d.Start(e.loc)); err == nil {
+		return b, nil
+	}
+	return e.bookAt(currency, (d + 1).Start(e.loc).Add(-time.Nanosecond))
 }
 
 // kindOf returns the kind of package p, from the book it was bought under.

@@ -33,7 +33,7 @@ var (
 	// ErrInvalidSeconds: a usage's seconds are not in 1..MaxUsageSeconds, or
 	// would overflow the day's meter.
 	ErrInvalidSeconds = errors.New("billing: invalid seconds")
-	// ErrInvalidTime: a usage has the zero time.
+	// ErrInvalidTime: a usage has the zero time, or a month is not 1..12.
 	ErrInvalidTime = errors.New("billing: invalid time")
 	// ErrFutureUsage: a usage's time is after the Engine's clock.
 	ErrFutureUsage = errors.New("billing: usage time is in the future")
@@ -71,8 +71,8 @@ var (
 	// kind's unit, or exceeds MaxPackageMinutes.
 	ErrInvalidMinutes = errors.New("billing: invalid package size")
 	// ErrSuspended: the account is suspended (trial or packages ran out with
-	// postpaid off) and refuses usage until a package is bought or postpaid
-	// is enabled.
+	// postpaid off) and refuses usage from the suspension on, until a
+	// package is bought or postpaid is enabled.
 	ErrSuspended = errors.New("billing: account suspended")
 	// ErrInvalidResolution: a width or height is not in 1..MaxDimension, or no
 	// stream was given.

@@ -17,9 +17,10 @@ import (
 //
 // A PriceBook is a plain value: copy one of the built-in books ([Era1USD],
 // [Era1CNY]), change it, and give it a new ID. [New] validates every book and
-// keeps its own deep copy, so a book changed after New has no effect. A book
-// starts and ends at 00:00 of a billing day (in [Options].Location), so that
-// one book prices a whole day.
+// keeps its own deep copy, so a book changed after New has no effect. Usage
+// is checked against the book in force at its own time; a day's bill is
+// priced by the book in force at the day's first instant, so a book that
+// starts or ends inside a billing day prices whole days from the next one.
 type PriceBook struct {
 	// ID names the book. Packages remember the ID of the book they were bought
 	// under, so a book's ID must change whenever its package terms change.

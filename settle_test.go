@@ -3,6 +3,7 @@ package billing_test
 import (
 	"errors"
 	"fmt"
+	"math"
 	"testing"
 	"time"
 
@@ -444,5 +445,120 @@ func TestSettleDayBoundary(t *testing.T) {
 		if diff := cmp.Diff([]int64{1, 2}, got); diff != "" {
 			t.Errorf("account %s: billed minutes of the 15th and 16th (-want +got):\n%s", account, diff)
 		}
+	}
+}
+
+func TestSettleBadDays(t *testing.T) {
+	h := newHarness(t, noTrial())
+	h.do(open(at(15, 8, 0, 0), true), use("u1", audio, 60, at(15, 9, 0, 0)))
+	h.clock.Set(at(16, 10, 0, 0))
+	before := h.state("a", march(15))
+	tests := []struct {
+		day  billing.Day
+		want error
+	}{
+		{march(16), billing.ErrDayNotEnded},
+		{math.MaxInt32, billing.ErrDayNotEnded},
+		{math.MinInt32, billing.ErrDayClosed},
+		{march(14), billing.ErrDayClosed}, // before the account was opened
+	}
+	for _, tt := range tests {
+		if _, err := h.e.Settle(h.ctx, "a", tt.day); !errors.Is(err, tt.want) {
+			t.Errorf("Settle(%d) error = %v, want %v", tt.day, err, tt.want)
+		}
+	}
+	if _, err := h.e.Statement(h.ctx, "a", 2021, 13); !errors.Is(err, billing.ErrInvalidTime) {
+		t.Errorf("Statement(month 13) error = %v, want ErrInvalidTime", err)
+	}
+	if diff := cmp.Diff(before, h.state("a", march(15)), cmpOpts); diff != "" {
+		t.Errorf("refused settlements changed the account (-before +after):\n%s", diff)
+	}
+	if _, err := h.e.Settle(h.ctx, "a", march(15)); err != nil {
+		t.Errorf("Settle(15th) after the refusals: %v", err)
+	}
+}
+
+// TestLateAdjustments checks adjustment lines of late usage of every kind:
+// covered by a package valid at its time, value-added, and shortfall.
+func TestLateAdjustments(t *testing.T) {
+	h := newHarness(t)
+	h.do(
+		open(at(15, 8, 0, 0), false),
+		use("u1", sd, 599_880, at(15, 9, 0, 0)), // 9,998 SD minutes from the trial: 2 left
+	)
+	h.clock.Set(at(16, 10, 0, 0))
+	if _, err := h.e.Settle(h.ctx, "a", march(15)); err != nil {
+		t.Fatal(err)
+	}
+	h.do(
+		op{now: at(16, 11, 0, 0), use: usage("late1", hd, 60, at(15, 20, 0, 0))},          // 1 HD minute: the trial, 1 left
+		op{now: at(16, 11, 0, 0), use: vaUsage("late2", mix, fhd, 120, at(15, 21, 0, 0))}, // 2 MixTranscoding FHD minutes
+		op{now: at(16, 11, 0, 0), use: usage("late3", sd, 240, at(15, 22, 0, 0))},         // SD: ceil(600,120/60) - 9,998 = 4: 1 from the trial, 3 shortfall
+	)
+	// late3 suspended the account at 11:00 on the 16th: usage at 12:00 is refused.
+	h.clock.Set(at(16, 12, 0, 0))
+	if _, err := h.e.Record(h.ctx, *usage("u2", audio, 60, at(16, 12, 0, 0))); !errors.Is(err, billing.ErrSuspended) {
+		t.Fatalf("Record(12:00 on the 16th) error = %v, want ErrSuspended", err)
+	}
+	h.do(op{now: at(17, 9, 0, 0), enable: "a"})
+	h.clock.Set(at(17, 10, 0, 0))
+	got, err := h.e.Settle(h.ctx, "a", march(16))
+	if err != nil {
+		t.Fatal(err)
+	}
+	adjust := func(l billing.Line) billing.Line { l.Adjustment = true; return l }
+	want := billing.Bill{
+		Account: "a", Day: march(16), Currency: "USD", Issued: at(17, 10, 0, 0), PostpaidOn: true,
+		Lines: []billing.Line{
+			// Days of the 15th, in the order of the day's lines: basic SD, basic HD, then MixTranscoding.
+			adjust(line(march(15), billing.ServiceBasic, sd, 240, 1, 0, 3, true, "0.00199", "0.00597")), // 3 shortfall × 0.00199, postpaid on now
+			adjust(line(march(15), billing.ServiceBasic, hd, 60, 1, 0, 0, true, "0.00399", "0")),        // from the trial
+			adjust(line(march(15), mix, fhd, 120, 0, 2, 0, true, "0.00899", "0.01798")),                 // 2 × 0.00899
+		},
+		// 0.00597 + 0 + 0.01798 = 0.02395 → 0.02.
+		Subtotal: dec("0.02395"), Total: dec("0.02"),
+	}
+	if diff := cmp.Diff(want, got, cmpOpts); diff != "" {
+		t.Errorf("Settle(16th) (-want +got):\n%s", diff)
+	}
+}
+
+// TestUsageBeforeSuspension checks that usage from before the suspension,
+// reported late, is recorded, and usage from after it refused.
+func TestUsageBeforeSuspension(t *testing.T) {
+	h := suspended(t) // suspended at 10:00 on the 15th
+	h.clock.Set(at(15, 14, 0, 0))
+	got, err := h.e.Record(h.ctx, *usage("early", audio, 60, at(15, 9, 59, 59)))
+	want := billing.Receipt{Key: basic(march(15), audio), Minutes: 1, Shortfall: 1}
+	if err != nil || !cmp.Equal(want, got, cmpOpts) {
+		t.Errorf("Record(09:59:59) = %+v, %v; want 1 minute of shortfall", got, err)
+	}
+	if _, err := h.e.Record(h.ctx, *vaUsage("early-rec", recording, hd, 60, at(15, 9, 59, 59))); err != nil {
+		t.Errorf("Record(recording at 09:59:59) error = %v, want none: the account had its basic service then", err)
+	}
+	if _, err := h.e.Record(h.ctx, *usage("late", audio, 60, at(15, 10, 0, 0))); !errors.Is(err, billing.ErrSuspended) {
+		t.Errorf("Record(10:00) error = %v, want ErrSuspended", err)
+	}
+	if _, err := h.e.Record(h.ctx, *vaUsage("late-rec", recording, hd, 60, at(15, 10, 0, 0))); !errors.Is(err, billing.ErrNoBasicService) {
+		t.Errorf("Record(recording at 10:00) error = %v, want ErrNoBasicService", err)
+	}
+	if s := h.account("a").Status; !s.Suspended || !s.Since.Equal(at(15, 10, 0, 0)) {
+		t.Errorf("status = %+v, want suspended since 10:00", s)
+	}
+}
+
+// TestOtherBillingZone runs the built-in books with UTC as the billing zone.
+func TestOtherBillingZone(t *testing.T) {
+	h := newHarness(t)
+	var err error
+	if h.e, err = billing.New(h.store, &billing.Options{Now: h.clock.Now, Location: time.UTC}); err != nil {
+		t.Fatal(err)
+	}
+	h.do(open(at(15, 8, 0, 0), true), use("u1", audio, 60, time.Date(2021, 3, 15, 23, 30, 0, 0, time.UTC)))
+	h.clock.Set(time.Date(2021, 3, 16, 10, 0, 0, 0, time.UTC))
+	// 23:30 UTC on the 15th is the 15th in UTC (the 16th in UTC+8).
+	b, err := h.e.Settle(h.ctx, "a", march(15))
+	if err != nil || len(b.Lines) != 1 || b.Lines[0].Day != march(15) {
+		t.Errorf("Settle(15th, UTC) = %+v, %v; want the usage's line", b, err)
 	}
 }

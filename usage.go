@@ -107,11 +107,16 @@ func (u *Usage) same(v *Usage) bool {
 // switch goes on automatically; else they are kept as the day's shortfall and
 // the account is suspended.
 //
+// A suspended account refuses usage whose time is at or after its
+// suspension; usage from before it, reported late, is still recorded (its
+// uncovered minutes are shortfall, and the account stays suspended).
+//
 // Value-added usage is never covered by packages: all its minutes are
 // postpaid, on the daily bill, whatever the switch. It is refused if the
-// account has no basic service to go with it: if it is suspended, or could
-// not pay for basic usage at the usage's time (no package valid then with
-// minutes left, postpaid off, and no universal package bought).
+// account has no basic service to go with it: if it is suspended (at the
+// usage's time), or could not pay for basic usage at the usage's time (no
+// package valid then with minutes left, postpaid off, and no universal
+// package bought).
 //
 // Usage of a day already settled (late usage) is metered on its own day and
 // covered by the packages valid at its own time; its minutes are billed as
@@ -172,7 +177,7 @@ func (e *Engine) record(u *unit, us *Usage) (Receipt, error) {
 	if err != nil {
 		return Receipt{}, err
 	}
-	if u.a.Status.Suspended {
+	if u.a.Status.Suspended && !us.At.Before(u.a.Status.Since) {
 		return Receipt{}, ErrSuspended
 	}
 	key := MeterKey{Day: DayOf(us.At, e.loc), Service: us.Service, Tier: us.Tier}
@@ -230,9 +235,11 @@ func (e *Engine) record(u *unit, us *Usage) (Receipt, error) {
 		} else {
 			en.Kind, r.Shortfall, m.Shortfall = EntryShortfall, need, m.Shortfall+need
 			u.append(en)
-			u.a.Status = Status{Suspended: true, Since: u.now, Reason: ReasonUncovered}
-			u.append(Entry{Kind: EntrySuspended})
-			r.Suspended = true
+			if !u.a.Status.Suspended {
+				u.a.Status = Status{Suspended: true, Since: u.now, Reason: ReasonUncovered}
+				u.append(Entry{Kind: EntrySuspended})
+				r.Suspended = true
+			}
 		}
 	}
 	u.putMeter(m)
@@ -329,10 +336,13 @@ func (e *Engine) checkValueAdded(u *unit, book *PriceBook, us *Usage) error {
 	if err := u.expire(); err != nil {
 		return err
 	}
-	if u.a.Status.Suspended {
+	switch {
+	case u.a.Status.Suspended && !us.At.Before(u.a.Status.Since):
 		return fmt.Errorf("%w: %w", ErrNoBasicService, ErrSuspended)
-	}
-	if u.a.Postpaid.On || u.a.AutoPostpaidArmed {
+	case u.a.Status.Suspended, u.a.Postpaid.On, u.a.AutoPostpaidArmed:
+		// Postpaid pays (or will, as it goes on automatically) for basic usage;
+		// usage from before a suspension happened while the account had its
+		// basic service.
 		return nil
 	}
 	payable := false
