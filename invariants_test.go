@@ -26,7 +26,8 @@ import (
 //   - every meter's parts add up to ceil(seconds/60), and the receipts of
 //     its usages add up to it;
 //   - the postpaid switch never goes off or changes how and when it went on;
-//   - a suspended account has postpaid off, and refuses usage;
+//   - a suspended account has postpaid off, and refuses usage from its
+//     suspension on;
 //   - value-added usage is all postpaid, and refused only without a basic service;
 //   - a replay returns the first receipt and changes nothing;
 //   - a bill's amounts are its minutes at its unit prices, its total its
@@ -145,7 +146,7 @@ func (m *machine) record(t *rapid.T) {
 	}
 	r, err := m.h.e.Record(m.h.ctx, u)
 	switch {
-	case acc.Status.Suspended:
+	case acc.Status.Suspended && !when.Before(acc.Status.Since):
 		if !errors.Is(err, billing.ErrSuspended) {
 			t.Fatalf("Record on a suspended account: error %v, want ErrSuspended", err)
 		}
@@ -172,8 +173,11 @@ func (m *machine) record(t *rapid.T) {
 	if sum+r.Postpaid+r.Shortfall != r.Minutes || r.Postpaid < 0 || r.Shortfall < 0 {
 		t.Fatalf("receipt %+v does not conserve: draws %d + postpaid %d + shortfall %d != %d", r, sum, r.Postpaid, r.Shortfall, r.Minutes)
 	}
-	if r.Suspended != (r.Shortfall > 0) {
-		t.Fatalf("receipt %+v: suspended iff shortfall", r)
+	if r.Suspended && (r.Shortfall == 0 || acc.Status.Suspended) {
+		t.Fatalf("receipt %+v: suspended without shortfall, or already suspended", r)
+	}
+	if r.Shortfall > 0 && !m.h.account(a).Status.Suspended {
+		t.Fatalf("receipt %+v: shortfall, but the account is not suspended", r)
 	}
 	m.receipts[u.ID] = receipt{u, r}
 	m.days[r.Key.Day] = true
