@@ -137,16 +137,9 @@ func (e *Engine) Record(ctx context.Context, us Usage) (Receipt, error) {
 	if err := us.check(); err != nil {
 		return Receipt{}, &Error{Op: "Record", Account: us.Account, ID: us.ID, Err: err}
 	}
-	var r Receipt
-	_, err := e.run(ctx, RequestRecord, us.ID, us.Account, func(u *unit) error {
-		var err error
-		r, err = e.record(u, &us)
-		return err
-	})
-	if err != nil {
-		return Receipt{}, &Error{Op: "Record", Account: us.Account, ID: us.ID, Err: err}
-	}
-	return r, nil
+	var result [1]BatchResult
+	e.recordAll(ctx, us.Account, []Usage{us}, []int{0}, result[:])
+	return result[0].Receipt, result[0].Err
 }
 
 func (e *Engine) record(u *unit, us *Usage) (Receipt, error) {
@@ -198,6 +191,9 @@ func (e *Engine) record(u *unit, us *Usage) (Receipt, error) {
 		u.a.Late = append(u.a.Late, key)
 	}
 	if !basic {
+		if err := u.expire(); err != nil {
+			return Receipt{}, err
+		}
 		if r.Minutes > 0 {
 			r.Postpaid, m.Postpaid = r.Minutes, m.Postpaid+r.Minutes
 			u.append(Entry{Kind: EntryPostpaid, Key: key, Minutes: r.Minutes, App: us.App})
@@ -324,16 +320,12 @@ func (b *PriceBook) checkBasic(s Scenario, t Tier) error {
 
 // checkValueAdded checks value-added usage: the book prices the service and
 // tier for this account, the usage has no scenario, and the account can pay
-// for basic usage at the usage's time (a suspended account is refused by the
-// caller). It forfeits expired packages on the way.
+// for basic usage at the usage's time. It writes nothing.
 func (e *Engine) checkValueAdded(u *unit, book *PriceBook, us *Usage) error {
 	if us.Scenario != "" {
 		return fmt.Errorf("%w %q: value-added usage has no scenario", ErrUnknownScenario, us.Scenario)
 	}
 	if err := book.checkValueAdded(us.Service, us.Tier, u.a.Opened); err != nil {
-		return err
-	}
-	if err := u.expire(); err != nil {
 		return err
 	}
 	switch {

@@ -1,0 +1,119 @@
+package billing_test
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/rtcbill/billing"
+	"pgregory.net/rapid"
+)
+
+// sentinel returns the first documented error err wraps, or err itself.
+func sentinel(err error) error {
+	for _, s := range append(usageErrors, billing.ErrCorrupt) {
+		if errors.Is(err, s) {
+			return s
+		}
+	}
+	return err
+}
+
+// batchSetup opens "trial" (trial only, postpaid off: it gets suspended),
+// "armed" (a small universal package: postpaid goes on automatically) and
+// "postpaid" (postpaid at opening, a custom package that expires sooner).
+func batchSetup(h *harness) {
+	h.do(
+		op{now: at(15, 8, 0, 0), open: &billing.AccountSpec{ID: "trial"}},
+		op{open: &billing.AccountSpec{ID: "armed"}},
+		op{open: &billing.AccountSpec{ID: "postpaid", Postpaid: true}},
+		op{now: at(15, 8, 10, 0), buy: &billing.Purchase{ID: "p1", Account: "armed", Kind: uni, Minutes: 1000}},
+		op{buy: &billing.Purchase{ID: "m1", Account: "postpaid", Kind: "monthly", Minutes: 50}},
+	)
+	h.clock.Set(at(15, 20, 0, 0))
+}
+
+// TestRecordBatchIsOneByOne records random usage streams (duplicates, ids
+// reused with other usage, bad input, value-added usage, suspensions) one
+// by one on one engine and in random batches on another: every result and
+// the final state of every account must be the same.
+func TestRecordBatchIsOneByOne(t *testing.T) {
+	accounts := []string{"trial", "armed", "postpaid", "nobody"}
+	rapid.Check(t, func(rt *rapid.T) {
+		one := newHarness(rt, smallTrialMonthly())
+		batch := newHarness(rt, smallTrialMonthly())
+		batchSetup(one)
+		batchSetup(batch)
+		n := rapid.IntRange(1, 60).Draw(rt, "usages")
+		stream := make([]billing.Usage, n)
+		for i := range stream {
+			tier := rapid.SampledFrom([]billing.Tier{audio, sd, hd, fhd, "8k"}).Draw(rt, "tier")
+			u := *usage(fmt.Sprintf("u%d", rapid.IntRange(0, n).Draw(rt, "id")), tier,
+				rapid.Int64Range(-1, 3000).Draw(rt, "seconds"), at(15, rapid.IntRange(7, 20).Draw(rt, "hour"), 0, 0))
+			u.Account = rapid.SampledFrom(accounts).Draw(rt, "account")
+			if rapid.IntRange(0, 4).Draw(rt, "value-added") == 0 {
+				u.Service, u.Scenario = recording, ""
+			}
+			stream[i] = u
+		}
+		var want []billing.BatchResult
+		for _, u := range stream {
+			r, err := one.e.Record(one.ctx, u)
+			want = append(want, billing.BatchResult{Receipt: r, Err: err})
+		}
+		var got []billing.BatchResult
+		for rest := stream; len(rest) > 0; {
+			k := rapid.IntRange(1, len(rest)).Draw(rt, "batch")
+			got = append(got, batch.e.RecordBatch(batch.ctx, rest[:k])...)
+			rest = rest[k:]
+		}
+		for i := range stream {
+			if diff := cmp.Diff(want[i].Receipt, got[i].Receipt, cmpOpts); diff != "" || sentinel(want[i].Err) != sentinel(got[i].Err) {
+				rt.Fatalf("usage %d %+v: one by one %v, batch %v; receipts (-one +batch):\n%s", i, stream[i], want[i].Err, got[i].Err, diff)
+			}
+		}
+		for _, a := range accounts[:3] {
+			ignore := cmpopts.IgnoreFields(billing.Account{}, "Version") // fewer units of work in a batch
+			if diff := cmp.Diff(one.state(a, march(15)), batch.state(a, march(15)), cmpOpts, ignore); diff != "" {
+				rt.Fatalf("account %s (-one by one +batch):\n%s", a, diff)
+			}
+		}
+	})
+}
+
+func TestRecordBatchResults(t *testing.T) {
+	h := newHarness(t)
+	h.do(open(at(15, 8, 0, 0), false))
+	h.clock.Set(at(15, 10, 0, 0))
+	res := h.e.RecordBatch(h.ctx, []billing.Usage{
+		*usage("u1", hd, 61, at(15, 9, 0, 0)), // 2 minutes from the trial
+		*usage("u2", hd, 0, at(15, 9, 0, 0)),  // bad: zero seconds
+		*usage("u1", hd, 61, at(15, 9, 0, 0)), // a replay of u1, in the same batch
+		*usage("u1", sd, 61, at(15, 9, 0, 0)), // u1 reused
+		{ID: "x", Account: "b", App: "app1", Scenario: billing.AudioCall, Tier: audio, Seconds: 1, At: at(15, 9, 0, 0)}, // no account b
+		*usage("u3", hd, 59, at(15, 9, 0, 0)), // ceil(120/60) - 2 = 0
+	})
+	r1 := billing.Receipt{Key: basic(march(15), hd), Minutes: 2, Draws: []billing.Draw{{Package: "trial", Minutes: 2, Deducted: 2}}}
+	want := []billing.BatchResult{
+		{Receipt: r1},
+		{Err: billing.ErrInvalidSeconds},
+		{Receipt: r1},
+		{Err: billing.ErrIdempotencyConflict},
+		{Err: billing.ErrNotFound},
+		{Receipt: billing.Receipt{Key: basic(march(15), hd)}},
+	}
+	if diff := cmp.Diff(want, res, cmpOpts); diff != "" {
+		t.Errorf("RecordBatch() (-want +got):\n%s", diff)
+	}
+	for _, r := range res {
+		var be *billing.Error
+		if r.Err != nil && !errors.As(r.Err, &be) {
+			t.Errorf("result error %v is not a *billing.Error", r.Err)
+		}
+	}
+	if got := h.balances("a")["trial"]; got != 9998 {
+		t.Errorf("trial balance = %d, want 10,000 - 2 = 9,998", got)
+	}
+}
