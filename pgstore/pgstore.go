@@ -1,0 +1,119 @@
+// Package pgstore is a [billing.Store] on PostgreSQL, for services that run
+// billing Engines on many machines against one durable database. It works on
+// PostgreSQL 12 and later, and on distributed SQL that speaks PostgreSQL's
+// protocol and SQL (row locks, ON CONFLICT, unnest).
+//
+// Call [Migrate] once (at deployment, or at start-up: it is safe from many
+// processes at once) to create or upgrade the tables in the pool's
+// search_path, then [New]:
+//
+//	pool, err := pgxpool.New(ctx, "postgres://billing@db/billing")
+//	...
+//	if err := pgstore.Migrate(ctx, pool); err != nil { ... }
+//	engine, err := billing.New(pgstore.New(pool), nil)
+//
+// # Units of work
+//
+// Update is one transaction at READ COMMITTED that first locks the account's
+// row (SELECT ... FOR UPDATE), so units of work on one account run one after
+// another across all processes, while other accounts go on in parallel.
+// Reads are made after the lock, and writes are buffered and sent at commit
+// in one round trip of set-based statements (INSERT ... SELECT FROM unnest,
+// one per table), whatever their number. Usage and purchase ids, ledger
+// sequence numbers and bill days are primary keys: a duplicate fails the
+// commit with billing.ErrExists, and a lost race to create an account with
+// billing.ErrConflict; the Engine retries both. View is one READ ONLY
+// REPEATABLE READ transaction.
+//
+// The transaction implements [billing.Prefetcher]: a batch of usages
+// ([billing.Engine.RecordBatch]) reads all its usage records and meters in
+// one round trip, so recording a batch costs a handful of round trips in all.
+//
+// # Exactness
+//
+// Money is NUMERIC, written and read as decimal text; minutes and seconds
+// are NUMERIC(20, 0); times are int64 nanoseconds (timestamptz would keep
+// only microseconds), so times outside the years 1678 to 2262 cannot be
+// stored. Nothing is rounded on the way in or out.
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/rtcbill/billing"
+)
+
+// Store is a billing.Store on a PostgreSQL connection pool.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+var _ billing.Store = (*Store)(nil)
+
+// New returns a Store on pool, whose search_path holds the tables [Migrate]
+// creates. The Store does not own the pool: closing it is the caller's.
+func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+
+// Update implements billing.Store.
+func (s *Store) Update(ctx context.Context, id string, fn func(billing.Tx) error) error {
+	q, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+	if err != nil {
+		return storeErr(err)
+	}
+	defer q.Rollback(ctx) //nolint:errcheck // a no-op once committed
+	t := &tx{reader: reader{ctx: ctx, q: q, id: id}}
+	if err := t.loadAccount(true); err != nil {
+		return storeErr(err)
+	}
+	if err := fn(t); err != nil {
+		return err
+	}
+	if err := t.commit(); err != nil {
+		return storeErr(err)
+	}
+	if err := q.Commit(ctx); err != nil {
+		return storeErr(err)
+	}
+	return nil
+}
+
+// View implements billing.Store.
+func (s *Store) View(ctx context.Context, id string, fn func(billing.Reader) error) error {
+	q, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return storeErr(err)
+	}
+	defer q.Rollback(ctx) //nolint:errcheck // a read-only transaction
+	r := &reader{ctx: ctx, q: q, id: id}
+	if err := r.loadAccount(false); err != nil {
+		return storeErr(err)
+	}
+	if err := fn(r); err != nil {
+		return err
+	}
+	return storeErr(q.Commit(ctx))
+}
+
+// storeErr maps PostgreSQL's errors to the Store contract's: a unique key
+// already taken is ErrExists, a serialization failure or deadlock ErrConflict.
+func storeErr(err error) error {
+	var pe *pgconn.PgError
+	if err == nil || !errors.As(err, &pe) {
+		return err
+	}
+	switch pe.Code {
+	case "23505": // unique_violation
+		if pe.TableName == "billing_accounts" {
+			return fmt.Errorf("pgstore: account created concurrently: %w", billing.ErrConflict)
+		}
+		return fmt.Errorf("pgstore: %s: %w", pe.ConstraintName, billing.ErrExists)
+	case "40001", "40P01": // serialization_failure, deadlock_detected
+		return fmt.Errorf("pgstore: %s: %w", pe.Message, billing.ErrConflict)
+	}
+	return err
+}

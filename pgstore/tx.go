@@ -1,0 +1,423 @@
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/rtcbill/billing"
+)
+
+// reader reads one account's records in a transaction. Usage records and
+// meters that Prefetch loaded, and the live packages read so far, are kept:
+// a unit of work reads the state from its start, which its lock freezes.
+type reader struct {
+	ctx context.Context
+	q   pgx.Tx
+	id  string
+
+	account billing.Account
+	exists  bool
+
+	usages   map[string]*billing.UsageRecord // nil: known not to exist
+	meters   map[billing.MeterKey]billing.Meter
+	live     []billing.Package
+	liveDone bool
+}
+
+var _ billing.Reader = (*reader)(nil)
+
+const accountColumns = `version, currency, opened, postpaid_on, postpaid_since, postpaid_way, suspended, suspended_since,
+	suspend_reason, auto_postpaid_armed, touched, last_seq, settled_through, late::text`
+
+func (r *reader) loadAccount(lock bool) error {
+	q := `SELECT ` + accountColumns + ` FROM billing_accounts WHERE id = $1`
+	if lock {
+		q += ` FOR UPDATE`
+	}
+	a := billing.Account{ID: r.id}
+	var opened, since, suspendedSince, touched int64
+	var late string
+	err := r.q.QueryRow(r.ctx, q, r.id).Scan(&a.Version, &a.Currency, &opened, &a.Postpaid.On, &since, &a.Postpaid.Way,
+		&a.Status.Suspended, &suspendedSince, &a.Status.Reason, &a.AutoPostpaidArmed, &touched, &a.LastSeq, &a.SettledThrough, &late)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	a.Opened, a.Postpaid.Since, a.Status.Since, a.Touched = fromNanos(opened), fromNanos(since), fromNanos(suspendedSince), fromNanos(touched)
+	if a.Late, err = decodeKeys(late); err != nil {
+		return err
+	}
+	r.account, r.exists = a, true
+	return nil
+}
+
+func (r *reader) Account() (billing.Account, error) {
+	if !r.exists {
+		return billing.Account{}, fmt.Errorf("pgstore: account %q: %w", r.id, billing.ErrNotFound)
+	}
+	a := r.account
+	a.Late = slices.Clone(a.Late)
+	return a, nil
+}
+
+const usageColumns = `id, app, service, scenario, tier, seconds::bigint, at, r_day, r_service, r_tier,
+	minutes::bigint, postpaid::bigint, shortfall::bigint, postpaid_on, suspended, draws::text`
+
+func (r *reader) scanUsage(row pgx.Row) (billing.UsageRecord, error) {
+	u := billing.UsageRecord{Usage: billing.Usage{Account: r.id}}
+	var at int64
+	var draws string
+	rc := &u.Receipt
+	err := row.Scan(&u.Usage.ID, &u.Usage.App, &u.Usage.Service, &u.Usage.Scenario, &u.Usage.Tier, &u.Usage.Seconds, &at,
+		&rc.Key.Day, &rc.Key.Service, &rc.Key.Tier, &rc.Minutes, &rc.Postpaid, &rc.Shortfall, &rc.PostpaidOn, &rc.Suspended, &draws)
+	if err != nil {
+		return u, err
+	}
+	u.Usage.At = fromNanos(at)
+	rc.Draws, err = decodeDraws(draws)
+	return u, err
+}
+
+func (r *reader) Usage(id string) (billing.UsageRecord, error) {
+	if u, ok := r.usages[id]; ok {
+		if u == nil {
+			return billing.UsageRecord{}, billing.ErrNotFound
+		}
+		c := *u
+		c.Receipt.Draws = slices.Clone(c.Receipt.Draws)
+		return c, nil
+	}
+	u, err := r.scanUsage(r.q.QueryRow(r.ctx, `SELECT `+usageColumns+` FROM billing_usages WHERE account = $1 AND id = $2`, r.id, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return billing.UsageRecord{}, fmt.Errorf("pgstore: usage %q: %w", id, billing.ErrNotFound)
+	}
+	return u, err
+}
+
+const purchaseColumns = `id, kind, minutes::bigint, pkg_id, pkg_kind, pkg_book, pkg_minutes::bigint, pkg_balance::bigint,
+	pkg_forfeited::bigint, pkg_price::text, pkg_purchased_at, pkg_start_at, pkg_end_at, day, absorbed::text, resumed`
+
+func (r *reader) Purchase(id string) (billing.PurchaseRecord, error) {
+	p := billing.PurchaseRecord{Purchase: billing.Purchase{Account: r.id}}
+	pk := &p.Receipt.Package
+	var price, absorbed string
+	var bought, start, end int64
+	err := r.q.QueryRow(r.ctx, `SELECT `+purchaseColumns+` FROM billing_purchases WHERE account = $1 AND id = $2`, r.id, id).Scan(
+		&p.Purchase.ID, &p.Purchase.Kind, &p.Purchase.Minutes, &pk.ID, &pk.Kind, &pk.Book, &pk.Minutes, &pk.Balance,
+		&pk.Forfeited, &price, &bought, &start, &end, &p.Receipt.Day, &absorbed, &p.Receipt.Resumed)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return p, fmt.Errorf("pgstore: purchase %q: %w", id, billing.ErrNotFound)
+	}
+	if err != nil {
+		return p, err
+	}
+	pk.PurchasedAt, pk.Start, pk.End = fromNanos(bought), fromNanos(start), fromNanos(end)
+	if pk.Price, err = dec(price); err != nil {
+		return p, err
+	}
+	p.Receipt.Absorbed, err = decodeAbsorbed(absorbed)
+	return p, err
+}
+
+const meterColumns = `day, service, tier, seconds::bigint, prepaid::bigint, postpaid::bigint, shortfall::bigint,
+	settled_seconds::bigint, settled_prepaid::bigint, settled_postpaid::bigint, settled_shortfall::bigint`
+
+func scanMeter(row pgx.Row) (billing.Meter, error) {
+	var m billing.Meter
+	s := &m.Settled
+	err := row.Scan(&m.Key.Day, &m.Key.Service, &m.Key.Tier, &m.Seconds, &m.Prepaid, &m.Postpaid, &m.Shortfall,
+		&s.Seconds, &s.Prepaid, &s.Postpaid, &s.Shortfall)
+	return m, err
+}
+
+func (r *reader) Meter(k billing.MeterKey) (billing.Meter, error) {
+	if m, ok := r.meters[k]; ok {
+		return m, nil
+	}
+	m, err := scanMeter(r.q.QueryRow(r.ctx, `SELECT `+meterColumns+` FROM billing_meters
+		WHERE account = $1 AND day = $2 AND service = $3 AND tier = $4`, r.id, k.Day, k.Service, k.Tier))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return billing.Meter{Key: k}, nil
+	}
+	return m, err
+}
+
+func (r *reader) Meters(d billing.Day, fn func(billing.Meter) bool) error {
+	rows, err := r.q.Query(r.ctx, `SELECT `+meterColumns+` FROM billing_meters WHERE account = $1 AND day = $2
+		ORDER BY service, tier`, r.id, d)
+	if err != nil {
+		return err
+	}
+	return each(rows, scanMeter, fn)
+}
+
+// Prefetch implements billing.Prefetcher: it loads the usage records and
+// meters in one round trip.
+func (r *reader) Prefetch(ids []string, keys []billing.MeterKey) error {
+	days, services, tiers := make([]int32, len(keys)), make([]string, len(keys)), make([]string, len(keys))
+	for i, k := range keys {
+		days[i], services[i], tiers[i] = int32(k.Day), string(k.Service), string(k.Tier)
+	}
+	var b pgx.Batch
+	b.Queue(`SELECT `+usageColumns+` FROM billing_usages WHERE account = $1 AND id = ANY($2)`, r.id, ids)
+	b.Queue(`SELECT `+meterColumns+` FROM billing_meters m
+		WHERE account = $1 AND (day, service, tier) IN (SELECT * FROM unnest($2::integer[], $3::text[], $4::text[]))`,
+		r.id, days, services, tiers)
+	br := r.q.SendBatch(r.ctx, &b)
+	defer br.Close()
+	if r.usages == nil {
+		r.usages, r.meters = map[string]*billing.UsageRecord{}, map[billing.MeterKey]billing.Meter{}
+	}
+	for _, id := range ids {
+		r.usages[id] = nil
+	}
+	for _, k := range keys {
+		r.meters[k] = billing.Meter{Key: k}
+	}
+	rows, err := br.Query()
+	if err != nil {
+		return err
+	}
+	err = each(rows, r.scanUsage, func(u billing.UsageRecord) bool { r.usages[u.Usage.ID] = &u; return true })
+	if err != nil {
+		return err
+	}
+	if rows, err = br.Query(); err != nil {
+		return err
+	}
+	if err := each(rows, scanMeter, func(m billing.Meter) bool { r.meters[m.Key] = m; return true }); err != nil {
+		return err
+	}
+	return br.Close()
+}
+
+const packageColumns = `id, kind, book, minutes::bigint, balance::bigint, forfeited::bigint, price::text, purchased_at, start_at, end_at`
+
+func scanPackage(row pgx.Row) (billing.Package, error) {
+	var p billing.Package
+	var price string
+	var bought, start, end int64
+	err := row.Scan(&p.ID, &p.Kind, &p.Book, &p.Minutes, &p.Balance, &p.Forfeited, &price, &bought, &start, &end)
+	if err != nil {
+		return p, err
+	}
+	p.PurchasedAt, p.Start, p.End = fromNanos(bought), fromNanos(start), fromNanos(end)
+	p.Price, err = dec(price)
+	return p, err
+}
+
+// livePage is how many live packages a read fetches at a time.
+const livePage = 16
+
+func (r *reader) LivePackages(fn func(billing.Package) bool) error {
+	for i := 0; ; i++ {
+		if i == len(r.live) {
+			if r.liveDone {
+				return nil
+			}
+			if err := r.fetchLive(); err != nil {
+				return err
+			}
+			if i == len(r.live) {
+				return nil
+			}
+		}
+		if !fn(r.live[i]) {
+			return nil
+		}
+	}
+}
+
+// fetchLive reads the next page of live packages, in deduction order.
+func (r *reader) fetchLive() error {
+	q := `SELECT ` + packageColumns + ` FROM billing_packages WHERE account = $1 AND balance > 0`
+	args := []any{r.id}
+	if n := len(r.live); n > 0 {
+		last := r.live[n-1]
+		end, _ := nanos(last.End)
+		bought, _ := nanos(last.PurchasedAt)
+		q += ` AND (end_at, purchased_at, id) > ($2, $3, $4)`
+		args = append(args, end, bought, last.ID)
+	}
+	q += fmt.Sprintf(` ORDER BY end_at, purchased_at, id LIMIT %d`, livePage)
+	rows, err := r.q.Query(r.ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	n := len(r.live)
+	if err := each(rows, scanPackage, func(p billing.Package) bool { r.live = append(r.live, p); return true }); err != nil {
+		return err
+	}
+	r.liveDone = len(r.live)-n < livePage
+	return nil
+}
+
+func (r *reader) Packages(fn func(billing.Package) bool) error {
+	rows, err := r.q.Query(r.ctx, `SELECT `+packageColumns+` FROM billing_packages WHERE account = $1
+		ORDER BY end_at, purchased_at, id`, r.id)
+	if err != nil {
+		return err
+	}
+	return each(rows, scanPackage, fn)
+}
+
+const entryColumns = `seq, at, kind, request, ref, package, balance::bigint, day, service, tier, minutes::bigint, app, scenario, amount::text`
+
+func scanEntry(row pgx.Row) (billing.Entry, error) {
+	var e billing.Entry
+	var at int64
+	var amount string
+	err := row.Scan(&e.Seq, &at, &e.Kind, &e.Request, &e.Ref, &e.Package, &e.Balance, &e.Key.Day, &e.Key.Service, &e.Key.Tier,
+		&e.Minutes, &e.App, &e.Scenario, &amount)
+	if err != nil {
+		return e, err
+	}
+	e.At = fromNanos(at)
+	e.Amount, err = dec(amount)
+	return e, err
+}
+
+func (r *reader) Entries(from, to time.Time, fn func(billing.Entry) bool) error {
+	lo, err := nanos(from)
+	if err != nil {
+		return err
+	}
+	hi := int64(math.MaxInt64)
+	if !to.IsZero() {
+		if hi, err = nanos(to); err != nil {
+			return err
+		}
+	}
+	rows, err := r.q.Query(r.ctx, `SELECT `+entryColumns+` FROM billing_entries
+		WHERE account = $1 AND at >= $2 AND at < $3 ORDER BY seq`, r.id, lo, hi)
+	if err != nil {
+		return err
+	}
+	return each(rows, scanEntry, fn)
+}
+
+func (r *reader) Days(from, to billing.Day, fn func(billing.Day) bool) error {
+	rows, err := r.q.Query(r.ctx, `SELECT DISTINCT day FROM billing_meters WHERE account = $1 AND day BETWEEN $2 AND $3
+		ORDER BY day`, r.id, from, to)
+	if err != nil {
+		return err
+	}
+	return each(rows, func(row pgx.Row) (billing.Day, error) {
+		var d billing.Day
+		return d, row.Scan(&d)
+	}, fn)
+}
+
+const (
+	billColumns = `day, currency, issued, postpaid_on, subtotal::text, total::text`
+	lineColumns = `bill_day, day, service, tier, adjustment, seconds::bigint, minutes::bigint, prepaid::bigint,
+	postpaid::bigint, shortfall::bigint, billed::bigint, unit_price::text, amount::text`
+)
+
+func (r *reader) Bill(d billing.Day) (billing.Bill, error) {
+	var bills []billing.Bill
+	if err := r.bills(d, d, func(b billing.Bill) bool { bills = append(bills, b); return true }); err != nil {
+		return billing.Bill{}, err
+	}
+	if len(bills) == 0 {
+		return billing.Bill{}, fmt.Errorf("pgstore: bill of %s: %w", d, billing.ErrNotFound)
+	}
+	return bills[0], nil
+}
+
+func (r *reader) Bills(from, to billing.Day, fn func(billing.Bill) bool) error {
+	return r.bills(from, to, fn)
+}
+
+// bills reads the bills of days from..to and their lines, in two queries.
+func (r *reader) bills(from, to billing.Day, fn func(billing.Bill) bool) error {
+	var b pgx.Batch
+	b.Queue(`SELECT `+billColumns+` FROM billing_bills WHERE account = $1 AND day BETWEEN $2 AND $3 ORDER BY day`, r.id, from, to)
+	b.Queue(`SELECT `+lineColumns+` FROM billing_bill_lines WHERE account = $1 AND bill_day BETWEEN $2 AND $3
+		ORDER BY bill_day, n`, r.id, from, to)
+	br := r.q.SendBatch(r.ctx, &b)
+	defer br.Close()
+	var bills []billing.Bill
+	rows, err := br.Query()
+	if err != nil {
+		return err
+	}
+	err = each(rows, func(row pgx.Row) (billing.Bill, error) {
+		b := billing.Bill{Account: r.id}
+		var issued int64
+		var subtotal, total string
+		if err := row.Scan(&b.Day, &b.Currency, &issued, &b.PostpaidOn, &subtotal, &total); err != nil {
+			return b, err
+		}
+		b.Issued = fromNanos(issued)
+		var err error
+		if b.Subtotal, err = dec(subtotal); err != nil {
+			return b, err
+		}
+		b.Total, err = dec(total)
+		return b, err
+	}, func(b billing.Bill) bool { bills = append(bills, b); return true })
+	if err != nil {
+		return err
+	}
+	if rows, err = br.Query(); err != nil {
+		return err
+	}
+	i := 0
+	err = each(rows, func(row pgx.Row) (billing.Line, error) {
+		var l billing.Line
+		var billDay billing.Day
+		var price, amount string
+		err := row.Scan(&billDay, &l.Day, &l.Service, &l.Tier, &l.Adjustment, &l.Seconds, &l.Minutes, &l.Prepaid,
+			&l.Postpaid, &l.Shortfall, &l.Billed, &price, &amount)
+		if err != nil {
+			return l, err
+		}
+		for i < len(bills) && bills[i].Day != billDay {
+			i++
+		}
+		if i == len(bills) {
+			return l, fmt.Errorf("pgstore: bill line of %s without its bill", billDay)
+		}
+		if l.UnitPrice, err = dec(price); err != nil {
+			return l, err
+		}
+		l.Amount, err = dec(amount)
+		bills[i].Lines = append(bills[i].Lines, l)
+		return l, err
+	}, func(billing.Line) bool { return true })
+	if err != nil {
+		return err
+	}
+	if err := br.Close(); err != nil {
+		return err
+	}
+	for _, b := range bills {
+		if !fn(b) {
+			break
+		}
+	}
+	return nil
+}
+
+// each scans every row with scan and calls fn until it returns false.
+func each[T any](rows pgx.Rows, scan func(pgx.Row) (T, error), fn func(T) bool) error {
+	defer rows.Close()
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return err
+		}
+		if !fn(v) {
+			return nil
+		}
+	}
+	return rows.Err()
+}
