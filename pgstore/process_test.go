@@ -1,0 +1,321 @@
+package pgstore_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/rtcbill/billing"
+	"github.com/rtcbill/billing/memstore"
+	"github.com/rtcbill/billing/pgstore"
+)
+
+var (
+	cst   = time.FixedZone("UTC+8", 8*3600)
+	setAt = time.Date(2021, 3, 15, 8, 0, 0, 0, cst)  // the clock while accounts are set up
+	runAt = time.Date(2021, 3, 15, 20, 0, 0, 0, cst) // the clock while usage is recorded
+	day   = billing.DateDay(2021, 3, 15)
+)
+
+var streamAccounts = []string{"trial", "armed", "postpaid", "busy"}
+
+// stream returns the usage stream of the multi-process tests: n usages of
+// the accounts above, some of them at runAt itself (refused once an account
+// is suspended), basic and value-added.
+func stream(n int) []billing.Usage {
+	rng := rand.New(rand.NewPCG(42, 7))
+	tiers := []billing.Tier{billing.TierAudio, billing.TierSD, billing.TierHD, billing.TierFHD}
+	us := make([]billing.Usage, n)
+	for i := range us {
+		u := billing.Usage{ID: fmt.Sprintf("u%d", i), Account: streamAccounts[rng.IntN(len(streamAccounts))], App: "1400000001",
+			Tier: tiers[rng.IntN(len(tiers))], Seconds: 1 + rng.Int64N(3000), At: setAt.Add(time.Duration(rng.Int64N(int64(12 * time.Hour))))}
+		if i%10 == 0 {
+			u.At = runAt
+		}
+		switch {
+		case i%7 == 0:
+			u.Service = billing.ServiceRecording
+		case u.Tier == billing.TierAudio:
+			u.Scenario = billing.AudioCall
+		default:
+			u.Scenario = billing.VideoCall
+		}
+		us[i] = u
+	}
+	return us
+}
+
+// setup opens the accounts: "trial" runs out of its trial and is suspended;
+// "armed" uses up a universal package and goes postpaid automatically;
+// "postpaid" chose postpaid at opening; "busy" has a large package.
+func setup(t testing.TB, e *billing.Engine) {
+	t.Helper()
+	ctx := context.Background()
+	for _, a := range []billing.AccountSpec{{ID: "trial"}, {ID: "armed"}, {ID: "postpaid", Postpaid: true}, {ID: "busy"}} {
+		if _, err := e.OpenAccount(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range []billing.Purchase{
+		{ID: "p1", Account: "armed", Kind: billing.KindUniversal, Minutes: 1000},
+		{ID: "p1", Account: "busy", Kind: billing.KindUniversal, Minutes: 3_000_000},
+	} {
+		if _, err := e.Buy(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// smallTrial is the Era 1 USD book with a 500-minute trial, so that the
+// trial runs out within the stream.
+func smallTrial() []billing.PriceBook {
+	b := billing.Era1USD()
+	b.ID, b.Trial.Minutes = "era1-usd-small-trial", 500
+	return []billing.PriceBook{b}
+}
+
+func engineAt(t testing.TB, s billing.Store, now *time.Time) *billing.Engine {
+	t.Helper()
+	e, err := billing.New(s, &billing.Options{Now: func() time.Time { return *now }, PriceBooks: smallTrial()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// TestProcessWorker is not a test: it is the worker process the
+// multi-process tests start, recording its shuffle of the stream.
+func TestProcessWorker(t *testing.T) {
+	if os.Getenv("PGSTORE_WORKER") == "" {
+		t.Skip("runs only as a worker process of the multi-process tests")
+	}
+	seed, _ := strconv.ParseUint(os.Getenv("PGSTORE_WORKER"), 10, 64)
+	maxBatch, _ := strconv.Atoi(os.Getenv("PGSTORE_WORKER_BATCH"))
+	n, _ := strconv.Atoi(os.Getenv("PGSTORE_WORKER_USAGES"))
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, os.Getenv("PGSTORE_WORKER_DSN"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	now := runAt
+	e := engineAt(t, pgstore.New(pool), &now)
+	us := stream(n)
+	rng := rand.New(rand.NewPCG(seed, 1))
+	rng.Shuffle(len(us), func(i, j int) { us[i], us[j] = us[j], us[i] })
+	us = append(us, us[:len(us)/4]...) // and a quarter of it again
+	for done := 0; done < len(us); {
+		k := min(1+rng.IntN(maxBatch), len(us)-done)
+		for _, r := range e.RecordBatch(ctx, us[done:done+k]) {
+			if r.Err != nil && !errors.Is(r.Err, billing.ErrSuspended) && !errors.Is(r.Err, billing.ErrNoBasicService) {
+				t.Fatalf("RecordBatch: %v", r.Err)
+			}
+		}
+		done += k
+		fmt.Printf("recorded %d\n", done)
+	}
+}
+
+// worker returns the command of a worker process recording the stream of n
+// usages in its own order (seed), in batches of up to maxBatch.
+func worker(dsn string, seed, n, maxBatch int) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], "-test.run=^TestProcessWorker$", "-test.v")
+	cmd.Env = append(os.Environ(), "PGSTORE_WORKER="+strconv.Itoa(seed), "PGSTORE_WORKER_DSN="+dsn,
+		"PGSTORE_WORKER_USAGES="+strconv.Itoa(n), "PGSTORE_WORKER_BATCH="+strconv.Itoa(maxBatch))
+	return cmd
+}
+
+// schemaDSN returns the test DSN with the pool's schema as search_path.
+func schemaDSN(t *testing.T, pool *pgxpool.Pool) string {
+	var schema string
+	if err := pool.QueryRow(context.Background(), "SELECT current_schema()").Scan(&schema); err != nil {
+		t.Fatal(err)
+	}
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	return dsn + sep + "search_path=" + schema
+}
+
+// checkSerial replays, on memstore, the usages the database holds in the
+// order their units of work committed, and checks that every account ends
+// in exactly the same state, with the same receipts and the same bill.
+func checkSerial(t *testing.T, pool *pgxpool.Pool, n int) {
+	t.Helper()
+	ctx := context.Background()
+	now := setAt
+	db := engineAt(t, pgstore.New(pool), &now)
+	serialClock := setAt
+	serial := engineAt(t, memstore.New(), &serialClock)
+	setup(t, serial)
+	serialClock = runAt
+
+	byID := map[string]billing.Usage{}
+	for _, u := range stream(n) {
+		byID[u.Account+"/"+u.ID] = u
+	}
+	rows, err := pool.Query(ctx, "SELECT account, id FROM billing_usages ORDER BY account, version, position")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var order []billing.Usage
+	for rows.Next() {
+		var a, id string
+		if err := rows.Scan(&a, &id); err != nil {
+			t.Fatal(err)
+		}
+		order = append(order, byID[a+"/"+id])
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(order) < n/2 {
+		t.Fatalf("only %d of %d usages were recorded", len(order), n)
+	}
+	for _, u := range order {
+		if _, err := serial.Record(ctx, u); err != nil {
+			t.Fatalf("serial Record(%s/%s): %v", u.Account, u.ID, err)
+		}
+	}
+
+	now = runAt.Add(24 * time.Hour)
+	serialClock = now
+	ignore := cmpopts.IgnoreFields(billing.Account{}, "Version") // batches commit fewer units of work
+	opts := cmp.Options{cmpopts.EquateEmpty(), ignore}
+	for _, a := range streamAccounts {
+		for _, e := range []*billing.Engine{db, serial} {
+			if _, err := e.Settle(ctx, a, day); err != nil {
+				t.Fatalf("Settle(%s): %v", a, err)
+			}
+		}
+		type state struct {
+			Overview billing.Overview
+			Ledger   []billing.Entry
+			Meters   []billing.Meter
+			Bills    []billing.Bill
+		}
+		read := func(e *billing.Engine) state {
+			var s state
+			var err1, err2, err3, err4 error
+			s.Overview, err1 = e.Overview(ctx, a)
+			s.Ledger, err2 = e.Ledger(ctx, a, time.Time{}, time.Time{})
+			s.Meters, err3 = e.Meters(ctx, a, day)
+			s.Bills, err4 = e.Bills(ctx, a, day, day)
+			for _, err := range []error{err1, err2, err3, err4} {
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			return s
+		}
+		want, got := read(serial), read(db)
+		if diff := cmp.Diff(want, got, opts); diff != "" {
+			t.Errorf("account %s: the processes' result differs from the serial run (-serial +processes):\n%s", a, diff)
+		}
+		on := 0
+		for _, en := range got.Ledger {
+			if en.Kind == billing.EntryPostpaidOn {
+				on++
+			}
+		}
+		if on > 1 {
+			t.Errorf("account %s: the postpaid switch went on %d times", a, on)
+		}
+	}
+	for _, u := range order {
+		want, err1 := serial.Record(ctx, u)
+		got, err2 := db.Record(ctx, u)
+		if err1 != nil || err2 != nil || !cmp.Equal(want, got, cmpopts.EquateEmpty()) {
+			t.Errorf("receipt of %s/%s: processes %+v, %v; serial %+v, %v", u.Account, u.ID, got, err2, want, err1)
+		}
+	}
+	if a, err := db.Overview(ctx, "armed"); err != nil || !a.Account.Postpaid.On {
+		t.Errorf("armed: %+v, %v; want postpaid switched on", a.Account.Postpaid, err)
+	}
+}
+
+// TestManyProcesses runs several worker processes against one database,
+// each recording the whole stream (and a quarter of it twice) in its own
+// order and batches, at once.
+func TestManyProcesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	pool := newPool(t)
+	now := setAt
+	setup(t, engineAt(t, pgstore.New(pool), &now))
+	const n, processes = 1500, 4
+	var cmds []*exec.Cmd
+	for i := range processes {
+		cmd := worker(schemaDSN(t, pool), i+1, n, 40)
+		cmd.Stderr = os.Stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds = append(cmds, cmd)
+	}
+	for i, cmd := range cmds {
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("worker %d: %v", i, err)
+		}
+	}
+	checkSerial(t, pool, n)
+}
+
+// TestKilledProcess kills a worker in the middle of the stream, starts
+// another that records the whole stream again, and checks that nothing was
+// lost and nothing doubled.
+func TestKilledProcess(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	pool := newPool(t)
+	now := setAt
+	setup(t, engineAt(t, pgstore.New(pool), &now))
+	const n = 1000
+	cmd := worker(schemaDSN(t, pool), 1, n, 3)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := bufio.NewScanner(out)
+	recorded := 0
+	for lines.Scan() {
+		if _, err := fmt.Sscanf(lines.Text(), "recorded %d", &recorded); err == nil && recorded >= n/2 {
+			break
+		}
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait() // killed
+	if recorded < n/2 {
+		t.Fatalf("the worker died before recording half the stream (%d)", recorded)
+	}
+	var before int
+	if err := pool.QueryRow(context.Background(), "SELECT count(*) FROM billing_usages").Scan(&before); err != nil {
+		t.Fatal(err)
+	}
+	again := worker(schemaDSN(t, pool), 1, n, 3)
+	again.Stderr = os.Stderr
+	if err := again.Run(); err != nil {
+		t.Fatalf("the restarted worker: %v", err)
+	}
+	t.Logf("killed after %d of %d usages (%d in the database), then replayed all", recorded, n*5/4, before)
+	checkSerial(t, pool, n)
+}
