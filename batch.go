@@ -60,11 +60,6 @@ func (e *Engine) RecordBatch(ctx context.Context, usages []Usage) []BatchResult 
 // of work, and sets their results.
 func (e *Engine) recordAll(ctx context.Context, account string, us []Usage, idx []int, results []BatchResult) {
 	_, err := e.run(ctx, RequestRecord, "", account, func(u *unit) error {
-		var ov *overlay
-		if len(idx) > 1 {
-			ov = newOverlay(u.tx)
-			u.tx = ov
-		}
 		if p, ok := u.tx.(Prefetcher); ok {
 			ids, keys := make([]string, len(idx)), make([]MeterKey, len(idx))
 			for j, i := range idx {
@@ -74,6 +69,11 @@ func (e *Engine) recordAll(ctx context.Context, account string, us []Usage, idx 
 			if err := p.Prefetch(ids, keys); err != nil {
 				return err
 			}
+		}
+		var ov *overlay
+		if len(idx) > 1 {
+			ov = newOverlay(u.tx)
+			u.tx = ov
 		}
 		for _, i := range idx {
 			u.ref = us[i].ID
