@@ -62,34 +62,14 @@ func (t *tx) PutBill(b billing.Bill) {
 	t.bills = append(t.bills, b)
 }
 
-// commit sends the buffered writes in one round trip: one statement per
-// table, set-based.
+// commit sends the buffered writes and COMMIT in one round trip: one
+// statement per table, set-based.
 func (t *tx) commit() error {
-	if t.put == nil && len(t.packages)+len(t.meters)+len(t.usages)+len(t.purchases)+len(t.entries)+len(t.bills) == 0 {
-		return nil
-	}
 	var b pgx.Batch
-	version := t.account.Version
-	switch {
-	case t.put == nil && !t.exists:
-		return fmt.Errorf("pgstore: records written for account %q, which does not exist: %w", t.id, billing.ErrNotFound)
-	case t.put != nil:
-		if t.put.ID != t.id {
-			return fmt.Errorf("pgstore: account record %q written under id %q", t.put.ID, t.id)
-		}
-		if t.put.Version != t.account.Version+1 {
-			return fmt.Errorf("pgstore: account %q version %d after %d: %w", t.id, t.put.Version, t.account.Version, billing.ErrConflict)
-		}
-		if err := t.queueAccount(&b); err != nil {
-			return err
-		}
-		version = t.put.Version
+	if err := t.queueWrites(&b); err != nil {
+		return err
 	}
-	for _, queue := range []func(*pgx.Batch, int64) error{t.queuePackages, t.queueMeters, t.queueUsages, t.queuePurchases, t.queueEntries, t.queueBills} {
-		if err := queue(&b, version); err != nil {
-			return err
-		}
-	}
+	b.Queue(`COMMIT`)
 	br := t.q.SendBatch(t.ctx, &b)
 	defer br.Close()
 	for range b.Len() {
@@ -102,6 +82,35 @@ func (t *tx) commit() error {
 		}
 	}
 	return br.Close()
+}
+
+// queueWrites queues the buffered writes.
+func (t *tx) queueWrites(b *pgx.Batch) error {
+	if t.put == nil && len(t.packages)+len(t.meters)+len(t.usages)+len(t.purchases)+len(t.entries)+len(t.bills) == 0 {
+		return nil
+	}
+	version := t.account.Version
+	switch {
+	case t.put == nil && !t.exists:
+		return fmt.Errorf("pgstore: records written for account %q, which does not exist: %w", t.id, billing.ErrNotFound)
+	case t.put != nil:
+		if t.put.ID != t.id {
+			return fmt.Errorf("pgstore: account record %q written under id %q", t.put.ID, t.id)
+		}
+		if t.put.Version != t.account.Version+1 {
+			return fmt.Errorf("pgstore: account %q version %d after %d: %w", t.id, t.put.Version, t.account.Version, billing.ErrConflict)
+		}
+		if err := t.queueAccount(b); err != nil {
+			return err
+		}
+		version = t.put.Version
+	}
+	for _, queue := range []func(*pgx.Batch, int64) error{t.queuePackages, t.queueMeters, t.queueUsages, t.queuePurchases, t.queueEntries, t.queueBills} {
+		if err := queue(b, version); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (t *tx) queueAccount(b *pgx.Batch) error {

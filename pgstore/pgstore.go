@@ -42,7 +42,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/rtcbill/billing"
@@ -59,44 +58,60 @@ var _ billing.Store = (*Store)(nil)
 // creates. The Store does not own the pool: closing it is the caller's.
 func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
 
-// Update implements billing.Store.
+// Update implements billing.Store. A unit of work costs three round trips
+// when it reads through Prefetch: BEGIN with the account's lock, the reads,
+// and the writes with COMMIT.
 func (s *Store) Update(ctx context.Context, id string, fn func(billing.Tx) error) error {
-	q, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return storeErr(err)
 	}
-	defer q.Rollback(ctx) //nolint:errcheck // a no-op once committed
-	t := &tx{reader: reader{ctx: ctx, q: q, id: id}}
-	if err := t.loadAccount(true); err != nil {
-		return storeErr(err)
+	defer conn.Release()
+	t := &tx{reader: reader{ctx: ctx, q: conn, id: id}}
+	err = t.begin(`BEGIN ISOLATION LEVEL READ COMMITTED`, true)
+	if err == nil {
+		if err = fn(t); err != nil {
+			rollback(ctx, conn)
+			return err
+		}
+		err = t.commit()
 	}
-	if err := fn(t); err != nil {
-		return err
+	if err != nil {
+		rollback(ctx, conn)
 	}
-	if err := t.commit(); err != nil {
-		return storeErr(err)
+	return storeErr(err)
+}
+
+// rollback ends the connection's transaction after an error, so that the
+// pool can reuse it. If that fails too, the pool closes the connection (it
+// does with any connection released inside a transaction), which ends the
+// transaction anyway: the error has nothing to add.
+func rollback(ctx context.Context, conn *pgxpool.Conn) {
+	if conn.Conn().PgConn().TxStatus() != 'I' {
+		_, _ = conn.Exec(ctx, `ROLLBACK`)
 	}
-	if err := q.Commit(ctx); err != nil {
-		return storeErr(err)
-	}
-	return nil
 }
 
 // View implements billing.Store.
 func (s *Store) View(ctx context.Context, id string, fn func(billing.Reader) error) error {
-	q, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return storeErr(err)
 	}
-	defer q.Rollback(ctx) //nolint:errcheck // a read-only transaction
-	r := &reader{ctx: ctx, q: q, id: id}
-	if err := r.loadAccount(false); err != nil {
-		return storeErr(err)
+	defer conn.Release()
+	r := &reader{ctx: ctx, q: conn, id: id}
+	err = r.begin(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`, false)
+	if err == nil {
+		if err = fn(r); err != nil {
+			rollback(ctx, conn)
+			return err
+		}
+		_, err = conn.Exec(ctx, `COMMIT`)
 	}
-	if err := fn(r); err != nil {
-		return err
+	if err != nil {
+		rollback(ctx, conn)
 	}
-	return storeErr(q.Commit(ctx))
+	return storeErr(err)
 }
 
 // storeErr maps PostgreSQL's errors to the Store contract's: a unique key

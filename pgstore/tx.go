@@ -17,7 +17,7 @@ import (
 // a unit of work reads the state from its start, which its lock freezes.
 type reader struct {
 	ctx context.Context
-	q   pgx.Tx
+	q   querier
 	id  string
 
 	account billing.Account
@@ -31,18 +31,42 @@ type reader struct {
 
 var _ billing.Reader = (*reader)(nil)
 
+// querier is the part of a pooled connection the reads and writes use.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
 const accountColumns = `version, currency, opened, postpaid_on, postpaid_since, postpaid_way, suspended, suspended_since,
 	suspend_reason, auto_postpaid_armed, touched, last_seq, settled_through, late::text`
 
-func (r *reader) loadAccount(lock bool) error {
+// begin starts the transaction with the statement begin and reads the
+// account (locking its row if lock is set), in one round trip.
+func (r *reader) begin(begin string, lock bool) error {
 	q := `SELECT ` + accountColumns + ` FROM billing_accounts WHERE id = $1`
 	if lock {
 		q += ` FOR UPDATE`
 	}
+	var b pgx.Batch
+	b.Queue(begin)
+	b.Queue(q, r.id)
+	br := r.q.SendBatch(r.ctx, &b)
+	defer br.Close()
+	if _, err := br.Exec(); err != nil {
+		return err
+	}
+	if err := r.scanAccount(br.QueryRow()); err != nil {
+		return err
+	}
+	return br.Close()
+}
+
+func (r *reader) scanAccount(row pgx.Row) error {
 	a := billing.Account{ID: r.id}
 	var opened, since, suspendedSince, touched int64
 	var late string
-	err := r.q.QueryRow(r.ctx, q, r.id).Scan(&a.Version, &a.Currency, &opened, &a.Postpaid.On, &since, &a.Postpaid.Way,
+	err := row.Scan(&a.Version, &a.Currency, &opened, &a.Postpaid.On, &since, &a.Postpaid.Way,
 		&a.Status.Suspended, &suspendedSince, &a.Status.Reason, &a.AutoPostpaidArmed, &touched, &a.LastSeq, &a.SettledThrough, &late)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil
@@ -170,6 +194,11 @@ func (r *reader) Prefetch(ids []string, keys []billing.MeterKey) error {
 	b.Queue(`SELECT `+meterColumns+` FROM billing_meters m
 		WHERE account = $1 AND (day, service, tier) IN (SELECT * FROM unnest($2::integer[], $3::text[], $4::text[]))`,
 		r.id, days, services, tiers)
+	fetchLive := len(r.live) == 0 && !r.liveDone
+	if fetchLive {
+		q, args := r.liveQuery()
+		b.Queue(q, args...)
+	}
 	br := r.q.SendBatch(r.ctx, &b)
 	defer br.Close()
 	if r.usages == nil {
@@ -194,6 +223,14 @@ func (r *reader) Prefetch(ids []string, keys []billing.MeterKey) error {
 	}
 	if err := each(rows, scanMeter, func(m billing.Meter) bool { r.meters[m.Key] = m; return true }); err != nil {
 		return err
+	}
+	if fetchLive {
+		if rows, err = br.Query(); err != nil {
+			return err
+		}
+		if err := r.readLive(rows); err != nil {
+			return err
+		}
 	}
 	return br.Close()
 }
@@ -237,6 +274,16 @@ func (r *reader) LivePackages(fn func(billing.Package) bool) error {
 
 // fetchLive reads the next page of live packages, in deduction order.
 func (r *reader) fetchLive() error {
+	q, args := r.liveQuery()
+	rows, err := r.q.Query(r.ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	return r.readLive(rows)
+}
+
+// liveQuery returns the query of the page of live packages after those read.
+func (r *reader) liveQuery() (string, []any) {
 	q := `SELECT ` + packageColumns + ` FROM billing_packages WHERE account = $1 AND balance > 0`
 	args := []any{r.id}
 	if n := len(r.live); n > 0 {
@@ -246,11 +293,11 @@ func (r *reader) fetchLive() error {
 		q += ` AND (end_at, purchased_at, id) > ($2, $3, $4)`
 		args = append(args, end, bought, last.ID)
 	}
-	q += fmt.Sprintf(` ORDER BY end_at, purchased_at, id LIMIT %d`, livePage)
-	rows, err := r.q.Query(r.ctx, q, args...)
-	if err != nil {
-		return err
-	}
+	return q + fmt.Sprintf(` ORDER BY end_at, purchased_at, id LIMIT %d`, livePage), args
+}
+
+// readLive appends a page of live packages.
+func (r *reader) readLive(rows pgx.Rows) error {
 	n := len(r.live)
 	if err := each(rows, scanPackage, func(p billing.Package) bool { r.live = append(r.live, p); return true }); err != nil {
 		return err
