@@ -46,6 +46,7 @@ func TestStore(t *testing.T, newStore NewStore) {
 		{"Cancellation", testCancellation},
 		{"Isolation", testNoLostUpdates},
 		{"AccountsApart", testAccountsApart},
+		{"Prefetch", testPrefetch},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, newStore) })
 	}
@@ -664,4 +665,69 @@ func testAccountsApart(t *testing.T, newStore NewStore) {
 		}
 		return nil
 	})
+}
+
+var errRollBack = errors.New("billingtest: roll back")
+
+// testPrefetch checks, for a Store whose Tx implements billing.Prefetcher,
+// that reads after Prefetch return what they would have without it: stored
+// records, not-found for the rest, and never the unit's own writes.
+func testPrefetch(t *testing.T, newStore NewStore) {
+	s := newStore(t)
+	create(t, s, "a")
+	stored := billing.Meter{Key: key(billing.TierHD), Seconds: 60, Postpaid: 1}
+	err := s.Update(ctx, "a", func(tx billing.Tx) error {
+		tx.PutAccount(next(tx))
+		tx.PutUsage(billing.UsageRecord{Usage: billing.Usage{ID: "u1", Account: "a", Seconds: 60},
+			Receipt: billing.Receipt{Draws: []billing.Draw{{Package: "p1", Minutes: 1, Deducted: 4}}}})
+		tx.PutMeter(stored)
+		for i := range 20 { // more than one page of live packages
+			tx.PutPackage(billing.Package{ID: fmt.Sprintf("p%02d", i), Minutes: 10, Balance: 10, PurchasedAt: t0, End: t0.Add(time.Duration(i) * time.Hour)})
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Update(ctx, "a", func(tx billing.Tx) error {
+		p, ok := tx.(billing.Prefetcher)
+		if !ok {
+			t.Skip("the Store's Tx is not a billing.Prefetcher")
+		}
+		tx.PutUsage(billing.UsageRecord{Usage: billing.Usage{ID: "u2"}})
+		tx.PutMeter(billing.Meter{Key: key(billing.TierSD), Seconds: 1, Postpaid: 1})
+		if err := p.Prefetch([]string{"u1", "u2", "u3"}, []billing.MeterKey{key(billing.TierHD), key(billing.TierSD)}); err != nil {
+			return err
+		}
+		u, err := tx.Usage("u1")
+		if err != nil || u.Usage.Seconds != 60 || len(u.Receipt.Draws) != 1 {
+			t.Errorf("Usage(u1) after Prefetch = %+v, %v; want the stored record", u, err)
+		}
+		for _, id := range []string{"u2", "u3"} {
+			if _, err := tx.Usage(id); !errors.Is(err, billing.ErrNotFound) {
+				t.Errorf("Usage(%s) after Prefetch: error %v, want ErrNotFound (not stored before the unit)", id, err)
+			}
+		}
+		if m, err := tx.Meter(stored.Key); err != nil || m != stored {
+			t.Errorf("Meter(hd) after Prefetch = %+v, %v; want %+v", m, err, stored)
+		}
+		if m, err := tx.Meter(key(billing.TierSD)); err != nil || m != (billing.Meter{Key: key(billing.TierSD)}) {
+			t.Errorf("Meter(sd) after Prefetch = %+v, %v; want a zero meter", m, err)
+		}
+		n := 0
+		err = tx.LivePackages(func(p billing.Package) bool {
+			if want := fmt.Sprintf("p%02d", n); p.ID != want {
+				t.Errorf("live package %d is %s, want %s", n, p.ID, want)
+			}
+			n++
+			return true
+		})
+		if err != nil || n != 20 {
+			t.Errorf("LivePackages after Prefetch: %d packages, %v; want 20", n, err)
+		}
+		return errRollBack
+	})
+	if !errors.Is(err, errRollBack) {
+		t.Errorf("Update() = %v, want fn's error", err)
+	}
 }
