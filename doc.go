@@ -115,7 +115,8 @@
 // # Concurrency and persistence
 //
 // An Engine is safe for concurrent use. Each call is one unit of work on one
-// account (Overview is two), which the Store makes atomic and isolated; the
+// account (Overview is two; [Engine.RecordBatch] one per account of the
+// batch), which the Store makes atomic and isolated; the
 // Engine retries a unit of work when the Store reports a conflict (up to 100
 // times, then it returns the error). Recording one usage reads the account,
 // the usage id, one meter and the first live packages, whatever the size of

@@ -35,6 +35,22 @@
 // are NUMERIC(20, 0); times are int64 nanoseconds (timestamptz would keep
 // only microseconds), so times outside the years 1678 to 2262 cannot be
 // stored. Nothing is rounded on the way in or out.
+//
+// # Performance
+//
+// Measured on a 2-core machine (AMD EPYC, Go 1.26, PostgreSQL 15 on
+// 127.0.0.1, client and server sharing the cores), with .ci/pgtest -run XXX
+// -bench . -benchtime 30000x, usage of HD video into accounts with postpaid
+// on and three packages:
+//
+//	                                      fsync off       durable (fsync on, synchronous_commit on)
+//	Record, 1 goroutine                   2,000 usages/s  1,500 usages/s   (about 3 round trips each)
+//	Record, 16 goroutines                 3,600-3,900/s   2,700-2,900/s
+//	RecordBatch, 1,000 usages per batch,
+//	8 goroutines on 8 accounts            103,000-126,000/s  101,000-107,000/s
+//
+// A host that ingests usage in bulk should batch it by account with
+// RecordBatch: one unit of work commits a whole batch.
 package pgstore
 
 import (
