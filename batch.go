@@ -3,6 +3,7 @@ package billing
 import (
 	"context"
 	"errors"
+	"slices"
 )
 
 // BatchResult is the outcome of one usage of a batch: its receipt, or the
@@ -28,7 +29,8 @@ type Prefetcher interface {
 // usage, in order. A usage refused on its own (bad input, a suspended
 // account, an id reused with another usage, ...) gets its error and does not
 // stop the others; if an account's unit of work fails (a Store or context
-// error), every usage of that account gets the error and none is recorded.
+// error, or ErrCorrupt state), every usage of that account gets the error
+// and none is recorded.
 // The Engine's clock is read once per account.
 //
 // Accounts are processed one after another; a host that wants them in
@@ -132,6 +134,7 @@ func newOverlay(tx Tx) *overlay {
 
 func (o *overlay) Usage(id string) (UsageRecord, error) {
 	if r, ok := o.usages[id]; ok {
+		r.Receipt.Draws = slices.Clone(r.Receipt.Draws)
 		return r, nil
 	}
 	return o.Tx.Usage(id)

@@ -117,3 +117,32 @@ func TestRecordBatchResults(t *testing.T) {
 		t.Errorf("trial balance = %d, want 10,000 - 2 = 9,998", got)
 	}
 }
+
+// TestRecordBatchRefusedLeavesNoTrace checks that a usage refused inside a
+// batch changes nothing the rest of the batch commits: here a late usage
+// refused because its package's book is unknown to this Engine must not
+// list its meter for adjustments.
+func TestRecordBatchRefusedLeavesNoTrace(t *testing.T) {
+	h := newHarness(t)
+	h.do(open(at(15, 8, 0, 0), true), use("u0", audio, 60, at(15, 9, 0, 0)))
+	h.clock.Set(at(16, 10, 0, 0))
+	if _, err := h.e.Settle(h.ctx, "a", march(15)); err != nil {
+		t.Fatal(err)
+	}
+	other := billing.Era1USD()
+	other.ID = "era1-usd-other" // the trial was granted under "era1-usd"
+	e, err := billing.New(h.store, &billing.Options{Now: h.clock.Now, PriceBooks: []billing.PriceBook{other}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := e.RecordBatch(h.ctx, []billing.Usage{
+		*usage("late", hd, 60, at(15, 22, 0, 0)),             // refused: the trial's book is unknown
+		*vaUsage("rec", recording, hd, 60, at(16, 9, 0, 0)), // recorded
+	})
+	if !errors.Is(res[0].Err, billing.ErrNoPriceBook) || res[1].Err != nil {
+		t.Fatalf("RecordBatch() = %+v; want the late usage refused and the recording recorded", res)
+	}
+	if late := h.account("a").Late; len(late) != 0 {
+		t.Errorf("Late = %v after the late usage was refused, want none", late)
+	}
+}

@@ -187,9 +187,6 @@ func (e *Engine) record(u *unit, us *Usage) (Receipt, error) {
 	before := m.Minutes()
 	m.Seconds += us.Seconds
 	r := Receipt{Key: key, Minutes: m.Minutes() - before}
-	if key.Day <= u.a.SettledThrough && !slices.Contains(u.a.Late, key) {
-		u.a.Late = append(u.a.Late, key)
-	}
 	if !basic {
 		if err := u.expire(); err != nil {
 			return Receipt{}, err
@@ -199,7 +196,7 @@ func (e *Engine) record(u *unit, us *Usage) (Receipt, error) {
 			u.append(Entry{Kind: EntryPostpaid, Key: key, Minutes: r.Minutes, App: us.App})
 		}
 		u.putMeter(m)
-		u.tx.PutUsage(UsageRecord{Usage: *us, Receipt: r})
+		u.putUsage(us, r)
 		return r, nil
 	}
 
@@ -239,9 +236,18 @@ func (e *Engine) record(u *unit, us *Usage) (Receipt, error) {
 		}
 	}
 	u.putMeter(m)
+	u.putUsage(us, r)
+	return r, nil
+}
+
+// putUsage writes the usage record, and lists the meter of a closed day for
+// the next bill's adjustments. Nothing before it may refuse the usage.
+func (u *unit) putUsage(us *Usage, r Receipt) {
+	if k := r.Key; k.Day <= u.a.SettledThrough && !slices.Contains(u.a.Late, k) {
+		u.a.Late = append(u.a.Late, k)
+	}
 	u.tx.PutUsage(UsageRecord{Usage: *us, Receipt: r})
 	u.dirty = true
-	return r, nil
 }
 
 // touch is a package a usage changed: drawn from, or (draw.Minutes == 0) expired.

@@ -25,6 +25,26 @@ func nanos(t time.Time) (int64, error) {
 	return n, nil
 }
 
+// bound encodes a bound of a period: as nanos does, but clamped to the
+// representable times, which is exact for comparisons with stored times.
+func bound(t time.Time) int64 {
+	switch {
+	case t.IsZero():
+		return zeroTime
+	case t.Before(minTime):
+		return zeroTime + 1
+	case t.After(maxTime):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
+// The representable times.
+var (
+	minTime = time.Unix(0, zeroTime+1)
+	maxTime = time.Unix(0, math.MaxInt64)
+)
+
 // fromNanos decodes nanos' encoding, in UTC.
 func fromNanos(n int64) time.Time {
 	if n == zeroTime {

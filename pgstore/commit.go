@@ -124,7 +124,7 @@ func (t *tx) queueAccount(b *pgx.Batch) error {
 		return err
 	}
 	args := []any{a.ID, a.Version, a.Currency, opened, a.Postpaid.On, since, a.Postpaid.Way, a.Status.Suspended, suspended,
-		a.Status.Reason, a.AutoPostpaidArmed, touched, a.LastSeq, a.SettledThrough, late}
+		a.Status.Reason, a.AutoPostpaidArmed, touched, a.LastSeq, int32(a.SettledThrough), late}
 	if !t.exists {
 		b.Queue(`INSERT INTO billing_accounts (id, `+accountColumnsNoCast+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::jsonb)`, args...)
@@ -248,7 +248,7 @@ func (t *tx) queuePurchases(b *pgx.Batch, _ int64) error {
 				pkg_forfeited, pkg_price, pkg_purchased_at, pkg_start_at, pkg_end_at, day, absorbed, resumed)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::text::numeric, $12, $13, $14, $15, $16::jsonb, $17)`,
 			t.id, p.Purchase.ID, p.Purchase.Kind, p.Purchase.Minutes, pk.ID, pk.Kind, pk.Book, pk.Minutes, pk.Balance,
-			pk.Forfeited, pk.Price.String(), bought, start, end, p.Receipt.Day, absorbed, p.Receipt.Resumed)
+			pk.Forfeited, pk.Price.String(), bought, start, end, int32(p.Receipt.Day), absorbed, p.Receipt.Resumed)
 	}
 	return nil
 }
@@ -289,7 +289,7 @@ func (t *tx) queueBills(b *pgx.Batch, _ int64) error {
 		}
 		b.Queue(`INSERT INTO billing_bills (account, day, currency, issued, postpaid_on, subtotal, total)
 			VALUES ($1, $2, $3, $4, $5, $6::text::numeric, $7::text::numeric)`,
-			t.id, bill.Day, bill.Currency, issued, bill.PostpaidOn, bill.Subtotal.String(), bill.Total.String())
+			t.id, int32(bill.Day), bill.Currency, issued, bill.PostpaidOn, bill.Subtotal.String(), bill.Total.String())
 		if len(bill.Lines) == 0 {
 			continue
 		}
@@ -315,7 +315,7 @@ func (t *tx) queueBills(b *pgx.Batch, _ int64) error {
 			FROM unnest($3::integer[], $4::integer[], $5::text[], $6::text[], $7::boolean[], $8::bigint[], $9::bigint[],
 				$10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::text[], $15::text[])
 				AS l(n, day, service, tier, adjustment, seconds, minutes, prepaid, postpaid, shortfall, billed, unit_price, amount)`,
-			t.id, bill.Day, ns, days, services, tiers, adjustments, cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], prices, amounts)
+			t.id, int32(bill.Day), ns, days, services, tiers, adjustments, cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], prices, amounts)
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -23,8 +24,8 @@ const SchemaVersion = 1
 const migrateLock = 0x7274_6362_696c_6c // "rtcbill"
 
 // Migrate brings the schema in the pool's search_path (its first schema) up
-// to SchemaVersion, applying the embedded migrations that it lacks, each in
-// one transaction with the version it reaches. It is safe to call from many
+// to SchemaVersion, applying the embedded migrations that it lacks, in one
+// transaction with the versions they reach. It is safe to call from many
 // processes at once, and again: a schema already at SchemaVersion is left
 // alone. It returns an error if the schema is newer than this package.
 func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
@@ -33,11 +34,12 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
 		return err
 	}
 	sort.Strings(files)
-	tx, err := pool.Begin(ctx)
+	// READ COMMITTED: the version is read after the lock is granted.
+	tx, err := pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
 	if err != nil {
 		return fmt.Errorf("pgstore: migrate: %w", err)
 	}
-	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
+	defer tx.Rollback(ctx) // after Commit, a no-op
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(migrateLock)); err != nil {
 		return fmt.Errorf("pgstore: migrate: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/rtcbill/billing"
 	"github.com/rtcbill/billing/billingtest"
@@ -24,6 +25,11 @@ var schemas atomic.Int64
 // newPool returns a pool whose search_path is a new, empty, migrated
 // schema, dropped when the test ends.
 func newPool(t testing.TB) *pgxpool.Pool {
+	return newPoolMode(t, pgx.QueryExecModeCacheStatement)
+}
+
+// newPoolMode is newPool with the given pgx query execution mode.
+func newPoolMode(t testing.TB, mode pgx.QueryExecMode) *pgxpool.Pool {
 	t.Helper()
 	if dsn == "" {
 		t.Skip("PGSTORE_TEST_DSN is not set: run .ci/pgtest to test against a throwaway PostgreSQL")
@@ -48,6 +54,7 @@ func newPool(t testing.TB) *pgxpool.Pool {
 		t.Fatal(err)
 	}
 	cfg.ConnConfig.RuntimeParams["search_path"] = schema
+	cfg.ConnConfig.DefaultQueryExecMode = mode
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -61,4 +68,13 @@ func newPool(t testing.TB) *pgxpool.Pool {
 
 func TestStore(t *testing.T) {
 	billingtest.TestStore(t, func(t *testing.T) billing.Store { return pgstore.New(newPool(t)) })
+}
+
+// TestStoreSimpleProtocol runs the suite with pgx's simple protocol, as
+// behind PgBouncer in transaction mode: no prepared statements, parameter
+// types not known in advance.
+func TestStoreSimpleProtocol(t *testing.T) {
+	billingtest.TestStore(t, func(t *testing.T) billing.Store {
+		return pgstore.New(newPoolMode(t, pgx.QueryExecModeSimpleProtocol))
+	})
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"time"
 
@@ -166,7 +165,7 @@ func (r *reader) Meter(k billing.MeterKey) (billing.Meter, error) {
 		return m, nil
 	}
 	m, err := scanMeter(r.q.QueryRow(r.ctx, `SELECT `+meterColumns+` FROM billing_meters
-		WHERE account = $1 AND day = $2 AND service = $3 AND tier = $4`, r.id, k.Day, k.Service, k.Tier))
+		WHERE account = $1 AND day = $2 AND service = $3 AND tier = $4`, r.id, int32(k.Day), k.Service, k.Tier))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return billing.Meter{Key: k}, nil
 	}
@@ -175,7 +174,7 @@ func (r *reader) Meter(k billing.MeterKey) (billing.Meter, error) {
 
 func (r *reader) Meters(d billing.Day, fn func(billing.Meter) bool) error {
 	rows, err := r.q.Query(r.ctx, `SELECT `+meterColumns+` FROM billing_meters WHERE account = $1 AND day = $2
-		ORDER BY service, tier`, r.id, d)
+		ORDER BY service, tier`, r.id, int32(d))
 	if err != nil {
 		return err
 	}
@@ -332,18 +331,13 @@ func scanEntry(row pgx.Row) (billing.Entry, error) {
 }
 
 func (r *reader) Entries(from, to time.Time, fn func(billing.Entry) bool) error {
-	lo, err := nanos(from)
-	if err != nil {
-		return err
-	}
-	hi := int64(math.MaxInt64)
+	q := `SELECT ` + entryColumns + ` FROM billing_entries WHERE account = $1 AND at >= $2`
+	args := []any{r.id, bound(from)}
 	if !to.IsZero() {
-		if hi, err = nanos(to); err != nil {
-			return err
-		}
+		q += ` AND at < $3`
+		args = append(args, bound(to))
 	}
-	rows, err := r.q.Query(r.ctx, `SELECT `+entryColumns+` FROM billing_entries
-		WHERE account = $1 AND at >= $2 AND at < $3 ORDER BY seq`, r.id, lo, hi)
+	rows, err := r.q.Query(r.ctx, q+` ORDER BY seq`, args...)
 	if err != nil {
 		return err
 	}
@@ -352,7 +346,7 @@ func (r *reader) Entries(from, to time.Time, fn func(billing.Entry) bool) error 
 
 func (r *reader) Days(from, to billing.Day, fn func(billing.Day) bool) error {
 	rows, err := r.q.Query(r.ctx, `SELECT DISTINCT day FROM billing_meters WHERE account = $1 AND day BETWEEN $2 AND $3
-		ORDER BY day`, r.id, from, to)
+		ORDER BY day`, r.id, int32(from), int32(to))
 	if err != nil {
 		return err
 	}
@@ -386,9 +380,9 @@ func (r *reader) Bills(from, to billing.Day, fn func(billing.Bill) bool) error {
 // bills reads the bills of days from..to and their lines, in two queries.
 func (r *reader) bills(from, to billing.Day, fn func(billing.Bill) bool) error {
 	var b pgx.Batch
-	b.Queue(`SELECT `+billColumns+` FROM billing_bills WHERE account = $1 AND day BETWEEN $2 AND $3 ORDER BY day`, r.id, from, to)
+	b.Queue(`SELECT `+billColumns+` FROM billing_bills WHERE account = $1 AND day BETWEEN $2 AND $3 ORDER BY day`, r.id, int32(from), int32(to))
 	b.Queue(`SELECT `+lineColumns+` FROM billing_bill_lines WHERE account = $1 AND bill_day BETWEEN $2 AND $3
-		ORDER BY bill_day, n`, r.id, from, to)
+		ORDER BY bill_day, n`, r.id, int32(from), int32(to))
 	br := r.q.SendBatch(r.ctx, &b)
 	defer br.Close()
 	var bills []billing.Bill
