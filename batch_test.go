@@ -136,7 +136,7 @@ func TestRecordBatchRefusedLeavesNoTrace(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := e.RecordBatch(h.ctx, []billing.Usage{
-		*usage("late", hd, 60, at(15, 22, 0, 0)),             // refused: the trial's book is unknown
+		*usage("late", hd, 60, at(15, 22, 0, 0)),            // refused: the trial's book is unknown
 		*vaUsage("rec", recording, hd, 60, at(16, 9, 0, 0)), // recorded
 	})
 	if !errors.Is(res[0].Err, billing.ErrNoPriceBook) || res[1].Err != nil {
