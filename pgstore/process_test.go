@@ -110,7 +110,11 @@ func TestProcessWorker(t *testing.T) {
 	}
 	defer pool.Close()
 	now := runAt
-	e := engineAt(t, pgstore.New(pool), &now)
+	var store billing.Store = pgstore.New(pool)
+	if hang, _ := strconv.Atoi(os.Getenv("PGSTORE_WORKER_HANG_AFTER")); hang > 0 {
+		store = &hangingStore{Store: store, after: hang}
+	}
+	e := engineAt(t, store, &now)
 	us := stream(n)
 	rng := rand.New(rand.NewPCG(seed, 1))
 	rng.Shuffle(len(us), func(i, j int) { us[i], us[j] = us[j], us[i] })
@@ -125,6 +129,25 @@ func TestProcessWorker(t *testing.T) {
 		done += k
 		fmt.Printf("recorded %d\n", done)
 	}
+}
+
+// hangingStore runs its first units of work, then blocks the next one
+// inside its transaction (the account's row locked, nothing committed),
+// saying so on stdout, until the process is killed.
+type hangingStore struct {
+	billing.Store
+	after, done int
+}
+
+func (s *hangingStore) Update(ctx context.Context, id string, fn func(billing.Tx) error) error {
+	return s.Store.Update(ctx, id, func(tx billing.Tx) error {
+		err := fn(tx)
+		if s.done++; s.done > s.after && err == nil {
+			fmt.Println("in transaction")
+			select {}
+		}
+		return err
+	})
 }
 
 // worker returns the command of a worker process recording the stream of n
@@ -189,6 +212,24 @@ func checkSerial(t *testing.T, pool *pgxpool.Pool, n int) {
 			t.Fatalf("serial Record(%s/%s): %v", u.Account, u.ID, err)
 		}
 	}
+	// Nothing lost: a usage the database lacks was refused, and refusals
+	// last (a suspension, or a used-up trial without postpaid), so the
+	// serial run, in the same state, refuses it too.
+	recorded := map[string]bool{}
+	for _, u := range order {
+		recorded[u.Account+"/"+u.ID] = true
+	}
+	missing := 0
+	for _, u := range stream(n) {
+		if recorded[u.Account+"/"+u.ID] {
+			continue
+		}
+		missing++
+		if _, err := serial.Record(ctx, u); !errors.Is(err, billing.ErrSuspended) && !errors.Is(err, billing.ErrNoBasicService) {
+			t.Errorf("usage %s/%s is not in the database, but the serial run records it (%v): it was lost", u.Account, u.ID, err)
+		}
+	}
+	t.Logf("%d usages recorded, %d refused", len(order), missing)
 
 	now = runAt.Add(24 * time.Hour)
 	serialClock = now
@@ -286,6 +327,7 @@ func TestKilledProcess(t *testing.T) {
 	setup(t, engineAt(t, pgstore.New(pool), &now))
 	const n = 1000
 	cmd := worker(schemaDSN(t, pool), 1, n, 3)
+	cmd.Env = append(cmd.Env, "PGSTORE_WORKER_HANG_AFTER=250") // of about 420 units of work
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -294,19 +336,19 @@ func TestKilledProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := bufio.NewScanner(out)
-	recorded := 0
-	for lines.Scan() {
-		if _, err := fmt.Sscanf(lines.Text(), "recorded %d", &recorded); err == nil && recorded >= n/2 {
-			break
-		}
+	recorded, hanging := 0, false
+	for !hanging && lines.Scan() {
+		_, _ = fmt.Sscanf(lines.Text(), "recorded %d", &recorded)
+		hanging = lines.Text() == "in transaction"
 	}
+	if !hanging {
+		t.Fatalf("the worker ended without hanging in a transaction (recorded %d)", recorded)
+	}
+	// Killed inside a unit of work: its transaction holds the account's row.
 	if err := cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
 	_ = cmd.Wait() // killed
-	if recorded < n/2 {
-		t.Fatalf("the worker died before recording half the stream (%d)", recorded)
-	}
 	var before int
 	if err := pool.QueryRow(context.Background(), "SELECT count(*) FROM billing_usages").Scan(&before); err != nil {
 		t.Fatal(err)
