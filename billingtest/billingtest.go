@@ -46,6 +46,9 @@ func TestStore(t *testing.T, newStore NewStore) {
 		{"Cancellation", testCancellation},
 		{"Isolation", testNoLostUpdates},
 		{"AccountsApart", testAccountsApart},
+		{"AccountsInParallel", testAccountsInParallel},
+		{"CreationRace", testCreationRace},
+		{"CancelWhileWaiting", testCancelWhileWaiting},
 		{"Prefetch", testPrefetch},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, newStore) })
@@ -59,14 +62,15 @@ var (
 )
 
 // update runs fn as a unit of work on account id, again while the Store
-// reports a conflict, as the Engine does.
+// reports a conflict, as the Engine does (up to 1,000 times).
 func update(s billing.Store, id string, fn func(billing.Tx) error) error {
-	for {
-		err := s.Update(ctx, id, fn)
-		if !errors.Is(err, billing.ErrConflict) {
+	var err error
+	for range 1000 {
+		if err = s.Update(ctx, id, fn); !errors.Is(err, billing.ErrConflict) {
 			return err
 		}
 	}
+	return fmt.Errorf("1,000 conflicts in a row: %w", err)
 }
 
 func key(tier billing.Tier) billing.MeterKey {
@@ -730,4 +734,113 @@ func testPrefetch(t *testing.T, newStore NewStore) {
 	if !errors.Is(err, errRollBack) {
 		t.Errorf("Update() = %v, want fn's error", err)
 	}
+}
+
+// testAccountsInParallel checks that a unit of work on one account does not
+// wait for a unit of work on another.
+func testAccountsInParallel(t *testing.T, newStore NewStore) {
+	s := newStore(t)
+	create(t, s, "a")
+	create(t, s, "b")
+	inside, release := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- s.Update(ctx, "a", func(tx billing.Tx) error {
+			close(inside)
+			<-release
+			tx.PutAccount(next(tx))
+			return nil
+		})
+	}()
+	<-inside
+	other := make(chan error, 1)
+	go func() {
+		other <- s.Update(ctx, "b", func(tx billing.Tx) error { tx.PutAccount(next(tx)); return nil })
+	}()
+	select {
+	case err := <-other:
+		if err != nil {
+			t.Errorf("Update(b) while a unit of work on a runs: %v", err)
+		}
+		close(release)
+	case <-time.After(10 * time.Second):
+		t.Errorf("Update(b) waited 10 s for a unit of work on account a")
+		close(release)
+		<-other
+	}
+	if err := <-done; err != nil {
+		t.Errorf("Update(a): %v", err)
+	}
+}
+
+// testCreationRace creates one account from many goroutines at once: one
+// creation commits, the others find the account (after a conflict, retried).
+func testCreationRace(t *testing.T, newStore NewStore) {
+	s := newStore(t)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := update(s, "a", func(tx billing.Tx) error {
+				if _, err := tx.Account(); err == nil {
+					return nil // someone else created it
+				}
+				tx.PutAccount(billing.Account{ID: "a", Currency: "USD", Opened: t0, Version: 1, LastSeq: int64(g)})
+				return nil
+			})
+			if err != nil {
+				t.Errorf("goroutine %d: %v", g, err)
+			}
+		}()
+	}
+	wg.Wait()
+	view(t, s, "a", func(r billing.Reader) error {
+		a, err := r.Account()
+		if err != nil || a.Version != 1 {
+			t.Errorf("Account() = %+v, %v; want the account at version 1", a, err)
+		}
+		return nil
+	})
+}
+
+// testCancelWhileWaiting cancels a unit of work while another holds its
+// account: whenever it gets to run, it commits nothing and returns the
+// context's error.
+func testCancelWhileWaiting(t *testing.T, newStore NewStore) {
+	s := newStore(t)
+	create(t, s, "a")
+	inside, release := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- s.Update(ctx, "a", func(tx billing.Tx) error {
+			close(inside)
+			<-release
+			return errRollBack
+		})
+	}()
+	<-inside
+	c, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	waiting := make(chan error, 1)
+	go func() {
+		waiting <- s.Update(c, "a", func(tx billing.Tx) error {
+			tx.PutAccount(next(tx))
+			return nil
+		})
+	}()
+	time.Sleep(200 * time.Millisecond) // past the deadline, still waiting (or already returned)
+	close(release)
+	if err := <-done; !errors.Is(err, errRollBack) {
+		t.Errorf("the first unit of work: %v, want its own error", err)
+	}
+	if err := <-waiting; !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("the cancelled unit of work: %v, want an error wrapping context.DeadlineExceeded", err)
+	}
+	view(t, s, "a", func(r billing.Reader) error {
+		if a, _ := r.Account(); a.Version != 1 {
+			t.Errorf("version = %d, want 1: the cancelled unit of work committed", a.Version)
+		}
+		return nil
+	})
 }
