@@ -370,6 +370,7 @@ func testPackagesInDeductionOrder(t *testing.T, newStore NewStore) {
 		pk("later-end", t0, end.AddDate(0, 1, 0), 10),
 		pk("b", t0, end, 10),
 		pk("a", t0, end, 10),
+		pk("B", t0, end, 10), // byte order: "B" (0x42) before "a" (0x61), whatever a collation says
 		pk("spent", t0, end, 0),
 		pk("earlier-purchase", t0.Add(-time.Hour), end, 10),
 		pk("sooner-end", t0.Add(time.Hour), end.AddDate(0, -1, 0), 10),
@@ -401,10 +402,10 @@ func testPackagesInDeductionOrder(t *testing.T, newStore NewStore) {
 		return ids
 	}
 	view(t, s, "a", func(r billing.Reader) error {
-		if diff := cmp.Diff([]string{"sooner-end", "earlier-purchase", "a", "later-end"}, ids(r.LivePackages)); diff != "" {
+		if diff := cmp.Diff([]string{"sooner-end", "earlier-purchase", "B", "a", "later-end"}, ids(r.LivePackages)); diff != "" {
 			t.Errorf("LivePackages (-want +got):\n%s", diff)
 		}
-		if diff := cmp.Diff([]string{"sooner-end", "earlier-purchase", "a", "b", "spent", "later-end"}, ids(r.Packages)); diff != "" {
+		if diff := cmp.Diff([]string{"sooner-end", "earlier-purchase", "B", "a", "b", "spent", "later-end"}, ids(r.Packages)); diff != "" {
 			t.Errorf("Packages (-want +got):\n%s", diff)
 		}
 		return nil

@@ -1,7 +1,11 @@
 // Package pgstore is a [billing.Store] on PostgreSQL, for services that run
-// billing Engines on many machines against one durable database. It works on
-// PostgreSQL 12 and later, and on distributed SQL that speaks PostgreSQL's
-// protocol and SQL (row locks, ON CONFLICT, unnest).
+// billing Engines on many machines against one durable database. It is
+// tested on PostgreSQL 15, with pgx's extended and simple protocols (the
+// latter as behind PgBouncer in transaction mode), and uses only row locks,
+// ON CONFLICT, unnest and, in Migrate, a transaction-level advisory lock.
+// Distributed SQL engines that speak PostgreSQL's protocol may run it if they
+// provide those (some lack the advisory lock, which Migrate needs to be safe
+// from many processes at once); they are not tested here.
 //
 // Call [Migrate] once (at deployment, or at start-up: it is safe from many
 // processes at once) to create or upgrade the tables in the pool's
@@ -18,8 +22,9 @@
 // row (SELECT ... FOR UPDATE), so units of work on one account run one after
 // another across all processes, while other accounts go on in parallel.
 // Reads are made after the lock, and writes are buffered and sent at commit
-// in one round trip of set-based statements (INSERT ... SELECT FROM unnest,
-// one per table), whatever their number. Usage and purchase ids, ledger
+// in one round trip with COMMIT: set-based statements (INSERT ... SELECT
+// FROM unnest), one per table for packages, meters, usages and ledger
+// entries whatever their number, and one or two per purchase and bill. Usage and purchase ids, ledger
 // sequence numbers and bill days are primary keys: a duplicate fails the
 // commit with billing.ErrExists, and a lost race to create an account with
 // billing.ErrConflict; the Engine retries both. View is one READ ONLY
