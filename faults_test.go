@@ -1,0 +1,259 @@
+package billing_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/rtcbill/billing"
+	"pgregory.net/rapid"
+)
+
+// errInjected is the failure a faultyStore injects.
+var errInjected = errors.New("injected fault")
+
+// fault is where a faultyStore fails a unit of work.
+type fault int
+
+const (
+	noFault        fault = iota
+	failBefore           // Update fails before running fn
+	failRead             // a read inside the unit of work fails
+	failCommit           // fn succeeds, the commit fails: nothing is stored
+	failAfter            // the commit succeeds, but Update reports a failure (a lost reply)
+	conflict             // the commit is refused as a concurrent update (the Engine retries)
+	cancelled            // the context is cancelled before the commit
+	cancelledAfter       // the commit succeeds, then the context error is reported
+	faults
+)
+
+// faultyStore wraps a Store and fails its units of work as next says.
+type faultyStore struct {
+	billing.Store
+	next     func() fault
+	injected int
+}
+
+func (s *faultyStore) Update(ctx context.Context, id string, fn func(billing.Tx) error) error {
+	f := s.next()
+	if f != noFault {
+		s.injected++
+	}
+	switch f {
+	case failBefore:
+		return errInjected
+	case conflict:
+		return fmt.Errorf("faulty store: %w", billing.ErrConflict)
+	}
+	err := s.Store.Update(ctx, id, func(tx billing.Tx) error {
+		if f == failRead {
+			tx = failingTx{tx}
+		}
+		if err := fn(tx); err != nil {
+			return err
+		}
+		switch f {
+		case failCommit:
+			return errInjected
+		case cancelled:
+			return context.Canceled
+		}
+		return nil
+	})
+	if err == nil {
+		switch f {
+		case failAfter:
+			return errInjected
+		case cancelledAfter:
+			return context.Canceled
+		}
+	}
+	return err
+}
+
+// failingTx fails every read but Account (which the Engine reads first).
+type failingTx struct{ billing.Tx }
+
+func (failingTx) Usage(string) (billing.UsageRecord, error) {
+	return billing.UsageRecord{}, errInjected
+}
+func (failingTx) Purchase(string) (billing.PurchaseRecord, error) {
+	return billing.PurchaseRecord{}, errInjected
+}
+func (failingTx) Meter(billing.MeterKey) (billing.Meter, error) { return billing.Meter{}, errInjected }
+func (failingTx) LivePackages(func(billing.Package) bool) error { return errInjected }
+func (failingTx) Bill(billing.Day) (billing.Bill, error)        { return billing.Bill{}, errInjected }
+func (failingTx) Meters(billing.Day, func(billing.Meter) bool) error {
+	return errInjected
+}
+func (failingTx) Days(billing.Day, billing.Day, func(billing.Day) bool) error { return errInjected }
+
+// injected reports whether err is (or wraps) a failure the store made up,
+// which a host answers by retrying the same request.
+func injected(err error) bool {
+	return errors.Is(err, errInjected) || errors.Is(err, context.Canceled) || errors.Is(err, billing.ErrConflict)
+}
+
+// TestFaults runs random operation sequences twice, on a plain store and
+// on a store that fails units of work at random points (before, during
+// reads, at commit, after commit, conflicts, cancellation), the host
+// retrying each failed request with the same ids. Every result and the
+// final state must be those of the fault-free run: nothing lost, nothing
+// doubled.
+func TestFaults(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		clean := newHarness(rt, smallTrialMonthly())
+		faulty := newHarness(rt, smallTrialMonthly())
+		fs := &faultyStore{Store: faulty.store, next: func() fault {
+			if rapid.IntRange(0, 2).Draw(rt, "faulty") > 0 {
+				return noFault
+			}
+			return fault(rapid.IntRange(1, int(faults)-1).Draw(rt, "fault"))
+		}}
+		var err error
+		if faulty.e, err = billing.New(fs, &billing.Options{Now: faulty.clock.Now, PriceBooks: []billing.PriceBook{smallTrialMonthly()}}); err != nil {
+			rt.Fatal(err)
+		}
+		accounts := []string{"a", "b"}
+		for _, h := range []*harness{clean, faulty} {
+			h.clock.Set(at(15, 8, 0, 0))
+		}
+		n := 0
+		steps := rapid.IntRange(1, 40).Draw(rt, "steps")
+		for range steps {
+			a := rapid.SampledFrom(accounts).Draw(rt, "account")
+			n++
+			var do func(h *harness) (any, error)
+			switch rapid.IntRange(0, 7).Draw(rt, "op") {
+			case 0:
+				postpaid := rapid.Bool().Draw(rt, "postpaid")
+				do = func(h *harness) (any, error) {
+					return h.e.OpenAccount(h.ctx, billing.AccountSpec{ID: a, Postpaid: postpaid})
+				}
+			case 1:
+				p := billing.Purchase{ID: fmt.Sprint("p", n), Account: a, Kind: "monthly", Minutes: rapid.Int64Range(1, 300).Draw(rt, "minutes")}
+				do = func(h *harness) (any, error) { return h.e.Buy(h.ctx, p) }
+			case 2, 3:
+				now := clean.clock.Now()
+				u := *usage(fmt.Sprint("u", n), rapid.SampledFrom([]billing.Tier{audio, sd, hd, fhd}).Draw(rt, "tier"),
+					rapid.Int64Range(1, 30_000).Draw(rt, "seconds"), now.Add(-time.Duration(rapid.Int64Range(0, int64(30*time.Hour)).Draw(rt, "ago"))))
+				u.Account = a
+				if rapid.IntRange(0, 3).Draw(rt, "value-added") == 0 {
+					u.Service, u.Scenario = recording, ""
+				}
+				do = func(h *harness) (any, error) { return h.e.Record(h.ctx, u) }
+			case 4:
+				var us []billing.Usage
+				for i := range rapid.IntRange(1, 5).Draw(rt, "batch") {
+					u := *usage(fmt.Sprint("u", n, "-", i), audio, rapid.Int64Range(1, 3000).Draw(rt, "seconds"), clean.clock.Now())
+					u.Account = rapid.SampledFrom(accounts).Draw(rt, "account")
+					us = append(us, u)
+				}
+				do = func(h *harness) (any, error) { return batchRetry(h, us), nil }
+			case 5:
+				do = func(h *harness) (any, error) { return h.e.EnablePostpaid(h.ctx, a) }
+			case 6:
+				// Settle each due day, each a request of its own (DueDays
+				// reads; retrying a settled day returns its bill).
+				due, err := clean.e.DueDays(clean.ctx, a, clean.clock.Now())
+				if err != nil && !errors.Is(err, billing.ErrNotFound) {
+					rt.Fatal(err)
+				}
+				for _, d := range due {
+					want, wantErr := clean.e.Settle(clean.ctx, a, d)
+					got, gotErr := retry(func(h *harness) (any, error) { return h.e.Settle(h.ctx, a, d) }, faulty)
+					if wantErr != nil || gotErr != nil || !cmp.Equal(want, got, cmpOpts) {
+						rt.Fatalf("step %d: Settle(%s) = %+v, %v; fault-free %+v, %v", n, d, got, gotErr, want, wantErr)
+					}
+				}
+				continue
+			case 7:
+				by := rapid.SampledFrom([]time.Duration{time.Hour, 20 * time.Hour, 40 * 24 * time.Hour, 400 * 24 * time.Hour}).Draw(rt, "advance")
+				for _, h := range []*harness{clean, faulty} {
+					h.clock.Set(h.clock.Now().Add(by))
+				}
+				continue
+			}
+			want, wantErr := do(clean)
+			got, gotErr := retry(do, faulty)
+			want, got = sentinels(want), sentinels(got)
+			if sentinel(wantErr) != sentinel(gotErr) {
+				rt.Fatalf("step %d: error %v, fault-free %v", n, gotErr, wantErr)
+			}
+			if diff := cmp.Diff(want, got, cmpOpts); diff != "" {
+				rt.Fatalf("step %d: result (-fault-free +with faults):\n%s", n, diff)
+			}
+		}
+		// The faulty store's records, read without faults.
+		plain := *faulty
+		if plain.e, err = billing.New(faulty.store, &billing.Options{Now: faulty.clock.Now, PriceBooks: []billing.PriceBook{smallTrialMonthly()}}); err != nil {
+			rt.Fatal(err)
+		}
+		for _, a := range accounts {
+			if _, err := clean.e.Overview(clean.ctx, a); errors.Is(err, billing.ErrNotFound) {
+				continue
+			}
+			want := clean.state(a, march(14), march(15), march(16))
+			got := plain.state(a, march(14), march(15), march(16))
+			ignore := cmpopts.IgnoreFields(billing.Account{}, "Version") // a lost reply costs a replay, not a unit of work
+			if diff := cmp.Diff(want, got, cmpOpts, ignore); diff != "" {
+				rt.Fatalf("account %s (-fault-free +with faults):\n%s", a, diff)
+			}
+		}
+		if fs.injected == 0 && steps > 10 {
+			rt.Logf("no fault injected in %d steps", steps)
+		}
+	})
+}
+
+// sentinels replaces the errors of batch results with the sentinels they
+// wrap, for comparison.
+func sentinels(v any) any {
+	rs, ok := v.([]billing.BatchResult)
+	if !ok {
+		return v
+	}
+	out := make([]billing.BatchResult, len(rs))
+	for i, r := range rs {
+		out[i] = billing.BatchResult{Receipt: r.Receipt}
+		if r.Err != nil {
+			out[i].Err = sentinel(r.Err)
+		}
+	}
+	return out
+}
+
+// retry repeats a request while the store made the failure up.
+func retry(do func(*harness) (any, error), h *harness) (any, error) {
+	for {
+		v, err := do(h)
+		if !injected(err) {
+			return v, err
+		}
+	}
+}
+
+// batchRetry records a batch, then again the usages whose account's unit of
+// work the store failed, until none is failed.
+func batchRetry(h *harness, us []billing.Usage) []billing.BatchResult {
+	res := h.e.RecordBatch(h.ctx, us)
+	for {
+		var again []billing.Usage
+		var at []int
+		for i, r := range res {
+			if injected(r.Err) {
+				again, at = append(again, us[i]), append(at, i)
+			}
+		}
+		if len(again) == 0 {
+			return res
+		}
+		for j, r := range h.e.RecordBatch(h.ctx, again) {
+			res[at[j]] = r
+		}
+	}
+}
