@@ -11,9 +11,16 @@ import (
 	"pgregory.net/rapid"
 )
 
+// allErrors are every sentinel error of the package.
+var allErrors = append([]error{
+	billing.ErrCorrupt, billing.ErrExists, billing.ErrConflict, billing.ErrDayNotEnded, billing.ErrDayClosed,
+	billing.ErrSettleOrder, billing.ErrUnknownKind, billing.ErrInvalidMinutes, billing.ErrInvalidResolution,
+	billing.ErrInvalidPriceBook, billing.ErrInvalidOptions,
+}, usageErrors...)
+
 // sentinel returns the first documented error err wraps, or err itself.
 func sentinel(err error) error {
-	for _, s := range append(usageErrors, billing.ErrCorrupt) {
+	for _, s := range allErrors {
 		if errors.Is(err, s) {
 			return s
 		}
