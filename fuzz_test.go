@@ -1,12 +1,15 @@
 package billing_test
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/rtcbill/billing"
+	"github.com/rtcbill/billing/memstore"
+	"github.com/shopspring/decimal"
 )
 
 // usageErrors are the errors Record documents for bad usage.
@@ -90,6 +93,179 @@ func FuzzVideoTiers(f *testing.F) {
 		}
 		if len(tiers) != 2 {
 			t.Fatalf("VideoTiers(%v) = %v, want one tier per stream", streams, tiers)
+		}
+	})
+}
+
+// FuzzBuy buys a package built from arbitrary fields: never a panic, a
+// documented error with nothing changed, or a package of the size asked.
+func FuzzBuy(f *testing.F) {
+	f.Add("p9", "a", "universal", int64(25_000))
+	f.Add("p1", "a", "universal", int64(1000))    // a replay of p1
+	f.Add("p1", "a", "universal", int64(2000))    // p1 reused
+	f.Add("trial", "a", "universal", int64(1000)) // the reserved id
+	f.Add("p9", "a", "trial", int64(1000))        // not for sale
+	f.Add("p9", "a", "gold", int64(1000))
+	f.Add("p9", "a", "universal", int64(1500))
+	f.Add("p9", "a", "universal", int64(-9e18))
+	f.Add("p9", "b", "universal", int64(1000))
+	f.Add("", "", "", int64(0))
+	f.Fuzz(func(t *testing.T, id, account, kind string, minutes int64) {
+		h := newHarness(t)
+		h.do(open(at(15, 8, 0, 0), false), buy(at(15, 8, 30, 0), "p1", uni, 1000))
+		before := h.state("a", march(15))
+		r, err := h.e.Buy(h.ctx, billing.Purchase{ID: id, Account: account, Kind: kind, Minutes: minutes})
+		if err != nil {
+			errs := []error{billing.ErrInvalidID, billing.ErrNotFound, billing.ErrIdempotencyConflict, billing.ErrNoPriceBook,
+				billing.ErrUnknownKind, billing.ErrInvalidMinutes}
+			if !documented(err, errs) {
+				t.Fatalf("Buy() error %v is not a documented one", err)
+			}
+			if diff := cmp.Diff(before, h.state("a", march(15)), cmpOpts); diff != "" {
+				t.Fatalf("Buy() failed with %v but changed the account (-before +after):\n%s", err, diff)
+			}
+			return
+		}
+		if r.Package.Minutes != minutes || r.Package.Balance < 0 || r.Package.Balance > minutes || r.Package.Price.IsNegative() {
+			t.Fatalf("Buy() = %+v: not the package asked for", r.Package)
+		}
+	})
+}
+
+// FuzzOpenAccount opens accounts from arbitrary specs.
+func FuzzOpenAccount(f *testing.F) {
+	f.Add("a", "", false)
+	f.Add("b", "CNY", true)
+	f.Add("c", "EUR", false)
+	f.Add("", "USD", false)
+	f.Add("a\x7f", "usd", true)
+	f.Fuzz(func(t *testing.T, id, currency string, postpaid bool) {
+		h := newHarness(t)
+		a, err := h.e.OpenAccount(h.ctx, billing.AccountSpec{ID: id, Currency: currency, Postpaid: postpaid})
+		if err != nil {
+			if !documented(err, []error{billing.ErrInvalidID, billing.ErrNoPriceBook}) {
+				t.Fatalf("OpenAccount() error %v is not a documented one", err)
+			}
+			if _, err := h.e.Overview(h.ctx, id); err == nil {
+				t.Fatalf("OpenAccount(%q) failed but the account exists", id)
+			}
+			return
+		}
+		if a.ID != id || a.Postpaid.On != postpaid {
+			t.Fatalf("OpenAccount() = %+v", a)
+		}
+	})
+}
+
+// FuzzSettle settles, asks for due days and for a month's statement with
+// arbitrary days, instants and months.
+func FuzzSettle(f *testing.F) {
+	f.Add(int64(18701), int64(0), 2021, 3)  // 2021-03-15
+	f.Add(int64(18702), int64(0), 2021, 13) // today; month 13
+	f.Add(int64(1<<31-1), int64(-1<<62), -1, 0)
+	f.Add(int64(-1<<31), int64(1<<62), 1<<40, -5)
+	f.Fuzz(func(t *testing.T, day, atOffset int64, year, month int) {
+		h := newHarness(t)
+		h.do(open(at(14, 8, 0, 0), true), use("u1", audio, 60, at(15, 9, 0, 0)))
+		h.clock.Set(at(16, 10, 0, 0))
+		before := h.state("a", march(15))
+		d := billing.Day(day)
+		if day < -1<<31 || day >= 1<<31 {
+			d = billing.Day(int32(day))
+		}
+		b, err := h.e.Settle(h.ctx, "a", d)
+		if err != nil {
+			errs := []error{billing.ErrDayNotEnded, billing.ErrDayClosed, billing.ErrSettleOrder, billing.ErrNoPriceBook}
+			if !documented(err, errs) {
+				t.Fatalf("Settle(%d) error %v is not a documented one", d, err)
+			}
+			if diff := cmp.Diff(before, h.state("a", march(15)), cmpOpts); diff != "" {
+				t.Fatalf("Settle(%d) failed with %v but changed the account (-before +after):\n%s", d, err, diff)
+			}
+		} else if !b.Total.Equal(b.Subtotal.Round(2)) {
+			t.Fatalf("Settle(%d) = %+v: total is not the rounded subtotal", d, b)
+		}
+		if _, err := h.e.DueDays(h.ctx, "a", at(16, 10, 0, 0).Add(time.Duration(atOffset))); err != nil {
+			t.Fatalf("DueDays() error %v", err)
+		}
+		if _, err := h.e.Statement(h.ctx, "a", year, time.Month(month)); err != nil && !errors.Is(err, billing.ErrInvalidTime) {
+			t.Fatalf("Statement(%d, %d) error %v is not a documented one", year, month, err)
+		}
+	})
+}
+
+// FuzzPriceBook changes a price book's figures arbitrarily: New must accept
+// it or refuse it with ErrInvalidPriceBook, and an accepted book must bill
+// an account without a panic.
+func FuzzPriceBook(f *testing.F) {
+	f.Add(int32(2), int64(0), int64(307_200), int64(921_600), int64(4), 12, int64(1000), "0.00096", "0.00399")
+	f.Add(int32(-1), int64(-1), int64(0), int64(0), int64(0), 0, int64(0), "x", "-1")
+	f.Add(int32(9), int64(1<<62), int64(1<<40), int64(1), int64(1<<40), 1<<30, int64(-5), "1e-9", "1e400")
+	f.Fuzz(func(t *testing.T, decimals int32, untilOffset, sdArea, hdArea, hdRatio int64, months int, unit int64, band, hdPrice string) {
+		b := billing.Era1USD()
+		b.Decimals = decimals
+		if untilOffset != 0 {
+			b.Until = b.From.Add(time.Duration(untilOffset))
+		}
+		b.Tiers[1].MaxArea, b.Tiers[2].MaxArea = sdArea, hdArea
+		b.Kinds[1].Ratios[2].Minutes = hdRatio
+		b.Kinds[1].Validity.Months = months
+		b.Kinds[1].Pricing.Unit = unit
+		if d, err := decimal.NewFromString(band); err == nil {
+			b.Kinds[1].Pricing.Bands[0].PerMinute = d
+		}
+		if d, err := decimal.NewFromString(hdPrice); err == nil {
+			b.Tiers[2].Basic = d
+		}
+		h := &harness{t: t, ctx: context.Background(), clock: &clock{t: at(15, 8, 0, 0)}, store: memstore.New()}
+		var err error
+		h.e, err = billing.New(h.store, &billing.Options{Now: h.clock.Now, PriceBooks: []billing.PriceBook{b}})
+		if err != nil {
+			if !errors.Is(err, billing.ErrInvalidPriceBook) {
+				t.Fatalf("New() error %v, want ErrInvalidPriceBook", err)
+			}
+			return
+		}
+		if _, err := h.e.OpenAccount(h.ctx, billing.AccountSpec{ID: "a"}); err != nil {
+			return // the book may not be in force now
+		}
+		_, _ = h.e.Buy(h.ctx, billing.Purchase{ID: "p1", Account: "a", Kind: uni, Minutes: unit})
+		h.clock.Set(at(15, 9, 0, 0))
+		if r, err := h.e.Record(h.ctx, *usage("u1", hd, 61, at(15, 9, 0, 0))); err == nil {
+			var drawn int64
+			for _, d := range r.Draws {
+				drawn += d.Minutes
+			}
+			if drawn+r.Postpaid+r.Shortfall != r.Minutes {
+				t.Fatalf("receipt %+v does not conserve minutes", r)
+			}
+		}
+		_, _ = b.VideoTiers(billing.Resolution{Width: 1280, Height: 720})
+	})
+}
+
+// FuzzDay checks the calendar arithmetic of Day on arbitrary instants and zones.
+func FuzzDay(f *testing.F) {
+	f.Add(int64(1615766399), 8*3600)
+	f.Add(int64(-1), 0)
+	f.Add(int64(-62135596800), -12*3600)
+	f.Add(int64(253402300799), 14*3600)
+	f.Fuzz(func(t *testing.T, unix int64, offset int) {
+		if unix < -62135596800 || unix > 253402300799 || offset < -18*3600 || offset > 18*3600 {
+			return // years 1 to 9999, real zone offsets
+		}
+		loc := time.FixedZone("z", offset)
+		tm := time.Unix(unix, 0)
+		d := billing.DayOf(tm, loc)
+		y, m, dd := d.Date()
+		if billing.DateDay(y, m, dd) != d {
+			t.Fatalf("DateDay(Date()) != %d", d)
+		}
+		if start := d.Start(loc); start.After(tm) || !(d + 1).Start(loc).After(tm) {
+			t.Fatalf("day %s [%v, %v) does not hold %v", d, start, (d + 1).Start(loc), tm)
+		}
+		if ly, lm, ld := tm.In(loc).Date(); ly != y || lm != m || ld != dd {
+			t.Fatalf("DayOf(%v) = %s, the local date is %d-%d-%d", tm, d, ly, lm, ld)
 		}
 	})
 }

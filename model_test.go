@@ -1,0 +1,847 @@
+package billing_test
+
+// This file is an independent reference model of the billing rules, written
+// from SPEC.md, domain/trtc-billing-rules.md and the package documentation
+// only (never from the engine's code). TestModel (model_ops_test.go) runs it
+// side by side with the Engine. The model is deliberately naive: plain int64s,
+// a slice of packages, maps keyed by (day, service, tier), every rule in a
+// small function named after it. It uses the library's exported types only as
+// plain data holders, and its own arithmetic for days, validity and prices.
+
+import (
+	"cmp"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/rtcbill/billing"
+	"github.com/shopspring/decimal"
+)
+
+// refZone is the default billing time zone, UTC+8 (SPEC: "Billing day").
+var refZone = time.FixedZone("ref UTC+8", 8*60*60)
+
+// The documented defaults of Options.ExpiryGrace and Options.DueAfter.
+const (
+	refExpiryGrace = 10 * time.Hour
+	refDueAfter    = 10 * time.Hour
+)
+
+// refTierOrder is the price book's tier order (audio, SD, HD, FHD).
+var refTierOrder = []billing.Tier{billing.TierAudio, billing.TierSD, billing.TierHD, billing.TierFHD}
+
+// refServiceOrder orders the services of a day's meters and bill lines.
+// The docs say "by service, then tier in the price book's order"; the
+// Store's Reader.Meters orders services by byte order, which the model uses.
+var refServiceOrder = []billing.Service{billing.ServiceBasic, billing.ServiceMixTranscoding, billing.ServiceRecording}
+
+func refRank[T comparable](order []T, v T) int {
+	if i := slices.Index(order, v); i >= 0 {
+		return i
+	}
+	return len(order)
+}
+
+// ---------------------------------------------------------------------------
+// Days (own arithmetic, not the library's DayOf / Day.Start).
+
+// refDayOf: the billing day of an instant is its calendar day in UTC+8.
+func refDayOf(t time.Time) billing.Day {
+	y, m, d := t.In(refZone).Date()
+	return billing.Day(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400)
+}
+
+// refDayStart is 00:00 of day d in UTC+8.
+func refDayStart(d billing.Day) time.Time {
+	u := time.Unix(int64(d)*86400, 0).UTC()
+	return time.Date(u.Year(), u.Month(), u.Day(), 0, 0, 0, 0, refZone)
+}
+
+// refDayEnded: Settle may run once the day has ended in the billing zone.
+func refDayEnded(d billing.Day, now time.Time) bool {
+	return !now.Before(refDayStart(d + 1))
+}
+
+// refDayDue: a day is due for settlement once it ended DueAfter (10 hours:
+// 10:00 the next day) before the instant asked about.
+func refDayDue(d billing.Day, at time.Time) bool {
+	return !refDayStart(d + 1).Add(refDueAfter).After(at)
+}
+
+// ---------------------------------------------------------------------------
+// Minutes.
+
+// refBillableMinutes: billable minutes of a meter are ceil(seconds / 60).
+func refBillableMinutes(seconds int64) int64 { return (seconds + 59) / 60 }
+
+// refUsageIncrement: a usage adds ceil(after/60) - ceil(before/60).
+func refUsageIncrement(before, added int64) int64 {
+	return refBillableMinutes(before+added) - refBillableMinutes(before)
+}
+
+// ---------------------------------------------------------------------------
+// Price book figures, typed in again from domain/trtc-billing-rules.md (Era 1,
+// USD) so that a wrong figure in the engine's book shows up as a difference.
+
+func refPerThousand(s string) decimal.Decimal { return decimal.RequireFromString(s).Shift(-3) }
+
+// refBasicListPrice: Era 1 USD list prices per 1,000 minutes (§1.3).
+var refBasicListPrice = map[billing.Tier]decimal.Decimal{
+	billing.TierAudio: refPerThousand("0.99"),
+	billing.TierSD:    refPerThousand("1.99"),
+	billing.TierHD:    refPerThousand("3.99"),
+	billing.TierFHD:   refPerThousand("14.99"),
+}
+
+// refRecordingPrice: Era 1 USD cloud recording per 1,000 minutes (§4.2).
+var refRecordingPrice = map[billing.Tier]decimal.Decimal{
+	billing.TierAudio: refPerThousand("0.499"),
+	billing.TierSD:    refPerThousand("0.99"),
+	billing.TierHD:    refPerThousand("1.99"),
+	billing.TierFHD:   refPerThousand("7.499"),
+}
+
+// refMixPrice: Era 1 USD MixTranscoding per minute, 8 decimals (§4.3).
+var refMixPrice = map[billing.Tier]decimal.Decimal{
+	billing.TierAudio: decimal.RequireFromString("0.000799"),
+	billing.TierSD:    decimal.RequireFromString("0.00228571"),
+	billing.TierHD:    decimal.RequireFromString("0.00464286"),
+	billing.TierFHD:   decimal.RequireFromString("0.00899"),
+}
+
+// Service start dates (§4.2, §4.3 and the package docs).
+var (
+	refRecordingFrom    = time.Date(2020, 7, 1, 0, 0, 0, 0, refZone)
+	refMixFrom          = time.Date(2020, 11, 1, 0, 0, 0, 0, refZone)
+	refMixEarlierFrom   = time.Date(2020, 12, 1, 0, 0, 0, 0, refZone)
+	refVideoScenarios   = map[billing.Scenario]bool{billing.VideoLive: true, billing.VideoCall: true}
+	refAudioScenarios   = map[billing.Scenario]bool{billing.AudioLive: true, billing.AudioCall: true}
+	refValueAddedPrices = map[billing.Service]map[billing.Tier]decimal.Decimal{
+		billing.ServiceRecording:      refRecordingPrice,
+		billing.ServiceMixTranscoding: refMixPrice,
+	}
+)
+
+type refBand struct {
+	from      int64
+	perMinute decimal.Decimal
+}
+
+// refKind is a package kind: ratios, validity, whether it arms the
+// automatic postpaid switch, and its price list (unit 0: not for sale).
+type refKind struct {
+	name       string
+	ratios     map[billing.Tier]int64
+	months     int
+	toMonthEnd bool
+	arms       bool
+	unit       int64
+	offers     map[int64]decimal.Decimal
+	bands      []refBand
+}
+
+// refCustomKind is the name of the custom kind the model's book adds.
+const refCustomKind = "mini"
+
+func refKinds(custom bool) map[string]*refKind {
+	ks := map[string]*refKind{
+		// The Era 1 trial: ratio 1 for every tier, 12 months to month end.
+		billing.KindTrial: {
+			name:   billing.KindTrial,
+			ratios: map[billing.Tier]int64{billing.TierAudio: 1, billing.TierSD: 1, billing.TierHD: 1, billing.TierFHD: 1},
+			months: 12, toMonthEnd: true,
+		},
+		// The universal package: 1:2:4:15, 12 months to month end (§2.2, §2.3).
+		billing.KindUniversal: {
+			name:   billing.KindUniversal,
+			ratios: map[billing.Tier]int64{billing.TierAudio: 1, billing.TierSD: 2, billing.TierHD: 4, billing.TierFHD: 15},
+			months: 12, toMonthEnd: true, arms: true, unit: 1000,
+			offers: map[int64]decimal.Decimal{
+				25_000:    decimal.RequireFromString("24"),
+				250_000:   decimal.RequireFromString("227"),
+				1_000_000: decimal.RequireFromString("856"),
+				3_000_000: decimal.RequireFromString("2416"),
+			},
+			bands: []refBand{
+				{0, refPerThousand("0.99")},
+				{25_000, refPerThousand("0.960")},
+				{250_000, refPerThousand("0.908")},
+				{1_000_000, refPerThousand("0.856")},
+				{3_000_000, refPerThousand("0.805")},
+			},
+		},
+	}
+	if custom {
+		ks[refCustomKind] = &refKind{
+			name:   refCustomKind,
+			ratios: map[billing.Tier]int64{billing.TierAudio: 1, billing.TierSD: 3, billing.TierHD: 5},
+			months: 1, unit: 100,
+			bands: []refBand{{0, decimal.RequireFromString("0.00123")}},
+		}
+	}
+	return ks
+}
+
+// refCustomBook is Era1USD plus refCustomKind, as the engine is configured
+// with it: a kind that does not cover FHD, expires after one month (not to
+// month end) and does not arm the automatic switch.
+func refCustomBook() billing.PriceBook {
+	b := billing.Era1USD()
+	b.ID = "era1-usd-ref"
+	b.Kinds = append(b.Kinds, billing.PackageKind{
+		Name: refCustomKind,
+		Ratios: []billing.Ratio{
+			{Tier: billing.TierAudio, Minutes: 1}, {Tier: billing.TierSD, Minutes: 3}, {Tier: billing.TierHD, Minutes: 5},
+		},
+		Validity: billing.Validity{Months: 1},
+		Pricing:  billing.Pricing{Unit: 100, Bands: []billing.Band{{From: 0, PerMinute: decimal.RequireFromString("0.00123")}}},
+	})
+	return b
+}
+
+// refValidityEnd: a package is valid from 00:00 of its purchase day to the
+// start of the day `months` later, or with toMonthEnd to the end of that
+// month ("the last day of the same month next year"); a day the later month
+// lacks ends the validity at the end of that shorter month.
+func refValidityEnd(start billing.Day, k *refKind) time.Time {
+	y, m, d := refDayStart(start).Date()
+	first := time.Date(y, m+time.Month(k.months), 1, 0, 0, 0, 0, refZone)
+	if k.toMonthEnd {
+		return first.AddDate(0, 1, 0)
+	}
+	if daysInMonth := first.AddDate(0, 1, -1).Day(); d > daysInMonth {
+		return first.AddDate(0, 1, 0)
+	}
+	return time.Date(y, m+time.Month(k.months), d, 0, 0, 0, 0, refZone)
+}
+
+// refPackagePrice: a fixed offer's published price, else the band of the
+// largest From not above the size, per minute × minutes, rounded half up to
+// 2 decimals.
+func refPackagePrice(k *refKind, minutes int64) decimal.Decimal {
+	if p, ok := k.offers[minutes]; ok {
+		return p
+	}
+	var per decimal.Decimal
+	for _, b := range k.bands {
+		if b.from <= minutes {
+			per = b.perMinute
+		}
+	}
+	return refRoundHalfUp(per.Mul(decimal.NewFromInt(minutes)))
+}
+
+// refRoundHalfUp rounds a non-negative amount half up to 2 decimals.
+func refRoundHalfUp(d decimal.Decimal) decimal.Decimal {
+	// decimal.Round rounds half away from zero: half up for amounts >= 0.
+	return d.Round(2)
+}
+
+// ---------------------------------------------------------------------------
+// State.
+
+type refPackage struct {
+	billing.Package
+	kind *refKind
+}
+
+// refCovers: a package covers usage at t if Start <= t < End.
+func refCovers(p *refPackage, t time.Time) bool {
+	return !t.Before(p.Start) && t.Before(p.End)
+}
+
+// refDeductionOrder: soonest End first, then earliest PurchasedAt, then ID.
+func refDeductionOrder(p, q *refPackage) int {
+	if c := p.End.Compare(q.End); c != 0 {
+		return c
+	}
+	if c := p.PurchasedAt.Compare(q.PurchasedAt); c != 0 {
+		return c
+	}
+	return strings.Compare(p.ID, q.ID)
+}
+
+type refUsageRecord struct {
+	usage   billing.Usage
+	receipt billing.Receipt
+}
+
+type refPurchaseRecord struct {
+	purchase billing.Purchase
+	receipt  billing.PurchaseReceipt
+}
+
+type refAccount struct {
+	id                string
+	postpaidAtOpening bool
+	opened            time.Time
+	postpaid          billing.Postpaid
+	status            billing.Status
+	armed             bool
+	packages          []*refPackage
+	meters            map[billing.MeterKey]*billing.Meter
+	usages            map[string]refUsageRecord
+	purchases         map[string]refPurchaseRecord
+	bills             map[billing.Day]billing.Bill
+	settledThrough    billing.Day
+	settledOnce       bool
+	late              []billing.MeterKey
+}
+
+type refModel struct {
+	bookID string
+	kinds  map[string]*refKind
+	accts  map[string]*refAccount
+}
+
+func newRefModel(custom bool) *refModel {
+	id := "era1-usd"
+	if custom {
+		id = refCustomBook().ID
+	}
+	return &refModel{bookID: id, kinds: refKinds(custom), accts: map[string]*refAccount{}}
+}
+
+// sortedPackages returns the account's packages in deduction order.
+func (a *refAccount) sortedPackages() []*refPackage {
+	ps := slices.Clone(a.packages)
+	slices.SortStableFunc(ps, refDeductionOrder)
+	return ps
+}
+
+func (a *refAccount) meter(k billing.MeterKey) *billing.Meter {
+	m := a.meters[k]
+	if m == nil {
+		m = &billing.Meter{Key: k}
+		a.meters[k] = m
+	}
+	return m
+}
+
+// refMeterKeyOrder orders meters by day, service, then tier in book order.
+func refMeterKeyOrder(x, y billing.MeterKey) int {
+	if c := cmp.Compare(x.Day, y.Day); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(refRank(refServiceOrder, x.Service), refRank(refServiceOrder, y.Service)); c != 0 {
+		return c
+	}
+	return cmp.Compare(refRank(refTierOrder, x.Tier), refRank(refTierOrder, y.Tier))
+}
+
+// metersOf returns the meters of day d in service, tier order.
+func (a *refAccount) metersOf(d billing.Day) []billing.Meter {
+	var out []billing.Meter
+	for k, m := range a.meters {
+		if k.Day == d {
+			out = append(out, *m)
+		}
+	}
+	slices.SortFunc(out, func(x, y billing.Meter) int { return refMeterKeyOrder(x.Key, y.Key) })
+	return out
+}
+
+// days returns the days that have meters, ascending.
+func (a *refAccount) days() []billing.Day {
+	var ds []billing.Day
+	for k := range a.meters {
+		if !slices.Contains(ds, k.Day) {
+			ds = append(ds, k.Day)
+		}
+	}
+	slices.Sort(ds)
+	return ds
+}
+
+// view is the account record as the docs describe it (bookkeeping fields
+// Version, Touched and LastSeq are not modelled).
+func (a *refAccount) view() billing.Account {
+	return billing.Account{
+		ID:                a.id,
+		Currency:          "USD",
+		Opened:            a.opened,
+		Postpaid:          a.postpaid,
+		Status:            a.status,
+		AutoPostpaidArmed: a.armed,
+		SettledThrough:    a.settledThrough,
+		Late:              slices.Clone(a.late),
+	}
+}
+
+func (a *refAccount) packageViews() []billing.Package {
+	var out []billing.Package
+	for _, p := range a.sortedPackages() {
+		out = append(out, p.Package)
+	}
+	return out
+}
+
+// ---------------------------------------------------------------------------
+// Rules.
+
+// refForfeitExpired: at End + ExpiryGrace a package's remaining minutes are
+// forfeited (recorded in Forfeited, not dropped). Every unit of work that
+// touches the account does this first.
+func refForfeitExpired(a *refAccount, now time.Time) {
+	for _, p := range a.packages {
+		if p.Balance > 0 && !now.Before(p.End.Add(refExpiryGrace)) {
+			p.Forfeited += p.Balance
+			p.Balance = 0
+		}
+	}
+}
+
+// refCoverWholeMinutes: packages valid at the usage's time, in deduction
+// order, each cover as many whole minutes as their balance allows at their
+// ratio; a balance below one minute's ratio (or a kind without a ratio for
+// the tier) is skipped. It returns the draws and the minutes left uncovered.
+func refCoverWholeMinutes(ps []*refPackage, at time.Time, tier billing.Tier, minutes int64) ([]billing.Draw, int64) {
+	var draws []billing.Draw
+	for _, p := range ps {
+		if minutes == 0 {
+			break
+		}
+		r, ok := p.kind.ratios[tier]
+		if !ok || !refCovers(p, at) {
+			continue
+		}
+		n := min(minutes, p.Balance/r)
+		if n == 0 {
+			continue
+		}
+		p.Balance -= n * r
+		minutes -= n
+		draws = append(draws, billing.Draw{Package: p.ID, Minutes: n, Deducted: n * r})
+	}
+	return draws, minutes
+}
+
+// refPayUncovered: minutes no package covered go postpaid if the switch is
+// on; else, if a universal package was ever bought, the switch goes on
+// automatically; else they are the day's shortfall and the account is
+// suspended.
+func refPayUncovered(a *refAccount, now time.Time, rc *billing.Receipt, m *billing.Meter, rest int64) {
+	if rest == 0 {
+		return
+	}
+	switch {
+	case a.postpaid.On:
+	case a.armed:
+		a.postpaid = billing.Postpaid{On: true, Since: now, Way: billing.PostpaidAutomatic}
+		rc.PostpaidOn = true
+	default:
+		rc.Shortfall = rest
+		m.Shortfall += rest
+		if !a.status.Suspended {
+			a.status = billing.Status{Suspended: true, Since: now, Reason: billing.ReasonUncovered}
+			rc.Suspended = true
+		}
+		return
+	}
+	rc.Postpaid = rest
+	m.Postpaid += rest
+}
+
+// refSuspendedAt: a suspended account refuses usage whose time is at or
+// after its suspension.
+func refSuspendedAt(a *refAccount, at time.Time) bool {
+	return a.status.Suspended && !at.Before(a.status.Since)
+}
+
+// refHasBasicService: the account can pay for basic usage at t: postpaid is
+// on, a universal package was bought, or a package valid at t has minutes.
+func refHasBasicService(a *refAccount, at time.Time) bool {
+	if a.postpaid.On || a.armed {
+		return true
+	}
+	for _, p := range a.packages {
+		if refCovers(p, at) && p.Balance > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// refNoteLate: usage of a closed day is late: its meter is listed (once, in
+// order of arrival) for adjustment lines on the next bill.
+func refNoteLate(a *refAccount, k billing.MeterKey) {
+	if k.Day <= a.settledThrough && !slices.Contains(a.late, k) {
+		a.late = append(a.late, k)
+	}
+}
+
+// refAbsorbPurchaseDay: a package bought on day D absorbs D's uncovered basic
+// minutes, tier by tier in book order, shortfall before postpaid, whole
+// minutes at its ratio.
+func refAbsorbPurchaseDay(a *refAccount, p *refPackage, d billing.Day) []billing.Absorption {
+	var out []billing.Absorption
+	for _, t := range refTierOrder {
+		m := a.meters[billing.MeterKey{Day: d, Service: billing.ServiceBasic, Tier: t}]
+		r, ok := p.kind.ratios[t]
+		if m == nil || !ok {
+			continue
+		}
+		s := min(m.Shortfall, p.Balance/r)
+		p.Balance -= s * r
+		q := min(m.Postpaid, p.Balance/r)
+		p.Balance -= q * r
+		if s+q == 0 {
+			continue
+		}
+		m.Shortfall -= s
+		m.Postpaid -= q
+		m.Prepaid += s + q
+		out = append(out, billing.Absorption{Tier: t, Shortfall: s, Postpaid: q, Deducted: (s + q) * r})
+	}
+	return out
+}
+
+// refUnitPrice: basic minutes at list price; value-added at the book's
+// price, MixTranscoding free (zero) for days before 2020-12-01 of accounts
+// opened before 2020-11-01.
+func refUnitPrice(a *refAccount, k billing.MeterKey) decimal.Decimal {
+	switch k.Service {
+	case billing.ServiceBasic:
+		return refBasicListPrice[k.Tier]
+	case billing.ServiceMixTranscoding:
+		if a.opened.Before(refMixFrom) && refDayStart(k.Day).Before(refMixEarlierFrom) {
+			return decimal.Zero
+		}
+	}
+	return refValueAddedPrices[k.Service][k.Tier]
+}
+
+// refBilledMinutes: postpaid minutes, plus shortfall if postpaid is on at
+// settlement.
+func refBilledMinutes(postpaid, shortfall int64, postpaidOn bool) int64 {
+	if postpaidOn {
+		return postpaid + shortfall
+	}
+	return postpaid
+}
+
+// refBillLine is one bill line: for a day's own meter the whole meter, for
+// an adjustment what late usage added since the meter's last bill.
+func refBillLine(a *refAccount, m *billing.Meter, adjustment, postpaidOn bool) billing.Line {
+	s := m.Settled
+	l := billing.Line{
+		Day: m.Key.Day, Service: m.Key.Service, Tier: m.Key.Tier, Adjustment: adjustment,
+		Seconds:   m.Seconds - s.Seconds,
+		Minutes:   refBillableMinutes(m.Seconds) - refBillableMinutes(s.Seconds),
+		Prepaid:   m.Prepaid - s.Prepaid,
+		Postpaid:  m.Postpaid - s.Postpaid,
+		Shortfall: m.Shortfall - s.Shortfall,
+		UnitPrice: refUnitPrice(a, m.Key),
+	}
+	l.Billed = refBilledMinutes(l.Postpaid, l.Shortfall, postpaidOn)
+	l.Amount = l.UnitPrice.Mul(decimal.NewFromInt(l.Billed))
+	return l
+}
+
+func refTally(m *billing.Meter) billing.Tally {
+	return billing.Tally{Seconds: m.Seconds, Prepaid: m.Prepaid, Postpaid: m.Postpaid, Shortfall: m.Shortfall}
+}
+
+// refIssueBill: a line per meter of the day, then adjustments (by day,
+// service, tier); subtotal exact, total rounded once half up; closes every
+// day up to d.
+func refIssueBill(a *refAccount, d billing.Day, now time.Time) billing.Bill {
+	b := billing.Bill{Account: a.id, Day: d, Currency: "USD", Issued: now, PostpaidOn: a.postpaid.On, Subtotal: decimal.Zero}
+	for _, mv := range a.metersOf(d) {
+		m := a.meters[mv.Key]
+		b.Lines = append(b.Lines, refBillLine(a, m, false, b.PostpaidOn))
+		m.Settled = refTally(m)
+	}
+	late := slices.Clone(a.late)
+	slices.SortFunc(late, refMeterKeyOrder)
+	for _, k := range late {
+		m := a.meters[k]
+		b.Lines = append(b.Lines, refBillLine(a, m, true, b.PostpaidOn))
+		m.Settled = refTally(m)
+	}
+	for _, l := range b.Lines {
+		b.Subtotal = b.Subtotal.Add(l.Amount)
+	}
+	b.Total = refRoundHalfUp(b.Subtotal)
+	a.late = nil
+	a.settledThrough = d
+	a.settledOnce = true
+	return b
+}
+
+// ---------------------------------------------------------------------------
+// Operations. Each returns the result or the errors the docs allow (when a
+// request breaks several rules the docs do not say which error wins, so any
+// of them is accepted). On error the model changes nothing but forfeits.
+
+// errRefNoBasicSuspended stands for an error that wraps both
+// ErrNoBasicService and ErrSuspended (value-added usage of a suspended account).
+var errRefNoBasicSuspended = errors.New("ref: ErrNoBasicService wrapping ErrSuspended")
+
+func (md *refModel) open(now time.Time, spec billing.AccountSpec) (billing.Account, []error) {
+	if a := md.accts[spec.ID]; a != nil {
+		if a.postpaidAtOpening != spec.Postpaid || spec.Currency != "" {
+			return billing.Account{}, []error{billing.ErrIdempotencyConflict}
+		}
+		return a.view(), nil
+	}
+	day := refDayOf(now)
+	a := &refAccount{
+		id: spec.ID, postpaidAtOpening: spec.Postpaid, opened: now,
+		meters: map[billing.MeterKey]*billing.Meter{}, usages: map[string]refUsageRecord{},
+		purchases: map[string]refPurchaseRecord{}, bills: map[billing.Day]billing.Bill{},
+		settledThrough: day - 1,
+	}
+	if spec.Postpaid {
+		a.postpaid = billing.Postpaid{On: true, Since: now, Way: billing.PostpaidAtOpening}
+	}
+	trial := md.kinds[billing.KindTrial]
+	a.packages = append(a.packages, &refPackage{kind: trial, Package: billing.Package{
+		ID: billing.TrialID, Kind: billing.KindTrial, Book: md.bookID, Minutes: 10_000, Balance: 10_000,
+		Price: decimal.Zero, PurchasedAt: now, Start: refDayStart(day), End: refValidityEnd(day, trial),
+	}})
+	md.accts[spec.ID] = a
+	return a.view(), nil
+}
+
+// refSameUsage: the same usage, Service "" meaning basic and times compared
+// as instants.
+func refSameUsage(x, y billing.Usage) bool {
+	norm := func(s billing.Service) billing.Service {
+		if s == "" {
+			return billing.ServiceBasic
+		}
+		return s
+	}
+	return x.ID == y.ID && x.Account == y.Account && x.App == y.App && norm(x.Service) == norm(y.Service) &&
+		x.Scenario == y.Scenario && x.Tier == y.Tier && x.Seconds == y.Seconds && x.At.Equal(y.At)
+}
+
+// refUsageInputErrors: what is wrong with a usage as input.
+func refUsageInputErrors(a *refAccount, now time.Time, u billing.Usage, svc billing.Service) []error {
+	var errs []error
+	if u.App == "" {
+		errs = append(errs, billing.ErrInvalidID)
+	}
+	if u.Seconds < 1 || u.Seconds > billing.MaxUsageSeconds {
+		errs = append(errs, billing.ErrInvalidSeconds)
+	}
+	switch {
+	case u.At.IsZero():
+		errs = append(errs, billing.ErrInvalidTime)
+	case u.At.After(now):
+		errs = append(errs, billing.ErrFutureUsage)
+	case u.At.Before(a.opened):
+		errs = append(errs, billing.ErrBeforeOpened)
+	}
+	if !slices.Contains(refTierOrder, u.Tier) {
+		errs = append(errs, billing.ErrUnknownTier)
+	}
+	switch svc {
+	case billing.ServiceBasic:
+		switch {
+		case refAudioScenarios[u.Scenario]:
+			if u.Tier != billing.TierAudio && slices.Contains(refTierOrder, u.Tier) {
+				errs = append(errs, billing.ErrTierNotInScenario)
+			}
+		case refVideoScenarios[u.Scenario]:
+		default:
+			errs = append(errs, billing.ErrUnknownScenario)
+		}
+	case billing.ServiceRecording:
+		if a.opened.Before(refRecordingFrom) {
+			errs = append(errs, billing.ErrNoPriceBook)
+		}
+	case billing.ServiceMixTranscoding:
+	default:
+		errs = append(errs, billing.ErrUnknownService)
+	}
+	return errs
+}
+
+// refServiceStateErrors: basic usage is refused by a suspension; value-added
+// usage also when the account has no way to pay for basic usage then.
+func refServiceStateErrors(a *refAccount, u billing.Usage, svc billing.Service) []error {
+	switch {
+	case svc == billing.ServiceBasic && refSuspendedAt(a, u.At):
+		return []error{billing.ErrSuspended}
+	case svc == billing.ServiceBasic:
+		return nil
+	case refSuspendedAt(a, u.At):
+		return []error{errRefNoBasicSuspended}
+	case !refHasBasicService(a, u.At):
+		return []error{billing.ErrNoBasicService}
+	}
+	return nil
+}
+
+func (md *refModel) record(now time.Time, u billing.Usage) (billing.Receipt, []error) {
+	a := md.accts[u.Account]
+	if a == nil {
+		return billing.Receipt{}, []error{billing.ErrNotFound}
+	}
+	refForfeitExpired(a, now)
+	if r, ok := a.usages[u.ID]; ok {
+		if refSameUsage(r.usage, u) {
+			return r.receipt, nil
+		}
+		return billing.Receipt{}, []error{billing.ErrIdempotencyConflict}
+	}
+	svc := u.Service
+	if svc == "" {
+		svc = billing.ServiceBasic
+	}
+	errs := refUsageInputErrors(a, now, u, svc)
+	errs = append(errs, refServiceStateErrors(a, u, svc)...)
+	if len(errs) > 0 {
+		return billing.Receipt{}, errs
+	}
+	key := billing.MeterKey{Day: refDayOf(u.At), Service: svc, Tier: u.Tier}
+	m := a.meter(key)
+	rc := billing.Receipt{Key: key, Minutes: refUsageIncrement(m.Seconds, u.Seconds)}
+	m.Seconds += u.Seconds
+	if svc == billing.ServiceBasic {
+		var rest int64
+		rc.Draws, rest = refCoverWholeMinutes(a.sortedPackages(), u.At, u.Tier, rc.Minutes)
+		m.Prepaid += rc.Minutes - rest
+		refPayUncovered(a, now, &rc, m, rest)
+	} else {
+		// Value-added minutes are never covered by packages: all postpaid.
+		rc.Postpaid = rc.Minutes
+		m.Postpaid += rc.Minutes
+	}
+	refNoteLate(a, key)
+	a.usages[u.ID] = refUsageRecord{usage: u, receipt: rc}
+	return rc, nil
+}
+
+func (md *refModel) buy(now time.Time, p billing.Purchase) (billing.PurchaseReceipt, []error) {
+	a := md.accts[p.Account]
+	if a == nil {
+		return billing.PurchaseReceipt{}, []error{billing.ErrNotFound}
+	}
+	refForfeitExpired(a, now)
+	var errs []error
+	if p.ID == billing.TrialID {
+		errs = append(errs, billing.ErrInvalidID)
+	}
+	if r, ok := a.purchases[p.ID]; ok {
+		if r.purchase.Kind == p.Kind && r.purchase.Minutes == p.Minutes {
+			return r.receipt, nil
+		}
+		errs = append(errs, billing.ErrIdempotencyConflict)
+	}
+	k := md.kinds[p.Kind]
+	switch {
+	case k == nil || k.unit == 0:
+		errs = append(errs, billing.ErrUnknownKind)
+	case p.Minutes <= 0 || p.Minutes%k.unit != 0 || p.Minutes > billing.MaxPackageMinutes:
+		errs = append(errs, billing.ErrInvalidMinutes)
+	}
+	if len(errs) > 0 {
+		return billing.PurchaseReceipt{}, errs
+	}
+	day := refDayOf(now)
+	pkg := &refPackage{kind: k, Package: billing.Package{
+		ID: p.ID, Kind: p.Kind, Book: md.bookID, Minutes: p.Minutes, Balance: p.Minutes,
+		Price: refPackagePrice(k, p.Minutes), PurchasedAt: now, Start: refDayStart(day), End: refValidityEnd(day, k),
+	}}
+	a.packages = append(a.packages, pkg)
+	rc := billing.PurchaseReceipt{Day: day, Absorbed: refAbsorbPurchaseDay(a, pkg, day)}
+	rc.Package = pkg.Package
+	if a.status.Suspended {
+		a.status = billing.Status{}
+		rc.Resumed = true
+	}
+	if k.arms {
+		a.armed = true
+	}
+	a.purchases[p.ID] = refPurchaseRecord{purchase: p, receipt: rc}
+	return rc, nil
+}
+
+func (md *refModel) enablePostpaid(now time.Time, id string) (billing.Account, []error) {
+	a := md.accts[id]
+	if a == nil {
+		return billing.Account{}, []error{billing.ErrNotFound}
+	}
+	refForfeitExpired(a, now)
+	if !a.postpaid.On {
+		a.postpaid = billing.Postpaid{On: true, Since: now, Way: billing.PostpaidEnabled}
+	}
+	a.status = billing.Status{}
+	return a.view(), nil
+}
+
+func (md *refModel) dueDays(at time.Time, id string) ([]billing.Day, []error) {
+	a := md.accts[id]
+	if a == nil {
+		return nil, []error{billing.ErrNotFound}
+	}
+	var due []billing.Day
+	for _, d := range a.days() {
+		if d > a.settledThrough && refDayDue(d, at) {
+			due = append(due, d)
+		}
+	}
+	if len(due) == 0 && len(a.late) > 0 {
+		// The latest due day that is not closed carries the adjustments.
+		if latest := refDayOf(at.Add(-refDueAfter)) - 1; latest > a.settledThrough {
+			due = append(due, latest)
+		}
+	}
+	return due, nil
+}
+
+func (md *refModel) settle(now time.Time, id string, d billing.Day) (billing.Bill, []error) {
+	a := md.accts[id]
+	if a == nil {
+		return billing.Bill{}, []error{billing.ErrNotFound}
+	}
+	refForfeitExpired(a, now)
+	if b, ok := a.bills[d]; ok {
+		return b, nil
+	}
+	var errs []error
+	if !refDayEnded(d, now) {
+		errs = append(errs, billing.ErrDayNotEnded)
+	}
+	if d <= a.settledThrough {
+		errs = append(errs, billing.ErrDayClosed)
+	} else {
+		for _, e := range a.days() {
+			if e > a.settledThrough && e < d {
+				errs = append(errs, billing.ErrSettleOrder)
+				break
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return billing.Bill{}, errs
+	}
+	b := refIssueBill(a, d, now)
+	a.bills[d] = b
+	return b, nil
+}
+
+// overview is what Engine.Overview shows (after forfeiting).
+func (md *refModel) overview(now time.Time, id string) (billing.Overview, []error) {
+	a := md.accts[id]
+	if a == nil {
+		return billing.Overview{}, []error{billing.ErrNotFound}
+	}
+	refForfeitExpired(a, now)
+	today := refDayOf(now)
+	return billing.Overview{Account: a.view(), Packages: a.packageViews(), Today: today, Meters: a.metersOf(today)}, nil
+}
+
+func (md *refModel) billsOf(id string) []billing.Bill {
+	a := md.accts[id]
+	var out []billing.Bill
+	for _, b := range a.bills {
+		out = append(out, b)
+	}
+	slices.SortFunc(out, func(x, y billing.Bill) int { return cmp.Compare(x.Day, y.Day) })
+	return out
+}

@@ -1,0 +1,75 @@
+package pgstore
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+// FuzzDecode feeds arbitrary text to the decoders of the jsonb columns:
+// never a panic; what decodes encodes back to the same values.
+func FuzzDecode(f *testing.F) {
+	f.Add(`[{"d": 18701, "s": "basic", "t": "hd"}]`)
+	f.Add(`[{"p": "trial", "m": 9223372036854775807, "d": 4}]`)
+	f.Add(`[{"t": "hd", "s": 2, "p": 1, "d": 12}]`)
+	f.Add(`[{"m": 1e300}]`)
+	f.Add(`null`)
+	f.Add(`[`)
+	f.Fuzz(func(t *testing.T, s string) {
+		opts := cmpopts.EquateEmpty()
+		if keys, err := decodeKeys(s); err == nil {
+			enc, err := encodeKeys(keys)
+			if err != nil {
+				t.Fatalf("encodeKeys(%v): %v", keys, err)
+			}
+			if back, err := decodeKeys(enc); err != nil || !cmp.Equal(keys, back, opts) {
+				t.Fatalf("keys %v → %s → %v, %v", keys, enc, back, err)
+			}
+		}
+		if draws, err := decodeDraws(s); err == nil {
+			enc, err := encodeDraws(draws)
+			if err != nil {
+				t.Fatalf("encodeDraws(%v): %v", draws, err)
+			}
+			if back, err := decodeDraws(enc); err != nil || !cmp.Equal(draws, back, opts) {
+				t.Fatalf("draws %v → %s → %v, %v", draws, enc, back, err)
+			}
+		}
+		if as, err := decodeAbsorbed(s); err == nil {
+			enc, err := encodeAbsorbed(as)
+			if err != nil {
+				t.Fatalf("encodeAbsorbed(%v): %v", as, err)
+			}
+			if back, err := decodeAbsorbed(enc); err != nil || !cmp.Equal(as, back, opts) {
+				t.Fatalf("absorbed %v → %s → %v, %v", as, enc, back, err)
+			}
+		}
+		if d, err := dec(s); err == nil && d.String() != "" {
+			if back, err := dec(d.String()); err != nil || !back.Equal(d) {
+				t.Fatalf("numeric %s → %s → %v, %v", s, d, back, err)
+			}
+		}
+	})
+}
+
+// FuzzNanos checks the time encoding: exact within its range, refused outside.
+func FuzzNanos(f *testing.F) {
+	f.Add(int64(1615766399), int64(999_999_999))
+	f.Add(int64(-62135596800), int64(0))
+	f.Add(int64(9223372036), int64(854775807))
+	f.Fuzz(func(t *testing.T, sec, nsec int64) {
+		tm := time.Unix(sec, nsec)
+		n, err := nanos(tm)
+		if err != nil {
+			return
+		}
+		if back := fromNanos(n); !back.Equal(tm) {
+			t.Fatalf("%v → %d → %v", tm, n, back)
+		}
+		if b := bound(tm); b != n {
+			t.Fatalf("bound(%v) = %d, nanos %d", tm, b, n)
+		}
+	})
+}
