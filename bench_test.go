@@ -1,15 +1,23 @@
 package billing_test
 
 import (
+	"context"
 	"fmt"
+	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/rtcbill/billing"
+	"github.com/rtcbill/billing/memstore"
 )
 
-// benchUsages returns n usages of HD video, 61 seconds each, spread over the
-// given accounts and over 2021-03-15 from 08:00, with distinct ids.
+// The benchmarks of docs/PERFORMANCE.md. The usage stream: HD video usages
+// of 61 seconds, each 2 billable minutes at first (the day's ceiling then
+// makes every usage add 1 or 2), 8 package minutes, spread round-robin over
+// the accounts and over 12 hours of 2021-03-15.
+
+// benchUsages returns n usages of the stream over the given accounts.
 func benchUsages(n int, accounts []string) []billing.Usage {
 	us := make([]billing.Usage, n)
 	for i := range us {
@@ -22,23 +30,33 @@ func benchUsages(n int, accounts []string) []billing.Usage {
 	return us
 }
 
-// benchAccounts opens n postpaid accounts on 2021-03-01, each with the trial
-// and two universal packages of 3,000,000 minutes: 3 valid packages.
-func benchAccounts(b *testing.B, h *harness, n int) []string {
+// benchEngine returns an Engine on memstore with n postpaid accounts opened
+// on 2021-03-01, each holding the trial and packages-1 universal packages
+// of 3,000,000 minutes (all valid), and the clock at 2021-03-15 20:00.
+func benchEngine(b *testing.B, n, packages int) (*harness, []string) {
+	h := newHarness(b)
 	h.clock.Set(at(1, 8, 0, 0))
 	ids := make([]string, n)
 	for i := range ids {
 		ids[i] = fmt.Sprintf("acct-%d", i)
 		h.do(op{open: &billing.AccountSpec{ID: ids[i], Postpaid: true}})
-		for j := range 2 {
+		for j := range packages - 1 {
 			h.do(op{buy: &billing.Purchase{ID: fmt.Sprintf("p%d", j), Account: ids[i], Kind: billing.KindUniversal, Minutes: 3_000_000}})
 		}
 	}
 	h.clock.Set(at(15, 20, 0, 0))
-	return ids
+	return h, ids
 }
 
-func runRecord(b *testing.B, h *harness, us []billing.Usage) {
+func reportRate(b *testing.B, n int) {
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "usages/s")
+}
+
+// BenchmarkRecord records the stream from one goroutine into 1,000 accounts
+// with 3 valid packages each.
+func BenchmarkRecord(b *testing.B) {
+	h, ids := benchEngine(b, 1000, 3)
+	us := benchUsages(b.N, ids)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {
@@ -46,31 +64,184 @@ func runRecord(b *testing.B, h *harness, us []billing.Usage) {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "usages/s")
+	reportRate(b, b.N)
 }
 
-// BenchmarkRecord records basic usage from one goroutine into 1,000 accounts
-// on memstore, each with 3 valid packages.
-func BenchmarkRecord(b *testing.B) {
-	h := newHarness(b)
-	runRecord(b, h, benchUsages(b.N, benchAccounts(b, h, 1000)))
+// BenchmarkRecordParallel records the stream from GOMAXPROCS goroutines,
+// into 1,000 accounts, and into one hot account.
+func BenchmarkRecordParallel(b *testing.B) {
+	for _, accounts := range []int{1000, 1} {
+		name := "accounts=1000"
+		if accounts == 1 {
+			name = "hot-account"
+		}
+		b.Run(name, func(b *testing.B) {
+			h, ids := benchEngine(b, accounts, 3)
+			us := benchUsages(b.N, ids)
+			var next atomic.Int64
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := h.e.Record(h.ctx, us[next.Add(1)-1]); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			reportRate(b, b.N)
+			b.ReportMetric(float64(runtime.GOMAXPROCS(0)), "goroutines")
+		})
+	}
 }
 
-// BenchmarkRecordHistory records into one account that already has n usages
-// (and their ledger entries) of earlier days: the cost must not grow with n.
-func BenchmarkRecordHistory(b *testing.B) {
-	for _, n := range []int{0, 100_000} {
-		b.Run(fmt.Sprintf("history=%d", n), func(b *testing.B) {
-			h := newHarness(b)
-			ids := benchAccounts(b, h, 1)
-			for i, u := range benchUsages(n, ids) {
-				u.ID = fmt.Sprintf("old%d", i)
-				u.At = at(14, 8, 0, 0)
-				if _, err := h.e.Record(h.ctx, u); err != nil {
+// BenchmarkBaseline is the floor: the stream's arithmetic alone, on
+// preallocated int64 slices, with no engine and no store. Each usage adds
+// its seconds to its account's meter, takes the increase of the meter's
+// ceiling in minutes, covers whole minutes from the account's 3 packages in
+// order at the HD ratio of each (1 for the trial, 4 for the others), and
+// counts the rest as postpaid.
+func BenchmarkBaseline(b *testing.B) {
+	const accounts, packages = 1000, 3
+	seconds := make([]int64, accounts)
+	balance := make([]int64, accounts*packages)
+	ratio := [packages]int64{1, 4, 4}
+	for i := range balance {
+		balance[i] = 3_000_000
+	}
+	us := benchUsages(b.N, []string{"x"})
+	usageSeconds := make([]int64, b.N)
+	for i := range us {
+		usageSeconds[i] = us[i].Seconds
+	}
+	var postpaid int64
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		a := i % accounts
+		before := (seconds[a] + 59) / 60
+		seconds[a] += usageSeconds[i]
+		need := (seconds[a]+59)/60 - before
+		for p := range packages {
+			if need == 0 {
+				break
+			}
+			n := min(need, balance[a*packages+p]/ratio[p])
+			balance[a*packages+p] -= n * ratio[p]
+			need -= n
+		}
+		postpaid += need
+	}
+	b.StopTimer()
+	if postpaid < 0 {
+		b.Fatal("unreachable")
+	}
+	reportRate(b, b.N)
+}
+
+// BenchmarkSettle settles one account's day that has 1,000,000 usages, in 4
+// tiers and 2 value-added services; each settlement runs on a fresh copy.
+func BenchmarkSettle(b *testing.B) {
+	const usages = 1_000_000
+	record := func(e *billing.Engine) {
+		ctx := context.Background()
+		batch := make([]billing.Usage, 0, 10_000)
+		tiers := []billing.Tier{audio, sd, hd, fhd}
+		for i := range usages {
+			u := billing.Usage{ID: fmt.Sprint("u", i), Account: "a", App: "1400000001", Tier: tiers[i%4], Seconds: 1 + int64(i%120),
+				At: at(15, 8, 0, 0).Add(time.Duration(i%36_000) * time.Second)}
+			switch i % 10 {
+			case 0:
+				u.Service = recording
+			case 1:
+				u.Service = mix
+			default:
+				u.Scenario = billing.VideoCall
+			}
+			batch = append(batch, u)
+			if len(batch) == cap(batch) {
+				for _, r := range e.RecordBatch(ctx, batch) {
+					if r.Err != nil {
+						b.Fatal(r.Err)
+					}
+				}
+				batch = batch[:0]
+			}
+		}
+	}
+	b.ReportAllocs()
+	for range b.N {
+		b.StopTimer()
+		now := at(15, 8, 0, 0)
+		e, err := billing.New(memstore.New(), &billing.Options{Now: func() time.Time { return now }})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := e.OpenAccount(context.Background(), billing.AccountSpec{ID: "a", Postpaid: true}); err != nil {
+			b.Fatal(err)
+		}
+		now = at(15, 20, 0, 0)
+		record(e)
+		now = at(16, 10, 0, 0)
+		b.StartTimer()
+		bill, err := e.Settle(context.Background(), "a", march(15))
+		if err != nil || len(bill.Lines) != 8 {
+			b.Fatalf("Settle: %d lines, %v", len(bill.Lines), err)
+		}
+	}
+	reportRate(b, b.N*usages)
+}
+
+// BenchmarkRecordPackages records into accounts holding 1, 10, 100 and
+// 1,000 valid packages: the cost may grow at most with their logarithm.
+func BenchmarkRecordPackages(b *testing.B) {
+	for _, n := range []int{1, 10, 100, 1000} {
+		b.Run(fmt.Sprintf("packages=%d", n), func(b *testing.B) {
+			h, ids := benchEngine(b, 10, n)
+			us := benchUsages(b.N, ids)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				if _, err := h.e.Record(h.ctx, us[i]); err != nil {
 					b.Fatal(err)
 				}
 			}
-			runRecord(b, h, benchUsages(b.N, ids))
+			reportRate(b, b.N)
+		})
+	}
+}
+
+// BenchmarkRecordHistory records into one account that already has 0,
+// 100,000 or 1,000,000 ledger entries (from usage of earlier days): the
+// cost must not grow with them.
+func BenchmarkRecordHistory(b *testing.B) {
+	for _, n := range []int{0, 100_000, 1_000_000} {
+		b.Run(fmt.Sprintf("entries=%d", n), func(b *testing.B) {
+			h, ids := benchEngine(b, 1, 3)
+			old := benchUsages(n, ids)
+			for i := range old {
+				old[i].ID, old[i].At = fmt.Sprint("old", i), at(14, 8, 0, 0).Add(time.Duration(i%36_000)*time.Second)
+				old[i].Seconds = 60 // one minute, one deduction entry each
+			}
+			for start := 0; start < n; start += 10_000 {
+				for _, r := range h.e.RecordBatch(h.ctx, old[start:min(start+10_000, n)]) {
+					if r.Err != nil {
+						b.Fatal(r.Err)
+					}
+				}
+			}
+			if l := h.account(ids[0]).LastSeq; int(l) < n {
+				b.Fatalf("%d ledger entries, want at least %d", l, n)
+			}
+			us := benchUsages(b.N, ids)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				if _, err := h.e.Record(h.ctx, us[i]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportRate(b, b.N)
 		})
 	}
 }
