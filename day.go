@@ -36,7 +36,21 @@ func (d Day) Date() (year int, month time.Month, day int) {
 // instant after a daylight-saving gap at midnight).
 func (d Day) Start(loc *time.Location) time.Time {
 	y, m, dd := d.Date()
-	return time.Date(y, m, dd, 0, 0, 0, 0, loc)
+	return dayStart(y, m, dd, loc)
+}
+
+// dayStart returns the first instant of the date in loc. Where midnight
+// falls in a daylight-saving gap, time.Date gives an instant of the day
+// before; the day then starts where that zone period ends.
+func dayStart(y int, m time.Month, d int, loc *time.Location) time.Time {
+	t := time.Date(y, m, d, 0, 0, 0, 0, loc)
+	if ty, tm, td := t.Date(); ty != y || tm != m || td != d {
+		_, end := t.ZoneBounds()
+		if !end.IsZero() {
+			return end
+		}
+	}
+	return t
 }
 
 // String formats d as 2006-01-02.

@@ -19,7 +19,8 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// refZone is the default billing time zone, UTC+8 (SPEC: "Billing day").
+// refZone is the default billing time zone, UTC+8 (SPEC: "Billing day"); the
+// price book's dates are instants in it.
 var refZone = time.FixedZone("ref UTC+8", 8*60*60)
 
 // The documented defaults of Options.ExpiryGrace and Options.DueAfter.
@@ -46,27 +47,53 @@ func refRank[T comparable](order []T, v T) int {
 // ---------------------------------------------------------------------------
 // Days (own arithmetic, not the library's DayOf / Day.Start).
 
-// refDayOf: the billing day of an instant is its calendar day in UTC+8.
-func refDayOf(t time.Time) billing.Day {
-	y, m, d := t.In(refZone).Date()
+// refCalendar is the billing time zone's calendar, with its own arithmetic
+// (not the library's DayOf / Day.Start).
+type refCalendar struct{ loc *time.Location }
+
+// dayOf: the billing day of an instant is its calendar date in the zone.
+func (c refCalendar) dayOf(t time.Time) billing.Day {
+	y, m, d := t.In(c.loc).Date()
+	return refDateDay(y, m, d)
+}
+
+// refDateDay counts the days from 1970-01-01 to a date (normalized).
+func refDateDay(y int, m time.Month, d int) billing.Day {
 	return billing.Day(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400)
 }
 
-// refDayStart is 00:00 of day d in UTC+8.
-func refDayStart(d billing.Day) time.Time {
-	u := time.Unix(int64(d)*86400, 0).UTC()
-	return time.Date(u.Year(), u.Month(), u.Day(), 0, 0, 0, 0, refZone)
+// refDate is the date of a day.
+func refDate(d billing.Day) (int, time.Month, int) {
+	return time.Unix(int64(d)*86400, 0).UTC().Date()
 }
 
-// refDayEnded: Settle may run once the day has ended in the billing zone.
-func refDayEnded(d billing.Day, now time.Time) bool {
-	return !now.Before(refDayStart(d + 1))
+// dayStart is the first instant of day d in the zone: its midnight, or the
+// first instant after a daylight-saving gap at midnight. Found by bisection
+// on whole seconds, so it does not rely on time.Date's handling of gaps.
+func (c refCalendar) dayStart(d billing.Day) time.Time {
+	y, m, dd := refDate(d)
+	hi := time.Date(y, m, dd, 12, 0, 0, 0, c.loc) // well inside day d
+	lo := hi.Add(-36 * time.Hour)                 // well inside an earlier day
+	for hi.Sub(lo) > time.Second {
+		mid := lo.Add(hi.Sub(lo) / 2).Truncate(time.Second)
+		if c.dayOf(mid) >= d {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	return hi
 }
 
-// refDayDue: a day is due for settlement once it ended DueAfter (10 hours:
+// dayEnded: Settle may run once the day has ended in the billing zone.
+func (c refCalendar) dayEnded(d billing.Day, now time.Time) bool {
+	return !now.Before(c.dayStart(d + 1))
+}
+
+// dayDue: a day is due for settlement once it ended DueAfter (10 hours:
 // 10:00 the next day) before the instant asked about.
-func refDayDue(d billing.Day, at time.Time) bool {
-	return !refDayStart(d + 1).Add(refDueAfter).After(at)
+func (c refCalendar) dayDue(d billing.Day, at time.Time) bool {
+	return !c.dayStart(d + 1).Add(refDueAfter).After(at)
 }
 
 // ---------------------------------------------------------------------------
@@ -82,46 +109,87 @@ func refUsageIncrement(before, added int64) int64 {
 
 // ---------------------------------------------------------------------------
 // Price book figures, typed in again from domain/trtc-billing-rules.md (Era 1,
-// USD) so that a wrong figure in the engine's book shows up as a difference.
+// USD and CNY) so that a wrong figure in the engine's books shows up as a
+// difference.
 
 func refPerThousand(s string) decimal.Decimal { return decimal.RequireFromString(s).Shift(-3) }
 
-// refBasicListPrice: Era 1 USD list prices per 1,000 minutes (§1.3).
-var refBasicListPrice = map[billing.Tier]decimal.Decimal{
-	billing.TierAudio: refPerThousand("0.99"),
-	billing.TierSD:    refPerThousand("1.99"),
-	billing.TierHD:    refPerThousand("3.99"),
-	billing.TierFHD:   refPerThousand("14.99"),
+func refDec(s string) decimal.Decimal { return decimal.RequireFromString(s) }
+
+// refTierPrices maps the tiers audio, SD, HD, FHD to the given prices.
+func refTierPrices(audio, sd, hd, fhd decimal.Decimal) map[billing.Tier]decimal.Decimal {
+	return map[billing.Tier]decimal.Decimal{billing.TierAudio: audio, billing.TierSD: sd, billing.TierHD: hd, billing.TierFHD: fhd}
 }
 
-// refRecordingPrice: Era 1 USD cloud recording per 1,000 minutes (§4.2).
-var refRecordingPrice = map[billing.Tier]decimal.Decimal{
-	billing.TierAudio: refPerThousand("0.499"),
-	billing.TierSD:    refPerThousand("0.99"),
-	billing.TierHD:    refPerThousand("1.99"),
-	billing.TierFHD:   refPerThousand("7.499"),
+// refFigures are one currency's Era 1 figures.
+type refFigures struct {
+	bookID     string
+	basic      map[billing.Tier]decimal.Decimal                     // list price per minute (§1.3)
+	valueAdded map[billing.Service]map[billing.Tier]decimal.Decimal // per minute (§4.2, §4.3)
+	// mixEarlierFrom: MixTranscoding of accounts opened before 2020-11-01 is
+	// free for days before this date (§4.3).
+	mixEarlierFrom time.Time
+	kinds          map[string]*refKind
 }
 
-// refMixPrice: Era 1 USD MixTranscoding per minute, 8 decimals (§4.3).
-var refMixPrice = map[billing.Tier]decimal.Decimal{
-	billing.TierAudio: decimal.RequireFromString("0.000799"),
-	billing.TierSD:    decimal.RequireFromString("0.00228571"),
-	billing.TierHD:    decimal.RequireFromString("0.00464286"),
-	billing.TierFHD:   decimal.RequireFromString("0.00899"),
-}
-
-// Service start dates (§4.2, §4.3 and the package docs).
+// Service start dates (§4.2, §4.3 and the package docs), and scenarios.
 var (
-	refRecordingFrom    = time.Date(2020, 7, 1, 0, 0, 0, 0, refZone)
-	refMixFrom          = time.Date(2020, 11, 1, 0, 0, 0, 0, refZone)
-	refMixEarlierFrom   = time.Date(2020, 12, 1, 0, 0, 0, 0, refZone)
-	refVideoScenarios   = map[billing.Scenario]bool{billing.VideoLive: true, billing.VideoCall: true}
-	refAudioScenarios   = map[billing.Scenario]bool{billing.AudioLive: true, billing.AudioCall: true}
-	refValueAddedPrices = map[billing.Service]map[billing.Tier]decimal.Decimal{
-		billing.ServiceRecording:      refRecordingPrice,
-		billing.ServiceMixTranscoding: refMixPrice,
-	}
+	refRecordingFrom  = time.Date(2020, 7, 1, 0, 0, 0, 0, refZone)
+	refMixFrom        = time.Date(2020, 11, 1, 0, 0, 0, 0, refZone)
+	refVideoScenarios = map[billing.Scenario]bool{billing.VideoLive: true, billing.VideoCall: true}
+	refAudioScenarios = map[billing.Scenario]bool{billing.AudioLive: true, billing.AudioCall: true}
 )
+
+// refEra1 returns the Era 1 figures by currency; custom adds refCustomKind
+// to the USD book.
+func refEra1(custom bool) map[string]*refFigures {
+	usd := &refFigures{
+		bookID: "era1-usd",
+		basic:  refTierPrices(refPerThousand("0.99"), refPerThousand("1.99"), refPerThousand("3.99"), refPerThousand("14.99")),
+		valueAdded: map[billing.Service]map[billing.Tier]decimal.Decimal{
+			billing.ServiceRecording:      refTierPrices(refPerThousand("0.499"), refPerThousand("0.99"), refPerThousand("1.99"), refPerThousand("7.499")),
+			billing.ServiceMixTranscoding: refTierPrices(refDec("0.000799"), refDec("0.00228571"), refDec("0.00464286"), refDec("0.00899")),
+		},
+		mixEarlierFrom: time.Date(2020, 12, 1, 0, 0, 0, 0, refZone),
+		kinds: refEra1Kinds(
+			map[int64]decimal.Decimal{25_000: refDec("24"), 250_000: refDec("227"), 1_000_000: refDec("856"), 3_000_000: refDec("2416")},
+			[]refBand{
+				{0, refPerThousand("0.99")},
+				{25_000, refPerThousand("0.960")},
+				{250_000, refPerThousand("0.908")},
+				{1_000_000, refPerThousand("0.856")},
+				{3_000_000, refPerThousand("0.805")},
+			}),
+	}
+	cny := &refFigures{
+		bookID: "era1-cny",
+		basic:  refTierPrices(refPerThousand("7.00"), refPerThousand("14.00"), refPerThousand("28.00"), refPerThousand("105.00")),
+		valueAdded: map[billing.Service]map[billing.Tier]decimal.Decimal{
+			billing.ServiceRecording:      refTierPrices(refPerThousand("3.50"), refPerThousand("7.00"), refPerThousand("14.00"), refPerThousand("52.50")),
+			billing.ServiceMixTranscoding: refTierPrices(refPerThousand("5.6"), refPerThousand("16"), refPerThousand("32.5"), refPerThousand("63")),
+		},
+		mixEarlierFrom: time.Date(2020, 12, 8, 0, 0, 0, 0, refZone),
+		kinds: refEra1Kinds(
+			map[int64]decimal.Decimal{25_000: refDec("168.00"), 250_000: refDec("1588.00"), 1_000_000: refDec("5968.00"), 3_000_000: refDec("16888.00")},
+			[]refBand{
+				{0, refDec("0.00700000")},
+				{25_000, refDec("0.00672000")},
+				{250_000, refDec("0.00635200")},
+				{1_000_000, refDec("0.00596800")},
+				{3_000_000, refDec("0.00562934")},
+			}),
+	}
+	if custom {
+		usd.bookID = refCustomBook().ID
+		usd.kinds[refCustomKind] = &refKind{
+			name:   refCustomKind,
+			ratios: map[billing.Tier]int64{billing.TierAudio: 1, billing.TierSD: 3, billing.TierHD: 5},
+			months: 1, unit: 100,
+			bands: []refBand{{0, refDec("0.00123")}},
+		}
+	}
+	return map[string]*refFigures{"USD": usd, "CNY": cny}
+}
 
 type refBand struct {
 	from      int64
@@ -144,43 +212,23 @@ type refKind struct {
 // refCustomKind is the name of the custom kind the model's book adds.
 const refCustomKind = "mini"
 
-func refKinds(custom bool) map[string]*refKind {
-	ks := map[string]*refKind{
-		// The Era 1 trial: ratio 1 for every tier, 12 months to month end.
+// refEra1Kinds: the trial (10,000 minutes granted, ratio 1 for every tier)
+// and the universal package (1:2:4:15, for sale in steps of 1,000 minutes),
+// both valid 12 months to month end (§2.2, §2.3, §2.5).
+func refEra1Kinds(offers map[int64]decimal.Decimal, bands []refBand) map[string]*refKind {
+	return map[string]*refKind{
 		billing.KindTrial: {
 			name:   billing.KindTrial,
 			ratios: map[billing.Tier]int64{billing.TierAudio: 1, billing.TierSD: 1, billing.TierHD: 1, billing.TierFHD: 1},
 			months: 12, toMonthEnd: true,
 		},
-		// The universal package: 1:2:4:15, 12 months to month end (§2.2, §2.3).
 		billing.KindUniversal: {
 			name:   billing.KindUniversal,
 			ratios: map[billing.Tier]int64{billing.TierAudio: 1, billing.TierSD: 2, billing.TierHD: 4, billing.TierFHD: 15},
 			months: 12, toMonthEnd: true, arms: true, unit: 1000,
-			offers: map[int64]decimal.Decimal{
-				25_000:    decimal.RequireFromString("24"),
-				250_000:   decimal.RequireFromString("227"),
-				1_000_000: decimal.RequireFromString("856"),
-				3_000_000: decimal.RequireFromString("2416"),
-			},
-			bands: []refBand{
-				{0, refPerThousand("0.99")},
-				{25_000, refPerThousand("0.960")},
-				{250_000, refPerThousand("0.908")},
-				{1_000_000, refPerThousand("0.856")},
-				{3_000_000, refPerThousand("0.805")},
-			},
+			offers: offers, bands: bands,
 		},
 	}
-	if custom {
-		ks[refCustomKind] = &refKind{
-			name:   refCustomKind,
-			ratios: map[billing.Tier]int64{billing.TierAudio: 1, billing.TierSD: 3, billing.TierHD: 5},
-			months: 1, unit: 100,
-			bands: []refBand{{0, decimal.RequireFromString("0.00123")}},
-		}
-	}
-	return ks
 }
 
 // refCustomBook is Era1USD plus refCustomKind, as the engine is configured
@@ -200,20 +248,22 @@ func refCustomBook() billing.PriceBook {
 	return b
 }
 
-// refValidityEnd: a package is valid from 00:00 of its purchase day to the
+// validityEnd: a package is valid from 00:00 of its purchase day to the
 // start of the day `months` later, or with toMonthEnd to the end of that
 // month ("the last day of the same month next year"); a day the later month
 // lacks ends the validity at the end of that shorter month.
-func refValidityEnd(start billing.Day, k *refKind) time.Time {
-	y, m, d := refDayStart(start).Date()
-	first := time.Date(y, m+time.Month(k.months), 1, 0, 0, 0, 0, refZone)
-	if k.toMonthEnd {
-		return first.AddDate(0, 1, 0)
+func (c refCalendar) validityEnd(start billing.Day, k *refKind) time.Time {
+	y, m, d := refDate(start)
+	first := refDateDay(y, m+time.Month(k.months), 1)
+	nextFirst := refDateDay(y, m+time.Month(k.months)+1, 1)
+	switch {
+	case k.toMonthEnd:
+		return c.dayStart(nextFirst)
+	case first+billing.Day(d-1) >= nextFirst: // the later month lacks day d
+		return c.dayStart(nextFirst)
+	default:
+		return c.dayStart(first + billing.Day(d-1))
 	}
-	if daysInMonth := first.AddDate(0, 1, -1).Day(); d > daysInMonth {
-		return first.AddDate(0, 1, 0)
-	}
-	return time.Date(y, m+time.Month(k.months), d, 0, 0, 0, 0, refZone)
 }
 
 // refPackagePrice: a fixed offer's published price, else the band of the
@@ -273,34 +323,41 @@ type refPurchaseRecord struct {
 }
 
 type refAccount struct {
-	id                string
-	postpaidAtOpening bool
-	opened            time.Time
-	postpaid          billing.Postpaid
-	status            billing.Status
-	armed             bool
-	packages          []*refPackage
-	meters            map[billing.MeterKey]*billing.Meter
-	usages            map[string]refUsageRecord
-	purchases         map[string]refPurchaseRecord
-	bills             map[billing.Day]billing.Bill
-	settledThrough    billing.Day
-	settledOnce       bool
-	late              []billing.MeterKey
+	cal            refCalendar
+	fig            *refFigures
+	currency       string
+	spec           billing.AccountSpec
+	id             string
+	opened         time.Time
+	postpaid       billing.Postpaid
+	status         billing.Status
+	armed          bool
+	packages       []*refPackage
+	meters         map[billing.MeterKey]*billing.Meter
+	usages         map[string]refUsageRecord
+	purchases      map[string]refPurchaseRecord
+	bills          map[billing.Day]billing.Bill
+	settledThrough billing.Day
+	settledOnce    bool
+	late           []billing.MeterKey
+}
+
+func (a *refAccount) purchaseOf(id string) (refPurchaseRecord, bool) {
+	if a == nil {
+		return refPurchaseRecord{}, false
+	}
+	r, ok := a.purchases[id]
+	return r, ok
 }
 
 type refModel struct {
-	bookID string
-	kinds  map[string]*refKind
-	accts  map[string]*refAccount
+	cal     refCalendar
+	figures map[string]*refFigures // by currency
+	accts   map[string]*refAccount
 }
 
-func newRefModel(custom bool) *refModel {
-	id := "era1-usd"
-	if custom {
-		id = refCustomBook().ID
-	}
-	return &refModel{bookID: id, kinds: refKinds(custom), accts: map[string]*refAccount{}}
+func newRefModel(custom bool, loc *time.Location) *refModel {
+	return &refModel{cal: refCalendar{loc}, figures: refEra1(custom), accts: map[string]*refAccount{}}
 }
 
 // sortedPackages returns the account's packages in deduction order.
@@ -359,7 +416,7 @@ func (a *refAccount) days() []billing.Day {
 func (a *refAccount) view() billing.Account {
 	return billing.Account{
 		ID:                a.id,
-		Currency:          "USD",
+		Currency:          a.currency,
 		Opened:            a.opened,
 		Postpaid:          a.postpaid,
 		Status:            a.status,
@@ -503,13 +560,13 @@ func refAbsorbPurchaseDay(a *refAccount, p *refPackage, d billing.Day) []billing
 func refUnitPrice(a *refAccount, k billing.MeterKey) decimal.Decimal {
 	switch k.Service {
 	case billing.ServiceBasic:
-		return refBasicListPrice[k.Tier]
+		return a.fig.basic[k.Tier]
 	case billing.ServiceMixTranscoding:
-		if a.opened.Before(refMixFrom) && refDayStart(k.Day).Before(refMixEarlierFrom) {
+		if a.opened.Before(refMixFrom) && a.cal.dayStart(k.Day).Before(a.fig.mixEarlierFrom) {
 			return decimal.Zero
 		}
 	}
-	return refValueAddedPrices[k.Service][k.Tier]
+	return a.fig.valueAdded[k.Service][k.Tier]
 }
 
 // refBilledMinutes: postpaid minutes, plus shortfall if postpaid is on at
@@ -547,7 +604,7 @@ func refTally(m *billing.Meter) billing.Tally {
 // service, tier); subtotal exact, total rounded once half up; closes every
 // day up to d.
 func refIssueBill(a *refAccount, d billing.Day, now time.Time) billing.Bill {
-	b := billing.Bill{Account: a.id, Day: d, Currency: "USD", Issued: now, PostpaidOn: a.postpaid.On, Subtotal: decimal.Zero}
+	b := billing.Bill{Account: a.id, Day: d, Currency: a.currency, Issued: now, PostpaidOn: a.postpaid.On, Subtotal: decimal.Zero}
 	for _, mv := range a.metersOf(d) {
 		m := a.meters[mv.Key]
 		b.Lines = append(b.Lines, refBillLine(a, m, false, b.PostpaidOn))
@@ -581,14 +638,22 @@ var errRefNoBasicSuspended = errors.New("ref: ErrNoBasicService wrapping ErrSusp
 
 func (md *refModel) open(now time.Time, spec billing.AccountSpec) (billing.Account, []error) {
 	if a := md.accts[spec.ID]; a != nil {
-		if a.postpaidAtOpening != spec.Postpaid || spec.Currency != "" {
+		if a.spec != spec {
 			return billing.Account{}, []error{billing.ErrIdempotencyConflict}
 		}
 		return a.view(), nil
 	}
-	day := refDayOf(now)
+	currency := spec.Currency
+	if currency == "" {
+		currency = "USD" // the currency of the first price book
+	}
+	fig := md.figures[currency]
+	if fig == nil {
+		return billing.Account{}, []error{billing.ErrNoPriceBook}
+	}
+	day := md.cal.dayOf(now)
 	a := &refAccount{
-		id: spec.ID, postpaidAtOpening: spec.Postpaid, opened: now,
+		cal: md.cal, fig: fig, currency: currency, spec: spec, id: spec.ID, opened: now,
 		meters: map[billing.MeterKey]*billing.Meter{}, usages: map[string]refUsageRecord{},
 		purchases: map[string]refPurchaseRecord{}, bills: map[billing.Day]billing.Bill{},
 		settledThrough: day - 1,
@@ -596,10 +661,10 @@ func (md *refModel) open(now time.Time, spec billing.AccountSpec) (billing.Accou
 	if spec.Postpaid {
 		a.postpaid = billing.Postpaid{On: true, Since: now, Way: billing.PostpaidAtOpening}
 	}
-	trial := md.kinds[billing.KindTrial]
+	trial := fig.kinds[billing.KindTrial]
 	a.packages = append(a.packages, &refPackage{kind: trial, Package: billing.Package{
-		ID: billing.TrialID, Kind: billing.KindTrial, Book: md.bookID, Minutes: 10_000, Balance: 10_000,
-		Price: decimal.Zero, PurchasedAt: now, Start: refDayStart(day), End: refValidityEnd(day, trial),
+		ID: billing.TrialID, Kind: billing.KindTrial, Book: fig.bookID, Minutes: 10_000, Balance: 10_000,
+		Price: decimal.Zero, PurchasedAt: now, Start: md.cal.dayStart(day), End: md.cal.validityEnd(day, trial),
 	}})
 	md.accts[spec.ID] = a
 	return a.view(), nil
@@ -618,7 +683,8 @@ func refSameUsage(x, y billing.Usage) bool {
 		x.Scenario == y.Scenario && x.Tier == y.Tier && x.Seconds == y.Seconds && x.At.Equal(y.At)
 }
 
-// refUsageInputErrors: what is wrong with a usage as input.
+// refUsageInputErrors: what is wrong with a usage as input (a is nil for an
+// account that does not exist).
 func refUsageInputErrors(a *refAccount, now time.Time, u billing.Usage, svc billing.Service) []error {
 	var errs []error
 	if u.App == "" {
@@ -632,7 +698,7 @@ func refUsageInputErrors(a *refAccount, now time.Time, u billing.Usage, svc bill
 		errs = append(errs, billing.ErrInvalidTime)
 	case u.At.After(now):
 		errs = append(errs, billing.ErrFutureUsage)
-	case u.At.Before(a.opened):
+	case a != nil && u.At.Before(a.opened):
 		errs = append(errs, billing.ErrBeforeOpened)
 	}
 	if !slices.Contains(refTierOrder, u.Tier) {
@@ -650,7 +716,7 @@ func refUsageInputErrors(a *refAccount, now time.Time, u billing.Usage, svc bill
 			errs = append(errs, billing.ErrUnknownScenario)
 		}
 	case billing.ServiceRecording:
-		if a.opened.Before(refRecordingFrom) {
+		if a != nil && a.opened.Before(refRecordingFrom) {
 			errs = append(errs, billing.ErrNoPriceBook)
 		}
 	case billing.ServiceMixTranscoding:
@@ -677,27 +743,29 @@ func refServiceStateErrors(a *refAccount, u billing.Usage, svc billing.Service) 
 }
 
 func (md *refModel) record(now time.Time, u billing.Usage) (billing.Receipt, []error) {
+	svc := u.Service
+	if svc == "" {
+		svc = billing.ServiceBasic
+	}
 	a := md.accts[u.Account]
 	if a == nil {
-		return billing.Receipt{}, []error{billing.ErrNotFound}
+		return billing.Receipt{}, append(refUsageInputErrors(nil, now, u, svc), billing.ErrNotFound)
 	}
 	refForfeitExpired(a, now)
 	if r, ok := a.usages[u.ID]; ok {
 		if refSameUsage(r.usage, u) {
 			return r.receipt, nil
 		}
-		return billing.Receipt{}, []error{billing.ErrIdempotencyConflict}
-	}
-	svc := u.Service
-	if svc == "" {
-		svc = billing.ServiceBasic
+		// Which error wins when the other request is also bad input is not
+		// documented: either is accepted.
+		return billing.Receipt{}, append(refUsageInputErrors(a, now, u, svc), billing.ErrIdempotencyConflict)
 	}
 	errs := refUsageInputErrors(a, now, u, svc)
 	errs = append(errs, refServiceStateErrors(a, u, svc)...)
 	if len(errs) > 0 {
 		return billing.Receipt{}, errs
 	}
-	key := billing.MeterKey{Day: refDayOf(u.At), Service: svc, Tier: u.Tier}
+	key := billing.MeterKey{Day: md.cal.dayOf(u.At), Service: svc, Tier: u.Tier}
 	m := a.meter(key)
 	rc := billing.Receipt{Key: key, Minutes: refUsageIncrement(m.Seconds, u.Seconds)}
 	m.Seconds += u.Seconds
@@ -718,34 +786,38 @@ func (md *refModel) record(now time.Time, u billing.Usage) (billing.Receipt, []e
 
 func (md *refModel) buy(now time.Time, p billing.Purchase) (billing.PurchaseReceipt, []error) {
 	a := md.accts[p.Account]
-	if a == nil {
-		return billing.PurchaseReceipt{}, []error{billing.ErrNotFound}
-	}
-	refForfeitExpired(a, now)
 	var errs []error
+	if a == nil {
+		errs = append(errs, billing.ErrNotFound)
+	} else {
+		refForfeitExpired(a, now)
+	}
 	if p.ID == billing.TrialID {
 		errs = append(errs, billing.ErrInvalidID)
 	}
-	if r, ok := a.purchases[p.ID]; ok {
+	if r, ok := a.purchaseOf(p.ID); ok {
 		if r.purchase.Kind == p.Kind && r.purchase.Minutes == p.Minutes {
 			return r.receipt, nil
 		}
 		errs = append(errs, billing.ErrIdempotencyConflict)
 	}
-	k := md.kinds[p.Kind]
+	var k *refKind
+	if a != nil {
+		k = a.fig.kinds[p.Kind]
+	}
 	switch {
 	case k == nil || k.unit == 0:
 		errs = append(errs, billing.ErrUnknownKind)
 	case p.Minutes <= 0 || p.Minutes%k.unit != 0 || p.Minutes > billing.MaxPackageMinutes:
 		errs = append(errs, billing.ErrInvalidMinutes)
 	}
-	if len(errs) > 0 {
+	if len(errs) > 0 || a == nil {
 		return billing.PurchaseReceipt{}, errs
 	}
-	day := refDayOf(now)
+	day := md.cal.dayOf(now)
 	pkg := &refPackage{kind: k, Package: billing.Package{
-		ID: p.ID, Kind: p.Kind, Book: md.bookID, Minutes: p.Minutes, Balance: p.Minutes,
-		Price: refPackagePrice(k, p.Minutes), PurchasedAt: now, Start: refDayStart(day), End: refValidityEnd(day, k),
+		ID: p.ID, Kind: p.Kind, Book: a.fig.bookID, Minutes: p.Minutes, Balance: p.Minutes,
+		Price: refPackagePrice(k, p.Minutes), PurchasedAt: now, Start: md.cal.dayStart(day), End: md.cal.validityEnd(day, k),
 	}}
 	a.packages = append(a.packages, pkg)
 	rc := billing.PurchaseReceipt{Day: day, Absorbed: refAbsorbPurchaseDay(a, pkg, day)}
@@ -781,13 +853,13 @@ func (md *refModel) dueDays(at time.Time, id string) ([]billing.Day, []error) {
 	}
 	var due []billing.Day
 	for _, d := range a.days() {
-		if d > a.settledThrough && refDayDue(d, at) {
+		if d > a.settledThrough && md.cal.dayDue(d, at) {
 			due = append(due, d)
 		}
 	}
 	if len(due) == 0 && len(a.late) > 0 {
 		// The latest due day that is not closed carries the adjustments.
-		if latest := refDayOf(at.Add(-refDueAfter)) - 1; latest > a.settledThrough {
+		if latest := md.cal.dayOf(at.Add(-refDueAfter)) - 1; latest > a.settledThrough {
 			due = append(due, latest)
 		}
 	}
@@ -804,7 +876,7 @@ func (md *refModel) settle(now time.Time, id string, d billing.Day) (billing.Bil
 		return b, nil
 	}
 	var errs []error
-	if !refDayEnded(d, now) {
+	if !md.cal.dayEnded(d, now) {
 		errs = append(errs, billing.ErrDayNotEnded)
 	}
 	if d <= a.settledThrough {
@@ -832,7 +904,7 @@ func (md *refModel) overview(now time.Time, id string) (billing.Overview, []erro
 		return billing.Overview{}, []error{billing.ErrNotFound}
 	}
 	refForfeitExpired(a, now)
-	today := refDayOf(now)
+	today := md.cal.dayOf(now)
 	return billing.Overview{Account: a.view(), Packages: a.packageViews(), Today: today, Meters: a.metersOf(today)}, nil
 }
 
@@ -844,4 +916,16 @@ func (md *refModel) billsOf(id string) []billing.Bill {
 	}
 	slices.SortFunc(out, func(x, y billing.Bill) int { return cmp.Compare(x.Day, y.Day) })
 	return out
+}
+
+// statement: the bills of the days of one month and the sum of their totals.
+func (md *refModel) statement(id string, y int, m time.Month) billing.Statement {
+	st := billing.Statement{Account: id, Year: y, Month: m, Currency: md.accts[id].currency, Total: decimal.Zero}
+	for _, b := range md.billsOf(id) {
+		if by, bm, _ := refDate(b.Day); by == y && bm == m {
+			st.Bills = append(st.Bills, b)
+			st.Total = st.Total.Add(b.Total)
+		}
+	}
+	return st
 }

@@ -428,13 +428,13 @@ func (k *PackageKind) price(minutes int64, decimals int32) (decimal.Decimal, err
 func (v Validity) end(start Day, loc *time.Location) time.Time {
 	y, m, d := start.Date()
 	if v.ToMonthEnd {
-		return time.Date(y, m+time.Month(v.Months)+1, 1, 0, 0, 0, 0, loc)
+		return DateDay(y, m+time.Month(v.Months)+1, 1).Start(loc)
 	}
-	last := time.Date(y, m+time.Month(v.Months)+1, 0, 0, 0, 0, 0, loc).Day() // days in the target month
+	last := time.Date(y, m+time.Month(v.Months)+1, 0, 0, 0, 0, 0, time.UTC).Day() // days in the target month
 	if d > last {
-		return time.Date(y, m+time.Month(v.Months)+1, 1, 0, 0, 0, 0, loc)
+		return DateDay(y, m+time.Month(v.Months)+1, 1).Start(loc)
 	}
-	return time.Date(y, m+time.Month(v.Months), d, 0, 0, 0, 0, loc)
+	return DateDay(y, m+time.Month(v.Months), d).Start(loc)
 }
 
 // clone returns a deep copy of b: no slice is shared with b.

@@ -276,3 +276,32 @@ func TestDay(t *testing.T) {
 		t.Errorf("DateDay(1970, 1, 1) = %d, want 0", got)
 	}
 }
+
+// TestDaylightSavingMidnight checks days and validity in a zone whose
+// daylight-saving gap is at midnight: in America/Santiago, 2021-09-05
+// starts at 01:00 -03 (00:00 does not exist), and a package bought that day
+// does not cover the evening before.
+func TestDaylightSavingMidnight(t *testing.T) {
+	santiago, err := time.LoadLocation("America/Santiago")
+	if err != nil {
+		t.Skip("no time zone database:", err)
+	}
+	d := billing.DateDay(2021, 9, 5)
+	want := time.Date(2021, 9, 5, 1, 0, 0, 0, santiago)
+	if got := d.Start(santiago); !got.Equal(want) || billing.DayOf(got, santiago) != d || billing.DayOf(got.Add(-1), santiago) != d-1 {
+		t.Errorf("Start = %v, want %v, the first instant of the 5th", got, want)
+	}
+	h := newHarness(t)
+	if h.e, err = billing.New(h.store, &billing.Options{Now: h.clock.Now, Location: santiago}); err != nil {
+		t.Fatal(err)
+	}
+	h.do(
+		op{now: time.Date(2021, 9, 4, 20, 0, 0, 0, santiago), open: &billing.AccountSpec{ID: "a", Postpaid: true}},
+		op{now: time.Date(2021, 9, 4, 21, 0, 0, 0, santiago), use: usage("u0", audio, 600_000, time.Date(2021, 9, 4, 21, 0, 0, 0, santiago))},
+		op{now: time.Date(2021, 9, 5, 2, 0, 0, 0, santiago), buy: &billing.Purchase{ID: "p1", Account: "a", Kind: uni, Minutes: 1000}},
+	)
+	r, err := h.e.Record(h.ctx, *usage("u1", audio, 60, time.Date(2021, 9, 4, 23, 30, 0, 0, santiago)))
+	if err != nil || r.Postpaid != 1 || len(r.Draws) != 0 {
+		t.Errorf("Record(23:30 on the 4th) = %+v, %v; want 1 postpaid minute: p1 starts on the 5th", r, err)
+	}
+}

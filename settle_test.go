@@ -533,8 +533,11 @@ func TestUsageBeforeSuspension(t *testing.T) {
 	if err != nil || !cmp.Equal(want, got, cmpOpts) {
 		t.Errorf("Record(09:59:59) = %+v, %v; want 1 minute of shortfall", got, err)
 	}
-	if _, err := h.e.Record(h.ctx, *vaUsage("early-rec", recording, hd, 60, at(15, 9, 59, 59))); err != nil {
-		t.Errorf("Record(recording at 09:59:59) error = %v, want none: the account had its basic service then", err)
+	// Value-added usage from before the suspension is judged as on an active
+	// account: the trial was used up at 09:00 and postpaid is off, so no
+	// basic service could be paid for at 09:59:59.
+	if _, err := h.e.Record(h.ctx, *vaUsage("early-rec", recording, hd, 60, at(15, 9, 59, 59))); !errors.Is(err, billing.ErrNoBasicService) || errors.Is(err, billing.ErrSuspended) {
+		t.Errorf("Record(recording at 09:59:59) error = %v, want ErrNoBasicService, not ErrSuspended", err)
 	}
 	if _, err := h.e.Record(h.ctx, *usage("late", audio, 60, at(15, 10, 0, 0))); !errors.Is(err, billing.ErrSuspended) {
 		t.Errorf("Record(10:00) error = %v, want ErrSuspended", err)

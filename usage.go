@@ -337,12 +337,12 @@ func (e *Engine) checkValueAdded(u *unit, book *PriceBook, us *Usage) error {
 	switch {
 	case u.a.Status.Suspended && !us.At.Before(u.a.Status.Since):
 		return fmt.Errorf("%w: %w", ErrNoBasicService, ErrSuspended)
-	case u.a.Status.Suspended, u.a.Postpaid.On, u.a.AutoPostpaidArmed:
-		// Postpaid pays (or will, as it goes on automatically) for basic usage;
-		// usage from before a suspension happened while the account had its
-		// basic service.
+	case u.a.Postpaid.On || u.a.AutoPostpaidArmed:
+		// Postpaid pays (or will, as it goes on automatically) for basic usage.
 		return nil
 	}
+	// Usage from before a suspension is judged like usage of an active
+	// account: by the packages valid at its time.
 	payable := false
 	var err error
 	walkErr := u.tx.LivePackages(func(p Package) bool {

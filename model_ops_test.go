@@ -1,0 +1,686 @@
+package billing_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+	_ "time/tzdata" // the DST zones below, whatever the machine has
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/rtcbill/billing"
+	"github.com/rtcbill/billing/memstore"
+	"github.com/shopspring/decimal"
+	"pgregory.net/rapid"
+)
+
+// TestModel runs random sequences of operations against the Engine and the
+// reference model of model_test.go, and compares everything after each step.
+func TestModel(t *testing.T) {
+	refStats = map[string]int{}
+	defer func() {
+		keys := slices.Sorted(maps.Keys(refStats))
+		for _, k := range keys {
+			t.Logf("%-28s %d", k, refStats[k])
+		}
+	}()
+	rapid.Check(t, func(rt *rapid.T) {
+		refStats["sequences"]++
+		r := newRefRun(rt)
+		// Keys repeat an operation to weight it: rapid picks keys uniformly.
+		actions := map[string]func(*rapid.T){
+			"open":           r.opOpen,
+			"buy":            r.opBuy,
+			"buy2":           r.opBuy,
+			"recordBasic":    r.opRecordBasic,
+			"recordBasic2":   r.opRecordBasic,
+			"recordBasic3":   r.opRecordBasic,
+			"recordBasic4":   r.opRecordBasic,
+			"recordValue":    r.opRecordValueAdded,
+			"recordInvalid":  r.opRecordInvalid,
+			"recordBatch":    r.opRecordBatch,
+			"replay":         r.opReplay,
+			"enablePostpaid": r.opEnablePostpaid,
+			"settleDue":      r.opSettleDue,
+			"settleDue2":     r.opSettleDue,
+			"settleDay":      r.opSettleDay,
+			"advance":        r.opAdvance,
+			"advance2":       r.opAdvance,
+			"jumpExpiry":     r.opJumpNearExpiry,
+			"jumpDue":        r.opJumpToDueTime,
+			"":               r.check,
+		}
+		// Two rounds of about -rapid.steps operations each: the states worth
+		// reaching (trial used up, packages bought and used up, late usage
+		// of settled days) need longer sequences than the default 30 steps.
+		rt.Repeat(actions)
+		rt.Repeat(actions)
+	})
+}
+
+// refStats counts what the sequences exercised (shown with -v).
+var refStats map[string]int
+
+// refCount counts an event of a step.
+func refCount(event string, happened bool) {
+	if happened {
+		refStats[event]++
+	}
+}
+
+// refErrName names the sentinel an error wraps, for the statistics.
+func refErrName(err error) string {
+	for _, s := range []error{billing.ErrNotFound, billing.ErrIdempotencyConflict, billing.ErrInvalidID, billing.ErrInvalidSeconds,
+		billing.ErrInvalidTime, billing.ErrFutureUsage, billing.ErrBeforeOpened, billing.ErrUnknownScenario, billing.ErrUnknownService,
+		billing.ErrNoBasicService, billing.ErrSuspended, billing.ErrDayNotEnded, billing.ErrDayClosed, billing.ErrSettleOrder,
+		billing.ErrUnknownTier, billing.ErrTierNotInScenario, billing.ErrNoPriceBook, billing.ErrUnknownKind, billing.ErrInvalidMinutes} {
+		if errors.Is(err, s) {
+			return strings.TrimPrefix(s.Error(), "billing: ")
+		}
+	}
+	return fmt.Sprint(err)
+}
+
+// refAccounts are the account ids the test uses; "b" starts unopened.
+var refAccounts = []string{"a", "b"}
+
+var refCmpOpts = cmp.Options{
+	cmp.Comparer(func(x, y decimal.Decimal) bool { return x.Equal(y) }),
+	cmp.Comparer(func(x, y time.Time) bool { return x.Equal(y) }),
+	cmpopts.EquateEmpty(),
+	cmpopts.IgnoreFields(billing.Account{}, "Version", "Touched", "LastSeq"),
+}
+
+type refRun struct {
+	ctx       context.Context
+	clk       *clock
+	e         *billing.Engine
+	m         *refModel
+	n         int
+	usages    []billing.Usage    // usages the engine accepted, for replays
+	purchases []billing.Purchase // purchases the engine accepted, for replays
+}
+
+// refZones are the billing zones a run may use: the default (nil, UTC+8),
+// UTC, and two zones whose daylight-saving transitions happen at midnight
+// (a day that starts at 01:00, and a day whose first hour repeats).
+var refZones = []string{"", "", "", "UTC", "America/Santiago", "America/Havana"}
+
+// refMidnightTransitions are days of those zones' transitions at midnight.
+var refMidnightTransitions = map[string][]time.Time{
+	"America/Santiago": {time.Date(2021, 9, 5, 12, 0, 0, 0, time.UTC), time.Date(2022, 4, 3, 12, 0, 0, 0, time.UTC), time.Date(2021, 4, 4, 12, 0, 0, 0, time.UTC)},
+	"America/Havana":   {time.Date(2021, 3, 14, 12, 0, 0, 0, time.UTC), time.Date(2021, 11, 7, 12, 0, 0, 0, time.UTC), time.Date(2022, 3, 13, 12, 0, 0, 0, time.UTC)},
+}
+
+func newRefRun(rt *rapid.T) *refRun {
+	custom := rapid.Bool().Draw(rt, "customBook")
+	var books []billing.PriceBook
+	if custom {
+		books = []billing.PriceBook{refCustomBook(), billing.Era1CNY()}
+	}
+	zone := rapid.SampledFrom(refZones).Draw(rt, "zone")
+	loc := refZone
+	var optLoc *time.Location
+	if zone != "" {
+		var err error
+		if loc, err = time.LoadLocation(zone); err != nil {
+			rt.Skipf("zone %s: %v", zone, err)
+		}
+		optLoc = loc
+	}
+	var start time.Time
+	if ts := refMidnightTransitions[zone]; len(ts) > 0 && rapid.Bool().Draw(rt, "nearTransition") {
+		// Up to three days before a transition at midnight.
+		start = rapid.SampledFrom(ts).Draw(rt, "transition").Add(-time.Duration(rapid.IntRange(0, 72*60).Draw(rt, "minutesBefore")) * time.Minute)
+	} else {
+		year := rapid.IntRange(2020, 2024).Draw(rt, "year")
+		firstMonth := 1
+		if year == 2020 {
+			firstMonth = 5 // before 2020-07-01 recording is refused; before 2020-11-01 MixTranscoding is free for a while
+		}
+		month := rapid.IntRange(firstMonth, 12).Draw(rt, "month")
+		day := rapid.OneOf(rapid.IntRange(1, 28), rapid.SampledFrom([]int{28, 29, 30, 31})).Draw(rt, "day")
+		hour := rapid.IntRange(0, 23).Draw(rt, "hour")
+		minute := rapid.IntRange(0, 59).Draw(rt, "minute")
+		start = time.Date(year, time.Month(month), day, hour, minute, 0, 0, loc)
+	}
+	r := &refRun{ctx: context.Background(), clk: &clock{}, m: newRefModel(custom, loc)}
+	r.clk.Set(start)
+	var err error
+	r.e, err = billing.New(memstore.New(), &billing.Options{Now: r.clk.Now, PriceBooks: books, Location: optLoc})
+	if err != nil {
+		rt.Fatalf("New: %v", err)
+	}
+	rt.Logf("start %v, zone %q, custom book %v", r.clk.Now(), zone, custom)
+	r.open(rt, billing.AccountSpec{ID: "a", Postpaid: rapid.Bool().Draw(rt, "postpaidA")})
+	return r
+}
+
+func (r *refRun) fresh(prefix string) string {
+	r.n++
+	return fmt.Sprintf("%s%d", prefix, r.n)
+}
+
+// refMatch reports whether err wraps one of the errors the model allows.
+func refMatch(err error, want []error) bool {
+	for _, w := range want {
+		if w == errRefNoBasicSuspended {
+			if errors.Is(err, billing.ErrNoBasicService) && errors.Is(err, billing.ErrSuspended) {
+				return true
+			}
+		} else if errors.Is(err, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// refCheck compares one operation's result or error with the model's.
+func refCheck[T any](rt *rapid.T, op string, got T, gotErr error, want T, wantErrs []error) {
+	rt.Helper()
+	switch {
+	case len(wantErrs) == 0 && gotErr != nil:
+		rt.Fatalf("%s: engine error %v, model expects success with %+v", op, gotErr, want)
+	case len(wantErrs) > 0 && gotErr == nil:
+		rt.Fatalf("%s: engine succeeded with %+v, model expects one of %v", op, got, wantErrs)
+	case gotErr != nil:
+		var be *billing.Error
+		if !errors.As(gotErr, &be) {
+			rt.Fatalf("%s: error %v is not a *billing.Error", op, gotErr)
+		}
+		if !refMatch(gotErr, wantErrs) {
+			rt.Fatalf("%s: engine error %v, model expects one of %v", op, gotErr, wantErrs)
+		}
+	default:
+		if d := cmp.Diff(want, got, refCmpOpts); d != "" {
+			rt.Fatalf("%s: engine and model differ (-model +engine):\n%s", op, d)
+		}
+	}
+}
+
+// ---------------------------------------------------------------------------
+// Operations.
+
+// drawAccount draws "a" mostly, "b" (opened later, or never) sometimes.
+func (r *refRun) drawAccount(rt *rapid.T) string {
+	return rapid.SampledFrom([]string{"a", "a", "a", "a", "b"}).Draw(rt, "account")
+}
+
+func (r *refRun) open(rt *rapid.T, spec billing.AccountSpec) {
+	now := r.clk.Now()
+	got, err := r.e.OpenAccount(r.ctx, spec)
+	want, errs := r.m.open(now, spec)
+	rt.Logf("%v OpenAccount(%+v) -> err %v", now, spec, err)
+	if a := r.m.accts[spec.ID]; a != nil && !a.settledOnce && err == nil {
+		want.SettledThrough = got.SettledThrough // the initial value is not documented
+	}
+	refCheck(rt, "OpenAccount", got, err, want, errs)
+}
+
+// opOpen opens (or reopens) an account; "b" may be a CNY account, or ask for
+// a currency no book has. ("USD" spelled out is not drawn: whether it is the
+// same spec as "" is not documented.)
+func (r *refRun) opOpen(rt *rapid.T) {
+	spec := billing.AccountSpec{ID: r.drawAccount(rt), Postpaid: rapid.Bool().Draw(rt, "postpaid")}
+	if spec.ID == "b" {
+		spec.Currency = rapid.SampledFrom([]string{"", "CNY", "CNY", "EUR"}).Draw(rt, "currency")
+	}
+	r.open(rt, spec)
+}
+
+func (r *refRun) buy(rt *rapid.T, p billing.Purchase) {
+	now := r.clk.Now()
+	got, err := r.e.Buy(r.ctx, p)
+	want, errs := r.m.buy(now, p)
+	rt.Logf("%v Buy(%+v) -> err %v, receipt %+v", now, p, err, got)
+	refCheck(rt, "Buy", got, err, want, errs)
+	refStats["step Buy"]++
+	refCount("buy refused", err != nil)
+	refCount("buy refused: "+refErrName(err), err != nil)
+	refCount("buy absorbed minutes", len(got.Absorbed) > 0)
+	refCount("buy resumed", got.Resumed)
+	if err == nil {
+		r.purchases = append(r.purchases, p)
+	}
+}
+
+func (r *refRun) opBuy(rt *rapid.T) {
+	p := billing.Purchase{Account: r.drawAccount(rt)}
+	// (rapid favours small values: the rare modes are the large ones.)
+	switch mode := rapid.IntRange(0, 19).Draw(rt, "buyMode"); {
+	case mode >= 17 && len(r.purchases) > 0: // replay, same or other request
+		old := rapid.SampledFrom(r.purchases).Draw(rt, "oldPurchase")
+		p = old
+		if rapid.Bool().Draw(rt, "changePurchase") {
+			p.Minutes += 1000
+		}
+		r.buy(rt, p)
+		return
+	case mode == 16:
+		p.ID = billing.TrialID
+	default:
+		p.ID = r.fresh("p")
+	}
+	kinds := []string{billing.KindUniversal, billing.KindUniversal, billing.KindUniversal}
+	if _, custom := r.m.figures["USD"].kinds[refCustomKind]; custom {
+		kinds = append(kinds, refCustomKind, refCustomKind)
+	}
+	kinds = append(kinds, billing.KindUniversal, billing.KindUniversal, billing.KindUniversal, billing.KindUniversal,
+		refCustomKind, billing.KindTrial, "bogus") // the last three are unknown or not for sale (mini: unknown to CNY and default books)
+	p.Kind = rapid.SampledFrom(kinds).Draw(rt, "kind")
+	unit := int64(1000)
+	if p.Kind == refCustomKind {
+		unit = 100
+	}
+	switch rapid.IntRange(0, 19).Draw(rt, "minutesMode") {
+	default:
+		p.Minutes = unit * rapid.Int64Range(1, 12).Draw(rt, "units")
+	case 17:
+		p.Minutes = rapid.SampledFrom([]int64{25_000, 250_000, 26_000, 3_000_000, billing.MaxPackageMinutes}).Draw(rt, "bigMinutes")
+	case 18, 19:
+		p.Minutes = rapid.SampledFrom([]int64{0, -unit, unit / 2, unit + 1, billing.MaxPackageMinutes + unit}).Draw(rt, "badMinutes")
+	}
+	r.buy(rt, p)
+}
+
+func (r *refRun) record(rt *rapid.T, u billing.Usage) {
+	now := r.clk.Now()
+	got, err := r.e.Record(r.ctx, u)
+	want, errs := r.m.record(now, u)
+	late := false
+	if a := r.m.accts[u.Account]; a != nil && len(errs) == 0 {
+		late = len(a.late) > 0 && a.late[len(a.late)-1] == want.Key
+	}
+	rt.Logf("%v Record(%+v) -> err %v, receipt %+v", now, u, err, got)
+	refCheck(rt, "Record", got, err, want, errs)
+	refStats["step Record"]++
+	refCount("record refused", err != nil)
+	refCount("record refused: "+refErrName(err), err != nil)
+	refCount("record suspended the account", got.Suspended)
+	refCount("record switched postpaid on", got.PostpaidOn)
+	refCount("record with shortfall", got.Shortfall > 0)
+	refCount("record drawn from 2+ packages", len(got.Draws) > 1)
+	refCount("record partly postpaid", got.Postpaid > 0 && len(got.Draws) > 0)
+	refCount("record of a closed day", late)
+	if err == nil {
+		r.usages = append(r.usages, u)
+	}
+}
+
+// drawAt draws a usage time in the last 3 days, not before the opening:
+// sometimes exactly the clock, sometimes exactly the opening.
+func (r *refRun) drawAt(rt *rapid.T, account string) time.Time {
+	now := r.clk.Now()
+	earliest := now.Add(-72 * time.Hour)
+	if a := r.m.accts[account]; a != nil && a.opened.After(earliest) {
+		earliest = a.opened
+	}
+	switch rapid.IntRange(0, 7).Draw(rt, "atMode") {
+	case 0:
+		return now
+	case 1:
+		return earliest
+	case 2: // a boundary: a package's Start or End, a suspension, a midnight
+		var bs []time.Time
+		add := func(t time.Time) {
+			for _, b := range []time.Time{t, t.Add(-time.Second)} {
+				if !b.Before(earliest) && !b.After(now) {
+					bs = append(bs, b)
+				}
+			}
+		}
+		if a := r.m.accts[account]; a != nil {
+			for _, p := range a.packages {
+				add(p.Start)
+				add(p.End)
+			}
+			if a.status.Suspended {
+				add(a.status.Since)
+			}
+		}
+		for d := r.m.cal.dayOf(earliest); d <= r.m.cal.dayOf(now); d++ {
+			add(r.m.cal.dayStart(d))
+		}
+		if len(bs) > 0 {
+			return rapid.SampledFrom(bs).Draw(rt, "boundary")
+		}
+		return now
+	default:
+		span := int64(now.Sub(earliest) / time.Second)
+		return now.Add(-time.Duration(rapid.Int64Range(0, span).Draw(rt, "atBack")) * time.Second)
+	}
+}
+
+func (r *refRun) drawSeconds(rt *rapid.T) int64 {
+	switch rapid.IntRange(0, 9).Draw(rt, "secondsMode") {
+	case 0, 1, 2:
+		return rapid.Int64Range(1, 150).Draw(rt, "seconds")
+	case 3, 4, 5:
+		return rapid.Int64Range(1, 4*3600).Draw(rt, "seconds")
+	case 6, 7, 8: // enough to use up the trial or a package in a few usages
+		return rapid.Int64Range(100_000, 900_000).Draw(rt, "seconds")
+	default:
+		return rapid.SampledFrom([]int64{59, 60, 61, 119, 120, billing.MaxUsageSeconds}).Draw(rt, "seconds")
+	}
+}
+
+var refAllTiers = []billing.Tier{billing.TierAudio, billing.TierSD, billing.TierHD, billing.TierFHD}
+
+func (r *refRun) opRecordBasic(rt *rapid.T) {
+	u := billing.Usage{ID: r.fresh("u"), Account: r.drawAccount(rt)}
+	u.Scenario = rapid.SampledFrom([]billing.Scenario{billing.AudioLive, billing.VideoLive, billing.AudioCall, billing.VideoCall}).Draw(rt, "scenario")
+	u.Tier = billing.TierAudio
+	if refVideoScenarios[u.Scenario] {
+		u.Tier = rapid.SampledFrom(refAllTiers).Draw(rt, "tier")
+	}
+	u.Service = rapid.SampledFrom([]billing.Service{"", "", billing.ServiceBasic}).Draw(rt, "service")
+	u.App = rapid.SampledFrom([]string{"app1", "app2"}).Draw(rt, "app")
+	u.Seconds = r.drawSeconds(rt)
+	u.At = r.drawAt(rt, u.Account)
+	r.record(rt, u)
+}
+
+func (r *refRun) opRecordValueAdded(rt *rapid.T) {
+	u := billing.Usage{ID: r.fresh("v"), Account: r.drawAccount(rt), App: "app1"}
+	u.Service = rapid.SampledFrom([]billing.Service{billing.ServiceRecording, billing.ServiceMixTranscoding}).Draw(rt, "vaService")
+	u.Tier = rapid.SampledFrom(refAllTiers).Draw(rt, "tier")
+	u.Seconds = r.drawSeconds(rt)
+	u.At = r.drawAt(rt, u.Account)
+	r.record(rt, u)
+}
+
+// opRecordBatch records a few usages of both accounts with RecordBatch,
+// which must behave exactly like Record one by one, in order.
+func (r *refRun) opRecordBatch(rt *rapid.T) {
+	n := rapid.IntRange(1, 4).Draw(rt, "batchSize")
+	var us []billing.Usage
+	for i := 0; i < n; i++ {
+		u := billing.Usage{ID: r.fresh("w"), Account: r.drawAccount(rt), App: "app1", Scenario: billing.VideoLive}
+		if i > 0 && rapid.Bool().Draw(rt, "batchReuse") { // an id earlier in the batch, same or other payload
+			u = us[rapid.IntRange(0, i-1).Draw(rt, "batchReuseOf")]
+		} else {
+			u.Tier = rapid.SampledFrom(refAllTiers).Draw(rt, "tier")
+			u.Seconds = r.drawSeconds(rt)
+			u.At = r.drawAt(rt, u.Account)
+		}
+		if rapid.Bool().Draw(rt, "batchBump") {
+			u.Seconds++
+		}
+		us = append(us, u)
+	}
+	now := r.clk.Now()
+	got := r.e.RecordBatch(r.ctx, us)
+	rt.Logf("%v RecordBatch(%+v) -> %+v", now, us, got)
+	if len(got) != len(us) {
+		rt.Fatalf("RecordBatch: %d results for %d usages", len(got), len(us))
+	}
+	refStats["step RecordBatch"]++
+	for i, u := range us {
+		want, errs := r.m.record(now, u)
+		refCheck(rt, fmt.Sprintf("RecordBatch[%d]", i), got[i].Receipt, got[i].Err, want, errs)
+		if got[i].Err == nil {
+			r.usages = append(r.usages, u)
+		}
+	}
+}
+
+// opRecordInvalid records usage that breaks one input rule.
+func (r *refRun) opRecordInvalid(rt *rapid.T) {
+	u := billing.Usage{ID: r.fresh("x"), Account: r.drawAccount(rt), App: "app1", Scenario: billing.VideoCall, Tier: billing.TierSD, Seconds: 61}
+	u.At = r.drawAt(rt, u.Account)
+	switch rapid.IntRange(0, 6).Draw(rt, "invalid") {
+	case 0:
+		u.Seconds = rapid.SampledFrom([]int64{-1, 0, billing.MaxUsageSeconds + 1}).Draw(rt, "badSeconds")
+	case 1:
+		u.At = r.clk.Now().Add(time.Duration(rapid.Int64Range(1, 3600).Draw(rt, "ahead")) * time.Second)
+	case 2:
+		if a := r.m.accts[u.Account]; a != nil {
+			u.At = a.opened.Add(-time.Duration(rapid.Int64Range(1, 3600).Draw(rt, "before")) * time.Second)
+		}
+	case 3:
+		u.Scenario = billing.AudioCall
+		u.Tier = rapid.SampledFrom([]billing.Tier{billing.TierSD, billing.TierHD, billing.TierFHD}).Draw(rt, "videoTier")
+	case 4:
+		u.Tier = "8k"
+	case 5:
+		u.App = ""
+	case 6:
+		u.Service, u.Scenario = "relay", ""
+	}
+	r.record(rt, u)
+}
+
+// opReplay repeats an accepted usage: the same request (also with its time
+// in another location, or Service "" spelled "basic"), or a changed one.
+func (r *refRun) opReplay(rt *rapid.T) {
+	if len(r.usages) == 0 {
+		return
+	}
+	u := rapid.SampledFrom(r.usages).Draw(rt, "oldUsage")
+	switch rapid.IntRange(0, 5).Draw(rt, "replayMode") {
+	case 0, 1: // identical
+	case 2:
+		u.At = u.At.UTC()
+	case 3:
+		switch u.Service {
+		case "":
+			u.Service = billing.ServiceBasic
+		case billing.ServiceBasic:
+			u.Service = ""
+		}
+	case 4:
+		u.Seconds++
+	case 5:
+		u.App += "x"
+	}
+	r.record(rt, u)
+}
+
+func (r *refRun) opEnablePostpaid(rt *rapid.T) {
+	id := r.drawAccount(rt)
+	now := r.clk.Now()
+	got, err := r.e.EnablePostpaid(r.ctx, id)
+	want, errs := r.m.enablePostpaid(now, id)
+	rt.Logf("%v EnablePostpaid(%s) -> err %v", now, id, err)
+	if a := r.m.accts[id]; a != nil && !a.settledOnce && err == nil {
+		want.SettledThrough = got.SettledThrough
+	}
+	refCheck(rt, "EnablePostpaid", got, err, want, errs)
+	refStats["step EnablePostpaid"]++
+}
+
+func (r *refRun) settle(rt *rapid.T, id string, d billing.Day) {
+	now := r.clk.Now()
+	got, err := r.e.Settle(r.ctx, id, d)
+	want, errs := r.m.settle(now, id, d)
+	rt.Logf("%v Settle(%s, %v) -> err %v, bill total %v", now, id, d, err, got.Total)
+	refCheck(rt, "Settle", got, err, want, errs)
+	refStats["step Settle"]++
+	refCount("settle refused", err != nil)
+	refCount("settle refused: "+refErrName(err), err != nil)
+	for _, l := range got.Lines {
+		refCount("bill line adjustment", l.Adjustment)
+		refCount("bill line shortfall billed", l.Shortfall > 0 && got.PostpaidOn)
+		refCount("bill line shortfall unbilled", l.Shortfall > 0 && !got.PostpaidOn)
+		refCount("bill line nonzero amount", !l.Amount.IsZero())
+	}
+}
+
+// opSettleDue settles what DueDays says is due, in order.
+func (r *refRun) opSettleDue(rt *rapid.T) {
+	id := r.drawAccount(rt)
+	now := r.clk.Now()
+	got, err := r.e.DueDays(r.ctx, id, now)
+	want, errs := r.m.dueDays(now, id)
+	rt.Logf("%v DueDays(%s) -> %v, err %v", now, id, got, err)
+	refCheck(rt, "DueDays", got, err, want, errs)
+	for _, d := range got {
+		r.settle(rt, id, d)
+	}
+}
+
+// opSettleDay settles a day of the last few, due or not, in order or not.
+func (r *refRun) opSettleDay(rt *rapid.T) {
+	id := r.drawAccount(rt)
+	d := r.m.cal.dayOf(r.clk.Now()) - billing.Day(rapid.IntRange(0, 4).Draw(rt, "daysBack"))
+	r.settle(rt, id, d)
+}
+
+func (r *refRun) advance(rt *rapid.T, to time.Time) {
+	refStats["step clock move"]++
+	rt.Logf("clock %v -> %v", r.clk.Now(), to)
+	r.clk.Set(to)
+}
+
+func (r *refRun) opAdvance(rt *rapid.T) {
+	minutes := rapid.OneOf(
+		rapid.Int64Range(1, 180),
+		rapid.Int64Range(1, 180),
+		rapid.Int64Range(1, 3*24*60),
+		rapid.Int64Range(1, 3*24*60),
+		rapid.Int64Range(1, 420*24*60),
+	).Draw(rt, "advanceMinutes")
+	r.advance(rt, r.clk.Now().Add(time.Duration(minutes)*time.Minute))
+}
+
+// opJumpNearExpiry moves the clock near a package's End (or End + grace).
+func (r *refRun) opJumpNearExpiry(rt *rapid.T) {
+	var ends []time.Time
+	now := r.clk.Now()
+	for _, id := range refAccounts {
+		if a := r.m.accts[id]; a != nil {
+			for _, p := range a.packages {
+				if p.End.Add(refExpiryGrace).After(now) {
+					ends = append(ends, p.End)
+				}
+			}
+		}
+	}
+	if len(ends) == 0 {
+		return
+	}
+	slices.SortFunc(ends, func(x, y time.Time) int { return x.Compare(y) })
+	end := rapid.SampledFrom(ends).Draw(rt, "end")
+	offset := rapid.OneOf(
+		rapid.Int64Range(-180, 12*60),
+		rapid.SampledFrom([]int64{0, 1, 599, 600, 601}), // End + grace is End + 600 minutes
+	).Draw(rt, "offsetMinutes")
+	to := end.Add(time.Duration(offset) * time.Minute)
+	if to.After(now) {
+		r.advance(rt, to)
+	}
+}
+
+// opJumpToDueTime moves the clock to exactly 10:00 (UTC+8) of a coming day,
+// the instant a day becomes due and a package's grace ends.
+func (r *refRun) opJumpToDueTime(rt *rapid.T) {
+	now := r.clk.Now()
+	d := r.m.cal.dayOf(now) + billing.Day(rapid.IntRange(0, 2).Draw(rt, "dueDays"))
+	to := r.m.cal.dayStart(d).Add(refDueAfter)
+	if to.After(now) {
+		r.advance(rt, to)
+	}
+}
+
+// ---------------------------------------------------------------------------
+// The check after every step.
+
+func (r *refRun) check(rt *rapid.T) {
+	now := r.clk.Now()
+	for _, id := range refAccounts {
+		got, err := r.e.Overview(r.ctx, id)
+		want, errs := r.m.overview(now, id)
+		a := r.m.accts[id]
+		if a != nil && !a.settledOnce && err == nil {
+			want.Account.SettledThrough = got.Account.SettledThrough
+		}
+		refCheck(rt, "Overview("+id+")", got, err, want, errs)
+		refStats["check Overview"]++
+		for _, p := range got.Packages {
+			refCount("package seen forfeited", p.Forfeited > 0)
+		}
+		if a == nil {
+			continue
+		}
+		for _, d := range a.days() {
+			ms, err := r.e.Meters(r.ctx, id, d)
+			refCheck(rt, fmt.Sprintf("Meters(%s, %v)", id, d), ms, err, a.metersOf(d), nil)
+		}
+		bills, err := r.e.Bills(r.ctx, id, r.m.cal.dayOf(a.opened)-1, r.m.cal.dayOf(now))
+		refCheck(rt, "Bills("+id+")", bills, err, r.m.billsOf(id), nil)
+		y, mo, _ := refDate(r.m.cal.dayOf(now) - 1)
+		st, err := r.e.Statement(r.ctx, id, y, mo)
+		refCheck(rt, "Statement("+id+")", st, err, r.m.statement(id, y, mo), nil)
+		r.checkLedger(rt, id, a)
+	}
+}
+
+// checkLedger rebuilds balances, forfeits and the meters' parts from the
+// ledger (the Entry docs say they sum exactly) and compares them with the
+// model; it also checks that Seq counts 1, 2, 3, ... and that each bill has
+// one settlement entry with its total.
+func (r *refRun) checkLedger(rt *rapid.T, id string, a *refAccount) {
+	es, err := r.e.Ledger(r.ctx, id, time.Time{}, time.Time{})
+	if err != nil {
+		rt.Fatalf("Ledger(%s): %v", id, err)
+	}
+	type parts struct{ Prepaid, Postpaid, Shortfall int64 }
+	gotBal, gotForf := map[string]int64{}, map[string]int64{}
+	gotMeters := map[billing.MeterKey]parts{}
+	gotSettled := map[string]decimal.Decimal{}
+	for i, e := range es {
+		if e.Seq != int64(i+1) {
+			rt.Fatalf("Ledger(%s): entry %d has Seq %d", id, i, e.Seq)
+		}
+		if e.Package != "" {
+			gotBal[e.Package] += e.Balance
+		}
+		p := gotMeters[e.Key]
+		switch e.Kind {
+		case billing.EntryForfeit:
+			gotForf[e.Package] -= e.Balance
+		case billing.EntryDeduction:
+			p.Prepaid += e.Minutes
+		case billing.EntryPostpaid:
+			p.Postpaid += e.Minutes
+		case billing.EntryShortfall:
+			p.Shortfall += e.Minutes
+		case billing.EntrySettlement:
+			gotSettled[e.Ref] = e.Amount
+		}
+		if e.Key != (billing.MeterKey{}) {
+			gotMeters[e.Key] = p
+		}
+	}
+	wantBal, wantForf := map[string]int64{}, map[string]int64{}
+	for _, p := range a.packages {
+		wantBal[p.ID] = p.Balance
+		if p.Forfeited != 0 {
+			wantForf[p.ID] = p.Forfeited
+		}
+	}
+	wantMeters := map[billing.MeterKey]parts{}
+	for k, m := range a.meters {
+		if m.Prepaid != 0 || m.Postpaid != 0 || m.Shortfall != 0 {
+			wantMeters[k] = parts{m.Prepaid, m.Postpaid, m.Shortfall}
+		}
+	}
+	for k, p := range gotMeters {
+		if p == (parts{}) {
+			delete(gotMeters, k)
+		}
+	}
+	wantSettled := map[string]decimal.Decimal{}
+	for d, b := range a.bills {
+		wantSettled[d.String()] = b.Total
+	}
+	refCheck(rt, "Ledger("+id+") package balances", gotBal, nil, wantBal, nil)
+	refCheck(rt, "Ledger("+id+") forfeits", gotForf, nil, wantForf, nil)
+	refCheck(rt, "Ledger("+id+") meter parts", gotMeters, nil, wantMeters, nil)
+	refCheck(rt, "Ledger("+id+") settlements", gotSettled, nil, wantSettled, nil)
+}
