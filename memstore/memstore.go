@@ -392,11 +392,6 @@ func (t *tx) commit() error {
 	case !a.exists && !t.putAcct && t.written():
 		return errNoAccount
 	}
-	for i, u := range t.usages {
-		if _, dup := a.usages[u.Usage.ID]; dup || slices.ContainsFunc(t.usages[:i], func(v billing.UsageRecord) bool { return v.Usage.ID == u.Usage.ID }) {
-			return fmt.Errorf("memstore: usage %q: %w", u.Usage.ID, billing.ErrExists)
-		}
-	}
 	for i, p := range t.purchases {
 		if _, dup := a.purchases[p.Purchase.ID]; dup || slices.ContainsFunc(t.purchases[:i], func(q billing.PurchaseRecord) bool { return q.Purchase.ID == p.Purchase.ID }) {
 			return fmt.Errorf("memstore: purchase %q: %w", p.Purchase.ID, billing.ErrExists)
@@ -415,12 +410,15 @@ func (t *tx) commit() error {
 		last = e.Seq
 	}
 
+	if err := t.indexUsages(); err != nil {
+		return err
+	}
 	if t.putAcct {
 		a.rec, a.exists = t.account, true
 	}
 	for i, u := range t.usages {
 		u.Receipt.Draws = a.draws.copyIn(t.draws[t.drawn[i][0]:t.drawn[i][1]])
-		a.usages[u.Usage.ID] = a.records.add(u)
+		a.records.add(u)
 	}
 	for _, p := range t.purchases {
 		a.purchases[p.Purchase.ID] = p
@@ -437,6 +435,31 @@ func (t *tx) commit() error {
 	for _, b := range t.bills {
 		a.bills[b.Day] = b
 		a.billDays = insertDay(a.billDays, b.Day)
+	}
+	return nil
+}
+
+// indexUsages maps the new usage ids to the places their records will take,
+// the last check of commit: if an id is taken, it undoes what it did and
+// returns ErrExists.
+func (t *tx) indexUsages() error {
+	a := t.a
+	for i, u := range t.usages {
+		n := len(a.usages)
+		a.usages[u.Usage.ID] = a.records.n + i
+		if len(a.usages) > n {
+			continue
+		}
+		for _, v := range t.usages[:i] {
+			delete(a.usages, v.Usage.ID)
+		}
+		delete(a.usages, u.Usage.ID)
+		for j := range a.records.n { // restore the stored record's index
+			if a.records.at(j).Usage.ID == u.Usage.ID {
+				a.usages[u.Usage.ID] = j
+			}
+		}
+		return fmt.Errorf("memstore: usage %q: %w", u.Usage.ID, billing.ErrExists)
 	}
 	return nil
 }
