@@ -159,6 +159,8 @@ type recorder struct {
 	operation
 	us      Usage // the usage Record records
 	receipt Receipt
+	ids     [1]string   // what Prefetch gets
+	keys    [1]MeterKey // (a Store must not retain them)
 
 	// The walk over the live packages of draw.
 	walk struct {
@@ -182,6 +184,13 @@ func newRecorder(e *Engine) *recorder {
 
 // recordOne is the body of Record's unit of work.
 func (rc *recorder) recordOne(u *unit) error {
+	if p, ok := u.tx.(Prefetcher); ok {
+		rc.ids[0] = rc.us.ID
+		rc.keys[0] = MeterKey{Day: DayOf(rc.us.At, rc.e.loc), Service: rc.us.Service, Tier: rc.us.Tier}
+		if err := p.Prefetch(rc.ids[:], rc.keys[:]); err != nil {
+			return err
+		}
+	}
 	var err error
 	rc.receipt, err = rc.record(u, &rc.us)
 	return err
@@ -189,7 +198,7 @@ func (rc *recorder) recordOne(u *unit) error {
 
 // reset drops what the recorder refers to, before it goes back to the pool.
 func (rc *recorder) reset() {
-	rc.us, rc.receipt, rc.u, rc.err = Usage{}, Receipt{}, unit{}, nil
+	rc.us, rc.receipt, rc.u, rc.err, rc.ids[0] = Usage{}, Receipt{}, unit{}, nil, ""
 	clear(rc.walk.touched)
 	rc.walk.u, rc.walk.us, rc.walk.touched, rc.walk.err = nil, nil, rc.walk.touched[:0], nil
 }
