@@ -61,6 +61,7 @@ func (e *Engine) RecordBatch(ctx context.Context, usages []Usage) []BatchResult 
 // recordAll records the usages us[i] of account, for i in idx, in one unit
 // of work, and sets their results.
 func (e *Engine) recordAll(ctx context.Context, account string, us []Usage, idx []int, results []BatchResult) {
+	rc := newRecorder(e)
 	_, err := e.run(ctx, RequestRecord, "", account, func(u *unit) error {
 		if p, ok := u.tx.(Prefetcher); ok {
 			ids, keys := make([]string, len(idx)), make([]MeterKey, len(idx))
@@ -79,7 +80,7 @@ func (e *Engine) recordAll(ctx context.Context, account string, us []Usage, idx 
 		}
 		for _, i := range idx {
 			u.ref = us[i].ID
-			r, err := e.record(u, &us[i])
+			r, err := rc.record(u, &us[i])
 			switch {
 			case err == nil:
 				results[i] = BatchResult{Receipt: r}

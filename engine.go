@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -56,6 +57,8 @@ type Engine struct {
 	grace    time.Duration
 	dueAfter time.Duration
 	witness  *witness
+	// recorders are Record's reusable recorders.
+	recorders sync.Pool
 }
 
 // utc8 is the default billing time zone.
@@ -75,6 +78,7 @@ func New(store Store, opts *Options) (*Engine, error) {
 	}
 	e := &Engine{store: store, now: o.Now, loc: o.Location, currency: o.Currency, witness: newWitness(),
 		grace: duration(o.ExpiryGrace, DefaultExpiryGrace), dueAfter: duration(o.DueAfter, DefaultDueAfter)}
+	e.recorders.New = func() any { return newRecorder(e) }
 	if e.now == nil {
 		e.now = time.Now
 	}
@@ -172,18 +176,36 @@ const maxAttempts = 100
 // a conflict or a duplicate key. fn returning errNoChange ends it without a
 // commit and without an error.
 func (e *Engine) update(ctx context.Context, account string, fn func(tx Tx) error) error {
+	w := &work{account: account}
+	w.do = func(tx Tx) error {
+		w.err = fn(tx)
+		return w.err
+	}
+	return e.exec(ctx, w)
+}
+
+// work is an operation's unit of work as the Engine hands it to the Store,
+// and runs it again on conflicts. do is bound once, so that an operation
+// that reuses its work allocates nothing to run it.
+type work struct {
+	account string
+	do      func(tx Tx) error // sets err to the operation's own error
+	err     error
+}
+
+// exec runs w in units of work until one commits, ends without a change
+// (errNoChange), fails on the operation's own error, or fails in the Store
+// with an error other than a conflict or a duplicate key.
+func (e *Engine) exec(ctx context.Context, w *work) error {
 	var err error
 	for range maxAttempts {
-		var fnErr error
-		err = e.store.Update(ctx, account, func(tx Tx) error {
-			fnErr = fn(tx)
-			return fnErr
-		})
+		w.err = nil
+		err = e.store.Update(ctx, w.account, w.do)
 		switch {
-		case fnErr == errNoChange:
+		case w.err == errNoChange:
 			return nil
-		case fnErr != nil:
-			return fnErr
+		case w.err != nil:
+			return w.err
 		case err == nil:
 			return nil
 		case !errors.Is(err, ErrConflict) && !errors.Is(err, ErrExists):
@@ -209,27 +231,41 @@ type unit struct {
 // id ref, then commits the account if fn wrote anything. It returns the unit
 // as it ended: the account as committed, and the operation's time.
 func (e *Engine) run(ctx context.Context, req Request, ref, account string, fn func(u *unit) error) (unit, error) {
-	var u unit
-	err := e.update(ctx, account, func(tx Tx) error {
-		a, err := e.load(tx, account)
-		if err != nil {
-			return err
-		}
-		u = unit{tx: tx, req: req, ref: ref, a: a, now: e.clock(&a), grace: e.grace}
-		if err := fn(&u); err != nil {
-			return err
-		}
-		if !u.dirty {
-			return errNoChange
-		}
-		u.commit()
-		return nil
-	})
-	if err != nil {
+	o := &operation{e: e, req: req, ref: ref, body: fn}
+	o.work = work{account: account, do: o.apply}
+	if err := e.exec(ctx, &o.work); err != nil {
 		return unit{}, err
 	}
-	e.witness.check(&u.a)
-	return u, nil
+	e.witness.check(&o.u.a)
+	return o.u, nil
+}
+
+// operation is a unit of work on an existing account: load it, run body,
+// commit the account if body wrote anything.
+type operation struct {
+	work
+	e    *Engine
+	req  Request
+	ref  string
+	body func(u *unit) error
+	u    unit
+}
+
+func (o *operation) apply(tx Tx) error {
+	a, err := o.e.load(tx, o.account)
+	if err == nil {
+		o.u = unit{tx: tx, req: o.req, ref: o.ref, a: a, now: o.e.clock(&a), grace: o.e.grace}
+		err = o.body(&o.u)
+	}
+	if err == nil && !o.u.dirty {
+		err = errNoChange
+	}
+	if err != nil {
+		o.err = err
+		return err
+	}
+	o.u.commit()
+	return nil
 }
 
 // commit writes the account with the next Version.

@@ -127,9 +127,16 @@ func validID(s string) bool {
 	if len(s) == 0 || len(s) > MaxIDLength {
 		return false
 	}
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f || r == '\uFFFD' || (r >= 0x80 && r < 0xa0) {
+	for i := 0; i < len(s); i++ { // ASCII first, byte by byte
+		if c := s[i]; c < 0x20 || c == 0x7f {
 			return false
+		} else if c >= 0x80 {
+			for _, r := range s[i:] {
+				if r < 0x20 || r == 0x7f || r == '\uFFFD' || (r >= 0x80 && r < 0xa0) {
+					return false
+				}
+			}
+			return true
 		}
 	}
 	return true

@@ -137,12 +137,74 @@ func (e *Engine) Record(ctx context.Context, us Usage) (Receipt, error) {
 	if err := us.check(); err != nil {
 		return Receipt{}, &Error{Op: "Record", Account: us.Account, ID: us.ID, Err: err}
 	}
-	var result [1]BatchResult
-	e.recordAll(ctx, us.Account, []Usage{us}, []int{0}, result[:])
-	return result[0].Receipt, result[0].Err
+	rc := e.recorders.Get().(*recorder)
+	rc.us, rc.account, rc.ref = us, us.Account, us.ID
+	err := e.exec(ctx, &rc.work)
+	r := rc.receipt
+	if err == nil {
+		e.witness.check(&rc.u.a)
+	}
+	rc.reset()
+	e.recorders.Put(rc)
+	if err != nil {
+		return Receipt{}, &Error{Op: "Record", Account: us.Account, ID: us.ID, Err: err}
+	}
+	return r, nil
 }
 
-func (e *Engine) record(u *unit, us *Usage) (Receipt, error) {
+// recorder records usage. Record takes one from the Engine's pool: its
+// buffers and its functions, bound once, are reused, so that recording a
+// usage allocates only its receipt's draws.
+type recorder struct {
+	operation
+	us      Usage // the usage Record records
+	receipt Receipt
+	ids     [1]string   // what Prefetch gets
+	keys    [1]MeterKey // (a Store must not retain them)
+
+	// The walk over the live packages of draw.
+	walk struct {
+		u       *unit
+		us      *Usage
+		need    int64
+		touched []touch
+		err     error
+	}
+	visit func(Package) bool // step, bound once
+}
+
+func newRecorder(e *Engine) *recorder {
+	rc := &recorder{}
+	rc.e, rc.req = e, RequestRecord
+	rc.do = rc.operation.apply
+	rc.body = rc.recordOne
+	rc.visit = rc.step
+	return rc
+}
+
+// recordOne is the body of Record's unit of work.
+func (rc *recorder) recordOne(u *unit) error {
+	if p, ok := u.tx.(Prefetcher); ok {
+		rc.ids[0] = rc.us.ID
+		rc.keys[0] = MeterKey{Day: DayOf(rc.us.At, rc.e.loc), Service: rc.us.Service, Tier: rc.us.Tier}
+		if err := p.Prefetch(rc.ids[:], rc.keys[:]); err != nil {
+			return err
+		}
+	}
+	var err error
+	rc.receipt, err = rc.record(u, &rc.us)
+	return err
+}
+
+// reset drops what the recorder refers to, before it goes back to the pool.
+func (rc *recorder) reset() {
+	rc.us, rc.receipt, rc.u, rc.err, rc.ids[0] = Usage{}, Receipt{}, unit{}, nil, ""
+	clear(rc.walk.touched)
+	rc.walk.u, rc.walk.us, rc.walk.touched, rc.walk.err = nil, nil, rc.walk.touched[:0], nil
+}
+
+func (rc *recorder) record(u *unit, us *Usage) (Receipt, error) {
+	e := rc.e
 	switch old, err := u.tx.Usage(us.ID); {
 	case err == nil && old.Usage.same(us):
 		return old.Receipt, nil // a replay: no writes
@@ -200,9 +262,18 @@ func (e *Engine) record(u *unit, us *Usage) (Receipt, error) {
 		return r, nil
 	}
 
-	need, touched, err := e.draw(u, us, r.Minutes)
+	need, touched, err := rc.draw(u, us, r.Minutes)
 	if err != nil {
 		return Receipt{}, err
+	}
+	drawn := 0
+	for i := range touched {
+		if touched[i].draw.Minutes > 0 {
+			drawn++
+		}
+	}
+	if drawn > 0 {
+		r.Draws = make([]Draw, 0, drawn)
 	}
 	for i := range touched {
 		t := &touched[i]
@@ -259,43 +330,48 @@ type touch struct {
 // draw walks the live packages in deduction order, forfeiting the expired
 // ones it meets and covering up to need minutes of us from those valid at
 // us.At. It returns the minutes left uncovered and the packages changed, in
-// order, without writing anything.
-func (e *Engine) draw(u *unit, us *Usage, need int64) (int64, []touch, error) {
-	var touched []touch
-	var err error
-	walkErr := u.tx.LivePackages(func(p Package) bool {
-		if p.Balance <= 0 || p.Balance > p.Minutes {
-			err = fmt.Errorf("%w: package %q balance %d of %d", ErrCorrupt, p.ID, p.Balance, p.Minutes)
-			return false
-		}
-		if u.forfeitable(&p) {
-			touched = append(touched, touch{p: p})
-			return true
-		}
-		if need == 0 {
-			return false
-		}
-		if !p.Covers(us.At) {
-			return true
-		}
-		var kind *PackageKind
-		if kind, err = e.kindOf(&p); err != nil {
-			return false
-		}
-		ratio := kind.ratio(us.Tier)
-		if ratio == 0 || p.Balance < ratio {
-			return true
-		}
-		n := min(need, p.Balance/ratio)
-		p.Balance -= n * ratio
-		need -= n
-		touched = append(touched, touch{p: p, draw: Draw{Package: p.ID, Minutes: n, Deducted: n * ratio}})
-		return need > 0
-	})
-	if err == nil {
-		err = walkErr
+// order (valid until the next draw), without writing anything.
+func (rc *recorder) draw(u *unit, us *Usage, need int64) (int64, []touch, error) {
+	w := &rc.walk
+	w.u, w.us, w.need, w.touched, w.err = u, us, need, w.touched[:0], nil
+	err := u.tx.LivePackages(rc.visit)
+	if w.err != nil {
+		err = w.err
 	}
-	return need, touched, err
+	return w.need, w.touched, err
+}
+
+// step is draw's visit of one live package.
+func (rc *recorder) step(p Package) bool {
+	w := &rc.walk
+	if p.Balance <= 0 || p.Balance > p.Minutes {
+		w.err = fmt.Errorf("%w: package %q balance %d of %d", ErrCorrupt, p.ID, p.Balance, p.Minutes)
+		return false
+	}
+	if w.u.forfeitable(&p) {
+		w.touched = append(w.touched, touch{p: p})
+		return true
+	}
+	if w.need == 0 {
+		return false
+	}
+	if !p.Covers(w.us.At) {
+		return true
+	}
+	kind, err := rc.e.kindOf(&p)
+	if err != nil {
+		w.err = err
+		return false
+	}
+	ratio := kind.ratio(w.us.Tier)
+	if ratio == 0 || p.Balance < ratio {
+		return true
+	}
+	n := min(w.need, p.Balance/ratio)
+	p.Balance -= n * ratio
+	w.need -= n
+	w.touched = append(w.touched, touch{p: p, draw: Draw{Package: p.ID, Minutes: n, Deducted: n * ratio}})
+	return w.need > 0
 }
 
 // consistent reports whether the meter's parts add up, and its last settled

@@ -50,7 +50,9 @@ type account struct {
 
 	exists    bool
 	rec       billing.Account
-	usages    map[string]billing.UsageRecord
+	usages    map[string]int // index in records
+	records   slab[billing.UsageRecord]
+	draws     slab[billing.Draw] // the records' receipts' draws
 	purchases map[string]billing.PurchaseRecord
 	meters    map[billing.Day][]billing.Meter // each day's meters by (Service, Tier)
 	days      []billing.Day                   // the days in meters, ascending
@@ -91,7 +93,7 @@ func (s *Store) acquire(id string, create bool) *account {
 	sh.mu.Lock()
 	if a = sh.accounts[id]; a == nil {
 		a = &account{
-			usages:    make(map[string]billing.UsageRecord),
+			usages:    make(map[string]int),
 			purchases: make(map[string]billing.PurchaseRecord),
 			meters:    make(map[billing.Day][]billing.Meter),
 			bills:     make(map[billing.Day]billing.Bill),
@@ -175,10 +177,11 @@ func (r *reader) Account() (billing.Account, error) {
 }
 
 func (r *reader) Usage(id string) (billing.UsageRecord, error) {
-	u, ok := r.a.usages[id]
+	i, ok := r.a.usages[id]
 	if !ok {
 		return billing.UsageRecord{}, billing.ErrNotFound
 	}
+	u := *r.a.records.at(i)
 	u.Receipt.Draws = slices.Clone(u.Receipt.Draws)
 	return u, nil
 }
@@ -296,17 +299,11 @@ func (r *reader) Bills(from, to billing.Day, fn func(billing.Bill) bool) error {
 	return r.ctx.Err()
 }
 
-// ledger is an account's entries in Seq order, in chunks of fixed size so
-// that appending never copies the entries already stored.
+// ledger is an account's entries in Seq order.
 type ledger struct {
-	chunks   [][]billing.Entry
-	n        int
+	slab[billing.Entry]
 	unsorted bool // some entry's At is before an earlier entry's
 }
-
-const chunkSize = 1024
-
-func (l *ledger) at(i int) *billing.Entry { return &l.chunks[i/chunkSize][i%chunkSize] }
 
 func (l *ledger) lastSeq() int64 {
 	if l.n == 0 {
@@ -319,12 +316,7 @@ func (l *ledger) append(e billing.Entry) {
 	if l.n > 0 && e.At.Before(l.at(l.n-1).At) {
 		l.unsorted = true
 	}
-	if l.n%chunkSize == 0 {
-		l.chunks = append(l.chunks, make([]billing.Entry, 0, chunkSize))
-	}
-	c := &l.chunks[len(l.chunks)-1]
-	*c = append(*c, e)
-	l.n++
+	l.add(e)
 }
 
 // tx is a unit of work: a reader plus the writes it buffers until commit.
@@ -336,6 +328,8 @@ type tx struct {
 	packages  []billing.Package
 	meters    []billing.Meter
 	usages    []billing.UsageRecord
+	draws     []billing.Draw // the usages' draws
+	drawn     [][2]int       // each usage's range in draws
 	purchases []billing.PurchaseRecord
 	entries   []billing.Entry
 	bills     []billing.Bill
@@ -348,6 +342,8 @@ func (t *tx) reset(ctx context.Context, a *account, id string) {
 	clear(t.packages)
 	clear(t.meters)
 	clear(t.usages)
+	clear(t.draws)
+	t.draws, t.drawn = t.draws[:0], t.drawn[:0]
 	clear(t.purchases)
 	clear(t.entries)
 	clear(t.bills)
@@ -364,8 +360,13 @@ func (t *tx) PutMeter(m billing.Meter)     { t.meters = append(t.meters, m) }
 func (t *tx) AppendEntry(e billing.Entry)  { t.entries = append(t.entries, e) }
 
 func (t *tx) PutUsage(u billing.UsageRecord) {
-	u.Receipt.Draws = slices.Clone(u.Receipt.Draws)
+	// The draws are copied now, into a buffer the tx reuses, and the
+	// record keeps the range of the copy until commit.
+	start := len(t.draws)
+	t.draws = append(t.draws, u.Receipt.Draws...)
+	u.Receipt.Draws = nil
 	t.usages = append(t.usages, u)
+	t.drawn = append(t.drawn, [2]int{start, len(t.draws)})
 }
 
 func (t *tx) PutBill(b billing.Bill) {
@@ -391,11 +392,6 @@ func (t *tx) commit() error {
 	case !a.exists && !t.putAcct && t.written():
 		return errNoAccount
 	}
-	for i, u := range t.usages {
-		if _, dup := a.usages[u.Usage.ID]; dup || slices.ContainsFunc(t.usages[:i], func(v billing.UsageRecord) bool { return v.Usage.ID == u.Usage.ID }) {
-			return fmt.Errorf("memstore: usage %q: %w", u.Usage.ID, billing.ErrExists)
-		}
-	}
 	for i, p := range t.purchases {
 		if _, dup := a.purchases[p.Purchase.ID]; dup || slices.ContainsFunc(t.purchases[:i], func(q billing.PurchaseRecord) bool { return q.Purchase.ID == p.Purchase.ID }) {
 			return fmt.Errorf("memstore: purchase %q: %w", p.Purchase.ID, billing.ErrExists)
@@ -414,11 +410,15 @@ func (t *tx) commit() error {
 		last = e.Seq
 	}
 
+	if err := t.indexUsages(); err != nil {
+		return err
+	}
 	if t.putAcct {
 		a.rec, a.exists = t.account, true
 	}
-	for _, u := range t.usages {
-		a.usages[u.Usage.ID] = u
+	for i, u := range t.usages {
+		u.Receipt.Draws = a.draws.copyIn(t.draws[t.drawn[i][0]:t.drawn[i][1]])
+		a.records.add(u)
 	}
 	for _, p := range t.purchases {
 		a.purchases[p.Purchase.ID] = p
@@ -435,6 +435,31 @@ func (t *tx) commit() error {
 	for _, b := range t.bills {
 		a.bills[b.Day] = b
 		a.billDays = insertDay(a.billDays, b.Day)
+	}
+	return nil
+}
+
+// indexUsages maps the new usage ids to the places their records will take,
+// the last check of commit: if an id is taken, it undoes what it did and
+// returns ErrExists.
+func (t *tx) indexUsages() error {
+	a := t.a
+	for i, u := range t.usages {
+		n := len(a.usages)
+		a.usages[u.Usage.ID] = a.records.n + i
+		if len(a.usages) > n {
+			continue
+		}
+		for _, v := range t.usages[:i] {
+			delete(a.usages, v.Usage.ID)
+		}
+		delete(a.usages, u.Usage.ID)
+		for j := range a.records.n { // restore the stored record's index
+			if a.records.at(j).Usage.ID == u.Usage.ID {
+				a.usages[u.Usage.ID] = j
+			}
+		}
+		return fmt.Errorf("memstore: usage %q: %w", u.Usage.ID, billing.ErrExists)
 	}
 	return nil
 }
