@@ -49,6 +49,7 @@ type account struct {
 	refs atomic.Int32
 
 	exists    bool
+	existed   atomic.Bool // exists, readable without mu: existing accounts need no reference
 	rec       billing.Account
 	usages    map[string]int // index in records
 	records   slab[billing.UsageRecord]
@@ -57,9 +58,10 @@ type account struct {
 	meters    map[billing.Day][]billing.Meter // each day's meters by (Service, Tier)
 	days      []billing.Day                   // the days in meters, ascending
 	bills     map[billing.Day]billing.Bill
-	billDays  []billing.Day // the days in bills, ascending
-	packages  map[string]billing.Package
-	live      []billing.Package // Balance > 0, in deduction order
+	billDays  []billing.Day     // the days in bills, ascending
+	pkgIndex  map[string]int    // index in pkgs
+	pkgs      []billing.Package // every package, in the order first written
+	live      []int             // indexes of those with Balance > 0, in deduction order
 	ledger    ledger
 	tx        tx // reused by Update, under mu
 }
@@ -77,18 +79,20 @@ func (s *Store) shard(id string) *shard {
 	return &s.shards[maphash.String(s.seed, id)%uint64(len(s.shards))]
 }
 
-// acquire returns the account's entry with a reference taken, creating an
-// empty entry if create is set, or nil.
-func (s *Store) acquire(id string, create bool) *account {
+// acquire returns the account's entry, creating an empty entry if create
+// is set, or nil. For an account that does not exist yet, it takes a
+// reference (ref), which release drops.
+func (s *Store) acquire(id string, create bool) (a *account, ref bool) {
 	sh := s.shard(id)
 	sh.mu.RLock()
-	a := sh.accounts[id]
-	if a != nil {
+	a = sh.accounts[id]
+	if a != nil && !a.existed.Load() {
 		a.refs.Add(1)
+		ref = true
 	}
 	sh.mu.RUnlock()
 	if a != nil || !create {
-		return a
+		return a, ref
 	}
 	sh.mu.Lock()
 	if a = sh.accounts[id]; a == nil {
@@ -97,19 +101,19 @@ func (s *Store) acquire(id string, create bool) *account {
 			purchases: make(map[string]billing.PurchaseRecord),
 			meters:    make(map[billing.Day][]billing.Meter),
 			bills:     make(map[billing.Day]billing.Bill),
-			packages:  make(map[string]billing.Package),
+			pkgIndex:  make(map[string]int),
 		}
 		sh.accounts[id] = a
 	}
 	a.refs.Add(1)
 	sh.mu.Unlock()
-	return a
+	return a, true
 }
 
-// release drops the reference acquire took; gone reports that the account
-// did not exist when the caller unlocked it.
-func (s *Store) release(id string, a *account, gone bool) {
-	if a.refs.Add(-1) != 0 || !gone {
+// release drops the reference acquire took, if it took one; gone reports
+// that the account did not exist when the caller unlocked it.
+func (s *Store) release(id string, a *account, ref, gone bool) {
+	if !ref || a.refs.Add(-1) != 0 || !gone {
 		return
 	}
 	sh := s.shard(id)
@@ -125,9 +129,9 @@ func (s *Store) Update(ctx context.Context, id string, fn func(billing.Tx) error
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	a := s.acquire(id, true)
+	a, ref := s.acquire(id, true)
 	gone := true
-	defer func() { s.release(id, a, gone) }()
+	defer func() { s.release(id, a, ref, gone) }()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	t := &a.tx
@@ -149,12 +153,12 @@ func (s *Store) View(ctx context.Context, id string, fn func(billing.Reader) err
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	a := s.acquire(id, false)
+	a, ref := s.acquire(id, false)
 	if a == nil {
 		return fn(&reader{a: &account{}, ctx: ctx})
 	}
 	gone := true
-	defer func() { s.release(id, a, gone) }()
+	defer func() { s.release(id, a, ref, gone) }()
 	a.mu.RLock()
 	defer a.mu.RUnlock()
 	gone = !a.exists
@@ -216,8 +220,8 @@ func (r *reader) Meters(d billing.Day, fn func(billing.Meter) bool) error {
 }
 
 func (r *reader) LivePackages(fn func(billing.Package) bool) error {
-	for _, p := range r.a.live {
-		if !fn(p) {
+	for _, i := range r.a.live {
+		if !fn(r.a.pkgs[i]) {
 			break
 		}
 	}
@@ -225,10 +229,7 @@ func (r *reader) LivePackages(fn func(billing.Package) bool) error {
 }
 
 func (r *reader) Packages(fn func(billing.Package) bool) error {
-	all := make([]billing.Package, 0, len(r.a.packages))
-	for _, p := range r.a.packages {
-		all = append(all, p)
-	}
+	all := slices.Clone(r.a.pkgs)
 	slices.SortFunc(all, billing.ComparePackages)
 	for _, p := range all {
 		if !fn(p) {
@@ -415,6 +416,7 @@ func (t *tx) commit() error {
 	}
 	if t.putAcct {
 		a.rec, a.exists = t.account, true
+		a.existed.Store(true)
 	}
 	for i, u := range t.usages {
 		u.Receipt.Draws = a.draws.copyIn(t.draws[t.drawn[i][0]:t.drawn[i][1]])
@@ -513,20 +515,37 @@ func insertDay(days []billing.Day, d billing.Day) []billing.Day {
 	return days
 }
 
+// putPackage stores p. A balance that changes, the common case, is written
+// in place: the deduction order depends only on End, PurchasedAt and ID.
 func (a *account) putPackage(p billing.Package) {
-	if old, ok := a.packages[p.ID]; ok && old.Balance > 0 {
-		if i, found := slices.BinarySearchFunc(a.live, old, billing.ComparePackages); found {
-			if p.Balance > 0 && billing.ComparePackages(old, p) == 0 {
-				a.live[i] = p
-				a.packages[p.ID] = p
-				return
-			}
-			a.live = slices.Delete(a.live, i, i+1)
+	i, ok := a.pkgIndex[p.ID]
+	if !ok {
+		i = len(a.pkgs)
+		a.pkgs = append(a.pkgs, p)
+		a.pkgIndex[p.ID] = i
+		if p.Balance > 0 {
+			a.insertLive(i)
 		}
+		return
 	}
-	a.packages[p.ID] = p
-	if p.Balance > 0 {
-		i, _ := slices.BinarySearchFunc(a.live, p, billing.ComparePackages)
-		a.live = slices.Insert(a.live, i, p)
+	old := &a.pkgs[i]
+	wasLive, moved := old.Balance > 0, billing.ComparePackages(*old, p) != 0
+	if wasLive && (moved || p.Balance <= 0) {
+		j := a.livePlace(*old)
+		a.live = slices.Delete(a.live, j, j+1)
 	}
+	*old = p
+	if p.Balance > 0 && (!wasLive || moved) {
+		a.insertLive(i)
+	}
+}
+
+// livePlace returns where a package in the order of p sits, or would, in live.
+func (a *account) livePlace(p billing.Package) int {
+	j, _ := slices.BinarySearchFunc(a.live, p, func(i int, p billing.Package) int { return billing.ComparePackages(a.pkgs[i], p) })
+	return j
+}
+
+func (a *account) insertLive(i int) {
+	a.live = slices.Insert(a.live, a.livePlace(a.pkgs[i]), i)
 }
