@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 
@@ -14,25 +15,49 @@ import (
 
 // orderStore records, per account, the usage ids in the order their units of
 // work committed. memstore runs an account's units of work one at a time
-// under its lock, and the callback below runs under that lock, so the order
-// it sees is the commit order.
+// under its lock, and the callback below runs under that lock, so the ticket
+// it takes there orders the units as they committed; a unit whose commit
+// then fails (a duplicate id) is left out.
 type orderStore struct {
 	billing.Store
-	mu    sync.Mutex
-	order map[string][]string
+	mu      sync.Mutex
+	tickets map[string]int
+	order   map[string][]ticketed
+}
+
+type ticketed struct {
+	ticket int
+	ids    []string
 }
 
 func (s *orderStore) Update(ctx context.Context, id string, fn func(billing.Tx) error) error {
-	return s.Store.Update(ctx, id, func(tx billing.Tx) error {
-		var ids []string
-		err := fn(recordingTx{tx, &ids})
-		if err == nil && len(ids) > 0 {
-			s.mu.Lock()
-			s.order[id] = append(s.order[id], ids...)
-			s.mu.Unlock()
-		}
-		return err
+	var ids []string
+	ticket := 0
+	err := s.Store.Update(ctx, id, func(tx billing.Tx) error {
+		ids = ids[:0]
+		s.mu.Lock()
+		s.tickets[id]++
+		ticket = s.tickets[id]
+		s.mu.Unlock()
+		return fn(recordingTx{tx, &ids})
 	})
+	if err == nil && len(ids) > 0 {
+		s.mu.Lock()
+		s.order[id] = append(s.order[id], ticketed{ticket, slices.Clone(ids)})
+		s.mu.Unlock()
+	}
+	return err
+}
+
+// committed returns the account's usage ids in commit order.
+func (s *orderStore) committed(account string) []string {
+	units := slices.Clone(s.order[account])
+	slices.SortFunc(units, func(a, b ticketed) int { return a.ticket - b.ticket })
+	var ids []string
+	for _, u := range units {
+		ids = append(ids, u.ids...)
+	}
+	return ids
 }
 
 type recordingTx struct {
@@ -91,7 +116,7 @@ func TestConcurrentRecord(t *testing.T) {
 		}
 	}
 
-	ordered := &orderStore{order: map[string][]string{}}
+	ordered := &orderStore{tickets: map[string]int{}, order: map[string][]ticketed{}}
 	h := newHarness(t, smallTrial())
 	ordered.Store = h.store
 	h.store = ordered
@@ -100,7 +125,7 @@ func TestConcurrentRecord(t *testing.T) {
 		t.Fatal(err)
 	}
 	concurrentSetup(h)
-	ordered.order = map[string][]string{}
+	ordered.order = map[string][]ticketed{}
 
 	const goroutines = 8
 	var wg sync.WaitGroup
@@ -127,7 +152,7 @@ func TestConcurrentRecord(t *testing.T) {
 	}
 	for _, a := range accounts {
 		seen := map[string]bool{}
-		for _, id := range ordered.order[a] {
+		for _, id := range ordered.committed(a) {
 			if seen[id] {
 				t.Fatalf("usage %s committed twice", id)
 			}
@@ -137,7 +162,7 @@ func TestConcurrentRecord(t *testing.T) {
 			}
 		}
 	}
-	if n := len(ordered.order["trial-only"]); n == 0 || n == 150 {
+	if n := len(ordered.committed("trial-only")); n == 0 || n == 150 {
 		t.Errorf("trial-only committed %d of 150 usages; the test wants it suspended part way", n)
 	}
 	for _, a := range accounts {
