@@ -96,6 +96,17 @@ func next(tx billing.Tx) billing.Account {
 	return a
 }
 
+// wantVersion checks the stored Version of account id.
+func wantVersion(t *testing.T, s billing.Store, id string, want int64, when string) {
+	t.Helper()
+	view(t, s, id, func(r billing.Reader) error {
+		if a, err := r.Account(); err != nil || a.Version != want {
+			t.Errorf("account %s %s: version %d (%v), want %d", id, when, a.Version, err, want)
+		}
+		return nil
+	})
+}
+
 func view(t *testing.T, s billing.Store, id string, fn func(billing.Reader) error) {
 	t.Helper()
 	if err := s.View(ctx, id, fn); err != nil {
@@ -297,12 +308,7 @@ func testUniqueKeysAndVersions(t *testing.T, newStore NewStore) {
 			if diff := cmp.Diff(tt.want, err, cmpopts.EquateErrors()); diff != "" {
 				t.Errorf("Update() error (-want +got):\n%s", diff)
 			}
-			view(t, s, "a", func(r billing.Reader) error {
-				if a, _ := r.Account(); a.Version != 2 {
-					t.Errorf("version after a refused commit = %d, want 2", a.Version)
-				}
-				return nil
-			})
+			wantVersion(t, s, "a", 2, "after a refused commit")
 		})
 	}
 }
@@ -462,12 +468,7 @@ func testCancellation(t *testing.T, newStore NewStore) {
 	if err := s.View(c, "a", func(billing.Reader) error { t.Error("fn ran under a cancelled context"); return nil }); !errors.Is(err, context.Canceled) {
 		t.Errorf("View(cancelled) = %v, want context.Canceled", err)
 	}
-	view(t, s, "a", func(r billing.Reader) error {
-		if a, _ := r.Account(); a.Version != 1 {
-			t.Errorf("version = %d after a cancelled unit of work, want 1", a.Version)
-		}
-		return nil
-	})
+	wantVersion(t, s, "a", 1, "after a cancelled unit of work")
 }
 
 // testNoLostUpdates runs read-modify-write units of work on one account from
@@ -838,10 +839,5 @@ func testCancelWhileWaiting(t *testing.T, newStore NewStore) {
 	if err := <-waiting; !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("the cancelled unit of work: %v, want an error wrapping context.DeadlineExceeded", err)
 	}
-	view(t, s, "a", func(r billing.Reader) error {
-		if a, _ := r.Account(); a.Version != 1 {
-			t.Errorf("version = %d, want 1: the cancelled unit of work committed", a.Version)
-		}
-		return nil
-	})
+	wantVersion(t, s, "a", 1, "after a unit of work cancelled while it waited")
 }
