@@ -10,8 +10,9 @@
 //
 // The cost of a usage does not grow with the account's history: usage,
 // purchase and meter lookups are hash lookups, live packages are kept in
-// deduction order apart from spent ones, and ledger entries are appended to
-// fixed-size chunks (never copied again).
+// deduction order apart from spent ones, and usage records and ledger
+// entries are appended to chunks that are never copied again (16 values
+// at first, doubling up to 1,024).
 package memstore
 
 import (
@@ -25,6 +26,7 @@ import (
 	"time"
 
 	"github.com/rtcbill/billing"
+	"github.com/shopspring/decimal"
 )
 
 // Store is an in-memory billing.Store, safe for concurrent use. The zero
@@ -52,8 +54,10 @@ type account struct {
 	existed   atomic.Bool // exists, readable without mu: existing accounts need no reference
 	rec       billing.Account
 	usages    map[string]int // index in records
-	records   slab[billing.UsageRecord]
-	draws     slab[billing.Draw] // the records' receipts' draws
+	records   slab[usageRec]
+	draws     slab[drawRec] // the records' receipts' draws
+	syms      symtab        // the strings of records, draws and ledger
+	amounts   slab[decimal.Decimal]
 	purchases map[string]billing.PurchaseRecord
 	meters    map[billing.Day][]billing.Meter // each day's meters by (Service, Tier)
 	days      []billing.Day                   // the days in meters, ascending
@@ -185,9 +189,7 @@ func (r *reader) Usage(id string) (billing.UsageRecord, error) {
 	if !ok {
 		return billing.UsageRecord{}, billing.ErrNotFound
 	}
-	u := *r.a.records.at(i)
-	u.Receipt.Draws = slices.Clone(u.Receipt.Draws)
-	return u, nil
+	return r.a.usage(i), nil
 }
 
 func (r *reader) Purchase(id string) (billing.PurchaseRecord, error) {
@@ -243,23 +245,23 @@ func (r *reader) Entries(from, to time.Time, fn func(billing.Entry) bool) error 
 	l := &r.a.ledger
 	i := 0
 	if !l.unsorted {
-		i = sort.Search(l.n, func(i int) bool { return !l.at(i).At.Before(from) })
+		i = sort.Search(l.n, func(i int) bool { return !l.at(i).at.Before(from) })
 	}
 	for ; i < l.n; i++ {
 		e := l.at(i)
-		if !to.IsZero() && !e.At.Before(to) {
+		if !to.IsZero() && !e.at.Before(to) {
 			if l.unsorted {
 				continue
 			}
 			break
 		}
-		if e.At.Before(from) {
+		if e.at.Before(from) {
 			continue
 		}
 		if i%1024 == 0 && r.ctx.Err() != nil {
 			return r.ctx.Err()
 		}
-		if !fn(*e) {
+		if !fn(r.a.entry(e)) {
 			break
 		}
 	}
@@ -302,7 +304,7 @@ func (r *reader) Bills(from, to billing.Day, fn func(billing.Bill) bool) error {
 
 // ledger is an account's entries in Seq order.
 type ledger struct {
-	slab[billing.Entry]
+	slab[entryRec]
 	unsorted bool // some entry's At is before an earlier entry's
 }
 
@@ -310,11 +312,11 @@ func (l *ledger) lastSeq() int64 {
 	if l.n == 0 {
 		return 0
 	}
-	return l.at(l.n - 1).Seq
+	return l.at(l.n - 1).seq
 }
 
-func (l *ledger) append(e billing.Entry) {
-	if l.n > 0 && e.At.Before(l.at(l.n-1).At) {
+func (l *ledger) append(e entryRec) {
+	if l.n > 0 && e.at.Before(l.at(l.n-1).at) {
 		l.unsorted = true
 	}
 	l.add(e)
@@ -418,9 +420,8 @@ func (t *tx) commit() error {
 		a.rec, a.exists = t.account, true
 		a.existed.Store(true)
 	}
-	for i, u := range t.usages {
-		u.Receipt.Draws = a.draws.copyIn(t.draws[t.drawn[i][0]:t.drawn[i][1]])
-		a.records.add(u)
+	for i := range t.usages {
+		a.addUsage(&t.usages[i], t.draws[t.drawn[i][0]:t.drawn[i][1]])
 	}
 	for _, p := range t.purchases {
 		a.purchases[p.Purchase.ID] = p
@@ -431,8 +432,8 @@ func (t *tx) commit() error {
 	for _, p := range t.packages {
 		a.putPackage(p)
 	}
-	for _, e := range t.entries {
-		a.ledger.append(e)
+	for i := range t.entries {
+		a.addEntry(&t.entries[i])
 	}
 	for _, b := range t.bills {
 		a.bills[b.Day] = b
@@ -457,7 +458,7 @@ func (t *tx) indexUsages() error {
 		}
 		delete(a.usages, u.Usage.ID)
 		for j := range a.records.n { // restore the stored record's index
-			if a.records.at(j).Usage.ID == u.Usage.ID {
+			if a.records.at(j).id == u.Usage.ID {
 				a.usages[u.Usage.ID] = j
 			}
 		}
