@@ -11,8 +11,8 @@
 // The cost of a usage does not grow with the account's history: usage,
 // purchase and meter lookups are hash lookups, live packages are kept in
 // deduction order apart from spent ones, and usage records and ledger
-// entries are appended to chunks that are never copied again (16 values
-// at first, doubling up to 1,024).
+// entries are encoded compactly and appended to logs whose chunks are never
+// copied again (256 bytes at first, doubling up to 64 KiB).
 package memstore
 
 import (
@@ -20,13 +20,11 @@ import (
 	"fmt"
 	"hash/maphash"
 	"slices"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/rtcbill/billing"
-	"github.com/shopspring/decimal"
 )
 
 // Store is an in-memory billing.Store, safe for concurrent use. The zero
@@ -53,11 +51,10 @@ type account struct {
 	exists    bool
 	existed   atomic.Bool // exists, readable without mu: existing accounts need no reference
 	rec       billing.Account
-	usages    map[string]int // index in records
-	records   slab[usageRec]
-	draws     slab[drawRec] // the records' receipts' draws
-	syms      symtab        // the strings of records, draws and ledger
-	amounts   slab[decimal.Decimal]
+	seed      maphash.Seed // the Store's, for hashing usage ids
+	usages    usageIndex
+	records   log    // usage records, encoded
+	syms      symtab // the strings and locations of records and ledger
 	purchases map[string]billing.PurchaseRecord
 	meters    map[billing.Day][]billing.Meter // each day's meters by (Service, Tier)
 	days      []billing.Day                   // the days in meters, ascending
@@ -101,7 +98,7 @@ func (s *Store) acquire(id string, create bool) (a *account, ref bool) {
 	sh.mu.Lock()
 	if a = sh.accounts[id]; a == nil {
 		a = &account{
-			usages:    make(map[string]int),
+			seed:      s.seed,
 			purchases: make(map[string]billing.PurchaseRecord),
 			meters:    make(map[billing.Day][]billing.Meter),
 			bills:     make(map[billing.Day]billing.Bill),
@@ -159,7 +156,7 @@ func (s *Store) View(ctx context.Context, id string, fn func(billing.Reader) err
 	}
 	a, ref := s.acquire(id, false)
 	if a == nil {
-		return fn(&reader{a: &account{}, ctx: ctx})
+		return fn(&reader{a: &account{seed: s.seed}, ctx: ctx})
 	}
 	gone := true
 	defer func() { s.release(id, a, ref, gone) }()
@@ -185,11 +182,11 @@ func (r *reader) Account() (billing.Account, error) {
 }
 
 func (r *reader) Usage(id string) (billing.UsageRecord, error) {
-	i, ok := r.a.usages[id]
+	p, ok := r.a.usages.find(&r.a.records, id, maphash.String(r.a.seed, id))
 	if !ok {
 		return billing.UsageRecord{}, billing.ErrNotFound
 	}
-	return r.a.usage(i), nil
+	return r.a.syms.decodeUsage(r.a.records.from(p)), nil
 }
 
 func (r *reader) Purchase(id string) (billing.PurchaseRecord, error) {
@@ -243,25 +240,22 @@ func (r *reader) Packages(fn func(billing.Package) bool) error {
 
 func (r *reader) Entries(from, to time.Time, fn func(billing.Entry) bool) error {
 	l := &r.a.ledger
-	i := 0
-	if !l.unsorted {
-		i = sort.Search(l.n, func(i int) bool { return !l.at(i).at.Before(from) })
-	}
-	for ; i < l.n; i++ {
-		e := l.at(i)
-		if !to.IsZero() && !e.at.Before(to) {
+	for p, end, n := l.seek(from), l.end(), 0; p != end; n++ {
+		e, size := r.a.syms.decodeEntry(l.from(p))
+		p = l.next(p, size)
+		if !to.IsZero() && !e.At.Before(to) {
 			if l.unsorted {
 				continue
 			}
 			break
 		}
-		if e.at.Before(from) {
+		if e.At.Before(from) {
 			continue
 		}
-		if i%1024 == 0 && r.ctx.Err() != nil {
+		if n%1024 == 0 && r.ctx.Err() != nil {
 			return r.ctx.Err()
 		}
-		if !fn(r.a.entry(e)) {
+		if !fn(e) {
 			break
 		}
 	}
@@ -302,26 +296,6 @@ func (r *reader) Bills(from, to billing.Day, fn func(billing.Bill) bool) error {
 	return r.ctx.Err()
 }
 
-// ledger is an account's entries in Seq order.
-type ledger struct {
-	slab[entryRec]
-	unsorted bool // some entry's At is before an earlier entry's
-}
-
-func (l *ledger) lastSeq() int64 {
-	if l.n == 0 {
-		return 0
-	}
-	return l.at(l.n - 1).seq
-}
-
-func (l *ledger) append(e entryRec) {
-	if l.n > 0 && e.at.Before(l.at(l.n-1).at) {
-		l.unsorted = true
-	}
-	l.add(e)
-}
-
 // tx is a unit of work: a reader plus the writes it buffers until commit.
 type tx struct {
 	reader
@@ -336,6 +310,8 @@ type tx struct {
 	purchases []billing.PurchaseRecord
 	entries   []billing.Entry
 	bills     []billing.Bill
+	buf       []byte       // a record being encoded
+	added     []addedUsage // the usages commit has added so far
 }
 
 func (t *tx) reset(ctx context.Context, a *account, id string) {
@@ -405,7 +381,7 @@ func (t *tx) commit() error {
 			return fmt.Errorf("memstore: bill of %s: %w", b.Day, billing.ErrExists)
 		}
 	}
-	last := a.ledger.lastSeq()
+	last := a.ledger.lastSeq
 	for _, e := range t.entries {
 		if e.Seq <= last {
 			return fmt.Errorf("memstore: ledger entry %d not after %d: %w", e.Seq, last, billing.ErrExists)
@@ -413,15 +389,12 @@ func (t *tx) commit() error {
 		last = e.Seq
 	}
 
-	if err := t.indexUsages(); err != nil {
+	if err := t.addUsages(); err != nil {
 		return err
 	}
 	if t.putAcct {
 		a.rec, a.exists = t.account, true
 		a.existed.Store(true)
-	}
-	for i := range t.usages {
-		a.addUsage(&t.usages[i], t.draws[t.drawn[i][0]:t.drawn[i][1]])
 	}
 	for _, p := range t.purchases {
 		a.purchases[p.Purchase.ID] = p
@@ -433,7 +406,9 @@ func (t *tx) commit() error {
 		a.putPackage(p)
 	}
 	for i := range t.entries {
-		a.addEntry(&t.entries[i])
+		e := &t.entries[i]
+		t.buf = a.syms.encodeEntry(t.buf[:0], e)
+		a.ledger.add(t.buf, e.Seq, e.At)
 	}
 	for _, b := range t.bills {
 		a.bills[b.Day] = b
@@ -442,27 +417,31 @@ func (t *tx) commit() error {
 	return nil
 }
 
-// indexUsages maps the new usage ids to the places their records will take,
-// the last check of commit: if an id is taken, it undoes what it did and
-// returns ErrExists.
-func (t *tx) indexUsages() error {
+// addedUsage is a usage record commit has added: its id's hash and its place.
+type addedUsage struct {
+	h uint64
+	p pos
+}
+
+// addUsages adds the usage records and maps their ids, the last check of
+// commit: if an id is taken, it undoes what it did and returns ErrExists.
+func (t *tx) addUsages() error {
 	a := t.a
-	for i, u := range t.usages {
-		n := len(a.usages)
-		a.usages[u.Usage.ID] = a.records.n + i
-		if len(a.usages) > n {
-			continue
-		}
-		for _, v := range t.usages[:i] {
-			delete(a.usages, v.Usage.ID)
-		}
-		delete(a.usages, u.Usage.ID)
-		for j := range a.records.n { // restore the stored record's index
-			if a.records.at(j).id == u.Usage.ID {
-				a.usages[u.Usage.ID] = j
+	t.added = t.added[:0]
+	start := a.records.end()
+	for i := range t.usages {
+		u := &t.usages[i]
+		t.buf = a.syms.encodeUsage(t.buf[:0], u, t.draws[t.drawn[i][0]:t.drawn[i][1]])
+		p := a.records.add(t.buf)
+		h := maphash.String(a.seed, u.Usage.ID)
+		if !a.usages.put(&a.records, u.Usage.ID, h, p) {
+			for j, d := range t.added {
+				a.usages.remove(t.usages[j].Usage.ID, d.h, d.p)
 			}
+			a.records.truncate(start)
+			return fmt.Errorf("memstore: usage %q: %w", u.Usage.ID, billing.ErrExists)
 		}
-		return fmt.Errorf("memstore: usage %q: %w", u.Usage.ID, billing.ErrExists)
+		t.added = append(t.added, addedUsage{h, p})
 	}
 	return nil
 }

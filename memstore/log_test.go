@@ -1,0 +1,210 @@
+package memstore
+
+import (
+	"bytes"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/rtcbill/billing"
+	"github.com/shopspring/decimal"
+)
+
+// TestLog checks that every record added is found at its place, unchanged
+// by what follows it, that walking with next visits the records in order,
+// that chunks double from 256 bytes, and that truncate removes exactly the records after
+// its place.
+func TestLog(t *testing.T) {
+	var l log
+	if l.end() != 0 {
+		t.Fatalf("empty log ends at %#x, want 0", l.end())
+	}
+	// Records of 100 bytes: two fit the 256-byte first chunk (200), the
+	// third starts the 512-byte chunk 1, which takes five (500).
+	var recs [][]byte
+	var places []pos
+	for i := range 200 {
+		rec := bytes.Repeat([]byte{byte(i)}, 100)
+		recs = append(recs, rec)
+		places = append(places, l.add(rec))
+	}
+	want := []pos{place(0, 0), place(0, 100), place(1, 0), place(1, 400), place(2, 0)}
+	if diff := cmp.Diff(want, []pos{places[0], places[1], places[2], places[6], places[7]}); diff != "" {
+		t.Errorf("places (-want +got):\n%s", diff)
+	}
+	// Chunks of 256, 512, 1024, 2048, 4096, 8192 bytes hold 2, 5, 10, 20,
+	// 40, 81 records (158 in all); the other 42 go to a chunk of 16384.
+	var caps []int
+	for _, c := range l.chunks {
+		caps = append(caps, cap(c))
+	}
+	if diff := cmp.Diff([]int{256, 512, 1024, 2048, 4096, 8192, 16384}, caps); diff != "" {
+		t.Errorf("chunk capacities (-want +got):\n%s", diff)
+	}
+	for i, p := range places {
+		if got := l.from(p)[:len(recs[i])]; !bytes.Equal(got, recs[i]) {
+			t.Fatalf("record %d changed", i)
+		}
+	}
+	n := 0
+	for p, end := pos(0), l.end(); p != end; p = l.next(p, len(recs[n-1])) {
+		if p != places[n] {
+			t.Fatalf("walk: record %d at %#x, want %#x", n, p, places[n])
+		}
+		n++
+	}
+	if n != len(recs) {
+		t.Fatalf("walk visited %d records, want %d", n, len(recs))
+	}
+	l.truncate(places[3])
+	if got := l.end(); got != places[3] {
+		t.Fatalf("after truncate the log ends at %#x, want %#x", got, places[3])
+	}
+	if p := l.add(recs[3]); p != places[3] {
+		t.Fatalf("after truncate a record goes to %#x, want %#x", p, places[3])
+	}
+}
+
+// TestLongRecord checks that a record longer than any chunk gets a chunk
+// of its own size, and that the chunk after it is a 64 KiB one.
+func TestLongRecord(t *testing.T) {
+	var l log
+	l.add(make([]byte, 10))
+	p := l.add(make([]byte, 100_000))
+	q := l.add(make([]byte, 10))
+	if diff := cmp.Diff([]pos{place(1, 0), place(2, 0)}, []pos{p, q}); diff != "" {
+		t.Errorf("places (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]int{256, 100_000, 65536}, []int{cap(l.chunks[0]), cap(l.chunks[1]), cap(l.chunks[2])}); diff != "" {
+		t.Errorf("chunk capacities (-want +got):\n%s", diff)
+	}
+}
+
+// TestLedgerSeek checks that seek starts at the last mark before the first
+// entry at or after the time asked for, and at the start when the ledger
+// is not in time order.
+func TestLedgerSeek(t *testing.T) {
+	var l ledger
+	base := time.Date(2021, 3, 15, 0, 0, 0, 0, time.UTC)
+	var places []pos
+	for i := range 200 { // entry i at base + i s; marks at entries 0, 64, 128, 192
+		places = append(places, l.end())
+		l.add(make([]byte, 10), int64(i+1), base.Add(time.Duration(i)*time.Second))
+	}
+	for _, c := range []struct {
+		from time.Time
+		want pos
+	}{
+		{base, 0},
+		{base.Add(64 * time.Second), places[0]},    // mark 64 is not before it
+		{base.Add(65 * time.Second), places[64]},   // mark 64 is
+		{base.Add(500 * time.Second), places[192]}, // after every entry
+	} {
+		if got := l.seek(c.from); got != c.want {
+			t.Errorf("seek(+%v) = %#x, want %#x", c.from.Sub(base), got, c.want)
+		}
+	}
+	if l.lastSeq != 200 || !l.lastAt.Equal(base.Add(199*time.Second)) || l.unsorted {
+		t.Fatalf("last seq %d at %v, unsorted %v; want 200 at +199s, sorted", l.lastSeq, l.lastAt, l.unsorted)
+	}
+	l.add(make([]byte, 10), 201, base)
+	if got := l.seek(base.Add(100 * time.Second)); !l.unsorted || got != 0 {
+		t.Fatalf("unsorted ledger: seek = %#x, unsorted %v; want 0, true", got, l.unsorted)
+	}
+}
+
+// TestEncoding checks that records decode to exactly what was encoded:
+// times at the edges of time.Time with their locations, the zero Decimal
+// apart from other zeros, long and empty strings, and extreme integers.
+func TestEncoding(t *testing.T) {
+	var s symtab
+	shanghai := time.FixedZone("UTC+8", 8*3600)
+	times := []time.Time{
+		{},
+		time.Date(2021, 3, 15, 23, 59, 59, 999_999_999, shanghai),
+		time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 0, time.Local),
+		time.Unix(math.MaxInt64/2, 0).UTC(),
+		time.Unix(-math.MaxInt64/2, 5),
+	}
+	amounts := []decimal.Decimal{{}, decimal.Zero, decimal.New(0, -2), decimal.RequireFromString("-12345678901234567890.123456"), decimal.New(15, 3)}
+	for i, at := range times {
+		u := billing.UsageRecord{
+			Usage: billing.Usage{ID: strings.Repeat("é", i*100), Account: "acct", App: "", Service: billing.ServiceRecording,
+				Scenario: billing.VideoCall, Tier: billing.TierHD, Seconds: math.MaxInt64 - int64(i), At: at},
+			Receipt: billing.Receipt{Key: billing.MeterKey{Day: math.MinInt32, Service: billing.ServiceRecording, Tier: billing.TierHD},
+				Minutes: math.MinInt64, Postpaid: int64(i), Shortfall: -1, PostpaidOn: i%2 == 0, Suspended: i%3 == 0},
+		}
+		draws := []billing.Draw{{Package: "p1", Minutes: 3, Deducted: 12}, {Package: "", Minutes: math.MaxInt64, Deducted: 0}}[:i%3]
+		b := s.encodeUsage(nil, &u, draws)
+		if len(draws) > 0 {
+			u.Receipt.Draws = draws
+		}
+		if diff := cmp.Diff(u, s.decodeUsage(b), cmp.Comparer(identical)); diff != "" {
+			t.Errorf("usage %d (-want +got):\n%s", i, diff)
+		}
+		if got := string(usageID(b)); got != u.Usage.ID {
+			t.Errorf("usageID = %q, want %q", got, u.Usage.ID)
+		}
+		e := billing.Entry{Seq: int64(i) + 1, At: at, Kind: billing.EntryDeduction, Request: billing.RequestRecord, Ref: u.Usage.ID,
+			Package: "p1", Balance: math.MinInt64, Key: u.Receipt.Key, Minutes: -5, App: "app", Scenario: billing.AudioCall,
+			Amount: amounts[i%len(amounts)]}
+		b = s.encodeEntry(b[:0], &e)
+		got, n := s.decodeEntry(append(b, 0xff)) // a byte of the next record
+		if diff := cmp.Diff(e, got, cmp.Comparer(identical), cmp.Comparer(sameDecimal)); diff != "" {
+			t.Errorf("entry %d (-want +got):\n%s", i, diff)
+		}
+		if n != len(b) {
+			t.Errorf("entry %d: decoded %d bytes, want %d", i, n, len(b))
+		}
+	}
+}
+
+// identical compares times as ==, locations included, not as instants.
+func identical(a, b time.Time) bool { return a == b }
+
+// sameDecimal compares the coefficient and the exponent, and tells the zero
+// Decimal from other zeros.
+func sameDecimal(a, b decimal.Decimal) bool {
+	return (a == decimal.Decimal{}) == (b == decimal.Decimal{}) && a.Exponent() == b.Exponent() && a.Coefficient().Cmp(b.Coefficient()) == 0
+}
+
+// TestUsageIndex checks ids whose hashes collide: each is found at its own
+// place, a second put of either is refused, and remove undoes put.
+func TestUsageIndex(t *testing.T) {
+	var l log
+	var s symtab
+	var x usageIndex
+	add := func(id string) pos {
+		return l.add(s.encodeUsage(nil, &billing.UsageRecord{Usage: billing.Usage{ID: id}}, nil))
+	}
+	pa, pb := add("a"), add("b")
+	const h = 42 // both ids' hash
+	if !x.put(&l, "a", h, pa) || !x.put(&l, "b", h, pb) {
+		t.Fatal("put of new ids refused")
+	}
+	if x.put(&l, "a", h, pa) || x.put(&l, "b", h, pb) {
+		t.Fatal("put of mapped ids accepted")
+	}
+	for _, c := range []struct {
+		id   string
+		want pos
+	}{{"a", pa}, {"b", pb}} {
+		if p, ok := x.find(&l, c.id, h); !ok || p != c.want {
+			t.Errorf("find(%q) = %#x, %v; want %#x, true", c.id, p, ok, c.want)
+		}
+	}
+	if _, ok := x.find(&l, "c", h); ok {
+		t.Error(`find("c") found an id never put`)
+	}
+	x.remove("b", h, pb)
+	x.remove("a", h, pa)
+	if _, ok := x.find(&l, "a", h); ok {
+		t.Error(`find("a") after remove found it`)
+	}
+	if _, ok := x.find(&l, "b", h); ok {
+		t.Error(`find("b") after remove found it`)
+	}
+}

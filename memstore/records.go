@@ -1,0 +1,346 @@
+package memstore
+
+import (
+	"encoding/binary"
+	"strings"
+	"time"
+
+	"github.com/rtcbill/billing"
+	"github.com/shopspring/decimal"
+)
+
+// The records that grow with every usage (usage records with their
+// receipts' draws, and ledger entries) are kept encoded in logs: integers
+// as varints, times as Unix seconds, nanoseconds and a location number, and
+// the strings that repeat (kinds, requests, services, scenarios, tiers,
+// account, application and package ids) as numbers in the account's symbol
+// table. A usage with one draw and one entry takes about 90 bytes this way,
+// with no pointer for the garbage collector to follow; as structs it took
+// 456 bytes, a slice of draws and 21 pointers.
+
+// sym is a string interned in a symtab; 0 is "".
+type sym uint32
+
+// symtab interns an account's repeating strings and the locations of its
+// times. Strings interned by a commit that is then refused stay: they are
+// never seen.
+type symtab struct {
+	strs  []string // strs[s-1] is the string of s
+	index map[string]sym
+	// last holds the string each field interned last and its sym: a field
+	// mostly repeats its last string, and then skips the map.
+	last [fields]struct {
+		s  string
+		id sym
+	}
+	locs []*time.Location // the locations of times, few
+}
+
+// The fields of records that intern their strings, each with its own entry
+// in symtab.last.
+const (
+	fieldAccount = iota
+	fieldApp
+	fieldService
+	fieldScenario
+	fieldTier
+	fieldPackage
+	fieldKind
+	fieldRequest
+	fields
+)
+
+// intern returns the sym of s, a string of field f, adding it if new.
+func (t *symtab) intern(f int, s string) sym {
+	l := &t.last[f]
+	if s == l.s {
+		return l.id
+	}
+	id, ok := t.index[s]
+	if !ok {
+		if t.index == nil {
+			t.index = map[string]sym{"": 0}
+		}
+		s = strings.Clone(s) // not a part of a larger string of the caller's
+		t.strs = append(t.strs, s)
+		id = sym(len(t.strs))
+		t.index[s] = id
+	}
+	l.s, l.id = s, id
+	return id
+}
+
+func (t *symtab) str(s sym) string {
+	if s == 0 {
+		return ""
+	}
+	return t.strs[s-1]
+}
+
+// loc returns the number of l, adding it if new.
+func (t *symtab) loc(l *time.Location) uint64 {
+	for i, m := range t.locs {
+		if m == l {
+			return uint64(i)
+		}
+	}
+	t.locs = append(t.locs, l)
+	return uint64(len(t.locs) - 1)
+}
+
+// enc encodes a record into b, interning its strings in syms.
+type enc struct {
+	b    []byte
+	syms *symtab
+}
+
+func (e *enc) uint(v uint64)       { e.b = binary.AppendUvarint(e.b, v) }
+func (e *enc) int(v int64)         { e.b = binary.AppendVarint(e.b, v) }
+func (e *enc) sym(f int, s string) { e.uint(uint64(e.syms.intern(f, s))) }
+
+func (e *enc) str(s string) {
+	e.uint(uint64(len(s)))
+	e.b = append(e.b, s...)
+}
+
+// time keeps the instant and the location: the monotonic reading goes.
+func (e *enc) time(t time.Time) {
+	e.int(t.Unix())
+	e.uint(uint64(t.Nanosecond()))
+	e.uint(e.syms.loc(t.Location()))
+}
+
+func (e *enc) flags(a, b bool) {
+	var f uint64
+	if a {
+		f |= 1
+	}
+	if b {
+		f |= 2
+	}
+	e.uint(f)
+}
+
+// decimal keeps the coefficient and the exponent; the zero Decimal, whose
+// coefficient is not set, stays apart from other zeros.
+func (e *enc) decimal(d decimal.Decimal) {
+	if d == (decimal.Decimal{}) {
+		e.uint(0)
+		return
+	}
+	b, _ := d.MarshalBinary() // never fails
+	e.uint(uint64(len(b)) + 1)
+	e.b = append(e.b, b...)
+}
+
+// dec decodes a record from b, the bytes from its place on; n counts the
+// bytes read. The bytes are the store's own encoding, always well formed.
+type dec struct {
+	b    []byte
+	n    int
+	syms *symtab
+}
+
+func (d *dec) uint() uint64 {
+	v, k := binary.Uvarint(d.b[d.n:])
+	d.n += k
+	return v
+}
+
+func (d *dec) int() int64 {
+	v, k := binary.Varint(d.b[d.n:])
+	d.n += k
+	return v
+}
+
+func (d *dec) sym() string { return d.syms.str(sym(d.uint())) }
+
+// bytes returns the next string's bytes, which share memory with the log.
+func (d *dec) bytes() []byte {
+	n := int(d.uint())
+	d.n += n
+	return d.b[d.n-n : d.n]
+}
+
+func (d *dec) str() string { return string(d.bytes()) }
+
+func (d *dec) time() time.Time {
+	sec, nsec := d.int(), int64(d.uint())
+	return time.Unix(sec, nsec).In(d.syms.locs[d.uint()])
+}
+
+func (d *dec) flags() (a, b bool) {
+	f := d.uint()
+	return f&1 != 0, f&2 != 0
+}
+
+func (d *dec) decimal() decimal.Decimal {
+	n := int(d.uint())
+	if n == 0 {
+		return decimal.Decimal{}
+	}
+	var v decimal.Decimal
+	_ = v.UnmarshalBinary(d.b[d.n : d.n+n-1]) // never fails on MarshalBinary's bytes
+	d.n += n - 1
+	return v
+}
+
+// encodeUsage appends u, whose receipt's draws are draws (u.Receipt.Draws
+// is ignored), to b. The id comes first, for usageID.
+func (s *symtab) encodeUsage(b []byte, u *billing.UsageRecord, draws []billing.Draw) []byte {
+	e := enc{b, s}
+	e.str(u.Usage.ID)
+	e.sym(fieldAccount, u.Usage.Account)
+	e.sym(fieldApp, u.Usage.App)
+	e.sym(fieldService, string(u.Usage.Service))
+	e.sym(fieldScenario, string(u.Usage.Scenario))
+	e.sym(fieldTier, string(u.Usage.Tier))
+	e.int(u.Usage.Seconds)
+	e.time(u.Usage.At)
+	k := &u.Receipt.Key
+	e.int(int64(k.Day))
+	e.sym(fieldService, string(k.Service))
+	e.sym(fieldTier, string(k.Tier))
+	e.int(u.Receipt.Minutes)
+	e.uint(uint64(len(draws)))
+	for _, d := range draws {
+		e.sym(fieldPackage, d.Package)
+		e.int(d.Minutes)
+		e.int(d.Deducted)
+	}
+	e.int(u.Receipt.Postpaid)
+	e.int(u.Receipt.Shortfall)
+	e.flags(u.Receipt.PostpaidOn, u.Receipt.Suspended)
+	return e.b
+}
+
+// usageID returns the id of the usage record at the start of b, sharing
+// memory with b.
+func usageID(b []byte) []byte {
+	d := dec{b: b}
+	return d.bytes()
+}
+
+// decodeUsage decodes the usage record at the start of b.
+func (s *symtab) decodeUsage(b []byte) billing.UsageRecord {
+	d := dec{b: b, syms: s}
+	var u billing.UsageRecord
+	u.Usage.ID = d.str()
+	u.Usage.Account = d.sym()
+	u.Usage.App = d.sym()
+	u.Usage.Service = billing.Service(d.sym())
+	u.Usage.Scenario = billing.Scenario(d.sym())
+	u.Usage.Tier = billing.Tier(d.sym())
+	u.Usage.Seconds = d.int()
+	u.Usage.At = d.time()
+	k := &u.Receipt.Key
+	k.Day = billing.Day(d.int())
+	k.Service = billing.Service(d.sym())
+	k.Tier = billing.Tier(d.sym())
+	u.Receipt.Minutes = d.int()
+	if n := d.uint(); n > 0 {
+		u.Receipt.Draws = make([]billing.Draw, n)
+		for i := range u.Receipt.Draws {
+			u.Receipt.Draws[i] = billing.Draw{Package: d.sym(), Minutes: d.int(), Deducted: d.int()}
+		}
+	}
+	u.Receipt.Postpaid = d.int()
+	u.Receipt.Shortfall = d.int()
+	u.Receipt.PostpaidOn, u.Receipt.Suspended = d.flags()
+	return u
+}
+
+// encodeEntry appends e to b.
+func (s *symtab) encodeEntry(b []byte, x *billing.Entry) []byte {
+	e := enc{b, s}
+	e.int(x.Seq)
+	e.time(x.At)
+	e.sym(fieldKind, string(x.Kind))
+	e.sym(fieldRequest, string(x.Request))
+	e.str(x.Ref)
+	e.sym(fieldPackage, x.Package)
+	e.int(x.Balance)
+	e.int(int64(x.Key.Day))
+	e.sym(fieldService, string(x.Key.Service))
+	e.sym(fieldTier, string(x.Key.Tier))
+	e.int(x.Minutes)
+	e.sym(fieldApp, x.App)
+	e.sym(fieldScenario, string(x.Scenario))
+	e.decimal(x.Amount)
+	return e.b
+}
+
+// decodeEntry decodes the entry at the start of b and returns it and its
+// size in bytes.
+func (s *symtab) decodeEntry(b []byte) (billing.Entry, int) {
+	d := dec{b: b, syms: s}
+	var x billing.Entry
+	x.Seq = d.int()
+	x.At = d.time()
+	x.Kind = billing.EntryKind(d.sym())
+	x.Request = billing.Request(d.sym())
+	x.Ref = d.str()
+	x.Package = d.sym()
+	x.Balance = d.int()
+	x.Key.Day = billing.Day(d.int())
+	x.Key.Service = billing.Service(d.sym())
+	x.Key.Tier = billing.Tier(d.sym())
+	x.Minutes = d.int()
+	x.App = d.sym()
+	x.Scenario = billing.Scenario(d.sym())
+	x.Amount = d.decimal()
+	return x, d.n
+}
+
+// usageIndex finds usage records by id. It maps a 64-bit hash of the id to
+// the record's place: a map that holds no pointers for the garbage
+// collector to scan, and hashes and compares 8 bytes. An id whose hash an
+// earlier id took, about once in 2^64/n ids, is mapped by the id itself in
+// spill.
+type usageIndex struct {
+	byHash map[uint64]pos
+	spill  map[string]pos
+}
+
+// find returns the place of the record with id, whose hash is h.
+func (x *usageIndex) find(records *log, id string, h uint64) (pos, bool) {
+	if p, ok := x.byHash[h]; ok && string(usageID(records.from(p))) == id {
+		return p, true
+	}
+	p, ok := x.spill[id]
+	return p, ok
+}
+
+// put maps id, whose hash is h, to p, unless id is mapped already: then it
+// changes nothing and returns false. p is where the record with id is
+// already in records, or mapping id would not find it.
+func (x *usageIndex) put(records *log, id string, h uint64, p pos) bool {
+	q, taken := x.byHash[h]
+	if !taken {
+		if x.byHash == nil {
+			x.byHash = make(map[uint64]pos)
+		}
+		x.byHash[h] = p
+		return true
+	}
+	if string(usageID(records.from(q))) == id {
+		return false
+	}
+	if _, dup := x.spill[id]; dup {
+		return false
+	}
+	if x.spill == nil {
+		x.spill = make(map[string]pos)
+	}
+	x.spill[strings.Clone(id)] = p
+	return true
+}
+
+// remove undoes put(records, id, h, p).
+func (x *usageIndex) remove(id string, h uint64, p pos) {
+	if q, ok := x.byHash[h]; ok && q == p {
+		delete(x.byHash, h)
+		return
+	}
+	delete(x.spill, id)
+}
