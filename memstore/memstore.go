@@ -32,6 +32,7 @@ import (
 type Store struct {
 	seed   maphash.Seed
 	shards [64]shard
+	txs    sync.Pool // of *tx, for Update: the buffers stay warm in the cache, and an account does not hold them
 }
 
 var _ billing.Store = (*Store)(nil)
@@ -64,12 +65,12 @@ type account struct {
 	pkgs      []billing.Package // every package, in the order first written
 	live      []int             // indexes of those with Balance > 0, in deduction order
 	ledger    ledger
-	tx        tx // reused by Update, under mu
 }
 
 // New returns an empty Store.
 func New() *Store {
 	s := &Store{seed: maphash.MakeSeed()}
+	s.txs.New = func() any { return new(tx) }
 	for i := range s.shards {
 		s.shards[i].accounts = make(map[string]*account)
 	}
@@ -133,9 +134,10 @@ func (s *Store) Update(ctx context.Context, id string, fn func(billing.Tx) error
 	a, ref := s.acquire(id, true)
 	gone := true
 	defer func() { s.release(id, a, ref, gone) }()
+	t := s.txs.Get().(*tx)
+	defer s.txs.Put(t)
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	t := &a.tx
 	t.reset(ctx, a, id)
 	defer t.reset(nil, nil, "")
 	err := fn(t)
