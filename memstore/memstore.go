@@ -172,6 +172,11 @@ func (s *Store) View(ctx context.Context, id string, fn func(billing.Reader) err
 type reader struct {
 	a   *account
 	ctx context.Context
+	// Where the reads found the records a unit of work mostly writes back,
+	// for commit to write them without searching again: the meter Meter
+	// found last, and the package LivePackages yielded last.
+	meter *billing.Meter
+	pkg   int
 }
 
 func (r *reader) Account() (billing.Account, error) {
@@ -202,10 +207,13 @@ func (r *reader) Purchase(id string) (billing.PurchaseRecord, error) {
 
 func (r *reader) Meter(k billing.MeterKey) (billing.Meter, error) {
 	day := r.a.meters[k.Day]
-	if i, ok := findMeter(day, k); ok {
-		return day[i], nil
+	i, ok := findMeter(day, k)
+	if !ok {
+		r.meter = nil
+		return billing.Meter{Key: k}, nil
 	}
-	return billing.Meter{Key: k}, nil
+	r.meter = &day[i]
+	return day[i], nil
 }
 
 func (r *reader) Meters(d billing.Day, fn func(billing.Meter) bool) error {
@@ -222,6 +230,7 @@ func (r *reader) Meters(d billing.Day, fn func(billing.Meter) bool) error {
 
 func (r *reader) LivePackages(fn func(billing.Package) bool) error {
 	for _, i := range r.a.live {
+		r.pkg = i
 		if !fn(r.a.pkgs[i]) {
 			break
 		}
@@ -401,11 +410,15 @@ func (t *tx) commit() error {
 	for _, p := range t.purchases {
 		a.purchases[p.Purchase.ID] = p
 	}
-	for _, m := range t.meters {
+	for i, m := range t.meters {
+		if i == 0 && t.meter != nil && t.meter.Key == m.Key { // nothing has moved it yet
+			*t.meter = m
+			continue
+		}
 		a.putMeter(m)
 	}
 	for _, p := range t.packages {
-		a.putPackage(p)
+		a.putPackage(p, t.pkg)
 	}
 	for i := range t.entries {
 		e := &t.entries[i]
@@ -497,10 +510,14 @@ func insertDay(days []billing.Day, d billing.Day) []billing.Day {
 	return days
 }
 
-// putPackage stores p. A balance that changes, the common case, is written
-// in place: the deduction order depends only on End, PurchasedAt and ID.
-func (a *account) putPackage(p billing.Package) {
-	i, ok := a.pkgIndex[p.ID]
+// putPackage stores p, which is mostly the package at index hint. A
+// balance that changes, the common case, is written in place: the
+// deduction order depends only on End, PurchasedAt and ID.
+func (a *account) putPackage(p billing.Package, hint int) {
+	i, ok := hint, hint < len(a.pkgs) && a.pkgs[hint].ID == p.ID
+	if !ok {
+		i, ok = a.pkgIndex[p.ID]
+	}
 	if !ok {
 		i = len(a.pkgs)
 		a.pkgs = append(a.pkgs, p)
