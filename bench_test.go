@@ -18,25 +18,42 @@ import (
 // makes every usage add 1 or 2), 8 package minutes, spread round-robin over
 // the accounts and over 12 hours of 2021-03-15.
 
-// benchUsages returns n usages of the stream over the given accounts. Their
-// ids are cut from one string, so that the garbage collector marks one
-// object for them, not n: its work on the benchmark's own input would
-// otherwise count against the engine.
-func benchUsages(n int, accounts []string) []billing.Usage {
+// benchStream is n usages of the stream over the given accounts, built one
+// at a time: a slice of them would be a large heap object full of pointers,
+// and the garbage collector's work on it would count against the engine.
+// The ids are cut from one string.
+type benchStream struct {
+	ids      string
+	bounds   []int // the i-th id is ids[bounds[i]:bounds[i+1]]
+	accounts []string
+}
+
+func newBenchStream(n int, accounts []string) *benchStream {
+	s := &benchStream{bounds: make([]int, n+1), accounts: accounts}
 	var b []byte
-	bounds := make([]int, n+1) // the i-th id is ids[bounds[i]:bounds[i+1]]
 	for i := range n {
 		b = strconv.AppendInt(append(b, 'u'), int64(i), 10)
-		bounds[i+1] = len(b)
+		s.bounds[i+1] = len(b)
 	}
-	ids := string(b)
+	s.ids = string(b)
+	return s
+}
+
+// usage returns the i-th usage.
+func (s *benchStream) usage(i int) billing.Usage {
+	return billing.Usage{
+		ID: s.ids[s.bounds[i]:s.bounds[i+1]], Account: s.accounts[i%len(s.accounts)], App: "1400000001",
+		Scenario: billing.VideoCall, Tier: billing.TierHD, Seconds: 61,
+		At: at(15, 8, 0, 0).Add(time.Duration(i%(12*3600)) * time.Second),
+	}
+}
+
+// benchUsages returns the first n usages of the stream.
+func benchUsages(n int, accounts []string) []billing.Usage {
+	s := newBenchStream(n, accounts)
 	us := make([]billing.Usage, n)
 	for i := range us {
-		us[i] = billing.Usage{
-			ID: ids[bounds[i]:bounds[i+1]], Account: accounts[i%len(accounts)], App: "1400000001",
-			Scenario: billing.VideoCall, Tier: billing.TierHD, Seconds: 61,
-			At: at(15, 8, 0, 0).Add(time.Duration(i%(12*3600)) * time.Second),
-		}
+		us[i] = s.usage(i)
 	}
 	return us
 }
@@ -67,11 +84,11 @@ func reportRate(b *testing.B, n int) {
 // with 3 valid packages each.
 func BenchmarkRecord(b *testing.B) {
 	h, ids := benchEngine(b, 1000, 3)
-	us := benchUsages(b.N, ids)
+	us := newBenchStream(b.N, ids)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {
-		if _, err := h.e.Record(h.ctx, us[i]); err != nil {
+		if _, err := h.e.Record(h.ctx, us.usage(i)); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -88,13 +105,13 @@ func BenchmarkRecordParallel(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			h, ids := benchEngine(b, accounts, 3)
-			us := benchUsages(b.N, ids)
+			us := newBenchStream(b.N, ids)
 			var next atomic.Int64
 			b.ReportAllocs()
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
-					if _, err := h.e.Record(h.ctx, us[next.Add(1)-1]); err != nil {
+					if _, err := h.e.Record(h.ctx, us.usage(int(next.Add(1) - 1))); err != nil {
 						b.Error(err)
 						return
 					}
@@ -120,10 +137,10 @@ func BenchmarkBaseline(b *testing.B) {
 	for i := range balance {
 		balance[i] = 3_000_000
 	}
-	us := benchUsages(b.N, []string{"x"})
+	us := newBenchStream(b.N, []string{"x"})
 	usageSeconds := make([]int64, b.N)
-	for i := range us {
-		usageSeconds[i] = us[i].Seconds
+	for i := range usageSeconds {
+		usageSeconds[i] = us.usage(i).Seconds
 	}
 	var postpaid int64
 	b.ReportAllocs()
@@ -209,11 +226,11 @@ func BenchmarkRecordPackages(b *testing.B) {
 	for _, n := range []int{1, 10, 100, 1000} {
 		b.Run(fmt.Sprintf("packages=%d", n), func(b *testing.B) {
 			h, ids := benchEngine(b, 10, n)
-			us := benchUsages(b.N, ids)
+			us := newBenchStream(b.N, ids)
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := range b.N {
-				if _, err := h.e.Record(h.ctx, us[i]); err != nil {
+				if _, err := h.e.Record(h.ctx, us.usage(i)); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -244,11 +261,11 @@ func BenchmarkRecordHistory(b *testing.B) {
 			if l := h.account(ids[0]).LastSeq; int(l) < n {
 				b.Fatalf("%d ledger entries, want at least %d", l, n)
 			}
-			us := benchUsages(b.N, ids)
+			us := newBenchStream(b.N, ids)
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := range b.N {
-				if _, err := h.e.Record(h.ctx, us[i]); err != nil {
+				if _, err := h.e.Record(h.ctx, us.usage(i)); err != nil {
 					b.Fatal(err)
 				}
 			}
