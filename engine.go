@@ -222,9 +222,18 @@ type unit struct {
 	req   Request
 	ref   string
 	a     Account
+	wasOn bool // the switch was on when the unit read the account
 	now   time.Time
 	grace time.Duration
 	dirty bool
+}
+
+// witnessed shows the witness the account u committed if u turned the
+// switch on: load showed it every other state.
+func (e *Engine) witnessed(u *unit) {
+	if u.a.Postpaid.On && !u.wasOn {
+		e.witness.check(&u.a)
+	}
 }
 
 // run loads account and runs fn on it in a unit of work for request req with
@@ -236,7 +245,7 @@ func (e *Engine) run(ctx context.Context, req Request, ref, account string, fn f
 	if err := e.exec(ctx, &o.work); err != nil {
 		return unit{}, err
 	}
-	e.witness.check(&o.u.a)
+	e.witnessed(&o.u)
 	return o.u, nil
 }
 
@@ -254,7 +263,7 @@ type operation struct {
 func (o *operation) apply(tx Tx) error {
 	a, err := o.e.load(tx, o.account)
 	if err == nil {
-		o.u = unit{tx: tx, req: o.req, ref: o.ref, a: a, now: o.e.clock(&a), grace: o.e.grace}
+		o.u = unit{tx: tx, req: o.req, ref: o.ref, a: a, wasOn: a.Postpaid.On, now: o.e.clock(&a), grace: o.e.grace}
 		err = o.body(&o.u)
 	}
 	if err == nil && !o.u.dirty {

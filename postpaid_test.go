@@ -3,6 +3,7 @@ package billing_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -386,7 +387,7 @@ func (tx flipTx) Account() (billing.Account, error) {
 }
 
 func TestSwitchNeverGoesOff(t *testing.T) {
-	tests := []struct {
+	flips := []struct {
 		name string
 		flip func(*billing.Account)
 	}{
@@ -394,41 +395,75 @@ func TestSwitchNeverGoesOff(t *testing.T) {
 		{"switch off, way forgotten", func(a *billing.Account) { a.Postpaid.On, a.Postpaid.Way = false, "" }},
 		{"switch reset to the zero value", func(a *billing.Account) { a.Postpaid = billing.Postpaid{} }},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			inner := newHarness(t)
-			inner.do(open(at(15, 8, 0, 0), true))
-			flipped := false
-			h := inner
-			store := flipStore{Store: inner.store, flip: func(a *billing.Account) {
-				if flipped {
-					tt.flip(a)
+	// The ways the switch goes on. For the last two the Engine that will
+	// read the flipped record turns it on itself, so it learns of it only
+	// from its own commit, never from reading the account.
+	ways := []struct {
+		name     string
+		postpaid bool // at opening
+		on       func(h *harness, e *billing.Engine) error
+	}{
+		{"at opening", true, func(h *harness, e *billing.Engine) error {
+			_, err := e.Record(h.ctx, *usage("u1", audio, 60, at(15, 9, 0, 0)))
+			return err
+		}},
+		{"by a call", false, func(h *harness, e *billing.Engine) error {
+			_, err := e.EnablePostpaid(h.ctx, "a")
+			return err
+		}},
+		{"automatically", false, func(h *harness, e *billing.Engine) error {
+			// p1's 1,000 minutes cover u0's; u1 finds no package: the switch goes on.
+			if _, err := e.Buy(h.ctx, billing.Purchase{ID: "p1", Account: "a", Kind: uni, Minutes: 1000}); err != nil {
+				return err
+			}
+			for _, u := range []*billing.Usage{usage("u0", audio, 60_000, at(15, 9, 0, 0)), usage("u1", audio, 60, at(15, 9, 0, 0))} {
+				if _, err := e.Record(h.ctx, *u); err != nil {
+					return err
 				}
-			}}
-			// The same Engine reads the account through the flipping store.
-			e, err := billing.New(store, &billing.Options{Now: h.clock.Now})
-			if err != nil {
-				t.Fatal(err)
 			}
-			h.clock.Set(at(15, 9, 0, 0))
-			if _, err := e.Record(h.ctx, *usage("u1", audio, 60, at(15, 9, 0, 0))); err != nil {
-				t.Fatalf("Record before the flip: %v", err)
+			if a := h.account("a"); a.Postpaid.Way != billing.PostpaidAutomatic {
+				return fmt.Errorf("switch %+v, want on automatically", a.Postpaid)
 			}
-			flipped = true
-			h.clock.Set(at(15, 10, 0, 0))
-			before := h.state("a", march(15))
-			_, err = e.Record(h.ctx, *usage("u2", audio, 60, at(15, 10, 0, 0)))
-			if !errors.Is(err, billing.ErrCorrupt) {
-				t.Errorf("Record after the flip: error = %v, want ErrCorrupt", err)
-			}
-			_, err = e.EnablePostpaid(h.ctx, "a")
-			if !errors.Is(err, billing.ErrCorrupt) {
-				t.Errorf("EnablePostpaid after the flip: error = %v, want ErrCorrupt", err)
-			}
-			if diff := cmp.Diff(before, h.state("a", march(15)), cmpOpts); diff != "" {
-				t.Errorf("the corrupt read changed the account (-before +after):\n%s", diff)
-			}
-		})
+			return nil
+		}},
+	}
+	for _, way := range ways {
+		for _, tt := range flips {
+			t.Run(way.name+"/"+tt.name, func(t *testing.T) {
+				inner := newHarness(t, noTrial())
+				inner.do(open(at(15, 8, 0, 0), way.postpaid))
+				flipped := false
+				h := inner
+				store := flipStore{Store: inner.store, flip: func(a *billing.Account) {
+					if flipped {
+						tt.flip(a)
+					}
+				}}
+				// The same Engine reads the account through the flipping store.
+				e, err := billing.New(store, &billing.Options{Now: h.clock.Now, PriceBooks: []billing.PriceBook{noTrial()}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				h.clock.Set(at(15, 9, 0, 0))
+				if err := way.on(h, e); err != nil {
+					t.Fatalf("before the flip: %v", err)
+				}
+				flipped = true
+				h.clock.Set(at(15, 10, 0, 0))
+				before := h.state("a", march(15))
+				_, err = e.Record(h.ctx, *usage("u2", audio, 60, at(15, 10, 0, 0)))
+				if !errors.Is(err, billing.ErrCorrupt) {
+					t.Errorf("Record after the flip: error = %v, want ErrCorrupt", err)
+				}
+				_, err = e.EnablePostpaid(h.ctx, "a")
+				if !errors.Is(err, billing.ErrCorrupt) {
+					t.Errorf("EnablePostpaid after the flip: error = %v, want ErrCorrupt", err)
+				}
+				if diff := cmp.Diff(before, h.state("a", march(15)), cmpOpts); diff != "" {
+					t.Errorf("the corrupt read changed the account (-before +after):\n%s", diff)
+				}
+			})
+		}
 	}
 }
 

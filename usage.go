@@ -142,7 +142,7 @@ func (e *Engine) Record(ctx context.Context, us Usage) (Receipt, error) {
 	err := e.exec(ctx, &rc.work)
 	r := rc.receipt
 	if err == nil {
-		e.witness.check(&rc.u.a)
+		e.witnessed(&rc.u)
 	}
 	rc.reset()
 	e.recorders.Put(rc)

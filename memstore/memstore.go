@@ -308,6 +308,9 @@ func (r *reader) Bills(from, to billing.Day, fn func(billing.Bill) bool) error {
 }
 
 // tx is a unit of work: a reader plus the writes it buffers until commit.
+// Its buffers are reused without clearing them: they keep the last unit's
+// records until the next unit overwrites them or the pool drops the tx at
+// a garbage collection.
 type tx struct {
 	reader
 	id        string
@@ -329,15 +332,8 @@ func (t *tx) reset(ctx context.Context, a *account, id string) {
 	t.reader = reader{a: a, ctx: ctx}
 	t.id = id
 	t.account, t.putAcct = billing.Account{}, false
-	clear(t.packages)
-	clear(t.meters)
-	clear(t.usages)
-	clear(t.draws)
-	t.draws, t.drawn = t.draws[:0], t.drawn[:0]
-	clear(t.purchases)
-	clear(t.entries)
-	clear(t.bills)
 	t.packages, t.meters, t.usages = t.packages[:0], t.meters[:0], t.usages[:0]
+	t.draws, t.drawn = t.draws[:0], t.drawn[:0]
 	t.purchases, t.entries, t.bills = t.purchases[:0], t.entries[:0], t.bills[:0]
 }
 
