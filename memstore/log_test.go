@@ -117,9 +117,13 @@ func TestLedgerSeek(t *testing.T) {
 
 // TestEncoding checks that records decode to exactly what was encoded:
 // times at the edges of time.Time with their locations, the zero Decimal
-// apart from other zeros, long and empty strings, and extreme integers.
+// apart from other zeros, long and empty strings, extreme integers, and
+// the fields left out because they repeat others (the account's id, the
+// meter key's service and tier, an entry's usage), with and without the
+// repeat.
 func TestEncoding(t *testing.T) {
 	var s symtab
+	var records log
 	shanghai := time.FixedZone("UTC+8", 8*3600)
 	times := []time.Time{
 		{},
@@ -137,27 +141,60 @@ func TestEncoding(t *testing.T) {
 			Receipt: billing.Receipt{Key: billing.MeterKey{Day: math.MinInt32, Service: billing.ServiceRecording, Tier: billing.TierHD},
 				Minutes: math.MinInt64, Postpaid: int64(i), Shortfall: -1, PostpaidOn: i%2 == 0, Suspended: i%3 == 0},
 		}
+		account := "acct" // the account's id: Usage.Account repeats it in every other usage
+		if i%2 == 1 {
+			account = "another"
+		}
+		switch i % 3 { // the key repeats both, one or none of the usage's service and tier
+		case 1:
+			u.Receipt.Key.Service = billing.ServiceBasic
+		case 2:
+			u.Receipt.Key.Service, u.Receipt.Key.Tier = billing.ServiceBasic, billing.TierFHD
+		}
 		draws := []billing.Draw{{Package: "p1", Minutes: 3, Deducted: 12}, {Package: "", Minutes: math.MaxInt64, Deducted: 0}}[:i%3]
-		b := s.encodeUsage(nil, &u, draws)
+		b := s.encodeUsage(nil, &u, draws, account)
+		p := records.add(b)
 		if len(draws) > 0 {
 			u.Receipt.Draws = draws
 		}
-		if diff := cmp.Diff(u, s.decodeUsage(b), cmp.Comparer(identical)); diff != "" {
+		if diff := cmp.Diff(u, s.decodeUsage(b, account), cmp.Comparer(identical)); diff != "" {
 			t.Errorf("usage %d (-want +got):\n%s", i, diff)
 		}
 		if got := string(usageID(b)); got != u.Usage.ID {
 			t.Errorf("usageID = %q, want %q", got, u.Usage.ID)
 		}
-		e := billing.Entry{Seq: int64(i) + 1, At: at, Kind: billing.EntryDeduction, Request: billing.RequestRecord, Ref: u.Usage.ID,
-			Package: "p1", Balance: math.MinInt64, Key: u.Receipt.Key, Minutes: -5, App: "app", Scenario: billing.AudioCall,
-			Amount: amounts[i%len(amounts)]}
-		b = s.encodeEntry(b[:0], &e)
-		got, n := s.decodeEntry(append(b, 0xff)) // a byte of the next record
-		if diff := cmp.Diff(e, got, cmp.Comparer(identical), cmp.Comparer(sameDecimal)); diff != "" {
-			t.Errorf("entry %d (-want +got):\n%s", i, diff)
+		// An entry about the usage, and one that differs from it in one field.
+		about := billing.Entry{Seq: int64(i) + 1, At: times[len(times)-1-i], Kind: billing.EntryDeduction, Request: billing.RequestRecord,
+			Ref: u.Usage.ID, Package: "p1", Balance: math.MinInt64, Key: u.Receipt.Key, Minutes: -5, App: u.Usage.App,
+			Scenario: u.Usage.Scenario, Amount: amounts[i%len(amounts)]}
+		other := about
+		switch i % 4 {
+		case 0:
+			other.Ref += "x"
+		case 1:
+			other.Key.Day++
+		case 2:
+			other.App = "app"
+		case 3:
+			other.Scenario = billing.AudioCall
 		}
-		if n != len(b) {
-			t.Errorf("entry %d: decoded %d bytes, want %d", i, n, len(b))
+		for _, c := range []struct {
+			name  string
+			e     billing.Entry
+			about *pos
+			want  bool // aboutUsage
+		}{{"about the usage", about, &p, true}, {"not about it", other, nil, false}} {
+			if got := aboutUsage(&c.e, &u); got != c.want {
+				t.Errorf("entry %d %s: aboutUsage = %v, want %v", i, c.name, got, c.want)
+			}
+			b = s.encodeEntry(b[:0], &c.e, c.about)
+			got, n := s.decodeEntry(append(b, 0xff), &records, account) // a byte of the next record
+			if diff := cmp.Diff(c.e, got, cmp.Comparer(identical), cmp.Comparer(sameDecimal)); diff != "" {
+				t.Errorf("entry %d %s (-want +got):\n%s", i, c.name, diff)
+			}
+			if n != len(b) {
+				t.Errorf("entry %d %s: decoded %d bytes, want %d", i, c.name, n, len(b))
+			}
 		}
 	}
 }
@@ -178,7 +215,7 @@ func TestUsageIndex(t *testing.T) {
 	var s symtab
 	var x usageIndex
 	add := func(id string) pos {
-		return l.add(s.encodeUsage(nil, &billing.UsageRecord{Usage: billing.Usage{ID: id}}, nil))
+		return l.add(s.encodeUsage(nil, &billing.UsageRecord{Usage: billing.Usage{ID: id}}, nil, "acct"))
 	}
 	pa, pb := add("a"), add("b")
 	const h = 42 // both ids' hash

@@ -193,7 +193,7 @@ func (r *reader) Usage(id string) (billing.UsageRecord, error) {
 	if !ok {
 		return billing.UsageRecord{}, billing.ErrNotFound
 	}
-	return r.a.syms.decodeUsage(r.a.records.from(p)), nil
+	return r.a.syms.decodeUsage(r.a.records.from(p), r.a.rec.ID), nil
 }
 
 func (r *reader) Purchase(id string) (billing.PurchaseRecord, error) {
@@ -252,7 +252,7 @@ func (r *reader) Packages(fn func(billing.Package) bool) error {
 func (r *reader) Entries(from, to time.Time, fn func(billing.Entry) bool) error {
 	l := &r.a.ledger
 	for p, end, n := l.seek(from), l.end(), 0; p != end; n++ {
-		e, size := r.a.syms.decodeEntry(l.from(p))
+		e, size := r.a.syms.decodeEntry(l.from(p), &r.a.records, r.a.rec.ID)
 		p = l.next(p, size)
 		if !to.IsZero() && !e.At.Before(to) {
 			if l.unsorted {
@@ -416,9 +416,17 @@ func (t *tx) commit() error {
 	for _, p := range t.packages {
 		a.putPackage(p, t.pkg)
 	}
+	u := 0 // the usage the entries are at: each usage's entries follow the last's
 	for i := range t.entries {
 		e := &t.entries[i]
-		t.buf = a.syms.encodeEntry(t.buf[:0], e)
+		if u+1 < len(t.usages) && e.Ref == t.usages[u+1].Usage.ID {
+			u++
+		}
+		var about *pos
+		if u < len(t.usages) && aboutUsage(e, &t.usages[u]) {
+			about = &t.added[u].p
+		}
+		t.buf = a.syms.encodeEntry(t.buf[:0], e, about)
 		a.ledger.add(t.buf, e.Seq, e.At)
 	}
 	for _, b := range t.bills {
@@ -442,7 +450,7 @@ func (t *tx) addUsages() error {
 	start := a.records.end()
 	for i := range t.usages {
 		u := &t.usages[i]
-		t.buf = a.syms.encodeUsage(t.buf[:0], u, t.draws[t.drawn[i][0]:t.drawn[i][1]])
+		t.buf = a.syms.encodeUsage(t.buf[:0], u, t.draws[t.drawn[i][0]:t.drawn[i][1]], t.id)
 		p := a.records.add(t.buf)
 		h := maphash.String(a.seed, u.Usage.ID)
 		if !a.usages.put(&a.records, u.Usage.ID, h, p) {

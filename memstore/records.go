@@ -110,17 +110,6 @@ func (e *enc) time(t time.Time) {
 	e.uint(e.syms.loc(t.Location()))
 }
 
-func (e *enc) flags(a, b bool) {
-	var f uint64
-	if a {
-		f |= 1
-	}
-	if b {
-		f |= 2
-	}
-	e.uint(f)
-}
-
 // decimal keeps the coefficient and the exponent; the zero Decimal, whose
 // coefficient is not set, stays apart from other zeros.
 func (e *enc) decimal(d decimal.Decimal) {
@@ -169,11 +158,6 @@ func (d *dec) time() time.Time {
 	return time.Unix(sec, nsec).In(d.syms.locs[d.uint()])
 }
 
-func (d *dec) flags() (a, b bool) {
-	f := d.uint()
-	return f&1 != 0, f&2 != 0
-}
-
 func (d *dec) decimal() decimal.Decimal {
 	n := int(d.uint())
 	if n == 0 {
@@ -185,32 +169,69 @@ func (d *dec) decimal() decimal.Decimal {
 	return v
 }
 
-// encodeUsage appends u, whose receipt's draws are draws (u.Receipt.Draws
-// is ignored), to b. The id comes first, for usageID.
-func (s *symtab) encodeUsage(b []byte, u *billing.UsageRecord, draws []billing.Draw) []byte {
+// The flags of an encoded usage record: the receipt's two, and the fields
+// left out because they repeat another.
+const (
+	usagePostpaidOn = 1 << iota
+	usageSuspended
+	usageOwnAccount // Usage.Account is the account's id
+	usageKeyService // Receipt.Key.Service is Usage.Service
+	usageKeyTier    // Receipt.Key.Tier is Usage.Tier
+)
+
+// entryAboutUsage flags an encoded entry whose Ref, Key, App and Scenario
+// are those of a usage record, which it refers to instead.
+const entryAboutUsage = 1
+
+// encodeUsage appends u, a usage record of the account with id account,
+// whose receipt's draws are draws (u.Receipt.Draws is ignored), to b. The
+// id comes first, for usageID.
+func (s *symtab) encodeUsage(b []byte, u *billing.UsageRecord, draws []billing.Draw, account string) []byte {
+	k := &u.Receipt.Key
+	var f uint64
+	if u.Receipt.PostpaidOn {
+		f |= usagePostpaidOn
+	}
+	if u.Receipt.Suspended {
+		f |= usageSuspended
+	}
+	if u.Usage.Account == account {
+		f |= usageOwnAccount
+	}
+	if k.Service == u.Usage.Service {
+		f |= usageKeyService
+	}
+	if k.Tier == u.Usage.Tier {
+		f |= usageKeyTier
+	}
 	e := enc{b, s}
 	e.str(u.Usage.ID)
-	e.sym(fieldAccount, u.Usage.Account)
+	e.uint(f)
+	if f&usageOwnAccount == 0 {
+		e.sym(fieldAccount, u.Usage.Account)
+	}
 	e.sym(fieldApp, u.Usage.App)
 	e.sym(fieldService, string(u.Usage.Service))
 	e.sym(fieldScenario, string(u.Usage.Scenario))
 	e.sym(fieldTier, string(u.Usage.Tier))
 	e.int(u.Usage.Seconds)
 	e.time(u.Usage.At)
-	k := &u.Receipt.Key
 	e.int(int64(k.Day))
-	e.sym(fieldService, string(k.Service))
-	e.sym(fieldTier, string(k.Tier))
+	if f&usageKeyService == 0 {
+		e.sym(fieldService, string(k.Service))
+	}
+	if f&usageKeyTier == 0 {
+		e.sym(fieldTier, string(k.Tier))
+	}
 	e.int(u.Receipt.Minutes)
+	e.int(u.Receipt.Postpaid)
+	e.int(u.Receipt.Shortfall)
 	e.uint(uint64(len(draws)))
 	for _, d := range draws {
 		e.sym(fieldPackage, d.Package)
 		e.int(d.Minutes)
 		e.int(d.Deducted)
 	}
-	e.int(u.Receipt.Postpaid)
-	e.int(u.Receipt.Shortfall)
-	e.flags(u.Receipt.PostpaidOn, u.Receipt.Suspended)
 	return e.b
 }
 
@@ -221,12 +242,30 @@ func usageID(b []byte) []byte {
 	return d.bytes()
 }
 
-// decodeUsage decodes the usage record at the start of b.
-func (s *symtab) decodeUsage(b []byte) billing.UsageRecord {
+// decodeUsage decodes the usage record at the start of b, a record of the
+// account with id account.
+func (s *symtab) decodeUsage(b []byte, account string) billing.UsageRecord {
 	d := dec{b: b, syms: s}
+	u := d.usageHead(account)
+	if n := d.uint(); n > 0 {
+		u.Receipt.Draws = make([]billing.Draw, n)
+		for i := range u.Receipt.Draws {
+			u.Receipt.Draws[i] = billing.Draw{Package: d.sym(), Minutes: d.int(), Deducted: d.int()}
+		}
+	}
+	return u
+}
+
+// usageHead decodes a usage record up to its draws.
+func (d *dec) usageHead(account string) billing.UsageRecord {
 	var u billing.UsageRecord
 	u.Usage.ID = d.str()
-	u.Usage.Account = d.sym()
+	f := d.uint()
+	u.Receipt.PostpaidOn, u.Receipt.Suspended = f&usagePostpaidOn != 0, f&usageSuspended != 0
+	u.Usage.Account = account
+	if f&usageOwnAccount == 0 {
+		u.Usage.Account = d.sym()
+	}
 	u.Usage.App = d.sym()
 	u.Usage.Service = billing.Service(d.sym())
 	u.Usage.Scenario = billing.Scenario(d.sym())
@@ -235,59 +274,79 @@ func (s *symtab) decodeUsage(b []byte) billing.UsageRecord {
 	u.Usage.At = d.time()
 	k := &u.Receipt.Key
 	k.Day = billing.Day(d.int())
-	k.Service = billing.Service(d.sym())
-	k.Tier = billing.Tier(d.sym())
-	u.Receipt.Minutes = d.int()
-	if n := d.uint(); n > 0 {
-		u.Receipt.Draws = make([]billing.Draw, n)
-		for i := range u.Receipt.Draws {
-			u.Receipt.Draws[i] = billing.Draw{Package: d.sym(), Minutes: d.int(), Deducted: d.int()}
-		}
+	k.Service, k.Tier = u.Usage.Service, u.Usage.Tier
+	if f&usageKeyService == 0 {
+		k.Service = billing.Service(d.sym())
 	}
+	if f&usageKeyTier == 0 {
+		k.Tier = billing.Tier(d.sym())
+	}
+	u.Receipt.Minutes = d.int()
 	u.Receipt.Postpaid = d.int()
 	u.Receipt.Shortfall = d.int()
-	u.Receipt.PostpaidOn, u.Receipt.Suspended = d.flags()
 	return u
 }
 
-// encodeEntry appends e to b.
-func (s *symtab) encodeEntry(b []byte, x *billing.Entry) []byte {
+// aboutUsage reports whether x's Ref, Key, App and Scenario are those of u.
+func aboutUsage(x *billing.Entry, u *billing.UsageRecord) bool {
+	return x.Ref == u.Usage.ID && x.Key == u.Receipt.Key && x.App == u.Usage.App && x.Scenario == u.Usage.Scenario
+}
+
+// encodeEntry appends x to b. If about is not nil, x is about the usage
+// record at *about (aboutUsage) and refers to it for the fields they share.
+func (s *symtab) encodeEntry(b []byte, x *billing.Entry, about *pos) []byte {
+	var f uint64
+	if about != nil {
+		f |= entryAboutUsage
+	}
 	e := enc{b, s}
 	e.int(x.Seq)
 	e.time(x.At)
 	e.sym(fieldKind, string(x.Kind))
 	e.sym(fieldRequest, string(x.Request))
-	e.str(x.Ref)
+	e.uint(f)
+	if about != nil {
+		e.uint(uint64(*about))
+	} else {
+		e.str(x.Ref)
+		e.int(int64(x.Key.Day))
+		e.sym(fieldService, string(x.Key.Service))
+		e.sym(fieldTier, string(x.Key.Tier))
+		e.sym(fieldApp, x.App)
+		e.sym(fieldScenario, string(x.Scenario))
+	}
 	e.sym(fieldPackage, x.Package)
 	e.int(x.Balance)
-	e.int(int64(x.Key.Day))
-	e.sym(fieldService, string(x.Key.Service))
-	e.sym(fieldTier, string(x.Key.Tier))
 	e.int(x.Minutes)
-	e.sym(fieldApp, x.App)
-	e.sym(fieldScenario, string(x.Scenario))
 	e.decimal(x.Amount)
 	return e.b
 }
 
-// decodeEntry decodes the entry at the start of b and returns it and its
+// decodeEntry decodes the entry at the start of b, an entry of the account
+// with id account whose usage records are records, and returns it and its
 // size in bytes.
-func (s *symtab) decodeEntry(b []byte) (billing.Entry, int) {
+func (s *symtab) decodeEntry(b []byte, records *log, account string) (billing.Entry, int) {
 	d := dec{b: b, syms: s}
 	var x billing.Entry
 	x.Seq = d.int()
 	x.At = d.time()
 	x.Kind = billing.EntryKind(d.sym())
 	x.Request = billing.Request(d.sym())
-	x.Ref = d.str()
+	f := d.uint()
+	if f&entryAboutUsage != 0 {
+		u := (&dec{b: records.from(pos(d.uint())), syms: s}).usageHead(account)
+		x.Ref, x.Key, x.App, x.Scenario = u.Usage.ID, u.Receipt.Key, u.Usage.App, u.Usage.Scenario
+	} else {
+		x.Ref = d.str()
+		x.Key.Day = billing.Day(d.int())
+		x.Key.Service = billing.Service(d.sym())
+		x.Key.Tier = billing.Tier(d.sym())
+		x.App = d.sym()
+		x.Scenario = billing.Scenario(d.sym())
+	}
 	x.Package = d.sym()
 	x.Balance = d.int()
-	x.Key.Day = billing.Day(d.int())
-	x.Key.Service = billing.Service(d.sym())
-	x.Key.Tier = billing.Tier(d.sym())
 	x.Minutes = d.int()
-	x.App = d.sym()
-	x.Scenario = billing.Scenario(d.sym())
 	x.Amount = d.decimal()
 	return x, d.n
 }
