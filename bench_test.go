@@ -111,7 +111,7 @@ func BenchmarkRecordParallel(b *testing.B) {
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
-					if _, err := h.e.Record(h.ctx, us.usage(int(next.Add(1) - 1))); err != nil {
+					if _, err := h.e.Record(h.ctx, us.usage(int(next.Add(1)-1))); err != nil {
 						b.Error(err)
 						return
 					}
