@@ -26,10 +26,11 @@ type benchStream struct {
 	ids      string
 	bounds   []int // the i-th id is ids[bounds[i]:bounds[i+1]]
 	accounts []string
+	start    time.Time
 }
 
 func newBenchStream(n int, accounts []string) *benchStream {
-	s := &benchStream{bounds: make([]int, n+1), accounts: accounts}
+	s := &benchStream{bounds: make([]int, n+1), accounts: accounts, start: at(15, 8, 0, 0)}
 	var b []byte
 	for i := range n {
 		b = strconv.AppendInt(append(b, 'u'), int64(i), 10)
@@ -44,7 +45,7 @@ func (s *benchStream) usage(i int) billing.Usage {
 	return billing.Usage{
 		ID: s.ids[s.bounds[i]:s.bounds[i+1]], Account: s.accounts[i%len(s.accounts)], App: "1400000001",
 		Scenario: billing.VideoCall, Tier: billing.TierHD, Seconds: 61,
-		At: at(15, 8, 0, 0).Add(time.Duration(i%(12*3600)) * time.Second),
+		At: s.start.Add(time.Duration(i%(12*3600)) * time.Second),
 	}
 }
 
