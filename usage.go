@@ -49,7 +49,10 @@ type Receipt struct {
 	// the meter's seconds after it, minus the ceiling before it. Successive
 	// small usages never pay twice for one started minute.
 	Minutes int64
-	// Draws are the packages that covered minutes, in deduction order.
+	// Draws are the packages that covered minutes, in deduction order. The
+	// Draws of several receipts may lie in one array (each has no room
+	// beyond its own: appending to it copies), so a receipt kept alone
+	// keeps up to 16 draws' memory alive.
 	Draws []Draw
 	// Postpaid is the minutes billed at list price.
 	Postpaid int64
@@ -171,7 +174,25 @@ type recorder struct {
 		err     error
 	}
 	visit func(Package) bool // step, bound once
+
+	// draws is where receipts' Draws are cut from: one allocation for
+	// many receipts. Each receipt's slice has no room beyond its own draws.
+	draws []Draw
 }
+
+// newDraws returns an empty slice with room for n draws, cut from rc.draws.
+func (rc *recorder) newDraws(n int) []Draw {
+	if len(rc.draws) < n {
+		rc.draws = make([]Draw, max(n, drawsBlock))
+	}
+	d := rc.draws[:0:n]
+	rc.draws = rc.draws[n:]
+	return d
+}
+
+// drawsBlock is how many draws rc.draws holds when made: a receipt kept
+// alone keeps up to that many alive (32 bytes each).
+const drawsBlock = 16
 
 func newRecorder(e *Engine) *recorder {
 	rc := &recorder{}
@@ -273,7 +294,7 @@ func (rc *recorder) record(u *unit, us *Usage) (Receipt, error) {
 		}
 	}
 	if drawn > 0 {
-		r.Draws = make([]Draw, 0, drawn)
+		r.Draws = rc.newDraws(drawn)
 	}
 	for i := range touched {
 		t := &touched[i]
