@@ -1,6 +1,7 @@
 package billing_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -308,5 +309,32 @@ func TestRecord(t *testing.T) {
 				t.Errorf("balances after Record (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestReceiptDrawsApart checks that receipts own their draws: appending to
+// one receipt's Draws changes no other receipt, however many share an
+// allocation.
+func TestReceiptDrawsApart(t *testing.T) {
+	h := newHarness(t)
+	h.do(open(at(15, 8, 0, 0), false))
+	var receipts []billing.Receipt
+	for i := range 40 { // more than one block of draws
+		h.clock.Set(at(15, 9, 0, i))
+		r, err := h.e.Record(h.ctx, *usage(fmt.Sprint("u", i), audio, 60, at(15, 9, 0, i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		receipts = append(receipts, r)
+	}
+	for i := range receipts {
+		receipts[i].Draws = append(receipts[i].Draws, billing.Draw{Package: "x", Minutes: int64(i)})
+	}
+	// Each usage's minute came from the trial at ratio 1.
+	for i, r := range receipts {
+		want := []billing.Draw{{Package: billing.TrialID, Minutes: 1, Deducted: 1}, {Package: "x", Minutes: int64(i)}}
+		if diff := cmp.Diff(want, r.Draws); diff != "" {
+			t.Fatalf("receipt %d draws (-want +got):\n%s", i, diff)
+		}
 	}
 }
