@@ -82,10 +82,12 @@ func reportRate(b *testing.B, n int) {
 }
 
 // BenchmarkRecord records the stream from one goroutine into 1,000 accounts
-// with 3 valid packages each.
+// with 3 valid packages each. It also reports the memory the store holds
+// per recorded usage (the live heap's growth, after a collection).
 func BenchmarkRecord(b *testing.B) {
 	h, ids := benchEngine(b, 1000, 3)
 	us := newBenchStream(b.N, ids)
+	before := liveHeap()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {
@@ -93,7 +95,18 @@ func BenchmarkRecord(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	b.StopTimer()
 	reportRate(b, b.N)
+	b.ReportMetric(float64(liveHeap()-before)/float64(b.N), "held-B/usage")
+	runtime.KeepAlive(h)
+}
+
+// liveHeap returns the bytes of live heap objects after a collection.
+func liveHeap() int64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapAlloc)
 }
 
 // BenchmarkRecordParallel records the stream from GOMAXPROCS goroutines,
