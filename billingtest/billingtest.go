@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"testing"
 	"time"
@@ -50,6 +51,7 @@ func TestStore(t *testing.T, newStore NewStore) {
 		{"CreationRace", testCreationRace},
 		{"CancelWhileWaiting", testCancelWhileWaiting},
 		{"Prefetch", testPrefetch},
+		{"ReadModifyWrite", testReadModifyWrite},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, newStore) })
 	}
@@ -840,4 +842,110 @@ func testCancelWhileWaiting(t *testing.T, newStore NewStore) {
 		t.Errorf("the cancelled unit of work: %v, want an error wrapping context.DeadlineExceeded", err)
 	}
 	wantVersion(t, s, "a", 1, "after a unit of work cancelled while it waited")
+}
+
+// testReadModifyWrite runs 300 units of work that each read a meter or the
+// first live package, change it and write it back, as the Engine does,
+// among units that add meters and packages next to them (a meter of the
+// same day that sorts before, a package that is deducted first); a meter
+// written in one of the two units before comes back often. After
+// each unit, every meter and package must read back as a plain map of
+// what was written says.
+func testReadModifyWrite(t *testing.T, newStore NewStore) {
+	s := newStore(t)
+	create(t, s, "a")
+	var keys []billing.MeterKey
+	for d := range 3 {
+		for _, sv := range []billing.Service{billing.ServiceBasic, billing.ServiceRecording} {
+			for _, tier := range []billing.Tier{billing.TierFHD, billing.TierHD, billing.TierSD, billing.TierAudio} {
+				keys = append(keys, billing.MeterKey{Day: day + billing.Day(d), Service: sv, Tier: tier})
+			}
+		}
+	}
+	meters := map[billing.MeterKey]billing.Meter{}
+	recent := [2]billing.MeterKey{keys[0], keys[1]}
+	packages := map[string]billing.Package{}
+	end := t0.AddDate(1, 0, 0)
+	rnd := rand.New(rand.NewPCG(1, 2))
+	// The first units write HD, HD again, then each other tier of the day
+	// (each sorts before HD or after it) followed by HD once more.
+	first := []billing.MeterKey{keys[1], keys[1], keys[3], keys[1], keys[2], keys[1], keys[0], keys[1]}
+	for i := range 300 {
+		err := s.Update(ctx, "a", func(tx billing.Tx) error {
+			tx.PutAccount(next(tx))
+			op := rnd.IntN(10)
+			if i < len(first) {
+				op = 0
+			}
+			switch {
+			case op < 4: // a meter read, changed and written back: half the time one of the last two written
+				k := keys[rnd.IntN(len(keys))]
+				if rnd.IntN(2) == 0 {
+					k = recent[rnd.IntN(2)]
+				}
+				if i < len(first) {
+					k = first[i]
+				}
+				recent[0], recent[1] = recent[1], k
+				m, err := tx.Meter(k)
+				if err != nil {
+					return err
+				}
+				m.Seconds += int64(i + 1)
+				m.Prepaid++
+				tx.PutMeter(m)
+				meters[k] = m
+			case op < 8: // the first live package drawn from
+				var p billing.Package
+				found := false
+				if err := tx.LivePackages(func(q billing.Package) bool { p, found = q, true; return false }); err != nil {
+					return err
+				}
+				if !found {
+					return nil
+				}
+				p.Balance--
+				tx.PutPackage(p)
+				packages[p.ID] = p
+			default: // a new package, deducted before the others half the time
+				pEnd := end.Add(time.Duration(rnd.IntN(1000)) * time.Hour)
+				if rnd.IntN(2) == 0 {
+					pEnd = t0.Add(time.Duration(i+1) * time.Minute)
+				}
+				p := billing.Package{ID: fmt.Sprint("p", i), Minutes: 5, Balance: 1 + int64(rnd.IntN(5)), PurchasedAt: t0, End: pEnd}
+				tx.PutPackage(p)
+				packages[p.ID] = p
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("unit %d: %v", i, err)
+		}
+		view(t, s, "a", func(r billing.Reader) error {
+			for _, k := range keys {
+				want := meters[k]
+				want.Key = k
+				if got, err := r.Meter(k); err != nil || got != want {
+					t.Fatalf("after unit %d: Meter(%v) = %+v, %v; want %+v", i, k, got, err, want)
+				}
+			}
+			got := map[billing.MeterKey]billing.Meter{}
+			for d := range 3 {
+				if err := r.Meters(day+billing.Day(d), func(m billing.Meter) bool { got[m.Key] = m; return true }); err != nil {
+					return err
+				}
+			}
+			if diff := cmp.Diff(meters, got); diff != "" {
+				t.Fatalf("after unit %d: Meters (-want +got):\n%s", i, diff)
+			}
+			gotP := map[string]billing.Package{}
+			if err := r.Packages(func(p billing.Package) bool { gotP[p.ID] = p; return true }); err != nil {
+				return err
+			}
+			if diff := cmp.Diff(packages, gotP); diff != "" {
+				t.Fatalf("after unit %d: Packages (-want +got):\n%s", i, diff)
+			}
+			return nil
+		})
+	}
 }

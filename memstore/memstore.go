@@ -59,6 +59,10 @@ type account struct {
 	purchases map[string]billing.PurchaseRecord
 	meters    map[billing.Day][]billing.Meter // each day's meters by (Service, Tier)
 	days      []billing.Day                   // the days in meters, ascending
+	// lastMeter is the meter written last, found again without a search:
+	// usage mostly goes to the meter of the usage before it. It always
+	// points into the current array of its day (putMeter moves it).
+	lastMeter *billing.Meter
 	bills     map[billing.Day]billing.Bill
 	billDays  []billing.Day     // the days in bills, ascending
 	pkgIndex  map[string]int    // index in pkgs
@@ -206,6 +210,10 @@ func (r *reader) Purchase(id string) (billing.PurchaseRecord, error) {
 }
 
 func (r *reader) Meter(k billing.MeterKey) (billing.Meter, error) {
+	if m := r.a.lastMeter; m != nil && m.Key == k {
+		r.meter = m
+		return *m, nil
+	}
 	day := r.a.meters[k.Day]
 	i, ok := findMeter(day, k)
 	if !ok {
@@ -409,6 +417,7 @@ func (t *tx) commit() error {
 	for i, m := range t.meters {
 		if i == 0 && t.meter != nil && t.meter.Key == m.Key { // nothing has moved it yet
 			*t.meter = m
+			a.lastMeter = t.meter
 			continue
 		}
 		a.putMeter(m)
@@ -494,12 +503,15 @@ func (a *account) putMeter(m billing.Meter) {
 	i, ok := findMeter(day, m.Key)
 	if ok {
 		day[i] = m
+		a.lastMeter = &day[i]
 		return
 	}
 	if len(day) == 0 {
 		a.days = insertDay(a.days, m.Key.Day)
 	}
-	a.meters[m.Key.Day] = slices.Insert(day, i, m)
+	day = slices.Insert(day, i, m)
+	a.meters[m.Key.Day] = day
+	a.lastMeter = &day[i]
 }
 
 // insertDay inserts d into the ascending days, unless it is there; days
