@@ -100,6 +100,7 @@ type mark struct {
 
 // add appends the encoded entry rec, whose Seq is seq and At is at.
 func (l *ledger) add(rec []byte, seq int64, at time.Time) {
+	at = at.Round(0) // wall time, as the entry reads back: a monotonic reading would order it otherwise
 	p := l.log.add(rec)
 	if l.n%markEvery == 0 {
 		l.marks = append(l.marks, mark{at, p})

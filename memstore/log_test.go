@@ -2,6 +2,7 @@ package memstore
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -116,7 +117,7 @@ func TestLedgerSeek(t *testing.T) {
 }
 
 // TestEncoding checks that records decode to exactly what was encoded:
-// times at the edges of time.Time with their locations, the zero Decimal
+// times at the edges of time.Time in their zones, the zero Decimal
 // apart from other zeros, long and empty strings, extreme integers, and
 // the fields left out because they repeat others (the account's id, the
 // meter key's service and tier, an entry's usage), with and without the
@@ -133,7 +134,8 @@ func TestEncoding(t *testing.T) {
 		time.Unix(math.MaxInt64/2, 0).UTC(),
 		time.Unix(-math.MaxInt64/2, 5),
 	}
-	amounts := []decimal.Decimal{{}, decimal.Zero, decimal.New(0, -2), decimal.RequireFromString("-12345678901234567890.123456"), decimal.New(15, 3)}
+	amounts := []decimal.Decimal{{}, decimal.Zero, decimal.New(0, -2), decimal.RequireFromString("-12345678901234567890.123456"), decimal.New(15, 3),
+		decimal.New(1, -10_001), decimal.New(-7, math.MaxInt32), decimal.New(5, math.MinInt32)} // beyond what decimal's decoders accept
 	for i, at := range times {
 		u := billing.UsageRecord{
 			Usage: billing.Usage{ID: strings.Repeat("é", i*100), Account: "acct", App: "", Service: billing.ServiceRecording,
@@ -157,7 +159,7 @@ func TestEncoding(t *testing.T) {
 		if len(draws) > 0 {
 			u.Receipt.Draws = draws
 		}
-		if diff := cmp.Diff(u, s.decodeUsage(b, account), cmp.Comparer(identical)); diff != "" {
+		if diff := cmp.Diff(u, s.decodeUsage(b, account), cmp.Comparer(sameTime)); diff != "" {
 			t.Errorf("usage %d (-want +got):\n%s", i, diff)
 		}
 		if got := string(usageID(b)); got != u.Usage.ID {
@@ -189,7 +191,7 @@ func TestEncoding(t *testing.T) {
 			}
 			b = s.encodeEntry(b[:0], &c.e, c.about)
 			got, n := s.decodeEntry(append(b, 0xff), &records, account) // a byte of the next record
-			if diff := cmp.Diff(c.e, got, cmp.Comparer(identical), cmp.Comparer(sameDecimal)); diff != "" {
+			if diff := cmp.Diff(c.e, got, cmp.Comparer(sameTime), cmp.Comparer(sameDecimal)); diff != "" {
 				t.Errorf("entry %d %s (-want +got):\n%s", i, c.name, diff)
 			}
 			if n != len(b) {
@@ -199,8 +201,13 @@ func TestEncoding(t *testing.T) {
 	}
 }
 
-// identical compares times as ==, locations included, not as instants.
-func identical(a, b time.Time) bool { return a == b }
+// sameTime compares times as instants and by the zone name and offset they
+// are in (the location itself may be another with that zone).
+func sameTime(a, b time.Time) bool {
+	an, ao := a.Zone()
+	bn, bo := b.Zone()
+	return a.Equal(b) && an == bn && ao == bo
+}
 
 // sameDecimal compares the coefficient and the exponent, and tells the zero
 // Decimal from other zeros.
@@ -243,5 +250,39 @@ func TestUsageIndex(t *testing.T) {
 	}
 	if _, ok := x.find(&l, "b", h); ok {
 		t.Error(`find("b") after remove found it`)
+	}
+}
+
+// TestLocations checks that times in one zone share one location number
+// however many *time.Location values they come with (time.Parse and
+// time.LoadLocation make a new one at every call), that zones with another
+// name or offset get their own, and that each time reads back in its zone.
+func TestLocations(t *testing.T) {
+	var s symtab
+	var times []time.Time
+	for i := range 1000 { // as encoding/json parses them: a new location each time
+		at, err := time.Parse(time.RFC3339, fmt.Sprintf("2021-03-15T09:%02d:00+05:30", i%60))
+		if err != nil {
+			t.Fatal(err)
+		}
+		times = append(times, at)
+	}
+	for _, month := range []time.Month{1, 7, 1, 7} { // a zone with daylight saving: CET, then CEST
+		berlin, err := time.LoadLocation("Europe/Berlin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		times = append(times, time.Date(2021, month, 1, 12, 0, 0, 0, berlin))
+	}
+	times = append(times, time.Date(2021, 3, 15, 9, 0, 0, 0, time.FixedZone("", 9*3600+1800)), time.Date(2021, 3, 15, 9, 0, 0, 0, time.UTC))
+	for i, at := range times {
+		b := s.encodeUsage(nil, &billing.UsageRecord{Usage: billing.Usage{ID: "u", At: at}}, nil, "")
+		if got := s.decodeUsage(b, "").Usage.At; !sameTime(at, got) {
+			t.Errorf("time %d: %v read back as %v", i, at, got)
+		}
+	}
+	// +05:30, CET, CEST, +09:30, UTC.
+	if len(s.locs) != 5 {
+		t.Errorf("%d locations for 5 zones", len(s.locs))
 	}
 }

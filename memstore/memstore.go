@@ -316,9 +316,11 @@ func (r *reader) Bills(from, to billing.Day, fn func(billing.Bill) bool) error {
 }
 
 // tx is a unit of work: a reader plus the writes it buffers until commit.
-// Its buffers are reused without clearing them: they keep the last unit's
-// records until the next unit overwrites them or the pool drops the tx at
-// a garbage collection.
+// A tx serves one unit of work after another, of any account: a Tx kept
+// past its fn (which the Store contract forbids) would write into another
+// account's unit. Its buffers are reused without clearing them: they keep
+// the last unit's records until the next unit overwrites them or the pool
+// drops the tx at a garbage collection.
 type tx struct {
 	reader
 	id        string

@@ -2,6 +2,7 @@ package memstore
 
 import (
 	"encoding/binary"
+	"math/big"
 	"strings"
 	"time"
 
@@ -33,7 +34,20 @@ type symtab struct {
 		s  string
 		id sym
 	}
-	locs []*time.Location // the locations of times, few
+	// The locations of times, and their numbers by zone name and offset
+	// (see loc).
+	locs     []*time.Location
+	locIndex map[zone]uint64
+	lastLoc  struct {
+		l *time.Location
+		n uint64
+	}
+}
+
+// zone is a time's zone name and offset, which tell locations apart.
+type zone struct {
+	name   string
+	offset int
 }
 
 // The fields of records that intern their strings, each with its own entry
@@ -77,15 +91,28 @@ func (t *symtab) str(s sym) string {
 	return t.strs[s-1]
 }
 
-// loc returns the number of l, adding it if new.
-func (t *symtab) loc(l *time.Location) uint64 {
-	for i, m := range t.locs {
-		if m == l {
-			return uint64(i)
-		}
+// loc returns the number of the location of t, adding it if new.
+// Locations are told apart by the zone name and offset they give t, not by
+// pointer: time.Parse and time.LoadLocation make a new *time.Location for
+// the same zone at every call. A time reads back in the first location
+// stored under its number: the same instant, and the same zone at it.
+func (s *symtab) loc(t time.Time) uint64 {
+	l := t.Location()
+	if l == s.lastLoc.l {
+		return s.lastLoc.n
 	}
-	t.locs = append(t.locs, l)
-	return uint64(len(t.locs) - 1)
+	name, offset := t.Zone()
+	n, ok := s.locIndex[zone{name, offset}]
+	if !ok {
+		if s.locIndex == nil {
+			s.locIndex = make(map[zone]uint64)
+		}
+		s.locs = append(s.locs, l)
+		n = uint64(len(s.locs) - 1)
+		s.locIndex[zone{strings.Clone(name), offset}] = n
+	}
+	s.lastLoc.l, s.lastLoc.n = l, n
+	return n
 }
 
 // enc encodes a record into b, interning its strings in syms.
@@ -107,19 +134,26 @@ func (e *enc) str(s string) {
 func (e *enc) time(t time.Time) {
 	e.int(t.Unix())
 	e.uint(uint64(t.Nanosecond()))
-	e.uint(e.syms.loc(t.Location()))
+	e.uint(e.syms.loc(t))
 }
 
-// decimal keeps the coefficient and the exponent; the zero Decimal, whose
-// coefficient is not set, stays apart from other zeros.
+// decimal keeps the coefficient and the exponent, whatever they are; the
+// zero Decimal, whose coefficient is not set, stays apart from other zeros.
+// It is a sign (0 for the zero Decimal, 1 for zero and above, 2 below), the
+// exponent, and the coefficient's magnitude as big-endian bytes.
 func (e *enc) decimal(d decimal.Decimal) {
 	if d == (decimal.Decimal{}) {
 		e.uint(0)
 		return
 	}
-	b, _ := d.MarshalBinary() // never fails
-	e.uint(uint64(len(b)) + 1)
-	e.b = append(e.b, b...)
+	c := d.Coefficient()
+	if c.Sign() < 0 {
+		e.uint(2)
+	} else {
+		e.uint(1)
+	}
+	e.int(int64(d.Exponent()))
+	e.str(string(c.Bytes()))
 }
 
 // dec decodes a record from b, the bytes from its place on; n counts the
@@ -159,14 +193,16 @@ func (d *dec) time() time.Time {
 }
 
 func (d *dec) decimal() decimal.Decimal {
-	n := int(d.uint())
-	if n == 0 {
+	sign := d.uint()
+	if sign == 0 {
 		return decimal.Decimal{}
 	}
-	var v decimal.Decimal
-	_ = v.UnmarshalBinary(d.b[d.n : d.n+n-1]) // never fails on MarshalBinary's bytes
-	d.n += n - 1
-	return v
+	exp := int32(d.int())
+	c := new(big.Int).SetBytes(d.bytes())
+	if sign == 2 {
+		c.Neg(c)
+	}
+	return decimal.NewFromBigInt(c, exp)
 }
 
 // The flags of an encoded usage record: the receipt's two, and the fields
