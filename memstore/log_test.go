@@ -215,44 +215,6 @@ func sameDecimal(a, b decimal.Decimal) bool {
 	return (a == decimal.Decimal{}) == (b == decimal.Decimal{}) && a.Exponent() == b.Exponent() && a.Coefficient().Cmp(b.Coefficient()) == 0
 }
 
-// TestUsageIndex checks ids whose hashes collide: each is found at its own
-// place, a second put of either is refused, and remove undoes put.
-func TestUsageIndex(t *testing.T) {
-	var l log
-	var s symtab
-	var x usageIndex
-	add := func(id string) pos {
-		return l.add(s.encodeUsage(nil, &billing.UsageRecord{Usage: billing.Usage{ID: id}}, nil, "acct"))
-	}
-	pa, pb := add("a"), add("b")
-	const h = 42 // both ids' hash
-	if !x.put(&l, "a", h, pa) || !x.put(&l, "b", h, pb) {
-		t.Fatal("put of new ids refused")
-	}
-	if x.put(&l, "a", h, pa) || x.put(&l, "b", h, pb) {
-		t.Fatal("put of mapped ids accepted")
-	}
-	for _, c := range []struct {
-		id   string
-		want pos
-	}{{"a", pa}, {"b", pb}} {
-		if p, ok := x.find(&l, c.id, h); !ok || p != c.want {
-			t.Errorf("find(%q) = %#x, %v; want %#x, true", c.id, p, ok, c.want)
-		}
-	}
-	if _, ok := x.find(&l, "c", h); ok {
-		t.Error(`find("c") found an id never put`)
-	}
-	x.remove("b", h, pb)
-	x.remove("a", h, pa)
-	if _, ok := x.find(&l, "a", h); ok {
-		t.Error(`find("a") after remove found it`)
-	}
-	if _, ok := x.find(&l, "b", h); ok {
-		t.Error(`find("b") after remove found it`)
-	}
-}
-
 // TestLocations checks that times in one zone share one location number
 // however many *time.Location values they come with (time.Parse and
 // time.LoadLocation make a new one at every call), that zones with another
