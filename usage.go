@@ -175,6 +175,13 @@ type recorder struct {
 	}
 	visit func(Package) bool // step, bound once
 
+	// basic is the scenario and tier checkBasic accepted last, in book.
+	basic struct {
+		book     *PriceBook
+		scenario Scenario
+		tier     Tier
+	}
+
 	// draws is where receipts' Draws are cut from: one allocation for
 	// many receipts. Each receipt's slice has no room beyond its own draws.
 	draws []Draw
@@ -231,7 +238,7 @@ func (rc *recorder) record(u *unit, us *Usage) (Receipt, error) {
 		return old.Receipt, nil // a replay: no writes
 	case err == nil:
 		return Receipt{}, ErrIdempotencyConflict
-	case !errors.Is(err, ErrNotFound):
+	case err != ErrNotFound && !errors.Is(err, ErrNotFound): // unwrapped mostly: no need to walk it
 		return Receipt{}, err
 	}
 	switch {
@@ -246,7 +253,7 @@ func (rc *recorder) record(u *unit, us *Usage) (Receipt, error) {
 	}
 	basic := us.Service == ServiceBasic
 	if basic {
-		err = book.checkBasic(us.Scenario, us.Tier)
+		err = rc.checkBasic(book, us.Scenario, us.Tier)
 	} else {
 		err = e.checkValueAdded(u, book, us)
 	}
@@ -405,20 +412,35 @@ func (m *Meter) consistent() bool {
 		m.Prepaid+m.Postpaid+m.Shortfall == m.Minutes()
 }
 
-// checkBasic checks that the book prices basic usage of scenario s in tier t.
-func (b *PriceBook) checkBasic(s Scenario, t Tier) error {
+// checkBasic is book.checkBasic(s, t), which it skips for the pair it
+// accepted last in book: a stream of usage mostly repeats its scenario and
+// tier. It remembers the book's strings, not the caller's.
+func (rc *recorder) checkBasic(book *PriceBook, s Scenario, t Tier) error {
+	if c := &rc.basic; c.book == book && c.scenario == s && c.tier == t {
+		return nil
+	}
+	sc, tc, err := book.checkBasic(s, t)
+	if err == nil {
+		rc.basic.book, rc.basic.scenario, rc.basic.tier = book, sc, tc
+	}
+	return err
+}
+
+// checkBasic checks that the book prices basic usage of scenario s in tier
+// t, and returns the book's strings of the two.
+func (b *PriceBook) checkBasic(s Scenario, t Tier) (Scenario, Tier, error) {
 	sc, ok := b.scenario(s)
 	if !ok {
-		return fmt.Errorf("%w %q in book %q", ErrUnknownScenario, s, b.ID)
+		return "", "", fmt.Errorf("%w %q in book %q", ErrUnknownScenario, s, b.ID)
 	}
 	ts, ok := b.tier(t)
 	if !ok {
-		return fmt.Errorf("%w %q in book %q", ErrUnknownTier, t, b.ID)
+		return "", "", fmt.Errorf("%w %q in book %q", ErrUnknownTier, t, b.ID)
 	}
 	if ts.Video && !sc.Video {
-		return fmt.Errorf("%w: %q in %q", ErrTierNotInScenario, t, s)
+		return "", "", fmt.Errorf("%w: %q in %q", ErrTierNotInScenario, t, s)
 	}
-	return nil
+	return sc.Scenario, ts.Tier, nil
 }
 
 // checkValueAdded checks value-added usage: the book prices the service and

@@ -248,3 +248,33 @@ func TestLocations(t *testing.T) {
 		t.Errorf("%d locations for 5 zones", len(s.locs))
 	}
 }
+
+// TestStatics checks that static finds each string of statics at its index.
+func TestStatics(t *testing.T) {
+	for i, s := range statics {
+		if got := static(s); got != i {
+			t.Errorf("static(%q) = %d, want %d", s, got, i)
+		}
+	}
+}
+
+// FuzzStatic checks that static finds no string outside statics: a string
+// it finds is the one at the index it returns, and it reads back as itself.
+func FuzzStatic(f *testing.F) {
+	for _, s := range statics {
+		f.Add(s)
+		f.Add(s + "x")
+	}
+	f.Add("video")
+	f.Fuzz(func(t *testing.T, s string) {
+		if k := static(s); k >= 0 && statics[k] != s {
+			t.Errorf("static(%q) = %d, the index of %q", s, k, statics[k])
+		}
+		var syms symtab
+		e := enc{syms: &syms}
+		e.sym(fieldApp, s)
+		if got := (&dec{b: e.b, syms: &syms}).sym(); got != s {
+			t.Errorf("%q reads back as %q", s, got)
+		}
+	})
+}

@@ -136,14 +136,10 @@ func (s *Store) Update(ctx context.Context, id string, fn func(billing.Tx) error
 		return err
 	}
 	a, ref := s.acquire(id, true)
-	gone := true
-	defer func() { s.release(id, a, ref, gone) }()
 	t := s.txs.Get().(*tx)
-	defer s.txs.Put(t)
 	a.mu.Lock()
-	defer a.mu.Unlock()
 	t.reset(ctx, a, id)
-	defer t.reset(nil, nil, "")
+	defer s.done(t, ref) // also if fn panics
 	err := fn(t)
 	if err == nil {
 		err = ctx.Err()
@@ -151,8 +147,18 @@ func (s *Store) Update(ctx context.Context, id string, fn func(billing.Tx) error
 	if err == nil {
 		err = t.commit()
 	}
-	gone = !a.exists
 	return err
+}
+
+// done ends Update's unit of work t, on an account acquired with reference
+// ref: it unlocks the account, releases it, and puts t back in the pool.
+func (s *Store) done(t *tx, ref bool) {
+	a, id := t.a, t.id
+	gone := !a.exists
+	a.mu.Unlock()
+	s.release(id, a, ref, gone)
+	t.reset(nil, nil, "")
+	s.txs.Put(t)
 }
 
 // View implements billing.Store.
@@ -558,7 +564,7 @@ func (a *account) putPackage(p billing.Package, hint int) {
 		return
 	}
 	old := &a.pkgs[i]
-	wasLive, moved := old.Balance > 0, billing.ComparePackages(*old, p) != 0
+	wasLive, moved := old.Balance > 0, !sameOrder(old, &p)
 	if wasLive && (moved || p.Balance <= 0) {
 		j := a.livePlace(*old)
 		a.live = slices.Delete(a.live, j, j+1)
@@ -567,6 +573,12 @@ func (a *account) putPackage(p billing.Package, hint int) {
 	if p.Balance > 0 && (!wasLive || moved) {
 		a.insertLive(i)
 	}
+}
+
+// sameOrder reports whether billing.ComparePackages(*p, *q) is 0, without
+// copying the packages.
+func sameOrder(p, q *billing.Package) bool {
+	return p.End.Equal(q.End) && p.PurchasedAt.Equal(q.PurchasedAt) && p.ID == q.ID
 }
 
 // livePlace returns where a package in the order of p sits, or would, in live.

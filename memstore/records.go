@@ -67,10 +67,14 @@ const (
 
 // intern returns the sym of s, a string of field f, adding it if new.
 func (t *symtab) intern(f int, s string) sym {
-	l := &t.last[f]
-	if s == l.s {
+	if l := &t.last[f]; s == l.s {
 		return l.id
 	}
+	return t.lookup(f, s)
+}
+
+// lookup is intern past the field's last string.
+func (t *symtab) lookup(f int, s string) sym {
 	id, ok := t.index[s]
 	if !ok {
 		if t.index == nil {
@@ -81,7 +85,7 @@ func (t *symtab) intern(f int, s string) sym {
 		id = sym(len(t.strs))
 		t.index[s] = id
 	}
-	l.s, l.id = s, id
+	t.last[f].s, t.last[f].id = s, id
 	return id
 }
 
@@ -116,15 +120,104 @@ func (s *symtab) loc(t time.Time) uint64 {
 	return n
 }
 
+// statics are the strings of the billing package's constants, which
+// records share: the empty string, entry kinds, requests, services,
+// scenarios and tiers. static finds them without reading memory.
+var statics = [...]string{
+	"",
+	string(billing.EntryGrant), string(billing.EntryPurchase), string(billing.EntryDeduction),
+	string(billing.EntryPostpaid), string(billing.EntryShortfall), string(billing.EntryForfeit),
+	string(billing.EntryPostpaidOn), string(billing.EntrySuspended), string(billing.EntryResumed),
+	string(billing.EntrySettlement),
+	string(billing.RequestOpen), string(billing.RequestBuy), string(billing.RequestRecord),
+	string(billing.RequestEnablePostpaid), string(billing.RequestOverview), string(billing.RequestSettle),
+	string(billing.ServiceBasic), string(billing.ServiceRecording), string(billing.ServiceMixTranscoding),
+	string(billing.AudioLive), string(billing.VideoLive), string(billing.AudioCall), string(billing.VideoCall),
+	string(billing.TierAudio), string(billing.TierSD), string(billing.TierHD), string(billing.TierFHD),
+}
+
+// static returns the index of s in statics, or -1. (TestStatics checks
+// that the two lists agree.)
+func static(s string) int {
+	switch s {
+	case "":
+		return 0
+	case string(billing.EntryGrant):
+		return 1
+	case string(billing.EntryPurchase):
+		return 2
+	case string(billing.EntryDeduction):
+		return 3
+	case string(billing.EntryPostpaid):
+		return 4
+	case string(billing.EntryShortfall):
+		return 5
+	case string(billing.EntryForfeit):
+		return 6
+	case string(billing.EntryPostpaidOn):
+		return 7
+	case string(billing.EntrySuspended):
+		return 8
+	case string(billing.EntryResumed):
+		return 9
+	case string(billing.EntrySettlement):
+		return 10
+	case string(billing.RequestOpen):
+		return 11
+	case string(billing.RequestBuy):
+		return 12
+	case string(billing.RequestRecord):
+		return 13
+	case string(billing.RequestEnablePostpaid):
+		return 14
+	case string(billing.RequestOverview):
+		return 15
+	case string(billing.RequestSettle):
+		return 16
+	case string(billing.ServiceBasic):
+		return 17
+	case string(billing.ServiceRecording):
+		return 18
+	case string(billing.ServiceMixTranscoding):
+		return 19
+	case string(billing.AudioLive):
+		return 20
+	case string(billing.VideoLive):
+		return 21
+	case string(billing.AudioCall):
+		return 22
+	case string(billing.VideoCall):
+		return 23
+	case string(billing.TierAudio):
+		return 24
+	case string(billing.TierSD):
+		return 25
+	case string(billing.TierHD):
+		return 26
+	case string(billing.TierFHD):
+		return 27
+	}
+	return -1
+}
+
 // enc encodes a record into b, interning its strings in syms.
 type enc struct {
 	b    []byte
 	syms *symtab
 }
 
-func (e *enc) uint(v uint64)       { e.b = binary.AppendUvarint(e.b, v) }
-func (e *enc) int(v int64)         { e.b = binary.AppendVarint(e.b, v) }
-func (e *enc) sym(f int, s string) { e.uint(uint64(e.syms.intern(f, s))) }
+func (e *enc) uint(v uint64) { e.b = binary.AppendUvarint(e.b, v) }
+func (e *enc) int(v int64)   { e.b = binary.AppendVarint(e.b, v) }
+
+// sym encodes s, a string of field f: the number of a string of statics
+// times 2 plus 1, or the number of s in the account's table times 2.
+func (e *enc) sym(f int, s string) {
+	if k := static(s); k >= 0 {
+		e.uint(uint64(k)<<1 | 1)
+		return
+	}
+	e.uint(uint64(e.syms.intern(f, s)) << 1)
+}
 
 func (e *enc) str(s string) {
 	e.uint(uint64(len(s)))
@@ -177,7 +270,13 @@ func (d *dec) int() int64 {
 	return v
 }
 
-func (d *dec) sym() string { return d.syms.str(sym(d.uint())) }
+func (d *dec) sym() string {
+	v := d.uint()
+	if v&1 != 0 {
+		return statics[v>>1]
+	}
+	return d.syms.str(sym(v >> 1))
+}
 
 // bytes returns the next string's bytes, which share memory with the log.
 func (d *dec) bytes() []byte {
