@@ -80,7 +80,7 @@ func (e *Engine) recordAll(ctx context.Context, account string, us []Usage, idx 
 		}
 		for _, i := range idx {
 			u.ref = us[i].ID
-			r, err := rc.record(u, &us[i])
+			r, err := rc.record(u, &us[i], true)
 			switch {
 			case err == nil:
 				results[i] = BatchResult{Receipt: r}

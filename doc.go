@@ -112,6 +112,14 @@
 // and changes nothing; the same id with another request fails with
 // [ErrIdempotencyConflict]. EnablePostpaid is idempotent by nature.
 //
+// Record trusts a usage id to be new on its first try when the Store is not
+// a [Prefetcher] (memstore): the Store refuses to commit an id it already
+// has ([ErrExists]), and Record then tries again, looking the id up first.
+// A repeated usage so costs two tries instead of one; a new one skips a
+// lookup. A first try that fails for any other reason is also tried again
+// with the lookup, so a repeat gets its first result even if, say, the
+// account has been suspended since.
+//
 // # Concurrency and persistence
 //
 // An Engine is safe for concurrent use. Each call is one unit of work on one
@@ -119,8 +127,8 @@
 // batch), which the Store makes atomic and isolated; the
 // Engine retries a unit of work when the Store reports a conflict (up to 100
 // times, then it returns the error). Recording one usage reads the account,
-// the usage id, one meter and the first live packages, whatever the size of
-// the account's history. See [Store] for the contract a Store implements.
+// one meter and the first live packages, and finds its usage id, whatever
+// the size of the account's history. See [Store] for the contract a Store implements.
 //
 // # Errors
 //

@@ -169,6 +169,10 @@ func (e *Engine) kindOf(p *Package) (*PackageKind, error) {
 // errNoChange makes a unit of work end without committing anything.
 var errNoChange = errors.New("billing: no change")
 
+// errRecheck makes a unit of work end without committing anything, to be
+// run again: it skipped a lookup its error may depend on (see recordOne).
+var errRecheck = errors.New("billing: run again with every check")
+
 // maxAttempts bounds the retries of a unit of work that keeps conflicting.
 const maxAttempts = 100
 
@@ -195,7 +199,8 @@ type work struct {
 
 // exec runs w in units of work until one commits, ends without a change
 // (errNoChange), fails on the operation's own error, or fails in the Store
-// with an error other than a conflict or a duplicate key.
+// with an error other than a conflict or a duplicate key. A unit that ends
+// with errRecheck is run again.
 func (e *Engine) exec(ctx context.Context, w *work) error {
 	var err error
 	for range maxAttempts {
@@ -204,6 +209,8 @@ func (e *Engine) exec(ctx context.Context, w *work) error {
 		switch {
 		case w.err == errNoChange:
 			return nil
+		case w.err == errRecheck:
+			continue
 		case w.err != nil:
 			return w.err
 		case err == nil:

@@ -163,6 +163,7 @@ type recorder struct {
 	us      Usage // the usage Record records
 	receipt Receipt
 	ids     [1]string   // what Prefetch gets
+	tried   bool        // an attempt of this Record has run (see recordOne)
 	keys    [1]MeterKey // (a Store must not retain them)
 
 	// The walk over the live packages of draw.
@@ -211,35 +212,55 @@ func newRecorder(e *Engine) *recorder {
 }
 
 // recordOne is the body of Record's unit of work.
+//
+// Its first attempt on a Store that is not a Prefetcher does not look the
+// usage id up: a usage is mostly new, and the Store refuses the commit of
+// an id it has (ErrExists, a promise of the Store contract), which exec
+// retries. Every later attempt looks the id up first, and so does every
+// attempt on a Prefetcher, whose Prefetch fetches the usage record in the
+// same trip as the meter. An error of a first attempt is not returned: a
+// replay gets its receipt whatever has changed since, so the attempt is run
+// again (errRecheck) with the lookup.
 func (rc *recorder) recordOne(u *unit) error {
+	lookup := rc.tried
 	if p, ok := u.tx.(Prefetcher); ok {
+		lookup = true
 		rc.ids[0] = rc.us.ID
 		rc.keys[0] = MeterKey{Day: DayOf(rc.us.At, rc.e.loc), Service: rc.us.Service, Tier: rc.us.Tier}
 		if err := p.Prefetch(rc.ids[:], rc.keys[:]); err != nil {
 			return err
 		}
 	}
+	rc.tried = true
 	var err error
-	rc.receipt, err = rc.record(u, &rc.us)
+	rc.receipt, err = rc.record(u, &rc.us, lookup)
+	if err != nil && !lookup {
+		return errRecheck
+	}
 	return err
 }
 
 // reset drops what the recorder refers to, before it goes back to the pool.
 func (rc *recorder) reset() {
-	rc.us, rc.receipt, rc.u, rc.err, rc.ids[0] = Usage{}, Receipt{}, unit{}, nil, ""
+	rc.us, rc.receipt, rc.u, rc.err, rc.ids[0], rc.tried = Usage{}, Receipt{}, unit{}, nil, "", false
 	clear(rc.walk.touched)
 	rc.walk.u, rc.walk.us, rc.walk.touched, rc.walk.err = nil, nil, rc.walk.touched[:0], nil
 }
 
-func (rc *recorder) record(u *unit, us *Usage) (Receipt, error) {
+// record records us in u, unless lookup is set and the usage id is taken:
+// then it returns the first usage's receipt (a replay, with no writes) or
+// ErrIdempotencyConflict.
+func (rc *recorder) record(u *unit, us *Usage, lookup bool) (Receipt, error) {
 	e := rc.e
-	switch old, err := u.tx.Usage(us.ID); {
-	case err == nil && old.Usage.same(us):
-		return old.Receipt, nil // a replay: no writes
-	case err == nil:
-		return Receipt{}, ErrIdempotencyConflict
-	case err != ErrNotFound && !errors.Is(err, ErrNotFound): // unwrapped mostly: no need to walk it
-		return Receipt{}, err
+	if lookup {
+		switch old, err := u.tx.Usage(us.ID); {
+		case err == nil && old.Usage.same(us):
+			return old.Receipt, nil // a replay: no writes
+		case err == nil:
+			return Receipt{}, ErrIdempotencyConflict
+		case !errors.Is(err, ErrNotFound):
+			return Receipt{}, err
+		}
 	}
 	switch {
 	case us.At.Before(u.a.Opened):
