@@ -13,12 +13,13 @@ import (
 // The records that grow with every usage (usage records with their
 // receipts' draws, and ledger entries) are kept encoded in logs: integers
 // as varints, times as Unix seconds, nanoseconds and a location number, and
-// the strings that repeat (kinds, requests, services, scenarios, tiers,
-// account, application and package ids) as numbers in the account's symbol
-// table; fields that repeat another are left out (see the flags below). A
-// usage with one draw and one entry takes about 50 bytes this way, with no
-// pointer for the garbage collector to follow; as structs it took 456
-// bytes, a slice of draws and 21 pointers.
+// the strings that repeat as numbers: those of the billing package's
+// constants (kinds, requests, services, scenarios, tiers) in statics, the
+// others (account, application and package ids, a price book's own names)
+// in the account's symbol table; fields that repeat another are left out
+// (see the flags below). A usage with one draw and one entry takes about 50
+// bytes this way, with no pointer for the garbage collector to follow; as
+// structs it took 456 bytes, a slice of draws and 21 pointers.
 
 // sym is a string interned in a symtab; 0 is "".
 type sym uint32
