@@ -116,17 +116,18 @@
 // a [Prefetcher] (memstore): the Store refuses to commit an id it already
 // has ([ErrExists]), and Record then tries again, looking the id up first.
 // A repeated usage so costs two tries instead of one; a new one skips a
-// lookup. A first try that fails for any other reason is also tried again
-// with the lookup, so a repeat gets its first result even if, say, the
-// account has been suspended since.
+// lookup. A first try that Record itself refuses (the account suspended
+// since, say) looks the id up before it returns, in the same unit of work,
+// so a repeat gets its first result whatever has changed since.
 //
 // # Concurrency and persistence
 //
 // An Engine is safe for concurrent use. Each call is one unit of work on one
 // account (Overview is two; [Engine.RecordBatch] one per account of the
 // batch), which the Store makes atomic and isolated; the
-// Engine retries a unit of work when the Store reports a conflict (up to 100
-// times, then it returns the error). Recording one usage reads the account,
+// Engine retries a unit of work when the Store reports a conflict or a
+// duplicate key ([ErrConflict], [ErrExists]; up to 100 times, then it
+// returns the error). Recording one usage reads the account,
 // one meter and the first live packages, and finds its usage id, whatever
 // the size of the account's history. See [Store] for the contract a Store implements.
 //

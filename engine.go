@@ -169,10 +169,6 @@ func (e *Engine) kindOf(p *Package) (*PackageKind, error) {
 // errNoChange makes a unit of work end without committing anything.
 var errNoChange = errors.New("billing: no change")
 
-// errRecheck makes a unit of work end without committing anything, to be
-// run again: it skipped a lookup its error may depend on (see recordOne).
-var errRecheck = errors.New("billing: run again with every check")
-
 // maxAttempts bounds the retries of a unit of work that keeps conflicting.
 const maxAttempts = 100
 
@@ -195,22 +191,20 @@ type work struct {
 	account string
 	do      func(tx Tx) error // sets err to the operation's own error
 	err     error
+	last    bool // this is the last attempt exec makes
 }
 
 // exec runs w in units of work until one commits, ends without a change
 // (errNoChange), fails on the operation's own error, or fails in the Store
-// with an error other than a conflict or a duplicate key. A unit that ends
-// with errRecheck is run again.
+// with an error other than a conflict or a duplicate key.
 func (e *Engine) exec(ctx context.Context, w *work) error {
 	var err error
-	for range maxAttempts {
-		w.err = nil
+	for attempt := range maxAttempts {
+		w.err, w.last = nil, attempt == maxAttempts-1
 		err = e.store.Update(ctx, w.account, w.do)
 		switch {
 		case w.err == errNoChange:
 			return nil
-		case w.err == errRecheck:
-			continue
 		case w.err != nil:
 			return w.err
 		case err == nil:
@@ -233,12 +227,14 @@ type unit struct {
 	now   time.Time
 	grace time.Duration
 	dirty bool
+	put   bool // commit wrote the account: the Store has it once exec succeeds
 }
 
 // witnessed shows the witness the account u committed if u turned the
-// switch on: load showed it every other state.
+// switch on: load showed it every other state. A unit that ended without
+// committing (errNoChange) may hold changes that were dropped.
 func (e *Engine) witnessed(u *unit) {
-	if u.a.Postpaid.On && !u.wasOn {
+	if u.put && u.a.Postpaid.On && !u.wasOn {
 		e.witness.check(&u.a)
 	}
 }
@@ -289,6 +285,7 @@ func (u *unit) commit() {
 	u.a.Version++
 	u.a.Touched = u.now
 	u.tx.PutAccount(u.a)
+	u.put = true
 }
 
 // clock returns the operation's time: the Engine's clock, but never earlier

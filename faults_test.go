@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/rtcbill/billing"
+	"github.com/rtcbill/billing/memstore"
 	"pgregory.net/rapid"
 )
 
@@ -255,5 +256,67 @@ func batchRetry(h *harness, us []billing.Usage) []billing.BatchResult {
 		for j, r := range h.e.RecordBatch(h.ctx, again) {
 			res[at[j]] = r
 		}
+	}
+}
+
+// TestRecordAfterConflicts checks Record when the Store refuses every
+// attempt but the Engine's last (100) as a conflict, before running it:
+// that attempt, which has no retry behind it, must still answer a replay
+// with the first receipt and a refused usage with its own error, and one
+// conflict more must come back as the conflict.
+func TestRecordAfterConflicts(t *testing.T) {
+	conflicts := 0
+	fs := &faultyStore{Store: memstore.New(), next: func() fault {
+		if conflicts > 0 {
+			conflicts--
+			return conflict
+		}
+		return noFault
+	}}
+	h := newHarnessOn(t, fs)
+	h.do(open(at(15, 8, 0, 0), true))
+	h.clock.Set(at(15, 12, 0, 0))
+	u1 := *usage("u1", hd, 61, at(15, 9, 0, 0))
+	first, err := h.e.Record(h.ctx, u1)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	conflicts = 99
+	if got, err := h.e.Record(h.ctx, u1); err != nil || !cmp.Equal(got, first) {
+		t.Errorf("replay on the last attempt = %+v, %v; want %+v, nil", got, err, first)
+	}
+	conflicts = 99
+	late := *usage("u2", hd, 61, at(15, 13, 0, 0)) // after the clock
+	if _, err := h.e.Record(h.ctx, late); !errors.Is(err, billing.ErrFutureUsage) {
+		t.Errorf("future usage on the last attempt: %v, want ErrFutureUsage", err)
+	}
+	conflicts = 100
+	if _, err := h.e.Record(h.ctx, *usage("u3", hd, 61, at(15, 10, 0, 0))); !errors.Is(err, billing.ErrConflict) {
+		t.Errorf("100 conflicts: %v, want ErrConflict", err)
+	}
+	if fs.injected != 298 {
+		t.Errorf("%d conflicts injected, want 99 + 99 + 100 = 298", fs.injected)
+	}
+}
+
+// TestRefusedUsageTakesOneUnit checks that a usage Record refuses costs one
+// unit of work: a first try that skipped the id lookup makes it when
+// recording fails, in the same unit, instead of trying again.
+func TestRefusedUsageTakesOneUnit(t *testing.T) {
+	updates := 0
+	fs := &faultyStore{Store: memstore.New(), next: func() fault { updates++; return noFault }}
+	h := newHarnessOn(t, fs)
+	h.do(open(at(15, 8, 0, 0), false))
+	h.clock.Set(at(15, 12, 0, 0))
+	updates = 0
+	refused := []billing.Usage{*usage("u1", hd, 61, at(15, 13, 0, 0)), *usage("u2", "4k", 61, at(15, 9, 0, 0))}
+	for _, u := range refused {
+		if _, err := h.e.Record(h.ctx, u); err == nil {
+			t.Fatalf("Record(%s) accepted", u.ID)
+		}
+	}
+	if updates != len(refused) {
+		t.Errorf("%d units of work for %d refused usages", updates, len(refused))
 	}
 }

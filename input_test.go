@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -286,5 +287,26 @@ func TestContextCancelled(t *testing.T) {
 	}
 	if diff := cmp.Diff(before, h.state("a", march(15)), cmpOpts); diff != "" {
 		t.Errorf("cancelled Record changed the account (-before +after):\n%s", diff)
+	}
+}
+
+// TestScenarioCheckedPerBook checks that a scenario one account's book
+// prices is refused for an account whose book does not, right after the
+// first account recorded it (the Engine remembers the last pair a book
+// accepted).
+func TestScenarioCheckedPerBook(t *testing.T) {
+	cny := billing.Era1CNY()
+	cny.Scenarios = slices.DeleteFunc(slices.Clone(cny.Scenarios), func(s billing.ScenarioSpec) bool { return s.Scenario == billing.VideoCall })
+	h := newHarness(t, billing.Era1USD(), cny)
+	h.do(op{now: at(15, 8, 0, 0), open: &billing.AccountSpec{ID: "a", Postpaid: true}},
+		op{now: at(15, 8, 0, 0), open: &billing.AccountSpec{ID: "b", Currency: cny.Currency, Postpaid: true}})
+	h.clock.Set(at(15, 12, 0, 0))
+	if _, err := h.e.Record(h.ctx, *usage("u1", hd, 61, at(15, 9, 0, 0))); err != nil {
+		t.Fatalf("video call on the USD book: %v", err)
+	}
+	u := usage("u1", hd, 61, at(15, 9, 0, 0))
+	u.Account = "b"
+	if _, err := h.e.Record(h.ctx, *u); !errors.Is(err, billing.ErrUnknownScenario) {
+		t.Errorf("video call on a CNY book without it: %v, want ErrUnknownScenario", err)
 	}
 }

@@ -213,16 +213,18 @@ func newRecorder(e *Engine) *recorder {
 
 // recordOne is the body of Record's unit of work.
 //
-// Its first attempt on a Store that is not a Prefetcher does not look the
-// usage id up: a usage is mostly new, and the Store refuses the commit of
-// an id it has (ErrExists, a promise of the Store contract), which exec
-// retries. Every later attempt looks the id up first, and so does every
-// attempt on a Prefetcher, whose Prefetch fetches the usage record in the
-// same trip as the meter. An error of a first attempt is not returned: a
-// replay gets its receipt whatever has changed since, so the attempt is run
-// again (errRecheck) with the lookup.
+// Its first try on a Store that is not a Prefetcher does not look the
+// usage id up before recording: a usage is mostly new, and the Store
+// refuses the commit of an id it has (ErrExists, a promise of the Store
+// contract), which exec retries. Every later try looks the id up first,
+// and so does exec's last attempt (it has no retry to fall back on) and
+// every try on a Prefetcher, whose Prefetch fetches the usage record in the
+// same trip as the meter. If recording fails on a first try,
+// it looks the id up then, in the same unit of work: a replay gets its
+// first receipt whatever has changed since, and nothing the try wrote is
+// committed.
 func (rc *recorder) recordOne(u *unit) error {
-	lookup := rc.tried
+	lookup := rc.tried || rc.last
 	if p, ok := u.tx.(Prefetcher); ok {
 		lookup = true
 		rc.ids[0] = rc.us.ID
@@ -235,7 +237,12 @@ func (rc *recorder) recordOne(u *unit) error {
 	var err error
 	rc.receipt, err = rc.record(u, &rc.us, lookup)
 	if err != nil && !lookup {
-		return errRecheck
+		if r, seen, lerr := previous(u, &rc.us); seen {
+			if lerr == nil {
+				rc.receipt, lerr = r, errNoChange
+			}
+			return lerr
+		}
 	}
 	return err
 }
@@ -247,19 +254,29 @@ func (rc *recorder) reset() {
 	rc.walk.u, rc.walk.us, rc.walk.touched, rc.walk.err = nil, nil, rc.walk.touched[:0], nil
 }
 
-// record records us in u, unless lookup is set and the usage id is taken:
-// then it returns the first usage's receipt (a replay, with no writes) or
-// ErrIdempotencyConflict.
+// previous looks the id of us up. seen reports whether that decides what
+// recording us returns: us repeats a recorded usage (r is its receipt), its
+// id is taken by another usage (ErrIdempotencyConflict), or the lookup
+// failed (its error).
+func previous(u *unit, us *Usage) (r Receipt, seen bool, err error) {
+	switch old, err := u.tx.Usage(us.ID); {
+	case err == nil && old.Usage.same(us):
+		return old.Receipt, true, nil
+	case err == nil:
+		return Receipt{}, true, ErrIdempotencyConflict
+	case !errors.Is(err, ErrNotFound):
+		return Receipt{}, true, err
+	}
+	return Receipt{}, false, nil
+}
+
+// record records us in u, unless lookup is set and previous decides: then
+// it returns what previous does, with no writes.
 func (rc *recorder) record(u *unit, us *Usage, lookup bool) (Receipt, error) {
 	e := rc.e
 	if lookup {
-		switch old, err := u.tx.Usage(us.ID); {
-		case err == nil && old.Usage.same(us):
-			return old.Receipt, nil // a replay: no writes
-		case err == nil:
-			return Receipt{}, ErrIdempotencyConflict
-		case !errors.Is(err, ErrNotFound):
-			return Receipt{}, err
+		if r, seen, err := previous(u, us); seen {
+			return r, err
 		}
 	}
 	switch {

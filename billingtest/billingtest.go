@@ -418,6 +418,26 @@ func testPackagesInDeductionOrder(t *testing.T, newStore NewStore) {
 		}
 		return nil
 	})
+	// A package put again with a later end moves to its new place; one put
+	// again with only its balance changed stays where it is.
+	err = s.Update(ctx, "a", func(tx billing.Tx) error {
+		tx.PutAccount(next(tx))
+		tx.PutPackage(pk("a", t0, end.AddDate(0, 2, 0), 10))
+		tx.PutPackage(pk("later-end", t0, end.AddDate(0, 1, 0), 4))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	view(t, s, "a", func(r billing.Reader) error {
+		if diff := cmp.Diff([]string{"sooner-end", "earlier-purchase", "B", "later-end", "a"}, ids(r.LivePackages)); diff != "" {
+			t.Errorf("LivePackages after a moved (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff([]string{"sooner-end", "earlier-purchase", "B", "b", "spent", "later-end", "a"}, ids(r.Packages)); diff != "" {
+			t.Errorf("Packages after a moved (-want +got):\n%s", diff)
+		}
+		return nil
+	})
 }
 
 func testEntriesByTime(t *testing.T, newStore NewStore) {

@@ -18,9 +18,10 @@ type usageIndex struct {
 }
 
 // hashTable is one table of a usageIndex. Its slots' hashes share their top
-// depth bits; its slots are a power of two, at most 7/8 of them used: a
-// full table is slower to probe than a sparse one, but smaller, and what
-// costs most is reading a slot that has left the cache.
+// depth bits; its slots are a power of two, at most 7/8 of them used (one
+// more right after a split that sent every hash to one half): a full table
+// is slower to probe than a sparse one, but smaller, and what costs most is
+// reading a slot that has left the cache.
 type hashTable struct {
 	slots []slot
 	used  int
@@ -158,7 +159,8 @@ func (x *usageIndex) grow(t *hashTable) {
 		x.dir, x.depth = dir, x.depth+1
 	}
 	// t holds the hashes whose top t.depth bits are those of its first
-	// slot's; the next bit sends each to one of the halves.
+	// slot's; the next bit sends each to one of the halves. Both halves
+	// get maxSlots: with the Store's random seed, each gets about half.
 	halves := [2]*hashTable{
 		{slots: make([]slot, maxSlots), depth: t.depth + 1},
 		{slots: make([]slot, maxSlots), depth: t.depth + 1},

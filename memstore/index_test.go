@@ -96,8 +96,9 @@ func TestUsageIndex(t *testing.T) {
 
 // TestUsageIndexModel runs random puts, finds and removes (of the ids the
 // last puts added, as a refused commit does) against a map, with hashes
-// drawn from a few values, so that ids collide, or from all 64 bits. Tables
-// grow from 8 slots to 1,024 on the way; TestUsageIndexGrowth splits them.
+// drawn from a few values, so that ids collide, or from all 64 bits; and
+// bulk puts of thousands of ids with spread hashes, which split tables and
+// deepen the directory, then may be removed again.
 func TestUsageIndexModel(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
 		var it indexTest
@@ -136,6 +137,19 @@ func TestUsageIndexModel(t *testing.T) {
 					}
 				}
 			},
+			"bulk": func(rt *rapid.T) {
+				r := rand.New(rand.NewPCG(rapid.Uint64().Draw(rt, "seed"), 0))
+				for range rapid.IntRange(1000, 4000).Draw(rt, "usages") {
+					id := fmt.Sprint("b", len(it.ids))
+					hashes[id] = r.Uint64()
+					p := it.add(id)
+					if !it.x.put(&it.l, id, hashes[id], p) {
+						rt.Fatalf("put(%q) of a new id refused", id)
+					}
+					model[id] = p
+					recent = append(recent, put{id, p})
+				}
+			},
 			"remove": func(rt *rapid.T) {
 				for _, r := range recent {
 					it.x.remove(r.id, hash(r.id), r.p)
@@ -169,6 +183,15 @@ func TestUsageIndexGrowth(t *testing.T) {
 	}{
 		{"even", func(r *rand.Rand, i int) uint64 { return r.Uint64() }},
 		{"top bits shared", func(r *rand.Rand, i int) uint64 { return uint64(i) + 1 }},
+		// Half the hashes under 00, which deepens the directory while the
+		// table of prefix 1 stays at depth 1; then half under 1, which
+		// splits that table across many directory entries.
+		{"one half first", func(r *rand.Rand, i int) uint64 {
+			if i < 20_000 {
+				return r.Uint64() >> 2
+			}
+			return r.Uint64() | 1<<63
+		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			const n = 40_000
@@ -193,14 +216,17 @@ func TestUsageIndexGrowth(t *testing.T) {
 					t.Fatalf("find(%q) = %#x, %v; want %#x, %v", id, p, ok, places[i], !removed)
 				}
 			}
-			if tables := len(it.x.dir); c.name == "even" && (tables < 16 || tables > 64) {
+			if tables := len(it.x.dir); c.name != "top bits shared" && (tables < 16 || tables > 64) {
 				// 40,000 hashes fill a 4,096-slot table at 3,584, and a split
 				// leaves halves of 1,792, so the directory ends with
 				// 40,000/3,584 = 12 to 40,000/1,792 = 23 tables, in a
-				// directory of 16 or 32 entries (64 if uneven).
-				t.Errorf("%d directory entries for %d even hashes", tables, n)
+				// directory of 16 or 32 entries (64 if uneven). One half
+				// first puts 20,000 hashes in a quarter of the space: 6 to
+				// 12 tables there, each 1/32 or 1/64 of the space, so 32 or
+				// 64 entries.
+				t.Errorf("%s: %d directory entries for %d hashes", c.name, tables, n)
 			}
-			if c.name != "even" && it.x.depth != maxDepth {
+			if c.name == "top bits shared" && it.x.depth != maxDepth {
 				t.Errorf("depth %d with shared top bits; want %d", it.x.depth, maxDepth)
 			}
 		})

@@ -249,11 +249,33 @@ func TestLocations(t *testing.T) {
 	}
 }
 
-// TestStatics checks that static finds each string of statics at its index.
+// TestStatics checks that static finds each string of statics at its index,
+// and that strings one edit away from one (a byte more, a byte less, a byte
+// changed, a letter's case) are not found unless they are statics too.
 func TestStatics(t *testing.T) {
+	index := make(map[string]int, len(statics))
 	for i, s := range statics {
+		index[s] = i
 		if got := static(s); got != i {
 			t.Errorf("static(%q) = %d, want %d", s, got, i)
+		}
+	}
+	for _, s := range statics {
+		near := []string{s + "x", "x" + s}
+		if s != "" {
+			last := len(s) - 1
+			near = append(near, s[:last], s[1:],
+				s[:last]+string(s[last]^1), string(s[0]^1)+s[1:],
+				strings.ToUpper(s[:1])+s[1:])
+		}
+		for _, n := range near {
+			want, ok := index[n]
+			if !ok {
+				want = -1
+			}
+			if got := static(n); got != want {
+				t.Errorf("static(%q) = %d, want %d", n, got, want)
+			}
 		}
 	}
 }

@@ -187,18 +187,6 @@ type reader struct {
 	// found last, and the package LivePackages yielded last.
 	meter *billing.Meter
 	pkg   int
-	// The id Usage hashed last and its hash (0 for none), which commit
-	// needs again: a unit of work mostly looks up the usage it then writes.
-	hashedID string
-	hashed   uint64
-}
-
-// hash returns the hash of usage id id.
-func (r *reader) hash(id string) uint64 {
-	if r.hashed == 0 || id != r.hashedID {
-		r.hashedID, r.hashed = id, maphash.String(r.a.seed, id)
-	}
-	return r.hashed
 }
 
 func (r *reader) Account() (billing.Account, error) {
@@ -211,7 +199,7 @@ func (r *reader) Account() (billing.Account, error) {
 }
 
 func (r *reader) Usage(id string) (billing.UsageRecord, error) {
-	p, ok := r.a.usages.find(&r.a.records, id, r.hash(id))
+	p, ok := r.a.usages.find(&r.a.records, id, maphash.String(r.a.seed, id))
 	if !ok {
 		return billing.UsageRecord{}, billing.ErrNotFound
 	}
@@ -481,7 +469,7 @@ func (t *tx) addUsages() error {
 		u := &t.usages[i]
 		t.buf = a.syms.encodeUsage(t.buf[:0], u, t.draws[t.drawn[i][0]:t.drawn[i][1]], t.id)
 		p := a.records.add(t.buf)
-		h := t.hash(u.Usage.ID)
+		h := maphash.String(a.seed, u.Usage.ID)
 		if !a.usages.put(&a.records, u.Usage.ID, h, p) {
 			for j, d := range t.added {
 				a.usages.remove(t.usages[j].Usage.ID, d.h, d.p)

@@ -137,8 +137,10 @@ var statics = [...]string{
 	string(billing.TierAudio), string(billing.TierSD), string(billing.TierHD), string(billing.TierFHD),
 }
 
-// static returns the index of s in statics, or -1. (TestStatics checks
-// that the two lists agree.)
+// static returns the index of s in statics, or -1. Its cases repeat
+// statics in order, so that the compiler can compare s without a table in
+// memory; TestStatics checks every string of statics and strings one edit
+// away from them.
 func static(s string) int {
 	switch s {
 	case "":
