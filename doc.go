@@ -116,9 +116,10 @@
 // a [Prefetcher] (memstore): the Store refuses to commit an id it already
 // has ([ErrExists]), and Record then tries again, looking the id up first.
 // A repeated usage so costs two tries instead of one; a new one skips a
-// lookup. A first try that Record itself refuses (the account suspended
-// since, say) looks the id up before it returns, in the same unit of work,
-// so a repeat gets its first result whatever has changed since.
+// lookup. A first try that fails otherwise (refused because the account
+// has been suspended since, say) looks the id up before it returns, in the
+// same unit of work, so a repeat gets its first result whatever has changed
+// since.
 //
 // # Concurrency and persistence
 //

@@ -262,8 +262,9 @@ func batchRetry(h *harness, us []billing.Usage) []billing.BatchResult {
 // TestRecordAfterConflicts checks Record when the Store refuses every
 // attempt but the Engine's last (100) as a conflict, before running it:
 // that attempt, which has no retry behind it, must still answer a replay
-// with the first receipt and a refused usage with its own error, and one
-// conflict more must come back as the conflict.
+// with the first receipt and another usage under the same id with
+// ErrIdempotencyConflict, and one conflict more must come back as the
+// conflict.
 func TestRecordAfterConflicts(t *testing.T) {
 	conflicts := 0
 	fs := &faultyStore{Store: memstore.New(), next: func() fault {
@@ -287,9 +288,9 @@ func TestRecordAfterConflicts(t *testing.T) {
 		t.Errorf("replay on the last attempt = %+v, %v; want %+v, nil", got, err, first)
 	}
 	conflicts = 99
-	late := *usage("u2", hd, 61, at(15, 13, 0, 0)) // after the clock
-	if _, err := h.e.Record(h.ctx, late); !errors.Is(err, billing.ErrFutureUsage) {
-		t.Errorf("future usage on the last attempt: %v, want ErrFutureUsage", err)
+	other := *usage("u1", hd, 62, at(15, 9, 0, 0)) // u1's id, another request
+	if _, err := h.e.Record(h.ctx, other); !errors.Is(err, billing.ErrIdempotencyConflict) {
+		t.Errorf("another usage under u1's id on the last attempt: %v, want ErrIdempotencyConflict", err)
 	}
 	conflicts = 100
 	if _, err := h.e.Record(h.ctx, *usage("u3", hd, 61, at(15, 10, 0, 0))); !errors.Is(err, billing.ErrConflict) {
@@ -318,5 +319,89 @@ func TestRefusedUsageTakesOneUnit(t *testing.T) {
 	}
 	if updates != len(refused) {
 		t.Errorf("%d units of work for %d refused usages", updates, len(refused))
+	}
+}
+
+// tapStore wraps a Store and hands fn the Tx wrap makes of each unit's.
+type tapStore struct {
+	billing.Store
+	wrap func(billing.Tx) billing.Tx
+}
+
+func (s tapStore) Update(ctx context.Context, id string, fn func(billing.Tx) error) error {
+	return s.Store.Update(ctx, id, func(tx billing.Tx) error { return fn(s.wrap(tx)) })
+}
+
+// lookupTx counts the usage ids a unit of work looks up, and fails its
+// reads as its fields say.
+type lookupTx struct {
+	billing.Tx
+	lookups  *int
+	meterErr error // returned by Meter, if set
+	usageErr error // returned by Usage, if set
+}
+
+func (tx lookupTx) Usage(id string) (billing.UsageRecord, error) {
+	*tx.lookups++
+	if tx.usageErr != nil {
+		return billing.UsageRecord{}, tx.usageErr
+	}
+	return tx.Tx.Usage(id)
+}
+
+func (tx lookupTx) Meter(k billing.MeterKey) (billing.Meter, error) {
+	if tx.meterErr != nil {
+		return billing.Meter{}, tx.meterErr
+	}
+	return tx.Tx.Meter(k)
+}
+
+// TestFirstTryLookups checks when Record looks a usage id up on memstore
+// (not a Prefetcher), and what it returns when that lookup fails: a new
+// usage is recorded without a lookup; a replay looks up once, on the retry
+// after the Store refused the duplicate id; a refused usage looks up once,
+// in its only unit of work. A failed lookup does not hide the error of the
+// try, unless that error was a refusal the lookup could have overturned.
+func TestFirstTryLookups(t *testing.T) {
+	errAborted := errors.New("transaction aborted") // a Store failing every read after one failed
+	var lookups int
+	var meterErr, usageErr error
+	h := newHarnessOn(t, tapStore{Store: memstore.New(), wrap: func(tx billing.Tx) billing.Tx {
+		return lookupTx{Tx: tx, lookups: &lookups, meterErr: meterErr, usageErr: usageErr}
+	}})
+	h.do(open(at(15, 8, 0, 0), true))
+	h.clock.Set(at(15, 12, 0, 0))
+	u1 := *usage("u1", hd, 61, at(15, 9, 0, 0))
+	first, err := h.e.Record(h.ctx, u1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name          string
+		u             billing.Usage
+		meter, lookup error // the reads' failures
+		want          error // nil: recorded, or replayed with first's receipt if u's id is u1
+		wantLookups   int
+	}{
+		{name: "new", u: *usage("u2", hd, 61, at(15, 10, 0, 0)), wantLookups: 0},
+		{name: "replay", u: u1, wantLookups: 1},
+		{name: "another usage under the id", u: *usage("u1", hd, 62, at(15, 9, 0, 0)), want: billing.ErrIdempotencyConflict, wantLookups: 1},
+		{name: "refused", u: *usage("u3", hd, 61, at(15, 13, 0, 0)), want: billing.ErrFutureUsage, wantLookups: 1},
+		{name: "another usage under the id, refused", u: *usage("u1", hd, 61, at(15, 13, 0, 0)), want: billing.ErrIdempotencyConflict, wantLookups: 1},
+		{name: "meter read fails, lookup too", u: *usage("u4", hd, 61, at(15, 10, 0, 0)), meter: errInjected, lookup: errAborted, want: errInjected, wantLookups: 1},
+		{name: "refused, lookup fails", u: *usage("u5", hd, 61, at(15, 13, 0, 0)), lookup: errAborted, want: errAborted, wantLookups: 1},
+	} {
+		lookups, meterErr, usageErr = 0, c.meter, c.lookup
+		got, err := h.e.Record(h.ctx, c.u)
+		if c.want != nil {
+			if !errors.Is(err, c.want) {
+				t.Errorf("%s: Record error %v, want %v", c.name, err, c.want)
+			}
+		} else if err != nil || c.u.ID == u1.ID && !cmp.Equal(got, first) {
+			t.Errorf("%s: Record = %+v, %v; want the first receipt", c.name, got, err)
+		}
+		if lookups != c.wantLookups {
+			t.Errorf("%s: %d lookups, want %d", c.name, lookups, c.wantLookups)
+		}
 	}
 }

@@ -219,10 +219,12 @@ func newRecorder(e *Engine) *recorder {
 // contract), which exec retries. Every later try looks the id up first,
 // and so does exec's last attempt (it has no retry to fall back on) and
 // every try on a Prefetcher, whose Prefetch fetches the usage record in the
-// same trip as the meter. If recording fails on a first try,
-// it looks the id up then, in the same unit of work: a replay gets its
-// first receipt whatever has changed since, and nothing the try wrote is
-// committed.
+// same trip as the meter. If recording fails on a first try, it looks the
+// id up then, in the same unit of work: a replay gets its first receipt
+// whatever has changed since, and nothing the try wrote is committed. If
+// that lookup fails too, the first error stands, unless it was a refusal
+// (see refused), which the lookup might have overturned: then the Store's
+// error does.
 func (rc *recorder) recordOne(u *unit) error {
 	lookup := rc.tried || rc.last
 	if p, ok := u.tx.(Prefetcher); ok {
@@ -237,11 +239,14 @@ func (rc *recorder) recordOne(u *unit) error {
 	var err error
 	rc.receipt, err = rc.record(u, &rc.us, lookup)
 	if err != nil && !lookup {
-		if r, seen, lerr := previous(u, &rc.us); seen {
-			if lerr == nil {
-				rc.receipt, lerr = r, errNoChange
-			}
-			return lerr
+		r, seen, lerr := previous(u, &rc.us)
+		switch {
+		case seen && lerr == nil:
+			rc.receipt, err = r, errNoChange
+		case seen && (errors.Is(lerr, ErrIdempotencyConflict) || refused(err)):
+			// The id is another usage's, or the Store failed the lookup
+			// that decides whether a refusal stands: its error says more.
+			err = lerr
 		}
 	}
 	return err
