@@ -259,6 +259,22 @@ func batchRetry(h *harness, us []billing.Usage) []billing.BatchResult {
 	}
 }
 
+// recordedOnce opens an account with postpaid on (on the 15th at 08:00) on
+// store, sets the clock to 12:00 and records u1, 61 seconds of HD at 09:00;
+// it returns u1 and its receipt.
+func recordedOnce(t *testing.T, store billing.Store) (*harness, billing.Usage, billing.Receipt) {
+	t.Helper()
+	h := newHarnessOn(t, store)
+	h.do(open(at(15, 8, 0, 0), true))
+	h.clock.Set(at(15, 12, 0, 0))
+	u1 := *usage("u1", hd, 61, at(15, 9, 0, 0))
+	first, err := h.e.Record(h.ctx, u1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h, u1, first
+}
+
 // TestRecordAfterConflicts checks Record when the Store refuses every
 // attempt but the Engine's last (100) as a conflict, before running it:
 // that attempt, which has no retry behind it, must still answer a replay
@@ -274,14 +290,7 @@ func TestRecordAfterConflicts(t *testing.T) {
 		}
 		return noFault
 	}}
-	h := newHarnessOn(t, fs)
-	h.do(open(at(15, 8, 0, 0), true))
-	h.clock.Set(at(15, 12, 0, 0))
-	u1 := *usage("u1", hd, 61, at(15, 9, 0, 0))
-	first, err := h.e.Record(h.ctx, u1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, u1, first := recordedOnce(t, fs)
 
 	conflicts = 99
 	if got, err := h.e.Record(h.ctx, u1); err != nil || !cmp.Equal(got, first) {
@@ -366,16 +375,9 @@ func TestFirstTryLookups(t *testing.T) {
 	errAborted := errors.New("transaction aborted") // a Store failing every read after one failed
 	var lookups int
 	var meterErr, usageErr error
-	h := newHarnessOn(t, tapStore{Store: memstore.New(), wrap: func(tx billing.Tx) billing.Tx {
+	h, u1, first := recordedOnce(t, tapStore{Store: memstore.New(), wrap: func(tx billing.Tx) billing.Tx {
 		return lookupTx{Tx: tx, lookups: &lookups, meterErr: meterErr, usageErr: usageErr}
 	}})
-	h.do(open(at(15, 8, 0, 0), true))
-	h.clock.Set(at(15, 12, 0, 0))
-	u1 := *usage("u1", hd, 61, at(15, 9, 0, 0))
-	first, err := h.e.Record(h.ctx, u1)
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, c := range []struct {
 		name          string
 		u             billing.Usage

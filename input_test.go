@@ -307,13 +307,12 @@ func TestScenarioCheckedPerBook(t *testing.T) {
 	// detector: in 20 rounds, some round all but certainly hands the
 	// recorder that accepted the scenario for a to b.
 	for i := range 20 {
-		id := fmt.Sprint("u", i)
-		if _, err := h.e.Record(h.ctx, *usage(id, hd, 61, at(15, 9, 0, 0))); err != nil {
+		u := *usage(fmt.Sprint("u", i), hd, 61, at(15, 9, 0, 0))
+		if _, err := h.e.Record(h.ctx, u); err != nil {
 			t.Fatalf("video call on the USD book: %v", err)
 		}
-		u := usage(id, hd, 61, at(15, 9, 0, 0))
 		u.Account = "b"
-		if _, err := h.e.Record(h.ctx, *u); !errors.Is(err, billing.ErrUnknownScenario) {
+		if _, err := h.e.Record(h.ctx, u); !errors.Is(err, billing.ErrUnknownScenario) {
 			t.Fatalf("video call on a CNY book without it: %v, want ErrUnknownScenario", err)
 		}
 	}

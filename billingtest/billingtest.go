@@ -409,15 +409,21 @@ func testPackagesInDeductionOrder(t *testing.T, newStore NewStore) {
 		}
 		return ids
 	}
-	view(t, s, "a", func(r billing.Reader) error {
-		if diff := cmp.Diff([]string{"sooner-end", "earlier-purchase", "B", "a", "later-end"}, ids(r.LivePackages)); diff != "" {
-			t.Errorf("LivePackages (-want +got):\n%s", diff)
-		}
-		if diff := cmp.Diff([]string{"sooner-end", "earlier-purchase", "B", "a", "b", "spent", "later-end"}, ids(r.Packages)); diff != "" {
-			t.Errorf("Packages (-want +got):\n%s", diff)
-		}
-		return nil
-	})
+	order := func(when string, live, all []string) {
+		t.Helper()
+		view(t, s, "a", func(r billing.Reader) error {
+			if diff := cmp.Diff(live, ids(r.LivePackages)); diff != "" {
+				t.Errorf("LivePackages %s (-want +got):\n%s", when, diff)
+			}
+			if diff := cmp.Diff(all, ids(r.Packages)); diff != "" {
+				t.Errorf("Packages %s (-want +got):\n%s", when, diff)
+			}
+			return nil
+		})
+	}
+	order("after b was used up",
+		[]string{"sooner-end", "earlier-purchase", "B", "a", "later-end"},
+		[]string{"sooner-end", "earlier-purchase", "B", "a", "b", "spent", "later-end"})
 	// A package put again with a later end moves to its new place; one put
 	// again with only its balance changed stays where it is.
 	err = s.Update(ctx, "a", func(tx billing.Tx) error {
@@ -429,15 +435,9 @@ func testPackagesInDeductionOrder(t *testing.T, newStore NewStore) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	view(t, s, "a", func(r billing.Reader) error {
-		if diff := cmp.Diff([]string{"sooner-end", "earlier-purchase", "B", "later-end", "a"}, ids(r.LivePackages)); diff != "" {
-			t.Errorf("LivePackages after a moved (-want +got):\n%s", diff)
-		}
-		if diff := cmp.Diff([]string{"sooner-end", "earlier-purchase", "B", "b", "spent", "later-end", "a"}, ids(r.Packages)); diff != "" {
-			t.Errorf("Packages after a moved (-want +got):\n%s", diff)
-		}
-		return nil
-	})
+	order("after a moved",
+		[]string{"sooner-end", "earlier-purchase", "B", "later-end", "a"},
+		[]string{"sooner-end", "earlier-purchase", "B", "b", "spent", "later-end", "a"})
 }
 
 func testEntriesByTime(t *testing.T, newStore NewStore) {
