@@ -1,12 +1,10 @@
 package billing
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -76,9 +74,9 @@ type Statement struct {
 // that late usage changed since its last bill, and closes every day up to d.
 // The day must have ended in the billing time zone; days with usage are
 // settled in order. Settling a day again returns its bill unchanged.
-// Settling also forfeits the balance of packages that have expired. A day
-// is priced by the price book in force at its first instant (or, if none,
-// at its last).
+// Settling also forfeits the balance of packages that have expired. Each
+// line is priced by the price book of its own day (see [PriceBook]); the
+// total is rounded to the currency's decimals.
 //
 // A bill reflects the moment it is settled: shortfall is billed if postpaid
 // is on then, and usage of the day reported afterwards is an adjustment on
@@ -87,7 +85,7 @@ type Statement struct {
 // ends. Settle issues a bill for the day it is asked for even if it is
 // empty; days skipped over are closed without a bill.
 //
-// Errors wrap ErrInvalidID, ErrNotFound, ErrDayNotEnded, ErrDayClosed,
+// Errors wrap ErrInvalidID, ErrInvalidTime (the clock), ErrNotFound, ErrDayNotEnded, ErrDayClosed,
 // ErrSettleOrder, ErrNoPriceBook, ErrCorrupt, or a Store or context error.
 func (e *Engine) Settle(ctx context.Context, account string, d Day) (Bill, error) {
 	fail := func(err error) (Bill, error) {
@@ -115,7 +113,7 @@ func (e *Engine) settle(u *unit, d Day) (Bill, error) {
 	case !errors.Is(err, ErrNotFound):
 		return Bill{}, err
 	}
-	if today := DayOf(u.now, e.loc); d >= today {
+	if today := dayOf(u.now, e.loc); d >= today {
 		return Bill{}, fmt.Errorf("%w: %s (today is %s)", ErrDayNotEnded, d, today)
 	}
 	if d <= u.a.SettledThrough {
@@ -128,10 +126,6 @@ func (e *Engine) settle(u *unit, d Day) (Bill, error) {
 	if len(earlier) > 0 {
 		return Bill{}, fmt.Errorf("%w: settle %s first", ErrSettleOrder, earlier[0])
 	}
-	book, err := e.bookFor(u.a.Currency, d)
-	if err != nil {
-		return Bill{}, err
-	}
 	if err := u.expire(); err != nil {
 		return Bill{}, err
 	}
@@ -140,10 +134,7 @@ func (e *Engine) settle(u *unit, d Day) (Bill, error) {
 		return Bill{}, err
 	}
 	late := slices.Clone(u.a.Late)
-	slices.SortFunc(late, func(a, b MeterKey) int {
-		return cmp.Or(int(a.Day)-int(b.Day), strings.Compare(string(a.Service), string(b.Service)),
-			book.tierRank(a.Tier)-book.tierRank(b.Tier))
-	})
+	slices.SortFunc(late, e.meterOrder(u.a.Currency))
 	for _, k := range late {
 		m, err := u.tx.Meter(k)
 		if err != nil {
@@ -167,7 +158,7 @@ func (e *Engine) settle(u *unit, d Day) (Bill, error) {
 		m.Settled = m.tally()
 		u.putMeter(*m)
 	}
-	b.Total = b.Subtotal.Round(book.Decimals)
+	b.Total = b.Subtotal.Round(e.decimals(u.a.Currency))
 	u.a.SettledThrough, u.a.Late = d, nil
 	u.append(Entry{Kind: EntrySettlement, Amount: b.Total})
 	u.tx.PutBill(b)
@@ -182,8 +173,7 @@ func (e *Engine) line(u *unit, m *Meter) (Line, error) {
 		Seconds: m.Seconds - s.Seconds, Minutes: m.Minutes() - ceilMinutes(s.Seconds),
 		Prepaid: m.Prepaid - s.Prepaid, Postpaid: m.Postpaid - s.Postpaid, Shortfall: m.Shortfall - s.Shortfall,
 	}
-	dayStart := m.Key.Day.Start(e.loc)
-	book, err := e.bookFor(u.a.Currency, m.Key.Day)
+	book, err := e.bookOf(u.a.Currency, m.Key.Day)
 	if err != nil {
 		return Line{}, err
 	}
@@ -206,7 +196,7 @@ func (e *Engine) line(u *unit, m *Meter) (Line, error) {
 		if !ok {
 			return Line{}, fmt.Errorf("%w %q for %s in book %q", ErrUnknownTier, m.Key.Tier, m.Key.Service, book.ID)
 		}
-		if !v.free(u.a.Opened, dayStart) {
+		if !v.free(u.a.Opened, m.Key.Day.Start(e.loc)) {
 			l.UnitPrice = price
 		}
 	}
@@ -220,11 +210,17 @@ func (e *Engine) line(u *unit, m *Meter) (Line, error) {
 // the next day) before at. If late usage waits for a bill and no such day is
 // due, it returns the latest due day that is not closed, to carry it.
 //
-// Errors wrap ErrInvalidID, ErrNotFound, ErrCorrupt, or a Store or context error.
+// Errors wrap ErrInvalidID, ErrInvalidTime (at, less DueAfter, falls on a
+// day outside MinDay..MaxDay), ErrNotFound, ErrCorrupt, or a Store or
+// context error.
 func (e *Engine) DueDays(ctx context.Context, account string, at time.Time) ([]Day, error) {
+	due, err := DayOf(at.Add(-e.dueAfter), e.loc)
+	if err != nil {
+		return nil, &Error{Op: "DueDays", Account: account, Err: err}
+	}
 	var days []Day
-	err := e.view(ctx, "DueDays", account, func(tx Reader, a *Account) error {
-		lastDue := DayOf(at.Add(-e.dueAfter), e.loc) - 1
+	err = e.view(ctx, "DueDays", account, func(tx Reader, a *Account) error {
+		lastDue := due - 1
 		if lastDue <= a.SettledThrough {
 			return nil
 		}
@@ -254,16 +250,27 @@ func (e *Engine) Bills(ctx context.Context, account string, from, to Day) ([]Bil
 // Statement returns the account's bills of the days of one month and the
 // sum of their totals.
 //
-// Errors wrap ErrInvalidID, ErrInvalidTime (a month not 1..12), ErrNotFound,
-// ErrCorrupt, or a Store or context error.
+// Errors wrap ErrInvalidID, ErrInvalidTime (a month not 1..12, or a year
+// not 1..9999), ErrNotFound, ErrCorrupt, or a Store or context error.
 func (e *Engine) Statement(ctx context.Context, account string, year int, month time.Month) (Statement, error) {
 	s := Statement{Account: account, Year: year, Month: month}
-	if month < time.January || month > time.December {
-		return Statement{}, &Error{Op: "Statement", Account: account, Err: fmt.Errorf("%w: month %d", ErrInvalidTime, month)}
+	fail := func(err error) (Statement, error) {
+		return Statement{}, &Error{Op: "Statement", Account: account, Err: err}
 	}
-	err := e.view(ctx, "Statement", account, func(tx Reader, a *Account) error {
+	if month < time.January || month > time.December {
+		return fail(fmt.Errorf("%w: month %d", ErrInvalidTime, month))
+	}
+	first, err := DateDay(year, month, 1)
+	if err != nil {
+		return fail(err)
+	}
+	last, err := DateDay(year, month+1, 0)
+	if err != nil {
+		return fail(err)
+	}
+	err = e.view(ctx, "Statement", account, func(tx Reader, a *Account) error {
 		s.Currency = a.Currency
-		return tx.Bills(DateDay(year, month, 1), DateDay(year, month+1, 0), func(b Bill) bool {
+		return tx.Bills(first, last, func(b Bill) bool {
 			s.Bills = append(s.Bills, b)
 			s.Total = s.Total.Add(b.Total)
 			return true

@@ -1,30 +1,95 @@
 package billing
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
-// Day is a calendar day in the billing time zone, counted in days since
-// 1970-01-01. Meters, uncovered minutes and (later) daily bills are kept per Day.
-// Days compare and sort as integers; the zero Day is 1970-01-01.
+// Day is a billing day: a calendar day in the billing time zone, counted in
+// days since 1970-01-01. Meters and bills are kept per Day. Days compare and
+// sort as integers; the zero Day is 1970-01-01. The days this package works
+// with run from [MinDay] (0001-01-01) to [MaxDay] (9999-12-31).
+//
+// A billing day is an interval of time, from its first instant, when the
+// zone's clocks first show its date, to the first instant of the next day.
+// Days never overlap: where clocks fall back across midnight (in
+// America/St_Johns until 2011 they went from 00:01 back to 23:01), the
+// repeated minutes belong to the day already begun. Where clocks skip a
+// whole date (Pacific/Apia skipped 2011-12-30), that day is empty: it starts
+// and ends at the same instant.
 type Day int32
+
+// The first and the last day: 0001-01-01 and 9999-12-31.
+const (
+	MinDay Day = -719_162
+	MaxDay Day = 2_932_896
+)
 
 const secondsPerDay = 24 * 60 * 60
 
-// DayOf returns the calendar day that instant t falls on in loc.
-func DayOf(t time.Time, loc *time.Location) Day {
-	_, offset := t.In(loc).Zone()
-	s := t.Unix() + int64(offset)
+// DayOf returns the billing day, in loc, that instant t falls on. It returns
+// an error wrapping ErrInvalidTime if that day is outside MinDay..MaxDay.
+func DayOf(t time.Time, loc *time.Location) (Day, error) {
+	d := localDay(t, loc)
+	if d < int64(MinDay) || d > int64(MaxDay) {
+		return 0, fmt.Errorf("%w: %s is outside the years 1 to 9999", ErrInvalidTime, t.Format(time.RFC3339))
+	}
+	return Day(d), nil
+}
+
+// dayOf is DayOf for an instant known to be in range.
+func dayOf(t time.Time, loc *time.Location) Day { return Day(localDay(t, loc)) }
+
+// localDay returns the billing day of t in loc, without a range check.
+func localDay(t time.Time, loc *time.Location) int64 {
+	lt := t.In(loc)
+	d := calendarDay(lt)
+	// After clocks fell back across midnight, the day already begun goes
+	// on until the new date's midnight. The local time then lies less
+	// than the change behind the instant before the change, so only the
+	// two days after a change need a look at it.
+	if start, _ := lt.ZoneBounds(); !start.IsZero() && t.Sub(start) < 2*secondsPerDay*time.Second {
+		if before := calendarDay(start.Add(-time.Nanosecond).In(loc)); before > d {
+			return before
+		}
+	}
+	return d
+}
+
+// calendarDay returns the date the clocks of lt's zone show at lt, in days
+// since 1970-01-01.
+func calendarDay(lt time.Time) int64 {
+	_, offset := lt.Zone()
+	s := lt.Unix() + int64(offset)
 	d := s / secondsPerDay
 	if s%secondsPerDay < 0 {
 		d-- // floor, not truncation, for instants before 1970
 	}
-	return Day(d)
+	return d
 }
 
 // DateDay returns the Day of the given date. Out-of-range months and days are
 // normalized the way [time.Date] normalizes them: DateDay(2021, 2, 29) is
-// 2021-03-01.
-func DateDay(year int, month time.Month, day int) Day {
-	return Day(time.Date(year, month, day, 0, 0, 0, 0, time.UTC).Unix() / secondsPerDay)
+// 2021-03-01. It returns an error wrapping ErrInvalidTime if the date is
+// outside MinDay..MaxDay, or if a part is beyond ±10,000,000.
+func DateDay(year int, month time.Month, day int) (Day, error) {
+	const limit = 10_000_000 // far beyond any valid date, far from overflowing time.Date
+	if year < -limit || year > limit || month < -limit || month > limit || day < -limit || day > limit {
+		return 0, fmt.Errorf("%w: date %d-%d-%d", ErrInvalidTime, year, month, day)
+	}
+	d := dateDays(year, month, day)
+	if d < int64(MinDay) || d > int64(MaxDay) {
+		return 0, fmt.Errorf("%w: date %d-%d-%d is outside the years 1 to 9999", ErrInvalidTime, year, month, day)
+	}
+	return Day(d), nil
+}
+
+// date returns the Day of a date derived from a valid day (a package's end,
+// the next month), which stays far inside the range of a Day.
+func date(year int, month time.Month, day int) Day { return Day(dateDays(year, month, day)) }
+
+func dateDays(year int, month time.Month, day int) int64 {
+	return time.Date(year, month, day, 0, 0, 0, 0, time.UTC).Unix() / secondsPerDay
 }
 
 // Date returns the year, month and day of d.
@@ -32,25 +97,29 @@ func (d Day) Date() (year int, month time.Month, day int) {
 	return time.Unix(int64(d)*secondsPerDay, 0).UTC().Date()
 }
 
-// Start returns the first instant of d in loc (its midnight, or the first
-// instant after a daylight-saving gap at midnight).
+// Start returns the first instant of d in loc: the first instant whose
+// billing day is d or later. That is d's midnight; or, where clocks skip
+// midnight, the first instant after the gap; or, where midnight comes twice,
+// the first of the two. For an empty day it is the next day's start.
 func (d Day) Start(loc *time.Location) time.Time {
 	y, m, dd := d.Date()
-	return dayStart(y, m, dd, loc)
-}
-
-// dayStart returns the first instant of the date in loc. Where midnight
-// falls in a daylight-saving gap, time.Date gives an instant of the day
-// before; the day then starts where that zone period ends.
-func dayStart(y int, m time.Month, d int, loc *time.Location) time.Time {
-	t := time.Date(y, m, d, 0, 0, 0, 0, loc)
-	if ty, tm, td := t.Date(); ty != y || tm != m || td != d {
-		_, end := t.ZoneBounds()
-		if !end.IsZero() {
-			return end
+	t := time.Date(y, m, dd, 0, 0, 0, 0, loc)
+	if localDay(t, loc) >= int64(d) && localDay(t.Add(-time.Nanosecond), loc) < int64(d) {
+		return t
+	}
+	// Midnight is skipped or repeated: bisect whole seconds (zones change
+	// offsets on whole seconds) between an instant of an earlier day and
+	// one of d or later.
+	lo, hi := t.Unix()-2*secondsPerDay, t.Unix()+2*secondsPerDay
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		if localDay(time.Unix(mid, 0), loc) >= int64(d) {
+			hi = mid
+		} else {
+			lo = mid
 		}
 	}
-	return t
+	return time.Unix(hi, 0).In(loc)
 }
 
 // String formats d as 2006-01-02.

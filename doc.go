@@ -13,7 +13,7 @@
 // # Lifecycle
 //
 // An account is opened with [Engine.OpenAccount] and gets the trial of the
-// price book in force (Era 1: 10,000 minutes, ratio 1 for every tier). Usage
+// price book of the day (Era 1: 10,000 minutes, ratio 1 for every tier). Usage
 // is reported with [Engine.Record]: each usage is seconds of one scenario and
 // tier at one instant, added to the meter of its billing day and tier. The
 // billable minutes of a meter are ceil(seconds/60), and a usage adds
@@ -90,7 +90,15 @@
 //
 // Every instant comes from [Options].Now, read once per unit of work. Billing
 // days are calendar days in [Options].Location, UTC+8 by default (Tencent
-// bills in Beijing time), never the server's local zone. The time an Engine
+// bills in Beijing time), never the server's local zone. A day lasts from
+// the first instant the zone's clocks show its date to the first instant of
+// the next: where midnight comes twice (clocks set back from 01:00 to
+// 00:00), the day starts at the first; where clocks fall back across
+// midnight, the repeated minutes stay on the day already begun; where
+// midnight is skipped, the day starts when the clocks resume (see [Day]).
+// Days run from 0001-01-01 to 9999-12-31 ([MinDay], [MaxDay]): a date, an
+// instant or a clock reading outside them is refused with [ErrInvalidTime],
+// never wrapped around into another day. The time an Engine
 // stamps on an account's ledger never goes backwards: if the clock reads
 // earlier than the account's last operation (clock skew between processes),
 // the operation is stamped at that last instant.
@@ -100,9 +108,13 @@
 // Tiers, prices, ratios, package kinds and the trial are data in a
 // [PriceBook]; the engine has no price of its own. [Era1USD] (the default
 // currency) and [Era1CNY] hold every figure of the Era 1 rules, in force from
-// 2019-10-11 with no end until a later book is configured. Usage is priced by
-// the book of the account's currency in force at the usage's own time;
-// packages keep the ratios of the book they were bought under.
+// 2019-10-11 with no end until a later book is configured. Books take effect
+// at billing-day boundaries: a book of the account's currency prices the
+// billing days that begin while it is in force, and a usage is checked
+// against the book of its day when it is recorded and billed by that same
+// book when the day is settled. So a usage the Engine accepts is always
+// billable, and no change of book can leave a day that cannot be settled.
+// Packages keep the ratios of the book they were bought under.
 //
 // # Idempotency
 //
@@ -158,9 +170,13 @@
 //     packages are used up or expired, hold less than one minute's ratio,
 //     or were bought after the usage's day (late usage). Such an account is
 //     never suspended.
-//   - A day is priced by the price book in force at its first instant; a book
-//     that starts or ends inside a billing day prices whole days from the
-//     next one. MixTranscoding of accounts opened before its billing
+//   - A day is priced by one price book, the one in force at its first
+//     instant: a book whose dates fall inside a billing day of
+//     [Options].Location (Era 1's end at 00:00 UTC+8 in an Engine that bills
+//     in UTC) takes effect, or ends, at the next day's start. Usage of a
+//     tier or service that only a later book has is refused until that
+//     book's first day ([ErrUnknownTier], [ErrUnknownService]); usage of a
+//     day no book prices, with [ErrNoPriceBook]. MixTranscoding of accounts opened before its billing
 //     start (2020-11-01) is free before their later start date, at a zero unit
 //     price; cloud recording of accounts opened before 2020-07-01 (billed
 //     under CSS rules) is not priced and is refused with [ErrNoPriceBook].

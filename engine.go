@@ -12,14 +12,20 @@ import (
 // Options configures an [Engine]. A nil *Options, and every zero field, means
 // the documented default.
 type Options struct {
-	// Now is the clock, read once per unit of work. Default: time.Now.
+	// Now is the clock, read once per unit of work. Default: time.Now. A
+	// reading on a day outside MinDay..MaxDay fails the operation with
+	// ErrInvalidTime.
 	Now func() time.Time
 	// Location is the billing time zone: billing days, package validity and
 	// the purchase day are calendar days there. Default: UTC+8 (a fixed zone,
 	// the same as Asia/Shanghai since 1991), as Tencent bills in Beijing time.
 	Location *time.Location
 	// PriceBooks are the books usage is priced by. Default: [Era1USD] and
-	// [Era1CNY]. Books of one currency must not overlap in time.
+	// [Era1CNY]. Books of one currency must not overlap in time and must
+	// round amounts to the same Decimals. A book prices the billing days
+	// that begin while it is in force (see [PriceBook]); each book must
+	// price at least one day. Engines that share a Store must be given the
+	// same books and Location.
 	PriceBooks []PriceBook
 	// Currency is the currency of accounts opened without one. Default: the
 	// currency of the first price book (USD by default).
@@ -52,7 +58,7 @@ type Engine struct {
 	store    Store
 	now      func() time.Time
 	loc      *time.Location
-	books    []*PriceBook
+	books    []dated
 	currency string
 	grace    time.Duration
 	dueAfter time.Duration
@@ -98,16 +104,24 @@ func New(store Store, opts *Options) (*Engine, error) {
 			switch {
 			case o.ID == b.ID:
 				return nil, fmt.Errorf("%w: two books with ID %q", ErrInvalidPriceBook, b.ID)
-			case o.Currency == b.Currency && overlap(o, &b):
+			case o.Currency == b.Currency && overlap(o.PriceBook, &b):
 				return nil, fmt.Errorf("%w: books %q and %q overlap in time", ErrInvalidPriceBook, o.ID, b.ID)
+			case o.Currency == b.Currency && o.Decimals != b.Decimals:
+				return nil, fmt.Errorf("%w: books %q and %q round %s to %d and %d decimals", ErrInvalidPriceBook,
+					o.ID, b.ID, b.Currency, o.Decimals, b.Decimals)
 			}
 		}
-		e.books = append(e.books, &b)
+		d := dated{PriceBook: &b}
+		d.first, d.last = b.days(e.loc)
+		if d.first > d.last {
+			return nil, fmt.Errorf("%w %q: in force at the first instant of no billing day in %s", ErrInvalidPriceBook, b.ID, e.loc)
+		}
+		e.books = append(e.books, d)
 	}
 	if e.currency == "" {
 		e.currency = e.books[0].Currency
 	}
-	if !slices.ContainsFunc(e.books, func(b *PriceBook) bool { return b.Currency == e.currency }) {
+	if !slices.ContainsFunc(e.books, func(b dated) bool { return b.Currency == e.currency }) {
 		return nil, fmt.Errorf("%w: no price book in the default currency %q", ErrInvalidOptions, e.currency)
 	}
 	return e, nil
@@ -133,23 +147,32 @@ func overlap(a, b *PriceBook) bool {
 // Location returns the billing time zone.
 func (e *Engine) Location() *time.Location { return e.loc }
 
-// bookAt returns the book of currency in force at t.
-func (e *Engine) bookAt(currency string, t time.Time) (*PriceBook, error) {
-	for _, b := range e.books {
-		if b.Currency == currency && b.inForce(t) {
-			return b, nil
-		}
-	}
-	return nil, fmt.Errorf("%w: %s at %s", ErrNoPriceBook, currency, t.In(e.loc).Format(time.RFC3339))
+// dated is a price book as an Engine holds it: its own copy, and the
+// billing days it prices, first..last.
+type dated struct {
+	*PriceBook
+	first, last Day
 }
 
-// bookFor returns the book of currency that prices day d: the one in force
-// at its first instant, or, if none, at its last.
-func (e *Engine) bookFor(currency string, d Day) (*PriceBook, error) {
-	if b, err := e.bookAt(currency, d.Start(e.loc)); err == nil {
-		return b, nil
+// bookOf returns the book of currency that prices day d.
+func (e *Engine) bookOf(currency string, d Day) (*PriceBook, error) {
+	for _, b := range e.books {
+		if b.Currency == currency && b.first <= d && d <= b.last {
+			return b.PriceBook, nil
+		}
 	}
-	return e.bookAt(currency, (d + 1).Start(e.loc).Add(-time.Nanosecond))
+	return nil, fmt.Errorf("%w: %s on %s", ErrNoPriceBook, currency, d)
+}
+
+// decimals returns the number of decimals amounts in currency are rounded
+// to (New checked that its books agree).
+func (e *Engine) decimals(currency string) int32 {
+	for _, b := range e.books {
+		if b.Currency == currency {
+			return b.Decimals
+		}
+	}
+	return 0
 }
 
 // kindOf returns the kind of package p, from the book it was bought under.
@@ -265,8 +288,12 @@ type operation struct {
 
 func (o *operation) apply(tx Tx) error {
 	a, err := o.e.load(tx, o.account)
+	var now time.Time
 	if err == nil {
-		o.u = unit{tx: tx, req: o.req, ref: o.ref, a: a, wasOn: a.Postpaid.On, now: o.e.clock(&a), grace: o.e.grace}
+		now, err = o.e.clock(&a)
+	}
+	if err == nil {
+		o.u = unit{tx: tx, req: o.req, ref: o.ref, a: a, wasOn: a.Postpaid.On, now: now, grace: o.e.grace}
 		err = o.body(&o.u)
 	}
 	if err == nil && !o.u.dirty {
@@ -289,13 +316,34 @@ func (u *unit) commit() {
 }
 
 // clock returns the operation's time: the Engine's clock, but never earlier
-// than the account's last unit of work.
-func (e *Engine) clock(a *Account) time.Time {
+// than the account's last unit of work. It returns ErrInvalidTime if the
+// clock reads a day outside MinDay..MaxDay.
+func (e *Engine) clock(a *Account) (time.Time, error) {
 	now := e.now()
 	if now.Before(a.Touched) {
-		return a.Touched
+		now = a.Touched
 	}
-	return now
+	if err := e.checkInstant(now); err != nil {
+		return time.Time{}, fmt.Errorf("the clock: %w", err)
+	}
+	return now, nil
+}
+
+// Unix seconds of 0001-01-03 and 9999-12-30 UTC: an instant between them
+// falls on a day between MinDay and MaxDay in any zone less than a day off UTC.
+const (
+	safeFromUnix = (int64(MinDay) + 2) * secondsPerDay
+	safeToUnix   = (int64(MaxDay) - 1) * secondsPerDay
+)
+
+// checkInstant returns an error wrapping ErrInvalidTime if t's billing day
+// is outside MinDay..MaxDay.
+func (e *Engine) checkInstant(t time.Time) error {
+	if s := t.Unix(); s >= safeFromUnix && s < safeToUnix {
+		return nil
+	}
+	_, err := DayOf(t, e.loc)
+	return err
 }
 
 // load reads the account and checks the invariants the Engine keeps.
@@ -395,13 +443,14 @@ type AccountSpec struct {
 	Postpaid bool
 }
 
-// OpenAccount opens an account and grants it the trial of the price book in
-// force (Era 1: 10,000 minutes, ratio 1 for every tier, valid to the last day
-// of the same month next year). Opening an existing account with the same
-// spec returns it unchanged; with another spec it fails.
+// OpenAccount opens an account and grants it the trial of the price book of
+// the day (Era 1: 10,000 minutes, ratio 1 for every tier, valid to the last
+// day of the same month next year). Opening an existing account with the
+// same spec returns it unchanged; with another spec it fails.
 //
-// Errors wrap ErrInvalidID, ErrNoPriceBook (no book of the currency in force
-// now), ErrIdempotencyConflict, ErrCorrupt, or a Store or context error.
+// Errors wrap ErrInvalidID, ErrNoPriceBook (no book of the currency prices
+// the day), ErrIdempotencyConflict, ErrInvalidTime (the clock reads a day
+// outside MinDay..MaxDay), ErrCorrupt, or a Store or context error.
 func (e *Engine) OpenAccount(ctx context.Context, spec AccountSpec) (Account, error) {
 	if spec.Currency == "" {
 		spec.Currency = e.currency
@@ -425,16 +474,19 @@ func (e *Engine) OpenAccount(ctx context.Context, spec AccountSpec) (Account, er
 		case !errors.Is(err, ErrNotFound):
 			return err
 		}
-		now := e.now()
-		book, err := e.bookAt(spec.Currency, now)
+		now, err := e.clock(&Account{})
+		if err != nil {
+			return err
+		}
+		today := dayOf(now, e.loc)
+		book, err := e.bookOf(spec.Currency, today)
 		if err != nil {
 			return err
 		}
 		u := unit{tx: tx, req: RequestOpen, ref: spec.ID, now: now,
-			a: Account{ID: spec.ID, Currency: spec.Currency, Opened: now, SettledThrough: DayOf(now, e.loc) - 1}}
+			a: Account{ID: spec.ID, Currency: spec.Currency, Opened: now, SettledThrough: today - 1}}
 		if g := book.Trial; g.Kind != "" {
 			kind, _ := book.kind(g.Kind)
-			today := DayOf(now, e.loc)
 			p := Package{
 				ID: TrialID, Kind: g.Kind, Book: book.ID, Minutes: g.Minutes, Balance: g.Minutes,
 				PurchasedAt: now, Start: today.Start(e.loc), End: kind.Validity.end(today, e.loc),
@@ -462,7 +514,8 @@ func (e *Engine) OpenAccount(ctx context.Context, spec AccountSpec) (Account, er
 // EnablePostpaid on an account whose switch is on changes nothing. It also
 // forfeits the balance of packages that have expired.
 //
-// Errors wrap ErrInvalidID, ErrNotFound, ErrCorrupt, or a Store or context error.
+// Errors wrap ErrInvalidID, ErrInvalidTime (the clock), ErrNotFound,
+// ErrCorrupt, or a Store or context error.
 func (e *Engine) EnablePostpaid(ctx context.Context, account string) (Account, error) {
 	if !validID(account) {
 		return Account{}, &Error{Op: "EnablePostpaid", Account: account, Err: invalidID("account id", account)}

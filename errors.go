@@ -33,15 +33,17 @@ var (
 	// ErrInvalidSeconds: a usage's seconds are not in 1..MaxUsageSeconds, or
 	// would overflow the day's meter.
 	ErrInvalidSeconds = errors.New("billing: invalid seconds")
-	// ErrInvalidTime: a usage has the zero time, or a month is not 1..12.
+	// ErrInvalidTime: a usage has the zero time, a month is not 1..12, or a
+	// date, an instant or the Engine's clock falls on a day outside
+	// MinDay..MaxDay (the years 1 to 9999).
 	ErrInvalidTime = errors.New("billing: invalid time")
 	// ErrFutureUsage: a usage's time is after the Engine's clock.
 	ErrFutureUsage = errors.New("billing: usage time is in the future")
 	// ErrBeforeOpened: a usage's time is before the account was opened.
 	ErrBeforeOpened = errors.New("billing: usage before the account was opened")
-	// ErrUnknownScenario: the price book in force has no such scenario.
+	// ErrUnknownScenario: the price book of the usage's day has no such scenario.
 	ErrUnknownScenario = errors.New("billing: unknown scenario")
-	// ErrUnknownService: the price book in force does not price that service.
+	// ErrUnknownService: the price book of the usage's day does not price that service.
 	ErrUnknownService = errors.New("billing: unknown service")
 	// ErrNoBasicService: value-added usage for an account that has no basic
 	// service to go with it: it is suspended, or could not pay for basic
@@ -58,12 +60,13 @@ var (
 	// ErrSettleOrder: Settle was asked for a day while an earlier day with
 	// usage is not settled yet; days are settled in order.
 	ErrSettleOrder = errors.New("billing: an earlier day is not settled")
-	// ErrUnknownTier: the price book in force has no such tier.
+	// ErrUnknownTier: the price book of the usage's day has no such tier.
 	ErrUnknownTier = errors.New("billing: unknown tier")
 	// ErrTierNotInScenario: a video tier was used in an audio scenario.
 	ErrTierNotInScenario = errors.New("billing: tier not allowed in scenario")
-	// ErrNoPriceBook: no price book of the account's currency is in force at
-	// the time (or no book has that currency).
+	// ErrNoPriceBook: no price book of the account's currency prices the
+	// billing day (or no book has that currency), or a package's book is not
+	// among the Engine's books.
 	ErrNoPriceBook = errors.New("billing: no price book in force")
 	// ErrUnknownKind: the price book has no purchasable package kind of that name.
 	ErrUnknownKind = errors.New("billing: unknown package kind")

@@ -244,28 +244,74 @@ func FuzzPriceBook(f *testing.F) {
 	})
 }
 
-// FuzzDay checks the calendar arithmetic of Day on arbitrary instants and zones.
+// FuzzDay checks the calendar arithmetic of Day on arbitrary instants and
+// zones: an instant whose local date is in the years 1 to 9999 has that
+// date for day, and any other is refused.
 func FuzzDay(f *testing.F) {
 	f.Add(int64(1615766399), 8*3600)
 	f.Add(int64(-1), 0)
 	f.Add(int64(-62135596800), -12*3600)
 	f.Add(int64(253402300799), 14*3600)
+	f.Add(int64(371133878160000), 0) // 11761242-03-10
 	f.Fuzz(func(t *testing.T, unix int64, offset int) {
-		if unix < -62135596800 || unix > 253402300799 || offset < -18*3600 || offset > 18*3600 {
-			return // years 1 to 9999, real zone offsets
+		if unix < -1<<60 || unix > 1<<60 || offset < -18*3600 || offset > 18*3600 {
+			return // beyond what time.Time holds, and real zone offsets
 		}
 		loc := time.FixedZone("z", offset)
 		tm := time.Unix(unix, 0)
-		d := billing.DayOf(tm, loc)
+		ly, lm, ld := tm.In(loc).Date()
+		d, err := billing.DayOf(tm, loc)
+		if ly < 1 || ly > 9999 {
+			if !errors.Is(err, billing.ErrInvalidTime) {
+				t.Fatalf("DayOf(%v) = %v, %v; want ErrInvalidTime", tm, d, err)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("DayOf(%v): %v", tm, err)
+		}
 		y, m, dd := d.Date()
-		if billing.DateDay(y, m, dd) != d {
-			t.Fatalf("DateDay(Date()) != %d", d)
+		if back, err := billing.DateDay(y, m, dd); back != d || err != nil {
+			t.Fatalf("DateDay(Date()) = %d, %v; want %d", back, err, d)
 		}
 		if start := d.Start(loc); start.After(tm) || !(d + 1).Start(loc).After(tm) {
 			t.Fatalf("day %s [%v, %v) does not hold %v", d, start, (d + 1).Start(loc), tm)
 		}
-		if ly, lm, ld := tm.In(loc).Date(); ly != y || lm != m || ld != dd {
+		if ly != y || lm != m || ld != dd {
 			t.Fatalf("DayOf(%v) = %s, the local date is %d-%d-%d", tm, d, ly, lm, ld)
+		}
+	})
+}
+
+// FuzzDateDay checks DateDay on arbitrary dates: a date that normalizes
+// into the years 1 to 9999 is that day, any other is refused.
+func FuzzDateDay(f *testing.F) {
+	f.Add(2021, 3, 15)
+	f.Add(2021, 2, 29)
+	f.Add(11761242, 3, 10)
+	f.Add(9999, 13, 0)
+	f.Add(1, 1, 0)
+	f.Fuzz(func(t *testing.T, y, m, dd int) {
+		d, err := billing.DateDay(y, time.Month(m), dd)
+		const limit = 10_000_000
+		if y < -limit || y > limit || m < -limit || m > limit || dd < -limit || dd > limit {
+			if !errors.Is(err, billing.ErrInvalidTime) {
+				t.Fatalf("DateDay(%d, %d, %d) = %v, %v; want ErrInvalidTime", y, m, dd, d, err)
+			}
+			return
+		}
+		ny, nm, nd := time.Date(y, time.Month(m), dd, 0, 0, 0, 0, time.UTC).Date()
+		if ny < 1 || ny > 9999 {
+			if !errors.Is(err, billing.ErrInvalidTime) {
+				t.Fatalf("DateDay(%d, %d, %d) = %v, %v; want ErrInvalidTime", y, m, dd, d, err)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("DateDay(%d, %d, %d): %v", y, m, dd, err)
+		}
+		if gy, gm, gd := d.Date(); gy != ny || gm != nm || gd != nd {
+			t.Fatalf("DateDay(%d, %d, %d) = %d-%d-%d, want %d-%d-%d", y, m, dd, gy, gm, gd, ny, nm, nd)
 		}
 	})
 }

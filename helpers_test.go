@@ -21,7 +21,7 @@ func at(d, hh, mm, ss int) time.Time {
 }
 
 // march returns the billing day 2021-03-d.
-func march(d int) billing.Day { return billing.DateDay(2021, 3, d) }
+func march(d int) billing.Day { return refDateDay(2021, 3, d) }
 
 // clock is a settable clock for Options.Now.
 type clock struct {

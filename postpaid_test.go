@@ -65,7 +65,7 @@ func TestPostpaidSwitch(t *testing.T) {
 			setup: []op{open(at(15, 8, 0, 0), false), buy(at(15, 8, 10, 0), "p1", uni, 1000)},
 			// p1 is valid to 2022-03-31 23:59:59.
 			use:        usage("u1", audio, 60, time.Date(2022, 4, 1, 0, 0, 0, 0, cst)),
-			want:       billing.Receipt{Key: basic(billing.DateDay(2022, 4, 1), audio), Minutes: 1, Postpaid: 1, PostpaidOn: true},
+			want:       billing.Receipt{Key: basic(refDateDay(2022, 4, 1), audio), Minutes: 1, Postpaid: 1, PostpaidOn: true},
 			wantSwitch: billing.Postpaid{On: true, Since: time.Date(2022, 4, 1, 0, 0, 0, 0, cst), Way: billing.PostpaidAutomatic},
 			// p1 keeps its minutes for 10 hours of grace: nothing is forfeited yet.
 			wantEntries: []entryRef{{billing.EntryPostpaidOn, "u1"}, {billing.EntryPostpaid, "u1"}},
@@ -121,7 +121,7 @@ func TestPostpaidSwitch(t *testing.T) {
 			setup: []op{open(at(15, 8, 0, 0), false)},
 			// The trial is valid to 2022-03-31 23:59:59.
 			use:         usage("u1", audio, 60, time.Date(2022, 4, 1, 0, 0, 0, 0, cst)),
-			want:        billing.Receipt{Key: basic(billing.DateDay(2022, 4, 1), audio), Minutes: 1, Shortfall: 1, Suspended: true},
+			want:        billing.Receipt{Key: basic(refDateDay(2022, 4, 1), audio), Minutes: 1, Shortfall: 1, Suspended: true},
 			wantStatus:  billing.Status{Suspended: true, Since: time.Date(2022, 4, 1, 0, 0, 0, 0, cst), Reason: billing.ReasonUncovered},
 			wantEntries: []entryRef{{billing.EntryShortfall, "u1"}, {billing.EntrySuspended, "u1"}},
 		},

@@ -17,10 +17,18 @@ import (
 //
 // A PriceBook is a plain value: copy one of the built-in books ([Era1USD],
 // [Era1CNY]), change it, and give it a new ID. [New] validates every book and
-// keeps its own deep copy, so a book changed after New has no effect. Usage
-// is checked against the book in force at its own time; a day's bill is
-// priced by the book in force at the day's first instant, so a book that
-// starts or ends inside a billing day prices whole days from the next one.
+// keeps its own deep copy, so a book changed after New has no effect.
+//
+// Books take effect at billing-day boundaries: a book prices the billing
+// days that begin while it is in force, From <= the day's first instant <
+// Until, in [Options].Location. Everything about a day follows its book:
+// the usage of the day is checked against it when recorded (so a book
+// that adds a tier or a service accepts it from its first whole day on) and
+// priced by it when settled, and purchases and openings use the book of
+// their day. A book whose From or Until falls inside a billing day so takes
+// effect, or ends, at the next day's start; usage of a day no book prices
+// is refused with ErrNoPriceBook. With the default zone, UTC+8, the
+// built-in books' dates are day boundaries.
 type PriceBook struct {
 	// ID names the book. Packages remember the ID of the book they were bought
 	// under, so a book's ID must change whenever its package terms change.
@@ -376,9 +384,22 @@ func (b *PriceBook) kind(name string) (*PackageKind, bool) {
 	return nil, false
 }
 
-// inForce reports whether t lies in [From, Until).
-func (b *PriceBook) inForce(t time.Time) bool {
-	return !t.Before(b.From) && (b.Until.IsZero() || t.Before(b.Until))
+// days returns the billing days in loc that b prices, first..last: those
+// whose first instant lies in [From, Until), within MinDay..MaxDay. first >
+// last if there are none.
+func (b *PriceBook) days(loc *time.Location) (first, last Day) {
+	begins := func(t time.Time) int64 { // the first day that starts at or after t
+		d := localDay(t, loc)
+		if d >= int64(MinDay) && d <= int64(MaxDay) && Day(d).Start(loc).Before(t) {
+			d++
+		}
+		return d
+	}
+	first, last = Day(min(max(begins(b.From), int64(MinDay)), int64(MaxDay)+1)), MaxDay
+	if !b.Until.IsZero() {
+		last = Day(min(max(begins(b.Until)-1, int64(MinDay)-1), int64(MaxDay)))
+	}
+	return first, last
 }
 
 // ratio returns the package minutes one billable minute of t consumes, or 0
@@ -428,13 +449,13 @@ func (k *PackageKind) price(minutes int64, decimals int32) (decimal.Decimal, err
 func (v Validity) end(start Day, loc *time.Location) time.Time {
 	y, m, d := start.Date()
 	if v.ToMonthEnd {
-		return DateDay(y, m+time.Month(v.Months)+1, 1).Start(loc)
+		return date(y, m+time.Month(v.Months)+1, 1).Start(loc)
 	}
 	last := time.Date(y, m+time.Month(v.Months)+1, 0, 0, 0, 0, 0, time.UTC).Day() // days in the target month
 	if d > last {
-		return DateDay(y, m+time.Month(v.Months)+1, 1).Start(loc)
+		return date(y, m+time.Month(v.Months)+1, 1).Start(loc)
 	}
-	return DateDay(y, m+time.Month(v.Months), d).Start(loc)
+	return date(y, m+time.Month(v.Months), d).Start(loc)
 }
 
 // clone returns a deep copy of b: no slice is shared with b.

@@ -203,6 +203,10 @@ func TestNewOptions(t *testing.T) {
 	usd2.From = time.Date(2021, 1, 1, 0, 0, 0, 0, cst)
 	first := billing.Era1USD()
 	first.Until = usd2.From
+	usd3 := usd2 // rounds USD to 3 decimals
+	usd3.Decimals = 3
+	hours := billing.Era1USD() // in force from 10:00 to 20:00 of one day
+	hours.From, hours.Until = time.Date(2021, 1, 1, 10, 0, 0, 0, cst), time.Date(2021, 1, 1, 20, 0, 0, 0, cst)
 	tests := []struct {
 		name    string
 		store   billing.Store
@@ -217,6 +221,9 @@ func TestNewOptions(t *testing.T) {
 		{"two books with one ID", memstore.New(), &billing.Options{PriceBooks: []billing.PriceBook{billing.Era1USD(), billing.Era1USD()}}, billing.ErrInvalidPriceBook},
 		{"overlapping books of one currency", memstore.New(), &billing.Options{PriceBooks: []billing.PriceBook{billing.Era1USD(), usd2}}, billing.ErrInvalidPriceBook},
 		{"consecutive books of one currency", memstore.New(), &billing.Options{PriceBooks: []billing.PriceBook{first, usd2}}, nil},
+		{"books of one currency with other decimals", memstore.New(), &billing.Options{PriceBooks: []billing.PriceBook{first, usd3}}, billing.ErrInvalidPriceBook},
+		{"a book that prices no whole day", memstore.New(), &billing.Options{PriceBooks: []billing.PriceBook{hours}}, billing.ErrInvalidPriceBook},
+		{"the same book in UTC-10, where it spans a midnight", memstore.New(), &billing.Options{PriceBooks: []billing.PriceBook{hours}, Location: time.FixedZone("UTC-10", -10*3600)}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -239,69 +246,141 @@ func TestBooksAreCopied(t *testing.T) {
 	}
 }
 
-func TestDay(t *testing.T) {
+// TestBooksChangeAtDayBoundaries checks that a book prices the billing days
+// that begin while it is in force, so that usage the Engine accepts is
+// always billable, and a book's change never leaves a day that cannot be
+// settled. The Engine bills in UTC, where Era 1's end at 2021-10-27 00:00
+// UTC+8 (2021-10-26 16:00 UTC) falls inside a billing day; its successor
+// adds a tier "2k" and a value-added service "relay".
+func TestBooksChangeAtDayBoundaries(t *testing.T) {
+	change := time.Date(2021, 10, 27, 0, 0, 0, 0, cst) // 2021-10-26 16:00 UTC
+	utc := func(d, h int) time.Time { return time.Date(2021, 10, d, h, 0, 0, 0, time.UTC) }
+	era1 := noTrial()
+	era1.Until = change
+	next := noTrial()
+	next.ID, next.From = "usd-next", change
+	next.Tiers[3].MaxArea = 1920 * 1080                                                                    // FHD gets a bound,
+	next.Tiers = append(next.Tiers, billing.TierSpec{Tier: "2k", Video: true, Basic: dec("0.02999")})      // 29.99 per 1,000 minutes
+	next.ValueAdded = append(next.ValueAdded, billing.ValueAddedService{Service: "relay", From: era1.From, // for every account,
+		Prices: []billing.TierPrice{{Tier: audio, PerMinute: dec("0.01")}}})
+	march18 := noTrial() // Era 1 ending on 2021-03-20 with no successor
+	march18.Until = at(20, 0, 0, 0)
+
+	type step struct {
+		now     time.Time
+		use     *billing.Usage
+		wantErr error
+	}
+	relay := func(id string, t time.Time) *billing.Usage {
+		return &billing.Usage{ID: id, Account: "a", App: "app1", Service: "relay", Tier: audio, Seconds: 60, At: t}
+	}
 	tests := []struct {
-		name string
-		t    time.Time
-		want string
+		name   string
+		loc    *time.Location
+		books  []billing.PriceBook
+		opened time.Time
+		steps  []step
+		settle time.Time // DueDays at this instant, and Settle each day
+		want   []billing.Bill
 	}{
-		{"midnight UTC+8", at(15, 0, 0, 0), "2021-03-15"},
-		{"last second of the day", at(15, 23, 59, 59), "2021-03-15"},
-		{"last nanosecond of the day", at(15, 23, 59, 59).Add(999_999_999), "2021-03-15"},
-		{"15:59:59 UTC is 23:59:59 in UTC+8", time.Date(2021, 3, 15, 15, 59, 59, 0, time.UTC), "2021-03-15"},
-		{"16:00 UTC is the next day in UTC+8", time.Date(2021, 3, 15, 16, 0, 0, 0, time.UTC), "2021-03-16"},
-		{"before 1970", time.Date(1969, 12, 31, 15, 59, 59, 0, time.UTC), "1969-12-31"},
-		{"before 1970, next day in UTC+8", time.Date(1969, 12, 31, 16, 0, 0, 0, time.UTC), "1970-01-01"},
+		{
+			name: "a tier only the next book has is refused on the day the change falls in",
+			loc:  time.UTC, books: []billing.PriceBook{era1, next}, opened: utc(26, 8),
+			steps: []step{
+				{now: utc(26, 17), use: usage("u1", "2k", 60, utc(26, 17)), wantErr: billing.ErrUnknownTier},
+				{now: utc(27, 1), use: usage("u2", "2k", 60, utc(27, 1))},
+			},
+			settle: utc(28, 10),
+			want: []billing.Bill{{Account: "a", Day: refDateDay(2021, 10, 27), Currency: "USD", Issued: utc(28, 10), PostpaidOn: true,
+				// 1 minute × 0.02999
+				Lines:    []billing.Line{line(refDateDay(2021, 10, 27), billing.ServiceBasic, "2k", 60, 0, 1, 0, true, "0.02999", "0.02999")},
+				Subtotal: dec("0.02999"), Total: dec("0.03")}},
+		},
+		{
+			name: "a service only the next book has is refused on the day the change falls in",
+			loc:  time.UTC, books: []billing.PriceBook{era1, next}, opened: utc(26, 8),
+			steps: []step{
+				{now: utc(26, 17), use: relay("r1", utc(26, 17)), wantErr: billing.ErrUnknownService},
+				{now: utc(27, 1), use: relay("r2", utc(27, 1))},
+			},
+			settle: utc(28, 10),
+			want: []billing.Bill{{Account: "a", Day: refDateDay(2021, 10, 27), Currency: "USD", Issued: utc(28, 10), PostpaidOn: true,
+				// 1 minute × 0.01
+				Lines:    []billing.Line{line(refDateDay(2021, 10, 27), "relay", audio, 60, 0, 1, 0, true, "0.01", "0.01")},
+				Subtotal: dec("0.01"), Total: dec("0.01")}},
+		},
+		{
+			name: "a book that ends inside a day prices the whole day",
+			loc:  time.UTC, books: []billing.PriceBook{era1}, opened: utc(26, 8),
+			steps: []step{
+				{now: utc(26, 17), use: usage("u1", hd, 6000, utc(26, 17))}, // an hour after the book's end
+				{now: utc(27, 1), use: usage("u2", hd, 60, utc(27, 1)), wantErr: billing.ErrNoPriceBook},
+			},
+			settle: utc(27, 10),
+			want: []billing.Bill{{Account: "a", Day: refDateDay(2021, 10, 26), Currency: "USD", Issued: utc(27, 10), PostpaidOn: true,
+				// 100 minutes × 0.00399 = 0.399
+				Lines:    []billing.Line{line(refDateDay(2021, 10, 26), billing.ServiceBasic, hd, 6000, 0, 100, 0, true, "0.00399", "0.399")},
+				Subtotal: dec("0.399"), Total: dec("0.40")}},
+		},
+		{
+			name: "late usage of a day whose book ended with no successor",
+			loc:  cst, books: []billing.PriceBook{march18}, opened: at(15, 8, 0, 0),
+			steps: []step{
+				{now: at(18, 10, 0, 0), use: usage("u1", hd, 6000, at(18, 10, 0, 0))},
+				{now: at(19, 10, 0, 0)}, // settles the 18th
+				{now: at(21, 12, 0, 0), use: usage("u2", hd, 6000, at(18, 11, 0, 0))},
+			},
+			// The 21st, which no book prices, carries the adjustment.
+			settle: at(22, 10, 0, 0),
+			want: []billing.Bill{{Account: "a", Day: march(21), Currency: "USD", Issued: at(22, 10, 0, 0), PostpaidOn: true,
+				// 100 late minutes of the 18th × 0.00399 = 0.399
+				Lines:    []billing.Line{adjustment(line(march(18), billing.ServiceBasic, hd, 6000, 0, 100, 0, true, "0.00399", "0.399"))},
+				Subtotal: dec("0.399"), Total: dec("0.40")}},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := billing.DayOf(tt.t, cst)
-			if got := d.String(); got != tt.want {
-				t.Errorf("DayOf(%v) = %s, want %s", tt.t, got, tt.want)
+			h := newHarness(t)
+			var err error
+			if h.e, err = billing.New(h.store, &billing.Options{Now: h.clock.Now, Location: tt.loc, PriceBooks: tt.books}); err != nil {
+				t.Fatal(err)
 			}
-			y, m, dd := d.Date()
-			if back := billing.DateDay(y, m, dd); back != d {
-				t.Errorf("DateDay(Date()) = %v, want %v", back, d)
+			h.do(op{now: tt.opened, open: &billing.AccountSpec{ID: "a", Postpaid: true}})
+			var bills []billing.Bill
+			settleDue := func(now time.Time) {
+				t.Helper()
+				h.clock.Set(now)
+				days, err := h.e.DueDays(h.ctx, "a", now)
+				if err != nil {
+					t.Fatalf("DueDays(%v): %v", now, err)
+				}
+				for _, d := range days {
+					b, err := h.e.Settle(h.ctx, "a", d)
+					if err != nil {
+						t.Fatalf("Settle(%s): %v", d, err)
+					}
+					bills = append(bills, b)
+				}
 			}
-			start := d.Start(cst)
-			if start.After(tt.t) || !start.Add(24*time.Hour).After(tt.t) {
-				t.Errorf("Start() = %v, does not contain %v", start, tt.t)
+			for i, s := range tt.steps {
+				if s.use == nil {
+					settleDue(s.now)
+					continue
+				}
+				h.clock.Set(s.now)
+				_, err := h.e.Record(h.ctx, *s.use)
+				if diff := cmp.Diff(s.wantErr, err, cmpopts.EquateErrors()); diff != "" {
+					t.Fatalf("step %d: Record(%s) error (-want +got):\n%s", i, s.use.ID, diff)
+				}
+			}
+			bills = bills[:0] // only the bills of the last settlement
+			settleDue(tt.settle)
+			if diff := cmp.Diff(tt.want, bills, cmpOpts); diff != "" {
+				t.Errorf("bills (-want +got):\n%s", diff)
+			}
+			if days, err := h.e.DueDays(h.ctx, "a", tt.settle); err != nil || len(days) > 0 {
+				t.Errorf("DueDays after settling = %v, %v; want none", days, err)
 			}
 		})
-	}
-	if got := billing.DateDay(2021, 2, 29).String(); got != "2021-03-01" {
-		t.Errorf("DateDay(2021, 2, 29) = %s, want 2021-03-01", got)
-	}
-	if got := billing.DateDay(1970, 1, 1); got != 0 {
-		t.Errorf("DateDay(1970, 1, 1) = %d, want 0", got)
-	}
-}
-
-// TestDaylightSavingMidnight checks days and validity in a zone whose
-// daylight-saving gap is at midnight: in America/Santiago, 2021-09-05
-// starts at 01:00 -03 (00:00 does not exist), and a package bought that day
-// does not cover the evening before.
-func TestDaylightSavingMidnight(t *testing.T) {
-	santiago, err := time.LoadLocation("America/Santiago")
-	if err != nil {
-		t.Skip("no time zone database:", err)
-	}
-	d := billing.DateDay(2021, 9, 5)
-	want := time.Date(2021, 9, 5, 1, 0, 0, 0, santiago)
-	if got := d.Start(santiago); !got.Equal(want) || billing.DayOf(got, santiago) != d || billing.DayOf(got.Add(-1), santiago) != d-1 {
-		t.Errorf("Start = %v, want %v, the first instant of the 5th", got, want)
-	}
-	h := newHarness(t)
-	if h.e, err = billing.New(h.store, &billing.Options{Now: h.clock.Now, Location: santiago}); err != nil {
-		t.Fatal(err)
-	}
-	h.do(
-		op{now: time.Date(2021, 9, 4, 20, 0, 0, 0, santiago), open: &billing.AccountSpec{ID: "a", Postpaid: true}},
-		op{now: time.Date(2021, 9, 4, 21, 0, 0, 0, santiago), use: usage("u0", audio, 600_000, time.Date(2021, 9, 4, 21, 0, 0, 0, santiago))},
-		op{now: time.Date(2021, 9, 5, 2, 0, 0, 0, santiago), buy: &billing.Purchase{ID: "p1", Account: "a", Kind: uni, Minutes: 1000}},
-	)
-	r, err := h.e.Record(h.ctx, *usage("u1", audio, 60, time.Date(2021, 9, 4, 23, 30, 0, 0, santiago)))
-	if err != nil || r.Postpaid != 1 || len(r.Draws) != 0 {
-		t.Errorf("Record(23:30 on the 4th) = %+v, %v; want 1 postpaid minute: p1 starts on the 5th", r, err)
 	}
 }

@@ -53,14 +53,14 @@ type Absorption struct {
 // the shortfall minutes before the postpaid ones, as many whole minutes as
 // its balance allows at its ratio.
 // Buying lifts a suspension, and buying a kind with AutoPostpaid (the
-// universal package) arms the automatic postpaid switch. The price comes
-// from the price book in force at the purchase. Buying also forfeits the
+// universal package) arms the automatic postpaid switch. The kind and its
+// price come from the price book of the purchase day. Buying also forfeits the
 // balance of packages that have expired.
 //
 // Buying a purchase id again with the same kind and size returns the first
 // receipt and changes nothing.
 //
-// Errors wrap ErrInvalidID, ErrNotFound, ErrIdempotencyConflict,
+// Errors wrap ErrInvalidID, ErrInvalidTime (the clock), ErrNotFound, ErrIdempotencyConflict,
 // ErrNoPriceBook, ErrUnknownKind, ErrInvalidMinutes, ErrCorrupt, or a Store
 // or context error. On error nothing is bought.
 func (e *Engine) Buy(ctx context.Context, p Purchase) (PurchaseReceipt, error) {
@@ -94,7 +94,8 @@ func (e *Engine) buy(u *unit, p *Purchase) (PurchaseReceipt, error) {
 	case !errors.Is(err, ErrNotFound):
 		return PurchaseReceipt{}, err
 	}
-	book, err := e.bookAt(u.a.Currency, u.now)
+	today := dayOf(u.now, e.loc)
+	book, err := e.bookOf(u.a.Currency, today)
 	if err != nil {
 		return PurchaseReceipt{}, err
 	}
@@ -109,7 +110,6 @@ func (e *Engine) buy(u *unit, p *Purchase) (PurchaseReceipt, error) {
 	if err := u.expire(); err != nil {
 		return PurchaseReceipt{}, err
 	}
-	today := DayOf(u.now, e.loc)
 	pkg := Package{
 		ID: p.ID, Kind: p.Kind, Book: book.ID, Minutes: p.Minutes, Balance: p.Minutes, Price: price,
 		PurchasedAt: u.now, Start: today.Start(e.loc), End: kind.Validity.end(today, e.loc),

@@ -250,7 +250,7 @@ func TestRecord(t *testing.T) {
 			use: usage("u1", hd, 60, time.Date(2021, 4, 15, 0, 0, 0, 0, cst)),
 			// p-mon is valid to 2021-04-14 23:59:59: p-uni covers 1 × 4 = 4.
 			// p-mon keeps its 100 minutes during the 10 hours of grace.
-			want:   billing.Receipt{Key: basic(billing.DateDay(2021, 4, 15), hd), Minutes: 1, Draws: []billing.Draw{{Package: "p-uni", Minutes: 1, Deducted: 4}}},
+			want:   billing.Receipt{Key: basic(refDateDay(2021, 4, 15), hd), Minutes: 1, Draws: []billing.Draw{{Package: "p-uni", Minutes: 1, Deducted: 4}}},
 			wantBy: map[string]int64{"p-uni": 996, "p-mon": 100},
 		},
 		{
@@ -262,7 +262,7 @@ func TestRecord(t *testing.T) {
 			now: time.Date(2021, 4, 15, 9, 59, 59, 0, cst), // 10 hours of grace after 2021-04-15 00:00, less a second
 			use: usage("u1", hd, 60, time.Date(2021, 4, 14, 23, 59, 0, 0, cst)),
 			// p-mon covers 1 × 4: 100 - 4 = 96.
-			want:   billing.Receipt{Key: basic(billing.DateDay(2021, 4, 14), hd), Minutes: 1, Draws: []billing.Draw{{Package: "p-mon", Minutes: 1, Deducted: 4}}},
+			want:   billing.Receipt{Key: basic(refDateDay(2021, 4, 14), hd), Minutes: 1, Draws: []billing.Draw{{Package: "p-mon", Minutes: 1, Deducted: 4}}},
 			wantBy: map[string]int64{"p-uni": 1000, "p-mon": 96},
 		},
 		{
@@ -274,7 +274,7 @@ func TestRecord(t *testing.T) {
 			now: time.Date(2021, 4, 15, 10, 0, 0, 0, cst), // End + 10 hours
 			use: usage("u1", hd, 60, time.Date(2021, 4, 14, 23, 59, 0, 0, cst)),
 			// p-mon's 100 minutes are forfeited first; p-uni covers 1 × 4.
-			want:   billing.Receipt{Key: basic(billing.DateDay(2021, 4, 14), hd), Minutes: 1, Draws: []billing.Draw{{Package: "p-uni", Minutes: 1, Deducted: 4}}},
+			want:   billing.Receipt{Key: basic(refDateDay(2021, 4, 14), hd), Minutes: 1, Draws: []billing.Draw{{Package: "p-uni", Minutes: 1, Deducted: 4}}},
 			wantBy: map[string]int64{"p-uni": 996, "p-mon": 0},
 		},
 		{
@@ -285,7 +285,7 @@ func TestRecord(t *testing.T) {
 			},
 			use: usage("u1", hd, 60, time.Date(2021, 4, 14, 23, 59, 59, 0, cst)),
 			// p-mon is valid to 2021-04-14 23:59:59 and expires first: 100 - 4 = 96.
-			want:   billing.Receipt{Key: basic(billing.DateDay(2021, 4, 14), hd), Minutes: 1, Draws: []billing.Draw{{Package: "p-mon", Minutes: 1, Deducted: 4}}},
+			want:   billing.Receipt{Key: basic(refDateDay(2021, 4, 14), hd), Minutes: 1, Draws: []billing.Draw{{Package: "p-mon", Minutes: 1, Deducted: 4}}},
 			wantBy: map[string]int64{"p-uni": 1000, "p-mon": 96},
 		},
 	}

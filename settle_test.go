@@ -30,6 +30,12 @@ func line(d billing.Day, s billing.Service, t billing.Tier, seconds, prepaid, po
 		Prepaid: prepaid, Postpaid: postpaid, Shortfall: shortfall, Billed: billed, UnitPrice: dec(price), Amount: dec(amount)}
 }
 
+// adjustment returns l as an adjustment line: late usage of an earlier day.
+func adjustment(l billing.Line) billing.Line {
+	l.Adjustment = true
+	return l
+}
+
 // TestSettleBills checks daily bills computed by hand from the Era 1 price
 // books: a line per service and tier, exact amounts, the total rounded once.
 func TestSettleBills(t *testing.T) {
@@ -183,8 +189,8 @@ func TestSettleBills(t *testing.T) {
 			},
 			settle: time.Date(2020, 12, 1, 10, 0, 0, 0, cst),
 			want: billing.Bill{
-				Account: "a", Day: billing.DateDay(2020, 11, 30), Currency: "USD", Issued: time.Date(2020, 12, 1, 10, 0, 0, 0, cst), PostpaidOn: true,
-				Lines:    []billing.Line{line(billing.DateDay(2020, 11, 30), mix, hd, 600, 0, 10, 0, true, "0", "0")},
+				Account: "a", Day: refDateDay(2020, 11, 30), Currency: "USD", Issued: time.Date(2020, 12, 1, 10, 0, 0, 0, cst), PostpaidOn: true,
+				Lines:    []billing.Line{line(refDateDay(2020, 11, 30), mix, hd, 600, 0, 10, 0, true, "0", "0")},
 				Subtotal: dec("0"), Total: dec("0"),
 			},
 		},
@@ -196,9 +202,9 @@ func TestSettleBills(t *testing.T) {
 			},
 			settle: time.Date(2020, 12, 2, 10, 0, 0, 0, cst),
 			want: billing.Bill{
-				Account: "a", Day: billing.DateDay(2020, 12, 1), Currency: "USD", Issued: time.Date(2020, 12, 2, 10, 0, 0, 0, cst), PostpaidOn: true,
+				Account: "a", Day: refDateDay(2020, 12, 1), Currency: "USD", Issued: time.Date(2020, 12, 2, 10, 0, 0, 0, cst), PostpaidOn: true,
 				// 10 × 0.00464286 = 0.0464286.
-				Lines:    []billing.Line{line(billing.DateDay(2020, 12, 1), mix, hd, 600, 0, 10, 0, true, "0.00464286", "0.0464286")},
+				Lines:    []billing.Line{line(refDateDay(2020, 12, 1), mix, hd, 600, 0, 10, 0, true, "0.00464286", "0.0464286")},
 				Subtotal: dec("0.0464286"), Total: dec("0.05"),
 			},
 		},
@@ -273,8 +279,7 @@ func TestLateUsage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	adj := line(march(15), billing.ServiceBasic, hd, 40, 0, 1, 0, true, "0.00399", "0.00399")
-	adj.Adjustment = true
+	adj := adjustment(line(march(15), billing.ServiceBasic, hd, 40, 0, 1, 0, true, "0.00399", "0.00399"))
 	want := billing.Bill{
 		Account: "a", Day: march(16), Currency: "USD", Issued: at(17, 10, 0, 0), PostpaidOn: true,
 		Lines: []billing.Line{
@@ -506,14 +511,13 @@ func TestLateAdjustments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	adjust := func(l billing.Line) billing.Line { l.Adjustment = true; return l }
 	want := billing.Bill{
 		Account: "a", Day: march(16), Currency: "USD", Issued: at(17, 10, 0, 0), PostpaidOn: true,
 		Lines: []billing.Line{
 			// Days of the 15th, in the order of the day's lines: basic SD, basic HD, then MixTranscoding.
-			adjust(line(march(15), billing.ServiceBasic, sd, 240, 1, 0, 3, true, "0.00199", "0.00597")), // 3 shortfall × 0.00199, postpaid on now
-			adjust(line(march(15), billing.ServiceBasic, hd, 60, 1, 0, 0, true, "0.00399", "0")),        // from the trial
-			adjust(line(march(15), mix, fhd, 120, 0, 2, 0, true, "0.00899", "0.01798")),                 // 2 × 0.00899
+			adjustment(line(march(15), billing.ServiceBasic, sd, 240, 1, 0, 3, true, "0.00199", "0.00597")), // 3 shortfall × 0.00199, postpaid on now
+			adjustment(line(march(15), billing.ServiceBasic, hd, 60, 1, 0, 0, true, "0.00399", "0")),        // from the trial
+			adjustment(line(march(15), mix, fhd, 120, 0, 2, 0, true, "0.00899", "0.01798")),                 // 2 × 0.00899
 		},
 		// 0.00597 + 0 + 0.01798 = 0.02395 → 0.02.
 		Subtotal: dec("0.02395"), Total: dec("0.02"),
@@ -563,5 +567,37 @@ func TestOtherBillingZone(t *testing.T) {
 	b, err := h.e.Settle(h.ctx, "a", march(15))
 	if err != nil || len(b.Lines) != 1 || b.Lines[0].Day != march(15) {
 		t.Errorf("Settle(15th, UTC) = %+v, %v; want the usage's line", b, err)
+	}
+}
+
+// TestDatesOutOfRange checks that dates and instants outside the years 1
+// to 9999 are refused, never wrapped around into another period: as a
+// 32-bit Day, 11761242-03-10 is 2021-03-10.
+func TestDatesOutOfRange(t *testing.T) {
+	h := newHarness(t, noTrial())
+	h.do(open(at(9, 8, 0, 0), true), use("u1", hd, 60, at(10, 9, 0, 0)))
+	far := time.Date(11_761_242, 3, 11, 10, 0, 0, 0, cst)
+	if days, err := h.e.DueDays(h.ctx, "a", far); !errors.Is(err, billing.ErrInvalidTime) {
+		t.Errorf("DueDays(%v) = %v, %v; want ErrInvalidTime", far, days, err)
+	}
+	h.clock.Set(at(11, 10, 0, 0))
+	if _, err := h.e.Settle(h.ctx, "a", march(10)); err != nil {
+		t.Fatal(err)
+	}
+	for _, year := range []int{11_761_242, 0, 10000, -1} {
+		if s, err := h.e.Statement(h.ctx, "a", year, time.March); !errors.Is(err, billing.ErrInvalidTime) {
+			t.Errorf("Statement(%d, March) = %d bills, %v; want ErrInvalidTime", year, len(s.Bills), err)
+		}
+	}
+	if s, err := h.e.Statement(h.ctx, "a", 2021, time.March); err != nil || len(s.Bills) != 1 {
+		t.Errorf("Statement(2021, March) = %d bills, %v; want the bill of the 10th", len(s.Bills), err)
+	}
+	// A clock outside the years 1 to 9999 is refused too.
+	h.clock.Set(time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC))
+	if _, err := h.e.Record(h.ctx, *usage("u2", hd, 60, at(11, 9, 0, 0))); !errors.Is(err, billing.ErrInvalidTime) {
+		t.Errorf("Record() with the clock in the year 10000: %v, want ErrInvalidTime", err)
+	}
+	if _, err := h.e.OpenAccount(h.ctx, billing.AccountSpec{ID: "b"}); !errors.Is(err, billing.ErrInvalidTime) {
+		t.Errorf("OpenAccount() with the clock in the year 10000: %v, want ErrInvalidTime", err)
 	}
 }

@@ -28,8 +28,8 @@ type Usage struct {
 	Tier     Tier
 	// Seconds is the duration, in 1..MaxUsageSeconds.
 	Seconds int64
-	// At is when the usage happened; it decides the billing day, the price
-	// book and the packages that can cover it.
+	// At is when the usage happened; it decides the billing day (and so the
+	// price book, see [PriceBook]) and the packages that can cover it.
 	At time.Time
 }
 
@@ -230,7 +230,7 @@ func (rc *recorder) recordOne(u *unit) error {
 	if p, ok := u.tx.(Prefetcher); ok {
 		lookup = true
 		rc.ids[0] = rc.us.ID
-		rc.keys[0] = MeterKey{Day: DayOf(rc.us.At, rc.e.loc), Service: rc.us.Service, Tier: rc.us.Tier}
+		rc.keys[0] = MeterKey{Day: dayOf(rc.us.At, rc.e.loc), Service: rc.us.Service, Tier: rc.us.Tier}
 		if err := p.Prefetch(rc.ids[:], rc.keys[:]); err != nil {
 			return err
 		}
@@ -290,7 +290,8 @@ func (rc *recorder) record(u *unit, us *Usage, lookup bool) (Receipt, error) {
 	case us.At.After(u.now):
 		return Receipt{}, ErrFutureUsage
 	}
-	book, err := e.bookAt(u.a.Currency, us.At)
+	key := MeterKey{Day: dayOf(us.At, e.loc), Service: us.Service, Tier: us.Tier}
+	book, err := e.bookOf(u.a.Currency, key.Day)
 	if err != nil {
 		return Receipt{}, err
 	}
@@ -306,7 +307,6 @@ func (rc *recorder) record(u *unit, us *Usage, lookup bool) (Receipt, error) {
 	if u.a.Status.Suspended && !us.At.Before(u.a.Status.Since) {
 		return Receipt{}, ErrSuspended
 	}
-	key := MeterKey{Day: DayOf(us.At, e.loc), Service: us.Service, Tier: us.Tier}
 	m, err := u.tx.Meter(key)
 	if err != nil {
 		return Receipt{}, err

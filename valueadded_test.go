@@ -156,7 +156,7 @@ func TestValueAddedRefused(t *testing.T) {
 			h := newHarness(t, tt.books...)
 			h.do(tt.setup...)
 			h.clock.Set(tt.use.At)
-			day := billing.DayOf(tt.use.At, cst)
+			day := refCalendar{cst}.dayOf(tt.use.At)
 			before := h.state("a", day)
 			r, err := h.e.Record(h.ctx, *tt.use)
 			if tt.wantErr == nil {

@@ -27,7 +27,8 @@ type Overview struct {
 // of packages that have expired (a unit of work of its own), so an expired
 // package always shows a zero Balance and its Forfeited minutes.
 //
-// Errors wrap ErrInvalidID, ErrNotFound, ErrCorrupt, or a Store or context error.
+// Errors wrap ErrInvalidID, ErrInvalidTime (the clock), ErrNotFound,
+// ErrCorrupt, or a Store or context error.
 func (e *Engine) Overview(ctx context.Context, account string) (Overview, error) {
 	fail := func(err error) (Overview, error) {
 		return Overview{}, &Error{Op: "Overview", Account: account, Err: err}
@@ -39,7 +40,7 @@ func (e *Engine) Overview(ctx context.Context, account string) (Overview, error)
 	if err != nil {
 		return fail(err)
 	}
-	o := Overview{Today: DayOf(u.now, e.loc)}
+	o := Overview{Today: dayOf(u.now, e.loc)}
 	err = e.store.View(ctx, account, func(tx Reader) error {
 		if o.Account, err = e.load(tx, account); err != nil {
 			return err
@@ -87,13 +88,25 @@ func (e *Engine) meters(tx Reader, a *Account, d Day) ([]Meter, error) {
 	if err := tx.Meters(d, func(m Meter) bool { ms = append(ms, m); return true }); err != nil {
 		return nil, err
 	}
-	if book, err := e.bookAt(a.Currency, d.Start(e.loc)); err == nil {
-		slices.SortStableFunc(ms, func(x, y Meter) int {
-			return cmp.Or(strings.Compare(string(x.Key.Service), string(y.Key.Service)),
-				book.tierRank(x.Key.Tier)-book.tierRank(y.Key.Tier))
-		})
-	}
+	order := e.meterOrder(a.Currency)
+	slices.SortStableFunc(ms, func(x, y Meter) int { return order(x.Key, y.Key) })
 	return ms, nil
+}
+
+// meterOrder returns the display order of meters of an account in
+// currency: by day, service, then tier in the order of the day's price
+// book (tiers it lacks last, by name).
+func (e *Engine) meterOrder(currency string) func(x, y MeterKey) int {
+	rank := func(k MeterKey) int {
+		if book, err := e.bookOf(currency, k.Day); err == nil {
+			return book.tierRank(k.Tier)
+		}
+		return 0
+	}
+	return func(x, y MeterKey) int {
+		return cmp.Or(cmp.Compare(x.Day, y.Day), strings.Compare(string(x.Service), string(y.Service)),
+			rank(x)-rank(y), strings.Compare(string(x.Tier), string(y.Tier)))
+	}
 }
 
 // view runs fn in a read-only view of an existing account.

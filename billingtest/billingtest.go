@@ -59,7 +59,7 @@ func TestStore(t *testing.T, newStore NewStore) {
 
 var (
 	t0  = time.Date(2021, 3, 15, 9, 0, 0, 0, time.UTC)
-	day = billing.DateDay(2021, 3, 15)
+	day = billing.Day(t0.Unix() / (24 * 60 * 60)) // 2021-03-15
 	ctx = context.Background()
 )
 

@@ -25,7 +25,7 @@ var (
 	cst   = time.FixedZone("UTC+8", 8*3600)
 	setAt = time.Date(2021, 3, 15, 8, 0, 0, 0, cst)  // the clock while accounts are set up
 	runAt = time.Date(2021, 3, 15, 20, 0, 0, 0, cst) // the clock while usage is recorded
-	day   = billing.DateDay(2021, 3, 15)
+	day   = billing.Day(18701)                       // 2021-03-15
 )
 
 var streamAccounts = []string{"trial", "armed", "postpaid", "busy"}

@@ -104,7 +104,7 @@ func main() {
 			now = time.Date(2021, 3, d, 16, 0, 0, 0, beijing)
 			recordValueAdded(ctx, engine, studio, now)
 		}
-		printDay(ctx, engine, studio, billing.DateDay(2021, 3, d))
+		printDay(ctx, engine, studio, march(d))
 	}
 
 	now = time.Date(2021, 4, 1, 10, 0, 0, 0, beijing)
@@ -141,7 +141,7 @@ func settleDue(ctx context.Context, e *billing.Engine, account string, now time.
 		if err != nil {
 			log.Fatal(err)
 		}
-		if d != billing.DateDay(2021, 3, 20) {
+		if d != march(20) {
 			continue
 		}
 		fmt.Printf("%s  settled the bill of %s:\n", stamp(now), d)
@@ -210,7 +210,7 @@ func monthEnd(ctx context.Context, e *billing.Engine, account string) {
 	var rows []row // in the order of the meters of the first day each appears
 	sums := map[row]*totals{}
 	for d := 1; d <= 31; d++ {
-		meters, err := e.Meters(ctx, account, billing.DateDay(2021, 3, d))
+		meters, err := e.Meters(ctx, account, march(d))
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -250,6 +250,15 @@ func monthEnd(ctx context.Context, e *billing.Engine, account string) {
 	for _, p := range o.Packages {
 		fmt.Printf("  %-8s balance %5d, ledger sum %5d\n", p.ID, p.Balance, balances[p.ID])
 	}
+}
+
+// march returns the billing day 2021-03-d.
+func march(d int) billing.Day {
+	day, err := billing.DateDay(2021, time.March, d)
+	if err != nil {
+		log.Fatal(err)
+	}
+	return day
 }
 
 func stamp(t time.Time) string { return t.In(beijing).Format("Jan 02 15:04") }
