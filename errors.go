@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Errors returned by the Engine and by Store implementations. Test for them
@@ -109,10 +110,19 @@ func (e *Error) Error() string {
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
 
+// quote quotes s for an error message, cutting it after 64 bytes, at a
+// rune boundary (an invalid id may have none near: then at 64 bytes).
 func quote(s string) string {
 	const max = 64
 	if len(s) > max {
-		s = s[:max] + "…"
+		cut := max
+		for i := max; i > max-utf8.UTFMax; i-- {
+			if utf8.RuneStart(s[i]) {
+				cut = i
+				break
+			}
+		}
+		s = s[:cut] + "…"
 	}
 	return strconv.Quote(s)
 }
