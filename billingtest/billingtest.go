@@ -43,7 +43,11 @@ func TestStore(t *testing.T, newStore NewStore) {
 		{"PackagesInDeductionOrder", testPackagesInDeductionOrder},
 		{"EntriesByTime", testEntriesByTime},
 		{"ManyEntries", testManyEntries},
-		{"BillsAndDays", testBillsAndDays},
+		{"IDsAreBytes", testIDsAreBytes},
+		{"MetersOfADay", testMetersOfADay},
+		{"DaysInRange", testDaysInRange},
+		{"BillsInRange", testBillsInRange},
+		{"StopWhenFnReturnsFalse", testStop},
 		{"Cancellation", testCancellation},
 		{"Isolation", testNoLostUpdates},
 		{"AccountsApart", testAccountsApart},
@@ -568,7 +572,54 @@ func testManyEntries(t *testing.T, newStore NewStore) {
 	})
 }
 
-func testBillsAndDays(t *testing.T, newStore NewStore) {
+// testDaysInRange writes meters on days 0, 2 (two of them), 5 and 9, and
+// asks for ranges that leave some out at either end.
+func testDaysInRange(t *testing.T, newStore NewStore) {
+	s := newStore(t)
+	create(t, s, "a")
+	d := func(n int) billing.Day { return day + billing.Day(n) }
+	err := s.Update(ctx, "a", func(tx billing.Tx) error {
+		tx.PutAccount(next(tx))
+		for _, k := range []struct {
+			n    int
+			tier billing.Tier
+		}{{5, billing.TierAudio}, {2, billing.TierHD}, {9, billing.TierAudio}, {0, billing.TierAudio}, {2, billing.TierAudio}} {
+			tx.PutMeter(billing.Meter{Key: billing.MeterKey{Day: d(k.n), Service: billing.ServiceBasic, Tier: k.tier}, Seconds: 60, Prepaid: 1})
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		from, to int
+		want     []billing.Day
+	}{
+		{1, 5, []billing.Day{d(2), d(5)}}, // day 0 before, day 9 after; day 2 once
+		{2, 9, []billing.Day{d(2), d(5), d(9)}},
+		{0, 2, []billing.Day{d(0), d(2)}},
+		{5, 5, []billing.Day{d(5)}},
+		{3, 4, nil},
+		{6, 8, nil},
+		{9, 2, nil}, // from after to
+	}
+	view(t, s, "a", func(r billing.Reader) error {
+		for _, tt := range tests {
+			var got []billing.Day
+			if err := r.Days(d(tt.from), d(tt.to), func(x billing.Day) bool { got = append(got, x); return true }); err != nil {
+				t.Error(err)
+			}
+			if diff := cmp.Diff(tt.want, got, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("Days(%d, %d) (-want +got):\n%s", tt.from, tt.to, diff)
+			}
+		}
+		return nil
+	})
+}
+
+// testBillsInRange writes bills of days 1, 2, 3 and 5 (out of order), asks
+// for ranges that leave some out at either end, and writes a day's bill twice.
+func testBillsInRange(t *testing.T, newStore NewStore) {
 	s := newStore(t)
 	create(t, s, "a")
 	d := func(n int) billing.Day { return day + billing.Day(n) }
@@ -578,11 +629,8 @@ func testBillsAndDays(t *testing.T, newStore NewStore) {
 		a := next(tx)
 		a.Late = late
 		tx.PutAccount(a)
-		for _, n := range []int{3, 1, 2} {
-			tx.PutBill(billing.Bill{Account: "a", Day: d(n), Lines: lines})
-		}
-		for _, n := range []int{5, 2, 9} {
-			tx.PutMeter(billing.Meter{Key: billing.MeterKey{Day: d(n), Service: billing.ServiceBasic, Tier: billing.TierAudio}})
+		for _, n := range []int{3, 1, 5, 2} {
+			tx.PutBill(billing.Bill{Account: "a", Day: d(n), Lines: lines, Total: decimal.NewFromInt(int64(n))})
 		}
 		return nil
 	})
@@ -590,27 +638,40 @@ func testBillsAndDays(t *testing.T, newStore NewStore) {
 		t.Fatal(err)
 	}
 	lines[0].Billed, late[0].Tier = 99, billing.TierFHD // the caller's slices change after the commit
+	tests := []struct {
+		from, to int
+		want     []billing.Day
+	}{
+		{2, 3, []billing.Day{d(2), d(3)}}, // day 1 before, day 5 after
+		{2, 4, []billing.Day{d(2), d(3)}},
+		{0, 1, []billing.Day{d(1)}},
+		{3, 9, []billing.Day{d(3), d(5)}},
+		{4, 4, nil},
+		{3, 1, nil}, // from after to
+	}
 	view(t, s, "a", func(r billing.Reader) error {
-		var bills []billing.Day
-		if err := r.Bills(d(1), d(2), func(b billing.Bill) bool { bills = append(bills, b.Day); return true }); err != nil {
-			t.Error(err)
-		}
-		if diff := cmp.Diff([]billing.Day{d(1), d(2)}, bills); diff != "" {
-			t.Errorf("Bills(1..2) (-want +got):\n%s", diff)
+		for _, tt := range tests {
+			var got []billing.Day
+			err := r.Bills(d(tt.from), d(tt.to), func(b billing.Bill) bool {
+				if !b.Total.Equal(decimal.NewFromInt(int64(b.Day - day))) {
+					t.Errorf("Bills(%d, %d): the bill of %s has the total of another", tt.from, tt.to, b.Day)
+				}
+				got = append(got, b.Day)
+				return true
+			})
+			if err != nil {
+				t.Error(err)
+			}
+			if diff := cmp.Diff(tt.want, got, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("Bills(%d, %d) (-want +got):\n%s", tt.from, tt.to, diff)
+			}
 		}
 		b, err := r.Bill(d(3))
-		if err != nil || b.Lines[0].Billed != 2 {
+		if err != nil || b.Day != d(3) || len(b.Lines) != 1 || b.Lines[0].Billed != 2 {
 			t.Errorf("Bill(3) = %+v, %v; want the bill as written", b, err)
 		}
 		if _, err := r.Bill(d(4)); !errors.Is(err, billing.ErrNotFound) {
 			t.Errorf("Bill(4) error = %v, want ErrNotFound", err)
-		}
-		var days []billing.Day
-		if err := r.Days(d(1), d(6), func(x billing.Day) bool { days = append(days, x); return true }); err != nil {
-			t.Error(err)
-		}
-		if diff := cmp.Diff([]billing.Day{d(2), d(5)}, days); diff != "" {
-			t.Errorf("Days(1..6) (-want +got):\n%s", diff)
 		}
 		if a, _ := r.Account(); !cmp.Equal(a.Late, []billing.MeterKey{key(billing.TierHD)}) {
 			t.Errorf("Late = %v, want the keys as written", a.Late)
@@ -624,6 +685,177 @@ func testBillsAndDays(t *testing.T, newStore NewStore) {
 	})
 	if !errors.Is(err, billing.ErrExists) {
 		t.Errorf("a second bill of day 2: %v, want ErrExists", err)
+	}
+}
+
+// testMetersOfADay writes meters of three services and four tiers on one
+// day and the days around it, in no order, and reads the day's meters.
+func testMetersOfADay(t *testing.T, newStore NewStore) {
+	s := newStore(t)
+	create(t, s, "a")
+	services := []billing.Service{billing.ServiceRecording, billing.ServiceBasic, billing.ServiceMixTranscoding}
+	tiers := []billing.Tier{billing.TierSD, billing.TierFHD, billing.TierAudio, billing.TierHD, "HD"}
+	err := s.Update(ctx, "a", func(tx billing.Tx) error {
+		tx.PutAccount(next(tx))
+		for _, d := range []billing.Day{day + 1, day, day - 1} {
+			for i, sv := range services {
+				for j, tier := range tiers {
+					n := int64(i*len(tiers) + j + 1)
+					tx.PutMeter(billing.Meter{Key: billing.MeterKey{Day: d, Service: sv, Tier: tier}, Seconds: 60 * n, Postpaid: n})
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// By Service, then Tier, byte by byte ("HD" before "audio").
+	var want []billing.MeterKey
+	for _, sv := range []billing.Service{billing.ServiceBasic, billing.ServiceMixTranscoding, billing.ServiceRecording} {
+		for _, tier := range []billing.Tier{"HD", billing.TierAudio, billing.TierFHD, billing.TierHD, billing.TierSD} {
+			want = append(want, billing.MeterKey{Day: day, Service: sv, Tier: tier})
+		}
+	}
+	view(t, s, "a", func(r billing.Reader) error {
+		var got []billing.MeterKey
+		err := r.Meters(day, func(m billing.Meter) bool {
+			if m.Postpaid == 0 || m.Seconds != 60*m.Postpaid {
+				t.Errorf("meter %v read back as %+v", m.Key, m)
+			}
+			got = append(got, m.Key)
+			return true
+		})
+		if err != nil {
+			t.Error(err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("Meters(day) (-want +got):\n%s", diff)
+		}
+		return nil
+	})
+}
+
+// testIDsAreBytes stores usages, purchases, packages and accounts whose
+// ids differ only in case, in a space at either end, or in Unicode
+// normalization form (é as one code point or as e and a combining
+// accent), each in a unit of work of its own, and reads each back as its
+// own record: a Store that folds case (a case-insensitive collation),
+// trims, or normalizes ids loses usage.
+func testIDsAreBytes(t *testing.T, newStore NewStore) {
+	ids := []string{"u1", "U1", "u1 ", " u1", "caf\u00e9", "cafe\u0301"}
+	s := newStore(t)
+	for _, acct := range ids {
+		create(t, s, "acct-"+acct)
+	}
+	create(t, s, "a")
+	for i, id := range ids {
+		n := int64(i + 1)
+		err := s.Update(ctx, "a", func(tx billing.Tx) error {
+			tx.PutAccount(next(tx))
+			tx.PutUsage(billing.UsageRecord{Usage: billing.Usage{ID: id, Account: "a", Seconds: n}})
+			tx.PutPurchase(billing.PurchaseRecord{Purchase: billing.Purchase{ID: id, Account: "a", Minutes: n}})
+			tx.PutPackage(billing.Package{ID: id, Minutes: 10, Balance: n, End: t0})
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("usage, purchase and package %q: %v; ids that differ in any byte are different ids", id, err)
+		}
+		err = s.Update(ctx, "acct-"+id, func(tx billing.Tx) error {
+			a := next(tx)
+			a.LastSeq = n
+			tx.PutAccount(a)
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("account %q: %v", "acct-"+id, err)
+		}
+	}
+	view(t, s, "a", func(r billing.Reader) error {
+		packages := map[string]int64{}
+		if err := r.Packages(func(p billing.Package) bool { packages[p.ID] = p.Balance; return true }); err != nil {
+			t.Error(err)
+		}
+		for i, id := range ids {
+			n := int64(i + 1)
+			if u, err := r.Usage(id); err != nil || u.Usage.ID != id || u.Usage.Seconds != n {
+				t.Errorf("Usage(%q) = %q with %d seconds, %v; want its own record (%d seconds)", id, u.Usage.ID, u.Usage.Seconds, err, n)
+			}
+			if p, err := r.Purchase(id); err != nil || p.Purchase.ID != id || p.Purchase.Minutes != n {
+				t.Errorf("Purchase(%q) = %q of %d minutes, %v; want its own record (%d minutes)", id, p.Purchase.ID, p.Purchase.Minutes, err, n)
+			}
+			if packages[id] != n {
+				t.Errorf("package %q has balance %d, want %d", id, packages[id], n)
+			}
+		}
+		if len(packages) != len(ids) {
+			t.Errorf("Packages: %d packages %v, want %d", len(packages), packages, len(ids))
+		}
+		return nil
+	})
+	for i, id := range ids {
+		view(t, s, "acct-"+id, func(r billing.Reader) error {
+			if a, err := r.Account(); err != nil || a.ID != "acct-"+id || a.LastSeq != int64(i+1) || a.Version != 2 {
+				t.Errorf("Account(%q) = %q, LastSeq %d, version %d, %v; want its own record", "acct-"+id, a.ID, a.LastSeq, a.Version, err)
+			}
+			return nil
+		})
+	}
+}
+
+// testStop checks that every method that calls fn for each record stops
+// as soon as fn returns false.
+func testStop(t *testing.T, newStore NewStore) {
+	s := newStore(t)
+	create(t, s, "a")
+	err := s.Update(ctx, "a", func(tx billing.Tx) error {
+		tx.PutAccount(next(tx))
+		for i := range 3 { // three of each: meters of day, days with meters, packages, entries, bills
+			d := day + billing.Day(i)
+			tx.PutMeter(billing.Meter{Key: billing.MeterKey{Day: day, Service: billing.ServiceRecording, Tier: []billing.Tier{"a", "b", "c"}[i]}})
+			if i > 0 {
+				tx.PutMeter(billing.Meter{Key: billing.MeterKey{Day: d, Service: billing.ServiceBasic, Tier: billing.TierAudio}})
+			}
+			tx.PutPackage(billing.Package{ID: fmt.Sprint("p", i), Minutes: 10, Balance: 10, End: t0.Add(time.Duration(i) * time.Hour)})
+			tx.AppendEntry(billing.Entry{Seq: int64(i + 1), At: t0.Add(time.Duration(i) * time.Minute)})
+			tx.PutBill(billing.Bill{Account: "a", Day: d})
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	each := map[string]func(r billing.Reader, more func() bool) error{
+		"Meters": func(r billing.Reader, more func() bool) error {
+			return r.Meters(day, func(billing.Meter) bool { return more() })
+		},
+		"LivePackages": func(r billing.Reader, more func() bool) error {
+			return r.LivePackages(func(billing.Package) bool { return more() })
+		},
+		"Packages": func(r billing.Reader, more func() bool) error {
+			return r.Packages(func(billing.Package) bool { return more() })
+		},
+		"Entries": func(r billing.Reader, more func() bool) error {
+			return r.Entries(time.Time{}, time.Time{}, func(billing.Entry) bool { return more() })
+		},
+		"Days": func(r billing.Reader, more func() bool) error {
+			return r.Days(day, day+2, func(billing.Day) bool { return more() })
+		},
+		"Bills": func(r billing.Reader, more func() bool) error {
+			return r.Bills(day, day+2, func(billing.Bill) bool { return more() })
+		},
+	}
+	for name, call := range each {
+		for _, stopAt := range []int{1, 2, 4} { // of 3 records: stop at the first, the second, never
+			view(t, s, "a", func(r billing.Reader) error {
+				calls := 0
+				err := call(r, func() bool { calls++; return calls < stopAt })
+				if want := min(stopAt, 3); err != nil || calls != want {
+					t.Errorf("%s with fn false at call %d: %d calls, %v; want %d", name, stopAt, calls, err, want)
+				}
+				return nil
+			})
+		}
 	}
 }
 

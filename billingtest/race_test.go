@@ -1,0 +1,5 @@
+//go:build race
+
+package billingtest_test
+
+const raceEnabled = true
