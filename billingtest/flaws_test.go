@@ -127,11 +127,11 @@ func TestSuiteCatchesFlaws(t *testing.T) {
 			}
 			switch {
 			case err == nil:
-				t.Errorf("the suite passes a Store whose %s (breaks %s)", f.name, f.promise)
+				t.Errorf("the suite passes the flawed Store %q (it breaks %s)", f.name, f.promise)
 			case strings.Contains(string(out), "\npanic: "):
-				t.Errorf("the suite panicked on a Store whose %s:\n%s", f.name, out)
+				t.Errorf("the suite panicked on the flawed Store %q:\n%s", f.name, out)
 			case !slices.Contains(failed, f.caughtBy):
-				t.Errorf("the suite failed in %v, not in %s, on a Store whose %s:\n%s", failed, f.caughtBy, f.name, out)
+				t.Errorf("the suite failed in %v, not in %s, on the flawed Store %q:\n%s", failed, f.caughtBy, f.name, out)
 			default:
 				t.Logf("caught by %v", failed)
 				mu.Lock()
