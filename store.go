@@ -43,7 +43,10 @@ import (
 //     nothing more and return an error wrapping ctx.Err().
 //
 // Ids are opaque strings to a Store (the Engine guarantees they are valid
-// UTF-8 without control characters, at most MaxIDLength bytes).
+// UTF-8 without control characters, at most MaxIDLength bytes), compared and
+// ordered byte by byte: ids that differ only in case, in a space at either
+// end, or in Unicode normalization form are different ids (a unique index
+// under a case-insensitive or normalizing collation breaks the contract).
 type Store interface {
 	// Update runs fn as one atomic, isolated unit of work on account, which
 	// need not exist yet (creating it is a write of its Account). fn must not
@@ -82,12 +85,13 @@ type Reader interface {
 	// order, until fn returns false. A zero to means no upper bound.
 	Entries(from, to time.Time, fn func(Entry) bool) error
 	// Days calls fn, in ascending order until fn returns false, for each day
-	// from..to (both included) that has at least one meter.
+	// from..to (both included; none if from is after to) that has at least
+	// one meter.
 	Days(from, to Day, fn func(Day) bool) error
 	// Bill returns the bill of day d, or an error wrapping ErrNotFound.
 	Bill(d Day) (Bill, error)
-	// Bills calls fn for each bill of a day from..to (both included), in
-	// order of Day, until fn returns false.
+	// Bills calls fn for each bill of a day from..to (both included; none if
+	// from is after to), in order of Day, until fn returns false.
 	Bills(from, to Day, fn func(Bill) bool) error
 }
 
