@@ -67,7 +67,7 @@ func (e *Engine) recordAll(ctx context.Context, account string, us []Usage, idx 
 			ids, keys := make([]string, len(idx)), make([]MeterKey, len(idx))
 			for j, i := range idx {
 				ids[j] = us[i].ID
-				keys[j] = MeterKey{Day: dayOf(us[i].At, e.loc), Service: us[i].Service, Tier: us[i].Tier}
+				keys[j] = MeterKey{Day: e.cal.day(us[i].At), Service: us[i].Service, Tier: us[i].Tier}
 			}
 			if err := p.Prefetch(ids, keys); err != nil {
 				return err

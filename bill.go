@@ -113,7 +113,7 @@ func (e *Engine) settle(u *unit, d Day) (Bill, error) {
 	case !errors.Is(err, ErrNotFound):
 		return Bill{}, err
 	}
-	if today := dayOf(u.now, e.loc); d >= today {
+	if today := e.cal.day(u.now); d >= today {
 		return Bill{}, fmt.Errorf("%w: %s (today is %s)", ErrDayNotEnded, d, today)
 	}
 	if d <= u.a.SettledThrough {

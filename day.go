@@ -37,9 +37,6 @@ func DayOf(t time.Time, loc *time.Location) (Day, error) {
 	return Day(d), nil
 }
 
-// dayOf is DayOf for an instant known to be in range.
-func dayOf(t time.Time, loc *time.Location) Day { return Day(localDay(t, loc)) }
-
 // localDay returns the billing day of t in loc, without a range check.
 func localDay(t time.Time, loc *time.Location) int64 {
 	lt := t.In(loc)
@@ -60,12 +57,42 @@ func localDay(t time.Time, loc *time.Location) int64 {
 // since 1970-01-01.
 func calendarDay(lt time.Time) int64 {
 	_, offset := lt.Zone()
-	s := lt.Unix() + int64(offset)
+	return days(lt.Unix() + int64(offset))
+}
+
+// days returns the day of a count of local seconds since 1970-01-01.
+func days(s int64) int64 {
 	d := s / secondsPerDay
 	if s%secondsPerDay < 0 {
 		d-- // floor, not truncation, for instants before 1970
 	}
 	return d
+}
+
+// calendar is the billing days of one zone, for an Engine. A zone that
+// never changes its offset (the default, UTC+8) needs no lookup.
+type calendar struct {
+	loc    *time.Location
+	fixed  bool
+	offset int64 // if fixed
+}
+
+func newCalendar(loc *time.Location) calendar {
+	c := calendar{loc: loc}
+	at := time.Unix(0, 0).In(loc)
+	if start, end := at.ZoneBounds(); start.IsZero() && end.IsZero() {
+		_, offset := at.Zone()
+		c.fixed, c.offset = true, int64(offset)
+	}
+	return c
+}
+
+// day returns the billing day of t, an instant known to be in range.
+func (c calendar) day(t time.Time) Day {
+	if c.fixed {
+		return Day(days(t.Unix() + c.offset))
+	}
+	return Day(localDay(t, c.loc))
 }
 
 // DateDay returns the Day of the given date. Out-of-range months and days are

@@ -58,6 +58,7 @@ type Engine struct {
 	store    Store
 	now      func() time.Time
 	loc      *time.Location
+	cal      calendar
 	books    []dated
 	currency string
 	grace    time.Duration
@@ -91,6 +92,7 @@ func New(store Store, opts *Options) (*Engine, error) {
 	if e.loc == nil {
 		e.loc = utc8
 	}
+	e.cal = newCalendar(e.loc)
 	books := o.PriceBooks
 	if len(books) == 0 {
 		books = []PriceBook{Era1USD(), Era1CNY()}
@@ -478,7 +480,7 @@ func (e *Engine) OpenAccount(ctx context.Context, spec AccountSpec) (Account, er
 		if err != nil {
 			return err
 		}
-		today := dayOf(now, e.loc)
+		today := e.cal.day(now)
 		book, err := e.bookOf(spec.Currency, today)
 		if err != nil {
 			return err

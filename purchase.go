@@ -94,7 +94,7 @@ func (e *Engine) buy(u *unit, p *Purchase) (PurchaseReceipt, error) {
 	case !errors.Is(err, ErrNotFound):
 		return PurchaseReceipt{}, err
 	}
-	today := dayOf(u.now, e.loc)
+	today := e.cal.day(u.now)
 	book, err := e.bookOf(u.a.Currency, today)
 	if err != nil {
 		return PurchaseReceipt{}, err

@@ -230,7 +230,7 @@ func (rc *recorder) recordOne(u *unit) error {
 	if p, ok := u.tx.(Prefetcher); ok {
 		lookup = true
 		rc.ids[0] = rc.us.ID
-		rc.keys[0] = MeterKey{Day: dayOf(rc.us.At, rc.e.loc), Service: rc.us.Service, Tier: rc.us.Tier}
+		rc.keys[0] = MeterKey{Day: rc.e.cal.day(rc.us.At), Service: rc.us.Service, Tier: rc.us.Tier}
 		if err := p.Prefetch(rc.ids[:], rc.keys[:]); err != nil {
 			return err
 		}
@@ -290,7 +290,7 @@ func (rc *recorder) record(u *unit, us *Usage, lookup bool) (Receipt, error) {
 	case us.At.After(u.now):
 		return Receipt{}, ErrFutureUsage
 	}
-	key := MeterKey{Day: dayOf(us.At, e.loc), Service: us.Service, Tier: us.Tier}
+	key := MeterKey{Day: e.cal.day(us.At), Service: us.Service, Tier: us.Tier}
 	book, err := e.bookOf(u.a.Currency, key.Day)
 	if err != nil {
 		return Receipt{}, err
