@@ -42,7 +42,7 @@ func (e *Engine) RecordBatch(ctx context.Context, usages []Usage) []BatchResult 
 	var accounts []string
 	byAccount := map[string][]int{}
 	for i := range us {
-		if err := us[i].check(); err != nil {
+		if err := us[i].check(e.cal); err != nil {
 			results[i].Err = &Error{Op: "Record", Account: us[i].Account, ID: us[i].ID, Err: err}
 			continue
 		}

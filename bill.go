@@ -113,8 +113,8 @@ func (e *Engine) settle(u *unit, d Day) (Bill, error) {
 	case !errors.Is(err, ErrNotFound):
 		return Bill{}, err
 	}
-	if today := e.cal.day(u.now); d >= today {
-		return Bill{}, fmt.Errorf("%w: %s (today is %s)", ErrDayNotEnded, d, today)
+	if d >= u.today {
+		return Bill{}, fmt.Errorf("%w: %s (today is %s)", ErrDayNotEnded, d, u.today)
 	}
 	if d <= u.a.SettledThrough {
 		return Bill{}, fmt.Errorf("%w: %s (closed through %s)", ErrDayClosed, d, u.a.SettledThrough)
@@ -125,6 +125,10 @@ func (e *Engine) settle(u *unit, d Day) (Bill, error) {
 	}
 	if len(earlier) > 0 {
 		return Bill{}, fmt.Errorf("%w: settle %s first", ErrSettleOrder, earlier[0])
+	}
+	places, err := e.decimals(u.a.Currency)
+	if err != nil {
+		return Bill{}, err
 	}
 	if err := u.expire(); err != nil {
 		return Bill{}, err
@@ -158,7 +162,7 @@ func (e *Engine) settle(u *unit, d Day) (Bill, error) {
 		m.Settled = m.tally()
 		u.putMeter(*m)
 	}
-	b.Total = b.Subtotal.Round(e.decimals(u.a.Currency))
+	b.Total = b.Subtotal.Round(places)
 	u.a.SettledThrough, u.a.Late = d, nil
 	u.append(Entry{Kind: EntrySettlement, Amount: b.Total})
 	u.tx.PutBill(b)
@@ -196,7 +200,7 @@ func (e *Engine) line(u *unit, m *Meter) (Line, error) {
 		if !ok {
 			return Line{}, fmt.Errorf("%w %q for %s in book %q", ErrUnknownTier, m.Key.Tier, m.Key.Service, book.ID)
 		}
-		if !v.free(u.a.Opened, m.Key.Day.Start(e.loc)) {
+		if !v.free(u.a.Opened, e.cal.start(m.Key.Day)) {
 			l.UnitPrice = price
 		}
 	}
@@ -214,7 +218,7 @@ func (e *Engine) line(u *unit, m *Meter) (Line, error) {
 // day outside MinDay..MaxDay), ErrNotFound, ErrCorrupt, or a Store or
 // context error.
 func (e *Engine) DueDays(ctx context.Context, account string, at time.Time) ([]Day, error) {
-	due, err := DayOf(at.Add(-e.dueAfter), e.loc)
+	due, err := e.cal.checked(at.Add(-e.dueAfter))
 	if err != nil {
 		return nil, &Error{Op: "DueDays", Account: account, Err: err}
 	}

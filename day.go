@@ -30,25 +30,39 @@ const secondsPerDay = 24 * 60 * 60
 // DayOf returns the billing day, in loc, that instant t falls on. It returns
 // an error wrapping ErrInvalidTime if that day is outside MinDay..MaxDay.
 func DayOf(t time.Time, loc *time.Location) (Day, error) {
-	d := localDay(t, loc)
+	return inRange(localDay(t, loc), t)
+}
+
+// inRange returns d as a Day, or ErrInvalidTime if it is outside
+// MinDay..MaxDay (t is the instant it is the day of, for the message).
+func inRange(d int64, t time.Time) (Day, error) {
 	if d < int64(MinDay) || d > int64(MaxDay) {
 		return 0, fmt.Errorf("%w: %s is outside the years 1 to 9999", ErrInvalidTime, t.Format(time.RFC3339))
 	}
 	return Day(d), nil
 }
 
-// localDay returns the billing day of t in loc, without a range check.
+// lookBack is how far back from an instant localDay looks for dates the
+// clocks showed before falling back: more than any change of offset.
+const lookBack = 2 * secondsPerDay * time.Second
+
+// localDay returns the billing day of t in loc, without a range check: the
+// latest date the zone's clocks have shown by t. After clocks fell back
+// across midnight, the day already begun goes on until the new date's
+// midnight; the local time then lies less than the change behind the
+// instants before the change, so only the zone periods that began within
+// lookBack of t need a look.
 func localDay(t time.Time, loc *time.Location) int64 {
 	lt := t.In(loc)
 	d := calendarDay(lt)
-	// After clocks fell back across midnight, the day already begun goes
-	// on until the new date's midnight. The local time then lies less
-	// than the change behind the instant before the change, so only the
-	// two days after a change need a look at it.
-	if start, _ := lt.ZoneBounds(); !start.IsZero() && t.Sub(start) < 2*secondsPerDay*time.Second {
-		if before := calendarDay(start.Add(-time.Nanosecond).In(loc)); before > d {
-			return before
+	for start, _ := lt.ZoneBounds(); !start.IsZero() && t.Sub(start) < lookBack; {
+		before := start.Add(-time.Nanosecond).In(loc)
+		d = max(d, calendarDay(before))
+		earlier, _ := before.ZoneBounds()
+		if !earlier.Before(start) {
+			break
 		}
+		start = earlier
 	}
 	return d
 }
@@ -69,8 +83,8 @@ func days(s int64) int64 {
 	return d
 }
 
-// calendar is the billing days of one zone, for an Engine. A zone that
-// never changes its offset (the default, UTC+8) needs no lookup.
+// calendar is the billing days of an Engine's zone. A zone that never
+// changes its offset (the default, UTC+8) needs no lookup.
 type calendar struct {
 	loc    *time.Location
 	fixed  bool
@@ -87,13 +101,23 @@ func newCalendar(loc *time.Location) calendar {
 	return c
 }
 
-// day returns the billing day of t, an instant known to be in range.
-func (c calendar) day(t time.Time) Day {
+// days returns the billing day of t, without a range check.
+func (c calendar) days(t time.Time) int64 {
 	if c.fixed {
-		return Day(days(t.Unix() + c.offset))
+		return days(t.Unix() + c.offset)
 	}
-	return Day(localDay(t, c.loc))
+	return localDay(t, c.loc)
 }
+
+// day returns the billing day of t, an instant known to be in range.
+func (c calendar) day(t time.Time) Day { return Day(c.days(t)) }
+
+// checked returns the billing day of t, or ErrInvalidTime if it is
+// outside MinDay..MaxDay.
+func (c calendar) checked(t time.Time) (Day, error) { return inRange(c.days(t), t) }
+
+// start returns the first instant of day d.
+func (c calendar) start(d Day) time.Time { return d.Start(c.loc) }
 
 // DateDay returns the Day of the given date. Out-of-range months and days are
 // normalized the way [time.Date] normalizes them: DateDay(2021, 2, 29) is

@@ -2,6 +2,7 @@ package billing_test
 
 import (
 	"archive/zip"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -55,7 +56,8 @@ func TestDay(t *testing.T) {
 
 // TestDayRange checks that dates and instants outside the years 1 to 9999
 // are refused, never wrapped around into another day: 11761242-03-10 is
-// 4,294,967,296 days (2^32) after 2021-03-10, the same 32-bit Day.
+// 4,294,985,972 days after 1970-01-01, which as a 32-bit Day is 18,676,
+// 2021-02-18.
 func TestDayRange(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -74,7 +76,7 @@ func TestDayRange(t *testing.T) {
 		{"0000-12-31", 0, 12, 31, 0, billing.ErrInvalidTime},
 		{"10000-01-01", 10000, 1, 1, 0, billing.ErrInvalidTime},
 		{"9999-12-32 normalizes to 10000-01-01", 9999, 12, 32, 0, billing.ErrInvalidTime},
-		{"11761242-03-10 would wrap to 2021-03-10", 11_761_242, 3, 10, 0, billing.ErrInvalidTime},
+		{"11761242-03-10 would wrap to 2021-02-18", 11_761_242, 3, 10, 0, billing.ErrInvalidTime},
 		{"a month beyond ±10,000,000", 2021, 1 << 40, 1, 0, billing.ErrInvalidTime},
 		{"a day beyond ±10,000,000", 2021, 1, -1 << 62, 0, billing.ErrInvalidTime},
 	}
@@ -285,53 +287,125 @@ func goZones(t *testing.T) []zone {
 	return zones
 }
 
-// TestRepeatedMidnight checks an account opened, and a package bought, in
-// the first pass of a repeated midnight hour: in Asia/Amman, 2021-10-29
-// began at 00:00 +03 (21:00 UTC), and at 01:00 +03 the clocks went back to
-// 00:00 +02 (22:00 UTC). The whole of both passes is the 29th, so the trial
-// granted at 00:10 (first pass) and a package bought at 00:30 (first pass)
-// are valid from 21:00 UTC and cover usage of the first pass.
+// TestOffsetChangesAfterFallingBack checks DayOf and Start in a made-up
+// zone whose clocks change twice while they show the previous date again:
+// at 00:30 +02 on the 15th (22:30 UTC on the 14th) they go back to 22:30
+// +00 of the 14th, and half an hour later (23:00 +00) forward to 23:30
+// +00:30, still the 14th. The 15th, begun at 00:00 +02 (22:00 UTC),
+// goes on through both changes.
+func TestOffsetChangesAfterFallingBack(t *testing.T) {
+	back := time.Date(2021, 3, 14, 22, 30, 0, 0, time.UTC)
+	forward := back.Add(30 * time.Minute)
+	loc := zoneOf(t, []int32{2 * 3600, 0, 1800}, []int64{back.Unix(), forward.Unix()}, []uint8{1, 2})
+	d15 := refDateDay(2021, 3, 15)
+	for _, tm := range []time.Time{back.Add(-time.Minute), back.Add(10 * time.Minute), forward.Add(10 * time.Minute)} {
+		if d, err := billing.DayOf(tm, loc); d != d15 || err != nil {
+			t.Errorf("DayOf(%v) = %s, %v; want 2021-03-15, the latest date the clocks have shown", tm.In(loc), d, err)
+		}
+	}
+	if got, want := d15.Start(loc), back.Add(-30*time.Minute); !got.Equal(want) {
+		t.Errorf("Start(2021-03-15) = %v, want %v (00:00 +02)", got.UTC(), want)
+	}
+}
+
+// zoneOf returns a zone made from a time zone file (version 1, RFC 8536)
+// with the given offsets (seconds east of UTC), and the instants at which
+// each types[i] of them takes over; offsets[0] is in force before.
+func zoneOf(t *testing.T, offsets []int32, at []int64, types []uint8) *time.Location {
+	t.Helper()
+	var b []byte
+	be32 := func(v int32) { b = binary.BigEndian.AppendUint32(b, uint32(v)) }
+	b = append(b, "TZif"...)
+	b = append(b, make([]byte, 16)...) // version 1, reserved
+	for _, n := range []int{0, 0, 0, len(at), len(offsets), 2 * len(offsets)} {
+		be32(int32(n)) // isutcnt, isstdcnt, leapcnt, timecnt, typecnt, charcnt
+	}
+	for _, a := range at {
+		be32(int32(a))
+	}
+	b = append(b, types...)
+	for i, o := range offsets {
+		be32(o)
+		b = append(b, 0, byte(2*i)) // not daylight saving time; designation
+	}
+	for i := range offsets {
+		b = append(b, byte('A'+i), 0)
+	}
+	loc, err := time.LoadLocationFromTZData("Made-up", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}
+
+// TestRepeatedMidnight checks accounts whose billing day begins twice,
+// against instants read off the zones' clocks by hand.
+//
+// Asia/Amman, 2021-10-29: the day began at 00:00 +03 (21:00 UTC), and at
+// 01:00 +03 the clocks went back to 00:00 +02 (22:00 UTC). Both passes are
+// the 29th, so a trial granted at 00:10 (first pass) or a package bought at
+// 00:30 (first pass) is valid from 21:00 UTC.
+//
+// America/St_Johns, 2010-11-07: the day began at 00:00 -02:30 (02:30 UTC),
+// and at 00:01 the clocks went back to 23:01 -03:30 of the 6th. The
+// repeated minutes to midnight stay on the 7th, the day already begun.
 func TestRepeatedMidnight(t *testing.T) {
-	amman := loadZone(t, "Asia/Amman")
-	utc := func(h, m int) time.Time { return time.Date(2021, 10, 28, h, m, 0, 0, time.UTC) }
+	amman := func(h, m int) time.Time { return time.Date(2021, 10, 28, h, m, 0, 0, time.UTC) }
+	stJohns := func(h, m int) time.Time { return time.Date(2010, 11, 7, h, m, 0, 0, time.UTC) }
+	from2010 := noTrial() // Era 1 prices from 2010 on
+	from2010.From = time.Date(2010, 1, 1, 0, 0, 0, 0, time.UTC)
 	tests := []struct {
 		name  string
+		zone  string
 		books []billing.PriceBook
 		setup []op
+		now   time.Time
 		use   *billing.Usage
 		want  billing.Receipt
 	}{
 		{
 			// 10 minutes of audio at 00:20 (first pass), from the trial of 10,000.
-			name:  "the trial granted in the first pass covers it",
-			setup: []op{{now: utc(21, 10), open: &billing.AccountSpec{ID: "a"}}},
-			use:   usage("u1", audio, 600, utc(21, 20)),
+			name: "the trial granted in the first pass covers it", zone: "Asia/Amman",
+			setup: []op{{now: amman(21, 10), open: &billing.AccountSpec{ID: "a"}}},
+			now:   amman(21, 40), use: usage("u1", audio, 600, amman(21, 20)),
 			want: billing.Receipt{Key: basic(refDateDay(2021, 10, 29), audio), Minutes: 10,
 				Draws: []billing.Draw{{Package: billing.TrialID, Minutes: 10, Deducted: 10}}},
 		},
 		{
 			// Usage at 00:10 (first pass), reported after the purchase at
 			// 00:30 (first pass): 10 HD minutes at ratio 4 from p1.
-			name:  "a package bought in the first pass covers it",
-			books: []billing.PriceBook{noTrial()},
+			name: "a package bought in the first pass covers it", zone: "Asia/Amman", books: []billing.PriceBook{noTrial()},
 			setup: []op{
-				{now: utc(12, 0), open: &billing.AccountSpec{ID: "a", Postpaid: true}},
-				{now: utc(21, 30), buy: &billing.Purchase{ID: "p1", Account: "a", Kind: uni, Minutes: 1000}},
+				{now: amman(12, 0), open: &billing.AccountSpec{ID: "a", Postpaid: true}},
+				{now: amman(21, 30), buy: &billing.Purchase{ID: "p1", Account: "a", Kind: uni, Minutes: 1000}},
 			},
-			use: usage("u1", hd, 600, utc(21, 10)),
+			now: amman(21, 40), use: usage("u1", hd, 600, amman(21, 10)),
 			want: billing.Receipt{Key: basic(refDateDay(2021, 10, 29), hd), Minutes: 10,
+				Draws: []billing.Draw{{Package: "p1", Minutes: 10, Deducted: 40}}},
+		},
+		{
+			// Usage at 23:30 -03:30 (03:00 UTC), after the clocks went back:
+			// on the 7th, drawn from p1, bought on the 7th at 00:00:30 -02:30.
+			name: "the minutes repeated after falling back across midnight", zone: "America/St_Johns", books: []billing.PriceBook{from2010},
+			setup: []op{
+				{now: stJohns(0, 0), open: &billing.AccountSpec{ID: "a", Postpaid: true}},
+				{now: stJohns(2, 30).Add(30 * time.Second), buy: &billing.Purchase{ID: "p1", Account: "a", Kind: uni, Minutes: 1000}},
+			},
+			now: stJohns(3, 10), use: usage("u1", hd, 600, stJohns(3, 0)),
+			want: billing.Receipt{Key: basic(refDateDay(2010, 11, 7), hd), Minutes: 10,
 				Draws: []billing.Draw{{Package: "p1", Minutes: 10, Deducted: 40}}},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			loc := loadZone(t, tt.zone)
 			h := newHarness(t)
 			var err error
-			if h.e, err = billing.New(h.store, &billing.Options{Now: h.clock.Now, Location: amman, PriceBooks: tt.books}); err != nil {
+			if h.e, err = billing.New(h.store, &billing.Options{Now: h.clock.Now, Location: loc, PriceBooks: tt.books}); err != nil {
 				t.Fatal(err)
 			}
 			h.do(tt.setup...)
-			h.clock.Set(utc(21, 40))
+			h.clock.Set(tt.now)
 			got, err := h.e.Record(h.ctx, *tt.use)
 			if err != nil {
 				t.Fatal(err)

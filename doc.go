@@ -96,9 +96,10 @@
 // 00:00), the day starts at the first; where clocks fall back across
 // midnight, the repeated minutes stay on the day already begun; where
 // midnight is skipped, the day starts when the clocks resume (see [Day]).
-// Days run from 0001-01-01 to 9999-12-31 ([MinDay], [MaxDay]): a date, an
-// instant or a clock reading outside them is refused with [ErrInvalidTime],
-// never wrapped around into another day. The time an Engine
+// Days run from 0001-01-01 to 9999-12-31 ([MinDay], [MaxDay]): a date, a
+// usage's time, an instant asked about ([Engine.DueDays]) or a clock reading
+// on a day outside them is refused with [ErrInvalidTime], never wrapped
+// around into another day. The time an Engine
 // stamps on an account's ledger never goes backwards: if the clock reads
 // earlier than the account's last operation (clock skew between processes),
 // the operation is stamped at that last instant.
@@ -172,11 +173,12 @@
 //     never suspended.
 //   - A day is priced by one price book, the one in force at its first
 //     instant: a book whose dates fall inside a billing day of
-//     [Options].Location (Era 1's end at 00:00 UTC+8 in an Engine that bills
-//     in UTC) takes effect, or ends, at the next day's start. Usage of a
-//     tier or service that only a later book has is refused until that
-//     book's first day ([ErrUnknownTier], [ErrUnknownService]); usage of a
-//     day no book prices, with [ErrNoPriceBook]. MixTranscoding of accounts opened before its billing
+//     [Options].Location (Era 1's start, 2019-10-11 00:00 UTC+8, is 16:00
+//     UTC the day before, in an Engine that bills in UTC) takes effect, or
+//     ends, at the next day's start. Usage of a tier or service that only a
+//     later book has is refused until that book's first day
+//     ([ErrUnknownTier], [ErrUnknownService]); usage of a day no book
+//     prices, with [ErrNoPriceBook]. MixTranscoding of accounts opened before its billing
 //     start (2020-11-01) is free before their later start date, at a zero unit
 //     price; cloud recording of accounts opened before 2020-07-01 (billed
 //     under CSS rules) is not priced and is refused with [ErrNoPriceBook].

@@ -57,8 +57,7 @@ const (
 type Engine struct {
 	store    Store
 	now      func() time.Time
-	loc      *time.Location
-	cal      calendar
+	cal      calendar // the billing days of Options.Location
 	books    []dated
 	currency string
 	grace    time.Duration
@@ -83,16 +82,17 @@ func New(store Store, opts *Options) (*Engine, error) {
 	if opts != nil {
 		o = *opts
 	}
-	e := &Engine{store: store, now: o.Now, loc: o.Location, currency: o.Currency, witness: newWitness(),
+	e := &Engine{store: store, now: o.Now, currency: o.Currency, witness: newWitness(),
 		grace: duration(o.ExpiryGrace, DefaultExpiryGrace), dueAfter: duration(o.DueAfter, DefaultDueAfter)}
 	e.recorders.New = func() any { return newRecorder(e) }
 	if e.now == nil {
 		e.now = time.Now
 	}
-	if e.loc == nil {
-		e.loc = utc8
+	loc := o.Location
+	if loc == nil {
+		loc = utc8
 	}
-	e.cal = newCalendar(e.loc)
+	e.cal = newCalendar(loc)
 	books := o.PriceBooks
 	if len(books) == 0 {
 		books = []PriceBook{Era1USD(), Era1CNY()}
@@ -114,9 +114,9 @@ func New(store Store, opts *Options) (*Engine, error) {
 			}
 		}
 		d := dated{PriceBook: &b}
-		d.first, d.last = b.days(e.loc)
+		d.first, d.last = b.days(loc)
 		if d.first > d.last {
-			return nil, fmt.Errorf("%w %q: in force at the first instant of no billing day in %s", ErrInvalidPriceBook, b.ID, e.loc)
+			return nil, fmt.Errorf("%w %q: in force at the first instant of no billing day in %s", ErrInvalidPriceBook, b.ID, loc)
 		}
 		e.books = append(e.books, d)
 	}
@@ -147,7 +147,7 @@ func overlap(a, b *PriceBook) bool {
 }
 
 // Location returns the billing time zone.
-func (e *Engine) Location() *time.Location { return e.loc }
+func (e *Engine) Location() *time.Location { return e.cal.loc }
 
 // dated is a price book as an Engine holds it: its own copy, and the
 // billing days it prices, first..last.
@@ -167,14 +167,14 @@ func (e *Engine) bookOf(currency string, d Day) (*PriceBook, error) {
 }
 
 // decimals returns the number of decimals amounts in currency are rounded
-// to (New checked that its books agree).
-func (e *Engine) decimals(currency string) int32 {
+// to (New checked that its books agree), or ErrNoPriceBook.
+func (e *Engine) decimals(currency string) (int32, error) {
 	for _, b := range e.books {
 		if b.Currency == currency {
-			return b.Decimals
+			return b.Decimals, nil
 		}
 	}
-	return 0
+	return 0, fmt.Errorf("%w: no book in %s", ErrNoPriceBook, currency)
 }
 
 // kindOf returns the kind of package p, from the book it was bought under.
@@ -248,8 +248,9 @@ type unit struct {
 	req   Request
 	ref   string
 	a     Account
-	wasOn bool // the switch was on when the unit read the account
-	now   time.Time
+	wasOn bool      // the switch was on when the unit read the account
+	now   time.Time // the operation's time
+	today Day       // its billing day
 	grace time.Duration
 	dirty bool
 	put   bool // commit wrote the account: the Store has it once exec succeeds
@@ -291,11 +292,12 @@ type operation struct {
 func (o *operation) apply(tx Tx) error {
 	a, err := o.e.load(tx, o.account)
 	var now time.Time
+	var today Day
 	if err == nil {
-		now, err = o.e.clock(&a)
+		now, today, err = o.e.clock(&a)
 	}
 	if err == nil {
-		o.u = unit{tx: tx, req: o.req, ref: o.ref, a: a, wasOn: a.Postpaid.On, now: now, grace: o.e.grace}
+		o.u = unit{tx: tx, req: o.req, ref: o.ref, a: a, wasOn: a.Postpaid.On, now: now, today: today, grace: o.e.grace}
 		err = o.body(&o.u)
 	}
 	if err == nil && !o.u.dirty {
@@ -317,35 +319,23 @@ func (u *unit) commit() {
 	u.put = true
 }
 
-// clock returns the operation's time: the Engine's clock, but never earlier
-// than the account's last unit of work. It returns ErrInvalidTime if the
-// clock reads a day outside MinDay..MaxDay.
-func (e *Engine) clock(a *Account) (time.Time, error) {
+// clock returns the operation's time, the Engine's clock but never earlier
+// than the account's last unit of work, and its billing day. It returns
+// ErrInvalidTime if the clock reads a day outside MinDay..MaxDay, or not
+// after the zero time (which records take for "never").
+func (e *Engine) clock(a *Account) (time.Time, Day, error) {
 	now := e.now()
 	if now.Before(a.Touched) {
 		now = a.Touched
 	}
-	if err := e.checkInstant(now); err != nil {
-		return time.Time{}, fmt.Errorf("the clock: %w", err)
+	if !now.After(time.Time{}) {
+		return time.Time{}, 0, fmt.Errorf("%w: the clock reads %s", ErrInvalidTime, now.Format(time.RFC3339))
 	}
-	return now, nil
-}
-
-// Unix seconds of 0001-01-03 and 9999-12-30 UTC: an instant between them
-// falls on a day between MinDay and MaxDay in any zone less than a day off UTC.
-const (
-	safeFromUnix = (int64(MinDay) + 2) * secondsPerDay
-	safeToUnix   = (int64(MaxDay) - 1) * secondsPerDay
-)
-
-// checkInstant returns an error wrapping ErrInvalidTime if t's billing day
-// is outside MinDay..MaxDay.
-func (e *Engine) checkInstant(t time.Time) error {
-	if s := t.Unix(); s >= safeFromUnix && s < safeToUnix {
-		return nil
+	today, err := e.cal.checked(now)
+	if err != nil {
+		return time.Time{}, 0, fmt.Errorf("the clock: %w", err)
 	}
-	_, err := DayOf(t, e.loc)
-	return err
+	return now, today, nil
 }
 
 // load reads the account and checks the invariants the Engine keeps.
@@ -476,11 +466,10 @@ func (e *Engine) OpenAccount(ctx context.Context, spec AccountSpec) (Account, er
 		case !errors.Is(err, ErrNotFound):
 			return err
 		}
-		now, err := e.clock(&Account{})
+		now, today, err := e.clock(&Account{})
 		if err != nil {
 			return err
 		}
-		today := e.cal.day(now)
 		book, err := e.bookOf(spec.Currency, today)
 		if err != nil {
 			return err
@@ -491,7 +480,7 @@ func (e *Engine) OpenAccount(ctx context.Context, spec AccountSpec) (Account, er
 			kind, _ := book.kind(g.Kind)
 			p := Package{
 				ID: TrialID, Kind: g.Kind, Book: book.ID, Minutes: g.Minutes, Balance: g.Minutes,
-				PurchasedAt: now, Start: today.Start(e.loc), End: kind.Validity.end(today, e.loc),
+				PurchasedAt: now, Start: e.cal.start(today), End: kind.Validity.end(today, e.cal.loc),
 			}
 			u.append(Entry{Kind: EntryGrant, Package: p.ID, Balance: p.Balance})
 			u.putPackage(p)

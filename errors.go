@@ -35,8 +35,8 @@ var (
 	// would overflow the day's meter.
 	ErrInvalidSeconds = errors.New("billing: invalid seconds")
 	// ErrInvalidTime: a usage has the zero time, a month is not 1..12, or a
-	// date, an instant or the Engine's clock falls on a day outside
-	// MinDay..MaxDay (the years 1 to 9999).
+	// date, a usage's time, an instant asked about or the Engine's clock
+	// falls on a day outside MinDay..MaxDay (the years 1 to 9999).
 	ErrInvalidTime = errors.New("billing: invalid time")
 	// ErrFutureUsage: a usage's time is after the Engine's clock.
 	ErrFutureUsage = errors.New("billing: usage time is in the future")

@@ -13,7 +13,7 @@ import (
 // ratios, validity and prices, and the trial granted to new accounts. The
 // engine holds no prices of its own; everything comes from the books in
 // [Options.PriceBooks]. Usage is priced by the book of the account's currency
-// in force at the usage's own time.
+// that prices the usage's billing day (below).
 //
 // A PriceBook is a plain value: copy one of the built-in books ([Era1USD],
 // [Era1CNY]), change it, and give it a new ID. [New] validates every book and
@@ -395,9 +395,11 @@ func (b *PriceBook) days(loc *time.Location) (first, last Day) {
 		}
 		return d
 	}
-	first, last = Day(min(max(begins(b.From), int64(MinDay)), int64(MaxDay)+1)), MaxDay
+	// Days beyond MinDay-1..MaxDay+1 stand for "before all" or "after all".
+	clamp := func(d int64) Day { return Day(min(max(d, int64(MinDay)-1), int64(MaxDay)+1)) }
+	first, last = max(clamp(begins(b.From)), MinDay), MaxDay
 	if !b.Until.IsZero() {
-		last = Day(min(max(begins(b.Until)-1, int64(MinDay)-1), int64(MaxDay)))
+		last = min(clamp(begins(b.Until)-1), MaxDay)
 	}
 	return first, last
 }

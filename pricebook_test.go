@@ -263,8 +263,8 @@ func TestBooksChangeAtDayBoundaries(t *testing.T) {
 	next.Tiers = append(next.Tiers, billing.TierSpec{Tier: "2k", Video: true, Basic: dec("0.02999")})      // 29.99 per 1,000 minutes
 	next.ValueAdded = append(next.ValueAdded, billing.ValueAddedService{Service: "relay", From: era1.From, // for every account,
 		Prices: []billing.TierPrice{{Tier: audio, PerMinute: dec("0.01")}}})
-	march18 := noTrial() // Era 1 ending on 2021-03-20 with no successor
-	march18.Until = at(20, 0, 0, 0)
+	untilMarch20 := noTrial() // Era 1 ending at 2021-03-20 00:00 with no successor
+	untilMarch20.Until = at(20, 0, 0, 0)
 
 	type step struct {
 		now     time.Time
@@ -324,7 +324,7 @@ func TestBooksChangeAtDayBoundaries(t *testing.T) {
 		},
 		{
 			name: "late usage of a day whose book ended with no successor",
-			loc:  cst, books: []billing.PriceBook{march18}, opened: at(15, 8, 0, 0),
+			loc:  cst, books: []billing.PriceBook{untilMarch20}, opened: at(15, 8, 0, 0),
 			steps: []step{
 				{now: at(18, 10, 0, 0), use: usage("u1", hd, 6000, at(18, 10, 0, 0))},
 				{now: at(19, 10, 0, 0)}, // settles the 18th

@@ -13,7 +13,7 @@ type Purchase struct {
 	// idempotency key, and the package's ID. TrialID is reserved.
 	ID      string
 	Account string
-	// Kind is a purchasable kind of the price book in force: KindUniversal,
+	// Kind is a purchasable kind of the price book of the purchase day: KindUniversal,
 	// or a custom kind.
 	Kind string
 	// Minutes is the package's size: a positive multiple of the kind's
@@ -94,8 +94,7 @@ func (e *Engine) buy(u *unit, p *Purchase) (PurchaseReceipt, error) {
 	case !errors.Is(err, ErrNotFound):
 		return PurchaseReceipt{}, err
 	}
-	today := e.cal.day(u.now)
-	book, err := e.bookOf(u.a.Currency, today)
+	book, err := e.bookOf(u.a.Currency, u.today)
 	if err != nil {
 		return PurchaseReceipt{}, err
 	}
@@ -112,13 +111,13 @@ func (e *Engine) buy(u *unit, p *Purchase) (PurchaseReceipt, error) {
 	}
 	pkg := Package{
 		ID: p.ID, Kind: p.Kind, Book: book.ID, Minutes: p.Minutes, Balance: p.Minutes, Price: price,
-		PurchasedAt: u.now, Start: today.Start(e.loc), End: kind.Validity.end(today, e.loc),
+		PurchasedAt: u.now, Start: e.cal.start(u.today), End: kind.Validity.end(u.today, e.cal.loc),
 	}
 	u.append(Entry{Kind: EntryPurchase, Package: pkg.ID, Balance: pkg.Balance, Amount: price})
 	if kind.AutoPostpaid {
 		u.a.AutoPostpaidArmed = true
 	}
-	r := PurchaseReceipt{Day: today, Resumed: u.resume()}
+	r := PurchaseReceipt{Day: u.today, Resumed: u.resume()}
 	if err := e.absorb(u, book, kind, &pkg, &r); err != nil {
 		return PurchaseReceipt{}, err
 	}

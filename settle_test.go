@@ -571,8 +571,9 @@ func TestOtherBillingZone(t *testing.T) {
 }
 
 // TestDatesOutOfRange checks that dates and instants outside the years 1
-// to 9999 are refused, never wrapped around into another period: as a
-// 32-bit Day, 11761242-03-10 is 2021-03-10.
+// to 9999 are refused, never wrapped around into another period: as 32-bit
+// Days, March 11761242 would be 2021-02-09 to 2021-03-11, which holds the
+// bill of 2021-03-10.
 func TestDatesOutOfRange(t *testing.T) {
 	h := newHarness(t, noTrial())
 	h.do(open(at(9, 8, 0, 0), true), use("u1", hd, 60, at(10, 9, 0, 0)))
@@ -599,5 +600,28 @@ func TestDatesOutOfRange(t *testing.T) {
 	}
 	if _, err := h.e.OpenAccount(h.ctx, billing.AccountSpec{ID: "b"}); !errors.Is(err, billing.ErrInvalidTime) {
 		t.Errorf("OpenAccount() with the clock in the year 10000: %v, want ErrInvalidTime", err)
+	}
+	// So is a usage time outside them, before anything reads it.
+	h.clock.Set(at(11, 10, 0, 0))
+	for _, tm := range []time.Time{time.Date(10000, 1, 1, 0, 0, 0, 0, cst), time.Date(5_883_631, 3, 10, 0, 0, 0, 0, cst), time.Date(0, 1, 1, 0, 0, 0, 0, cst)} {
+		if _, err := h.e.Record(h.ctx, *usage("u3", hd, 60, tm)); !errors.Is(err, billing.ErrInvalidTime) {
+			t.Errorf("Record() at %v: %v, want ErrInvalidTime", tm, err)
+		}
+	}
+	// 0001-01-01 07:00 in UTC+8 is MinDay, but before the zero time, which
+	// records take for "never": an account opened then would be corrupt.
+	h.clock.Set(time.Date(1, 1, 1, 7, 0, 0, 0, cst))
+	if _, err := h.e.OpenAccount(h.ctx, billing.AccountSpec{ID: "c"}); !errors.Is(err, billing.ErrInvalidTime) {
+		t.Errorf("OpenAccount() at %v: %v, want ErrInvalidTime", h.clock.Now(), err)
+	}
+	// In a zone 72 hours ahead of UTC, 9999-12-30 00:00 UTC is 10000-01-02.
+	far72 := newHarness(t)
+	var err error
+	if far72.e, err = billing.New(far72.store, &billing.Options{Now: far72.clock.Now, Location: time.FixedZone("+72", 72*3600)}); err != nil {
+		t.Fatal(err)
+	}
+	far72.clock.Set(time.Date(9999, 12, 30, 0, 0, 0, 0, time.UTC))
+	if _, err := far72.e.OpenAccount(far72.ctx, billing.AccountSpec{ID: "a"}); !errors.Is(err, billing.ErrInvalidTime) {
+		t.Errorf("OpenAccount() at %v in a zone 72 hours ahead: %v, want ErrInvalidTime", far72.clock.Now(), err)
 	}
 }

@@ -75,7 +75,7 @@ type Draw struct {
 	Deducted int64
 }
 
-func (u *Usage) check() error {
+func (u *Usage) check(c calendar) error {
 	if u.Service == "" {
 		u.Service = ServiceBasic
 	}
@@ -91,7 +91,8 @@ func (u *Usage) check() error {
 	case u.At.IsZero():
 		return ErrInvalidTime
 	}
-	return nil
+	_, err := c.checked(u.At) // a day outside MinDay..MaxDay
+	return err
 }
 
 func (u *Usage) same(v *Usage) bool {
@@ -130,14 +131,15 @@ func (u *Usage) same(v *Usage) bool {
 // and changes nothing.
 //
 // Errors wrap ErrInvalidID, ErrInvalidSeconds (also when the day's meter
-// would overflow), ErrInvalidTime, ErrNotFound (no such account),
+// would overflow), ErrInvalidTime (the zero time, a time on a day outside
+// MinDay..MaxDay, or the clock), ErrNotFound (no such account),
 // ErrIdempotencyConflict, ErrBeforeOpened, ErrFutureUsage, ErrNoPriceBook,
 // ErrUnknownScenario, ErrUnknownTier, ErrTierNotInScenario, ErrUnknownService,
 // ErrSuspended, ErrNoBasicService (which also wraps ErrSuspended for a
 // suspended account), ErrCorrupt, or a Store or context error. On error
 // nothing is recorded.
 func (e *Engine) Record(ctx context.Context, us Usage) (Receipt, error) {
-	if err := us.check(); err != nil {
+	if err := us.check(e.cal); err != nil {
 		return Receipt{}, &Error{Op: "Record", Account: us.Account, ID: us.ID, Err: err}
 	}
 	rc := e.recorders.Get().(*recorder)
@@ -524,7 +526,7 @@ func (e *Engine) checkValueAdded(u *unit, book *PriceBook, us *Usage) error {
 	case walkErr != nil:
 		return walkErr
 	case !payable:
-		return fmt.Errorf("%w: no package valid at %s with minutes left, and postpaid off", ErrNoBasicService, us.At.In(e.loc).Format(time.RFC3339))
+		return fmt.Errorf("%w: no package valid at %s with minutes left, and postpaid off", ErrNoBasicService, us.At.In(e.cal.loc).Format(time.RFC3339))
 	}
 	return nil
 }

@@ -273,9 +273,17 @@ func testUniqueKeysAndVersions(t *testing.T, newStore NewStore) {
 			tx.PutUsage(billing.UsageRecord{Usage: billing.Usage{ID: "u9"}})
 			tx.PutUsage(billing.UsageRecord{Usage: billing.Usage{ID: "u9"}})
 		}, billing.ErrExists},
+		{"a stored usage id", func(tx billing.Tx) {
+			tx.PutAccount(next(tx))
+			tx.PutUsage(billing.UsageRecord{Usage: billing.Usage{ID: "u1"}})
+		}, billing.ErrExists},
 		{"a stored purchase id", func(tx billing.Tx) {
 			tx.PutAccount(next(tx))
 			tx.PutPurchase(billing.PurchaseRecord{Purchase: billing.Purchase{ID: "p1"}})
+		}, billing.ErrExists},
+		{"a stored bill day", func(tx billing.Tx) {
+			tx.PutAccount(next(tx))
+			tx.PutBill(billing.Bill{Account: "a", Day: day})
 		}, billing.ErrExists},
 		{"a stored ledger Seq", func(tx billing.Tx) {
 			tx.PutAccount(next(tx))
@@ -299,8 +307,10 @@ func testUniqueKeysAndVersions(t *testing.T, newStore NewStore) {
 			create(t, s, "a")
 			err := s.Update(ctx, "a", func(tx billing.Tx) error {
 				tx.PutAccount(next(tx))
+				tx.PutUsage(billing.UsageRecord{Usage: billing.Usage{ID: "u1"}})
 				tx.PutPurchase(billing.PurchaseRecord{Purchase: billing.Purchase{ID: "p1"}})
 				tx.AppendEntry(billing.Entry{Seq: 1})
+				tx.PutBill(billing.Bill{Account: "a", Day: day})
 				return nil
 			})
 			if err != nil {

@@ -43,10 +43,11 @@ var flaws = []flaw{
 	{"half-applied commit", "atomicity", "Atomicity", func(s billing.Store) billing.Store { return halfApplied{s} }},
 	{"no lock, no version check", "isolation", "Isolation", func(s billing.Store) billing.Store { return unlocked{s} }},
 	{"versions unchecked", "isolation", "UniqueKeysAndVersions", wrap(func(tx billing.Tx) billing.Tx { return anyVersion{tx} })},
-	{"usage ids upserted", "unique keys", "Atomicity", wrap(func(tx billing.Tx) billing.Tx { return usageUpsert{tx} })},
+	{"one lock for all accounts", "isolation", "AccountsInParallel", func(s billing.Store) billing.Store { return &oneLock{Store: s} }},
+	{"usage ids upserted", "unique keys", "UniqueKeysAndVersions", wrap(func(tx billing.Tx) billing.Tx { return usageUpsert{tx} })},
 	{"purchase ids upserted", "unique keys", "UniqueKeysAndVersions", wrap(func(tx billing.Tx) billing.Tx { return purchaseUpsert{tx} })},
 	{"ledger Seq upserted", "unique keys", "UniqueKeysAndVersions", wrap(func(tx billing.Tx) billing.Tx { return seqUpsert{tx} })},
-	{"bill days upserted", "unique keys", "BillsInRange", wrap(func(tx billing.Tx) billing.Tx { return billUpsert{tx} })},
+	{"bill days upserted", "unique keys", "UniqueKeysAndVersions", wrap(func(tx billing.Tx) billing.Tx { return billUpsert{tx} })},
 	{"usage ids case-folded", "unique keys", "IDsAreBytes", wrap(func(tx billing.Tx) billing.Tx { return mappedIDs{tx, strings.ToLower} })},
 	{"usage ids trimmed", "unique keys", "IDsAreBytes", wrap(func(tx billing.Tx) billing.Tx { return mappedIDs{tx, strings.TrimSpace} })},
 	{"usage ids normalized (NFC)", "unique keys", "IDsAreBytes", wrap(func(tx billing.Tx) billing.Tx { return mappedIDs{tx, nfc} })},
@@ -283,6 +284,24 @@ func (s unlocked) Update(ctx context.Context, id string, fn func(billing.Tx) err
 	})
 }
 
+// oneLock runs one unit of work or view at a time, whatever its account.
+type oneLock struct {
+	billing.Store
+	mu sync.Mutex
+}
+
+func (s *oneLock) Update(ctx context.Context, id string, fn func(billing.Tx) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.Store.Update(ctx, id, fn)
+}
+
+func (s *oneLock) View(ctx context.Context, id string, fn func(billing.Reader) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.Store.View(ctx, id, fn)
+}
+
 // anyVersion writes the account at the version after the stored one,
 // whatever version it was given.
 type anyVersion struct{ billing.Tx }
@@ -301,8 +320,7 @@ func (t anyVersion) PutAccount(a billing.Account) { t.Tx.PutAccount(t.next(a)) }
 // Unique keys.
 
 // usageUpsert, purchaseUpsert, seqUpsert and billUpsert drop a record whose
-// key is stored (INSERT ... ON CONFLICT DO NOTHING), or written before in
-// the unit.
+// key is stored (INSERT ... ON CONFLICT DO NOTHING).
 type (
 	usageUpsert    struct{ billing.Tx }
 	purchaseUpsert struct{ billing.Tx }
