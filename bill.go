@@ -113,8 +113,8 @@ func (e *Engine) settle(u *unit, d Day) (Bill, error) {
 	case !errors.Is(err, ErrNotFound):
 		return Bill{}, err
 	}
-	if d >= u.today {
-		return Bill{}, fmt.Errorf("%w: %s (today is %s)", ErrDayNotEnded, d, u.today)
+	if today := e.cal.day(u.now); d >= today {
+		return Bill{}, fmt.Errorf("%w: %s (today is %s)", ErrDayNotEnded, d, today)
 	}
 	if d <= u.a.SettledThrough {
 		return Bill{}, fmt.Errorf("%w: %s (closed through %s)", ErrDayClosed, d, u.a.SettledThrough)

@@ -86,9 +86,11 @@ func days(s int64) int64 {
 // calendar is the billing days of an Engine's zone. A zone that never
 // changes its offset (the default, UTC+8) needs no lookup.
 type calendar struct {
-	loc    *time.Location
-	fixed  bool
-	offset int64 // if fixed
+	loc   *time.Location
+	fixed bool
+	// If fixed: the zone's offset, and the Unix seconds of the first
+	// instant of MinDay and of the day after MaxDay.
+	offset, from, to int64
 }
 
 func newCalendar(loc *time.Location) calendar {
@@ -97,8 +99,19 @@ func newCalendar(loc *time.Location) calendar {
 	if start, end := at.ZoneBounds(); start.IsZero() && end.IsZero() {
 		_, offset := at.Zone()
 		c.fixed, c.offset = true, int64(offset)
+		c.from, c.to = int64(MinDay)*secondsPerDay-c.offset, (int64(MaxDay)+1)*secondsPerDay-c.offset
 	}
 	return c
+}
+
+// valid returns an error wrapping ErrInvalidTime if the billing day of t is
+// outside MinDay..MaxDay.
+func (c calendar) valid(t time.Time) error {
+	if s := t.Unix(); c.fixed && s >= c.from && s < c.to {
+		return nil
+	}
+	_, err := c.checked(t)
+	return err
 }
 
 // days returns the billing day of t, without a range check.

@@ -248,9 +248,8 @@ type unit struct {
 	req   Request
 	ref   string
 	a     Account
-	wasOn bool      // the switch was on when the unit read the account
-	now   time.Time // the operation's time
-	today Day       // its billing day
+	wasOn bool // the switch was on when the unit read the account
+	now   time.Time
 	grace time.Duration
 	dirty bool
 	put   bool // commit wrote the account: the Store has it once exec succeeds
@@ -292,12 +291,11 @@ type operation struct {
 func (o *operation) apply(tx Tx) error {
 	a, err := o.e.load(tx, o.account)
 	var now time.Time
-	var today Day
 	if err == nil {
-		now, today, err = o.e.clock(&a)
+		now, err = o.e.clock(&a)
 	}
 	if err == nil {
-		o.u = unit{tx: tx, req: o.req, ref: o.ref, a: a, wasOn: a.Postpaid.On, now: now, today: today, grace: o.e.grace}
+		o.u = unit{tx: tx, req: o.req, ref: o.ref, a: a, wasOn: a.Postpaid.On, now: now, grace: o.e.grace}
 		err = o.body(&o.u)
 	}
 	if err == nil && !o.u.dirty {
@@ -319,23 +317,22 @@ func (u *unit) commit() {
 	u.put = true
 }
 
-// clock returns the operation's time, the Engine's clock but never earlier
-// than the account's last unit of work, and its billing day. It returns
-// ErrInvalidTime if the clock reads a day outside MinDay..MaxDay, or not
-// after the zero time (which records take for "never").
-func (e *Engine) clock(a *Account) (time.Time, Day, error) {
+// clock returns the operation's time: the Engine's clock, but never earlier
+// than the account's last unit of work. It returns ErrInvalidTime if the
+// clock reads a day outside MinDay..MaxDay, or not after the zero time
+// (which records take for "never").
+func (e *Engine) clock(a *Account) (time.Time, error) {
 	now := e.now()
 	if now.Before(a.Touched) {
 		now = a.Touched
 	}
 	if !now.After(time.Time{}) {
-		return time.Time{}, 0, fmt.Errorf("%w: the clock reads %s", ErrInvalidTime, now.Format(time.RFC3339))
+		return time.Time{}, fmt.Errorf("%w: the clock reads %s", ErrInvalidTime, now.Format(time.RFC3339))
 	}
-	today, err := e.cal.checked(now)
-	if err != nil {
-		return time.Time{}, 0, fmt.Errorf("the clock: %w", err)
+	if err := e.cal.valid(now); err != nil {
+		return time.Time{}, fmt.Errorf("the clock: %w", err)
 	}
-	return now, today, nil
+	return now, nil
 }
 
 // load reads the account and checks the invariants the Engine keeps.
@@ -466,10 +463,11 @@ func (e *Engine) OpenAccount(ctx context.Context, spec AccountSpec) (Account, er
 		case !errors.Is(err, ErrNotFound):
 			return err
 		}
-		now, today, err := e.clock(&Account{})
+		now, err := e.clock(&Account{})
 		if err != nil {
 			return err
 		}
+		today := e.cal.day(now)
 		book, err := e.bookOf(spec.Currency, today)
 		if err != nil {
 			return err

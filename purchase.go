@@ -94,7 +94,8 @@ func (e *Engine) buy(u *unit, p *Purchase) (PurchaseReceipt, error) {
 	case !errors.Is(err, ErrNotFound):
 		return PurchaseReceipt{}, err
 	}
-	book, err := e.bookOf(u.a.Currency, u.today)
+	today := e.cal.day(u.now)
+	book, err := e.bookOf(u.a.Currency, today)
 	if err != nil {
 		return PurchaseReceipt{}, err
 	}
@@ -111,13 +112,13 @@ func (e *Engine) buy(u *unit, p *Purchase) (PurchaseReceipt, error) {
 	}
 	pkg := Package{
 		ID: p.ID, Kind: p.Kind, Book: book.ID, Minutes: p.Minutes, Balance: p.Minutes, Price: price,
-		PurchasedAt: u.now, Start: e.cal.start(u.today), End: kind.Validity.end(u.today, e.cal.loc),
+		PurchasedAt: u.now, Start: e.cal.start(today), End: kind.Validity.end(today, e.cal.loc),
 	}
 	u.append(Entry{Kind: EntryPurchase, Package: pkg.ID, Balance: pkg.Balance, Amount: price})
 	if kind.AutoPostpaid {
 		u.a.AutoPostpaidArmed = true
 	}
-	r := PurchaseReceipt{Day: u.today, Resumed: u.resume()}
+	r := PurchaseReceipt{Day: today, Resumed: u.resume()}
 	if err := e.absorb(u, book, kind, &pkg, &r); err != nil {
 		return PurchaseReceipt{}, err
 	}

@@ -91,8 +91,7 @@ func (u *Usage) check(c calendar) error {
 	case u.At.IsZero():
 		return ErrInvalidTime
 	}
-	_, err := c.checked(u.At) // a day outside MinDay..MaxDay
-	return err
+	return c.valid(u.At) // a day outside MinDay..MaxDay
 }
 
 func (u *Usage) same(v *Usage) bool {

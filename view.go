@@ -40,7 +40,7 @@ func (e *Engine) Overview(ctx context.Context, account string) (Overview, error)
 	if err != nil {
 		return fail(err)
 	}
-	o := Overview{Today: u.today}
+	o := Overview{Today: e.cal.day(u.now)}
 	err = e.store.View(ctx, account, func(tx Reader) error {
 		if o.Account, err = e.load(tx, account); err != nil {
 			return err
