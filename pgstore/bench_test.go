@@ -100,3 +100,53 @@ func BenchmarkRecordBatch(b *testing.B) {
 	wg.Wait()
 	b.ReportMetric(float64(batches*size)/b.Elapsed().Seconds(), "usages/s")
 }
+
+// BenchmarkRecordBatchHotAccount records 10⁶ usages into one account, in
+// batches of 1,000 (one RecordBatch, so one unit of work, per batch) from one
+// goroutine: units of work on one account run one after another anyway,
+// under the account's row lock. As the account's usage records grow from
+// none to 10⁶, a batch must not get slower: besides usages/s overall it
+// reports the throughput of the first and of the last 10 % of the batches,
+// and their ratio (last/first, 1 when flat). Compare them with
+// BenchmarkRecordBatch's usages/s, keeping in mind that its 8 goroutines
+// share the two cores between client and server, where one account's units
+// of work make them take turns.
+//
+// Its size is fixed, whatever b.N (the iteration count it prints), and an
+// op is one usage: ns/op is per usage, as in BenchmarkRecordBatch. It takes
+// a while: run it alone with -benchtime 1x (a -benchtime of Nx with N > 1
+// makes the testing package run it twice).
+func BenchmarkRecordBatchHotAccount(b *testing.B) {
+	const size, batches = 1000, 1000
+	const tenth = batches / 10
+	e, ids := benchEngine(b, 1)
+	took := make([]time.Duration, batches)
+	us := make([]billing.Usage, size)
+	b.ResetTimer()
+	for k := range batches {
+		for j := range us {
+			us[j] = usageOf(ids[0], int64(k*size+j))
+		}
+		start := time.Now()
+		for _, r := range e.RecordBatch(context.Background(), us) {
+			if r.Err != nil {
+				b.Fatal(r.Err)
+			}
+		}
+		took[k] = time.Since(start)
+	}
+	b.StopTimer()
+	rate := func(ds []time.Duration) float64 {
+		var sum time.Duration
+		for _, d := range ds {
+			sum += d
+		}
+		return float64(len(ds)*size) / sum.Seconds()
+	}
+	first, last := rate(took[:tenth]), rate(took[batches-tenth:])
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/(batches*size), "ns/op")
+	b.ReportMetric(batches*size/b.Elapsed().Seconds(), "usages/s")
+	b.ReportMetric(first, "first-10%-usages/s")
+	b.ReportMetric(last, "last-10%-usages/s")
+	b.ReportMetric(last/first, "last/first")
+}

@@ -93,6 +93,9 @@ func (r *reader) Account() (billing.Account, error) {
 const usageColumns = `id, app, service, scenario, tier, seconds::bigint, at, r_day, r_service, r_tier,
 	minutes::bigint, postpaid::bigint, shortfall::bigint, postpaid_on, suspended, draws::text`
 
+// usageByID reads one usage record of account $1 by id.
+const usageByID = `SELECT ` + usageColumns + ` FROM billing_usages WHERE account = $1 AND id = $2`
+
 func (r *reader) scanUsage(row pgx.Row) (billing.UsageRecord, error) {
 	u := billing.UsageRecord{Usage: billing.Usage{Account: r.id}}
 	var at int64
@@ -117,7 +120,7 @@ func (r *reader) Usage(id string) (billing.UsageRecord, error) {
 		c.Receipt.Draws = slices.Clone(c.Receipt.Draws)
 		return c, nil
 	}
-	u, err := r.scanUsage(r.q.QueryRow(r.ctx, `SELECT `+usageColumns+` FROM billing_usages WHERE account = $1 AND id = $2`, r.id, id))
+	u, err := r.scanUsage(r.q.QueryRow(r.ctx, usageByID, r.id, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return billing.UsageRecord{}, fmt.Errorf("pgstore: usage %q: %w", id, billing.ErrNotFound)
 	}
@@ -152,6 +155,9 @@ func (r *reader) Purchase(id string) (billing.PurchaseRecord, error) {
 const meterColumns = `day, service, tier, seconds::bigint, prepaid::bigint, postpaid::bigint, shortfall::bigint,
 	settled_seconds::bigint, settled_prepaid::bigint, settled_postpaid::bigint, settled_shortfall::bigint`
 
+// meterByKey reads one meter of account $1 by key.
+const meterByKey = `SELECT ` + meterColumns + ` FROM billing_meters WHERE account = $1 AND day = $2 AND service = $3 AND tier = $4`
+
 func scanMeter(row pgx.Row) (billing.Meter, error) {
 	var m billing.Meter
 	s := &m.Settled
@@ -164,8 +170,7 @@ func (r *reader) Meter(k billing.MeterKey) (billing.Meter, error) {
 	if m, ok := r.meters[k]; ok {
 		return m, nil
 	}
-	m, err := scanMeter(r.q.QueryRow(r.ctx, `SELECT `+meterColumns+` FROM billing_meters
-		WHERE account = $1 AND day = $2 AND service = $3 AND tier = $4`, r.id, int32(k.Day), k.Service, k.Tier))
+	m, err := scanMeter(r.q.QueryRow(r.ctx, meterByKey, r.id, int32(k.Day), k.Service, k.Tier))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return billing.Meter{Key: k}, nil
 	}
@@ -181,18 +186,71 @@ func (r *reader) Meters(d billing.Day, fn func(billing.Meter) bool) error {
 	return each(rows, scanMeter, fn)
 }
 
+// The two lookups of Prefetch, by usage id and by meter key, are written
+// as one index probe per id or key: for each element of the array, a
+// LATERAL subquery looks up one row by its whole primary key.
+//
+// Do not write them the obvious way (WHERE account = $1 AND id = ANY($2),
+// or (day, service, tier) IN (SELECT * FROM unnest(...))), nor as a plain
+// join with unnest. pgx prepares its statements, and after five runs of a
+// prepared statement PostgreSQL may switch to a generic plan: a plan made
+// without looking at the parameters' values, and kept until the table is
+// next analyzed or vacuumed. Such a plan guesses that the array holds 10
+// elements, and that "account = $1" matches as many rows as an average
+// account has (before the table is first analyzed, half a percent of the
+// table). When that comes to a handful of rows, the cheapest plan reads
+// all of the account's rows through the primary key and tests each one
+// against the array: for each of the account's usages, a linear search of
+// the batch's 1,000 ids; for each of its meters, unnest run again. The
+// plain join is little better: a hash join over all of the account's rows.
+// On a busy account, each batch then costs more than the one before: at
+// 80,000 usages, the id lookup took 1.5 s per batch instead of 2 ms.
+//
+// PostgreSQL cannot merge a subquery that has a LIMIT into the join, so
+// it must run the subquery once per element. With every column of the
+// primary key given, the cheapest way to run it is an index probe,
+// whatever the size of the account. The one exception is a table of a few
+// pages (about 200 usages in all), where scanning the whole table is
+// cheaper. A generic plan made at that size keeps scanning as the table
+// grows, until autovacuum next analyzes it, which it does once the table
+// has grown by a tenth. LIMIT 1 changes nothing else: the primary key
+// allows one row at most. TestPrefetchGenericPlan checks these plans.
+const (
+	prefetchUsages = `SELECT ` + usageColumns + ` FROM unnest($2::text[]) AS k(want)
+		CROSS JOIN LATERAL (SELECT * FROM billing_usages WHERE account = $1 AND id = k.want LIMIT 1) u`
+	prefetchMeters = `SELECT ` + meterColumns + ` FROM unnest($2::integer[], $3::text[], $4::text[]) AS k(d, s, t)
+		CROSS JOIN LATERAL (SELECT * FROM billing_meters WHERE account = $1 AND day = k.d AND service = k.s AND tier = k.t LIMIT 1) m`
+)
+
 // Prefetch implements billing.Prefetcher: it loads the usage records and
-// meters in one round trip.
+// meters in one round trip. Each id or key is one index probe (see
+// prefetchUsages), so a key repeated in keys (a batch's usages mostly share
+// theirs) is sent once; an id repeated in ids, which is rare, is looked up
+// twice, to the same effect. A single id or key is read with the query of
+// Usage or Meter instead: for one element, PostgreSQL estimates the
+// LATERAL query's custom plan cheaper than its generic plan (which assumes
+// 10 elements), so it would plan the query anew at every Record.
 func (r *reader) Prefetch(ids []string, keys []billing.MeterKey) error {
-	days, services, tiers := make([]int32, len(keys)), make([]string, len(keys)), make([]string, len(keys))
-	for i, k := range keys {
-		days[i], services[i], tiers[i] = int32(k.Day), string(k.Service), string(k.Tier)
+	var days []int32
+	var services, tiers []string
+	seen := make(map[billing.MeterKey]bool, min(len(keys), 16))
+	for _, k := range keys {
+		if !seen[k] {
+			seen[k] = true
+			days, services, tiers = append(days, int32(k.Day)), append(services, string(k.Service)), append(tiers, string(k.Tier))
+		}
 	}
 	var b pgx.Batch
-	b.Queue(`SELECT `+usageColumns+` FROM billing_usages WHERE account = $1 AND id = ANY($2)`, r.id, ids)
-	b.Queue(`SELECT `+meterColumns+` FROM billing_meters m
-		WHERE account = $1 AND (day, service, tier) IN (SELECT * FROM unnest($2::integer[], $3::text[], $4::text[]))`,
-		r.id, days, services, tiers)
+	if len(ids) == 1 {
+		b.Queue(usageByID, r.id, ids[0])
+	} else {
+		b.Queue(prefetchUsages, r.id, ids)
+	}
+	if len(days) == 1 {
+		b.Queue(meterByKey, r.id, days[0], services[0], tiers[0])
+	} else {
+		b.Queue(prefetchMeters, r.id, days, services, tiers)
+	}
 	fetchLive := len(r.live) == 0 && !r.liveDone
 	if fetchLive {
 		q, args := r.liveQuery()

@@ -1,0 +1,7 @@
+package pgstore
+
+// The queries of Prefetch, for TestPrefetchGenericPlan.
+const (
+	PrefetchUsages = prefetchUsages
+	PrefetchMeters = prefetchMeters
+)

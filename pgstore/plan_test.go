@@ -1,0 +1,105 @@
+package pgstore_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/rtcbill/billing/pgstore"
+)
+
+// TestPrefetchGenericPlan checks that Prefetch's lookups probe the primary
+// key once per id or meter key even in a generic plan, on a busy account
+// that the statistics do not know about: the table holds many small
+// accounts, has been analyzed, and then one account grows large. A plan
+// that reads the account's rows and tests each against the array (the
+// generic plan of WHERE account = $1 AND id = ANY($2) there) fails it.
+//
+// PostgreSQL chooses between a generic and a custom plan by comparing
+// estimates after five runs of a prepared statement; the test forces the
+// generic plan (plan_cache_mode), the one that could go wrong, and measures
+// what it reads with EXPLAIN ANALYZE rather than matching plan shapes.
+func TestPrefetchGenericPlan(t *testing.T) {
+	pool := newPool(t)
+	ctx := context.Background()
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	const small, hotUsages = 2000, 20_000
+	for _, q := range []string{
+		// No ANALYZE but ours: the statistics must describe the small accounts only.
+		`ALTER TABLE billing_usages SET (autovacuum_enabled = off)`,
+		`ALTER TABLE billing_meters SET (autovacuum_enabled = off)`,
+		fmt.Sprintf(`INSERT INTO billing_usages SELECT 'acct-' || g %% %d, 'u' || g, '1400000001', 'basic', 'video', 'hd', 61, 0,
+			18701, 'basic', 'hd', 2, 0, 0, true, false, '[]', 1, 0 FROM generate_series(1, %d) g`, small, 3*small),
+		fmt.Sprintf(`INSERT INTO billing_meters SELECT 'acct-' || g, 18701, 'basic', 'hd', 61, 2, 0, 0, 0, 0, 0, 0
+			FROM generate_series(1, %d) g`, small),
+		`ANALYZE billing_usages, billing_meters`,
+		fmt.Sprintf(`INSERT INTO billing_usages SELECT 'hot', 'u' || g, '1400000001', 'basic', 'video', 'hd', 61, 0,
+			18701, 'basic', 'hd', 2, 0, 0, true, false, '[]', 1, 0 FROM generate_series(1, %d) g`, hotUsages),
+		`INSERT INTO billing_meters SELECT 'hot', d, s, t, 61, 2, 0, 0, 0, 0, 0, 0
+			FROM generate_series(18000, 18999) d, unnest(ARRAY['basic', 'recording']) s, unnest(ARRAY['sd', 'hd']) t`,
+		`SET plan_cache_mode = force_generic_plan`,
+		`PREPARE prefetch_usages (text, text[]) AS ` + pgstore.PrefetchUsages,
+		`PREPARE prefetch_meters (text, integer[], text[], text[]) AS ` + pgstore.PrefetchMeters,
+	} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	defer conn.Exec(ctx, `DEALLOCATE prefetch_usages; DEALLOCATE prefetch_meters; RESET plan_cache_mode`)
+
+	// 1,000 ids, the first 500 of them recorded.
+	var ids []string
+	for i := hotUsages - 499; i <= hotUsages+500; i++ {
+		ids = append(ids, fmt.Sprintf("u%d", i))
+	}
+	checkReads(t, conn, "billing_usages", 500, len(ids), `EXECUTE prefetch_usages('hot', $1)`, ids)
+
+	// 10 keys, 5 of them with a meter; the account has 4,000.
+	days := []int32{18990, 18991, 18992, 18993, 18994, 19000, 19001, 19002, 19003, 19004}
+	services := []string{"basic", "basic", "recording", "recording", "basic", "basic", "basic", "basic", "basic", "basic"}
+	tiers := []string{"sd", "hd", "sd", "hd", "hd", "sd", "hd", "sd", "hd", "sd"}
+	checkReads(t, conn, "billing_meters", 5, len(days), `EXECUTE prefetch_meters('hot', $1, $2, $3)`, days, services, tiers)
+}
+
+// checkReads runs EXPLAIN ANALYZE of query and fails the test unless it
+// returns want rows and the plan reads at most limit rows of table (rows
+// returned or filtered out, by every scan of the table or of its indexes).
+func checkReads(t *testing.T, conn *pgxpool.Conn, table string, want, limit int, query string, args ...any) {
+	t.Helper()
+	var out []byte
+	args = append([]any{pgx.QueryExecModeSimpleProtocol}, args...)
+	if err := conn.QueryRow(context.Background(), `EXPLAIN (ANALYZE, FORMAT JSON) `+query, args...).Scan(&out); err != nil {
+		t.Fatal(err)
+	}
+	var explained []struct{ Plan map[string]any }
+	if err := json.Unmarshal(out, &explained); err != nil || len(explained) != 1 {
+		t.Fatalf("EXPLAIN output %s: %v", out, err)
+	}
+	top := explained[0].Plan
+	num := func(n map[string]any, key string) float64 { v, _ := n[key].(float64); return v }
+	read := 0.0
+	var walk func(n map[string]any)
+	walk = func(n map[string]any) {
+		if n["Relation Name"] == table || n["Index Name"] == table+"_pkey" {
+			read += (num(n, "Actual Rows") + num(n, "Rows Removed by Filter") + num(n, "Rows Removed by Index Recheck")) * num(n, "Actual Loops")
+		}
+		children, _ := n["Plans"].([]any)
+		for _, c := range children {
+			if c, ok := c.(map[string]any); ok {
+				walk(c)
+			}
+		}
+	}
+	walk(top)
+	if got := num(top, "Actual Rows"); got != float64(want) || read > float64(limit) {
+		t.Errorf("%s: %v rows, want %d; the plan reads %v rows of %s, want at most %d (one probe per element):\n%s",
+			query, got, want, read, table, limit, out)
+	}
+}
