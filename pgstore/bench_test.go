@@ -70,10 +70,18 @@ func BenchmarkRecord(b *testing.B) {
 }
 
 // BenchmarkRecordBatch records batches of 1,000 usages of one account, each
-// batch one unit of work, from several goroutines on different accounts.
+// batch one unit of work, from 8 goroutines on 8 accounts, and from one
+// goroutine on 8 accounts (the one to compare BenchmarkRecordBatchHotAccount
+// with: one stream of batches either way).
 func BenchmarkRecordBatch(b *testing.B) {
-	const size, goroutines = 1000, 8
-	e, ids := benchEngine(b, goroutines)
+	for _, goroutines := range []int{8, 1} {
+		b.Run(fmt.Sprintf("goroutines=%d", goroutines), func(b *testing.B) { benchmarkRecordBatch(b, goroutines) })
+	}
+}
+
+func benchmarkRecordBatch(b *testing.B, goroutines int) {
+	const size, accounts = 1000, 8
+	e, ids := benchEngine(b, accounts)
 	batches := (b.N + size - 1) / size
 	var next atomic.Int64
 	b.ReportAllocs()
@@ -84,9 +92,12 @@ func BenchmarkRecordBatch(b *testing.B) {
 		go func() {
 			defer wg.Done()
 			us := make([]billing.Usage, size)
-			for k := next.Add(1); k <= int64(batches); k = next.Add(1) {
+			// Goroutine g's n-th batch goes to account g + n×goroutines
+			// (mod 8): no two goroutines share an account.
+			for k, n := next.Add(1), 0; k <= int64(batches); k, n = next.Add(1), n+1 {
+				a := ids[(g+n*goroutines)%accounts]
 				for j := range us {
-					us[j] = usageOf(ids[g], k*size+int64(j))
+					us[j] = usageOf(a, k*size+int64(j))
 				}
 				for _, r := range e.RecordBatch(context.Background(), us) {
 					if r.Err != nil {
@@ -108,9 +119,10 @@ func BenchmarkRecordBatch(b *testing.B) {
 // none to 10⁶, a batch must not get slower: besides usages/s overall it
 // reports the throughput of the first and of the last 10 % of the batches,
 // and their ratio (last/first, 1 when flat). Compare them with
-// BenchmarkRecordBatch's usages/s, keeping in mind that its 8 goroutines
-// share the two cores between client and server, where one account's units
-// of work make them take turns.
+// BenchmarkRecordBatch/goroutines=1, one stream of batches on 8 accounts;
+// BenchmarkRecordBatch/goroutines=8 runs 8 streams, whose client and
+// server work share the two cores, where one account's units of work,
+// one after another, make them take turns.
 //
 // Its size is fixed, whatever b.N (the iteration count it prints), and an
 // op is one usage: ns/op is per usage, as in BenchmarkRecordBatch. It takes

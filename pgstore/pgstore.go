@@ -45,17 +45,19 @@
 //
 // Measured on a 2-core machine (AMD EPYC, Go 1.26, PostgreSQL 15 on
 // 127.0.0.1, client and server sharing the cores) on 2026-12-06, three runs
-// of .ci/pgtest -run XXX -bench . -benchtime 30000x in each column, usage of
-// HD video into accounts with postpaid on and three packages:
+// in each column, usage of HD video into accounts with postpaid on and three
+// packages (.ci/pgtest -run XXX -bench 'Record$|RecordBatch$' -benchtime
+// 30000x, and -bench HotAccount -benchtime 1x):
 //
 //	                                      fsync off             durable (fsync on, synchronous_commit on)
 //	Record, 1 goroutine                   1,000-1,400 usages/s  1,000-1,100 usages/s  (about 3 round trips each)
 //	Record, 16 goroutines                 1,700-2,300/s         1,750-1,900/s
-//	RecordBatch, 1,000 usages per batch,
-//	8 goroutines on 8 accounts            52,000-78,000/s       61,000-70,000/s
-//	1 goroutine on 1 account, 10⁶ usages  37,000-40,000/s       33,000-36,000/s
-//	  its first 10 % of batches           36,000-41,000/s       35,000-38,000/s
-//	  its last 10 % of batches            37,000-39,000/s       34,000-37,000/s (once 25,000/s)
+//	RecordBatch, 1,000 usages per batch:
+//	8 goroutines on 8 accounts            60,000-78,000/s       61,000-70,000/s
+//	1 goroutine on 8 accounts             42,000-46,000/s
+//	1 goroutine on 1 account, 10⁶ usages  39,000-42,000/s       33,000-36,000/s
+//	  its first 10 % of batches           37,000-41,000/s       35,000-38,000/s
+//	  its last 10 % of batches            38,000-45,000/s       34,000-37,000/s (once 25,000/s)
 //
 // The machine ran slower that day than when these figures were last taken
 // (Record 2,000/s, RecordBatch 103,000-126,000/s on 8 accounts): in
@@ -67,11 +69,11 @@
 // once per usage id and meter key, however large the account, in the plans
 // PostgreSQL caches too (see prefetchUsages in tx.go). Before, the first
 // 10 % of that run went at 2,700-3,000 usages/s, each batch slower than
-// the one before, until autovacuum analyzed the table. One account's units
-// of work run one after another, so its client and server work take turns
-// instead of sharing the two cores: a variant of BenchmarkRecordBatch with
-// one goroutine on 8 accounts measured 37,000-41,000 usages/s, the same as
-// one account.
+// the one before, until autovacuum analyzed the table. One stream of
+// batches goes as fast on one account as on many (the row above it); 8
+// streams on 8 accounts go faster because their client and server work
+// share the two cores, while one account's units of work run one after
+// another (its row lock), so client and server take turns.
 //
 // A host that ingests usage in bulk should batch it by account with
 // RecordBatch: one unit of work commits a whole batch.
