@@ -54,10 +54,10 @@ var flaws = []flaw{
 	{"usage ids shared by accounts", "unique keys", "AccountsApart", func(s billing.Store) billing.Store { return &sharedUsages{Store: s} }},
 	{"reads its own writes", "snapshot reads", "SnapshotReads", wrap(func(tx billing.Tx) billing.Tx { return &ownWrites{Tx: tx} })},
 	{"first write wins", "snapshot reads", "SnapshotReads", wrap(func(tx billing.Tx) billing.Tx { return &firstWrite{Tx: tx} })},
-	{"stale reads", "snapshot reads", "ReadModifyWrite", func(s billing.Store) billing.Store { return &staleMeters{Store: s} }},
+	{"stale reads", "snapshot reads", "ReadModifyWrite", perAccount(func() txOf { m := &staleMeters{}; return m.tx })},
 	{"lost package writes", "snapshot reads", "PackagesInDeductionOrder", func(s billing.Store) billing.Store { return &insertOnlyPackages{Store: s} }},
-	{"keeps the caller's slices", "no aliasing", "NoAliasing", func(s billing.Store) billing.Store { return &keepsDraws{Store: s} }},
-	{"hands out shared slices", "no aliasing", "NoAliasing", func(s billing.Store) billing.Store { return &sharesDraws{Store: s} }},
+	{"keeps the caller's slices", "no aliasing", "NoAliasing", perAccount(func() txOf { d := &keepsDraws{}; return d.tx })},
+	{"hands out shared slices", "no aliasing", "NoAliasing", perAccount(func() txOf { d := &sharesDraws{}; return d.tx })},
 	{"times to microseconds", "exact durability", "ExactReadBack", wrap(func(tx billing.Tx) billing.Tx { return micros{tx} })},
 	{"decimals through float64", "exact durability", "ExactReadBack", wrap(func(tx billing.Tx) billing.Tx { return floats{tx} })},
 	{"ignores cancellation", "cancellation", "Cancellation", func(s billing.Store) billing.Store { return uncancelled{s} }},
@@ -143,23 +143,35 @@ func TestSuiteCatchesFlaws(t *testing.T) {
 	}
 }
 
+// txOf returns the Tx (or Reader) a unit of work or a view on an account
+// sees, made from the Store's.
+type txOf func(tx billing.Tx, account string) billing.Tx
+
 // wrap returns a Store whose units of work and views see their Tx (or
 // Reader) through w.
 func wrap(w func(billing.Tx) billing.Tx) func(billing.Store) billing.Store {
-	return func(s billing.Store) billing.Store { return wrapped{s, w} }
+	return func(s billing.Store) billing.Store {
+		return wrapped{s, func(tx billing.Tx, _ string) billing.Tx { return w(tx) }}
+	}
+}
+
+// perAccount is wrap for a flaw with state of its own, which newState
+// makes afresh for each Store.
+func perAccount(newState func() txOf) func(billing.Store) billing.Store {
+	return func(s billing.Store) billing.Store { return wrapped{s, newState()} }
 }
 
 type wrapped struct {
 	billing.Store
-	w func(billing.Tx) billing.Tx
+	w txOf
 }
 
 func (s wrapped) Update(ctx context.Context, id string, fn func(billing.Tx) error) error {
-	return s.Store.Update(ctx, id, func(tx billing.Tx) error { return fn(s.w(tx)) })
+	return s.Store.Update(ctx, id, func(tx billing.Tx) error { return fn(s.w(tx, id)) })
 }
 
 func (s wrapped) View(ctx context.Context, id string, fn func(billing.Reader) error) error {
-	return s.Store.View(ctx, id, func(r billing.Reader) error { return fn(s.w(readOnly{r})) })
+	return s.Store.View(ctx, id, func(r billing.Reader) error { return fn(s.w(readOnly{r}, id)) })
 }
 
 // readOnly is a view's Reader as a Tx, for the wrappers; a view never writes.
@@ -471,10 +483,11 @@ func (t *firstWrite) PutMeter(m billing.Meter) {
 
 // staleMeters caches each meter at its first read, and never forgets it.
 type staleMeters struct {
-	billing.Store
 	mu    sync.Mutex
 	cache map[string]billing.Meter
 }
+
+func (s *staleMeters) tx(tx billing.Tx, id string) billing.Tx { return staleTx{tx, s, id} }
 
 type staleTx struct {
 	billing.Tx
@@ -497,14 +510,6 @@ func (t staleTx) Meter(k billing.MeterKey) (billing.Meter, error) {
 		t.s.cache[key] = m
 	}
 	return m, err
-}
-
-func (s *staleMeters) Update(ctx context.Context, id string, fn func(billing.Tx) error) error {
-	return s.Store.Update(ctx, id, func(tx billing.Tx) error { return fn(staleTx{tx, s, id}) })
-}
-
-func (s *staleMeters) View(ctx context.Context, id string, fn func(billing.Reader) error) error {
-	return s.Store.View(ctx, id, func(r billing.Reader) error { return fn(staleTx{readOnly{r}, s, id}) })
 }
 
 // insertOnlyPackages drops the write of a package it has stored before.
@@ -551,10 +556,11 @@ func (s *insertOnlyPackages) Update(ctx context.Context, id string, fn func(bill
 // keepsDraws keeps the Draws slice a usage record was written with, and
 // hands it out with the record.
 type keepsDraws struct {
-	billing.Store
 	mu    sync.Mutex
 	draws map[string][]billing.Draw
 }
+
+func (s *keepsDraws) tx(tx billing.Tx, id string) billing.Tx { return keepsTx{tx, s, id} }
 
 type keepsTx struct {
 	billing.Tx
@@ -582,20 +588,13 @@ func (t keepsTx) Usage(id string) (billing.UsageRecord, error) {
 	return r, err
 }
 
-func (s *keepsDraws) Update(ctx context.Context, id string, fn func(billing.Tx) error) error {
-	return s.Store.Update(ctx, id, func(tx billing.Tx) error { return fn(keepsTx{tx, s, id}) })
-}
-
-func (s *keepsDraws) View(ctx context.Context, id string, fn func(billing.Reader) error) error {
-	return s.Store.View(ctx, id, func(r billing.Reader) error { return fn(keepsTx{readOnly{r}, s, id}) })
-}
-
 // sharesDraws hands every reader of a usage record the same Draws slice.
 type sharesDraws struct {
-	billing.Store
 	mu    sync.Mutex
 	cache map[string]billing.UsageRecord
 }
+
+func (s *sharesDraws) tx(tx billing.Tx, id string) billing.Tx { return sharesTx{tx, s, id} }
 
 type sharesTx struct {
 	billing.Tx
@@ -617,14 +616,6 @@ func (t sharesTx) Usage(id string) (billing.UsageRecord, error) {
 		t.s.cache[t.id+"/"+id] = r
 	}
 	return r, err
-}
-
-func (s *sharesDraws) Update(ctx context.Context, id string, fn func(billing.Tx) error) error {
-	return s.Store.Update(ctx, id, func(tx billing.Tx) error { return fn(sharesTx{tx, s, id}) })
-}
-
-func (s *sharesDraws) View(ctx context.Context, id string, fn func(billing.Reader) error) error {
-	return s.Store.View(ctx, id, func(r billing.Reader) error { return fn(sharesTx{readOnly{r}, s, id}) })
 }
 
 // Exact durability.
