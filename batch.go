@@ -13,15 +13,6 @@ type BatchResult struct {
 	Err     error
 }
 
-// Prefetcher is an optional interface of a [Tx]: a Store whose reads cost a
-// round trip can load, in one, the usage records and meters a unit of work
-// is about to read. The Engine calls Prefetch before recording usage; what
-// Usage and Meter return afterwards must be what they would have returned
-// without it.
-type Prefetcher interface {
-	Prefetch(usages []string, meters []MeterKey) error
-}
-
 // RecordBatch records many usages with exactly the semantics of recording
 // them one by one with [Engine.Record], in order, but in one unit of work
 // per account: one commit, and for a Store that implements [Prefetcher], a

@@ -1,6 +1,7 @@
 package billing
 
 import (
+	"context"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -79,3 +80,15 @@ const (
 	RequestOverview       Request = "overview"        // Overview (forfeits only)
 	RequestSettle         Request = "settle"          // Settle; Ref is the day, 2006-01-02
 )
+
+// Ledger returns the account's ledger entries made in [from, to), in Seq
+// order. A zero to means no upper bound.
+//
+// Errors wrap ErrInvalidID, ErrNotFound, ErrCorrupt, or a Store or context error.
+func (e *Engine) Ledger(ctx context.Context, account string, from, to time.Time) ([]Entry, error) {
+	var entries []Entry
+	err := e.view(ctx, "Ledger", account, func(tx Reader, _ *Account) error {
+		return tx.Entries(from, to, func(en Entry) bool { entries = append(entries, en); return true })
+	})
+	return entries, err
+}

@@ -1,6 +1,7 @@
 package billing
 
 import (
+	"context"
 	"hash/maphash"
 	"sync"
 	"time"
@@ -45,6 +46,50 @@ func (p Postpaid) consistent() bool {
 		return p.On && !p.Since.IsZero()
 	}
 	return false
+}
+
+// EnablePostpaid turns the account's postpaid switch on (the console's
+// "enable postpaid"), lifting a suspension. From then on, usage that no
+// package covers is billed at list price. The switch never goes off; calling
+// EnablePostpaid on an account whose switch is on changes nothing. It also
+// forfeits the balance of packages that have expired.
+//
+// Errors wrap ErrInvalidID, ErrInvalidTime (the clock), ErrNotFound,
+// ErrCorrupt, or a Store or context error.
+func (e *Engine) EnablePostpaid(ctx context.Context, account string) (Account, error) {
+	if !validID(account) {
+		return Account{}, &Error{Op: "EnablePostpaid", Account: account, Err: invalidID("account id", account)}
+	}
+	u, err := e.run(ctx, RequestEnablePostpaid, "", account, func(u *unit) error {
+		if err := u.expire(); err != nil {
+			return err
+		}
+		if !u.a.Postpaid.On {
+			u.turnPostpaidOn(PostpaidEnabled)
+		}
+		return nil
+	})
+	if err != nil {
+		return Account{}, &Error{Op: "EnablePostpaid", Account: account, Err: err}
+	}
+	return u.a, nil
+}
+
+// turnPostpaidOn turns the switch on (it is off) and lifts a suspension.
+func (u *unit) turnPostpaidOn(way PostpaidWay) {
+	u.a.Postpaid = Postpaid{On: true, Since: u.now, Way: way}
+	u.append(Entry{Kind: EntryPostpaidOn})
+	u.resume()
+}
+
+// resume lifts a suspension, reporting whether there was one.
+func (u *unit) resume() bool {
+	if !u.a.Status.Suspended {
+		return false
+	}
+	u.a.Status = Status{}
+	u.append(Entry{Kind: EntryResumed})
+	return true
 }
 
 // Status is an account's service status.

@@ -168,139 +168,47 @@ const (
 	maxStreams       = 1024
 )
 
-// Era1USD returns the Era 1 price book of the international site, in USD: the
-// prices of Tencent Cloud TRTC from 2019-10-11 (the seed document's era),
-// with cloud recording (billed for accounts opened from 2020-07-01) and
-// MixTranscoding (per-minute prices to 8 decimals, billed from 2020-11-01,
-// and from 2020-12-01 for older accounts). It stays in force (Until is zero)
-// until a later book of the same currency is configured in its place.
-func Era1USD() PriceBook {
-	return PriceBook{
-		ID:        "era1-usd",
-		Currency:  "USD",
-		Decimals:  2,
-		From:      era1Start(),
-		Tiering:   PerStream,
-		Tiers:     era1Tiers("0.99", "1.99", "3.99", "14.99"),
-		Scenarios: era1Scenarios(),
-		Kinds: []PackageKind{
-			era1Trial(),
-			era1Universal(Pricing{
-				Unit: 1000,
-				Offers: []Offer{
-					{25_000, dec("24")},
-					{250_000, dec("227")},
-					{1_000_000, dec("856")},
-					{3_000_000, dec("2416")},
-				},
-				Bands: []Band{
-					{0, perThousand("0.99")},
-					{25_000, perThousand("0.960")},
-					{250_000, perThousand("0.908")},
-					{1_000_000, perThousand("0.856")},
-					{3_000_000, perThousand("0.805")},
-				},
-			}),
-		},
-		Trial: Grant{Kind: KindTrial, Minutes: 10_000},
-		ValueAdded: []ValueAddedService{
-			era1Recording("0.499", "0.99", "1.99", "7.499"),
-			era1MixTranscoding(time.Date(2020, 12, 1, 0, 0, 0, 0, utc8),
-				dec("0.000799"), dec("0.00228571"), dec("0.00464286"), dec("0.00899")),
-		},
-	}
+// dated is a price book as an Engine holds it: its own copy, and the
+// billing days it prices, first..last.
+type dated struct {
+	*PriceBook
+	first, last Day
 }
 
-// Era1CNY returns the Era 1 price book of the China site, in CNY (yuan), with
-// the same tiers, ratios, validity and service dates as [Era1USD], except
-// that MixTranscoding is billed for older accounts from 2020-12-08. Custom
-// package sizes use the per-minute prices to 8 decimals of the refund document.
-func Era1CNY() PriceBook {
-	return PriceBook{
-		ID:        "era1-cny",
-		Currency:  "CNY",
-		Decimals:  2,
-		From:      era1Start(),
-		Tiering:   PerStream,
-		Tiers:     era1Tiers("7.00", "14.00", "28.00", "105.00"),
-		Scenarios: era1Scenarios(),
-		Kinds: []PackageKind{
-			era1Trial(),
-			era1Universal(Pricing{
-				Unit: 1000,
-				Offers: []Offer{
-					{25_000, dec("168.00")},
-					{250_000, dec("1588.00")},
-					{1_000_000, dec("5968.00")},
-					{3_000_000, dec("16888.00")},
-				},
-				Bands: []Band{
-					{0, dec("0.00700000")},
-					{25_000, dec("0.00672000")},
-					{250_000, dec("0.00635200")},
-					{1_000_000, dec("0.00596800")},
-					{3_000_000, dec("0.00562934")},
-				},
-			}),
-		},
-		Trial: Grant{Kind: KindTrial, Minutes: 10_000},
-		ValueAdded: []ValueAddedService{
-			era1Recording("3.50", "7.00", "14.00", "52.50"),
-			era1MixTranscoding(time.Date(2020, 12, 8, 0, 0, 0, 0, utc8),
-				perThousand("5.6"), perThousand("16"), perThousand("32.5"), perThousand("63")),
-		},
+// bookOf returns the book of currency that prices day d.
+func (e *Engine) bookOf(currency string, d Day) (*PriceBook, error) {
+	for _, b := range e.books {
+		if b.Currency == currency && b.first <= d && d <= b.last {
+			return b.PriceBook, nil
+		}
 	}
+	return nil, fmt.Errorf("%w: %s on %s", ErrNoPriceBook, currency, d)
 }
 
-// The package kinds of the Era 1 books.
-const (
-	KindTrial     = "trial"     // granted at opening: 10,000 minutes, ratio 1 for every tier
-	KindUniversal = "universal" // bought: ratios audio 1, SD 2, HD 4, FHD 15
-)
-
-// era1Start is 2019-10-11 00:00 in UTC+8, when the Era 1 rules took effect.
-func era1Start() time.Time { return time.Date(2019, 10, 11, 0, 0, 0, 0, utc8) }
-
-func era1Tiers(audio, sd, hd, fhd string) []TierSpec {
-	return []TierSpec{
-		{Tier: TierAudio, Basic: perThousand(audio)},
-		{Tier: TierSD, Video: true, MaxArea: 640 * 480, Basic: perThousand(sd)},
-		{Tier: TierHD, Video: true, MaxArea: 1280 * 720, Basic: perThousand(hd)},
-		{Tier: TierFHD, Video: true, Basic: perThousand(fhd)},
+// decimals returns the number of decimals amounts in currency are rounded
+// to (New checked that its books agree), or ErrNoPriceBook.
+func (e *Engine) decimals(currency string) (int32, error) {
+	for _, b := range e.books {
+		if b.Currency == currency {
+			return b.Decimals, nil
+		}
 	}
+	return 0, fmt.Errorf("%w: no book in %s", ErrNoPriceBook, currency)
 }
 
-func era1Scenarios() []ScenarioSpec {
-	return []ScenarioSpec{
-		{Scenario: AudioLive},
-		{Scenario: VideoLive, Video: true},
-		{Scenario: AudioCall},
-		{Scenario: VideoCall, Video: true},
+// kindOf returns the kind of package p, from the book it was bought under.
+func (e *Engine) kindOf(p *Package) (*PackageKind, error) {
+	for _, b := range e.books {
+		if b.ID == p.Book {
+			if k, ok := b.kind(p.Kind); ok {
+				return k, nil
+			}
+			break
+		}
 	}
+	return nil, fmt.Errorf("%w: package %q is of kind %q of book %q, which this Engine does not have",
+		ErrNoPriceBook, p.ID, p.Kind, p.Book)
 }
-
-func era1Trial() PackageKind {
-	return PackageKind{
-		Name:     KindTrial,
-		Ratios:   []Ratio{{TierAudio, 1}, {TierSD, 1}, {TierHD, 1}, {TierFHD, 1}},
-		Validity: Validity{Months: 12, ToMonthEnd: true},
-	}
-}
-
-func era1Universal(p Pricing) PackageKind {
-	return PackageKind{
-		Name:         KindUniversal,
-		Ratios:       []Ratio{{TierAudio, 1}, {TierSD, 2}, {TierHD, 4}, {TierFHD, 15}},
-		Validity:     Validity{Months: 12, ToMonthEnd: true},
-		AutoPostpaid: true,
-		Pricing:      p,
-	}
-}
-
-func dec(s string) decimal.Decimal { return decimal.RequireFromString(s) }
-
-// perThousand turns a price per 1,000 minutes into a price per minute, exactly.
-func perThousand(s string) decimal.Decimal { return dec(s).Shift(-3) }
 
 // VideoTiers returns the tiers at which video received as the given streams
 // is billed: under [PerStream] one tier per stream (each stream by its own
@@ -612,4 +520,21 @@ func validCurrency(c string) bool {
 		}
 	}
 	return true
+}
+
+// checkBasic checks that the book prices basic usage of scenario s in tier
+// t, and returns the book's strings of the two.
+func (b *PriceBook) checkBasic(s Scenario, t Tier) (Scenario, Tier, error) {
+	sc, ok := b.scenario(s)
+	if !ok {
+		return "", "", fmt.Errorf("%w %q in book %q", ErrUnknownScenario, s, b.ID)
+	}
+	ts, ok := b.tier(t)
+	if !ok {
+		return "", "", fmt.Errorf("%w %q in book %q", ErrUnknownTier, t, b.ID)
+	}
+	if ts.Video && !sc.Video {
+		return "", "", fmt.Errorf("%w: %q in %q", ErrTierNotInScenario, t, s)
+	}
+	return sc.Scenario, ts.Tier, nil
 }

@@ -2,11 +2,7 @@ package billing
 
 import (
 	"context"
-	"fmt"
-	"strings"
 	"time"
-
-	"github.com/shopspring/decimal"
 )
 
 // Store persists accounts for an [Engine]. It promises storage semantics only;
@@ -117,171 +113,11 @@ type Tx interface {
 	PutBill(b Bill)
 }
 
-// MaxIDLength is the longest id, in bytes, that the Engine accepts.
-const MaxIDLength = 128
-
-// invalidID returns ErrInvalidID naming the field and the id.
-func invalidID(field, id string) error {
-	return fmt.Errorf("%w: %s %s", ErrInvalidID, field, quote(id))
-}
-
-// plainASCII holds the bytes that are printable ASCII characters, which
-// validID accepts without decoding.
-var plainASCII = func() (t [256]bool) {
-	for c := 0x20; c < 0x7f; c++ {
-		t[c] = true
-	}
-	return t
-}()
-
-// validID reports whether s is a usable id: 1..MaxIDLength bytes of UTF-8
-// without control characters.
-func validID(s string) bool {
-	if len(s) == 0 || len(s) > MaxIDLength {
-		return false
-	}
-	for i := 0; i < len(s); i++ { // ASCII first, byte by byte
-		if c := s[i]; !plainASCII[c] {
-			if c < 0x80 {
-				return false
-			}
-			for _, r := range s[i:] {
-				if r < 0x20 || r == 0x7f || r == '\uFFFD' || (r >= 0x80 && r < 0xa0) {
-					return false
-				}
-			}
-			return true
-		}
-	}
-	return true
-}
-
-// Account is an account's root record: its currency, the postpaid switch,
-// its status, and the counters the Engine keeps. Packages, meters, usage and
-// the ledger are records of their own.
-type Account struct {
-	ID       string
-	Currency string
-	Opened   time.Time
-	// Postpaid is the postpaid switch. Once On, it stays on.
-	Postpaid Postpaid
-	// Status is active or suspended.
-	Status Status
-	// AutoPostpaidArmed reports whether the account has bought a package whose
-	// kind arms the automatic postpaid switch (the universal package).
-	AutoPostpaidArmed bool
-	// Version counts the units of work committed on the account.
-	Version int64
-	// Touched is the Engine time of the last unit of work. The Engine's time
-	// for an account never goes backwards: an operation whose clock reads
-	// earlier is stamped at Touched.
-	Touched time.Time
-	// LastSeq is the Seq of the account's last ledger entry.
-	LastSeq int64
-	// SettledThrough is the last closed billing day: every day up to it was
-	// settled, or closed without a bill because it had nothing to bill.
-	// Usage of a closed day is late: it is billed as an adjustment.
-	SettledThrough Day
-	// Late lists the meters of closed days that late usage changed since
-	// their last bill, in the order it arrived; the next bill carries them
-	// as adjustment lines.
-	Late []MeterKey
-}
-
-// Package is a package of minutes an account holds: the trial it was granted
-// or one it bought. Its ID is the purchase id ("trial" for the trial).
-type Package struct {
-	ID   string
-	Kind string
-	// Book is the ID of the price book whose kind terms (ratios) apply.
-	Book string
-	// Minutes is the package's size; Balance what is left. Both in package minutes.
-	Minutes int64
-	Balance int64
-	// Forfeited is the balance forfeited at expiry.
-	Forfeited int64
-	// Price is what the package cost (zero for a grant), in the account's currency.
-	Price       decimal.Decimal
-	PurchasedAt time.Time
-	// Start and End bound the validity: usage at t is covered if Start <= t < End.
-	// Start is 00:00 of the purchase day in the billing time zone.
-	Start, End time.Time
-}
-
-// TrialID is the ID of the trial package; purchases cannot use it.
-const TrialID = "trial"
-
-// Covers reports whether usage at t lies inside p's validity.
-func (p Package) Covers(t time.Time) bool {
-	return !t.Before(p.Start) && t.Before(p.End)
-}
-
-// ComparePackages orders packages for deduction: soonest End first, then
-// earliest PurchasedAt, then ID (byte order). It returns -1, 0 or +1 like
-// [strings.Compare].
-func ComparePackages(p, q Package) int {
-	if c := p.End.Compare(q.End); c != 0 {
-		return c
-	}
-	if c := p.PurchasedAt.Compare(q.PurchasedAt); c != 0 {
-		return c
-	}
-	return strings.Compare(p.ID, q.ID)
-}
-
-// MeterKey identifies a meter: one account's day, service and tier.
-type MeterKey struct {
-	Day     Day
-	Service Service
-	Tier    Tier
-}
-
-// Meter is the cumulative usage of one day, service and tier, and how its
-// billable minutes were paid. Billable minutes are ceil(Seconds/60), and
-// Prepaid + Postpaid + Shortfall always equals them. Value-added services are
-// all Postpaid.
-type Meter struct {
-	Key     MeterKey
-	Seconds int64
-	// Prepaid minutes were covered by packages.
-	Prepaid int64
-	// Postpaid minutes are billed at list price.
-	Postpaid int64
-	// Shortfall minutes were used while neither a package nor postpaid could
-	// pay for them; they are billed if postpaid is on when the day is settled.
-	Shortfall int64
-	// Settled is the meter as the last bill that covered it saw it (zero
-	// before its day is settled). Anything above it is late usage, to be
-	// billed as an adjustment.
-	Settled Tally
-}
-
-// Tally is a meter's counts at one moment.
-type Tally struct {
-	Seconds, Prepaid, Postpaid, Shortfall int64
-}
-
-// tally returns the meter's current counts.
-func (m *Meter) tally() Tally {
-	return Tally{Seconds: m.Seconds, Prepaid: m.Prepaid, Postpaid: m.Postpaid, Shortfall: m.Shortfall}
-}
-
-// Minutes returns the meter's billable minutes, ceil(Seconds/60).
-func (m Meter) Minutes() int64 { return ceilMinutes(m.Seconds) }
-
-// Uncovered returns the minutes no package covered: Postpaid + Shortfall.
-func (m Meter) Uncovered() int64 { return m.Postpaid + m.Shortfall }
-
-func ceilMinutes(seconds int64) int64 { return (seconds + 59) / 60 }
-
-// UsageRecord is a recorded usage and the receipt it got.
-type UsageRecord struct {
-	Usage   Usage
-	Receipt Receipt
-}
-
-// PurchaseRecord is a purchase and the receipt it got.
-type PurchaseRecord struct {
-	Purchase Purchase
-	Receipt  PurchaseReceipt
+// Prefetcher is an optional interface of a [Tx]: a Store whose reads cost a
+// round trip can load, in one, the usage records and meters a unit of work
+// is about to read. The Engine calls Prefetch before recording usage; what
+// Usage and Meter return afterwards must be what they would have returned
+// without it.
+type Prefetcher interface {
+	Prefetch(usages []string, meters []MeterKey) error
 }

@@ -75,6 +75,12 @@ type Draw struct {
 	Deducted int64
 }
 
+// UsageRecord is a recorded usage and the receipt it got.
+type UsageRecord struct {
+	Usage   Usage
+	Receipt Receipt
+}
+
 func (u *Usage) check(c calendar) error {
 	if u.Service == "" {
 		u.Service = ServiceBasic
@@ -393,69 +399,6 @@ func (u *unit) putUsage(us *Usage, r Receipt) {
 	u.dirty = true
 }
 
-// touch is a package a usage changed: drawn from, or (draw.Minutes == 0) expired.
-type touch struct {
-	p    Package
-	draw Draw
-}
-
-// draw walks the live packages in deduction order, forfeiting the expired
-// ones it meets and covering up to need minutes of us from those valid at
-// us.At. It returns the minutes left uncovered and the packages changed, in
-// order (valid until the next draw), without writing anything.
-func (rc *recorder) draw(u *unit, us *Usage, need int64) (int64, []touch, error) {
-	w := &rc.walk
-	w.u, w.us, w.need, w.touched, w.err = u, us, need, w.touched[:0], nil
-	err := u.tx.LivePackages(rc.visit)
-	if w.err != nil {
-		err = w.err
-	}
-	return w.need, w.touched, err
-}
-
-// step is draw's visit of one live package.
-func (rc *recorder) step(p Package) bool {
-	w := &rc.walk
-	if p.Balance <= 0 || p.Balance > p.Minutes {
-		w.err = fmt.Errorf("%w: package %q balance %d of %d", ErrCorrupt, p.ID, p.Balance, p.Minutes)
-		return false
-	}
-	if w.u.forfeitable(&p) {
-		w.touched = append(w.touched, touch{p: p})
-		return true
-	}
-	if w.need == 0 {
-		return false
-	}
-	if !p.Covers(w.us.At) {
-		return true
-	}
-	kind, err := rc.e.kindOf(&p)
-	if err != nil {
-		w.err = err
-		return false
-	}
-	ratio := kind.ratio(w.us.Tier)
-	if ratio == 0 || p.Balance < ratio {
-		return true
-	}
-	n := min(w.need, p.Balance/ratio)
-	p.Balance -= n * ratio
-	w.need -= n
-	w.touched = append(w.touched, touch{p: p, draw: Draw{Package: p.ID, Minutes: n, Deducted: n * ratio}})
-	return w.need > 0
-}
-
-// consistent reports whether the meter's parts add up, and its last settled
-// counts do too and are not above the current ones.
-func (m *Meter) consistent() bool {
-	s := &m.Settled
-	return m.Seconds <= maxMeterSeconds && s.Seconds >= 0 && s.Prepaid >= 0 && s.Postpaid >= 0 && s.Shortfall >= 0 &&
-		s.Prepaid+s.Postpaid+s.Shortfall == ceilMinutes(s.Seconds) &&
-		m.Seconds >= s.Seconds && m.Prepaid >= s.Prepaid && m.Postpaid >= s.Postpaid && m.Shortfall >= s.Shortfall &&
-		m.Prepaid+m.Postpaid+m.Shortfall == m.Minutes()
-}
-
 // checkBasic is book.checkBasic(s, t), which it skips for the pair it
 // accepted last in book: a stream of usage mostly repeats its scenario and
 // tier. It remembers the book's strings, not the caller's.
@@ -468,64 +411,4 @@ func (rc *recorder) checkBasic(book *PriceBook, s Scenario, t Tier) error {
 		rc.basic.book, rc.basic.scenario, rc.basic.tier = book, sc, tc
 	}
 	return err
-}
-
-// checkBasic checks that the book prices basic usage of scenario s in tier
-// t, and returns the book's strings of the two.
-func (b *PriceBook) checkBasic(s Scenario, t Tier) (Scenario, Tier, error) {
-	sc, ok := b.scenario(s)
-	if !ok {
-		return "", "", fmt.Errorf("%w %q in book %q", ErrUnknownScenario, s, b.ID)
-	}
-	ts, ok := b.tier(t)
-	if !ok {
-		return "", "", fmt.Errorf("%w %q in book %q", ErrUnknownTier, t, b.ID)
-	}
-	if ts.Video && !sc.Video {
-		return "", "", fmt.Errorf("%w: %q in %q", ErrTierNotInScenario, t, s)
-	}
-	return sc.Scenario, ts.Tier, nil
-}
-
-// checkValueAdded checks value-added usage: the book prices the service and
-// tier for this account, the usage has no scenario, and the account can pay
-// for basic usage at the usage's time. It writes nothing.
-func (e *Engine) checkValueAdded(u *unit, book *PriceBook, us *Usage) error {
-	if us.Scenario != "" {
-		return fmt.Errorf("%w %q: value-added usage has no scenario", ErrUnknownScenario, us.Scenario)
-	}
-	if err := book.checkValueAdded(us.Service, us.Tier, u.a.Opened); err != nil {
-		return err
-	}
-	switch {
-	case u.a.Status.Suspended && !us.At.Before(u.a.Status.Since):
-		return fmt.Errorf("%w: %w", ErrNoBasicService, ErrSuspended)
-	case u.a.Postpaid.On || u.a.AutoPostpaidArmed:
-		// Postpaid pays (or will, as it goes on automatically) for basic usage.
-		return nil
-	}
-	// Usage from before a suspension is judged like usage of an active
-	// account: by the packages valid at its time.
-	payable := false
-	var err error
-	walkErr := u.tx.LivePackages(func(p Package) bool {
-		if u.forfeitable(&p) || !p.Covers(us.At) {
-			return true
-		}
-		var kind *PackageKind
-		if kind, err = e.kindOf(&p); err != nil {
-			return false
-		}
-		payable = p.Balance >= kind.smallestRatio()
-		return !payable
-	})
-	switch {
-	case err != nil:
-		return err
-	case walkErr != nil:
-		return walkErr
-	case !payable:
-		return fmt.Errorf("%w: no package valid at %s with minutes left, and postpaid off", ErrNoBasicService, us.At.In(e.cal.loc).Format(time.RFC3339))
-	}
-	return nil
 }

@@ -41,31 +41,6 @@ type TierPrice struct {
 	PerMinute decimal.Decimal
 }
 
-// era1Recording is Era 1 on-cloud recording: billed by TRTC for accounts
-// whose first application dates from 2020-07-01 on; older accounts were
-// billed under CSS recording rules, which no book here prices.
-func era1Recording(audio, sd, hd, fhd string) ValueAddedService {
-	return ValueAddedService{
-		Service: ServiceRecording,
-		Prices: []TierPrice{
-			{TierAudio, perThousand(audio)}, {TierSD, perThousand(sd)}, {TierHD, perThousand(hd)}, {TierFHD, perThousand(fhd)},
-		},
-		From: time.Date(2020, 7, 1, 0, 0, 0, 0, utc8),
-	}
-}
-
-// era1MixTranscoding is Era 1 On-Cloud MixTranscoding: billed from
-// 2020-11-01, and for older accounts from earlier (2020-12-01 on the
-// international site, 2020-12-08 on the China site).
-func era1MixTranscoding(earlier time.Time, audio, sd, hd, fhd decimal.Decimal) ValueAddedService {
-	return ValueAddedService{
-		Service:             ServiceMixTranscoding,
-		Prices:              []TierPrice{{TierAudio, audio}, {TierSD, sd}, {TierHD, hd}, {TierFHD, fhd}},
-		From:                time.Date(2020, 11, 1, 0, 0, 0, 0, utc8),
-		EarlierAccountsFrom: earlier,
-	}
-}
-
 // valueAdded returns the book's terms for service s.
 func (b *PriceBook) valueAdded(s Service) (*ValueAddedService, bool) {
 	for i := range b.ValueAdded {
@@ -127,6 +102,49 @@ func (b *PriceBook) validateValueAdded() error {
 				return fmt.Errorf("value-added service %q: price %s of tier %q is negative or has more than 8 decimals", v.Service, p.PerMinute, p.Tier)
 			}
 		}
+	}
+	return nil
+}
+
+// checkValueAdded checks value-added usage: the book prices the service and
+// tier for this account, the usage has no scenario, and the account can pay
+// for basic usage at the usage's time. It writes nothing.
+func (e *Engine) checkValueAdded(u *unit, book *PriceBook, us *Usage) error {
+	if us.Scenario != "" {
+		return fmt.Errorf("%w %q: value-added usage has no scenario", ErrUnknownScenario, us.Scenario)
+	}
+	if err := book.checkValueAdded(us.Service, us.Tier, u.a.Opened); err != nil {
+		return err
+	}
+	switch {
+	case u.a.Status.Suspended && !us.At.Before(u.a.Status.Since):
+		return fmt.Errorf("%w: %w", ErrNoBasicService, ErrSuspended)
+	case u.a.Postpaid.On || u.a.AutoPostpaidArmed:
+		// Postpaid pays (or will, as it goes on automatically) for basic usage.
+		return nil
+	}
+	// Usage from before a suspension is judged like usage of an active
+	// account: by the packages valid at its time.
+	payable := false
+	var err error
+	walkErr := u.tx.LivePackages(func(p Package) bool {
+		if u.forfeitable(&p) || !p.Covers(us.At) {
+			return true
+		}
+		var kind *PackageKind
+		if kind, err = e.kindOf(&p); err != nil {
+			return false
+		}
+		payable = p.Balance >= kind.smallestRatio()
+		return !payable
+	})
+	switch {
+	case err != nil:
+		return err
+	case walkErr != nil:
+		return walkErr
+	case !payable:
+		return fmt.Errorf("%w: no package valid at %s with minutes left, and postpaid off", ErrNoBasicService, us.At.In(e.cal.loc).Format(time.RFC3339))
 	}
 	return nil
 }

@@ -5,7 +5,52 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
 )
+
+// Package is a package of minutes an account holds: the trial it was granted
+// or one it bought. Its ID is the purchase id ("trial" for the trial).
+type Package struct {
+	ID   string
+	Kind string
+	// Book is the ID of the price book whose kind terms (ratios) apply.
+	Book string
+	// Minutes is the package's size; Balance what is left. Both in package minutes.
+	Minutes int64
+	Balance int64
+	// Forfeited is the balance forfeited at expiry.
+	Forfeited int64
+	// Price is what the package cost (zero for a grant), in the account's currency.
+	Price       decimal.Decimal
+	PurchasedAt time.Time
+	// Start and End bound the validity: usage at t is covered if Start <= t < End.
+	// Start is 00:00 of the purchase day in the billing time zone.
+	Start, End time.Time
+}
+
+// TrialID is the ID of the trial package; purchases cannot use it.
+const TrialID = "trial"
+
+// Covers reports whether usage at t lies inside p's validity.
+func (p Package) Covers(t time.Time) bool {
+	return !t.Before(p.Start) && t.Before(p.End)
+}
+
+// ComparePackages orders packages for deduction: soonest End first, then
+// earliest PurchasedAt, then ID (byte order). It returns -1, 0 or +1 like
+// [strings.Compare].
+func ComparePackages(p, q Package) int {
+	if c := p.End.Compare(q.End); c != 0 {
+		return c
+	}
+	if c := p.PurchasedAt.Compare(q.PurchasedAt); c != 0 {
+		return c
+	}
+	return strings.Compare(p.ID, q.ID)
+}
 
 // Purchase is a package bought by an account.
 type Purchase struct {
@@ -43,6 +88,12 @@ type Absorption struct {
 	Shortfall, Postpaid int64
 	// Deducted is the package minutes they took.
 	Deducted int64
+}
+
+// PurchaseRecord is a purchase and the receipt it got.
+type PurchaseRecord struct {
+	Purchase Purchase
+	Receipt  PurchaseReceipt
 }
 
 // Buy buys a package for an account. The package is valid from 00:00 of the
@@ -174,4 +225,88 @@ func (e *Engine) absorb(u *unit, book *PriceBook, kind *PackageKind, pkg *Packag
 		r.Absorbed = append(r.Absorbed, a)
 	}
 	return nil
+}
+
+// touch is a package a usage changed: drawn from, or (draw.Minutes == 0) expired.
+type touch struct {
+	p    Package
+	draw Draw
+}
+
+// draw walks the live packages in deduction order, forfeiting the expired
+// ones it meets and covering up to need minutes of us from those valid at
+// us.At. It returns the minutes left uncovered and the packages changed, in
+// order (valid until the next draw), without writing anything.
+func (rc *recorder) draw(u *unit, us *Usage, need int64) (int64, []touch, error) {
+	w := &rc.walk
+	w.u, w.us, w.need, w.touched, w.err = u, us, need, w.touched[:0], nil
+	err := u.tx.LivePackages(rc.visit)
+	if w.err != nil {
+		err = w.err
+	}
+	return w.need, w.touched, err
+}
+
+// step is draw's visit of one live package.
+func (rc *recorder) step(p Package) bool {
+	w := &rc.walk
+	if p.Balance <= 0 || p.Balance > p.Minutes {
+		w.err = fmt.Errorf("%w: package %q balance %d of %d", ErrCorrupt, p.ID, p.Balance, p.Minutes)
+		return false
+	}
+	if w.u.forfeitable(&p) {
+		w.touched = append(w.touched, touch{p: p})
+		return true
+	}
+	if w.need == 0 {
+		return false
+	}
+	if !p.Covers(w.us.At) {
+		return true
+	}
+	kind, err := rc.e.kindOf(&p)
+	if err != nil {
+		w.err = err
+		return false
+	}
+	ratio := kind.ratio(w.us.Tier)
+	if ratio == 0 || p.Balance < ratio {
+		return true
+	}
+	n := min(w.need, p.Balance/ratio)
+	p.Balance -= n * ratio
+	w.need -= n
+	w.touched = append(w.touched, touch{p: p, draw: Draw{Package: p.ID, Minutes: n, Deducted: n * ratio}})
+	return w.need > 0
+}
+
+// forfeit zeroes the balance of an expired package.
+func (u *unit) forfeit(p *Package) {
+	u.append(Entry{Kind: EntryForfeit, Package: p.ID, Balance: -p.Balance})
+	p.Forfeited += p.Balance
+	p.Balance = 0
+	u.putPackage(*p)
+}
+
+// forfeitable reports whether p's minutes are forfeited at the unit's time:
+// its validity and the grace after it have passed.
+func (u *unit) forfeitable(p *Package) bool {
+	return !p.End.Add(u.grace).After(u.now)
+}
+
+// expire forfeits the balance of every live package whose validity and
+// grace have passed.
+func (u *unit) expire() error {
+	var expired []Package
+	err := u.tx.LivePackages(func(p Package) bool {
+		if !u.forfeitable(&p) {
+			return false
+		}
+		expired = append(expired, p)
+		return true
+	})
+	for i := range expired {
+		u.forfeit(&expired[i])
+	}
+	return err
 }

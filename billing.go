@@ -149,48 +149,6 @@ func overlap(a, b *PriceBook) bool {
 // Location returns the billing time zone.
 func (e *Engine) Location() *time.Location { return e.cal.loc }
 
-// dated is a price book as an Engine holds it: its own copy, and the
-// billing days it prices, first..last.
-type dated struct {
-	*PriceBook
-	first, last Day
-}
-
-// bookOf returns the book of currency that prices day d.
-func (e *Engine) bookOf(currency string, d Day) (*PriceBook, error) {
-	for _, b := range e.books {
-		if b.Currency == currency && b.first <= d && d <= b.last {
-			return b.PriceBook, nil
-		}
-	}
-	return nil, fmt.Errorf("%w: %s on %s", ErrNoPriceBook, currency, d)
-}
-
-// decimals returns the number of decimals amounts in currency are rounded
-// to (New checked that its books agree), or ErrNoPriceBook.
-func (e *Engine) decimals(currency string) (int32, error) {
-	for _, b := range e.books {
-		if b.Currency == currency {
-			return b.Decimals, nil
-		}
-	}
-	return 0, fmt.Errorf("%w: no book in %s", ErrNoPriceBook, currency)
-}
-
-// kindOf returns the kind of package p, from the book it was bought under.
-func (e *Engine) kindOf(p *Package) (*PackageKind, error) {
-	for _, b := range e.books {
-		if b.ID == p.Book {
-			if k, ok := b.kind(p.Kind); ok {
-				return k, nil
-			}
-			break
-		}
-	}
-	return nil, fmt.Errorf("%w: package %q is of kind %q of book %q, which this Engine does not have",
-		ErrNoPriceBook, p.ID, p.Kind, p.Book)
-}
-
 // errNoChange makes a unit of work end without committing anything.
 var errNoChange = errors.New("billing: no change")
 
@@ -372,154 +330,20 @@ func (u *unit) putMeter(m Meter) {
 	u.dirty = true
 }
 
-// forfeit zeroes the balance of an expired package.
-func (u *unit) forfeit(p *Package) {
-	u.append(Entry{Kind: EntryForfeit, Package: p.ID, Balance: -p.Balance})
-	p.Forfeited += p.Balance
-	p.Balance = 0
-	u.putPackage(*p)
-}
-
-// forfeitable reports whether p's minutes are forfeited at the unit's time:
-// its validity and the grace after it have passed.
-func (u *unit) forfeitable(p *Package) bool {
-	return !p.End.Add(u.grace).After(u.now)
-}
-
-// expire forfeits the balance of every live package whose validity and
-// grace have passed.
-func (u *unit) expire() error {
-	var expired []Package
-	err := u.tx.LivePackages(func(p Package) bool {
-		if !u.forfeitable(&p) {
-			return false
-		}
-		expired = append(expired, p)
-		return true
-	})
-	for i := range expired {
-		u.forfeit(&expired[i])
-	}
-	return err
-}
-
-// turnPostpaidOn turns the switch on (it is off) and lifts a suspension.
-func (u *unit) turnPostpaidOn(way PostpaidWay) {
-	u.a.Postpaid = Postpaid{On: true, Since: u.now, Way: way}
-	u.append(Entry{Kind: EntryPostpaidOn})
-	u.resume()
-}
-
-// resume lifts a suspension, reporting whether there was one.
-func (u *unit) resume() bool {
-	if !u.a.Status.Suspended {
-		return false
-	}
-	u.a.Status = Status{}
-	u.append(Entry{Kind: EntryResumed})
-	return true
-}
-
-// AccountSpec is what OpenAccount needs to open an account.
-type AccountSpec struct {
-	// ID is the caller's account id, also the idempotency key of the opening.
-	ID string
-	// Currency of the account; "" means Options.Currency.
-	Currency string
-	// Postpaid chooses, at opening, to keep the service running on postpaid
-	// at list price once the trial runs out ("do not suspend the service").
-	// Without it, a trial-only account is suspended when its trial runs out.
-	Postpaid bool
-}
-
-// OpenAccount opens an account and grants it the trial of the price book of
-// the day (Era 1: 10,000 minutes, ratio 1 for every tier, valid to the last
-// day of the same month next year). Opening an existing account with the
-// same spec returns it unchanged; with another spec it fails.
-//
-// Errors wrap ErrInvalidID, ErrNoPriceBook (no book of the currency prices
-// the day), ErrIdempotencyConflict, ErrInvalidTime (the clock reads a day
-// outside MinDay..MaxDay), ErrCorrupt, or a Store or context error.
-func (e *Engine) OpenAccount(ctx context.Context, spec AccountSpec) (Account, error) {
-	if spec.Currency == "" {
-		spec.Currency = e.currency
-	}
-	fail := func(err error) (Account, error) {
-		return Account{}, &Error{Op: "OpenAccount", Account: spec.ID, Err: err}
-	}
-	if !validID(spec.ID) {
-		return fail(invalidID("account id", spec.ID))
-	}
-	var a Account
-	err := e.update(ctx, spec.ID, func(tx Tx) error {
-		old, err := e.load(tx, spec.ID)
-		switch {
-		case err == nil:
-			if old.Currency != spec.Currency || (old.Postpaid.Way == PostpaidAtOpening) != spec.Postpaid {
-				return ErrIdempotencyConflict
-			}
-			a = old
-			return errNoChange
-		case !errors.Is(err, ErrNotFound):
-			return err
-		}
-		now, err := e.clock(&Account{})
-		if err != nil {
-			return err
-		}
-		today := e.cal.day(now)
-		book, err := e.bookOf(spec.Currency, today)
-		if err != nil {
-			return err
-		}
-		u := unit{tx: tx, req: RequestOpen, ref: spec.ID, now: now,
-			a: Account{ID: spec.ID, Currency: spec.Currency, Opened: now, SettledThrough: today - 1}}
-		if g := book.Trial; g.Kind != "" {
-			kind, _ := book.kind(g.Kind)
-			p := Package{
-				ID: TrialID, Kind: g.Kind, Book: book.ID, Minutes: g.Minutes, Balance: g.Minutes,
-				PurchasedAt: now, Start: e.cal.start(today), End: kind.Validity.end(today, e.cal.loc),
-			}
-			u.append(Entry{Kind: EntryGrant, Package: p.ID, Balance: p.Balance})
-			u.putPackage(p)
-		}
-		if spec.Postpaid {
-			u.turnPostpaidOn(PostpaidAtOpening)
-		}
-		u.commit()
-		a = u.a
-		return nil
-	})
-	if err != nil {
-		return fail(err)
-	}
-	e.witness.check(&a)
-	return a, nil
-}
-
-// EnablePostpaid turns the account's postpaid switch on (the console's
-// "enable postpaid"), lifting a suspension. From then on, usage that no
-// package covers is billed at list price. The switch never goes off; calling
-// EnablePostpaid on an account whose switch is on changes nothing. It also
-// forfeits the balance of packages that have expired.
-//
-// Errors wrap ErrInvalidID, ErrInvalidTime (the clock), ErrNotFound,
-// ErrCorrupt, or a Store or context error.
-func (e *Engine) EnablePostpaid(ctx context.Context, account string) (Account, error) {
+// view runs fn in a read-only view of an existing account.
+func (e *Engine) view(ctx context.Context, op, account string, fn func(tx Reader, a *Account) error) error {
 	if !validID(account) {
-		return Account{}, &Error{Op: "EnablePostpaid", Account: account, Err: invalidID("account id", account)}
+		return &Error{Op: op, Account: account, Err: invalidID("account id", account)}
 	}
-	u, err := e.run(ctx, RequestEnablePostpaid, "", account, func(u *unit) error {
-		if err := u.expire(); err != nil {
+	err := e.store.View(ctx, account, func(tx Reader) error {
+		a, err := e.load(tx, account)
+		if err != nil {
 			return err
 		}
-		if !u.a.Postpaid.On {
-			u.turnPostpaidOn(PostpaidEnabled)
-		}
-		return nil
+		return fn(tx, &a)
 	})
 	if err != nil {
-		return Account{}, &Error{Op: "EnablePostpaid", Account: account, Err: err}
+		return &Error{Op: op, Account: account, Err: err}
 	}
-	return u.a, nil
+	return nil
 }

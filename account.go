@@ -1,0 +1,165 @@
+package billing
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Account is an account's root record: its currency, the postpaid switch,
+// its status, and the counters the Engine keeps. Packages, meters, usage and
+// the ledger are records of their own.
+type Account struct {
+	ID       string
+	Currency string
+	Opened   time.Time
+	// Postpaid is the postpaid switch. Once On, it stays on.
+	Postpaid Postpaid
+	// Status is active or suspended.
+	Status Status
+	// AutoPostpaidArmed reports whether the account has bought a package whose
+	// kind arms the automatic postpaid switch (the universal package).
+	AutoPostpaidArmed bool
+	// Version counts the units of work committed on the account.
+	Version int64
+	// Touched is the Engine time of the last unit of work. The Engine's time
+	// for an account never goes backwards: an operation whose clock reads
+	// earlier is stamped at Touched.
+	Touched time.Time
+	// LastSeq is the Seq of the account's last ledger entry.
+	LastSeq int64
+	// SettledThrough is the last closed billing day: every day up to it was
+	// settled, or closed without a bill because it had nothing to bill.
+	// Usage of a closed day is late: it is billed as an adjustment.
+	SettledThrough Day
+	// Late lists the meters of closed days that late usage changed since
+	// their last bill, in the order it arrived; the next bill carries them
+	// as adjustment lines.
+	Late []MeterKey
+}
+
+// AccountSpec is what OpenAccount needs to open an account.
+type AccountSpec struct {
+	// ID is the caller's account id, also the idempotency key of the opening.
+	ID string
+	// Currency of the account; "" means Options.Currency.
+	Currency string
+	// Postpaid chooses, at opening, to keep the service running on postpaid
+	// at list price once the trial runs out ("do not suspend the service").
+	// Without it, a trial-only account is suspended when its trial runs out.
+	Postpaid bool
+}
+
+// OpenAccount opens an account and grants it the trial of the price book of
+// the day (Era 1: 10,000 minutes, ratio 1 for every tier, valid to the last
+// day of the same month next year). Opening an existing account with the
+// same spec returns it unchanged; with another spec it fails.
+//
+// Errors wrap ErrInvalidID, ErrNoPriceBook (no book of the currency prices
+// the day), ErrIdempotencyConflict, ErrInvalidTime (the clock reads a day
+// outside MinDay..MaxDay), ErrCorrupt, or a Store or context error.
+func (e *Engine) OpenAccount(ctx context.Context, spec AccountSpec) (Account, error) {
+	if spec.Currency == "" {
+		spec.Currency = e.currency
+	}
+	fail := func(err error) (Account, error) {
+		return Account{}, &Error{Op: "OpenAccount", Account: spec.ID, Err: err}
+	}
+	if !validID(spec.ID) {
+		return fail(invalidID("account id", spec.ID))
+	}
+	var a Account
+	err := e.update(ctx, spec.ID, func(tx Tx) error {
+		old, err := e.load(tx, spec.ID)
+		switch {
+		case err == nil:
+			if old.Currency != spec.Currency || (old.Postpaid.Way == PostpaidAtOpening) != spec.Postpaid {
+				return ErrIdempotencyConflict
+			}
+			a = old
+			return errNoChange
+		case !errors.Is(err, ErrNotFound):
+			return err
+		}
+		now, err := e.clock(&Account{})
+		if err != nil {
+			return err
+		}
+		today := e.cal.day(now)
+		book, err := e.bookOf(spec.Currency, today)
+		if err != nil {
+			return err
+		}
+		u := unit{tx: tx, req: RequestOpen, ref: spec.ID, now: now,
+			a: Account{ID: spec.ID, Currency: spec.Currency, Opened: now, SettledThrough: today - 1}}
+		if g := book.Trial; g.Kind != "" {
+			kind, _ := book.kind(g.Kind)
+			p := Package{
+				ID: TrialID, Kind: g.Kind, Book: book.ID, Minutes: g.Minutes, Balance: g.Minutes,
+				PurchasedAt: now, Start: e.cal.start(today), End: kind.Validity.end(today, e.cal.loc),
+			}
+			u.append(Entry{Kind: EntryGrant, Package: p.ID, Balance: p.Balance})
+			u.putPackage(p)
+		}
+		if spec.Postpaid {
+			u.turnPostpaidOn(PostpaidAtOpening)
+		}
+		u.commit()
+		a = u.a
+		return nil
+	})
+	if err != nil {
+		return fail(err)
+	}
+	e.witness.check(&a)
+	return a, nil
+}
+
+// Overview is an account as it stands: its record, its packages and the
+// meters of the current billing day.
+type Overview struct {
+	Account Account
+	// Packages are all the account's packages, live or not, in deduction order.
+	Packages []Package
+	// Today is the current billing day.
+	Today Day
+	// Meters are Today's meters, by service, then tier in the price book's
+	// order (audio, SD, HD, FHD); their Uncovered minutes are the day's minutes
+	// no package covered (postpaid or shortfall), which a package bought
+	// today would absorb.
+	Meters []Meter
+}
+
+// Overview returns the account as it stands. It first forfeits the balance
+// of packages that have expired (a unit of work of its own), so an expired
+// package always shows a zero Balance and its Forfeited minutes.
+//
+// Errors wrap ErrInvalidID, ErrInvalidTime (the clock), ErrNotFound,
+// ErrCorrupt, or a Store or context error.
+func (e *Engine) Overview(ctx context.Context, account string) (Overview, error) {
+	fail := func(err error) (Overview, error) {
+		return Overview{}, &Error{Op: "Overview", Account: account, Err: err}
+	}
+	if !validID(account) {
+		return fail(invalidID("account id", account))
+	}
+	u, err := e.run(ctx, RequestOverview, "", account, func(u *unit) error { return u.expire() })
+	if err != nil {
+		return fail(err)
+	}
+	o := Overview{Today: e.cal.day(u.now)}
+	err = e.store.View(ctx, account, func(tx Reader) error {
+		if o.Account, err = e.load(tx, account); err != nil {
+			return err
+		}
+		if err := tx.Packages(func(p Package) bool { o.Packages = append(o.Packages, p); return true }); err != nil {
+			return err
+		}
+		o.Meters, err = e.meters(tx, &o.Account, o.Today)
+		return err
+	})
+	if err != nil {
+		return fail(err)
+	}
+	return o, nil
+}

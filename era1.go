@@ -1,0 +1,166 @@
+package billing
+
+import (
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+// Era1USD returns the Era 1 price book of the international site, in USD: the
+// prices of Tencent Cloud TRTC from 2019-10-11 (the seed document's era),
+// with cloud recording (billed for accounts opened from 2020-07-01) and
+// MixTranscoding (per-minute prices to 8 decimals, billed from 2020-11-01,
+// and from 2020-12-01 for older accounts). It stays in force (Until is zero)
+// until a later book of the same currency is configured in its place.
+func Era1USD() PriceBook {
+	return PriceBook{
+		ID:        "era1-usd",
+		Currency:  "USD",
+		Decimals:  2,
+		From:      era1Start(),
+		Tiering:   PerStream,
+		Tiers:     era1Tiers("0.99", "1.99", "3.99", "14.99"),
+		Scenarios: era1Scenarios(),
+		Kinds: []PackageKind{
+			era1Trial(),
+			era1Universal(Pricing{
+				Unit: 1000,
+				Offers: []Offer{
+					{25_000, dec("24")},
+					{250_000, dec("227")},
+					{1_000_000, dec("856")},
+					{3_000_000, dec("2416")},
+				},
+				Bands: []Band{
+					{0, perThousand("0.99")},
+					{25_000, perThousand("0.960")},
+					{250_000, perThousand("0.908")},
+					{1_000_000, perThousand("0.856")},
+					{3_000_000, perThousand("0.805")},
+				},
+			}),
+		},
+		Trial: Grant{Kind: KindTrial, Minutes: 10_000},
+		ValueAdded: []ValueAddedService{
+			era1Recording("0.499", "0.99", "1.99", "7.499"),
+			era1MixTranscoding(time.Date(2020, 12, 1, 0, 0, 0, 0, utc8),
+				dec("0.000799"), dec("0.00228571"), dec("0.00464286"), dec("0.00899")),
+		},
+	}
+}
+
+// Era1CNY returns the Era 1 price book of the China site, in CNY (yuan), with
+// the same tiers, ratios, validity and service dates as [Era1USD], except
+// that MixTranscoding is billed for older accounts from 2020-12-08. Custom
+// package sizes use the per-minute prices to 8 decimals of the refund document.
+func Era1CNY() PriceBook {
+	return PriceBook{
+		ID:        "era1-cny",
+		Currency:  "CNY",
+		Decimals:  2,
+		From:      era1Start(),
+		Tiering:   PerStream,
+		Tiers:     era1Tiers("7.00", "14.00", "28.00", "105.00"),
+		Scenarios: era1Scenarios(),
+		Kinds: []PackageKind{
+			era1Trial(),
+			era1Universal(Pricing{
+				Unit: 1000,
+				Offers: []Offer{
+					{25_000, dec("168.00")},
+					{250_000, dec("1588.00")},
+					{1_000_000, dec("5968.00")},
+					{3_000_000, dec("16888.00")},
+				},
+				Bands: []Band{
+					{0, dec("0.00700000")},
+					{25_000, dec("0.00672000")},
+					{250_000, dec("0.00635200")},
+					{1_000_000, dec("0.00596800")},
+					{3_000_000, dec("0.00562934")},
+				},
+			}),
+		},
+		Trial: Grant{Kind: KindTrial, Minutes: 10_000},
+		ValueAdded: []ValueAddedService{
+			era1Recording("3.50", "7.00", "14.00", "52.50"),
+			era1MixTranscoding(time.Date(2020, 12, 8, 0, 0, 0, 0, utc8),
+				perThousand("5.6"), perThousand("16"), perThousand("32.5"), perThousand("63")),
+		},
+	}
+}
+
+// The package kinds of the Era 1 books.
+const (
+	KindTrial     = "trial"     // granted at opening: 10,000 minutes, ratio 1 for every tier
+	KindUniversal = "universal" // bought: ratios audio 1, SD 2, HD 4, FHD 15
+)
+
+// era1Start is 2019-10-11 00:00 in UTC+8, when the Era 1 rules took effect.
+func era1Start() time.Time { return time.Date(2019, 10, 11, 0, 0, 0, 0, utc8) }
+
+func era1Tiers(audio, sd, hd, fhd string) []TierSpec {
+	return []TierSpec{
+		{Tier: TierAudio, Basic: perThousand(audio)},
+		{Tier: TierSD, Video: true, MaxArea: 640 * 480, Basic: perThousand(sd)},
+		{Tier: TierHD, Video: true, MaxArea: 1280 * 720, Basic: perThousand(hd)},
+		{Tier: TierFHD, Video: true, Basic: perThousand(fhd)},
+	}
+}
+
+func era1Scenarios() []ScenarioSpec {
+	return []ScenarioSpec{
+		{Scenario: AudioLive},
+		{Scenario: VideoLive, Video: true},
+		{Scenario: AudioCall},
+		{Scenario: VideoCall, Video: true},
+	}
+}
+
+func era1Trial() PackageKind {
+	return PackageKind{
+		Name:     KindTrial,
+		Ratios:   []Ratio{{TierAudio, 1}, {TierSD, 1}, {TierHD, 1}, {TierFHD, 1}},
+		Validity: Validity{Months: 12, ToMonthEnd: true},
+	}
+}
+
+func era1Universal(p Pricing) PackageKind {
+	return PackageKind{
+		Name:         KindUniversal,
+		Ratios:       []Ratio{{TierAudio, 1}, {TierSD, 2}, {TierHD, 4}, {TierFHD, 15}},
+		Validity:     Validity{Months: 12, ToMonthEnd: true},
+		AutoPostpaid: true,
+		Pricing:      p,
+	}
+}
+
+func dec(s string) decimal.Decimal { return decimal.RequireFromString(s) }
+
+// perThousand turns a price per 1,000 minutes into a price per minute, exactly.
+func perThousand(s string) decimal.Decimal { return dec(s).Shift(-3) }
+
+// era1Recording is Era 1 on-cloud recording: billed by TRTC for accounts
+// whose first application dates from 2020-07-01 on; older accounts were
+// billed under CSS recording rules, which no book here prices.
+func era1Recording(audio, sd, hd, fhd string) ValueAddedService {
+	return ValueAddedService{
+		Service: ServiceRecording,
+		Prices: []TierPrice{
+			{TierAudio, perThousand(audio)}, {TierSD, perThousand(sd)}, {TierHD, perThousand(hd)}, {TierFHD, perThousand(fhd)},
+		},
+		From: time.Date(2020, 7, 1, 0, 0, 0, 0, utc8),
+	}
+}
+
+// era1MixTranscoding is Era 1 On-Cloud MixTranscoding: billed from
+// 2020-11-01, and for older accounts from earlier (2020-12-01 on the
+// international site, 2020-12-08 on the China site).
+func era1MixTranscoding(earlier time.Time, audio, sd, hd, fhd decimal.Decimal) ValueAddedService {
+	return ValueAddedService{
+		Service:             ServiceMixTranscoding,
+		Prices:              []TierPrice{{TierAudio, audio}, {TierSD, sd}, {TierHD, hd}, {TierFHD, fhd}},
+		From:                time.Date(2020, 11, 1, 0, 0, 0, 0, utc8),
+		EarlierAccountsFrom: earlier,
+	}
+}

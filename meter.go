@@ -1,0 +1,103 @@
+package billing
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"strings"
+)
+
+// MeterKey identifies a meter: one account's day, service and tier.
+type MeterKey struct {
+	Day     Day
+	Service Service
+	Tier    Tier
+}
+
+// Meter is the cumulative usage of one day, service and tier, and how its
+// billable minutes were paid. Billable minutes are ceil(Seconds/60), and
+// Prepaid + Postpaid + Shortfall always equals them. Value-added services are
+// all Postpaid.
+type Meter struct {
+	Key     MeterKey
+	Seconds int64
+	// Prepaid minutes were covered by packages.
+	Prepaid int64
+	// Postpaid minutes are billed at list price.
+	Postpaid int64
+	// Shortfall minutes were used while neither a package nor postpaid could
+	// pay for them; they are billed if postpaid is on when the day is settled.
+	Shortfall int64
+	// Settled is the meter as the last bill that covered it saw it (zero
+	// before its day is settled). Anything above it is late usage, to be
+	// billed as an adjustment.
+	Settled Tally
+}
+
+// Tally is a meter's counts at one moment.
+type Tally struct {
+	Seconds, Prepaid, Postpaid, Shortfall int64
+}
+
+// tally returns the meter's current counts.
+func (m *Meter) tally() Tally {
+	return Tally{Seconds: m.Seconds, Prepaid: m.Prepaid, Postpaid: m.Postpaid, Shortfall: m.Shortfall}
+}
+
+// Minutes returns the meter's billable minutes, ceil(Seconds/60).
+func (m Meter) Minutes() int64 { return ceilMinutes(m.Seconds) }
+
+// Uncovered returns the minutes no package covered: Postpaid + Shortfall.
+func (m Meter) Uncovered() int64 { return m.Postpaid + m.Shortfall }
+
+func ceilMinutes(seconds int64) int64 { return (seconds + 59) / 60 }
+
+// consistent reports whether the meter's parts add up, and its last settled
+// counts do too and are not above the current ones.
+func (m *Meter) consistent() bool {
+	s := &m.Settled
+	return m.Seconds <= maxMeterSeconds && s.Seconds >= 0 && s.Prepaid >= 0 && s.Postpaid >= 0 && s.Shortfall >= 0 &&
+		s.Prepaid+s.Postpaid+s.Shortfall == ceilMinutes(s.Seconds) &&
+		m.Seconds >= s.Seconds && m.Prepaid >= s.Prepaid && m.Postpaid >= s.Postpaid && m.Shortfall >= s.Shortfall &&
+		m.Prepaid+m.Postpaid+m.Shortfall == m.Minutes()
+}
+
+// Meters returns the account's meters of day d, by service, then tier in the
+// order of the price book in force that day (audio, SD, HD, FHD).
+//
+// Errors wrap ErrInvalidID, ErrNotFound, ErrCorrupt, or a Store or context error.
+func (e *Engine) Meters(ctx context.Context, account string, d Day) ([]Meter, error) {
+	var meters []Meter
+	err := e.view(ctx, "Meters", account, func(tx Reader, a *Account) (err error) {
+		meters, err = e.meters(tx, a, d)
+		return err
+	})
+	return meters, err
+}
+
+// meters reads the meters of day d in display order.
+func (e *Engine) meters(tx Reader, a *Account, d Day) ([]Meter, error) {
+	var ms []Meter
+	if err := tx.Meters(d, func(m Meter) bool { ms = append(ms, m); return true }); err != nil {
+		return nil, err
+	}
+	order := e.meterOrder(a.Currency)
+	slices.SortStableFunc(ms, func(x, y Meter) int { return order(x.Key, y.Key) })
+	return ms, nil
+}
+
+// meterOrder returns the display order of meters of an account in
+// currency: by day, service, then tier in the order of the day's price
+// book (tiers it lacks last, by name).
+func (e *Engine) meterOrder(currency string) func(x, y MeterKey) int {
+	rank := func(k MeterKey) int {
+		if book, err := e.bookOf(currency, k.Day); err == nil {
+			return book.tierRank(k.Tier)
+		}
+		return 0
+	}
+	return func(x, y MeterKey) int {
+		return cmp.Or(cmp.Compare(x.Day, y.Day), strings.Compare(string(x.Service), string(y.Service)),
+			rank(x)-rank(y), strings.Compare(string(x.Tier), string(y.Tier)))
+	}
+}
