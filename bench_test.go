@@ -3,8 +3,11 @@ package billing_test
 import (
 	"context"
 	"fmt"
+	"math"
+	"os"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -13,10 +16,12 @@ import (
 	"github.com/rtcbill/billing/memstore"
 )
 
-// The benchmarks of docs/PERFORMANCE.md. The usage stream: HD video usages
-// of 61 seconds, each 2 billable minutes at first (the day's ceiling then
-// makes every usage add 1 or 2), 8 package minutes, spread round-robin over
-// the accounts and over 12 hours of 2021-03-15.
+// The benchmarks of docs/PERFORMANCE.md. The usage stream is the one of the
+// contract floor (../shared/bench, stream.go): HD video usages of 61
+// seconds, each 2 billable minutes at first (the day's ceiling then makes
+// every usage add 1 or 2), spread round-robin over the accounts, usage i of
+// n at 2021-03-15 08:00 + i × 12 h / n, so that every account's usages come
+// in the order of their own times (none is late).
 
 // benchStream is n usages of the stream over the given accounts, built one
 // at a time: a slice of them would be a large heap object full of pointers,
@@ -27,10 +32,11 @@ type benchStream struct {
 	bounds   []int // the i-th id is ids[bounds[i]:bounds[i+1]]
 	accounts []string
 	start    time.Time
+	n        int64
 }
 
 func newBenchStream(n int, accounts []string) *benchStream {
-	s := &benchStream{bounds: make([]int, n+1), accounts: accounts, start: at(15, 8, 0, 0)}
+	s := &benchStream{bounds: make([]int, n+1), accounts: accounts, start: at(15, 8, 0, 0), n: int64(n)}
 	var b []byte
 	for i := range n {
 		b = strconv.AppendInt(append(b, 'u'), int64(i), 10)
@@ -45,7 +51,7 @@ func (s *benchStream) usage(i int) billing.Usage {
 	return billing.Usage{
 		ID: s.ids[s.bounds[i]:s.bounds[i+1]], Account: s.accounts[i%len(s.accounts)], App: "1400000001",
 		Scenario: billing.VideoCall, Tier: billing.TierHD, Seconds: 61,
-		At: s.start.Add(time.Duration(i%(12*3600)) * time.Second),
+		At: s.start.Add(time.Duration(int64(i) * int64(12*time.Hour) / s.n)),
 	}
 }
 
@@ -63,18 +69,31 @@ func benchUsages(n int, accounts []string) []billing.Usage {
 // on 2021-03-01, each holding the trial and packages-1 universal packages
 // of 3,000,000 minutes (all valid), and the clock at 2021-03-15 20:00.
 func benchEngine(b *testing.B, n, packages int) (*harness, []string) {
-	h := newHarness(b)
-	h.clock.Set(at(1, 8, 0, 0))
+	ids := accountIDs(n)
+	return benchEngineOf(b, ids, packages), ids
+}
+
+// accountIDs returns "acct-0" to "acct-(n-1)".
+func accountIDs(n int) []string {
 	ids := make([]string, n)
 	for i := range ids {
 		ids[i] = fmt.Sprintf("acct-%d", i)
+	}
+	return ids
+}
+
+// benchEngineOf is benchEngine for the given account ids.
+func benchEngineOf(b *testing.B, ids []string, packages int) *harness {
+	h := newHarness(b)
+	h.clock.Set(at(1, 8, 0, 0))
+	for i := range ids {
 		h.do(op{open: &billing.AccountSpec{ID: ids[i], Postpaid: true}})
 		for j := range packages - 1 {
 			h.do(op{buy: &billing.Purchase{ID: fmt.Sprintf("p%d", j), Account: ids[i], Kind: billing.KindUniversal, Minutes: 3_000_000}})
 		}
 	}
 	h.clock.Set(at(15, 20, 0, 0))
-	return h, ids
+	return h
 }
 
 func reportRate(b *testing.B, n int) {
@@ -99,6 +118,63 @@ func BenchmarkRecord(b *testing.B) {
 	reportRate(b, b.N)
 	b.ReportMetric(float64(liveHeap()-before)/float64(b.N), "held-B/usage")
 	runtime.KeepAlive(h)
+}
+
+// BenchmarkRecordAccounts records the stream from one goroutine into 1,000,
+// 100,000 and 1,000,000 accounts (the floor's BenchmarkFloorAccounts), and
+// reports held-B/account, the live heap the opened accounts hold before any
+// usage, and held-B/usage, the live heap's growth per recorded usage. It
+// skips a size the machine's available memory cannot hold (and 1,000,000
+// accounts with -test.short).
+func BenchmarkRecordAccounts(b *testing.B) {
+	for _, n := range []int{1000, 100_000, 1_000_000} {
+		b.Run(fmt.Sprintf("accounts=%d", n), func(b *testing.B) {
+			if testing.Short() && n > 100_000 {
+				b.Skip("-test.short")
+			}
+			// Generous: about 4 KiB per account and 1 KiB per usage, twice.
+			if need := 2 * (int64(n)<<12 + int64(b.N)<<10); need > memAvailable() {
+				b.Skipf("needs about %d MiB, %d MiB available", need>>20, memAvailable()>>20)
+			}
+			ids := accountIDs(n)
+			before := liveHeap()
+			h := benchEngineOf(b, ids, 3)
+			opened := liveHeap()
+			us := newBenchStream(b.N, ids)
+			streamed := liveHeap()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				if _, err := h.e.Record(h.ctx, us.usage(i)); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			reportRate(b, b.N)
+			b.ReportMetric(float64(opened-before)/float64(n), "held-B/account")
+			b.ReportMetric(float64(liveHeap()-streamed)/float64(b.N), "held-B/usage")
+			runtime.KeepAlive(h)
+			runtime.KeepAlive(us)
+			runtime.KeepAlive(ids)
+		})
+	}
+}
+
+// memAvailable returns the memory available to new processes (Linux's
+// MemAvailable), or the largest int64 where the system does not say.
+func memAvailable() int64 {
+	data, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return math.MaxInt64
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if kb, ok := strings.CutPrefix(line, "MemAvailable:"); ok {
+			if n, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(kb, "kB")), 10, 64); err == nil {
+				return n << 10
+			}
+		}
+	}
+	return math.MaxInt64
 }
 
 // liveHeap returns the bytes of live heap objects after a collection.
