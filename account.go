@@ -2,7 +2,6 @@ package billing
 
 import (
 	"context"
-	"errors"
 	"time"
 )
 
@@ -68,35 +67,23 @@ func (e *Engine) OpenAccount(ctx context.Context, spec AccountSpec) (Account, er
 	if !validID(spec.ID) {
 		return fail(invalidID("account id", spec.ID))
 	}
-	var a Account
-	err := e.update(ctx, spec.ID, func(tx Tx) error {
-		old, err := e.load(tx, spec.ID)
-		switch {
-		case err == nil:
-			if old.Currency != spec.Currency || (old.Postpaid.Way == PostpaidAtOpening) != spec.Postpaid {
-				return ErrIdempotencyConflict
-			}
-			a = old
-			return errNoChange
-		case !errors.Is(err, ErrNotFound):
-			return err
+	var conflict bool
+	a, _, err := e.update(ctx, RequestOpen, spec.ID, spec.ID, func(u *unit) error {
+		if u.a.Version > 0 { // opened before: the same spec returns it
+			conflict = u.a.Currency != spec.Currency || (u.a.Postpaid.Way == PostpaidAtOpening) != spec.Postpaid
+			return nil
 		}
-		now, err := e.clock(&Account{})
-		if err != nil {
-			return err
-		}
-		today := e.cal.day(now)
+		today := e.cal.day(u.now)
 		book, err := e.bookOf(spec.Currency, today)
 		if err != nil {
 			return err
 		}
-		u := unit{tx: tx, req: RequestOpen, ref: spec.ID, now: now,
-			a: Account{ID: spec.ID, Currency: spec.Currency, Opened: now, SettledThrough: today - 1}}
+		u.a = Account{ID: spec.ID, Currency: spec.Currency, Opened: u.now, SettledThrough: today - 1}
 		if g := book.Trial; g.Kind != "" {
 			kind, _ := book.kind(g.Kind)
 			p := Package{
 				ID: TrialID, Kind: g.Kind, Book: book.ID, Minutes: g.Minutes, Balance: g.Minutes,
-				PurchasedAt: now, Start: e.cal.start(today), End: kind.Validity.end(today, e.cal.loc),
+				PurchasedAt: u.now, Start: e.cal.start(today), End: kind.Validity.end(today, e.cal.loc),
 			}
 			u.append(Entry{Kind: EntryGrant, Package: p.ID, Balance: p.Balance})
 			u.putPackage(p)
@@ -104,14 +91,14 @@ func (e *Engine) OpenAccount(ctx context.Context, spec AccountSpec) (Account, er
 		if spec.Postpaid {
 			u.turnPostpaidOn(PostpaidAtOpening)
 		}
-		u.commit()
-		a = u.a
 		return nil
 	})
-	if err != nil {
+	switch {
+	case err != nil:
 		return fail(err)
+	case conflict:
+		return fail(ErrIdempotencyConflict)
 	}
-	e.witness.check(&a)
 	return a, nil
 }
 
@@ -143,11 +130,11 @@ func (e *Engine) Overview(ctx context.Context, account string) (Overview, error)
 	if !validID(account) {
 		return fail(invalidID("account id", account))
 	}
-	u, err := e.run(ctx, RequestOverview, "", account, func(u *unit) error { return u.expire() })
+	_, now, err := e.update(ctx, RequestOverview, "", account, func(u *unit) error { return u.expire() })
 	if err != nil {
 		return fail(err)
 	}
-	o := Overview{Today: e.cal.day(u.now)}
+	o := Overview{Today: e.cal.day(now)}
 	err = e.store.View(ctx, account, func(tx Reader) error {
 		if o.Account, err = e.load(tx, account); err != nil {
 			return err

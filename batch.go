@@ -2,7 +2,6 @@ package billing
 
 import (
 	"context"
-	"errors"
 	"slices"
 )
 
@@ -52,26 +51,20 @@ func (e *Engine) RecordBatch(ctx context.Context, usages []Usage) []BatchResult 
 // recordAll records the usages us[i] of account, for i in idx, in one unit
 // of work, and sets their results.
 func (e *Engine) recordAll(ctx context.Context, account string, us []Usage, idx []int, results []BatchResult) {
-	rc := newRecorder(e)
-	_, err := e.run(ctx, RequestRecord, "", account, func(u *unit) error {
-		if p, ok := u.tx.(Prefetcher); ok {
-			ids, keys := make([]string, len(idx)), make([]MeterKey, len(idx))
-			for j, i := range idx {
-				ids[j] = us[i].ID
-				keys[j] = MeterKey{Day: e.cal.day(us[i].At), Service: us[i].Service, Tier: us[i].Tier}
-			}
-			if err := p.Prefetch(ids, keys); err != nil {
-				return err
-			}
+	_, _, err := e.update(ctx, RequestRecord, "", account, func(u *unit) error {
+		batch := make([]*Usage, len(idx))
+		for j, i := range idx {
+			batch[j] = &us[i]
 		}
-		var ov *overlay
+		if err := e.prefetch(u, batch...); err != nil {
+			return err
+		}
 		if len(idx) > 1 {
-			ov = newOverlay(u.tx)
-			u.tx = ov
+			u.r = &overlay{Reader: u.r, ch: &u.ch}
 		}
 		for _, i := range idx {
 			u.ref = us[i].ID
-			r, err := rc.record(u, &us[i], true)
+			r, err := e.record(u, &us[i])
 			switch {
 			case err == nil:
 				results[i] = BatchResult{Receipt: r}
@@ -80,9 +73,6 @@ func (e *Engine) recordAll(ctx context.Context, account string, us []Usage, idx 
 			default:
 				return err
 			}
-		}
-		if ov != nil {
-			ov.flush()
 		}
 		return nil
 	})
@@ -93,89 +83,52 @@ func (e *Engine) recordAll(ctx context.Context, account string, us []Usage, idx 
 	}
 }
 
-// refused reports whether err refuses one usage (and writes nothing), as
-// opposed to failing the whole unit of work.
-func refused(err error) bool {
-	for _, e := range []error{
-		ErrInvalidID, ErrInvalidSeconds, ErrInvalidTime, ErrIdempotencyConflict, ErrBeforeOpened,
-		ErrFutureUsage, ErrNoPriceBook, ErrUnknownScenario, ErrUnknownTier, ErrTierNotInScenario,
-		ErrUnknownService, ErrSuspended, ErrNoBasicService,
-	} {
-		if errors.Is(err, e) {
-			return true
-		}
-	}
-	return false
-}
-
 // overlay gives a unit of work that records several usages the reads of
-// its own writes: the usages, meters and packages written so far. Meters
-// and packages go to the Store once, at flush, in the order first written.
+// what it has written so far: its usages, meters and packages.
 type overlay struct {
-	Tx
-	usages   map[string]UsageRecord
-	meters   map[MeterKey]Meter
-	packages map[string]Package
-	keys     []MeterKey
-	ids      []string
-}
-
-func newOverlay(tx Tx) *overlay {
-	return &overlay{Tx: tx, usages: map[string]UsageRecord{}, meters: map[MeterKey]Meter{}, packages: map[string]Package{}}
+	Reader
+	ch     *Changes
+	usages map[string]int // the index in ch.Usages of each usage id indexed so far
 }
 
 func (o *overlay) Usage(id string) (UsageRecord, error) {
-	if r, ok := o.usages[id]; ok {
+	if o.usages == nil {
+		o.usages = map[string]int{}
+	}
+	for i := len(o.usages); i < len(o.ch.Usages); i++ {
+		o.usages[o.ch.Usages[i].Usage.ID] = i
+	}
+	if i, ok := o.usages[id]; ok {
+		r := o.ch.Usages[i]
 		r.Receipt.Draws = slices.Clone(r.Receipt.Draws)
 		return r, nil
 	}
-	return o.Tx.Usage(id)
+	return o.Reader.Usage(id)
 }
 
 func (o *overlay) Meter(k MeterKey) (Meter, error) {
-	if m, ok := o.meters[k]; ok {
-		return m, nil
+	for _, m := range o.ch.Meters {
+		if m.Key == k {
+			return m, nil
+		}
 	}
-	return o.Tx.Meter(k)
+	return o.Reader.Meter(k)
 }
 
+// LivePackages shows the packages as written, and not those written spent.
+// A package is written only after it was read, so the order stays the
+// Store's: draws and forfeits change balances, never validity.
 func (o *overlay) LivePackages(fn func(Package) bool) error {
-	return o.Tx.LivePackages(func(p Package) bool {
-		if q, ok := o.packages[p.ID]; ok {
-			if q.Balance <= 0 {
-				return true
+	return o.Reader.LivePackages(func(p Package) bool {
+		for _, q := range o.ch.Packages {
+			if q.ID == p.ID {
+				if q.Balance <= 0 {
+					return true
+				}
+				p = q
+				break
 			}
-			p = q
 		}
 		return fn(p)
 	})
-}
-
-func (o *overlay) PutUsage(r UsageRecord) {
-	o.usages[r.Usage.ID] = r
-	o.Tx.PutUsage(r)
-}
-
-func (o *overlay) PutMeter(m Meter) {
-	if _, ok := o.meters[m.Key]; !ok {
-		o.keys = append(o.keys, m.Key)
-	}
-	o.meters[m.Key] = m
-}
-
-func (o *overlay) PutPackage(p Package) {
-	if _, ok := o.packages[p.ID]; !ok {
-		o.ids = append(o.ids, p.ID)
-	}
-	o.packages[p.ID] = p
-}
-
-// flush writes the meters and packages to the Store.
-func (o *overlay) flush() {
-	for _, k := range o.keys {
-		o.Tx.PutMeter(o.meters[k])
-	}
-	for _, id := range o.ids {
-		o.Tx.PutPackage(o.packages[id])
-	}
 }

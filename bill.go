@@ -95,7 +95,7 @@ func (e *Engine) Settle(ctx context.Context, account string, d Day) (Bill, error
 		return fail(invalidID("account id", account))
 	}
 	var b Bill
-	_, err := e.run(ctx, RequestSettle, d.String(), account, func(u *unit) error {
+	_, _, err := e.update(ctx, RequestSettle, d.String(), account, func(u *unit) error {
 		var err error
 		b, err = e.settle(u, d)
 		return err
@@ -107,7 +107,7 @@ func (e *Engine) Settle(ctx context.Context, account string, d Day) (Bill, error
 }
 
 func (e *Engine) settle(u *unit, d Day) (Bill, error) {
-	switch old, err := u.tx.Bill(d); {
+	switch old, err := u.r.Bill(d); {
 	case err == nil:
 		return old, nil
 	case !errors.Is(err, ErrNotFound):
@@ -120,7 +120,7 @@ func (e *Engine) settle(u *unit, d Day) (Bill, error) {
 		return Bill{}, fmt.Errorf("%w: %s (closed through %s)", ErrDayClosed, d, u.a.SettledThrough)
 	}
 	var earlier []Day
-	if err := u.tx.Days(u.a.SettledThrough+1, d-1, func(x Day) bool { earlier = append(earlier, x); return false }); err != nil {
+	if err := u.r.Days(u.a.SettledThrough+1, d-1, func(x Day) bool { earlier = append(earlier, x); return false }); err != nil {
 		return Bill{}, err
 	}
 	if len(earlier) > 0 {
@@ -133,14 +133,14 @@ func (e *Engine) settle(u *unit, d Day) (Bill, error) {
 	if err := u.expire(); err != nil {
 		return Bill{}, err
 	}
-	meters, err := e.meters(u.tx, &u.a, d)
+	meters, err := e.meters(u.r, &u.a, d)
 	if err != nil {
 		return Bill{}, err
 	}
 	late := slices.Clone(u.a.Late)
 	slices.SortFunc(late, e.meterOrder(u.a.Currency))
 	for _, k := range late {
-		m, err := u.tx.Meter(k)
+		m, err := u.r.Meter(k)
 		if err != nil {
 			return Bill{}, err
 		}
@@ -165,7 +165,7 @@ func (e *Engine) settle(u *unit, d Day) (Bill, error) {
 	b.Total = b.Subtotal.Round(places)
 	u.a.SettledThrough, u.a.Late = d, nil
 	u.append(Entry{Kind: EntrySettlement, Amount: b.Total})
-	u.tx.PutBill(b)
+	u.ch.Bills = append(u.ch.Bills, b)
 	return b, nil
 }
 

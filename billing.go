@@ -62,9 +62,7 @@ type Engine struct {
 	currency string
 	grace    time.Duration
 	dueAfter time.Duration
-	witness  *witness
-	// recorders are Record's reusable recorders.
-	recorders sync.Pool
+	units    sync.Pool // of *unit
 }
 
 // utc8 is the default billing time zone.
@@ -82,9 +80,13 @@ func New(store Store, opts *Options) (*Engine, error) {
 	if opts != nil {
 		o = *opts
 	}
-	e := &Engine{store: store, now: o.Now, currency: o.Currency, witness: newWitness(),
+	e := &Engine{store: store, now: o.Now, currency: o.Currency,
 		grace: duration(o.ExpiryGrace, DefaultExpiryGrace), dueAfter: duration(o.DueAfter, DefaultDueAfter)}
-	e.recorders.New = func() any { return newRecorder(e) }
+	e.units.New = func() any {
+		u := &unit{e: e}
+		u.run, u.step = u.apply, u.visit
+		return u
+	}
 	if e.now == nil {
 		e.now = time.Now
 	}
@@ -149,47 +151,79 @@ func overlap(a, b *PriceBook) bool {
 // Location returns the billing time zone.
 func (e *Engine) Location() *time.Location { return e.cal.loc }
 
-// errNoChange makes a unit of work end without committing anything.
-var errNoChange = errors.New("billing: no change")
-
 // maxAttempts bounds the retries of a unit of work that keeps conflicting.
 const maxAttempts = 100
 
-// update runs fn in a unit of work on account, again while the Store reports
-// a conflict or a duplicate key. fn returning errNoChange ends it without a
-// commit and without an error.
-func (e *Engine) update(ctx context.Context, account string, fn func(tx Tx) error) error {
-	w := &work{account: account}
-	w.do = func(tx Tx) error {
-		w.err = fn(tx)
-		return w.err
-	}
-	return e.exec(ctx, w)
-}
-
-// work is an operation's unit of work as the Engine hands it to the Store,
-// and runs it again on conflicts. do is bound once, so that an operation
-// that reuses its work allocates nothing to run it.
-type work struct {
+// unit is one unit of work on one account: the request it serves, the
+// operation's time, the account as it will be written, and the Changes
+// made so far.
+//
+// Units come from the Engine's pool: a unit reused keeps its buffers (its
+// Changes, the packages a draw touched) and its run function, bound once,
+// so that recording a usage allocates only its receipt's draws.
+type unit struct {
+	e       *Engine
 	account string
-	do      func(tx Tx) error // sets err to the operation's own error
-	err     error
-	last    bool // this is the last attempt exec makes
+	req     Request
+	ref     string
+	body    func(u *unit) error
+	run     func(Reader) (Changes, error) // u.apply, bound once
+	failed  error                         // body's or begin's error, which exec returns as it is
+
+	r   Reader
+	a   Account
+	now time.Time
+	ch  Changes
+
+	usage   Usage              // Record's usage
+	receipt Receipt            // and its receipt
+	touched []touch            // the packages draw touched
+	step    func(Package) bool // u.visit, bound once: draw's visit of a package
+	walk    struct {           // draw's walk
+		us   *Usage
+		need int64
+		err  error
+	}
 }
 
-// exec runs w in units of work until one commits, ends without a change
-// (errNoChange), fails on the operation's own error, or fails in the Store
-// with an error other than a conflict or a duplicate key.
-func (e *Engine) exec(ctx context.Context, w *work) error {
+// newUnit returns a unit of work on account for request req with id ref,
+// running body. Put it back with e.done once its results are read.
+func (e *Engine) newUnit(req Request, ref, account string, body func(u *unit) error) *unit {
+	u := e.units.Get().(*unit)
+	u.account, u.req, u.ref, u.body = account, req, ref, body
+	return u
+}
+
+// done puts u back in the pool, keeping its buffers but nothing they held.
+func (e *Engine) done(u *unit) {
+	clear(u.ch.Packages)
+	clear(u.ch.Meters)
+	clear(u.ch.Usages)
+	clear(u.ch.Purchases)
+	clear(u.ch.Entries)
+	clear(u.ch.Bills)
+	clear(u.touched)
+	*u = unit{e: u.e, run: u.run, step: u.step, ch: emptied(u.ch), touched: u.touched[:0]}
+	e.units.Put(u)
+}
+
+// emptied returns Changes that write nothing, on the buffers of c.
+func emptied(c Changes) Changes {
+	return Changes{Packages: c.Packages[:0], Meters: c.Meters[:0], Usages: c.Usages[:0],
+		Purchases: c.Purchases[:0], Entries: c.Entries[:0], Bills: c.Bills[:0]}
+}
+
+// exec has the Store run u in units of work until one applies its Changes,
+// again while the Store reports a conflict or a duplicate key (up to 100
+// times). An error of u's body is returned as it is, without another try.
+func (e *Engine) exec(ctx context.Context, u *unit) error {
 	var err error
-	for attempt := range maxAttempts {
-		w.err, w.last = nil, attempt == maxAttempts-1
-		err = e.store.Update(ctx, w.account, w.do)
+	for range maxAttempts {
+		u.failed = nil
+		err = e.store.Update(ctx, u.account, u.run)
 		switch {
-		case w.err == errNoChange:
-			return nil
-		case w.err != nil:
-			return w.err
+		case u.failed != nil:
+			return u.failed
 		case err == nil:
 			return nil
 		case !errors.Is(err, ErrConflict) && !errors.Is(err, ErrExists):
@@ -199,80 +233,53 @@ func (e *Engine) exec(ctx context.Context, w *work) error {
 	return err
 }
 
-// unit is the state of one unit of work on one account: the request it
-// serves, the operation's time, and the account as it will be committed.
-type unit struct {
-	tx    Tx
-	req   Request
-	ref   string
-	a     Account
-	wasOn bool // the switch was on when the unit read the account
-	now   time.Time
-	grace time.Duration
-	dirty bool
-	put   bool // commit wrote the account: the Store has it once exec succeeds
+// update runs body in a unit of work on an existing account (see exec). It
+// returns the account as the unit left it, and the unit's time.
+func (e *Engine) update(ctx context.Context, req Request, ref, account string, body func(u *unit) error) (Account, time.Time, error) {
+	u := e.newUnit(req, ref, account, body)
+	defer e.done(u)
+	if err := e.exec(ctx, u); err != nil {
+		return Account{}, time.Time{}, err
+	}
+	return u.a, u.now, nil
 }
 
-// witnessed shows the witness the account u committed if u turned the
-// switch on: load showed it every other state. A unit that ended without
-// committing (errNoChange) may hold changes that were dropped.
-func (e *Engine) witnessed(u *unit) {
-	if u.put && u.a.Postpaid.On && !u.wasOn {
-		e.witness.check(&u.a)
+// apply is one try of u: it loads the account, runs the body, and returns
+// what it wrote, with the account at its next Version, or empty Changes if
+// it wrote nothing.
+func (u *unit) apply(r Reader) (Changes, error) {
+	if u.failed = u.e.begin(u, r); u.failed == nil {
+		u.failed = u.body(u)
 	}
-}
-
-// run loads account and runs fn on it in a unit of work for request req with
-// id ref, then commits the account if fn wrote anything. It returns the unit
-// as it ended: the account as committed, and the operation's time.
-func (e *Engine) run(ctx context.Context, req Request, ref, account string, fn func(u *unit) error) (unit, error) {
-	o := &operation{e: e, req: req, ref: ref, body: fn}
-	o.work = work{account: account, do: o.apply}
-	if err := e.exec(ctx, &o.work); err != nil {
-		return unit{}, err
+	if u.failed != nil {
+		return Changes{}, u.failed
 	}
-	e.witnessed(&o.u)
-	return o.u, nil
-}
-
-// operation is a unit of work on an existing account: load it, run body,
-// commit the account if body wrote anything.
-type operation struct {
-	work
-	e    *Engine
-	req  Request
-	ref  string
-	body func(u *unit) error
-	u    unit
-}
-
-func (o *operation) apply(tx Tx) error {
-	a, err := o.e.load(tx, o.account)
-	var now time.Time
-	if err == nil {
-		now, err = o.e.clock(&a)
+	if u.ch.Empty() && u.a.Version > 0 {
+		return Changes{}, nil
 	}
-	if err == nil {
-		o.u = unit{tx: tx, req: o.req, ref: o.ref, a: a, wasOn: a.Postpaid.On, now: now, grace: o.e.grace}
-		err = o.body(&o.u)
-	}
-	if err == nil && !o.u.dirty {
-		err = errNoChange
-	}
-	if err != nil {
-		o.err = err
-		return err
-	}
-	o.u.commit()
-	return nil
-}
-
-// commit writes the account with the next Version.
-func (u *unit) commit() {
 	u.a.Version++
 	u.a.Touched = u.now
-	u.tx.PutAccount(u.a)
-	u.put = true
+	u.ch.Account = &u.a
+	return u.ch, nil
+}
+
+// begin starts u on the account r reads: it loads and checks the account
+// (which an opening finds missing), reads the clock, and clears what an
+// earlier try wrote.
+func (e *Engine) begin(u *unit, r Reader) error {
+	a, err := e.load(r, u.account)
+	switch {
+	case errors.Is(err, ErrNotFound) && u.req == RequestOpen:
+		a = Account{}
+	case err != nil:
+		return err
+	}
+	now, err := e.clock(&a)
+	if err != nil {
+		return err
+	}
+	u.r, u.a, u.now, u.ch = r, a, now, emptied(u.ch)
+	return nil
 }
 
 // clock returns the operation's time: the Engine's clock, but never earlier
@@ -294,17 +301,14 @@ func (e *Engine) clock(a *Account) (time.Time, error) {
 }
 
 // load reads the account and checks the invariants the Engine keeps.
-func (e *Engine) load(tx Reader, id string) (Account, error) {
-	a, err := tx.Account()
+func (e *Engine) load(r Reader, id string) (Account, error) {
+	a, err := r.Account()
 	if err != nil {
 		return Account{}, err
 	}
 	if a.ID != id || a.Version < 1 || a.LastSeq < 0 || a.Opened.IsZero() ||
 		!a.Postpaid.consistent() || !a.Status.consistent() || (a.Status.Suspended && a.Postpaid.On) {
 		return Account{}, fmt.Errorf("%w: account record %q", ErrCorrupt, id)
-	}
-	if !e.witness.check(&a) {
-		return Account{}, fmt.Errorf("%w: account %q: postpaid switch read off after it was on", ErrCorrupt, id)
 	}
 	return a, nil
 }
@@ -316,31 +320,42 @@ func (u *unit) append(en Entry) {
 	en.Seq = u.a.LastSeq
 	en.At = u.now
 	en.Request, en.Ref = u.req, u.ref
-	u.tx.AppendEntry(en)
-	u.dirty = true
+	u.ch.Entries = append(u.ch.Entries, en)
 }
 
+// putPackage writes p, in place of an earlier write of it in this unit.
 func (u *unit) putPackage(p Package) {
-	u.tx.PutPackage(p)
-	u.dirty = true
+	for i := range u.ch.Packages {
+		if u.ch.Packages[i].ID == p.ID {
+			u.ch.Packages[i] = p
+			return
+		}
+	}
+	u.ch.Packages = append(u.ch.Packages, p)
 }
 
+// putMeter writes m, in place of an earlier write of it in this unit.
 func (u *unit) putMeter(m Meter) {
-	u.tx.PutMeter(m)
-	u.dirty = true
+	for i := range u.ch.Meters {
+		if u.ch.Meters[i].Key == m.Key {
+			u.ch.Meters[i] = m
+			return
+		}
+	}
+	u.ch.Meters = append(u.ch.Meters, m)
 }
 
 // view runs fn in a read-only view of an existing account.
-func (e *Engine) view(ctx context.Context, op, account string, fn func(tx Reader, a *Account) error) error {
+func (e *Engine) view(ctx context.Context, op, account string, fn func(r Reader, a *Account) error) error {
 	if !validID(account) {
 		return &Error{Op: op, Account: account, Err: invalidID("account id", account)}
 	}
-	err := e.store.View(ctx, account, func(tx Reader) error {
-		a, err := e.load(tx, account)
+	err := e.store.View(ctx, account, func(r Reader) error {
+		a, err := e.load(r, account)
 		if err != nil {
 			return err
 		}
-		return fn(tx, &a)
+		return fn(r, &a)
 	})
 	if err != nil {
 		return &Error{Op: op, Account: account, Err: err}

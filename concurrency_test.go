@@ -30,16 +30,20 @@ type ticketed struct {
 	ids    []string
 }
 
-func (s *orderStore) Update(ctx context.Context, id string, fn func(billing.Tx) error) error {
+func (s *orderStore) Update(ctx context.Context, id string, fn func(billing.Reader) (billing.Changes, error)) error {
 	var ids []string
 	ticket := 0
-	err := s.Store.Update(ctx, id, func(tx billing.Tx) error {
-		ids = ids[:0]
+	err := s.Store.Update(ctx, id, func(r billing.Reader) (billing.Changes, error) {
 		s.mu.Lock()
 		s.tickets[id]++
 		ticket = s.tickets[id]
 		s.mu.Unlock()
-		return fn(recordingTx{tx, &ids})
+		ch, err := fn(r)
+		ids = ids[:0]
+		for _, u := range ch.Usages {
+			ids = append(ids, u.Usage.ID)
+		}
+		return ch, err
 	})
 	if err == nil && len(ids) > 0 {
 		s.mu.Lock()
@@ -58,16 +62,6 @@ func (s *orderStore) committed(account string) []string {
 		ids = append(ids, u.ids...)
 	}
 	return ids
-}
-
-type recordingTx struct {
-	billing.Tx
-	ids *[]string
-}
-
-func (t recordingTx) PutUsage(r billing.UsageRecord) {
-	*t.ids = append(*t.ids, r.Usage.ID)
-	t.Tx.PutUsage(r)
 }
 
 // smallTrial is the Era 1 USD book with a 500-minute trial, so that trials

@@ -17,35 +17,35 @@ type tamperStore struct {
 	meter   func(*billing.Meter)
 }
 
-func (s *tamperStore) Update(ctx context.Context, id string, fn func(billing.Tx) error) error {
-	return s.Store.Update(ctx, id, func(tx billing.Tx) error { return fn(tamperTx{tx, s}) })
+func (s *tamperStore) Update(ctx context.Context, id string, fn func(billing.Reader) (billing.Changes, error)) error {
+	return s.Store.Update(ctx, id, func(r billing.Reader) (billing.Changes, error) { return fn(tamperReader{r, s}) })
 }
 
-type tamperTx struct {
-	billing.Tx
+type tamperReader struct {
+	billing.Reader
 	s *tamperStore
 }
 
-func (tx tamperTx) Account() (billing.Account, error) {
-	a, err := tx.Tx.Account()
-	if err == nil && tx.s.account != nil {
-		tx.s.account(&a)
+func (r tamperReader) Account() (billing.Account, error) {
+	a, err := r.Reader.Account()
+	if err == nil && r.s.account != nil {
+		r.s.account(&a)
 	}
 	return a, err
 }
 
-func (tx tamperTx) Meter(k billing.MeterKey) (billing.Meter, error) {
-	m, err := tx.Tx.Meter(k)
-	if err == nil && tx.s.meter != nil {
-		tx.s.meter(&m)
+func (r tamperReader) Meter(k billing.MeterKey) (billing.Meter, error) {
+	m, err := r.Reader.Meter(k)
+	if err == nil && r.s.meter != nil {
+		r.s.meter(&m)
 	}
 	return m, err
 }
 
-func (tx tamperTx) LivePackages(fn func(billing.Package) bool) error {
-	return tx.Tx.LivePackages(func(p billing.Package) bool {
-		if tx.s.pkg != nil {
-			tx.s.pkg(&p)
+func (r tamperReader) LivePackages(fn func(billing.Package) bool) error {
+	return r.Reader.LivePackages(func(p billing.Package) bool {
+		if r.s.pkg != nil {
+			r.s.pkg(&p)
 		}
 		return fn(p)
 	})

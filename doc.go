@@ -76,8 +76,9 @@
 // The switch goes on in three ways: at opening ([AccountSpec].Postpaid, the
 // "do not suspend the service" choice), by [Engine.EnablePostpaid], or
 // automatically. It never goes off: there is no method for it, and an
-// account read from the Store with the switch off after this Engine saw it
-// on, or with switch fields that disagree, is refused with [ErrCorrupt].
+// account read from the Store with switch fields that disagree is refused
+// with [ErrCorrupt]. A Store wrapped with [GuardSwitch] also refuses a
+// record rewritten to a consistent "off" after it saw the switch on.
 //
 // # Money and minutes
 //
@@ -125,25 +126,23 @@
 // and changes nothing; the same id with another request fails with
 // [ErrIdempotencyConflict]. EnablePostpaid is idempotent by nature.
 //
-// Record trusts a usage id to be new on its first try when the Store is not
-// a [Prefetcher] (memstore): the Store refuses to commit an id it already
-// has ([ErrExists]), and Record then tries again, looking the id up first.
-// A repeated usage so costs two tries instead of one; a new one skips a
-// lookup. A first try that fails otherwise (refused because the account
-// has been suspended since, say) looks the id up before it returns, in the
-// same unit of work, so a repeat gets its first result whatever has changed
-// since.
+// Record looks the usage id up before anything else, in the same unit of
+// work, so a repeat gets its first result whatever has changed since (the
+// account suspended, say), and writes nothing.
 //
 // # Concurrency and persistence
 //
-// An Engine is safe for concurrent use. Each call is one unit of work on one
-// account (Overview is two; [Engine.RecordBatch] one per account of the
-// batch), which the Store makes atomic and isolated; the
-// Engine retries a unit of work when the Store reports a conflict or a
-// duplicate key ([ErrConflict], [ErrExists]; up to 100 times, then it
-// returns the error). Recording one usage reads the account,
-// one meter and the first live packages, and finds its usage id, whatever
-// the size of the account's history. See [Store] for the contract a Store implements.
+// An Engine is safe for concurrent use, and keeps no state that could change
+// a result. Each call is one unit of work on one account (Overview is two;
+// [Engine.RecordBatch] one per account of the batch): the Engine reads
+// through the Store's [Reader] and hands back everything the unit writes as
+// one value, [Changes], which the Store applies atomically and in
+// isolation. The Engine retries a unit of work when the Store reports a
+// conflict or a duplicate key ([ErrConflict], [ErrExists]; up to 100
+// times, then it returns the error). Recording one usage reads the
+// account, its usage id, one meter and the first live packages, whatever
+// the size of the account's history. See [Store] for the contract a Store
+// implements, and package memstore for the reference implementation.
 //
 // # Errors
 //

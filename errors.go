@@ -110,6 +110,19 @@ func (e *Error) Error() string {
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
 
+// refusal is an error that refuses one request (one usage of a batch) and
+// writes nothing, as opposed to one that fails the whole unit of work (a
+// Store error, corrupt state). The Engine marks refusals where they arise.
+type refusal struct{ error }
+
+func (r refusal) Unwrap() error { return r.error }
+
+// refuse marks err as a refusal.
+func refuse(err error) error { return refusal{err} }
+
+// refused reports whether err is a refusal.
+func refused(err error) bool { return errors.As(err, new(refusal)) }
+
 // quote quotes s for an error message, cutting it after 64 bytes, at a
 // rune boundary (an invalid id may have none near: then at 64 bytes).
 func quote(s string) string {

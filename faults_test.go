@@ -39,7 +39,7 @@ type faultyStore struct {
 	injected int
 }
 
-func (s *faultyStore) Update(ctx context.Context, id string, fn func(billing.Tx) error) error {
+func (s *faultyStore) Update(ctx context.Context, id string, fn func(billing.Reader) (billing.Changes, error)) error {
 	f := s.next()
 	if f != noFault {
 		s.injected++
@@ -50,20 +50,21 @@ func (s *faultyStore) Update(ctx context.Context, id string, fn func(billing.Tx)
 	case conflict:
 		return fmt.Errorf("faulty store: %w", billing.ErrConflict)
 	}
-	err := s.Store.Update(ctx, id, func(tx billing.Tx) error {
+	err := s.Store.Update(ctx, id, func(r billing.Reader) (billing.Changes, error) {
 		if f == failRead {
-			tx = failingTx{tx}
+			r = failingReader{r}
 		}
-		if err := fn(tx); err != nil {
-			return err
+		ch, err := fn(r)
+		if err != nil {
+			return billing.Changes{}, err
 		}
 		switch f {
 		case failCommit:
-			return errInjected
+			return billing.Changes{}, errInjected
 		case cancelled:
-			return context.Canceled
+			return billing.Changes{}, context.Canceled
 		}
-		return nil
+		return ch, nil
 	})
 	if err == nil {
 		switch f {
@@ -76,22 +77,24 @@ func (s *faultyStore) Update(ctx context.Context, id string, fn func(billing.Tx)
 	return err
 }
 
-// failingTx fails every read but Account (which the Engine reads first).
-type failingTx struct{ billing.Tx }
+// failingReader fails every read but Account (which the Engine reads first).
+type failingReader struct{ billing.Reader }
 
-func (failingTx) Usage(string) (billing.UsageRecord, error) {
+func (failingReader) Usage(string) (billing.UsageRecord, error) {
 	return billing.UsageRecord{}, errInjected
 }
-func (failingTx) Purchase(string) (billing.PurchaseRecord, error) {
+func (failingReader) Purchase(string) (billing.PurchaseRecord, error) {
 	return billing.PurchaseRecord{}, errInjected
 }
-func (failingTx) Meter(billing.MeterKey) (billing.Meter, error) { return billing.Meter{}, errInjected }
-func (failingTx) LivePackages(func(billing.Package) bool) error { return errInjected }
-func (failingTx) Bill(billing.Day) (billing.Bill, error)        { return billing.Bill{}, errInjected }
-func (failingTx) Meters(billing.Day, func(billing.Meter) bool) error {
+func (failingReader) Meter(billing.MeterKey) (billing.Meter, error) {
+	return billing.Meter{}, errInjected
+}
+func (failingReader) LivePackages(func(billing.Package) bool) error { return errInjected }
+func (failingReader) Bill(billing.Day) (billing.Bill, error)        { return billing.Bill{}, errInjected }
+func (failingReader) Meters(billing.Day, func(billing.Meter) bool) error {
 	return errInjected
 }
-func (failingTx) Days(billing.Day, billing.Day, func(billing.Day) bool) error { return errInjected }
+func (failingReader) Days(billing.Day, billing.Day, func(billing.Day) bool) error { return errInjected }
 
 // injected reports whether err is (or wraps) a failure the store made up,
 // which a host answers by retrying the same request.
@@ -311,14 +314,14 @@ func TestRecordAfterConflicts(t *testing.T) {
 }
 
 // TestRefusedUsageTakesOneUnit checks that a usage Record refuses costs one
-// unit of work: a first try that skipped the id lookup makes it when
-// recording fails, in the same unit, instead of trying again.
+// unit of work, which writes nothing.
 func TestRefusedUsageTakesOneUnit(t *testing.T) {
 	updates := 0
 	fs := &faultyStore{Store: memstore.New(), next: func() fault { updates++; return noFault }}
 	h := newHarnessOn(t, fs)
 	h.do(open(at(15, 8, 0, 0), false))
 	h.clock.Set(at(15, 12, 0, 0))
+	before := h.account("a")
 	updates = 0
 	refused := []billing.Usage{*usage("u1", hd, 61, at(15, 13, 0, 0)), *usage("u2", "4k", 61, at(15, 9, 0, 0))}
 	for _, u := range refused {
@@ -329,69 +332,58 @@ func TestRefusedUsageTakesOneUnit(t *testing.T) {
 	if updates != len(refused) {
 		t.Errorf("%d units of work for %d refused usages", updates, len(refused))
 	}
+	if after := h.account("a"); after.Version != before.Version {
+		t.Errorf("version %d after refused usage, want %d", after.Version, before.Version)
+	}
 }
 
-// tapStore wraps a Store and hands fn the Tx wrap makes of each unit's.
-type tapStore struct {
-	billing.Store
-	wrap func(billing.Tx) billing.Tx
-}
-
-func (s tapStore) Update(ctx context.Context, id string, fn func(billing.Tx) error) error {
-	return s.Store.Update(ctx, id, func(tx billing.Tx) error { return fn(s.wrap(tx)) })
-}
-
-// lookupTx counts the usage ids a unit of work looks up, and fails its
+// lookupReader counts the usage ids a unit of work looks up, and fails its
 // reads as its fields say.
-type lookupTx struct {
-	billing.Tx
+type lookupReader struct {
+	billing.Reader
 	lookups  *int
 	meterErr error // returned by Meter, if set
 	usageErr error // returned by Usage, if set
 }
 
-func (tx lookupTx) Usage(id string) (billing.UsageRecord, error) {
-	*tx.lookups++
-	if tx.usageErr != nil {
-		return billing.UsageRecord{}, tx.usageErr
+func (r lookupReader) Usage(id string) (billing.UsageRecord, error) {
+	*r.lookups++
+	if r.usageErr != nil {
+		return billing.UsageRecord{}, r.usageErr
 	}
-	return tx.Tx.Usage(id)
+	return r.Reader.Usage(id)
 }
 
-func (tx lookupTx) Meter(k billing.MeterKey) (billing.Meter, error) {
-	if tx.meterErr != nil {
-		return billing.Meter{}, tx.meterErr
+func (r lookupReader) Meter(k billing.MeterKey) (billing.Meter, error) {
+	if r.meterErr != nil {
+		return billing.Meter{}, r.meterErr
 	}
-	return tx.Tx.Meter(k)
+	return r.Reader.Meter(k)
 }
 
-// TestFirstTryLookups checks when Record looks a usage id up on memstore
-// (not a Prefetcher), and what it returns when that lookup fails: a new
-// usage is recorded without a lookup; a replay looks up once, on the retry
-// after the Store refused the duplicate id; a refused usage looks up once,
-// in its only unit of work. A failed lookup does not hide the error of the
-// try, unless that error was a refusal the lookup could have overturned.
-func TestFirstTryLookups(t *testing.T) {
+// TestRecordLookups checks that Record looks a usage id up once, before
+// anything else, and what it returns when a read fails: the Store's error,
+// never a refusal the lookup could have overturned.
+func TestRecordLookups(t *testing.T) {
 	errAborted := errors.New("transaction aborted") // a Store failing every read after one failed
 	var lookups int
 	var meterErr, usageErr error
-	h, u1, first := recordedOnce(t, tapStore{Store: memstore.New(), wrap: func(tx billing.Tx) billing.Tx {
-		return lookupTx{Tx: tx, lookups: &lookups, meterErr: meterErr, usageErr: usageErr}
+	h, u1, first := recordedOnce(t, wrapStore{Store: memstore.New(), wrap: func(r billing.Reader) billing.Reader {
+		return lookupReader{Reader: r, lookups: &lookups, meterErr: meterErr, usageErr: usageErr}
 	}})
 	for _, c := range []struct {
 		name          string
 		u             billing.Usage
 		meter, lookup error // the reads' failures
 		want          error // nil: recorded, or replayed with first's receipt if u's id is u1
-		wantLookups   int
 	}{
-		{name: "new", u: *usage("u2", hd, 61, at(15, 10, 0, 0)), wantLookups: 0},
-		{name: "replay", u: u1, wantLookups: 1},
-		{name: "another usage under the id", u: *usage("u1", hd, 62, at(15, 9, 0, 0)), want: billing.ErrIdempotencyConflict, wantLookups: 1},
-		{name: "refused", u: *usage("u3", hd, 61, at(15, 13, 0, 0)), want: billing.ErrFutureUsage, wantLookups: 1},
-		{name: "another usage under the id, refused", u: *usage("u1", hd, 61, at(15, 13, 0, 0)), want: billing.ErrIdempotencyConflict, wantLookups: 1},
-		{name: "meter read fails, lookup too", u: *usage("u4", hd, 61, at(15, 10, 0, 0)), meter: errInjected, lookup: errAborted, want: errInjected, wantLookups: 1},
-		{name: "refused, lookup fails", u: *usage("u5", hd, 61, at(15, 13, 0, 0)), lookup: errAborted, want: errAborted, wantLookups: 1},
+		{name: "new", u: *usage("u2", hd, 61, at(15, 10, 0, 0))},
+		{name: "replay", u: u1},
+		{name: "another usage under the id", u: *usage("u1", hd, 62, at(15, 9, 0, 0)), want: billing.ErrIdempotencyConflict},
+		{name: "refused", u: *usage("u3", hd, 61, at(15, 13, 0, 0)), want: billing.ErrFutureUsage},
+		{name: "another usage under the id, refused", u: *usage("u1", hd, 61, at(15, 13, 0, 0)), want: billing.ErrIdempotencyConflict},
+		{name: "meter read fails", u: *usage("u4", hd, 61, at(15, 10, 0, 0)), meter: errInjected, want: errInjected},
+		{name: "refused, lookup fails", u: *usage("u5", hd, 61, at(15, 13, 0, 0)), lookup: errAborted, want: errAborted},
 	} {
 		lookups, meterErr, usageErr = 0, c.meter, c.lookup
 		got, err := h.e.Record(h.ctx, c.u)
@@ -402,8 +394,8 @@ func TestFirstTryLookups(t *testing.T) {
 		} else if err != nil || c.u.ID == u1.ID && !cmp.Equal(got, first) {
 			t.Errorf("%s: Record = %+v, %v; want the first receipt", c.name, got, err)
 		}
-		if lookups != c.wantLookups {
-			t.Errorf("%s: %d lookups, want %d", c.name, lookups, c.wantLookups)
+		if lookups != 1 {
+			t.Errorf("%s: %d lookups, want 1", c.name, lookups)
 		}
 	}
 }

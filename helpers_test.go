@@ -230,3 +230,14 @@ func dec(s string) decimal.Decimal { return decimal.RequireFromString(s) }
 // cmpIgnoreAccountBookkeeping leaves out of a comparison the Account fields
 // that identify it or count its history.
 var cmpIgnoreAccountBookkeeping = cmpopts.IgnoreFields(billing.Account{}, "ID", "Currency", "Opened", "Version", "Touched", "LastSeq", "SettledThrough")
+
+// wrapStore is a Store whose units of work read through the Reader wrap
+// makes of the Store's.
+type wrapStore struct {
+	billing.Store
+	wrap func(billing.Reader) billing.Reader
+}
+
+func (s wrapStore) Update(ctx context.Context, id string, fn func(billing.Reader) (billing.Changes, error)) error {
+	return s.Store.Update(ctx, id, func(r billing.Reader) (billing.Changes, error) { return fn(s.wrap(r)) })
+}

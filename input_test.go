@@ -199,15 +199,13 @@ func TestMeterOverflow(t *testing.T) {
 	k := basic(march(15), audio)
 	// Put a meter just below the bound straight into the Store.
 	seconds := int64(1<<60) - 10
-	err := h.store.Update(h.ctx, "a", func(tx billing.Tx) error {
-		a, err := tx.Account()
+	err := h.store.Update(h.ctx, "a", func(r billing.Reader) (billing.Changes, error) {
+		a, err := r.Account()
 		if err != nil {
-			return err
+			return billing.Changes{}, err
 		}
 		a.Version++
-		tx.PutAccount(a)
-		tx.PutMeter(billing.Meter{Key: k, Seconds: seconds, Postpaid: (seconds + 59) / 60})
-		return nil
+		return billing.Changes{Account: &a, Meters: []billing.Meter{{Key: k, Seconds: seconds, Postpaid: (seconds + 59) / 60}}}, nil
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -125,7 +125,7 @@ func (e *Engine) Buy(ctx context.Context, p Purchase) (PurchaseReceipt, error) {
 		return fail(invalidID("account id", p.Account))
 	}
 	var r PurchaseReceipt
-	_, err := e.run(ctx, RequestBuy, p.ID, p.Account, func(u *unit) error {
+	_, _, err := e.update(ctx, RequestBuy, p.ID, p.Account, func(u *unit) error {
 		var err error
 		r, err = e.buy(u, &p)
 		return err
@@ -137,7 +137,7 @@ func (e *Engine) Buy(ctx context.Context, p Purchase) (PurchaseReceipt, error) {
 }
 
 func (e *Engine) buy(u *unit, p *Purchase) (PurchaseReceipt, error) {
-	switch old, err := u.tx.Purchase(p.ID); {
+	switch old, err := u.r.Purchase(p.ID); {
 	case err == nil && old.Purchase == *p:
 		return old.Receipt, nil
 	case err == nil:
@@ -175,7 +175,7 @@ func (e *Engine) buy(u *unit, p *Purchase) (PurchaseReceipt, error) {
 	}
 	r.Package = pkg
 	u.putPackage(pkg)
-	u.tx.PutPurchase(PurchaseRecord{Purchase: *p, Receipt: r})
+	u.ch.Purchases = append(u.ch.Purchases, PurchaseRecord{Purchase: *p, Receipt: r})
 	return r, nil
 }
 
@@ -183,7 +183,7 @@ func (e *Engine) buy(u *unit, p *Purchase) (PurchaseReceipt, error) {
 // package pkg, as far as its balance goes.
 func (e *Engine) absorb(u *unit, book *PriceBook, kind *PackageKind, pkg *Package, r *PurchaseReceipt) error {
 	var meters []Meter
-	err := u.tx.Meters(r.Day, func(m Meter) bool {
+	err := u.r.Meters(r.Day, func(m Meter) bool {
 		if m.Key.Service == ServiceBasic && m.Uncovered() > 0 {
 			meters = append(meters, m)
 		}
@@ -236,26 +236,27 @@ type touch struct {
 // draw walks the live packages in deduction order, forfeiting the expired
 // ones it meets and covering up to need minutes of us from those valid at
 // us.At. It returns the minutes left uncovered and the packages changed, in
-// order (valid until the next draw), without writing anything.
-func (rc *recorder) draw(u *unit, us *Usage, need int64) (int64, []touch, error) {
-	w := &rc.walk
-	w.u, w.us, w.need, w.touched, w.err = u, us, need, w.touched[:0], nil
-	err := u.tx.LivePackages(rc.visit)
+// order (in u's buffer, until the next draw), without writing anything.
+func (e *Engine) draw(u *unit, us *Usage, need int64) (int64, []touch, error) {
+	w := &u.walk
+	w.us, w.need, w.err = us, need, nil
+	u.touched = u.touched[:0]
+	err := u.r.LivePackages(u.step)
 	if w.err != nil {
 		err = w.err
 	}
-	return w.need, w.touched, err
+	return w.need, u.touched, err
 }
 
-// step is draw's visit of one live package.
-func (rc *recorder) step(p Package) bool {
-	w := &rc.walk
+// visit is draw's visit of one live package.
+func (u *unit) visit(p Package) bool {
+	w := &u.walk
 	if p.Balance <= 0 || p.Balance > p.Minutes {
 		w.err = fmt.Errorf("%w: package %q balance %d of %d", ErrCorrupt, p.ID, p.Balance, p.Minutes)
 		return false
 	}
-	if w.u.forfeitable(&p) {
-		w.touched = append(w.touched, touch{p: p})
+	if u.forfeitable(&p) {
+		u.touched = append(u.touched, touch{p: p})
 		return true
 	}
 	if w.need == 0 {
@@ -264,7 +265,7 @@ func (rc *recorder) step(p Package) bool {
 	if !p.Covers(w.us.At) {
 		return true
 	}
-	kind, err := rc.e.kindOf(&p)
+	kind, err := u.e.kindOf(&p)
 	if err != nil {
 		w.err = err
 		return false
@@ -276,7 +277,7 @@ func (rc *recorder) step(p Package) bool {
 	n := min(w.need, p.Balance/ratio)
 	p.Balance -= n * ratio
 	w.need -= n
-	w.touched = append(w.touched, touch{p: p, draw: Draw{Package: p.ID, Minutes: n, Deducted: n * ratio}})
+	u.touched = append(u.touched, touch{p: p, draw: Draw{Package: p.ID, Minutes: n, Deducted: n * ratio}})
 	return w.need > 0
 }
 
@@ -291,14 +292,14 @@ func (u *unit) forfeit(p *Package) {
 // forfeitable reports whether p's minutes are forfeited at the unit's time:
 // its validity and the grace after it have passed.
 func (u *unit) forfeitable(p *Package) bool {
-	return !p.End.Add(u.grace).After(u.now)
+	return !p.End.Add(u.e.grace).After(u.now)
 }
 
 // expire forfeits the balance of every live package whose validity and
 // grace have passed.
 func (u *unit) expire() error {
 	var expired []Package
-	err := u.tx.LivePackages(func(p Package) bool {
+	err := u.r.LivePackages(func(p Package) bool {
 		if !u.forfeitable(&p) {
 			return false
 		}

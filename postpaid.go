@@ -2,6 +2,7 @@ package billing
 
 import (
 	"context"
+	"fmt"
 	"hash/maphash"
 	"sync"
 	"time"
@@ -10,10 +11,9 @@ import (
 // Postpaid is an account's postpaid switch. It goes on in one of three ways
 // and never goes off: there is no method to turn it off, and the Engine
 // refuses with ErrCorrupt an account record whose switch fields disagree (off
-// but with a Way or a Since), that is suspended with the switch on, or whose
-// switch reads off at or after the Version at which this Engine saw it on.
-// (An Engine cannot know what another process saw: a record rewritten to a
-// consistent "off" is caught only by an Engine that saw it on.)
+// but with a Way or a Since), or that is suspended with the switch on. A
+// record rewritten to a consistent "off" is caught by a Store wrapped with
+// [GuardSwitch], for the accounts it has seen on.
 type Postpaid struct {
 	On bool
 	// Since is when the switch went on (zero while off).
@@ -60,7 +60,7 @@ func (e *Engine) EnablePostpaid(ctx context.Context, account string) (Account, e
 	if !validID(account) {
 		return Account{}, &Error{Op: "EnablePostpaid", Account: account, Err: invalidID("account id", account)}
 	}
-	u, err := e.run(ctx, RequestEnablePostpaid, "", account, func(u *unit) error {
+	a, _, err := e.update(ctx, RequestEnablePostpaid, "", account, func(u *unit) error {
 		if err := u.expire(); err != nil {
 			return err
 		}
@@ -72,7 +72,7 @@ func (e *Engine) EnablePostpaid(ctx context.Context, account string) (Account, e
 	if err != nil {
 		return Account{}, &Error{Op: "EnablePostpaid", Account: account, Err: err}
 	}
-	return u.a, nil
+	return a, nil
 }
 
 // turnPostpaidOn turns the switch on (it is off) and lifts a suspension.
@@ -115,8 +115,66 @@ func (s Status) consistent() bool {
 	return s.Since.IsZero() && s.Reason == ""
 }
 
-// witness remembers, for the accounts this Engine has seen with postpaid
-// on, the lowest Version at which it saw the switch on. A record of that
+// GuardSwitch returns a Store that works as s does and also remembers, for
+// the accounts whose postpaid switch it has seen on (in a record read, or
+// in Changes applied through it), the lowest Version at which it was on: a
+// record of that Version or later read with the switch off is refused with
+// an error wrapping ErrCorrupt. It guards against a Store, or someone with
+// access to it, turning the switch off behind the Engine's back; it cannot
+// know what other processes saw, and holds up to about a million accounts,
+// forgetting arbitrary ones beyond.
+func GuardSwitch(s Store) Store { return &switchGuard{Store: s, w: newWitness()} }
+
+type switchGuard struct {
+	Store
+	w *witness
+}
+
+func (g *switchGuard) Update(ctx context.Context, account string, fn func(Reader) (Changes, error)) error {
+	var written *Account
+	err := g.Store.Update(ctx, account, func(r Reader) (Changes, error) {
+		ch, err := fn(g.reader(r))
+		written = ch.Account
+		return ch, err
+	})
+	if err == nil && written != nil {
+		g.w.check(written)
+	}
+	return err
+}
+
+func (g *switchGuard) View(ctx context.Context, account string, fn func(Reader) error) error {
+	return g.Store.View(ctx, account, func(r Reader) error { return fn(g.reader(r)) })
+}
+
+// reader returns r, checking the account it reads; a Prefetcher stays one.
+func (g *switchGuard) reader(r Reader) Reader {
+	if p, ok := r.(Prefetcher); ok {
+		return guardedPrefetcher{guarded{r, g.w}, p}
+	}
+	return guarded{r, g.w}
+}
+
+type guarded struct {
+	Reader
+	w *witness
+}
+
+func (r guarded) Account() (Account, error) {
+	a, err := r.Reader.Account()
+	if err == nil && !r.w.check(&a) {
+		return Account{}, fmt.Errorf("%w: account %q: postpaid switch read off after it was on", ErrCorrupt, a.ID)
+	}
+	return a, err
+}
+
+type guardedPrefetcher struct {
+	guarded
+	Prefetcher
+}
+
+// witness remembers, for the accounts it has seen with postpaid on, the
+// lowest Version at which it saw the switch on. A record of that
 // Version or later with the switch off is corrupt; an older one is a
 // legitimate stale snapshot (a Store may hand one to a unit of work whose
 // commit it will then refuse with ErrConflict). It holds at most

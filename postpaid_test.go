@@ -369,23 +369,26 @@ type flipStore struct {
 	flip func(*billing.Account)
 }
 
-func (s flipStore) Update(ctx context.Context, id string, fn func(billing.Tx) error) error {
-	return s.Store.Update(ctx, id, func(tx billing.Tx) error { return fn(flipTx{tx, s.flip}) })
+func (s flipStore) Update(ctx context.Context, id string, fn func(billing.Reader) (billing.Changes, error)) error {
+	return s.Store.Update(ctx, id, func(r billing.Reader) (billing.Changes, error) { return fn(flipReader{r, s.flip}) })
 }
 
-type flipTx struct {
-	billing.Tx
+type flipReader struct {
+	billing.Reader
 	flip func(*billing.Account)
 }
 
-func (tx flipTx) Account() (billing.Account, error) {
-	a, err := tx.Tx.Account()
+func (r flipReader) Account() (billing.Account, error) {
+	a, err := r.Reader.Account()
 	if err == nil {
-		tx.flip(&a)
+		r.flip(&a)
 	}
 	return a, err
 }
 
+// TestSwitchNeverGoesOff checks that an Engine on a Store wrapped with
+// GuardSwitch refuses an account whose switch reads off after it was on,
+// however it went on and however it was turned off.
 func TestSwitchNeverGoesOff(t *testing.T) {
 	flips := []struct {
 		name string
@@ -440,7 +443,7 @@ func TestSwitchNeverGoesOff(t *testing.T) {
 					}
 				}}
 				// The same Engine reads the account through the flipping store.
-				e, err := billing.New(store, &billing.Options{Now: h.clock.Now, PriceBooks: []billing.PriceBook{noTrial()}})
+				e, err := billing.New(billing.GuardSwitch(store), &billing.Options{Now: h.clock.Now, PriceBooks: []billing.PriceBook{noTrial()}})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -475,33 +478,33 @@ type staleStore struct {
 	updates int
 }
 
-func (s *staleStore) Update(ctx context.Context, id string, fn func(billing.Tx) error) error {
+func (s *staleStore) Update(ctx context.Context, id string, fn func(billing.Reader) (billing.Changes, error)) error {
 	s.updates++
 	stale := s.stale
 	s.stale = nil
-	return s.Store.Update(ctx, id, func(tx billing.Tx) error { return fn(staleTx{tx, stale}) })
+	return s.Store.Update(ctx, id, func(r billing.Reader) (billing.Changes, error) { return fn(staleReader{r, stale}) })
 }
 
-type staleTx struct {
-	billing.Tx
+type staleReader struct {
+	billing.Reader
 	stale *billing.Account
 }
 
-func (tx staleTx) Account() (billing.Account, error) {
-	if tx.stale != nil {
-		return *tx.stale, nil
+func (r staleReader) Account() (billing.Account, error) {
+	if r.stale != nil {
+		return *r.stale, nil
 	}
-	return tx.Tx.Account()
+	return r.Reader.Account()
 }
 
 // TestSwitchStaleSnapshot checks that a record older than the one on which
-// the Engine saw the switch on is a stale snapshot, not corruption: the
+// GuardSwitch saw the switch on is a stale snapshot, not corruption: the
 // commit conflicts and the Engine retries on fresh state.
 func TestSwitchStaleSnapshot(t *testing.T) {
 	h := newHarness(t)
 	s := &staleStore{Store: h.store}
 	var err error
-	if h.e, err = billing.New(s, &billing.Options{Now: h.clock.Now}); err != nil {
+	if h.e, err = billing.New(billing.GuardSwitch(s), &billing.Options{Now: h.clock.Now}); err != nil {
 		t.Fatal(err)
 	}
 	h.do(open(at(15, 8, 0, 0), false))

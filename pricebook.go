@@ -206,8 +206,8 @@ func (e *Engine) kindOf(p *Package) (*PackageKind, error) {
 			break
 		}
 	}
-	return nil, fmt.Errorf("%w: package %q is of kind %q of book %q, which this Engine does not have",
-		ErrNoPriceBook, p.ID, p.Kind, p.Book)
+	return nil, refuse(fmt.Errorf("%w: package %q is of kind %q of book %q, which this Engine does not have",
+		ErrNoPriceBook, p.ID, p.Kind, p.Book))
 }
 
 // VideoTiers returns the tiers at which video received as the given streams
@@ -523,18 +523,18 @@ func validCurrency(c string) bool {
 }
 
 // checkBasic checks that the book prices basic usage of scenario s in tier
-// t, and returns the book's strings of the two.
-func (b *PriceBook) checkBasic(s Scenario, t Tier) (Scenario, Tier, error) {
+// t (a refusal if not).
+func (b *PriceBook) checkBasic(s Scenario, t Tier) error {
 	sc, ok := b.scenario(s)
 	if !ok {
-		return "", "", fmt.Errorf("%w %q in book %q", ErrUnknownScenario, s, b.ID)
+		return refuse(fmt.Errorf("%w %q in book %q", ErrUnknownScenario, s, b.ID))
 	}
 	ts, ok := b.tier(t)
 	if !ok {
-		return "", "", fmt.Errorf("%w %q in book %q", ErrUnknownTier, t, b.ID)
+		return refuse(fmt.Errorf("%w %q in book %q", ErrUnknownTier, t, b.ID))
 	}
 	if ts.Video && !sc.Video {
-		return "", "", fmt.Errorf("%w: %q in %q", ErrTierNotInScenario, t, s)
+		return refuse(fmt.Errorf("%w: %q in %q", ErrTierNotInScenario, t, s))
 	}
-	return sc.Scenario, ts.Tier, nil
+	return nil
 }

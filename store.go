@@ -9,33 +9,38 @@ import (
 // every billing rule lives in the Engine. A Store serves many goroutines at
 // once, and a durable Store may serve many Engines in many processes.
 //
-// The unit of work is one account: Update runs fn against one account's
-// records and either commits everything fn wrote or nothing. The promises
-// (package billingtest checks each one):
+// The unit of work is one account: Update runs fn on a view of one account's
+// records, and fn returns what the unit writes as one value, [Changes],
+// which the Store applies at once. The promises (package billingtest checks
+// each one):
 //
-//   - Atomicity: if fn returns an error, or the commit fails, nothing fn wrote
-//     is stored, and Update returns that error (fn's error unchanged).
+//   - Atomicity: the Store applies all of the Changes or none of them. If fn
+//     returns an error, nothing is written and Update returns that error
+//     unchanged; if applying fails, nothing is written and Update returns the
+//     failure.
 //   - Isolation: units of work on the same account behave as if run one after
-//     another (serializable per account). A Store may run them one at a time
-//     (a lock), or optimistically and then refuse a commit whose account
-//     Version is not the stored Version plus one (1 for a new account) with an
-//     error wrapping ErrConflict; the Engine retries on ErrConflict. Units of
-//     work on different accounts do not wait for each other.
+//     another (serializable per account), whether the Store runs them one at
+//     a time (a lock) or optimistically. Either way it refuses Changes whose
+//     Account Version is not the stored Version plus one (1 for a new
+//     account) with an error wrapping ErrConflict; the Engine retries on
+//     ErrConflict. Units of work on different accounts do not wait for each
+//     other.
 //   - Unique keys: a usage id, a purchase id, a ledger Seq and a bill's Day
-//     are each stored at most once per account. Writing one that is already stored fails the
-//     commit with an error wrapping ErrExists, in the same atomic commit as the
-//     balance changes, so a duplicate can never be half applied. The Engine
-//     retries on ErrExists and then finds the first one.
-//   - Snapshot reads: reads inside a unit of work see the state committed
-//     before it began, not fn's own writes. Writes are applied at commit, in
-//     the order they were made; a later write of the same record replaces an
-//     earlier one.
-//   - No aliasing: a Store never retains or shares memory with the values fn
-//     passes in or gets back (slices inside records are copied both ways).
+//     are each stored at most once per account. Changes holding one that is
+//     already stored, or holding it twice, fail with an error wrapping
+//     ErrExists (for Seqs: one at or below the Seq before it), and nothing
+//     of them is written, so a duplicate can never be half applied. The
+//     Engine retries on ErrExists and then finds the first one.
+//   - Snapshot reads: fn's reads see the state committed before the unit of
+//     work began (and, since the Changes are applied after fn returns, never
+//     its own writes).
+//   - No aliasing: a Store never retains or shares memory with the Changes it
+//     applies or the records it hands out (slices inside records are copied
+//     both ways).
 //   - Exact durability: what is read back equals what was written: decimals
 //     to the last digit, times to the same instant (the location may differ),
 //     strings byte for byte.
-//   - Cancellation: Update and View honour ctx. Once ctx is done they commit
+//   - Cancellation: Update and View honour ctx. Once ctx is done they apply
 //     nothing more and return an error wrapping ctx.Err().
 //
 // Ids are opaque strings to a Store (the Engine guarantees they are valid
@@ -44,18 +49,51 @@ import (
 // end, or in Unicode normalization form are different ids (a unique index
 // under a case-insensitive or normalizing collation breaks the contract).
 type Store interface {
-	// Update runs fn as one atomic, isolated unit of work on account, which
-	// need not exist yet (creating it is a write of its Account). fn must not
-	// retain tx, use it after returning, or call the Store itself.
-	Update(ctx context.Context, account string, fn func(tx Tx) error) error
+	// Update runs fn on account, which need not exist yet, and applies the
+	// Changes it returns. fn must not retain its Reader, use it after
+	// returning, or call the Store itself.
+	Update(ctx context.Context, account string, fn func(Reader) (Changes, error)) error
 	// View runs fn with a consistent read-only view of account. Reading an
-	// account that does not exist is not an error of View: tx.Account reports
+	// account that does not exist is not an error of View: Account reports
 	// ErrNotFound.
-	View(ctx context.Context, account string, fn func(tx Reader) error) error
+	View(ctx context.Context, account string, fn func(Reader) error) error
 }
 
-// Reader reads one account's records inside a unit of work. Read methods
-// return errors only for storage failures, except where ErrNotFound is named.
+// Changes is what one unit of work writes to one account. A new kind of
+// record is a new field. Empty Changes write nothing, and Update returns nil
+// for them. Any others hold the Account: the Store refuses them otherwise,
+// writing nothing, with an error that wraps neither ErrConflict nor
+// ErrExists (a mistake to report, not a race to retry).
+type Changes struct {
+	// Account creates or replaces the account record. Its ID is the
+	// account's, and its Version the stored one plus one (1 for a new
+	// account).
+	Account *Account
+	// Packages and Meters create or replace records by ID and by Key; each
+	// ID or Key appears at most once.
+	Packages []Package
+	Meters   []Meter
+	// Usages, Purchases and Bills are new records: a usage id, a purchase
+	// id or a Day already stored, or repeated, is ErrExists.
+	Usages    []UsageRecord
+	Purchases []PurchaseRecord
+	// Entries are appended to the ledger in increasing order of Seq, each
+	// above the account's last stored Seq (the Engine numbers them 1, 2,
+	// 3, ...; a gap is allowed): a Seq at or below the one before it is
+	// ErrExists.
+	Entries []Entry
+	Bills   []Bill
+}
+
+// Empty reports whether c writes nothing.
+func (c *Changes) Empty() bool {
+	return c.Account == nil && len(c.Packages) == 0 && len(c.Meters) == 0 && len(c.Usages) == 0 &&
+		len(c.Purchases) == 0 && len(c.Entries) == 0 && len(c.Bills) == 0
+}
+
+// Reader reads one account's records inside a unit of work or a view. Read
+// methods return errors only for storage failures, except where ErrNotFound
+// is named.
 type Reader interface {
 	// Account returns the account record, or an error wrapping ErrNotFound.
 	Account() (Account, error)
@@ -91,33 +129,11 @@ type Reader interface {
 	Bills(from, to Day, fn func(Bill) bool) error
 }
 
-// Tx is a Reader that also writes, inside Store.Update. Writes are buffered
-// or applied as the Store likes, but become visible only when the unit of
-// work commits; an error from a write is reported by Update.
-type Tx interface {
-	Reader
-	// PutAccount creates or replaces the account record. Its Version is one
-	// more than the stored one (1 for a new account).
-	PutAccount(Account)
-	// PutPackage creates or replaces the package with p.ID.
-	PutPackage(p Package)
-	// PutMeter creates or replaces the meter with m.Key.
-	PutMeter(m Meter)
-	// PutUsage stores a usage record; its id must be new (ErrExists).
-	PutUsage(r UsageRecord)
-	// PutPurchase stores a purchase record; its id must be new (ErrExists).
-	PutPurchase(r PurchaseRecord)
-	// AppendEntry appends a ledger entry; its Seq must be new (ErrExists).
-	AppendEntry(e Entry)
-	// PutBill stores a bill; its Day must be new (ErrExists).
-	PutBill(b Bill)
-}
-
-// Prefetcher is an optional interface of a [Tx]: a Store whose reads cost a
-// round trip can load, in one, the usage records and meters a unit of work
-// is about to read. The Engine calls Prefetch before recording usage; what
-// Usage and Meter return afterwards must be what they would have returned
-// without it.
+// Prefetcher is an optional interface of the [Reader] that Update hands to
+// fn: a Store whose reads cost a round trip can load, in one, the usage
+// records and meters a unit of work is about to read. The Engine calls
+// Prefetch before recording usage; what Usage and Meter return afterwards
+// must be what they would have returned without it.
 type Prefetcher interface {
 	Prefetch(usages []string, meters []MeterKey) error
 }

@@ -147,164 +147,64 @@ func (e *Engine) Record(ctx context.Context, us Usage) (Receipt, error) {
 	if err := us.check(e.cal); err != nil {
 		return Receipt{}, &Error{Op: "Record", Account: us.Account, ID: us.ID, Err: err}
 	}
-	rc := e.recorders.Get().(*recorder)
-	rc.us, rc.account, rc.ref = us, us.Account, us.ID
-	err := e.exec(ctx, &rc.work)
-	r := rc.receipt
-	if err == nil {
-		e.witnessed(&rc.u)
-	}
-	rc.reset()
-	e.recorders.Put(rc)
-	if err != nil {
+	u := e.newUnit(RequestRecord, us.ID, us.Account, recordOne)
+	defer e.done(u)
+	u.usage = us
+	if err := e.exec(ctx, u); err != nil {
 		return Receipt{}, &Error{Op: "Record", Account: us.Account, ID: us.ID, Err: err}
 	}
-	return r, nil
-}
-
-// recorder records usage. Record takes one from the Engine's pool: its
-// buffers and its functions, bound once, are reused, so that recording a
-// usage allocates only its receipt's draws.
-type recorder struct {
-	operation
-	us      Usage // the usage Record records
-	receipt Receipt
-	ids     [1]string   // what Prefetch gets
-	tried   bool        // an attempt of this Record has run (see recordOne)
-	keys    [1]MeterKey // (a Store must not retain them)
-
-	// The walk over the live packages of draw.
-	walk struct {
-		u       *unit
-		us      *Usage
-		need    int64
-		touched []touch
-		err     error
-	}
-	visit func(Package) bool // step, bound once
-
-	// basic is the scenario and tier checkBasic accepted last, in book.
-	basic struct {
-		book     *PriceBook
-		scenario Scenario
-		tier     Tier
-	}
-
-	// draws is where receipts' Draws are cut from: one allocation for
-	// many receipts. Each receipt's slice has no room beyond its own draws.
-	draws []Draw
-}
-
-// newDraws returns an empty slice with room for n draws, cut from rc.draws.
-func (rc *recorder) newDraws(n int) []Draw {
-	if len(rc.draws) < n {
-		rc.draws = make([]Draw, max(n, drawsBlock))
-	}
-	d := rc.draws[:0:n]
-	rc.draws = rc.draws[n:]
-	return d
-}
-
-// drawsBlock is how many draws rc.draws holds when made: a receipt kept
-// alone keeps up to that many alive (32 bytes each).
-const drawsBlock = 16
-
-func newRecorder(e *Engine) *recorder {
-	rc := &recorder{}
-	rc.e, rc.req = e, RequestRecord
-	rc.do = rc.operation.apply
-	rc.body = rc.recordOne
-	rc.visit = rc.step
-	return rc
+	return u.receipt, nil
 }
 
 // recordOne is the body of Record's unit of work.
-//
-// Its first try on a Store that is not a Prefetcher does not look the
-// usage id up before recording: a usage is mostly new, and the Store
-// refuses the commit of an id it has (ErrExists, a promise of the Store
-// contract), which exec retries. Every later try looks the id up first,
-// and so does exec's last attempt (it has no retry to fall back on) and
-// every try on a Prefetcher, whose Prefetch fetches the usage record in the
-// same trip as the meter. If recording fails on a first try, it looks the
-// id up then, in the same unit of work: a replay gets its first receipt
-// whatever has changed since, and nothing the try wrote is committed. If
-// that lookup fails too, the first error stands, unless it was a refusal
-// (see refused), which the lookup might have overturned: then the Store's
-// error does.
-func (rc *recorder) recordOne(u *unit) error {
-	lookup := rc.tried || rc.last
-	if p, ok := u.tx.(Prefetcher); ok {
-		lookup = true
-		rc.ids[0] = rc.us.ID
-		rc.keys[0] = MeterKey{Day: rc.e.cal.day(rc.us.At), Service: rc.us.Service, Tier: rc.us.Tier}
-		if err := p.Prefetch(rc.ids[:], rc.keys[:]); err != nil {
-			return err
-		}
+func recordOne(u *unit) error {
+	if err := u.e.prefetch(u, &u.usage); err != nil {
+		return err
 	}
-	rc.tried = true
 	var err error
-	rc.receipt, err = rc.record(u, &rc.us, lookup)
-	if err != nil && !lookup {
-		r, seen, lerr := previous(u, &rc.us)
-		switch {
-		case seen && lerr == nil:
-			rc.receipt, err = r, errNoChange
-		case seen && (errors.Is(lerr, ErrIdempotencyConflict) || refused(err)):
-			// The id is another usage's, or the Store failed the lookup
-			// that decides whether a refusal stands: its error says more.
-			err = lerr
-		}
-	}
+	u.receipt, err = u.e.record(u, &u.usage)
 	return err
 }
 
-// reset drops what the recorder refers to, before it goes back to the pool.
-func (rc *recorder) reset() {
-	rc.us, rc.receipt, rc.u, rc.err, rc.ids[0], rc.tried = Usage{}, Receipt{}, unit{}, nil, "", false
-	clear(rc.walk.touched)
-	rc.walk.u, rc.walk.us, rc.walk.touched, rc.walk.err = nil, nil, rc.walk.touched[:0], nil
-}
-
-// previous looks the id of us up. seen reports whether that decides what
-// recording us returns: us repeats a recorded usage (r is its receipt), its
-// id is taken by another usage (ErrIdempotencyConflict), or the lookup
-// failed (its error).
-func previous(u *unit, us *Usage) (r Receipt, seen bool, err error) {
-	switch old, err := u.tx.Usage(us.ID); {
-	case err == nil && old.Usage.same(us):
-		return old.Receipt, true, nil
-	case err == nil:
-		return Receipt{}, true, ErrIdempotencyConflict
-	case !errors.Is(err, ErrNotFound):
-		return Receipt{}, true, err
+// prefetch has a Store whose Reader is a Prefetcher load the records
+// recording the usages us will read, in one round trip.
+func (e *Engine) prefetch(u *unit, us ...*Usage) error {
+	p, ok := u.r.(Prefetcher)
+	if !ok {
+		return nil
 	}
-	return Receipt{}, false, nil
+	ids, keys := make([]string, len(us)), make([]MeterKey, len(us))
+	for i, v := range us {
+		ids[i], keys[i] = v.ID, MeterKey{Day: e.cal.day(v.At), Service: v.Service, Tier: v.Tier}
+	}
+	return p.Prefetch(ids, keys)
 }
 
-// record records us in u, unless lookup is set and previous decides: then
-// it returns what previous does, with no writes.
-func (rc *recorder) record(u *unit, us *Usage, lookup bool) (Receipt, error) {
-	e := rc.e
-	if lookup {
-		if r, seen, err := previous(u, us); seen {
-			return r, err
-		}
+// record records us in u. A usage recorded before under its id returns its
+// first receipt and writes nothing.
+func (e *Engine) record(u *unit, us *Usage) (Receipt, error) {
+	switch old, err := u.r.Usage(us.ID); {
+	case err == nil && old.Usage.same(us):
+		return old.Receipt, nil
+	case err == nil:
+		return Receipt{}, refuse(ErrIdempotencyConflict)
+	case !errors.Is(err, ErrNotFound):
+		return Receipt{}, err
 	}
 	switch {
 	case us.At.Before(u.a.Opened):
-		return Receipt{}, ErrBeforeOpened
+		return Receipt{}, refuse(ErrBeforeOpened)
 	case us.At.After(u.now):
-		return Receipt{}, ErrFutureUsage
+		return Receipt{}, refuse(ErrFutureUsage)
 	}
 	key := MeterKey{Day: e.cal.day(us.At), Service: us.Service, Tier: us.Tier}
 	book, err := e.bookOf(u.a.Currency, key.Day)
 	if err != nil {
-		return Receipt{}, err
+		return Receipt{}, refuse(err)
 	}
 	basic := us.Service == ServiceBasic
 	if basic {
-		err = rc.checkBasic(book, us.Scenario, us.Tier)
+		err = book.checkBasic(us.Scenario, us.Tier)
 	} else {
 		err = e.checkValueAdded(u, book, us)
 	}
@@ -312,9 +212,9 @@ func (rc *recorder) record(u *unit, us *Usage, lookup bool) (Receipt, error) {
 		return Receipt{}, err
 	}
 	if u.a.Status.Suspended && !us.At.Before(u.a.Status.Since) {
-		return Receipt{}, ErrSuspended
+		return Receipt{}, refuse(ErrSuspended)
 	}
-	m, err := u.tx.Meter(key)
+	m, err := u.r.Meter(key)
 	if err != nil {
 		return Receipt{}, err
 	}
@@ -322,7 +222,7 @@ func (rc *recorder) record(u *unit, us *Usage, lookup bool) (Receipt, error) {
 		return Receipt{}, fmt.Errorf("%w: meter %v", ErrCorrupt, key)
 	}
 	if m.Seconds > maxMeterSeconds-us.Seconds {
-		return Receipt{}, ErrInvalidSeconds
+		return Receipt{}, refuse(ErrInvalidSeconds)
 	}
 	before := m.Minutes()
 	m.Seconds += us.Seconds
@@ -340,21 +240,11 @@ func (rc *recorder) record(u *unit, us *Usage, lookup bool) (Receipt, error) {
 		return r, nil
 	}
 
-	need, touched, err := rc.draw(u, us, r.Minutes)
+	need, touched, err := e.draw(u, us, r.Minutes)
 	if err != nil {
 		return Receipt{}, err
 	}
-	drawn := 0
-	for i := range touched {
-		if touched[i].draw.Minutes > 0 {
-			drawn++
-		}
-	}
-	if drawn > 0 {
-		r.Draws = rc.newDraws(drawn)
-	}
-	for i := range touched {
-		t := &touched[i]
+	for _, t := range touched {
 		if t.draw.Minutes == 0 {
 			u.forfeit(&t.p)
 			continue
@@ -395,20 +285,5 @@ func (u *unit) putUsage(us *Usage, r Receipt) {
 	if k := r.Key; k.Day <= u.a.SettledThrough && !slices.Contains(u.a.Late, k) {
 		u.a.Late = append(u.a.Late, k)
 	}
-	u.tx.PutUsage(UsageRecord{Usage: *us, Receipt: r})
-	u.dirty = true
-}
-
-// checkBasic is book.checkBasic(s, t), which it skips for the pair it
-// accepted last in book: a stream of usage mostly repeats its scenario and
-// tier. It remembers the book's strings, not the caller's.
-func (rc *recorder) checkBasic(book *PriceBook, s Scenario, t Tier) error {
-	if c := &rc.basic; c.book == book && c.scenario == s && c.tier == t {
-		return nil
-	}
-	sc, tc, err := book.checkBasic(s, t)
-	if err == nil {
-		rc.basic.book, rc.basic.scenario, rc.basic.tier = book, sc, tc
-	}
-	return err
+	u.ch.Usages = append(u.ch.Usages, UsageRecord{Usage: *us, Receipt: r})
 }

@@ -66,13 +66,13 @@ func (v *ValueAddedService) price(t Tier) (decimal.Decimal, bool) {
 func (b *PriceBook) checkValueAdded(s Service, t Tier, opened time.Time) error {
 	v, ok := b.valueAdded(s)
 	if !ok {
-		return fmt.Errorf("%w %q in book %q", ErrUnknownService, s, b.ID)
+		return refuse(fmt.Errorf("%w %q in book %q", ErrUnknownService, s, b.ID))
 	}
 	if _, ok := v.price(t); !ok {
-		return fmt.Errorf("%w %q for %s in book %q", ErrUnknownTier, t, s, b.ID)
+		return refuse(fmt.Errorf("%w %q for %s in book %q", ErrUnknownTier, t, s, b.ID))
 	}
 	if opened.Before(v.From) && v.EarlierAccountsFrom.IsZero() {
-		return fmt.Errorf("%w: book %q prices %s only for accounts opened from %s", ErrNoPriceBook, b.ID, s, v.From.Format(time.DateOnly))
+		return refuse(fmt.Errorf("%w: book %q prices %s only for accounts opened from %s", ErrNoPriceBook, b.ID, s, v.From.Format(time.DateOnly)))
 	}
 	return nil
 }
@@ -111,14 +111,14 @@ func (b *PriceBook) validateValueAdded() error {
 // for basic usage at the usage's time. It writes nothing.
 func (e *Engine) checkValueAdded(u *unit, book *PriceBook, us *Usage) error {
 	if us.Scenario != "" {
-		return fmt.Errorf("%w %q: value-added usage has no scenario", ErrUnknownScenario, us.Scenario)
+		return refuse(fmt.Errorf("%w %q: value-added usage has no scenario", ErrUnknownScenario, us.Scenario))
 	}
 	if err := book.checkValueAdded(us.Service, us.Tier, u.a.Opened); err != nil {
 		return err
 	}
 	switch {
 	case u.a.Status.Suspended && !us.At.Before(u.a.Status.Since):
-		return fmt.Errorf("%w: %w", ErrNoBasicService, ErrSuspended)
+		return refuse(fmt.Errorf("%w: %w", ErrNoBasicService, ErrSuspended))
 	case u.a.Postpaid.On || u.a.AutoPostpaidArmed:
 		// Postpaid pays (or will, as it goes on automatically) for basic usage.
 		return nil
@@ -127,7 +127,7 @@ func (e *Engine) checkValueAdded(u *unit, book *PriceBook, us *Usage) error {
 	// account: by the packages valid at its time.
 	payable := false
 	var err error
-	walkErr := u.tx.LivePackages(func(p Package) bool {
+	walkErr := u.r.LivePackages(func(p Package) bool {
 		if u.forfeitable(&p) || !p.Covers(us.At) {
 			return true
 		}
@@ -144,7 +144,7 @@ func (e *Engine) checkValueAdded(u *unit, book *PriceBook, us *Usage) error {
 	case walkErr != nil:
 		return walkErr
 	case !payable:
-		return fmt.Errorf("%w: no package valid at %s with minutes left, and postpaid off", ErrNoBasicService, us.At.In(e.cal.loc).Format(time.RFC3339))
+		return refuse(fmt.Errorf("%w: no package valid at %s with minutes left, and postpaid off", ErrNoBasicService, us.At.In(e.cal.loc).Format(time.RFC3339)))
 	}
 	return nil
 }

@@ -13,7 +13,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -38,6 +40,10 @@ func TestStore(t *testing.T, newStore NewStore) {
 		{"ExactReadBack", testReadBack},
 		{"Atomicity", testAtomicity},
 		{"UniqueKeysAndVersions", testUniqueKeysAndVersions},
+		{"RepeatedKeys", testRepeatedKeys},
+		{"SeqsIncrease", testSeqsIncrease},
+		{"ChangesWithoutAccount", testChangesWithoutAccount},
+		{"EmptyChanges", testEmptyChanges},
 		{"SnapshotReads", testSnapshotReads},
 		{"NoAliasing", testNoAliasing},
 		{"PackagesInDeductionOrder", testPackagesInDeductionOrder},
@@ -67,9 +73,12 @@ var (
 	ctx = context.Background()
 )
 
+// unit is a unit of work: it reads, and returns what it writes.
+type unit = func(billing.Reader) (billing.Changes, error)
+
 // update runs fn as a unit of work on account id, again while the Store
 // reports a conflict, as the Engine does (up to 1,000 times).
-func update(s billing.Store, id string, fn func(billing.Tx) error) error {
+func update(s billing.Store, id string, fn unit) error {
 	var err error
 	for range 1000 {
 		if err = s.Update(ctx, id, fn); !errors.Is(err, billing.ErrConflict) {
@@ -83,27 +92,38 @@ func key(tier billing.Tier) billing.MeterKey {
 	return billing.MeterKey{Day: day, Service: billing.ServiceBasic, Tier: tier}
 }
 
-// create stores account id at version 1.
-func create(t *testing.T, s billing.Store, id string) {
+// next returns the stored account with its Version one higher, for the
+// Changes of a unit of work.
+func next(r billing.Reader) *billing.Account {
+	a, _ := r.Account()
+	a.Version++
+	return &a
+}
+
+// write applies c to account id in a unit of work of its own, with the
+// account at its next Version unless c holds the Account.
+func write(t testing.TB, s billing.Store, id string, c billing.Changes) {
 	t.Helper()
-	err := s.Update(ctx, id, func(tx billing.Tx) error {
-		tx.PutAccount(billing.Account{ID: id, Currency: "USD", Opened: t0, Version: 1})
-		return nil
+	err := s.Update(ctx, id, func(r billing.Reader) (billing.Changes, error) {
+		out := c
+		if out.Account == nil {
+			out.Account = next(r)
+		}
+		return out, nil
 	})
 	if err != nil {
-		t.Fatalf("create %s: %v", id, err)
+		t.Fatalf("Update(%s): %v", id, err)
 	}
 }
 
-// next returns the account with its Version one higher, for a write.
-func next(tx billing.Tx) billing.Account {
-	a, _ := tx.Account()
-	a.Version++
-	return a
+// create stores account id at version 1.
+func create(t testing.TB, s billing.Store, id string) {
+	t.Helper()
+	write(t, s, id, billing.Changes{Account: &billing.Account{ID: id, Currency: "USD", Opened: t0, Version: 1}})
 }
 
 // wantVersion checks the stored Version of account id.
-func wantVersion(t *testing.T, s billing.Store, id string, want int64, when string) {
+func wantVersion(t testing.TB, s billing.Store, id string, want int64, when string) {
 	t.Helper()
 	view(t, s, id, func(r billing.Reader) error {
 		if a, err := r.Account(); err != nil || a.Version != want {
@@ -113,10 +133,90 @@ func wantVersion(t *testing.T, s billing.Store, id string, want int64, when stri
 	})
 }
 
-func view(t *testing.T, s billing.Store, id string, fn func(billing.Reader) error) {
+func view(t testing.TB, s billing.Store, id string, fn func(billing.Reader) error) {
 	t.Helper()
 	if err := s.View(ctx, id, fn); err != nil {
-		t.Fatalf("View: %v", err)
+		t.Fatalf("View(%s): %v", id, err)
+	}
+}
+
+// contents is what a Reader shows of one account: the account (nil if not
+// found), every package, every meter (by day, then as Meters lists them),
+// the usage and purchase records of the ids asked for that are stored,
+// every ledger entry and every bill.
+type contents struct {
+	Account   *billing.Account
+	Packages  []billing.Package
+	Meters    []billing.Meter
+	Usages    []billing.UsageRecord
+	Purchases []billing.PurchaseRecord
+	Entries   []billing.Entry
+	Bills     []billing.Bill
+}
+
+// readAll reads the contents of the account r reads, with the usage and
+// purchase records of ids.
+func readAll(r billing.Reader, ids ...string) (contents, error) {
+	var c contents
+	a, err := r.Account()
+	switch {
+	case err == nil:
+		c.Account = &a
+	case !errors.Is(err, billing.ErrNotFound):
+		return c, err
+	}
+	if err := r.Packages(func(p billing.Package) bool { c.Packages = append(c.Packages, p); return true }); err != nil {
+		return c, err
+	}
+	var days []billing.Day
+	if err := r.Days(0, 1<<30, func(d billing.Day) bool { days = append(days, d); return true }); err != nil {
+		return c, err
+	}
+	for _, d := range days {
+		if err := r.Meters(d, func(m billing.Meter) bool { c.Meters = append(c.Meters, m); return true }); err != nil {
+			return c, err
+		}
+	}
+	for _, id := range ids {
+		switch u, err := r.Usage(id); {
+		case err == nil:
+			c.Usages = append(c.Usages, u)
+		case !errors.Is(err, billing.ErrNotFound):
+			return c, err
+		}
+		switch p, err := r.Purchase(id); {
+		case err == nil:
+			c.Purchases = append(c.Purchases, p)
+		case !errors.Is(err, billing.ErrNotFound):
+			return c, err
+		}
+	}
+	if err := r.Entries(time.Time{}, time.Time{}, func(e billing.Entry) bool { c.Entries = append(c.Entries, e); return true }); err != nil {
+		return c, err
+	}
+	err = r.Bills(0, 1<<30, func(b billing.Bill) bool { c.Bills = append(c.Bills, b); return true })
+	return c, err
+}
+
+// dump returns the contents of account id in a View, with the usage and
+// purchase records of ids.
+func dump(t testing.TB, s billing.Store, id string, ids ...string) contents {
+	t.Helper()
+	var c contents
+	view(t, s, id, func(r billing.Reader) error {
+		var err error
+		c, err = readAll(r, ids...)
+		return err
+	})
+	return c
+}
+
+// unchanged checks that account id reads as before, with the usage and
+// purchase records of ids.
+func unchanged(t testing.TB, s billing.Store, id string, before contents, ids []string, after string) {
+	t.Helper()
+	if diff := cmp.Diff(before, dump(t, s, id, ids...), cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("account %s after %s (-before +after):\n%s", id, after, diff)
 	}
 }
 
@@ -154,15 +254,10 @@ func testReadBack(t *testing.T, newStore NewStore) {
 			Seconds: 1830, Minutes: 31, Postpaid: 31, Billed: 31, UnitPrice: decimal.RequireFromString("0.00228571"),
 			Amount: decimal.RequireFromString("0.07085701")}},
 		Subtotal: decimal.RequireFromString("0.07085701"), Total: decimal.RequireFromString("0.07")}
-	err := s.Update(ctx, a.ID, func(tx billing.Tx) error {
-		tx.PutAccount(a)
-		tx.PutPackage(p)
-		tx.PutUsage(u)
-		tx.PutPurchase(pr)
-		tx.PutMeter(m)
-		tx.AppendEntry(e)
-		tx.PutBill(b)
-		return nil
+	written := a
+	err := s.Update(ctx, a.ID, func(billing.Reader) (billing.Changes, error) {
+		return billing.Changes{Account: &written, Packages: []billing.Package{p}, Meters: []billing.Meter{m},
+			Usages: []billing.UsageRecord{u}, Purchases: []billing.PurchaseRecord{pr}, Entries: []billing.Entry{e}, Bills: []billing.Bill{b}}, nil
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -188,14 +283,23 @@ func testReadBack(t *testing.T, newStore NewStore) {
 		check("Meter", m, gotM, err)
 		gotB, err := r.Bill(b.Day)
 		check("Bill", b, gotB, err)
-		var live []billing.Package
+		var live, all []billing.Package
 		err = r.LivePackages(func(p billing.Package) bool { live = append(live, p); return true })
 		check("LivePackages", []billing.Package{p}, live, err)
+		err = r.Packages(func(p billing.Package) bool { all = append(all, p); return true })
+		check("Packages", []billing.Package{p}, all, err)
 		var entries []billing.Entry
 		err = r.Entries(time.Time{}, time.Time{}, func(e billing.Entry) bool { entries = append(entries, e); return true })
 		check("Entries", []billing.Entry{e}, entries, err)
 		// Equal decimals may differ in exponent; the digits must not.
-		for what, got := range map[string]decimal.Decimal{"Entry.Amount": entries[0].Amount, "Package.Price": live[0].Price} {
+		digits := map[string]decimal.Decimal{"Purchase's Package.Price": gotP.Receipt.Package.Price}
+		if len(entries) > 0 {
+			digits["Entry.Amount"] = entries[0].Amount
+		}
+		if len(live) > 0 {
+			digits["Package.Price"] = live[0].Price
+		}
+		for what, got := range digits {
 			if got.String() != money.String() {
 				t.Errorf("%s read back as %s, want %s", what, got, money)
 			}
@@ -216,171 +320,596 @@ func testReadBack(t *testing.T, newStore NewStore) {
 	})
 }
 
+// testAtomicity checks that a unit of work whose fn fails writes nothing
+// and returns fn's error unchanged, and that Changes refused for one
+// record (a stored usage id, listed after a new one) write none of the
+// others.
 func testAtomicity(t *testing.T, newStore NewStore) {
 	s := newStore(t)
 	boom := errors.New("boom")
-	err := s.Update(ctx, "a", func(tx billing.Tx) error {
-		tx.PutAccount(billing.Account{ID: "a", Version: 1})
-		tx.PutMeter(billing.Meter{Key: key(billing.TierAudio), Seconds: 60, Prepaid: 1})
-		return boom
+	err := s.Update(ctx, "a", func(billing.Reader) (billing.Changes, error) {
+		return billing.Changes{
+			Account: &billing.Account{ID: "a", Version: 1},
+			Meters:  []billing.Meter{{Key: key(billing.TierAudio), Seconds: 60, Prepaid: 1}},
+		}, boom
 	})
 	if err != boom {
 		t.Errorf("Update() = %v, want fn's error unchanged", err)
 	}
-	view(t, s, "a", func(r billing.Reader) error {
-		if _, err := r.Account(); !errors.Is(err, billing.ErrNotFound) {
-			t.Errorf("Account() after a failed creation: %v, want ErrNotFound", err)
-		}
-		if m, _ := r.Meter(key(billing.TierAudio)); m.Seconds != 0 {
-			t.Errorf("meter written by a failed unit of work: %+v", m)
-		}
-		return nil
-	})
+	unchanged(t, s, "a", contents{}, nil, "a failed creation")
 
-	// A commit refused for a duplicate usage id writes nothing else either.
 	create(t, s, "a")
-	u := billing.UsageRecord{Usage: billing.Usage{ID: "u1"}}
-	if err := s.Update(ctx, "a", func(tx billing.Tx) error { tx.PutAccount(next(tx)); tx.PutUsage(u); return nil }); err != nil {
-		t.Fatal(err)
-	}
-	err = s.Update(ctx, "a", func(tx billing.Tx) error {
-		tx.PutAccount(next(tx))
-		tx.PutMeter(billing.Meter{Key: key(billing.TierAudio), Seconds: 60, Prepaid: 1})
-		tx.PutUsage(u)
-		return nil
+	write(t, s, "a", billing.Changes{Usages: []billing.UsageRecord{{Usage: billing.Usage{ID: "u1"}}}})
+	ids := []string{"u1", "u2", "p1"}
+	before := dump(t, s, "a", ids...)
+	err = s.Update(ctx, "a", func(r billing.Reader) (billing.Changes, error) {
+		return billing.Changes{
+			Account:   next(r),
+			Packages:  []billing.Package{{ID: "p1", Minutes: 10, Balance: 10, End: t0}},
+			Meters:    []billing.Meter{{Key: key(billing.TierAudio), Seconds: 60, Prepaid: 1}},
+			Usages:    []billing.UsageRecord{{Usage: billing.Usage{ID: "u2"}}, {Usage: billing.Usage{ID: "u1"}}},
+			Purchases: []billing.PurchaseRecord{{Purchase: billing.Purchase{ID: "p1"}}},
+			Entries:   []billing.Entry{{Seq: 1, At: t0}},
+			Bills:     []billing.Bill{{Account: "a", Day: day}},
+		}, nil
 	})
 	if !errors.Is(err, billing.ErrExists) {
-		t.Errorf("Update(duplicate usage) = %v, want ErrExists", err)
+		t.Errorf("Update(a stored usage id) = %v, want ErrExists", err)
 	}
-	view(t, s, "a", func(r billing.Reader) error {
-		a, _ := r.Account()
-		m, _ := r.Meter(key(billing.TierAudio))
-		if a.Version != 2 || m.Seconds != 0 {
-			t.Errorf("after a refused commit: version %d, meter %+v; want version 2 and no meter", a.Version, m)
-		}
-		return nil
-	})
+	unchanged(t, s, "a", before, ids, "Changes refused for one usage id")
 }
 
+// testUniqueKeysAndVersions checks that Changes holding a usage id, a
+// purchase id, a Seq or a bill's Day already stored, or the Account at a
+// Version other than the stored one plus one, are refused with ErrExists or
+// ErrConflict, and that nothing of them is written.
 func testUniqueKeysAndVersions(t *testing.T, newStore NewStore) {
 	tests := []struct {
-		name string
-		fn   func(tx billing.Tx)
-		want error
+		name    string
+		account string // "a" if empty: stored at version 2, with usage u1, purchase p1, Seq 1 and the bill of day
+		changes func(r billing.Reader) billing.Changes
+		want    error
 	}{
-		{"the same usage id twice in one unit", func(tx billing.Tx) {
-			tx.PutAccount(next(tx))
-			tx.PutUsage(billing.UsageRecord{Usage: billing.Usage{ID: "u9"}})
-			tx.PutUsage(billing.UsageRecord{Usage: billing.Usage{ID: "u9"}})
-		}, billing.ErrExists},
-		{"a stored usage id", func(tx billing.Tx) {
-			tx.PutAccount(next(tx))
-			tx.PutUsage(billing.UsageRecord{Usage: billing.Usage{ID: "u1"}})
-		}, billing.ErrExists},
-		{"a stored purchase id", func(tx billing.Tx) {
-			tx.PutAccount(next(tx))
-			tx.PutPurchase(billing.PurchaseRecord{Purchase: billing.Purchase{ID: "p1"}})
-		}, billing.ErrExists},
-		{"a stored bill day", func(tx billing.Tx) {
-			tx.PutAccount(next(tx))
-			tx.PutBill(billing.Bill{Account: "a", Day: day})
-		}, billing.ErrExists},
-		{"a stored ledger Seq", func(tx billing.Tx) {
-			tx.PutAccount(next(tx))
-			tx.AppendEntry(billing.Entry{Seq: 1})
-		}, billing.ErrExists},
-		{"a stale version", func(tx billing.Tx) {
-			a := next(tx)
+		{name: "a stored usage id", changes: func(r billing.Reader) billing.Changes {
+			return billing.Changes{Account: next(r), Usages: []billing.UsageRecord{{Usage: billing.Usage{ID: "u1"}}}}
+		}, want: billing.ErrExists},
+		{name: "a stored usage id after a new one", changes: func(r billing.Reader) billing.Changes {
+			return billing.Changes{Account: next(r), Usages: []billing.UsageRecord{{Usage: billing.Usage{ID: "u2"}}, {Usage: billing.Usage{ID: "u1"}}}}
+		}, want: billing.ErrExists},
+		{name: "a stored purchase id", changes: func(r billing.Reader) billing.Changes {
+			return billing.Changes{Account: next(r), Purchases: []billing.PurchaseRecord{{Purchase: billing.Purchase{ID: "p2"}}, {Purchase: billing.Purchase{ID: "p1"}}}}
+		}, want: billing.ErrExists},
+		{name: "a stored ledger Seq", changes: func(r billing.Reader) billing.Changes {
+			return billing.Changes{Account: next(r), Entries: []billing.Entry{{Seq: 1, At: t0}}}
+		}, want: billing.ErrExists},
+		{name: "a stored bill day", changes: func(r billing.Reader) billing.Changes {
+			return billing.Changes{Account: next(r), Bills: []billing.Bill{{Account: "a", Day: day + 1}, {Account: "a", Day: day}}}
+		}, want: billing.ErrExists},
+		{name: "a stale version", changes: func(r billing.Reader) billing.Changes {
+			a := next(r)
 			a.Version--
-			tx.PutAccount(a)
-		}, billing.ErrConflict},
-		{"a version from the future", func(tx billing.Tx) {
-			a := next(tx)
+			return billing.Changes{Account: a}
+		}, want: billing.ErrConflict},
+		{name: "a version from the future", changes: func(r billing.Reader) billing.Changes {
+			a := next(r)
 			a.Version++
-			tx.PutAccount(a)
-		}, billing.ErrConflict},
-		{"records of an account that does not exist", nil, billing.ErrNotFound},
+			return billing.Changes{Account: a}
+		}, want: billing.ErrConflict},
+		{name: "a new account at version 2", account: "nobody", changes: func(billing.Reader) billing.Changes {
+			return billing.Changes{Account: &billing.Account{ID: "nobody", Version: 2}}
+		}, want: billing.ErrConflict},
+		{name: "a new account at version 0", account: "nobody", changes: func(billing.Reader) billing.Changes {
+			return billing.Changes{Account: &billing.Account{ID: "nobody"}}
+		}, want: billing.ErrConflict},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newStore(t)
 			create(t, s, "a")
-			err := s.Update(ctx, "a", func(tx billing.Tx) error {
-				tx.PutAccount(next(tx))
-				tx.PutUsage(billing.UsageRecord{Usage: billing.Usage{ID: "u1"}})
-				tx.PutPurchase(billing.PurchaseRecord{Purchase: billing.Purchase{ID: "p1"}})
-				tx.AppendEntry(billing.Entry{Seq: 1})
-				tx.PutBill(billing.Bill{Account: "a", Day: day})
-				return nil
+			write(t, s, "a", billing.Changes{
+				Usages:    []billing.UsageRecord{{Usage: billing.Usage{ID: "u1"}}},
+				Purchases: []billing.PurchaseRecord{{Purchase: billing.Purchase{ID: "p1"}}},
+				Entries:   []billing.Entry{{Seq: 1, At: t0}},
+				Bills:     []billing.Bill{{Account: "a", Day: day}},
 			})
-			if err != nil {
-				t.Fatal(err)
+			id := tt.account
+			if id == "" {
+				id = "a"
 			}
-			id, fn := "a", tt.fn
-			if fn == nil {
-				id, fn = "nobody", func(tx billing.Tx) { tx.PutMeter(billing.Meter{Key: key(billing.TierAudio)}) }
-			}
-			err = s.Update(ctx, id, func(tx billing.Tx) error { fn(tx); return nil })
+			ids := []string{"u1", "u2", "p1", "p2"}
+			before := dump(t, s, id, ids...)
+			err := s.Update(ctx, id, func(r billing.Reader) (billing.Changes, error) {
+				c := tt.changes(r)
+				c.Meters = append(c.Meters, billing.Meter{Key: key(billing.TierAudio), Seconds: 60, Prepaid: 1})
+				return c, nil
+			})
 			if diff := cmp.Diff(tt.want, err, cmpopts.EquateErrors()); diff != "" {
 				t.Errorf("Update() error (-want +got):\n%s", diff)
 			}
-			wantVersion(t, s, "a", 2, "after a refused commit")
+			unchanged(t, s, id, before, ids, "refused Changes")
+			wantVersion(t, s, "a", 2, "after refused Changes")
 		})
 	}
 }
 
-func testSnapshotReads(t *testing.T, newStore NewStore) {
+// testRepeatedKeys checks that Changes holding a usage id, a purchase id,
+// a Seq or a bill's Day twice are refused with ErrExists and write nothing,
+// and that the same Changes without the repetition are applied.
+func testRepeatedKeys(t *testing.T, newStore NewStore) {
+	tests := []struct {
+		name    string
+		changes func(again string, seq int64, d billing.Day) billing.Changes
+	}{
+		{"a usage id twice", func(again string, _ int64, _ billing.Day) billing.Changes {
+			return billing.Changes{Usages: []billing.UsageRecord{{Usage: billing.Usage{ID: "x", Seconds: 1}}, {Usage: billing.Usage{ID: again, Seconds: 2}}}}
+		}},
+		{"a purchase id twice", func(again string, _ int64, _ billing.Day) billing.Changes {
+			return billing.Changes{Purchases: []billing.PurchaseRecord{{Purchase: billing.Purchase{ID: "x", Minutes: 1}}, {Purchase: billing.Purchase{ID: again, Minutes: 2}}}}
+		}},
+		{"a ledger Seq twice", func(_ string, seq int64, _ billing.Day) billing.Changes {
+			return billing.Changes{Entries: []billing.Entry{{Seq: 1, At: t0, Minutes: 1}, {Seq: seq, At: t0, Minutes: 2}}}
+		}},
+		{"a bill's Day twice", func(_ string, _ int64, d billing.Day) billing.Changes {
+			return billing.Changes{Bills: []billing.Bill{{Account: "a", Day: day, Total: decimal.NewFromInt(1)}, {Account: "a", Day: d, Total: decimal.NewFromInt(2)}}}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newStore(t)
+			create(t, s, "a")
+			ids := []string{"x", "y"}
+			before := dump(t, s, "a", ids...)
+			err := s.Update(ctx, "a", func(r billing.Reader) (billing.Changes, error) {
+				c := tt.changes("x", 1, day)
+				c.Account = next(r)
+				c.Meters = []billing.Meter{{Key: key(billing.TierAudio), Seconds: 60, Prepaid: 1}}
+				return c, nil
+			})
+			if !errors.Is(err, billing.ErrExists) {
+				t.Errorf("Update() = %v, want ErrExists", err)
+			}
+			unchanged(t, s, "a", before, ids, "Changes refused for a key they hold twice")
+			// Without the repetition, the same Changes are applied.
+			write(t, s, "a", tt.changes("y", 2, day+1))
+			wantVersion(t, s, "a", 2, "after the Changes without the repetition")
+		})
+	}
+}
+
+// testSeqsIncrease checks that the Entries of Changes are appended in
+// increasing order of Seq, each above the last stored Seq: Changes holding
+// a Seq at or below the one before it (stored or in the Changes) are
+// refused with ErrExists and write nothing, even where that Seq was never
+// stored; a Seq above the last stored, after a gap, is appended.
+func testSeqsIncrease(t *testing.T, newStore NewStore) {
 	s := newStore(t)
 	create(t, s, "a")
-	k := key(billing.TierAudio)
-	err := s.Update(ctx, "a", func(tx billing.Tx) error {
-		tx.PutAccount(next(tx))
-		tx.PutMeter(billing.Meter{Key: k, Seconds: 60, Prepaid: 1})
-		tx.PutMeter(billing.Meter{Key: k, Seconds: 120, Prepaid: 2}) // the later write wins
-		if m, _ := tx.Meter(k); m.Seconds != 0 {
-			t.Errorf("a unit of work read its own write: %+v", m)
+	entries := func(seqs ...int64) []billing.Entry {
+		var es []billing.Entry
+		for _, seq := range seqs {
+			es = append(es, billing.Entry{Seq: seq, At: t0.Add(time.Duration(seq) * time.Minute), Minutes: seq})
 		}
-		return nil
+		return es
+	}
+	write(t, s, "a", billing.Changes{Entries: entries(1, 2)})
+	err := s.Update(ctx, "a", func(r billing.Reader) (billing.Changes, error) {
+		return billing.Changes{Account: next(r), Entries: entries(5)}, nil
 	})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("Update(Seq 5 after Seq 2) = %v, want nil: a Seq above the last stored is appended", err)
 	}
+	tests := []struct {
+		name string
+		seqs []int64
+	}{
+		{"below the last stored, never stored", []int64{4}},
+		{"the last stored", []int64{5}},
+		{"below the one before it", []int64{7, 6}},
+		{"the one before it again", []int64{6, 6}},
+		{"a new one, then a stored one", []int64{6, 2}},
+	}
+	for _, tt := range tests {
+		before := dump(t, s, "a")
+		err := s.Update(ctx, "a", func(r billing.Reader) (billing.Changes, error) {
+			return billing.Changes{Account: next(r), Entries: entries(tt.seqs...),
+				Meters: []billing.Meter{{Key: key(billing.TierAudio), Seconds: 60, Prepaid: 1}}}, nil
+		})
+		if !errors.Is(err, billing.ErrExists) {
+			t.Errorf("Update(Seqs %v after 1, 2, 5) = %v, want ErrExists (%s)", tt.seqs, err, tt.name)
+		}
+		unchanged(t, s, "a", before, nil, fmt.Sprintf("Changes refused for Seqs %v", tt.seqs))
+	}
+	write(t, s, "a", billing.Changes{Entries: entries(6, 7)})
 	view(t, s, "a", func(r billing.Reader) error {
-		if m, _ := r.Meter(k); m.Seconds != 120 {
-			t.Errorf("meter = %+v, want the later write (120 seconds)", m)
+		var got []billing.Entry
+		err := r.Entries(time.Time{}, time.Time{}, func(e billing.Entry) bool { got = append(got, e); return true })
+		if diff := cmp.Diff(entries(1, 2, 5, 6, 7), got); err != nil || diff != "" {
+			t.Errorf("Entries: error %v (-want +got):\n%s", err, diff)
 		}
 		return nil
 	})
 }
 
-func testNoAliasing(t *testing.T, newStore NewStore) {
+// testChangesWithoutAccount checks that non-empty Changes without the
+// Account are refused, with an error, and write nothing, whether the
+// account exists or not.
+func testChangesWithoutAccount(t *testing.T, newStore NewStore) {
+	tests := []struct {
+		name    string
+		changes billing.Changes
+	}{
+		{"Packages", billing.Changes{Packages: []billing.Package{{ID: "x", Minutes: 10, Balance: 10, End: t0}}}},
+		{"Meters", billing.Changes{Meters: []billing.Meter{{Key: key(billing.TierAudio), Seconds: 60, Prepaid: 1}}}},
+		{"Usages", billing.Changes{Usages: []billing.UsageRecord{{Usage: billing.Usage{ID: "x"}}}}},
+		{"Purchases", billing.Changes{Purchases: []billing.PurchaseRecord{{Purchase: billing.Purchase{ID: "x"}}}}},
+		{"Entries", billing.Changes{Entries: []billing.Entry{{Seq: 1, At: t0}}}},
+		{"Bills", billing.Changes{Bills: []billing.Bill{{Account: "a", Day: day}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newStore(t)
+			create(t, s, "a")
+			for _, id := range []string{"a", "nobody"} {
+				before := dump(t, s, id, "x")
+				err := s.Update(ctx, id, func(billing.Reader) (billing.Changes, error) { return tt.changes, nil })
+				if diff := cmp.Diff(cmpopts.AnyError, err, cmpopts.EquateErrors()); diff != "" {
+					t.Errorf("Update(%s) of %s without the Account: error (-want +got):\n%s", id, tt.name, diff)
+				}
+				unchanged(t, s, id, before, []string{"x"}, "Changes without the Account")
+			}
+		})
+	}
+}
+
+// testEmptyChanges checks that empty Changes (nil or empty fields) are
+// applied without an error and write nothing: not the Version, not an
+// account that does not exist; the next Changes follow the same Version.
+func testEmptyChanges(t *testing.T, newStore NewStore) {
 	s := newStore(t)
 	create(t, s, "a")
-	draws := []billing.Draw{{Package: "p1", Minutes: 1, Deducted: 4}}
-	absorbed := []billing.Absorption{{Tier: billing.TierHD, Postpaid: 1, Deducted: 4}}
-	err := s.Update(ctx, "a", func(tx billing.Tx) error {
-		tx.PutAccount(next(tx))
-		tx.PutUsage(billing.UsageRecord{Usage: billing.Usage{ID: "u1"}, Receipt: billing.Receipt{Draws: draws}})
-		tx.PutPurchase(billing.PurchaseRecord{Purchase: billing.Purchase{ID: "p1"}, Receipt: billing.PurchaseReceipt{Absorbed: absorbed}})
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	draws[0].Minutes, absorbed[0].Postpaid = 99, 99 // the caller's slices change after the commit
-	for range 2 {
-		view(t, s, "a", func(r billing.Reader) error {
-			u, _ := r.Usage("u1")
-			p, _ := r.Purchase("p1")
-			if u.Receipt.Draws[0].Minutes != 1 || p.Receipt.Absorbed[0].Postpaid != 1 {
-				t.Errorf("the store shares memory with its caller: draws %+v, absorbed %+v", u.Receipt.Draws, p.Receipt.Absorbed)
+	empties := []billing.Changes{{}, {
+		Packages: []billing.Package{}, Meters: []billing.Meter{}, Usages: []billing.UsageRecord{},
+		Purchases: []billing.PurchaseRecord{}, Entries: []billing.Entry{}, Bills: []billing.Bill{},
+	}}
+	for _, id := range []string{"a", "nobody"} {
+		for i, c := range empties {
+			before := dump(t, s, id)
+			if err := s.Update(ctx, id, func(billing.Reader) (billing.Changes, error) { return c, nil }); err != nil {
+				t.Errorf("Update(%s) of empty Changes %d: %v, want nil", id, i, err)
 			}
-			u.Receipt.Draws[0].Minutes, p.Receipt.Absorbed[0].Postpaid = 77, 77 // the caller changes what it read
+			unchanged(t, s, id, before, nil, "empty Changes")
+		}
+	}
+	write(t, s, "a", billing.Changes{Account: &billing.Account{ID: "a", Currency: "USD", Opened: t0, Version: 2}})
+	wantVersion(t, s, "a", 2, "after empty Changes and Changes at version 2")
+}
+
+// glance is what testSnapshotReads reads of an account in a unit of work.
+type glance struct {
+	Version int64
+	Meter   billing.Meter
+	Usages  int // of "u-during"
+	Entries int
+}
+
+func glanceAt(r billing.Reader) (glance, error) {
+	var g glance
+	a, err := r.Account()
+	if err != nil {
+		return g, err
+	}
+	g.Version = a.Version
+	if g.Meter, err = r.Meter(key(billing.TierAudio)); err != nil {
+		return g, err
+	}
+	switch _, err := r.Usage("u-during"); {
+	case err == nil:
+		g.Usages = 1
+	case !errors.Is(err, billing.ErrNotFound):
+		return g, err
+	}
+	err = r.Entries(time.Time{}, time.Time{}, func(billing.Entry) bool { g.Entries++; return true })
+	return g, err
+}
+
+// bump is a unit of work that adds a minute to the audio meter of day, and
+// optionally a usage record and a ledger entry.
+func bump(usage string, entry bool) unit {
+	return func(r billing.Reader) (billing.Changes, error) {
+		m, err := r.Meter(key(billing.TierAudio))
+		if err != nil {
+			return billing.Changes{}, err
+		}
+		m.Seconds += 60
+		m.Prepaid++
+		a := next(r)
+		c := billing.Changes{Account: a, Meters: []billing.Meter{m}}
+		if usage != "" {
+			c.Usages = []billing.UsageRecord{{Usage: billing.Usage{ID: usage}}}
+		}
+		if entry {
+			a.LastSeq++
+			c.Entries = []billing.Entry{{Seq: a.LastSeq, At: t0}}
+		}
+		return c, nil
+	}
+}
+
+// briefly waits for done for a tenth of a second at most: long enough for
+// a unit of work that waits for nothing, not for one that waits for a lock
+// the caller holds. It reports whether done delivered, and what.
+func briefly(done <-chan error) (bool, error) {
+	select {
+	case err := <-done:
+		return true, err
+	case <-time.After(100 * time.Millisecond):
+		return false, nil
+	}
+}
+
+// testSnapshotReads checks that fn's reads see the state committed before
+// its unit of work began: each unit reads what the one before it wrote and
+// never its own writes; the reads of a view, and of a unit of work, do not
+// change while another unit of work commits (if the Store lets it commit
+// then); and a view that runs while a unit of work is in fn sees the state
+// before it or after it, never a mix.
+func testSnapshotReads(t *testing.T, newStore NewStore) {
+	s := newStore(t)
+	for _, id := range []string{"a", "b", "c"} {
+		create(t, s, id)
+	}
+	k := key(billing.TierAudio)
+	for i := int64(1); i <= 3; i++ {
+		u := fmt.Sprint("u", i)
+		err := s.Update(ctx, "a", func(r billing.Reader) (billing.Changes, error) {
+			m, err := r.Meter(k)
+			if err != nil {
+				return billing.Changes{}, err
+			}
+			if m.Prepaid != i-1 {
+				t.Errorf("unit %d read meter %+v, want the previous unit's write (%d minutes)", i, m, i-1)
+			}
+			if a, err := r.Account(); err != nil || a.Version != i {
+				t.Errorf("unit %d read account version %d, %v; want %d", i, a.Version, err, i)
+			}
+			m.Seconds, m.Prepaid = 60*i, i
+			c := billing.Changes{Account: next(r), Meters: []billing.Meter{m}, Usages: []billing.UsageRecord{{Usage: billing.Usage{ID: u}}}}
+			if again, _ := r.Meter(k); again.Prepaid != i-1 {
+				t.Errorf("unit %d read meter %+v after making its Changes, want %d minutes", i, again, i-1)
+			}
+			if _, err := r.Usage(u); !errors.Is(err, billing.ErrNotFound) {
+				t.Errorf("unit %d: Usage(%s) error = %v before its Changes were applied, want ErrNotFound", i, u, err)
+			}
+			return c, nil
+		})
+		if err != nil {
+			t.Fatalf("unit %d: %v", i, err)
+		}
+		view(t, s, "a", func(r billing.Reader) error {
+			m, _ := r.Meter(k)
+			_, err := r.Usage(u)
+			if m.Prepaid != i || err != nil {
+				t.Errorf("after unit %d: meter %+v, Usage(%s) error %v; want %d minutes and the usage", i, m, u, err, i)
+			}
 			return nil
 		})
 	}
+
+	// A view on a, and a unit of work on b, each start a unit of work on
+	// their account, wait briefly for it, and read again.
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		var during chan error
+		var duringErr error
+		finished := false
+		err := s.View(ctx, "a", func(r billing.Reader) error {
+			before, err := glanceAt(r)
+			if err != nil {
+				return err
+			}
+			during = make(chan error, 1)
+			go func() { during <- update(s, "a", bump("u-during", false)) }()
+			finished, duringErr = briefly(during)
+			after, err := glanceAt(r)
+			if err != nil {
+				return err
+			}
+			if diff := cmp.Diff(before, after); diff != "" {
+				t.Errorf("a view's reads changed while a unit of work committed (-before +after):\n%s", diff)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Errorf("View(a): %v", err)
+		}
+		if during != nil && !finished {
+			duringErr = <-during
+		}
+		if duringErr != nil {
+			t.Errorf("Update(a) during a view: %v", duringErr)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		var during chan error
+		var duringErr error
+		finished := false
+		err := s.Update(ctx, "b", func(r billing.Reader) (billing.Changes, error) {
+			before, err := glanceAt(r)
+			if err != nil {
+				return billing.Changes{}, err
+			}
+			if during == nil {
+				during = make(chan error, 1)
+				go func() { during <- update(s, "b", bump("u-during", false)) }()
+				finished, duringErr = briefly(during)
+			}
+			after, err := glanceAt(r)
+			if err != nil {
+				return billing.Changes{}, err
+			}
+			if diff := cmp.Diff(before, after); diff != "" {
+				t.Errorf("a unit of work's reads changed while another committed (-before +after):\n%s", diff)
+			}
+			return bump("", false)(r)
+		})
+		if err != nil && !errors.Is(err, billing.ErrConflict) {
+			t.Errorf("Update(b) = %v, want nil or ErrConflict", err)
+		}
+		if during != nil && !finished {
+			duringErr = <-during
+		}
+		if duringErr != nil {
+			t.Errorf("Update(b) during a unit of work: %v", duringErr)
+		}
+	}()
+	wg.Wait()
+	for _, id := range []string{"a", "b"} {
+		view(t, s, id, func(r billing.Reader) error {
+			if g, err := glanceAt(r); err != nil || g.Version != 1+g.Meter.Prepaid {
+				t.Errorf("account %s: %+v, %v; want one version more than minutes (a unit of work lost)", id, g, err)
+			}
+			return nil
+		})
+	}
+
+	// A view of c while a unit of work on c is in fn: it sees the account,
+	// the meter and the ledger as they were before, or after, together.
+	for i := range 20 {
+		inside, release := make(chan struct{}), make(chan struct{})
+		var once sync.Once
+		done := make(chan error, 1)
+		go func() {
+			done <- s.Update(ctx, "c", func(r billing.Reader) (billing.Changes, error) {
+				once.Do(func() { close(inside) })
+				<-release
+				return bump("", true)(r)
+			})
+		}()
+		<-inside
+		type seen struct {
+			g   glance
+			err error
+		}
+		viewed := make(chan seen, 1)
+		go func() {
+			var v seen
+			err := s.View(ctx, "c", func(r billing.Reader) error {
+				v.g, v.err = glanceAt(r)
+				return v.err
+			})
+			if v.err == nil {
+				v.err = err
+			}
+			viewed <- v
+		}()
+		close(release)
+		if err := <-done; err != nil {
+			t.Fatalf("Update(c) %d: %v", i, err)
+		}
+		v := <-viewed
+		if v.err != nil {
+			t.Fatalf("View(c) %d: %v", i, v.err)
+		}
+		if g := v.g; g.Version != 1+g.Meter.Prepaid || g.Meter.Prepaid != int64(g.Entries) || g.Entries != i && g.Entries != i+1 {
+			t.Errorf("a view during unit of work %d saw %+v: a mix of the states before and after it", i, g)
+		}
+	}
 }
 
+// aliasChanges returns Changes with a record of each kind, each holding its
+// slices, and with meters out of the order of their keys. Each call makes
+// new ones.
+func aliasChanges() billing.Changes {
+	return billing.Changes{
+		Account:  &billing.Account{ID: "a", Currency: "USD", Opened: t0, Version: 2, Late: []billing.MeterKey{key(billing.TierHD)}},
+		Packages: []billing.Package{{ID: "p1", Minutes: 10, Balance: 10, PurchasedAt: t0, End: t0.AddDate(1, 0, 0)}},
+		Meters:   []billing.Meter{{Key: key(billing.TierHD), Seconds: 60, Prepaid: 1}, {Key: key(billing.TierAudio), Seconds: 120, Prepaid: 2}},
+		Usages: []billing.UsageRecord{{Usage: billing.Usage{ID: "u1", Account: "a", Seconds: 60, At: t0},
+			Receipt: billing.Receipt{Key: key(billing.TierHD), Minutes: 1, Draws: []billing.Draw{{Package: "p1", Minutes: 1, Deducted: 4}}}}},
+		Purchases: []billing.PurchaseRecord{{Purchase: billing.Purchase{ID: "p1", Account: "a", Minutes: 10},
+			Receipt: billing.PurchaseReceipt{Day: day, Absorbed: []billing.Absorption{{Tier: billing.TierHD, Postpaid: 1, Deducted: 4}}}}},
+		Entries: []billing.Entry{{Seq: 1, At: t0, Minutes: 2}, {Seq: 2, At: t0.Add(time.Minute), Minutes: 1}},
+		Bills: []billing.Bill{{Account: "a", Day: day, Total: decimal.RequireFromString("0.01"),
+			Lines: []billing.Line{{Day: day, Service: billing.ServiceBasic, Tier: billing.TierHD, Billed: 2, Amount: decimal.RequireFromString("0.00798")}}}},
+	}
+}
+
+// scribble changes the slices inside every record r hands out that has
+// one, as a careless caller would.
+func scribble(r billing.Reader) {
+	if a, err := r.Account(); err == nil && len(a.Late) > 0 {
+		a.Late[0].Tier = "scribbled"
+	}
+	if u, err := r.Usage("u1"); err == nil && len(u.Receipt.Draws) > 0 {
+		u.Receipt.Draws[0].Minutes = 77
+	}
+	if p, err := r.Purchase("p1"); err == nil && len(p.Receipt.Absorbed) > 0 {
+		p.Receipt.Absorbed[0].Postpaid = 77
+	}
+	if b, err := r.Bill(day); err == nil && len(b.Lines) > 0 {
+		b.Lines[0].Billed = 77
+	}
+	_ = r.Bills(day, day, func(b billing.Bill) bool {
+		if len(b.Lines) > 0 {
+			b.Lines[0].Seconds = 77
+		}
+		return true
+	})
+}
+
+// testNoAliasing checks that Update leaves the Changes as fn returned them,
+// that the Store keeps no memory of them (the caller changes them after
+// Update returns), and that it hands out no memory it keeps (the caller
+// changes what it read, in a view and in a unit of work).
+func testNoAliasing(t *testing.T, newStore NewStore) {
+	s := newStore(t)
+	create(t, s, "a")
+	c := aliasChanges()
+	if err := s.Update(ctx, "a", func(billing.Reader) (billing.Changes, error) { return c, nil }); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(aliasChanges(), c); diff != "" {
+		t.Errorf("Update changed the Changes fn returned (-returned +after Update):\n%s", diff)
+	}
+	// The caller changes the Changes after Update returned.
+	c.Account.Currency = "XXX"
+	if len(c.Account.Late) > 0 {
+		c.Account.Late[0].Tier = billing.TierFHD
+	}
+	c.Packages[0].Balance, c.Meters[0].Prepaid, c.Entries[0].Minutes = 99, 99, 99
+	c.Usages[0].Usage.Seconds, c.Purchases[0].Purchase.Minutes, c.Bills[0].Currency = 99, 99, "XXX"
+	if len(c.Usages[0].Receipt.Draws) > 0 {
+		c.Usages[0].Receipt.Draws[0].Minutes = 99
+	}
+	if len(c.Purchases[0].Receipt.Absorbed) > 0 {
+		c.Purchases[0].Receipt.Absorbed[0].Postpaid = 99
+	}
+	if len(c.Bills[0].Lines) > 0 {
+		c.Bills[0].Lines[0].Billed = 99
+	}
+	w := aliasChanges()
+	slices.Reverse(w.Meters) // "audio" before "hd", as Meters lists them
+	want := contents{Account: w.Account, Packages: w.Packages, Meters: w.Meters, Usages: w.Usages,
+		Purchases: w.Purchases, Entries: w.Entries, Bills: w.Bills}
+	ids := []string{"u1", "p1"}
+	for round := range 2 {
+		if diff := cmp.Diff(want, dump(t, s, "a", ids...)); diff != "" {
+			t.Errorf("round %d: the Store shares memory with its caller (-written +read):\n%s", round, diff)
+		}
+		view(t, s, "a", func(r billing.Reader) error { scribble(r); return nil })
+		err := s.Update(ctx, "a", func(r billing.Reader) (billing.Changes, error) { scribble(r); return billing.Changes{}, errRollBack })
+		if !errors.Is(err, errRollBack) {
+			t.Errorf("Update() = %v, want fn's error", err)
+		}
+	}
+}
+
+// testPackagesInDeductionOrder checks that LivePackages lists the packages
+// with a positive balance, and Packages all of them, in the order of
+// billing.ComparePackages, as packages are added, used up and replaced.
 func testPackagesInDeductionOrder(t *testing.T, newStore NewStore) {
 	s := newStore(t)
 	create(t, s, "a")
@@ -388,7 +917,7 @@ func testPackagesInDeductionOrder(t *testing.T, newStore NewStore) {
 	pk := func(id string, bought time.Time, end time.Time, balance int64) billing.Package {
 		return billing.Package{ID: id, Minutes: 1000, Balance: balance, PurchasedAt: bought, End: end}
 	}
-	all := []billing.Package{
+	write(t, s, "a", billing.Changes{Packages: []billing.Package{
 		pk("later-end", t0, end.AddDate(0, 1, 0), 10),
 		pk("b", t0, end, 10),
 		pk("a", t0, end, 10),
@@ -396,89 +925,132 @@ func testPackagesInDeductionOrder(t *testing.T, newStore NewStore) {
 		pk("spent", t0, end, 0),
 		pk("earlier-purchase", t0.Add(-time.Hour), end, 10),
 		pk("sooner-end", t0.Add(time.Hour), end.AddDate(0, -1, 0), 10),
-	}
-	err := s.Update(ctx, "a", func(tx billing.Tx) error {
-		tx.PutAccount(next(tx))
-		for _, p := range all {
-			tx.PutPackage(p)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	}})
 	// "b" is used up in a later unit of work: it leaves the live packages.
-	err = s.Update(ctx, "a", func(tx billing.Tx) error {
-		tx.PutAccount(next(tx))
-		tx.PutPackage(pk("b", t0, end, 0))
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ids := func(each func(func(billing.Package) bool) error) []string {
-		var ids []string
-		if err := each(func(p billing.Package) bool { ids = append(ids, p.ID); return true }); err != nil {
+	write(t, s, "a", billing.Changes{Packages: []billing.Package{pk("b", t0, end, 0)}})
+	listed := func(each func(func(billing.Package) bool) error) []billing.Package {
+		var ps []billing.Package
+		if err := each(func(p billing.Package) bool { ps = append(ps, p); return true }); err != nil {
 			t.Fatal(err)
 		}
+		return ps
+	}
+	idsOf := func(ps []billing.Package) []string {
+		var ids []string
+		for _, p := range ps {
+			ids = append(ids, p.ID)
+		}
 		return ids
+	}
+	// inOrder checks the order of ps against the one ComparePackages defines.
+	inOrder := func(what, when string, ps []billing.Package) {
+		t.Helper()
+		sorted := slices.SortedStableFunc(slices.Values(ps), billing.ComparePackages)
+		if diff := cmp.Diff(idsOf(sorted), idsOf(ps)); diff != "" {
+			t.Errorf("%s %s, against billing.ComparePackages (-want +got):\n%s", what, when, diff)
+		}
 	}
 	order := func(when string, live, all []string) {
 		t.Helper()
 		view(t, s, "a", func(r billing.Reader) error {
-			if diff := cmp.Diff(live, ids(r.LivePackages)); diff != "" {
+			gotLive, gotAll := listed(r.LivePackages), listed(r.Packages)
+			if diff := cmp.Diff(live, idsOf(gotLive)); diff != "" {
 				t.Errorf("LivePackages %s (-want +got):\n%s", when, diff)
 			}
-			if diff := cmp.Diff(all, ids(r.Packages)); diff != "" {
+			if diff := cmp.Diff(all, idsOf(gotAll)); diff != "" {
 				t.Errorf("Packages %s (-want +got):\n%s", when, diff)
 			}
+			inOrder("LivePackages", when, gotLive)
+			inOrder("Packages", when, gotAll)
 			return nil
 		})
 	}
 	order("after b was used up",
 		[]string{"sooner-end", "earlier-purchase", "B", "a", "later-end"},
 		[]string{"sooner-end", "earlier-purchase", "B", "a", "b", "spent", "later-end"})
-	// A package put again with a later end moves to its new place; one put
-	// again with only its balance changed stays where it is.
-	err = s.Update(ctx, "a", func(tx billing.Tx) error {
-		tx.PutAccount(next(tx))
-		tx.PutPackage(pk("a", t0, end.AddDate(0, 2, 0), 10))
-		tx.PutPackage(pk("later-end", t0, end.AddDate(0, 1, 0), 4))
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	// A package written again with a later end moves to its new place; one
+	// written again with only its balance changed stays where it is.
+	write(t, s, "a", billing.Changes{Packages: []billing.Package{
+		pk("a", t0, end.AddDate(0, 2, 0), 10),
+		pk("later-end", t0, end.AddDate(0, 1, 0), 4),
+	}})
 	order("after a moved",
 		[]string{"sooner-end", "earlier-purchase", "B", "later-end", "a"},
 		[]string{"sooner-end", "earlier-purchase", "B", "b", "spent", "later-end", "a"})
+
+	// Many packages, with ties of End and of PurchasedAt, and ids that a
+	// collation would order otherwise, written and rewritten in 10 units.
+	create(t, s, "many")
+	rnd := rand.New(rand.NewPCG(3, 4))
+	ids := []string{"a", "B", "b", "a ", " a", "caf\u00e9", "cafe\u0301", "10", "9", "Z", "z", "_", "-", "日本"}
+	model := map[string]billing.Package{}
+	for range 10 {
+		var ps []billing.Package
+		for _, i := range rnd.Perm(len(ids))[:5] {
+			p := pk(ids[i], t0.Add(time.Duration(rnd.IntN(3))*time.Hour), end.AddDate(0, rnd.IntN(3), 0), int64(rnd.IntN(3)))
+			ps = append(ps, p)
+			model[p.ID] = p
+		}
+		write(t, s, "many", billing.Changes{Packages: ps})
+	}
+	all := slices.SortedFunc(maps.Values(model), billing.ComparePackages)
+	live := slices.DeleteFunc(slices.Clone(all), func(p billing.Package) bool { return p.Balance <= 0 })
+	view(t, s, "many", func(r billing.Reader) error {
+		if diff := cmp.Diff(idsOf(live), idsOf(listed(r.LivePackages))); diff != "" {
+			t.Errorf("LivePackages of many, against billing.ComparePackages (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff(idsOf(all), idsOf(listed(r.Packages))); diff != "" {
+			t.Errorf("Packages of many, against billing.ComparePackages (-want +got):\n%s", diff)
+		}
+		return nil
+	})
 }
 
+// testEntriesByTime checks that Entries lists the entries with
+// from <= At < to (no upper bound for a zero to) in Seq order, whether or
+// not their times follow their Seqs.
 func testEntriesByTime(t *testing.T, newStore NewStore) {
+	h := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Hour) }
+	ranges := []struct {
+		name     string
+		from, to time.Time
+	}{
+		{"[1h, 3h)", h(1), h(3)},
+		{"[0h, 2h)", h(0), h(2)},
+		{"[1h, no bound)", h(1), time.Time{}},
+		{"[-1h, 1h)", h(-1), h(1)},
+		{"[2h, 2h)", h(2), h(2)},
+		{"[4h, 5h)", h(4), h(5)},
+		{"[3h, 1h)", h(3), h(1)},
+	}
 	for _, sorted := range []bool{true, false} {
 		t.Run(fmt.Sprintf("sorted=%v", sorted), func(t *testing.T) {
 			s := newStore(t)
 			create(t, s, "a")
-			ats := []time.Time{t0, t0.Add(time.Hour), t0.Add(2 * time.Hour), t0.Add(3 * time.Hour)}
+			ats := []time.Time{h(0), h(1), h(2), h(3)}
 			if !sorted {
-				ats[1], ats[2] = ats[2], ats[1]
+				ats[1], ats[2] = ats[2], ats[1] // Seq 2 at 2h, Seq 3 at 1h
 			}
-			err := s.Update(ctx, "a", func(tx billing.Tx) error {
-				tx.PutAccount(next(tx))
-				for i, at := range ats {
-					tx.AppendEntry(billing.Entry{Seq: int64(i + 1), At: at})
-				}
-				return nil
-			})
-			if err != nil {
-				t.Fatal(err)
+			var entries []billing.Entry
+			for i, at := range ats {
+				entries = append(entries, billing.Entry{Seq: int64(i + 1), At: at})
 			}
+			write(t, s, "a", billing.Changes{Entries: entries})
 			view(t, s, "a", func(r billing.Reader) error {
-				var seqs []int64
-				err := r.Entries(t0.Add(time.Hour), t0.Add(3*time.Hour), func(e billing.Entry) bool { seqs = append(seqs, e.Seq); return true })
-				// [t0+1h, t0+3h) holds the entries at +1h and +2h: Seq 2 and 3 either way.
-				if diff := cmp.Diff([]int64{2, 3}, seqs); err != nil || diff != "" {
-					t.Errorf("Entries error %v (-want +got):\n%s", err, diff)
+				for _, rg := range ranges {
+					var want, got []int64
+					for _, e := range entries { // in Seq order
+						if !e.At.Before(rg.from) && (rg.to.IsZero() || e.At.Before(rg.to)) {
+							want = append(want, e.Seq)
+						}
+					}
+					err := r.Entries(rg.from, rg.to, func(e billing.Entry) bool { got = append(got, e.Seq); return true })
+					if err != nil {
+						t.Errorf("Entries%s: %v", rg.name, err)
+					}
+					if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
+						t.Errorf("Entries%s (-want +got):\n%s", rg.name, diff)
+					}
 				}
 				return nil
 			})
@@ -486,54 +1058,48 @@ func testEntriesByTime(t *testing.T, newStore NewStore) {
 	}
 }
 
+// testCancellation checks that a unit of work whose context is cancelled
+// while fn runs applies nothing, and that Update and View under a cancelled
+// context do not run fn; all return an error wrapping context.Canceled.
 func testCancellation(t *testing.T, newStore NewStore) {
 	s := newStore(t)
 	create(t, s, "a")
+	before := dump(t, s, "a")
 	c, cancel := context.WithCancel(ctx)
-	err := s.Update(c, "a", func(tx billing.Tx) error {
-		tx.PutAccount(next(tx))
+	err := s.Update(c, "a", func(r billing.Reader) (billing.Changes, error) {
 		cancel() // cancelled while the unit of work runs
-		return nil
+		return billing.Changes{Account: next(r), Meters: []billing.Meter{{Key: key(billing.TierAudio), Seconds: 60, Prepaid: 1}}}, nil
 	})
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("Update() = %v, want context.Canceled", err)
 	}
-	if err := s.Update(c, "a", func(billing.Tx) error { t.Error("fn ran under a cancelled context"); return nil }); !errors.Is(err, context.Canceled) {
+	err = s.Update(c, "a", func(billing.Reader) (billing.Changes, error) {
+		t.Error("fn ran under a cancelled context")
+		return billing.Changes{}, nil
+	})
+	if !errors.Is(err, context.Canceled) {
 		t.Errorf("Update(cancelled) = %v, want context.Canceled", err)
 	}
 	if err := s.View(c, "a", func(billing.Reader) error { t.Error("fn ran under a cancelled context"); return nil }); !errors.Is(err, context.Canceled) {
 		t.Errorf("View(cancelled) = %v, want context.Canceled", err)
 	}
-	wantVersion(t, s, "a", 1, "after a cancelled unit of work")
+	unchanged(t, s, "a", before, nil, "a cancelled unit of work")
 }
 
-// testNoLostUpdates runs read-modify-write units of work on one account from
-// many goroutines: every one of them must count.
+// testNoLostUpdates runs read-modify-write units of work on two accounts
+// from many goroutines: every one of them must count.
 func testNoLostUpdates(t *testing.T, newStore NewStore) {
 	s := newStore(t)
 	create(t, s, "a")
 	create(t, s, "b")
 	const goroutines, each = 8, 200
-	k := key(billing.TierAudio)
 	var wg sync.WaitGroup
 	for g := range goroutines {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range each {
-				id := []string{"a", "b"}[(g+i)%2]
-				err := update(s, id, func(tx billing.Tx) error {
-					m, err := tx.Meter(k)
-					if err != nil {
-						return err
-					}
-					m.Seconds += 60
-					m.Prepaid++
-					tx.PutMeter(m)
-					tx.PutAccount(next(tx))
-					return nil
-				})
-				if err != nil {
+				if err := update(s, []string{"a", "b"}[(g+i)%2], bump("", false)); err != nil {
 					t.Error(err)
 				}
 			}
@@ -544,7 +1110,7 @@ func testNoLostUpdates(t *testing.T, newStore NewStore) {
 	for _, id := range []string{"a", "b"} {
 		view(t, s, id, func(r billing.Reader) error {
 			a, _ := r.Account()
-			m, _ := r.Meter(k)
+			m, _ := r.Meter(key(billing.TierAudio))
 			if a.Version != 1+800 || m.Prepaid != 800 {
 				t.Errorf("account %s: version %d, meter %+v; want version 801 and 800 minutes", id, a.Version, m)
 			}
@@ -559,17 +1125,12 @@ func testManyEntries(t *testing.T, newStore NewStore) {
 	create(t, s, "a")
 	const n = 5000
 	for i := range n / 100 {
-		err := s.Update(ctx, "a", func(tx billing.Tx) error {
-			tx.PutAccount(next(tx))
-			for j := range 100 {
-				seq := i*100 + j + 1
-				tx.AppendEntry(billing.Entry{Seq: int64(seq), At: t0.Add(time.Duration(seq) * time.Minute)})
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
+		var entries []billing.Entry
+		for j := range 100 {
+			seq := i*100 + j + 1
+			entries = append(entries, billing.Entry{Seq: int64(seq), At: t0.Add(time.Duration(seq) * time.Minute)})
 		}
+		write(t, s, "a", billing.Changes{Entries: entries})
 	}
 	view(t, s, "a", func(r billing.Reader) error {
 		var seqs []int64
@@ -588,19 +1149,14 @@ func testDaysInRange(t *testing.T, newStore NewStore) {
 	s := newStore(t)
 	create(t, s, "a")
 	d := func(n int) billing.Day { return day + billing.Day(n) }
-	err := s.Update(ctx, "a", func(tx billing.Tx) error {
-		tx.PutAccount(next(tx))
-		for _, k := range []struct {
-			n    int
-			tier billing.Tier
-		}{{5, billing.TierAudio}, {2, billing.TierHD}, {9, billing.TierAudio}, {0, billing.TierAudio}, {2, billing.TierAudio}} {
-			tx.PutMeter(billing.Meter{Key: billing.MeterKey{Day: d(k.n), Service: billing.ServiceBasic, Tier: k.tier}, Seconds: 60, Prepaid: 1})
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
+	var meters []billing.Meter
+	for _, k := range []struct {
+		n    int
+		tier billing.Tier
+	}{{5, billing.TierAudio}, {2, billing.TierHD}, {9, billing.TierAudio}, {0, billing.TierAudio}, {2, billing.TierAudio}} {
+		meters = append(meters, billing.Meter{Key: billing.MeterKey{Day: d(k.n), Service: billing.ServiceBasic, Tier: k.tier}, Seconds: 60, Prepaid: 1})
 	}
+	write(t, s, "a", billing.Changes{Meters: meters})
 	tests := []struct {
 		from, to int
 		want     []billing.Day
@@ -635,19 +1191,19 @@ func testBillsInRange(t *testing.T, newStore NewStore) {
 	d := func(n int) billing.Day { return day + billing.Day(n) }
 	lines := []billing.Line{{Day: d(1), Service: billing.ServiceBasic, Tier: billing.TierHD, Billed: 2, Amount: decimal.RequireFromString("0.00798")}}
 	late := []billing.MeterKey{key(billing.TierHD)}
-	err := s.Update(ctx, "a", func(tx billing.Tx) error {
-		a := next(tx)
+	err := s.Update(ctx, "a", func(r billing.Reader) (billing.Changes, error) {
+		a := next(r)
 		a.Late = late
-		tx.PutAccount(a)
+		c := billing.Changes{Account: a}
 		for _, n := range []int{3, 1, 5, 2} {
-			tx.PutBill(billing.Bill{Account: "a", Day: d(n), Lines: lines, Total: decimal.NewFromInt(int64(n))})
+			c.Bills = append(c.Bills, billing.Bill{Account: "a", Day: d(n), Lines: lines, Total: decimal.NewFromInt(int64(n))})
 		}
-		return nil
+		return c, nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	lines[0].Billed, late[0].Tier = 99, billing.TierFHD // the caller's slices change after the commit
+	lines[0].Billed, late[0].Tier = 99, billing.TierFHD // the caller's slices change after the Changes were applied
 	tests := []struct {
 		from, to int
 		want     []billing.Day
@@ -688,38 +1244,31 @@ func testBillsInRange(t *testing.T, newStore NewStore) {
 		}
 		return nil
 	})
-	err = s.Update(ctx, "a", func(tx billing.Tx) error {
-		tx.PutAccount(next(tx))
-		tx.PutBill(billing.Bill{Account: "a", Day: d(2)})
-		return nil
+	err = s.Update(ctx, "a", func(r billing.Reader) (billing.Changes, error) {
+		return billing.Changes{Account: next(r), Bills: []billing.Bill{{Account: "a", Day: d(2)}}}, nil
 	})
 	if !errors.Is(err, billing.ErrExists) {
 		t.Errorf("a second bill of day 2: %v, want ErrExists", err)
 	}
 }
 
-// testMetersOfADay writes meters of three services and four tiers on one
+// testMetersOfADay writes meters of three services and five tiers on one
 // day and the days around it, in no order, and reads the day's meters.
 func testMetersOfADay(t *testing.T, newStore NewStore) {
 	s := newStore(t)
 	create(t, s, "a")
 	services := []billing.Service{billing.ServiceRecording, billing.ServiceBasic, billing.ServiceMixTranscoding}
 	tiers := []billing.Tier{billing.TierSD, billing.TierFHD, billing.TierAudio, billing.TierHD, "HD"}
-	err := s.Update(ctx, "a", func(tx billing.Tx) error {
-		tx.PutAccount(next(tx))
-		for _, d := range []billing.Day{day + 1, day, day - 1} {
-			for i, sv := range services {
-				for j, tier := range tiers {
-					n := int64(i*len(tiers) + j + 1)
-					tx.PutMeter(billing.Meter{Key: billing.MeterKey{Day: d, Service: sv, Tier: tier}, Seconds: 60 * n, Postpaid: n})
-				}
+	var meters []billing.Meter
+	for _, d := range []billing.Day{day + 1, day, day - 1} {
+		for i, sv := range services {
+			for j, tier := range tiers {
+				n := int64(i*len(tiers) + j + 1)
+				meters = append(meters, billing.Meter{Key: billing.MeterKey{Day: d, Service: sv, Tier: tier}, Seconds: 60 * n, Postpaid: n})
 			}
 		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
+	write(t, s, "a", billing.Changes{Meters: meters})
 	// By Service, then Tier, byte by byte ("HD" before "audio").
 	var want []billing.MeterKey
 	for _, sv := range []billing.Service{billing.ServiceBasic, billing.ServiceMixTranscoding, billing.ServiceRecording} {
@@ -749,9 +1298,9 @@ func testMetersOfADay(t *testing.T, newStore NewStore) {
 // testIDsAreBytes stores usages, purchases, packages and accounts whose
 // ids differ only in case, in a space at either end, or in Unicode
 // normalization form (é as one code point or as e and a combining
-// accent), each in a unit of work of its own, and reads each back as its
-// own record: a Store that folds case (a case-insensitive collation),
-// trims, or normalizes ids loses usage.
+// accent), each in a unit of work of its own, then all in one, and reads
+// each back as its own record: a Store that folds case (a case-insensitive
+// collation), trims, or normalizes ids loses usage.
 func testIDsAreBytes(t *testing.T, newStore NewStore) {
 	ids := []string{"u1", "U1", "u1 ", " u1", "caf\u00e9", "cafe\u0301"}
 	s := newStore(t)
@@ -759,50 +1308,59 @@ func testIDsAreBytes(t *testing.T, newStore NewStore) {
 		create(t, s, "acct-"+acct)
 	}
 	create(t, s, "a")
+	create(t, s, "together")
+	var together billing.Changes
 	for i, id := range ids {
 		n := int64(i + 1)
-		err := s.Update(ctx, "a", func(tx billing.Tx) error {
-			tx.PutAccount(next(tx))
-			tx.PutUsage(billing.UsageRecord{Usage: billing.Usage{ID: id, Account: "a", Seconds: n}})
-			tx.PutPurchase(billing.PurchaseRecord{Purchase: billing.Purchase{ID: id, Account: "a", Minutes: n}})
-			tx.PutPackage(billing.Package{ID: id, Minutes: 10, Balance: n, End: t0})
-			return nil
-		})
+		c := billing.Changes{
+			Usages:    []billing.UsageRecord{{Usage: billing.Usage{ID: id, Account: "a", Seconds: n}}},
+			Purchases: []billing.PurchaseRecord{{Purchase: billing.Purchase{ID: id, Account: "a", Minutes: n}}},
+			Packages:  []billing.Package{{ID: id, Minutes: 10, Balance: n, End: t0}},
+		}
+		err := s.Update(ctx, "a", func(r billing.Reader) (billing.Changes, error) { c.Account = next(r); return c, nil })
 		if err != nil {
 			t.Fatalf("usage, purchase and package %q: %v; ids that differ in any byte are different ids", id, err)
 		}
-		err = s.Update(ctx, "acct-"+id, func(tx billing.Tx) error {
-			a := next(tx)
+		together.Usages = append(together.Usages, c.Usages...)
+		together.Purchases = append(together.Purchases, c.Purchases...)
+		together.Packages = append(together.Packages, c.Packages...)
+		err = s.Update(ctx, "acct-"+id, func(r billing.Reader) (billing.Changes, error) {
+			a := next(r)
 			a.LastSeq = n
-			tx.PutAccount(a)
-			return nil
+			return billing.Changes{Account: a}, nil
 		})
 		if err != nil {
 			t.Fatalf("account %q: %v", "acct-"+id, err)
 		}
 	}
-	view(t, s, "a", func(r billing.Reader) error {
-		packages := map[string]int64{}
-		if err := r.Packages(func(p billing.Package) bool { packages[p.ID] = p.Balance; return true }); err != nil {
-			t.Error(err)
-		}
-		for i, id := range ids {
-			n := int64(i + 1)
-			if u, err := r.Usage(id); err != nil || u.Usage.ID != id || u.Usage.Seconds != n {
-				t.Errorf("Usage(%q) = %q with %d seconds, %v; want its own record (%d seconds)", id, u.Usage.ID, u.Usage.Seconds, err, n)
+	err := s.Update(ctx, "together", func(r billing.Reader) (billing.Changes, error) { together.Account = next(r); return together, nil })
+	if err != nil {
+		t.Errorf("usages, purchases and packages %q in one unit of work: %v; ids that differ in any byte are different ids", ids, err)
+	}
+	for _, acct := range []string{"a", "together"} {
+		view(t, s, acct, func(r billing.Reader) error {
+			packages := map[string]int64{}
+			if err := r.Packages(func(p billing.Package) bool { packages[p.ID] = p.Balance; return true }); err != nil {
+				t.Error(err)
 			}
-			if p, err := r.Purchase(id); err != nil || p.Purchase.ID != id || p.Purchase.Minutes != n {
-				t.Errorf("Purchase(%q) = %q of %d minutes, %v; want its own record (%d minutes)", id, p.Purchase.ID, p.Purchase.Minutes, err, n)
+			for i, id := range ids {
+				n := int64(i + 1)
+				if u, err := r.Usage(id); err != nil || u.Usage.ID != id || u.Usage.Seconds != n {
+					t.Errorf("%s: Usage(%q) = %q with %d seconds, %v; want its own record (%d seconds)", acct, id, u.Usage.ID, u.Usage.Seconds, err, n)
+				}
+				if p, err := r.Purchase(id); err != nil || p.Purchase.ID != id || p.Purchase.Minutes != n {
+					t.Errorf("%s: Purchase(%q) = %q of %d minutes, %v; want its own record (%d minutes)", acct, id, p.Purchase.ID, p.Purchase.Minutes, err, n)
+				}
+				if packages[id] != n {
+					t.Errorf("%s: package %q has balance %d, want %d", acct, id, packages[id], n)
+				}
 			}
-			if packages[id] != n {
-				t.Errorf("package %q has balance %d, want %d", id, packages[id], n)
+			if len(packages) != len(ids) {
+				t.Errorf("%s: Packages: %d packages %v, want %d", acct, len(packages), packages, len(ids))
 			}
-		}
-		if len(packages) != len(ids) {
-			t.Errorf("Packages: %d packages %v, want %d", len(packages), packages, len(ids))
-		}
-		return nil
-	})
+			return nil
+		})
+	}
 	for i, id := range ids {
 		view(t, s, "acct-"+id, func(r billing.Reader) error {
 			if a, err := r.Account(); err != nil || a.ID != "acct-"+id || a.LastSeq != int64(i+1) || a.Version != 2 {
@@ -818,23 +1376,18 @@ func testIDsAreBytes(t *testing.T, newStore NewStore) {
 func testStop(t *testing.T, newStore NewStore) {
 	s := newStore(t)
 	create(t, s, "a")
-	err := s.Update(ctx, "a", func(tx billing.Tx) error {
-		tx.PutAccount(next(tx))
-		for i := range 3 { // three of each: meters of day, days with meters, packages, entries, bills
-			d := day + billing.Day(i)
-			tx.PutMeter(billing.Meter{Key: billing.MeterKey{Day: day, Service: billing.ServiceRecording, Tier: []billing.Tier{"a", "b", "c"}[i]}})
-			if i > 0 {
-				tx.PutMeter(billing.Meter{Key: billing.MeterKey{Day: d, Service: billing.ServiceBasic, Tier: billing.TierAudio}})
-			}
-			tx.PutPackage(billing.Package{ID: fmt.Sprint("p", i), Minutes: 10, Balance: 10, End: t0.Add(time.Duration(i) * time.Hour)})
-			tx.AppendEntry(billing.Entry{Seq: int64(i + 1), At: t0.Add(time.Duration(i) * time.Minute)})
-			tx.PutBill(billing.Bill{Account: "a", Day: d})
+	var c billing.Changes
+	for i := range 3 { // three of each: meters of day, days with meters, packages, entries, bills
+		d := day + billing.Day(i)
+		c.Meters = append(c.Meters, billing.Meter{Key: billing.MeterKey{Day: day, Service: billing.ServiceRecording, Tier: []billing.Tier{"a", "b", "c"}[i]}})
+		if i > 0 {
+			c.Meters = append(c.Meters, billing.Meter{Key: billing.MeterKey{Day: d, Service: billing.ServiceBasic, Tier: billing.TierAudio}})
 		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
+		c.Packages = append(c.Packages, billing.Package{ID: fmt.Sprint("p", i), Minutes: 10, Balance: 10, End: t0.Add(time.Duration(i) * time.Hour)})
+		c.Entries = append(c.Entries, billing.Entry{Seq: int64(i + 1), At: t0.Add(time.Duration(i) * time.Minute)})
+		c.Bills = append(c.Bills, billing.Bill{Account: "a", Day: d})
 	}
+	write(t, s, "a", c)
 	each := map[string]func(r billing.Reader, more func() bool) error{
 		"Meters": func(r billing.Reader, more func() bool) error {
 			return r.Meters(day, func(billing.Meter) bool { return more() })
@@ -869,24 +1422,21 @@ func testStop(t *testing.T, newStore NewStore) {
 	}
 }
 
-// testAccountsApart checks that one account's records never show in another's.
+// testAccountsApart checks that one account's records never show in
+// another's, that the same keys in another account are its own, and that
+// an account never written is not found.
 func testAccountsApart(t *testing.T, newStore NewStore) {
 	s := newStore(t)
 	create(t, s, "a")
 	create(t, s, "b")
-	err := s.Update(ctx, "a", func(tx billing.Tx) error {
-		tx.PutAccount(next(tx))
-		tx.PutPackage(billing.Package{ID: "p1", Minutes: 10, Balance: 10, End: t0})
-		tx.PutMeter(billing.Meter{Key: key(billing.TierAudio), Seconds: 60, Postpaid: 1})
-		tx.PutUsage(billing.UsageRecord{Usage: billing.Usage{ID: "u1"}})
-		tx.PutPurchase(billing.PurchaseRecord{Purchase: billing.Purchase{ID: "p1"}})
-		tx.AppendEntry(billing.Entry{Seq: 1, At: t0})
-		tx.PutBill(billing.Bill{Account: "a", Day: day})
-		return nil
+	write(t, s, "a", billing.Changes{
+		Packages:  []billing.Package{{ID: "p1", Minutes: 10, Balance: 10, End: t0}},
+		Meters:    []billing.Meter{{Key: key(billing.TierAudio), Seconds: 60, Postpaid: 1}},
+		Usages:    []billing.UsageRecord{{Usage: billing.Usage{ID: "u1"}}},
+		Purchases: []billing.PurchaseRecord{{Purchase: billing.Purchase{ID: "p1"}}},
+		Entries:   []billing.Entry{{Seq: 1, At: t0}},
+		Bills:     []billing.Bill{{Account: "a", Day: day}},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	view(t, s, "b", func(r billing.Reader) error {
 		none := func(what string, n int) {
 			if n != 0 {
@@ -907,6 +1457,9 @@ func testAccountsApart(t *testing.T, newStore NewStore) {
 		n = 0
 		_ = r.Bills(0, 1<<30, func(billing.Bill) bool { n++; return true })
 		none("bills", n)
+		if m, err := r.Meter(key(billing.TierAudio)); err != nil || m != (billing.Meter{Key: key(billing.TierAudio)}) {
+			t.Errorf("account b: Meter() = %+v, %v; want a zero meter", m, err)
+		}
 		if _, err := r.Usage("u1"); !errors.Is(err, billing.ErrNotFound) {
 			t.Errorf("account b: Usage(u1) error = %v, want ErrNotFound", err)
 		}
@@ -919,15 +1472,16 @@ func testAccountsApart(t *testing.T, newStore NewStore) {
 		return nil
 	})
 	// The same keys in account b are b's own.
-	err = s.Update(ctx, "b", func(tx billing.Tx) error {
-		tx.PutAccount(next(tx))
-		tx.PutUsage(billing.UsageRecord{Usage: billing.Usage{ID: "u1"}})
-		tx.AppendEntry(billing.Entry{Seq: 1, At: t0})
-		tx.PutBill(billing.Bill{Account: "b", Day: day})
-		return nil
+	err := s.Update(ctx, "b", func(r billing.Reader) (billing.Changes, error) {
+		return billing.Changes{Account: next(r),
+			Usages:    []billing.UsageRecord{{Usage: billing.Usage{ID: "u1"}}},
+			Purchases: []billing.PurchaseRecord{{Purchase: billing.Purchase{ID: "p1"}}},
+			Entries:   []billing.Entry{{Seq: 1, At: t0}},
+			Bills:     []billing.Bill{{Account: "b", Day: day}},
+		}, nil
 	})
 	if err != nil {
-		t.Errorf("account b's usage u1, entry 1 and bill: %v; they are not account a's", err)
+		t.Errorf("account b's usage u1, purchase p1, entry 1 and bill: %v; they are not account a's", err)
 	}
 	view(t, s, "nobody", func(r billing.Reader) error {
 		if _, err := r.Account(); !errors.Is(err, billing.ErrNotFound) {
@@ -939,53 +1493,51 @@ func testAccountsApart(t *testing.T, newStore NewStore) {
 
 var errRollBack = errors.New("billingtest: roll back")
 
-// testPrefetch checks, for a Store whose Tx implements billing.Prefetcher,
-// that reads after Prefetch return what they would have without it: stored
-// records, not-found for the rest, and never the unit's own writes.
+// testPrefetch checks, for a Store whose Update hands fn a
+// billing.Prefetcher, that reads after Prefetch return what they would
+// have without it: stored records, not-found for the rest, and, in the
+// next unit of work, what the unit before wrote.
 func testPrefetch(t *testing.T, newStore NewStore) {
 	s := newStore(t)
 	create(t, s, "a")
 	stored := billing.Meter{Key: key(billing.TierHD), Seconds: 60, Postpaid: 1}
-	err := s.Update(ctx, "a", func(tx billing.Tx) error {
-		tx.PutAccount(next(tx))
-		tx.PutUsage(billing.UsageRecord{Usage: billing.Usage{ID: "u1", Account: "a", Seconds: 60},
-			Receipt: billing.Receipt{Draws: []billing.Draw{{Package: "p1", Minutes: 1, Deducted: 4}}}})
-		tx.PutMeter(stored)
-		for i := range 20 { // more than one page of live packages
-			tx.PutPackage(billing.Package{ID: fmt.Sprintf("p%02d", i), Minutes: 10, Balance: 10, PurchasedAt: t0, End: t0.Add(time.Duration(i) * time.Hour)})
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
+	c := billing.Changes{
+		Usages: []billing.UsageRecord{{Usage: billing.Usage{ID: "u1", Account: "a", Seconds: 60},
+			Receipt: billing.Receipt{Draws: []billing.Draw{{Package: "p1", Minutes: 1, Deducted: 4}}}}},
+		Meters: []billing.Meter{stored},
 	}
-	err = s.Update(ctx, "a", func(tx billing.Tx) error {
-		p, ok := tx.(billing.Prefetcher)
+	for i := range 20 { // more than one page of live packages
+		c.Packages = append(c.Packages, billing.Package{ID: fmt.Sprintf("p%02d", i), Minutes: 10, Balance: 10, PurchasedAt: t0, End: t0.Add(time.Duration(i) * time.Hour)})
+	}
+	write(t, s, "a", c)
+	prefetcher := true
+	written := billing.Meter{Key: key(billing.TierSD), Seconds: 1, Postpaid: 1}
+	err := s.Update(ctx, "a", func(r billing.Reader) (billing.Changes, error) {
+		p, ok := r.(billing.Prefetcher)
 		if !ok {
-			t.Skip("the Store's Tx is not a billing.Prefetcher")
+			prefetcher = false
+			return billing.Changes{}, errRollBack
 		}
-		tx.PutUsage(billing.UsageRecord{Usage: billing.Usage{ID: "u2"}})
-		tx.PutMeter(billing.Meter{Key: key(billing.TierSD), Seconds: 1, Postpaid: 1})
 		if err := p.Prefetch([]string{"u1", "u2", "u3"}, []billing.MeterKey{key(billing.TierHD), key(billing.TierSD)}); err != nil {
-			return err
+			return billing.Changes{}, err
 		}
-		u, err := tx.Usage("u1")
+		u, err := r.Usage("u1")
 		if err != nil || u.Usage.Seconds != 60 || len(u.Receipt.Draws) != 1 {
 			t.Errorf("Usage(u1) after Prefetch = %+v, %v; want the stored record", u, err)
 		}
 		for _, id := range []string{"u2", "u3"} {
-			if _, err := tx.Usage(id); !errors.Is(err, billing.ErrNotFound) {
-				t.Errorf("Usage(%s) after Prefetch: error %v, want ErrNotFound (not stored before the unit)", id, err)
+			if _, err := r.Usage(id); !errors.Is(err, billing.ErrNotFound) {
+				t.Errorf("Usage(%s) after Prefetch: error %v, want ErrNotFound (not stored)", id, err)
 			}
 		}
-		if m, err := tx.Meter(stored.Key); err != nil || m != stored {
+		if m, err := r.Meter(stored.Key); err != nil || m != stored {
 			t.Errorf("Meter(hd) after Prefetch = %+v, %v; want %+v", m, err, stored)
 		}
-		if m, err := tx.Meter(key(billing.TierSD)); err != nil || m != (billing.Meter{Key: key(billing.TierSD)}) {
+		if m, err := r.Meter(key(billing.TierSD)); err != nil || m != (billing.Meter{Key: key(billing.TierSD)}) {
 			t.Errorf("Meter(sd) after Prefetch = %+v, %v; want a zero meter", m, err)
 		}
 		n := 0
-		err = tx.LivePackages(func(p billing.Package) bool {
+		err = r.LivePackages(func(p billing.Package) bool {
 			if want := fmt.Sprintf("p%02d", n); p.ID != want {
 				t.Errorf("live package %d is %s, want %s", n, p.ID, want)
 			}
@@ -995,7 +1547,34 @@ func testPrefetch(t *testing.T, newStore NewStore) {
 		if err != nil || n != 20 {
 			t.Errorf("LivePackages after Prefetch: %d packages, %v; want 20", n, err)
 		}
-		return errRollBack
+		return billing.Changes{Account: next(r), Usages: []billing.UsageRecord{{Usage: billing.Usage{ID: "u2", Seconds: 2}}},
+			Meters: []billing.Meter{written}}, nil
+	})
+	if !prefetcher {
+		t.Skip("the Reader of the Store's Update is not a billing.Prefetcher")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Update(ctx, "a", func(r billing.Reader) (billing.Changes, error) {
+		p, ok := r.(billing.Prefetcher)
+		if !ok {
+			t.Error("the Reader of the Store's Update is a billing.Prefetcher once, not twice")
+			return billing.Changes{}, errRollBack
+		}
+		if err := p.Prefetch([]string{"u2", "u3"}, []billing.MeterKey{key(billing.TierSD)}); err != nil {
+			return billing.Changes{}, err
+		}
+		if u, err := r.Usage("u2"); err != nil || u.Usage.Seconds != 2 {
+			t.Errorf("Usage(u2) after Prefetch = %+v, %v; want the record the unit before wrote", u, err)
+		}
+		if _, err := r.Usage("u3"); !errors.Is(err, billing.ErrNotFound) {
+			t.Errorf("Usage(u3) after Prefetch: error %v, want ErrNotFound (not stored)", err)
+		}
+		if m, err := r.Meter(key(billing.TierSD)); err != nil || m != written {
+			t.Errorf("Meter(sd) after Prefetch = %+v, %v; want %+v, as the unit before wrote it", m, err, written)
+		}
+		return billing.Changes{}, errRollBack
 	})
 	if !errors.Is(err, errRollBack) {
 		t.Errorf("Update() = %v, want fn's error", err)
@@ -1009,19 +1588,19 @@ func testAccountsInParallel(t *testing.T, newStore NewStore) {
 	create(t, s, "a")
 	create(t, s, "b")
 	inside, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
 	done := make(chan error, 1)
 	go func() {
-		done <- s.Update(ctx, "a", func(tx billing.Tx) error {
-			close(inside)
+		done <- s.Update(ctx, "a", func(r billing.Reader) (billing.Changes, error) {
+			once.Do(func() { close(inside) })
 			<-release
-			tx.PutAccount(next(tx))
-			return nil
+			return billing.Changes{Account: next(r)}, nil
 		})
 	}()
 	<-inside
 	other := make(chan error, 1)
 	go func() {
-		other <- s.Update(ctx, "b", func(tx billing.Tx) error { tx.PutAccount(next(tx)); return nil })
+		other <- s.Update(ctx, "b", func(r billing.Reader) (billing.Changes, error) { return billing.Changes{Account: next(r)}, nil })
 	}()
 	select {
 	case err := <-other:
@@ -1040,7 +1619,8 @@ func testAccountsInParallel(t *testing.T, newStore NewStore) {
 }
 
 // testCreationRace creates one account from many goroutines at once: one
-// creation commits, the others find the account (after a conflict, retried).
+// creation is applied, the others find the account (after a conflict,
+// retried) and write nothing.
 func testCreationRace(t *testing.T, newStore NewStore) {
 	s := newStore(t)
 	var wg sync.WaitGroup
@@ -1048,12 +1628,11 @@ func testCreationRace(t *testing.T, newStore NewStore) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := update(s, "a", func(tx billing.Tx) error {
-				if _, err := tx.Account(); err == nil {
-					return nil // someone else created it
+			err := update(s, "a", func(r billing.Reader) (billing.Changes, error) {
+				if _, err := r.Account(); err == nil {
+					return billing.Changes{}, nil // someone else created it
 				}
-				tx.PutAccount(billing.Account{ID: "a", Currency: "USD", Opened: t0, Version: 1, LastSeq: int64(g)})
-				return nil
+				return billing.Changes{Account: &billing.Account{ID: "a", Currency: "USD", Opened: t0, Version: 1, LastSeq: int64(g)}}, nil
 			})
 			if err != nil {
 				t.Errorf("goroutine %d: %v", g, err)
@@ -1061,28 +1640,23 @@ func testCreationRace(t *testing.T, newStore NewStore) {
 		}()
 	}
 	wg.Wait()
-	view(t, s, "a", func(r billing.Reader) error {
-		a, err := r.Account()
-		if err != nil || a.Version != 1 {
-			t.Errorf("Account() = %+v, %v; want the account at version 1", a, err)
-		}
-		return nil
-	})
+	wantVersion(t, s, "a", 1, "after 8 goroutines created it")
 }
 
 // testCancelWhileWaiting cancels a unit of work while another holds its
-// account: whenever it gets to run, it commits nothing and returns the
+// account: whenever it gets to run, it applies nothing and returns the
 // context's error.
 func testCancelWhileWaiting(t *testing.T, newStore NewStore) {
 	s := newStore(t)
 	create(t, s, "a")
 	inside, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
 	done := make(chan error, 1)
 	go func() {
-		done <- s.Update(ctx, "a", func(tx billing.Tx) error {
-			close(inside)
+		done <- s.Update(ctx, "a", func(billing.Reader) (billing.Changes, error) {
+			once.Do(func() { close(inside) })
 			<-release
-			return errRollBack
+			return billing.Changes{}, errRollBack
 		})
 	}()
 	<-inside
@@ -1090,9 +1664,8 @@ func testCancelWhileWaiting(t *testing.T, newStore NewStore) {
 	defer cancel()
 	waiting := make(chan error, 1)
 	go func() {
-		waiting <- s.Update(c, "a", func(tx billing.Tx) error {
-			tx.PutAccount(next(tx))
-			return nil
+		waiting <- s.Update(c, "a", func(r billing.Reader) (billing.Changes, error) {
+			return billing.Changes{Account: next(r)}, nil
 		})
 	}()
 	time.Sleep(200 * time.Millisecond) // past the deadline, still waiting (or already returned)
@@ -1133,8 +1706,8 @@ func testReadModifyWrite(t *testing.T, newStore NewStore) {
 	// (each sorts before HD or after it) followed by HD once more.
 	first := []billing.MeterKey{keys[1], keys[1], keys[3], keys[1], keys[2], keys[1], keys[0], keys[1]}
 	for i := range 300 {
-		err := s.Update(ctx, "a", func(tx billing.Tx) error {
-			tx.PutAccount(next(tx))
+		err := s.Update(ctx, "a", func(r billing.Reader) (billing.Changes, error) {
+			c := billing.Changes{Account: next(r)}
 			op := rnd.IntN(10)
 			if i < len(first) {
 				op = 0
@@ -1149,25 +1722,25 @@ func testReadModifyWrite(t *testing.T, newStore NewStore) {
 					k = first[i]
 				}
 				recent[0], recent[1] = recent[1], k
-				m, err := tx.Meter(k)
+				m, err := r.Meter(k)
 				if err != nil {
-					return err
+					return billing.Changes{}, err
 				}
 				m.Seconds += int64(i + 1)
 				m.Prepaid++
-				tx.PutMeter(m)
+				c.Meters = []billing.Meter{m}
 				meters[k] = m
 			case op < 8: // the first live package drawn from
 				var p billing.Package
 				found := false
-				if err := tx.LivePackages(func(q billing.Package) bool { p, found = q, true; return false }); err != nil {
-					return err
+				if err := r.LivePackages(func(q billing.Package) bool { p, found = q, true; return false }); err != nil {
+					return billing.Changes{}, err
 				}
 				if !found {
-					return nil
+					return c, nil
 				}
 				p.Balance--
-				tx.PutPackage(p)
+				c.Packages = []billing.Package{p}
 				packages[p.ID] = p
 			default: // a new package, deducted before the others half the time
 				pEnd := end.Add(time.Duration(rnd.IntN(1000)) * time.Hour)
@@ -1175,10 +1748,10 @@ func testReadModifyWrite(t *testing.T, newStore NewStore) {
 					pEnd = t0.Add(time.Duration(i+1) * time.Minute)
 				}
 				p := billing.Package{ID: fmt.Sprint("p", i), Minutes: 5, Balance: 1 + int64(rnd.IntN(5)), PurchasedAt: t0, End: pEnd}
-				tx.PutPackage(p)
+				c.Packages = []billing.Package{p}
 				packages[p.ID] = p
 			}
-			return nil
+			return c, nil
 		})
 		if err != nil {
 			t.Fatalf("unit %d: %v", i, err)

@@ -1,6 +1,7 @@
 package billingtest_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -21,11 +22,15 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// promises are the promises of the billing.Store contract (its doc and the
-// docs of the Reader methods). Every one has at least one flaw below.
+// promises are the promises of the billing.Store contract: those of the
+// Store doc, of the Changes doc (records without the Account, empty
+// Changes, create or replace by ID and Key, Seqs in increasing order) and
+// of the Reader and
+// Prefetcher methods. Every one has at least one flaw below.
 var promises = []string{
 	"atomicity", "isolation", "unique keys", "snapshot reads", "no aliasing", "exact durability", "cancellation",
-	"not found", "Meter", "Meters", "LivePackages", "Packages", "Entries", "Days", "Bills", "fn stops",
+	"Seqs increase", "ids are bytes", "changes hold the account", "empty changes", "create or replace",
+	"not found", "Meter", "Meters", "LivePackages", "Packages", "Entries", "Days", "Bills", "fn stops", "Prefetch",
 }
 
 // flaw is a Store that breaks one promise of the contract: memstore, with
@@ -41,41 +46,58 @@ type flaw struct {
 var flaws = []flaw{
 	{"fn's error committed", "atomicity", "Atomicity", func(s billing.Store) billing.Store { return errorCommitted{s} }},
 	{"half-applied commit", "atomicity", "Atomicity", func(s billing.Store) billing.Store { return halfApplied{s} }},
+	{"Purchases dropped", "atomicity", "ExactReadBack", writes(dropPurchases)},
 	{"no lock, no version check", "isolation", "Isolation", func(s billing.Store) billing.Store { return unlocked{s} }},
-	{"versions unchecked", "isolation", "UniqueKeysAndVersions", wrap(func(tx billing.Tx) billing.Tx { return anyVersion{tx} })},
+	{"versions unchecked", "isolation", "UniqueKeysAndVersions", writes(anyVersion)},
 	{"one lock for all accounts", "isolation", "AccountsInParallel", func(s billing.Store) billing.Store { return &oneLock{Store: s} }},
-	{"usage ids upserted", "unique keys", "UniqueKeysAndVersions", wrap(func(tx billing.Tx) billing.Tx { return usageUpsert{tx} })},
-	{"purchase ids upserted", "unique keys", "UniqueKeysAndVersions", wrap(func(tx billing.Tx) billing.Tx { return purchaseUpsert{tx} })},
-	{"ledger Seq upserted", "unique keys", "UniqueKeysAndVersions", wrap(func(tx billing.Tx) billing.Tx { return seqUpsert{tx} })},
-	{"bill days upserted", "unique keys", "UniqueKeysAndVersions", wrap(func(tx billing.Tx) billing.Tx { return billUpsert{tx} })},
-	{"usage ids case-folded", "unique keys", "IDsAreBytes", wrap(func(tx billing.Tx) billing.Tx { return mappedIDs{tx, strings.ToLower} })},
-	{"usage ids trimmed", "unique keys", "IDsAreBytes", wrap(func(tx billing.Tx) billing.Tx { return mappedIDs{tx, strings.TrimSpace} })},
-	{"usage ids normalized (NFC)", "unique keys", "IDsAreBytes", wrap(func(tx billing.Tx) billing.Tx { return mappedIDs{tx, nfc} })},
-	{"usage ids shared by accounts", "unique keys", "AccountsApart", func(s billing.Store) billing.Store { return &sharedUsages{Store: s} }},
-	{"reads its own writes", "snapshot reads", "SnapshotReads", wrap(func(tx billing.Tx) billing.Tx { return &ownWrites{Tx: tx} })},
-	{"first write wins", "snapshot reads", "SnapshotReads", wrap(func(tx billing.Tx) billing.Tx { return &firstWrite{Tx: tx} })},
-	{"stale reads", "snapshot reads", "ReadModifyWrite", perAccount(func() txOf { m := &staleMeters{}; return m.tx })},
-	{"lost package writes", "snapshot reads", "PackagesInDeductionOrder", func(s billing.Store) billing.Store { return &insertOnlyPackages{Store: s} }},
-	{"keeps the caller's slices", "no aliasing", "NoAliasing", perAccount(func() txOf { d := &keepsDraws{}; return d.tx })},
-	{"hands out shared slices", "no aliasing", "NoAliasing", perAccount(func() txOf { d := &sharesDraws{}; return d.tx })},
-	{"times to microseconds", "exact durability", "ExactReadBack", wrap(func(tx billing.Tx) billing.Tx { return micros{tx} })},
-	{"decimals through float64", "exact durability", "ExactReadBack", wrap(func(tx billing.Tx) billing.Tx { return floats{tx} })},
+	{"usage ids upserted", "unique keys", "UniqueKeysAndVersions", writes(usageUpsert)},
+	{"purchase ids upserted", "unique keys", "UniqueKeysAndVersions", writes(purchaseUpsert)},
+	{"ledger Seq upserted", "unique keys", "UniqueKeysAndVersions", writes(seqUpsert)},
+	{"bill days upserted", "unique keys", "UniqueKeysAndVersions", writes(billUpsert)},
+	{"usage id repeated in Changes kept once", "unique keys", "RepeatedKeys", writes(usageOnce)},
+	{"purchase id repeated in Changes kept once", "unique keys", "RepeatedKeys", writes(purchaseOnce)},
+	{"Seq repeated in Changes kept once", "unique keys", "RepeatedKeys", writes(seqOnce)},
+	{"Seqs out of order sorted", "Seqs increase", "SeqsIncrease", writes(seqsSorted)},
+	{"bill day repeated in Changes kept once", "unique keys", "RepeatedKeys", writes(billOnce)},
+	{"usage ids shared by accounts", "unique keys", "AccountsApart", sharedUsages},
+	{"usage ids case-folded", "ids are bytes", "IDsAreBytes", mappedIDs(strings.ToLower)},
+	{"usage ids trimmed", "ids are bytes", "IDsAreBytes", mappedIDs(strings.TrimSpace)},
+	{"usage ids normalized (NFC)", "ids are bytes", "IDsAreBytes", mappedIDs(nfc)},
+	{"stale reads", "snapshot reads", "SnapshotReads", staleMeters},
+	{"reads at read committed", "snapshot reads", "SnapshotReads", func(s billing.Store) billing.Store { return readCommitted{s} }},
+	{"lost package writes", "create or replace", "PackagesInDeductionOrder", writes(insertOnlyPackages)},
+	{"lost meter writes", "create or replace", "ReadModifyWrite", writes(insertOnlyMeters)},
+	{"keeps the Changes' slices", "no aliasing", "NoAliasing", keepsDraws},
+	{"keeps the Changes' Account", "no aliasing", "NoAliasing", keepsAccount},
+	{"hands out shared slices", "no aliasing", "NoAliasing", sharesDraws},
+	{"sorts the caller's Meters", "no aliasing", "NoAliasing", writes(sortsMeters)},
+	{"times to microseconds", "exact durability", "ExactReadBack", writes(micros)},
+	{"decimals through float64", "exact durability", "ExactReadBack", writes(floats)},
 	{"ignores cancellation", "cancellation", "Cancellation", func(s billing.Store) billing.Store { return uncancelled{s} }},
-	{"missing usage as a zero record", "not found", "ExactReadBack", wrap(func(tx billing.Tx) billing.Tx { return zeroUsage{tx} })},
-	{"missing account as a zero record", "not found", "AccountsApart", wrap(func(tx billing.Tx) billing.Tx { return zeroAccount{tx} })},
-	{"unwritten meter without its key", "Meter", "ExactReadBack", wrap(func(tx billing.Tx) billing.Tx { return keylessMeter{tx} })},
-	{"meters of the next day too", "Meters", "MetersOfADay", wrap(func(tx billing.Tx) billing.Tx { return nextDayMeters{tx} })},
-	{"meters in reverse order", "Meters", "MetersOfADay", wrap(func(tx billing.Tx) billing.Tx { return reversedMeters{tx} })},
-	{"live packages by id", "LivePackages", "PackagesInDeductionOrder", wrap(func(tx billing.Tx) billing.Tx { return liveByID{tx} })},
-	{"live packages with spent ones", "LivePackages", "PackagesInDeductionOrder", wrap(func(tx billing.Tx) billing.Tx { return liveWithSpent{tx} })},
-	{"packages without spent ones", "Packages", "PackagesInDeductionOrder", wrap(func(tx billing.Tx) billing.Tx { return packagesLive{tx} })},
-	{"entries from ignored", "Entries", "EntriesByTime", wrap(func(tx billing.Tx) billing.Tx { return entriesFrom{tx} })},
-	{"entries to ignored", "Entries", "EntriesByTime", wrap(func(tx billing.Tx) billing.Tx { return entriesTo{tx} })},
-	{"days from ignored", "Days", "DaysInRange", wrap(func(tx billing.Tx) billing.Tx { return daysFrom{tx} })},
-	{"days to ignored", "Days", "DaysInRange", wrap(func(tx billing.Tx) billing.Tx { return daysTo{tx} })},
-	{"bills from ignored", "Bills", "BillsInRange", wrap(func(tx billing.Tx) billing.Tx { return billsFrom{tx} })},
-	{"bills to ignored", "Bills", "BillsInRange", wrap(func(tx billing.Tx) billing.Tx { return billsTo{tx} })},
-	{"fn's stop ignored", "fn stops", "StopWhenFnReturnsFalse", wrap(func(tx billing.Tx) billing.Tx { return noStop{tx} })},
+	{"cancellation checked before fn only", "cancellation", "Cancellation", func(s billing.Store) billing.Store { return checkedFirst{s} }},
+	{"Changes without the Account applied", "changes hold the account", "ChangesWithoutAccount", writes(accountAdded)},
+	{"empty Changes bump the Version", "empty changes", "EmptyChanges", writes(emptyBumps)},
+	{"empty Changes create the account", "empty changes", "EmptyChanges", writes(emptyCreates)},
+	{"empty Changes refused", "empty changes", "EmptyChanges", writes(accountRequired)},
+	{"missing usage as a zero record", "not found", "ExactReadBack", reads(func(r billing.Reader) billing.Reader { return zeroUsage{r} })},
+	{"missing account as a zero record", "not found", "AccountsApart", reads(func(r billing.Reader) billing.Reader { return zeroAccount{r} })},
+	{"unwritten meter without its key", "Meter", "ExactReadBack", reads(func(r billing.Reader) billing.Reader { return keylessMeter{r} })},
+	{"meters of the next day too", "Meters", "MetersOfADay", reads(func(r billing.Reader) billing.Reader { return nextDayMeters{r} })},
+	{"meters in reverse order", "Meters", "MetersOfADay", reads(func(r billing.Reader) billing.Reader { return reversedMeters{r} })},
+	{"live packages by id", "LivePackages", "PackagesInDeductionOrder", reads(func(r billing.Reader) billing.Reader { return liveByID{r} })},
+	{"live packages with spent ones", "LivePackages", "PackagesInDeductionOrder", reads(func(r billing.Reader) billing.Reader { return liveWithSpent{r} })},
+	{"package ids ordered by a collation", "LivePackages", "PackagesInDeductionOrder", reads(func(r billing.Reader) billing.Reader { return collated{r} })},
+	{"packages without spent ones", "Packages", "PackagesInDeductionOrder", reads(func(r billing.Reader) billing.Reader { return packagesLive{r} })},
+	{"entries from ignored", "Entries", "EntriesByTime", reads(func(r billing.Reader) billing.Reader { return entriesFrom{r} })},
+	{"entries to ignored", "Entries", "EntriesByTime", reads(func(r billing.Reader) billing.Reader { return entriesTo{r} })},
+	{"entries to zero as an instant", "Entries", "EntriesByTime", reads(func(r billing.Reader) billing.Reader { return entriesZeroTo{r} })},
+	{"entries by time, not Seq", "Entries", "EntriesByTime", reads(func(r billing.Reader) billing.Reader { return entriesByTime{r} })},
+	{"days from ignored", "Days", "DaysInRange", reads(func(r billing.Reader) billing.Reader { return daysFrom{r} })},
+	{"days to ignored", "Days", "DaysInRange", reads(func(r billing.Reader) billing.Reader { return daysTo{r} })},
+	{"bills from ignored", "Bills", "BillsInRange", reads(func(r billing.Reader) billing.Reader { return billsFrom{r} })},
+	{"bills to ignored", "Bills", "BillsInRange", reads(func(r billing.Reader) billing.Reader { return billsTo{r} })},
+	{"fn's stop ignored", "fn stops", "StopWhenFnReturnsFalse", reads(func(r billing.Reader) billing.Reader { return noStop{r} })},
+	{"prefetched usages kept across units", "Prefetch", "Prefetch", stalePrefetch},
 }
 
 // flawEnv names the flaw TestFlawedStore runs the suite on, in the
@@ -111,6 +133,11 @@ func TestSuiteCatchesFlaws(t *testing.T) {
 			t.Errorf("no flaw breaks the promise %q", p)
 		}
 	}
+	for _, f := range flaws {
+		if !slices.Contains(promises, f.promise) {
+			t.Errorf("the flaw %q breaks %q, not a promise of the list", f.name, f.promise)
+		}
+	}
 	var mu sync.Mutex
 	caught := 0
 	t.Cleanup(func() { t.Logf("flaws caught: %d of %d", caught, len(flaws)) })
@@ -143,157 +170,133 @@ func TestSuiteCatchesFlaws(t *testing.T) {
 	}
 }
 
-// txOf returns the Tx (or Reader) a unit of work or a view on an account
-// sees, made from the Store's.
-type txOf func(tx billing.Tx, account string) billing.Tx
-
-// wrap returns a Store whose units of work and views see their Tx (or
-// Reader) through w.
-func wrap(w func(billing.Tx) billing.Tx) func(billing.Store) billing.Store {
-	return func(s billing.Store) billing.Store {
-		return wrapped{s, func(tx billing.Tx, _ string) billing.Tx { return w(tx) }}
-	}
-}
-
-// perAccount is wrap for a flaw with state of its own, which newState
-// makes afresh for each Store.
-func perAccount(newState func() txOf) func(billing.Store) billing.Store {
-	return func(s billing.Store) billing.Store { return wrapped{s, newState()} }
-}
-
+// wrapped is a Store whose units of work and views see the Reader through
+// reader, whose Changes pass through changes before they are applied, and
+// which tells applied the Changes of each unit of work applied. Each hook
+// is optional, and is told the account.
 type wrapped struct {
 	billing.Store
-	w txOf
+	reader  func(r billing.Reader, account string) billing.Reader
+	changes func(r billing.Reader, account string, c billing.Changes) (billing.Changes, error)
+	applied func(account string, c billing.Changes)
 }
 
-func (s wrapped) Update(ctx context.Context, id string, fn func(billing.Tx) error) error {
-	return s.Store.Update(ctx, id, func(tx billing.Tx) error { return fn(s.w(tx, id)) })
+func (s wrapped) read(r billing.Reader, account string) billing.Reader {
+	if s.reader == nil {
+		return r
+	}
+	return s.reader(r, account)
 }
 
-func (s wrapped) View(ctx context.Context, id string, fn func(billing.Reader) error) error {
-	return s.Store.View(ctx, id, func(r billing.Reader) error { return fn(s.w(readOnly{r}, id)) })
-}
-
-// readOnly is a view's Reader as a Tx, for the wrappers; a view never writes.
-type readOnly struct{ billing.Reader }
-
-func (readOnly) PutAccount(billing.Account)         {}
-func (readOnly) PutPackage(billing.Package)         {}
-func (readOnly) PutMeter(billing.Meter)             {}
-func (readOnly) PutUsage(billing.UsageRecord)       {}
-func (readOnly) PutPurchase(billing.PurchaseRecord) {}
-func (readOnly) AppendEntry(billing.Entry)          {}
-func (readOnly) PutBill(billing.Bill)               {}
-
-// Atomicity.
-
-// errorCommitted commits what fn wrote even when fn fails.
-type errorCommitted struct{ billing.Store }
-
-func (s errorCommitted) Update(ctx context.Context, id string, fn func(billing.Tx) error) error {
-	var fnErr error
-	err := s.Store.Update(ctx, id, func(tx billing.Tx) error { fnErr = fn(tx); return nil })
-	if fnErr != nil {
-		return fnErr
+func (s wrapped) Update(ctx context.Context, id string, fn func(billing.Reader) (billing.Changes, error)) error {
+	var c billing.Changes
+	err := s.Store.Update(ctx, id, func(r billing.Reader) (billing.Changes, error) {
+		var err error
+		c, err = fn(s.read(r, id))
+		if err == nil && s.changes != nil {
+			c, err = s.changes(r, id, c)
+		}
+		return c, err
+	})
+	if err == nil && s.applied != nil {
+		s.applied(id, c)
 	}
 	return err
 }
 
-// buffer records a unit of work's writes.
-type buffer struct {
-	billing.Tx
-	account   *billing.Account
-	meters    []billing.Meter
-	packages  []billing.Package
-	usages    []billing.UsageRecord
-	purchases []billing.PurchaseRecord
-	entries   []billing.Entry
-	bills     []billing.Bill
+func (s wrapped) View(ctx context.Context, id string, fn func(billing.Reader) error) error {
+	return s.Store.View(ctx, id, func(r billing.Reader) error { return fn(s.read(r, id)) })
 }
 
-func (b *buffer) PutAccount(a billing.Account)         { b.account = &a }
-func (b *buffer) PutMeter(m billing.Meter)             { b.meters = append(b.meters, m) }
-func (b *buffer) PutPackage(p billing.Package)         { b.packages = append(b.packages, p) }
-func (b *buffer) PutUsage(r billing.UsageRecord)       { b.usages = append(b.usages, r) }
-func (b *buffer) PutPurchase(r billing.PurchaseRecord) { b.purchases = append(b.purchases, r) }
-func (b *buffer) AppendEntry(e billing.Entry)          { b.entries = append(b.entries, e) }
-func (b *buffer) PutBill(bl billing.Bill)              { b.bills = append(b.bills, bl) }
-
-// records writes the records with keys (usages, purchases, entries, bills).
-func (b *buffer) records(tx billing.Tx) {
-	for _, r := range b.usages {
-		tx.PutUsage(r)
-	}
-	for _, r := range b.purchases {
-		tx.PutPurchase(r)
-	}
-	for _, e := range b.entries {
-		tx.AppendEntry(e)
-	}
-	for _, bl := range b.bills {
-		tx.PutBill(bl)
+// reads returns a Store whose units of work and views see their Reader
+// through w.
+func reads(w func(billing.Reader) billing.Reader) func(billing.Store) billing.Store {
+	return func(s billing.Store) billing.Store {
+		return wrapped{Store: s, reader: func(r billing.Reader, _ string) billing.Reader { return w(r) }}
 	}
 }
 
-// state writes the meters and packages.
-func (b *buffer) state(tx billing.Tx) {
-	for _, m := range b.meters {
-		tx.PutMeter(m)
-	}
-	for _, p := range b.packages {
-		tx.PutPackage(p)
-	}
+// writes returns a Store that applies what w makes of the Changes fn
+// returns; w reads the stored records through r (the state before the unit).
+func writes(w func(r billing.Reader, account string, c billing.Changes) (billing.Changes, error)) func(billing.Store) billing.Store {
+	return func(s billing.Store) billing.Store { return wrapped{Store: s, changes: w} }
 }
 
-// halfApplied commits the account, meters and packages of a unit of work,
-// then, in a second commit, its records with keys: a duplicate key fails
-// the second, and the first stays.
+// nextAccount returns a with the Version after the stored one (1 for a new
+// account).
+func nextAccount(r billing.Reader, a billing.Account) *billing.Account {
+	a.Version = 1
+	if stored, err := r.Account(); err == nil {
+		a.Version = stored.Version + 1
+	}
+	return &a
+}
+
+// Atomicity.
+
+// errorCommitted applies the Changes fn returned even when fn fails.
+type errorCommitted struct{ billing.Store }
+
+func (s errorCommitted) Update(ctx context.Context, id string, fn func(billing.Reader) (billing.Changes, error)) error {
+	var fnErr error
+	err := s.Store.Update(ctx, id, func(r billing.Reader) (billing.Changes, error) {
+		c, err := fn(r)
+		fnErr = err
+		return c, nil
+	})
+	return cmp.Or(fnErr, err)
+}
+
+// halfApplied applies the account, packages and meters of the Changes,
+// then, in a second unit of work, its records with keys: a duplicate key
+// fails the second, and the first stays.
 type halfApplied struct{ billing.Store }
 
-func (s halfApplied) Update(ctx context.Context, id string, fn func(billing.Tx) error) error {
-	b := &buffer{}
-	err := s.Store.Update(ctx, id, func(tx billing.Tx) error {
-		*b = buffer{Tx: tx}
-		if err := fn(b); err != nil {
-			return err
-		}
-		if b.account != nil {
-			tx.PutAccount(*b.account)
-		}
-		b.state(tx)
-		return nil
+func (s halfApplied) Update(ctx context.Context, id string, fn func(billing.Reader) (billing.Changes, error)) error {
+	var rest billing.Changes
+	err := s.Store.Update(ctx, id, func(r billing.Reader) (billing.Changes, error) {
+		c, err := fn(r)
+		rest = billing.Changes{Usages: c.Usages, Purchases: c.Purchases, Entries: c.Entries, Bills: c.Bills}
+		return billing.Changes{Account: c.Account, Packages: c.Packages, Meters: c.Meters}, err
 	})
-	if err != nil {
+	if err != nil || rest.Empty() {
 		return err
 	}
-	return s.Store.Update(ctx, id, func(tx billing.Tx) error { b.records(tx); return nil })
+	return s.Store.Update(ctx, id, func(r billing.Reader) (billing.Changes, error) {
+		a, err := r.Account()
+		if err != nil {
+			return billing.Changes{}, err
+		}
+		rest.Account = nextAccount(r, a)
+		return rest, nil
+	})
+}
+
+// dropPurchases forgets a field of the Changes it does not know.
+func dropPurchases(_ billing.Reader, _ string, c billing.Changes) (billing.Changes, error) {
+	c.Purchases = nil
+	return c, nil
 }
 
 // Isolation.
 
-// unlocked runs fn on a view, then writes what it wrote in a unit of work
-// of its own, over whatever was committed in between (its Version set to
-// follow the stored one).
+// unlocked runs fn on a view, then applies its Changes in a unit of work
+// of its own, over whatever was applied in between (the Account's Version
+// set to follow the stored one).
 type unlocked struct{ billing.Store }
 
-func (s unlocked) Update(ctx context.Context, id string, fn func(billing.Tx) error) error {
-	b := &buffer{}
+func (s unlocked) Update(ctx context.Context, id string, fn func(billing.Reader) (billing.Changes, error)) error {
+	var c billing.Changes
 	err := s.Store.View(ctx, id, func(r billing.Reader) error {
-		*b = buffer{Tx: readOnly{r}}
-		return fn(b)
+		var err error
+		c, err = fn(r)
+		return err
 	})
 	if err != nil {
 		return err
 	}
 	runtime.Gosched()
-	return s.Store.Update(ctx, id, func(tx billing.Tx) error {
-		if b.account != nil {
-			tx.PutAccount(anyVersion{tx}.next(*b.account))
-		}
-		b.state(tx)
-		b.records(tx)
-		return nil
-	})
+	return s.Store.Update(ctx, id, func(r billing.Reader) (billing.Changes, error) { return anyVersion(r, id, c) })
 }
 
 // oneLock runs one unit of work or view at a time, whatever its account.
@@ -302,7 +305,7 @@ type oneLock struct {
 	mu sync.Mutex
 }
 
-func (s *oneLock) Update(ctx context.Context, id string, fn func(billing.Tx) error) error {
+func (s *oneLock) Update(ctx context.Context, id string, fn func(billing.Reader) (billing.Changes, error)) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.Store.Update(ctx, id, fn)
@@ -316,337 +319,426 @@ func (s *oneLock) View(ctx context.Context, id string, fn func(billing.Reader) e
 
 // anyVersion writes the account at the version after the stored one,
 // whatever version it was given.
-type anyVersion struct{ billing.Tx }
-
-func (t anyVersion) next(a billing.Account) billing.Account {
-	if stored, err := t.Tx.Account(); err == nil {
-		a.Version = stored.Version + 1
-	} else {
-		a.Version = 1
+func anyVersion(r billing.Reader, _ string, c billing.Changes) (billing.Changes, error) {
+	if c.Account != nil {
+		c.Account = nextAccount(r, *c.Account)
 	}
-	return a
+	return c, nil
 }
-
-func (t anyVersion) PutAccount(a billing.Account) { t.Tx.PutAccount(t.next(a)) }
 
 // Unique keys.
 
 // usageUpsert, purchaseUpsert, seqUpsert and billUpsert drop a record whose
 // key is stored (INSERT ... ON CONFLICT DO NOTHING).
-type (
-	usageUpsert    struct{ billing.Tx }
-	purchaseUpsert struct{ billing.Tx }
-	seqUpsert      struct{ billing.Tx }
-	billUpsert     struct{ billing.Tx }
-)
+func usageUpsert(r billing.Reader, _ string, c billing.Changes) (billing.Changes, error) {
+	c.Usages = slices.DeleteFunc(slices.Clone(c.Usages), func(u billing.UsageRecord) bool {
+		_, err := r.Usage(u.Usage.ID)
+		return err == nil
+	})
+	return c, nil
+}
 
-func (t usageUpsert) PutUsage(r billing.UsageRecord) {
-	if _, err := t.Tx.Usage(r.Usage.ID); err != nil {
-		t.Tx.PutUsage(r)
+func purchaseUpsert(r billing.Reader, _ string, c billing.Changes) (billing.Changes, error) {
+	c.Purchases = slices.DeleteFunc(slices.Clone(c.Purchases), func(p billing.PurchaseRecord) bool {
+		_, err := r.Purchase(p.Purchase.ID)
+		return err == nil
+	})
+	return c, nil
+}
+
+func seqUpsert(r billing.Reader, _ string, c billing.Changes) (billing.Changes, error) {
+	c.Entries = slices.DeleteFunc(slices.Clone(c.Entries), func(e billing.Entry) bool {
+		stored := false
+		_ = r.Entries(time.Time{}, time.Time{}, func(o billing.Entry) bool { stored = o.Seq == e.Seq; return !stored })
+		return stored
+	})
+	return c, nil
+}
+
+func billUpsert(r billing.Reader, _ string, c billing.Changes) (billing.Changes, error) {
+	c.Bills = slices.DeleteFunc(slices.Clone(c.Bills), func(b billing.Bill) bool {
+		_, err := r.Bill(b.Day)
+		return err == nil
+	})
+	return c, nil
+}
+
+// once keeps the last of the values with the same key, where the first
+// was (a map keyed by id, or INSERT ... ON CONFLICT DO UPDATE in one
+// statement).
+func once[T any, K comparable](vs []T, key func(T) K) []T {
+	var out []T
+	at := map[K]int{}
+	for _, v := range vs {
+		if i, ok := at[key(v)]; ok {
+			out[i] = v
+			continue
+		}
+		at[key(v)] = len(out)
+		out = append(out, v)
+	}
+	return out
+}
+
+// usageOnce, purchaseOnce, seqOnce and billOnce accept Changes that hold
+// a key twice, and apply one of the two records.
+func usageOnce(_ billing.Reader, _ string, c billing.Changes) (billing.Changes, error) {
+	c.Usages = once(c.Usages, func(u billing.UsageRecord) string { return u.Usage.ID })
+	return c, nil
+}
+
+func purchaseOnce(_ billing.Reader, _ string, c billing.Changes) (billing.Changes, error) {
+	c.Purchases = once(c.Purchases, func(p billing.PurchaseRecord) string { return p.Purchase.ID })
+	return c, nil
+}
+
+func seqOnce(_ billing.Reader, _ string, c billing.Changes) (billing.Changes, error) {
+	c.Entries = once(c.Entries, func(e billing.Entry) int64 { return e.Seq })
+	return c, nil
+}
+
+func billOnce(_ billing.Reader, _ string, c billing.Changes) (billing.Changes, error) {
+	c.Bills = once(c.Bills, func(b billing.Bill) billing.Day { return b.Day })
+	return c, nil
+}
+
+// seqsSorted sorts the Entries of the Changes by Seq (a copy) before it
+// appends them: it checks that each Seq is new, not that it follows the one
+// before it.
+func seqsSorted(_ billing.Reader, _ string, c billing.Changes) (billing.Changes, error) {
+	c.Entries = slices.SortedStableFunc(slices.Values(c.Entries), func(x, y billing.Entry) int { return cmp.Compare(x.Seq, y.Seq) })
+	return c, nil
+}
+
+// sharedUsages keys usage records by id alone, forgetting the account.
+func sharedUsages(s billing.Store) billing.Store {
+	var mu sync.Mutex
+	usages := map[string]billing.UsageRecord{}
+	return wrapped{
+		Store: s,
+		reader: func(r billing.Reader, _ string) billing.Reader {
+			return usageLookup{r, func(id string) (billing.UsageRecord, error) {
+				mu.Lock()
+				defer mu.Unlock()
+				if u, ok := usages[id]; ok {
+					return u, nil
+				}
+				return billing.UsageRecord{}, fmt.Errorf("usage %q: %w", id, billing.ErrNotFound)
+			}}
+		},
+		changes: func(_ billing.Reader, _ string, c billing.Changes) (billing.Changes, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, u := range c.Usages {
+				if _, dup := usages[u.Usage.ID]; dup {
+					return c, fmt.Errorf("usage %q: %w", u.Usage.ID, billing.ErrExists)
+				}
+			}
+			return c, nil
+		},
+		applied: func(_ string, c billing.Changes) {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, u := range c.Usages {
+				usages[u.Usage.ID] = u
+			}
+		},
 	}
 }
 
-func (t purchaseUpsert) PutPurchase(r billing.PurchaseRecord) {
-	if _, err := t.Tx.Purchase(r.Purchase.ID); err != nil {
-		t.Tx.PutPurchase(r)
-	}
+// usageLookup is a Reader whose Usage is usage.
+type usageLookup struct {
+	billing.Reader
+	usage func(id string) (billing.UsageRecord, error)
 }
 
-func (t seqUpsert) AppendEntry(e billing.Entry) {
-	stored := false
-	_ = t.Tx.Entries(time.Time{}, time.Time{}, func(o billing.Entry) bool { stored = o.Seq == e.Seq; return !stored })
-	if !stored {
-		t.Tx.AppendEntry(e)
-	}
-}
+func (r usageLookup) Usage(id string) (billing.UsageRecord, error) { return r.usage(id) }
 
-func (t billUpsert) PutBill(b billing.Bill) {
-	if _, err := t.Tx.Bill(b.Day); err != nil {
-		t.Tx.PutBill(b)
-	}
-}
+// Ids are bytes.
 
 // mappedIDs stores and looks usage ids up through key, as a unique index
 // under a collation that folds case, trims or normalizes would.
-type mappedIDs struct {
-	billing.Tx
-	key func(string) string
+func mappedIDs(key func(string) string) func(billing.Store) billing.Store {
+	return func(s billing.Store) billing.Store {
+		return wrapped{
+			Store: s,
+			reader: func(r billing.Reader, _ string) billing.Reader {
+				return usageLookup{r, func(id string) (billing.UsageRecord, error) { return r.Usage(key(id)) }}
+			},
+			changes: func(_ billing.Reader, _ string, c billing.Changes) (billing.Changes, error) {
+				c.Usages = slices.Clone(c.Usages)
+				for i := range c.Usages {
+					c.Usages[i].Usage.ID = key(c.Usages[i].Usage.ID)
+				}
+				return c, nil
+			},
+		}
+	}
 }
-
-func (t mappedIDs) PutUsage(r billing.UsageRecord) {
-	r.Usage.ID = t.key(r.Usage.ID)
-	t.Tx.PutUsage(r)
-}
-
-func (t mappedIDs) Usage(id string) (billing.UsageRecord, error) { return t.Tx.Usage(t.key(id)) }
 
 // nfc composes e and a combining acute accent into é: enough of Unicode
 // normalization form C for the ids of the suite.
 func nfc(s string) string { return strings.ReplaceAll(s, "e\u0301", "\u00e9") }
 
-// sharedUsages keys usage records by id alone, forgetting the account.
-type sharedUsages struct {
-	billing.Store
-	mu     sync.Mutex
-	usages map[string]billing.UsageRecord
-}
-
-type sharedTx struct {
-	billing.Tx
-	s   *sharedUsages
-	put []billing.UsageRecord
-}
-
-func (t *sharedTx) PutUsage(r billing.UsageRecord) { t.put = append(t.put, r) }
-
-func (t *sharedTx) Usage(id string) (billing.UsageRecord, error) {
-	t.s.mu.Lock()
-	defer t.s.mu.Unlock()
-	if r, ok := t.s.usages[id]; ok {
-		return r, nil
-	}
-	return billing.UsageRecord{}, billing.ErrNotFound
-}
-
-func (s *sharedUsages) Update(ctx context.Context, id string, fn func(billing.Tx) error) error {
-	t := &sharedTx{s: s}
-	err := s.Store.Update(ctx, id, func(tx billing.Tx) error {
-		t.Tx, t.put = tx, nil
-		if err := fn(t); err != nil {
-			return err
-		}
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		for _, r := range t.put {
-			if _, dup := s.usages[r.Usage.ID]; dup {
-				return fmt.Errorf("usage %q: %w", r.Usage.ID, billing.ErrExists)
-			}
-		}
-		return nil
-	})
-	if err == nil {
-		s.mu.Lock()
-		if s.usages == nil {
-			s.usages = map[string]billing.UsageRecord{}
-		}
-		for _, r := range t.put {
-			s.usages[r.Usage.ID] = r
-		}
-		s.mu.Unlock()
-	}
-	return err
-}
-
-func (s *sharedUsages) View(ctx context.Context, id string, fn func(billing.Reader) error) error {
-	return s.Store.View(ctx, id, func(r billing.Reader) error { return fn(&sharedTx{Tx: readOnly{r}, s: s}) })
-}
-
 // Snapshot reads.
 
-// ownWrites shows a unit of work the meters it wrote.
-type ownWrites struct {
-	billing.Tx
-	meters map[billing.MeterKey]billing.Meter
-}
-
-func (t *ownWrites) PutMeter(m billing.Meter) {
-	if t.meters == nil {
-		t.meters = map[billing.MeterKey]billing.Meter{}
-	}
-	t.meters[m.Key] = m
-	t.Tx.PutMeter(m)
-}
-
-func (t *ownWrites) Meter(k billing.MeterKey) (billing.Meter, error) {
-	if m, ok := t.meters[k]; ok {
-		return m, nil
-	}
-	return t.Tx.Meter(k)
-}
-
-// firstWrite keeps the first write of a meter in a unit of work.
-type firstWrite struct {
-	billing.Tx
-	written map[billing.MeterKey]bool
-}
-
-func (t *firstWrite) PutMeter(m billing.Meter) {
-	if t.written[m.Key] {
-		return
-	}
-	if t.written == nil {
-		t.written = map[billing.MeterKey]bool{}
-	}
-	t.written[m.Key] = true
-	t.Tx.PutMeter(m)
-}
-
 // staleMeters caches each meter at its first read, and never forgets it.
-type staleMeters struct {
-	mu    sync.Mutex
-	cache map[string]billing.Meter
+func staleMeters(s billing.Store) billing.Store {
+	var mu sync.Mutex
+	cache := map[string]billing.Meter{}
+	return wrapped{Store: s, reader: func(r billing.Reader, id string) billing.Reader {
+		return meterLookup{r, func(k billing.MeterKey) (billing.Meter, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if m, ok := cache[fmt.Sprint(id, k)]; ok {
+				return m, nil
+			}
+			m, err := r.Meter(k)
+			if err == nil {
+				cache[fmt.Sprint(id, k)] = m
+			}
+			return m, err
+		}}
+	}}
 }
 
-func (s *staleMeters) tx(tx billing.Tx, id string) billing.Tx { return staleTx{tx, s, id} }
-
-type staleTx struct {
-	billing.Tx
-	s  *staleMeters
-	id string
+// meterLookup is a Reader whose Meter is meter.
+type meterLookup struct {
+	billing.Reader
+	meter func(billing.MeterKey) (billing.Meter, error)
 }
 
-func (t staleTx) Meter(k billing.MeterKey) (billing.Meter, error) {
-	t.s.mu.Lock()
-	defer t.s.mu.Unlock()
-	key := fmt.Sprint(t.id, k)
-	if m, ok := t.s.cache[key]; ok {
-		return m, nil
+func (r meterLookup) Meter(k billing.MeterKey) (billing.Meter, error) { return r.meter(k) }
+
+// readCommitted reads each record in a view of its own, as a SQL Store
+// running each statement of a unit of work at READ COMMITTED would, and
+// applies the Changes in a unit of work of its own, which the stored
+// Version guards (optimistically).
+type readCommitted struct{ billing.Store }
+
+func (s readCommitted) Update(ctx context.Context, id string, fn func(billing.Reader) (billing.Changes, error)) error {
+	c, err := fn(committed{ctx, s.Store, id})
+	if err != nil {
+		return err
 	}
-	m, err := t.Tx.Meter(k)
-	if err == nil {
-		if t.s.cache == nil {
-			t.s.cache = map[string]billing.Meter{}
-		}
-		t.s.cache[key] = m
+	return s.Store.Update(ctx, id, func(billing.Reader) (billing.Changes, error) { return c, nil })
+}
+
+func (s readCommitted) View(ctx context.Context, id string, fn func(billing.Reader) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
 	}
-	return m, err
+	return fn(committed{ctx, s.Store, id})
 }
 
-// insertOnlyPackages drops the write of a package it has stored before.
-type insertOnlyPackages struct {
-	billing.Store
-	mu     sync.Mutex
-	stored map[string]bool
-}
-
-type insertOnlyTx struct {
-	billing.Tx
-	s   *insertOnlyPackages
+// committed is a Reader that reads each time in a new view.
+type committed struct {
+	ctx context.Context
+	s   billing.Store
 	id  string
-	put []string
 }
 
-func (t *insertOnlyTx) PutPackage(p billing.Package) {
-	t.s.mu.Lock()
-	defer t.s.mu.Unlock()
-	if !t.s.stored[t.id+"/"+p.ID] {
-		t.put = append(t.put, t.id+"/"+p.ID)
-		t.Tx.PutPackage(p)
-	}
+// in reads with fn in a new view, and returns what fn read.
+func in[T any](r committed, fn func(billing.Reader) (T, error)) (T, error) {
+	var v T
+	err := r.s.View(r.ctx, r.id, func(rd billing.Reader) error {
+		var err error
+		v, err = fn(rd)
+		return err
+	})
+	return v, err
 }
 
-func (s *insertOnlyPackages) Update(ctx context.Context, id string, fn func(billing.Tx) error) error {
-	t := &insertOnlyTx{s: s, id: id}
-	err := s.Store.Update(ctx, id, func(tx billing.Tx) error { t.Tx, t.put = tx, nil; return fn(t) })
-	if err == nil {
-		s.mu.Lock()
-		if s.stored == nil {
-			s.stored = map[string]bool{}
-		}
-		for _, k := range t.put {
-			s.stored[k] = true
-		}
-		s.mu.Unlock()
+func (r committed) Account() (billing.Account, error) {
+	return in(r, func(rd billing.Reader) (billing.Account, error) { return rd.Account() })
+}
+
+func (r committed) Usage(id string) (billing.UsageRecord, error) {
+	return in(r, func(rd billing.Reader) (billing.UsageRecord, error) { return rd.Usage(id) })
+}
+
+func (r committed) Purchase(id string) (billing.PurchaseRecord, error) {
+	return in(r, func(rd billing.Reader) (billing.PurchaseRecord, error) { return rd.Purchase(id) })
+}
+
+func (r committed) Meter(k billing.MeterKey) (billing.Meter, error) {
+	return in(r, func(rd billing.Reader) (billing.Meter, error) { return rd.Meter(k) })
+}
+
+func (r committed) Bill(d billing.Day) (billing.Bill, error) {
+	return in(r, func(rd billing.Reader) (billing.Bill, error) { return rd.Bill(d) })
+}
+
+func (r committed) Meters(d billing.Day, fn func(billing.Meter) bool) error {
+	return r.s.View(r.ctx, r.id, func(rd billing.Reader) error { return rd.Meters(d, fn) })
+}
+
+func (r committed) LivePackages(fn func(billing.Package) bool) error {
+	return r.s.View(r.ctx, r.id, func(rd billing.Reader) error { return rd.LivePackages(fn) })
+}
+
+func (r committed) Packages(fn func(billing.Package) bool) error {
+	return r.s.View(r.ctx, r.id, func(rd billing.Reader) error { return rd.Packages(fn) })
+}
+
+func (r committed) Entries(from, to time.Time, fn func(billing.Entry) bool) error {
+	return r.s.View(r.ctx, r.id, func(rd billing.Reader) error { return rd.Entries(from, to, fn) })
+}
+
+func (r committed) Days(from, to billing.Day, fn func(billing.Day) bool) error {
+	return r.s.View(r.ctx, r.id, func(rd billing.Reader) error { return rd.Days(from, to, fn) })
+}
+
+func (r committed) Bills(from, to billing.Day, fn func(billing.Bill) bool) error {
+	return r.s.View(r.ctx, r.id, func(rd billing.Reader) error { return rd.Bills(from, to, fn) })
+}
+
+// Create or replace.
+
+// insertOnlyPackages and insertOnlyMeters drop the write of a package or a
+// meter that is stored (INSERT ... ON CONFLICT DO NOTHING).
+func insertOnlyPackages(r billing.Reader, _ string, c billing.Changes) (billing.Changes, error) {
+	stored := map[string]bool{}
+	if err := r.Packages(func(p billing.Package) bool { stored[p.ID] = true; return true }); err != nil {
+		return c, err
 	}
-	return err
+	c.Packages = slices.DeleteFunc(slices.Clone(c.Packages), func(p billing.Package) bool { return stored[p.ID] })
+	return c, nil
+}
+
+func insertOnlyMeters(r billing.Reader, _ string, c billing.Changes) (billing.Changes, error) {
+	c.Meters = slices.DeleteFunc(slices.Clone(c.Meters), func(m billing.Meter) bool {
+		stored, err := r.Meter(m.Key)
+		return err == nil && stored != (billing.Meter{Key: m.Key})
+	})
+	return c, nil
 }
 
 // No aliasing.
 
-// keepsDraws keeps the Draws slice a usage record was written with, and
-// hands it out with the record.
-type keepsDraws struct {
-	mu    sync.Mutex
-	draws map[string][]billing.Draw
-}
-
-func (s *keepsDraws) tx(tx billing.Tx, id string) billing.Tx { return keepsTx{tx, s, id} }
-
-type keepsTx struct {
-	billing.Tx
-	s  *keepsDraws
-	id string
-}
-
-func (t keepsTx) PutUsage(r billing.UsageRecord) {
-	t.s.mu.Lock()
-	defer t.s.mu.Unlock()
-	if t.s.draws == nil {
-		t.s.draws = map[string][]billing.Draw{}
+// keepsDraws keeps the Draws slice of the usage records of the Changes,
+// and hands it out with the record.
+func keepsDraws(s billing.Store) billing.Store {
+	var mu sync.Mutex
+	draws := map[string][]billing.Draw{}
+	return wrapped{
+		Store: s,
+		reader: func(r billing.Reader, account string) billing.Reader {
+			return usageLookup{r, func(id string) (billing.UsageRecord, error) {
+				u, err := r.Usage(id)
+				mu.Lock()
+				defer mu.Unlock()
+				if d, ok := draws[account+"/"+id]; ok && err == nil {
+					u.Receipt.Draws = d
+				}
+				return u, err
+			}}
+		},
+		applied: func(account string, c billing.Changes) {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, u := range c.Usages {
+				draws[account+"/"+u.Usage.ID] = u.Receipt.Draws
+			}
+		},
 	}
-	t.s.draws[t.id+"/"+r.Usage.ID] = r.Receipt.Draws
-	t.Tx.PutUsage(r)
 }
 
-func (t keepsTx) Usage(id string) (billing.UsageRecord, error) {
-	r, err := t.Tx.Usage(id)
-	t.s.mu.Lock()
-	defer t.s.mu.Unlock()
-	if d, ok := t.s.draws[t.id+"/"+id]; ok && err == nil {
-		r.Receipt.Draws = d
+// keepsAccount keeps the Account of the Changes it applied, the caller's
+// pointer, and reads the account through it.
+func keepsAccount(s billing.Store) billing.Store {
+	var mu sync.Mutex
+	kept := map[string]*billing.Account{}
+	return wrapped{
+		Store: s,
+		reader: func(r billing.Reader, account string) billing.Reader {
+			return accountLookup{r, func() (billing.Account, error) {
+				a, err := r.Account()
+				mu.Lock()
+				defer mu.Unlock()
+				if p, ok := kept[account]; ok && err == nil {
+					return *p, nil
+				}
+				return a, err
+			}}
+		},
+		applied: func(account string, c billing.Changes) {
+			if c.Account != nil {
+				mu.Lock()
+				defer mu.Unlock()
+				kept[account] = c.Account
+			}
+		},
 	}
-	return r, err
 }
 
-// sharesDraws hands every reader of a usage record the same Draws slice.
-type sharesDraws struct {
-	mu    sync.Mutex
-	cache map[string]billing.UsageRecord
+// accountLookup is a Reader whose Account is account.
+type accountLookup struct {
+	billing.Reader
+	account func() (billing.Account, error)
 }
 
-func (s *sharesDraws) tx(tx billing.Tx, id string) billing.Tx { return sharesTx{tx, s, id} }
+func (r accountLookup) Account() (billing.Account, error) { return r.account() }
 
-type sharesTx struct {
-	billing.Tx
-	s  *sharesDraws
-	id string
+// sharesDraws hands every reader of a usage record the same record, Draws
+// slice and all.
+func sharesDraws(s billing.Store) billing.Store {
+	var mu sync.Mutex
+	cache := map[string]billing.UsageRecord{}
+	return wrapped{Store: s, reader: func(r billing.Reader, account string) billing.Reader {
+		return usageLookup{r, func(id string) (billing.UsageRecord, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if u, ok := cache[account+"/"+id]; ok {
+				return u, nil
+			}
+			u, err := r.Usage(id)
+			if err == nil {
+				cache[account+"/"+id] = u
+			}
+			return u, err
+		}}
+	}}
 }
 
-func (t sharesTx) Usage(id string) (billing.UsageRecord, error) {
-	t.s.mu.Lock()
-	defer t.s.mu.Unlock()
-	if r, ok := t.s.cache[t.id+"/"+id]; ok {
-		return r, nil
-	}
-	r, err := t.Tx.Usage(id)
-	if err == nil {
-		if t.s.cache == nil {
-			t.s.cache = map[string]billing.UsageRecord{}
-		}
-		t.s.cache[t.id+"/"+id] = r
-	}
-	return r, err
+// sortsMeters sorts the caller's Meters by key, in place, to write them in
+// the order of the primary key (as a SQL Store avoiding deadlocks would).
+func sortsMeters(_ billing.Reader, _ string, c billing.Changes) (billing.Changes, error) {
+	slices.SortFunc(c.Meters, func(x, y billing.Meter) int {
+		return cmp.Or(cmp.Compare(x.Key.Day, y.Key.Day), strings.Compare(string(x.Key.Service), string(y.Key.Service)),
+			strings.Compare(string(x.Key.Tier), string(y.Key.Tier)))
+	})
+	return c, nil
 }
 
 // Exact durability.
 
 // micros stores the account's and the ledger's times to the microsecond
 // (as PostgreSQL's timestamptz does).
-type micros struct{ billing.Tx }
-
-func (t micros) PutAccount(a billing.Account) {
-	a.Opened, a.Touched = a.Opened.Truncate(time.Microsecond), a.Touched.Truncate(time.Microsecond)
-	t.Tx.PutAccount(a)
-}
-
-func (t micros) AppendEntry(e billing.Entry) {
-	e.At = e.At.Truncate(time.Microsecond)
-	t.Tx.AppendEntry(e)
+func micros(_ billing.Reader, _ string, c billing.Changes) (billing.Changes, error) {
+	if c.Account != nil {
+		a := *c.Account
+		a.Opened, a.Touched = a.Opened.Truncate(time.Microsecond), a.Touched.Truncate(time.Microsecond)
+		c.Account = &a
+	}
+	c.Entries = slices.Clone(c.Entries)
+	for i := range c.Entries {
+		c.Entries[i].At = c.Entries[i].At.Truncate(time.Microsecond)
+	}
+	return c, nil
 }
 
 // floats stores prices and amounts as float64.
-type floats struct{ billing.Tx }
-
-func float(d decimal.Decimal) decimal.Decimal { return decimal.NewFromFloat(d.InexactFloat64()) }
-
-func (t floats) PutPackage(p billing.Package) {
-	p.Price = float(p.Price)
-	t.Tx.PutPackage(p)
-}
-
-func (t floats) AppendEntry(e billing.Entry) {
-	e.Amount = float(e.Amount)
-	t.Tx.AppendEntry(e)
+func floats(_ billing.Reader, _ string, c billing.Changes) (billing.Changes, error) {
+	float := func(d decimal.Decimal) decimal.Decimal { return decimal.NewFromFloat(d.InexactFloat64()) }
+	c.Packages, c.Entries = slices.Clone(c.Packages), slices.Clone(c.Entries)
+	for i := range c.Packages {
+		c.Packages[i].Price = float(c.Packages[i].Price)
+	}
+	for i := range c.Entries {
+		c.Entries[i].Amount = float(c.Entries[i].Amount)
+	}
+	return c, nil
 }
 
 // Cancellation.
@@ -654,7 +746,7 @@ func (t floats) AppendEntry(e billing.Entry) {
 // uncancelled ignores its context.
 type uncancelled struct{ billing.Store }
 
-func (s uncancelled) Update(_ context.Context, id string, fn func(billing.Tx) error) error {
+func (s uncancelled) Update(_ context.Context, id string, fn func(billing.Reader) (billing.Changes, error)) error {
 	return s.Store.Update(context.Background(), id, fn)
 }
 
@@ -662,25 +754,84 @@ func (s uncancelled) View(_ context.Context, id string, fn func(billing.Reader) 
 	return s.Store.View(context.Background(), id, fn)
 }
 
+// checkedFirst looks at its context before it starts, and never again.
+type checkedFirst struct{ billing.Store }
+
+func (s checkedFirst) Update(ctx context.Context, id string, fn func(billing.Reader) (billing.Changes, error)) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.Store.Update(context.Background(), id, fn)
+}
+
+func (s checkedFirst) View(ctx context.Context, id string, fn func(billing.Reader) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.Store.View(context.Background(), id, fn)
+}
+
+// Changes hold the account.
+
+// accountAdded applies records without the Account: it writes the stored
+// account (or a new one) at its next Version with them.
+func accountAdded(r billing.Reader, id string, c billing.Changes) (billing.Changes, error) {
+	if c.Account == nil && !c.Empty() {
+		a, err := r.Account()
+		if err != nil {
+			a = billing.Account{ID: id}
+		}
+		c.Account = nextAccount(r, a)
+	}
+	return c, nil
+}
+
+// Empty changes.
+
+// emptyBumps writes the account at its next Version for empty Changes.
+func emptyBumps(r billing.Reader, _ string, c billing.Changes) (billing.Changes, error) {
+	if a, err := r.Account(); err == nil && c.Empty() {
+		c.Account = nextAccount(r, a)
+	}
+	return c, nil
+}
+
+// emptyCreates creates the account on empty Changes (the row made as a
+// unit of work starts).
+func emptyCreates(r billing.Reader, id string, c billing.Changes) (billing.Changes, error) {
+	if _, err := r.Account(); errors.Is(err, billing.ErrNotFound) && c.Empty() {
+		c.Account = &billing.Account{ID: id, Version: 1}
+	}
+	return c, nil
+}
+
+// accountRequired refuses any Changes without the Account, empty ones too.
+func accountRequired(_ billing.Reader, id string, c billing.Changes) (billing.Changes, error) {
+	if c.Account == nil {
+		return c, fmt.Errorf("account %q: Changes without the account", id)
+	}
+	return c, nil
+}
+
 // Reads.
 
 // zeroUsage and zeroAccount return a zero record, not ErrNotFound, for
 // one that does not exist.
 type (
-	zeroUsage   struct{ billing.Tx }
-	zeroAccount struct{ billing.Tx }
+	zeroUsage   struct{ billing.Reader }
+	zeroAccount struct{ billing.Reader }
 )
 
-func (t zeroUsage) Usage(id string) (billing.UsageRecord, error) {
-	r, err := t.Tx.Usage(id)
+func (r zeroUsage) Usage(id string) (billing.UsageRecord, error) {
+	u, err := r.Reader.Usage(id)
 	if errors.Is(err, billing.ErrNotFound) {
 		return billing.UsageRecord{}, nil
 	}
-	return r, err
+	return u, err
 }
 
-func (t zeroAccount) Account() (billing.Account, error) {
-	a, err := t.Tx.Account()
+func (r zeroAccount) Account() (billing.Account, error) {
+	a, err := r.Reader.Account()
 	if errors.Is(err, billing.ErrNotFound) {
 		return billing.Account{}, nil
 	}
@@ -688,10 +839,10 @@ func (t zeroAccount) Account() (billing.Account, error) {
 }
 
 // keylessMeter returns a meter never written without its key.
-type keylessMeter struct{ billing.Tx }
+type keylessMeter struct{ billing.Reader }
 
-func (t keylessMeter) Meter(k billing.MeterKey) (billing.Meter, error) {
-	m, err := t.Tx.Meter(k)
+func (r keylessMeter) Meter(k billing.MeterKey) (billing.Meter, error) {
+	m, err := r.Reader.Meter(k)
 	if m == (billing.Meter{Key: k}) {
 		return billing.Meter{}, err
 	}
@@ -699,22 +850,22 @@ func (t keylessMeter) Meter(k billing.MeterKey) (billing.Meter, error) {
 }
 
 // nextDayMeters lists the meters of the next day after a day's.
-type nextDayMeters struct{ billing.Tx }
+type nextDayMeters struct{ billing.Reader }
 
-func (t nextDayMeters) Meters(d billing.Day, fn func(billing.Meter) bool) error {
+func (r nextDayMeters) Meters(d billing.Day, fn func(billing.Meter) bool) error {
 	more := true
-	if err := t.Tx.Meters(d, func(m billing.Meter) bool { more = fn(m); return more }); err != nil || !more {
+	if err := r.Reader.Meters(d, func(m billing.Meter) bool { more = fn(m); return more }); err != nil || !more {
 		return err
 	}
-	return t.Tx.Meters(d+1, fn)
+	return r.Reader.Meters(d+1, fn)
 }
 
 // reversedMeters lists a day's meters in reverse order.
-type reversedMeters struct{ billing.Tx }
+type reversedMeters struct{ billing.Reader }
 
-func (t reversedMeters) Meters(d billing.Day, fn func(billing.Meter) bool) error {
+func (r reversedMeters) Meters(d billing.Day, fn func(billing.Meter) bool) error {
 	var ms []billing.Meter
-	if err := t.Tx.Meters(d, func(m billing.Meter) bool { ms = append(ms, m); return true }); err != nil {
+	if err := r.Reader.Meters(d, func(m billing.Meter) bool { ms = append(ms, m); return true }); err != nil {
 		return err
 	}
 	for _, m := range slices.Backward(ms) {
@@ -725,20 +876,14 @@ func (t reversedMeters) Meters(d billing.Day, fn func(billing.Meter) bool) error
 	return nil
 }
 
-// liveByID lists live packages by id; liveWithSpent lists every package
-// as live; packagesLive lists only the live ones as all packages.
-type (
-	liveByID      struct{ billing.Tx }
-	liveWithSpent struct{ billing.Tx }
-	packagesLive  struct{ billing.Tx }
-)
-
-func (t liveByID) LivePackages(fn func(billing.Package) bool) error {
+// sorted calls fn for the packages each lists, in the order of compare,
+// until fn returns false.
+func sorted(each func(func(billing.Package) bool) error, compare func(p, q billing.Package) int, fn func(billing.Package) bool) error {
 	var ps []billing.Package
-	if err := t.Tx.LivePackages(func(p billing.Package) bool { ps = append(ps, p); return true }); err != nil {
+	if err := each(func(p billing.Package) bool { ps = append(ps, p); return true }); err != nil {
 		return err
 	}
-	slices.SortFunc(ps, func(p, q billing.Package) int { return strings.Compare(p.ID, q.ID) })
+	slices.SortStableFunc(ps, compare)
 	for _, p := range ps {
 		if !fn(p) {
 			break
@@ -747,61 +892,168 @@ func (t liveByID) LivePackages(fn func(billing.Package) bool) error {
 	return nil
 }
 
-func (t liveWithSpent) LivePackages(fn func(billing.Package) bool) error { return t.Tx.Packages(fn) }
+// liveByID lists live packages by id; liveWithSpent lists every package
+// as live; collated orders packages with the same End and PurchasedAt by
+// id under a case-insensitive collation; packagesLive lists only the live
+// ones as all packages.
+type (
+	liveByID      struct{ billing.Reader }
+	liveWithSpent struct{ billing.Reader }
+	collated      struct{ billing.Reader }
+	packagesLive  struct{ billing.Reader }
+)
 
-func (t packagesLive) Packages(fn func(billing.Package) bool) error { return t.Tx.LivePackages(fn) }
+func (r liveByID) LivePackages(fn func(billing.Package) bool) error {
+	return sorted(r.Reader.LivePackages, func(p, q billing.Package) int { return strings.Compare(p.ID, q.ID) }, fn)
+}
+
+func (r liveWithSpent) LivePackages(fn func(billing.Package) bool) error {
+	return r.Reader.Packages(fn)
+}
+
+func byCollation(p, q billing.Package) int {
+	return cmp.Or(p.End.Compare(q.End), p.PurchasedAt.Compare(q.PurchasedAt), strings.Compare(strings.ToLower(p.ID), strings.ToLower(q.ID)))
+}
+
+func (r collated) LivePackages(fn func(billing.Package) bool) error {
+	return sorted(r.Reader.LivePackages, byCollation, fn)
+}
+
+func (r collated) Packages(fn func(billing.Package) bool) error {
+	return sorted(r.Reader.Packages, byCollation, fn)
+}
+
+func (r packagesLive) Packages(fn func(billing.Package) bool) error { return r.Reader.LivePackages(fn) }
 
 // entriesFrom, entriesTo, daysFrom, daysTo, billsFrom and billsTo leave out
 // one bound of a range (as SQL with only "<= $to" would).
 type (
-	entriesFrom struct{ billing.Tx }
-	entriesTo   struct{ billing.Tx }
-	daysFrom    struct{ billing.Tx }
-	daysTo      struct{ billing.Tx }
-	billsFrom   struct{ billing.Tx }
-	billsTo     struct{ billing.Tx }
+	entriesFrom struct{ billing.Reader }
+	entriesTo   struct{ billing.Reader }
+	daysFrom    struct{ billing.Reader }
+	daysTo      struct{ billing.Reader }
+	billsFrom   struct{ billing.Reader }
+	billsTo     struct{ billing.Reader }
 )
 
-func (t entriesFrom) Entries(_, to time.Time, fn func(billing.Entry) bool) error {
-	return t.Tx.Entries(time.Time{}, to, fn)
+func (r entriesFrom) Entries(_, to time.Time, fn func(billing.Entry) bool) error {
+	return r.Reader.Entries(time.Time{}, to, fn)
 }
 
-func (t entriesTo) Entries(from, _ time.Time, fn func(billing.Entry) bool) error {
-	return t.Tx.Entries(from, time.Time{}, fn)
+func (r entriesTo) Entries(from, _ time.Time, fn func(billing.Entry) bool) error {
+	return r.Reader.Entries(from, time.Time{}, fn)
 }
 
-func (t daysFrom) Days(_, to billing.Day, fn func(billing.Day) bool) error {
-	return t.Tx.Days(math.MinInt32, to, fn)
+func (r daysFrom) Days(_, to billing.Day, fn func(billing.Day) bool) error {
+	return r.Reader.Days(math.MinInt32, to, fn)
 }
 
-func (t daysTo) Days(from, _ billing.Day, fn func(billing.Day) bool) error {
-	return t.Tx.Days(from, math.MaxInt32, fn)
+func (r daysTo) Days(from, _ billing.Day, fn func(billing.Day) bool) error {
+	return r.Reader.Days(from, math.MaxInt32, fn)
 }
 
-func (t billsFrom) Bills(_, to billing.Day, fn func(billing.Bill) bool) error {
-	return t.Tx.Bills(math.MinInt32, to, fn)
+func (r billsFrom) Bills(_, to billing.Day, fn func(billing.Bill) bool) error {
+	return r.Reader.Bills(math.MinInt32, to, fn)
 }
 
-func (t billsTo) Bills(from, _ billing.Day, fn func(billing.Bill) bool) error {
-	return t.Tx.Bills(from, math.MaxInt32, fn)
+func (r billsTo) Bills(from, _ billing.Day, fn func(billing.Bill) bool) error {
+	return r.Reader.Bills(from, math.MaxInt32, fn)
+}
+
+// entriesZeroTo takes a zero to as the instant it is (at < $to), not as no
+// bound: it lists nothing then, unless from is the zero instant too (the
+// whole ledger).
+type entriesZeroTo struct{ billing.Reader }
+
+func (r entriesZeroTo) Entries(from, to time.Time, fn func(billing.Entry) bool) error {
+	if to.IsZero() && !from.IsZero() {
+		return nil
+	}
+	return r.Reader.Entries(from, to, fn)
+}
+
+// entriesByTime lists the entries in order of At (ORDER BY at).
+type entriesByTime struct{ billing.Reader }
+
+func (r entriesByTime) Entries(from, to time.Time, fn func(billing.Entry) bool) error {
+	var es []billing.Entry
+	if err := r.Reader.Entries(from, to, func(e billing.Entry) bool { es = append(es, e); return true }); err != nil {
+		return err
+	}
+	slices.SortStableFunc(es, func(x, y billing.Entry) int { return x.At.Compare(y.At) })
+	for _, e := range es {
+		if !fn(e) {
+			break
+		}
+	}
+	return nil
 }
 
 // noStop goes on calling fn after it returned false.
-type noStop struct{ billing.Tx }
+type noStop struct{ billing.Reader }
 
 func all[T any](fn func(T) bool) func(T) bool { return func(v T) bool { fn(v); return true } }
 
-func (t noStop) Meters(d billing.Day, fn func(billing.Meter) bool) error {
-	return t.Tx.Meters(d, all(fn))
+func (r noStop) Meters(d billing.Day, fn func(billing.Meter) bool) error {
+	return r.Reader.Meters(d, all(fn))
 }
-func (t noStop) LivePackages(fn func(billing.Package) bool) error { return t.Tx.LivePackages(all(fn)) }
-func (t noStop) Packages(fn func(billing.Package) bool) error     { return t.Tx.Packages(all(fn)) }
-func (t noStop) Days(from, to billing.Day, fn func(billing.Day) bool) error {
-	return t.Tx.Days(from, to, all(fn))
+func (r noStop) LivePackages(fn func(billing.Package) bool) error {
+	return r.Reader.LivePackages(all(fn))
 }
-func (t noStop) Bills(from, to billing.Day, fn func(billing.Bill) bool) error {
-	return t.Tx.Bills(from, to, all(fn))
+func (r noStop) Packages(fn func(billing.Package) bool) error { return r.Reader.Packages(all(fn)) }
+func (r noStop) Days(from, to billing.Day, fn func(billing.Day) bool) error {
+	return r.Reader.Days(from, to, all(fn))
 }
-func (t noStop) Entries(from, to time.Time, fn func(billing.Entry) bool) error {
-	return t.Tx.Entries(from, to, all(fn))
+func (r noStop) Bills(from, to billing.Day, fn func(billing.Bill) bool) error {
+	return r.Reader.Bills(from, to, all(fn))
+}
+func (r noStop) Entries(from, to time.Time, fn func(billing.Entry) bool) error {
+	return r.Reader.Entries(from, to, all(fn))
+}
+
+// Prefetch.
+
+// stalePrefetch gives units of work a Prefetcher that loads usage records
+// into a cache of the Store's, found or not, which Usage answers from and
+// which nothing empties.
+func stalePrefetch(s billing.Store) billing.Store {
+	var mu sync.Mutex
+	type loaded struct {
+		u   billing.UsageRecord
+		err error
+	}
+	cache := map[string]loaded{}
+	return wrapped{Store: s, reader: func(r billing.Reader, account string) billing.Reader {
+		return prefetching{
+			usageLookup: usageLookup{r, func(id string) (billing.UsageRecord, error) {
+				mu.Lock()
+				defer mu.Unlock()
+				if l, ok := cache[account+"/"+id]; ok {
+					return l.u, l.err
+				}
+				return r.Usage(id)
+			}},
+			prefetch: func(ids []string, _ []billing.MeterKey) error {
+				mu.Lock()
+				defer mu.Unlock()
+				for _, id := range ids {
+					if _, ok := cache[account+"/"+id]; !ok {
+						u, err := r.Usage(id)
+						cache[account+"/"+id] = loaded{u, err}
+					}
+				}
+				return nil
+			},
+		}
+	}}
+}
+
+// prefetching is a Reader that is a billing.Prefetcher.
+type prefetching struct {
+	usageLookup
+	prefetch func(usages []string, meters []billing.MeterKey) error
+}
+
+func (r prefetching) Prefetch(usages []string, meters []billing.MeterKey) error {
+	return r.prefetch(usages, meters)
 }

@@ -103,3 +103,36 @@ func checkReads(t *testing.T, conn *pgxpool.Conn, table string, want, limit int,
 			query, got, want, read, table, limit, out)
 	}
 }
+
+// TestLastSeqGenericPlan checks that the read of the ledger's last Seq (in
+// the INSERT of ledger entries) probes the primary key once, from its end,
+// even in a generic plan on a busy account that the statistics do not know
+// about (as TestPrefetchGenericPlan does for Prefetch).
+func TestLastSeqGenericPlan(t *testing.T) {
+	pool := newPool(t)
+	ctx := context.Background()
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	const small, hotEntries = 2000, 20_000
+	entries := func(account string, n int, modulo string) string {
+		return fmt.Sprintf(`INSERT INTO billing_entries SELECT %s, g, 0, 'deduction', 'record', 'u' || g, 'p1', -2,
+			18701, 'basic', 'hd', 2, '1400000001', 'video', 0 FROM generate_series(1, %d) g`, account+modulo, n)
+	}
+	for _, q := range []string{
+		`ALTER TABLE billing_entries SET (autovacuum_enabled = off)`,
+		entries("'acct-' || g", 3*small, fmt.Sprintf(" %% %d", small)),
+		`ANALYZE billing_entries`,
+		entries("'hot'", hotEntries, ""),
+		`SET plan_cache_mode = force_generic_plan`,
+		`PREPARE last_seq (text) AS ` + pgstore.LastSeq,
+	} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	defer conn.Exec(ctx, `DEALLOCATE last_seq; RESET plan_cache_mode`)
+	checkReads(t, conn, "billing_entries", 1, 1, `EXECUTE last_seq('hot')`)
+}

@@ -139,14 +139,14 @@ type hangingStore struct {
 	after, done int
 }
 
-func (s *hangingStore) Update(ctx context.Context, id string, fn func(billing.Tx) error) error {
-	return s.Store.Update(ctx, id, func(tx billing.Tx) error {
-		err := fn(tx)
+func (s *hangingStore) Update(ctx context.Context, id string, fn func(billing.Reader) (billing.Changes, error)) error {
+	return s.Store.Update(ctx, id, func(r billing.Reader) (billing.Changes, error) {
+		c, err := fn(r)
 		if s.done++; s.done > s.after && err == nil {
 			fmt.Println("in transaction")
 			select {}
 		}
-		return err
+		return c, err
 	})
 }
 

@@ -8,12 +8,15 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/rtcbill/billing"
 )
 
-// reader reads one account's records in a transaction. Usage records and
-// meters that Prefetch loaded, and the live packages read so far, are kept:
-// a unit of work reads the state from its start, which its lock freezes.
+// reader reads one account's records in a transaction: it is the Reader of
+// View, and of Update, which then commits the Changes fn returned (see
+// commit.go). Usage records and meters that Prefetch loaded, and the live
+// packages read so far, are kept: a unit of work reads the state from its
+// start, which its lock freezes.
 type reader struct {
 	ctx context.Context
 	q   querier
@@ -28,10 +31,14 @@ type reader struct {
 	liveDone bool
 }
 
-var _ billing.Reader = (*reader)(nil)
+var (
+	_ billing.Reader     = (*reader)(nil)
+	_ billing.Prefetcher = (*reader)(nil)
+)
 
 // querier is the part of a pooled connection the reads and writes use.
 type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
