@@ -135,14 +135,14 @@ func (e *Engine) Overview(ctx context.Context, account string) (Overview, error)
 		return fail(err)
 	}
 	o := Overview{Today: e.cal.day(now)}
-	err = e.store.View(ctx, account, func(tx Reader) error {
-		if o.Account, err = e.load(tx, account); err != nil {
+	err = e.store.View(ctx, account, func(r Reader) error {
+		if o.Account, err = e.load(r, account); err != nil {
 			return err
 		}
-		if err := tx.Packages(func(p Package) bool { o.Packages = append(o.Packages, p); return true }); err != nil {
+		if err := r.Packages(func(p Package) bool { o.Packages = append(o.Packages, p); return true }); err != nil {
 			return err
 		}
-		o.Meters, err = e.meters(tx, &o.Account, o.Today)
+		o.Meters, err = e.meters(r, &o.Account, o.Today)
 		return err
 	})
 	if err != nil {

@@ -69,7 +69,7 @@ func (e *Engine) recordAll(ctx context.Context, account string, us []Usage, idx 
 			case err == nil:
 				results[i] = BatchResult{Receipt: r}
 			case refused(err):
-				results[i] = BatchResult{Err: &Error{Op: "Record", Account: account, ID: us[i].ID, Err: err}}
+				results[i] = BatchResult{Err: &Error{Op: "Record", Account: account, ID: us[i].ID, Err: cause(err)}}
 			default:
 				return err
 			}

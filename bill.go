@@ -223,12 +223,12 @@ func (e *Engine) DueDays(ctx context.Context, account string, at time.Time) ([]D
 		return nil, &Error{Op: "DueDays", Account: account, Err: err}
 	}
 	var days []Day
-	err = e.view(ctx, "DueDays", account, func(tx Reader, a *Account) error {
+	err = e.view(ctx, "DueDays", account, func(r Reader, a *Account) error {
 		lastDue := due - 1
 		if lastDue <= a.SettledThrough {
 			return nil
 		}
-		if err := tx.Days(a.SettledThrough+1, lastDue, func(d Day) bool { days = append(days, d); return true }); err != nil {
+		if err := r.Days(a.SettledThrough+1, lastDue, func(d Day) bool { days = append(days, d); return true }); err != nil {
 			return err
 		}
 		if len(days) == 0 && len(a.Late) > 0 {
@@ -245,8 +245,8 @@ func (e *Engine) DueDays(ctx context.Context, account string, at time.Time) ([]D
 // Errors wrap ErrInvalidID, ErrNotFound, ErrCorrupt, or a Store or context error.
 func (e *Engine) Bills(ctx context.Context, account string, from, to Day) ([]Bill, error) {
 	var bills []Bill
-	err := e.view(ctx, "Bills", account, func(tx Reader, _ *Account) error {
-		return tx.Bills(from, to, func(b Bill) bool { bills = append(bills, b); return true })
+	err := e.view(ctx, "Bills", account, func(r Reader, _ *Account) error {
+		return r.Bills(from, to, func(b Bill) bool { bills = append(bills, b); return true })
 	})
 	return bills, err
 }
@@ -272,9 +272,9 @@ func (e *Engine) Statement(ctx context.Context, account string, year int, month 
 	if err != nil {
 		return fail(err)
 	}
-	err = e.view(ctx, "Statement", account, func(tx Reader, a *Account) error {
+	err = e.view(ctx, "Statement", account, func(r Reader, a *Account) error {
 		s.Currency = a.Currency
-		return tx.Bills(first, last, func(b Bill) bool {
+		return r.Bills(first, last, func(b Bill) bool {
 			s.Bills = append(s.Bills, b)
 			s.Total = s.Total.Add(b.Total)
 			return true

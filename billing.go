@@ -196,13 +196,13 @@ func (e *Engine) newUnit(req Request, ref, account string, body func(u *unit) er
 
 // done puts u back in the pool, keeping its buffers but nothing they held.
 func (e *Engine) done(u *unit) {
-	clear(u.ch.Packages)
-	clear(u.ch.Meters)
-	clear(u.ch.Usages)
-	clear(u.ch.Purchases)
-	clear(u.ch.Entries)
-	clear(u.ch.Bills)
-	clear(u.touched)
+	clear(u.ch.Packages[:cap(u.ch.Packages)]) // what a longer try wrote too
+	clear(u.ch.Meters[:cap(u.ch.Meters)])
+	clear(u.ch.Usages[:cap(u.ch.Usages)])
+	clear(u.ch.Purchases[:cap(u.ch.Purchases)])
+	clear(u.ch.Entries[:cap(u.ch.Entries)])
+	clear(u.ch.Bills[:cap(u.ch.Bills)])
+	clear(u.touched[:cap(u.touched)])
 	*u = unit{e: u.e, run: u.run, step: u.step, ch: emptied(u.ch), touched: u.touched[:0]}
 	e.units.Put(u)
 }
@@ -264,8 +264,9 @@ func (u *unit) apply(r Reader) (Changes, error) {
 }
 
 // begin starts u on the account r reads: it loads and checks the account
-// (which an opening finds missing), reads the clock, and clears what an
-// earlier try wrote.
+// (which an opening may find missing), reads the clock (unless the opening
+// finds the account: it only compares it), and clears what an earlier try
+// wrote.
 func (e *Engine) begin(u *unit, r Reader) error {
 	a, err := e.load(r, u.account)
 	switch {
@@ -274,9 +275,11 @@ func (e *Engine) begin(u *unit, r Reader) error {
 	case err != nil:
 		return err
 	}
-	now, err := e.clock(&a)
-	if err != nil {
-		return err
+	var now time.Time
+	if a.Version == 0 || u.req != RequestOpen {
+		if now, err = e.clock(&a); err != nil {
+			return err
+		}
 	}
 	u.r, u.a, u.now, u.ch = r, a, now, emptied(u.ch)
 	return nil

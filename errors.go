@@ -23,8 +23,9 @@ var (
 	// with a request that differs from the first one.
 	ErrIdempotencyConflict = errors.New("billing: id reused with a different request")
 	// ErrCorrupt: a Store handed back state that breaks an invariant the Engine
-	// never breaks (the postpaid switch gone from on to off, a negative
-	// balance, a meter whose parts do not add up). The Engine refuses to act on it.
+	// never breaks (postpaid switch fields that disagree, a negative balance,
+	// a meter whose parts do not add up; under GuardSwitch, a switch gone from
+	// on to off). The Engine refuses to act on it.
 	ErrCorrupt = errors.New("billing: store returned corrupt state")
 
 	// ErrInvalidID: an account, usage, purchase or application id is empty,
@@ -122,6 +123,14 @@ func refuse(err error) error { return refusal{err} }
 
 // refused reports whether err is a refusal.
 func refused(err error) bool { return errors.As(err, new(refusal)) }
+
+// cause returns err without its refusal mark, for an [*Error].
+func cause(err error) error {
+	if r, ok := err.(refusal); ok {
+		return r.error
+	}
+	return err
+}
 
 // quote quotes s for an error message, cutting it after 64 bytes, at a
 // rune boundary (an invalid id may have none near: then at 64 bytes).

@@ -2,6 +2,7 @@ package billing_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -41,5 +42,25 @@ func TestErrorCutsIDsAtRuneBoundaries(t *testing.T) {
 				t.Errorf("message %q does not quote the id as %s", msg, tt.want)
 			}
 		})
+	}
+}
+
+// TestErrorCarriesTheCause checks that the Err of a refused usage's
+// *Error is the sentinel itself, from Record and from RecordBatch.
+func TestErrorCarriesTheCause(t *testing.T) {
+	h := newHarness(t)
+	h.do(open(at(15, 8, 0, 0), true))
+	h.clock.Set(at(15, 9, 0, 0))
+	future := *usage("u1", hd, 60, at(15, 10, 0, 0))
+	_, err := h.e.Record(h.ctx, future)
+	batch := h.e.RecordBatch(h.ctx, []billing.Usage{future, *usage("u2", hd, 60, at(15, 8, 30, 0))})
+	for what, err := range map[string]error{"Record": err, "RecordBatch": batch[0].Err} {
+		var be *billing.Error
+		if !errors.As(err, &be) || be.Err != billing.ErrFutureUsage {
+			t.Errorf("%s: error %#v, want an *Error whose Err is ErrFutureUsage", what, err)
+		}
+	}
+	if batch[1].Err != nil {
+		t.Errorf("RecordBatch: the second usage: %v, want it recorded", batch[1].Err)
 	}
 }

@@ -87,8 +87,8 @@ const (
 // Errors wrap ErrInvalidID, ErrNotFound, ErrCorrupt, or a Store or context error.
 func (e *Engine) Ledger(ctx context.Context, account string, from, to time.Time) ([]Entry, error) {
 	var entries []Entry
-	err := e.view(ctx, "Ledger", account, func(tx Reader, _ *Account) error {
-		return tx.Entries(from, to, func(en Entry) bool { entries = append(entries, en); return true })
+	err := e.view(ctx, "Ledger", account, func(r Reader, _ *Account) error {
+		return r.Entries(from, to, func(en Entry) bool { entries = append(entries, en); return true })
 	})
 	return entries, err
 }

@@ -68,17 +68,17 @@ func (m *Meter) consistent() bool {
 // Errors wrap ErrInvalidID, ErrNotFound, ErrCorrupt, or a Store or context error.
 func (e *Engine) Meters(ctx context.Context, account string, d Day) ([]Meter, error) {
 	var meters []Meter
-	err := e.view(ctx, "Meters", account, func(tx Reader, a *Account) (err error) {
-		meters, err = e.meters(tx, a, d)
+	err := e.view(ctx, "Meters", account, func(r Reader, a *Account) (err error) {
+		meters, err = e.meters(r, a, d)
 		return err
 	})
 	return meters, err
 }
 
 // meters reads the meters of day d in display order.
-func (e *Engine) meters(tx Reader, a *Account, d Day) ([]Meter, error) {
+func (e *Engine) meters(r Reader, a *Account, d Day) ([]Meter, error) {
 	var ms []Meter
-	if err := tx.Meters(d, func(m Meter) bool { ms = append(ms, m); return true }); err != nil {
+	if err := r.Meters(d, func(m Meter) bool { ms = append(ms, m); return true }); err != nil {
 		return nil, err
 	}
 	order := e.meterOrder(a.Currency)

@@ -200,8 +200,8 @@ func newWitness() *witness {
 	return w
 }
 
-// check reports whether account a's switch is consistent with what this
-// Engine saw before, and remembers it if it is on.
+// check reports whether account a's switch is consistent with what the
+// witness saw before, and remembers it if it is on.
 func (w *witness) check(a *Account) bool {
 	s := &w.shards[maphash.String(w.seed, a.ID)%witnessShards]
 	s.RLock()

@@ -601,6 +601,14 @@ func TestDatesOutOfRange(t *testing.T) {
 	if _, err := h.e.OpenAccount(h.ctx, billing.AccountSpec{ID: "b"}); !errors.Is(err, billing.ErrInvalidTime) {
 		t.Errorf("OpenAccount() with the clock in the year 10000: %v, want ErrInvalidTime", err)
 	}
+	// Opening an account that exists needs no clock: a replay returns it,
+	// another spec is a conflict.
+	if a, err := h.e.OpenAccount(h.ctx, billing.AccountSpec{ID: "a", Postpaid: true}); err != nil || a.ID != "a" {
+		t.Errorf("OpenAccount(a, again) with the clock in the year 10000 = %q, %v; want account a", a.ID, err)
+	}
+	if _, err := h.e.OpenAccount(h.ctx, billing.AccountSpec{ID: "a"}); !errors.Is(err, billing.ErrIdempotencyConflict) {
+		t.Errorf("OpenAccount(a, another spec) with the clock in the year 10000: %v, want ErrIdempotencyConflict", err)
+	}
 	// So is a usage time outside them, before anything reads it.
 	h.clock.Set(at(11, 10, 0, 0))
 	for _, tm := range []time.Time{time.Date(10000, 1, 1, 0, 0, 0, 0, cst), time.Date(5_883_631, 3, 10, 0, 0, 0, 0, cst), time.Date(0, 1, 1, 0, 0, 0, 0, cst)} {

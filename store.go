@@ -70,7 +70,9 @@ type Changes struct {
 	// account).
 	Account *Account
 	// Packages and Meters create or replace records by ID and by Key; each
-	// ID or Key appears at most once.
+	// ID or Key appears at most once: Changes that repeat one are refused
+	// (an error that wraps neither ErrConflict nor ErrExists), writing
+	// nothing.
 	Packages []Package
 	Meters   []Meter
 	// Usages, Purchases and Bills are new records: a usage id, a purchase

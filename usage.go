@@ -49,10 +49,7 @@ type Receipt struct {
 	// the meter's seconds after it, minus the ceiling before it. Successive
 	// small usages never pay twice for one started minute.
 	Minutes int64
-	// Draws are the packages that covered minutes, in deduction order. The
-	// Draws of several receipts may lie in one array (each has no room
-	// beyond its own: appending to it copies), so a receipt kept alone
-	// keeps up to 16 draws' memory alive.
+	// Draws are the packages that covered minutes, in deduction order.
 	Draws []Draw
 	// Postpaid is the minutes billed at list price.
 	Postpaid int64
@@ -151,7 +148,7 @@ func (e *Engine) Record(ctx context.Context, us Usage) (Receipt, error) {
 	defer e.done(u)
 	u.usage = us
 	if err := e.exec(ctx, u); err != nil {
-		return Receipt{}, &Error{Op: "Record", Account: us.Account, ID: us.ID, Err: err}
+		return Receipt{}, &Error{Op: "Record", Account: us.Account, ID: us.ID, Err: cause(err)}
 	}
 	return u.receipt, nil
 }

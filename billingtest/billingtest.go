@@ -41,6 +41,7 @@ func TestStore(t *testing.T, newStore NewStore) {
 		{"Atomicity", testAtomicity},
 		{"UniqueKeysAndVersions", testUniqueKeysAndVersions},
 		{"RepeatedKeys", testRepeatedKeys},
+		{"RepeatedRecords", testRepeatedRecords},
 		{"SeqsIncrease", testSeqsIncrease},
 		{"ChangesWithoutAccount", testChangesWithoutAccount},
 		{"EmptyChanges", testEmptyChanges},
@@ -472,6 +473,40 @@ func testRepeatedKeys(t *testing.T, newStore NewStore) {
 			// Without the repetition, the same Changes are applied.
 			write(t, s, "a", tt.changes("y", 2, day+1))
 			wantVersion(t, s, "a", 2, "after the Changes without the repetition")
+		})
+	}
+}
+
+// testRepeatedRecords checks that Changes writing one package ID or one
+// meter Key twice are refused, neither as a conflict nor as a duplicate
+// key (the Engine would retry those), and write nothing.
+func testRepeatedRecords(t *testing.T, newStore NewStore) {
+	pkg := func(balance int64) billing.Package {
+		return billing.Package{ID: "p", Minutes: 10, Balance: balance, PurchasedAt: t0, End: t0.AddDate(1, 0, 0)}
+	}
+	meter := func(seconds int64) billing.Meter {
+		return billing.Meter{Key: key(billing.TierAudio), Seconds: seconds, Prepaid: (seconds + 59) / 60}
+	}
+	for _, tt := range []struct {
+		name    string
+		changes billing.Changes
+	}{
+		{"a package twice", billing.Changes{Packages: []billing.Package{pkg(10), pkg(9)}}},
+		{"a meter twice", billing.Changes{Meters: []billing.Meter{meter(60), meter(120)}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newStore(t)
+			create(t, s, "a")
+			before := dump(t, s, "a")
+			err := s.Update(ctx, "a", func(r billing.Reader) (billing.Changes, error) {
+				c := tt.changes
+				c.Account = next(r)
+				return c, nil
+			})
+			if err == nil || errors.Is(err, billing.ErrConflict) || errors.Is(err, billing.ErrExists) {
+				t.Errorf("Update() = %v, want an error that is neither ErrConflict nor ErrExists", err)
+			}
+			unchanged(t, s, "a", before, nil, "Changes refused for a record they write twice")
 		})
 	}
 }

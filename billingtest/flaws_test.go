@@ -59,6 +59,7 @@ var flaws = []flaw{
 	{"Seq repeated in Changes kept once", "unique keys", "RepeatedKeys", writes(seqOnce)},
 	{"Seqs out of order sorted", "Seqs increase", "SeqsIncrease", writes(seqsSorted)},
 	{"bill day repeated in Changes kept once", "unique keys", "RepeatedKeys", writes(billOnce)},
+	{"package repeated in Changes, the last kept", "create or replace", "RepeatedRecords", writes(packageOnce)},
 	{"usage ids shared by accounts", "unique keys", "AccountsApart", sharedUsages},
 	{"usage ids case-folded", "ids are bytes", "IDsAreBytes", mappedIDs(strings.ToLower)},
 	{"usage ids trimmed", "ids are bytes", "IDsAreBytes", mappedIDs(strings.TrimSpace)},
@@ -389,6 +390,12 @@ func usageOnce(_ billing.Reader, _ string, c billing.Changes) (billing.Changes, 
 
 func purchaseOnce(_ billing.Reader, _ string, c billing.Changes) (billing.Changes, error) {
 	c.Purchases = once(c.Purchases, func(p billing.PurchaseRecord) string { return p.Purchase.ID })
+	return c, nil
+}
+
+// packageOnce keeps the last of the writes of one package.
+func packageOnce(_ billing.Reader, _ string, c billing.Changes) (billing.Changes, error) {
+	c.Packages = once(c.Packages, func(p billing.Package) string { return p.ID })
 	return c, nil
 }
 

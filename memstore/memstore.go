@@ -62,8 +62,8 @@ type account struct {
 	billDays  []billing.Day // ascending
 }
 
-// acquire returns the account id. An account that does not exist yet is
-// made, and must be released.
+// acquire returns the records of account id. Those of an account that
+// does not exist yet are made, and must be released.
 func (s *Store) acquire(id string) (a *account, release bool) {
 	if v, ok := s.accounts.Load(id); ok && v.(*account).exists.Load() {
 		return v.(*account), false
@@ -124,7 +124,10 @@ func (s *Store) View(ctx context.Context, id string, fn func(billing.Reader) err
 	}
 	a.mu.RLock()
 	defer a.mu.RUnlock()
-	return fn(a.reader)
+	if err := fn(a.reader); err != nil {
+		return err
+	}
+	return ctx.Err()
 }
 
 // apply checks the Changes, then writes them all, or, if a check fails,
@@ -142,6 +145,12 @@ func (a *account) apply(id string, ch *billing.Changes) error {
 	}
 	if err := a.checkKeys(ch); err != nil {
 		return err
+	}
+	if id, twice := repeated(ch.Packages, func(p billing.Package) string { return p.ID }); twice {
+		return fmt.Errorf("memstore: package %q written twice", id)
+	}
+	if k, twice := repeated(ch.Meters, func(m billing.Meter) billing.MeterKey { return m.Key }); twice {
+		return fmt.Errorf("memstore: meter %v written twice", k)
 	}
 	a.rec = *ch.Account
 	a.rec.Late = slices.Clone(a.rec.Late)

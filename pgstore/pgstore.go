@@ -79,7 +79,7 @@
 // A busy account costs no more per batch than a new one (the last three
 // rows, BenchmarkRecordBatchHotAccount): Prefetch probes the primary key
 // once per usage id and meter key, however large the account, in the plans
-// PostgreSQL caches too (see prefetchUsages in tx.go). Before, the first
+// PostgreSQL caches too (see prefetchUsages in reader.go). Before, the first
 // 10 % of that run went at 2,700-3,000 usages/s, each batch slower than
 // the one before, until autovacuum analyzed the table. One stream of
 // batches goes as fast on one account as on many (the row above it); 8
