@@ -96,6 +96,20 @@ func benchEngineOf(b *testing.B, ids []string, packages int) *harness {
 	return h
 }
 
+// recordStream records the first b.N usages of us, timed, and reports the
+// rate.
+func recordStream(b *testing.B, h *harness, us *benchStream) {
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		if _, err := h.e.Record(h.ctx, us.usage(i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	reportRate(b, b.N)
+}
+
 func reportRate(b *testing.B, n int) {
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "usages/s")
 }
@@ -107,15 +121,7 @@ func BenchmarkRecord(b *testing.B) {
 	h, ids := benchEngine(b, 1000, 3)
 	us := newBenchStream(b.N, ids)
 	before := liveHeap()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := range b.N {
-		if _, err := h.e.Record(h.ctx, us.usage(i)); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.StopTimer()
-	reportRate(b, b.N)
+	recordStream(b, h, us)
 	b.ReportMetric(float64(liveHeap()-before)/float64(b.N), "held-B/usage")
 	runtime.KeepAlive(h)
 }
@@ -142,15 +148,7 @@ func BenchmarkRecordAccounts(b *testing.B) {
 			opened := liveHeap()
 			us := newBenchStream(b.N, ids)
 			streamed := liveHeap()
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := range b.N {
-				if _, err := h.e.Record(h.ctx, us.usage(i)); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.StopTimer()
-			reportRate(b, b.N)
+			recordStream(b, h, us)
 			b.ReportMetric(float64(opened-before)/float64(n), "held-B/account")
 			b.ReportMetric(float64(liveHeap()-streamed)/float64(b.N), "held-B/usage")
 			runtime.KeepAlive(h)

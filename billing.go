@@ -328,24 +328,22 @@ func (u *unit) append(en Entry) {
 
 // putPackage writes p, in place of an earlier write of it in this unit.
 func (u *unit) putPackage(p Package) {
-	for i := range u.ch.Packages {
-		if u.ch.Packages[i].ID == p.ID {
-			u.ch.Packages[i] = p
-			return
-		}
-	}
-	u.ch.Packages = append(u.ch.Packages, p)
+	u.ch.Packages = replace(u.ch.Packages, p, func(q Package) bool { return q.ID == p.ID })
 }
 
 // putMeter writes m, in place of an earlier write of it in this unit.
 func (u *unit) putMeter(m Meter) {
-	for i := range u.ch.Meters {
-		if u.ch.Meters[i].Key == m.Key {
-			u.ch.Meters[i] = m
-			return
-		}
+	u.ch.Meters = replace(u.ch.Meters, m, func(n Meter) bool { return n.Key == m.Key })
+}
+
+// replace puts v in place of the first element of s that is the same
+// record, or at the end.
+func replace[T any](s []T, v T, same func(T) bool) []T {
+	if i := slices.IndexFunc(s, same); i >= 0 {
+		s[i] = v
+		return s
 	}
-	u.ch.Meters = append(u.ch.Meters, m)
+	return append(s, v)
 }
 
 // view runs fn in a read-only view of an existing account.

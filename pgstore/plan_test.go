@@ -23,13 +23,8 @@ import (
 // generic plan (plan_cache_mode), the one that could go wrong, and measures
 // what it reads with EXPLAIN ANALYZE rather than matching plan shapes.
 func TestPrefetchGenericPlan(t *testing.T) {
-	pool := newPool(t)
 	ctx := context.Background()
-	conn, err := pool.Acquire(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Release()
+	conn := acquire(t)
 	const small, hotUsages = 2000, 20_000
 	for _, q := range []string{
 		// No ANALYZE but ours: the statistics must describe the small accounts only.
@@ -109,13 +104,8 @@ func checkReads(t *testing.T, conn *pgxpool.Conn, table string, want, limit int,
 // even in a generic plan on a busy account that the statistics do not know
 // about (as TestPrefetchGenericPlan does for Prefetch).
 func TestLastSeqGenericPlan(t *testing.T) {
-	pool := newPool(t)
 	ctx := context.Background()
-	conn, err := pool.Acquire(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Release()
+	conn := acquire(t)
 	const small, hotEntries = 2000, 20_000
 	entries := func(account string, n int, modulo string) string {
 		return fmt.Sprintf(`INSERT INTO billing_entries SELECT %s, g, 0, 'deduction', 'record', 'u' || g, 'p1', -2,
@@ -135,4 +125,15 @@ func TestLastSeqGenericPlan(t *testing.T) {
 	}
 	defer conn.Exec(ctx, `DEALLOCATE last_seq; RESET plan_cache_mode`)
 	checkReads(t, conn, "billing_entries", 1, 1, `EXECUTE last_seq('hot')`)
+}
+
+// acquire returns a connection to a fresh schema, released at the test's end.
+func acquire(t *testing.T) *pgxpool.Conn {
+	t.Helper()
+	conn, err := newPool(t).Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(conn.Release)
+	return conn
 }
