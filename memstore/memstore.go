@@ -224,6 +224,10 @@ func (a *account) checkKeys(ch *billing.Changes) error {
 
 // repeated returns a key that two of the records have, if any.
 func repeated[T any, K comparable](records []T, key func(T) K) (K, bool) {
+	var none K
+	if len(records) < 2 { // most Changes: no map to make
+		return none, false
+	}
 	seen := make(map[K]bool, len(records))
 	for _, r := range records {
 		k := key(r)
@@ -232,7 +236,6 @@ func repeated[T any, K comparable](records []T, key func(T) K) (K, bool) {
 		}
 		seen[k] = true
 	}
-	var none K
 	return none, false
 }
 
@@ -240,7 +243,11 @@ func repeated[T any, K comparable](records []T, key func(T) K) (K, bool) {
 func (a *account) putPackage(p billing.Package) {
 	i, stored := a.packages[p.ID]
 	if stored {
+		old := a.pkgs[i]
 		a.pkgs[i] = p
+		if old.Balance > 0 && p.Balance > 0 && billing.ComparePackages(old, p) == 0 {
+			return // a draw: its place in the deduction order stays
+		}
 		a.live = slices.DeleteFunc(a.live, func(j int) bool { return j == i })
 	} else {
 		i = len(a.pkgs)
