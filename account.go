@@ -136,7 +136,7 @@ func (e *Engine) Overview(ctx context.Context, account string) (Overview, error)
 	}
 	o := Overview{Today: e.cal.day(now)}
 	err = e.store.View(ctx, account, func(r Reader) error {
-		if o.Account, err = e.load(r, account); err != nil {
+		if err = e.load(r, account, &o.Account); err != nil {
 			return err
 		}
 		if err := r.Packages(func(p Package) bool { o.Packages = append(o.Packages, p); return true }); err != nil {

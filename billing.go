@@ -194,15 +194,11 @@ func (e *Engine) newUnit(req Request, ref, account string, body func(u *unit) er
 	return u
 }
 
-// done puts u back in the pool, keeping its buffers but nothing they held.
+// done puts u back in the pool, keeping its buffers. What they held stays
+// until they are written again or the pool drops u (within two garbage
+// collections): a bound, and clearing them would cost more than recording
+// a usage's ledger entry.
 func (e *Engine) done(u *unit) {
-	clear(u.ch.Packages[:cap(u.ch.Packages)]) // what a longer try wrote too
-	clear(u.ch.Meters[:cap(u.ch.Meters)])
-	clear(u.ch.Usages[:cap(u.ch.Usages)])
-	clear(u.ch.Purchases[:cap(u.ch.Purchases)])
-	clear(u.ch.Entries[:cap(u.ch.Entries)])
-	clear(u.ch.Bills[:cap(u.ch.Bills)])
-	clear(u.touched[:cap(u.touched)])
 	*u = unit{e: u.e, run: u.run, step: u.step, ch: emptied(u.ch), touched: u.touched[:0]}
 	e.units.Put(u)
 }
@@ -268,20 +264,19 @@ func (u *unit) apply(r Reader) (Changes, error) {
 // finds the account: it only compares it), and clears what an earlier try
 // wrote.
 func (e *Engine) begin(u *unit, r Reader) error {
-	a, err := e.load(r, u.account)
+	u.r, u.ch, u.now = r, emptied(u.ch), time.Time{}
+	err := e.load(r, u.account, &u.a)
 	switch {
 	case errors.Is(err, ErrNotFound) && u.req == RequestOpen:
-		a = Account{}
+		u.a = Account{}
 	case err != nil:
 		return err
 	}
-	var now time.Time
-	if a.Version == 0 || u.req != RequestOpen {
-		if now, err = e.clock(&a); err != nil {
+	if u.a.Version == 0 || u.req != RequestOpen {
+		if u.now, err = e.clock(&u.a); err != nil {
 			return err
 		}
 	}
-	u.r, u.a, u.now, u.ch = r, a, now, emptied(u.ch)
 	return nil
 }
 
@@ -303,17 +298,16 @@ func (e *Engine) clock(a *Account) (time.Time, error) {
 	return now, nil
 }
 
-// load reads the account and checks the invariants the Engine keeps.
-func (e *Engine) load(r Reader, id string) (Account, error) {
-	a, err := r.Account()
-	if err != nil {
-		return Account{}, err
+// load reads the account into a and checks the invariants the Engine keeps.
+func (e *Engine) load(r Reader, id string, a *Account) (err error) {
+	if *a, err = r.Account(); err != nil {
+		return err
 	}
 	if a.ID != id || a.Version < 1 || a.LastSeq < 0 || a.Opened.IsZero() ||
 		!a.Postpaid.consistent() || !a.Status.consistent() || (a.Status.Suspended && a.Postpaid.On) {
-		return Account{}, fmt.Errorf("%w: account record %q", ErrCorrupt, id)
+		return fmt.Errorf("%w: account record %q", ErrCorrupt, id)
 	}
-	return a, nil
+	return nil
 }
 
 // append adds a ledger entry, numbering it and stamping it with the unit's
@@ -352,8 +346,8 @@ func (e *Engine) view(ctx context.Context, op, account string, fn func(r Reader,
 		return &Error{Op: op, Account: account, Err: invalidID("account id", account)}
 	}
 	err := e.store.View(ctx, account, func(r Reader) error {
-		a, err := e.load(r, account)
-		if err != nil {
+		var a Account
+		if err := e.load(r, account, &a); err != nil {
 			return err
 		}
 		return fn(r, &a)

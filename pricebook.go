@@ -265,22 +265,22 @@ func (b *PriceBook) tierRank(t Tier) int {
 	return len(b.Tiers)
 }
 
-func (b *PriceBook) tier(t Tier) (TierSpec, bool) {
-	for _, s := range b.Tiers {
-		if s.Tier == t {
-			return s, true
+func (b *PriceBook) tier(t Tier) (*TierSpec, bool) {
+	for i := range b.Tiers {
+		if b.Tiers[i].Tier == t {
+			return &b.Tiers[i], true
 		}
 	}
-	return TierSpec{}, false
+	return nil, false
 }
 
-func (b *PriceBook) scenario(s Scenario) (ScenarioSpec, bool) {
-	for _, sc := range b.Scenarios {
-		if sc.Scenario == s {
-			return sc, true
+func (b *PriceBook) scenario(s Scenario) (*ScenarioSpec, bool) {
+	for i := range b.Scenarios {
+		if b.Scenarios[i].Scenario == s {
+			return &b.Scenarios[i], true
 		}
 	}
-	return ScenarioSpec{}, false
+	return nil, false
 }
 
 func (b *PriceBook) kind(name string) (*PackageKind, bool) {

@@ -241,7 +241,8 @@ func (e *Engine) record(u *unit, us *Usage) (Receipt, error) {
 	if err != nil {
 		return Receipt{}, err
 	}
-	for _, t := range touched {
+	for i := range touched {
+		t := &touched[i]
 		if t.draw.Minutes == 0 {
 			u.forfeit(&t.p)
 			continue

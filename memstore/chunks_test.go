@@ -8,7 +8,7 @@ func TestChunks(t *testing.T) {
 	var l chunks[int]
 	const n = 5000
 	for i := range n {
-		l.add(i)
+		l.add(&i)
 		if got := len(l.c); got != chunksFor(i+1) {
 			t.Fatalf("after %d elements: %d chunks, want %d", i+1, got, chunksFor(i+1))
 		}

@@ -155,23 +155,23 @@ func (a *account) apply(id string, ch *billing.Changes) error {
 	a.rec = *ch.Account
 	a.rec.Late = slices.Clone(a.rec.Late)
 	a.exists.Store(true)
-	for _, p := range ch.Packages {
-		a.putPackage(p)
+	for i := range ch.Packages {
+		a.putPackage(&ch.Packages[i])
 	}
 	for _, m := range ch.Meters {
 		a.putMeter(m)
 	}
-	for _, u := range ch.Usages {
+	for i := range ch.Usages { // by index: records are large
+		a.usages = put(a.usages, ch.Usages[i].Usage.ID, a.records.len())
+		u := a.records.add(&ch.Usages[i])
 		u.Receipt.Draws = slices.Clone(u.Receipt.Draws)
-		a.usages = put(a.usages, u.Usage.ID, a.records.len())
-		a.records.add(u)
 	}
 	for _, p := range ch.Purchases {
 		p.Receipt.Absorbed = slices.Clone(p.Receipt.Absorbed)
 		a.purchases = put(a.purchases, p.Purchase.ID, p)
 	}
-	for _, e := range ch.Entries {
-		a.entries.add(e)
+	for i := range ch.Entries {
+		a.entries.add(&ch.Entries[i])
 	}
 	for _, b := range ch.Bills {
 		b.Lines = slices.Clone(b.Lines)
@@ -185,9 +185,10 @@ func (a *account) apply(id string, ch *billing.Changes) error {
 // id, a purchase id or a bill's day that is stored, or twice, or a Seq at
 // or below the one before it.
 func (a *account) checkKeys(ch *billing.Changes) error {
-	for _, u := range ch.Usages {
-		if _, stored := a.usages[u.Usage.ID]; stored {
-			return fmt.Errorf("memstore: usage %q: %w", u.Usage.ID, billing.ErrExists)
+	for i := range ch.Usages {
+		id := ch.Usages[i].Usage.ID
+		if _, stored := a.usages[id]; stored {
+			return fmt.Errorf("memstore: usage %q: %w", id, billing.ErrExists)
 		}
 	}
 	if id, twice := repeated(ch.Usages, func(u billing.UsageRecord) string { return u.Usage.ID }); twice {
@@ -205,11 +206,12 @@ func (a *account) checkKeys(ch *billing.Changes) error {
 	if n := a.entries.len(); n > 0 {
 		last = a.entries.at(n - 1).Seq
 	}
-	for _, e := range ch.Entries {
-		if e.Seq <= last {
-			return fmt.Errorf("memstore: ledger entry %d not after %d: %w", e.Seq, last, billing.ErrExists)
+	for i := range ch.Entries {
+		seq := ch.Entries[i].Seq
+		if seq <= last {
+			return fmt.Errorf("memstore: ledger entry %d not after %d: %w", seq, last, billing.ErrExists)
 		}
-		last = e.Seq
+		last = seq
 	}
 	for _, b := range ch.Bills {
 		if _, stored := a.bills[b.Day]; stored {
@@ -240,22 +242,22 @@ func repeated[T any, K comparable](records []T, key func(T) K) (K, bool) {
 }
 
 // putPackage stores p, and keeps the live packages in deduction order.
-func (a *account) putPackage(p billing.Package) {
+func (a *account) putPackage(p *billing.Package) {
 	i, stored := a.packages[p.ID]
 	if stored {
 		old := a.pkgs[i]
-		a.pkgs[i] = p
-		if old.Balance > 0 && p.Balance > 0 && billing.ComparePackages(old, p) == 0 {
+		a.pkgs[i] = *p
+		if old.Balance > 0 && p.Balance > 0 && billing.ComparePackages(old, *p) == 0 {
 			return // a draw: its place in the deduction order stays
 		}
 		a.live = slices.DeleteFunc(a.live, func(j int) bool { return j == i })
 	} else {
 		i = len(a.pkgs)
-		a.pkgs = append(a.pkgs, p)
+		a.pkgs = append(a.pkgs, *p)
 		a.packages = put(a.packages, p.ID, i)
 	}
 	if p.Balance > 0 {
-		at, _ := slices.BinarySearchFunc(a.live, p, func(j int, p billing.Package) int { return billing.ComparePackages(a.pkgs[j], p) })
+		at, _ := slices.BinarySearchFunc(a.live, *p, func(j int, p billing.Package) int { return billing.ComparePackages(a.pkgs[j], p) })
 		a.live = slices.Insert(a.live, at, i)
 	}
 }
@@ -398,7 +400,8 @@ func place(i int) (chunk, j int) {
 	return 4 + (i-60)/64, (i - 60) % 64
 }
 
-func (l *chunks[T]) add(v T) {
+// add appends a copy of *v, and returns where it is.
+func (l *chunks[T]) add(v *T) *T {
 	c, j := place(l.n)
 	if j == 0 {
 		size := 64
@@ -407,8 +410,9 @@ func (l *chunks[T]) add(v T) {
 		}
 		l.c = append(l.c, make([]T, 0, size))
 	}
-	l.c[c] = append(l.c[c], v)
+	l.c[c] = append(l.c[c], *v)
 	l.n++
+	return &l.c[c][j]
 }
 
 func (l *chunks[T]) at(i int) *T {
