@@ -265,16 +265,16 @@ func (a *account) putPackage(p *billing.Package) {
 // putMeter stores m, and keeps the meters of its day in order of service,
 // then tier.
 func (a *account) putMeter(m billing.Meter) {
-	k := m.Key
-	if _, stored := a.meters[k]; !stored {
-		keys := a.days[k.Day]
-		if len(keys) == 0 {
-			a.dayList = insert(a.dayList, k.Day)
-		}
-		i, _ := slices.BinarySearchFunc(keys, k, compareKeys)
-		a.days = put(a.days, k.Day, slices.Insert(keys, i, k))
+	k, n := m.Key, len(a.meters)
+	if a.meters = put(a.meters, k, m); len(a.meters) == n {
+		return // stored before (one hashing of the key, not two)
 	}
-	a.meters = put(a.meters, k, m)
+	keys := a.days[k.Day]
+	if len(keys) == 0 {
+		a.dayList = insert(a.dayList, k.Day)
+	}
+	i, _ := slices.BinarySearchFunc(keys, k, compareKeys)
+	a.days = put(a.days, k.Day, slices.Insert(keys, i, k))
 }
 
 // reader reads an account, under its lock.
