@@ -50,7 +50,8 @@ type account struct {
 	rec       billing.Account
 	usages    map[string]int              // usage id → its place in records
 	records   chunks[billing.UsageRecord] // the usage records
-	purchases map[string]billing.PurchaseRecord
+	purchases map[string]int              // purchase id → its place in bought (not the records: a map holds room for 8 at least)
+	bought    []billing.PurchaseRecord
 	packages  map[string]int    // package id → its place in pkgs
 	pkgs      []billing.Package // every package, in the order first written
 	live      []int             // the places of those with a positive balance, in deduction order
@@ -58,8 +59,7 @@ type account struct {
 	days      map[billing.Day][]billing.MeterKey // each day's meters, by service, then tier
 	dayList   []billing.Day                      // the days with meters, ascending
 	entries   chunks[billing.Entry]              // the ledger, in Seq order
-	bills     map[billing.Day]billing.Bill
-	billDays  []billing.Day // ascending
+	bills     []billing.Bill                     // ascending Day
 }
 
 // acquire returns the records of account id. Those of an account that
@@ -168,15 +168,16 @@ func (a *account) apply(id string, ch *billing.Changes) error {
 	}
 	for _, p := range ch.Purchases {
 		p.Receipt.Absorbed = slices.Clone(p.Receipt.Absorbed)
-		a.purchases = put(a.purchases, p.Purchase.ID, p)
+		a.purchases = put(a.purchases, p.Purchase.ID, len(a.bought))
+		a.bought = append(a.bought, p)
 	}
 	for i := range ch.Entries {
 		a.entries.add(&ch.Entries[i])
 	}
 	for _, b := range ch.Bills {
 		b.Lines = slices.Clone(b.Lines)
-		a.bills = put(a.bills, b.Day, b)
-		a.billDays = insert(a.billDays, b.Day)
+		i, _ := a.bill(b.Day)
+		a.bills = slices.Insert(a.bills, i, b)
 	}
 	return nil
 }
@@ -214,7 +215,7 @@ func (a *account) checkKeys(ch *billing.Changes) error {
 		last = seq
 	}
 	for _, b := range ch.Bills {
-		if _, stored := a.bills[b.Day]; stored {
+		if _, stored := a.bill(b.Day); stored {
 			return fmt.Errorf("memstore: bill of %s: %w", b.Day, billing.ErrExists)
 		}
 	}
@@ -303,10 +304,11 @@ func (r *reader) Usage(id string) (billing.UsageRecord, error) {
 }
 
 func (r *reader) Purchase(id string) (billing.PurchaseRecord, error) {
-	p, ok := r.a.purchases[id]
+	i, ok := r.a.purchases[id]
 	if !ok {
 		return billing.PurchaseRecord{}, fmt.Errorf("memstore: purchase %q: %w", id, billing.ErrNotFound)
 	}
+	p := r.a.bought[i]
 	p.Receipt.Absorbed = slices.Clone(p.Receipt.Absorbed)
 	return p, nil
 }
@@ -366,21 +368,29 @@ func (r *reader) Days(from, to billing.Day, fn func(billing.Day) bool) error {
 }
 
 func (r *reader) Bill(d billing.Day) (billing.Bill, error) {
-	b, ok := r.a.bills[d]
+	i, ok := r.a.bill(d)
 	if !ok {
 		return billing.Bill{}, fmt.Errorf("memstore: bill of %s: %w", d, billing.ErrNotFound)
 	}
+	b := r.a.bills[i]
 	b.Lines = slices.Clone(b.Lines)
 	return b, nil
 }
 
 func (r *reader) Bills(from, to billing.Day, fn func(billing.Bill) bool) error {
-	for _, d := range between(r.a.billDays, from, to) {
-		if b, _ := r.Bill(d); !fn(b) {
+	for i, _ := r.a.bill(from); i < len(r.a.bills) && r.a.bills[i].Day <= to; i++ {
+		b := r.a.bills[i]
+		b.Lines = slices.Clone(b.Lines)
+		if !fn(b) {
 			break
 		}
 	}
 	return nil
+}
+
+// bill returns the place of the bill of day d in bills, or where it would go.
+func (a *account) bill(d billing.Day) (int, bool) {
+	return slices.BinarySearchFunc(a.bills, d, func(b billing.Bill, d billing.Day) int { return cmp.Compare(b.Day, d) })
 }
 
 // chunks is an append-only list whose elements never move: it grows by
