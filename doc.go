@@ -31,10 +31,17 @@
 //   - billed postpaid at list price, if the postpaid switch is on;
 //   - otherwise, if the account has bought a universal package, billed
 //     postpaid as the switch goes on automatically;
-//   - otherwise kept as the day's shortfall, and the account is suspended: it
-//     refuses usage from then on until a package is bought ([Engine.Buy]) or
-//     postpaid is enabled ([Engine.EnablePostpaid]). Usage from before the
-//     suspension, reported late, is still recorded.
+//   - otherwise kept as the day's shortfall, and the account is suspended
+//     until a package is bought ([Engine.Buy]) or postpaid is enabled
+//     ([Engine.EnablePostpaid]).
+//
+// Usage is a fact: a report describes what already happened, so Record
+// refuses only malformed input, never because of the account's state.
+// Usage of a suspended account is recorded like any other (packages valid
+// at its time cover what they can, the rest is shortfall), its receipt
+// flagged ([Receipt].WhileSuspended). Suspension is a signal to the host:
+// whether a new session may start is a separate, read-only question,
+// [Engine.Admit], answered from what has been reported so far.
 //
 // A package bought on a day also absorbs that day's minutes no package
 // covered (tier by tier in the price book's order, shortfall before postpaid
@@ -48,9 +55,11 @@
 // ([ServiceMixTranscoding]) are recorded with [Engine.Record] too, by output
 // tier, and metered the same way (seconds per day and tier, rounded up to
 // minutes). They are never covered by packages and need no postpaid switch:
-// all their minutes go on the daily bill. They cannot be used without a basic
-// service: usage for a suspended account, or one that could not pay for basic
-// usage at that time, is refused with [ErrNoBasicService].
+// all their minutes go on the daily bill. They need a basic service to go
+// with them: [Engine.Admit] refuses to start one for a suspended account, or
+// one that could not pay for basic usage then. Value-added usage reported
+// anyway is recorded and billed, its receipt flagged
+// ([Receipt].NoBasicService).
 //
 // # Daily settlement and bills
 //
@@ -127,8 +136,8 @@
 // [ErrIdempotencyConflict]. EnablePostpaid is idempotent by nature.
 //
 // Record looks the usage id up before anything else, in the same unit of
-// work, so a repeat gets its first result whatever has changed since (the
-// account suspended, say), and writes nothing.
+// work, so a repeat gets its first result whatever has changed since (a
+// package bought, say), and writes nothing.
 //
 // # Concurrency and persistence
 //

@@ -47,10 +47,10 @@ var (
 	ErrUnknownScenario = errors.New("billing: unknown scenario")
 	// ErrUnknownService: the price book of the usage's day does not price that service.
 	ErrUnknownService = errors.New("billing: unknown service")
-	// ErrNoBasicService: value-added usage for an account that has no basic
-	// service to go with it: it is suspended, or could not pay for basic
-	// usage at that time (no package valid then with minutes left, postpaid
-	// off, and no universal package bought).
+	// ErrNoBasicService: an Admission's reason: a new session cannot start,
+	// as nothing could pay for basic usage then (no package valid then with
+	// minutes left, postpaid off, and no universal package bought); for a
+	// value-added service, also when the account is suspended.
 	ErrNoBasicService = errors.New("billing: value-added service without a basic service")
 	// ErrDayNotEnded: Settle was asked for a day that has not ended yet in the
 	// billing time zone.
@@ -75,9 +75,10 @@ var (
 	// ErrInvalidMinutes: a package size is not a positive multiple of its
 	// kind's unit, or exceeds MaxPackageMinutes.
 	ErrInvalidMinutes = errors.New("billing: invalid package size")
-	// ErrSuspended: the account is suspended (trial or packages ran out with
-	// postpaid off) and refuses usage from the suspension on, until a
-	// package is bought or postpaid is enabled.
+	// ErrSuspended: an Admission's reason: the account is suspended (trial or
+	// packages ran out with postpaid off) from then until a package is
+	// bought or postpaid is enabled, and no new session may start. Usage
+	// reported for that time is still recorded.
 	ErrSuspended = errors.New("billing: account suspended")
 	// ErrInvalidResolution: a width or height is not in 1..MaxDimension, or no
 	// stream was given.

@@ -2,7 +2,6 @@ package billing_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log"
 	"time"
@@ -141,7 +140,9 @@ func ExampleEngine_Record_automaticPostpaid() {
 }
 
 // A trial-only account without postpaid is suspended when its trial runs out,
-// until it buys a package or enables postpaid.
+// until it buys a package or enables postpaid. Suspension tells the host to
+// start no new sessions (Admit); usage that happened anyway is still
+// recorded (usage is a fact), as shortfall.
 func ExampleEngine_Record_suspension() {
 	ctx := context.Background()
 	now := time.Date(2021, 3, 15, 9, 0, 0, 0, beijing)
@@ -149,36 +150,41 @@ func ExampleEngine_Record_suspension() {
 	if _, err := e.OpenAccount(ctx, billing.AccountSpec{ID: "acme"}); err != nil {
 		log.Fatal(err)
 	}
-	use := func(id string, minutes int64) (billing.Receipt, error) {
-		return e.Record(ctx, billing.Usage{ID: id, Account: "acme", App: "1400000001",
+	use := func(id string, minutes int64) billing.Receipt {
+		r, err := e.Record(ctx, billing.Usage{ID: id, Account: "acme", App: "1400000001",
 			Scenario: billing.AudioCall, Tier: billing.TierAudio, Seconds: minutes * 60, At: now})
+		if err != nil {
+			log.Fatal(err)
+		}
+		return r
 	}
-	r, err := use("u1", 10_002) // 2 minutes more than the trial holds
-	if err != nil {
-		log.Fatal(err)
+	admit := func() billing.Admission {
+		a, err := e.Admit(ctx, "acme", billing.ServiceBasic, now)
+		if err != nil {
+			log.Fatal(err)
+		}
+		return a
 	}
+	r := use("u1", 10_002) // 2 minutes more than the trial holds
 	fmt.Printf("u1: %d covered, %d shortfall, suspended: %v\n", r.Draws[0].Minutes, r.Shortfall, r.Suspended)
-
-	if _, err := use("u2", 1); errors.Is(err, billing.ErrSuspended) {
-		fmt.Println("u2 refused:", err)
-	}
+	a := admit()
+	fmt.Println("admitted:", a.Admitted, "-", a.Reason)
+	r = use("u2", 1) // reported anyway
+	fmt.Printf("u2: %d shortfall, while suspended: %v\n", r.Shortfall, r.WhileSuspended)
 
 	now = now.Add(time.Hour)
-	a, err := e.EnablePostpaid(ctx, "acme")
+	acct, err := e.EnablePostpaid(ctx, "acme")
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("after EnablePostpaid: suspended:", a.Status.Suspended)
-	r, err = use("u2", 1)
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Printf("u2: %d postpaid\n", r.Postpaid)
+	fmt.Println("after EnablePostpaid: suspended:", acct.Status.Suspended, "admitted:", admit().Admitted)
+	fmt.Printf("u3: %d postpaid\n", use("u3", 1).Postpaid)
 	// Output:
 	// u1: 10000 covered, 2 shortfall, suspended: true
-	// u2 refused: billing: Record account "acme" id "u2": account suspended
-	// after EnablePostpaid: suspended: false
-	// u2: 1 postpaid
+	// admitted: false - billing: account suspended since 2021-03-15T09:00:00+08:00
+	// u2: 1 shortfall, while suspended: true
+	// after EnablePostpaid: suspended: false admitted: true
+	// u3: 1 postpaid
 }
 
 // A day's usage is settled into a bill once the day has ended (TRTC charges

@@ -1,7 +1,6 @@
 package billing_test
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -145,19 +144,14 @@ func (m *machine) record(t *rapid.T) {
 		u.Scenario = ""
 	}
 	r, err := m.h.e.Record(m.h.ctx, u)
-	switch {
-	case acc.Status.Suspended && !when.Before(acc.Status.Since):
-		if !errors.Is(err, billing.ErrSuspended) {
-			t.Fatalf("Record on a suspended account: error %v, want ErrSuspended", err)
-		}
-		return
-	case errors.Is(err, billing.ErrNoBasicService) && service != billing.ServiceBasic:
-		if acc.Postpaid.On || acc.AutoPostpaidArmed {
-			t.Fatalf("value-added usage refused on an account that can pay for basic usage: %+v", acc)
-		}
-		return
-	case err != nil:
-		t.Fatalf("Record: %v", err)
+	if err != nil {
+		t.Fatalf("Record: %v", err) // usage is a fact: recorded whatever the account's state
+	}
+	if suspended := acc.Status.Suspended && !when.Before(acc.Status.Since); r.WhileSuspended != suspended {
+		t.Fatalf("receipt %+v: WhileSuspended %v, but the account's status before was %+v", r, r.WhileSuspended, acc.Status)
+	}
+	if r.NoBasicService && (service == billing.ServiceBasic || acc.Postpaid.On || acc.AutoPostpaidArmed) {
+		t.Fatalf("receipt %+v: no basic service, for basic usage or an account that can pay for basic usage: %+v", r, acc)
 	}
 	if service != billing.ServiceBasic && (r.Postpaid != r.Minutes || len(r.Draws) > 0) {
 		t.Fatalf("value-added receipt %+v: want all minutes postpaid", r)

@@ -500,20 +500,21 @@ func refPayUncovered(a *refAccount, now time.Time, rc *billing.Receipt, m *billi
 	m.Postpaid += rest
 }
 
-// refSuspendedAt: a suspended account refuses usage whose time is at or
-// after its suspension.
+// refSuspendedAt: the account is suspended at that time: at or after its
+// suspension.
 func refSuspendedAt(a *refAccount, at time.Time) bool {
 	return a.status.Suspended && !at.Before(a.status.Since)
 }
 
-// refHasBasicService: the account can pay for basic usage at t: postpaid is
-// on, a universal package was bought, or a package valid at t has minutes.
-func refHasBasicService(a *refAccount, at time.Time) bool {
+// refHasBasicService: the account can pay for basic usage at t, as seen at
+// now: postpaid is on, a universal package was bought, or a package valid at
+// t, and not forfeited by now, has minutes.
+func refHasBasicService(a *refAccount, now, at time.Time) bool {
 	if a.postpaid.On || a.armed {
 		return true
 	}
 	for _, p := range a.packages {
-		if refCovers(p, at) && p.Balance > 0 {
+		if refCovers(p, at) && p.Balance > 0 && now.Before(p.End.Add(refExpiryGrace)) {
 			return true
 		}
 	}
@@ -632,10 +633,6 @@ func refIssueBill(a *refAccount, d billing.Day, now time.Time) billing.Bill {
 // request breaks several rules the docs do not say which error wins, so any
 // of them is accepted). On error the model changes nothing but forfeits.
 
-// errRefNoBasicSuspended stands for an error that wraps both
-// ErrNoBasicService and ErrSuspended (value-added usage of a suspended account).
-var errRefNoBasicSuspended = errors.New("ref: ErrNoBasicService wrapping ErrSuspended")
-
 func (md *refModel) open(now time.Time, spec billing.AccountSpec) (billing.Account, []error) {
 	if a := md.accts[spec.ID]; a != nil {
 		if a.spec != spec {
@@ -726,17 +723,17 @@ func refUsageInputErrors(a *refAccount, now time.Time, u billing.Usage, svc bill
 	return errs
 }
 
-// refServiceStateErrors: basic usage is refused by a suspension; value-added
-// usage also when the account has no way to pay for basic usage then.
-func refServiceStateErrors(a *refAccount, u billing.Usage, svc billing.Service) []error {
+// refAdmit: a new session needs a basic service: the account not suspended
+// at that time and able to pay for basic usage then. Value-added services
+// get the same answer; the reason also wraps ErrNoBasicService for them when
+// the account is suspended.
+func refAdmit(a *refAccount, now, at time.Time, svc billing.Service) []error {
 	switch {
-	case svc == billing.ServiceBasic && refSuspendedAt(a, u.At):
+	case refSuspendedAt(a, at) && svc == billing.ServiceBasic:
 		return []error{billing.ErrSuspended}
-	case svc == billing.ServiceBasic:
-		return nil
-	case refSuspendedAt(a, u.At):
-		return []error{errRefNoBasicSuspended}
-	case !refHasBasicService(a, u.At):
+	case refSuspendedAt(a, at):
+		return []error{billing.ErrSuspended, billing.ErrNoBasicService}
+	case !refHasBasicService(a, now, at):
 		return []error{billing.ErrNoBasicService}
 	}
 	return nil
@@ -761,13 +758,13 @@ func (md *refModel) record(now time.Time, u billing.Usage) (billing.Receipt, []e
 		return billing.Receipt{}, append(refUsageInputErrors(a, now, u, svc), billing.ErrIdempotencyConflict)
 	}
 	errs := refUsageInputErrors(a, now, u, svc)
-	errs = append(errs, refServiceStateErrors(a, u, svc)...)
 	if len(errs) > 0 {
 		return billing.Receipt{}, errs
 	}
 	key := billing.MeterKey{Day: md.cal.dayOf(u.At), Service: svc, Tier: u.Tier}
 	m := a.meter(key)
-	rc := billing.Receipt{Key: key, Minutes: refUsageIncrement(m.Seconds, u.Seconds)}
+	// Usage is a fact: recorded whatever the account's state, and flagged.
+	rc := billing.Receipt{Key: key, Minutes: refUsageIncrement(m.Seconds, u.Seconds), WhileSuspended: refSuspendedAt(a, u.At)}
 	m.Seconds += u.Seconds
 	if svc == billing.ServiceBasic {
 		var rest int64
@@ -776,12 +773,31 @@ func (md *refModel) record(now time.Time, u billing.Usage) (billing.Receipt, []e
 		refPayUncovered(a, now, &rc, m, rest)
 	} else {
 		// Value-added minutes are never covered by packages: all postpaid.
+		rc.NoBasicService = refAdmit(a, now, u.At, svc) != nil
 		rc.Postpaid = rc.Minutes
 		m.Postpaid += rc.Minutes
 	}
 	refNoteLate(a, key)
 	a.usages[u.ID] = refUsageRecord{usage: u, receipt: rc}
 	return rc, nil
+}
+
+// admit: Admit's answer, or the errors it may return.
+func (md *refModel) admit(now time.Time, account string, svc billing.Service, at time.Time) (billing.Admission, []error) {
+	a := md.accts[account]
+	switch {
+	case a == nil:
+		return billing.Admission{}, []error{billing.ErrNotFound}
+	case at.Before(a.opened):
+		return billing.Admission{}, []error{billing.ErrBeforeOpened}
+	case svc == billing.ServiceRecording && a.opened.Before(refRecordingFrom):
+		return billing.Admission{}, []error{billing.ErrNoPriceBook}
+	}
+	if svc == "" {
+		svc = billing.ServiceBasic
+	}
+	why := refAdmit(a, now, at, svc)
+	return billing.Admission{Admitted: why == nil, Reason: errors.Join(why...)}, nil
 }
 
 func (md *refModel) buy(now time.Time, p billing.Purchase) (billing.PurchaseReceipt, []error) {

@@ -255,7 +255,7 @@ func (u *unit) visit(p Package) bool {
 		w.err = fmt.Errorf("%w: package %q balance %d of %d", ErrCorrupt, p.ID, p.Balance, p.Minutes)
 		return false
 	}
-	if u.forfeitable(&p) {
+	if u.e.forfeitable(&p, u.now) {
 		u.touched = append(u.touched, touch{p: p})
 		return true
 	}
@@ -289,10 +289,10 @@ func (u *unit) forfeit(p *Package) {
 	u.putPackage(*p)
 }
 
-// forfeitable reports whether p's minutes are forfeited at the unit's time:
-// its validity and the grace after it have passed.
-func (u *unit) forfeitable(p *Package) bool {
-	return !p.End.Add(u.e.grace).After(u.now)
+// forfeitable reports whether p's minutes are forfeited at now: its
+// validity and the grace after it have passed.
+func (e *Engine) forfeitable(p *Package, now time.Time) bool {
+	return !p.End.Add(e.grace).After(now)
 }
 
 // expire forfeits the balance of every live package whose validity and
@@ -300,7 +300,7 @@ func (u *unit) forfeitable(p *Package) bool {
 func (u *unit) expire() error {
 	var expired []Package
 	err := u.r.LivePackages(func(p Package) bool {
-		if !u.forfeitable(&p) {
+		if !u.e.forfeitable(&p, u.now) {
 			return false
 		}
 		expired = append(expired, p)

@@ -212,25 +212,41 @@ func suspended(t *testing.T) *harness {
 	return h
 }
 
-func TestSuspendedAccountRefusesUsage(t *testing.T) {
+// TestSuspendedAccountRecordsUsage: usage is a fact. A suspended account's
+// usage is recorded like any other: nothing covers it (the trial is used
+// up), so each minute is shortfall, and the receipt says the account was
+// suspended then. The suspension itself does not move.
+func TestSuspendedAccountRecordsUsage(t *testing.T) {
 	h := suspended(t)
-	days := []billing.Day{march(15)}
-	before := h.state("a", days...)
 	h.clock.Set(at(15, 11, 0, 0))
 	for _, tier := range []billing.Tier{audio, sd, hd, fhd} {
-		_, err := h.e.Record(h.ctx, *usage("u2-"+string(tier), tier, 60, at(15, 11, 0, 0)))
-		if !errors.Is(err, billing.ErrSuspended) {
-			t.Errorf("Record(%s) error = %v, want ErrSuspended", tier, err)
+		got, err := h.e.Record(h.ctx, *usage("u2-"+string(tier), tier, 60, at(15, 11, 0, 0)))
+		// 60 s: one minute of its tier; the trial has 0 left; postpaid off.
+		want := billing.Receipt{Key: basic(march(15), tier), Minutes: 1, Shortfall: 1, WhileSuspended: true}
+		if err != nil || !cmp.Equal(want, got, cmpOpts) {
+			t.Errorf("Record(%s) = %+v, %v; want %+v", tier, got, err, want)
 		}
 	}
-	if diff := cmp.Diff(before, h.state("a", days...), cmpOpts); diff != "" {
-		t.Errorf("a refused usage changed the account (-before +after):\n%s", diff)
+	// In the book's tier order. audio: u1 60 s + 60 s = 2 minutes, both shortfall; sd: u0 600,000 s +
+	// 60 s = ceil(600,060 / 60) = 10,001 minutes, 10,000 from the trial and 1
+	// shortfall; hd and fhd: 1 minute of shortfall each.
+	want := []billing.Meter{
+		{Key: basic(march(15), audio), Seconds: 120, Shortfall: 2},
+		{Key: basic(march(15), sd), Seconds: 600_060, Prepaid: 10_000, Shortfall: 1},
+		{Key: basic(march(15), hd), Seconds: 60, Shortfall: 1},
+		{Key: basic(march(15), fhd), Seconds: 60, Shortfall: 1},
+	}
+	if diff := cmp.Diff(want, h.state("a", march(15)).Meters[march(15)], cmpOpts); diff != "" {
+		t.Errorf("meters (-want +got):\n%s", diff)
+	}
+	if a := h.account("a"); a.Status != (billing.Status{Suspended: true, Since: at(15, 10, 0, 0), Reason: billing.ReasonUncovered}) {
+		t.Errorf("status %+v, want suspended since 10:00 for uncovered minutes", a.Status)
 	}
 	// A replay of the usage that suspended the account still answers.
 	got, err := h.e.Record(h.ctx, *usage("u1", audio, 60, at(15, 10, 0, 0)))
-	want := billing.Receipt{Key: basic(march(15), audio), Minutes: 1, Shortfall: 1, Suspended: true}
-	if err != nil || !cmp.Equal(want, got, cmpOpts) {
-		t.Errorf("replay of u1 = %+v, %v; want %+v", got, err, want)
+	wantR := billing.Receipt{Key: basic(march(15), audio), Minutes: 1, Shortfall: 1, Suspended: true}
+	if err != nil || !cmp.Equal(wantR, got, cmpOpts) {
+		t.Errorf("replay of u1 = %+v, %v; want %+v", got, err, wantR)
 	}
 }
 

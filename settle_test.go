@@ -500,10 +500,12 @@ func TestLateAdjustments(t *testing.T) {
 		op{now: at(16, 11, 0, 0), use: vaUsage("late2", mix, fhd, 120, at(15, 21, 0, 0))}, // 2 MixTranscoding FHD minutes
 		op{now: at(16, 11, 0, 0), use: usage("late3", sd, 240, at(15, 22, 0, 0))},         // SD: ceil(600,120/60) - 9,998 = 4: 1 from the trial, 3 shortfall
 	)
-	// late3 suspended the account at 11:00 on the 16th: usage at 12:00 is refused.
+	// late3 suspended the account at 11:00 on the 16th: usage at 12:00 is
+	// still recorded (usage is a fact), as 1 audio minute of shortfall.
 	h.clock.Set(at(16, 12, 0, 0))
-	if _, err := h.e.Record(h.ctx, *usage("u2", audio, 60, at(16, 12, 0, 0))); !errors.Is(err, billing.ErrSuspended) {
-		t.Fatalf("Record(12:00 on the 16th) error = %v, want ErrSuspended", err)
+	r, err := h.e.Record(h.ctx, *usage("u2", audio, 60, at(16, 12, 0, 0)))
+	if want := (billing.Receipt{Key: basic(march(16), audio), Minutes: 1, Shortfall: 1, WhileSuspended: true}); err != nil || !cmp.Equal(want, r, cmpOpts) {
+		t.Fatalf("Record(12:00 on the 16th) = %+v, %v; want %+v", r, err, want)
 	}
 	h.do(op{now: at(17, 9, 0, 0), enable: "a"})
 	h.clock.Set(at(17, 10, 0, 0))
@@ -514,40 +516,50 @@ func TestLateAdjustments(t *testing.T) {
 	want := billing.Bill{
 		Account: "a", Day: march(16), Currency: "USD", Issued: at(17, 10, 0, 0), PostpaidOn: true,
 		Lines: []billing.Line{
+			// The 16th: u2's shortfall minute, billed as postpaid is on at settlement: 0.00099.
+			line(march(16), billing.ServiceBasic, audio, 60, 0, 0, 1, true, "0.00099", "0.00099"),
 			// Days of the 15th, in the order of the day's lines: basic SD, basic HD, then MixTranscoding.
 			adjustment(line(march(15), billing.ServiceBasic, sd, 240, 1, 0, 3, true, "0.00199", "0.00597")), // 3 shortfall × 0.00199, postpaid on now
 			adjustment(line(march(15), billing.ServiceBasic, hd, 60, 1, 0, 0, true, "0.00399", "0")),        // from the trial
 			adjustment(line(march(15), mix, fhd, 120, 0, 2, 0, true, "0.00899", "0.01798")),                 // 2 × 0.00899
 		},
-		// 0.00597 + 0 + 0.01798 = 0.02395 → 0.02.
-		Subtotal: dec("0.02395"), Total: dec("0.02"),
+		// 0.00099 + 0.00597 + 0 + 0.01798 = 0.02494 → 0.02.
+		Subtotal: dec("0.02494"), Total: dec("0.02"),
 	}
 	if diff := cmp.Diff(want, got, cmpOpts); diff != "" {
 		t.Errorf("Settle(16th) (-want +got):\n%s", diff)
 	}
 }
 
-// TestUsageBeforeSuspension checks that usage from before the suspension,
-// reported late, is recorded, and usage from after it refused.
-func TestUsageBeforeSuspension(t *testing.T) {
-	h := suspended(t) // suspended at 10:00 on the 15th
+// TestUsageAroundSuspension checks that usage is recorded whatever the
+// account's state, before its suspension (reported late) and after it, and
+// that its receipt says which it was.
+func TestUsageAroundSuspension(t *testing.T) {
+	h := suspended(t) // the trial used up at 09:00, suspended at 10:00 on the 15th
 	h.clock.Set(at(15, 14, 0, 0))
-	got, err := h.e.Record(h.ctx, *usage("early", audio, 60, at(15, 9, 59, 59)))
-	want := billing.Receipt{Key: basic(march(15), audio), Minutes: 1, Shortfall: 1}
-	if err != nil || !cmp.Equal(want, got, cmpOpts) {
-		t.Errorf("Record(09:59:59) = %+v, %v; want 1 minute of shortfall", got, err)
+	tests := []struct {
+		u    *billing.Usage
+		want billing.Receipt
+	}{
+		// 60 s: one minute each, which nothing covers (the trial has 0 left,
+		// postpaid off): shortfall for basic usage, postpaid for value-added.
+		{usage("early", audio, 60, at(15, 9, 59, 59)), billing.Receipt{Key: basic(march(15), audio), Minutes: 1, Shortfall: 1}},
+		// Value-added usage from before the suspension is judged as on an
+		// active account: nothing could pay for basic usage at 09:59:59.
+		{vaUsage("early-rec", recording, hd, 60, at(15, 9, 59, 59)),
+			billing.Receipt{Key: billing.MeterKey{Day: march(15), Service: recording, Tier: hd}, Minutes: 1, Postpaid: 1, NoBasicService: true}},
+		// From 10:00 on, suspended: audio 60 s (u1) + 60 s (early) + 60 s =
+		// 180 s, ceil(180/60) − ceil(120/60) = 1 minute.
+		{usage("late", audio, 60, at(15, 10, 0, 0)), billing.Receipt{Key: basic(march(15), audio), Minutes: 1, Shortfall: 1, WhileSuspended: true}},
+		// Recording: 60 + 60 s, one more minute.
+		{vaUsage("late-rec", recording, hd, 60, at(15, 10, 0, 0)),
+			billing.Receipt{Key: billing.MeterKey{Day: march(15), Service: recording, Tier: hd}, Minutes: 1, Postpaid: 1, WhileSuspended: true, NoBasicService: true}},
 	}
-	// Value-added usage from before the suspension is judged as on an active
-	// account: the trial was used up at 09:00 and postpaid is off, so no
-	// basic service could be paid for at 09:59:59.
-	if _, err := h.e.Record(h.ctx, *vaUsage("early-rec", recording, hd, 60, at(15, 9, 59, 59))); !errors.Is(err, billing.ErrNoBasicService) || errors.Is(err, billing.ErrSuspended) {
-		t.Errorf("Record(recording at 09:59:59) error = %v, want ErrNoBasicService, not ErrSuspended", err)
-	}
-	if _, err := h.e.Record(h.ctx, *usage("late", audio, 60, at(15, 10, 0, 0))); !errors.Is(err, billing.ErrSuspended) {
-		t.Errorf("Record(10:00) error = %v, want ErrSuspended", err)
-	}
-	if _, err := h.e.Record(h.ctx, *vaUsage("late-rec", recording, hd, 60, at(15, 10, 0, 0))); !errors.Is(err, billing.ErrNoBasicService) {
-		t.Errorf("Record(recording at 10:00) error = %v, want ErrNoBasicService", err)
+	for _, tt := range tests {
+		got, err := h.e.Record(h.ctx, *tt.u)
+		if err != nil || !cmp.Equal(tt.want, got, cmpOpts) {
+			t.Errorf("Record(%s) = %+v, %v; want %+v", tt.u.ID, got, err, tt.want)
+		}
 	}
 	if s := h.account("a").Status; !s.Suspended || !s.Since.Equal(at(15, 10, 0, 0)) {
 		t.Errorf("status = %+v, want suspended since 10:00", s)

@@ -61,6 +61,15 @@ type Receipt struct {
 	PostpaidOn bool
 	// Suspended reports that this usage suspended the account.
 	Suspended bool
+	// WhileSuspended reports that the account was already suspended at the
+	// usage's time. The usage is recorded all the same (usage is a fact):
+	// packages valid then still cover what they can, the rest is shortfall.
+	// The host should stop the account's sessions.
+	WhileSuspended bool
+	// NoBasicService reports, for value-added usage, that no basic service
+	// was available at its time (see [Admission]): the session should not
+	// have started. Its minutes are recorded and billed all the same.
+	NoBasicService bool
 }
 
 // Draw is the part of a usage one package covered.
@@ -104,6 +113,9 @@ func (u *Usage) same(v *Usage) bool {
 
 // Record records usage and returns its receipt.
 //
+// Usage is a fact: Record refuses only malformed input (see the errors
+// below), never because of the account's state.
+//
 // Basic usage's billable minutes are covered, whole minute by whole minute,
 // by the packages valid at its time in deduction order (soonest expiry, then
 // earliest purchase, then id), each at its kind's ratio for the tier; a
@@ -111,18 +123,16 @@ func (u *Usage) same(v *Usage) bool {
 // with smaller ratios. Minutes no package covers are billed postpaid if the
 // switch is on; else, if the account has bought a universal package, the
 // switch goes on automatically; else they are kept as the day's shortfall and
-// the account is suspended.
-//
-// A suspended account refuses usage whose time is at or after its
-// suspension; usage from before it, reported late, is still recorded (its
-// uncovered minutes are shortfall, and the account stays suspended).
+// the account is suspended. Usage of a suspended account, at or after its
+// suspension, is recorded the same way (its uncovered minutes are shortfall;
+// Receipt.WhileSuspended tells the host); whether a new session may start is
+// [Engine.Admit]'s question.
 //
 // Value-added usage is never covered by packages: all its minutes are
-// postpaid, on the daily bill, whatever the switch. It is refused if the
-// account has no basic service to go with it: if it is suspended (at the
-// usage's time), or could not pay for basic usage at the usage's time (no
-// package valid then with minutes left, postpaid off, and no universal
-// package bought).
+// postpaid, on the daily bill, whatever the switch. It needs a basic service
+// to go with it; reported without one (the account suspended, or nothing to
+// pay for basic usage at its time), it is recorded and billed all the same,
+// with Receipt.NoBasicService set.
 //
 // Usage of a day already settled (late usage) is metered on its own day and
 // covered by the packages valid at its own time; its minutes are billed as
@@ -137,9 +147,7 @@ func (u *Usage) same(v *Usage) bool {
 // MinDay..MaxDay, or the clock), ErrNotFound (no such account),
 // ErrIdempotencyConflict, ErrBeforeOpened, ErrFutureUsage, ErrNoPriceBook,
 // ErrUnknownScenario, ErrUnknownTier, ErrTierNotInScenario, ErrUnknownService,
-// ErrSuspended, ErrNoBasicService (which also wraps ErrSuspended for a
-// suspended account), ErrCorrupt, or a Store or context error. On error
-// nothing is recorded.
+// ErrCorrupt, or a Store or context error. On error nothing is recorded.
 func (e *Engine) Record(ctx context.Context, us Usage) (Receipt, error) {
 	if err := us.check(e.cal); err != nil {
 		return Receipt{}, &Error{Op: "Record", Account: us.Account, ID: us.ID, Err: err}
@@ -208,9 +216,6 @@ func (e *Engine) record(u *unit, us *Usage) (Receipt, error) {
 	if err != nil {
 		return Receipt{}, err
 	}
-	if u.a.Status.Suspended && !us.At.Before(u.a.Status.Since) {
-		return Receipt{}, refuse(ErrSuspended)
-	}
 	m, err := u.r.Meter(key)
 	if err != nil {
 		return Receipt{}, err
@@ -224,10 +229,16 @@ func (e *Engine) record(u *unit, us *Usage) (Receipt, error) {
 	before := m.Minutes()
 	m.Seconds += us.Seconds
 	r := Receipt{Key: key, Minutes: m.Minutes() - before}
+	r.WhileSuspended = u.a.Status.Suspended && !us.At.Before(u.a.Status.Since)
 	if !basic {
 		if err := u.expire(); err != nil {
 			return Receipt{}, err
 		}
+		why, err := e.basicService(u.r, &u.a, u.now, us.At, us.Service)
+		if err != nil {
+			return Receipt{}, err
+		}
+		r.NoBasicService = why != nil
 		if r.Minutes > 0 {
 			r.Postpaid, m.Postpaid = r.Minutes, m.Postpaid+r.Minutes
 			u.append(Entry{Kind: EntryPostpaid, Key: key, Minutes: r.Minutes, App: us.App})

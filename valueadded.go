@@ -64,17 +64,27 @@ func (v *ValueAddedService) price(t Tier) (decimal.Decimal, bool) {
 // checkValueAdded checks that the book prices service s in tier t for an
 // account opened at opened.
 func (b *PriceBook) checkValueAdded(s Service, t Tier, opened time.Time) error {
-	v, ok := b.valueAdded(s)
-	if !ok {
-		return refuse(fmt.Errorf("%w %q in book %q", ErrUnknownService, s, b.ID))
+	v, err := b.valueAddedFor(s, opened)
+	if err != nil {
+		return err
 	}
 	if _, ok := v.price(t); !ok {
 		return refuse(fmt.Errorf("%w %q for %s in book %q", ErrUnknownTier, t, s, b.ID))
 	}
-	if opened.Before(v.From) && v.EarlierAccountsFrom.IsZero() {
-		return refuse(fmt.Errorf("%w: book %q prices %s only for accounts opened from %s", ErrNoPriceBook, b.ID, s, v.From.Format(time.DateOnly)))
-	}
 	return nil
+}
+
+// valueAddedFor returns the book's terms for service s for an account opened
+// at opened, or ErrUnknownService or ErrNoPriceBook.
+func (b *PriceBook) valueAddedFor(s Service, opened time.Time) (*ValueAddedService, error) {
+	v, ok := b.valueAdded(s)
+	if !ok {
+		return nil, refuse(fmt.Errorf("%w %q in book %q", ErrUnknownService, s, b.ID))
+	}
+	if opened.Before(v.From) && v.EarlierAccountsFrom.IsZero() {
+		return nil, refuse(fmt.Errorf("%w: book %q prices %s only for accounts opened from %s", ErrNoPriceBook, b.ID, s, v.From.Format(time.DateOnly)))
+	}
+	return v, nil
 }
 
 // free reports whether usage of the service on a day starting at dayStart,
@@ -106,45 +116,11 @@ func (b *PriceBook) validateValueAdded() error {
 	return nil
 }
 
-// checkValueAdded checks value-added usage: the book prices the service and
-// tier for this account, the usage has no scenario, and the account can pay
-// for basic usage at the usage's time. It writes nothing.
+// checkValueAdded checks value-added usage as input: the book prices the
+// service and tier for this account, and the usage has no scenario.
 func (e *Engine) checkValueAdded(u *unit, book *PriceBook, us *Usage) error {
 	if us.Scenario != "" {
 		return refuse(fmt.Errorf("%w %q: value-added usage has no scenario", ErrUnknownScenario, us.Scenario))
 	}
-	if err := book.checkValueAdded(us.Service, us.Tier, u.a.Opened); err != nil {
-		return err
-	}
-	switch {
-	case u.a.Status.Suspended && !us.At.Before(u.a.Status.Since):
-		return refuse(fmt.Errorf("%w: %w", ErrNoBasicService, ErrSuspended))
-	case u.a.Postpaid.On || u.a.AutoPostpaidArmed:
-		// Postpaid pays (or will, as it goes on automatically) for basic usage.
-		return nil
-	}
-	// Usage from before a suspension is judged like usage of an active
-	// account: by the packages valid at its time.
-	payable := false
-	var err error
-	walkErr := u.r.LivePackages(func(p Package) bool {
-		if u.forfeitable(&p) || !p.Covers(us.At) {
-			return true
-		}
-		var kind *PackageKind
-		if kind, err = e.kindOf(&p); err != nil {
-			return false
-		}
-		payable = p.Balance >= kind.smallestRatio()
-		return !payable
-	})
-	switch {
-	case err != nil:
-		return err
-	case walkErr != nil:
-		return walkErr
-	case !payable:
-		return refuse(fmt.Errorf("%w: no package valid at %s with minutes left, and postpaid off", ErrNoBasicService, us.At.In(e.cal.loc).Format(time.RFC3339)))
-	}
-	return nil
+	return book.checkValueAdded(us.Service, us.Tier, u.a.Opened)
 }

@@ -78,36 +78,42 @@ func TestValueAdded(t *testing.T) {
 	}
 }
 
-// TestValueAddedRefused checks that value-added usage is refused, with
-// nothing recorded, for an account with no basic service to go with it, and
-// accepted when basic usage could be paid for.
-func TestValueAddedRefused(t *testing.T) {
+// TestValueAddedWithoutBasicService checks value-added usage against the
+// account's basic service: Admit refuses to start a session without one,
+// with the reason, yet usage reported anyway is recorded and billed (one
+// postpaid minute: 60 s), its receipt flagged. Malformed usage is refused,
+// with nothing recorded.
+func TestValueAddedWithoutBasicService(t *testing.T) {
 	drainTrial := use("u0", sd, 600_000, at(15, 9, 0, 0)) // exactly the trial's 10,000 minutes
 	rec := vaUsage("r1", recording, hd, 60, at(15, 10, 0, 0))
 	tests := []struct {
-		name    string
-		books   []billing.PriceBook
-		setup   []op
-		use     *billing.Usage
-		wantErr []error // every one must match; nil: accepted
+		name      string
+		books     []billing.PriceBook
+		setup     []op
+		use       *billing.Usage
+		why       []error // Admit's reason wraps every one; nil: admitted
+		suspended bool    // the receipt's WhileSuspended
+		wantErr   []error // Record's error wraps every one; nil: recorded
+		admitErr  error   // Admit's error (it knows the service, not the tier or scenario)
 	}{
 		{
-			name:    "a suspended account",
-			setup:   []op{open(at(15, 8, 0, 0), false), drainTrial, use("u1", audio, 60, at(15, 9, 30, 0))},
-			use:     rec,
-			wantErr: []error{billing.ErrNoBasicService, billing.ErrSuspended},
+			name:      "a suspended account",
+			setup:     []op{open(at(15, 8, 0, 0), false), drainTrial, use("u1", audio, 60, at(15, 9, 30, 0))},
+			use:       rec,
+			why:       []error{billing.ErrNoBasicService, billing.ErrSuspended},
+			suspended: true,
 		},
 		{
-			name:    "a used-up trial without postpaid, not yet suspended",
-			setup:   []op{open(at(15, 8, 0, 0), false), drainTrial},
-			use:     rec,
-			wantErr: []error{billing.ErrNoBasicService},
+			name:  "a used-up trial without postpaid, not yet suspended",
+			setup: []op{open(at(15, 8, 0, 0), false), drainTrial},
+			use:   rec,
+			why:   []error{billing.ErrNoBasicService},
 		},
 		{
-			name:    "an expired trial without postpaid",
-			setup:   []op{open(at(15, 8, 0, 0), false)},
-			use:     vaUsage("r1", recording, hd, 60, time.Date(2022, 4, 1, 0, 0, 0, 0, cst)),
-			wantErr: []error{billing.ErrNoBasicService},
+			name:  "an expired trial without postpaid",
+			setup: []op{open(at(15, 8, 0, 0), false)},
+			use:   vaUsage("r1", recording, hd, 60, time.Date(2022, 4, 1, 0, 0, 0, 0, cst)),
+			why:   []error{billing.ErrNoBasicService},
 		},
 		{
 			name:  "a used-up trial, postpaid on",
@@ -126,10 +132,11 @@ func TestValueAddedRefused(t *testing.T) {
 			use:   rec,
 		},
 		{
-			name:    "a service the book does not price",
-			setup:   []op{open(at(15, 8, 0, 0), true)},
-			use:     vaUsage("r1", "transcription", hd, 60, at(15, 10, 0, 0)),
-			wantErr: []error{billing.ErrUnknownService},
+			name:     "a service the book does not price",
+			setup:    []op{open(at(15, 8, 0, 0), true)},
+			use:      vaUsage("r1", "transcription", hd, 60, at(15, 10, 0, 0)),
+			wantErr:  []error{billing.ErrUnknownService},
+			admitErr: billing.ErrUnknownService,
 		},
 		{
 			name:    "a tier the service does not price",
@@ -145,10 +152,11 @@ func TestValueAddedRefused(t *testing.T) {
 		},
 		{
 			// Recording of accounts opened before 2020-07-01 was billed under CSS rules.
-			name:    "recording for an account opened before TRTC billed it",
-			setup:   []op{{now: time.Date(2020, 6, 30, 12, 0, 0, 0, cst), open: &billing.AccountSpec{ID: "a", Postpaid: true}}},
-			use:     vaUsage("r1", recording, hd, 60, at(15, 10, 0, 0)),
-			wantErr: []error{billing.ErrNoPriceBook},
+			name:     "recording for an account opened before TRTC billed it",
+			setup:    []op{{now: time.Date(2020, 6, 30, 12, 0, 0, 0, cst), open: &billing.AccountSpec{ID: "a", Postpaid: true}}},
+			use:      vaUsage("r1", recording, hd, 60, at(15, 10, 0, 0)),
+			wantErr:  []error{billing.ErrNoPriceBook},
+			admitErr: billing.ErrNoPriceBook,
 		},
 	}
 	for _, tt := range tests {
@@ -158,20 +166,34 @@ func TestValueAddedRefused(t *testing.T) {
 			h.clock.Set(tt.use.At)
 			day := refCalendar{cst}.dayOf(tt.use.At)
 			before := h.state("a", day)
+			adm, admErr := h.e.Admit(h.ctx, "a", tt.use.Service, tt.use.At)
 			r, err := h.e.Record(h.ctx, *tt.use)
-			if tt.wantErr == nil {
-				if err != nil || r.Postpaid != 1 {
-					t.Errorf("Record() = %+v, %v; want 1 postpaid minute", r, err)
+			if !errors.Is(admErr, tt.admitErr) { // both nil, or admErr wraps admitErr
+				t.Errorf("Admit() error = %v, want %v", admErr, tt.admitErr)
+			}
+			if tt.wantErr != nil {
+				for _, want := range tt.wantErr {
+					if !errors.Is(err, want) {
+						t.Errorf("Record() error = %v, want one wrapping %v", err, want)
+					}
+				}
+				if diff := cmp.Diff(before, h.state("a", day), cmpOpts); diff != "" {
+					t.Errorf("refused usage changed the account (-before +after):\n%s", diff)
 				}
 				return
 			}
-			for _, want := range tt.wantErr {
-				if !errors.Is(err, want) {
-					t.Errorf("Record() error = %v, want one wrapping %v", err, want)
+			if adm.Admitted != (tt.why == nil) {
+				t.Errorf("Admit() = %+v; want admitted %v", adm, tt.why == nil)
+			}
+			for _, w := range tt.why {
+				if !errors.Is(adm.Reason, w) {
+					t.Errorf("Admit() reason %v, want one wrapping %v", adm.Reason, w)
 				}
 			}
-			if diff := cmp.Diff(before, h.state("a", day), cmpOpts); diff != "" {
-				t.Errorf("refused usage changed the account (-before +after):\n%s", diff)
+			want := billing.Receipt{Key: billing.MeterKey{Day: day, Service: tt.use.Service, Tier: tt.use.Tier}, Minutes: 1, Postpaid: 1,
+				WhileSuspended: tt.suspended, NoBasicService: tt.why != nil}
+			if err != nil || !cmp.Equal(want, r, cmpOpts) {
+				t.Errorf("Record() = %+v, %v; want %+v", r, err, want)
 			}
 		})
 	}

@@ -205,13 +205,14 @@ func queueUsages(b *pgx.Batch, id string, c *billing.Changes) error {
 	rServices, rTiers, draws := make([]string, n), make([]string, n), make([]string, n)
 	seconds, ats, minutes, postpaid, shortfall := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
 	rDays, positions := make([]int32, n), make([]int32, n)
-	postpaidOn, suspended := make([]bool, n), make([]bool, n)
+	postpaidOn, suspended, whileSuspended, noBasic := make([]bool, n), make([]bool, n), make([]bool, n), make([]bool, n)
 	for i, r := range c.Usages {
 		u, rc := &r.Usage, &r.Receipt
 		ids[i], apps[i], services[i], scenarios[i], tiers[i] = u.ID, u.App, string(u.Service), string(u.Scenario), string(u.Tier)
 		rDays[i], rServices[i], rTiers[i] = int32(rc.Key.Day), string(rc.Key.Service), string(rc.Key.Tier)
 		seconds[i], minutes[i], postpaid[i], shortfall[i] = u.Seconds, rc.Minutes, rc.Postpaid, rc.Shortfall
 		postpaidOn[i], suspended[i], positions[i] = rc.PostpaidOn, rc.Suspended, int32(i)
+		whileSuspended[i], noBasic[i] = rc.WhileSuspended, rc.NoBasicService
 		var err1, err2 error
 		ats[i], err1 = nanos(u.At)
 		draws[i], err2 = encodeDraws(rc.Draws)
@@ -220,15 +221,16 @@ func queueUsages(b *pgx.Batch, id string, c *billing.Changes) error {
 		}
 	}
 	b.Queue(`INSERT INTO billing_usages (account, id, app, service, scenario, tier, seconds, at, r_day, r_service, r_tier,
-			minutes, postpaid, shortfall, postpaid_on, suspended, draws, version, position)
+			minutes, postpaid, shortfall, postpaid_on, suspended, while_suspended, no_basic_service, draws, version, position)
 		SELECT $1, id, app, service, scenario, tier, seconds, at, r_day, r_service, r_tier,
-			minutes, postpaid, shortfall, postpaid_on, suspended, draws::jsonb, $2, position
+			minutes, postpaid, shortfall, postpaid_on, suspended, while_suspended, no_basic_service, draws::jsonb, $2, position
 		FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::bigint[], $10::integer[],
-			$11::text[], $12::text[], $13::bigint[], $14::bigint[], $15::bigint[], $16::boolean[], $17::boolean[], $18::text[], $19::integer[])
+			$11::text[], $12::text[], $13::bigint[], $14::bigint[], $15::bigint[], $16::boolean[], $17::boolean[],
+			$18::boolean[], $19::boolean[], $20::text[], $21::integer[])
 			AS u(id, app, service, scenario, tier, seconds, at, r_day, r_service, r_tier, minutes, postpaid, shortfall,
-				postpaid_on, suspended, draws, position)`,
+				postpaid_on, suspended, while_suspended, no_basic_service, draws, position)`,
 		id, c.Account.Version, ids, apps, services, scenarios, tiers, seconds, ats, rDays, rServices, rTiers,
-		minutes, postpaid, shortfall, postpaidOn, suspended, draws, positions)
+		minutes, postpaid, shortfall, postpaidOn, suspended, whileSuspended, noBasic, draws, positions)
 	return nil
 }
 

@@ -98,7 +98,7 @@ func (r *reader) Account() (billing.Account, error) {
 }
 
 const usageColumns = `id, app, service, scenario, tier, seconds::bigint, at, r_day, r_service, r_tier,
-	minutes::bigint, postpaid::bigint, shortfall::bigint, postpaid_on, suspended, draws::text`
+	minutes::bigint, postpaid::bigint, shortfall::bigint, postpaid_on, suspended, while_suspended, no_basic_service, draws::text`
 
 // usageByID reads one usage record of account $1 by id.
 const usageByID = `SELECT ` + usageColumns + ` FROM billing_usages WHERE account = $1 AND id = $2`
@@ -109,7 +109,8 @@ func (r *reader) scanUsage(row pgx.Row) (billing.UsageRecord, error) {
 	var draws string
 	rc := &u.Receipt
 	err := row.Scan(&u.Usage.ID, &u.Usage.App, &u.Usage.Service, &u.Usage.Scenario, &u.Usage.Tier, &u.Usage.Seconds, &at,
-		&rc.Key.Day, &rc.Key.Service, &rc.Key.Tier, &rc.Minutes, &rc.Postpaid, &rc.Shortfall, &rc.PostpaidOn, &rc.Suspended, &draws)
+		&rc.Key.Day, &rc.Key.Service, &rc.Key.Tier, &rc.Minutes, &rc.Postpaid, &rc.Shortfall, &rc.PostpaidOn, &rc.Suspended,
+		&rc.WhileSuspended, &rc.NoBasicService, &draws)
 	if err != nil {
 		return u, err
 	}

@@ -1,0 +1,114 @@
+package billing
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Admission is [Engine.Admit]'s answer: whether a new session may start.
+type Admission struct {
+	// Admitted reports whether a new session of the service may start.
+	Admitted bool
+	// Reason says why not (nil if admitted): an error wrapping ErrSuspended
+	// if the account is suspended at the instant asked (for a value-added
+	// service it wraps ErrNoBasicService too), or ErrNoBasicService if
+	// nothing could pay for basic usage then: no package valid then with a
+	// minute's worth left, postpaid off, and no universal package bought
+	// (which would turn it on automatically).
+	Reason error
+}
+
+// Admit answers whether a new session of service ("" for basic service)
+// may start on the account at instant at. A value-added service (cloud
+// recording, MixTranscoding) needs a basic service to go with it, so both
+// get the same answer.
+//
+// Admit only reads. It answers from what has been reported so far: a usage
+// reported later, with an earlier time, can change the answer for the past
+// (a suspension found after the fact). Record never refuses usage because of
+// the answer: usage is a fact, and is recorded and billed whatever Admit
+// said (see Receipt.WhileSuspended and Receipt.NoBasicService).
+//
+// Errors wrap ErrInvalidID, ErrInvalidTime (the zero time, a day outside
+// MinDay..MaxDay, or the clock), ErrNotFound, ErrBeforeOpened,
+// ErrNoPriceBook, ErrUnknownService, ErrCorrupt, or a Store or context
+// error.
+func (e *Engine) Admit(ctx context.Context, account string, service Service, at time.Time) (Admission, error) {
+	fail := func(err error) (Admission, error) {
+		return Admission{}, &Error{Op: "Admit", Account: account, Err: err}
+	}
+	if service == "" {
+		service = ServiceBasic
+	}
+	if at.IsZero() {
+		return fail(ErrInvalidTime)
+	}
+	d, err := e.cal.checked(at)
+	if err != nil {
+		return fail(err)
+	}
+	var why error
+	err = e.view(ctx, "Admit", account, func(r Reader, a *Account) error {
+		if at.Before(a.Opened) {
+			return ErrBeforeOpened
+		}
+		book, err := e.bookOf(a.Currency, d)
+		if err != nil {
+			return err
+		}
+		if service != ServiceBasic {
+			if _, err := book.valueAddedFor(service, a.Opened); err != nil {
+				return cause(err)
+			}
+		}
+		now, err := e.clock(a)
+		if err != nil {
+			return err
+		}
+		why, err = e.basicService(r, a, now, at, service)
+		return err
+	})
+	if err != nil {
+		return Admission{}, err
+	}
+	return Admission{Admitted: why == nil, Reason: why}, nil
+}
+
+// basicService returns why basic service is not available to account a at
+// instant at, as seen at now, or nil if it is (see Admission.Reason; service
+// only decides which errors the reason wraps). err reports a failure to
+// read.
+func (e *Engine) basicService(r Reader, a *Account, now, at time.Time, service Service) (why, err error) {
+	switch {
+	case a.Status.Suspended && !at.Before(a.Status.Since):
+		why = fmt.Errorf("%w since %s", ErrSuspended, a.Status.Since.In(e.cal.loc).Format(time.RFC3339))
+		if service != ServiceBasic {
+			why = fmt.Errorf("%w: %w", ErrNoBasicService, why)
+		}
+		return why, nil
+	case a.Postpaid.On || a.AutoPostpaidArmed:
+		return nil, nil // postpaid pays (or will, as it goes on automatically)
+	}
+	payable := false
+	walkErr := r.LivePackages(func(p Package) bool {
+		if e.forfeitable(&p, now) || !p.Covers(at) {
+			return true
+		}
+		var kind *PackageKind
+		if kind, err = e.kindOf(&p); err != nil {
+			return false
+		}
+		payable = p.Balance >= kind.smallestRatio()
+		return !payable
+	})
+	switch {
+	case err != nil:
+		return nil, err
+	case walkErr != nil:
+		return nil, walkErr
+	case !payable:
+		return fmt.Errorf("%w: no package valid at %s with minutes left, and postpaid off", ErrNoBasicService, at.In(e.cal.loc).Format(time.RFC3339)), nil
+	}
+	return nil, nil
+}
