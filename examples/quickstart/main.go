@@ -11,7 +11,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log"
 	"time"
@@ -69,13 +68,22 @@ func main() {
 				settleDue(ctx, engine, studio, now) // the host's scheduler
 			}
 			if d == 9 && s.hour == 10 {
-				// The studio, suspended since 09:00, tries again, then buys a package.
+				// The studio, suspended since 09:00, asks whether a session may
+				// start: no. One that ran anyway is still recorded (usage is a
+				// fact), as shortfall. Then it buys a package.
 				now = now.Add(-45 * time.Minute)
-				_, err := engine.Record(ctx, billing.Usage{ID: "2021-03-09/retry", Account: studio, App: "1400000001",
-					Scenario: billing.AudioCall, Tier: billing.TierAudio, Seconds: 60, At: now})
-				if errors.Is(err, billing.ErrSuspended) {
-					fmt.Printf("%s  usage refused: %v\n", stamp(now), err)
+				adm, err := engine.Admit(ctx, studio, billing.ServiceBasic, now)
+				if err != nil {
+					log.Fatal(err)
 				}
+				fmt.Printf("%s  may a session start? %v: %v\n", stamp(now), adm.Admitted, adm.Reason)
+				r, err := engine.Record(ctx, billing.Usage{ID: "2021-03-09/anyway", Account: studio, App: "1400000001",
+					Scenario: billing.AudioCall, Tier: billing.TierAudio, Seconds: 60, At: now})
+				if err != nil {
+					log.Fatal(err)
+				}
+				fmt.Printf("%s  a session that ran anyway is recorded: %d minute of shortfall (while suspended: %v)\n",
+					stamp(now), r.Shortfall, r.WhileSuspended)
 				now = now.Add(15 * time.Minute)
 				buy(ctx, engine, studio)
 				now = time.Date(2021, 3, d, s.hour, 0, 0, 0, beijing)
