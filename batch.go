@@ -1,8 +1,10 @@
 package billing
 
 import (
+	"cmp"
 	"context"
 	"slices"
+	"strings"
 )
 
 // BatchResult is the outcome of one usage of a batch: its receipt, or the
@@ -13,14 +15,16 @@ type BatchResult struct {
 }
 
 // RecordBatch records many usages with exactly the semantics of recording
-// them one by one with [Engine.Record], in order, but in one unit of work
-// per account: one commit, and for a Store that implements [Prefetcher], a
-// few round trips, whatever the number of usages. It returns one result per
-// usage, in order. A usage refused on its own (bad input, a suspended
-// account, an id reused with another usage, ...) gets its error and does not
-// stop the others; if an account's unit of work fails (a Store or context
-// error, or ErrCorrupt state), every usage of that account gets the error
-// and none is recorded.
+// them one by one with [Engine.Record] in the reference order (each
+// account's usages by time, then id; usages of the same time and id in the
+// order given), but in one unit of work per account: one commit, and for a
+// Store that implements [Prefetcher], a few round trips, whatever the number
+// of usages. So the order of a batch does not change what it records. It
+// returns one result per usage, in the order given. A usage refused on its
+// own (bad input, an id reused with another usage, ...) gets its error and
+// does not stop the others; if an account's unit of work fails (a Store or
+// context error, or ErrCorrupt state), every usage of that account gets the
+// error and none is recorded.
 // The Engine's clock is read once per account.
 //
 // Accounts are processed one after another; a host that wants them in
@@ -49,8 +53,11 @@ func (e *Engine) RecordBatch(ctx context.Context, usages []Usage) []BatchResult 
 }
 
 // recordAll records the usages us[i] of account, for i in idx, in one unit
-// of work, and sets their results.
+// of work and in the reference order, and sets their results.
 func (e *Engine) recordAll(ctx context.Context, account string, us []Usage, idx []int, results []BatchResult) {
+	slices.SortStableFunc(idx, func(i, j int) int {
+		return cmp.Or(us[i].At.Compare(us[j].At), strings.Compare(us[i].ID, us[j].ID))
+	})
 	_, _, err := e.update(ctx, RequestRecord, "", account, func(u *unit) error {
 		batch := make([]*Usage, len(idx))
 		for j, i := range idx {

@@ -3,6 +3,8 @@ package billing_test
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -43,9 +45,10 @@ func batchSetup(h *harness) {
 }
 
 // TestRecordBatchIsOneByOne records random usage streams (duplicates, ids
-// reused with other usage, bad input, value-added usage, suspensions) one
-// by one on one engine and in random batches on another: every result and
-// the final state of every account must be the same.
+// reused with other usage, bad input, value-added usage, suspensions) in
+// random batches on one engine, and one by one on another, each batch's
+// usages in the reference order (by time, then id, else as given): every
+// result and the final state of every account must be the same.
 func TestRecordBatchIsOneByOne(t *testing.T) {
 	accounts := []string{"trial", "armed", "postpaid", "nobody"}
 	rapid.Check(t, func(rt *rapid.T) {
@@ -65,16 +68,26 @@ func TestRecordBatchIsOneByOne(t *testing.T) {
 			}
 			stream[i] = u
 		}
-		var want []billing.BatchResult
-		for _, u := range stream {
-			r, err := one.e.Record(one.ctx, u)
-			want = append(want, billing.BatchResult{Receipt: r, Err: err})
-		}
+		want := make([]billing.BatchResult, n)
 		var got []billing.BatchResult
-		for rest := stream; len(rest) > 0; {
-			k := rapid.IntRange(1, len(rest)).Draw(rt, "batch")
-			got = append(got, batch.e.RecordBatch(batch.ctx, rest[:k])...)
-			rest = rest[k:]
+		for done := 0; done < n; {
+			k := rapid.IntRange(1, n-done).Draw(rt, "batch")
+			got = append(got, batch.e.RecordBatch(batch.ctx, stream[done:done+k])...)
+			order := make([]int, k)
+			for j := range order {
+				order[j] = done + j
+			}
+			slices.SortStableFunc(order, func(i, j int) int {
+				if c := stream[i].At.Compare(stream[j].At); c != 0 {
+					return c
+				}
+				return strings.Compare(stream[i].ID, stream[j].ID)
+			})
+			for _, i := range order {
+				r, err := one.e.Record(one.ctx, stream[i])
+				want[i] = billing.BatchResult{Receipt: r, Err: err}
+			}
+			done += k
 		}
 		for i := range stream {
 			if diff := cmp.Diff(want[i].Receipt, got[i].Receipt, cmpOpts); diff != "" || sentinel(want[i].Err) != sentinel(got[i].Err) {
@@ -86,6 +99,47 @@ func TestRecordBatchIsOneByOne(t *testing.T) {
 			if diff := cmp.Diff(one.state(a, march(15)), batch.state(a, march(15)), cmpOpts, ignore); diff != "" {
 				rt.Fatalf("account %s (-one by one +batch):\n%s", a, diff)
 			}
+		}
+	})
+}
+
+// TestRecordBatchOrder records the same usages, with distinct ids, in
+// random orders, each in one batch: the order of a batch must not change
+// any receipt or the accounts' states.
+func TestRecordBatchOrder(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		n := rapid.IntRange(1, 40).Draw(rt, "usages")
+		stream := make([]billing.Usage, n)
+		for i := range stream {
+			tier := rapid.SampledFrom([]billing.Tier{audio, sd, hd, fhd}).Draw(rt, "tier")
+			// Few distinct instants, so that equal times are ordered by id.
+			u := *usage(fmt.Sprintf("u%d", i), tier, rapid.Int64Range(1, 200_000).Draw(rt, "seconds"),
+				at(15, rapid.IntRange(8, 19).Draw(rt, "hour"), 0, 0))
+			u.Account = rapid.SampledFrom([]string{"trial", "armed", "postpaid"}).Draw(rt, "account")
+			if rapid.IntRange(0, 4).Draw(rt, "value-added") == 0 {
+				u.Service, u.Scenario = recording, ""
+			}
+			stream[i] = u
+		}
+		shuffled := rapid.Permutation(stream).Draw(rt, "order")
+		var results [2]map[string]billing.BatchResult
+		var states [2]map[string]state
+		for k, us := range [][]billing.Usage{stream, shuffled} {
+			h := newHarness(rt, smallTrialMonthly())
+			batchSetup(h)
+			results[k], states[k] = map[string]billing.BatchResult{}, map[string]state{}
+			for i, r := range h.e.RecordBatch(h.ctx, us) {
+				results[k][us[i].ID] = r
+			}
+			for _, a := range []string{"trial", "armed", "postpaid"} {
+				states[k][a] = h.state(a, march(15))
+			}
+		}
+		if diff := cmp.Diff(results[0], results[1], cmpOpts); diff != "" {
+			rt.Fatalf("results by usage id (-given order +shuffled):\n%s", diff)
+		}
+		if diff := cmp.Diff(states[0], states[1], cmpOpts); diff != "" {
+			rt.Fatalf("states (-given order +shuffled):\n%s", diff)
 		}
 	})
 }
