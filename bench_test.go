@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"runtime"
 	"strconv"
@@ -181,6 +182,31 @@ func liveHeap() int64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return int64(m.HeapAlloc)
+}
+
+// BenchmarkRecordBatch records the stream into 1,000 accounts through one
+// call of RecordBatch, in the order of the usages' times or shuffled: the
+// batch applies each account's usages in the reference order either way, so
+// the difference is what sorting them costs.
+func BenchmarkRecordBatch(b *testing.B) {
+	for _, order := range []string{"time", "shuffled"} {
+		b.Run("order="+order, func(b *testing.B) {
+			h, ids := benchEngine(b, 1000, 3)
+			us := benchUsages(b.N, ids)
+			if order == "shuffled" {
+				rand.New(rand.NewPCG(1, 2)).Shuffle(len(us), func(i, j int) { us[i], us[j] = us[j], us[i] })
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for _, r := range h.e.RecordBatch(h.ctx, us) {
+				if r.Err != nil {
+					b.Fatal(r.Err)
+				}
+			}
+			b.StopTimer()
+			reportRate(b, b.N)
+		})
+	}
 }
 
 // BenchmarkRecordParallel records the stream from GOMAXPROCS goroutines,
