@@ -52,14 +52,13 @@ type account struct {
 	records   chunks[billing.UsageRecord] // the usage records
 	purchases map[string]int              // purchase id → its place in bought (not the records: a map holds room for 8 at least)
 	bought    []billing.PurchaseRecord
-	packages  map[string]int    // package id → its place in pkgs
-	pkgs      []billing.Package // every package, in the order first written
-	live      []int             // the places of those with a positive balance, in deduction order
-	meters    map[billing.MeterKey]billing.Meter
-	days      map[billing.Day][]billing.MeterKey // each day's meters, by service, then tier
-	dayList   []billing.Day                      // the days with meters, ascending
-	entries   chunks[billing.Entry]              // the ledger, in Seq order
-	bills     []billing.Bill                     // ascending Day
+	packages  map[string]int                  // package id → its place in pkgs
+	pkgs      []billing.Package               // every package, in the order first written
+	live      []int                           // the places of those with a positive balance, in deduction order
+	days      map[billing.Day][]billing.Meter // each day's meters, by service, then tier (a day has few)
+	dayList   []billing.Day                   // the days with meters, ascending
+	entries   chunks[billing.Entry]           // the ledger, in Seq order
+	bills     []billing.Bill                  // ascending Day
 }
 
 // acquire returns the records of account id. Those of an account that
@@ -263,19 +262,33 @@ func (a *account) putPackage(p *billing.Package) {
 	}
 }
 
-// putMeter stores m, and keeps the meters of its day in order of service,
-// then tier.
+// putMeter stores m among the meters of its day.
 func (a *account) putMeter(m billing.Meter) {
-	k, n := m.Key, len(a.meters)
-	if a.meters = put(a.meters, k, m); len(a.meters) == n {
-		return // stored before (one hashing of the key, not two)
+	ms := a.days[m.Key.Day]
+	i, stored := meterIn(ms, m.Key)
+	switch {
+	case stored:
+		ms[i] = m
+	case len(ms) == 0:
+		a.dayList = insert(a.dayList, m.Key.Day)
+		fallthrough
+	default:
+		a.days = put(a.days, m.Key.Day, slices.Insert(ms, i, m))
 	}
-	keys := a.days[k.Day]
-	if len(keys) == 0 {
-		a.dayList = insert(a.dayList, k.Day)
+}
+
+// meterIn returns the place of meter k among its day's meters ms, or where
+// it would go. A day has a meter per service and tier it used: a few.
+func meterIn(ms []billing.Meter, k billing.MeterKey) (int, bool) {
+	for i := range ms {
+		if ms[i].Key == k {
+			return i, true
+		}
+		if compareKeys(ms[i].Key, k) > 0 {
+			return i, false
+		}
 	}
-	i, _ := slices.BinarySearchFunc(keys, k, compareKeys)
-	a.days = put(a.days, k.Day, slices.Insert(keys, i, k))
+	return len(ms), false
 }
 
 // reader reads an account, under its lock.
@@ -314,15 +327,16 @@ func (r *reader) Purchase(id string) (billing.PurchaseRecord, error) {
 }
 
 func (r *reader) Meter(k billing.MeterKey) (billing.Meter, error) {
-	if m, ok := r.a.meters[k]; ok {
-		return m, nil
+	ms := r.a.days[k.Day]
+	if i, ok := meterIn(ms, k); ok {
+		return ms[i], nil
 	}
 	return billing.Meter{Key: k}, nil
 }
 
 func (r *reader) Meters(d billing.Day, fn func(billing.Meter) bool) error {
-	for _, k := range r.a.days[d] {
-		if !fn(r.a.meters[k]) {
+	for _, m := range r.a.days[d] {
+		if !fn(m) {
 			break
 		}
 	}
