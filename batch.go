@@ -19,8 +19,10 @@ type BatchResult struct {
 // account's usages by time, then id; usages of the same time and id in the
 // order given), but in one unit of work per account: one commit, and for a
 // Store that implements [Prefetcher], a few round trips, whatever the number
-// of usages. So the order of a batch does not change what it records. It
-// returns one result per usage, in the order given. A usage refused on its
+// of usages. So the order of a batch does not change what it records,
+// unless one id comes twice at the same time with different usages (which
+// of them is recorded, and which refused as a reuse of the id, is then the
+// order given). It returns one result per usage, in the order given. A usage refused on its
 // own (bad input, an id reused with another usage, ...) gets its error and
 // does not stop the others; if an account's unit of work fails (a Store or
 // context error, or ErrCorrupt state), every usage of that account gets the

@@ -51,7 +51,7 @@ var (
 	// as nothing could pay for basic usage then (no package valid then with
 	// minutes left, postpaid off, and no universal package bought); for a
 	// value-added service, also when the account is suspended.
-	ErrNoBasicService = errors.New("billing: value-added service without a basic service")
+	ErrNoBasicService = errors.New("billing: no basic service")
 	// ErrDayNotEnded: Settle was asked for a day that has not ended yet in the
 	// billing time zone.
 	ErrDayNotEnded = errors.New("billing: day has not ended")
@@ -100,7 +100,7 @@ type Error struct {
 }
 
 // Error returns the operation, account and id, then the cause, as in
-// `billing: Record account "acme" id "u2": account suspended`.
+// `billing: Record account "acme" id "u2": unknown tier "8k" in book "era1-usd"`.
 func (e *Error) Error() string {
 	s := "billing: " + e.Op + " account " + quote(e.Account)
 	if e.ID != "" {

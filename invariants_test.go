@@ -153,6 +153,9 @@ func (m *machine) record(t *rapid.T) {
 	if r.NoBasicService && (service == billing.ServiceBasic || acc.Postpaid.On || acc.AutoPostpaidArmed) {
 		t.Fatalf("receipt %+v: no basic service, for basic usage or an account that can pay for basic usage: %+v", r, acc)
 	}
+	if service != billing.ServiceBasic && r.WhileSuspended && !r.NoBasicService {
+		t.Fatalf("receipt %+v: value-added usage of a suspended account, not flagged as without a basic service", r)
+	}
 	if service != billing.ServiceBasic && (r.Postpaid != r.Minutes || len(r.Draws) > 0) {
 		t.Fatalf("value-added receipt %+v: want all minutes postpaid", r)
 	}

@@ -94,10 +94,11 @@ func (u *unit) resume() bool {
 
 // Status is an account's service status.
 type Status struct {
-	// Suspended accounts refuse basic usage until a package is bought or
-	// postpaid is enabled.
+	// Suspended: no new session may start (see [Engine.Admit]) until a
+	// package is bought or postpaid is enabled. Usage is still recorded.
 	Suspended bool
-	// Since is when the account was suspended (zero while active).
+	// Since is when the account was suspended: the Engine's time when the
+	// usage that no package could cover was recorded (zero while active).
 	Since time.Time
 	// Reason says why the account is suspended ("" while active).
 	Reason string

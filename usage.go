@@ -62,9 +62,10 @@ type Receipt struct {
 	// Suspended reports that this usage suspended the account.
 	Suspended bool
 	// WhileSuspended reports that the account was already suspended at the
-	// usage's time. The usage is recorded all the same (usage is a fact):
-	// packages valid then still cover what they can, the rest is shortfall.
-	// The host should stop the account's sessions.
+	// usage's time (at or after Status.Since). The usage is recorded all the
+	// same (usage is a fact): for basic usage, packages valid then still
+	// cover what they can and the rest is shortfall; value-added usage is
+	// billed. The host should stop the account's sessions.
 	WhileSuspended bool
 	// NoBasicService reports, for value-added usage, that no basic service
 	// was available at its time (see [Admission]): the session should not
