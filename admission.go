@@ -11,11 +11,12 @@ type Admission struct {
 	// Admitted reports whether a new session of the service may start.
 	Admitted bool
 	// Reason says why not (nil if admitted): an error wrapping ErrSuspended
-	// if the account is suspended at the instant asked (for a value-added
-	// service it wraps ErrNoBasicService too), or ErrNoBasicService if
-	// nothing could pay for basic usage then: no package valid then with a
-	// minute's worth left, postpaid off, and no universal package bought
-	// (which would turn it on automatically).
+	// if the account is suspended at the instant asked (at or after
+	// Status.Since; for a value-added service it wraps ErrNoBasicService
+	// too), or ErrNoBasicService if nothing could pay for basic usage then:
+	// no package valid at that instant has a minute's worth left now,
+	// postpaid is off, and no universal package was bought (which would
+	// turn it on automatically).
 	Reason error
 }
 
@@ -24,9 +25,10 @@ type Admission struct {
 // recording, MixTranscoding) needs a basic service to go with it, so both
 // get the same answer.
 //
-// Admit only reads. It answers from what has been reported so far: a usage
-// reported later, with an earlier time, can change the answer for the past
-// (a suspension found after the fact). Record never refuses usage because of
+// Admit only reads. It answers from what has been reported so far, with
+// today's balances even for an instant in the past: a usage reported later,
+// with an earlier time, can change the answer for the past (a suspension
+// found after the fact). Record never refuses usage because of
 // the answer: usage is a fact, and is recorded and billed whatever Admit
 // said (see Receipt.WhileSuspended and Receipt.NoBasicService).
 //
@@ -108,7 +110,7 @@ func (e *Engine) basicService(r Reader, a *Account, now, at time.Time, service S
 	case walkErr != nil:
 		return nil, walkErr
 	case !payable:
-		return fmt.Errorf("%w: no package valid at %s with minutes left, and postpaid off", ErrNoBasicService, at.In(e.cal.loc).Format(time.RFC3339)), nil
+		return fmt.Errorf("%w: no package valid at %s has minutes left now, and postpaid is off", ErrNoBasicService, at.In(e.cal.loc).Format(time.RFC3339)), nil
 	}
 	return nil, nil
 }

@@ -300,7 +300,10 @@ func (e *Engine) clock(a *Account) (time.Time, error) {
 
 // load reads the account into a and checks the invariants the Engine keeps.
 func (e *Engine) load(r Reader, id string, a *Account) (err error) {
-	if *a, err = r.Account(); err != nil {
+	switch *a, err = r.Account(); {
+	case errors.Is(err, ErrNotFound):
+		return ErrNotFound // the Store's words would repeat the Error's account id
+	case err != nil:
 		return err
 	}
 	if a.ID != id || a.Version < 1 || a.LastSeq < 0 || a.Opened.IsZero() ||

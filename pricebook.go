@@ -339,7 +339,8 @@ func (k *PackageKind) smallestRatio() int64 {
 func (k *PackageKind) price(minutes int64, decimals int32) (decimal.Decimal, error) {
 	p := &k.Pricing
 	if minutes <= 0 || minutes > MaxPackageMinutes || minutes%p.Unit != 0 {
-		return decimal.Decimal{}, ErrInvalidMinutes
+		return decimal.Decimal{}, fmt.Errorf("%w: %d minutes of %q: a positive multiple of %d, at most %d",
+			ErrInvalidMinutes, minutes, k.Name, p.Unit, int64(MaxPackageMinutes))
 	}
 	for _, o := range p.Offers {
 		if o.Minutes == minutes {
@@ -351,7 +352,7 @@ func (k *PackageKind) price(minutes int64, decimals int32) (decimal.Decimal, err
 			return p.Bands[i].PerMinute.Mul(decimal.NewFromInt(minutes)).Round(decimals), nil
 		}
 	}
-	return decimal.Decimal{}, ErrInvalidMinutes
+	return decimal.Decimal{}, fmt.Errorf("%w: %d minutes of %q: no price for that size", ErrInvalidMinutes, minutes, k.Name)
 }
 
 // end returns the first instant after the validity of a package whose
@@ -526,7 +527,10 @@ func validCurrency(c string) bool {
 // t (a refusal if not).
 func (b *PriceBook) checkBasic(s Scenario, t Tier) error {
 	sc, ok := b.scenario(s)
-	if !ok {
+	switch {
+	case s == "":
+		return refuse(fmt.Errorf("%w: basic usage needs a scenario", ErrUnknownScenario))
+	case !ok:
 		return refuse(fmt.Errorf("%w %q in book %q", ErrUnknownScenario, s, b.ID))
 	}
 	ts, ok := b.tier(t)

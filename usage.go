@@ -53,7 +53,9 @@ type Receipt struct {
 	Draws []Draw
 	// Postpaid is the minutes billed at list price.
 	Postpaid int64
-	// Shortfall is the minutes nothing could pay for (the account was then suspended).
+	// Shortfall is the minutes nothing could pay for. The account is
+	// suspended once the usage is recorded: by this usage (Suspended) or
+	// before it.
 	Shortfall int64
 	// PostpaidOn reports that this usage turned the postpaid switch on
 	// automatically (the account had bought a universal package, and no

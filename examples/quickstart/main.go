@@ -184,12 +184,12 @@ func printDay(ctx context.Context, e *billing.Engine, account string, d billing.
 	if err != nil {
 		log.Fatal(err)
 	}
-	var billed, prepaid, postpaid int64
+	var billable, prepaid, postpaid int64
 	for _, m := range meters {
-		billed, prepaid, postpaid = billed+m.Minutes(), prepaid+m.Prepaid, postpaid+m.Postpaid
+		billable, prepaid, postpaid = billable+m.Minutes(), prepaid+m.Prepaid, postpaid+m.Postpaid
 	}
-	fmt.Printf("%s  billed %4d min: %4d from packages, %4d postpaid  |  ",
-		d.Start(beijing).Format("Jan 02"), billed, prepaid, postpaid)
+	fmt.Printf("%s  %4d billable min: %4d from packages, %4d postpaid  |  ",
+		d.Start(beijing).Format("Jan 02"), billable, prepaid, postpaid)
 	printBalances(ctx, e, account)
 }
 
@@ -214,7 +214,7 @@ func monthEnd(ctx context.Context, e *billing.Engine, account string) {
 		service billing.Service
 		tier    billing.Tier
 	}
-	type totals struct{ billed, prepaid, postpaid, shortfall int64 }
+	type totals struct{ billable, prepaid, postpaid, shortfall int64 }
 	var rows []row // in the order of the meters of the first day each appears
 	sums := map[row]*totals{}
 	for d := 1; d <= 31; d++ {
@@ -228,13 +228,13 @@ func monthEnd(ctx context.Context, e *billing.Engine, account string) {
 				rows, sums[r] = append(rows, r), &totals{}
 			}
 			t := sums[r]
-			t.billed, t.prepaid, t.postpaid, t.shortfall = t.billed+m.Minutes(), t.prepaid+m.Prepaid, t.postpaid+m.Postpaid, t.shortfall+m.Shortfall
+			t.billable, t.prepaid, t.postpaid, t.shortfall = t.billable+m.Minutes(), t.prepaid+m.Prepaid, t.postpaid+m.Postpaid, t.shortfall+m.Shortfall
 		}
 	}
-	fmt.Println("March 2021              billed min   prepaid   postpaid   shortfall")
+	fmt.Println("March 2021            billable min   prepaid   postpaid   shortfall")
 	for _, r := range rows {
 		t := sums[r]
-		fmt.Printf("  %-14s %-5s  %10d   %7d   %8d   %9d\n", r.service, r.tier, t.billed, t.prepaid, t.postpaid, t.shortfall)
+		fmt.Printf("  %-14s %-5s  %10d   %7d   %8d   %9d\n", r.service, r.tier, t.billable, t.prepaid, t.postpaid, t.shortfall)
 	}
 
 	o, err := e.Overview(ctx, account)
