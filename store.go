@@ -120,6 +120,12 @@ type Reader interface {
 	// Entries calls fn for each ledger entry with from <= At < to, in Seq
 	// order, until fn returns false. A zero to means no upper bound.
 	Entries(from, to time.Time, fn func(Entry) bool) error
+	// Usages calls fn for each usage record with from <= Usage.At < to, in
+	// the order of Usage.At, then Usage.ID (byte order), until fn returns
+	// false. A zero to means no upper bound. A Store keeps an ordered index:
+	// the cost of a call grows with the records fn is shown, not with the
+	// account's usages.
+	Usages(from, to time.Time, fn func(UsageRecord) bool) error
 	// Days calls fn, in ascending order until fn returns false, for each day
 	// from..to (both included; none if from is after to) that has at least
 	// one meter.

@@ -164,6 +164,20 @@ func (e *Engine) Record(ctx context.Context, us Usage) (Receipt, error) {
 	return u.receipt, nil
 }
 
+// Usages returns the account's usage records whose time is in [from, to),
+// in the order of their times, then ids: the reference order. A zero to
+// means no upper bound. Each record holds the usage as reported and the
+// receipt it got.
+//
+// Errors wrap ErrInvalidID, ErrNotFound, ErrCorrupt, or a Store or context error.
+func (e *Engine) Usages(ctx context.Context, account string, from, to time.Time) ([]UsageRecord, error) {
+	var us []UsageRecord
+	err := e.view(ctx, "Usages", account, func(r Reader, _ *Account) error {
+		return r.Usages(from, to, func(u UsageRecord) bool { us = append(us, u); return true })
+	})
+	return us, err
+}
+
 // recordOne is the body of Record's unit of work.
 func recordOne(u *unit) error {
 	if err := u.e.prefetch(u, &u.usage); err != nil {

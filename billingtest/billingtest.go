@@ -49,6 +49,7 @@ func TestStore(t *testing.T, newStore NewStore) {
 		{"NoAliasing", testNoAliasing},
 		{"PackagesInDeductionOrder", testPackagesInDeductionOrder},
 		{"EntriesByTime", testEntriesByTime},
+		{"UsagesInOrder", testUsagesInOrder},
 		{"ManyEntries", testManyEntries},
 		{"IDsAreBytes", testIDsAreBytes},
 		{"MetersOfADay", testMetersOfADay},
@@ -1093,6 +1094,58 @@ func testEntriesByTime(t *testing.T, newStore NewStore) {
 	}
 }
 
+// testUsagesInOrder writes usages in three units of work, out of the order
+// of their times, two of them at one instant (ordered by id, byte by byte:
+// "U2" before "u1"), and checks Usages over ranges: from <= At < to, in
+// order of At, then ID, each record whole.
+func testUsagesInOrder(t *testing.T, newStore NewStore) {
+	h := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Hour) }
+	rec := func(id string, at time.Time) billing.UsageRecord {
+		return billing.UsageRecord{
+			Usage:   billing.Usage{ID: id, Account: "a", App: "app", Scenario: billing.VideoCall, Tier: billing.TierHD, Seconds: 61, At: at},
+			Receipt: billing.Receipt{Key: key(billing.TierHD), Minutes: 2, Draws: []billing.Draw{{Package: "p1", Minutes: 2, Deducted: 8}}},
+		}
+	}
+	s := newStore(t)
+	create(t, s, "a")
+	units := [][]billing.UsageRecord{
+		{rec("u3", h(3)), rec("u1", h(1))},
+		{rec("u0", h(0))},
+		{rec("U2", h(1)), rec("u4", h(4))},
+	}
+	for _, u := range units {
+		write(t, s, "a", billing.Changes{Usages: u})
+	}
+	inOrder := []billing.UsageRecord{rec("u0", h(0)), rec("U2", h(1)), rec("u1", h(1)), rec("u3", h(3)), rec("u4", h(4))}
+	ranges := []struct {
+		name     string
+		from, to time.Time
+		want     []billing.UsageRecord
+	}{
+		{"all", time.Time{}, time.Time{}, inOrder},
+		{"[1h, 3h)", h(1), h(3), inOrder[1:3]},
+		{"[1h, 4h]", h(1), h(4).Add(time.Nanosecond), inOrder[1:5]},
+		{"[2h, no bound)", h(2), time.Time{}, inOrder[3:]},
+		{"[-1h, 1h)", h(-1), h(1), inOrder[:1]},
+		{"[1h, 1h)", h(1), h(1), nil},
+		{"[5h, 6h)", h(5), h(6), nil},
+		{"[3h, 1h)", h(3), h(1), nil},
+	}
+	view(t, s, "a", func(r billing.Reader) error {
+		for _, rg := range ranges {
+			var got []billing.UsageRecord
+			if err := r.Usages(rg.from, rg.to, func(u billing.UsageRecord) bool { got = append(got, u); return true }); err != nil {
+				t.Errorf("Usages%s: %v", rg.name, err)
+			}
+			if diff := cmp.Diff(rg.want, got, cmpopts.EquateEmpty(),
+				cmp.Comparer(func(x, y time.Time) bool { return x.Equal(y) })); diff != "" {
+				t.Errorf("Usages%s (-want +got):\n%s", rg.name, diff)
+			}
+		}
+		return nil
+	})
+}
+
 // testCancellation checks that a unit of work whose context is cancelled
 // while fn runs applies nothing, and that Update and View under a cancelled
 // context do not run fn; all return an error wrapping context.Canceled.
@@ -1412,7 +1465,7 @@ func testStop(t *testing.T, newStore NewStore) {
 	s := newStore(t)
 	create(t, s, "a")
 	var c billing.Changes
-	for i := range 3 { // three of each: meters of day, days with meters, packages, entries, bills
+	for i := range 3 { // three of each: meters of day, days with meters, packages, entries, bills, usages
 		d := day + billing.Day(i)
 		c.Meters = append(c.Meters, billing.Meter{Key: billing.MeterKey{Day: day, Service: billing.ServiceRecording, Tier: []billing.Tier{"a", "b", "c"}[i]}})
 		if i > 0 {
@@ -1421,6 +1474,7 @@ func testStop(t *testing.T, newStore NewStore) {
 		c.Packages = append(c.Packages, billing.Package{ID: fmt.Sprint("p", i), Minutes: 10, Balance: 10, End: t0.Add(time.Duration(i) * time.Hour)})
 		c.Entries = append(c.Entries, billing.Entry{Seq: int64(i + 1), At: t0.Add(time.Duration(i) * time.Minute)})
 		c.Bills = append(c.Bills, billing.Bill{Account: "a", Day: d})
+		c.Usages = append(c.Usages, billing.UsageRecord{Usage: billing.Usage{ID: fmt.Sprint("u", i), At: t0.Add(time.Duration(i) * time.Minute)}})
 	}
 	write(t, s, "a", c)
 	each := map[string]func(r billing.Reader, more func() bool) error{
@@ -1441,6 +1495,9 @@ func testStop(t *testing.T, newStore NewStore) {
 		},
 		"Bills": func(r billing.Reader, more func() bool) error {
 			return r.Bills(day, day+2, func(billing.Bill) bool { return more() })
+		},
+		"Usages": func(r billing.Reader, more func() bool) error {
+			return r.Usages(time.Time{}, time.Time{}, func(billing.UsageRecord) bool { return more() })
 		},
 	}
 	for name, call := range each {

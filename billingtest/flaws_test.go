@@ -30,7 +30,7 @@ import (
 var promises = []string{
 	"atomicity", "isolation", "unique keys", "snapshot reads", "no aliasing", "exact durability", "cancellation",
 	"Seqs increase", "ids are bytes", "changes hold the account", "empty changes", "create or replace",
-	"not found", "Meter", "Meters", "LivePackages", "Packages", "Entries", "Days", "Bills", "fn stops", "Prefetch",
+	"not found", "Meter", "Meters", "LivePackages", "Packages", "Entries", "Usages", "Days", "Bills", "fn stops", "Prefetch",
 }
 
 // flaw is a Store that breaks one promise of the contract: memstore, with
@@ -93,6 +93,10 @@ var flaws = []flaw{
 	{"entries to ignored", "Entries", "EntriesByTime", reads(func(r billing.Reader) billing.Reader { return entriesTo{r} })},
 	{"entries to zero as an instant", "Entries", "EntriesByTime", reads(func(r billing.Reader) billing.Reader { return entriesZeroTo{r} })},
 	{"entries by time, not Seq", "Entries", "EntriesByTime", reads(func(r billing.Reader) billing.Reader { return entriesByTime{r} })},
+	{"usages from ignored", "Usages", "UsagesInOrder", reads(func(r billing.Reader) billing.Reader { return usagesFrom{r} })},
+	{"usages to ignored", "Usages", "UsagesInOrder", reads(func(r billing.Reader) billing.Reader { return usagesTo{r} })},
+	{"usages ordered by id, not time", "Usages", "UsagesInOrder", reads(func(r billing.Reader) billing.Reader { return usagesByID{r} })},
+	{"usage ids ordered by a collation", "Usages", "UsagesInOrder", reads(func(r billing.Reader) billing.Reader { return usagesCollated{r} })},
 	{"days from ignored", "Days", "DaysInRange", reads(func(r billing.Reader) billing.Reader { return daysFrom{r} })},
 	{"days to ignored", "Days", "DaysInRange", reads(func(r billing.Reader) billing.Reader { return daysTo{r} })},
 	{"bills from ignored", "Bills", "BillsInRange", reads(func(r billing.Reader) billing.Reader { return billsFrom{r} })},
@@ -592,6 +596,10 @@ func (r committed) Entries(from, to time.Time, fn func(billing.Entry) bool) erro
 	return r.s.View(r.ctx, r.id, func(rd billing.Reader) error { return rd.Entries(from, to, fn) })
 }
 
+func (r committed) Usages(from, to time.Time, fn func(billing.UsageRecord) bool) error {
+	return r.s.View(r.ctx, r.id, func(rd billing.Reader) error { return rd.Usages(from, to, fn) })
+}
+
 func (r committed) Days(from, to billing.Day, fn func(billing.Day) bool) error {
 	return r.s.View(r.ctx, r.id, func(rd billing.Reader) error { return rd.Days(from, to, fn) })
 }
@@ -967,6 +975,52 @@ func (r billsTo) Bills(from, _ billing.Day, fn func(billing.Bill) bool) error {
 	return r.Reader.Bills(from, math.MaxInt32, fn)
 }
 
+// usagesFrom and usagesTo leave out one bound of the range.
+type (
+	usagesFrom struct{ billing.Reader }
+	usagesTo   struct{ billing.Reader }
+)
+
+func (r usagesFrom) Usages(_, to time.Time, fn func(billing.UsageRecord) bool) error {
+	return r.Reader.Usages(time.Time{}, to, fn)
+}
+
+func (r usagesTo) Usages(from, _ time.Time, fn func(billing.UsageRecord) bool) error {
+	return r.Reader.Usages(from, time.Time{}, fn)
+}
+
+// usagesByID orders the usages by id alone (ORDER BY id); usagesCollated
+// orders equal times by id under a case-insensitive collation.
+type (
+	usagesByID     struct{ billing.Reader }
+	usagesCollated struct{ billing.Reader }
+)
+
+func (r usagesByID) Usages(from, to time.Time, fn func(billing.UsageRecord) bool) error {
+	return resorted(r.Reader, from, to, fn, func(x, y billing.UsageRecord) int { return strings.Compare(x.Usage.ID, y.Usage.ID) })
+}
+
+func (r usagesCollated) Usages(from, to time.Time, fn func(billing.UsageRecord) bool) error {
+	return resorted(r.Reader, from, to, fn, func(x, y billing.UsageRecord) int {
+		return cmp.Or(x.Usage.At.Compare(y.Usage.At), strings.Compare(strings.ToLower(x.Usage.ID), strings.ToLower(y.Usage.ID)))
+	})
+}
+
+// resorted lists r's usages of [from, to) sorted by order instead.
+func resorted(r billing.Reader, from, to time.Time, fn func(billing.UsageRecord) bool, order func(x, y billing.UsageRecord) int) error {
+	var us []billing.UsageRecord
+	if err := r.Usages(from, to, func(u billing.UsageRecord) bool { us = append(us, u); return true }); err != nil {
+		return err
+	}
+	slices.SortStableFunc(us, order)
+	for _, u := range us {
+		if !fn(u) {
+			break
+		}
+	}
+	return nil
+}
+
 // entriesZeroTo takes a zero to as the instant it is (at < $to), not as no
 // bound: it lists nothing then, unless from is the zero instant too (the
 // whole ledger).
@@ -1014,6 +1068,10 @@ func (r noStop) Days(from, to billing.Day, fn func(billing.Day) bool) error {
 func (r noStop) Bills(from, to billing.Day, fn func(billing.Bill) bool) error {
 	return r.Reader.Bills(from, to, all(fn))
 }
+func (r noStop) Usages(from, to time.Time, fn func(billing.UsageRecord) bool) error {
+	return r.Reader.Usages(from, to, all(fn))
+}
+
 func (r noStop) Entries(from, to time.Time, fn func(billing.Entry) bool) error {
 	return r.Reader.Entries(from, to, all(fn))
 }

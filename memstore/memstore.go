@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"math/bits"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -49,7 +50,8 @@ type account struct {
 	reader    *reader // the account's, made once
 	rec       billing.Account
 	usages    map[string]int              // usage id → its place in records
-	records   chunks[billing.UsageRecord] // the usage records
+	records   chunks[billing.UsageRecord] // the usage records, as they came
+	byTime    []int                       // their places, in order of At, then ID
 	purchases map[string]int              // purchase id → its place in bought (not the records: a map holds room for 8 at least)
 	bought    []billing.PurchaseRecord
 	packages  map[string]int                  // package id → its place in pkgs
@@ -145,10 +147,10 @@ func (a *account) apply(id string, ch *billing.Changes) error {
 	if err := a.checkKeys(ch); err != nil {
 		return err
 	}
-	if id, twice := repeated(ch.Packages, func(p billing.Package) string { return p.ID }); twice {
+	if id, twice := clash(ch.Packages, func(p *billing.Package) string { return p.ID }, nil); twice {
 		return fmt.Errorf("memstore: package %q written twice", id)
 	}
-	if k, twice := repeated(ch.Meters, func(m billing.Meter) billing.MeterKey { return m.Key }); twice {
+	if k, twice := clash(ch.Meters, func(m *billing.Meter) billing.MeterKey { return m.Key }, nil); twice {
 		return fmt.Errorf("memstore: meter %v written twice", k)
 	}
 	a.rec = *ch.Account
@@ -162,6 +164,7 @@ func (a *account) apply(id string, ch *billing.Changes) error {
 	}
 	for i := range ch.Usages { // by index: records are large
 		a.usages = put(a.usages, ch.Usages[i].Usage.ID, a.records.len())
+		a.insertByTime(a.records.len(), &ch.Usages[i].Usage)
 		u := a.records.add(&ch.Usages[i])
 		u.Receipt.Draws = slices.Clone(u.Receipt.Draws)
 	}
@@ -185,22 +188,17 @@ func (a *account) apply(id string, ch *billing.Changes) error {
 // id, a purchase id or a bill's day that is stored, or twice, or a Seq at
 // or below the one before it.
 func (a *account) checkKeys(ch *billing.Changes) error {
-	for i := range ch.Usages {
-		id := ch.Usages[i].Usage.ID
-		if _, stored := a.usages[id]; stored {
-			return fmt.Errorf("memstore: usage %q: %w", id, billing.ErrExists)
-		}
+	usage := func(u *billing.UsageRecord) string { return u.Usage.ID }
+	if id, bad := clash(ch.Usages, usage, func(id string) bool { _, ok := a.usages[id]; return ok }); bad {
+		return fmt.Errorf("memstore: usage %q stored or repeated: %w", id, billing.ErrExists)
 	}
-	if id, twice := repeated(ch.Usages, func(u billing.UsageRecord) string { return u.Usage.ID }); twice {
-		return fmt.Errorf("memstore: usage %q twice: %w", id, billing.ErrExists)
+	purchase := func(p *billing.PurchaseRecord) string { return p.Purchase.ID }
+	if id, bad := clash(ch.Purchases, purchase, func(id string) bool { _, ok := a.purchases[id]; return ok }); bad {
+		return fmt.Errorf("memstore: purchase %q stored or repeated: %w", id, billing.ErrExists)
 	}
-	for _, p := range ch.Purchases {
-		if _, stored := a.purchases[p.Purchase.ID]; stored {
-			return fmt.Errorf("memstore: purchase %q: %w", p.Purchase.ID, billing.ErrExists)
-		}
-	}
-	if id, twice := repeated(ch.Purchases, func(p billing.PurchaseRecord) string { return p.Purchase.ID }); twice {
-		return fmt.Errorf("memstore: purchase %q twice: %w", id, billing.ErrExists)
+	bill := func(b *billing.Bill) billing.Day { return b.Day }
+	if d, bad := clash(ch.Bills, bill, func(d billing.Day) bool { _, ok := a.bill(d); return ok }); bad {
+		return fmt.Errorf("memstore: bill of %s stored or repeated: %w", d, billing.ErrExists)
 	}
 	last := int64(0)
 	if n := a.entries.len(); n > 0 {
@@ -213,30 +211,28 @@ func (a *account) checkKeys(ch *billing.Changes) error {
 		}
 		last = seq
 	}
-	for _, b := range ch.Bills {
-		if _, stored := a.bill(b.Day); stored {
-			return fmt.Errorf("memstore: bill of %s: %w", b.Day, billing.ErrExists)
-		}
-	}
-	if d, twice := repeated(ch.Bills, func(b billing.Bill) billing.Day { return b.Day }); twice {
-		return fmt.Errorf("memstore: bill of %s twice: %w", d, billing.ErrExists)
-	}
 	return nil
 }
 
-// repeated returns a key that two of the records have, if any.
-func repeated[T any, K comparable](records []T, key func(T) K) (K, bool) {
+// clash returns a key of the records that stored reports stored (if stored
+// is not nil), or that two of them have, if any.
+func clash[T any, K comparable](records []T, key func(*T) K, stored func(K) bool) (K, bool) {
 	var none K
-	if len(records) < 2 { // most Changes: no map to make
+	if stored == nil && len(records) < 2 {
 		return none, false
 	}
-	seen := make(map[K]bool, len(records))
-	for _, r := range records {
-		k := key(r)
-		if seen[k] {
+	var seen map[K]bool // made for a second record only: most Changes have one of a kind
+	for i := range records {
+		k := key(&records[i])
+		if stored != nil && stored(k) || seen[k] {
 			return k, true
 		}
-		seen[k] = true
+		if i+1 < len(records) {
+			if seen == nil {
+				seen = make(map[K]bool, len(records))
+			}
+			seen[k] = true
+		}
 	}
 	return none, false
 }
@@ -289,6 +285,20 @@ func meterIn(ms []billing.Meter, k billing.MeterKey) (int, bool) {
 		}
 	}
 	return len(ms), false
+}
+
+// insertByTime puts the place i of usage us in byTime, in order of At,
+// then ID: mostly last, as usage mostly comes in the order of its times.
+func (a *account) insertByTime(i int, us *billing.Usage) {
+	order := func(j int, us *billing.Usage) int {
+		u := &a.records.at(j).Usage
+		return cmp.Or(u.At.Compare(us.At), strings.Compare(u.ID, us.ID))
+	}
+	at := len(a.byTime)
+	if at > 0 && order(a.byTime[at-1], us) > 0 {
+		at, _ = slices.BinarySearchFunc(a.byTime, us, order)
+	}
+	a.byTime = slices.Insert(a.byTime, at, i)
 }
 
 // reader reads an account, under its lock.
@@ -372,9 +382,24 @@ func (r *reader) Entries(from, to time.Time, fn func(billing.Entry) bool) error 
 	return nil
 }
 
+func (r *reader) Usages(from, to time.Time, fn func(billing.UsageRecord) bool) error {
+	first := sort.Search(len(r.a.byTime), func(k int) bool { return !r.a.records.at(r.a.byTime[k]).Usage.At.Before(from) })
+	for _, j := range r.a.byTime[first:] {
+		u := *r.a.records.at(j)
+		if !to.IsZero() && !u.Usage.At.Before(to) {
+			break
+		}
+		u.Receipt.Draws = slices.Clone(u.Receipt.Draws)
+		if !fn(u) {
+			break
+		}
+	}
+	return nil
+}
+
 func (r *reader) Days(from, to billing.Day, fn func(billing.Day) bool) error {
-	for _, d := range between(r.a.dayList, from, to) {
-		if !fn(d) {
+	for i, _ := slices.BinarySearch(r.a.dayList, from); i < len(r.a.dayList) && r.a.dayList[i] <= to; i++ {
+		if !fn(r.a.dayList[i]) {
 			break
 		}
 	}
@@ -462,19 +487,6 @@ func insert(days []billing.Day, d billing.Day) []billing.Day {
 		return days
 	}
 	return slices.Insert(days, i, d)
-}
-
-// between returns the ascending days from..to.
-func between(days []billing.Day, from, to billing.Day) []billing.Day {
-	if from > to {
-		return nil
-	}
-	i, _ := slices.BinarySearch(days, from)
-	j, found := slices.BinarySearch(days, to)
-	if found {
-		j++
-	}
-	return days[i:j]
 }
 
 func compareKeys(x, y billing.MeterKey) int {

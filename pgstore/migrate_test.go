@@ -11,7 +11,8 @@ import (
 )
 
 // TestMigrateFromVersion1 takes a schema back to version 1 (without the
-// receipt flags of version 2), writes a usage as version 1 wrote it, and
+// receipt flags of version 2 and the index of version 3), writes a usage as
+// version 1 wrote it, and
 // checks that Migrate brings the schema to SchemaVersion and that the usage
 // reads back whole, its new flags false.
 func TestMigrateFromVersion1(t *testing.T) {
@@ -19,6 +20,7 @@ func TestMigrateFromVersion1(t *testing.T) {
 	pool := newPool(t) // migrated to SchemaVersion
 	for _, q := range []string{
 		`ALTER TABLE billing_usages DROP COLUMN while_suspended, DROP COLUMN no_basic_service`,
+		`DROP INDEX billing_usages_at`,
 		`DELETE FROM billing_schema WHERE version > 1`,
 		`INSERT INTO billing_usages (account, id, app, service, scenario, tier, seconds, at, r_day, r_service, r_tier,
 			minutes, postpaid, shortfall, postpaid_on, suspended, draws, version, position)
@@ -35,6 +37,10 @@ func TestMigrateFromVersion1(t *testing.T) {
 	var version int
 	if err := pool.QueryRow(ctx, `SELECT max(version) FROM billing_schema`).Scan(&version); err != nil || version != pgstore.SchemaVersion {
 		t.Fatalf("schema version %d, %v; want %d", version, err, pgstore.SchemaVersion)
+	}
+	var indexed bool
+	if err := pool.QueryRow(ctx, `SELECT to_regclass('billing_usages_at') IS NOT NULL`).Scan(&indexed); err != nil || !indexed {
+		t.Errorf("index billing_usages_at after the migration: %v, %v", indexed, err)
 	}
 	var got billing.UsageRecord
 	err := pgstore.New(pool).View(ctx, "a", func(r billing.Reader) (err error) {

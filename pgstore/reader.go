@@ -410,6 +410,20 @@ func (r *reader) Entries(from, to time.Time, fn func(billing.Entry) bool) error 
 	return each(rows, scanEntry, fn)
 }
 
+func (r *reader) Usages(from, to time.Time, fn func(billing.UsageRecord) bool) error {
+	q := `SELECT ` + usageColumns + ` FROM billing_usages WHERE account = $1 AND at >= $2`
+	args := []any{r.id, bound(from)}
+	if !to.IsZero() {
+		q += ` AND at < $3`
+		args = append(args, bound(to))
+	}
+	rows, err := r.q.Query(r.ctx, q+` ORDER BY at, id`, args...)
+	if err != nil {
+		return err
+	}
+	return each(rows, r.scanUsage, fn)
+}
+
 func (r *reader) Days(from, to billing.Day, fn func(billing.Day) bool) error {
 	rows, err := r.q.Query(r.ctx, `SELECT DISTINCT day FROM billing_meters WHERE account = $1 AND day BETWEEN $2 AND $3
 		ORDER BY day`, r.id, int32(from), int32(to))
