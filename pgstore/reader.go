@@ -396,13 +396,20 @@ func scanEntry(row pgx.Row) (billing.Entry, error) {
 	return e, err
 }
 
-func (r *reader) Entries(from, to time.Time, fn func(billing.Entry) bool) error {
-	q := `SELECT ` + entryColumns + ` FROM billing_entries WHERE account = $1 AND at >= $2`
+// during returns q, a query of the account ($1), with the condition
+// from <= at < to (a zero to: no upper bound), and its arguments.
+func (r *reader) during(q string, from, to time.Time) (string, []any) {
+	q += ` WHERE account = $1 AND at >= $2`
 	args := []any{r.id, bound(from)}
 	if !to.IsZero() {
 		q += ` AND at < $3`
 		args = append(args, bound(to))
 	}
+	return q, args
+}
+
+func (r *reader) Entries(from, to time.Time, fn func(billing.Entry) bool) error {
+	q, args := r.during(`SELECT `+entryColumns+` FROM billing_entries`, from, to)
 	rows, err := r.q.Query(r.ctx, q+` ORDER BY seq`, args...)
 	if err != nil {
 		return err
@@ -411,12 +418,7 @@ func (r *reader) Entries(from, to time.Time, fn func(billing.Entry) bool) error 
 }
 
 func (r *reader) Usages(from, to time.Time, fn func(billing.UsageRecord) bool) error {
-	q := `SELECT ` + usageColumns + ` FROM billing_usages WHERE account = $1 AND at >= $2`
-	args := []any{r.id, bound(from)}
-	if !to.IsZero() {
-		q += ` AND at < $3`
-		args = append(args, bound(to))
-	}
+	q, args := r.during(`SELECT `+usageColumns+` FROM billing_usages`, from, to)
 	rows, err := r.q.Query(r.ctx, q+` ORDER BY at, id`, args...)
 	if err != nil {
 		return err
