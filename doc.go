@@ -114,6 +114,21 @@
 // earlier than the account's last operation (clock skew between processes),
 // the operation is stamped at that last instant.
 //
+// # Event time and arrival order
+//
+// A report describes what already happened, and reports from many media
+// servers arrive out of order. The reference order of an account's usage is
+// by time, then id (byte order): [Engine.RecordBatch] applies each
+// account's usages in it, so the order of a batch changes nothing it
+// records, and [Engine.Usages] lists recorded usage in it. [Engine.Record]
+// still applies each usage when it arrives: a usage reported after later
+// ones finds the packages as those left them, so when a package runs out,
+// which usages it covered depends on the order of arrival. Making every
+// arrival order end in the state of the reference order is the next step
+// of the engine's work; until it lands, a host that can gather a period's
+// reports before recording them gets that state by recording them in one
+// batch.
+//
 // # Price books
 //
 // Tiers, prices, ratios, package kinds and the trial are data in a
