@@ -123,11 +123,9 @@
 // records, and [Engine.Usages] lists recorded usage in it. [Engine.Record]
 // still applies each usage when it arrives: a usage reported after later
 // ones finds the packages as those left them, so when a package runs out,
-// which usages it covered depends on the order of arrival. Making every
-// arrival order end in the state of the reference order is the next step
-// of the engine's work; until it lands, a host that can gather a period's
-// reports before recording them gets that state by recording them in one
-// batch.
+// which usages it covered depends on the order of arrival. A host that can
+// gather a period's reports before recording them gets the reference order
+// by recording them in one batch.
 //
 // # Price books
 //
