@@ -52,8 +52,7 @@ type account struct {
 	usages    map[string]int              // usage id → its place in records
 	records   chunks[billing.UsageRecord] // the usage records, as they came
 	byTime    []int                       // their places, in order of At, then ID
-	purchases map[string]int              // purchase id → its place in bought (not the records: a map holds room for 8 at least)
-	bought    []billing.PurchaseRecord
+	purchases map[string]billing.PurchaseRecord
 	packages  map[string]int                  // package id → its place in pkgs
 	pkgs      []billing.Package               // every package, in the order first written
 	live      []int                           // the places of those with a positive balance, in deduction order
@@ -170,8 +169,7 @@ func (a *account) apply(id string, ch *billing.Changes) error {
 	}
 	for _, p := range ch.Purchases {
 		p.Receipt.Absorbed = slices.Clone(p.Receipt.Absorbed)
-		a.purchases = put(a.purchases, p.Purchase.ID, len(a.bought))
-		a.bought = append(a.bought, p)
+		a.purchases = put(a.purchases, p.Purchase.ID, p)
 	}
 	for i := range ch.Entries {
 		a.entries.add(&ch.Entries[i])
@@ -327,11 +325,10 @@ func (r *reader) Usage(id string) (billing.UsageRecord, error) {
 }
 
 func (r *reader) Purchase(id string) (billing.PurchaseRecord, error) {
-	i, ok := r.a.purchases[id]
+	p, ok := r.a.purchases[id]
 	if !ok {
 		return billing.PurchaseRecord{}, fmt.Errorf("memstore: purchase %q: %w", id, billing.ErrNotFound)
 	}
-	p := r.a.bought[i]
 	p.Receipt.Absorbed = slices.Clone(p.Receipt.Absorbed)
 	return p, nil
 }
