@@ -35,6 +35,22 @@ type Account struct {
 	// their last bill, in the order it arrived; the next bill carries them
 	// as adjustment lines.
 	Late []MeterKey
+	// Frontier is the key of the account's last operation in the reference
+	// order: an operation with an earlier key is late, and is applied by
+	// replaying the operations after it (see [OpKey]).
+	Frontier OpKey
+	// SinceCheckpoint counts the operations applied since the account's
+	// last checkpoint.
+	SinceCheckpoint int64
+	// EnabledAt is the Engine time of the account's first EnablePostpaid
+	// call (zero if none). It stays when a late report finds the switch went
+	// on earlier, automatically: the call still turned its day's shortfall
+	// into postpaid.
+	EnabledAt time.Time
+	// Suspensions are the account's ended suspensions that ended after the
+	// start of its first unsettled day, in order (the current one is
+	// Status). A late report can add one, or move one, after the fact.
+	Suspensions []Interval
 }
 
 // AccountSpec is what OpenAccount needs to open an account.
@@ -78,7 +94,9 @@ func (e *Engine) OpenAccount(ctx context.Context, spec AccountSpec) (Account, er
 		if err != nil {
 			return err
 		}
-		u.a = Account{ID: spec.ID, Currency: spec.Currency, Opened: u.now, SettledThrough: today - 1}
+		u.a = Account{ID: spec.ID, Currency: spec.Currency, Opened: u.now, SettledThrough: today - 1,
+			Frontier: OpKey{At: u.now, Class: ClassOpening}}
+		cp := Checkpoint{Key: OpKey{At: u.now, Class: ClassCheckpoint}}
 		if g := book.Trial; g.Kind != "" {
 			kind, _ := book.kind(g.Kind)
 			p := Package{
@@ -87,10 +105,13 @@ func (e *Engine) OpenAccount(ctx context.Context, spec AccountSpec) (Account, er
 			}
 			u.append(Entry{Kind: EntryGrant, Package: p.ID, Balance: p.Balance})
 			u.putPackage(p)
+			cp.Balances = []Balance{{Package: p.ID, Balance: p.Balance}}
 		}
 		if spec.Postpaid {
-			u.turnPostpaidOn(PostpaidAtOpening)
+			u.turnPostpaidOn(PostpaidAtOpening, u.now)
 		}
+		cp.Postpaid = u.a.Postpaid
+		u.ch.Checkpoints = append(u.ch.Checkpoints, cp)
 		return nil
 	})
 	switch {

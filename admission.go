@@ -94,7 +94,7 @@ func (e *Engine) basicService(r Reader, a *Account, now, at time.Time, service S
 	}
 	payable := false
 	walkErr := r.LivePackages(func(p Package) bool {
-		if e.forfeitable(&p, now) || !p.Covers(at) {
+		if e.forfeitable(&p, a, now) || !p.Covers(at) {
 			return true
 		}
 		var kind *PackageKind

@@ -63,6 +63,9 @@ func (e *Engine) recordAll(ctx context.Context, account string, us []Usage, idx 
 	slices.SortStableFunc(idx, func(i, j int) int {
 		return cmp.Or(us[i].At.Compare(us[j].At), strings.Compare(us[i].ID, us[j].ID))
 	})
+	fail := func(i int, err error) {
+		results[i] = BatchResult{Err: &Error{Op: "Record", Account: account, ID: us[i].ID, Err: err}}
+	}
 	_, _, err := e.update(ctx, RequestRecord, "", account, func(u *unit) error {
 		batch := make([]*Usage, len(idx))
 		for j, i := range idx {
@@ -71,51 +74,60 @@ func (e *Engine) recordAll(ctx context.Context, account string, us []Usage, idx 
 		if err := e.prefetch(u, batch...); err != nil {
 			return err
 		}
-		if len(idx) > 1 {
+		// Usages in the reference order are operations in order of key:
+		// those of settled days first, as their keys are the earliest.
+		var ops []op
+		opOf := map[string]int{} // usage id → the op of its first accepted usage
+		opAt := map[int]int{}    // usage → its op, or the op of the usage it repeats
+		for _, i := range idx {
+			if j, ok := opOf[us[i].ID]; ok {
+				if us[i].same(ops[j].usage) {
+					opAt[i] = j
+				} else {
+					fail(i, ErrIdempotencyConflict)
+				}
+				continue
+			}
+			old, repeated, err := e.accept(u, &us[i])
+			switch {
+			case refused(err):
+				fail(i, cause(err))
+			case err != nil:
+				return err
+			case repeated:
+				results[i] = BatchResult{Receipt: old}
+			default:
+				opOf[us[i].ID], opAt[i] = len(ops), len(ops)
+				ops = append(ops, e.usageOp(&u.a, &us[i]))
+			}
+		}
+		if len(ops) > 1 {
 			u.r = &overlay{Reader: u.r, ch: &u.ch}
 		}
-		for _, i := range idx {
-			u.ref = us[i].ID
-			r, err := e.record(u, &us[i])
-			switch {
-			case err == nil:
-				results[i] = BatchResult{Receipt: r}
-			case refused(err):
-				results[i] = BatchResult{Err: &Error{Op: "Record", Account: account, ID: us[i].ID, Err: cause(err)}}
-			default:
-				return err
+		if err := e.place(u, ops); err != nil {
+			return err
+		}
+		for i, j := range opAt {
+			if ops[j].err != nil {
+				fail(i, cause(ops[j].err))
+			} else {
+				results[i] = BatchResult{Receipt: ops[j].receipt}
 			}
 		}
 		return nil
 	})
 	if err != nil {
 		for _, i := range idx {
-			results[i] = BatchResult{Err: &Error{Op: "Record", Account: account, ID: us[i].ID, Err: err}}
+			fail(i, err)
 		}
 	}
 }
 
-// overlay gives a unit of work that records several usages the reads of
-// what it has written so far: its usages, meters and packages.
+// overlay gives a unit of work that records several usages at once the
+// reads of what it has written so far: its meters and packages.
 type overlay struct {
 	Reader
-	ch     *Changes
-	usages map[string]int // the index in ch.Usages of each usage id indexed so far
-}
-
-func (o *overlay) Usage(id string) (UsageRecord, error) {
-	if o.usages == nil {
-		o.usages = map[string]int{}
-	}
-	for i := len(o.usages); i < len(o.ch.Usages); i++ {
-		o.usages[o.ch.Usages[i].Usage.ID] = i
-	}
-	if i, ok := o.usages[id]; ok {
-		r := o.ch.Usages[i]
-		r.Receipt.Draws = slices.Clone(r.Receipt.Draws)
-		return r, nil
-	}
-	return o.Reader.Usage(id)
+	ch *Changes
 }
 
 func (o *overlay) Meter(k MeterKey) (Meter, error) {
@@ -125,6 +137,31 @@ func (o *overlay) Meter(k MeterKey) (Meter, error) {
 		}
 	}
 	return o.Reader.Meter(k)
+}
+
+// Meters shows the meters of day d as written.
+func (o *overlay) Meters(d Day, fn func(Meter) bool) error {
+	var ms []Meter
+	if err := o.Reader.Meters(d, func(m Meter) bool { ms = append(ms, m); return true }); err != nil {
+		return err
+	}
+	for _, m := range o.ch.Meters {
+		if m.Key.Day != d {
+			continue
+		}
+		if i := slices.IndexFunc(ms, func(n Meter) bool { return n.Key == m.Key }); i >= 0 {
+			ms[i] = m
+		} else {
+			ms = append(ms, m)
+		}
+	}
+	slices.SortFunc(ms, func(x, y Meter) int { return compareServiceTier(x.Key, y.Key) })
+	for _, m := range ms {
+		if !fn(m) {
+			break
+		}
+	}
+	return nil
 }
 
 // LivePackages shows the packages as written, and not those written spent.

@@ -130,9 +130,6 @@ func (e *Engine) settle(u *unit, d Day) (Bill, error) {
 	if err != nil {
 		return Bill{}, err
 	}
-	if err := u.expire(); err != nil {
-		return Bill{}, err
-	}
 	meters, err := e.meters(u.r, &u.a, d)
 	if err != nil {
 		return Bill{}, err
@@ -163,10 +160,29 @@ func (e *Engine) settle(u *unit, d Day) (Bill, error) {
 		u.putMeter(*m)
 	}
 	b.Total = b.Subtotal.Round(places)
-	u.a.SettledThrough, u.a.Late = d, nil
+	if err := e.closeThrough(u, d); err != nil {
+		return Bill{}, err
+	}
+	u.a.Late = nil
 	u.append(Entry{Kind: EntrySettlement, Amount: b.Total})
 	u.ch.Bills = append(u.ch.Bills, b)
-	return b, nil
+	return b, u.expire()
+}
+
+// closeThrough closes the days up to d, taking a checkpoint at the start of
+// the next: a replay never starts before it, so never changes a closed day
+// but through usage of closed days, which it applies there.
+func (e *Engine) closeThrough(u *unit, d Day) error {
+	next := OpKey{At: e.cal.start(d + 1), Class: ClassCheckpoint}
+	var err error
+	if u.a.Frontier.Compare(next) < 0 {
+		err = e.checkpoint(u, next)
+	} else {
+		ops := [1]op{{key: next, mark: true}}
+		err = e.replay(u, ops[:])
+	}
+	u.a.SettledThrough = d
+	return err
 }
 
 // line bills what meter m gained since its last bill.

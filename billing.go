@@ -169,6 +169,12 @@ type unit struct {
 	body    func(u *unit) error
 	run     func(Reader) (Changes, error) // u.apply, bound once
 	failed  error                         // body's or begin's error, which exec returns as it is
+	// replaying marks a unit that replays operations in memory (see fold):
+	// it forfeits nothing, and its Changes are read back, not committed.
+	replaying bool
+	// dirty marks a unit that changed the account record and maybe nothing
+	// else: it writes the account even with no other Changes.
+	dirty bool
 
 	r   Reader
 	a   Account
@@ -250,7 +256,7 @@ func (u *unit) apply(r Reader) (Changes, error) {
 	if u.failed != nil {
 		return Changes{}, u.failed
 	}
-	if u.ch.Empty() && u.a.Version > 0 {
+	if u.ch.Empty() && u.a.Version > 0 && !u.dirty {
 		return Changes{}, nil
 	}
 	u.a.Version++
@@ -264,7 +270,7 @@ func (u *unit) apply(r Reader) (Changes, error) {
 // finds the account: it only compares it), and clears what an earlier try
 // wrote.
 func (e *Engine) begin(u *unit, r Reader) error {
-	u.r, u.ch, u.now = r, emptied(u.ch), time.Time{}
+	u.r, u.ch, u.now, u.dirty = r, emptied(u.ch), time.Time{}, false
 	err := e.load(r, u.account, &u.a)
 	switch {
 	case errors.Is(err, ErrNotFound) && u.req == RequestOpen:

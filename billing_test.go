@@ -227,8 +227,11 @@ func TestRecord(t *testing.T) {
 			setup: []op{open(at(15, 8, 0, 0), true), buy(at(15, 14, 0, 0), "p1", uni, 1000)},
 			now:   at(15, 15, 0, 0),
 			use:   usage("u1", hd, 60, at(15, 9, 0, 0)),
-			// p1 is valid from 00:00 of the 15th: it covers 09:00, 1 × 4.
-			want:   billing.Receipt{Key: basic(march(15), hd), Minutes: 1, Draws: []billing.Draw{{Package: "p1", Minutes: 1, Deducted: 4}}},
+			// In the reference order the usage (09:00) comes before the
+			// purchase (14:00): it is postpaid at 09:00, and at 14:00 p1,
+			// valid from 00:00 of the 15th, absorbs the day's uncovered
+			// minute: 1 × 4.
+			want:   billing.Receipt{Key: basic(march(15), hd), Minutes: 1, Postpaid: 1, Late: true},
 			wantBy: map[string]int64{"p1": 996},
 		},
 		{
@@ -238,7 +241,7 @@ func TestRecord(t *testing.T) {
 			now:   at(15, 15, 0, 0),
 			use:   usage("u1", hd, 60, at(14, 22, 0, 0)),
 			// Usage of the 14th reported on the 15th: p1 starts on the 15th, so postpaid.
-			want:   billing.Receipt{Key: basic(march(14), hd), Minutes: 1, Postpaid: 1},
+			want:   billing.Receipt{Key: basic(march(14), hd), Minutes: 1, Postpaid: 1, Late: true},
 			wantBy: map[string]int64{"p1": 1000},
 		},
 		{
@@ -266,15 +269,30 @@ func TestRecord(t *testing.T) {
 			wantBy: map[string]int64{"p-uni": 1000, "p-mon": 96},
 		},
 		{
-			name:  "late usage reported after the grace finds the package forfeited",
+			name:  "usage reported after the grace, its day not settled, is covered by the package",
 			books: []billing.PriceBook{withMonthly()},
 			setup: []op{
 				open15, buy(at(15, 8, 10, 0), "p-uni", uni, 1000), buy(at(15, 8, 20, 0), "p-mon", "monthly", 100),
 			},
 			now: time.Date(2021, 4, 15, 10, 0, 0, 0, cst), // End + 10 hours
 			use: usage("u1", hd, 60, time.Date(2021, 4, 14, 23, 59, 0, 0, cst)),
-			// p-mon's 100 minutes are forfeited first; p-uni covers 1 × 4.
-			want:   billing.Receipt{Key: basic(refDateDay(2021, 4, 14), hd), Minutes: 1, Draws: []billing.Draw{{Package: "p-uni", Minutes: 1, Deducted: 4}}},
+			// p-mon is forfeited once its last day (04-14) is settled, and
+			// that day is open: p-mon covers 1 × 4 = 4 (100 - 4 = 96).
+			want:   billing.Receipt{Key: basic(refDateDay(2021, 4, 14), hd), Minutes: 1, Draws: []billing.Draw{{Package: "p-mon", Minutes: 1, Deducted: 4}}},
+			wantBy: map[string]int64{"p-uni": 1000, "p-mon": 96},
+		},
+		{
+			name:  "usage reported after the grace and the settlement of its day finds the package forfeited",
+			books: []billing.PriceBook{withMonthly()},
+			setup: []op{
+				open15, buy(at(15, 8, 10, 0), "p-uni", uni, 1000), buy(at(15, 8, 20, 0), "p-mon", "monthly", 100),
+				settle(time.Date(2021, 4, 15, 10, 0, 0, 0, cst), refDateDay(2021, 4, 14)),
+			},
+			use: usage("u1", hd, 60, time.Date(2021, 4, 14, 23, 59, 0, 0, cst)),
+			// Settling 04-14 at End + 10 hours forfeits p-mon's 100 minutes;
+			// the usage of the settled day is covered by p-uni: 1 × 4.
+			want: billing.Receipt{Key: basic(refDateDay(2021, 4, 14), hd), Minutes: 1, Late: true,
+				Draws: []billing.Draw{{Package: "p-uni", Minutes: 1, Deducted: 4}}},
 			wantBy: map[string]int64{"p-uni": 996, "p-mon": 0},
 		},
 		{

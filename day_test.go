@@ -373,15 +373,16 @@ func TestRepeatedMidnight(t *testing.T) {
 		},
 		{
 			// Usage at 00:10 (first pass), reported after the purchase at
-			// 00:30 (first pass): 10 HD minutes at ratio 4 from p1.
+			// 00:30 (first pass): in the reference order it comes first, on
+			// the 29th, postpaid (10 HD minutes); p1, bought the same day,
+			// absorbs them at 00:30.
 			name: "a package bought in the first pass covers it", zone: "Asia/Amman", books: []billing.PriceBook{noTrial()},
 			setup: []op{
 				{now: amman(12, 0), open: &billing.AccountSpec{ID: "a", Postpaid: true}},
 				{now: amman(21, 30), buy: &billing.Purchase{ID: "p1", Account: "a", Kind: uni, Minutes: 1000}},
 			},
 			now: amman(21, 40), use: usage("u1", hd, 600, amman(21, 10)),
-			want: billing.Receipt{Key: basic(refDateDay(2021, 10, 29), hd), Minutes: 10,
-				Draws: []billing.Draw{{Package: "p1", Minutes: 10, Deducted: 40}}},
+			want: billing.Receipt{Key: basic(refDateDay(2021, 10, 29), hd), Minutes: 10, Postpaid: 10, Late: true},
 		},
 		{
 			// Usage at 23:30 -03:30 (03:00 UTC), after the clocks went back:

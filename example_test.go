@@ -113,6 +113,7 @@ func ExampleEngine_Record_automaticPostpaid() {
 	if _, err := e.Buy(ctx, billing.Purchase{ID: "order-1", Account: "acme", Kind: billing.KindUniversal, Minutes: 1000}); err != nil {
 		log.Fatal(err)
 	}
+	now = now.Add(time.Minute) // usage after the purchase
 	record := func(id string, tier billing.Tier, seconds int64) billing.Receipt {
 		r, err := e.Record(ctx, billing.Usage{ID: id, Account: "acme", App: "1400000001",
 			Scenario: billing.VideoLive, Tier: tier, Seconds: seconds, At: now})
@@ -136,7 +137,7 @@ func ExampleEngine_Record_automaticPostpaid() {
 	fmt.Println("switch:", o.Account.Postpaid.Way, "since", o.Account.Postpaid.Since.Format(time.DateTime))
 	// Output:
 	// u2: 67 minutes, 66 covered, 1 postpaid, postpaid switched on: true
-	// switch: automatic since 2021-03-15 09:30:00
+	// switch: automatic since 2021-03-15 09:31:00
 }
 
 // A trial-only account without postpaid is suspended when its trial runs out,
@@ -178,6 +179,7 @@ func ExampleEngine_Record_suspension() {
 		log.Fatal(err)
 	}
 	fmt.Println("after EnablePostpaid: suspended:", acct.Status.Suspended, "admitted:", admit().Admitted)
+	now = now.Add(time.Minute) // usage after the call
 	fmt.Printf("u3: %d postpaid\n", use("u3", 1).Postpaid)
 	// Output:
 	// u1: 10000 covered, 2 shortfall, suspended: true

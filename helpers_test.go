@@ -2,6 +2,7 @@ package billing_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -105,6 +106,7 @@ type op struct {
 	buy    *billing.Purchase
 	use    *billing.Usage
 	enable string
+	settle billing.Day // if not zero
 }
 
 func (h *harness) do(ops ...op) {
@@ -123,6 +125,8 @@ func (h *harness) do(ops ...op) {
 			_, err = h.e.Record(h.ctx, *o.use)
 		case o.enable != "":
 			_, err = h.e.EnablePostpaid(h.ctx, o.enable)
+		case o.settle != 0:
+			_, err = h.e.Settle(h.ctx, "a", o.settle)
 		}
 		if err != nil {
 			h.t.Fatalf("setup step %d: %v", i, err)
@@ -139,6 +143,9 @@ func open(now time.Time, postpaid bool) op {
 func buy(now time.Time, id, kind string, minutes int64) op {
 	return op{now: now, buy: &billing.Purchase{ID: id, Account: "a", Kind: kind, Minutes: minutes}}
 }
+
+// settle is an op that settles day d of account "a" at now.
+func settle(now time.Time, d billing.Day) op { return op{now: now, settle: d} }
 
 // use is an op that records usage of account "a" at its own time.
 func use(id string, tier billing.Tier, seconds int64, t time.Time) op {
@@ -159,7 +166,40 @@ func usage(id string, tier billing.Tier, seconds int64, t time.Time) *billing.Us
 type state struct {
 	Overview billing.Overview
 	Ledger   []billing.Entry
+	Totals   map[string]string // the ledger's totals (see totals)
 	Meters   map[billing.Day][]billing.Meter
+}
+
+// ignoreLedgerEntries compares states by their ledgers' totals only: the
+// same operations in another order of arrival make other entries.
+var ignoreLedgerEntries = cmp.Options{cmpopts.IgnoreFields(state{}, "Ledger"),
+	cmpopts.IgnoreFields(billing.Account{}, "Version", "LastSeq", "Touched", "SinceCheckpoint")}
+
+// totals sums a ledger: each package's Balance, each meter's minutes of
+// each kind, and the Amount of each kind of entry.
+func totals(l []billing.Entry) map[string]string {
+	minutes, amounts := map[string]int64{}, map[string]decimal.Decimal{}
+	for _, e := range l {
+		if e.Package != "" {
+			minutes["package "+e.Package] += e.Balance
+		}
+		if e.Key != (billing.MeterKey{}) {
+			minutes[fmt.Sprintf("%v %s", e.Key, e.Kind)] += e.Minutes
+		}
+		if !e.Amount.IsZero() {
+			amounts[string(e.Kind)] = amounts[string(e.Kind)].Add(e.Amount)
+		}
+	}
+	t := map[string]string{}
+	for k, n := range minutes {
+		if n != 0 {
+			t[k] = fmt.Sprint(n)
+		}
+	}
+	for k, a := range amounts {
+		t[k] = a.String()
+	}
+	return t
 }
 
 func (h *harness) state(account string, days ...billing.Day) state {
@@ -172,7 +212,7 @@ func (h *harness) state(account string, days ...billing.Day) state {
 	if err != nil {
 		h.t.Fatalf("Ledger: %v", err)
 	}
-	s := state{Overview: o, Ledger: l, Meters: map[billing.Day][]billing.Meter{}}
+	s := state{Overview: o, Ledger: l, Totals: totals(l), Meters: map[billing.Day][]billing.Meter{}}
 	for _, d := range days {
 		if s.Meters[d], err = h.e.Meters(h.ctx, account, d); err != nil {
 			h.t.Fatalf("Meters: %v", err)
@@ -229,7 +269,8 @@ func dec(s string) decimal.Decimal { return decimal.RequireFromString(s) }
 
 // cmpIgnoreAccountBookkeeping leaves out of a comparison the Account fields
 // that identify it or count its history.
-var cmpIgnoreAccountBookkeeping = cmpopts.IgnoreFields(billing.Account{}, "ID", "Currency", "Opened", "Version", "Touched", "LastSeq", "SettledThrough")
+var cmpIgnoreAccountBookkeeping = cmpopts.IgnoreFields(billing.Account{}, "ID", "Currency", "Opened", "Version", "Touched", "LastSeq", "SettledThrough",
+	"Frontier", "SinceCheckpoint")
 
 // wrapStore is a Store whose units of work read through the Reader wrap
 // makes of the Store's.

@@ -22,12 +22,14 @@ import (
 //   - no balance is negative or above the package's size;
 //   - the ledger rebuilds every package balance and every meter's prepaid,
 //     postpaid and shortfall minutes, and its Seq runs 1, 2, 3, ... in time order;
-//   - every meter's parts add up to ceil(seconds/60), and the receipts of
-//     its usages add up to it;
-//   - the postpaid switch never goes off or changes how and when it went on;
-//   - a suspended account has postpaid off, and refuses usage from its
-//     suspension on;
-//   - value-added usage is all postpaid, and refused only without a basic service;
+//   - every meter's parts add up to ceil(seconds/60), its usages' seconds
+//     to its seconds, and, when none of them came late, their receipts to
+//     its minutes;
+//   - the postpaid switch never goes off, and the instant it went on never
+//     moves later (a late report can only find it went on earlier);
+//   - a suspended account has postpaid off; a receipt that came in order
+//     says whether the account was suspended at its time;
+//   - value-added usage is all postpaid;
 //   - a replay returns the first receipt and changes nothing;
 //   - a bill's amounts are its minutes at its unit prices, its total its
 //     subtotal rounded once, and an issued bill never changes;
@@ -147,10 +149,14 @@ func (m *machine) record(t *rapid.T) {
 	if err != nil {
 		t.Fatalf("Record: %v", err) // usage is a fact: recorded whatever the account's state
 	}
-	if suspended := acc.Status.Suspended && !when.Before(acc.Status.Since); r.WhileSuspended != suspended {
+	if late := acc.Frontier.Compare(billing.OpKey{At: when, Class: billing.ClassUsage, ID: u.ID}) >= 0 ||
+		mustDay(t, when) <= acc.SettledThrough; r.Late != late {
+		t.Fatalf("receipt %+v: Late %v, but the account's frontier was %+v", r, r.Late, acc.Frontier)
+	}
+	if suspended := acc.Status.Suspended && !when.Before(acc.Status.Since); !r.Late && r.WhileSuspended != suspended {
 		t.Fatalf("receipt %+v: WhileSuspended %v, but the account's status before was %+v", r, r.WhileSuspended, acc.Status)
 	}
-	if r.NoBasicService && (service == billing.ServiceBasic || acc.Postpaid.On || acc.AutoPostpaidArmed) {
+	if r.NoBasicService && (service == billing.ServiceBasic || !r.Late && (acc.Postpaid.On || acc.AutoPostpaidArmed)) {
 		t.Fatalf("receipt %+v: no basic service, for basic usage or an account that can pay for basic usage: %+v", r, acc)
 	}
 	if service != billing.ServiceBasic && r.WhileSuspended && !r.NoBasicService {
@@ -170,14 +176,23 @@ func (m *machine) record(t *rapid.T) {
 	if sum+r.Postpaid+r.Shortfall != r.Minutes || r.Postpaid < 0 || r.Shortfall < 0 {
 		t.Fatalf("receipt %+v does not conserve: draws %d + postpaid %d + shortfall %d != %d", r, sum, r.Postpaid, r.Shortfall, r.Minutes)
 	}
-	if r.Suspended && (r.Shortfall == 0 || acc.Status.Suspended) {
+	if r.Suspended && (r.Shortfall == 0 || !r.Late && acc.Status.Suspended) {
 		t.Fatalf("receipt %+v: suspended without shortfall, or already suspended", r)
 	}
-	if r.Shortfall > 0 && !m.h.account(a).Status.Suspended {
+	if r.Shortfall > 0 && !r.Late && !m.h.account(a).Status.Suspended {
 		t.Fatalf("receipt %+v: shortfall, but the account is not suspended", r)
 	}
 	m.receipts[u.ID] = receipt{u, r}
 	m.days[r.Key.Day] = true
+}
+
+// mustDay is the billing day of t in UTC+8, the harness's zone.
+func mustDay(t *rapid.T, at time.Time) billing.Day {
+	d, err := billing.DayOf(at, cst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }
 
 func (m *machine) replay(t *rapid.T) {
@@ -263,7 +278,8 @@ func (m *machine) check(t *rapid.T) {
 		}
 		s := m.h.state(a, m.dayList()...)
 		acc := s.Overview.Account
-		if prev, ok := m.switches[a]; ok && !cmp.Equal(prev, acc.Postpaid) {
+		if prev, ok := m.switches[a]; ok && (!acc.Postpaid.On || acc.Postpaid.Since.After(prev.Since) ||
+			acc.Postpaid.Since.Equal(prev.Since) && acc.Postpaid.Way != prev.Way) {
 			t.Fatalf("account %s: switch %+v became %+v", a, prev, acc.Postpaid)
 		}
 		if acc.Postpaid.On {
@@ -311,10 +327,12 @@ func (m *machine) check(t *rapid.T) {
 		}
 		receipts := map[billing.MeterKey]int64{}
 		seconds := map[billing.MeterKey]int64{}
+		late := map[billing.MeterKey]bool{}
 		for _, r := range m.receipts {
 			if r.usage.Account == a {
 				receipts[r.receipt.Key] += r.receipt.Minutes
 				seconds[r.receipt.Key] += r.usage.Seconds
+				late[r.receipt.Key] = late[r.receipt.Key] || r.receipt.Late
 			}
 		}
 		for _, day := range s.Meters {
@@ -329,7 +347,7 @@ func (m *machine) check(t *rapid.T) {
 				if billed[mt.Key] != mt.Settled {
 					t.Fatalf("account %s: meter %+v, its bill lines add up to %+v", a, mt, billed[mt.Key])
 				}
-				if receipts[mt.Key] != mt.Minutes() || seconds[mt.Key] != mt.Seconds {
+				if !late[mt.Key] && receipts[mt.Key] != mt.Minutes() || seconds[mt.Key] != mt.Seconds {
 					t.Fatalf("account %s: meter %+v, receipts add up to %d minutes of %d seconds", a, mt, receipts[mt.Key], seconds[mt.Key])
 				}
 			}

@@ -101,3 +101,9 @@ func (e *Engine) meterOrder(currency string) func(x, y MeterKey) int {
 			rank(x)-rank(y), strings.Compare(string(x.Tier), string(y.Tier)))
 	}
 }
+
+// compareServiceTier orders meter keys by service, then tier, byte by
+// byte: the order of a day's meters in a Store.
+func compareServiceTier(x, y MeterKey) int {
+	return cmp.Or(strings.Compare(string(x.Service), string(y.Service)), strings.Compare(string(x.Tier), string(y.Tier)))
+}

@@ -94,7 +94,7 @@ var refCmpOpts = cmp.Options{
 	cmp.Comparer(func(x, y decimal.Decimal) bool { return x.Equal(y) }),
 	cmp.Comparer(func(x, y time.Time) bool { return x.Equal(y) }),
 	cmpopts.EquateEmpty(),
-	cmpopts.IgnoreFields(billing.Account{}, "Version", "Touched", "LastSeq"),
+	cmpopts.IgnoreFields(billing.Account{}, "Version", "Touched", "LastSeq", "SinceCheckpoint"),
 }
 
 type refRun struct {
@@ -332,12 +332,16 @@ func (r *refRun) drawAt(rt *rapid.T, account string) time.Time {
 			}
 		}
 		if a := r.m.accts[account]; a != nil {
-			for _, p := range a.packages {
+			for _, p := range a.cur.packages {
 				add(p.Start)
 				add(p.End)
+				add(p.PurchasedAt)
 			}
-			if a.status.Suspended {
-				add(a.status.Since)
+			if a.cur.status.Suspended {
+				add(a.cur.status.Since)
+			}
+			if a.cur.postpaid.On {
+				add(a.cur.postpaid.Since)
 			}
 		}
 		for d := r.m.cal.dayOf(earliest); d <= r.m.cal.dayOf(now); d++ {
@@ -588,7 +592,7 @@ func (r *refRun) opJumpNearExpiry(rt *rapid.T) {
 	now := r.clk.Now()
 	for _, id := range refAccounts {
 		if a := r.m.accts[id]; a != nil {
-			for _, p := range a.packages {
+			for _, p := range a.cur.packages {
 				if p.End.Add(refExpiryGrace).After(now) {
 					ends = append(ends, p.End)
 				}
@@ -692,14 +696,14 @@ func (r *refRun) checkLedger(rt *rapid.T, id string, a *refAccount) {
 		}
 	}
 	wantBal, wantForf := map[string]int64{}, map[string]int64{}
-	for _, p := range a.packages {
+	for _, p := range a.cur.packages {
 		wantBal[p.ID] = p.Balance
 		if p.Forfeited != 0 {
 			wantForf[p.ID] = p.Forfeited
 		}
 	}
 	wantMeters := map[billing.MeterKey]parts{}
-	for k, m := range a.meters {
+	for k, m := range a.cur.meters {
 		if m.Prepaid != 0 || m.Postpaid != 0 || m.Shortfall != 0 {
 			wantMeters[k] = parts{m.Prepaid, m.Postpaid, m.Shortfall}
 		}

@@ -322,6 +322,48 @@ type refPurchaseRecord struct {
 	receipt  billing.PurchaseReceipt
 }
 
+// refState is what an account's operations have made of it.
+type refState struct {
+	packages    []*refPackage
+	meters      map[billing.MeterKey]*billing.Meter
+	postpaid    billing.Postpaid
+	status      billing.Status
+	armed       bool
+	suspensions []billing.Interval // the ended suspensions, in order
+}
+
+func (s *refState) clone() *refState {
+	c := *s
+	c.packages = nil
+	for _, p := range s.packages {
+		q := *p
+		c.packages = append(c.packages, &q)
+	}
+	c.meters = map[billing.MeterKey]*billing.Meter{}
+	for k, m := range s.meters {
+		n := *m
+		c.meters[k] = &n
+	}
+	c.suspensions = slices.Clone(s.suspensions)
+	return &c
+}
+
+// refOp is an operation of an account's unsettled days, placed in the
+// reference order by its key (SPEC "Principles": event time decides): a
+// usage at (its time, 0, its id), a purchase or the first EnablePostpaid
+// call at (the clock then, 1, its id or "").
+type refOp struct {
+	key    billing.OpKey
+	usage  *billing.Usage // Service set
+	pkg    *refPackage    // as bought
+	enable bool
+	hold   *billing.Postpaid // the switch as it was on: it stays on from then
+}
+
+// refAccount is an account. The model keeps its state at the start of its
+// first unsettled day (base) and the operations after it (ops), and makes
+// the current state (cur) by applying them to a copy of base in the
+// reference order, from scratch, after every operation.
 type refAccount struct {
 	cal            refCalendar
 	fig            *refFigures
@@ -329,11 +371,10 @@ type refAccount struct {
 	spec           billing.AccountSpec
 	id             string
 	opened         time.Time
-	postpaid       billing.Postpaid
-	status         billing.Status
-	armed          bool
-	packages       []*refPackage
-	meters         map[billing.MeterKey]*billing.Meter
+	base, cur      *refState
+	ops            []refOp
+	frontier       billing.OpKey // the latest key of an operation
+	enabledAt      time.Time
 	usages         map[string]refUsageRecord
 	purchases      map[string]refPurchaseRecord
 	bills          map[billing.Day]billing.Bill
@@ -360,18 +401,18 @@ func newRefModel(custom bool, loc *time.Location) *refModel {
 	return &refModel{cal: refCalendar{loc}, figures: refEra1(custom), accts: map[string]*refAccount{}}
 }
 
-// sortedPackages returns the account's packages in deduction order.
-func (a *refAccount) sortedPackages() []*refPackage {
-	ps := slices.Clone(a.packages)
+// sortedPackages returns the state's packages in deduction order.
+func (s *refState) sortedPackages() []*refPackage {
+	ps := slices.Clone(s.packages)
 	slices.SortStableFunc(ps, refDeductionOrder)
 	return ps
 }
 
-func (a *refAccount) meter(k billing.MeterKey) *billing.Meter {
-	m := a.meters[k]
+func (s *refState) meter(k billing.MeterKey) *billing.Meter {
+	m := s.meters[k]
 	if m == nil {
 		m = &billing.Meter{Key: k}
-		a.meters[k] = m
+		s.meters[k] = m
 	}
 	return m
 }
@@ -390,7 +431,7 @@ func refMeterKeyOrder(x, y billing.MeterKey) int {
 // metersOf returns the meters of day d in service, tier order.
 func (a *refAccount) metersOf(d billing.Day) []billing.Meter {
 	var out []billing.Meter
-	for k, m := range a.meters {
+	for k, m := range a.cur.meters {
 		if k.Day == d {
 			out = append(out, *m)
 		}
@@ -402,7 +443,7 @@ func (a *refAccount) metersOf(d billing.Day) []billing.Meter {
 // days returns the days that have meters, ascending.
 func (a *refAccount) days() []billing.Day {
 	var ds []billing.Day
-	for k := range a.meters {
+	for k := range a.cur.meters {
 		if !slices.Contains(ds, k.Day) {
 			ds = append(ds, k.Day)
 		}
@@ -412,23 +453,26 @@ func (a *refAccount) days() []billing.Day {
 }
 
 // view is the account record as the docs describe it (bookkeeping fields
-// Version, Touched and LastSeq are not modelled).
+// Version, Touched, LastSeq and SinceCheckpoint are not modelled).
 func (a *refAccount) view() billing.Account {
 	return billing.Account{
 		ID:                a.id,
 		Currency:          a.currency,
 		Opened:            a.opened,
-		Postpaid:          a.postpaid,
-		Status:            a.status,
-		AutoPostpaidArmed: a.armed,
+		Postpaid:          a.cur.postpaid,
+		Status:            a.cur.status,
+		AutoPostpaidArmed: a.cur.armed,
 		SettledThrough:    a.settledThrough,
 		Late:              slices.Clone(a.late),
+		Frontier:          a.frontier,
+		EnabledAt:         a.enabledAt,
+		Suspensions:       slices.Clone(a.cur.suspensions),
 	}
 }
 
 func (a *refAccount) packageViews() []billing.Package {
 	var out []billing.Package
-	for _, p := range a.sortedPackages() {
+	for _, p := range a.cur.sortedPackages() {
 		out = append(out, p.Package)
 	}
 	return out
@@ -437,16 +481,24 @@ func (a *refAccount) packageViews() []billing.Package {
 // ---------------------------------------------------------------------------
 // Rules.
 
-// refForfeitExpired: at End + ExpiryGrace a package's remaining minutes are
-// forfeited (recorded in Forfeited, not dropped). Every unit of work that
-// touches the account does this first.
+// refForfeitable: a package's remaining minutes are forfeited once its
+// validity and ExpiryGrace have passed and its last day is settled.
+func refForfeitable(a *refAccount, p *refPackage, now time.Time) bool {
+	return !now.Before(p.End.Add(refExpiryGrace)) && a.cal.dayOf(p.End.Add(-time.Nanosecond)) <= a.settledThrough
+}
+
+// refForfeitExpired: forfeitable packages lose their remaining minutes
+// (recorded in Forfeited, not dropped). Every unit of work that changes the
+// account does this. Such a package ended before the first unsettled day,
+// so it is in base, and no operation after it can draw from it.
 func refForfeitExpired(a *refAccount, now time.Time) {
-	for _, p := range a.packages {
-		if p.Balance > 0 && !now.Before(p.End.Add(refExpiryGrace)) {
+	for _, p := range a.base.packages {
+		if p.Balance > 0 && refForfeitable(a, p, now) {
 			p.Forfeited += p.Balance
 			p.Balance = 0
 		}
 	}
+	a.refold()
 }
 
 // refCoverWholeMinutes: packages valid at the usage's time, in deduction
@@ -475,23 +527,23 @@ func refCoverWholeMinutes(ps []*refPackage, at time.Time, tier billing.Tier, min
 }
 
 // refPayUncovered: minutes no package covered go postpaid if the switch is
-// on; else, if a universal package was ever bought, the switch goes on
-// automatically; else they are the day's shortfall and the account is
-// suspended.
-func refPayUncovered(a *refAccount, now time.Time, rc *billing.Receipt, m *billing.Meter, rest int64) {
+// on; else, if a universal package was bought, the switch goes on
+// automatically at the usage's time; else they are the day's shortfall
+// and the account is suspended from the usage's time.
+func refPayUncovered(s *refState, at time.Time, rc *billing.Receipt, m *billing.Meter, rest int64) {
 	if rest == 0 {
 		return
 	}
 	switch {
-	case a.postpaid.On:
-	case a.armed:
-		a.postpaid = billing.Postpaid{On: true, Since: now, Way: billing.PostpaidAutomatic}
+	case s.postpaid.On:
+	case s.armed:
+		s.postpaid = billing.Postpaid{On: true, Since: at, Way: billing.PostpaidAutomatic}
 		rc.PostpaidOn = true
 	default:
 		rc.Shortfall = rest
 		m.Shortfall += rest
-		if !a.status.Suspended {
-			a.status = billing.Status{Suspended: true, Since: now, Reason: billing.ReasonUncovered}
+		if !s.status.Suspended {
+			s.status = billing.Status{Suspended: true, Since: at, Reason: billing.ReasonUncovered}
 			rc.Suspended = true
 		}
 		return
@@ -500,21 +552,31 @@ func refPayUncovered(a *refAccount, now time.Time, rc *billing.Receipt, m *billi
 	m.Postpaid += rest
 }
 
+// refResume: a purchase, or the switch going on, ends a suspension.
+func refResume(s *refState, at time.Time) bool {
+	if !s.status.Suspended {
+		return false
+	}
+	s.suspensions = append(s.suspensions, billing.Interval{Since: s.status.Since, Until: at})
+	s.status = billing.Status{}
+	return true
+}
+
 // refSuspendedAt: the account is suspended at that time: at or after its
 // suspension.
-func refSuspendedAt(a *refAccount, at time.Time) bool {
-	return a.status.Suspended && !at.Before(a.status.Since)
+func refSuspendedAt(s *refState, at time.Time) bool {
+	return s.status.Suspended && !at.Before(s.status.Since)
 }
 
 // refHasBasicService: the account can pay for basic usage at t, as seen at
 // now: postpaid is on, a universal package was bought, or a package valid at
 // t, and not forfeited by now, has minutes.
-func refHasBasicService(a *refAccount, now, at time.Time) bool {
-	if a.postpaid.On || a.armed {
+func refHasBasicService(a *refAccount, s *refState, now, at time.Time) bool {
+	if s.postpaid.On || s.armed {
 		return true
 	}
-	for _, p := range a.packages {
-		if refCovers(p, at) && p.Balance > 0 && now.Before(p.End.Add(refExpiryGrace)) {
+	for _, p := range s.packages {
+		if refCovers(p, at) && p.Balance > 0 && !refForfeitable(a, p, now) {
 			return true
 		}
 	}
@@ -532,27 +594,121 @@ func refNoteLate(a *refAccount, k billing.MeterKey) {
 // refAbsorbPurchaseDay: a package bought on day D absorbs D's uncovered basic
 // minutes, tier by tier in book order, shortfall before postpaid, whole
 // minutes at its ratio.
-func refAbsorbPurchaseDay(a *refAccount, p *refPackage, d billing.Day) []billing.Absorption {
+func refAbsorbPurchaseDay(s *refState, p *refPackage, d billing.Day) []billing.Absorption {
 	var out []billing.Absorption
 	for _, t := range refTierOrder {
-		m := a.meters[billing.MeterKey{Day: d, Service: billing.ServiceBasic, Tier: t}]
+		m := s.meters[billing.MeterKey{Day: d, Service: billing.ServiceBasic, Tier: t}]
 		r, ok := p.kind.ratios[t]
 		if m == nil || !ok {
 			continue
 		}
-		s := min(m.Shortfall, p.Balance/r)
-		p.Balance -= s * r
+		sh := min(m.Shortfall, p.Balance/r)
+		p.Balance -= sh * r
 		q := min(m.Postpaid, p.Balance/r)
 		p.Balance -= q * r
-		if s+q == 0 {
+		if sh+q == 0 {
 			continue
 		}
-		m.Shortfall -= s
+		m.Shortfall -= sh
 		m.Postpaid -= q
-		m.Prepaid += s + q
-		out = append(out, billing.Absorption{Tier: t, Shortfall: s, Postpaid: q, Deducted: (s + q) * r})
+		m.Prepaid += sh + q
+		out = append(out, billing.Absorption{Tier: t, Shortfall: sh, Postpaid: q, Deducted: (sh + q) * r})
 	}
 	return out
+}
+
+// refUse applies a usage to s: its seconds to its day's meter, the minutes
+// they add paid by packages valid then, else as refPayUncovered says;
+// value-added minutes all postpaid.
+func (a *refAccount) refUse(s *refState, now time.Time, u *billing.Usage) billing.Receipt {
+	key := billing.MeterKey{Day: a.cal.dayOf(u.At), Service: u.Service, Tier: u.Tier}
+	m := s.meter(key)
+	rc := billing.Receipt{Key: key, Minutes: refUsageIncrement(m.Seconds, u.Seconds), WhileSuspended: refSuspendedAt(s, u.At)}
+	m.Seconds += u.Seconds
+	if u.Service == billing.ServiceBasic {
+		var rest int64
+		rc.Draws, rest = refCoverWholeMinutes(s.sortedPackages(), u.At, u.Tier, rc.Minutes)
+		m.Prepaid += rc.Minutes - rest
+		refPayUncovered(s, u.At, &rc, m, rest)
+	} else {
+		// Value-added minutes are never covered by packages: all postpaid.
+		rc.NoBasicService = refAdmit(a, s, now, u.At, u.Service) != nil
+		rc.Postpaid = rc.Minutes
+		m.Postpaid += rc.Minutes
+	}
+	return rc
+}
+
+// refApply applies op o to s at its place and returns what it got.
+func (a *refAccount) refApply(s *refState, now time.Time, o *refOp) (billing.Receipt, billing.PurchaseReceipt) {
+	switch {
+	case o.usage != nil:
+		return a.refUse(s, now, o.usage), billing.PurchaseReceipt{}
+	case o.pkg != nil:
+		p := *o.pkg
+		s.packages = append(s.packages, &p)
+		day := a.cal.dayOf(p.PurchasedAt)
+		rc := billing.PurchaseReceipt{Day: day, Resumed: refResume(s, p.PurchasedAt), Absorbed: refAbsorbPurchaseDay(s, &p, day)}
+		rc.Package = p.Package
+		if p.kind.arms {
+			s.armed = true
+		}
+		return billing.Receipt{}, rc
+	case o.hold != nil:
+		if !s.postpaid.On {
+			s.postpaid = *o.hold
+			refResume(s, o.hold.Since)
+		}
+	case o.enable:
+		// The first EnablePostpaid call: the switch goes on, and the day's
+		// basic shortfall becomes postpaid.
+		if !s.postpaid.On {
+			s.postpaid = billing.Postpaid{On: true, Since: o.key.At, Way: billing.PostpaidEnabled}
+			refResume(s, o.key.At)
+		}
+		d := a.cal.dayOf(o.key.At)
+		for k, m := range s.meters {
+			if k.Day == d && k.Service == billing.ServiceBasic {
+				m.Postpaid += m.Shortfall
+				m.Shortfall = 0
+			}
+		}
+	}
+	return billing.Receipt{}, billing.PurchaseReceipt{}
+}
+
+// refFold applies a's operations with keys before until (all of them if
+// until is nil) to a copy of base, in the reference order, and returns the
+// state and what the operation last added got. A switch that was on stays
+// on from when it went on (SPEC's exception: it never goes off).
+func (a *refAccount) refFold(now time.Time, until *billing.OpKey, last *refOp) (*refState, billing.Receipt, billing.PurchaseReceipt) {
+	s := a.base.clone()
+	ops := slices.Clone(a.ops)
+	if p := a.cur.postpaid; p.On && !a.base.postpaid.On && p.Way == billing.PostpaidAutomatic {
+		ops = append(ops, refOp{key: billing.OpKey{At: p.Since, Class: billing.ClassUsage}, hold: &p})
+	}
+	slices.SortStableFunc(ops, func(x, y refOp) int { return x.key.Compare(y.key) })
+	var rc billing.Receipt
+	var pr billing.PurchaseReceipt
+	for i := range ops {
+		o := &ops[i]
+		if until != nil && o.key.Compare(*until) >= 0 {
+			break
+		}
+		r, p := a.refApply(s, now, o)
+		if last != nil && o.key.Compare(last.key) == 0 && o.hold == nil {
+			rc, pr = r, p
+		}
+	}
+	return s, rc, pr
+}
+
+// refold makes the current state again.
+func (a *refAccount) refold() { a.cur, _, _ = a.refFold(time.Time{}, nil, nil) }
+
+// refPeriodStart is the key of the start of the first unsettled day.
+func (a *refAccount) refPeriodStart() billing.OpKey {
+	return billing.OpKey{At: a.cal.dayStart(a.settledThrough + 1), Class: billing.ClassCheckpoint}
 }
 
 // refUnitPrice: basic minutes at list price; value-added at the book's
@@ -603,18 +759,18 @@ func refTally(m *billing.Meter) billing.Tally {
 
 // refIssueBill: a line per meter of the day, then adjustments (by day,
 // service, tier); subtotal exact, total rounded once half up; closes every
-// day up to d.
+// day up to d. The meters are those of base, where d's now are.
 func refIssueBill(a *refAccount, d billing.Day, now time.Time) billing.Bill {
-	b := billing.Bill{Account: a.id, Day: d, Currency: a.currency, Issued: now, PostpaidOn: a.postpaid.On, Subtotal: decimal.Zero}
+	b := billing.Bill{Account: a.id, Day: d, Currency: a.currency, Issued: now, PostpaidOn: a.cur.postpaid.On, Subtotal: decimal.Zero}
 	for _, mv := range a.metersOf(d) {
-		m := a.meters[mv.Key]
+		m := a.base.meters[mv.Key]
 		b.Lines = append(b.Lines, refBillLine(a, m, false, b.PostpaidOn))
 		m.Settled = refTally(m)
 	}
 	late := slices.Clone(a.late)
 	slices.SortFunc(late, refMeterKeyOrder)
 	for _, k := range late {
-		m := a.meters[k]
+		m := a.base.meters[k]
 		b.Lines = append(b.Lines, refBillLine(a, m, true, b.PostpaidOn))
 		m.Settled = refTally(m)
 	}
@@ -623,8 +779,8 @@ func refIssueBill(a *refAccount, d billing.Day, now time.Time) billing.Bill {
 	}
 	b.Total = refRoundHalfUp(b.Subtotal)
 	a.late = nil
-	a.settledThrough = d
 	a.settledOnce = true
+	a.refold()
 	return b
 }
 
@@ -651,18 +807,19 @@ func (md *refModel) open(now time.Time, spec billing.AccountSpec) (billing.Accou
 	day := md.cal.dayOf(now)
 	a := &refAccount{
 		cal: md.cal, fig: fig, currency: currency, spec: spec, id: spec.ID, opened: now,
-		meters: map[billing.MeterKey]*billing.Meter{}, usages: map[string]refUsageRecord{},
+		base: &refState{meters: map[billing.MeterKey]*billing.Meter{}}, usages: map[string]refUsageRecord{},
 		purchases: map[string]refPurchaseRecord{}, bills: map[billing.Day]billing.Bill{},
-		settledThrough: day - 1,
+		settledThrough: day - 1, frontier: billing.OpKey{At: now, Class: billing.ClassOpening},
 	}
 	if spec.Postpaid {
-		a.postpaid = billing.Postpaid{On: true, Since: now, Way: billing.PostpaidAtOpening}
+		a.base.postpaid = billing.Postpaid{On: true, Since: now, Way: billing.PostpaidAtOpening}
 	}
 	trial := fig.kinds[billing.KindTrial]
-	a.packages = append(a.packages, &refPackage{kind: trial, Package: billing.Package{
+	a.base.packages = append(a.base.packages, &refPackage{kind: trial, Package: billing.Package{
 		ID: billing.TrialID, Kind: billing.KindTrial, Book: fig.bookID, Minutes: 10_000, Balance: 10_000,
 		Price: decimal.Zero, PurchasedAt: now, Start: md.cal.dayStart(day), End: md.cal.validityEnd(day, trial),
 	}})
+	a.cur = a.base.clone()
 	md.accts[spec.ID] = a
 	return a.view(), nil
 }
@@ -727,13 +884,13 @@ func refUsageInputErrors(a *refAccount, now time.Time, u billing.Usage, svc bill
 // at that time and able to pay for basic usage then. Value-added services
 // get the same answer; the reason also wraps ErrNoBasicService for them when
 // the account is suspended.
-func refAdmit(a *refAccount, now, at time.Time, svc billing.Service) []error {
+func refAdmit(a *refAccount, s *refState, now, at time.Time, svc billing.Service) []error {
 	switch {
-	case refSuspendedAt(a, at) && svc == billing.ServiceBasic:
+	case refSuspendedAt(s, at) && svc == billing.ServiceBasic:
 		return []error{billing.ErrSuspended}
-	case refSuspendedAt(a, at):
+	case refSuspendedAt(s, at):
 		return []error{billing.ErrSuspended, billing.ErrNoBasicService}
-	case !refHasBasicService(a, now, at):
+	case !refHasBasicService(a, s, now, at):
 		return []error{billing.ErrNoBasicService}
 	}
 	return nil
@@ -761,25 +918,35 @@ func (md *refModel) record(now time.Time, u billing.Usage) (billing.Receipt, []e
 	if len(errs) > 0 {
 		return billing.Receipt{}, errs
 	}
-	key := billing.MeterKey{Day: md.cal.dayOf(u.At), Service: svc, Tier: u.Tier}
-	m := a.meter(key)
-	// Usage is a fact: recorded whatever the account's state, and flagged.
-	rc := billing.Receipt{Key: key, Minutes: refUsageIncrement(m.Seconds, u.Seconds), WhileSuspended: refSuspendedAt(a, u.At)}
-	m.Seconds += u.Seconds
-	if svc == billing.ServiceBasic {
-		var rest int64
-		rc.Draws, rest = refCoverWholeMinutes(a.sortedPackages(), u.At, u.Tier, rc.Minutes)
-		m.Prepaid += rc.Minutes - rest
-		refPayUncovered(a, now, &rc, m, rest)
+	u.Service = svc
+	o := refOp{key: billing.OpKey{At: u.At, Class: billing.ClassUsage, ID: u.ID}, usage: &u}
+	var rc billing.Receipt
+	if md.cal.dayOf(u.At) <= a.settledThrough {
+		// Usage of a settled day: applied at the start of the first
+		// unsettled day, before its operations, in the order such usage
+		// arrives, and billed as an adjustment.
+		rc = a.refUse(a.base, now, &u)
+		rc.Late = true
+		a.refold()
 	} else {
-		// Value-added minutes are never covered by packages: all postpaid.
-		rc.NoBasicService = refAdmit(a, now, u.At, svc) != nil
-		rc.Postpaid = rc.Minutes
-		m.Postpaid += rc.Minutes
+		late := o.key.Compare(a.frontier) <= 0
+		a.ops = append(a.ops, o)
+		var cur *refState
+		cur, rc, _ = a.refFold(now, nil, &o)
+		a.cur = cur
+		rc.Late = late
+		a.frontier = refMaxKey(a.frontier, o.key)
 	}
-	refNoteLate(a, key)
+	refNoteLate(a, rc.Key)
 	a.usages[u.ID] = refUsageRecord{usage: u, receipt: rc}
 	return rc, nil
+}
+
+func refMaxKey(x, y billing.OpKey) billing.OpKey {
+	if x.Compare(y) >= 0 {
+		return x
+	}
+	return y
 }
 
 // admit: Admit's answer, or the errors it may return.
@@ -796,7 +963,7 @@ func (md *refModel) admit(now time.Time, account string, svc billing.Service, at
 	if svc == "" {
 		svc = billing.ServiceBasic
 	}
-	why := refAdmit(a, now, at, svc)
+	why := refAdmit(a, a.cur, now, at, svc)
 	return billing.Admission{Admitted: why == nil, Reason: errors.Join(why...)}, nil
 }
 
@@ -835,16 +1002,11 @@ func (md *refModel) buy(now time.Time, p billing.Purchase) (billing.PurchaseRece
 		ID: p.ID, Kind: p.Kind, Book: a.fig.bookID, Minutes: p.Minutes, Balance: p.Minutes,
 		Price: refPackagePrice(k, p.Minutes), PurchasedAt: now, Start: md.cal.dayStart(day), End: md.cal.validityEnd(day, k),
 	}}
-	a.packages = append(a.packages, pkg)
-	rc := billing.PurchaseReceipt{Day: day, Absorbed: refAbsorbPurchaseDay(a, pkg, day)}
-	rc.Package = pkg.Package
-	if a.status.Suspended {
-		a.status = billing.Status{}
-		rc.Resumed = true
-	}
-	if k.arms {
-		a.armed = true
-	}
+	o := refOp{key: billing.OpKey{At: now, Class: billing.ClassCall, ID: p.ID}, pkg: pkg}
+	a.ops = append(a.ops, o)
+	var rc billing.PurchaseReceipt
+	a.cur, _, rc = a.refFold(now, nil, &o)
+	a.frontier = refMaxKey(a.frontier, o.key)
 	a.purchases[p.ID] = refPurchaseRecord{purchase: p, receipt: rc}
 	return rc, nil
 }
@@ -855,10 +1017,13 @@ func (md *refModel) enablePostpaid(now time.Time, id string) (billing.Account, [
 		return billing.Account{}, []error{billing.ErrNotFound}
 	}
 	refForfeitExpired(a, now)
-	if !a.postpaid.On {
-		a.postpaid = billing.Postpaid{On: true, Since: now, Way: billing.PostpaidEnabled}
+	if a.enabledAt.IsZero() {
+		a.enabledAt = now
+		o := refOp{key: billing.OpKey{At: now, Class: billing.ClassCall}, enable: true}
+		a.ops = append(a.ops, o)
+		a.refold()
+		a.frontier = refMaxKey(a.frontier, o.key)
 	}
-	a.status = billing.Status{}
 	return a.view(), nil
 }
 
@@ -887,8 +1052,8 @@ func (md *refModel) settle(now time.Time, id string, d billing.Day) (billing.Bil
 	if a == nil {
 		return billing.Bill{}, []error{billing.ErrNotFound}
 	}
-	refForfeitExpired(a, now)
 	if b, ok := a.bills[d]; ok {
+		refForfeitExpired(a, now)
 		return b, nil
 	}
 	var errs []error
@@ -908,8 +1073,16 @@ func (md *refModel) settle(now time.Time, id string, d billing.Day) (billing.Bil
 	if len(errs) > 0 {
 		return billing.Bill{}, errs
 	}
+	// Close the days up to d: base becomes the state at the start of the
+	// next, the operations before it leave the log.
+	next := billing.OpKey{At: md.cal.dayStart(d + 1), Class: billing.ClassCheckpoint}
+	a.base, _, _ = a.refFold(now, &next, nil)
+	a.ops = slices.DeleteFunc(a.ops, func(o refOp) bool { return o.key.Compare(next) < 0 })
+	a.settledThrough = d
+	a.refold()
 	b := refIssueBill(a, d, now)
 	a.bills[d] = b
+	refForfeitExpired(a, now)
 	return b, nil
 }
 

@@ -165,17 +165,46 @@ func (e *Engine) buy(u *unit, p *Purchase) (PurchaseReceipt, error) {
 		ID: p.ID, Kind: p.Kind, Book: book.ID, Minutes: p.Minutes, Balance: p.Minutes, Price: price,
 		PurchasedAt: u.now, Start: e.cal.start(today), End: kind.Validity.end(today, e.cal.loc),
 	}
-	u.append(Entry{Kind: EntryPurchase, Package: pkg.ID, Balance: pkg.Balance, Amount: price})
+	ops := [1]op{{key: purchaseKey(&pkg), pkg: &pkg}}
+	if err := e.place(u, ops[:]); err != nil {
+		return PurchaseReceipt{}, err
+	}
+	u.ch.Purchases = append(u.ch.Purchases, PurchaseRecord{Purchase: *p, Receipt: ops[0].bought})
+	return ops[0].bought, nil
+}
+
+// purchaseKey returns the key of the purchase of p in the reference order.
+func purchaseKey(p *Package) OpKey {
+	if p.ID == TrialID {
+		return OpKey{At: p.PurchasedAt, Class: ClassOpening, ID: p.ID}
+	}
+	return OpKey{At: p.PurchasedAt, Class: ClassCall, ID: p.ID}
+}
+
+// credit applies the purchase of package p (its Balance its Minutes) at its
+// place in the reference order: it arms the automatic switch if its kind
+// does, lifts a suspension, and absorbs the purchase day's minutes still
+// uncovered.
+func (e *Engine) credit(u *unit, p Package) (PurchaseReceipt, error) {
+	kind, err := e.kindOf(&p)
+	if err != nil {
+		return PurchaseReceipt{}, err
+	}
+	day := e.cal.day(p.PurchasedAt)
+	book, err := e.bookOf(u.a.Currency, day)
+	if err != nil {
+		return PurchaseReceipt{}, err
+	}
+	u.append(Entry{Kind: EntryPurchase, Package: p.ID, Balance: p.Balance, Amount: p.Price})
 	if kind.AutoPostpaid {
 		u.a.AutoPostpaidArmed = true
 	}
-	r := PurchaseReceipt{Day: today, Resumed: u.resume()}
-	if err := e.absorb(u, book, kind, &pkg, &r); err != nil {
+	r := PurchaseReceipt{Day: day, Resumed: u.resume(p.PurchasedAt)}
+	if err := e.absorb(u, book, kind, &p, &r); err != nil {
 		return PurchaseReceipt{}, err
 	}
-	r.Package = pkg
-	u.putPackage(pkg)
-	u.ch.Purchases = append(u.ch.Purchases, PurchaseRecord{Purchase: *p, Receipt: r})
+	r.Package = p
+	u.putPackage(p)
 	return r, nil
 }
 
@@ -255,8 +284,10 @@ func (u *unit) visit(p Package) bool {
 		w.err = fmt.Errorf("%w: package %q balance %d of %d", ErrCorrupt, p.ID, p.Balance, p.Minutes)
 		return false
 	}
-	if u.e.forfeitable(&p, u.now) {
-		u.touched = append(u.touched, touch{p: p})
+	if u.e.forfeitable(&p, &u.a, u.now) {
+		if !u.replaying {
+			u.touched = append(u.touched, touch{p: p})
+		}
 		return true
 	}
 	if w.need == 0 {
@@ -289,18 +320,23 @@ func (u *unit) forfeit(p *Package) {
 	u.putPackage(*p)
 }
 
-// forfeitable reports whether p's minutes are forfeited at now: its
-// validity and the grace after it have passed.
-func (e *Engine) forfeitable(p *Package, now time.Time) bool {
-	return !p.End.Add(e.grace).After(now)
+// forfeitable reports whether p's minutes are forfeited at now on account
+// a: its validity and the grace after it have passed, and its last day is
+// settled.
+func (e *Engine) forfeitable(p *Package, a *Account, now time.Time) bool {
+	return !p.End.Add(e.grace).After(now) && e.cal.day(p.End.Add(-1)) <= a.SettledThrough
 }
 
 // expire forfeits the balance of every live package whose validity and
-// grace have passed.
+// grace have passed and whose last day is settled. A replay forfeits
+// nothing.
 func (u *unit) expire() error {
+	if u.replaying {
+		return nil
+	}
 	var expired []Package
 	err := u.r.LivePackages(func(p Package) bool {
-		if !u.e.forfeitable(&p, u.now) {
+		if !u.e.forfeitable(&p, &u.a, u.now) {
 			return false
 		}
 		expired = append(expired, p)

@@ -57,15 +57,18 @@ func TestBuyAbsorbs(t *testing.T) {
 			setup: []op{
 				open(at(15, 8, 0, 0), false),
 				use("u0", sd, 600_000, at(15, 9, 0, 0)), // 10,000 SD minutes: the trial is used up
-				use("u1", hd, 180, at(15, 10, 0, 0)),    // 3 HD minutes of shortfall; suspended
-				{now: at(15, 10, 30, 0), enable: "a"},
-				use("u2", audio, 120, at(15, 11, 0, 0)), // 2 audio minutes postpaid
-				use("u3", hd, 60, at(15, 12, 0, 0)),     // HD: ceil(240/60) - 3 = 1 more, postpaid
+				use("u1", hd, 18_000, at(15, 10, 0, 0)), // 300 HD minutes of shortfall; suspended
+				// The universal package absorbs floor(1,000/4) = 250 of them,
+				// leaving 50 of shortfall and nothing of its own; it arms the
+				// automatic switch.
+				buy(at(15, 10, 30, 0), "p1", uni, 1000),
+				use("u2", audio, 120, at(15, 11, 0, 0)), // nothing covers: the switch goes on, 2 audio minutes postpaid
+				use("u3", hd, 60, at(15, 12, 0, 0)),     // HD: ceil(18,060/60) - 300 = 1 more, postpaid
 			},
 			buy: buy(at(15, 14, 0, 0), "m1", "monthly", 10),
 			// Audio first: 2 postpaid × 1 = 2, leaving 8. HD: shortfall first,
-			// floor(8/4) = 2 of the 3 shortfall minutes (8), leaving 0; the
-			// third shortfall minute and the postpaid one stay.
+			// floor(8/4) = 2 of the 50 shortfall minutes (8), leaving 0; 48
+			// shortfall minutes and the postpaid one stay.
 			want: billing.PurchaseReceipt{Day: march(15), Absorbed: []billing.Absorption{
 				{Tier: audio, Postpaid: 2, Deducted: 2},
 				{Tier: hd, Shortfall: 2, Deducted: 8},
@@ -73,7 +76,7 @@ func TestBuyAbsorbs(t *testing.T) {
 			wantMeters: []billing.Meter{
 				{Key: basic(march(15), audio), Seconds: 120, Prepaid: 2},
 				{Key: basic(march(15), sd), Seconds: 600_000, Prepaid: 10_000},
-				{Key: basic(march(15), hd), Seconds: 240, Prepaid: 2, Postpaid: 1, Shortfall: 1},
+				{Key: basic(march(15), hd), Seconds: 18_060, Prepaid: 252, Postpaid: 1, Shortfall: 48},
 			},
 		},
 		{

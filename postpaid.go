@@ -49,9 +49,12 @@ func (p Postpaid) consistent() bool {
 }
 
 // EnablePostpaid turns the account's postpaid switch on (the console's
-// "enable postpaid"), lifting a suspension. From then on, usage that no
-// package covers is billed at list price. The switch never goes off; calling
-// EnablePostpaid on an account whose switch is on changes nothing. It also
+// "enable postpaid"), lifting a suspension, and turns the day's shortfall
+// into postpaid minutes: from then on, usage that no package covers is
+// billed at list price. The switch never goes off. The first call is an
+// operation at the Engine's time in the reference order (see [OpKey]), and
+// Account.EnabledAt records it; it turns the day's shortfall into postpaid
+// even if the switch was already on. Later calls change nothing. It also
 // forfeits the balance of packages that have expired.
 //
 // Errors wrap ErrInvalidID, ErrInvalidTime (the clock), ErrNotFound,
@@ -64,10 +67,12 @@ func (e *Engine) EnablePostpaid(ctx context.Context, account string) (Account, e
 		if err := u.expire(); err != nil {
 			return err
 		}
-		if !u.a.Postpaid.On {
-			u.turnPostpaidOn(PostpaidEnabled)
+		if !u.a.EnabledAt.IsZero() {
+			return nil
 		}
-		return nil
+		u.a.EnabledAt, u.dirty = u.now, true
+		ops := [1]op{{key: OpKey{At: u.now, Class: ClassCall}, enable: true}}
+		return e.place(u, ops[:])
 	})
 	if err != nil {
 		return Account{}, &Error{Op: "EnablePostpaid", Account: account, Err: err}
@@ -75,18 +80,54 @@ func (e *Engine) EnablePostpaid(ctx context.Context, account string) (Account, e
 	return a, nil
 }
 
-// turnPostpaidOn turns the switch on (it is off) and lifts a suspension.
-func (u *unit) turnPostpaidOn(way PostpaidWay) {
-	u.a.Postpaid = Postpaid{On: true, Since: u.now, Way: way}
-	u.append(Entry{Kind: EntryPostpaidOn})
-	u.resume()
+// enable applies an EnablePostpaid call at instant at: the switch goes on
+// (if it is off), and the day's basic shortfall becomes postpaid.
+func (e *Engine) enable(u *unit, at time.Time) error {
+	if !u.a.Postpaid.On {
+		u.turnPostpaidOn(PostpaidEnabled, at)
+	}
+	var short []Meter
+	err := u.r.Meters(e.cal.day(at), func(m Meter) bool {
+		if m.Key.Service == ServiceBasic && m.Shortfall > 0 {
+			short = append(short, m)
+		}
+		return true
+	})
+	for _, m := range short {
+		n := m.Shortfall
+		m.Shortfall, m.Postpaid = 0, m.Postpaid+n
+		u.append(Entry{Kind: EntryShortfall, Key: m.Key, Minutes: -n})
+		u.append(Entry{Kind: EntryPostpaid, Key: m.Key, Minutes: n})
+		u.putMeter(m)
+	}
+	return err
 }
 
-// resume lifts a suspension, reporting whether there was one.
-func (u *unit) resume() bool {
+// turnPostpaidOn turns the switch on at instant at (it is off) and lifts a
+// suspension.
+func (u *unit) turnPostpaidOn(way PostpaidWay, at time.Time) {
+	u.a.Postpaid = Postpaid{On: true, Since: at, Way: way}
+	u.append(Entry{Kind: EntryPostpaidOn})
+	u.resume(at)
+}
+
+// suspend suspends the account at instant at, reporting whether it was
+// active.
+func (u *unit) suspend(at time.Time) bool {
+	if u.a.Status.Suspended {
+		return false
+	}
+	u.a.Status = Status{Suspended: true, Since: at, Reason: ReasonUncovered}
+	u.append(Entry{Kind: EntrySuspended})
+	return true
+}
+
+// resume lifts a suspension at instant at, reporting whether there was one.
+func (u *unit) resume(at time.Time) bool {
 	if !u.a.Status.Suspended {
 		return false
 	}
+	u.a.Suspensions = append(u.a.Suspensions, Interval{Since: u.a.Status.Since, Until: at})
 	u.a.Status = Status{}
 	u.append(Entry{Kind: EntryResumed})
 	return true
@@ -97,8 +138,9 @@ type Status struct {
 	// Suspended: no new session may start (see [Engine.Admit]) until a
 	// package is bought or postpaid is enabled. Usage is still recorded.
 	Suspended bool
-	// Since is when the account was suspended: the Engine's time when the
-	// usage that no package could cover was recorded (zero while active).
+	// Since is when the account was suspended: the time of the first usage,
+	// in the reference order, that nothing could pay for (zero while
+	// active).
 	Since time.Time
 	// Reason says why the account is suspended ("" while active).
 	Reason string

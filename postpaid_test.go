@@ -71,16 +71,18 @@ func TestPostpaidSwitch(t *testing.T) {
 			wantEntries: []entryRef{{billing.EntryPostpaidOn, "u1"}, {billing.EntryPostpaid, "u1"}},
 		},
 		{
-			// The universal package is valid from the 15th: no package valid
-			// at the usage's time can cover it. Decision: the switch goes on.
-			name:        "on automatically for late usage of a day before the universal package's purchase",
+			// In the reference order the usage (14th, 22:00) comes before the
+			// purchase that arms the switch (15th, 08:00): nothing can pay
+			// for it then, so it is shortfall and the account was suspended
+			// from 22:00 to the purchase. The purchase absorbs only its own
+			// day's minutes.
+			name:        "late usage of a day before the universal package's purchase is shortfall",
 			books:       []billing.PriceBook{noTrial()},
 			setup:       []op{open(at(14, 8, 0, 0), false), buy(at(15, 8, 0, 0), "p1", uni, 1000)},
 			now:         at(15, 9, 0, 0),
 			use:         usage("u1", audio, 60, at(14, 22, 0, 0)),
-			want:        billing.Receipt{Key: basic(march(14), audio), Minutes: 1, Postpaid: 1, PostpaidOn: true},
-			wantSwitch:  billing.Postpaid{On: true, Since: at(15, 9, 0, 0), Way: billing.PostpaidAutomatic},
-			wantEntries: []entryRef{{billing.EntryPostpaidOn, "u1"}, {billing.EntryPostpaid, "u1"}},
+			want:        billing.Receipt{Key: basic(march(14), audio), Minutes: 1, Shortfall: 1, Suspended: true, Late: true},
+			wantEntries: []entryRef{{billing.EntryShortfall, "u1"}},
 		},
 		{
 			name:  "on automatically when what is left cannot pay one minute of the tier",
@@ -219,8 +221,8 @@ func suspended(t *testing.T) *harness {
 func TestSuspendedAccountRecordsUsage(t *testing.T) {
 	h := suspended(t)
 	h.clock.Set(at(15, 11, 0, 0))
-	for _, tier := range []billing.Tier{audio, sd, hd, fhd} {
-		got, err := h.e.Record(h.ctx, *usage("u2-"+string(tier), tier, 60, at(15, 11, 0, 0)))
+	for i, tier := range []billing.Tier{audio, sd, hd, fhd} {
+		got, err := h.e.Record(h.ctx, *usage(fmt.Sprintf("u2-%d", i), tier, 60, at(15, 11, 0, 0)))
 		// 60 s: one minute of its tier; the trial has 0 left; postpaid off.
 		want := billing.Receipt{Key: basic(march(15), tier), Minutes: 1, Shortfall: 1, WhileSuspended: true}
 		if err != nil || !cmp.Equal(want, got, cmpOpts) {
@@ -272,7 +274,9 @@ func TestPurchaseLiftsSuspension(t *testing.T) {
 	if s := h.account("a").Status; s.Suspended {
 		t.Errorf("status after Buy = %+v, want active", s)
 	}
-	gotR, err := h.e.Record(h.ctx, *usage("u2", hd, 60, at(15, 12, 0, 0)))
+	// Usage after the purchase (at its instant, it would come before it).
+	h.clock.Set(at(15, 12, 0, 1))
+	gotR, err := h.e.Record(h.ctx, *usage("u2", hd, 60, at(15, 12, 0, 1)))
 	wantR := billing.Receipt{Key: basic(march(15), hd), Minutes: 1, Draws: []billing.Draw{{Package: "p1", Minutes: 1, Deducted: 4}}}
 	if err != nil || !cmp.Equal(wantR, gotR, cmpOpts) {
 		t.Errorf("Record after Buy = %+v, %v; want %+v", gotR, err, wantR)
@@ -286,60 +290,77 @@ func TestEnablePostpaidLiftsSuspension(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := billing.Account{Postpaid: billing.Postpaid{On: true, Since: at(15, 12, 0, 0), Way: billing.PostpaidEnabled}}
+	// Suspended by u1 at 10:00, resumed at 12:00.
+	want := billing.Account{Postpaid: billing.Postpaid{On: true, Since: at(15, 12, 0, 0), Way: billing.PostpaidEnabled},
+		EnabledAt: at(15, 12, 0, 0), Suspensions: []billing.Interval{{Since: at(15, 10, 0, 0), Until: at(15, 12, 0, 0)}}}
 	if diff := cmp.Diff(want, a, cmpOpts, cmpIgnoreAccountBookkeeping); diff != "" {
 		t.Errorf("EnablePostpaid() (-want +got):\n%s", diff)
 	}
 	kinds := []billing.EntryKind{}
-	for _, en := range ledger(h, "a")[len(ledger(h, "a"))-2:] {
+	for _, en := range ledger(h, "a")[len(ledger(h, "a"))-4:] {
 		kinds = append(kinds, en.Kind)
 	}
-	if diff := cmp.Diff([]billing.EntryKind{billing.EntryPostpaidOn, billing.EntryResumed}, kinds); diff != "" {
+	want4 := []billing.EntryKind{billing.EntryPostpaidOn, billing.EntryResumed, billing.EntryShortfall, billing.EntryPostpaid}
+	if diff := cmp.Diff(want4, kinds); diff != "" {
 		t.Errorf("entries (-want +got):\n%s", diff)
 	}
-	// The shortfall stays the day's shortfall; new usage goes postpaid.
-	got, err := h.e.Record(h.ctx, *usage("u2", audio, 60, at(15, 12, 0, 0)))
+	// The day's shortfall minute becomes postpaid; new usage (after the
+	// call) goes postpaid.
+	h.clock.Set(at(15, 12, 0, 1))
+	got, err := h.e.Record(h.ctx, *usage("u2", audio, 60, at(15, 12, 0, 1)))
 	wantR := billing.Receipt{Key: basic(march(15), audio), Minutes: 1, Postpaid: 1}
 	if err != nil || !cmp.Equal(wantR, got, cmpOpts) {
 		t.Errorf("Record after EnablePostpaid = %+v, %v; want %+v", got, err, wantR)
 	}
-	wantM := billing.Meter{Key: basic(march(15), audio), Seconds: 120, Shortfall: 1, Postpaid: 1}
+	wantM := billing.Meter{Key: basic(march(15), audio), Seconds: 120, Postpaid: 2}
 	if diff := cmp.Diff(wantM, h.meter("a", wantM.Key)); diff != "" {
 		t.Errorf("audio meter (-want +got):\n%s", diff)
 	}
 }
 
 // TestForfeit checks that expired minutes are forfeited by a ledger entry
-// when the account is first touched after the validity and its grace (10
-// hours by default), and not before.
+// when the account is first touched once the validity and its grace (10
+// hours by default) have passed and the package's last day is settled, and
+// not before.
 func TestForfeit(t *testing.T) {
 	end := time.Date(2022, 4, 1, 0, 0, 0, 0, cst) // the end of the trial of an account opened 2021-03-15
+	last := refDateDay(2022, 3, 31)               // its last day
 	trial := func(balance, forfeited int64) []billing.Package {
 		return []billing.Package{{ID: "trial", Kind: billing.KindTrial, Book: "era1-usd", Minutes: 10_000, Balance: balance, Forfeited: forfeited,
 			Price: dec("0"), PurchasedAt: at(15, 8, 0, 0), Start: at(15, 0, 0, 0), End: end}}
 	}
+	forfeit := func(at time.Time, by billing.Request, ref string) *billing.Entry {
+		// After the grant, u1's deduction and the settlements of 2021-03-15 and 2022-03-31.
+		return &billing.Entry{Seq: 5, At: at, Kind: billing.EntryForfeit, Request: by, Ref: ref, Package: "trial", Balance: -9999}
+	}
 	tests := []struct {
 		name      string
 		grace     time.Duration
+		settle    time.Time // when the last day is settled (zero: not)
 		now       time.Time
 		want      []billing.Package
 		wantEntry *billing.Entry // the last ledger entry, if a forfeit
 	}{
 		// 10,000 - 1 minute used = 9,999.
 		{name: "a second before the end", now: end.Add(-time.Second), want: trial(9999, 0)},
-		{name: "at the end, in the grace", now: end, want: trial(9999, 0)},
-		{name: "the last instant of the grace", now: end.Add(10*time.Hour - 1), want: trial(9999, 0)},
+		{name: "at the end, in the grace", settle: end, now: end, want: trial(9999, 0)},
+		{name: "the last instant of the grace", settle: end, now: end.Add(10*time.Hour - 1), want: trial(9999, 0)},
+		{name: "the grace has passed, the last day is not settled", now: end.Add(10 * time.Hour), want: trial(9999, 0)},
 		{
-			name: "at the end of the grace", now: end.Add(10 * time.Hour), want: trial(0, 9999),
-			wantEntry: &billing.Entry{Seq: 3, At: end.Add(10 * time.Hour), Kind: billing.EntryForfeit, Request: billing.RequestOverview, Package: "trial", Balance: -9999},
+			name: "at the end of the grace", settle: end, now: end.Add(10 * time.Hour), want: trial(0, 9999),
+			wantEntry: forfeit(end.Add(10*time.Hour), billing.RequestOverview, ""),
 		},
 		{
-			name: "no grace: at the end", grace: -1, now: end, want: trial(0, 9999),
-			wantEntry: &billing.Entry{Seq: 3, At: end, Kind: billing.EntryForfeit, Request: billing.RequestOverview, Package: "trial", Balance: -9999},
+			name: "the last day settled after the grace", settle: end.Add(12 * time.Hour), now: end.Add(12 * time.Hour), want: trial(0, 9999),
+			wantEntry: forfeit(end.Add(12*time.Hour), billing.RequestSettle, last.String()),
 		},
 		{
-			name: "a grace of a day", grace: 24 * time.Hour, now: end.Add(24 * time.Hour), want: trial(0, 9999),
-			wantEntry: &billing.Entry{Seq: 3, At: end.Add(24 * time.Hour), Kind: billing.EntryForfeit, Request: billing.RequestOverview, Package: "trial", Balance: -9999},
+			name: "no grace: at the end", grace: -1, settle: end, now: end, want: trial(0, 9999),
+			wantEntry: forfeit(end, billing.RequestSettle, last.String()),
+		},
+		{
+			name: "a grace of a day", grace: 24 * time.Hour, settle: end, now: end.Add(24 * time.Hour), want: trial(0, 9999),
+			wantEntry: forfeit(end.Add(24*time.Hour), billing.RequestOverview, ""),
 		},
 	}
 	for _, tt := range tests {
@@ -349,7 +370,12 @@ func TestForfeit(t *testing.T) {
 			if h.e, err = billing.New(h.store, &billing.Options{Now: h.clock.Now, ExpiryGrace: tt.grace}); err != nil {
 				t.Fatal(err)
 			}
-			h.do(open(at(15, 8, 0, 0), false), use("u1", audio, 60, at(15, 9, 0, 0)))
+			h.do(open(at(15, 8, 0, 0), false), use("u1", audio, 60, at(15, 9, 0, 0)), settle(at(16, 10, 0, 0), march(15)))
+			entries := 3 // the grant, u1's deduction and the settlement of the 15th
+			if !tt.settle.IsZero() {
+				h.do(settle(tt.settle, last))
+				entries++
+			}
 			h.clock.Set(tt.now)
 			o, err := h.e.Overview(h.ctx, "a")
 			if err != nil {
@@ -360,8 +386,8 @@ func TestForfeit(t *testing.T) {
 			}
 			l := ledger(h, "a")
 			if tt.wantEntry == nil {
-				if len(l) != 2 {
-					t.Errorf("ledger has %d entries, want 2 (grant, deduction): %+v", len(l), l)
+				if len(l) != entries {
+					t.Errorf("ledger has %d entries, want %d: %+v", len(l), entries, l)
 				}
 				return
 			}
@@ -372,8 +398,8 @@ func TestForfeit(t *testing.T) {
 			if _, err := h.e.Overview(h.ctx, "a"); err != nil {
 				t.Fatal(err)
 			}
-			if n := len(ledger(h, "a")); n != 3 {
-				t.Errorf("ledger has %d entries after a second Overview, want 3", n)
+			if n := len(ledger(h, "a")); n != entries+1 {
+				t.Errorf("ledger has %d entries after a second Overview, want %d", n, entries+1)
 			}
 		})
 	}
@@ -432,9 +458,11 @@ func TestSwitchNeverGoesOff(t *testing.T) {
 		}},
 		{"automatically", false, func(h *harness, e *billing.Engine) error {
 			// p1's 1,000 minutes cover u0's; u1 finds no package: the switch goes on.
+			h.clock.Set(at(15, 8, 30, 0))
 			if _, err := e.Buy(h.ctx, billing.Purchase{ID: "p1", Account: "a", Kind: uni, Minutes: 1000}); err != nil {
 				return err
 			}
+			h.clock.Set(at(15, 9, 0, 0))
 			for _, u := range []*billing.Usage{usage("u0", audio, 60_000, at(15, 9, 0, 0)), usage("u1", audio, 60, at(15, 9, 0, 0))} {
 				if _, err := e.Record(h.ctx, *u); err != nil {
 					return err

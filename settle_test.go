@@ -532,8 +532,9 @@ func TestLateAdjustments(t *testing.T) {
 }
 
 // TestUsageAroundSuspension checks that usage is recorded whatever the
-// account's state, before its suspension (reported late) and after it, and
-// that its receipt says which it was.
+// account's state, before its suspension (reported late) and after it, that
+// its receipt says which it was, and that the suspension moves to the first
+// minute nothing could pay for, in the reference order.
 func TestUsageAroundSuspension(t *testing.T) {
 	h := suspended(t) // the trial used up at 09:00, suspended at 10:00 on the 15th
 	h.clock.Set(at(15, 14, 0, 0))
@@ -543,17 +544,21 @@ func TestUsageAroundSuspension(t *testing.T) {
 	}{
 		// 60 s: one minute each, which nothing covers (the trial has 0 left,
 		// postpaid off): shortfall for basic usage, postpaid for value-added.
-		{usage("early", audio, 60, at(15, 9, 59, 59)), billing.Receipt{Key: basic(march(15), audio), Minutes: 1, Shortfall: 1}},
-		// Value-added usage from before the suspension is judged as on an
-		// active account: nothing could pay for basic usage at 09:59:59.
+		// "early" comes before u1 (10:00) in the reference order: its
+		// minute is the first nothing could pay for, so the suspension
+		// moves to 09:59:59.
+		{usage("early", audio, 60, at(15, 9, 59, 59)), billing.Receipt{Key: basic(march(15), audio), Minutes: 1, Shortfall: 1, Suspended: true, Late: true}},
+		// Value-added usage then, after "early" (by id), is on a suspended account.
 		{vaUsage("early-rec", recording, hd, 60, at(15, 9, 59, 59)),
-			billing.Receipt{Key: billing.MeterKey{Day: march(15), Service: recording, Tier: hd}, Minutes: 1, Postpaid: 1, NoBasicService: true}},
-		// From 10:00 on, suspended: audio 60 s (u1) + 60 s (early) + 60 s =
-		// 180 s, ceil(180/60) − ceil(120/60) = 1 minute.
-		{usage("late", audio, 60, at(15, 10, 0, 0)), billing.Receipt{Key: basic(march(15), audio), Minutes: 1, Shortfall: 1, WhileSuspended: true}},
+			billing.Receipt{Key: billing.MeterKey{Day: march(15), Service: recording, Tier: hd}, Minutes: 1, Postpaid: 1,
+				WhileSuspended: true, NoBasicService: true, Late: true}},
+		// "late" at 10:00 comes before u1 (by id): audio 60 s (early) + 60 s
+		// = 120 s, ceil(120/60) − ceil(60/60) = 1 minute.
+		{usage("late", audio, 60, at(15, 10, 0, 0)), billing.Receipt{Key: basic(march(15), audio), Minutes: 1, Shortfall: 1, WhileSuspended: true, Late: true}},
 		// Recording: 60 + 60 s, one more minute.
 		{vaUsage("late-rec", recording, hd, 60, at(15, 10, 0, 0)),
-			billing.Receipt{Key: billing.MeterKey{Day: march(15), Service: recording, Tier: hd}, Minutes: 1, Postpaid: 1, WhileSuspended: true, NoBasicService: true}},
+			billing.Receipt{Key: billing.MeterKey{Day: march(15), Service: recording, Tier: hd}, Minutes: 1, Postpaid: 1,
+				WhileSuspended: true, NoBasicService: true, Late: true}},
 	}
 	for _, tt := range tests {
 		got, err := h.e.Record(h.ctx, *tt.u)
@@ -561,8 +566,13 @@ func TestUsageAroundSuspension(t *testing.T) {
 			t.Errorf("Record(%s) = %+v, %v; want %+v", tt.u.ID, got, err, tt.want)
 		}
 	}
-	if s := h.account("a").Status; !s.Suspended || !s.Since.Equal(at(15, 10, 0, 0)) {
-		t.Errorf("status = %+v, want suspended since 10:00", s)
+	if s := h.account("a").Status; !s.Suspended || !s.Since.Equal(at(15, 9, 59, 59)) {
+		t.Errorf("status = %+v, want suspended since 09:59:59", s)
+	}
+	// The audio meter: 60 + 60 + 60 s = 3 minutes, all shortfall.
+	want := billing.Meter{Key: basic(march(15), audio), Seconds: 180, Shortfall: 3}
+	if diff := cmp.Diff(want, h.meter("a", want.Key)); diff != "" {
+		t.Errorf("audio meter (-want +got):\n%s", diff)
 	}
 }
 

@@ -85,12 +85,15 @@ type Changes struct {
 	// ErrExists.
 	Entries []Entry
 	Bills   []Bill
+	// Checkpoints create or replace checkpoints by Key; each Key appears at
+	// most once (Changes that repeat one are refused, as for Packages).
+	Checkpoints []Checkpoint
 }
 
 // Empty reports whether c writes nothing.
 func (c *Changes) Empty() bool {
 	return c.Account == nil && len(c.Packages) == 0 && len(c.Meters) == 0 && len(c.Usages) == 0 &&
-		len(c.Purchases) == 0 && len(c.Entries) == 0 && len(c.Bills) == 0
+		len(c.Purchases) == 0 && len(c.Entries) == 0 && len(c.Bills) == 0 && len(c.Checkpoints) == 0
 }
 
 // Reader reads one account's records inside a unit of work or a view. Read
@@ -130,6 +133,12 @@ type Reader interface {
 	// from..to (both included; none if from is after to) that has at least
 	// one meter.
 	Days(from, to Day, fn func(Day) bool) error
+	// Checkpoints calls fn for the latest checkpoint whose Key is at or
+	// before at (in the order of [OpKey.Compare]), if there is one, then for
+	// each later checkpoint, in order of Key, until fn returns false. A Store
+	// keeps an ordered index: the cost grows with the checkpoints fn is
+	// shown, not with the account's checkpoints.
+	Checkpoints(at OpKey, fn func(Checkpoint) bool) error
 	// Bill returns the bill of day d, or an error wrapping ErrNotFound.
 	Bill(d Day) (Bill, error)
 	// Bills calls fn for each bill of a day from..to (both included; none if

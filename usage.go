@@ -69,6 +69,13 @@ type Receipt struct {
 	// cover what they can and the rest is shortfall; value-added usage is
 	// billed. The host should stop the account's sessions.
 	WhileSuspended bool
+	// Late reports that the usage came after operations later than it in
+	// the reference order (see [OpKey]), or on a settled day. Recording it
+	// replayed them, and the receipt tells what the usage got at its own
+	// place; what changed for the operations after it (a package that ran
+	// out sooner, a purchase that absorbed its minutes) is in the ledger
+	// entries under its id.
+	Late bool
 	// NoBasicService reports, for value-added usage, that no basic service
 	// was available at its time (see [Admission]): the session should not
 	// have started. Its minutes are recorded and billed all the same.
@@ -183,9 +190,23 @@ func recordOne(u *unit) error {
 	if err := u.e.prefetch(u, &u.usage); err != nil {
 		return err
 	}
-	var err error
-	u.receipt, err = u.e.record(u, &u.usage)
-	return err
+	old, repeated, err := u.e.accept(u, &u.usage)
+	switch {
+	case err != nil:
+		return err
+	case repeated:
+		u.receipt = old
+		return nil
+	}
+	ops := [1]op{u.e.usageOp(&u.a, &u.usage)}
+	if err := u.e.place(u, ops[:]); err != nil {
+		return err
+	}
+	if ops[0].err != nil {
+		return ops[0].err
+	}
+	u.receipt = ops[0].receipt
+	return nil
 }
 
 // prefetch has a Store whose Reader is a Prefetcher load the records
@@ -202,37 +223,41 @@ func (e *Engine) prefetch(u *unit, us ...*Usage) error {
 	return p.Prefetch(ids, keys)
 }
 
-// record records us in u. A usage recorded before under its id returns its
-// first receipt and writes nothing.
-func (e *Engine) record(u *unit, us *Usage) (Receipt, error) {
+// accept checks that us may be recorded on the account of u. For a usage
+// recorded before under its id it returns the first receipt and true.
+func (e *Engine) accept(u *unit, us *Usage) (Receipt, bool, error) {
 	switch old, err := u.r.Usage(us.ID); {
 	case err == nil && old.Usage.same(us):
-		return old.Receipt, nil
+		return old.Receipt, true, nil
 	case err == nil:
-		return Receipt{}, refuse(ErrIdempotencyConflict)
+		return Receipt{}, false, refuse(ErrIdempotencyConflict)
 	case !errors.Is(err, ErrNotFound):
-		return Receipt{}, err
+		return Receipt{}, false, err
 	}
 	switch {
 	case us.At.Before(u.a.Opened):
-		return Receipt{}, refuse(ErrBeforeOpened)
+		return Receipt{}, false, refuse(ErrBeforeOpened)
 	case us.At.After(u.now):
-		return Receipt{}, refuse(ErrFutureUsage)
+		return Receipt{}, false, refuse(ErrFutureUsage)
 	}
-	key := MeterKey{Day: e.cal.day(us.At), Service: us.Service, Tier: us.Tier}
-	book, err := e.bookOf(u.a.Currency, key.Day)
+	book, err := e.bookOf(u.a.Currency, e.cal.day(us.At))
 	if err != nil {
-		return Receipt{}, refuse(err)
+		return Receipt{}, false, refuse(err)
 	}
-	basic := us.Service == ServiceBasic
-	if basic {
+	if us.Service == ServiceBasic {
 		err = book.checkBasic(us.Scenario, us.Tier)
 	} else {
 		err = e.checkValueAdded(u, book, us)
 	}
-	if err != nil {
-		return Receipt{}, err
-	}
+	return Receipt{}, false, err
+}
+
+// use applies usage us, accepted, at its place in the reference order: it
+// adds its seconds to its meter and pays for the billable minutes they add.
+// The instants of a suspension and of the automatic switch it causes are
+// its time.
+func (e *Engine) use(u *unit, us *Usage) (Receipt, error) {
+	key := MeterKey{Day: e.cal.day(us.At), Service: us.Service, Tier: us.Tier}
 	m, err := u.r.Meter(key)
 	if err != nil {
 		return Receipt{}, err
@@ -247,7 +272,7 @@ func (e *Engine) record(u *unit, us *Usage) (Receipt, error) {
 	m.Seconds += us.Seconds
 	r := Receipt{Key: key, Minutes: m.Minutes() - before}
 	r.WhileSuspended = u.a.Status.Suspended && !us.At.Before(u.a.Status.Since)
-	if !basic {
+	if us.Service != ServiceBasic {
 		if err := u.expire(); err != nil {
 			return Receipt{}, err
 		}
@@ -261,7 +286,6 @@ func (e *Engine) record(u *unit, us *Usage) (Receipt, error) {
 			u.append(Entry{Kind: EntryPostpaid, Key: key, Minutes: r.Minutes, App: us.App})
 		}
 		u.putMeter(m)
-		u.putUsage(us, r)
 		return r, nil
 	}
 
@@ -283,7 +307,7 @@ func (e *Engine) record(u *unit, us *Usage) (Receipt, error) {
 	}
 	if need > 0 {
 		if !u.a.Postpaid.On && u.a.AutoPostpaidArmed {
-			u.turnPostpaidOn(PostpaidAutomatic)
+			u.turnPostpaidOn(PostpaidAutomatic, us.At)
 			r.PostpaidOn = true
 		}
 		en := Entry{Key: key, Minutes: need, App: us.App, Scenario: us.Scenario}
@@ -293,15 +317,10 @@ func (e *Engine) record(u *unit, us *Usage) (Receipt, error) {
 		} else {
 			en.Kind, r.Shortfall, m.Shortfall = EntryShortfall, need, m.Shortfall+need
 			u.append(en)
-			if !u.a.Status.Suspended {
-				u.a.Status = Status{Suspended: true, Since: u.now, Reason: ReasonUncovered}
-				u.append(Entry{Kind: EntrySuspended})
-				r.Suspended = true
-			}
+			r.Suspended = u.suspend(us.At)
 		}
 	}
 	u.putMeter(m)
-	u.putUsage(us, r)
 	return r, nil
 }
 

@@ -21,12 +21,16 @@ func TestUsages(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// u2 first: HD ceil(61/60) = 2 minutes from the trial (ratio 1); then
-	// u1: ceil(91/60) − 2 = 0; then u0: 1 audio minute from the trial.
+	// Each receipt is what the usage got at its place in the reference
+	// order when it was recorded. u2 first: HD ceil(61/60) = 2 minutes
+	// from the trial (ratio 1). Then u1, late, before u2: ceil(30/60) = 1
+	// HD minute (and u2's minutes become ceil(91/60) − 1 = 1). Then u0,
+	// late, before u1: 1 audio minute.
 	r2 := billing.UsageRecord{Usage: *u2, Receipt: billing.Receipt{Key: basic(march(15), hd), Minutes: 2,
 		Draws: []billing.Draw{{Package: billing.TrialID, Minutes: 2, Deducted: 2}}}}
-	r1 := billing.UsageRecord{Usage: *u1, Receipt: billing.Receipt{Key: basic(march(15), hd)}}
-	r0 := billing.UsageRecord{Usage: *u0, Receipt: billing.Receipt{Key: basic(march(15), audio), Minutes: 1,
+	r1 := billing.UsageRecord{Usage: *u1, Receipt: billing.Receipt{Key: basic(march(15), hd), Minutes: 1, Late: true,
+		Draws: []billing.Draw{{Package: billing.TrialID, Minutes: 1, Deducted: 1}}}}
+	r0 := billing.UsageRecord{Usage: *u0, Receipt: billing.Receipt{Key: basic(march(15), audio), Minutes: 1, Late: true,
 		Draws: []billing.Draw{{Package: billing.TrialID, Minutes: 1, Deducted: 1}}}}
 	// Recorded usage names its service: "" is basic.
 	r0.Usage.Service, r1.Usage.Service, r2.Usage.Service = billing.ServiceBasic, billing.ServiceBasic, billing.ServiceBasic

@@ -608,6 +608,10 @@ func (r committed) Bills(from, to billing.Day, fn func(billing.Bill) bool) error
 	return r.s.View(r.ctx, r.id, func(rd billing.Reader) error { return rd.Bills(from, to, fn) })
 }
 
+func (r committed) Checkpoints(at billing.OpKey, fn func(billing.Checkpoint) bool) error {
+	return r.s.View(r.ctx, r.id, func(rd billing.Reader) error { return rd.Checkpoints(at, fn) })
+}
+
 // Create or replace.
 
 // insertOnlyPackages and insertOnlyMeters drop the write of a package or a

@@ -60,6 +60,7 @@ type account struct {
 	dayList   []billing.Day                   // the days with meters, ascending
 	entries   chunks[billing.Entry]           // the ledger, in Seq order
 	bills     []billing.Bill                  // ascending Day
+	marks     []billing.Checkpoint            // the checkpoints, by Key
 }
 
 // acquire returns the records of account id. Those of an account that
@@ -152,8 +153,10 @@ func (a *account) apply(id string, ch *billing.Changes) error {
 	if k, twice := clash(ch.Meters, func(m *billing.Meter) billing.MeterKey { return m.Key }, nil); twice {
 		return fmt.Errorf("memstore: meter %v written twice", k)
 	}
-	a.rec = *ch.Account
-	a.rec.Late = slices.Clone(a.rec.Late)
+	if k, twice := clash(ch.Checkpoints, func(c *billing.Checkpoint) billing.OpKey { return keyOf(c.Key) }, nil); twice {
+		return fmt.Errorf("memstore: checkpoint %v written twice", k)
+	}
+	a.rec = copied(*ch.Account)
 	a.exists.Store(true)
 	for i := range ch.Packages {
 		a.putPackage(&ch.Packages[i])
@@ -179,7 +182,32 @@ func (a *account) apply(id string, ch *billing.Changes) error {
 		i, _ := a.bill(b.Day)
 		a.bills = slices.Insert(a.bills, i, b)
 	}
+	for _, c := range ch.Checkpoints {
+		c.Balances, c.Meters = slices.Clone(c.Balances), slices.Clone(c.Meters)
+		if i, found := a.mark(c.Key); found {
+			a.marks[i] = c
+		} else {
+			a.marks = slices.Insert(a.marks, i, c)
+		}
+	}
 	return nil
+}
+
+// mark returns the place of the checkpoint at k in marks, or where it would go.
+func (a *account) mark(k billing.OpKey) (int, bool) {
+	return slices.BinarySearchFunc(a.marks, k, func(c billing.Checkpoint, k billing.OpKey) int { return c.Key.Compare(k) })
+}
+
+// keyOf returns k with its time in UTC, so that equal keys are ==.
+func keyOf(k billing.OpKey) billing.OpKey {
+	k.At = k.At.UTC()
+	return k
+}
+
+// copied returns a with its slices copied.
+func copied(a billing.Account) billing.Account {
+	a.Late, a.Suspensions = slices.Clone(a.Late), slices.Clone(a.Suspensions)
+	return a
 }
 
 // checkKeys returns an error wrapping ErrExists if the Changes hold a usage
@@ -309,9 +337,7 @@ func (r *reader) Account() (billing.Account, error) {
 	if !r.a.exists.Load() {
 		return billing.Account{}, fmt.Errorf("memstore: account %q: %w", r.id, billing.ErrNotFound)
 	}
-	rec := r.a.rec
-	rec.Late = slices.Clone(rec.Late)
-	return rec, nil
+	return copied(r.a.rec), nil
 }
 
 func (r *reader) Usage(id string) (billing.UsageRecord, error) {
@@ -388,6 +414,20 @@ func (r *reader) Usages(from, to time.Time, fn func(billing.UsageRecord) bool) e
 		}
 		u.Receipt.Draws = slices.Clone(u.Receipt.Draws)
 		if !fn(u) {
+			break
+		}
+	}
+	return nil
+}
+
+func (r *reader) Checkpoints(at billing.OpKey, fn func(billing.Checkpoint) bool) error {
+	i, found := r.a.mark(at)
+	if !found && i > 0 {
+		i--
+	}
+	for _, c := range r.a.marks[i:] {
+		c.Balances, c.Meters = slices.Clone(c.Balances), slices.Clone(c.Meters)
+		if !fn(c) {
 			break
 		}
 	}

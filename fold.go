@@ -1,0 +1,234 @@
+package billing
+
+import "slices"
+
+// fold is a replay in memory of an account's operations from a checkpoint:
+// a Reader of the state the operations it has applied left (the packages
+// bought so far with their balances, the meters of the checkpoint's day
+// and later), over the account's Store for the rest. It applies each
+// operation with the same code as the operations applied at once (see
+// apply), in a unit of work of its own whose Changes it reads back.
+type fold struct {
+	Reader         // the account as stored
+	e      *Engine //
+	out    *unit   // the unit of work the replay writes to
+	v      *unit   // the fold's own unit: the account's state as the fold goes
+	day    Day     // the checkpoint's day
+	pkgs   []Package
+	stored map[string]Package
+	meters map[MeterKey]Meter
+	// since counts the operations applied since the last checkpoint taken;
+	// rewrite lists the keys of the stored checkpoints ahead, to take again.
+	since   int64
+	rewrite []OpKey
+}
+
+// newFold returns a fold of u's account from checkpoint cp, and the stored
+// operations after cp other than usages (purchases, the EnablePostpaid
+// call, the switch held on where it went on), in no order.
+func (e *Engine) newFold(u *unit, cp *Checkpoint) (*fold, []*op, error) {
+	f := &fold{Reader: u.r, e: e, out: u, day: e.cal.day(cp.Key.At),
+		stored: map[string]Package{}, meters: map[MeterKey]Meter{}}
+	v := &unit{e: e, account: u.account, req: u.req, ref: u.ref, r: f, a: u.a, now: u.now, replaying: true}
+	v.step = v.visit
+	v.a.Postpaid, v.a.Status, v.a.AutoPostpaidArmed = cp.Postpaid, cp.Status, cp.Armed
+	v.a.Suspensions = slices.Clone(u.a.Suspensions[:min(cp.Suspensions, len(u.a.Suspensions))])
+	f.v = v
+	var calls []*op
+	err := u.r.Packages(func(p Package) bool {
+		f.stored[p.ID] = p
+		if purchaseKey(&p).Compare(cp.Key) >= 0 {
+			p.Balance = p.Minutes
+			calls = append(calls, &op{key: purchaseKey(&p), pkg: &p})
+			return true
+		}
+		if p.End.After(cp.Key.At) {
+			p.Balance = 0
+			for _, b := range cp.Balances {
+				if b.Package == p.ID {
+					p.Balance = b.Balance
+				}
+			}
+		}
+		f.pkgs = append(f.pkgs, p)
+		return true
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, m := range cp.Meters {
+		f.meters[m.Key] = m
+	}
+	if at := u.a.EnabledAt; !at.IsZero() {
+		if k := (OpKey{At: at, Class: ClassCall}); k.Compare(cp.Key) >= 0 {
+			calls = append(calls, &op{key: k, enable: true})
+		}
+	}
+	if p := u.a.Postpaid; p.On && !cp.Postpaid.On && p.Way == PostpaidAutomatic {
+		calls = append(calls, &op{key: OpKey{At: p.Since, Class: ClassUsage}, hold: &p})
+	}
+	return f, calls, nil
+}
+
+// step applies o, first taking the checkpoints due before it.
+func (f *fold) step(o *op) error {
+	for len(f.rewrite) > 0 && f.rewrite[0].Compare(o.key) <= 0 {
+		f.out.putCheckpoint(f.snapshot(f.rewrite[0]))
+		f.rewrite, f.since = f.rewrite[1:], 0
+	}
+	if o.mark || f.since >= CheckpointEvery {
+		f.out.putCheckpoint(f.snapshot(o.key))
+		f.since = 0
+	}
+	if o.mark {
+		return nil
+	}
+	if o.usage != nil {
+		f.v.ref = o.usage.ID
+	}
+	if err := f.e.apply(f.v, o); err != nil {
+		return err
+	}
+	o.receipt.Late = o.settled || o.key.Compare(f.out.a.Frontier) <= 0
+	for _, p := range f.v.ch.Packages {
+		i := slices.IndexFunc(f.pkgs, func(q Package) bool { return q.ID == p.ID })
+		if i < 0 {
+			i, _ = slices.BinarySearchFunc(f.pkgs, p, ComparePackages)
+			f.pkgs = slices.Insert(f.pkgs, i, p)
+		}
+		f.pkgs[i] = p
+	}
+	for _, m := range f.v.ch.Meters {
+		f.meters[m.Key] = m
+	}
+	f.v.ch = emptied(f.v.ch)
+	if o.err == nil {
+		f.since++
+	}
+	return nil
+}
+
+// snapshot returns the checkpoint of the fold's state at key.
+func (f *fold) snapshot(key OpKey) Checkpoint {
+	a := &f.v.a
+	c := Checkpoint{Key: key, Postpaid: a.Postpaid, Status: a.Status, Armed: a.AutoPostpaidArmed,
+		Suspensions: len(a.Suspensions)}
+	for _, p := range f.pkgs {
+		if p.Balance > 0 && p.End.After(key.At) {
+			c.Balances = append(c.Balances, Balance{Package: p.ID, Balance: p.Balance})
+		}
+	}
+	_ = f.Meters(f.e.cal.day(key.At), func(m Meter) bool {
+		m.Settled = Tally{}
+		c.Meters = append(c.Meters, m)
+		return true
+	})
+	return c
+}
+
+// write writes to u what the fold changed, with ledger entries for the
+// differences.
+func (f *fold) write(u *unit) error {
+	for _, p := range f.pkgs {
+		old, ok := f.stored[p.ID]
+		switch {
+		case !ok:
+			u.append(Entry{Kind: EntryPurchase, Package: p.ID, Balance: p.Minutes, Amount: p.Price})
+			old.Balance = p.Minutes
+		case old.Balance == p.Balance:
+			continue
+		}
+		if d := p.Balance - old.Balance; d != 0 {
+			u.append(Entry{Kind: EntryDeduction, Package: p.ID, Balance: d})
+		}
+		u.putPackage(p)
+	}
+	keys := make([]MeterKey, 0, len(f.meters))
+	for k := range f.meters {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, f.e.meterOrder(u.a.Currency))
+	for _, k := range keys {
+		m := f.meters[k]
+		old, err := u.r.Meter(k)
+		if err != nil {
+			return err
+		}
+		if m.tally() == old.tally() {
+			continue
+		}
+		for _, d := range []struct {
+			kind EntryKind
+			n    int64
+		}{{EntryDeduction, m.Prepaid - old.Prepaid}, {EntryPostpaid, m.Postpaid - old.Postpaid}, {EntryShortfall, m.Shortfall - old.Shortfall}} {
+			if d.n != 0 {
+				u.append(Entry{Kind: d.kind, Key: k, Minutes: d.n})
+			}
+		}
+		u.putMeter(m)
+	}
+	a := &f.v.a
+	if p := a.Postpaid; p.On != u.a.Postpaid.On || p.Way != u.a.Postpaid.Way || !p.Since.Equal(u.a.Postpaid.Since) {
+		u.a.Postpaid = p
+		u.append(Entry{Kind: EntryPostpaidOn})
+	}
+	if s := a.Status; s.Suspended != u.a.Status.Suspended || !s.Since.Equal(u.a.Status.Since) {
+		u.a.Status = s
+		if s.Suspended {
+			u.append(Entry{Kind: EntrySuspended})
+		} else {
+			u.append(Entry{Kind: EntryResumed})
+		}
+	}
+	u.a.AutoPostpaidArmed, u.a.Suspensions = a.AutoPostpaidArmed, a.Suspensions
+	return nil
+}
+
+// Meter returns the meter with key k as the fold left it.
+func (f *fold) Meter(k MeterKey) (Meter, error) {
+	if m, ok := f.meters[k]; ok {
+		return m, nil
+	}
+	if k.Day >= f.day {
+		return Meter{Key: k}, nil
+	}
+	return f.Reader.Meter(k)
+}
+
+// Meters calls fn for the meters of day d as the fold left them.
+func (f *fold) Meters(d Day, fn func(Meter) bool) error {
+	var ms []Meter
+	if d < f.day {
+		if err := f.Reader.Meters(d, func(m Meter) bool { ms = append(ms, m); return true }); err != nil {
+			return err
+		}
+	}
+	for k, m := range f.meters {
+		if k.Day != d {
+			continue
+		}
+		if i := slices.IndexFunc(ms, func(n Meter) bool { return n.Key == k }); i >= 0 {
+			ms[i] = m
+		} else {
+			ms = append(ms, m)
+		}
+	}
+	slices.SortFunc(ms, func(x, y Meter) int { return compareServiceTier(x.Key, y.Key) })
+	for _, m := range ms {
+		if !fn(m) {
+			break
+		}
+	}
+	return nil
+}
+
+// LivePackages calls fn for the packages bought so far with a positive
+// balance, in deduction order.
+func (f *fold) LivePackages(fn func(Package) bool) error {
+	for _, p := range f.pkgs {
+		if p.Balance > 0 && !fn(p) {
+			break
+		}
+	}
+	return nil
+}

@@ -1,0 +1,79 @@
+package billing
+
+import (
+	"cmp"
+	"strings"
+	"time"
+)
+
+// OpKey places an operation in its account's reference order: by At, then
+// Class, then ID (byte order). A usage is at (its time, ClassUsage, its id);
+// a purchase at (the Engine's time of the call, ClassCall, its id), and an
+// EnablePostpaid call at (its time, ClassCall, ""). Bills follow the
+// reference order, whatever order the operations arrive in (see the package
+// documentation, "Event time and arrival order").
+type OpKey struct {
+	At    time.Time
+	Class Class
+	ID    string
+}
+
+// Class orders the operations of one instant: what the account had at
+// opening, then a checkpoint taken there, then usage, then calls.
+type Class int8
+
+// The classes of operations.
+const (
+	ClassOpening    Class = -2 // the trial granted at opening
+	ClassCheckpoint Class = -1 // a checkpoint at the start of a settlement period
+	ClassUsage      Class = 0
+	ClassCall       Class = 1 // Buy and EnablePostpaid
+)
+
+// Compare returns -1, 0 or +1 as k is before, the same as, or after l in the
+// reference order.
+func (k OpKey) Compare(l OpKey) int {
+	return cmp.Or(k.At.Compare(l.At), cmp.Compare(k.Class, l.Class), strings.Compare(k.ID, l.ID))
+}
+
+// Interval is a span of time, [Since, Until); a zero Until means it has not
+// ended.
+type Interval struct {
+	Since, Until time.Time
+}
+
+// Checkpoint is an account's state at one point of its reference order:
+// just before the operations at or after Key. An operation that arrives
+// late (its key is before the account's Frontier) is applied by replaying
+// the account's operations from the latest checkpoint before it; the
+// Engine writes one every CheckpointEvery operations, and one at the start
+// of each settlement period. Checkpoints are the Engine's working records:
+// a Store keeps them as it keeps the rest, and nothing outside the Engine
+// needs to read them.
+type Checkpoint struct {
+	Key      OpKey
+	Postpaid Postpaid
+	Status   Status
+	Armed    bool
+	// Suspensions is how many of the account's Suspensions had ended at Key.
+	Suspensions int
+	// Balances are the positive balances, at Key, of the packages bought
+	// before Key and valid after Key.At (those the operations after it can
+	// draw from), in deduction order.
+	Balances []Balance
+	// Meters are the meters of Key's billing day as they stood at Key, by
+	// service, then tier (byte order). Their Settled counts are zero.
+	Meters []Meter
+}
+
+// Balance is a package's balance at a checkpoint.
+type Balance struct {
+	Package string
+	Balance int64
+}
+
+// CheckpointEvery is how many operations applied in the reference order
+// the Engine lets pass between two checkpoints. A late operation replays
+// the operations from the checkpoint before it: at most this many, plus
+// those after it.
+const CheckpointEvery = 64

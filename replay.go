@@ -1,0 +1,264 @@
+package billing
+
+import (
+	"slices"
+	"time"
+)
+
+// op is one operation of an account, placed in the reference order by its
+// key: a usage, a purchase (pkg), an EnablePostpaid call (enable), or, in a
+// replay only, the postpaid switch held on where it went on (hold) and a
+// checkpoint to take (mark).
+type op struct {
+	key    OpKey
+	usage  *Usage
+	pkg    *Package // as bought: its Balance is its Minutes
+	enable bool
+	hold   *Postpaid
+	mark   bool
+	// settled marks a usage of a settled day: it is applied at the start
+	// of the first unsettled day, before the operations of that day.
+	settled bool
+
+	receipt Receipt         // a usage's
+	bought  PurchaseReceipt // a purchase's
+	err     error           // why a new usage was refused; nothing of it is written
+}
+
+// usageOp returns the operation of recording us, accepted, on account a.
+func (e *Engine) usageOp(a *Account, us *Usage) op {
+	if e.cal.day(us.At) <= a.SettledThrough {
+		return op{key: e.periodStart(a), usage: us, settled: true}
+	}
+	return op{key: OpKey{At: us.At, Class: ClassUsage, ID: us.ID}, usage: us}
+}
+
+// periodStart returns the key of the start of a's first unsettled day.
+func (e *Engine) periodStart(a *Account) OpKey {
+	return OpKey{At: e.cal.start(a.SettledThrough + 1), Class: ClassCheckpoint}
+}
+
+// place applies the new operations ops, in order of key, to the account
+// of u in the reference order: one after another if the first comes after
+// the account's Frontier, else by a replay (see replay). A usage refused
+// gets its error in its op, and nothing of it is written.
+func (e *Engine) place(u *unit, ops []op) error {
+	if len(ops) == 0 {
+		return nil
+	}
+	if ops[0].settled || ops[0].key.Compare(u.a.Frontier) <= 0 {
+		return e.replay(u, ops)
+	}
+	for i := range ops {
+		o := &ops[i]
+		if u.a.SinceCheckpoint >= CheckpointEvery || u.a.Frontier.At.IsZero() {
+			if err := e.checkpoint(u, o.key); err != nil {
+				return err
+			}
+		}
+		if o.usage != nil {
+			u.ref = o.usage.ID
+		}
+		if err := e.apply(u, o); err != nil {
+			return err
+		}
+		if o.err == nil {
+			if o.usage != nil {
+				u.putUsage(o.usage, o.receipt)
+			}
+			u.a.Frontier = o.key
+			u.a.SinceCheckpoint++
+		}
+	}
+	return nil
+}
+
+// apply applies o to the account of u, at its place in the reference order.
+func (e *Engine) apply(u *unit, o *op) error {
+	var err error
+	switch {
+	case o.usage != nil:
+		if o.receipt, err = e.use(u, o.usage); refused(err) {
+			o.err, err = err, nil
+		}
+	case o.pkg != nil:
+		o.bought, err = e.credit(u, *o.pkg)
+	case o.hold != nil:
+		if !u.a.Postpaid.On {
+			u.a.Postpaid = *o.hold
+			u.resume(o.key.At)
+		}
+	case o.enable:
+		err = e.enable(u, o.key.At)
+	}
+	return err
+}
+
+// checkpoint writes a checkpoint of the account of u at key, which is after
+// every operation applied.
+func (e *Engine) checkpoint(u *unit, key OpKey) error {
+	c := Checkpoint{Key: key, Postpaid: u.a.Postpaid, Status: u.a.Status, Armed: u.a.AutoPostpaidArmed,
+		Suspensions: len(u.a.Suspensions)}
+	err := u.r.LivePackages(func(p Package) bool {
+		if p.End.After(key.At) {
+			c.Balances = append(c.Balances, Balance{Package: p.ID, Balance: p.Balance})
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	err = u.r.Meters(e.cal.day(key.At), func(m Meter) bool {
+		m.Settled = Tally{}
+		c.Meters = append(c.Meters, m)
+		return true
+	})
+	u.putCheckpoint(c)
+	u.a.SinceCheckpoint = 0
+	return err
+}
+
+// putCheckpoint writes c, in place of an earlier write of it in this unit.
+func (u *unit) putCheckpoint(c Checkpoint) {
+	u.ch.Checkpoints = replace(u.ch.Checkpoints, c, func(d Checkpoint) bool { return d.Key.Compare(c.Key) == 0 })
+}
+
+// replay applies the new operations ops (in order of key; the first is
+// late, or of a settled day) by replaying, in memory, the account's
+// operations from the latest checkpoint at or before the first, in the
+// reference order with ops among them. It then writes what the replay
+// changed: packages and meters, with ledger entries for the differences
+// (under u's request and id), the account, the checkpoints it passed, and
+// the records of ops. If ops are only marks, it stops at the last and
+// writes its checkpoints only.
+//
+// An account without a checkpoint before ops (one opened before the Store
+// kept checkpoints) has ops applied in the order they arrive instead.
+func (e *Engine) replay(u *unit, ops []op) error {
+	var cps []Checkpoint
+	if err := u.r.Checkpoints(ops[0].key, func(c Checkpoint) bool { cps = append(cps, c); return true }); err != nil {
+		return err
+	}
+	period := e.periodStart(&u.a)
+	if len(cps) == 0 || cps[0].Key.Compare(ops[0].key) > 0 || cps[0].Key.Compare(period) < 0 ||
+		(ops[0].settled && cps[0].Key.Compare(period) != 0) {
+		return e.inArrival(u, ops)
+	}
+	if err := e.checkSeconds(u, ops); err != nil {
+		return err
+	}
+	f, calls, err := e.newFold(u, &cps[0])
+	if err != nil {
+		return err
+	}
+	marks, settled := true, false
+	for i := range ops {
+		o := &ops[i]
+		marks = marks && o.mark
+		switch {
+		case o.err != nil:
+		case o.settled:
+			if err := f.step(o); err != nil {
+				return err
+			}
+			settled = true
+		default:
+			calls = append(calls, o)
+		}
+	}
+	slices.SortStableFunc(calls, func(x, y *op) int { return x.key.Compare(y.key) })
+	if settled { // the state at the checkpoint changed
+		f.rewrite = append(f.rewrite, cps[0].Key)
+	}
+	if !marks {
+		for _, c := range cps[1:] {
+			f.rewrite = append(f.rewrite, c.Key)
+		}
+	}
+	var failed error
+	next := 0
+	err = u.r.Usages(cps[0].Key.At, time.Time{}, func(rec UsageRecord) bool {
+		o := op{key: OpKey{At: rec.Usage.At, Class: ClassUsage, ID: rec.Usage.ID}, usage: &rec.Usage}
+		if o.key.Compare(cps[0].Key) < 0 {
+			return true
+		}
+		for ; next < len(calls) && calls[next].key.Compare(o.key) < 0; next++ {
+			if failed = f.step(calls[next]); failed != nil {
+				return false
+			}
+		}
+		if marks && next == len(calls) {
+			return false
+		}
+		failed = f.step(&o)
+		return failed == nil
+	})
+	for ; err == nil && failed == nil && next < len(calls); next++ {
+		failed = f.step(calls[next])
+	}
+	switch {
+	case err != nil:
+		return err
+	case failed != nil:
+		return failed
+	}
+	for _, k := range f.rewrite {
+		u.putCheckpoint(f.snapshot(k))
+	}
+	if marks {
+		return nil
+	}
+	if err := f.write(u); err != nil {
+		return err
+	}
+	for i := range ops {
+		o := &ops[i]
+		if o.usage != nil && o.err == nil {
+			u.putUsage(o.usage, o.receipt)
+			if !o.settled && o.key.Compare(u.a.Frontier) > 0 {
+				u.a.Frontier = o.key
+			}
+		}
+	}
+	u.a.SinceCheckpoint = f.since
+	return nil
+}
+
+// checkSeconds refuses, in their ops, the usages of ops that would take
+// their meter past its bound: a replay applies every usage of a meter,
+// and none may be refused there.
+func (e *Engine) checkSeconds(u *unit, ops []op) error {
+	added := map[MeterKey]int64{}
+	for i := range ops {
+		o := &ops[i]
+		if o.usage == nil {
+			continue
+		}
+		k := MeterKey{Day: e.cal.day(o.usage.At), Service: o.usage.Service, Tier: o.usage.Tier}
+		m, err := u.r.Meter(k)
+		if err != nil {
+			return err
+		}
+		if m.Seconds+added[k] > maxMeterSeconds-o.usage.Seconds {
+			o.err = refuse(ErrInvalidSeconds)
+			continue
+		}
+		added[k] += o.usage.Seconds
+	}
+	return nil
+}
+
+// inArrival applies ops one after another as they arrive, at the
+// account's frontier (which they do not move).
+func (e *Engine) inArrival(u *unit, ops []op) error {
+	for i := range ops {
+		o := &ops[i]
+		if err := e.apply(u, o); err != nil {
+			return err
+		}
+		if o.usage != nil && o.err == nil {
+			u.putUsage(o.usage, o.receipt)
+		}
+	}
+	return nil
+}
