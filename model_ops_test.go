@@ -304,6 +304,7 @@ func (r *refRun) record(rt *rapid.T, u billing.Usage) {
 	refCount("record drawn from 2+ packages", len(got.Draws) > 1)
 	refCount("record partly postpaid", got.Postpaid > 0 && len(got.Draws) > 0)
 	refCount("record of a closed day", late)
+	refCount("record late, replayed", got.Late && !late)
 	if err == nil {
 		r.usages = append(r.usages, u)
 	}

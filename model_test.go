@@ -130,6 +130,7 @@ type refFigures struct {
 	// free for days before this date (§4.3).
 	mixEarlierFrom time.Time
 	kinds          map[string]*refKind
+	trial          int64 // the trial's minutes (10,000)
 }
 
 // Service start dates (§4.2, §4.3 and the package docs), and scenarios.
@@ -151,6 +152,7 @@ func refEra1(custom bool) map[string]*refFigures {
 			billing.ServiceMixTranscoding: refTierPrices(refDec("0.000799"), refDec("0.00228571"), refDec("0.00464286"), refDec("0.00899")),
 		},
 		mixEarlierFrom: time.Date(2020, 12, 1, 0, 0, 0, 0, refZone),
+		trial:          10_000,
 		kinds: refEra1Kinds(
 			map[int64]decimal.Decimal{25_000: refDec("24"), 250_000: refDec("227"), 1_000_000: refDec("856"), 3_000_000: refDec("2416")},
 			[]refBand{
@@ -169,6 +171,7 @@ func refEra1(custom bool) map[string]*refFigures {
 			billing.ServiceMixTranscoding: refTierPrices(refPerThousand("5.6"), refPerThousand("16"), refPerThousand("32.5"), refPerThousand("63")),
 		},
 		mixEarlierFrom: time.Date(2020, 12, 8, 0, 0, 0, 0, refZone),
+		trial:          10_000,
 		kinds: refEra1Kinds(
 			map[int64]decimal.Decimal{25_000: refDec("168.00"), 250_000: refDec("1588.00"), 1_000_000: refDec("5968.00"), 3_000_000: refDec("16888.00")},
 			[]refBand{
@@ -816,7 +819,7 @@ func (md *refModel) open(now time.Time, spec billing.AccountSpec) (billing.Accou
 	}
 	trial := fig.kinds[billing.KindTrial]
 	a.base.packages = append(a.base.packages, &refPackage{kind: trial, Package: billing.Package{
-		ID: billing.TrialID, Kind: billing.KindTrial, Book: fig.bookID, Minutes: 10_000, Balance: 10_000,
+		ID: billing.TrialID, Kind: billing.KindTrial, Book: fig.bookID, Minutes: fig.trial, Balance: fig.trial,
 		Price: decimal.Zero, PurchasedAt: now, Start: md.cal.dayStart(day), End: md.cal.validityEnd(day, trial),
 	}})
 	a.cur = a.base.clone()
