@@ -50,6 +50,7 @@ func TestStore(t *testing.T, newStore NewStore) {
 		{"PackagesInDeductionOrder", testPackagesInDeductionOrder},
 		{"EntriesByTime", testEntriesByTime},
 		{"UsagesInOrder", testUsagesInOrder},
+		{"CheckpointsInOrder", testCheckpointsInOrder},
 		{"ManyEntries", testManyEntries},
 		{"IDsAreBytes", testIDsAreBytes},
 		{"MetersOfADay", testMetersOfADay},
@@ -152,8 +153,9 @@ type contents struct {
 	Meters    []billing.Meter
 	Usages    []billing.UsageRecord
 	Purchases []billing.PurchaseRecord
-	Entries   []billing.Entry
-	Bills     []billing.Bill
+	Entries     []billing.Entry
+	Bills       []billing.Bill
+	Checkpoints []billing.Checkpoint
 }
 
 // readAll reads the contents of the account r reads, with the usage and
@@ -196,7 +198,10 @@ func readAll(r billing.Reader, ids ...string) (contents, error) {
 	if err := r.Entries(time.Time{}, time.Time{}, func(e billing.Entry) bool { c.Entries = append(c.Entries, e); return true }); err != nil {
 		return c, err
 	}
-	err = r.Bills(0, 1<<30, func(b billing.Bill) bool { c.Bills = append(c.Bills, b); return true })
+	if err := r.Bills(0, 1<<30, func(b billing.Bill) bool { c.Bills = append(c.Bills, b); return true }); err != nil {
+		return c, err
+	}
+	err = r.Checkpoints(billing.OpKey{}, func(k billing.Checkpoint) bool { c.Checkpoints = append(c.Checkpoints, k); return true })
 	return c, err
 }
 
@@ -235,7 +240,9 @@ func testReadBack(t *testing.T, newStore NewStore) {
 		Postpaid:          billing.Postpaid{On: true, Since: nano, Way: billing.PostpaidAutomatic},
 		Status:            billing.Status{}, // zero times read back as zero
 		AutoPostpaidArmed: true, SettledThrough: day - 1,
-		Late: []billing.MeterKey{key(billing.TierHD), {Day: day - 3, Service: billing.ServiceRecording, Tier: billing.TierAudio}},
+		Late:     []billing.MeterKey{key(billing.TierHD), {Day: day - 3, Service: billing.ServiceRecording, Tier: billing.TierAudio}},
+		Frontier: billing.OpKey{At: nano, Class: billing.ClassCall, ID: "p-ü"}, SinceCheckpoint: 63, EnabledAt: nano.Add(-time.Nanosecond),
+		Suspensions: []billing.Interval{{Since: nano.Add(-time.Hour), Until: nano.Add(-time.Minute)}, {Since: nano.Add(-time.Second)}},
 	}
 	p := billing.Package{ID: "p1", Kind: "universal", Book: "era1-usd", Minutes: 1_000_000_000_000, Balance: 999_999_999_996, Forfeited: 3,
 		Price: money, PurchasedAt: nano, Start: t0.Add(-9 * time.Hour), End: t0.AddDate(1, 0, 0)}
@@ -256,10 +263,17 @@ func testReadBack(t *testing.T, newStore NewStore) {
 			Seconds: 1830, Minutes: 31, Postpaid: 31, Billed: 31, UnitPrice: decimal.RequireFromString("0.00228571"),
 			Amount: decimal.RequireFromString("0.07085701")}},
 		Subtotal: decimal.RequireFromString("0.07085701"), Total: decimal.RequireFromString("0.07")}
+	cp := billing.Checkpoint{Key: billing.OpKey{At: nano, Class: billing.ClassCheckpoint, ID: "u-日本"},
+		Postpaid: billing.Postpaid{On: true, Since: nano.Add(-time.Nanosecond), Way: billing.PostpaidEnabled},
+		Status:   billing.Status{Suspended: true, Since: nano, Reason: "why"}, Armed: true, Suspensions: 2,
+		Balances: []billing.Balance{{Package: "p1", Balance: 999_999_999_996}, {Package: "trial", Balance: 1}},
+		Meters:   []billing.Meter{{Key: key(billing.TierHD), Seconds: 1 << 59, Prepaid: 1, Postpaid: (1<<59+59)/60 - 1}}}
+	zeroCp := billing.Checkpoint{Key: billing.OpKey{At: nano, Class: billing.ClassUsage}} // zero times, no slices
 	written := a
 	err := s.Update(ctx, a.ID, func(billing.Reader) (billing.Changes, error) {
 		return billing.Changes{Account: &written, Packages: []billing.Package{p}, Meters: []billing.Meter{m},
-			Usages: []billing.UsageRecord{u}, Purchases: []billing.PurchaseRecord{pr}, Entries: []billing.Entry{e}, Bills: []billing.Bill{b}}, nil
+			Usages: []billing.UsageRecord{u}, Purchases: []billing.PurchaseRecord{pr}, Entries: []billing.Entry{e}, Bills: []billing.Bill{b},
+			Checkpoints: []billing.Checkpoint{zeroCp, cp}}, nil
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -293,6 +307,9 @@ func testReadBack(t *testing.T, newStore NewStore) {
 		var entries []billing.Entry
 		err = r.Entries(time.Time{}, time.Time{}, func(e billing.Entry) bool { entries = append(entries, e); return true })
 		check("Entries", []billing.Entry{e}, entries, err)
+		var cps []billing.Checkpoint
+		err = r.Checkpoints(billing.OpKey{}, func(c billing.Checkpoint) bool { cps = append(cps, c); return true })
+		check("Checkpoints", []billing.Checkpoint{cp, zeroCp}, cps, err)
 		// Equal decimals may differ in exponent; the digits must not.
 		digits := map[string]decimal.Decimal{"Purchase's Package.Price": gotP.Receipt.Package.Price}
 		if len(entries) > 0 {
@@ -494,6 +511,8 @@ func testRepeatedRecords(t *testing.T, newStore NewStore) {
 	}{
 		{"a package twice", billing.Changes{Packages: []billing.Package{pkg(10), pkg(9)}}},
 		{"a meter twice", billing.Changes{Meters: []billing.Meter{meter(60), meter(120)}}},
+		{"a checkpoint twice", billing.Changes{Checkpoints: []billing.Checkpoint{
+			{Key: billing.OpKey{At: t0, ID: "u1"}, Armed: true}, {Key: billing.OpKey{At: t0.In(time.FixedZone("UTC+8", 8*3600)), ID: "u1"}}}}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newStore(t)
@@ -860,7 +879,8 @@ func testSnapshotReads(t *testing.T, newStore NewStore) {
 // new ones.
 func aliasChanges() billing.Changes {
 	return billing.Changes{
-		Account:  &billing.Account{ID: "a", Currency: "USD", Opened: t0, Version: 2, Late: []billing.MeterKey{key(billing.TierHD)}},
+		Account: &billing.Account{ID: "a", Currency: "USD", Opened: t0, Version: 2, Late: []billing.MeterKey{key(billing.TierHD)},
+			Suspensions: []billing.Interval{{Since: t0, Until: t0.Add(time.Hour)}}},
 		Packages: []billing.Package{{ID: "p1", Minutes: 10, Balance: 10, PurchasedAt: t0, End: t0.AddDate(1, 0, 0)}},
 		Meters:   []billing.Meter{{Key: key(billing.TierHD), Seconds: 60, Prepaid: 1}, {Key: key(billing.TierAudio), Seconds: 120, Prepaid: 2}},
 		Usages: []billing.UsageRecord{{Usage: billing.Usage{ID: "u1", Account: "a", Seconds: 60, At: t0},
@@ -870,15 +890,24 @@ func aliasChanges() billing.Changes {
 		Entries: []billing.Entry{{Seq: 1, At: t0, Minutes: 2}, {Seq: 2, At: t0.Add(time.Minute), Minutes: 1}},
 		Bills: []billing.Bill{{Account: "a", Day: day, Total: decimal.RequireFromString("0.01"),
 			Lines: []billing.Line{{Day: day, Service: billing.ServiceBasic, Tier: billing.TierHD, Billed: 2, Amount: decimal.RequireFromString("0.00798")}}}},
+		Checkpoints: []billing.Checkpoint{{Key: billing.OpKey{At: t0, ID: "u1"}, Balances: []billing.Balance{{Package: "p1", Balance: 10}},
+			Meters: []billing.Meter{{Key: key(billing.TierHD), Seconds: 60, Prepaid: 1}}}},
 	}
 }
 
 // scribble changes the slices inside every record r hands out that has
 // one, as a careless caller would.
 func scribble(r billing.Reader) {
-	if a, err := r.Account(); err == nil && len(a.Late) > 0 {
+	if a, err := r.Account(); err == nil && len(a.Late) > 0 && len(a.Suspensions) > 0 {
 		a.Late[0].Tier = "scribbled"
+		a.Suspensions[0].Until = time.Time{}
 	}
+	_ = r.Checkpoints(billing.OpKey{}, func(c billing.Checkpoint) bool {
+		if len(c.Balances) > 0 && len(c.Meters) > 0 {
+			c.Balances[0].Balance, c.Meters[0].Seconds = 77, 77
+		}
+		return true
+	})
 	if u, err := r.Usage("u1"); err == nil && len(u.Receipt.Draws) > 0 {
 		u.Receipt.Draws[0].Minutes = 77
 	}
@@ -912,8 +941,12 @@ func testNoAliasing(t *testing.T, newStore NewStore) {
 	}
 	// The caller changes the Changes after Update returned.
 	c.Account.Currency = "XXX"
-	if len(c.Account.Late) > 0 {
+	if len(c.Account.Late) > 0 && len(c.Account.Suspensions) > 0 {
 		c.Account.Late[0].Tier = billing.TierFHD
+		c.Account.Suspensions[0].Since = time.Time{}
+	}
+	if cp := &c.Checkpoints[0]; len(cp.Balances) > 0 && len(cp.Meters) > 0 {
+		cp.Key.ID, cp.Balances[0].Balance, cp.Meters[0].Seconds = "changed", 99, 99
 	}
 	c.Packages[0].Balance, c.Meters[0].Prepaid, c.Entries[0].Minutes = 99, 99, 99
 	c.Usages[0].Usage.Seconds, c.Purchases[0].Purchase.Minutes, c.Bills[0].Currency = 99, 99, "XXX"
@@ -929,7 +962,7 @@ func testNoAliasing(t *testing.T, newStore NewStore) {
 	w := aliasChanges()
 	slices.Reverse(w.Meters) // "audio" before "hd", as Meters lists them
 	want := contents{Account: w.Account, Packages: w.Packages, Meters: w.Meters, Usages: w.Usages,
-		Purchases: w.Purchases, Entries: w.Entries, Bills: w.Bills}
+		Purchases: w.Purchases, Entries: w.Entries, Bills: w.Bills, Checkpoints: w.Checkpoints}
 	ids := []string{"u1", "p1"}
 	for round := range 2 {
 		if diff := cmp.Diff(want, dump(t, s, "a", ids...)); diff != "" {
@@ -1144,6 +1177,60 @@ func testUsagesInOrder(t *testing.T, newStore NewStore) {
 		}
 		return nil
 	})
+}
+
+// testCheckpointsInOrder checks that Checkpoints starts at the latest
+// checkpoint at or before the key asked (or the first, if none is), and
+// lists the later ones in the order of billing.OpKey.Compare (time, class,
+// then id byte by byte), and that a checkpoint written again under its
+// key replaces the first (whatever the location of its time).
+func testCheckpointsInOrder(t *testing.T, newStore NewStore) {
+	k := func(minutes int, class billing.Class, id string) billing.OpKey {
+		return billing.OpKey{At: t0.Add(time.Duration(minutes) * time.Minute), Class: class, ID: id}
+	}
+	cp := func(key billing.OpKey, balance int64) billing.Checkpoint {
+		return billing.Checkpoint{Key: key, Balances: []billing.Balance{{Package: "p1", Balance: balance}}}
+	}
+	keys := []billing.OpKey{ // in order
+		k(0, billing.ClassCheckpoint, ""), k(0, billing.ClassUsage, "B"), k(0, billing.ClassUsage, "a"),
+		k(0, billing.ClassCall, ""), {At: t0.Add(time.Nanosecond)}, k(60, billing.ClassUsage, "u"),
+	}
+	s := newStore(t)
+	create(t, s, "a")
+	for _, i := range []int{5, 2, 0} {
+		write(t, s, "a", billing.Changes{Checkpoints: []billing.Checkpoint{cp(keys[i], 1)}})
+	}
+	write(t, s, "a", billing.Changes{Checkpoints: []billing.Checkpoint{cp(keys[4], 1), cp(keys[1], 1), cp(keys[3], 1)}})
+	// Written again, in another location: replaced.
+	again := cp(keys[2], 2)
+	again.Key.At = again.Key.At.In(time.FixedZone("UTC+8", 8*3600))
+	write(t, s, "a", billing.Changes{Checkpoints: []billing.Checkpoint{again}})
+	all := []billing.Checkpoint{cp(keys[0], 1), cp(keys[1], 1), cp(keys[2], 2), cp(keys[3], 1), cp(keys[4], 1), cp(keys[5], 1)}
+	for _, tt := range []struct {
+		name string
+		at   billing.OpKey
+		want []billing.Checkpoint
+	}{
+		{"before the first", billing.OpKey{At: t0.Add(-time.Nanosecond)}, all},
+		{"at the first", keys[0], all},
+		{"at one", keys[2], all[2:]},
+		{"between two ids", k(0, billing.ClassUsage, "C"), all[1:]},
+		{"between two classes", k(0, billing.ClassUsage, "zz"), all[2:]},
+		{"between two instants", k(30, billing.ClassCall, "z"), all[4:]},
+		{"after the last", k(61, billing.ClassOpening, ""), all[5:]},
+	} {
+		view(t, s, "a", func(r billing.Reader) error {
+			var got []billing.Checkpoint
+			if err := r.Checkpoints(tt.at, func(c billing.Checkpoint) bool { got = append(got, c); return true }); err != nil {
+				t.Errorf("Checkpoints(%s): %v", tt.name, err)
+			}
+			if diff := cmp.Diff(tt.want, got, cmpopts.EquateEmpty(),
+				cmp.Comparer(func(x, y time.Time) bool { return x.Equal(y) })); diff != "" {
+				t.Errorf("Checkpoints(%s) (-want +got):\n%s", tt.name, diff)
+			}
+			return nil
+		})
+	}
 }
 
 // testCancellation checks that a unit of work whose context is cancelled
@@ -1465,7 +1552,7 @@ func testStop(t *testing.T, newStore NewStore) {
 	s := newStore(t)
 	create(t, s, "a")
 	var c billing.Changes
-	for i := range 3 { // three of each: meters of day, days with meters, packages, entries, bills, usages
+	for i := range 3 { // three of each: meters of day, days with meters, packages, entries, bills, usages, checkpoints
 		d := day + billing.Day(i)
 		c.Meters = append(c.Meters, billing.Meter{Key: billing.MeterKey{Day: day, Service: billing.ServiceRecording, Tier: []billing.Tier{"a", "b", "c"}[i]}})
 		if i > 0 {
@@ -1475,6 +1562,7 @@ func testStop(t *testing.T, newStore NewStore) {
 		c.Entries = append(c.Entries, billing.Entry{Seq: int64(i + 1), At: t0.Add(time.Duration(i) * time.Minute)})
 		c.Bills = append(c.Bills, billing.Bill{Account: "a", Day: d})
 		c.Usages = append(c.Usages, billing.UsageRecord{Usage: billing.Usage{ID: fmt.Sprint("u", i), At: t0.Add(time.Duration(i) * time.Minute)}})
+		c.Checkpoints = append(c.Checkpoints, billing.Checkpoint{Key: billing.OpKey{At: t0.Add(time.Duration(i) * time.Minute)}})
 	}
 	write(t, s, "a", c)
 	each := map[string]func(r billing.Reader, more func() bool) error{
@@ -1498,6 +1586,9 @@ func testStop(t *testing.T, newStore NewStore) {
 		},
 		"Usages": func(r billing.Reader, more func() bool) error {
 			return r.Usages(time.Time{}, time.Time{}, func(billing.UsageRecord) bool { return more() })
+		},
+		"Checkpoints": func(r billing.Reader, more func() bool) error {
+			return r.Checkpoints(billing.OpKey{}, func(billing.Checkpoint) bool { return more() })
 		},
 	}
 	for name, call := range each {
@@ -1526,8 +1617,9 @@ func testAccountsApart(t *testing.T, newStore NewStore) {
 		Meters:    []billing.Meter{{Key: key(billing.TierAudio), Seconds: 60, Postpaid: 1}},
 		Usages:    []billing.UsageRecord{{Usage: billing.Usage{ID: "u1"}}},
 		Purchases: []billing.PurchaseRecord{{Purchase: billing.Purchase{ID: "p1"}}},
-		Entries:   []billing.Entry{{Seq: 1, At: t0}},
-		Bills:     []billing.Bill{{Account: "a", Day: day}},
+		Entries:     []billing.Entry{{Seq: 1, At: t0}},
+		Bills:       []billing.Bill{{Account: "a", Day: day}},
+		Checkpoints: []billing.Checkpoint{{Key: billing.OpKey{At: t0}}},
 	})
 	view(t, s, "b", func(r billing.Reader) error {
 		none := func(what string, n int) {
@@ -1549,6 +1641,9 @@ func testAccountsApart(t *testing.T, newStore NewStore) {
 		n = 0
 		_ = r.Bills(0, 1<<30, func(billing.Bill) bool { n++; return true })
 		none("bills", n)
+		n = 0
+		_ = r.Checkpoints(billing.OpKey{}, func(billing.Checkpoint) bool { n++; return true })
+		none("checkpoints", n)
 		if m, err := r.Meter(key(billing.TierAudio)); err != nil || m != (billing.Meter{Key: key(billing.TierAudio)}) {
 			t.Errorf("account b: Meter() = %+v, %v; want a zero meter", m, err)
 		}

@@ -30,7 +30,8 @@ import (
 var promises = []string{
 	"atomicity", "isolation", "unique keys", "snapshot reads", "no aliasing", "exact durability", "cancellation",
 	"Seqs increase", "ids are bytes", "changes hold the account", "empty changes", "create or replace",
-	"not found", "Meter", "Meters", "LivePackages", "Packages", "Entries", "Usages", "Days", "Bills", "fn stops", "Prefetch",
+	"not found", "Meter", "Meters", "LivePackages", "Packages", "Entries", "Usages", "Checkpoints", "Days", "Bills", "fn stops",
+	"Prefetch",
 }
 
 // flaw is a Store that breaks one promise of the contract: memstore, with
@@ -60,6 +61,7 @@ var flaws = []flaw{
 	{"Seqs out of order sorted", "Seqs increase", "SeqsIncrease", writes(seqsSorted)},
 	{"bill day repeated in Changes kept once", "unique keys", "RepeatedKeys", writes(billOnce)},
 	{"package repeated in Changes, the last kept", "create or replace", "RepeatedRecords", writes(packageOnce)},
+	{"checkpoint repeated in Changes, the last kept", "create or replace", "RepeatedRecords", writes(checkpointOnce)},
 	{"usage ids shared by accounts", "unique keys", "AccountsApart", sharedUsages},
 	{"usage ids case-folded", "ids are bytes", "IDsAreBytes", mappedIDs(strings.ToLower)},
 	{"usage ids trimmed", "ids are bytes", "IDsAreBytes", mappedIDs(strings.TrimSpace)},
@@ -97,6 +99,10 @@ var flaws = []flaw{
 	{"usages to ignored", "Usages", "UsagesInOrder", reads(func(r billing.Reader) billing.Reader { return usagesTo{r} })},
 	{"usages ordered by id, not time", "Usages", "UsagesInOrder", reads(func(r billing.Reader) billing.Reader { return usagesByID{r} })},
 	{"usage ids ordered by a collation", "Usages", "UsagesInOrder", reads(func(r billing.Reader) billing.Reader { return usagesCollated{r} })},
+	{"checkpoints from the first", "Checkpoints", "CheckpointsInOrder", reads(func(r billing.Reader) billing.Reader { return checkpointsAll{r} })},
+	{"checkpoints from the first after the key", "Checkpoints", "CheckpointsInOrder", reads(func(r billing.Reader) billing.Reader { return checkpointsAfter{r} })},
+	{"checkpoints by time and id, not class", "Checkpoints", "CheckpointsInOrder", reads(func(r billing.Reader) billing.Reader { return checkpointsNoClass{r} })},
+	{"hands out shared checkpoint slices", "no aliasing", "NoAliasing", sharesCheckpoints},
 	{"days from ignored", "Days", "DaysInRange", reads(func(r billing.Reader) billing.Reader { return daysFrom{r} })},
 	{"days to ignored", "Days", "DaysInRange", reads(func(r billing.Reader) billing.Reader { return daysTo{r} })},
 	{"bills from ignored", "Bills", "BillsInRange", reads(func(r billing.Reader) billing.Reader { return billsFrom{r} })},
@@ -400,6 +406,11 @@ func purchaseOnce(_ billing.Reader, _ string, c billing.Changes) (billing.Change
 // packageOnce keeps the last of the writes of one package.
 func packageOnce(_ billing.Reader, _ string, c billing.Changes) (billing.Changes, error) {
 	c.Packages = once(c.Packages, func(p billing.Package) string { return p.ID })
+	return c, nil
+}
+
+func checkpointOnce(_ billing.Reader, _ string, c billing.Changes) (billing.Changes, error) {
+	c.Checkpoints = once(c.Checkpoints, func(k billing.Checkpoint) billing.OpKey { k.Key.At = k.Key.At.UTC(); return k.Key })
 	return c, nil
 }
 
@@ -1010,6 +1021,82 @@ func (r usagesCollated) Usages(from, to time.Time, fn func(billing.UsageRecord) 
 	})
 }
 
+// checkpointsAll lists every checkpoint, whatever the key asked.
+type checkpointsAll struct{ billing.Reader }
+
+func (r checkpointsAll) Checkpoints(_ billing.OpKey, fn func(billing.Checkpoint) bool) error {
+	return r.Reader.Checkpoints(billing.OpKey{}, fn)
+}
+
+// checkpointsAfter starts after the key asked (a "> at" for a ">= latest").
+type checkpointsAfter struct{ billing.Reader }
+
+func (r checkpointsAfter) Checkpoints(at billing.OpKey, fn func(billing.Checkpoint) bool) error {
+	return r.Reader.Checkpoints(at, func(c billing.Checkpoint) bool { return c.Key.Compare(at) <= 0 || fn(c) })
+}
+
+// checkpointsNoClass orders checkpoints by time and id only.
+type checkpointsNoClass struct{ billing.Reader }
+
+func (r checkpointsNoClass) Checkpoints(at billing.OpKey, fn func(billing.Checkpoint) bool) error {
+	var cs []billing.Checkpoint
+	if err := r.Reader.Checkpoints(billing.OpKey{}, func(c billing.Checkpoint) bool { cs = append(cs, c); return true }); err != nil {
+		return err
+	}
+	order := func(k billing.OpKey) billing.OpKey { k.Class = 0; return k }
+	slices.SortStableFunc(cs, func(x, y billing.Checkpoint) int { return order(x.Key).Compare(order(y.Key)) })
+	first := 0
+	for i, c := range cs {
+		if order(c.Key).Compare(order(at)) <= 0 {
+			first = i
+		}
+	}
+	for _, c := range cs[first:] {
+		if !fn(c) {
+			break
+		}
+	}
+	return nil
+}
+
+// sharesCheckpoints hands out the same checkpoints, slices and all, to
+// every unit of work and view of an account.
+func sharesCheckpoints(s billing.Store) billing.Store {
+	var mu sync.Mutex
+	cache := map[string][]billing.Checkpoint{}
+	return wrapped{Store: s, reader: func(r billing.Reader, account string) billing.Reader {
+		return checkpointLookup{r, func(at billing.OpKey, fn func(billing.Checkpoint) bool) error {
+			mu.Lock()
+			cs, ok := cache[account]
+			mu.Unlock()
+			if !ok {
+				if err := r.Checkpoints(billing.OpKey{}, func(c billing.Checkpoint) bool { cs = append(cs, c); return true }); err != nil {
+					return err
+				}
+				mu.Lock()
+				cache[account] = cs
+				mu.Unlock()
+			}
+			for _, c := range cs {
+				if !fn(c) {
+					break
+				}
+			}
+			return nil
+		}}
+	}}
+}
+
+// checkpointLookup is a Reader whose Checkpoints is list.
+type checkpointLookup struct {
+	billing.Reader
+	list func(billing.OpKey, func(billing.Checkpoint) bool) error
+}
+
+func (r checkpointLookup) Checkpoints(at billing.OpKey, fn func(billing.Checkpoint) bool) error {
+	return r.list(at, fn)
+}
+
 // resorted lists r's usages of [from, to) sorted by order instead.
 func resorted(r billing.Reader, from, to time.Time, fn func(billing.UsageRecord) bool, order func(x, y billing.UsageRecord) int) error {
 	var us []billing.UsageRecord
@@ -1074,6 +1161,9 @@ func (r noStop) Bills(from, to billing.Day, fn func(billing.Bill) bool) error {
 }
 func (r noStop) Usages(from, to time.Time, fn func(billing.UsageRecord) bool) error {
 	return r.Reader.Usages(from, to, all(fn))
+}
+func (r noStop) Checkpoints(at billing.OpKey, fn func(billing.Checkpoint) bool) error {
+	return r.Reader.Checkpoints(at, all(fn))
 }
 
 func (r noStop) Entries(from, to time.Time, fn func(billing.Entry) bool) error {

@@ -17,7 +17,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"math/bits"
 	"slices"
 	"sort"
 	"strings"
@@ -368,11 +367,7 @@ func (r *reader) Meter(k billing.MeterKey) (billing.Meter, error) {
 }
 
 func (r *reader) Meters(d billing.Day, fn func(billing.Meter) bool) error {
-	for _, m := range r.a.days[d] {
-		if !fn(m) {
-			break
-		}
-	}
+	show(r.a.days[d], fn)
 	return nil
 }
 
@@ -386,12 +381,7 @@ func (r *reader) LivePackages(fn func(billing.Package) bool) error {
 }
 
 func (r *reader) Packages(fn func(billing.Package) bool) error {
-	all := slices.SortedFunc(slices.Values(r.a.pkgs), billing.ComparePackages)
-	for _, p := range all {
-		if !fn(p) {
-			break
-		}
-	}
+	show(slices.SortedFunc(slices.Values(r.a.pkgs), billing.ComparePackages), fn)
 	return nil
 }
 
@@ -469,44 +459,14 @@ func (a *account) bill(d billing.Day) (int, bool) {
 	return slices.BinarySearchFunc(a.bills, d, func(b billing.Bill, d billing.Day) int { return cmp.Compare(b.Day, d) })
 }
 
-// chunks is an append-only list whose elements never move: it grows by
-// chunks of 4, 8, 16, 32, then 64 elements, so appending never copies what
-// it holds, and a short list stays small.
-type chunks[T any] struct {
-	c [][]T
-	n int
-}
-
-// place returns the chunk of element i, and its index there.
-func place(i int) (chunk, j int) {
-	if i < 60 {
-		chunk = bits.Len(uint(i+4)) - 3
-		return chunk, i - (4<<chunk - 4)
-	}
-	return 4 + (i-60)/64, (i - 60) % 64
-}
-
-// add appends a copy of *v, and returns where it is.
-func (l *chunks[T]) add(v *T) *T {
-	c, j := place(l.n)
-	if j == 0 {
-		size := 64
-		if c < 4 {
-			size = 4 << c
+// show calls fn for each of vs until fn returns false.
+func show[T any](vs []T, fn func(T) bool) {
+	for _, v := range vs {
+		if !fn(v) {
+			return
 		}
-		l.c = append(l.c, make([]T, 0, size))
 	}
-	l.c[c] = append(l.c[c], *v)
-	l.n++
-	return &l.c[c][j]
 }
-
-func (l *chunks[T]) at(i int) *T {
-	c, j := place(i)
-	return &l.c[c][j]
-}
-
-func (l *chunks[T]) len() int { return l.n }
 
 // put sets m[k] to v, making m first if it is nil.
 func put[K comparable, V any](m map[K]V, k K, v V) map[K]V {
