@@ -148,11 +148,11 @@ func view(t testing.TB, s billing.Store, id string, fn func(billing.Reader) erro
 // the usage and purchase records of the ids asked for that are stored,
 // every ledger entry and every bill.
 type contents struct {
-	Account   *billing.Account
-	Packages  []billing.Package
-	Meters    []billing.Meter
-	Usages    []billing.UsageRecord
-	Purchases []billing.PurchaseRecord
+	Account     *billing.Account
+	Packages    []billing.Package
+	Meters      []billing.Meter
+	Usages      []billing.UsageRecord
+	Purchases   []billing.PurchaseRecord
 	Entries     []billing.Entry
 	Bills       []billing.Bill
 	Checkpoints []billing.Checkpoint
@@ -1613,10 +1613,10 @@ func testAccountsApart(t *testing.T, newStore NewStore) {
 	create(t, s, "a")
 	create(t, s, "b")
 	write(t, s, "a", billing.Changes{
-		Packages:  []billing.Package{{ID: "p1", Minutes: 10, Balance: 10, End: t0}},
-		Meters:    []billing.Meter{{Key: key(billing.TierAudio), Seconds: 60, Postpaid: 1}},
-		Usages:    []billing.UsageRecord{{Usage: billing.Usage{ID: "u1"}}},
-		Purchases: []billing.PurchaseRecord{{Purchase: billing.Purchase{ID: "p1"}}},
+		Packages:    []billing.Package{{ID: "p1", Minutes: 10, Balance: 10, End: t0}},
+		Meters:      []billing.Meter{{Key: key(billing.TierAudio), Seconds: 60, Postpaid: 1}},
+		Usages:      []billing.UsageRecord{{Usage: billing.Usage{ID: "u1"}}},
+		Purchases:   []billing.PurchaseRecord{{Purchase: billing.Purchase{ID: "p1"}}},
 		Entries:     []billing.Entry{{Seq: 1, At: t0}},
 		Bills:       []billing.Bill{{Account: "a", Day: day}},
 		Checkpoints: []billing.Checkpoint{{Key: billing.OpKey{At: t0}}},
