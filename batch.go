@@ -88,7 +88,8 @@ func (e *Engine) recordAll(ctx context.Context, account string, us []Usage, idx 
 				}
 				continue
 			}
-			old, repeated, err := e.accept(u, &us[i])
+			d := e.cal.day(us[i].At)
+			old, repeated, err := e.accept(u, &us[i], d)
 			switch {
 			case refused(err):
 				fail(i, cause(err))
@@ -98,7 +99,7 @@ func (e *Engine) recordAll(ctx context.Context, account string, us []Usage, idx 
 				results[i] = BatchResult{Receipt: old}
 			default:
 				opOf[us[i].ID], opAt[i] = len(ops), len(ops)
-				ops = append(ops, e.usageOp(&u.a, &us[i]))
+				ops = append(ops, e.usageOp(&u.a, &us[i], d))
 			}
 		}
 		if len(ops) > 1 {

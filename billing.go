@@ -183,6 +183,7 @@ type unit struct {
 
 	usage   Usage              // Record's usage
 	receipt Receipt            // and its receipt
+	ops     []op               // Record's operation (a buffer)
 	touched []touch            // the packages draw touched
 	step    func(Package) bool // u.visit, bound once: draw's visit of a package
 	walk    struct {           // draw's walk
@@ -205,7 +206,7 @@ func (e *Engine) newUnit(req Request, ref, account string, body func(u *unit) er
 // collections): a bound, and clearing them would cost more than recording
 // a usage's ledger entry.
 func (e *Engine) done(u *unit) {
-	*u = unit{e: u.e, run: u.run, step: u.step, ch: emptied(u.ch), touched: u.touched[:0]}
+	*u = unit{e: u.e, run: u.run, step: u.step, ch: emptied(u.ch), touched: u.touched[:0], ops: u.ops[:0]}
 	e.units.Put(u)
 }
 

@@ -123,7 +123,7 @@ func (r refusal) Unwrap() error { return r.error }
 func refuse(err error) error { return refusal{err} }
 
 // refused reports whether err is a refusal.
-func refused(err error) bool { return errors.As(err, new(refusal)) }
+func refused(err error) bool { return err != nil && errors.As(err, new(refusal)) }
 
 // cause returns err without its refusal mark, for an [*Error].
 func cause(err error) error {

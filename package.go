@@ -169,8 +169,9 @@ func (e *Engine) buy(u *unit, p *Purchase) (PurchaseReceipt, error) {
 	if err := e.place(u, ops[:]); err != nil {
 		return PurchaseReceipt{}, err
 	}
-	u.ch.Purchases = append(u.ch.Purchases, PurchaseRecord{Purchase: *p, Receipt: ops[0].bought})
-	return ops[0].bought, nil
+	r := *ops[0].bought
+	u.ch.Purchases = append(u.ch.Purchases, PurchaseRecord{Purchase: *p, Receipt: r})
+	return r, nil
 }
 
 // purchaseKey returns the key of the purchase of p in the reference order.

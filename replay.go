@@ -12,6 +12,7 @@ import (
 type op struct {
 	key    OpKey
 	usage  *Usage
+	day    Day      // the usage's
 	pkg    *Package // as bought: its Balance is its Minutes
 	enable bool
 	hold   *Postpaid
@@ -20,18 +21,22 @@ type op struct {
 	// of the first unsettled day, before the operations of that day.
 	settled bool
 
-	receipt Receipt         // a usage's
-	bought  PurchaseReceipt // a purchase's
-	err     error           // why a new usage was refused; nothing of it is written
+	receipt Receipt          // a usage's
+	bought  *PurchaseReceipt // a purchase's
+	err     error            // why a new usage was refused; nothing of it is written
 }
 
-// usageOp returns the operation of recording us, accepted, on account a.
-func (e *Engine) usageOp(a *Account, us *Usage) op {
-	if e.cal.day(us.At) <= a.SettledThrough {
-		return op{key: e.periodStart(a), usage: us, settled: true}
+// usageOp returns the operation of recording us, accepted, of day d, on
+// account a.
+func (e *Engine) usageOp(a *Account, us *Usage, d Day) op {
+	if d <= a.SettledThrough {
+		return op{key: e.periodStart(a), usage: us, day: d, settled: true}
 	}
-	return op{key: OpKey{At: us.At, Class: ClassUsage, ID: us.ID}, usage: us}
+	return op{key: usageKey(us), usage: us, day: d}
 }
+
+// usageKey returns the key of usage us.
+func usageKey(us *Usage) OpKey { return OpKey{At: us.At, Class: ClassUsage, ID: us.ID} }
 
 // periodStart returns the key of the start of a's first unsettled day.
 func (e *Engine) periodStart(a *Account) OpKey {
@@ -51,24 +56,45 @@ func (e *Engine) place(u *unit, ops []op) error {
 	}
 	for i := range ops {
 		o := &ops[i]
-		if u.a.SinceCheckpoint >= CheckpointEvery || u.a.Frontier.At.IsZero() {
-			if err := e.checkpoint(u, o.key); err != nil {
-				return err
-			}
-		}
+		var err error
 		if o.usage != nil {
 			u.ref = o.usage.ID
+			if o.receipt, err = e.record(u, o.usage, o.key, o.day); refused(err) {
+				o.err, err = err, nil
+			}
+		} else if err = e.due(u, o.key); err == nil {
+			if err = e.apply(u, o); err == nil {
+				u.a.Frontier = o.key
+				u.a.SinceCheckpoint++
+			}
 		}
-		if err := e.apply(u, o); err != nil {
+		if err != nil {
 			return err
 		}
-		if o.err == nil {
-			if o.usage != nil {
-				u.putUsage(o.usage, o.receipt)
-			}
-			u.a.Frontier = o.key
-			u.a.SinceCheckpoint++
-		}
+	}
+	return nil
+}
+
+// record records usage us, of day d, at key, which comes after every
+// operation of the account.
+func (e *Engine) record(u *unit, us *Usage, key OpKey, d Day) (Receipt, error) {
+	if err := e.due(u, key); err != nil {
+		return Receipt{}, err
+	}
+	r, err := e.use(u, us, d)
+	if err != nil {
+		return Receipt{}, err
+	}
+	u.putUsage(us, r)
+	u.a.Frontier = key
+	u.a.SinceCheckpoint++
+	return r, nil
+}
+
+// due takes a checkpoint at key, the next operation's, if one is due.
+func (e *Engine) due(u *unit, key OpKey) error {
+	if u.a.SinceCheckpoint >= CheckpointEvery || u.a.Frontier.At.IsZero() {
+		return e.checkpoint(u, key)
 	}
 	return nil
 }
@@ -78,11 +104,13 @@ func (e *Engine) apply(u *unit, o *op) error {
 	var err error
 	switch {
 	case o.usage != nil:
-		if o.receipt, err = e.use(u, o.usage); refused(err) {
+		if o.receipt, err = e.use(u, o.usage, o.day); refused(err) {
 			o.err, err = err, nil
 		}
 	case o.pkg != nil:
-		o.bought, err = e.credit(u, *o.pkg)
+		var r PurchaseReceipt
+		r, err = e.credit(u, *o.pkg)
+		o.bought = &r
 	case o.hold != nil:
 		if !u.a.Postpaid.On {
 			u.a.Postpaid = *o.hold
@@ -178,7 +206,7 @@ func (e *Engine) replay(u *unit, ops []op) error {
 	var failed error
 	next := 0
 	err = u.r.Usages(cps[0].Key.At, time.Time{}, func(rec UsageRecord) bool {
-		o := op{key: OpKey{At: rec.Usage.At, Class: ClassUsage, ID: rec.Usage.ID}, usage: &rec.Usage}
+		o := op{key: usageKey(&rec.Usage), usage: &rec.Usage, day: e.cal.day(rec.Usage.At)}
 		if o.key.Compare(cps[0].Key) < 0 {
 			return true
 		}

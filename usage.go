@@ -190,22 +190,27 @@ func recordOne(u *unit) error {
 	if err := u.e.prefetch(u, &u.usage); err != nil {
 		return err
 	}
-	old, repeated, err := u.e.accept(u, &u.usage)
+	us, d := &u.usage, u.e.cal.day(u.usage.At)
+	old, repeated, err := u.e.accept(u, us, d)
 	switch {
 	case err != nil:
 		return err
 	case repeated:
 		u.receipt = old
 		return nil
-	}
-	ops := [1]op{u.e.usageOp(&u.a, &u.usage)}
-	if err := u.e.place(u, ops[:]); err != nil {
+	case d > u.a.SettledThrough && usageKey(us).Compare(u.a.Frontier) > 0: // in order
+		u.receipt, err = u.e.record(u, us, usageKey(us), d)
 		return err
 	}
-	if ops[0].err != nil {
-		return ops[0].err
+	u.ops = append(u.ops[:0], u.e.usageOp(&u.a, us, d))
+	o := &u.ops[0]
+	if err := u.e.place(u, u.ops); err != nil {
+		return err
 	}
-	u.receipt = ops[0].receipt
+	if o.err != nil {
+		return o.err
+	}
+	u.receipt = o.receipt
 	return nil
 }
 
@@ -223,9 +228,10 @@ func (e *Engine) prefetch(u *unit, us ...*Usage) error {
 	return p.Prefetch(ids, keys)
 }
 
-// accept checks that us may be recorded on the account of u. For a usage
-// recorded before under its id it returns the first receipt and true.
-func (e *Engine) accept(u *unit, us *Usage) (Receipt, bool, error) {
+// accept checks that us, of day d, may be recorded on the account of u.
+// For a usage recorded before under its id it returns the first receipt
+// and true.
+func (e *Engine) accept(u *unit, us *Usage, d Day) (Receipt, bool, error) {
 	switch old, err := u.r.Usage(us.ID); {
 	case err == nil && old.Usage.same(us):
 		return old.Receipt, true, nil
@@ -240,7 +246,7 @@ func (e *Engine) accept(u *unit, us *Usage) (Receipt, bool, error) {
 	case us.At.After(u.now):
 		return Receipt{}, false, refuse(ErrFutureUsage)
 	}
-	book, err := e.bookOf(u.a.Currency, e.cal.day(us.At))
+	book, err := e.bookOf(u.a.Currency, d)
 	if err != nil {
 		return Receipt{}, false, refuse(err)
 	}
@@ -252,12 +258,12 @@ func (e *Engine) accept(u *unit, us *Usage) (Receipt, bool, error) {
 	return Receipt{}, false, err
 }
 
-// use applies usage us, accepted, at its place in the reference order: it
-// adds its seconds to its meter and pays for the billable minutes they add.
-// The instants of a suspension and of the automatic switch it causes are
-// its time.
-func (e *Engine) use(u *unit, us *Usage) (Receipt, error) {
-	key := MeterKey{Day: e.cal.day(us.At), Service: us.Service, Tier: us.Tier}
+// use applies usage us, accepted, of day d, at its place in the reference
+// order: it adds its seconds to its meter and pays for the billable minutes
+// they add. The instants of a suspension and of the automatic switch it
+// causes are its time.
+func (e *Engine) use(u *unit, us *Usage, d Day) (Receipt, error) {
+	key := MeterKey{Day: d, Service: us.Service, Tier: us.Tier}
 	m, err := u.r.Meter(key)
 	if err != nil {
 		return Receipt{}, err
