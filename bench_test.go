@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/bits"
 	"math/rand/v2"
 	"os"
 	"runtime"
@@ -47,12 +48,17 @@ func newBenchStream(n int, accounts []string) *benchStream {
 	return s
 }
 
-// usage returns the i-th usage.
+// usage returns the i-th usage. Its time is i × 12 h / n computed in 128
+// bits: in 64, i × 12 h overflows from i = 213,504 on, and the usages after
+// it would go back in time (the floor's stream.go overflows so, which costs
+// the floor nothing: it does not look at the order of times).
 func (s *benchStream) usage(i int) billing.Usage {
+	hi, lo := bits.Mul64(uint64(i), uint64(12*time.Hour))
+	offset, _ := bits.Div64(hi, lo, uint64(s.n))
 	return billing.Usage{
 		ID: s.ids[s.bounds[i]:s.bounds[i+1]], Account: s.accounts[i%len(s.accounts)], App: "1400000001",
 		Scenario: billing.VideoCall, Tier: billing.TierHD, Seconds: 61,
-		At: s.start.Add(time.Duration(int64(i) * int64(12*time.Hour) / s.n)),
+		At: s.start.Add(time.Duration(offset)),
 	}
 }
 

@@ -250,7 +250,7 @@ func testReadBack(t *testing.T, newStore NewStore) {
 		Usage: billing.Usage{ID: "u1", Account: a.ID, App: "app", Service: billing.ServiceBasic, Scenario: billing.VideoCall,
 			Tier: billing.TierHD, Seconds: billing.MaxUsageSeconds, At: nano},
 		Receipt: billing.Receipt{Key: key(billing.TierHD), Minutes: 2, Draws: []billing.Draw{{Package: "p1", Minutes: 1, Deducted: 4}},
-			Postpaid: 1, PostpaidOn: true, WhileSuspended: true, NoBasicService: true},
+			Postpaid: 1, PostpaidOn: true, WhileSuspended: true, NoBasicService: true, Late: true},
 	}
 	pr := billing.PurchaseRecord{Purchase: billing.Purchase{ID: "p1", Account: a.ID, Kind: "universal", Minutes: 1_000_000_000_000},
 		Receipt: billing.PurchaseReceipt{Package: p, Day: day, Absorbed: []billing.Absorption{{Tier: billing.TierHD, Shortfall: 2, Postpaid: 1, Deducted: 12}}, Resumed: true}}

@@ -39,6 +39,20 @@ func bound(t time.Time) int64 {
 	return t.UnixNano()
 }
 
+// keyBound encodes k as a bound for comparisons with stored keys: as
+// nanos does, but a time outside the representable ones as a key between
+// the stored keys before it and those after it (a class no OpKey has).
+func keyBound(k billing.OpKey) (int64, int16, string) {
+	switch {
+	case k.At.IsZero():
+	case k.At.Before(minTime):
+		return zeroTime + 1, math.MinInt16, ""
+	case k.At.After(maxTime):
+		return math.MaxInt64, math.MaxInt16, ""
+	}
+	return bound(k.At), int16(k.Class), k.ID
+}
+
 // The representable times.
 var (
 	minTime = time.Unix(0, zeroTime+1)
@@ -80,6 +94,29 @@ type (
 		S int64        `json:"s"`
 		P int64        `json:"p"`
 		D int64        `json:"d"`
+	}
+	// An interval's times are nanos' encoding, not JSON time strings: they
+	// keep the zero time, and every nanosecond.
+	jsonInterval struct {
+		S int64 `json:"s"`
+		U int64 `json:"u"`
+	}
+	jsonBalance struct {
+		P string `json:"p"`
+		B int64  `json:"b"`
+	}
+	jsonMeter struct {
+		D         billing.Day     `json:"d"`
+		S         billing.Service `json:"s"`
+		T         billing.Tier    `json:"t"`
+		jsonTally                 // the meter's counts
+		Settled   *jsonTally      `json:"settled,omitempty"` // nil if zero
+	}
+	jsonTally struct {
+		N     int64 `json:"n"`
+		Pre   int64 `json:"pre"`
+		Post  int64 `json:"post"`
+		Short int64 `json:"short"`
 	}
 )
 
@@ -141,6 +178,80 @@ func decodeAbsorbed(s string) ([]billing.Absorption, error) {
 		as = append(as, billing.Absorption{Tier: a.T, Shortfall: a.S, Postpaid: a.P, Deducted: a.D})
 	}
 	return as, nil
+}
+
+func encodeIntervals(is []billing.Interval) (string, error) {
+	js := make([]jsonInterval, len(is))
+	for i, in := range is {
+		var err1, err2 error
+		js[i].S, err1 = nanos(in.Since)
+		js[i].U, err2 = nanos(in.Until)
+		if err := firstErr(err1, err2); err != nil {
+			return "", err
+		}
+	}
+	return encode(js)
+}
+
+func decodeIntervals(s string) ([]billing.Interval, error) {
+	var js []jsonInterval
+	if err := json.Unmarshal([]byte(s), &js); err != nil {
+		return nil, fmt.Errorf("pgstore: suspensions: %w", err)
+	}
+	var is []billing.Interval
+	for _, in := range js {
+		is = append(is, billing.Interval{Since: fromNanos(in.S), Until: fromNanos(in.U)})
+	}
+	return is, nil
+}
+
+func encodeBalances(bs []billing.Balance) (string, error) {
+	js := make([]jsonBalance, len(bs))
+	for i, b := range bs {
+		js[i] = jsonBalance{b.Package, b.Balance}
+	}
+	return encode(js)
+}
+
+func decodeBalances(s string) ([]billing.Balance, error) {
+	var js []jsonBalance
+	if err := json.Unmarshal([]byte(s), &js); err != nil {
+		return nil, fmt.Errorf("pgstore: balances: %w", err)
+	}
+	var bs []billing.Balance
+	for _, b := range js {
+		bs = append(bs, billing.Balance{Package: b.P, Balance: b.B})
+	}
+	return bs, nil
+}
+
+func encodeMeters(ms []billing.Meter) (string, error) {
+	js := make([]jsonMeter, len(ms))
+	for i, m := range ms {
+		js[i] = jsonMeter{D: m.Key.Day, S: m.Key.Service, T: m.Key.Tier,
+			jsonTally: jsonTally{m.Seconds, m.Prepaid, m.Postpaid, m.Shortfall}}
+		if s := m.Settled; s != (billing.Tally{}) {
+			js[i].Settled = &jsonTally{s.Seconds, s.Prepaid, s.Postpaid, s.Shortfall}
+		}
+	}
+	return encode(js)
+}
+
+func decodeMeters(s string) ([]billing.Meter, error) {
+	var js []jsonMeter
+	if err := json.Unmarshal([]byte(s), &js); err != nil {
+		return nil, fmt.Errorf("pgstore: checkpoint meters: %w", err)
+	}
+	var ms []billing.Meter
+	for _, j := range js {
+		m := billing.Meter{Key: billing.MeterKey{Day: j.D, Service: j.S, Tier: j.T},
+			Seconds: j.N, Prepaid: j.Pre, Postpaid: j.Post, Shortfall: j.Short}
+		if st := j.Settled; st != nil {
+			m.Settled = billing.Tally{Seconds: st.N, Prepaid: st.Pre, Postpaid: st.Post, Shortfall: st.Short}
+		}
+		ms = append(ms, m)
+	}
+	return ms, nil
 }
 
 func encode(v any) (string, error) {

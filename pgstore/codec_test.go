@@ -14,6 +14,9 @@ func FuzzDecode(f *testing.F) {
 	f.Add(`[{"d": 18701, "s": "basic", "t": "hd"}]`)
 	f.Add(`[{"p": "trial", "m": 9223372036854775807, "d": 4}]`)
 	f.Add(`[{"t": "hd", "s": 2, "p": 1, "d": 12}]`)
+	f.Add(`[{"s": -9223372036854775808, "u": 9223372036854775807}]`)
+	f.Add(`[{"p": "trial", "b": 10000}]`)
+	f.Add(`[{"d": 18701, "s": "basic", "t": "hd", "n": 61, "pre": 2, "settled": {"n": 0}}]`)
 	f.Add(`[{"m": 1e300}]`)
 	f.Add(`null`)
 	f.Add(`[`)
@@ -44,6 +47,33 @@ func FuzzDecode(f *testing.F) {
 			}
 			if back, err := decodeAbsorbed(enc); err != nil || !cmp.Equal(as, back, opts) {
 				t.Fatalf("absorbed %v → %s → %v, %v", as, enc, back, err)
+			}
+		}
+		if is, err := decodeIntervals(s); err == nil {
+			enc, err := encodeIntervals(is)
+			if err != nil {
+				t.Fatalf("encodeIntervals(%v): %v", is, err)
+			}
+			if back, err := decodeIntervals(enc); err != nil || !cmp.Equal(is, back, opts) {
+				t.Fatalf("intervals %v → %s → %v, %v", is, enc, back, err)
+			}
+		}
+		if bs, err := decodeBalances(s); err == nil {
+			enc, err := encodeBalances(bs)
+			if err != nil {
+				t.Fatalf("encodeBalances(%v): %v", bs, err)
+			}
+			if back, err := decodeBalances(enc); err != nil || !cmp.Equal(bs, back, opts) {
+				t.Fatalf("balances %v → %s → %v, %v", bs, enc, back, err)
+			}
+		}
+		if ms, err := decodeMeters(s); err == nil {
+			enc, err := encodeMeters(ms)
+			if err != nil {
+				t.Fatalf("encodeMeters(%v): %v", ms, err)
+			}
+			if back, err := decodeMeters(enc); err != nil || !cmp.Equal(ms, back, opts) {
+				t.Fatalf("meters %v → %s → %v, %v", ms, enc, back, err)
 			}
 		}
 		if d, err := dec(s); err == nil && d.String() != "" {

@@ -69,11 +69,14 @@ func (r *reader) queueWrites(b *pgx.Batch, c *billing.Changes) error {
 	if k, ok := repeated(c.Meters, func(m billing.Meter) billing.MeterKey { return m.Key }); ok {
 		return fmt.Errorf("pgstore: meter %v written twice to account %q", k, r.id)
 	}
+	if k, ok := repeated(c.Checkpoints, func(cp billing.Checkpoint) billing.OpKey { return opKey(cp.Key) }); ok {
+		return fmt.Errorf("pgstore: checkpoint %v written twice to account %q", k, r.id)
+	}
 	if err := r.queueAccount(b, a); err != nil {
 		return err
 	}
 	for _, queue := range []func(*pgx.Batch, string, *billing.Changes) error{
-		queuePackages, queueMeters, queueUsages, queuePurchases, queueEntries, queueBills,
+		queuePackages, queueMeters, queueUsages, queuePurchases, queueEntries, queueBills, queueCheckpoints,
 	} {
 		if err := queue(b, r.id, c); err != nil {
 			return err
@@ -83,8 +86,9 @@ func (r *reader) queueWrites(b *pgx.Batch, c *billing.Changes) error {
 }
 
 // repeated returns a key that two of xs share, if any. Changes hold each
-// package ID and meter key at most once (the Engine merges its writes);
-// ON CONFLICT DO UPDATE would refuse a repeated one too, but less clearly.
+// package ID, meter key and checkpoint key at most once (the Engine merges
+// its writes); ON CONFLICT DO UPDATE would refuse a repeated one too, but
+// less clearly.
 func repeated[T any, K comparable](xs []T, key func(T) K) (K, bool) {
 	if len(xs) <= 16 {
 		for i := range xs {
@@ -109,6 +113,13 @@ func repeated[T any, K comparable](xs []T, key func(T) K) (K, bool) {
 	return zero, false
 }
 
+// opKey returns k with its time in UTC and without a monotonic reading,
+// so that keys of the same instant, class and id are ==.
+func opKey(k billing.OpKey) billing.OpKey {
+	k.At = k.At.UTC()
+	return k
+}
+
 // queueAccount queues the INSERT of a new account, or the UPDATE of the
 // account r read, where its version is still the one r read (commit reports
 // an UPDATE of no row as ErrConflict).
@@ -118,24 +129,31 @@ func (r *reader) queueAccount(b *pgx.Batch, a *billing.Account) error {
 	suspended, err3 := nanos(a.Status.Since)
 	touched, err4 := nanos(a.Touched)
 	late, err5 := encodeKeys(a.Late)
-	if err := firstErr(err1, err2, err3, err4, err5); err != nil {
+	frontier, err6 := nanos(a.Frontier.At)
+	enabled, err7 := nanos(a.EnabledAt)
+	suspensions, err8 := encodeIntervals(a.Suspensions)
+	if err := firstErr(err1, err2, err3, err4, err5, err6, err7, err8); err != nil {
 		return err
 	}
 	args := []any{a.ID, a.Version, a.Currency, opened, a.Postpaid.On, since, a.Postpaid.Way, a.Status.Suspended, suspended,
-		a.Status.Reason, a.AutoPostpaidArmed, touched, a.LastSeq, int32(a.SettledThrough), late}
+		a.Status.Reason, a.AutoPostpaidArmed, touched, a.LastSeq, int32(a.SettledThrough), late,
+		frontier, int16(a.Frontier.Class), a.Frontier.ID, a.SinceCheckpoint, enabled, suspensions}
 	if !r.exists {
 		b.Queue(`INSERT INTO billing_accounts (id, `+accountColumnsNoCast+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::jsonb)`, args...)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::jsonb,
+				$16, $17, $18, $19, $20, $21::jsonb)`, args...)
 		return nil
 	}
 	b.Queue(`UPDATE billing_accounts SET (`+accountColumnsNoCast+`) =
-		($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::jsonb) WHERE id = $1 AND version = $16`,
+		($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::jsonb, $16, $17, $18, $19, $20, $21::jsonb)
+		WHERE id = $1 AND version = $22`,
 		append(args, r.account.Version)...)
 	return nil
 }
 
 const accountColumnsNoCast = `version, currency, opened, postpaid_on, postpaid_since, postpaid_way, suspended, suspended_since,
-	suspend_reason, auto_postpaid_armed, touched, last_seq, settled_through, late`
+	suspend_reason, auto_postpaid_armed, touched, last_seq, settled_through, late,
+	frontier_at, frontier_class, frontier_id, since_checkpoint, enabled_at, suspensions`
 
 func queuePackages(b *pgx.Batch, id string, c *billing.Changes) error {
 	if len(c.Packages) == 0 {
@@ -205,14 +223,14 @@ func queueUsages(b *pgx.Batch, id string, c *billing.Changes) error {
 	rServices, rTiers, draws := make([]string, n), make([]string, n), make([]string, n)
 	seconds, ats, minutes, postpaid, shortfall := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
 	rDays, positions := make([]int32, n), make([]int32, n)
-	postpaidOn, suspended, whileSuspended, noBasic := make([]bool, n), make([]bool, n), make([]bool, n), make([]bool, n)
+	postpaidOn, suspended, whileSuspended, late, noBasic := make([]bool, n), make([]bool, n), make([]bool, n), make([]bool, n), make([]bool, n)
 	for i, r := range c.Usages {
 		u, rc := &r.Usage, &r.Receipt
 		ids[i], apps[i], services[i], scenarios[i], tiers[i] = u.ID, u.App, string(u.Service), string(u.Scenario), string(u.Tier)
 		rDays[i], rServices[i], rTiers[i] = int32(rc.Key.Day), string(rc.Key.Service), string(rc.Key.Tier)
 		seconds[i], minutes[i], postpaid[i], shortfall[i] = u.Seconds, rc.Minutes, rc.Postpaid, rc.Shortfall
 		postpaidOn[i], suspended[i], positions[i] = rc.PostpaidOn, rc.Suspended, int32(i)
-		whileSuspended[i], noBasic[i] = rc.WhileSuspended, rc.NoBasicService
+		whileSuspended[i], late[i], noBasic[i] = rc.WhileSuspended, rc.Late, rc.NoBasicService
 		var err1, err2 error
 		ats[i], err1 = nanos(u.At)
 		draws[i], err2 = encodeDraws(rc.Draws)
@@ -221,16 +239,16 @@ func queueUsages(b *pgx.Batch, id string, c *billing.Changes) error {
 		}
 	}
 	b.Queue(`INSERT INTO billing_usages (account, id, app, service, scenario, tier, seconds, at, r_day, r_service, r_tier,
-			minutes, postpaid, shortfall, postpaid_on, suspended, while_suspended, no_basic_service, draws, version, position)
+			minutes, postpaid, shortfall, postpaid_on, suspended, while_suspended, late, no_basic_service, draws, version, position)
 		SELECT $1, id, app, service, scenario, tier, seconds, at, r_day, r_service, r_tier,
-			minutes, postpaid, shortfall, postpaid_on, suspended, while_suspended, no_basic_service, draws::jsonb, $2, position
+			minutes, postpaid, shortfall, postpaid_on, suspended, while_suspended, late, no_basic_service, draws::jsonb, $2, position
 		FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::bigint[], $10::integer[],
 			$11::text[], $12::text[], $13::bigint[], $14::bigint[], $15::bigint[], $16::boolean[], $17::boolean[],
-			$18::boolean[], $19::boolean[], $20::text[], $21::integer[])
+			$18::boolean[], $19::boolean[], $20::boolean[], $21::text[], $22::integer[])
 			AS u(id, app, service, scenario, tier, seconds, at, r_day, r_service, r_tier, minutes, postpaid, shortfall,
-				postpaid_on, suspended, while_suspended, no_basic_service, draws, position)`,
+				postpaid_on, suspended, while_suspended, late, no_basic_service, draws, position)`,
 		id, c.Account.Version, ids, apps, services, scenarios, tiers, seconds, ats, rDays, rServices, rTiers,
-		minutes, postpaid, shortfall, postpaidOn, suspended, whileSuspended, noBasic, draws, positions)
+		minutes, postpaid, shortfall, postpaidOn, suspended, whileSuspended, late, noBasic, draws, positions)
 	return nil
 }
 
@@ -328,6 +346,51 @@ func queueBills(b *pgx.Batch, id string, c *billing.Changes) error {
 				AS l(n, day, service, tier, adjustment, seconds, minutes, prepaid, postpaid, shortfall, billed, unit_price, amount)`,
 			id, int32(bill.Day), ns, days, services, tiers, adjustments, cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], prices, amounts)
 	}
+	return nil
+}
+
+// queueCheckpoints queues the upsert of c.Checkpoints, whose keys
+// queueWrites checked are not repeated.
+func queueCheckpoints(b *pgx.Batch, id string, c *billing.Changes) error {
+	if len(c.Checkpoints) == 0 {
+		return nil
+	}
+	n := len(c.Checkpoints)
+	ats, postpaidSince, suspendedSince, suspensions := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+	classes := make([]int16, n)
+	ids, ways, reasons, balances, meters := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	postpaidOn, suspended, armed := make([]bool, n), make([]bool, n), make([]bool, n)
+	for i, cp := range c.Checkpoints {
+		classes[i], ids[i] = int16(cp.Key.Class), cp.Key.ID
+		postpaidOn[i], ways[i] = cp.Postpaid.On, string(cp.Postpaid.Way)
+		suspended[i], reasons[i] = cp.Status.Suspended, cp.Status.Reason
+		armed[i], suspensions[i] = cp.Armed, int64(cp.Suspensions)
+		var err1, err2, err3, err4, err5 error
+		ats[i], err1 = nanos(cp.Key.At)
+		postpaidSince[i], err2 = nanos(cp.Postpaid.Since)
+		suspendedSince[i], err3 = nanos(cp.Status.Since)
+		balances[i], err4 = encodeBalances(cp.Balances)
+		meters[i], err5 = encodeMeters(cp.Meters)
+		if err := firstErr(err1, err2, err3, err4, err5); err != nil {
+			return err
+		}
+	}
+	b.Queue(`INSERT INTO billing_checkpoints (account, at, class, id, postpaid_on, postpaid_since, postpaid_way, suspended,
+			suspended_since, suspend_reason, armed, suspensions, balances, meters)
+		SELECT $1, at, class, id, postpaid_on, postpaid_since, postpaid_way, suspended,
+			suspended_since, suspend_reason, armed, suspensions, balances::jsonb, meters::jsonb
+		FROM unnest($2::bigint[], $3::smallint[], $4::text[], $5::boolean[], $6::bigint[], $7::text[], $8::boolean[],
+			$9::bigint[], $10::text[], $11::boolean[], $12::bigint[], $13::text[], $14::text[])
+			AS c(at, class, id, postpaid_on, postpaid_since, postpaid_way, suspended, suspended_since, suspend_reason,
+				armed, suspensions, balances, meters)
+		ON CONFLICT (account, at, class, id) DO UPDATE SET
+			(postpaid_on, postpaid_since, postpaid_way, suspended, suspended_since, suspend_reason, armed, suspensions,
+			balances, meters) =
+			(EXCLUDED.postpaid_on, EXCLUDED.postpaid_since, EXCLUDED.postpaid_way, EXCLUDED.suspended,
+			EXCLUDED.suspended_since, EXCLUDED.suspend_reason, EXCLUDED.armed, EXCLUDED.suspensions,
+			EXCLUDED.balances, EXCLUDED.meters)`,
+		id, ats, classes, ids, postpaidOn, postpaidSince, ways, suspended, suspendedSince, reasons, armed, suspensions,
+		balances, meters)
 	return nil
 }
 

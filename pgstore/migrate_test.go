@@ -11,21 +11,41 @@ import (
 )
 
 // TestMigrateFromVersion1 takes a schema back to version 1 (without the
-// receipt flags of version 2 and the index of version 3), writes a usage as
-// version 1 wrote it, and
-// checks that Migrate brings the schema to SchemaVersion and that the usage
-// reads back whole, its new flags false.
+// receipt flags of version 2, the index of version 3, and the account
+// fields, receipt flag and checkpoints of version 4), writes a usage as
+// version 1 wrote it and accounts as versions 1 to 3 wrote them, and
+// checks that Migrate brings the schema to SchemaVersion (4), that the
+// usage reads back whole, its new flags false, and that the accounts read
+// back whole, their Frontier zero, SinceCheckpoint 0, no Suspensions, no
+// checkpoints, and EnabledAt the postpaid Since of a switch turned on by
+// EnablePostpaid, else zero.
 func TestMigrateFromVersion1(t *testing.T) {
+	if pgstore.SchemaVersion != 4 {
+		t.Errorf("SchemaVersion = %d, want 4: a new version needs its migration tested here", pgstore.SchemaVersion)
+	}
 	ctx := context.Background()
 	pool := newPool(t) // migrated to SchemaVersion
 	for _, q := range []string{
 		`ALTER TABLE billing_usages DROP COLUMN while_suspended, DROP COLUMN no_basic_service`,
 		`DROP INDEX billing_usages_at`,
+		`ALTER TABLE billing_accounts DROP COLUMN frontier_at, DROP COLUMN frontier_class, DROP COLUMN frontier_id,
+			DROP COLUMN since_checkpoint, DROP COLUMN enabled_at, DROP COLUMN suspensions`,
+		`DROP TABLE billing_checkpoints`,
+		`ALTER TABLE billing_usages DROP COLUMN late`,
 		`DELETE FROM billing_schema WHERE version > 1`,
 		`INSERT INTO billing_usages (account, id, app, service, scenario, tier, seconds, at, r_day, r_service, r_tier,
 			minutes, postpaid, shortfall, postpaid_on, suspended, draws, version, position)
 		VALUES ('a', 'u1', 'app', 'basic', 'video-call', 'hd', 61, 5000000000, 18701, 'basic', 'hd',
 			2, 0, 2, false, true, '[]', 1, 0)`,
+		// a: postpaid enabled at 7.000000001 s; b: postpaid at opening; c: suspended, postpaid off
+		`INSERT INTO billing_accounts (id, version, currency, opened, postpaid_on, postpaid_since, postpaid_way, suspended,
+			suspended_since, suspend_reason, auto_postpaid_armed, touched, last_seq, settled_through, late)
+		VALUES ('a', 3, 'USD', 1000000000, true, 7000000001, 'enabled', false, -9223372036854775808, '', true,
+			8000000000, 4, 18700, '[{"d": 18700, "s": "basic", "t": "hd"}]'),
+			('b', 1, 'CNY', 1000000000, true, 1000000000, 'at-opening', false, -9223372036854775808, '', false,
+			1000000000, 1, 18700, '[]'),
+			('c', 2, 'USD', 1000000000, false, -9223372036854775808, '', true, 6000000000, 'why', false,
+			6000000000, 2, 18700, '[]')`,
 	} {
 		if _, err := pool.Exec(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
@@ -43,20 +63,61 @@ func TestMigrateFromVersion1(t *testing.T) {
 		t.Errorf("index billing_usages_at after the migration: %v, %v", indexed, err)
 	}
 	var got billing.UsageRecord
-	err := pgstore.New(pool).View(ctx, "a", func(r billing.Reader) (err error) {
+	accounts := map[string]billing.Account{}
+	checkpoints := 0
+	s := pgstore.New(pool)
+	err := s.View(ctx, "a", func(r billing.Reader) (err error) {
 		got, err = r.Usage("u1")
 		return err
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, id := range []string{"a", "b", "c"} {
+		err := s.View(ctx, id, func(r billing.Reader) (err error) {
+			if accounts[id], err = r.Account(); err != nil {
+				return err
+			}
+			return r.Checkpoints(billing.OpKey{At: time.Unix(1<<32, 0)}, func(billing.Checkpoint) bool { checkpoints++; return true })
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	equalTimes := cmp.Comparer(func(x, y time.Time) bool { return x.Equal(y) })
 	key := billing.MeterKey{Day: 18701, Service: billing.ServiceBasic, Tier: billing.TierHD}
 	want := billing.UsageRecord{
 		Usage: billing.Usage{ID: "u1", Account: "a", App: "app", Service: billing.ServiceBasic, Scenario: billing.VideoCall,
 			Tier: billing.TierHD, Seconds: 61, At: time.Unix(5, 0)},
 		Receipt: billing.Receipt{Key: key, Minutes: 2, Shortfall: 2, Suspended: true},
 	}
-	if diff := cmp.Diff(want, got, cmp.Comparer(func(x, y time.Time) bool { return x.Equal(y) })); diff != "" {
+	if diff := cmp.Diff(want, got, equalTimes); diff != "" {
 		t.Errorf("usage after the migration (-want +got):\n%s", diff)
+	}
+	opened := time.Unix(1, 0)
+	wantAccounts := map[string]billing.Account{
+		"a": {ID: "a", Currency: "USD", Opened: opened, Version: 3, AutoPostpaidArmed: true,
+			Postpaid: billing.Postpaid{On: true, Since: time.Unix(7, 1), Way: billing.PostpaidEnabled},
+			Touched:  time.Unix(8, 0), LastSeq: 4, SettledThrough: 18700,
+			Late:      []billing.MeterKey{{Day: 18700, Service: billing.ServiceBasic, Tier: billing.TierHD}},
+			EnabledAt: time.Unix(7, 1)},
+		"b": {ID: "b", Currency: "CNY", Opened: opened, Version: 1,
+			Postpaid: billing.Postpaid{On: true, Since: opened, Way: billing.PostpaidAtOpening},
+			Touched:  opened, LastSeq: 1, SettledThrough: 18700},
+		"c": {ID: "c", Currency: "USD", Opened: opened, Version: 2,
+			Status:  billing.Status{Suspended: true, Since: time.Unix(6, 0), Reason: "why"},
+			Touched: time.Unix(6, 0), LastSeq: 2, SettledThrough: 18700},
+	}
+	if diff := cmp.Diff(wantAccounts, accounts, equalTimes); diff != "" {
+		t.Errorf("accounts after the migration (-want +got):\n%s", diff)
+	}
+	for id, a := range accounts { // zero times read back as the zero time itself
+		if !a.Frontier.At.IsZero() || (id != "a" && !a.EnabledAt.IsZero()) || (id != "c" && !a.Status.Since.IsZero()) {
+			t.Errorf("account %s after the migration: Frontier.At %v, EnabledAt %v, Status.Since %v; want zero times",
+				id, a.Frontier.At, a.EnabledAt, a.Status.Since)
+		}
+	}
+	if checkpoints != 0 {
+		t.Errorf("%d checkpoints after the migration, want none", checkpoints)
 	}
 }

@@ -23,17 +23,18 @@
 // another across all processes, while other accounts go on in parallel. fn
 // reads after the lock, and the [billing.Changes] it returns are sent in one
 // round trip with COMMIT: set-based statements (INSERT ... SELECT FROM
-// unnest), one per table for packages, meters, usages and ledger entries
-// whatever their number, and one or two per purchase and bill. Empty Changes
-// send COMMIT alone. Before anything is sent, the Changes are checked: they
-// hold the account record, at the stored Version plus one (else
-// billing.ErrConflict), each package ID and meter key at most once, and
-// ledger entries in increasing order of Seq (else billing.ErrExists). Usage
-// and purchase ids, ledger sequence numbers and bill days are primary keys:
-// a duplicate, already stored or repeated in the Changes, fails the commit
-// with billing.ErrExists, and so does a Seq at or below the last stored; a
-// lost race to create an account fails it with billing.ErrConflict. The
-// Engine retries both. View is one READ ONLY REPEATABLE READ transaction.
+// unnest), one per table for packages, meters, usages, ledger entries and
+// checkpoints whatever their number, and one or two per purchase and bill.
+// Empty Changes send COMMIT alone. Before anything is sent, the Changes are
+// checked: they hold the account record, at the stored Version plus one
+// (else billing.ErrConflict), each package ID, meter key and checkpoint key
+// at most once, and ledger entries in increasing order of Seq (else
+// billing.ErrExists). Usage and purchase ids, ledger sequence numbers and
+// bill days are primary keys: a duplicate, already stored or repeated in the
+// Changes, fails the commit with billing.ErrExists, and so does a Seq at or
+// below the last stored; a lost race to create an account fails it with
+// billing.ErrConflict. The Engine retries both. View is one READ ONLY
+// REPEATABLE READ transaction.
 //
 // The Reader that Update hands to fn implements [billing.Prefetcher]: a
 // batch of usages ([billing.Engine.RecordBatch]) reads all its usage records

@@ -127,6 +127,46 @@ func TestLastSeqGenericPlan(t *testing.T) {
 	checkReads(t, conn, "billing_entries", 1, 1, `EXECUTE last_seq('hot')`)
 }
 
+// TestCheckpointsPlan checks that Reader.Checkpoints reads, from the
+// primary key, the checkpoints it returns and no others (and the one probe
+// that finds where they start), on a busy account that the statistics do
+// not know about, in a generic plan and in a custom one.
+func TestCheckpointsPlan(t *testing.T) {
+	ctx := context.Background()
+	conn := acquire(t)
+	const small, hotCheckpoints = 2000, 20_000
+	checkpoints := func(account string, n int, modulo string) string {
+		return fmt.Sprintf(`INSERT INTO billing_checkpoints SELECT %s, g * 1000, -1, '', false, -9223372036854775808, '',
+			false, -9223372036854775808, '', false, 0, '[{"p": "trial", "b": 10000}]', '[]' FROM generate_series(1, %d) g`,
+			account+modulo, n)
+	}
+	for _, q := range []string{
+		`ALTER TABLE billing_checkpoints SET (autovacuum_enabled = off)`,
+		checkpoints("'acct-' || g", 3*small, fmt.Sprintf(" %% %d", small)),
+		`ANALYZE billing_checkpoints`,
+		checkpoints("'hot'", hotCheckpoints, ""),
+		`PREPARE checkpoints_from (text, bigint, smallint, text) AS ` + pgstore.CheckpointsFrom,
+	} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	defer conn.Exec(ctx, `DEALLOCATE checkpoints_from; RESET plan_cache_mode`)
+	for _, mode := range []string{"force_generic_plan", "force_custom_plan"} {
+		if _, err := conn.Exec(ctx, `SET plan_cache_mode = `+mode); err != nil {
+			t.Fatal(err)
+		}
+		// The checkpoint at 19,990,000 (before the usage at 19,990,500) and the 10 after it.
+		checkReads(t, conn, "billing_checkpoints", 11, 12, `EXECUTE checkpoints_from('hot', 19990500, 0, 'u1')`)
+		// None at or before 500: all three of the small account's, from the first (the
+		// statistics may choose a bitmap scan of the index, whose rows checkReads counts
+		// twice: in the index and in the table).
+		checkReads(t, conn, "billing_checkpoints", 3, 2*3+1, `EXECUTE checkpoints_from('acct-1', 500, 0, 'u1')`)
+		// At 20,000,000 exactly: that one.
+		checkReads(t, conn, "billing_checkpoints", 1, 2, `EXECUTE checkpoints_from('hot', 20000000, -1, '')`)
+	}
+}
+
 // acquire returns a connection to a fresh schema, released at the test's end.
 func acquire(t *testing.T) *pgxpool.Conn {
 	t.Helper()

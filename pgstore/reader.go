@@ -45,7 +45,8 @@ type querier interface {
 }
 
 const accountColumns = `version, currency, opened, postpaid_on, postpaid_since, postpaid_way, suspended, suspended_since,
-	suspend_reason, auto_postpaid_armed, touched, last_seq, settled_through, late::text`
+	suspend_reason, auto_postpaid_armed, touched, last_seq, settled_through, late::text,
+	frontier_at, frontier_class, frontier_id, since_checkpoint, enabled_at, suspensions::text`
 
 // begin starts the transaction with the statement begin and reads the
 // account (locking its row if lock is set), in one round trip.
@@ -70,10 +71,12 @@ func (r *reader) begin(begin string, lock bool) error {
 
 func (r *reader) scanAccount(row pgx.Row) error {
 	a := billing.Account{ID: r.id}
-	var opened, since, suspendedSince, touched int64
-	var late string
+	var opened, since, suspendedSince, touched, frontier, enabled int64
+	var class int16
+	var late, suspensions string
 	err := row.Scan(&a.Version, &a.Currency, &opened, &a.Postpaid.On, &since, &a.Postpaid.Way,
-		&a.Status.Suspended, &suspendedSince, &a.Status.Reason, &a.AutoPostpaidArmed, &touched, &a.LastSeq, &a.SettledThrough, &late)
+		&a.Status.Suspended, &suspendedSince, &a.Status.Reason, &a.AutoPostpaidArmed, &touched, &a.LastSeq, &a.SettledThrough, &late,
+		&frontier, &class, &a.Frontier.ID, &a.SinceCheckpoint, &enabled, &suspensions)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil
 	}
@@ -81,7 +84,11 @@ func (r *reader) scanAccount(row pgx.Row) error {
 		return err
 	}
 	a.Opened, a.Postpaid.Since, a.Status.Since, a.Touched = fromNanos(opened), fromNanos(since), fromNanos(suspendedSince), fromNanos(touched)
+	a.Frontier.At, a.Frontier.Class, a.EnabledAt = fromNanos(frontier), billing.Class(class), fromNanos(enabled)
 	if a.Late, err = decodeKeys(late); err != nil {
+		return err
+	}
+	if a.Suspensions, err = decodeIntervals(suspensions); err != nil {
 		return err
 	}
 	r.account, r.exists = a, true
@@ -93,12 +100,12 @@ func (r *reader) Account() (billing.Account, error) {
 		return billing.Account{}, fmt.Errorf("pgstore: account %q: %w", r.id, billing.ErrNotFound)
 	}
 	a := r.account
-	a.Late = slices.Clone(a.Late)
+	a.Late, a.Suspensions = slices.Clone(a.Late), slices.Clone(a.Suspensions)
 	return a, nil
 }
 
 const usageColumns = `id, app, service, scenario, tier, seconds::bigint, at, r_day, r_service, r_tier,
-	minutes::bigint, postpaid::bigint, shortfall::bigint, postpaid_on, suspended, while_suspended, no_basic_service, draws::text`
+	minutes::bigint, postpaid::bigint, shortfall::bigint, postpaid_on, suspended, while_suspended, late, no_basic_service, draws::text`
 
 // usageByID reads one usage record of account $1 by id.
 const usageByID = `SELECT ` + usageColumns + ` FROM billing_usages WHERE account = $1 AND id = $2`
@@ -110,7 +117,7 @@ func (r *reader) scanUsage(row pgx.Row) (billing.UsageRecord, error) {
 	rc := &u.Receipt
 	err := row.Scan(&u.Usage.ID, &u.Usage.App, &u.Usage.Service, &u.Usage.Scenario, &u.Usage.Tier, &u.Usage.Seconds, &at,
 		&rc.Key.Day, &rc.Key.Service, &rc.Key.Tier, &rc.Minutes, &rc.Postpaid, &rc.Shortfall, &rc.PostpaidOn, &rc.Suspended,
-		&rc.WhileSuspended, &rc.NoBasicService, &draws)
+		&rc.WhileSuspended, &rc.Late, &rc.NoBasicService, &draws)
 	if err != nil {
 		return u, err
 	}
@@ -436,6 +443,50 @@ func (r *reader) Days(from, to billing.Day, fn func(billing.Day) bool) error {
 		var d billing.Day
 		return d, row.Scan(&d)
 	}, fn)
+}
+
+const checkpointColumns = `at, class, id, postpaid_on, postpaid_since, postpaid_way, suspended, suspended_since,
+	suspend_reason, armed, suspensions, balances::text, meters::text`
+
+// checkpointsFrom reads account $1's checkpoints from the latest whose key
+// is at or before ($2, $3, $4), in key order. The subquery finds that key
+// (one backward probe of the primary key), or, if there is none, the key
+// ($2, $3, $4) itself, before which there is then no checkpoint; the row
+// comparison with its one row bounds the scan of the primary key.
+const checkpointsFrom = `SELECT ` + checkpointColumns + ` FROM billing_checkpoints
+	WHERE account = $1 AND (at, class, id) >= (
+		SELECT coalesce(k.at, $2), coalesce(k.class, $3), coalesce(k.id, $4)
+		FROM (SELECT) AS one LEFT JOIN LATERAL (
+			SELECT at, class, id FROM billing_checkpoints WHERE account = $1 AND (at, class, id) <= ($2, $3, $4)
+			ORDER BY at DESC, class DESC, id DESC LIMIT 1) AS k ON true)
+	ORDER BY at, class, id`
+
+func scanCheckpoint(row pgx.Row) (billing.Checkpoint, error) {
+	var c billing.Checkpoint
+	var at, postpaidSince, suspendedSince, suspensions int64
+	var class int16
+	var balances, meters string
+	err := row.Scan(&at, &class, &c.Key.ID, &c.Postpaid.On, &postpaidSince, &c.Postpaid.Way, &c.Status.Suspended,
+		&suspendedSince, &c.Status.Reason, &c.Armed, &suspensions, &balances, &meters)
+	if err != nil {
+		return c, err
+	}
+	c.Key.At, c.Key.Class = fromNanos(at), billing.Class(class)
+	c.Postpaid.Since, c.Status.Since, c.Suspensions = fromNanos(postpaidSince), fromNanos(suspendedSince), int(suspensions)
+	if c.Balances, err = decodeBalances(balances); err != nil {
+		return c, err
+	}
+	c.Meters, err = decodeMeters(meters)
+	return c, err
+}
+
+func (r *reader) Checkpoints(at billing.OpKey, fn func(billing.Checkpoint) bool) error {
+	n, class, id := keyBound(at)
+	rows, err := r.q.Query(r.ctx, checkpointsFrom, r.id, n, class, id)
+	if err != nil {
+		return err
+	}
+	return each(rows, scanCheckpoint, fn)
 }
 
 const (
