@@ -1,6 +1,7 @@
 package billing_test
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -8,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -213,6 +215,101 @@ func BenchmarkRecordBatch(b *testing.B) {
 			reportRate(b, b.N)
 		})
 	}
+}
+
+// BenchmarkRecordShuffled records the stream as BenchmarkRecord does, but
+// with 2% of the usages (drawn with a fixed seed) delayed by up to 5
+// minutes of the stream's time. About half of them arrive after a later
+// usage of their account (late/usage reports the share: 1% at 300,000
+// usages), and are applied by a replay from the checkpoint before them.
+func BenchmarkRecordShuffled(b *testing.B) {
+	h, ids := benchEngine(b, 1000, 3)
+	us := newBenchStream(b.N, ids)
+	order := lateOrder(b.N, 0.02, int64(5*time.Minute)*int64(b.N)/int64(12*time.Hour))
+	b.ReportAllocs()
+	b.ResetTimer()
+	late := 0
+	for _, i := range order {
+		r, err := h.e.Record(h.ctx, us.usage(i))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if r.Late {
+			late++
+		}
+	}
+	b.StopTimer()
+	reportRate(b, b.N)
+	b.ReportMetric(float64(late)/float64(b.N), "late/usage")
+}
+
+// lateOrder returns the order of arrival of n usages: i, but for a share
+// of them delayed by up to delay positions (drawn with a fixed seed).
+func lateOrder(n int, share float64, delay int64) []int {
+	rnd := rand.New(rand.NewPCG(3, 4))
+	arrives := make([]int64, n)
+	for i := range arrives {
+		arrives[i] = int64(i) * 2 // even: in order; odd: a late one, after those of its slot
+		if rnd.Float64() < share {
+			arrives[i] += 2*rnd.Int64N(delay+1) + 1
+		}
+	}
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(i, j int) int { return cmp.Compare(arrives[i], arrives[j]) })
+	return order
+}
+
+// BenchmarkLateUsage measures what recording one late usage costs on an
+// account whose day holds perDay usages, in the order of their times
+// (HD, 61 s each, spread over the day), with a package that covers them
+// all: each late usage is 5 minutes before the last one recorded, so
+// it is replayed with the usages of those 5 minutes (perDay × 5 / 1,440 of
+// them) and those since the checkpoint before it (at most 64).
+func BenchmarkLateUsage(b *testing.B) {
+	for _, perDay := range []int{1_000, 10_000, 100_000, 1_000_000} {
+		b.Run(fmt.Sprintf("perDay=%d", perDay), func(b *testing.B) {
+			h := benchDay(b, perDay)
+			last := at(15, 0, 0, 0).Add(time.Duration(perDay-1) * (24 * time.Hour / time.Duration(perDay)))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				u := usage(fmt.Sprint("late", i), hd, 61, last.Add(-5*time.Minute+time.Duration(i)))
+				u.Account = "day"
+				r, err := h.e.Record(h.ctx, *u)
+				if err != nil || !r.Late {
+					b.Fatalf("%+v, %v: want a late receipt", r, err)
+				}
+			}
+		})
+	}
+}
+
+// benchDay returns an Engine on memstore with account "day" holding perDay
+// usages of 2021-03-15 (recorded in batches, in order) and a package of
+// 100,000,000 minutes, the clock at 01:00 the next day.
+func benchDay(b *testing.B, perDay int) *harness {
+	h := newHarness(b)
+	h.clock.Set(at(1, 8, 0, 0))
+	h.do(op{open: &billing.AccountSpec{ID: "day", Postpaid: true}},
+		op{buy: &billing.Purchase{ID: "p", Account: "day", Kind: billing.KindUniversal, Minutes: 100_000_000}})
+	h.clock.Set(at(16, 1, 0, 0))
+	batch := make([]billing.Usage, 0, 10_000)
+	for i := range perDay {
+		u := usage(fmt.Sprint("u", i), hd, 61, at(15, 0, 0, 0).Add(time.Duration(i)*(24*time.Hour/time.Duration(perDay))))
+		u.Account = "day"
+		if batch = append(batch, *u); len(batch) == cap(batch) || i == perDay-1 {
+			for _, r := range h.e.RecordBatch(h.ctx, batch) {
+				if r.Err != nil {
+					b.Fatal(r.Err)
+				}
+			}
+			batch = batch[:0]
+		}
+	}
+	return h
 }
 
 // BenchmarkRecordParallel records the stream from GOMAXPROCS goroutines,
