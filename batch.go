@@ -22,9 +22,9 @@ type BatchResult struct {
 // of usages. So the order of a batch does not change what it records,
 // unless one id comes twice at the same time with different usages (which
 // of them is recorded, and which refused as a reuse of the id, is then the
-// order given). Record applies usage in the order it arrives, so recording
-// the same usages one by one in another order can give other results: a
-// package that runs out covers the first usages recorded. It returns one
+// order given). Recording the same usages one by one, in any order, ends in
+// the same state (see the package documentation, "Event time and arrival
+// order"), but a batch replays late usage at most once. It returns one
 // result per usage, in the order given. A usage refused on its
 // own (bad input, an id reused with another usage, ...) gets its error and
 // does not stop the others; if an account's unit of work fails (a Store or

@@ -32,8 +32,9 @@ type Options struct {
 	Currency string
 	// ExpiryGrace is how long after a package's validity ends its remaining
 	// minutes stay available to usage of its validity reported late (TRTC's
-	// usage data arrives minutes to hours late). At End + ExpiryGrace they are
-	// forfeited. Usage whose own time is at or after End is never covered.
+	// usage data arrives minutes to hours late). They are forfeited at the
+	// later of End + ExpiryGrace and the settlement of the package's last
+	// day. Usage whose own time is at or after End is never covered.
 	// Default (zero): 10 hours, which is 10:00 the day after the package's
 	// last day in UTC+8, when TRTC settles that day. Negative: no grace.
 	ExpiryGrace time.Duration

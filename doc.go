@@ -32,8 +32,9 @@
 //   - otherwise, if the account has bought a universal package, billed
 //     postpaid as the switch goes on automatically;
 //   - otherwise kept as the day's shortfall, and the account is suspended
-//     until a package is bought ([Engine.Buy]) or postpaid is enabled
-//     ([Engine.EnablePostpaid]).
+//     from the time of that usage until a package is bought ([Engine.Buy])
+//     or postpaid is enabled ([Engine.EnablePostpaid], which also turns the
+//     day's shortfall into postpaid).
 //
 // Usage is a fact: a report describes what already happened, so Record
 // refuses only malformed input, never because of the account's state.
@@ -45,9 +46,10 @@
 //
 // A package bought on a day also absorbs that day's minutes no package
 // covered (tier by tier in the price book's order, shortfall before postpaid
-// within a tier), never an earlier day's. An expired package's remaining
-// minutes are forfeited by a ledger entry the next time the account is
-// touched after a grace for late usage reports.
+// within a tier), never an earlier day's. A package's remaining minutes are
+// forfeited, by a ledger entry the next time the account is touched, once
+// its validity and a grace for late usage reports have passed and its last
+// day is settled.
 //
 // # Value-added services
 //
@@ -117,15 +119,48 @@
 // # Event time and arrival order
 //
 // A report describes what already happened, and reports from many media
-// servers arrive out of order. The reference order of an account's usage is
-// by time, then id (byte order): [Engine.RecordBatch] applies each
-// account's usages in it, so the order of a batch changes nothing it
-// records, and [Engine.Usages] lists recorded usage in it. [Engine.Record]
-// still applies each usage when it arrives: a usage reported after later
-// ones finds the packages as those left them, so when a package runs out,
-// which usages it covered depends on the order of arrival. A host that can
-// gather a period's reports before recording them gets the reference order
-// by recording them in one batch.
+// servers arrive out of order: bills follow event time, not arrival. Every
+// operation of an account has a key ([OpKey]), and the order of keys is the
+// reference order: a usage is at its time, then its id; a purchase, and the
+// first EnablePostpaid call, at the Engine's time of the call, after the
+// usage of that instant. A meter is a rounding window (one billing day,
+// service and tier): its cumulative seconds are rounded up to minutes, and
+// the k-th billable minute happens at the usage, in the reference order, at
+// which ceil(seconds/60) reaches k. Packages cover minutes in that order, a
+// package from its purchase on (at its purchase it absorbs the minutes of
+// its day still uncovered), and a suspension and the automatic switch
+// happen at the time of the minute that caused them.
+//
+// A usage that arrives after operations later than it ([Receipt].Late) is
+// applied by replaying, in memory, the account's operations from the
+// checkpoint before it with it among them, and writing what changed, with
+// ledger entries under its id. The Engine writes a checkpoint every
+// [CheckpointEvery] operations, and one at the start of each settlement
+// period (a billing day, settled by [Engine.Settle]). A replay never starts
+// before the first unsettled period. So the same reports in any order of
+// arrival leave the same meters, balances, switch, status and suspensions,
+// and, once their periods are settled, the same bills, with two
+// exceptions:
+//
+//   - The postpaid switch never goes off, and never goes on later than it
+//     did. If a late report would have left it off until later, it stays on
+//     from the instant it went on, and uncovered minutes from then on are
+//     postpaid. This can happen with the built-in ratios: a package bought
+//     on a day absorbs that day's uncovered minutes in whole minutes, so what
+//     it keeps depends on which minutes there were.
+//   - Usage of a settled period is applied at the start of the first
+//     unsettled period, before the operations of that period, in the order
+//     such reports arrive. It is covered by the packages valid at its own
+//     time and not forfeited when it arrives, and billed as adjustments on
+//     the next bill.
+//
+// A receipt tells what its usage got at its place in the reference order
+// when it was recorded; a later report, or a purchase absorbing the day's
+// uncovered minutes, can change how its minutes are paid, and the ledger
+// says how. [Engine.RecordBatch] applies a batch's usages in at most one
+// replay per account. A late report costs the operations since the
+// checkpoint before it (at most [CheckpointEvery]) and those after it, not
+// the size of its period: see docs/PERFORMANCE.md.
 //
 // # Price books
 //
@@ -186,12 +221,13 @@
 //     before packages bought later.
 //   - The automatic switch and the suspension are decided by usage: an
 //     account whose packages expired is switched on or suspended by the next
-//     usage that no package covers. For an account that bought a universal
-//     package, "no package can cover it" means no package valid at the
-//     usage's own time has a whole minute's ratio left for its tier: the
-//     packages are used up or expired, hold less than one minute's ratio,
-//     or were bought after the usage's day (late usage). Such an account is
-//     never suspended.
+//     usage, in the reference order, that no package covers. For an account
+//     that bought a universal package, "no package can cover it" means no
+//     package valid at the usage's own time, and bought before it, has a
+//     whole minute's ratio left for its tier: the packages are used up or
+//     expired, or hold less than one minute's ratio. Usage before the
+//     purchase that armed the switch is not covered by it (reported late,
+//     it is shortfall at its time).
 //   - A day is priced by one price book, the one in force at its first
 //     instant: a book whose dates fall inside a billing day of
 //     [Options].Location (Era 1's start, 2019-10-11 00:00 UTC+8, is 16:00
@@ -213,6 +249,12 @@
 //   - A package's remaining minutes are forfeited when the account is first
 //     touched once its validity and [Options].ExpiryGrace (10 hours by
 //     default: 10:00 the day after its last day, when TRTC settles that day)
-//     have passed. Until then, usage of its validity reported late is still
-//     covered by it; usage reported after the forfeit is not.
+//     have passed and its last day is settled. Until then, usage of its
+//     validity reported late is still covered by it; usage reported after
+//     the forfeit is not. A host that never settles a day never forfeits a
+//     package that ends on it.
+//   - EnablePostpaid turns the shortfall of its own day into postpaid, and
+//     the first call does so even if the switch was on already (it went on
+//     automatically earlier that day); shortfall of earlier days stays on
+//     their meters, billed if postpaid is on when their day is settled.
 package billing

@@ -38,7 +38,10 @@ type Entry struct {
 	Key MeterKey
 	// Minutes is the change, in billable minutes, of the meter's Prepaid
 	// (deductions), Postpaid or Shortfall minutes. Negative when a package
-	// bought later absorbs them.
+	// bought later absorbs them. A late usage's entries are the differences
+	// its replay made (see the package documentation, "Event time and
+	// arrival order"): a deduction then names a package (its Balance) or a
+	// meter (its Minutes), not both.
 	Minutes int64
 	// App and Scenario label entries made by a usage. Entries of a purchase
 	// absorbing the day's uncovered minutes have none: the minutes of a
@@ -61,7 +64,7 @@ const (
 	EntryPostpaid   EntryKind = "postpaid"    // minutes billed at list price: ±Minutes
 	EntryShortfall  EntryKind = "shortfall"   // minutes nothing could pay for: ±Minutes
 	EntryForfeit    EntryKind = "forfeit"     // balance lost at expiry: -Balance
-	EntryPostpaidOn EntryKind = "postpaid-on" // the postpaid switch went on
+	EntryPostpaidOn EntryKind = "postpaid-on" // the postpaid switch went on (or, after a late report, went on earlier)
 	EntrySuspended  EntryKind = "suspended"   // the account was suspended
 	EntryResumed    EntryKind = "resumed"     // the suspension was lifted
 	EntrySettlement EntryKind = "settlement"  // a day settled: Amount is the bill's total

@@ -16,7 +16,9 @@ import (
 // [GuardSwitch], for the accounts it has seen on.
 type Postpaid struct {
 	On bool
-	// Since is when the switch went on (zero while off).
+	// Since is when the switch went on (zero while off): the time of the
+	// usage that turned it on automatically, or the Engine's time of the
+	// opening or of the EnablePostpaid call.
 	Since time.Time
 	// Way is how it went on ("" while off).
 	Way PostpaidWay

@@ -53,9 +53,9 @@ type Receipt struct {
 	Draws []Draw
 	// Postpaid is the minutes billed at list price.
 	Postpaid int64
-	// Shortfall is the minutes nothing could pay for. The account is
-	// suspended once the usage is recorded: by this usage (Suspended) or
-	// before it.
+	// Shortfall is the minutes nothing could pay for. The account was
+	// suspended at the usage's time: by this usage (Suspended) or before
+	// it.
 	Shortfall int64
 	// PostpaidOn reports that this usage turned the postpaid switch on
 	// automatically (the account had bought a universal package, and no
@@ -144,10 +144,14 @@ func (u *Usage) same(v *Usage) bool {
 // pay for basic usage at its time), it is recorded and billed all the same,
 // with Receipt.NoBasicService set.
 //
-// Usage of a day already settled (late usage) is metered on its own day and
-// covered by the packages valid at its own time; its minutes are billed as
-// adjustments on the next bill. Recording also forfeits the balance of
-// packages that have expired.
+// Usage is applied at its place in the reference order, by its time: a
+// usage that comes after usage of later times, or after a purchase or an
+// EnablePostpaid call, replays them (see the package documentation, "Event
+// time and arrival order", and Receipt.Late). Usage of a day already
+// settled is metered on its own day, applied at the start of the first
+// unsettled day and covered by the packages valid at its own time; its
+// minutes are billed as adjustments on the next bill. Recording usage in
+// order also forfeits the balance of packages that have expired.
 //
 // Recording a usage id again with the same usage returns the first receipt
 // and changes nothing.

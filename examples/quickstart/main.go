@@ -4,7 +4,9 @@
 // absorbed and the suspension lifted), the package used up, postpaid switched
 // on automatically, and a day with cloud recording and MixTranscoding. Each
 // day is settled into a bill at 10:00 the next day, as TRTC does. It prints
-// what happens each day, with balances, one day's bill, and the month.
+// what happens each day, with balances, one day's bill, and the month. Last,
+// it records one day's reports out of order on another account, and in
+// order on a third: the bills are the same.
 //
 //	go run ./examples/quickstart
 package main
@@ -119,6 +121,62 @@ func main() {
 	settleDue(ctx, engine, studio, now)
 	fmt.Println()
 	monthEnd(ctx, engine, studio)
+	fmt.Println()
+	outOfOrder(ctx)
+}
+
+// outOfOrder records three reports of one day on two trial accounts: on
+// "late" as they arrive from the media servers (the evening's first, the
+// morning's last), on "ordered" in the order of their times. Bills follow
+// the times of the usage, not the order of the reports.
+func outOfOrder(ctx context.Context) {
+	now := time.Date(2021, 3, 15, 8, 0, 0, 0, beijing)
+	e, err := billing.New(memstore.New(), &billing.Options{Now: func() time.Time { return now }, Location: beijing})
+	if err != nil {
+		log.Fatal(err)
+	}
+	at := func(h, m int) time.Time { return time.Date(2021, 3, 15, h, m, 0, 0, beijing) }
+	reports := []billing.Usage{ // as they arrive
+		{ID: "evening-stream", Scenario: billing.VideoLive, Tier: billing.TierHD, Seconds: 170 * 3600, At: at(21, 0)},
+		{ID: "morning-recording", Service: billing.ServiceRecording, Tier: billing.TierHD, Seconds: 3600, At: at(10, 30)},
+		{ID: "morning-call", Scenario: billing.VideoCall, Tier: billing.TierSD, Seconds: 600, At: at(9, 0)},
+	}
+	fmt.Println("Out of order: three reports of Mar 15 arrive evening first, morning last")
+	bills := map[string]billing.Bill{}
+	for _, account := range []string{"late", "ordered"} {
+		if _, err := e.OpenAccount(ctx, billing.AccountSpec{ID: account}); err != nil {
+			log.Fatal(err)
+		}
+		now = at(23, 0)
+		order := []int{0, 1, 2}
+		if account == "ordered" {
+			order = []int{2, 1, 0}
+		}
+		for _, i := range order {
+			u := reports[i]
+			u.Account, u.App = account, "1400000001"
+			r, err := e.Record(ctx, u)
+			if err != nil {
+				log.Fatal(err)
+			}
+			if account == "late" && u.ID == "morning-call" {
+				fmt.Printf("  %s, reported last: %d SD minutes from the trial (late: %v)\n", u.ID, r.Draws[0].Minutes, r.Late)
+			}
+		}
+		now = time.Date(2021, 3, 16, 10, 0, 0, 0, beijing)
+		if bills[account], err = e.Settle(ctx, account, march(15)); err != nil {
+			log.Fatal(err)
+		}
+		now = time.Date(2021, 3, 15, 8, 0, 0, 0, beijing)
+	}
+	for _, account := range []string{"late", "ordered"} {
+		b := bills[account]
+		fmt.Printf("  %-7s bill: %s %s;", account, b.Total.StringFixed(2), b.Currency)
+		for _, l := range b.Lines {
+			fmt.Printf(" %s %s %d min (%d prepaid, %d shortfall, %d billed);", l.Service, l.Tier, l.Minutes, l.Prepaid, l.Shortfall, l.Billed)
+		}
+		fmt.Println()
+	}
 }
 
 // recordValueAdded records two hours of HD cloud recording and an hour of SD
