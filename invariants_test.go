@@ -278,8 +278,11 @@ func (m *machine) check(t *rapid.T) {
 		}
 		s := m.h.state(a, m.dayList()...)
 		acc := s.Overview.Account
-		if prev, ok := m.switches[a]; ok && (!acc.Postpaid.On || acc.Postpaid.Since.After(prev.Since) ||
-			acc.Postpaid.Since.Equal(prev.Since) && acc.Postpaid.Way != prev.Way) {
+		// A late report can find that the switch went on earlier, or at the
+		// same instant in another way that came first in the reference
+		// order (usage at the instant of an EnablePostpaid call comes
+		// before it).
+		if prev, ok := m.switches[a]; ok && (!acc.Postpaid.On || acc.Postpaid.Since.After(prev.Since)) {
 			t.Fatalf("account %s: switch %+v became %+v", a, prev, acc.Postpaid)
 		}
 		if acc.Postpaid.On {
