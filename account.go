@@ -47,9 +47,9 @@ type Account struct {
 	// on earlier, automatically: the call still turned its day's shortfall
 	// into postpaid.
 	EnabledAt time.Time
-	// Suspensions are the account's ended suspensions that ended after the
-	// start of its first unsettled day, in order (the current one is
-	// Status). A late report can add one, or move one, after the fact.
+	// Suspensions are the account's ended suspensions, in order (the
+	// current one is Status). A late report can add one, or move one,
+	// after the fact.
 	Suspensions []Interval
 }
 

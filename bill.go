@@ -173,11 +173,15 @@ func (e *Engine) settle(u *unit, d Day) (Bill, error) {
 // the next: a replay never starts before it, so never changes a closed day
 // but through usage of closed days, which it applies there.
 func (e *Engine) closeThrough(u *unit, d Day) error {
+	if u.a.Frontier.At.IsZero() {
+		return errUnmigrated
+	}
 	next := OpKey{At: e.cal.start(d + 1), Class: ClassCheckpoint}
 	var err error
-	if u.a.Frontier.Compare(next) < 0 {
+	switch {
+	case u.a.Frontier.Compare(next) < 0:
 		err = e.checkpoint(u, next)
-	} else {
+	default:
 		ops := [1]op{{key: next, mark: true}}
 		err = e.replay(u, ops[:])
 	}

@@ -222,10 +222,18 @@ func emptied(c Changes) Changes {
 // times). An error of u's body is returned as it is, without another try.
 func (e *Engine) exec(ctx context.Context, u *unit) error {
 	var err error
+	migrated := false
 	for range maxAttempts {
 		u.failed = nil
 		err = e.store.Update(ctx, u.account, u.run)
 		switch {
+		case u.failed == errUnmigrated && migrated:
+			return fmt.Errorf("%w: account %q: its migration to keys did not hold", ErrCorrupt, u.account)
+		case u.failed == errUnmigrated:
+			if err = e.migrate(ctx, u); err != nil {
+				return err
+			}
+			migrated = true
 		case u.failed != nil:
 			return u.failed
 		case err == nil:

@@ -127,8 +127,13 @@ func (f *fold) snapshot(key OpKey) Checkpoint {
 }
 
 // write writes to u what the fold changed, with ledger entries for the
-// differences.
-func (f *fold) write(u *unit) error {
+// differences, labelled with the App and Scenario of the usage us that
+// caused the replay (if one did).
+func (f *fold) write(u *unit, us *Usage) error {
+	var label Entry
+	if us != nil {
+		label.App, label.Scenario = us.App, us.Scenario
+	}
 	for _, p := range f.pkgs {
 		old, ok := f.stored[p.ID]
 		switch {
@@ -139,7 +144,9 @@ func (f *fold) write(u *unit) error {
 			continue
 		}
 		if d := p.Balance - old.Balance; d != 0 {
-			u.append(Entry{Kind: EntryDeduction, Package: p.ID, Balance: d})
+			en := label
+			en.Kind, en.Package, en.Balance = EntryDeduction, p.ID, d
+			u.append(en)
 		}
 		u.putPackage(p)
 	}
@@ -162,7 +169,9 @@ func (f *fold) write(u *unit) error {
 			n    int64
 		}{{EntryDeduction, m.Prepaid - old.Prepaid}, {EntryPostpaid, m.Postpaid - old.Postpaid}, {EntryShortfall, m.Shortfall - old.Shortfall}} {
 			if d.n != 0 {
-				u.append(Entry{Kind: d.kind, Key: k, Minutes: d.n})
+				en := label
+				en.Kind, en.Key, en.Minutes = d.kind, k, d.n
+				u.append(en)
 			}
 		}
 		u.putMeter(m)

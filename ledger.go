@@ -41,7 +41,9 @@ type Entry struct {
 	// bought later absorbs them. A late usage's entries are the differences
 	// its replay made (see the package documentation, "Event time and
 	// arrival order"): a deduction then names a package (its Balance) or a
-	// meter (its Minutes), not both.
+	// meter (its Minutes), not both, and they carry the late usage's App and
+	// Scenario, though the minutes whose payment moved may be other usages'
+	// of the same meter.
 	Minutes int64
 	// App and Scenario label entries made by a usage. Entries of a purchase
 	// absorbing the day's uncovered minutes have none: the minutes of a

@@ -19,7 +19,8 @@ type OpKey struct {
 }
 
 // Class orders the operations of one instant: what the account had at
-// opening, then a checkpoint taken there, then usage, then calls.
+// opening, then a checkpoint taken there, then usage, then calls, then the
+// state of an account migrated from before operations had keys.
 type Class int8
 
 // The classes of operations.
@@ -28,6 +29,11 @@ const (
 	ClassCheckpoint Class = -1 // a checkpoint at the start of a settlement period
 	ClassUsage      Class = 0
 	ClassCall       Class = 1 // Buy and EnablePostpaid
+	// ClassMigrated is the key, at its last unit of work, of the state of
+	// an account recorded before operations had keys: after every
+	// operation it had. Its operations with earlier keys are applied
+	// there, in the order they arrive.
+	ClassMigrated Class = 2
 )
 
 // Compare returns -1, 0 or +1 as k is before, the same as, or after l in the

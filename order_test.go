@@ -2,6 +2,7 @@ package billing_test
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"slices"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	gocmp "github.com/google/go-cmp/cmp"
 	"github.com/rtcbill/billing"
+	"github.com/rtcbill/billing/memstore"
 	"github.com/shopspring/decimal"
 	"pgregory.net/rapid"
 )
@@ -317,5 +319,138 @@ func TestSwitchStaysOnAtItsEarliest(t *testing.T) {
 		if diff := gocmp.Diff(wantMeters, meters, cmpOpts); diff != "" {
 			t.Errorf("%s: meters (-want +got):\n%s", tt.name, diff)
 		}
+	}
+}
+
+// legacyCopy returns a memstore holding account id of s as an Engine from
+// before operations had keys would have left it: its records, with no
+// checkpoint and a zero Frontier.
+func legacyCopy(t *testing.T, s billing.Store, id string) billing.Store {
+	t.Helper()
+	var c billing.Changes
+	err := s.View(context.Background(), id, func(r billing.Reader) error {
+		a, err := r.Account()
+		if err != nil {
+			return err
+		}
+		a.Version, a.Frontier, a.SinceCheckpoint = 1, billing.OpKey{}, 0
+		c.Account = &a
+		collect := func(err error) {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		collect(r.Packages(func(p billing.Package) bool { c.Packages = append(c.Packages, p); return true }))
+		for _, p := range c.Packages {
+			if pr, err := r.Purchase(p.ID); err == nil {
+				c.Purchases = append(c.Purchases, pr)
+			}
+		}
+		var days []billing.Day
+		collect(r.Days(0, 1<<30, func(d billing.Day) bool { days = append(days, d); return true }))
+		for _, d := range days {
+			collect(r.Meters(d, func(m billing.Meter) bool { c.Meters = append(c.Meters, m); return true }))
+		}
+		collect(r.Usages(time.Time{}, time.Time{}, func(u billing.UsageRecord) bool { c.Usages = append(c.Usages, u); return true }))
+		collect(r.Entries(time.Time{}, time.Time{}, func(e billing.Entry) bool { c.Entries = append(c.Entries, e); return true }))
+		return r.Bills(0, 1<<30, func(b billing.Bill) bool { c.Bills = append(c.Bills, b); return true })
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := memstore.New()
+	if err := out.Update(context.Background(), id, func(billing.Reader) (billing.Changes, error) { return c, nil }); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestMigratedAccount records usage on accounts recorded before operations
+// had keys, then after: operations before the account's first unit of work
+// afterwards are applied at its state then, in the order they arrive;
+// those after it, in the reference order. Every case is 60 s HD usage on
+// an account with postpaid on since its opening (so 1 postpaid minute for
+// each usage alone in its minute).
+func TestMigratedAccount(t *testing.T) {
+	tests := []struct {
+		name       string
+		before     []op // recorded before the migration
+		after      []op // after it
+		wantMeters []billing.Meter
+	}{
+		{
+			// 11:00, 11:30, 11:15 after u12: 4 × 60 s = 240 s, 4 minutes.
+			name:       "usage before the last one of the migrated account",
+			before:     []op{use("u12", hd, 60, at(15, 12, 0, 0))},
+			after:      []op{use("u11", hd, 60, at(15, 11, 0, 0)), use("u1130", hd, 60, at(15, 11, 30, 0)), use("u1115", hd, 60, at(15, 11, 15, 0))},
+			wantMeters: []billing.Meter{{Key: basic(march(15), hd), Seconds: 240, Postpaid: 4}},
+		},
+		{
+			// u12 gives the account its first checkpoint (at the migration);
+			// u10 comes before u12 in the reference order, then u14, u13.
+			name:       "usage on both sides of the first checkpoint",
+			after:      []op{use("u12", hd, 60, at(15, 12, 0, 0)), use("u10", hd, 60, at(15, 10, 0, 0)), use("u14", hd, 60, at(15, 14, 0, 0)), use("u13", hd, 60, at(15, 13, 0, 0))},
+			wantMeters: []billing.Meter{{Key: basic(march(15), hd), Seconds: 240, Postpaid: 4}},
+		},
+		{
+			// The 15th is settled after the migration, then usage of the
+			// 15th arrives: the 15th gets it (120 s), the 16th keeps its 60 s.
+			name:   "usage of a day settled after the migration",
+			before: []op{use("d15", hd, 60, at(15, 20, 0, 0)), use("d16", hd, 60, at(16, 1, 0, 0))},
+			after:  []op{settle(at(16, 10, 0, 0), march(15)), {now: at(16, 11, 0, 0), use: usage("late15", hd, 60, at(15, 21, 0, 0))}},
+			wantMeters: []billing.Meter{
+				{Key: basic(march(15), hd), Seconds: 120, Postpaid: 2, Settled: billing.Tally{Seconds: 60, Postpaid: 1}},
+				{Key: basic(march(16), hd), Seconds: 60, Postpaid: 1},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			old := newHarness(t, noTrial())
+			old.do(open(at(15, 8, 0, 0), true))
+			old.do(tt.before...)
+			h := newHarnessOn(t, legacyCopy(t, old.store, "a"), noTrial())
+			h.clock.Set(old.clock.Now())
+			h.do(tt.after...)
+			var got []billing.Meter
+			for _, d := range []billing.Day{march(15), march(16)} {
+				got = append(got, h.state("a", d).Meters[d]...)
+			}
+			if diff := gocmp.Diff(tt.wantMeters, got, cmpOpts); diff != "" {
+				t.Errorf("meters (-want +got):\n%s", diff)
+			}
+			// The ledger still adds up to the meters.
+			s := h.state("a")
+			for _, m := range got {
+				if n := s.Totals[fmt.Sprintf("%v %s", m.Key, billing.EntryPostpaid)]; n != fmt.Sprint(m.Postpaid) {
+					t.Errorf("meter %v: postpaid %d, ledger %s", m.Key, m.Postpaid, n)
+				}
+			}
+		})
+	}
+}
+
+// TestLateUsageLedger checks that a late usage's ledger entries, the
+// differences its replay made, carry its id, App and Scenario, and still
+// sum to the meter's parts: u1 (10:00) is recorded first, then u0 (09:00,
+// app2), 120 s of HD: 2 more postpaid minutes (postpaid at opening).
+func TestLateUsageLedger(t *testing.T) {
+	h := newHarness(t, noTrial())
+	h.do(open(at(15, 8, 0, 0), true), use("u1", hd, 60, at(15, 10, 0, 0)))
+	u0 := usage("u0", hd, 120, at(15, 9, 0, 0))
+	u0.App = "app2"
+	h.clock.Set(at(15, 11, 0, 0))
+	if r, err := h.e.Record(h.ctx, *u0); err != nil || !r.Late {
+		t.Fatalf("Record(u0) = %+v, %v; want a late receipt", r, err)
+	}
+	byApp := map[string]int64{}
+	for _, en := range h.state("a").Ledger {
+		if en.Kind == billing.EntryPostpaid {
+			byApp[en.Ref+"/"+en.App+"/"+string(en.Scenario)] += en.Minutes
+		}
+	}
+	want := map[string]int64{"u1/app1/video-call": 1, "u0/app2/video-call": 2}
+	if diff := gocmp.Diff(want, byApp); diff != "" {
+		t.Errorf("postpaid minutes by usage, App and Scenario (-want +got):\n%s", diff)
 	}
 }

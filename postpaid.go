@@ -72,9 +72,10 @@ func (e *Engine) EnablePostpaid(ctx context.Context, account string) (Account, e
 		if !u.a.EnabledAt.IsZero() {
 			return nil
 		}
-		u.a.EnabledAt, u.dirty = u.now, true
 		ops := [1]op{{key: OpKey{At: u.now, Class: ClassCall}, enable: true}}
-		return e.place(u, ops[:])
+		err := e.place(u, ops[:])
+		u.a.EnabledAt, u.dirty = u.now, true // after: a replay must not find the call stored too
+		return err
 	})
 	if err != nil {
 		return Account{}, &Error{Op: "EnablePostpaid", Account: account, Err: err}

@@ -1,6 +1,9 @@
 package billing
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"slices"
 	"time"
 )
@@ -51,6 +54,9 @@ func (e *Engine) place(u *unit, ops []op) error {
 	if len(ops) == 0 {
 		return nil
 	}
+	if u.a.Frontier.At.IsZero() {
+		return errUnmigrated
+	}
 	if ops[0].settled || ops[0].key.Compare(u.a.Frontier) <= 0 {
 		return e.replay(u, ops)
 	}
@@ -93,10 +99,30 @@ func (e *Engine) record(u *unit, us *Usage, key OpKey, d Day) (Receipt, error) {
 
 // due takes a checkpoint at key, the next operation's, if one is due.
 func (e *Engine) due(u *unit, key OpKey) error {
-	if u.a.SinceCheckpoint >= CheckpointEvery || u.a.Frontier.At.IsZero() {
+	if u.a.SinceCheckpoint >= CheckpointEvery {
 		return e.checkpoint(u, key)
 	}
 	return nil
+}
+
+// errUnmigrated is the error of a unit of work on an account recorded
+// before operations had keys (its Frontier is zero): exec migrates the
+// account (see migrate) and tries the unit again.
+var errUnmigrated = errors.New("billing: account recorded before operations had keys")
+
+// migrate gives an account recorded before operations had keys a Frontier
+// after every operation it has, and a checkpoint there: its state as
+// stored, in a unit of work of its own. Its operations with earlier keys
+// are then applied at that checkpoint, in the order they arrive.
+func (e *Engine) migrate(ctx context.Context, u *unit) error {
+	_, _, err := e.update(ctx, u.req, u.ref, u.account, func(m *unit) error {
+		if !m.a.Frontier.At.IsZero() {
+			return nil // another unit of work did it
+		}
+		m.a.Frontier = OpKey{At: m.a.Touched, Class: ClassMigrated}
+		return e.checkpoint(m, m.a.Frontier)
+	})
+	return err
 }
 
 // apply applies o to the account of u, at its place in the reference order.
@@ -156,21 +182,32 @@ func (u *unit) putCheckpoint(c Checkpoint) {
 // operations from the latest checkpoint at or before the first, in the
 // reference order with ops among them. It then writes what the replay
 // changed: packages and meters, with ledger entries for the differences
-// (under u's request and id), the account, the checkpoints it passed, and
+// (under the first op's id), the account, the checkpoints it passed, and
 // the records of ops. If ops are only marks, it stops at the last and
 // writes its checkpoints only.
 //
-// An account without a checkpoint before ops (one opened before the Store
-// kept checkpoints) has ops applied in the order they arrive instead.
+// A replay starts at the first unsettled period: operations before its
+// checkpoint (usage of settled days, or of an account's operations from
+// before it was migrated to keys) are applied at that checkpoint first,
+// in the order they arrive.
 func (e *Engine) replay(u *unit, ops []op) error {
+	period := e.periodStart(&u.a)
+	from := ops[0].key
+	if from.Compare(period) < 0 {
+		from = period
+	}
 	var cps []Checkpoint
-	if err := u.r.Checkpoints(ops[0].key, func(c Checkpoint) bool { cps = append(cps, c); return true }); err != nil {
+	if err := u.r.Checkpoints(from, func(c Checkpoint) bool { cps = append(cps, c); return true }); err != nil {
 		return err
 	}
-	period := e.periodStart(&u.a)
-	if len(cps) == 0 || cps[0].Key.Compare(ops[0].key) > 0 || cps[0].Key.Compare(period) < 0 ||
-		(ops[0].settled && cps[0].Key.Compare(period) != 0) {
-		return e.inArrival(u, ops)
+	if len(cps) > 0 && cps[0].Key.Compare(period) < 0 { // a settled day's
+		cps = cps[1:]
+	}
+	if len(cps) == 0 {
+		return fmt.Errorf("%w: account %q has no checkpoint to replay from", ErrCorrupt, u.a.ID)
+	}
+	if o := &ops[0]; o.usage != nil {
+		u.ref = o.usage.ID
 	}
 	if err := e.checkSeconds(u, ops); err != nil {
 		return err
@@ -179,23 +216,36 @@ func (e *Engine) replay(u *unit, ops []op) error {
 	if err != nil {
 		return err
 	}
-	marks, settled := true, false
+	marks, early := true, false
 	for i := range ops {
 		o := &ops[i]
 		marks = marks && o.mark
 		switch {
 		case o.err != nil:
-		case o.settled:
+		case o.settled || o.key.Compare(cps[0].Key) < 0:
+			if o.mark { // no checkpoint goes before the first one
+				continue
+			}
+			o.settled = true
 			if err := f.step(o); err != nil {
 				return err
 			}
-			settled = true
+			early = true
 		default:
 			calls = append(calls, o)
 		}
 	}
 	slices.SortStableFunc(calls, func(x, y *op) int { return x.key.Compare(y.key) })
-	if settled { // the state at the checkpoint changed
+	if marks { // the checkpoints taken, nothing after them
+		last := 0
+		for i, o := range calls {
+			if o.mark {
+				last = i + 1
+			}
+		}
+		calls = calls[:last]
+	}
+	if early { // the state at the checkpoint changed
 		f.rewrite = append(f.rewrite, cps[0].Key)
 	}
 	if !marks {
@@ -236,7 +286,7 @@ func (e *Engine) replay(u *unit, ops []op) error {
 	if marks {
 		return nil
 	}
-	if err := f.write(u); err != nil {
+	if err := f.write(u, ops[0].usage); err != nil {
 		return err
 	}
 	for i := range ops {
@@ -272,21 +322,6 @@ func (e *Engine) checkSeconds(u *unit, ops []op) error {
 			continue
 		}
 		added[k] += o.usage.Seconds
-	}
-	return nil
-}
-
-// inArrival applies ops one after another as they arrive, at the
-// account's frontier (which they do not move).
-func (e *Engine) inArrival(u *unit, ops []op) error {
-	for i := range ops {
-		o := &ops[i]
-		if err := e.apply(u, o); err != nil {
-			return err
-		}
-		if o.usage != nil && o.err == nil {
-			u.putUsage(o.usage, o.receipt)
-		}
 	}
 	return nil
 }

@@ -202,7 +202,7 @@ func recordOne(u *unit) error {
 	case repeated:
 		u.receipt = old
 		return nil
-	case d > u.a.SettledThrough && usageKey(us).Compare(u.a.Frontier) > 0: // in order
+	case d > u.a.SettledThrough && usageKey(us).Compare(u.a.Frontier) > 0 && !u.a.Frontier.At.IsZero(): // in order
 		u.receipt, err = u.e.record(u, us, usageKey(us), d)
 		return err
 	}
