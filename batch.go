@@ -142,26 +142,16 @@ func (o *overlay) Meter(k MeterKey) (Meter, error) {
 
 // Meters shows the meters of day d as written.
 func (o *overlay) Meters(d Day, fn func(Meter) bool) error {
-	var ms []Meter
+	var ms, written []Meter
 	if err := o.Reader.Meters(d, func(m Meter) bool { ms = append(ms, m); return true }); err != nil {
 		return err
 	}
 	for _, m := range o.ch.Meters {
-		if m.Key.Day != d {
-			continue
-		}
-		if i := slices.IndexFunc(ms, func(n Meter) bool { return n.Key == m.Key }); i >= 0 {
-			ms[i] = m
-		} else {
-			ms = append(ms, m)
+		if m.Key.Day == d {
+			written = append(written, m)
 		}
 	}
-	slices.SortFunc(ms, func(x, y Meter) int { return compareServiceTier(x.Key, y.Key) })
-	for _, m := range ms {
-		if !fn(m) {
-			break
-		}
-	}
+	showDay(ms, written, fn)
 	return nil
 }
 

@@ -206,28 +206,18 @@ func (f *fold) Meter(k MeterKey) (Meter, error) {
 
 // Meters calls fn for the meters of day d as the fold left them.
 func (f *fold) Meters(d Day, fn func(Meter) bool) error {
-	var ms []Meter
+	var ms, written []Meter
 	if d < f.day {
 		if err := f.Reader.Meters(d, func(m Meter) bool { ms = append(ms, m); return true }); err != nil {
 			return err
 		}
 	}
 	for k, m := range f.meters {
-		if k.Day != d {
-			continue
-		}
-		if i := slices.IndexFunc(ms, func(n Meter) bool { return n.Key == k }); i >= 0 {
-			ms[i] = m
-		} else {
-			ms = append(ms, m)
+		if k.Day == d {
+			written = append(written, m)
 		}
 	}
-	slices.SortFunc(ms, func(x, y Meter) int { return compareServiceTier(x.Key, y.Key) })
-	for _, m := range ms {
-		if !fn(m) {
-			break
-		}
-	}
+	showDay(ms, written, fn)
 	return nil
 }
 

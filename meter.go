@@ -107,3 +107,22 @@ func (e *Engine) meterOrder(currency string) func(x, y MeterKey) int {
 func compareServiceTier(x, y MeterKey) int {
 	return cmp.Or(strings.Compare(string(x.Service), string(y.Service)), strings.Compare(string(x.Tier), string(y.Tier)))
 }
+
+// showDay calls fn for the meters ms of one day with the meters written in
+// place of those of the same key, or added, in the order of a day's meters
+// in a Store (service, then tier), until fn returns false.
+func showDay(ms, written []Meter, fn func(Meter) bool) {
+	for _, m := range written {
+		if i := slices.IndexFunc(ms, func(n Meter) bool { return n.Key == m.Key }); i >= 0 {
+			ms[i] = m
+		} else {
+			ms = append(ms, m)
+		}
+	}
+	slices.SortFunc(ms, func(x, y Meter) int { return compareServiceTier(x.Key, y.Key) })
+	for _, m := range ms {
+		if !fn(m) {
+			return
+		}
+	}
+}
