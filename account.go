@@ -35,6 +35,10 @@ type Account struct {
 	// their last bill, in the order it arrived; the next bill carries them
 	// as adjustment lines.
 	Late []MeterKey
+	// Unbilled lists the meters whose shortfall was settled while postpaid
+	// was off (Meter.Unbilled), in the order they were settled: the first
+	// bill settled with postpaid on bills it.
+	Unbilled []MeterKey
 	// Frontier is the key of the account's last operation in the reference
 	// order: an operation with an earlier key is late, and is applied by
 	// replaying the operations after it (see [OpKey]).

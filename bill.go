@@ -21,7 +21,8 @@ type Bill struct {
 	// Issued is when the bill was settled.
 	Issued time.Time
 	// PostpaidOn is the postpaid switch at settlement: basic shortfall minutes
-	// are billed only if it is on; otherwise they stay visible, unbilled.
+	// are billed only if it is on; otherwise they stay visible, unbilled,
+	// until the first bill settled with it on (Line.Deferred).
 	PostpaidOn bool
 	// Lines are the day's meters (by service, then tier in the price book's
 	// order), then the adjustments (by day, service, tier).
@@ -48,8 +49,12 @@ type Line struct {
 	// covered by packages, billed at list price, and used while nothing
 	// could pay. Value-added services are all Postpaid.
 	Prepaid, Postpaid, Shortfall int64
+	// Deferred is, on a line of its own, the shortfall minutes of the
+	// meter settled before while postpaid was off, billed now that it is
+	// on (see Meter.Unbilled).
+	Deferred int64
 	// Billed is the minutes charged: Postpaid, plus Shortfall if postpaid was
-	// on at settlement.
+	// on at settlement, plus Deferred.
 	Billed int64
 	// UnitPrice is the price of one minute (list price for basic services;
 	// zero for value-added usage of a day before the service was billed).
@@ -156,8 +161,19 @@ func (e *Engine) settle(u *unit, d Day) (Bill, error) {
 		l.Adjustment = m.Key.Day != d
 		b.Lines = append(b.Lines, l)
 		b.Subtotal = b.Subtotal.Add(l.Amount)
+		if m.Key.Service == ServiceBasic && l.Shortfall > 0 && !b.PostpaidOn {
+			m.Unbilled += l.Shortfall
+			if !slices.Contains(u.a.Unbilled, m.Key) {
+				u.a.Unbilled = append(u.a.Unbilled, m.Key)
+			}
+		}
 		m.Settled = m.tally()
 		u.putMeter(*m)
+	}
+	if b.PostpaidOn {
+		if err := e.billDeferred(u, &b, meters); err != nil {
+			return Bill{}, err
+		}
 	}
 	b.Total = b.Subtotal.Round(places)
 	if err := e.closeThrough(u, d); err != nil {
@@ -189,6 +205,51 @@ func (e *Engine) closeThrough(u *unit, d Day) error {
 	return err
 }
 
+// billDeferred adds to b, whose postpaid is on, a line for each meter
+// whose shortfall was settled while postpaid was off (Account.Unbilled),
+// billing it at its day's list price. meters are those b bills already.
+func (e *Engine) billDeferred(u *unit, b *Bill, meters []Meter) error {
+	keys := slices.Clone(u.a.Unbilled)
+	slices.SortFunc(keys, e.meterOrder(u.a.Currency))
+	for _, k := range keys {
+		m, err := u.r.Meter(k)
+		if i := slices.IndexFunc(meters, func(n Meter) bool { return n.Key == k }); i >= 0 {
+			m, err = meters[i], nil
+		}
+		if err != nil {
+			return err
+		}
+		if !m.consistent() || k.Service != ServiceBasic || m.Unbilled == 0 {
+			return fmt.Errorf("%w: meter %v listed unbilled", ErrCorrupt, k)
+		}
+		price, err := e.basicPrice(u, k)
+		if err != nil {
+			return err
+		}
+		l := Line{Day: k.Day, Service: k.Service, Tier: k.Tier, Adjustment: true, Deferred: m.Unbilled, Billed: m.Unbilled,
+			UnitPrice: price, Amount: price.Mul(decimal.NewFromInt(m.Unbilled))}
+		b.Lines = append(b.Lines, l)
+		b.Subtotal = b.Subtotal.Add(l.Amount)
+		m.Unbilled = 0
+		u.putMeter(m)
+	}
+	u.a.Unbilled = nil
+	return nil
+}
+
+// basicPrice returns the list price of one minute of basic meter k.
+func (e *Engine) basicPrice(u *unit, k MeterKey) (decimal.Decimal, error) {
+	book, err := e.bookOf(u.a.Currency, k.Day)
+	if err != nil {
+		return decimal.Decimal{}, err
+	}
+	t, ok := book.tier(k.Tier)
+	if !ok {
+		return decimal.Decimal{}, fmt.Errorf("%w %q in book %q", ErrUnknownTier, k.Tier, book.ID)
+	}
+	return t.Basic, nil
+}
+
 // line bills what meter m gained since its last bill.
 func (e *Engine) line(u *unit, m *Meter) (Line, error) {
 	s := &m.Settled
@@ -203,11 +264,9 @@ func (e *Engine) line(u *unit, m *Meter) (Line, error) {
 	}
 	l.Billed = l.Postpaid
 	if m.Key.Service == ServiceBasic {
-		t, ok := book.tier(m.Key.Tier)
-		if !ok {
-			return Line{}, fmt.Errorf("%w %q in book %q", ErrUnknownTier, m.Key.Tier, book.ID)
+		if l.UnitPrice, err = e.basicPrice(u, m.Key); err != nil {
+			return Line{}, err
 		}
-		l.UnitPrice = t.Basic
 		if u.a.Postpaid.On {
 			l.Billed += l.Shortfall
 		}

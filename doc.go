@@ -70,7 +70,10 @@
 // seconds, billable minutes, how they were paid, the minutes billed, the unit
 // price and the exact amount. Basic minutes are billed if postpaid (and, if
 // postpaid is on at settlement, the day's shortfall); value-added minutes
-// always. The total is rounded once, half up, to the currency's decimals.
+// always. Shortfall is never dropped: settled while postpaid is off, it is
+// not billed then, and the first bill settled with postpaid on bills it, a
+// line per meter dated with its day ([Line].Deferred), at that day's list
+// price. The total is rounded once, half up, to the currency's decimals.
 // Settling a day again returns the same bill. Days with usage are settled in
 // order; days without usage in between are closed without a bill.
 //
@@ -256,5 +259,6 @@
 //   - EnablePostpaid turns the shortfall of its own day into postpaid, and
 //     the first call does so even if the switch was on already (it went on
 //     automatically earlier that day); shortfall of earlier days stays on
-//     their meters, billed if postpaid is on when their day is settled.
+//     their meters, billed when their day is settled with postpaid on, or
+//     else on the first bill settled after it goes on.
 package billing

@@ -247,7 +247,7 @@ func (m *machine) settle(t *rapid.T) {
 		sum := decimal.Decimal{}
 		for _, l := range b.Lines {
 			if !l.Amount.Equal(l.UnitPrice.Mul(decimal.NewFromInt(l.Billed))) || l.Minutes != l.Prepaid+l.Postpaid+l.Shortfall ||
-				l.Billed < l.Postpaid || l.Billed > l.Postpaid+l.Shortfall || l.Adjustment != (l.Day != d) {
+				l.Billed < l.Postpaid || l.Billed > l.Postpaid+l.Shortfall+l.Deferred || l.Adjustment != (l.Day != d) {
 				t.Fatalf("bill of %s: line %+v does not add up", d, l)
 			}
 			sum = sum.Add(l.Amount)

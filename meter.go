@@ -32,6 +32,10 @@ type Meter struct {
 	// before its day is settled). Anything above it is late usage, to be
 	// billed as an adjustment.
 	Settled Tally
+	// Unbilled is the shortfall minutes of the meter settled while postpaid
+	// was off, not billed yet: the first bill settled with postpaid on
+	// bills them, on a line dated with the meter's day (Line.Deferred).
+	Unbilled int64
 }
 
 // Tally is a meter's counts at one moment.
@@ -57,6 +61,7 @@ func ceilMinutes(seconds int64) int64 { return (seconds + 59) / 60 }
 func (m *Meter) consistent() bool {
 	s := &m.Settled
 	return m.Seconds <= maxMeterSeconds && s.Seconds >= 0 && s.Prepaid >= 0 && s.Postpaid >= 0 && s.Shortfall >= 0 &&
+		m.Unbilled >= 0 && m.Unbilled <= s.Shortfall &&
 		s.Prepaid+s.Postpaid+s.Shortfall == ceilMinutes(s.Seconds) &&
 		m.Seconds >= s.Seconds && m.Prepaid >= s.Prepaid && m.Postpaid >= s.Postpaid && m.Shortfall >= s.Shortfall &&
 		m.Prepaid+m.Postpaid+m.Shortfall == m.Minutes()

@@ -542,6 +542,7 @@ func (r *refRun) settle(rt *rapid.T, id string, d billing.Day) {
 	refStats["step Settle"]++
 	refCount("settle refused", err != nil)
 	refCount("settle refused: "+refErrName(err), err != nil)
+	refCount("settle billed deferred shortfall", slices.ContainsFunc(got.Lines, func(l billing.Line) bool { return l.Deferred > 0 }))
 	for _, l := range got.Lines {
 		refCount("bill line adjustment", l.Adjustment)
 		refCount("bill line shortfall billed", l.Shortfall > 0 && got.PostpaidOn)

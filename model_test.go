@@ -384,6 +384,7 @@ type refAccount struct {
 	settledThrough billing.Day
 	settledOnce    bool
 	late           []billing.MeterKey
+	unbilled       []billing.MeterKey // meters with shortfall settled while postpaid was off
 }
 
 func (a *refAccount) purchaseOf(id string) (refPurchaseRecord, bool) {
@@ -467,6 +468,7 @@ func (a *refAccount) view() billing.Account {
 		AutoPostpaidArmed: a.cur.armed,
 		SettledThrough:    a.settledThrough,
 		Late:              slices.Clone(a.late),
+		Unbilled:          slices.Clone(a.unbilled),
 		Frontier:          a.frontier,
 		EnabledAt:         a.enabledAt,
 		Suspensions:       slices.Clone(a.cur.suspensions),
@@ -765,17 +767,39 @@ func refTally(m *billing.Meter) billing.Tally {
 // day up to d. The meters are those of base, where d's now are.
 func refIssueBill(a *refAccount, d billing.Day, now time.Time) billing.Bill {
 	b := billing.Bill{Account: a.id, Day: d, Currency: a.currency, Issued: now, PostpaidOn: a.cur.postpaid.On, Subtotal: decimal.Zero}
-	for _, mv := range a.metersOf(d) {
-		m := a.base.meters[mv.Key]
-		b.Lines = append(b.Lines, refBillLine(a, m, false, b.PostpaidOn))
+	// Shortfall settled while postpaid is off is not billed then, and never
+	// dropped: the first bill settled with postpaid on bills it, a line per
+	// meter dated with its day, at that day's list price.
+	bill := func(m *billing.Meter, adjustment bool) {
+		l := refBillLine(a, m, adjustment, b.PostpaidOn)
+		b.Lines = append(b.Lines, l)
 		m.Settled = refTally(m)
+		if m.Key.Service == billing.ServiceBasic && l.Shortfall > 0 && !b.PostpaidOn {
+			m.Unbilled += l.Shortfall
+			if !slices.Contains(a.unbilled, m.Key) {
+				a.unbilled = append(a.unbilled, m.Key)
+			}
+		}
+	}
+	for _, mv := range a.metersOf(d) {
+		bill(a.base.meters[mv.Key], false)
 	}
 	late := slices.Clone(a.late)
 	slices.SortFunc(late, refMeterKeyOrder)
 	for _, k := range late {
-		m := a.base.meters[k]
-		b.Lines = append(b.Lines, refBillLine(a, m, true, b.PostpaidOn))
-		m.Settled = refTally(m)
+		bill(a.base.meters[k], true)
+	}
+	if b.PostpaidOn {
+		slices.SortFunc(a.unbilled, refMeterKeyOrder)
+		for _, k := range a.unbilled {
+			m := a.base.meters[k]
+			l := billing.Line{Day: k.Day, Service: k.Service, Tier: k.Tier, Adjustment: true, Deferred: m.Unbilled, Billed: m.Unbilled,
+				UnitPrice: refUnitPrice(a, k)}
+			l.Amount = l.UnitPrice.Mul(decimal.NewFromInt(l.Billed))
+			b.Lines = append(b.Lines, l)
+			m.Unbilled = 0
+		}
+		a.unbilled = nil
 	}
 	for _, l := range b.Lines {
 		b.Subtotal = b.Subtotal.Add(l.Amount)

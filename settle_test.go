@@ -655,3 +655,52 @@ func TestDatesOutOfRange(t *testing.T) {
 		t.Errorf("OpenAccount() at %v in a zone 72 hours ahead: %v, want ErrInvalidTime", far72.clock.Now(), err)
 	}
 }
+
+// TestDeferredShortfall: shortfall is never dropped. Settled while postpaid
+// is off it is not billed; the first bill settled with postpaid on bills
+// it, on a line dated with its day, at that day's list price.
+func TestDeferredShortfall(t *testing.T) {
+	h := newHarness(t)
+	h.do(open(at(15, 8, 0, 0), false),
+		use("u0", sd, 600_000, at(15, 9, 0, 0)), // 10,000 SD minutes: the trial is used up
+		use("u1", hd, 30_000, at(15, 10, 0, 0)), // 500 HD minutes of shortfall; suspended
+		settle(at(16, 10, 0, 0), march(15)),
+		op{now: at(16, 11, 0, 0), enable: "a"}, // the 16th has no shortfall to turn into postpaid
+	)
+	b15, err := h.e.Bills(h.ctx, "a", march(15), march(15))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want15 := []billing.Line{
+		line(march(15), billing.ServiceBasic, sd, 600_000, 10_000, 0, 0, false, "0.00199", "0"),
+		line(march(15), billing.ServiceBasic, hd, 30_000, 0, 0, 500, false, "0.00399", "0"), // postpaid off: not billed
+	}
+	if diff := cmp.Diff(want15, b15[0].Lines, cmpOpts); diff != "" {
+		t.Errorf("bill of the 15th (-want +got):\n%s", diff)
+	}
+	if got := h.account("a").Unbilled; !cmp.Equal(got, []billing.MeterKey{basic(march(15), hd)}) {
+		t.Errorf("Account.Unbilled = %v, want the 15th's HD meter", got)
+	}
+	h.clock.Set(at(17, 10, 0, 0))
+	got, err := h.e.Settle(h.ctx, "a", march(16))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The 16th has no usage; its bill carries the 15th's 500 HD minutes at
+	// 0.00399: 1.995, rounded half up to 2.00.
+	want := billing.Bill{Account: "a", Day: march(16), Currency: "USD", Issued: at(17, 10, 0, 0), PostpaidOn: true,
+		Lines: []billing.Line{{Day: march(15), Service: billing.ServiceBasic, Tier: hd, Adjustment: true,
+			Deferred: 500, Billed: 500, UnitPrice: dec("0.00399"), Amount: dec("1.995")}},
+		Subtotal: dec("1.995"), Total: dec("2.00")}
+	if diff := cmp.Diff(want, got, cmpOpts); diff != "" {
+		t.Errorf("bill of the 16th (-want +got):\n%s", diff)
+	}
+	wantM := billing.Meter{Key: basic(march(15), hd), Seconds: 30_000, Shortfall: 500,
+		Settled: billing.Tally{Seconds: 30_000, Shortfall: 500}}
+	if diff := cmp.Diff(wantM, h.meter("a", wantM.Key)); diff != "" {
+		t.Errorf("HD meter of the 15th (-want +got):\n%s", diff)
+	}
+	if got := h.account("a").Unbilled; len(got) != 0 {
+		t.Errorf("Account.Unbilled = %v after a bill with postpaid on, want none", got)
+	}
+}

@@ -241,6 +241,7 @@ func testReadBack(t *testing.T, newStore NewStore) {
 		Status:            billing.Status{}, // zero times read back as zero
 		AutoPostpaidArmed: true, SettledThrough: day - 1,
 		Late:     []billing.MeterKey{key(billing.TierHD), {Day: day - 3, Service: billing.ServiceRecording, Tier: billing.TierAudio}},
+		Unbilled: []billing.MeterKey{{Day: day - 2, Service: billing.ServiceBasic, Tier: billing.TierFHD}},
 		Frontier: billing.OpKey{At: nano, Class: billing.ClassCall, ID: "p-ü"}, SinceCheckpoint: 63, EnabledAt: nano.Add(-time.Nanosecond),
 		Suspensions: []billing.Interval{{Since: nano.Add(-time.Hour), Until: nano.Add(-time.Minute)}, {Since: nano.Add(-time.Second)}},
 	}
@@ -255,12 +256,12 @@ func testReadBack(t *testing.T, newStore NewStore) {
 	pr := billing.PurchaseRecord{Purchase: billing.Purchase{ID: "p1", Account: a.ID, Kind: "universal", Minutes: 1_000_000_000_000},
 		Receipt: billing.PurchaseReceipt{Package: p, Day: day, Absorbed: []billing.Absorption{{Tier: billing.TierHD, Shortfall: 2, Postpaid: 1, Deducted: 12}}, Resumed: true}}
 	m := billing.Meter{Key: key(billing.TierHD), Seconds: 1 << 59, Postpaid: (1<<59 + 59) / 60,
-		Settled: billing.Tally{Seconds: 61, Postpaid: 2}}
+		Settled: billing.Tally{Seconds: 61, Postpaid: 2, Shortfall: 3}, Unbilled: 3}
 	e := billing.Entry{Seq: 1, At: nano, Kind: billing.EntryPurchase, Request: billing.RequestBuy, Ref: "p1", Package: "p1",
 		Balance: 1_000_000_000_000, Key: key(billing.TierHD), Minutes: -3, App: "app", Scenario: billing.VideoCall, Amount: money}
 	b := billing.Bill{Account: a.ID, Day: day - 1, Currency: "CNY", Issued: nano, PostpaidOn: true,
 		Lines: []billing.Line{{Day: day - 2, Service: billing.ServiceMixTranscoding, Tier: billing.TierSD, Adjustment: true,
-			Seconds: 1830, Minutes: 31, Postpaid: 31, Billed: 31, UnitPrice: decimal.RequireFromString("0.00228571"),
+			Seconds: 1830, Minutes: 31, Postpaid: 31, Deferred: 7, Billed: 31, UnitPrice: decimal.RequireFromString("0.00228571"),
 			Amount: decimal.RequireFromString("0.07085701")}},
 		Subtotal: decimal.RequireFromString("0.07085701"), Total: decimal.RequireFromString("0.07")}
 	cp := billing.Checkpoint{Key: billing.OpKey{At: nano, Class: billing.ClassCheckpoint, ID: "u-日本"},
@@ -880,7 +881,7 @@ func testSnapshotReads(t *testing.T, newStore NewStore) {
 func aliasChanges() billing.Changes {
 	return billing.Changes{
 		Account: &billing.Account{ID: "a", Currency: "USD", Opened: t0, Version: 2, Late: []billing.MeterKey{key(billing.TierHD)},
-			Suspensions: []billing.Interval{{Since: t0, Until: t0.Add(time.Hour)}}},
+			Unbilled: []billing.MeterKey{key(billing.TierSD)}, Suspensions: []billing.Interval{{Since: t0, Until: t0.Add(time.Hour)}}},
 		Packages: []billing.Package{{ID: "p1", Minutes: 10, Balance: 10, PurchasedAt: t0, End: t0.AddDate(1, 0, 0)}},
 		Meters:   []billing.Meter{{Key: key(billing.TierHD), Seconds: 60, Prepaid: 1}, {Key: key(billing.TierAudio), Seconds: 120, Prepaid: 2}},
 		Usages: []billing.UsageRecord{{Usage: billing.Usage{ID: "u1", Account: "a", Seconds: 60, At: t0},
@@ -898,8 +899,8 @@ func aliasChanges() billing.Changes {
 // scribble changes the slices inside every record r hands out that has
 // one, as a careless caller would.
 func scribble(r billing.Reader) {
-	if a, err := r.Account(); err == nil && len(a.Late) > 0 && len(a.Suspensions) > 0 {
-		a.Late[0].Tier = "scribbled"
+	if a, err := r.Account(); err == nil && len(a.Late) > 0 && len(a.Suspensions) > 0 && len(a.Unbilled) > 0 {
+		a.Late[0].Tier, a.Unbilled[0].Tier = "scribbled", "scribbled"
 		a.Suspensions[0].Until = time.Time{}
 	}
 	_ = r.Checkpoints(billing.OpKey{}, func(c billing.Checkpoint) bool {
@@ -941,8 +942,8 @@ func testNoAliasing(t *testing.T, newStore NewStore) {
 	}
 	// The caller changes the Changes after Update returned.
 	c.Account.Currency = "XXX"
-	if len(c.Account.Late) > 0 && len(c.Account.Suspensions) > 0 {
-		c.Account.Late[0].Tier = billing.TierFHD
+	if len(c.Account.Late) > 0 && len(c.Account.Suspensions) > 0 && len(c.Account.Unbilled) > 0 {
+		c.Account.Late[0].Tier, c.Account.Unbilled[0].Tier = billing.TierFHD, billing.TierFHD
 		c.Account.Suspensions[0].Since = time.Time{}
 	}
 	if cp := &c.Checkpoints[0]; len(cp.Balances) > 0 && len(cp.Meters) > 0 {

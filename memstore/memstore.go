@@ -205,7 +205,7 @@ func keyOf(k billing.OpKey) billing.OpKey {
 
 // copied returns a with its slices copied.
 func copied(a billing.Account) billing.Account {
-	a.Late, a.Suspensions = slices.Clone(a.Late), slices.Clone(a.Suspensions)
+	a.Late, a.Unbilled, a.Suspensions = slices.Clone(a.Late), slices.Clone(a.Unbilled), slices.Clone(a.Suspensions)
 	return a
 }
 

@@ -110,7 +110,8 @@ type (
 		S         billing.Service `json:"s"`
 		T         billing.Tier    `json:"t"`
 		jsonTally                 // the meter's counts
-		Settled   *jsonTally      `json:"settled,omitempty"` // nil if zero
+		Settled   *jsonTally      `json:"settled,omitempty"`  // nil if zero
+		Unbilled  int64           `json:"unbilled,omitempty"` // absent if zero (as written at schema version 4)
 	}
 	jsonTally struct {
 		N     int64 `json:"n"`
@@ -131,7 +132,7 @@ func encodeKeys(keys []billing.MeterKey) (string, error) {
 func decodeKeys(s string) ([]billing.MeterKey, error) {
 	var js []jsonKey
 	if err := json.Unmarshal([]byte(s), &js); err != nil {
-		return nil, fmt.Errorf("pgstore: late: %w", err)
+		return nil, fmt.Errorf("meter keys: %w", err) // the caller names the column
 	}
 	var keys []billing.MeterKey
 	for _, k := range js {
@@ -229,7 +230,7 @@ func encodeMeters(ms []billing.Meter) (string, error) {
 	js := make([]jsonMeter, len(ms))
 	for i, m := range ms {
 		js[i] = jsonMeter{D: m.Key.Day, S: m.Key.Service, T: m.Key.Tier,
-			jsonTally: jsonTally{m.Seconds, m.Prepaid, m.Postpaid, m.Shortfall}}
+			jsonTally: jsonTally{m.Seconds, m.Prepaid, m.Postpaid, m.Shortfall}, Unbilled: m.Unbilled}
 		if s := m.Settled; s != (billing.Tally{}) {
 			js[i].Settled = &jsonTally{s.Seconds, s.Prepaid, s.Postpaid, s.Shortfall}
 		}
@@ -245,7 +246,7 @@ func decodeMeters(s string) ([]billing.Meter, error) {
 	var ms []billing.Meter
 	for _, j := range js {
 		m := billing.Meter{Key: billing.MeterKey{Day: j.D, Service: j.S, Tier: j.T},
-			Seconds: j.N, Prepaid: j.Pre, Postpaid: j.Post, Shortfall: j.Short}
+			Seconds: j.N, Prepaid: j.Pre, Postpaid: j.Post, Shortfall: j.Short, Unbilled: j.Unbilled}
 		if st := j.Settled; st != nil {
 			m.Settled = billing.Tally{Seconds: st.N, Prepaid: st.Pre, Postpaid: st.Post, Shortfall: st.Short}
 		}

@@ -6,7 +6,34 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/rtcbill/billing"
 )
+
+// TestCheckpointMetersUnbilled checks the encoding of a checkpoint meter's
+// Unbilled: written only if not zero, so that a checkpoint's meters as
+// schema version 4 wrote them (without it) read back with Unbilled 0.
+func TestCheckpointMetersUnbilled(t *testing.T) {
+	key := billing.MeterKey{Day: 18701, Service: billing.ServiceBasic, Tier: billing.TierHD}
+	settled := billing.Tally{Seconds: 61, Shortfall: 2}
+	v4 := `[{"d": 18701, "s": "basic", "t": "hd", "n": 61, "pre": 0, "post": 0, "short": 2, "settled": {"n": 61, "pre": 0, "post": 0, "short": 2}}]`
+	ms, err := decodeMeters(v4)
+	want := []billing.Meter{{Key: key, Seconds: 61, Shortfall: 2, Settled: settled}}
+	if err != nil || !cmp.Equal(ms, want) {
+		t.Errorf("decodeMeters(%s) = %+v, %v; want %+v", v4, ms, err, want)
+	}
+	enc, err := encodeMeters(want)
+	if wantEnc := `[{"d":18701,"s":"basic","t":"hd","n":61,"pre":0,"post":0,"short":2,"settled":{"n":61,"pre":0,"post":0,"short":2}}]`; err != nil || enc != wantEnc {
+		t.Errorf("encodeMeters(%+v) = %s, %v; want %s", want, enc, err, wantEnc)
+	}
+	want[0].Unbilled = 2
+	enc, err = encodeMeters(want)
+	if wantEnc := `[{"d":18701,"s":"basic","t":"hd","n":61,"pre":0,"post":0,"short":2,"settled":{"n":61,"pre":0,"post":0,"short":2},"unbilled":2}]`; err != nil || enc != wantEnc {
+		t.Errorf("encodeMeters(%+v) = %s, %v; want %s", want, enc, err, wantEnc)
+	}
+	if back, err := decodeMeters(enc); err != nil || !cmp.Equal(back, want) {
+		t.Errorf("decodeMeters(%s) = %+v, %v; want %+v", enc, back, err, want)
+	}
+}
 
 // FuzzDecode feeds arbitrary text to the decoders of the jsonb columns:
 // never a panic; what decodes encodes back to the same values.
@@ -17,6 +44,8 @@ func FuzzDecode(f *testing.F) {
 	f.Add(`[{"s": -9223372036854775808, "u": 9223372036854775807}]`)
 	f.Add(`[{"p": "trial", "b": 10000}]`)
 	f.Add(`[{"d": 18701, "s": "basic", "t": "hd", "n": 61, "pre": 2, "settled": {"n": 0}}]`)
+	f.Add(`[{"d": 18701, "s": "basic", "t": "hd", "n": 61, "short": 2, "settled": {"n": 61, "short": 2}, "unbilled": 2}]`)
+	f.Add(`[{"d": 18701, "s": "basic", "t": "hd", "unbilled": -9223372036854775808}]`)
 	f.Add(`[{"m": 1e300}]`)
 	f.Add(`null`)
 	f.Add(`[`)

@@ -132,28 +132,29 @@ func (r *reader) queueAccount(b *pgx.Batch, a *billing.Account) error {
 	frontier, err6 := nanos(a.Frontier.At)
 	enabled, err7 := nanos(a.EnabledAt)
 	suspensions, err8 := encodeIntervals(a.Suspensions)
-	if err := firstErr(err1, err2, err3, err4, err5, err6, err7, err8); err != nil {
+	unbilled, err9 := encodeKeys(a.Unbilled)
+	if err := firstErr(err1, err2, err3, err4, err5, err6, err7, err8, err9); err != nil {
 		return err
 	}
 	args := []any{a.ID, a.Version, a.Currency, opened, a.Postpaid.On, since, a.Postpaid.Way, a.Status.Suspended, suspended,
 		a.Status.Reason, a.AutoPostpaidArmed, touched, a.LastSeq, int32(a.SettledThrough), late,
-		frontier, int16(a.Frontier.Class), a.Frontier.ID, a.SinceCheckpoint, enabled, suspensions}
+		frontier, int16(a.Frontier.Class), a.Frontier.ID, a.SinceCheckpoint, enabled, suspensions, unbilled}
 	if !r.exists {
 		b.Queue(`INSERT INTO billing_accounts (id, `+accountColumnsNoCast+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::jsonb,
-				$16, $17, $18, $19, $20, $21::jsonb)`, args...)
+				$16, $17, $18, $19, $20, $21::jsonb, $22::jsonb)`, args...)
 		return nil
 	}
 	b.Queue(`UPDATE billing_accounts SET (`+accountColumnsNoCast+`) =
-		($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::jsonb, $16, $17, $18, $19, $20, $21::jsonb)
-		WHERE id = $1 AND version = $22`,
+		($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::jsonb, $16, $17, $18, $19, $20, $21::jsonb, $22::jsonb)
+		WHERE id = $1 AND version = $23`,
 		append(args, r.account.Version)...)
 	return nil
 }
 
 const accountColumnsNoCast = `version, currency, opened, postpaid_on, postpaid_since, postpaid_way, suspended, suspended_since,
 	suspend_reason, auto_postpaid_armed, touched, last_seq, settled_through, late,
-	frontier_at, frontier_class, frontier_id, since_checkpoint, enabled_at, suspensions`
+	frontier_at, frontier_class, frontier_id, since_checkpoint, enabled_at, suspensions, unbilled`
 
 func queuePackages(b *pgx.Batch, id string, c *billing.Changes) error {
 	if len(c.Packages) == 0 {
@@ -191,26 +192,26 @@ func queueMeters(b *pgx.Batch, id string, c *billing.Changes) error {
 	}
 	n := len(c.Meters)
 	days, services, tiers := make([]int32, n), make([]string, n), make([]string, n)
-	cols := make([][]int64, 8)
+	cols := make([][]int64, 9)
 	for i := range cols {
 		cols[i] = make([]int64, n)
 	}
 	for i, m := range c.Meters {
 		days[i], services[i], tiers[i] = int32(m.Key.Day), string(m.Key.Service), string(m.Key.Tier)
 		s := m.Settled
-		for j, v := range []int64{m.Seconds, m.Prepaid, m.Postpaid, m.Shortfall, s.Seconds, s.Prepaid, s.Postpaid, s.Shortfall} {
+		for j, v := range []int64{m.Seconds, m.Prepaid, m.Postpaid, m.Shortfall, s.Seconds, s.Prepaid, s.Postpaid, s.Shortfall, m.Unbilled} {
 			cols[j][i] = v
 		}
 	}
 	b.Queue(`INSERT INTO billing_meters (account, day, service, tier, seconds, prepaid, postpaid, shortfall,
-			settled_seconds, settled_prepaid, settled_postpaid, settled_shortfall)
+			settled_seconds, settled_prepaid, settled_postpaid, settled_shortfall, unbilled)
 		SELECT $1, * FROM unnest($2::integer[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[],
-			$9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[])
+			$9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[])
 		ON CONFLICT (account, day, service, tier) DO UPDATE SET
-			(seconds, prepaid, postpaid, shortfall, settled_seconds, settled_prepaid, settled_postpaid, settled_shortfall) =
+			(seconds, prepaid, postpaid, shortfall, settled_seconds, settled_prepaid, settled_postpaid, settled_shortfall, unbilled) =
 			(EXCLUDED.seconds, EXCLUDED.prepaid, EXCLUDED.postpaid, EXCLUDED.shortfall, EXCLUDED.settled_seconds,
-			EXCLUDED.settled_prepaid, EXCLUDED.settled_postpaid, EXCLUDED.settled_shortfall)`,
-		id, days, services, tiers, cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], cols[7])
+			EXCLUDED.settled_prepaid, EXCLUDED.settled_postpaid, EXCLUDED.settled_shortfall, EXCLUDED.unbilled)`,
+		id, days, services, tiers, cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], cols[7], cols[8])
 	return nil
 }
 
@@ -326,25 +327,26 @@ func queueBills(b *pgx.Batch, id string, c *billing.Changes) error {
 		ns, days := make([]int32, n), make([]int32, n)
 		services, tiers, prices, amounts := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		adjustments := make([]bool, n)
-		cols := make([][]int64, 6)
+		cols := make([][]int64, 7)
 		for i := range cols {
 			cols[i] = make([]int64, n)
 		}
 		for i, l := range bill.Lines {
 			ns[i], days[i], services[i], tiers[i], adjustments[i] = int32(i), int32(l.Day), string(l.Service), string(l.Tier), l.Adjustment
 			prices[i], amounts[i] = l.UnitPrice.String(), l.Amount.String()
-			for j, v := range []int64{l.Seconds, l.Minutes, l.Prepaid, l.Postpaid, l.Shortfall, l.Billed} {
+			for j, v := range []int64{l.Seconds, l.Minutes, l.Prepaid, l.Postpaid, l.Shortfall, l.Deferred, l.Billed} {
 				cols[j][i] = v
 			}
 		}
 		b.Queue(`INSERT INTO billing_bill_lines (account, bill_day, n, day, service, tier, adjustment, seconds, minutes,
-				prepaid, postpaid, shortfall, billed, unit_price, amount)
-			SELECT $1, $2, n, day, service, tier, adjustment, seconds, minutes, prepaid, postpaid, shortfall, billed,
+				prepaid, postpaid, shortfall, deferred, billed, unit_price, amount)
+			SELECT $1, $2, n, day, service, tier, adjustment, seconds, minutes, prepaid, postpaid, shortfall, deferred, billed,
 				unit_price::numeric, amount::numeric
 			FROM unnest($3::integer[], $4::integer[], $5::text[], $6::text[], $7::boolean[], $8::bigint[], $9::bigint[],
-				$10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::text[], $15::text[])
-				AS l(n, day, service, tier, adjustment, seconds, minutes, prepaid, postpaid, shortfall, billed, unit_price, amount)`,
-			id, int32(bill.Day), ns, days, services, tiers, adjustments, cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], prices, amounts)
+				$10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[], $15::text[], $16::text[])
+				AS l(n, day, service, tier, adjustment, seconds, minutes, prepaid, postpaid, shortfall, deferred, billed, unit_price, amount)`,
+			id, int32(bill.Day), ns, days, services, tiers, adjustments, cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6],
+			prices, amounts)
 	}
 	return nil
 }

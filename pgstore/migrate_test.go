@@ -8,24 +8,31 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/rtcbill/billing"
 	"github.com/rtcbill/billing/pgstore"
+	"github.com/shopspring/decimal"
 )
 
 // TestMigrateFromVersion1 takes a schema back to version 1 (without the
-// receipt flags of version 2, the index of version 3, and the account
-// fields, receipt flag and checkpoints of version 4), writes a usage as
-// version 1 wrote it and accounts as versions 1 to 3 wrote them, and
-// checks that Migrate brings the schema to SchemaVersion (4), that the
-// usage reads back whole, its new flags false, and that the accounts read
-// back whole, their Frontier zero, SinceCheckpoint 0, no Suspensions, no
+// receipt flags of version 2, the index of version 3, the account fields,
+// receipt flag and checkpoints of version 4, and the unbilled shortfall of
+// meters and accounts and the deferred minutes of bill lines of version 5),
+// writes a usage as version 1 wrote it, accounts as versions 1 to 3 wrote
+// them, and a meter and a bill as versions 1 to 4 wrote them, and checks
+// that Migrate brings the schema to SchemaVersion (5), that the usage reads
+// back whole, its new flags false, that the accounts read back whole, their
+// Frontier zero, SinceCheckpoint 0, no Suspensions, no Unbilled meters, no
 // checkpoints, and EnabledAt the postpaid Since of a switch turned on by
-// EnablePostpaid, else zero.
+// EnablePostpaid, else zero, and that the meter and the bill read back
+// whole, the meter's Unbilled 0 and the bill line's Deferred 0.
 func TestMigrateFromVersion1(t *testing.T) {
-	if pgstore.SchemaVersion != 4 {
-		t.Errorf("SchemaVersion = %d, want 4: a new version needs its migration tested here", pgstore.SchemaVersion)
+	if pgstore.SchemaVersion != 5 {
+		t.Errorf("SchemaVersion = %d, want 5: a new version needs its migration tested here", pgstore.SchemaVersion)
 	}
 	ctx := context.Background()
 	pool := newPool(t) // migrated to SchemaVersion
 	for _, q := range []string{
+		`ALTER TABLE billing_meters DROP COLUMN unbilled`,
+		`ALTER TABLE billing_accounts DROP COLUMN unbilled`,
+		`ALTER TABLE billing_bill_lines DROP COLUMN deferred`,
 		`ALTER TABLE billing_usages DROP COLUMN while_suspended, DROP COLUMN no_basic_service`,
 		`DROP INDEX billing_usages_at`,
 		`ALTER TABLE billing_accounts DROP COLUMN frontier_at, DROP COLUMN frontier_class, DROP COLUMN frontier_id,
@@ -46,6 +53,15 @@ func TestMigrateFromVersion1(t *testing.T) {
 			1000000000, 1, 18700, '[]'),
 			('c', 2, 'USD', 1000000000, false, -9223372036854775808, '', true, 6000000000, 'why', false,
 			6000000000, 2, 18700, '[]')`,
+		// a's meter of day 18701, settled at 9 s (postpaid on), its shortfall billed on the bill of that day
+		`INSERT INTO billing_meters (account, day, service, tier, seconds, prepaid, postpaid, shortfall,
+			settled_seconds, settled_prepaid, settled_postpaid, settled_shortfall)
+		VALUES ('a', 18701, 'basic', 'hd', 61, 0, 0, 2, 61, 0, 0, 2)`,
+		`INSERT INTO billing_bills (account, day, currency, issued, postpaid_on, subtotal, total)
+		VALUES ('a', 18701, 'USD', 9000000000, true, 0.0598, 0.06)`,
+		`INSERT INTO billing_bill_lines (account, bill_day, n, day, service, tier, adjustment, seconds, minutes,
+			prepaid, postpaid, shortfall, billed, unit_price, amount)
+		VALUES ('a', 18701, 0, 18701, 'basic', 'hd', false, 61, 2, 0, 0, 2, 2, 0.0299, 0.0598)`,
 	} {
 		if _, err := pool.Exec(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
@@ -63,11 +79,24 @@ func TestMigrateFromVersion1(t *testing.T) {
 		t.Errorf("index billing_usages_at after the migration: %v, %v", indexed, err)
 	}
 	var got billing.UsageRecord
+	var meter billing.Meter
+	var meters []billing.Meter
+	var bill billing.Bill
 	accounts := map[string]billing.Account{}
 	checkpoints := 0
 	s := pgstore.New(pool)
+	key := billing.MeterKey{Day: 18701, Service: billing.ServiceBasic, Tier: billing.TierHD}
 	err := s.View(ctx, "a", func(r billing.Reader) (err error) {
-		got, err = r.Usage("u1")
+		if got, err = r.Usage("u1"); err != nil {
+			return err
+		}
+		if meter, err = r.Meter(key); err != nil {
+			return err
+		}
+		if err := r.Meters(key.Day, func(m billing.Meter) bool { meters = append(meters, m); return true }); err != nil {
+			return err
+		}
+		bill, err = r.Bill(key.Day)
 		return err
 	})
 	if err != nil {
@@ -85,7 +114,6 @@ func TestMigrateFromVersion1(t *testing.T) {
 		}
 	}
 	equalTimes := cmp.Comparer(func(x, y time.Time) bool { return x.Equal(y) })
-	key := billing.MeterKey{Day: 18701, Service: billing.ServiceBasic, Tier: billing.TierHD}
 	want := billing.UsageRecord{
 		Usage: billing.Usage{ID: "u1", Account: "a", App: "app", Service: billing.ServiceBasic, Scenario: billing.VideoCall,
 			Tier: billing.TierHD, Seconds: 61, At: time.Unix(5, 0)},
@@ -119,5 +147,21 @@ func TestMigrateFromVersion1(t *testing.T) {
 	}
 	if checkpoints != 0 {
 		t.Errorf("%d checkpoints after the migration, want none", checkpoints)
+	}
+	wantMeter := billing.Meter{Key: key, Seconds: 61, Shortfall: 2,
+		Settled: billing.Tally{Seconds: 61, Shortfall: 2}} // Unbilled 0
+	if diff := cmp.Diff(wantMeter, meter); diff != "" {
+		t.Errorf("meter after the migration (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]billing.Meter{wantMeter}, meters); diff != "" {
+		t.Errorf("meters of the day after the migration (-want +got):\n%s", diff)
+	}
+	wantBill := billing.Bill{Account: "a", Day: 18701, Currency: "USD", Issued: time.Unix(9, 0), PostpaidOn: true,
+		Lines: []billing.Line{{Day: 18701, Service: billing.ServiceBasic, Tier: billing.TierHD, Seconds: 61, Minutes: 2,
+			Shortfall: 2, Billed: 2, UnitPrice: decimal.RequireFromString("0.0299"), Amount: decimal.RequireFromString("0.0598")}}, // Deferred 0
+		Subtotal: decimal.RequireFromString("0.0598"), Total: decimal.RequireFromString("0.06")}
+	equalDecimals := cmp.Comparer(func(x, y decimal.Decimal) bool { return x.Equal(y) })
+	if diff := cmp.Diff(wantBill, bill, equalTimes, equalDecimals); diff != "" {
+		t.Errorf("bill after the migration (-want +got):\n%s", diff)
 	}
 }

@@ -46,7 +46,7 @@ type querier interface {
 
 const accountColumns = `version, currency, opened, postpaid_on, postpaid_since, postpaid_way, suspended, suspended_since,
 	suspend_reason, auto_postpaid_armed, touched, last_seq, settled_through, late::text,
-	frontier_at, frontier_class, frontier_id, since_checkpoint, enabled_at, suspensions::text`
+	frontier_at, frontier_class, frontier_id, since_checkpoint, enabled_at, suspensions::text, unbilled::text`
 
 // begin starts the transaction with the statement begin and reads the
 // account (locking its row if lock is set), in one round trip.
@@ -73,10 +73,10 @@ func (r *reader) scanAccount(row pgx.Row) error {
 	a := billing.Account{ID: r.id}
 	var opened, since, suspendedSince, touched, frontier, enabled int64
 	var class int16
-	var late, suspensions string
+	var late, suspensions, unbilled string
 	err := row.Scan(&a.Version, &a.Currency, &opened, &a.Postpaid.On, &since, &a.Postpaid.Way,
 		&a.Status.Suspended, &suspendedSince, &a.Status.Reason, &a.AutoPostpaidArmed, &touched, &a.LastSeq, &a.SettledThrough, &late,
-		&frontier, &class, &a.Frontier.ID, &a.SinceCheckpoint, &enabled, &suspensions)
+		&frontier, &class, &a.Frontier.ID, &a.SinceCheckpoint, &enabled, &suspensions, &unbilled)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil
 	}
@@ -86,7 +86,10 @@ func (r *reader) scanAccount(row pgx.Row) error {
 	a.Opened, a.Postpaid.Since, a.Status.Since, a.Touched = fromNanos(opened), fromNanos(since), fromNanos(suspendedSince), fromNanos(touched)
 	a.Frontier.At, a.Frontier.Class, a.EnabledAt = fromNanos(frontier), billing.Class(class), fromNanos(enabled)
 	if a.Late, err = decodeKeys(late); err != nil {
-		return err
+		return fmt.Errorf("pgstore: account %q: late: %w", r.id, err)
+	}
+	if a.Unbilled, err = decodeKeys(unbilled); err != nil {
+		return fmt.Errorf("pgstore: account %q: unbilled: %w", r.id, err)
 	}
 	if a.Suspensions, err = decodeIntervals(suspensions); err != nil {
 		return err
@@ -100,7 +103,7 @@ func (r *reader) Account() (billing.Account, error) {
 		return billing.Account{}, fmt.Errorf("pgstore: account %q: %w", r.id, billing.ErrNotFound)
 	}
 	a := r.account
-	a.Late, a.Suspensions = slices.Clone(a.Late), slices.Clone(a.Suspensions)
+	a.Late, a.Unbilled, a.Suspensions = slices.Clone(a.Late), slices.Clone(a.Unbilled), slices.Clone(a.Suspensions)
 	return a, nil
 }
 
@@ -168,7 +171,7 @@ func (r *reader) Purchase(id string) (billing.PurchaseRecord, error) {
 }
 
 const meterColumns = `day, service, tier, seconds::bigint, prepaid::bigint, postpaid::bigint, shortfall::bigint,
-	settled_seconds::bigint, settled_prepaid::bigint, settled_postpaid::bigint, settled_shortfall::bigint`
+	settled_seconds::bigint, settled_prepaid::bigint, settled_postpaid::bigint, settled_shortfall::bigint, unbilled::bigint`
 
 // meterByKey reads one meter of account $1 by key.
 const meterByKey = `SELECT ` + meterColumns + ` FROM billing_meters WHERE account = $1 AND day = $2 AND service = $3 AND tier = $4`
@@ -177,7 +180,7 @@ func scanMeter(row pgx.Row) (billing.Meter, error) {
 	var m billing.Meter
 	s := &m.Settled
 	err := row.Scan(&m.Key.Day, &m.Key.Service, &m.Key.Tier, &m.Seconds, &m.Prepaid, &m.Postpaid, &m.Shortfall,
-		&s.Seconds, &s.Prepaid, &s.Postpaid, &s.Shortfall)
+		&s.Seconds, &s.Prepaid, &s.Postpaid, &s.Shortfall, &m.Unbilled)
 	return m, err
 }
 
@@ -492,7 +495,7 @@ func (r *reader) Checkpoints(at billing.OpKey, fn func(billing.Checkpoint) bool)
 const (
 	billColumns = `day, currency, issued, postpaid_on, subtotal::text, total::text`
 	lineColumns = `bill_day, day, service, tier, adjustment, seconds::bigint, minutes::bigint, prepaid::bigint,
-	postpaid::bigint, shortfall::bigint, billed::bigint, unit_price::text, amount::text`
+	postpaid::bigint, shortfall::bigint, deferred::bigint, billed::bigint, unit_price::text, amount::text`
 )
 
 func (r *reader) Bill(d billing.Day) (billing.Bill, error) {
@@ -550,7 +553,7 @@ func (r *reader) bills(from, to billing.Day, fn func(billing.Bill) bool) error {
 		var billDay billing.Day
 		var price, amount string
 		err := row.Scan(&billDay, &l.Day, &l.Service, &l.Tier, &l.Adjustment, &l.Seconds, &l.Minutes, &l.Prepaid,
-			&l.Postpaid, &l.Shortfall, &l.Billed, &price, &amount)
+			&l.Postpaid, &l.Shortfall, &l.Deferred, &l.Billed, &price, &amount)
 		if err != nil {
 			return l, err
 		}
