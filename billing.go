@@ -202,12 +202,15 @@ func (e *Engine) newUnit(req Request, ref, account string, body func(u *unit) er
 	return u
 }
 
-// done puts u back in the pool, keeping its buffers. What they held stays
-// until they are written again or the pool drops u (within two garbage
-// collections): a bound, and clearing them would cost more than recording
-// a usage's ledger entry.
+// done puts u back in the pool, keeping its buffers and its values. Each
+// field is written before a unit of work reads it (newUnit: the request;
+// exec: failed; begin: the reader, Changes, clock, dirty and account; the
+// bodies: the usage, receipt, operations and walk), so done only drops the
+// body and the Reader. What the rest held stays until it is written again
+// or the pool drops u (within two garbage collections): a bound, and
+// clearing the unit cost about 380 instructions per usage, 4 % of Record.
 func (e *Engine) done(u *unit) {
-	*u = unit{e: u.e, run: u.run, step: u.step, ch: emptied(u.ch), touched: u.touched[:0], ops: u.ops[:0]}
+	u.body, u.r = nil, nil
 	e.units.Put(u)
 }
 

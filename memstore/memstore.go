@@ -155,7 +155,8 @@ func (a *account) apply(id string, ch *billing.Changes) error {
 	if k, twice := clash(ch.Checkpoints, func(c *billing.Checkpoint) billing.OpKey { return keyOf(c.Key) }, nil); twice {
 		return fmt.Errorf("memstore: checkpoint %v written twice", k)
 	}
-	a.rec = copied(*ch.Account)
+	a.rec = *ch.Account
+	unshare(&a.rec)
 	a.exists.Store(true)
 	for i := range ch.Packages {
 		a.putPackage(&ch.Packages[i])
@@ -203,10 +204,9 @@ func keyOf(k billing.OpKey) billing.OpKey {
 	return k
 }
 
-// copied returns a with its slices copied.
-func copied(a billing.Account) billing.Account {
+// unshare gives a copies of its slices.
+func unshare(a *billing.Account) {
 	a.Late, a.Unbilled, a.Suspensions = slices.Clone(a.Late), slices.Clone(a.Unbilled), slices.Clone(a.Suspensions)
-	return a
 }
 
 // checkKeys returns an error wrapping ErrExists if the Changes hold a usage
@@ -336,7 +336,9 @@ func (r *reader) Account() (billing.Account, error) {
 	if !r.a.exists.Load() {
 		return billing.Account{}, fmt.Errorf("memstore: account %q: %w", r.id, billing.ErrNotFound)
 	}
-	return copied(r.a.rec), nil
+	rec := r.a.rec
+	unshare(&rec)
+	return rec, nil
 }
 
 func (r *reader) Usage(id string) (billing.UsageRecord, error) {
