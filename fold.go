@@ -9,11 +9,11 @@ import "slices"
 // operation with the same code as the operations applied at once (see
 // apply), in a unit of work of its own whose Changes it reads back.
 type fold struct {
-	Reader         // the account as stored
-	e      *Engine //
-	out    *unit   // the unit of work the replay writes to
-	v      *unit   // the fold's own unit: the account's state as the fold goes
-	day    Day     // the checkpoint's day
+	Reader // the account as stored
+	e      *Engine
+	out    *unit // the unit of work the replay writes to
+	v      *unit // the fold's own unit: the account's state as the fold goes
+	day    Day   // the checkpoint's day
 	pkgs   []Package
 	stored map[string]Package
 	meters map[MeterKey]Meter
@@ -73,12 +73,15 @@ func (e *Engine) newFold(u *unit, cp *Checkpoint) (*fold, []*op, error) {
 // step applies o, first taking the checkpoints due before it.
 func (f *fold) step(o *op) error {
 	for len(f.rewrite) > 0 && f.rewrite[0].Compare(o.key) <= 0 {
-		f.out.putCheckpoint(f.snapshot(f.rewrite[0]))
-		f.rewrite, f.since = f.rewrite[1:], 0
+		if err := f.snapshot(f.rewrite[0]); err != nil {
+			return err
+		}
+		f.rewrite = f.rewrite[1:]
 	}
 	if o.mark || f.since >= CheckpointEvery {
-		f.out.putCheckpoint(f.snapshot(o.key))
-		f.since = 0
+		if err := f.snapshot(o.key); err != nil {
+			return err
+		}
 	}
 	if o.mark {
 		return nil
@@ -108,22 +111,12 @@ func (f *fold) step(o *op) error {
 	return nil
 }
 
-// snapshot returns the checkpoint of the fold's state at key.
-func (f *fold) snapshot(key OpKey) Checkpoint {
-	a := &f.v.a
-	c := Checkpoint{Key: key, Postpaid: a.Postpaid, Status: a.Status, Armed: a.AutoPostpaidArmed,
-		Suspensions: len(a.Suspensions)}
-	for _, p := range f.pkgs {
-		if p.Balance > 0 && p.End.After(key.At) {
-			c.Balances = append(c.Balances, Balance{Package: p.ID, Balance: p.Balance})
-		}
-	}
-	_ = f.Meters(f.e.cal.day(key.At), func(m Meter) bool {
-		m.Settled = Tally{}
-		c.Meters = append(c.Meters, m)
-		return true
-	})
-	return c
+// snapshot writes the checkpoint of the fold's state at key.
+func (f *fold) snapshot(key OpKey) error {
+	c, err := f.e.checkpointOf(f, &f.v.a, key)
+	f.out.putCheckpoint(c)
+	f.since = 0
+	return err
 }
 
 // write writes to u what the fold changed, with ledger entries for the

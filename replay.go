@@ -151,25 +151,32 @@ func (e *Engine) apply(u *unit, o *op) error {
 // checkpoint writes a checkpoint of the account of u at key, which is after
 // every operation applied.
 func (e *Engine) checkpoint(u *unit, key OpKey) error {
-	c := Checkpoint{Key: key, Postpaid: u.a.Postpaid, Status: u.a.Status, Armed: u.a.AutoPostpaidArmed,
-		Suspensions: len(u.a.Suspensions)}
-	err := u.r.LivePackages(func(p Package) bool {
+	c, err := e.checkpointOf(u.r, &u.a, key)
+	u.putCheckpoint(c)
+	u.a.SinceCheckpoint = 0
+	return err
+}
+
+// checkpointOf returns the checkpoint at key of account a, whose packages
+// and meters r reads.
+func (e *Engine) checkpointOf(r Reader, a *Account, key OpKey) (Checkpoint, error) {
+	c := Checkpoint{Key: key, Postpaid: a.Postpaid, Status: a.Status, Armed: a.AutoPostpaidArmed,
+		Suspensions: len(a.Suspensions)}
+	err := r.LivePackages(func(p Package) bool {
 		if p.End.After(key.At) {
 			c.Balances = append(c.Balances, Balance{Package: p.ID, Balance: p.Balance})
 		}
 		return true
 	})
 	if err != nil {
-		return err
+		return c, err
 	}
-	err = u.r.Meters(e.cal.day(key.At), func(m Meter) bool {
+	err = r.Meters(e.cal.day(key.At), func(m Meter) bool {
 		m.Settled = Tally{}
 		c.Meters = append(c.Meters, m)
 		return true
 	})
-	u.putCheckpoint(c)
-	u.a.SinceCheckpoint = 0
-	return err
+	return c, err
 }
 
 // putCheckpoint writes c, in place of an earlier write of it in this unit.
@@ -281,7 +288,9 @@ func (e *Engine) replay(u *unit, ops []op) error {
 		return failed
 	}
 	for _, k := range f.rewrite {
-		u.putCheckpoint(f.snapshot(k))
+		if err := f.snapshot(k); err != nil {
+			return err
+		}
 	}
 	if marks {
 		return nil
@@ -312,7 +321,7 @@ func (e *Engine) checkSeconds(u *unit, ops []op) error {
 		if o.usage == nil {
 			continue
 		}
-		k := MeterKey{Day: e.cal.day(o.usage.At), Service: o.usage.Service, Tier: o.usage.Tier}
+		k := MeterKey{Day: o.day, Service: o.usage.Service, Tier: o.usage.Tier}
 		m, err := u.r.Meter(k)
 		if err != nil {
 			return err

@@ -196,14 +196,15 @@ func recordOne(u *unit) error {
 	}
 	us, d := &u.usage, u.e.cal.day(u.usage.At)
 	old, repeated, err := u.e.accept(u, us, d)
+	key := usageKey(us)
 	switch {
 	case err != nil:
 		return err
 	case repeated:
 		u.receipt = old
 		return nil
-	case d > u.a.SettledThrough && usageKey(us).Compare(u.a.Frontier) > 0 && !u.a.Frontier.At.IsZero(): // in order
-		u.receipt, err = u.e.record(u, us, usageKey(us), d)
+	case d > u.a.SettledThrough && key.Compare(u.a.Frontier) > 0 && !u.a.Frontier.At.IsZero(): // in order
+		u.receipt, err = u.e.record(u, us, key, d)
 		return err
 	}
 	u.ops = append(u.ops[:0], u.e.usageOp(&u.a, us, d))
