@@ -194,10 +194,9 @@ func (e *Engine) closeThrough(u *unit, d Day) error {
 	}
 	next := OpKey{At: e.cal.start(d + 1), Class: ClassCheckpoint}
 	var err error
-	switch {
-	case u.a.Frontier.Compare(next) < 0:
-		err = e.checkpoint(u, next)
-	default:
+	if u.a.Frontier.Compare(next) < 0 {
+		err = e.checkpoint(u, next) // the state as stored is the state there
+	} else {
 		ops := [1]op{{key: next, mark: true}}
 		err = e.replay(u, ops[:])
 	}
