@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -64,6 +65,12 @@ type Engine struct {
 	grace    time.Duration
 	dueAfter time.Duration
 	units    sync.Pool // of *unit
+	// every is how many operations pass between two checkpoints:
+	// CheckpointEvery (tests set fewer, to replay more often).
+	every int64
+	// stops counts the replays that stopped at a checkpoint (see
+	// converge), for tests to see that they happen.
+	stops atomic.Int64
 }
 
 // utc8 is the default billing time zone.
@@ -81,7 +88,7 @@ func New(store Store, opts *Options) (*Engine, error) {
 	if opts != nil {
 		o = *opts
 	}
-	e := &Engine{store: store, now: o.Now, currency: o.Currency,
+	e := &Engine{store: store, now: o.Now, currency: o.Currency, every: CheckpointEvery,
 		grace: duration(o.ExpiryGrace, DefaultExpiryGrace), dueAfter: duration(o.DueAfter, DefaultDueAfter)}
 	e.units.New = func() any {
 		u := &unit{e: e}

@@ -78,7 +78,7 @@ func (f *fold) step(o *op) error {
 		}
 		f.rewrite = f.rewrite[1:]
 	}
-	if o.mark || f.since >= CheckpointEvery {
+	if o.mark || f.since >= f.e.every {
 		if err := f.snapshot(o.key); err != nil {
 			return err
 		}
@@ -170,11 +170,11 @@ func (f *fold) write(u *unit, us *Usage) error {
 		u.putMeter(m)
 	}
 	a := &f.v.a
-	if p := a.Postpaid; p.On != u.a.Postpaid.On || p.Way != u.a.Postpaid.Way || !p.Since.Equal(u.a.Postpaid.Since) {
+	if p := a.Postpaid; !p.equal(u.a.Postpaid) {
 		u.a.Postpaid = p
 		u.append(Entry{Kind: EntryPostpaidOn})
 	}
-	if s := a.Status; s.Suspended != u.a.Status.Suspended || !s.Since.Equal(u.a.Status.Since) {
+	if s := a.Status; !s.equal(u.a.Status) {
 		u.a.Status = s
 		if s.Suspended {
 			u.append(Entry{Kind: EntrySuspended})

@@ -48,6 +48,9 @@ type Interval struct {
 	Since, Until time.Time
 }
 
+// equal reports whether i and j are the same span of time.
+func (i Interval) equal(j Interval) bool { return i.Since.Equal(j.Since) && i.Until.Equal(j.Until) }
+
 // Checkpoint is an account's state at one point of its reference order:
 // just before the operations at or after Key. An operation that arrives
 // late (its key is before the account's Frontier) is applied by replaying

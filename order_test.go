@@ -117,6 +117,10 @@ var (
 // runEngine applies order to an Engine and returns its states.
 func runEngine(rt *rapid.T, spec billing.AccountSpec, open time.Time, order []orderOp) [2]orderState {
 	h := newHarness(rt, orderBook())
+	// Checkpoints every few operations: more replays, which start from
+	// one and may stop at one (see converge in the package).
+	billing.SetCheckpointEvery(h.e, rapid.SampledFrom([]int64{1, 3, 8, billing.CheckpointEvery}).Draw(rt, "checkpointEvery"))
+	defer func() { orderStats["replays stopped at a checkpoint"] += int(billing.Stops(h.e)) }()
 	h.do(op{now: open, open: &spec})
 	for _, o := range order {
 		h.clock.Set(o.arrives)

@@ -24,6 +24,11 @@ type Postpaid struct {
 	Way PostpaidWay
 }
 
+// equal reports whether p and q are the same switch.
+func (p Postpaid) equal(q Postpaid) bool {
+	return p.On == q.On && p.Way == q.Way && p.Since.Equal(q.Since)
+}
+
 // PostpaidWay is how the postpaid switch went on. The values are stored by
 // Stores and never change.
 type PostpaidWay string
@@ -147,6 +152,11 @@ type Status struct {
 	Since time.Time
 	// Reason says why the account is suspended ("" while active).
 	Reason string
+}
+
+// equal reports whether s and t are the same status.
+func (s Status) equal(t Status) bool {
+	return s.Suspended == t.Suspended && s.Since.Equal(t.Since) && s.Reason == t.Reason
 }
 
 // ReasonUncovered is the Reason of a suspension caused by basic usage that

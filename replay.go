@@ -99,7 +99,7 @@ func (e *Engine) record(u *unit, us *Usage, key OpKey, d Day) (Receipt, error) {
 
 // due takes a checkpoint at key, the next operation's, if one is due.
 func (e *Engine) due(u *unit, key OpKey) error {
-	if u.a.SinceCheckpoint >= CheckpointEvery {
+	if u.a.SinceCheckpoint >= e.every {
 		return e.checkpoint(u, key)
 	}
 	return nil
@@ -260,6 +260,16 @@ func (e *Engine) replay(u *unit, ops []op) error {
 			f.rewrite = append(f.rewrite, c.Key)
 		}
 	}
+	// The stored checkpoints after every call and new operation: the
+	// replay may stop at one (see converge).
+	var ahead []Checkpoint
+	key, shifts := shiftable(ops)
+	if shifts && !marks && !early && len(calls) > 0 {
+		last := calls[len(calls)-1].key
+		if i := slices.IndexFunc(cps[1:], func(c Checkpoint) bool { return c.Key.Compare(last) > 0 }); i >= 0 {
+			ahead = cps[1+i:]
+		}
+	}
 	var failed error
 	next := 0
 	err = u.r.Usages(cps[0].Key.At, time.Time{}, func(rec UsageRecord) bool {
@@ -274,6 +284,12 @@ func (e *Engine) replay(u *unit, ops []op) error {
 		}
 		if marks && next == len(calls) {
 			return false
+		}
+		for ; len(ahead) > 0 && ahead[0].Key.Compare(o.key) <= 0; ahead = ahead[1:] {
+			var stop bool
+			if stop, failed = f.converge(&ahead[0], ahead[1:], key); stop || failed != nil {
+				return false
+			}
 		}
 		failed = f.step(&o)
 		return failed == nil

@@ -1,0 +1,316 @@
+package billing
+
+import (
+	"slices"
+	"time"
+)
+
+// A replay need not run to the account's last operation. Once it has
+// passed the last call (a purchase, the EnablePostpaid call, the switch
+// held on) and the last new usage, what comes after is the stored
+// operations, applied to a state that differs from the stored one in few
+// ways when the new usages changed little: their meter has more seconds,
+// and the minutes those added were all paid one way (from one package,
+// postpaid, or as shortfall). If every later minute of that meter is then
+// paid the same way in both states, and the package paying for them keeps
+// enough that no other draw from it changes, the rest of the replay is
+// known without running it: every later checkpoint, and the account as
+// stored, with the meter's seconds shifted and the package lowered by the
+// minutes the shift adds there. converge checks this at each stored
+// checkpoint the replay reaches, and stops it at the first where it holds.
+// A usage late by hours on an account with a package that has minutes to
+// spare then costs the operations around it, and a rewrite of the
+// checkpoints after it, instead of a replay of every operation after it
+// (docs/PERFORMANCE.md has the figures). Anything else (a package that
+// runs low, a switch, a suspension, a change to another meter) replays on.
+
+// shift is how a replay's state differs from the stored one: meter key
+// has seconds more, and every minute they add is paid by way, from
+// package pkg at ratio package minutes a minute if prepaid.
+type shift struct {
+	key     MeterKey
+	seconds int64
+	way     way
+	pkg     string
+	ratio   int64
+}
+
+// way is how a minute is paid.
+type way int8
+
+const (
+	wayPrepaid way = iota
+	wayPostpaid
+	wayShortfall
+)
+
+// add counts n minutes paid by w on m.
+func (w way) add(m *Meter, n int64) {
+	switch w {
+	case wayPrepaid:
+		m.Prepaid += n
+	case wayPostpaid:
+		m.Postpaid += n
+	default:
+		m.Shortfall += n
+	}
+}
+
+// minutes returns the minutes the shift adds to a meter of base seconds.
+func (s *shift) minutes(base int64) int64 {
+	return ceilMinutes(base+s.seconds) - ceilMinutes(base)
+}
+
+// shiftable returns the meter of the new operations ops if they are
+// usages of one meter (refused ones aside), none of a settled day.
+func shiftable(ops []op) (MeterKey, bool) {
+	var k MeterKey
+	n := 0
+	for i := range ops {
+		o := &ops[i]
+		if o.err != nil {
+			continue
+		}
+		if o.usage == nil || o.settled {
+			return k, false
+		}
+		mk := MeterKey{Day: o.day, Service: o.usage.Service, Tier: o.usage.Tier}
+		if n > 0 && mk != k {
+			return k, false
+		}
+		k, n = mk, n+1
+	}
+	return k, n > 0
+}
+
+// converge reports whether the replay can stop at the stored checkpoint c,
+// which it is about to pass, having applied every new operation (all of
+// meter key) and every call. If it can, it writes the replay's checkpoint
+// at c and the stored checkpoints after it (later) with the shift, and
+// leaves the fold holding the account as stored with the shift, for write.
+func (f *fold) converge(c *Checkpoint, later []Checkpoint, key MeterKey) (bool, error) {
+	here, err := f.e.checkpointOf(f, &f.v.a, c.Key)
+	if err != nil {
+		return false, err
+	}
+	sh, n, ok, err := f.shiftAt(&here, c, key)
+	if err != nil || !ok {
+		return false, err
+	}
+	stored := &f.out.a
+	// The account as stored, with the shift's minutes at its end (n, if
+	// its meter's day is over).
+	cur := f.meters[key]
+	if key.Day == f.e.cal.day(c.Key.At) {
+		if cur, err = f.Reader.Meter(key); err != nil {
+			return false, err
+		}
+		n = sh.minutes(cur.Seconds)
+		cur.Seconds += sh.seconds
+		sh.way.add(&cur, n)
+	}
+	f.meters = map[MeterKey]Meter{key: cur}
+	f.pkgs = f.pkgs[:0]
+	for _, p := range f.stored {
+		if p.ID == sh.pkg && sh.way == wayPrepaid {
+			p.Balance -= n * sh.ratio
+		}
+		f.pkgs = append(f.pkgs, p)
+	}
+	slices.SortFunc(f.pkgs, ComparePackages)
+	a := &f.v.a
+	a.Postpaid, a.Status, a.AutoPostpaidArmed, a.Suspensions = stored.Postpaid, stored.Status, stored.AutoPostpaidArmed, stored.Suspensions
+	f.out.putCheckpoint(here)
+	for _, l := range later {
+		f.out.putCheckpoint(sh.apply(f.e.cal.day(l.Key.At), l, n))
+	}
+	f.since, f.rewrite = stored.SinceCheckpoint, nil
+	f.e.stops.Add(1)
+	return true, nil
+}
+
+// apply returns checkpoint c, of day d, with the shift: n minutes if its
+// meter is of an earlier day.
+func (s *shift) apply(d Day, c Checkpoint, n int64) Checkpoint {
+	if d == s.key.Day {
+		c.Meters = slices.Clone(c.Meters)
+		i, found := slices.BinarySearchFunc(c.Meters, s.key, func(m Meter, k MeterKey) int { return compareServiceTier(m.Key, k) })
+		if !found {
+			c.Meters = slices.Insert(c.Meters, i, Meter{Key: s.key})
+		}
+		m := &c.Meters[i]
+		n = s.minutes(m.Seconds)
+		m.Seconds += s.seconds
+		s.way.add(m, n)
+	}
+	if s.way == wayPrepaid && n != 0 {
+		c.Balances = slices.Clone(c.Balances)
+		if i := slices.IndexFunc(c.Balances, func(b Balance) bool { return b.Package == s.pkg }); i >= 0 {
+			c.Balances[i].Balance -= n * s.ratio
+		}
+	}
+	return c
+}
+
+// shiftAt returns how the replay's checkpoint here differs from the
+// stored one c (at the same key), and the minutes it adds at c, if the
+// difference is a shift of meter key that carries over unchanged to every
+// later stored operation (see converge).
+func (f *fold) shiftAt(here, c *Checkpoint, key MeterKey) (sh shift, n int64, ok bool, err error) {
+	a, stored := &f.v.a, &f.out.a
+	if !a.Postpaid.equal(c.Postpaid) || !a.Status.equal(c.Status) || a.AutoPostpaidArmed != c.Armed ||
+		len(a.Suspensions) != c.Suspensions || len(stored.Suspensions) < c.Suspensions ||
+		!slices.EqualFunc(a.Suspensions, stored.Suspensions[:c.Suspensions], Interval.equal) {
+		return sh, 0, false, nil
+	}
+	// The meters: only key's may differ, by seconds added and minutes paid
+	// one way.
+	day := f.e.cal.day(c.Key.At)
+	var base, now Meter
+	if key.Day == day {
+		base, now = meterIn(c.Meters, key), meterIn(here.Meters, key)
+	} else if base, err = f.Reader.Meter(key); err != nil {
+		return sh, 0, false, err
+	} else if now, ok = f.meters[key]; !ok {
+		return sh, 0, false, nil
+	}
+	if !sameMeters(here.Meters, c.Meters, key) {
+		return sh, 0, false, nil
+	}
+	for k, m := range f.meters {
+		if k == key || k.Day >= day {
+			continue
+		}
+		if old, err := f.Reader.Meter(k); err != nil || m != old {
+			return sh, 0, false, err
+		}
+	}
+	d := Tally{Seconds: now.Seconds - base.Seconds, Prepaid: now.Prepaid - base.Prepaid,
+		Postpaid: now.Postpaid - base.Postpaid, Shortfall: now.Shortfall - base.Shortfall}
+	if d.Seconds <= 0 || d.Prepaid < 0 || d.Postpaid < 0 || d.Shortfall < 0 ||
+		now.Settled != base.Settled || now.Unbilled != base.Unbilled {
+		return sh, 0, false, nil
+	}
+	sh = shift{key: key, seconds: d.Seconds, way: wayPostpaid}
+	n = d.Prepaid + d.Postpaid + d.Shortfall
+	seen := sh.way // how the minutes so far were paid
+	switch n {
+	case 0:
+	case d.Prepaid:
+		seen = wayPrepaid
+	case d.Postpaid:
+	case d.Shortfall:
+		seen = wayShortfall
+	default:
+		return sh, 0, false, nil
+	}
+	// How the minutes the shift adds later are paid: as they were so far,
+	// if its meter's day is over; else as key's next minute would be.
+	most := n // the most minutes the shift ever adds after c
+	if key.Day == day {
+		var p *Package
+		if sh.way, p, ok, err = f.payer(c.Key.At, key); err != nil || !ok || n > 0 && seen != sh.way {
+			return sh, 0, false, err
+		}
+		if p != nil {
+			sh.pkg = p.ID
+		}
+		most = ceilMinutes(sh.seconds)
+	} else if sh.way = seen; n > 0 && seen == wayPrepaid {
+		for i, b := range here.Balances {
+			if i < len(c.Balances) && b != c.Balances[i] {
+				sh.pkg = b.Package
+				break
+			}
+		}
+		if sh.pkg == "" { // no package paid for them
+			return sh, 0, false, nil
+		}
+	}
+	// The packages: only the payer's balance may differ, by what the
+	// minutes so far took from it. Its stored balance, the lowest it had
+	// after c, must pay for the most minutes the shift adds: then every
+	// later draw from it takes as many minutes in both states (a draw
+	// takes as many whole minutes as the balance pays for, and the rest of
+	// the balance stays above what the shift took).
+	if sh.pkg != "" {
+		p, found := f.stored[sh.pkg]
+		if !found {
+			return sh, 0, false, nil
+		}
+		kind, err := f.e.kindOf(&p)
+		if err != nil {
+			return sh, 0, false, err
+		}
+		sh.ratio = kind.ratio(key.Tier)
+		if sh.ratio == 0 || p.Balance < most*sh.ratio {
+			return sh, 0, false, nil
+		}
+	}
+	if len(here.Balances) != len(c.Balances) {
+		return sh, 0, false, nil
+	}
+	for i, b := range here.Balances {
+		old := c.Balances[i]
+		taken := int64(0)
+		if b.Package == sh.pkg {
+			taken = d.Prepaid * sh.ratio
+		}
+		if b.Package != old.Package || old.Balance-b.Balance != taken {
+			return sh, 0, false, nil
+		}
+	}
+	return sh, n, true, nil
+}
+
+// payer returns how the fold pays a minute of meter key used at or after
+// at, to the end of its day, when no purchase comes after at: by the first
+// package in deduction order that can pay one (a package's validity ends
+// at the start of a day, so one valid at at stays valid to the end of its
+// day, and those before it can pay none as no balance grows); else
+// postpaid if on; else as shortfall if the account is suspended already
+// and the automatic switch is not armed. It reports false in any other
+// case: the minute would suspend the account or turn postpaid on.
+func (f *fold) payer(at time.Time, key MeterKey) (way, *Package, bool, error) {
+	if key.Service != ServiceBasic {
+		return wayPostpaid, nil, true, nil
+	}
+	for i := range f.pkgs {
+		p := &f.pkgs[i]
+		if p.Balance <= 0 || !p.Covers(at) {
+			continue
+		}
+		kind, err := f.e.kindOf(p)
+		if err != nil {
+			return 0, nil, false, err
+		}
+		if r := kind.ratio(key.Tier); r == 0 || p.Balance < r {
+			continue
+		}
+		return wayPrepaid, p, true, nil
+	}
+	a := &f.v.a
+	switch {
+	case a.Postpaid.On:
+		return wayPostpaid, nil, true, nil
+	case a.Status.Suspended && !a.AutoPostpaidArmed:
+		return wayShortfall, nil, true, nil
+	}
+	return 0, nil, false, nil
+}
+
+// meterIn returns the meter with key k among ms, or a zero one.
+func meterIn(ms []Meter, k MeterKey) Meter {
+	if i := slices.IndexFunc(ms, func(m Meter) bool { return m.Key == k }); i >= 0 {
+		return ms[i]
+	}
+	return Meter{Key: k}
+}
+
+// sameMeters reports whether ms and ns hold the same meters but for the
+// one with key k.
+func sameMeters(ms, ns []Meter, k MeterKey) bool {
+	ms = slices.DeleteFunc(slices.Clone(ms), func(m Meter) bool { return m.Key == k })
+	ns = slices.DeleteFunc(slices.Clone(ns), func(m Meter) bool { return m.Key == k })
+	return slices.Equal(ms, ns)
+}

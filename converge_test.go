@@ -1,0 +1,125 @@
+package billing_test
+
+import (
+	"testing"
+	"time"
+
+	gocmp "github.com/google/go-cmp/cmp"
+	"github.com/rtcbill/billing"
+)
+
+// TestReplayStops checks the replays that stop at a checkpoint once the
+// rest is a shift of the late usage's meter (converge in the package), and
+// those that must not: each case records its usages in the order given
+// (the last one late), with a checkpoint before every operation, on the
+// 500-minute trial (1:1 for every tier) unless it says otherwise. The
+// wanted figures are those of the usages applied in order of time.
+func TestReplayStops(t *testing.T) {
+	type want struct {
+		Meters    map[billing.Day][]billing.Meter
+		Balance   int64 // the trial's
+		Suspended time.Time
+		Stops     int64
+	}
+	sd15 := billing.MeterKey{Day: march(15), Service: billing.ServiceBasic, Tier: sd}
+	hd15, hd16, hd17 := sd15, sd15, sd15
+	hd15.Tier, hd16.Tier, hd16.Day, hd17.Tier, hd17.Day = hd, hd, march(16), hd, march(17)
+	cases := []struct {
+		name     string
+		postpaid bool // at opening, on the book without a trial
+		// postpaidTrial: postpaid at opening, with the trial
+		postpaidTrial bool
+		usages        []op
+		want          want
+	}{{
+		// In order: u1 30 s (1 minute), L 50 s (80 s: 2 minutes), u2 20 s
+		// (100 s: 2), u3 1 HD minute: 3 minutes of the trial, 497 left.
+		// The replay stops at u2: the stored state there has 30 s and 1
+		// minute, the replay's 80 s and 2, and the trial pays the rest.
+		name: "stops where the trial pays the rest",
+		usages: []op{use("u1", sd, 30, at(15, 10, 0, 0)), use("u2", sd, 20, at(15, 10, 30, 0)),
+			use("u3", hd, 60, at(15, 10, 40, 0)), late("L", sd, 50, at(15, 10, 5, 0), at(15, 11, 0, 0))},
+		want: want{Meters: map[billing.Day][]billing.Meter{march(15): {
+			{Key: sd15, Seconds: 100, Prepaid: 2}, {Key: hd15, Seconds: 60, Prepaid: 1}}}, Balance: 497, Stops: 1},
+	}, {
+		// The same, postpaid: every minute postpaid, 2 SD and 1 HD.
+		name: "stops where postpaid pays the rest", postpaid: true,
+		usages: []op{use("u1", sd, 30, at(15, 10, 0, 0)), use("u2", sd, 20, at(15, 10, 30, 0)),
+			use("u3", hd, 60, at(15, 10, 40, 0)), late("L", sd, 50, at(15, 10, 5, 0), at(15, 11, 0, 0))},
+		want: want{Meters: map[billing.Day][]billing.Meter{march(15): {
+			{Key: sd15, Seconds: 100, Postpaid: 2}, {Key: hd15, Seconds: 60, Postpaid: 1}}}, Stops: 1},
+	}, {
+		// L (23:50, 40 s) brings the 15th's SD to 70 s, 2 minutes; the
+		// replay stops at the 16th's first usage, where only the trial
+		// differs (by 1), and lowers it by 1 from there: 500 - 2 - 2 = 496.
+		name: "stops on the next day",
+		usages: []op{use("u1", sd, 30, at(15, 23, 40, 0)), use("u2", hd, 60, at(16, 0, 10, 0)),
+			use("u3", hd, 60, at(16, 0, 20, 0)), late("L", sd, 40, at(15, 23, 50, 0), at(16, 1, 0, 0))},
+		want: want{Meters: map[billing.Day][]billing.Meter{
+			march(15): {{Key: sd15, Seconds: 70, Prepaid: 2}},
+			march(16): {{Key: hd16, Seconds: 120, Prepaid: 2}}}, Balance: 496, Stops: 1},
+	}, {
+		// In order: u1 1 minute (499 left), L 30 s (60 s, no new minute),
+		// B 498 HD minutes (1 left), u2 20 s (80 s: the 2nd minute takes
+		// the last), h 1 HD minute: shortfall, suspended at 10:40. Stored,
+		// u2 added no minute and h took the last: no shift of the SD meter
+		// gets this, as the trial cannot pay the minute the shift adds.
+		name: "the shift's minute finds the trial empty",
+		usages: []op{use("u1", sd, 30, at(15, 10, 0, 0)), use("B", hd, 498*60, at(15, 10, 20, 0)),
+			use("u2", sd, 20, at(15, 10, 30, 0)), use("h", hd, 60, at(15, 10, 40, 0)),
+			late("L", sd, 30, at(15, 10, 5, 0), at(15, 11, 0, 0))},
+		want: want{Meters: map[billing.Day][]billing.Meter{march(15): {
+			{Key: sd15, Seconds: 80, Prepaid: 2}, {Key: hd15, Seconds: 499 * 60, Prepaid: 498, Shortfall: 1}}},
+			Suspended: at(15, 10, 40, 0)},
+	}, {
+		// In order: u1 1 minute, L 30 s (60 s), B 499 HD minutes (the
+		// trial empty), u2 20 s (80 s: a 2nd minute, shortfall: suspended
+		// at 10:30). Stored, nothing was uncovered: the shift's minute
+		// suspends the account, which no shift can say.
+		name: "the shift's minute suspends",
+		usages: []op{use("u1", sd, 30, at(15, 10, 0, 0)), use("B", hd, 499*60, at(15, 10, 20, 0)),
+			use("u2", sd, 20, at(15, 10, 30, 0)), late("L", sd, 30, at(15, 10, 5, 0), at(15, 11, 0, 0))},
+		want: want{Meters: map[billing.Day][]billing.Meter{march(15): {
+			{Key: sd15, Seconds: 80, Prepaid: 1, Shortfall: 1}, {Key: hd15, Seconds: 499 * 60, Prepaid: 499}}},
+			Suspended: at(15, 10, 30, 0)},
+	}, {
+		// In order: B takes 499 minutes of the trial, L (the 15th, SD)
+		// the last one, u (the 16th) and v (the 17th) are postpaid. Stored,
+		// u took the last minute: at v the trial is empty in both, but u's
+		// meter differs, so the replay runs on.
+		name: "a later day's draw changes", postpaidTrial: true,
+		usages: []op{use("B", hd, 499*60, at(15, 10, 0, 0)), use("u", hd, 60, at(16, 10, 0, 0)),
+			use("v", hd, 60, at(17, 10, 0, 0)), late("L", sd, 30, at(15, 11, 0, 0), at(17, 11, 0, 0))},
+		want: want{Meters: map[billing.Day][]billing.Meter{
+			march(15): {{Key: sd15, Seconds: 30, Prepaid: 1}, {Key: hd15, Seconds: 499 * 60, Prepaid: 499}},
+			march(16): {{Key: hd16, Seconds: 60, Postpaid: 1}},
+			march(17): {{Key: hd17, Seconds: 60, Postpaid: 1}}}},
+	}}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t, orderBook())
+			if c.postpaid {
+				h = newHarness(t, noTrial())
+			}
+			billing.SetCheckpointEvery(h.e, 1)
+			h.do(open(at(15, 8, 0, 0), c.postpaid || c.postpaidTrial))
+			h.do(c.usages...)
+			s := h.state("a", march(15), march(16), march(17))
+			got := want{Meters: map[billing.Day][]billing.Meter{}, Balance: h.balances("a")[billing.TrialID],
+				Suspended: s.Overview.Account.Status.Since, Stops: billing.Stops(h.e)}
+			for d, ms := range s.Meters {
+				if len(ms) > 0 {
+					got.Meters[d] = ms
+				}
+			}
+			if diff := gocmp.Diff(c.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// late is a use op whose usage at t arrives at arrives.
+func late(id string, tier billing.Tier, seconds int64, t, arrives time.Time) op {
+	return op{now: arrives, use: usage(id, tier, seconds, t)}
+}

@@ -1,0 +1,8 @@
+package billing
+
+// SetCheckpointEvery makes e take a checkpoint every n operations instead
+// of every CheckpointEvery, so that small tests replay from many.
+func SetCheckpointEvery(e *Engine, n int64) { e.every = n }
+
+// Stops returns how many replays of e stopped at a checkpoint (see converge).
+func Stops(e *Engine) int64 { return e.stops.Load() }
