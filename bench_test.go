@@ -265,25 +265,32 @@ func lateOrder(n int, share float64, delay int64) []int {
 // BenchmarkLateUsage measures what recording one late usage costs on an
 // account whose day holds perDay usages, in the order of their times
 // (HD, 61 s each, spread over the day), with a package that covers them
-// all: each late usage is 5 minutes before the last one recorded, so
-// it is replayed with the usages of those 5 minutes (perDay × 5 / 1,440 of
-// them) and those since the checkpoint before it (at most 64).
+// all: each late usage is 5 minutes, or 3 hours, before the last one
+// recorded (perDay × lateness / 24 h usages come after it). Its replay
+// runs from the checkpoint before it (at most 64 operations) to the first
+// stored checkpoint after it, where the rest is a shift of its meter, and
+// rewrites the checkpoints after that one (one per 64 usages).
 func BenchmarkLateUsage(b *testing.B) {
 	for _, perDay := range []int{1_000, 10_000, 100_000, 1_000_000} {
-		b.Run(fmt.Sprintf("perDay=%d", perDay), func(b *testing.B) {
-			h := benchDay(b, perDay)
-			last := at(15, 0, 0, 0).Add(time.Duration(perDay-1) * (24 * time.Hour / time.Duration(perDay)))
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := range b.N {
-				u := usage(fmt.Sprint("late", i), hd, 61, last.Add(-5*time.Minute+time.Duration(i)))
-				u.Account = "day"
-				r, err := h.e.Record(h.ctx, *u)
-				if err != nil || !r.Late {
-					b.Fatalf("%+v, %v: want a late receipt", r, err)
+		var h *harness
+		for _, lateness := range []time.Duration{5 * time.Minute, 3 * time.Hour} {
+			b.Run(fmt.Sprintf("perDay=%d/late=%v", perDay, lateness), func(b *testing.B) {
+				if h == nil {
+					h = benchDay(b, perDay)
 				}
-			}
-		})
+				last := at(15, 0, 0, 0).Add(time.Duration(perDay-1) * (24 * time.Hour / time.Duration(perDay)))
+				b.ReportAllocs()
+				b.ResetTimer()
+				for i := range b.N {
+					u := usage(fmt.Sprint("late", lateness, i), hd, 61, last.Add(-lateness+time.Duration(i)))
+					u.Account = "day"
+					r, err := h.e.Record(h.ctx, *u)
+					if err != nil || !r.Late {
+						b.Fatalf("%+v, %v: want a late receipt", r, err)
+					}
+				}
+			})
+		}
 	}
 }
 

@@ -121,8 +121,8 @@ func (f *fold) converge(c *Checkpoint, later []Checkpoint, key MeterKey) (bool, 
 	a := &f.v.a
 	a.Postpaid, a.Status, a.AutoPostpaidArmed, a.Suspensions = stored.Postpaid, stored.Status, stored.AutoPostpaidArmed, stored.Suspensions
 	f.out.putCheckpoint(here)
-	for _, l := range later {
-		f.out.putCheckpoint(sh.apply(f.e.cal.day(l.Key.At), l, n))
+	for _, l := range later { // keys after every checkpoint the replay wrote
+		f.out.ch.Checkpoints = append(f.out.ch.Checkpoints, sh.apply(f.e.cal.day(l.Key.At), l, n))
 	}
 	f.since, f.rewrite = stored.SinceCheckpoint, nil
 	f.e.stops.Add(1)
@@ -130,10 +130,10 @@ func (f *fold) converge(c *Checkpoint, later []Checkpoint, key MeterKey) (bool, 
 }
 
 // apply returns checkpoint c, of day d, with the shift: n minutes if its
-// meter is of an earlier day.
+// meter is of an earlier day. It changes c's slices, which a Store hands
+// out as copies.
 func (s *shift) apply(d Day, c Checkpoint, n int64) Checkpoint {
 	if d == s.key.Day {
-		c.Meters = slices.Clone(c.Meters)
 		i, found := slices.BinarySearchFunc(c.Meters, s.key, func(m Meter, k MeterKey) int { return compareServiceTier(m.Key, k) })
 		if !found {
 			c.Meters = slices.Insert(c.Meters, i, Meter{Key: s.key})
@@ -144,7 +144,6 @@ func (s *shift) apply(d Day, c Checkpoint, n int64) Checkpoint {
 		s.way.add(m, n)
 	}
 	if s.way == wayPrepaid && n != 0 {
-		c.Balances = slices.Clone(c.Balances)
 		if i := slices.IndexFunc(c.Balances, func(b Balance) bool { return b.Package == s.pkg }); i >= 0 {
 			c.Balances[i].Balance -= n * s.ratio
 		}
