@@ -78,7 +78,7 @@ func (f *fold) step(o *op) error {
 		}
 		f.rewrite = f.rewrite[1:]
 	}
-	if o.mark || f.since >= f.e.every {
+	if o.mark || f.since >= f.e.every && !o.settled { // none at a settled day's usage: it is at a checkpoint's key
 		if err := f.snapshot(o.key); err != nil {
 			return err
 		}

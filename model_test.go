@@ -354,7 +354,8 @@ func (s *refState) clone() *refState {
 // refOp is an operation of an account's unsettled days, placed in the
 // reference order by its key (SPEC "Principles": event time decides): a
 // usage at (its time, 0, its id), a purchase or the first EnablePostpaid
-// call at (the clock then, 1, its id or "").
+// call at (the clock then, 1, its id or ""), a usage of a settled day at
+// the start of the first unsettled day (see refFold).
 type refOp struct {
 	key    billing.OpKey
 	usage  *billing.Usage // Service set
@@ -692,7 +693,14 @@ func (a *refAccount) refFold(now time.Time, until *billing.OpKey, last *refOp) (
 	if p := a.cur.postpaid; p.On && !a.base.postpaid.On && p.Way == billing.PostpaidAutomatic {
 		ops = append(ops, refOp{key: billing.OpKey{At: p.Since, Class: billing.ClassUsage}, hold: &p})
 	}
-	slices.SortStableFunc(ops, func(x, y refOp) int { return x.key.Compare(y.key) })
+	// Usages of settled days share the key of the period's start: among
+	// them, by time, then id.
+	slices.SortStableFunc(ops, func(x, y refOp) int {
+		if c := x.key.Compare(y.key); c != 0 || x.usage == nil || y.usage == nil {
+			return c
+		}
+		return cmp.Or(x.usage.At.Compare(y.usage.At), strings.Compare(x.usage.ID, y.usage.ID))
+	})
 	var rc billing.Receipt
 	var pr billing.PurchaseReceipt
 	for i := range ops {
@@ -701,7 +709,7 @@ func (a *refAccount) refFold(now time.Time, until *billing.OpKey, last *refOp) (
 			break
 		}
 		r, p := a.refApply(s, now, o)
-		if last != nil && o.key.Compare(last.key) == 0 && o.hold == nil {
+		if last != nil && o.key.Compare(last.key) == 0 && o.hold == nil && (o.usage == nil || o.usage.ID == last.usage.ID) {
 			rc, pr = r, p
 		}
 	}
@@ -949,12 +957,13 @@ func (md *refModel) record(now time.Time, u billing.Usage) (billing.Receipt, []e
 	o := refOp{key: billing.OpKey{At: u.At, Class: billing.ClassUsage, ID: u.ID}, usage: &u}
 	var rc billing.Receipt
 	if md.cal.dayOf(u.At) <= a.settledThrough {
-		// Usage of a settled day: applied at the start of the first
-		// unsettled day, before its operations, in the order such usage
-		// arrives, and billed as an adjustment.
-		rc = a.refUse(a.base, now, &u)
+		// Usage of a settled day: sequenced at the start of the first
+		// unsettled day, before its operations, among such usage by time,
+		// then id, and billed as an adjustment.
+		o.key = a.refPeriodStart()
+		a.ops = append(a.ops, o)
+		a.cur, rc, _ = a.refFold(now, nil, &o)
 		rc.Late = true
-		a.refold()
 	} else {
 		late := o.key.Compare(a.frontier) <= 0
 		a.ops = append(a.ops, o)

@@ -72,7 +72,15 @@ type Checkpoint struct {
 	Balances []Balance
 	// Meters are the meters of Key's billing day as they stood at Key, by
 	// service, then tier (byte order). Their Settled counts are zero.
+	// After them come the meters of settled days that Usages are of, as
+	// they stood before those usages, in the order those came in.
 	Meters []Meter
+	// Usages are the ids of the usages of settled days sequenced at Key,
+	// the start of the first unsettled period, after the state above, in
+	// the order they came in: a replay from the checkpoint applies them
+	// first, in the order of their times, then ids. Other checkpoints
+	// have none.
+	Usages []string
 }
 
 // Balance is a package's balance at a checkpoint.

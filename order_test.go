@@ -458,3 +458,30 @@ func TestLateUsageLedger(t *testing.T) {
 		t.Errorf("postpaid minutes by usage, App and Scenario (-want +got):\n%s", diff)
 	}
 }
+
+// TestSettledDayOrder checks that usages of a settled day are sequenced at
+// the start of the first unsettled day by time, then id, whatever order
+// they arrive in: on the 15th, 498 HD minutes leave the 500-minute trial
+// 2 minutes; the 15th is settled; then X (SD, 12:00, 2 minutes) and Y
+// (audio, 11:00, 2 minutes) arrive, in either order. Y comes first: the
+// trial pays its 2 minutes, and X's 2 are shortfall (the HD meter was
+// settled as it is).
+func TestSettledDayOrder(t *testing.T) {
+	x, y := usage("X", sd, 120, at(15, 12, 0, 0)), usage("Y", audio, 120, at(15, 11, 0, 0))
+	key := func(tier billing.Tier) billing.MeterKey {
+		return billing.MeterKey{Day: march(15), Service: billing.ServiceBasic, Tier: tier}
+	}
+	want := []billing.Meter{{Key: key(audio), Seconds: 120, Prepaid: 2}, {Key: key(sd), Seconds: 120, Shortfall: 2},
+		{Key: key(hd), Seconds: 498 * 60, Prepaid: 498, Settled: billing.Tally{Seconds: 498 * 60, Prepaid: 498}}}
+	for _, order := range [][]*billing.Usage{{x, y}, {y, x}} {
+		h := newHarness(t, orderBook())
+		h.do(open(at(15, 8, 0, 0), false), use("B", hd, 498*60, at(15, 10, 0, 0)), op{now: at(16, 10, 0, 0), settle: march(15)})
+		for _, u := range order {
+			h.do(late(u.ID, u.Tier, u.Seconds, u.At, at(16, 11, 0, 0)))
+		}
+		s := h.state("a", march(15))
+		if diff := gocmp.Diff(want, s.Meters[march(15)]); diff != "" {
+			t.Errorf("%s then %s: meters of the 15th (-want +got):\n%s", order[0].ID, order[1].ID, diff)
+		}
+	}
+}

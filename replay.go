@@ -223,12 +223,28 @@ func (e *Engine) replay(u *unit, ops []op) error {
 	if err != nil {
 		return err
 	}
+	// The usages of settled days, sequenced at the period's start: those
+	// its checkpoint lists, and the new ones.
+	start := cps[0].Key.Compare(period) == 0
+	var settled []*op
+	if start {
+		for _, id := range cps[0].Usages {
+			rec, err := u.r.Usage(id)
+			if err != nil {
+				return err
+			}
+			settled = append(settled, &op{key: period, usage: &rec.Usage, day: e.cal.day(rec.Usage.At), settled: true})
+		}
+	}
+	listed := len(settled)
 	marks, early := true, false
 	for i := range ops {
 		o := &ops[i]
 		marks = marks && o.mark
 		switch {
 		case o.err != nil:
+		case start && o.settled:
+			settled = append(settled, o)
 		case o.settled || o.key.Compare(cps[0].Key) < 0:
 			if o.mark { // no checkpoint goes before the first one
 				continue
@@ -240,6 +256,17 @@ func (e *Engine) replay(u *unit, ops []op) error {
 			early = true
 		default:
 			calls = append(calls, o)
+		}
+	}
+	if len(settled) > listed {
+		if err := e.sequence(u, cps[0], settled[listed:]); err != nil {
+			return err
+		}
+		slices.SortFunc(settled, func(x, y *op) int { return usageKey(x.usage).Compare(usageKey(y.usage)) })
+	}
+	for _, o := range settled {
+		if err := f.step(o); err != nil {
+			return err
 		}
 	}
 	slices.SortStableFunc(calls, func(x, y *op) int { return x.key.Compare(y.key) })
@@ -348,5 +375,26 @@ func (e *Engine) checkSeconds(u *unit, ops []op) error {
 		}
 		added[k] += o.usage.Seconds
 	}
+	return nil
+}
+
+// sequence rewrites c, the checkpoint at the start of the first unsettled
+// period, with the new usages of settled days ops added to its Usages and
+// the meters they are of, as stored, to its Meters: as no usage it lists
+// is of those, that is how they stood before its Usages.
+func (e *Engine) sequence(u *unit, c Checkpoint, ops []*op) error {
+	for _, o := range ops {
+		c.Usages = append(c.Usages, o.usage.ID)
+		k := MeterKey{Day: o.day, Service: o.usage.Service, Tier: o.usage.Tier}
+		if slices.ContainsFunc(c.Meters, func(m Meter) bool { return m.Key == k }) {
+			continue
+		}
+		m, err := u.r.Meter(k)
+		if err != nil {
+			return err
+		}
+		c.Meters = append(c.Meters, m)
+	}
+	u.putCheckpoint(c)
 	return nil
 }
