@@ -62,7 +62,7 @@ func (s *shift) minutes(base int64) int64 {
 }
 
 // shiftable returns the meter of the new operations ops if they are
-// usages of one meter (refused ones aside), none of a settled day.
+// usages of one meter (refused ones aside).
 func shiftable(ops []op) (MeterKey, bool) {
 	var k MeterKey
 	n := 0
@@ -71,7 +71,7 @@ func shiftable(ops []op) (MeterKey, bool) {
 		if o.err != nil {
 			continue
 		}
-		if o.usage == nil || o.settled {
+		if o.usage == nil {
 			return k, false
 		}
 		mk := MeterKey{Day: o.day, Service: o.usage.Service, Tier: o.usage.Tier}

@@ -157,6 +157,9 @@ func newRefRun(rt *rapid.T) *refRun {
 	if err != nil {
 		rt.Fatalf("New: %v", err)
 	}
+	// Checkpoints every few operations: more replays start from one, and
+	// may stop at one.
+	billing.SetCheckpointEvery(r.e, rapid.SampledFrom([]int64{1, 4, billing.CheckpointEvery}).Draw(rt, "checkpointEvery"))
 	rt.Logf("start %v, zone %q, custom book %v", r.clk.Now(), zone, custom)
 	r.open(rt, billing.AccountSpec{ID: "a", Postpaid: rapid.Bool().Draw(rt, "postpaidA")})
 	return r

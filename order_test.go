@@ -485,3 +485,26 @@ func TestSettledDayOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestSettledDayEndedPackage checks a package that ended before the first
+// unsettled day but was valid at the time of a usage of a settled day: the
+// trial of an account opened on 2021-01-28 is valid through 2022-01-31,
+// and forfeited 10 hours later (ExpiryGrace). Once that day is settled,
+// at 01:00, u1 (2022-01-29, 1 s of audio) takes 1 minute
+// of it, and v2 (a recording of the same day, postpaid) takes none: 9,999
+// minutes left, however many usages of settled days are replayed.
+func TestSettledDayEndedPackage(t *testing.T) {
+	day := func(m time.Month, d, hh int) time.Time { return time.Date(2022, m, d, hh, 0, 0, 0, cst) }
+	h := newHarness(t)
+	h.do(op{now: time.Date(2021, 1, 28, 8, 0, 0, 0, cst), open: &billing.AccountSpec{ID: "a"}},
+		op{now: day(2, 1, 1), settle: refDateDay(2022, 1, 31)})
+	if end := h.state("a").Overview.Packages[0].End; !end.Equal(day(2, 1, 0)) {
+		t.Fatalf("the trial ends at %v, want %v", end, day(2, 1, 0))
+	}
+	v2 := usage("v2", audio, 1, day(1, 29, 0))
+	v2.Service, v2.Scenario = recording, ""
+	h.do(late("u1", audio, 1, day(1, 29, 0), day(2, 1, 2)), op{use: v2})
+	if got := h.balances("a")[billing.TrialID]; got != 9999 {
+		t.Errorf("trial balance %d, want 9999", got)
+	}
+}

@@ -291,8 +291,11 @@ func (e *Engine) replay(u *unit, ops []op) error {
 	// replay may stop at one (see converge).
 	var ahead []Checkpoint
 	key, shifts := shiftable(ops)
-	if shifts && !marks && !early && len(calls) > 0 {
-		last := calls[len(calls)-1].key
+	if shifts && !marks && !early {
+		last := period
+		if len(calls) > 0 {
+			last = calls[len(calls)-1].key
+		}
 		if i := slices.IndexFunc(cps[1:], func(c Checkpoint) bool { return c.Key.Compare(last) > 0 }); i >= 0 {
 			ahead = cps[1+i:]
 		}
@@ -379,12 +382,30 @@ func (e *Engine) checkSeconds(u *unit, ops []op) error {
 }
 
 // sequence rewrites c, the checkpoint at the start of the first unsettled
-// period, with the new usages of settled days ops added to its Usages and
-// the meters they are of, as stored, to its Meters: as no usage it lists
-// is of those, that is how they stood before its Usages.
+// period, with the new usages of settled days ops added to its Usages, the
+// meters they are of to its Meters, and the packages valid at their times
+// but not after c's to its Balances, as stored: as no usage it lists is of
+// those meters or could draw from those packages, that is how they stood
+// before its Usages.
 func (e *Engine) sequence(u *unit, c Checkpoint, ops []*op) error {
+	var ended []Package
+	err := u.r.Packages(func(p Package) bool {
+		if !p.End.After(c.Key.At) && !slices.ContainsFunc(c.Balances, func(b Balance) bool { return b.Package == p.ID }) {
+			ended = append(ended, p)
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
 	for _, o := range ops {
 		c.Usages = append(c.Usages, o.usage.ID)
+		for i := range ended {
+			if p := &ended[i]; p.ID != "" && p.Covers(o.usage.At) {
+				c.Balances = append(c.Balances, Balance{Package: p.ID, Balance: p.Balance})
+				p.ID = "" // listed
+			}
+		}
 		k := MeterKey{Day: o.day, Service: o.usage.Service, Tier: o.usage.Tier}
 		if slices.ContainsFunc(c.Meters, func(m Meter) bool { return m.Key == k }) {
 			continue
