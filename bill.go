@@ -74,9 +74,10 @@ type Statement struct {
 	Total decimal.Decimal
 }
 
-// Settle settles day d of an account: it issues the day's bill, with a line
-// per meter of the day and an adjustment line per meter of an earlier day
-// that late usage changed since its last bill, and closes every day up to d.
+// Settle settles day d of an account, its settlement period (daily
+// postpaid): it issues the day's bill, with a line per meter of the day
+// and an adjustment line per meter of an earlier day that late usage
+// changed since its last bill, and closes every day up to d.
 // The day must have ended in the billing time zone; days with usage are
 // settled in order. Settling a day again returns its bill unchanged.
 // Settling also forfeits the balance of packages that have expired. Each

@@ -6,7 +6,8 @@ import (
 )
 
 // Day is a billing day: a calendar day in the billing time zone, counted in
-// days since 1970-01-01. Meters and bills are kept per Day. Days compare and
+// days since 1970-01-01. Meters (rounding windows) and bills (settlement
+// periods) are kept per Day. Days compare and
 // sort as integers; the zero Day is 1970-01-01. The days this package works
 // with run from [MinDay] (0001-01-01) to [MaxDay] (9999-12-31).
 //

@@ -140,10 +140,10 @@
 // ledger entries under its id. The Engine writes a checkpoint every
 // [CheckpointEvery] operations, and one at the start of each settlement
 // period (a billing day, settled by [Engine.Settle]). A replay never starts
-// before the first unsettled period. So the same reports in any order of
-// arrival leave the same meters, balances, switch, status and suspensions,
-// and, once their periods are settled, the same bills, with two
-// exceptions:
+// before the first unsettled period. So the same reports of unsettled
+// periods in any order of arrival leave the same meters, balances, switch,
+// status and suspensions, and, once their periods are settled, the same
+// bills, with one exception:
 //
 //   - The postpaid switch never goes off, and never goes on later than it
 //     did. If a late report would have left it off until later, it stays on
@@ -151,19 +151,36 @@
 //     postpaid. This can happen with the built-in ratios: a package bought
 //     on a day absorbs that day's uncovered minutes in whole minutes, so what
 //     it keeps depends on which minutes there were.
-//   - Usage of a settled period is applied at the start of the first
-//     unsettled period, before the operations of that period, in the order
-//     such reports arrive. It is covered by the packages valid at its own
-//     time and not forfeited when it arrives, and billed as adjustments on
-//     the next bill.
+//
+// Usage of a period already settled when it arrives is sequenced at the
+// start of the first unsettled period, before the operations of that
+// period, and among such usages by time, then id, whatever order they
+// arrive in. It is metered in its own rounding window, covered by the
+// packages valid at its own time and not forfeited when it arrives, and
+// billed as adjustments on the next bill. Shortfall is never dropped:
+// minutes no package covered while postpaid was off stay on their meter
+// ([Meter].Unbilled once settled) and are billed at list price on the
+// first bill after postpaid goes on ([Line].Deferred).
 //
 // A receipt tells what its usage got at its place in the reference order
 // when it was recorded; a later report, or a purchase absorbing the day's
 // uncovered minutes, can change how its minutes are paid, and the ledger
 // says how. [Engine.RecordBatch] applies a batch's usages in at most one
-// replay per account. A late report costs the operations since the
-// checkpoint before it (at most [CheckpointEvery]) and those after it, not
-// the size of its period: see docs/PERFORMANCE.md.
+// replay per account.
+//
+// What a late report costs grows with what it changes, not with the size
+// of its period. Its replay runs from the checkpoint before it (at most
+// [CheckpointEvery] operations) past the first checkpoint after it (and
+// after any purchase or EnablePostpaid call it passes). There, if the
+// replayed state differs from the stored one only by the report's meter
+// having more seconds, their minutes paid one way (from one package,
+// postpaid, or as shortfall), and that way pays every later minute the
+// shift adds while the package keeps enough that no other draw changes,
+// the rest is known without replaying it: the Engine shifts the stored
+// state and the later checkpoints (one per [CheckpointEvery] operations)
+// and stops. Otherwise (a package runs low, the switch or a suspension
+// moves, another meter changes) the replay runs on, trying again at each
+// checkpoint. docs/PERFORMANCE.md has the figures.
 //
 // # Price books
 //

@@ -14,8 +14,8 @@ type MeterKey struct {
 	Tier    Tier
 }
 
-// Meter is the cumulative usage of one day, service and tier, and how its
-// billable minutes were paid. Billable minutes are ceil(Seconds/60), and
+// Meter is a rounding window: the cumulative usage of one billing day,
+// service and tier, and how its billable minutes were paid. Billable minutes are ceil(Seconds/60), and
 // Prepaid + Postpaid + Shortfall always equals them. Value-added services are
 // all Postpaid.
 type Meter struct {

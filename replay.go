@@ -191,12 +191,14 @@ func (u *unit) putCheckpoint(c Checkpoint) {
 // changed: packages and meters, with ledger entries for the differences
 // (under the first op's id), the account, the checkpoints it passed, and
 // the records of ops. If ops are only marks, it stops at the last and
-// writes its checkpoints only.
+// writes its checkpoints only. It may stop at a stored checkpoint past
+// every op (see converge).
 //
-// A replay starts at the first unsettled period: operations before its
-// checkpoint (usage of settled days, or of an account's operations from
-// before it was migrated to keys) are applied at that checkpoint first,
-// in the order they arrive.
+// A replay starts at the first unsettled period. Usage of settled days is
+// applied at the period's checkpoint first, with the usages that
+// checkpoint lists, by time, then id (see sequence); operations before the
+// checkpoint of an account migrated to keys are applied there first, in
+// the order they arrive.
 func (e *Engine) replay(u *unit, ops []op) error {
 	period := e.periodStart(&u.a)
 	from := ops[0].key
