@@ -198,6 +198,10 @@ type unit struct {
 		us   *Usage
 		need int64
 		err  error
+		// from is the start of the first unsettled period if us is of
+		// a settled day (else zero): a package that ended by then pays
+		// for none of it.
+		from time.Time
 	}
 }
 

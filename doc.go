@@ -156,8 +156,10 @@
 // start of the first unsettled period, before the operations of that
 // period, and among such usages by time, then id, whatever order they
 // arrive in. It is metered in its own rounding window, covered by the
-// packages valid at its own time and not forfeited when it arrives, and
-// billed as adjustments on the next bill. Shortfall is never dropped:
+// packages valid both at its own time and at that start (a package that
+// ended before it pays for none of it, even within its grace, so that
+// applying it again after the package's remainder is forfeited gives the
+// same answer), and billed as adjustments on the next bill. Shortfall is never dropped:
 // minutes no package covered while postpaid was off stay on their meter
 // ([Meter].Unbilled once settled) and are billed at list price on the
 // first bill after postpaid goes on ([Line].Deferred).

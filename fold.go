@@ -42,10 +42,13 @@ func (e *Engine) newFold(u *unit, cp *Checkpoint) (*fold, []*op, error) {
 			calls = append(calls, &op{key: purchaseKey(&p), pkg: &p})
 			return true
 		}
-		if i := slices.IndexFunc(cp.Balances, func(b Balance) bool { return b.Package == p.ID }); i >= 0 {
-			p.Balance = cp.Balances[i].Balance
-		} else if p.End.After(cp.Key.At) {
+		if p.End.After(cp.Key.At) {
 			p.Balance = 0
+			for _, b := range cp.Balances {
+				if b.Package == p.ID {
+					p.Balance = b.Balance
+				}
+			}
 		}
 		f.pkgs = append(f.pkgs, p)
 		return true

@@ -624,7 +624,8 @@ func refAbsorbPurchaseDay(s *refState, p *refPackage, d billing.Day) []billing.A
 }
 
 // refUse applies a usage to s: its seconds to its day's meter, the minutes
-// they add paid by packages valid then, else as refPayUncovered says;
+// they add paid by packages valid then and at the start of the first
+// unsettled day, else as refPayUncovered says;
 // value-added minutes all postpaid.
 func (a *refAccount) refUse(s *refState, now time.Time, u *billing.Usage) billing.Receipt {
 	key := billing.MeterKey{Day: a.cal.dayOf(u.At), Service: u.Service, Tier: u.Tier}
@@ -633,7 +634,12 @@ func (a *refAccount) refUse(s *refState, now time.Time, u *billing.Usage) billin
 	m.Seconds += u.Seconds
 	if u.Service == billing.ServiceBasic {
 		var rest int64
-		rc.Draws, rest = refCoverWholeMinutes(s.sortedPackages(), u.At, u.Tier, rc.Minutes)
+		// Usage of a settled day draws only from packages still valid at
+		// the start of the first unsettled day (others cover no usage
+		// after it anyway).
+		start := a.cal.dayStart(a.settledThrough + 1)
+		ps := slices.DeleteFunc(s.sortedPackages(), func(p *refPackage) bool { return !p.End.After(start) })
+		rc.Draws, rest = refCoverWholeMinutes(ps, u.At, u.Tier, rc.Minutes)
 		m.Prepaid += rc.Minutes - rest
 		refPayUncovered(s, u.At, &rc, m, rest)
 	} else {

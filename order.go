@@ -68,9 +68,7 @@ type Checkpoint struct {
 	Suspensions int
 	// Balances are the positive balances, at Key, of the packages bought
 	// before Key and valid after Key.At (those the operations after it can
-	// draw from), in deduction order. After them come the balances of
-	// packages that ended by Key.At but were valid at the times of Usages,
-	// as they stood before those usages.
+	// draw from), in deduction order.
 	Balances []Balance
 	// Meters are the meters of Key's billing day as they stood at Key, by
 	// service, then tier (byte order). Their Settled counts are zero.

@@ -479,6 +479,9 @@ func TestSettledDayOrder(t *testing.T) {
 		for _, u := range order {
 			h.do(late(u.ID, u.Tier, u.Seconds, u.At, at(16, 11, 0, 0)))
 		}
+		// A late usage of the 16th replays from the period's start, with
+		// X and Y again: nothing of the 15th changes.
+		h.do(use("W", audio, 60, at(16, 10, 45, 0)), late("Z", audio, 60, at(16, 10, 30, 0), at(16, 11, 0, 0)))
 		s := h.state("a", march(15))
 		if diff := gocmp.Diff(want, s.Meters[march(15)]); diff != "" {
 			t.Errorf("%s then %s: meters of the 15th (-want +got):\n%s", order[0].ID, order[1].ID, diff)
@@ -486,13 +489,13 @@ func TestSettledDayOrder(t *testing.T) {
 	}
 }
 
-// TestSettledDayEndedPackage checks a package that ended before the first
-// unsettled day but was valid at the time of a usage of a settled day: the
-// trial of an account opened on 2021-01-28 is valid through 2022-01-31,
-// and forfeited 10 hours later (ExpiryGrace). Once that day is settled,
-// at 01:00, u1 (2022-01-29, 1 s of audio) takes 1 minute
-// of it, and v2 (a recording of the same day, postpaid) takes none: 9,999
-// minutes left, however many usages of settled days are replayed.
+// TestSettledDayEndedPackage checks that a package that ended by the start
+// of the first unsettled period pays for no usage of a settled day, even
+// within its grace: the trial of an account opened on 2021-01-28 is valid
+// through 2022-01-31 (forfeited 10 hours later). Once that day is settled,
+// at 01:00, u1 (2022-01-29, 1 s of audio) finds nothing to pay for its
+// minute: shortfall, and the trial keeps its 10,000 minutes, however often
+// the usages of settled days are replayed (v2, a recording, replays u1).
 func TestSettledDayEndedPackage(t *testing.T) {
 	day := func(m time.Month, d, hh int) time.Time { return time.Date(2022, m, d, hh, 0, 0, 0, cst) }
 	h := newHarness(t)
@@ -501,10 +504,16 @@ func TestSettledDayEndedPackage(t *testing.T) {
 	if end := h.state("a").Overview.Packages[0].End; !end.Equal(day(2, 1, 0)) {
 		t.Fatalf("the trial ends at %v, want %v", end, day(2, 1, 0))
 	}
+	h.clock.Set(day(2, 1, 2))
+	r, err := h.e.Record(h.ctx, *usage("u1", audio, 1, day(1, 29, 0)))
+	if want := (billing.Receipt{Key: billing.MeterKey{Day: refDateDay(2022, 1, 29), Service: billing.ServiceBasic, Tier: audio},
+		Minutes: 1, Shortfall: 1, Suspended: true, Late: true}); err != nil || !gocmp.Equal(want, r) {
+		t.Fatalf("Record(u1) = %+v, %v; want %+v", r, err, want)
+	}
 	v2 := usage("v2", audio, 1, day(1, 29, 0))
 	v2.Service, v2.Scenario = recording, ""
-	h.do(late("u1", audio, 1, day(1, 29, 0), day(2, 1, 2)), op{use: v2})
-	if got := h.balances("a")[billing.TrialID]; got != 9999 {
-		t.Errorf("trial balance %d, want 9999", got)
+	h.do(op{use: v2})
+	if got := h.balances("a")[billing.TrialID]; got != 10000 {
+		t.Errorf("trial balance %d, want 10000", got)
 	}
 }

@@ -264,12 +264,17 @@ type touch struct {
 }
 
 // draw walks the live packages in deduction order, forfeiting the expired
-// ones it meets and covering up to need minutes of us from those valid at
-// us.At. It returns the minutes left uncovered and the packages changed, in
-// order (in u's buffer, until the next draw), without writing anything.
-func (e *Engine) draw(u *unit, us *Usage, need int64) (int64, []touch, error) {
+// ones it meets and covering up to need minutes of us, of day d, from those
+// valid at us.At (and, if d is settled, at the start of the first unsettled
+// period: usage of a settled day is sequenced there). It returns the
+// minutes left uncovered and the packages changed, in order (in u's
+// buffer, until the next draw), without writing anything.
+func (e *Engine) draw(u *unit, us *Usage, d Day, need int64) (int64, []touch, error) {
 	w := &u.walk
-	w.us, w.need, w.err = us, need, nil
+	w.us, w.need, w.err, w.from = us, need, nil, time.Time{}
+	if d <= u.a.SettledThrough {
+		w.from = e.cal.start(u.a.SettledThrough + 1)
+	}
 	u.touched = u.touched[:0]
 	err := u.r.LivePackages(u.step)
 	if w.err != nil {
@@ -294,7 +299,7 @@ func (u *unit) visit(p Package) bool {
 	if w.need == 0 {
 		return false
 	}
-	if !p.Covers(w.us.At) {
+	if !p.Covers(w.us.At) || !w.from.IsZero() && !p.End.After(w.from) {
 		return true
 	}
 	kind, err := u.e.kindOf(&p)

@@ -264,8 +264,8 @@ func (e *Engine) replay(u *unit, ops []op) error {
 		if err := e.sequence(u, cps[0], settled[listed:]); err != nil {
 			return err
 		}
-		slices.SortFunc(settled, func(x, y *op) int { return usageKey(x.usage).Compare(usageKey(y.usage)) })
 	}
+	slices.SortFunc(settled, func(x, y *op) int { return usageKey(x.usage).Compare(usageKey(y.usage)) })
 	for _, o := range settled {
 		if err := f.step(o); err != nil {
 			return err
@@ -384,30 +384,12 @@ func (e *Engine) checkSeconds(u *unit, ops []op) error {
 }
 
 // sequence rewrites c, the checkpoint at the start of the first unsettled
-// period, with the new usages of settled days ops added to its Usages, the
-// meters they are of to its Meters, and the packages valid at their times
-// but not after c's to its Balances, as stored: as no usage it lists is of
-// those meters or could draw from those packages, that is how they stood
-// before its Usages.
+// period, with the new usages of settled days ops added to its Usages and
+// the meters they are of, as stored, to its Meters: as no usage it lists
+// is of those, that is how they stood before its Usages.
 func (e *Engine) sequence(u *unit, c Checkpoint, ops []*op) error {
-	var ended []Package
-	err := u.r.Packages(func(p Package) bool {
-		if !p.End.After(c.Key.At) && !slices.ContainsFunc(c.Balances, func(b Balance) bool { return b.Package == p.ID }) {
-			ended = append(ended, p)
-		}
-		return true
-	})
-	if err != nil {
-		return err
-	}
 	for _, o := range ops {
 		c.Usages = append(c.Usages, o.usage.ID)
-		for i := range ended {
-			if p := &ended[i]; p.ID != "" && p.Covers(o.usage.At) {
-				c.Balances = append(c.Balances, Balance{Package: p.ID, Balance: p.Balance})
-				p.ID = "" // listed
-			}
-		}
 		k := MeterKey{Day: o.day, Service: o.usage.Service, Tier: o.usage.Tier}
 		if slices.ContainsFunc(c.Meters, func(m Meter) bool { return m.Key == k }) {
 			continue

@@ -149,8 +149,9 @@ func (u *Usage) same(v *Usage) bool {
 // EnablePostpaid call, replays them (see the package documentation, "Event
 // time and arrival order", and Receipt.Late). Usage of a day already
 // settled is metered on its own day, applied at the start of the first
-// unsettled day and covered by the packages valid at its own time; its
-// minutes are billed as adjustments on the next bill. Recording usage in
+// unsettled day (among such usage by time, then id) and covered by the
+// packages valid both at its own time and at that start; its minutes are
+// billed as adjustments on the next bill. Recording usage in
 // order also forfeits the balance of packages that have expired.
 //
 // Recording a usage id again with the same usage returns the first receipt
@@ -300,7 +301,7 @@ func (e *Engine) use(u *unit, us *Usage, d Day) (Receipt, error) {
 		return r, nil
 	}
 
-	need, touched, err := e.draw(u, us, r.Minutes)
+	need, touched, err := e.draw(u, us, d, r.Minutes)
 	if err != nil {
 		return Receipt{}, err
 	}
