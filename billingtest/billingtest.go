@@ -268,7 +268,8 @@ func testReadBack(t *testing.T, newStore NewStore) {
 		Postpaid: billing.Postpaid{On: true, Since: nano.Add(-time.Nanosecond), Way: billing.PostpaidEnabled},
 		Status:   billing.Status{Suspended: true, Since: nano, Reason: "why"}, Armed: true, Suspensions: 2,
 		Balances: []billing.Balance{{Package: "p1", Balance: 999_999_999_996}, {Package: "trial", Balance: 1}},
-		Meters:   []billing.Meter{{Key: key(billing.TierHD), Seconds: 1 << 59, Prepaid: 1, Postpaid: (1<<59+59)/60 - 1}}}
+		Meters:   []billing.Meter{{Key: key(billing.TierHD), Seconds: 1 << 59, Prepaid: 1, Postpaid: (1<<59+59)/60 - 1}},
+		Usages:   []string{"u2", "u-日本", "u1"}} // not in byte order: kept as written
 	zeroCp := billing.Checkpoint{Key: billing.OpKey{At: nano, Class: billing.ClassUsage}} // zero times, no slices
 	written := a
 	err := s.Update(ctx, a.ID, func(billing.Reader) (billing.Changes, error) {
@@ -892,7 +893,7 @@ func aliasChanges() billing.Changes {
 		Bills: []billing.Bill{{Account: "a", Day: day, Total: decimal.RequireFromString("0.01"),
 			Lines: []billing.Line{{Day: day, Service: billing.ServiceBasic, Tier: billing.TierHD, Billed: 2, Amount: decimal.RequireFromString("0.00798")}}}},
 		Checkpoints: []billing.Checkpoint{{Key: billing.OpKey{At: t0, ID: "u1"}, Balances: []billing.Balance{{Package: "p1", Balance: 10}},
-			Meters: []billing.Meter{{Key: key(billing.TierHD), Seconds: 60, Prepaid: 1}}}},
+			Meters: []billing.Meter{{Key: key(billing.TierHD), Seconds: 60, Prepaid: 1}}, Usages: []string{"u1", "u0"}}},
 	}
 }
 
@@ -906,6 +907,9 @@ func scribble(r billing.Reader) {
 	_ = r.Checkpoints(billing.OpKey{}, func(c billing.Checkpoint) bool {
 		if len(c.Balances) > 0 && len(c.Meters) > 0 {
 			c.Balances[0].Balance, c.Meters[0].Seconds = 77, 77
+		}
+		if len(c.Usages) > 0 {
+			c.Usages[0] = "scribbled"
 		}
 		return true
 	})
@@ -948,6 +952,9 @@ func testNoAliasing(t *testing.T, newStore NewStore) {
 	}
 	if cp := &c.Checkpoints[0]; len(cp.Balances) > 0 && len(cp.Meters) > 0 {
 		cp.Key.ID, cp.Balances[0].Balance, cp.Meters[0].Seconds = "changed", 99, 99
+	}
+	if cp := &c.Checkpoints[0]; len(cp.Usages) > 0 {
+		cp.Usages[0] = "changed"
 	}
 	c.Packages[0].Balance, c.Meters[0].Prepaid, c.Entries[0].Minutes = 99, 99, 99
 	c.Usages[0].Usage.Seconds, c.Purchases[0].Purchase.Minutes, c.Bills[0].Currency = 99, 99, "XXX"

@@ -76,6 +76,8 @@ var flaws = []flaw{
 	{"sorts the caller's Meters", "no aliasing", "NoAliasing", writes(sortsMeters)},
 	{"times to microseconds", "exact durability", "ExactReadBack", writes(micros)},
 	{"decimals through float64", "exact durability", "ExactReadBack", writes(floats)},
+	{"checkpoints' Usages dropped", "exact durability", "ExactReadBack", writes(checkpointUsagesDropped)},
+	{"checkpoints' Usages in byte order", "exact durability", "ExactReadBack", writes(checkpointUsagesSorted)},
 	{"ignores cancellation", "cancellation", "Cancellation", func(s billing.Store) billing.Store { return uncancelled{s} }},
 	{"cancellation checked before fn only", "cancellation", "Cancellation", func(s billing.Store) billing.Store { return checkedFirst{s} }},
 	{"Changes without the Account applied", "changes hold the account", "ChangesWithoutAccount", writes(accountAdded)},
@@ -103,6 +105,7 @@ var flaws = []flaw{
 	{"checkpoints from the first after the key", "Checkpoints", "CheckpointsInOrder", reads(func(r billing.Reader) billing.Reader { return checkpointsAfter{r} })},
 	{"checkpoints by time and id, not class", "Checkpoints", "CheckpointsInOrder", reads(func(r billing.Reader) billing.Reader { return checkpointsNoClass{r} })},
 	{"hands out shared checkpoint slices", "no aliasing", "NoAliasing", sharesCheckpoints},
+	{"keeps the checkpoints' Usages", "no aliasing", "NoAliasing", keepsCheckpointUsages},
 	{"days from ignored", "Days", "DaysInRange", reads(func(r billing.Reader) billing.Reader { return daysFrom{r} })},
 	{"days to ignored", "Days", "DaysInRange", reads(func(r billing.Reader) billing.Reader { return daysTo{r} })},
 	{"bills from ignored", "Bills", "BillsInRange", reads(func(r billing.Reader) billing.Reader { return billsFrom{r} })},
@@ -286,6 +289,26 @@ func (s halfApplied) Update(ctx context.Context, id string, fn func(billing.Read
 // dropPurchases forgets a field of the Changes it does not know.
 func dropPurchases(_ billing.Reader, _ string, c billing.Changes) (billing.Changes, error) {
 	c.Purchases = nil
+	return c, nil
+}
+
+// checkpointUsagesDropped forgets the checkpoints' newest field (as a
+// Store whose schema lacks its column would).
+func checkpointUsagesDropped(_ billing.Reader, _ string, c billing.Changes) (billing.Changes, error) {
+	c.Checkpoints = slices.Clone(c.Checkpoints)
+	for i := range c.Checkpoints {
+		c.Checkpoints[i].Usages = nil
+	}
+	return c, nil
+}
+
+// checkpointUsagesSorted stores the checkpoints' usage ids in byte order
+// (as a set, or an array aggregated in the order of an index, would).
+func checkpointUsagesSorted(_ billing.Reader, _ string, c billing.Changes) (billing.Changes, error) {
+	c.Checkpoints = slices.Clone(c.Checkpoints)
+	for i := range c.Checkpoints {
+		c.Checkpoints[i].Usages = slices.Sorted(slices.Values(c.Checkpoints[i].Usages))
+	}
 	return c, nil
 }
 
@@ -1085,6 +1108,38 @@ func sharesCheckpoints(s billing.Store) billing.Store {
 			return nil
 		}}
 	}}
+}
+
+// keepsCheckpointUsages keeps the Usages slice of the checkpoints of the
+// Changes, and hands it out with the checkpoint.
+func keepsCheckpointUsages(s billing.Store) billing.Store {
+	var mu sync.Mutex
+	kept := map[string][]string{}
+	name := func(account string, k billing.OpKey) string {
+		return fmt.Sprint(account, "/", k.At.UnixNano(), "/", k.Class, "/", k.ID)
+	}
+	return wrapped{
+		Store: s,
+		reader: func(r billing.Reader, account string) billing.Reader {
+			return checkpointLookup{r, func(at billing.OpKey, fn func(billing.Checkpoint) bool) error {
+				return r.Checkpoints(at, func(c billing.Checkpoint) bool {
+					mu.Lock()
+					if us, ok := kept[name(account, c.Key)]; ok {
+						c.Usages = us
+					}
+					mu.Unlock()
+					return fn(c)
+				})
+			}}
+		},
+		applied: func(account string, c billing.Changes) {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, cp := range c.Checkpoints {
+				kept[name(account, cp.Key)] = cp.Usages
+			}
+		},
+	}
 }
 
 // checkpointLookup is a Reader whose Checkpoints is list.

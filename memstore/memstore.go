@@ -183,7 +183,7 @@ func (a *account) apply(id string, ch *billing.Changes) error {
 		a.bills = slices.Insert(a.bills, i, b)
 	}
 	for _, c := range ch.Checkpoints {
-		c.Balances, c.Meters = slices.Clone(c.Balances), slices.Clone(c.Meters)
+		c.Balances, c.Meters, c.Usages = slices.Clone(c.Balances), slices.Clone(c.Meters), slices.Clone(c.Usages)
 		if i, found := a.mark(c.Key); found {
 			a.marks[i] = c
 		} else {
@@ -418,7 +418,7 @@ func (r *reader) Checkpoints(at billing.OpKey, fn func(billing.Checkpoint) bool)
 		i--
 	}
 	for _, c := range r.a.marks[i:] {
-		c.Balances, c.Meters = slices.Clone(c.Balances), slices.Clone(c.Meters)
+		c.Balances, c.Meters, c.Usages = slices.Clone(c.Balances), slices.Clone(c.Meters), slices.Clone(c.Usages)
 		if !fn(c) {
 			break
 		}

@@ -50,49 +50,58 @@ var long = flag.Bool("long", false, "run the benchmarks' largest sizes")
 // BenchmarkLateUsage measures what recording one late usage costs on an
 // account whose day holds perDay usages in the order of their times (as
 // the root's BenchmarkLateUsage, on PostgreSQL): each late usage is 5
-// minutes before the last one recorded, so it is replayed with the usages
-// of those 5 minutes (perDay × 5 / 1,440) and those since the checkpoint
-// before it (at most 64). 10⁶ usages a day with -long only.
+// minutes, or 3 hours, before the last one recorded. Its replay runs from
+// the checkpoint before it (at most 64 operations) to the first stored
+// checkpoint after it, and rewrites the checkpoints after that one (one
+// per 64 usages). 10⁶ usages a day with -long only.
 func BenchmarkLateUsage(b *testing.B) {
 	for _, perDay := range []int{1_000, 10_000, 100_000, 1_000_000} {
-		b.Run(fmt.Sprintf("perDay=%d", perDay), func(b *testing.B) {
-			if perDay > 100_000 && !*long {
-				b.Skip("10⁶ usages a day take minutes to set up: -long")
-			}
-			now := time.Date(2021, 3, 1, 8, 0, 0, 0, cst)
-			e := engineAt(b, pgstore.New(newPool(b)), &now)
-			ctx := context.Background()
-			if _, err := e.OpenAccount(ctx, billing.AccountSpec{ID: "day", Postpaid: true}); err != nil {
-				b.Fatal(err)
-			}
-			if _, err := e.Buy(ctx, billing.Purchase{ID: "p", Account: "day", Kind: billing.KindUniversal, Minutes: 100_000_000}); err != nil {
-				b.Fatal(err)
-			}
-			now = time.Date(2021, 3, 16, 1, 0, 0, 0, cst)
-			step := 24 * time.Hour / time.Duration(perDay)
-			usage := func(id string, at time.Time) billing.Usage {
-				return billing.Usage{ID: id, Account: "day", App: "1400000001", Scenario: billing.VideoCall, Tier: billing.TierHD, Seconds: 61, At: at}
-			}
-			batch := make([]billing.Usage, 0, 10_000)
-			for i := range perDay {
-				if batch = append(batch, usage(fmt.Sprint("u", i), day.Start(cst).Add(time.Duration(i)*step))); len(batch) == cap(batch) || i == perDay-1 {
-					for _, r := range e.RecordBatch(ctx, batch) {
-						if r.Err != nil {
-							b.Fatal(r.Err)
-						}
-					}
-					batch = batch[:0]
+		for _, lateness := range []time.Duration{5 * time.Minute, 3 * time.Hour} {
+			b.Run(fmt.Sprintf("perDay=%d/late=%v", perDay, lateness), func(b *testing.B) {
+				if perDay > 100_000 && !*long {
+					b.Skip("10⁶ usages a day take minutes to set up: -long")
+				}
+				benchLateUsage(b, perDay, lateness)
+			})
+		}
+	}
+}
+
+// benchLateUsage sets up the day of BenchmarkLateUsage and records b.N
+// usages late by lateness.
+func benchLateUsage(b *testing.B, perDay int, lateness time.Duration) {
+	now := time.Date(2021, 3, 1, 8, 0, 0, 0, cst)
+	e := engineAt(b, pgstore.New(newPool(b)), &now)
+	ctx := context.Background()
+	if _, err := e.OpenAccount(ctx, billing.AccountSpec{ID: "day", Postpaid: true}); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := e.Buy(ctx, billing.Purchase{ID: "p", Account: "day", Kind: billing.KindUniversal, Minutes: 100_000_000}); err != nil {
+		b.Fatal(err)
+	}
+	now = time.Date(2021, 3, 16, 1, 0, 0, 0, cst)
+	step := 24 * time.Hour / time.Duration(perDay)
+	usage := func(id string, at time.Time) billing.Usage {
+		return billing.Usage{ID: id, Account: "day", App: "1400000001", Scenario: billing.VideoCall, Tier: billing.TierHD, Seconds: 61, At: at}
+	}
+	batch := make([]billing.Usage, 0, 10_000)
+	for i := range perDay {
+		if batch = append(batch, usage(fmt.Sprint("u", i), day.Start(cst).Add(time.Duration(i)*step))); len(batch) == cap(batch) || i == perDay-1 {
+			for _, r := range e.RecordBatch(ctx, batch) {
+				if r.Err != nil {
+					b.Fatal(r.Err)
 				}
 			}
-			last := day.Start(cst).Add(time.Duration(perDay-1) * step)
-			b.ResetTimer()
-			for i := range b.N {
-				r, err := e.Record(ctx, usage(fmt.Sprint("late", i), last.Add(-5*time.Minute+time.Duration(i))))
-				if err != nil || !r.Late {
-					b.Fatalf("%+v, %v: want a late receipt", r, err)
-				}
-			}
-		})
+			batch = batch[:0]
+		}
+	}
+	last := day.Start(cst).Add(time.Duration(perDay-1) * step)
+	b.ResetTimer()
+	for i := range b.N {
+		r, err := e.Record(ctx, usage(fmt.Sprint("late", i), last.Add(-lateness+time.Duration(i))))
+		if err != nil || !r.Late {
+			b.Fatalf("%+v, %v: want a late receipt", r, err)
+		}
 	}
 }
 

@@ -255,6 +255,28 @@ func decodeMeters(s string) ([]billing.Meter, error) {
 	return ms, nil
 }
 
+// encodeIDs encodes a checkpoint's usage ids as a JSON array of strings,
+// in their order; none as [] (the column's default), not null.
+func encodeIDs(ids []string) (string, error) {
+	if ids == nil {
+		ids = []string{}
+	}
+	return encode(ids)
+}
+
+// decodeIDs decodes encodeIDs' encoding; none reads as nil, as the other
+// lists do.
+func decodeIDs(s string) ([]string, error) {
+	var ids []string
+	if err := json.Unmarshal([]byte(s), &ids); err != nil {
+		return nil, fmt.Errorf("pgstore: checkpoint usages: %w", err)
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	return ids, nil
+}
+
 func encode(v any) (string, error) {
 	b, err := json.Marshal(v)
 	return string(b), err

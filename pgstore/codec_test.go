@@ -35,6 +35,30 @@ func TestCheckpointMetersUnbilled(t *testing.T) {
 	}
 }
 
+// TestCheckpointUsagesEncoding checks the encoding of a checkpoint's
+// Usages: none as [] (the column's default, what checkpoints written at
+// schema version 5 read as), which reads back as nil, as the other lists
+// do; ids in the order given, byte for byte.
+func TestCheckpointUsagesEncoding(t *testing.T) {
+	for _, tt := range []struct {
+		ids  []string
+		enc  string
+		back []string
+	}{
+		{nil, `[]`, nil},
+		{[]string{}, `[]`, nil},
+		{[]string{"u2", "u-日本", "a<b>&\u2028"}, `["u2","u-日本","a\u003cb\u003e\u0026\u2028"]`, []string{"u2", "u-日本", "a<b>&\u2028"}},
+	} {
+		enc, err := encodeIDs(tt.ids)
+		if err != nil || enc != tt.enc {
+			t.Errorf("encodeIDs(%q) = %s, %v; want %s", tt.ids, enc, err, tt.enc)
+		}
+		if back, err := decodeIDs(enc); err != nil || !cmp.Equal(back, tt.back) {
+			t.Errorf("decodeIDs(%s) = %#v, %v; want %#v", enc, back, err, tt.back)
+		}
+	}
+}
+
 // FuzzDecode feeds arbitrary text to the decoders of the jsonb columns:
 // never a panic; what decodes encodes back to the same values.
 func FuzzDecode(f *testing.F) {
@@ -46,6 +70,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add(`[{"d": 18701, "s": "basic", "t": "hd", "n": 61, "pre": 2, "settled": {"n": 0}}]`)
 	f.Add(`[{"d": 18701, "s": "basic", "t": "hd", "n": 61, "short": 2, "settled": {"n": 61, "short": 2}, "unbilled": 2}]`)
 	f.Add(`[{"d": 18701, "s": "basic", "t": "hd", "unbilled": -9223372036854775808}]`)
+	f.Add(`["u2", "u-日本", ""]`)
 	f.Add(`[{"m": 1e300}]`)
 	f.Add(`null`)
 	f.Add(`[`)
@@ -103,6 +128,15 @@ func FuzzDecode(f *testing.F) {
 			}
 			if back, err := decodeMeters(enc); err != nil || !cmp.Equal(ms, back, opts) {
 				t.Fatalf("meters %v → %s → %v, %v", ms, enc, back, err)
+			}
+		}
+		if ids, err := decodeIDs(s); err == nil {
+			enc, err := encodeIDs(ids)
+			if err != nil {
+				t.Fatalf("encodeIDs(%q): %v", ids, err)
+			}
+			if back, err := decodeIDs(enc); err != nil || !cmp.Equal(ids, back) {
+				t.Fatalf("ids %q → %s → %q, %v", ids, enc, back, err)
 			}
 		}
 		if d, err := dec(s); err == nil && d.String() != "" {

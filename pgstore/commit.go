@@ -361,38 +361,40 @@ func queueCheckpoints(b *pgx.Batch, id string, c *billing.Changes) error {
 	ats, postpaidSince, suspendedSince, suspensions := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
 	classes := make([]int16, n)
 	ids, ways, reasons, balances, meters := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	usages := make([]string, n)
 	postpaidOn, suspended, armed := make([]bool, n), make([]bool, n), make([]bool, n)
 	for i, cp := range c.Checkpoints {
 		classes[i], ids[i] = int16(cp.Key.Class), cp.Key.ID
 		postpaidOn[i], ways[i] = cp.Postpaid.On, string(cp.Postpaid.Way)
 		suspended[i], reasons[i] = cp.Status.Suspended, cp.Status.Reason
 		armed[i], suspensions[i] = cp.Armed, int64(cp.Suspensions)
-		var err1, err2, err3, err4, err5 error
+		var err1, err2, err3, err4, err5, err6 error
 		ats[i], err1 = nanos(cp.Key.At)
 		postpaidSince[i], err2 = nanos(cp.Postpaid.Since)
 		suspendedSince[i], err3 = nanos(cp.Status.Since)
 		balances[i], err4 = encodeBalances(cp.Balances)
 		meters[i], err5 = encodeMeters(cp.Meters)
-		if err := firstErr(err1, err2, err3, err4, err5); err != nil {
+		usages[i], err6 = encodeIDs(cp.Usages)
+		if err := firstErr(err1, err2, err3, err4, err5, err6); err != nil {
 			return err
 		}
 	}
 	b.Queue(`INSERT INTO billing_checkpoints (account, at, class, id, postpaid_on, postpaid_since, postpaid_way, suspended,
-			suspended_since, suspend_reason, armed, suspensions, balances, meters)
+			suspended_since, suspend_reason, armed, suspensions, balances, meters, usages)
 		SELECT $1, at, class, id, postpaid_on, postpaid_since, postpaid_way, suspended,
-			suspended_since, suspend_reason, armed, suspensions, balances::jsonb, meters::jsonb
+			suspended_since, suspend_reason, armed, suspensions, balances::jsonb, meters::jsonb, usages::jsonb
 		FROM unnest($2::bigint[], $3::smallint[], $4::text[], $5::boolean[], $6::bigint[], $7::text[], $8::boolean[],
-			$9::bigint[], $10::text[], $11::boolean[], $12::bigint[], $13::text[], $14::text[])
+			$9::bigint[], $10::text[], $11::boolean[], $12::bigint[], $13::text[], $14::text[], $15::text[])
 			AS c(at, class, id, postpaid_on, postpaid_since, postpaid_way, suspended, suspended_since, suspend_reason,
-				armed, suspensions, balances, meters)
+				armed, suspensions, balances, meters, usages)
 		ON CONFLICT (account, at, class, id) DO UPDATE SET
 			(postpaid_on, postpaid_since, postpaid_way, suspended, suspended_since, suspend_reason, armed, suspensions,
-			balances, meters) =
+			balances, meters, usages) =
 			(EXCLUDED.postpaid_on, EXCLUDED.postpaid_since, EXCLUDED.postpaid_way, EXCLUDED.suspended,
 			EXCLUDED.suspended_since, EXCLUDED.suspend_reason, EXCLUDED.armed, EXCLUDED.suspensions,
-			EXCLUDED.balances, EXCLUDED.meters)`,
+			EXCLUDED.balances, EXCLUDED.meters, EXCLUDED.usages)`,
 		id, ats, classes, ids, postpaidOn, postpaidSince, ways, suspended, suspendedSince, reasons, armed, suspensions,
-		balances, meters)
+		balances, meters, usages)
 	return nil
 }
 

@@ -13,19 +13,20 @@ import (
 
 // TestMigrateFromVersion1 takes a schema back to version 1 (without the
 // receipt flags of version 2, the index of version 3, the account fields,
-// receipt flag and checkpoints of version 4, and the unbilled shortfall of
-// meters and accounts and the deferred minutes of bill lines of version 5),
+// receipt flag and checkpoints of version 4, the unbilled shortfall of
+// meters and accounts and the deferred minutes of bill lines of version 5,
+// and the checkpoints' usages of version 6),
 // writes a usage as version 1 wrote it, accounts as versions 1 to 3 wrote
 // them, and a meter and a bill as versions 1 to 4 wrote them, and checks
-// that Migrate brings the schema to SchemaVersion (5), that the usage reads
+// that Migrate brings the schema to SchemaVersion (6), that the usage reads
 // back whole, its new flags false, that the accounts read back whole, their
 // Frontier zero, SinceCheckpoint 0, no Suspensions, no Unbilled meters, no
 // checkpoints, and EnabledAt the postpaid Since of a switch turned on by
 // EnablePostpaid, else zero, and that the meter and the bill read back
 // whole, the meter's Unbilled 0 and the bill line's Deferred 0.
 func TestMigrateFromVersion1(t *testing.T) {
-	if pgstore.SchemaVersion != 5 {
-		t.Errorf("SchemaVersion = %d, want 5: a new version needs its migration tested here", pgstore.SchemaVersion)
+	if pgstore.SchemaVersion != 6 {
+		t.Errorf("SchemaVersion = %d, want 6: a new version needs its migration tested here", pgstore.SchemaVersion)
 	}
 	ctx := context.Background()
 	pool := newPool(t) // migrated to SchemaVersion
@@ -163,5 +164,61 @@ func TestMigrateFromVersion1(t *testing.T) {
 	equalDecimals := cmp.Comparer(func(x, y decimal.Decimal) bool { return x.Equal(y) })
 	if diff := cmp.Diff(wantBill, bill, equalTimes, equalDecimals); diff != "" {
 		t.Errorf("bill after the migration (-want +got):\n%s", diff)
+	}
+}
+
+// TestMigrateFromVersion5 takes a schema back to version 5 (without the
+// checkpoints' usages of version 6), writes a checkpoint as version 5
+// wrote it, and checks that Migrate brings the schema to SchemaVersion and
+// that the checkpoint reads back whole, with no Usages, and that one
+// written then keeps its Usages.
+func TestMigrateFromVersion5(t *testing.T) {
+	ctx := context.Background()
+	pool := newPool(t) // migrated to SchemaVersion
+	for _, q := range []string{
+		`ALTER TABLE billing_checkpoints DROP COLUMN usages`,
+		`DELETE FROM billing_schema WHERE version > 5`,
+		`INSERT INTO billing_accounts (id, version, currency, opened, postpaid_on, postpaid_since, postpaid_way, suspended,
+			suspended_since, suspend_reason, auto_postpaid_armed, touched, last_seq, settled_through, late)
+		VALUES ('a', 1, 'USD', 1000000000, false, -9223372036854775808, '', false, -9223372036854775808, '', false,
+			1000000000, 0, 18700, '[]')`,
+		`INSERT INTO billing_checkpoints (account, at, class, id, postpaid_on, postpaid_since, postpaid_way, suspended,
+			suspended_since, suspend_reason, armed, suspensions, balances, meters)
+		VALUES ('a', 5000000000, -1, '', false, -9223372036854775808, '', false, -9223372036854775808, '', true, 1,
+			'[{"p": "trial", "b": 10000}]', '[{"d": 18701, "s": "basic", "t": "hd", "n": 61, "pre": 0, "post": 0, "short": 2}]')`,
+	} {
+		if _, err := pool.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if err := pgstore.Migrate(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	var version int
+	if err := pool.QueryRow(ctx, `SELECT max(version) FROM billing_schema`).Scan(&version); err != nil || version != pgstore.SchemaVersion {
+		t.Fatalf("schema version %d, %v; want %d", version, err, pgstore.SchemaVersion)
+	}
+	s := pgstore.New(pool)
+	old := billing.Checkpoint{Key: billing.OpKey{At: time.Unix(5, 0), Class: billing.ClassCheckpoint}, Armed: true, Suspensions: 1,
+		Balances: []billing.Balance{{Package: "trial", Balance: 10000}},
+		Meters:   []billing.Meter{{Key: billing.MeterKey{Day: 18701, Service: billing.ServiceBasic, Tier: billing.TierHD}, Seconds: 61, Shortfall: 2}}}
+	written := billing.Checkpoint{Key: billing.OpKey{At: time.Unix(6, 0), Class: billing.ClassCheckpoint}, Usages: []string{"u2", "u-日本"}}
+	err := s.Update(ctx, "a", func(billing.Reader) (billing.Changes, error) {
+		return billing.Changes{Account: &billing.Account{ID: "a", Currency: "USD", Opened: time.Unix(1, 0), Version: 2},
+			Checkpoints: []billing.Checkpoint{written}}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []billing.Checkpoint
+	err = s.View(ctx, "a", func(r billing.Reader) error {
+		return r.Checkpoints(billing.OpKey{}, func(c billing.Checkpoint) bool { got = append(got, c); return true })
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	equalTimes := cmp.Comparer(func(x, y time.Time) bool { return x.Equal(y) })
+	if diff := cmp.Diff([]billing.Checkpoint{old, written}, got, equalTimes); diff != "" {
+		t.Errorf("checkpoints after the migration (-want +got):\n%s", diff)
 	}
 }

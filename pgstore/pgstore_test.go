@@ -31,6 +31,12 @@ func newPool(t testing.TB) *pgxpool.Pool {
 // newPoolMode is newPool with the given pgx query execution mode.
 func newPoolMode(t testing.TB, mode pgx.QueryExecMode) *pgxpool.Pool {
 	t.Helper()
+	return newPoolConfig(t, func(cfg *pgxpool.Config) { cfg.ConnConfig.DefaultQueryExecMode = mode })
+}
+
+// newPoolConfig is newPool with its configuration changed by config.
+func newPoolConfig(t testing.TB, config func(*pgxpool.Config)) *pgxpool.Pool {
+	t.Helper()
 	if dsn == "" {
 		t.Skip("PGSTORE_TEST_DSN is not set: run .ci/pgtest to test against a throwaway PostgreSQL")
 	}
@@ -54,7 +60,7 @@ func newPoolMode(t testing.TB, mode pgx.QueryExecMode) *pgxpool.Pool {
 		t.Fatal(err)
 	}
 	cfg.ConnConfig.RuntimeParams["search_path"] = schema
-	cfg.ConnConfig.DefaultQueryExecMode = mode
+	config(cfg)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)

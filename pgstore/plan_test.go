@@ -128,9 +128,9 @@ func TestLastSeqGenericPlan(t *testing.T) {
 }
 
 // TestCheckpointsPlan checks that Reader.Checkpoints reads, from the
-// primary key, the checkpoints it returns and no others (and the one probe
-// that finds where they start), on a busy account that the statistics do
-// not know about, in a generic plan and in a custom one.
+// primary key, the checkpoints of its pages and no others (and the one
+// probe that finds where the first starts), on a busy account that the
+// statistics do not know about, in a generic plan and in a custom one.
 func TestCheckpointsPlan(t *testing.T) {
 	ctx := context.Background()
 	conn := acquire(t)
@@ -145,25 +145,77 @@ func TestCheckpointsPlan(t *testing.T) {
 		checkpoints("'acct-' || g", 3*small, fmt.Sprintf(" %% %d", small)),
 		`ANALYZE billing_checkpoints`,
 		checkpoints("'hot'", hotCheckpoints, ""),
-		`PREPARE checkpoints_from (text, bigint, smallint, text) AS ` + pgstore.CheckpointsFrom,
+		`PREPARE checkpoints_from (text, bigint, smallint, text, bigint) AS ` + pgstore.CheckpointsFrom,
+		`PREPARE checkpoints_after (text, bigint, smallint, text, bigint) AS ` + pgstore.CheckpointsAfter,
 	} {
 		if _, err := conn.Exec(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	defer conn.Exec(ctx, `DEALLOCATE checkpoints_from; RESET plan_cache_mode`)
+	defer conn.Exec(ctx, `DEALLOCATE checkpoints_from; DEALLOCATE checkpoints_after; RESET plan_cache_mode`)
 	for _, mode := range []string{"force_generic_plan", "force_custom_plan"} {
 		if _, err := conn.Exec(ctx, `SET plan_cache_mode = `+mode); err != nil {
 			t.Fatal(err)
 		}
 		// The checkpoint at 19,990,000 (before the usage at 19,990,500) and the 10 after it.
-		checkReads(t, conn, "billing_checkpoints", 11, 12, `EXECUTE checkpoints_from('hot', 19990500, 0, 'u1')`)
+		checkReads(t, conn, "billing_checkpoints", 11, 12, `EXECUTE checkpoints_from('hot', 19990500, 0, 'u1', 64)`)
+		// From the one at 10,000,000, a page of 64 of the 10,001 there.
+		checkReads(t, conn, "billing_checkpoints", 64, 65, `EXECUTE checkpoints_from('hot', 10000500, 0, 'u1', 64)`)
 		// None at or before 500: all three of the small account's, from the first (the
 		// statistics may choose a bitmap scan of the index, whose rows checkReads counts
 		// twice: in the index and in the table).
-		checkReads(t, conn, "billing_checkpoints", 3, 2*3+1, `EXECUTE checkpoints_from('acct-1', 500, 0, 'u1')`)
+		checkReads(t, conn, "billing_checkpoints", 3, 2*3+1, `EXECUTE checkpoints_from('acct-1', 500, 0, 'u1', 64)`)
 		// At 20,000,000 exactly: that one.
-		checkReads(t, conn, "billing_checkpoints", 1, 2, `EXECUTE checkpoints_from('hot', 20000000, -1, '')`)
+		checkReads(t, conn, "billing_checkpoints", 1, 2, `EXECUTE checkpoints_from('hot', 20000000, -1, '', 64)`)
+		// The next page after the one at 10,000,000: 128 of the 10,000 after it.
+		checkReads(t, conn, "billing_checkpoints", 128, 128, `EXECUTE checkpoints_after('hot', 10000000, -1, '', 128)`)
+		// After the last: none.
+		checkReads(t, conn, "billing_checkpoints", 0, 0, `EXECUTE checkpoints_after('hot', 20000000, -1, '', 4096)`)
+	}
+}
+
+// TestUsagesPlan checks that a page of Reader.Usages reads, from the index
+// billing_usages_at, the usages of the page and no others, on a busy
+// account that the statistics do not know about, in a generic plan and in
+// a custom one: not all the account's usages after the page's start.
+func TestUsagesPlan(t *testing.T) {
+	ctx := context.Background()
+	conn := acquire(t)
+	const small, hotUsages = 2000, 20_000
+	usages := func(account string, n int, modulo string) string {
+		return fmt.Sprintf(`INSERT INTO billing_usages SELECT %s, 'u' || g, '1400000001', 'basic', 'video', 'hd', 61, g * 1000,
+			18701, 'basic', 'hd', 2, 0, 0, true, false, '[]', 1, 0 FROM generate_series(1, %d) g`, account+modulo, n)
+	}
+	for _, q := range []string{
+		`ALTER TABLE billing_usages SET (autovacuum_enabled = off)`,
+		usages("'acct-' || g", 3*small, fmt.Sprintf(" %% %d", small)),
+		`ANALYZE billing_usages`,
+		usages("'hot'", hotUsages, ""),
+		// Usages at the same time as u10000, whose ids sort before and after it.
+		`INSERT INTO billing_usages SELECT 'hot', id, '1400000001', 'basic', 'video', 'hd', 61, 10000000,
+			18701, 'basic', 'hd', 2, 0, 0, true, false, '[]', 1, 0 FROM unnest(ARRAY['T1', 'u0', 'u10000a']) id`,
+		`PREPARE usages_from (text, bigint, text, bigint) AS ` + pgstore.UsagesPage(">=", false),
+		`PREPARE usages_after (text, bigint, text, bigint) AS ` + pgstore.UsagesPage(">", false),
+		`PREPARE usages_until (text, bigint, text, bigint, bigint) AS ` + pgstore.UsagesPage(">", true),
+	} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	defer conn.Exec(ctx, `DEALLOCATE usages_from; DEALLOCATE usages_after; DEALLOCATE usages_until; RESET plan_cache_mode`)
+	for _, mode := range []string{"force_generic_plan", "force_custom_plan"} {
+		if _, err := conn.Exec(ctx, `SET plan_cache_mode = `+mode); err != nil {
+			t.Fatal(err)
+		}
+		// A first page of 64 of the 10,004 at or after 10,000,000.
+		checkReads(t, conn, "billing_usages", 64, 64, `EXECUTE usages_from('hot', 10000000, '', 64)`)
+		// A next page of 128, after the second usage at 10,000,000 (T1, u0, u10000, u10000a).
+		checkReads(t, conn, "billing_usages", 128, 128, `EXECUTE usages_after('hot', 10000000, 'u0', 128)`)
+		// The page before 10,003,000 after u10000: u10000a, u10001, u10002.
+		checkReads(t, conn, "billing_usages", 3, 3, `EXECUTE usages_until('hot', 10000000, 'u10000', 4096, 10003000)`)
+		// All three of a small account's (the statistics may choose a bitmap scan of
+		// the index, whose rows checkReads counts twice).
+		checkReads(t, conn, "billing_usages", 3, 2*3+1, `EXECUTE usages_from('acct-1', 0, '', 64)`)
 	}
 }
 

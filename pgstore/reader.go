@@ -427,13 +427,71 @@ func (r *reader) Entries(from, to time.Time, fn func(billing.Entry) bool) error 
 	return each(rows, scanEntry, fn)
 }
 
-func (r *reader) Usages(from, to time.Time, fn func(billing.UsageRecord) bool) error {
-	q, args := r.during(`SELECT `+usageColumns+` FROM billing_usages`, from, to)
-	rows, err := r.q.Query(r.ctx, q+` ORDER BY at, id`, args...)
-	if err != nil {
-		return err
+// Usages and Checkpoints read lazily, as the contract asks: a page at a
+// time, each page one query in the reader's transaction, from the index
+// that orders the rows (billing_usages_at, the checkpoints' primary key),
+// continuing after the key of the last row read. One query for all the
+// rows would not do: PostgreSQL computes and sends them all, and pgx reads
+// them all, even when fn stops at the first (a late usage's replay mostly
+// stops after a few dozen). The first page is small, and each next one
+// twice the last, up to maxPage: a long read costs a few round trips more
+// than one query, a short one no more than firstPage rows.
+//
+// The pages read one state: in View, the transaction's snapshot (REPEATABLE
+// READ); in Update, where each statement sees what was committed when it
+// began (READ COMMITTED), the state the account's lock freezes, as for the
+// pages of live packages.
+const (
+	firstPage = 64
+	maxPage   = 4096
+)
+
+// paged calls fn for the rows of the pages that page returns (the query of
+// the next page of n rows, and its arguments), until fn returns false or a
+// page comes back short. fn notes where the next page starts.
+func paged[T any](r *reader, page func(n int) (string, []any), scan func(pgx.Row) (T, error), fn func(T) bool) error {
+	for n := firstPage; ; n = min(2*n, maxPage) {
+		q, args := page(n)
+		rows, err := r.q.Query(r.ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		read, more := 0, true
+		if err := each(rows, scan, func(v T) bool { read++; more = fn(v); return more }); err != nil || !more || read < n {
+			return err
+		}
 	}
-	return each(rows, r.scanUsage, fn)
+}
+
+// usagesAfter reads a page of $4 of account $1's usages, in key order,
+// from the key ($2, $3) of (at, id) on (op >=: the first page, $3 the
+// empty id, the least, so from the time $2 on) or after it (op >: the
+// next ones, after the last usage read), and before the time $5 if to is
+// not zero. The row comparison bounds the scan of billing_usages_at
+// (account, at, id), which stops after $4 rows.
+const usagesAfter = `SELECT ` + usageColumns + ` FROM billing_usages WHERE account = $1 AND (at, id) %s ($2, $3)`
+
+// usagesPage returns usagesAfter with op, bounded by $5 if upper is set.
+func usagesPage(op string, upper bool) string {
+	q := fmt.Sprintf(usagesAfter, op)
+	if upper {
+		q += ` AND at < $5`
+	}
+	return q + ` ORDER BY at, id LIMIT $4`
+}
+
+func (r *reader) Usages(from, to time.Time, fn func(billing.UsageRecord) bool) error {
+	op, at, id := ">=", bound(from), ""
+	var upper []any
+	if !to.IsZero() {
+		upper = []any{bound(to)}
+	}
+	return paged(r, func(n int) (string, []any) {
+		return usagesPage(op, upper != nil), append([]any{r.id, at, id, n}, upper...)
+	}, r.scanUsage, func(u billing.UsageRecord) bool {
+		op, at, id = ">", bound(u.Usage.At), u.Usage.ID
+		return fn(u)
+	})
 }
 
 func (r *reader) Days(from, to billing.Day, fn func(billing.Day) bool) error {
@@ -449,28 +507,34 @@ func (r *reader) Days(from, to billing.Day, fn func(billing.Day) bool) error {
 }
 
 const checkpointColumns = `at, class, id, postpaid_on, postpaid_since, postpaid_way, suspended, suspended_since,
-	suspend_reason, armed, suspensions, balances::text, meters::text`
+	suspend_reason, armed, suspensions, balances::text, meters::text, usages::text`
 
-// checkpointsFrom reads account $1's checkpoints from the latest whose key
-// is at or before ($2, $3, $4), in key order. The subquery finds that key
-// (one backward probe of the primary key), or, if there is none, the key
-// ($2, $3, $4) itself, before which there is then no checkpoint; the row
-// comparison with its one row bounds the scan of the primary key.
-const checkpointsFrom = `SELECT ` + checkpointColumns + ` FROM billing_checkpoints
+// checkpointsFrom reads the first page, of $5, of account $1's checkpoints
+// from the latest whose key is at or before ($2, $3, $4), in key order.
+// The subquery finds that key (one backward probe of the primary key), or,
+// if there is none, the key ($2, $3, $4) itself, before which there is
+// then no checkpoint; the row comparison with its one row bounds the scan
+// of the primary key. checkpointsAfter reads the next pages: $5 after the
+// key ($2, $3, $4) of the last checkpoint read.
+const (
+	checkpointsFrom = `SELECT ` + checkpointColumns + ` FROM billing_checkpoints
 	WHERE account = $1 AND (at, class, id) >= (
 		SELECT coalesce(k.at, $2), coalesce(k.class, $3), coalesce(k.id, $4)
 		FROM (SELECT) AS one LEFT JOIN LATERAL (
 			SELECT at, class, id FROM billing_checkpoints WHERE account = $1 AND (at, class, id) <= ($2, $3, $4)
 			ORDER BY at DESC, class DESC, id DESC LIMIT 1) AS k ON true)
-	ORDER BY at, class, id`
+	ORDER BY at, class, id LIMIT $5`
+	checkpointsAfter = `SELECT ` + checkpointColumns + ` FROM billing_checkpoints
+	WHERE account = $1 AND (at, class, id) > ($2, $3, $4) ORDER BY at, class, id LIMIT $5`
+)
 
 func scanCheckpoint(row pgx.Row) (billing.Checkpoint, error) {
 	var c billing.Checkpoint
 	var at, postpaidSince, suspendedSince, suspensions int64
 	var class int16
-	var balances, meters string
+	var balances, meters, usages string
 	err := row.Scan(&at, &class, &c.Key.ID, &c.Postpaid.On, &postpaidSince, &c.Postpaid.Way, &c.Status.Suspended,
-		&suspendedSince, &c.Status.Reason, &c.Armed, &suspensions, &balances, &meters)
+		&suspendedSince, &c.Status.Reason, &c.Armed, &suspensions, &balances, &meters, &usages)
 	if err != nil {
 		return c, err
 	}
@@ -479,17 +543,22 @@ func scanCheckpoint(row pgx.Row) (billing.Checkpoint, error) {
 	if c.Balances, err = decodeBalances(balances); err != nil {
 		return c, err
 	}
-	c.Meters, err = decodeMeters(meters)
+	if c.Meters, err = decodeMeters(meters); err != nil {
+		return c, err
+	}
+	c.Usages, err = decodeIDs(usages)
 	return c, err
 }
 
 func (r *reader) Checkpoints(at billing.OpKey, fn func(billing.Checkpoint) bool) error {
+	q := checkpointsFrom
 	n, class, id := keyBound(at)
-	rows, err := r.q.Query(r.ctx, checkpointsFrom, r.id, n, class, id)
-	if err != nil {
-		return err
-	}
-	return each(rows, scanCheckpoint, fn)
+	return paged(r, func(limit int) (string, []any) {
+		return q, []any{r.id, n, class, id, limit}
+	}, scanCheckpoint, func(c billing.Checkpoint) bool {
+		q, n, class, id = checkpointsAfter, bound(c.Key.At), int16(c.Key.Class), c.Key.ID
+		return fn(c)
+	})
 }
 
 const (
