@@ -85,6 +85,15 @@
 // of 1,000 usages and 4.9 ms on a day of 100,000 (BenchmarkLateUsage, 5
 // minutes late; docs/PERFORMANCE.md in the root module).
 //
+// Since schema 6, Reader.Usages and Reader.Checkpoints read a page at a
+// time (64 rows, then twice the last, up to 4,096): a replay that stops at
+// the first checkpoint after its usage (see the root package's docs)
+// reads only the rows it uses. A usage 3 hours late then costs 3.5 ms on a
+// day of 1,000 usages, 14.5 ms on a day of 100,000 (36.6 ms before) and
+// 72.7 ms on a day of 1,000,000 (621 ms before), most of it reading and
+// writing again the checkpoints after it; 5 minutes late, 1.8 ms to 5.8 ms
+// on any of those days.
+//
 // A busy account costs no more per batch than a new one (the last three
 // rows, BenchmarkRecordBatchHotAccount): Prefetch probes the primary key
 // once per usage id and meter key, however large the account, in the plans
