@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/rtcbill/billing"
 	"github.com/rtcbill/billing/pgstore"
 	"github.com/shopspring/decimal"
@@ -30,7 +31,7 @@ func TestMigrateFromVersion1(t *testing.T) {
 	}
 	ctx := context.Background()
 	pool := newPool(t) // migrated to SchemaVersion
-	for _, q := range []string{
+	migrateAfter(t, ctx, pool, []string{
 		`ALTER TABLE billing_meters DROP COLUMN unbilled`,
 		`ALTER TABLE billing_accounts DROP COLUMN unbilled`,
 		`ALTER TABLE billing_bill_lines DROP COLUMN deferred`,
@@ -63,18 +64,7 @@ func TestMigrateFromVersion1(t *testing.T) {
 		`INSERT INTO billing_bill_lines (account, bill_day, n, day, service, tier, adjustment, seconds, minutes,
 			prepaid, postpaid, shortfall, billed, unit_price, amount)
 		VALUES ('a', 18701, 0, 18701, 'basic', 'hd', false, 61, 2, 0, 0, 2, 2, 0.0299, 0.0598)`,
-	} {
-		if _, err := pool.Exec(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	if err := pgstore.Migrate(ctx, pool); err != nil {
-		t.Fatal(err)
-	}
-	var version int
-	if err := pool.QueryRow(ctx, `SELECT max(version) FROM billing_schema`).Scan(&version); err != nil || version != pgstore.SchemaVersion {
-		t.Fatalf("schema version %d, %v; want %d", version, err, pgstore.SchemaVersion)
-	}
+	})
 	var indexed bool
 	if err := pool.QueryRow(ctx, `SELECT to_regclass('billing_usages_at') IS NOT NULL`).Scan(&indexed); err != nil || !indexed {
 		t.Errorf("index billing_usages_at after the migration: %v, %v", indexed, err)
@@ -175,7 +165,7 @@ func TestMigrateFromVersion1(t *testing.T) {
 func TestMigrateFromVersion5(t *testing.T) {
 	ctx := context.Background()
 	pool := newPool(t) // migrated to SchemaVersion
-	for _, q := range []string{
+	migrateAfter(t, ctx, pool, []string{
 		`ALTER TABLE billing_checkpoints DROP COLUMN usages`,
 		`DELETE FROM billing_schema WHERE version > 5`,
 		`INSERT INTO billing_accounts (id, version, currency, opened, postpaid_on, postpaid_since, postpaid_way, suspended,
@@ -186,18 +176,7 @@ func TestMigrateFromVersion5(t *testing.T) {
 			suspended_since, suspend_reason, armed, suspensions, balances, meters)
 		VALUES ('a', 5000000000, -1, '', false, -9223372036854775808, '', false, -9223372036854775808, '', true, 1,
 			'[{"p": "trial", "b": 10000}]', '[{"d": 18701, "s": "basic", "t": "hd", "n": 61, "pre": 0, "post": 0, "short": 2}]')`,
-	} {
-		if _, err := pool.Exec(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	if err := pgstore.Migrate(ctx, pool); err != nil {
-		t.Fatal(err)
-	}
-	var version int
-	if err := pool.QueryRow(ctx, `SELECT max(version) FROM billing_schema`).Scan(&version); err != nil || version != pgstore.SchemaVersion {
-		t.Fatalf("schema version %d, %v; want %d", version, err, pgstore.SchemaVersion)
-	}
+	})
 	s := pgstore.New(pool)
 	old := billing.Checkpoint{Key: billing.OpKey{At: time.Unix(5, 0), Class: billing.ClassCheckpoint}, Armed: true, Suspensions: 1,
 		Balances: []billing.Balance{{Package: "trial", Balance: 10000}},
@@ -220,5 +199,24 @@ func TestMigrateFromVersion5(t *testing.T) {
 	equalTimes := cmp.Comparer(func(x, y time.Time) bool { return x.Equal(y) })
 	if diff := cmp.Diff([]billing.Checkpoint{old, written}, got, equalTimes); diff != "" {
 		t.Errorf("checkpoints after the migration (-want +got):\n%s", diff)
+	}
+}
+
+// migrateAfter runs the statements qs on pool, which hold data written at
+// an earlier schema version, then Migrate, and checks that the schema is
+// at SchemaVersion.
+func migrateAfter(t *testing.T, ctx context.Context, pool *pgxpool.Pool, qs []string) {
+	t.Helper()
+	for _, q := range qs {
+		if _, err := pool.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if err := pgstore.Migrate(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	var version int
+	if err := pool.QueryRow(ctx, `SELECT max(version) FROM billing_schema`).Scan(&version); err != nil || version != pgstore.SchemaVersion {
+		t.Fatalf("schema version %d, %v; want %d", version, err, pgstore.SchemaVersion)
 	}
 }

@@ -117,13 +117,7 @@ func TestUsagesPages(t *testing.T) {
 					return len(got) != tt.stop
 				})
 			}
-			var err error
-			if unit == "View" {
-				err = s.View(ctx, "a", read)
-			} else {
-				err = s.Update(ctx, "a", func(r billing.Reader) (billing.Changes, error) { return billing.Changes{}, read(r) })
-			}
-			if err != nil {
+			if err := readIn(ctx, s, unit, read); err != nil {
 				t.Fatalf("%s: %s: %v", unit, tt.name, err)
 			}
 			if diff := gocmp.Diff(tt.want, got, sameInstant); diff != "" {
@@ -206,13 +200,7 @@ func TestCheckpointsPages(t *testing.T) {
 					return len(got) != tt.stop
 				})
 			}
-			var err error
-			if unit == "View" {
-				err = s.View(ctx, "a", read)
-			} else {
-				err = s.Update(ctx, "a", func(r billing.Reader) (billing.Changes, error) { return billing.Changes{}, read(r) })
-			}
-			if err != nil {
+			if err := readIn(ctx, s, unit, read); err != nil {
 				t.Fatalf("%s: %s: %v", unit, tt.name, err)
 			}
 			if diff := gocmp.Diff(tt.want, got, sameInstant); diff != "" {
@@ -231,4 +219,13 @@ func TestCheckpointsPages(t *testing.T) {
 	if wantKeys := []string{"25/-1//[u125 ü]", "25/0/U/[u128 ü]", "25/0/u10/[u127 ü]", "25/0/u2/[u126 ü]", "25/1/p/[u129 ü]"}; !slices.Equal(keys, wantKeys) {
 		t.Errorf("checkpoints 125 to 129: %v, want %v", keys, wantKeys)
 	}
+}
+
+// readIn runs read on account "a" of s in a View (unit "View") or in an
+// Update that writes nothing ("Update").
+func readIn(ctx context.Context, s billing.Store, unit string, read func(billing.Reader) error) error {
+	if unit == "View" {
+		return s.View(ctx, "a", read)
+	}
+	return s.Update(ctx, "a", func(r billing.Reader) (billing.Changes, error) { return billing.Changes{}, read(r) })
 }
