@@ -517,3 +517,32 @@ func TestSettledDayEndedPackage(t *testing.T) {
 		t.Errorf("trial balance %d, want 10000", got)
 	}
 }
+
+// TestSettledDaySwitch checks the automatic switch turned on by a usage of a
+// settled day: it goes on at that usage's time, before the start of the
+// first unsettled day where the usage is sequenced, so a usage of an
+// earlier settled day that arrives later finds it on. The universal
+// package bought on 2020-05-28 ends at the start of 2021-06-01; once
+// 2021-05-31 is settled, w2 (2021-05-30 20:48:03, 62 s of HD) finds nothing
+// to pay for its 2 minutes and turns postpaid on; then u6 (2021-05-29,
+// 39 s of FHD): 1 minute postpaid, the switch already on.
+func TestSettledDaySwitch(t *testing.T) {
+	h := newHarness(t)
+	bought := time.Date(2020, 5, 28, 0, 0, 0, 0, cst)
+	h.do(op{now: bought, open: &billing.AccountSpec{ID: "a"}},
+		op{now: bought, buy: &billing.Purchase{ID: "p1", Account: "a", Kind: billing.KindUniversal, Minutes: 1000}},
+		op{now: time.Date(2021, 6, 1, 0, 0, 0, 0, cst), settle: refDateDay(2021, 5, 31)})
+	on := time.Date(2021, 5, 30, 20, 48, 3, 0, cst)
+	r, err := h.e.Record(h.ctx, *usage("w2", hd, 62, on))
+	if err != nil || !r.PostpaidOn || r.Postpaid != 2 {
+		t.Fatalf("Record(w2) = %+v, %v; want 2 minutes postpaid, the switch turned on", r, err)
+	}
+	r, err = h.e.Record(h.ctx, *usage("u6", fhd, 39, time.Date(2021, 5, 29, 0, 0, 0, 0, cst)))
+	if err != nil || r.PostpaidOn || r.Postpaid != 1 {
+		t.Fatalf("Record(u6) = %+v, %v; want 1 minute postpaid, the switch on already", r, err)
+	}
+	want := billing.Postpaid{On: true, Since: on, Way: billing.PostpaidAutomatic}
+	if got := h.state("a").Overview.Account.Postpaid; !got.Since.Equal(want.Since) || got.On != want.On || got.Way != want.Way {
+		t.Errorf("switch %+v, want %+v", got, want)
+	}
+}

@@ -265,13 +265,20 @@ func (e *Engine) replay(u *unit, ops []op) error {
 			return err
 		}
 	}
+	slices.SortStableFunc(calls, func(x, y *op) int { return x.key.Compare(y.key) })
+	// The switch held on where it went on comes first if that is before
+	// the checkpoint: a usage of a settled day turned it on at its time.
+	for ; len(calls) > 0 && calls[0].key.Compare(cps[0].Key) < 0; calls = calls[1:] {
+		if err := f.step(calls[0]); err != nil {
+			return err
+		}
+	}
 	slices.SortFunc(settled, func(x, y *op) int { return usageKey(x.usage).Compare(usageKey(y.usage)) })
 	for _, o := range settled {
 		if err := f.step(o); err != nil {
 			return err
 		}
 	}
-	slices.SortStableFunc(calls, func(x, y *op) int { return x.key.Compare(y.key) })
 	if marks { // the checkpoints taken, nothing after them
 		last := 0
 		for i, o := range calls {
