@@ -89,31 +89,39 @@ func shiftable(ops []op) (MeterKey, bool) {
 // at c and the stored checkpoints after it (later) with the shift, and
 // leaves the fold holding the account as stored with the shift, for write.
 func (f *fold) converge(c *Checkpoint, later []Checkpoint, key MeterKey) (bool, error) {
+	// Stored checkpoints before c that no operation came between are due
+	// too, whether the replay stops at c or not.
+	for len(f.rewrite) > 0 && f.rewrite[0].Compare(c.Key) < 0 {
+		if err := f.snapshot(f.rewrite[0]); err != nil {
+			return false, err
+		}
+		f.rewrite = f.rewrite[1:]
+	}
 	here, err := f.e.checkpointOf(f, &f.v.a, c.Key)
 	if err != nil {
 		return false, err
 	}
-	sh, n, ok, err := f.shiftAt(&here, c, key)
+	sh, added, ok, err := f.shiftAt(&here, c, key)
 	if err != nil || !ok {
 		return false, err
 	}
 	stored := &f.out.a
-	// The account as stored, with the shift's minutes at its end (n, if
-	// its meter's day is over).
-	cur := f.meters[key]
+	// The account as stored, with the minutes the shift adds at its end:
+	// those it added by c if its meter's day was over there.
+	cur, last := f.meters[key], added
 	if key.Day == f.e.cal.day(c.Key.At) {
 		if cur, err = f.Reader.Meter(key); err != nil {
 			return false, err
 		}
-		n = sh.minutes(cur.Seconds)
+		last = sh.minutes(cur.Seconds)
 		cur.Seconds += sh.seconds
-		sh.way.add(&cur, n)
+		sh.way.add(&cur, last)
 	}
 	f.meters = map[MeterKey]Meter{key: cur}
 	f.pkgs = f.pkgs[:0]
 	for _, p := range f.stored {
 		if p.ID == sh.pkg && sh.way == wayPrepaid {
-			p.Balance -= n * sh.ratio
+			p.Balance -= last * sh.ratio
 		}
 		f.pkgs = append(f.pkgs, p)
 	}
@@ -122,7 +130,7 @@ func (f *fold) converge(c *Checkpoint, later []Checkpoint, key MeterKey) (bool, 
 	a.Postpaid, a.Status, a.AutoPostpaidArmed, a.Suspensions = stored.Postpaid, stored.Status, stored.AutoPostpaidArmed, stored.Suspensions
 	f.out.putCheckpoint(here)
 	for _, l := range later { // keys after every checkpoint the replay wrote
-		f.out.ch.Checkpoints = append(f.out.ch.Checkpoints, sh.apply(f.e.cal.day(l.Key.At), l, n))
+		f.out.ch.Checkpoints = append(f.out.ch.Checkpoints, sh.apply(f.e.cal.day(l.Key.At), l, last))
 	}
 	f.since, f.rewrite = stored.SinceCheckpoint, nil
 	f.e.stops.Add(1)
@@ -131,7 +139,8 @@ func (f *fold) converge(c *Checkpoint, later []Checkpoint, key MeterKey) (bool, 
 
 // apply returns checkpoint c, of day d, with the shift: n minutes if its
 // meter is of an earlier day. It changes c's slices, which a Store hands
-// out as copies.
+// out as copies. c is never the checkpoint of a period's start (the
+// replay starts there or before), so its Meters are its day's, in order.
 func (s *shift) apply(d Day, c Checkpoint, n int64) Checkpoint {
 	if d == s.key.Day {
 		i, found := slices.BinarySearchFunc(c.Meters, s.key, func(m Meter, k MeterKey) int { return compareServiceTier(m.Key, k) })
@@ -145,16 +154,18 @@ func (s *shift) apply(d Day, c Checkpoint, n int64) Checkpoint {
 	}
 	if s.way == wayPrepaid && n != 0 {
 		if i := slices.IndexFunc(c.Balances, func(b Balance) bool { return b.Package == s.pkg }); i >= 0 {
-			c.Balances[i].Balance -= n * s.ratio
+			if c.Balances[i].Balance -= n * s.ratio; c.Balances[i].Balance == 0 { // positive balances only
+				c.Balances = slices.Delete(c.Balances, i, i+1)
+			}
 		}
 	}
 	return c
 }
 
 // shiftAt returns how the replay's checkpoint here differs from the
-// stored one c (at the same key), and the minutes it adds at c, if the
-// difference is a shift of meter key that carries over unchanged to every
-// later stored operation (see converge).
+// stored one c (at the same key), and the minutes the shift added by c, if
+// the difference is a shift of meter key that carries over unchanged to
+// every later stored operation (see converge).
 func (f *fold) shiftAt(here, c *Checkpoint, key MeterKey) (sh shift, n int64, ok bool, err error) {
 	a, stored := &f.v.a, &f.out.a
 	if !a.Postpaid.equal(c.Postpaid) || !a.Status.equal(c.Status) || a.AutoPostpaidArmed != c.Armed ||
@@ -190,17 +201,17 @@ func (f *fold) shiftAt(here, c *Checkpoint, key MeterKey) (sh shift, n int64, ok
 		now.Settled != base.Settled || now.Unbilled != base.Unbilled {
 		return sh, 0, false, nil
 	}
-	sh = shift{key: key, seconds: d.Seconds, way: wayPostpaid}
+	sh = shift{key: key, seconds: d.Seconds}
 	n = d.Prepaid + d.Postpaid + d.Shortfall
-	seen := sh.way // how the minutes so far were paid
-	switch n {
-	case 0:
-	case d.Prepaid:
+	var seen way // how the minutes so far were paid (any way if none)
+	switch {
+	case n == 0 || d.Postpaid == n:
+		seen = wayPostpaid
+	case d.Prepaid == n:
 		seen = wayPrepaid
-	case d.Postpaid:
-	case d.Shortfall:
+	case d.Shortfall == n:
 		seen = wayShortfall
-	default:
+	default: // paid more than one way
 		return sh, 0, false, nil
 	}
 	// How the minutes the shift adds later are paid: as they were so far,
@@ -216,6 +227,8 @@ func (f *fold) shiftAt(here, c *Checkpoint, key MeterKey) (sh shift, n int64, ok
 		}
 		most = ceilMinutes(sh.seconds)
 	} else if sh.way = seen; n > 0 && seen == wayPrepaid {
+		// The package that paid is the one whose balance differs: a
+		// guess, which the checks of every balance below verify.
 		for i, b := range here.Balances {
 			if i < len(c.Balances) && b != c.Balances[i] {
 				sh.pkg = b.Package
@@ -249,6 +262,13 @@ func (f *fold) shiftAt(here, c *Checkpoint, key MeterKey) (sh shift, n int64, ok
 	if len(here.Balances) != len(c.Balances) {
 		return sh, 0, false, nil
 	}
+	// A checkpoint lists the packages valid after it: those that ended by
+	// c, which nothing after it changes, must be as stored already.
+	for _, p := range f.pkgs {
+		if !p.End.After(c.Key.At) && p.Balance != f.stored[p.ID].Balance {
+			return sh, 0, false, nil
+		}
+	}
 	for i, b := range here.Balances {
 		old := c.Balances[i]
 		taken := int64(0)
@@ -263,7 +283,8 @@ func (f *fold) shiftAt(here, c *Checkpoint, key MeterKey) (sh shift, n int64, ok
 }
 
 // payer returns how the fold pays a minute of meter key used at or after
-// at, to the end of its day, when no purchase comes after at: by the first
+// at, to the end of its day, when no purchase comes after at (the replay
+// tries to stop only past every call): by the first
 // package in deduction order that can pay one (a package's validity ends
 // at the start of a day, so one valid at at stays valid to the end of its
 // day, and those before it can pay none as no balance grows); else

@@ -18,19 +18,24 @@ func TestReplayStops(t *testing.T) {
 	type want struct {
 		Meters    map[billing.Day][]billing.Meter
 		Balance   int64 // the trial's
+		Mini      int64 // P1's, if bought
 		Suspended time.Time
 		Stops     int64
 	}
-	sd15 := billing.MeterKey{Day: march(15), Service: billing.ServiceBasic, Tier: sd}
-	hd15, hd16, hd17 := sd15, sd15, sd15
-	hd15.Tier, hd16.Tier, hd16.Day, hd17.Tier, hd17.Day = hd, hd, march(16), hd, march(17)
+	key := func(d int, tier billing.Tier) billing.MeterKey {
+		return billing.MeterKey{Day: march(d), Service: billing.ServiceBasic, Tier: tier}
+	}
+	sd15, hd15, hd16, hd17 := key(15, sd), key(15, hd), key(16, hd), key(17, hd)
+	audio30, sd31, hd31, hd32 := key(30, audio), key(31, sd), key(31, hd), key(32, hd)
 	cases := []struct {
 		name     string
 		postpaid bool // at opening, on the book without a trial
 		// postpaidTrial: postpaid at opening, with the trial
 		postpaidTrial bool
-		usages        []op
-		want          want
+		// mini: a "mini" package P1 of 100 minutes bought on March 1
+		mini   bool
+		usages []op
+		want   want
 	}{{
 		// In order: u1 30 s (1 minute), L 50 s (80 s: 2 minutes), u2 20 s
 		// (100 s: 2), u3 1 HD minute: 3 minutes of the trial, 497 left.
@@ -94,6 +99,21 @@ func TestReplayStops(t *testing.T) {
 			march(15): {{Key: sd15, Seconds: 30, Prepaid: 1}, {Key: hd15, Seconds: 499 * 60, Prepaid: 499}},
 			march(16): {{Key: hd16, Seconds: 60, Postpaid: 1}},
 			march(17): {{Key: hd17, Seconds: 60, Postpaid: 1}}}},
+	}, {
+		// P1 (mini: SD 3, HD 5 package minutes a minute) ends at the
+		// start of April 1. In order: "drain" leaves P1 5, L (March 31,
+		// SD) takes 3 (2 left), U (HD) cannot (2 < 5): the trial pays it,
+		// and V (April 1) too: 498 left. Stored, U took P1's last 5; at
+		// V's checkpoint only the trial differs (by U's minute, as much as
+		// L's would have taken), and P1, valid no more, is not listed
+		// there: the replay must see that P1 differs, and run on.
+		name: "a package that ended before the checkpoint differs", mini: true,
+		usages: []op{use("drain", audio, 95*60, at(30, 10, 0, 0)), use("U", hd, 60, at(31, 11, 0, 0)),
+			use("V", hd, 60, at(32, 1, 0, 0)), late("L", sd, 60, at(31, 10, 0, 0), at(32, 2, 0, 0))},
+		want: want{Meters: map[billing.Day][]billing.Meter{
+			march(30): {{Key: audio30, Seconds: 95 * 60, Prepaid: 95}},
+			march(31): {{Key: sd31, Seconds: 60, Prepaid: 1}, {Key: hd31, Seconds: 60, Prepaid: 1}},
+			march(32): {{Key: hd32, Seconds: 60, Prepaid: 1}}}, Balance: 498, Mini: 2},
 	}}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -102,10 +122,13 @@ func TestReplayStops(t *testing.T) {
 				h = newHarness(t, noTrial())
 			}
 			billing.SetCheckpointEvery(h.e, 1)
-			h.do(open(at(15, 8, 0, 0), c.postpaid || c.postpaidTrial))
+			h.do(open(at(1, 8, 0, 0), c.postpaid || c.postpaidTrial))
+			if c.mini {
+				h.do(buy(at(1, 9, 0, 0), "P1", refCustomKind, 100))
+			}
 			h.do(c.usages...)
-			s := h.state("a", march(15), march(16), march(17))
-			got := want{Meters: map[billing.Day][]billing.Meter{}, Balance: h.balances("a")[billing.TrialID],
+			s := h.state("a", march(15), march(16), march(17), march(30), march(31), march(32))
+			got := want{Meters: map[billing.Day][]billing.Meter{}, Balance: h.balances("a")[billing.TrialID], Mini: h.balances("a")["P1"],
 				Suspended: s.Overview.Account.Status.Since, Stops: billing.Stops(h.e)}
 			for d, ms := range s.Meters {
 				if len(ms) > 0 {

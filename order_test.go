@@ -28,8 +28,8 @@ type orderOp struct {
 // "Principles": event time decides, not arrival order). It draws a set of
 // operations on one account over two days: usages (sub-minute and long,
 // equal instants, around midnight, every tier, value-added ones), purchases
-// that run out mid-day (the trial is 500 minutes, the universal package
-// 1,000) and perhaps an EnablePostpaid call. Purchases and the call happen
+// that run out mid-day (the trial is 500 minutes; universal and "mini"
+// packages, of other ratios, 1,000) and perhaps an EnablePostpaid call. Purchases and the call happen
 // at their instants; each usage arrives at its time plus a lateness drawn
 // anew for each of several arrival orders (none, minutes, hours, a whole
 // day). Every order must end in the state of the reference model applying
@@ -55,11 +55,12 @@ func TestArrivalOrder(t *testing.T) {
 			ops = append(ops, orderOp{usage: u})
 		}
 		for i := range rapid.IntRange(0, 3).Draw(rt, "purchases") {
-			// Universal packages only: with the trial's 1:1, every kind
-			// then shares one ratio vector, and the switch's exception
-			// cannot happen (see TestSwitchStaysOnAtItsEarliest).
+			// Universal packages, and "mini" ones (other ratios, no
+			// automatic switch), so that a draw can find one package
+			// short for one tier and not for another.
 			at := open.Add(time.Duration(rapid.Int64Range(1, 40*60).Draw(rt, "bought")) * time.Minute)
-			ops = append(ops, orderOp{arrives: at, buy: &billing.Purchase{ID: fmt.Sprintf("p%d", i), Account: "a", Kind: uni, Minutes: 1000}})
+			kind := rapid.SampledFrom([]string{uni, refCustomKind}).Draw(rt, "kind")
+			ops = append(ops, orderOp{arrives: at, buy: &billing.Purchase{ID: fmt.Sprintf("p%d", i), Account: "a", Kind: kind, Minutes: 1000}})
 		}
 		if rapid.IntRange(0, 3).Draw(rt, "enable") == 0 {
 			ops = append(ops, orderOp{arrives: open.Add(time.Duration(rapid.Int64Range(1, 40*60).Draw(rt, "enabled")) * time.Minute), enable: true})
