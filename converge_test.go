@@ -100,6 +100,19 @@ func TestReplayStops(t *testing.T) {
 			march(16): {{Key: hd16, Seconds: 60, Postpaid: 1}},
 			march(17): {{Key: hd17, Seconds: 60, Postpaid: 1}}}},
 	}, {
+		// The 15th settled with u1 (30 s, 1 minute), L (the 15th, 40 s)
+		// arrives on the 16th: 70 s, 2 minutes, the 2nd from the trial.
+		// It is applied at the start of the 16th; the replay stops at
+		// b's checkpoint, where only the trial differs, by 1: 500 - 1 -
+		// 1 - 2 = 496.
+		name: "stops after a usage of a settled day",
+		usages: []op{use("u1", sd, 30, at(15, 10, 0, 0)), {now: at(16, 10, 0, 0), settle: march(15)},
+			use("a", hd, 60, at(16, 11, 0, 0)), use("b", hd, 60, at(16, 11, 10, 0)),
+			late("L", sd, 40, at(15, 12, 0, 0), at(16, 12, 0, 0))},
+		want: want{Meters: map[billing.Day][]billing.Meter{
+			march(15): {{Key: sd15, Seconds: 70, Prepaid: 2, Settled: billing.Tally{Seconds: 30, Prepaid: 1}}},
+			march(16): {{Key: hd16, Seconds: 120, Prepaid: 2}}}, Balance: 496, Stops: 1},
+	}, {
 		// P1 (mini: SD 3, HD 5 package minutes a minute) ends at the
 		// start of April 1. In order: "drain" leaves P1 5, L (March 31,
 		// SD) takes 3 (2 left), U (HD) cannot (2 < 5): the trial pays it,
