@@ -284,13 +284,13 @@ func (f *fold) shiftAt(here, c *Checkpoint, key MeterKey) (sh shift, n int64, ok
 
 // payer returns how the fold pays a minute of meter key used at or after
 // at, to the end of its day, when no purchase comes after at (the replay
-// tries to stop only past every call): by the first
-// package in deduction order that can pay one (a package's validity ends
-// at the start of a day, so one valid at at stays valid to the end of its
-// day, and those before it can pay none as no balance grows); else
-// postpaid if on; else as shortfall if the account is suspended already
-// and the automatic switch is not armed. It reports false in any other
-// case: the minute would suspend the account or turn postpaid on.
+// tries to stop only past every call): by the first package in deduction
+// order that can pay one (a package's validity ends at the start of a day,
+// so one valid at at stays valid to the end of its day, and those before
+// it can pay none as no balance grows); else postpaid if on; else as
+// shortfall if the account is suspended already and the automatic switch
+// is not armed. It reports false in any other case: the minute would
+// suspend the account or turn postpaid on.
 func (f *fold) payer(at time.Time, key MeterKey) (way, *Package, bool, error) {
 	if key.Service != ServiceBasic {
 		return wayPostpaid, nil, true, nil
