@@ -33,7 +33,9 @@ type Options struct {
 	Currency string
 	// ExpiryGrace is how long after a package's validity ends its remaining
 	// minutes stay available to usage of its validity reported late (TRTC's
-	// usage data arrives minutes to hours late). They are forfeited at the
+	// usage data arrives minutes to hours late), until that usage's day is
+	// settled (usage of a settled day draws only from packages still valid
+	// at the start of the first unsettled day). They are forfeited at the
 	// later of End + ExpiryGrace and the settlement of the package's last
 	// day. Usage whose own time is at or after End is never covered.
 	// Default (zero): 10 hours, which is 10:00 the day after the package's

@@ -74,11 +74,10 @@ func shiftable(ops []op) (MeterKey, bool) {
 		if o.usage == nil {
 			return k, false
 		}
-		mk := MeterKey{Day: o.day, Service: o.usage.Service, Tier: o.usage.Tier}
-		if n > 0 && mk != k {
+		if n > 0 && o.meter() != k {
 			return k, false
 		}
-		k, n = mk, n+1
+		k, n = o.meter(), n+1
 	}
 	return k, n > 0
 }

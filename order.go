@@ -91,6 +91,8 @@ type Balance struct {
 
 // CheckpointEvery is how many operations applied in the reference order
 // the Engine lets pass between two checkpoints. A late operation replays
-// the operations from the checkpoint before it: at most this many, plus
-// those after it.
+// the operations from the checkpoint before it (at most this many) and
+// those after it, up to the first checkpoint where the rest is known
+// without replaying it (see the package documentation, "Event time and
+// arrival order").
 const CheckpointEvery = 64

@@ -124,19 +124,11 @@ func runEngine(rt *rapid.T, spec billing.AccountSpec, open time.Time, order []or
 	defer func() { orderStats["replays stopped at a checkpoint"] += int(billing.Stops(h.e)) }()
 	h.do(op{now: open, open: &spec})
 	for _, o := range order {
-		h.clock.Set(o.arrives)
-		var err error
-		switch {
-		case o.usage != nil:
-			_, err = h.e.Record(h.ctx, *o.usage)
-		case o.buy != nil:
-			_, err = h.e.Buy(h.ctx, *o.buy)
-		default:
-			_, err = h.e.EnablePostpaid(h.ctx, "a")
+		step := op{now: o.arrives, use: o.usage, buy: o.buy}
+		if o.enable {
+			step.enable = "a"
 		}
-		if err != nil {
-			rt.Fatalf("%+v: %v", o, err)
-		}
+		h.do(step)
 	}
 	var out [2]orderState
 	for i := range out {

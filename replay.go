@@ -38,6 +38,11 @@ func (e *Engine) usageOp(a *Account, us *Usage, d Day) op {
 	return op{key: usageKey(us), usage: us, day: d}
 }
 
+// meter returns the key of the meter of o's usage.
+func (o *op) meter() MeterKey {
+	return MeterKey{Day: o.day, Service: o.usage.Service, Tier: o.usage.Tier}
+}
+
 // usageKey returns the key of usage us.
 func usageKey(us *Usage) OpKey { return OpKey{At: us.At, Class: ClassUsage, ID: us.ID} }
 
@@ -376,7 +381,7 @@ func (e *Engine) checkSeconds(u *unit, ops []op) error {
 		if o.usage == nil {
 			continue
 		}
-		k := MeterKey{Day: o.day, Service: o.usage.Service, Tier: o.usage.Tier}
+		k := o.meter()
 		m, err := u.r.Meter(k)
 		if err != nil {
 			return err
@@ -397,7 +402,7 @@ func (e *Engine) checkSeconds(u *unit, ops []op) error {
 func (e *Engine) sequence(u *unit, c Checkpoint, ops []*op) error {
 	for _, o := range ops {
 		c.Usages = append(c.Usages, o.usage.ID)
-		k := MeterKey{Day: o.day, Service: o.usage.Service, Tier: o.usage.Tier}
+		k := o.meter()
 		if slices.ContainsFunc(c.Meters, func(m Meter) bool { return m.Key == k }) {
 			continue
 		}

@@ -204,7 +204,9 @@ func recordOne(u *unit) error {
 	case repeated:
 		u.receipt = old
 		return nil
-	case d > u.a.SettledThrough && key.Compare(u.a.Frontier) > 0 && !u.a.Frontier.At.IsZero(): // in order
+	case d > u.a.SettledThrough && key.Compare(u.a.Frontier) > 0 && !u.a.Frontier.At.IsZero():
+		// place's case of a usage in order, without building an op (the
+		// common case: see docs/PERFORMANCE.md)
 		u.receipt, err = u.e.record(u, us, key, d)
 		return err
 	}
