@@ -50,6 +50,7 @@ type account struct {
 	rec       billing.Account
 	usages    map[string]int              // usage id → its place in records
 	records   chunks[billing.UsageRecord] // the usage records, as they came
+	draws     slab[billing.Draw]          // their receipts' draws
 	byTime    []int                       // their places, in order of At, then ID
 	purchases map[string]billing.PurchaseRecord
 	packages  map[string]int                  // package id → its place in pkgs
@@ -168,7 +169,7 @@ func (a *account) apply(id string, ch *billing.Changes) error {
 		a.usages = put(a.usages, ch.Usages[i].Usage.ID, a.records.len())
 		a.insertByTime(a.records.len(), &ch.Usages[i].Usage)
 		u := a.records.add(&ch.Usages[i])
-		u.Receipt.Draws = slices.Clone(u.Receipt.Draws)
+		u.Receipt.Draws = a.draws.keep(u.Receipt.Draws)
 	}
 	for _, p := range ch.Purchases {
 		p.Receipt.Absorbed = slices.Clone(p.Receipt.Absorbed)
@@ -266,10 +267,10 @@ func clash[T any, K comparable](records []T, key func(*T) K, stored func(K) bool
 func (a *account) putPackage(p *billing.Package) {
 	i, stored := a.packages[p.ID]
 	if stored {
-		old := a.pkgs[i]
+		draw := a.pkgs[i].Balance > 0 && p.Balance > 0 && billing.ComparePackages(a.pkgs[i], *p) == 0
 		a.pkgs[i] = *p
-		if old.Balance > 0 && p.Balance > 0 && billing.ComparePackages(old, *p) == 0 {
-			return // a draw: its place in the deduction order stays
+		if draw {
+			return // its place in the deduction order stays
 		}
 		a.live = slices.DeleteFunc(a.live, func(j int) bool { return j == i })
 	} else {
@@ -319,10 +320,11 @@ func (a *account) insertByTime(i int, us *billing.Usage) {
 		u := &a.records.at(j).Usage
 		return cmp.Or(u.At.Compare(us.At), strings.Compare(u.ID, us.ID))
 	}
-	at := len(a.byTime)
-	if at > 0 && order(a.byTime[at-1], us) > 0 {
-		at, _ = slices.BinarySearchFunc(a.byTime, us, order)
+	if n := len(a.byTime); n == 0 || order(a.byTime[n-1], us) < 0 {
+		a.byTime = append(a.byTime, i)
+		return
 	}
+	at, _ := slices.BinarySearchFunc(a.byTime, us, order)
 	a.byTime = slices.Insert(a.byTime, at, i)
 }
 
