@@ -55,6 +55,9 @@ type Account struct {
 	// current one is Status). A late report can add one, or move one,
 	// after the fact.
 	Suspensions []Interval
+	// Arrears are the times the account was overdue, in order: only the
+	// last can be unpaid (see [Engine.ReportOverdue]).
+	Arrears []Arrears
 }
 
 // AccountSpec is what OpenAccount needs to open an account.

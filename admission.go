@@ -12,8 +12,9 @@ type Admission struct {
 	Admitted bool
 	// Reason says why not (nil if admitted): an error wrapping ErrSuspended
 	// if the account is suspended at the instant asked (at or after
-	// Status.Since; for a value-added service it wraps ErrNoBasicService
-	// too), or ErrNoBasicService if nothing could pay for basic usage then:
+	// Status.Since, or for arrears, when it also wraps ErrInArrears; for a
+	// value-added service it wraps ErrNoBasicService too), or
+	// ErrNoBasicService if nothing could pay for basic usage then:
 	// no package valid at that instant has a minute's worth left now,
 	// postpaid is off, and no universal package was bought (which would
 	// turn it on automatically).
@@ -82,12 +83,16 @@ func (e *Engine) Admit(ctx context.Context, account string, service Service, at 
 // only decides which errors the reason wraps). err reports a failure to
 // read.
 func (e *Engine) basicService(r Reader, a *Account, now, at time.Time, service Service) (why, err error) {
-	switch {
+	switch ar := a.inArrears(at); {
+	case ar != nil:
+		why = fmt.Errorf("%w since %s: %w", ErrSuspended, ar.Suspended().In(e.cal.loc).Format(time.RFC3339), ErrInArrears)
 	case a.Status.Suspended && !at.Before(a.Status.Since):
 		why = fmt.Errorf("%w since %s", ErrSuspended, a.Status.Since.In(e.cal.loc).Format(time.RFC3339))
-		if service != ServiceBasic {
-			why = fmt.Errorf("%w: %w", ErrNoBasicService, why)
-		}
+	}
+	switch {
+	case why != nil && service != ServiceBasic:
+		return fmt.Errorf("%w: %w", ErrNoBasicService, why), nil
+	case why != nil:
 		return why, nil
 	case a.Postpaid.On || a.AutoPostpaidArmed:
 		return nil, nil // postpaid pays (or will, as it goes on automatically)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/rtcbill/billing"
 )
@@ -67,6 +68,18 @@ func TestCorruptStore(t *testing.T) {
 		}}},
 		{"a switch way that does not exist", tamperStore{account: func(a *billing.Account) {
 			a.Postpaid = billing.Postpaid{On: true, Since: a.Opened, Way: "by-magic"}
+		}}},
+		{"arrears without a reference", tamperStore{account: func(a *billing.Account) {
+			a.Arrears = []billing.Arrears{{Since: a.Opened}}
+		}}},
+		{"arrears paid before they began", tamperStore{account: func(a *billing.Account) {
+			a.Arrears = []billing.Arrears{{Refs: []string{"r"}, Since: a.Opened, Paid: a.Opened.Add(-time.Second)}}
+		}}},
+		{"two arrears unpaid", tamperStore{account: func(a *billing.Account) {
+			a.Arrears = []billing.Arrears{{Refs: []string{"r"}, Since: a.Opened}, {Refs: []string{"s"}, Since: a.Opened}}
+		}}},
+		{"packages reclaimed from arrears paid in time", tamperStore{account: func(a *billing.Account) {
+			a.Arrears = []billing.Arrears{{Refs: []string{"r"}, Since: a.Opened, Paid: a.Opened.Add(time.Hour), Reclaimed: true}}
 		}}},
 		{"a negative package balance", tamperStore{pkg: func(p *billing.Package) { p.Balance = -4 }}},
 		{"a balance above the package's size", tamperStore{pkg: func(p *billing.Package) { p.Balance = p.Minutes + 1 }}},

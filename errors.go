@@ -80,6 +80,11 @@ var (
 	// bought or postpaid is enabled, and no new session may start. Usage
 	// reported for that time is still recorded.
 	ErrSuspended = errors.New("billing: account suspended")
+	// ErrInArrears: an Admission's reason, with ErrSuspended: the account is
+	// suspended for arrears (see [Engine.ReportOverdue]) until they are
+	// reported paid. Usage reported for that time is still recorded and
+	// billed.
+	ErrInArrears = errors.New("billing: account in arrears")
 	// ErrInvalidResolution: a width or height is not in 1..MaxDimension, or no
 	// stream was given.
 	ErrInvalidResolution = errors.New("billing: invalid resolution")

@@ -70,6 +70,9 @@ const (
 	EntrySuspended  EntryKind = "suspended"   // the account was suspended
 	EntryResumed    EntryKind = "resumed"     // the suspension was lifted
 	EntrySettlement EntryKind = "settlement"  // a day settled: Amount is the bill's total
+	EntryOverdue    EntryKind = "overdue"     // the host reported the account overdue
+	EntryPaid       EntryKind = "paid"        // the host reported its arrears paid
+	EntryReclaimed  EntryKind = "reclaimed"   // a package's validity cut at its account's reclaim instant (Arrears.ReclaimAt)
 )
 
 // Request is the kind of request that made a ledger entry. The values are
@@ -84,6 +87,8 @@ const (
 	RequestEnablePostpaid Request = "enable-postpaid" // EnablePostpaid
 	RequestOverview       Request = "overview"        // Overview (forfeits only)
 	RequestSettle         Request = "settle"          // Settle; Ref is the day, 2006-01-02
+	RequestOverdue        Request = "report-overdue"  // ReportOverdue; Ref is the host's reference
+	RequestPaid           Request = "report-paid"     // ReportPaid; Ref is the host's reference
 )
 
 // Ledger returns the account's ledger entries made in [from, to), in Seq

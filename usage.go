@@ -80,6 +80,12 @@ type Receipt struct {
 	// was available at its time (see [Admission]): the session should not
 	// have started. Its minutes are recorded and billed all the same.
 	NoBasicService bool
+	// InArrears reports that the account was suspended for arrears at the
+	// usage's time, as reported when the usage was recorded (see
+	// [Engine.ReportOverdue]): a session that was already running. The usage
+	// is billed as any other: packages cover it, the rest is postpaid or
+	// shortfall.
+	InArrears bool
 }
 
 // Draw is the part of a usage one package covered.
@@ -286,6 +292,7 @@ func (e *Engine) use(u *unit, us *Usage, d Day) (Receipt, error) {
 	m.Seconds += us.Seconds
 	r := Receipt{Key: key, Minutes: m.Minutes() - before}
 	r.WhileSuspended = u.a.Status.Suspended && !us.At.Before(u.a.Status.Since)
+	r.InArrears = u.a.inArrears(us.At) != nil
 	if us.Service != ServiceBasic {
 		if err := u.expire(); err != nil {
 			return Receipt{}, err
