@@ -94,6 +94,40 @@
 // with [ErrCorrupt]. A Store wrapped with [GuardSwitch] also refuses a
 // record rewritten to a consistent "off" after it saw the switch on.
 //
+// # Arrears
+//
+// Whether an account pays its bills is the host's business; the host tells
+// the Engine with [Engine.ReportOverdue] and [Engine.ReportPaid], each under
+// its own reference (an overdue bill, say), so a report can be retried.
+// The rules follow Tencent's notes on overdue payment (domain reference
+// §3.5; the China site's 欠费停服说明 and the international "Notes for
+// Overdue Payment Processing"):
+//
+//   - The account has ArrearsGrace, 24 hours from the first report, to pay.
+//     Then it is suspended for arrears, even if its packages have balance:
+//     [Engine.Admit] refuses new sessions ([ErrSuspended] and
+//     [ErrInArrears]) for instants from then until the payment is reported,
+//     also when asked later about such an instant.
+//   - Sessions already running keep being billed: usage of the suspension
+//     is recorded and billed as any other (usage is a fact), drawn from the
+//     packages valid at its time, the rest postpaid or shortfall as usual;
+//     its receipt says InArrears. An arrears suspension is not a
+//     [Status] suspension: buying a package does not lift it, paying does.
+//   - If the suspension lasts ArrearsReclaim, 60 days, the account's
+//     packages are reclaimed (the China site deletes packages with the
+//     account's other resources): the validity of every package bought
+//     before that instant ends there ([EntryReclaimed]), and its balance is
+//     forfeited as at expiry ([EntryForfeit], after [Options].ExpiryGrace
+//     and the settlement of that day, so usage before the instant reported
+//     late still draws from it). The Engine does this at the first unit of
+//     work on the account at or after the instant, in a unit of work of its
+//     own; usage at or after the instant cannot be recorded earlier (it
+//     would be in the future), so the order reports arrive in changes
+//     nothing. Packages bought later, and the postpaid switch, stay.
+//   - The instants are the Engine's times of the reports, as for every
+//     call; an overdue report while the account is overdue joins the same
+//     arrears.
+//
 // # Money and minutes
 //
 // Minutes and seconds are int64 and exact. Money is [decimal.Decimal]: list

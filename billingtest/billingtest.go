@@ -244,6 +244,8 @@ func testReadBack(t *testing.T, newStore NewStore) {
 		Unbilled: []billing.MeterKey{{Day: day - 2, Service: billing.ServiceBasic, Tier: billing.TierFHD}},
 		Frontier: billing.OpKey{At: nano, Class: billing.ClassCall, ID: "p-ü"}, SinceCheckpoint: 63, EnabledAt: nano.Add(-time.Nanosecond),
 		Suspensions: []billing.Interval{{Since: nano.Add(-time.Hour), Until: nano.Add(-time.Minute)}, {Since: nano.Add(-time.Second)}},
+		Arrears: []billing.Arrears{{Refs: []string{"bill-ü", "bill-2"}, Since: nano.Add(-time.Hour), Paid: nano.Add(-time.Nanosecond), Reclaimed: true},
+			{Refs: []string{"bill-日本"}, Since: nano}},
 	}
 	p := billing.Package{ID: "p1", Kind: "universal", Book: "era1-usd", Minutes: 1_000_000_000_000, Balance: 999_999_999_996, Forfeited: 3,
 		Price: money, PurchasedAt: nano, Start: t0.Add(-9 * time.Hour), End: t0.AddDate(1, 0, 0)}
@@ -251,7 +253,7 @@ func testReadBack(t *testing.T, newStore NewStore) {
 		Usage: billing.Usage{ID: "u1", Account: a.ID, App: "app", Service: billing.ServiceBasic, Scenario: billing.VideoCall,
 			Tier: billing.TierHD, Seconds: billing.MaxUsageSeconds, At: nano},
 		Receipt: billing.Receipt{Key: key(billing.TierHD), Minutes: 2, Draws: []billing.Draw{{Package: "p1", Minutes: 1, Deducted: 4}},
-			Postpaid: 1, PostpaidOn: true, WhileSuspended: true, NoBasicService: true, Late: true},
+			Postpaid: 1, PostpaidOn: true, WhileSuspended: true, NoBasicService: true, Late: true, InArrears: true},
 	}
 	pr := billing.PurchaseRecord{Purchase: billing.Purchase{ID: "p1", Account: a.ID, Kind: "universal", Minutes: 1_000_000_000_000},
 		Receipt: billing.PurchaseReceipt{Package: p, Day: day, Absorbed: []billing.Absorption{{Tier: billing.TierHD, Shortfall: 2, Postpaid: 1, Deducted: 12}}, Resumed: true}}
@@ -882,7 +884,8 @@ func testSnapshotReads(t *testing.T, newStore NewStore) {
 func aliasChanges() billing.Changes {
 	return billing.Changes{
 		Account: &billing.Account{ID: "a", Currency: "USD", Opened: t0, Version: 2, Late: []billing.MeterKey{key(billing.TierHD)},
-			Unbilled: []billing.MeterKey{key(billing.TierSD)}, Suspensions: []billing.Interval{{Since: t0, Until: t0.Add(time.Hour)}}},
+			Unbilled: []billing.MeterKey{key(billing.TierSD)}, Suspensions: []billing.Interval{{Since: t0, Until: t0.Add(time.Hour)}},
+			Arrears: []billing.Arrears{{Refs: []string{"r1"}, Since: t0}}},
 		Packages: []billing.Package{{ID: "p1", Minutes: 10, Balance: 10, PurchasedAt: t0, End: t0.AddDate(1, 0, 0)}},
 		Meters:   []billing.Meter{{Key: key(billing.TierHD), Seconds: 60, Prepaid: 1}, {Key: key(billing.TierAudio), Seconds: 120, Prepaid: 2}},
 		Usages: []billing.UsageRecord{{Usage: billing.Usage{ID: "u1", Account: "a", Seconds: 60, At: t0},
@@ -903,6 +906,9 @@ func scribble(r billing.Reader) {
 	if a, err := r.Account(); err == nil && len(a.Late) > 0 && len(a.Suspensions) > 0 && len(a.Unbilled) > 0 {
 		a.Late[0].Tier, a.Unbilled[0].Tier = "scribbled", "scribbled"
 		a.Suspensions[0].Until = time.Time{}
+	}
+	if a, err := r.Account(); err == nil && len(a.Arrears) > 0 && len(a.Arrears[0].Refs) > 0 {
+		a.Arrears[0].Refs[0], a.Arrears[0].Since = "scribbled", time.Time{}
 	}
 	_ = r.Checkpoints(billing.OpKey{}, func(c billing.Checkpoint) bool {
 		if len(c.Balances) > 0 && len(c.Meters) > 0 {
@@ -949,6 +955,9 @@ func testNoAliasing(t *testing.T, newStore NewStore) {
 	if len(c.Account.Late) > 0 && len(c.Account.Suspensions) > 0 && len(c.Account.Unbilled) > 0 {
 		c.Account.Late[0].Tier, c.Account.Unbilled[0].Tier = billing.TierFHD, billing.TierFHD
 		c.Account.Suspensions[0].Since = time.Time{}
+	}
+	if len(c.Account.Arrears) > 0 && len(c.Account.Arrears[0].Refs) > 0 {
+		c.Account.Arrears[0].Refs[0] = "changed"
 	}
 	if cp := &c.Checkpoints[0]; len(cp.Balances) > 0 && len(cp.Meters) > 0 {
 		cp.Key.ID, cp.Balances[0].Balance, cp.Meters[0].Seconds = "changed", 99, 99

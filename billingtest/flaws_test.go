@@ -73,10 +73,12 @@ var flaws = []flaw{
 	{"keeps the Changes' slices", "no aliasing", "NoAliasing", keepsDraws},
 	{"keeps the Changes' Account", "no aliasing", "NoAliasing", keepsAccount},
 	{"hands out shared slices", "no aliasing", "NoAliasing", sharesDraws},
+	{"hands out shared arrears references", "no aliasing", "NoAliasing", sharesArrearsRefs},
 	{"sorts the caller's Meters", "no aliasing", "NoAliasing", writes(sortsMeters)},
 	{"times to microseconds", "exact durability", "ExactReadBack", writes(micros)},
 	{"decimals through float64", "exact durability", "ExactReadBack", writes(floats)},
 	{"checkpoints' Usages dropped", "exact durability", "ExactReadBack", writes(checkpointUsagesDropped)},
+	{"accounts' Arrears dropped", "exact durability", "ExactReadBack", writes(arrearsDropped)},
 	{"checkpoints' Usages in byte order", "exact durability", "ExactReadBack", writes(checkpointUsagesSorted)},
 	{"ignores cancellation", "cancellation", "Cancellation", func(s billing.Store) billing.Store { return uncancelled{s} }},
 	{"cancellation checked before fn only", "cancellation", "Cancellation", func(s billing.Store) billing.Store { return checkedFirst{s} }},
@@ -298,6 +300,17 @@ func checkpointUsagesDropped(_ billing.Reader, _ string, c billing.Changes) (bil
 	c.Checkpoints = slices.Clone(c.Checkpoints)
 	for i := range c.Checkpoints {
 		c.Checkpoints[i].Usages = nil
+	}
+	return c, nil
+}
+
+// arrearsDropped stores accounts without their Arrears (a column
+// forgotten in a migration).
+func arrearsDropped(_ billing.Reader, _ string, c billing.Changes) (billing.Changes, error) {
+	if c.Account != nil {
+		a := *c.Account
+		a.Arrears = nil
+		c.Account = &a
 	}
 	return c, nil
 }
@@ -750,6 +763,30 @@ func sharesDraws(s billing.Store) billing.Store {
 				cache[account+"/"+id] = u
 			}
 			return u, err
+		}}
+	}}
+}
+
+// sharesArrearsRefs copies the account's Arrears it hands out, but not
+// the references inside them: each list of references read is kept, and
+// handed out again while it reads the same.
+func sharesArrearsRefs(s billing.Store) billing.Store {
+	var mu sync.Mutex
+	kept := map[string][]string{}
+	return wrapped{Store: s, reader: func(r billing.Reader, account string) billing.Reader {
+		return accountLookup{r, func() (billing.Account, error) {
+			a, err := r.Account()
+			mu.Lock()
+			defer mu.Unlock()
+			for i := range a.Arrears {
+				k := fmt.Sprint(account, "/", i)
+				if refs, ok := kept[k]; ok && len(refs) == len(a.Arrears[i].Refs) {
+					a.Arrears[i].Refs = refs
+				} else {
+					kept[k] = a.Arrears[i].Refs
+				}
+			}
+			return a, err
 		}}
 	}}
 }

@@ -208,6 +208,10 @@ func keyOf(k billing.OpKey) billing.OpKey {
 // unshare gives a copies of its slices.
 func unshare(a *billing.Account) {
 	a.Late, a.Unbilled, a.Suspensions = slices.Clone(a.Late), slices.Clone(a.Unbilled), slices.Clone(a.Suspensions)
+	a.Arrears = slices.Clone(a.Arrears)
+	for i := range a.Arrears {
+		a.Arrears[i].Refs = slices.Clone(a.Arrears[i].Refs)
+	}
 }
 
 // checkKeys returns an error wrapping ErrExists if the Changes hold a usage

@@ -101,6 +101,14 @@ type (
 		S int64 `json:"s"`
 		U int64 `json:"u"`
 	}
+	// Arrears' times too (billing.Arrears: references, since, paid,
+	// reclaimed).
+	jsonArrears struct {
+		R []string `json:"r"`
+		S int64    `json:"s"`
+		P int64    `json:"p"`
+		X bool     `json:"x,omitempty"`
+	}
 	jsonBalance struct {
 		P string `json:"p"`
 		B int64  `json:"b"`
@@ -204,6 +212,32 @@ func decodeIntervals(s string) ([]billing.Interval, error) {
 		is = append(is, billing.Interval{Since: fromNanos(in.S), Until: fromNanos(in.U)})
 	}
 	return is, nil
+}
+
+func encodeArrears(as []billing.Arrears) (string, error) {
+	js := make([]jsonArrears, len(as))
+	for i, a := range as {
+		var err1, err2 error
+		js[i].R, js[i].X = a.Refs, a.Reclaimed
+		js[i].S, err1 = nanos(a.Since)
+		js[i].P, err2 = nanos(a.Paid)
+		if err := firstErr(err1, err2); err != nil {
+			return "", err
+		}
+	}
+	return encode(js)
+}
+
+func decodeArrears(s string) ([]billing.Arrears, error) {
+	var js []jsonArrears
+	if err := json.Unmarshal([]byte(s), &js); err != nil {
+		return nil, fmt.Errorf("pgstore: arrears: %w", err)
+	}
+	var as []billing.Arrears
+	for _, a := range js {
+		as = append(as, billing.Arrears{Refs: a.R, Since: fromNanos(a.S), Paid: fromNanos(a.P), Reclaimed: a.X})
+	}
+	return as, nil
 }
 
 func encodeBalances(bs []billing.Balance) (string, error) {

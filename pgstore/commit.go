@@ -133,28 +133,30 @@ func (r *reader) queueAccount(b *pgx.Batch, a *billing.Account) error {
 	enabled, err7 := nanos(a.EnabledAt)
 	suspensions, err8 := encodeIntervals(a.Suspensions)
 	unbilled, err9 := encodeKeys(a.Unbilled)
-	if err := firstErr(err1, err2, err3, err4, err5, err6, err7, err8, err9); err != nil {
+	arrears, err10 := encodeArrears(a.Arrears)
+	if err := firstErr(err1, err2, err3, err4, err5, err6, err7, err8, err9, err10); err != nil {
 		return err
 	}
 	args := []any{a.ID, a.Version, a.Currency, opened, a.Postpaid.On, since, a.Postpaid.Way, a.Status.Suspended, suspended,
 		a.Status.Reason, a.AutoPostpaidArmed, touched, a.LastSeq, int32(a.SettledThrough), late,
-		frontier, int16(a.Frontier.Class), a.Frontier.ID, a.SinceCheckpoint, enabled, suspensions, unbilled}
+		frontier, int16(a.Frontier.Class), a.Frontier.ID, a.SinceCheckpoint, enabled, suspensions, unbilled, arrears}
 	if !r.exists {
 		b.Queue(`INSERT INTO billing_accounts (id, `+accountColumnsNoCast+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::jsonb,
-				$16, $17, $18, $19, $20, $21::jsonb, $22::jsonb)`, args...)
+				$16, $17, $18, $19, $20, $21::jsonb, $22::jsonb, $23::jsonb)`, args...)
 		return nil
 	}
 	b.Queue(`UPDATE billing_accounts SET (`+accountColumnsNoCast+`) =
-		($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::jsonb, $16, $17, $18, $19, $20, $21::jsonb, $22::jsonb)
-		WHERE id = $1 AND version = $23`,
+		($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::jsonb, $16, $17, $18, $19, $20, $21::jsonb, $22::jsonb,
+			$23::jsonb)
+		WHERE id = $1 AND version = $24`,
 		append(args, r.account.Version)...)
 	return nil
 }
 
 const accountColumnsNoCast = `version, currency, opened, postpaid_on, postpaid_since, postpaid_way, suspended, suspended_since,
 	suspend_reason, auto_postpaid_armed, touched, last_seq, settled_through, late,
-	frontier_at, frontier_class, frontier_id, since_checkpoint, enabled_at, suspensions, unbilled`
+	frontier_at, frontier_class, frontier_id, since_checkpoint, enabled_at, suspensions, unbilled, arrears`
 
 func queuePackages(b *pgx.Batch, id string, c *billing.Changes) error {
 	if len(c.Packages) == 0 {
@@ -225,13 +227,14 @@ func queueUsages(b *pgx.Batch, id string, c *billing.Changes) error {
 	seconds, ats, minutes, postpaid, shortfall := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
 	rDays, positions := make([]int32, n), make([]int32, n)
 	postpaidOn, suspended, whileSuspended, late, noBasic := make([]bool, n), make([]bool, n), make([]bool, n), make([]bool, n), make([]bool, n)
+	inArrears := make([]bool, n)
 	for i, r := range c.Usages {
 		u, rc := &r.Usage, &r.Receipt
 		ids[i], apps[i], services[i], scenarios[i], tiers[i] = u.ID, u.App, string(u.Service), string(u.Scenario), string(u.Tier)
 		rDays[i], rServices[i], rTiers[i] = int32(rc.Key.Day), string(rc.Key.Service), string(rc.Key.Tier)
 		seconds[i], minutes[i], postpaid[i], shortfall[i] = u.Seconds, rc.Minutes, rc.Postpaid, rc.Shortfall
 		postpaidOn[i], suspended[i], positions[i] = rc.PostpaidOn, rc.Suspended, int32(i)
-		whileSuspended[i], late[i], noBasic[i] = rc.WhileSuspended, rc.Late, rc.NoBasicService
+		whileSuspended[i], late[i], noBasic[i], inArrears[i] = rc.WhileSuspended, rc.Late, rc.NoBasicService, rc.InArrears
 		var err1, err2 error
 		ats[i], err1 = nanos(u.At)
 		draws[i], err2 = encodeDraws(rc.Draws)
@@ -240,16 +243,18 @@ func queueUsages(b *pgx.Batch, id string, c *billing.Changes) error {
 		}
 	}
 	b.Queue(`INSERT INTO billing_usages (account, id, app, service, scenario, tier, seconds, at, r_day, r_service, r_tier,
-			minutes, postpaid, shortfall, postpaid_on, suspended, while_suspended, late, no_basic_service, draws, version, position)
+			minutes, postpaid, shortfall, postpaid_on, suspended, while_suspended, late, no_basic_service, in_arrears, draws,
+			version, position)
 		SELECT $1, id, app, service, scenario, tier, seconds, at, r_day, r_service, r_tier,
-			minutes, postpaid, shortfall, postpaid_on, suspended, while_suspended, late, no_basic_service, draws::jsonb, $2, position
+			minutes, postpaid, shortfall, postpaid_on, suspended, while_suspended, late, no_basic_service, in_arrears,
+			draws::jsonb, $2, position
 		FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::bigint[], $10::integer[],
 			$11::text[], $12::text[], $13::bigint[], $14::bigint[], $15::bigint[], $16::boolean[], $17::boolean[],
-			$18::boolean[], $19::boolean[], $20::boolean[], $21::text[], $22::integer[])
+			$18::boolean[], $19::boolean[], $20::boolean[], $21::boolean[], $22::text[], $23::integer[])
 			AS u(id, app, service, scenario, tier, seconds, at, r_day, r_service, r_tier, minutes, postpaid, shortfall,
-				postpaid_on, suspended, while_suspended, late, no_basic_service, draws, position)`,
+				postpaid_on, suspended, while_suspended, late, no_basic_service, in_arrears, draws, position)`,
 		id, c.Account.Version, ids, apps, services, scenarios, tiers, seconds, ats, rDays, rServices, rTiers,
-		minutes, postpaid, shortfall, postpaidOn, suspended, whileSuspended, late, noBasic, draws, positions)
+		minutes, postpaid, shortfall, postpaidOn, suspended, whileSuspended, late, noBasic, inArrears, draws, positions)
 	return nil
 }
 

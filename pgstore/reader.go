@@ -46,7 +46,7 @@ type querier interface {
 
 const accountColumns = `version, currency, opened, postpaid_on, postpaid_since, postpaid_way, suspended, suspended_since,
 	suspend_reason, auto_postpaid_armed, touched, last_seq, settled_through, late::text,
-	frontier_at, frontier_class, frontier_id, since_checkpoint, enabled_at, suspensions::text, unbilled::text`
+	frontier_at, frontier_class, frontier_id, since_checkpoint, enabled_at, suspensions::text, unbilled::text, arrears::text`
 
 // begin starts the transaction with the statement begin and reads the
 // account (locking its row if lock is set), in one round trip.
@@ -73,10 +73,10 @@ func (r *reader) scanAccount(row pgx.Row) error {
 	a := billing.Account{ID: r.id}
 	var opened, since, suspendedSince, touched, frontier, enabled int64
 	var class int16
-	var late, suspensions, unbilled string
+	var late, suspensions, unbilled, arrears string
 	err := row.Scan(&a.Version, &a.Currency, &opened, &a.Postpaid.On, &since, &a.Postpaid.Way,
 		&a.Status.Suspended, &suspendedSince, &a.Status.Reason, &a.AutoPostpaidArmed, &touched, &a.LastSeq, &a.SettledThrough, &late,
-		&frontier, &class, &a.Frontier.ID, &a.SinceCheckpoint, &enabled, &suspensions, &unbilled)
+		&frontier, &class, &a.Frontier.ID, &a.SinceCheckpoint, &enabled, &suspensions, &unbilled, &arrears)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil
 	}
@@ -94,6 +94,9 @@ func (r *reader) scanAccount(row pgx.Row) error {
 	if a.Suspensions, err = decodeIntervals(suspensions); err != nil {
 		return err
 	}
+	if a.Arrears, err = decodeArrears(arrears); err != nil {
+		return err
+	}
 	r.account, r.exists = a, true
 	return nil
 }
@@ -104,11 +107,16 @@ func (r *reader) Account() (billing.Account, error) {
 	}
 	a := r.account
 	a.Late, a.Unbilled, a.Suspensions = slices.Clone(a.Late), slices.Clone(a.Unbilled), slices.Clone(a.Suspensions)
+	a.Arrears = slices.Clone(a.Arrears)
+	for i := range a.Arrears {
+		a.Arrears[i].Refs = slices.Clone(a.Arrears[i].Refs)
+	}
 	return a, nil
 }
 
 const usageColumns = `id, app, service, scenario, tier, seconds::bigint, at, r_day, r_service, r_tier,
-	minutes::bigint, postpaid::bigint, shortfall::bigint, postpaid_on, suspended, while_suspended, late, no_basic_service, draws::text`
+	minutes::bigint, postpaid::bigint, shortfall::bigint, postpaid_on, suspended, while_suspended, late, no_basic_service,
+	in_arrears, draws::text`
 
 // usageByID reads one usage record of account $1 by id.
 const usageByID = `SELECT ` + usageColumns + ` FROM billing_usages WHERE account = $1 AND id = $2`
@@ -120,7 +128,7 @@ func (r *reader) scanUsage(row pgx.Row) (billing.UsageRecord, error) {
 	rc := &u.Receipt
 	err := row.Scan(&u.Usage.ID, &u.Usage.App, &u.Usage.Service, &u.Usage.Scenario, &u.Usage.Tier, &u.Usage.Seconds, &at,
 		&rc.Key.Day, &rc.Key.Service, &rc.Key.Tier, &rc.Minutes, &rc.Postpaid, &rc.Shortfall, &rc.PostpaidOn, &rc.Suspended,
-		&rc.WhileSuspended, &rc.Late, &rc.NoBasicService, &draws)
+		&rc.WhileSuspended, &rc.Late, &rc.NoBasicService, &rc.InArrears, &draws)
 	if err != nil {
 		return u, err
 	}
