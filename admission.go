@@ -99,7 +99,7 @@ func (e *Engine) basicService(r Reader, a *Account, now, at time.Time, service S
 	}
 	payable := false
 	walkErr := r.LivePackages(func(p Package) bool {
-		if e.forfeitable(&p, a, now) || !p.Covers(at) {
+		if e.forfeitable(&p, a, now) || !a.covers(&p, at) {
 			return true
 		}
 		var kind *PackageKind

@@ -2,7 +2,6 @@ package billing
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -30,29 +29,31 @@ type Arrears struct {
 	// Paid is the Engine's time of the report that it is paid (zero while
 	// unpaid).
 	Paid time.Time
-	// Reclaimed reports that the account's packages were reclaimed: the
-	// suspension lasted ArrearsReclaim, and the validity of every package
-	// bought before then ended at that instant ([Arrears.ReclaimAt]).
-	Reclaimed bool
+	// Reclaim is when the account's packages are reclaimed if the arrears
+	// are not paid before it: the start of the first billing day that
+	// begins once the suspension has lasted ArrearsReclaim. A package
+	// bought before it covers no usage from then on, and its balance is
+	// forfeited as at expiry.
+	Reclaim time.Time
 }
 
-// Suspended returns when the suspension for these arrears begins:
+// Suspended returns when the suspension for the arrears begins:
 // ArrearsGrace after they were reported.
 func (a *Arrears) Suspended() time.Time { return a.Since.Add(ArrearsGrace) }
-
-// ReclaimAt returns when the account's packages are reclaimed if the
-// arrears are not paid by then: ArrearsReclaim into the suspension.
-func (a *Arrears) ReclaimAt() time.Time { return a.Suspended().Add(ArrearsReclaim) }
 
 // suspends reports whether the arrears suspend the account at instant t.
 func (a *Arrears) suspends(t time.Time) bool {
 	return !t.Before(a.Suspended()) && (a.Paid.IsZero() || t.Before(a.Paid))
 }
 
+// reclaims reports whether the arrears reclaim the packages bought before
+// their Reclaim instant: they were not paid before it.
+func (a *Arrears) reclaims() bool { return a.Paid.IsZero() || !a.Paid.Before(a.Reclaim) }
+
 // consistent reports whether a is arrears the Engine could have written.
 func (a *Arrears) consistent() bool {
 	return len(a.Refs) > 0 && !a.Since.IsZero() && (a.Paid.IsZero() || !a.Paid.Before(a.Since)) &&
-		(!a.Reclaimed || a.Paid.IsZero() || !a.Paid.Before(a.ReclaimAt()))
+		!a.Reclaim.Before(a.Suspended().Add(ArrearsReclaim))
 }
 
 // arrearsConsistent reports whether as are an account's arrears as the
@@ -85,6 +86,27 @@ func (a *Account) owing() *Arrears {
 	return nil
 }
 
+// end returns when package p of account a stops covering usage: its End,
+// or the Reclaim instant of arrears that reclaim it (bought before that
+// instant, not paid before it), if earlier. Arrears unpaid now reclaim at
+// an instant not yet reached: usage after it cannot be recorded before the
+// clock passes it, by when a payment before it would be known, so the
+// order reports arrive in changes nothing. Like End, the instant is the
+// start of a billing day.
+func (a *Account) end(p *Package) time.Time {
+	end := p.End
+	for i := range a.Arrears {
+		if ar := &a.Arrears[i]; ar.reclaims() && p.PurchasedAt.Before(ar.Reclaim) && ar.Reclaim.Before(end) {
+			end = ar.Reclaim
+		}
+	}
+	return end
+}
+
+// covers reports whether package p of account a covers usage at t: from
+// its Start until its end (see end).
+func (a *Account) covers(p *Package, t time.Time) bool { return p.Covers(t) && t.Before(a.end(p)) }
+
 // ReportOverdue reports that the account is overdue (its payment is in
 // arrears), under ref, the host's reference for it. Usage goes on being
 // recorded and billed as before, drawn from packages or postpaid (usage is a
@@ -93,10 +115,10 @@ func (a *Account) owing() *Arrears {
 // the first report the account is suspended for arrears, even if its
 // packages have balance: [Engine.Admit] admits no new session until
 // [Engine.ReportPaid]. If the suspension lasts ArrearsReclaim (60 days), the
-// account's packages are reclaimed: the validity of every package bought
-// before that instant ends there, and their balance is forfeited as at
-// expiry (an EntryReclaimed, then an EntryForfeit once the grace for late
-// usage has passed; see Options.ExpiryGrace).
+// account's packages are reclaimed at the start of the next billing day
+// (Arrears.Reclaim): a package bought before then covers no usage from
+// then on, and its balance is forfeited as at expiry (an EntryForfeit once
+// Options.ExpiryGrace has passed and the day before is settled).
 //
 // Reports are at the Engine's time. A report while the account is overdue
 // adds ref to its arrears; a ref already reported changes nothing, even
@@ -114,7 +136,9 @@ func (e *Engine) ReportOverdue(ctx context.Context, account, ref string) (Accoun
 		if o := u.a.owing(); o != nil {
 			o.Refs = append(o.Refs, ref)
 		} else {
-			u.a.Arrears = append(u.a.Arrears, Arrears{Refs: []string{ref}, Since: u.now})
+			ar := Arrears{Refs: []string{ref}, Since: u.now}
+			ar.Reclaim = e.cal.start(e.cal.day(ar.Suspended().Add(ArrearsReclaim).Add(-1)) + 1)
+			u.a.Arrears = append(u.a.Arrears, ar)
 		}
 		u.append(Entry{Kind: EntryOverdue})
 		return nil
@@ -168,54 +192,4 @@ func (e *Engine) arrears(ctx context.Context, name string, req Request, account,
 		return fail(err)
 	}
 	return a, nil
-}
-
-// errReclaim is the error of a unit of work that finds its account's
-// packages due to be reclaimed (see cut): exec reclaims them in a unit of
-// work of its own, then tries the unit again, whose reads then see them
-// reclaimed.
-var errReclaim = errors.New("billing: packages due to be reclaimed")
-
-// reclaimDue reports whether the packages of account a are due to be
-// reclaimed at now: unpaid arrears have reached their reclaim instant.
-func reclaimDue(a *Account, now time.Time) bool {
-	o := a.owing()
-	return o != nil && !o.Reclaimed && !now.Before(o.ReclaimAt())
-}
-
-// reclaim reclaims the packages of the account of u (see cut) in a unit of
-// work of its own, its entries under u's request.
-func (e *Engine) reclaim(ctx context.Context, u *unit) error {
-	r := e.newUnit(u.req, u.ref, u.account, (*unit).cut)
-	defer e.done(r)
-	r.reclaiming = true
-	return e.exec(ctx, r)
-}
-
-// cut ends, at the reclaim instant of the account's unpaid arrears, the
-// validity of every live package bought before it, if that instant has
-// passed. A usage at or after the instant can only be recorded once the
-// clock has passed it, after this, so every usage the packages covered is
-// before it, whatever the order reports arrive in; their balance is
-// forfeited as at expiry (see expire).
-func (u *unit) cut() error {
-	if !reclaimDue(&u.a, u.now) {
-		return nil
-	}
-	o := u.a.owing()
-	o.Reclaimed, u.dirty = true, true
-	at := o.ReclaimAt()
-	var cut []Package
-	err := u.r.LivePackages(func(p Package) bool {
-		if p.PurchasedAt.Before(at) && p.End.After(at) {
-			cut = append(cut, p)
-		}
-		return true
-	})
-	for _, p := range cut {
-		p.End = at
-		u.append(Entry{Kind: EntryReclaimed, Package: p.ID})
-		u.putPackage(p)
-	}
-	return err
 }

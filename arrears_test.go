@@ -13,8 +13,9 @@ import (
 // (its trial: 10,000 minutes, valid to 2022-03-31), buys a universal
 // package "p1" of 25,000 minutes at 09:00 (valid to the same day), and is
 // reported overdue under "bill-1" on March 2 at 10:00: it is suspended for
-// arrears from March 3 at 10:00, and its packages are reclaimed 60 days
-// later, on May 2 (March 63) at 10:00.
+// arrears from March 3 at 10:00, and its packages are reclaimed at the
+// start of the first day after 60 days of it (May 2, March 63, at 10:00):
+// May 3 (March 64) at 00:00.
 func arrearsAccount(t *testing.T) *harness {
 	t.Helper()
 	h := newHarness(t)
@@ -94,17 +95,16 @@ func TestArrearsUsage(t *testing.T) {
 	}
 }
 
-// TestArrearsReclaim checks that packages are reclaimed 60 days into an
-// unpaid arrears suspension: their validity ends then, usage before that
-// instant still draws from them even when reported after it, and their
+// TestArrearsReclaim checks that packages are reclaimed once an arrears
+// suspension has lasted 60 days: from the start of the next day they cover
+// no usage, usage before that instant still draws from them, and their
 // balance is forfeited once the grace and the day's settlement have
-// passed, each step in the ledger.
+// passed.
 func TestArrearsReclaim(t *testing.T) {
 	h := arrearsAccount(t)
-	reclaim := at(63, 10, 0, 0) // May 2, 10:00: March 3, 10:00 + 60 days
-	h.clock.Set(reclaim.Add(-time.Second))
-	if o, err := h.e.Overview(h.ctx, "a"); err != nil || o.Packages[0].End.Equal(reclaim) {
-		t.Fatalf("Overview a second before the reclaim: %v, packages %+v", err, o.Packages)
+	reclaim := at(64, 0, 0, 0) // May 3, 00:00
+	if a := h.account("a"); len(a.Arrears) != 1 || !a.Arrears[0].Reclaim.Equal(reclaim) {
+		t.Fatalf("arrears %+v, want one reclaiming at %s", a.Arrears, reclaim)
 	}
 	h.clock.Set(reclaim)
 	u1, err := h.e.Record(h.ctx, *usage("u1", hd, 61, reclaim.Add(-time.Second)))
@@ -116,26 +116,28 @@ func TestArrearsReclaim(t *testing.T) {
 		t.Fatal(err)
 	}
 	// u1: 61 s → 2 minutes of HD on May 2, before the reclaim: the trial
-	// pays. u2: 122 s → 3 minutes, 1 more, at the reclaim: no package
-	// covers it, and the account bought a universal package, so the
-	// switch goes on automatically and it is postpaid.
-	may2 := refDateDay(2021, 5, 2)
+	// pays. u2: 61 s → 2 minutes of HD on May 3: no package covers them,
+	// and the account bought a universal package, so the switch goes on
+	// automatically and they are postpaid.
+	may2, may3 := refDateDay(2021, 5, 2), refDateDay(2021, 5, 3)
 	want := []billing.Receipt{
 		{Key: basic(may2, hd), Minutes: 2, Draws: []billing.Draw{{Package: billing.TrialID, Minutes: 2, Deducted: 2}}, InArrears: true},
-		{Key: basic(may2, hd), Minutes: 1, Postpaid: 1, PostpaidOn: true, InArrears: true},
+		{Key: basic(may3, hd), Minutes: 2, Postpaid: 2, PostpaidOn: true, InArrears: true},
 	}
 	if diff := cmp.Diff(want, []billing.Receipt{u1, u2}, cmpOpts); diff != "" {
 		t.Errorf("receipts (-want +got):\n%s", diff)
 	}
+	// Before the grace (10 hours) has passed, and May 2 is settled, the
+	// balances stay: usage of May 2 reported late may still draw on them.
+	h.clock.Set(at(64, 9, 59, 59))
+	if got := h.balances("a"); got[billing.TrialID] != 9_998 || got["p1"] != 25_000 {
+		t.Errorf("balances before the forfeit %v, want trial 9,998 and p1 25,000", got)
+	}
 	h.do(settle(at(64, 10, 0, 0), may2))
 	s := h.state("a")
-	ends, left := map[string]time.Time{}, map[string][2]int64{}
+	left := map[string][2]int64{}
 	for _, p := range s.Overview.Packages {
-		ends[p.ID], left[p.ID] = p.End, [2]int64{p.Balance, p.Forfeited}
-	}
-	wantEnds := map[string]time.Time{billing.TrialID: reclaim, "p1": reclaim}
-	if diff := cmp.Diff(wantEnds, ends, cmpOpts); diff != "" {
-		t.Errorf("package ends (-want +got):\n%s", diff)
+		left[p.ID] = [2]int64{p.Balance, p.Forfeited}
 	}
 	// The trial's 10,000 minutes less u1's 2, and p1's 25,000, forfeited.
 	wantLeft := map[string][2]int64{billing.TrialID: {0, 9_998}, "p1": {0, 25_000}}
@@ -144,34 +146,33 @@ func TestArrearsReclaim(t *testing.T) {
 	}
 	var kinds []string
 	for _, e := range s.Ledger {
-		switch e.Kind {
-		case billing.EntryOverdue, billing.EntryReclaimed, billing.EntryForfeit:
+		if e.Kind == billing.EntryOverdue || e.Kind == billing.EntryForfeit {
 			kinds = append(kinds, string(e.Kind)+" "+e.Package)
 		}
 	}
-	wantKinds := []string{"overdue ", "reclaimed trial", "reclaimed p1", "forfeit trial", "forfeit p1"}
+	wantKinds := []string{"overdue ", "forfeit trial", "forfeit p1"}
 	if diff := cmp.Diff(wantKinds, kinds); diff != "" {
 		t.Errorf("ledger (-want +got):\n%s", diff)
-	}
-	if a := s.Overview.Account; len(a.Arrears) != 1 || !a.Arrears[0].Reclaimed {
-		t.Errorf("arrears %+v, want one, reclaimed", a.Arrears)
 	}
 }
 
 // TestArrearsPaidInTime checks that arrears paid before the reclaim
-// instant reclaim nothing, and that a package bought after it is not
-// reclaimed.
+// instant reclaim nothing: usage after it draws from the packages.
 func TestArrearsPaidInTime(t *testing.T) {
 	h := arrearsAccount(t)
-	h.clock.Set(at(63, 9, 59, 59)) // a second before the reclaim
+	h.clock.Set(at(63, 23, 59, 59)) // a second before the reclaim
 	if _, err := h.e.ReportPaid(h.ctx, "a", "bill-1"); err != nil {
 		t.Fatal(err)
 	}
 	h.clock.Set(at(70, 10, 0, 0))
-	for _, p := range h.state("a").Overview.Packages {
-		if want := time.Date(2022, 4, 1, 0, 0, 0, 0, cst); !p.End.Equal(want) {
-			t.Errorf("package %s ends %s, want %s", p.ID, p.End, want)
-		}
+	got, err := h.e.Record(h.ctx, *usage("u1", hd, 61, at(70, 10, 0, 0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 61 s → 2 minutes of HD, from the trial at ratio 1.
+	want := billing.Receipt{Key: basic(refDateDay(2021, 5, 9), hd), Minutes: 2, Draws: []billing.Draw{{Package: billing.TrialID, Minutes: 2, Deducted: 2}}}
+	if diff := cmp.Diff(want, got, cmpOpts); diff != "" {
+		t.Errorf("receipt (-want +got):\n%s", diff)
 	}
 }
 
@@ -211,9 +212,12 @@ func TestArrearsReports(t *testing.T) {
 			t.Errorf("step %d: error %v, want %v", i, err, st.err)
 		}
 	}
+	// Reclaims: suspended a day after the report, 60 days more, then the
+	// next day's start: March 3 10:00 + 60 days = May 2 10:00, so May 3
+	// (March 64) 00:00; March 6 10:00 + 60 days = May 5 10:00, so May 6.
 	want := []billing.Arrears{
-		{Refs: []string{"bill-1", "bill-2"}, Since: at(2, 10, 0, 0), Paid: at(2, 14, 0, 0)},
-		{Refs: []string{"bill-3"}, Since: at(5, 10, 0, 0)},
+		{Refs: []string{"bill-1", "bill-2"}, Since: at(2, 10, 0, 0), Paid: at(2, 14, 0, 0), Reclaim: at(64, 0, 0, 0)},
+		{Refs: []string{"bill-3"}, Since: at(5, 10, 0, 0), Reclaim: at(67, 0, 0, 0)},
 	}
 	s := h.state("a")
 	if diff := cmp.Diff(want, s.Overview.Account.Arrears, cmpOpts); diff != "" {
@@ -235,7 +239,7 @@ func TestArrearsReports(t *testing.T) {
 // usage arrives in: usage just before the reclaim instant, reported after
 // usage at it, still draws from the reclaimed packages.
 func TestArrearsOrder(t *testing.T) {
-	reclaim := at(63, 10, 0, 0)
+	reclaim := at(64, 0, 0, 0)
 	first, second := usage("u1", hd, 61, reclaim.Add(-time.Second)), usage("u2", hd, 61, reclaim)
 	var states []state
 	for _, order := range [][]*billing.Usage{{first, second}, {second, first}} {
@@ -246,7 +250,7 @@ func TestArrearsOrder(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		states = append(states, h.state("a", refDateDay(2021, 5, 2)))
+		states = append(states, h.state("a", refDateDay(2021, 5, 2), refDateDay(2021, 5, 3)))
 	}
 	if diff := cmp.Diff(states[0], states[1], ignoreLedgerEntries, cmpOpts); diff != "" {
 		t.Errorf("u2 then u1 differs from u1 then u2 (-in order +reversed):\n%s", diff)

@@ -185,9 +185,6 @@ type unit struct {
 	// dirty marks a unit that changed the account record and maybe nothing
 	// else: it writes the account even with no other Changes.
 	dirty bool
-	// reclaiming marks the unit that reclaims packages (see cut): its
-	// begin does not send it to reclaim them.
-	reclaiming bool
 
 	r   Reader
 	a   Account
@@ -214,15 +211,14 @@ type unit struct {
 // running body. Put it back with e.done once its results are read.
 func (e *Engine) newUnit(req Request, ref, account string, body func(u *unit) error) *unit {
 	u := e.units.Get().(*unit)
-	u.account, u.req, u.ref, u.body, u.reclaiming = account, req, ref, body, false
+	u.account, u.req, u.ref, u.body = account, req, ref, body
 	return u
 }
 
 // done puts u back in the pool, keeping its buffers and its values. Each
-// field is written before a unit of work reads it (newUnit: the request
-// and the reclaiming mark; exec: failed; begin: the reader, Changes,
-// clock, dirty and account; the bodies: the usage, receipt, operations and
-// walk), so done only drops the
+// field is written before a unit of work reads it (newUnit: the request;
+// exec: failed; begin: the reader, Changes, clock, dirty and account; the
+// bodies: the usage, receipt, operations and walk), so done only drops the
 // body and the Reader. What the rest held stays until it is written again
 // or the pool drops u (within two garbage collections): a bound, and
 // clearing the unit cost about 380 instructions per usage, 4 % of Record.
@@ -254,10 +250,6 @@ func (e *Engine) exec(ctx context.Context, u *unit) error {
 				return err
 			}
 			migrated = true
-		case u.failed == errReclaim:
-			if err = e.reclaim(ctx, u); err != nil {
-				return err
-			}
 		case u.failed != nil:
 			return u.failed
 		case err == nil:
@@ -316,9 +308,6 @@ func (e *Engine) begin(u *unit, r Reader) error {
 		if u.now, err = e.clock(&u.a); err != nil {
 			return err
 		}
-	}
-	if !u.reclaiming && u.a.Version > 0 && !u.now.IsZero() && reclaimDue(&u.a, u.now) {
-		return errReclaim
 	}
 	return nil
 }

@@ -264,7 +264,7 @@ func (f *fold) shiftAt(here, c *Checkpoint, key MeterKey) (sh shift, n int64, ok
 	// A checkpoint lists the packages valid after it: those that ended by
 	// c, which nothing after it changes, must be as stored already.
 	for _, p := range f.pkgs {
-		if !p.End.After(c.Key.At) && p.Balance != f.stored[p.ID].Balance {
+		if !f.v.a.end(&p).After(c.Key.At) && p.Balance != f.stored[p.ID].Balance {
 			return sh, 0, false, nil
 		}
 	}
@@ -296,7 +296,7 @@ func (f *fold) payer(at time.Time, key MeterKey) (way, *Package, bool, error) {
 	}
 	for i := range f.pkgs {
 		p := &f.pkgs[i]
-		if p.Balance <= 0 || !p.Covers(at) {
+		if p.Balance <= 0 || !f.v.a.covers(p, at) {
 			continue
 		}
 		kind, err := f.e.kindOf(p)

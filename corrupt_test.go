@@ -70,16 +70,17 @@ func TestCorruptStore(t *testing.T) {
 			a.Postpaid = billing.Postpaid{On: true, Since: a.Opened, Way: "by-magic"}
 		}}},
 		{"arrears without a reference", tamperStore{account: func(a *billing.Account) {
-			a.Arrears = []billing.Arrears{{Since: a.Opened}}
+			a.Arrears = []billing.Arrears{{Since: a.Opened, Reclaim: a.Opened.AddDate(0, 0, 62)}}
 		}}},
 		{"arrears paid before they began", tamperStore{account: func(a *billing.Account) {
-			a.Arrears = []billing.Arrears{{Refs: []string{"r"}, Since: a.Opened, Paid: a.Opened.Add(-time.Second)}}
+			a.Arrears = []billing.Arrears{{Refs: []string{"r"}, Since: a.Opened, Paid: a.Opened.Add(-time.Second), Reclaim: a.Opened.AddDate(0, 0, 62)}}
 		}}},
 		{"two arrears unpaid", tamperStore{account: func(a *billing.Account) {
-			a.Arrears = []billing.Arrears{{Refs: []string{"r"}, Since: a.Opened}, {Refs: []string{"s"}, Since: a.Opened}}
+			a.Arrears = []billing.Arrears{{Refs: []string{"r"}, Since: a.Opened, Reclaim: a.Opened.AddDate(0, 0, 62)},
+				{Refs: []string{"s"}, Since: a.Opened, Reclaim: a.Opened.AddDate(0, 0, 62)}}
 		}}},
-		{"packages reclaimed from arrears paid in time", tamperStore{account: func(a *billing.Account) {
-			a.Arrears = []billing.Arrears{{Refs: []string{"r"}, Since: a.Opened, Paid: a.Opened.Add(time.Hour), Reclaimed: true}}
+		{"packages reclaimed before 60 days of suspension", tamperStore{account: func(a *billing.Account) {
+			a.Arrears = []billing.Arrears{{Refs: []string{"r"}, Since: a.Opened, Reclaim: a.Opened.AddDate(0, 0, 60)}}
 		}}},
 		{"a negative package balance", tamperStore{pkg: func(p *billing.Package) { p.Balance = -4 }}},
 		{"a balance above the package's size", tamperStore{pkg: func(p *billing.Package) { p.Balance = p.Minutes + 1 }}},

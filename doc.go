@@ -115,15 +115,17 @@
 //     [Status] suspension: buying a package does not lift it, paying does.
 //   - If the suspension lasts ArrearsReclaim, 60 days, the account's
 //     packages are reclaimed (the China site deletes packages with the
-//     account's other resources): the validity of every package bought
-//     before that instant ends there ([EntryReclaimed]), and its balance is
-//     forfeited as at expiry ([EntryForfeit], after [Options].ExpiryGrace
-//     and the settlement of that day, so usage before the instant reported
-//     late still draws from it). The Engine does this at the first unit of
-//     work on the account at or after the instant, in a unit of work of its
-//     own; usage at or after the instant cannot be recorded earlier (it
-//     would be in the future), so the order reports arrive in changes
-//     nothing. Packages bought later, and the postpaid switch, stay.
+//     account's other resources) at the start of the next billing day,
+//     Arrears.Reclaim (validity ends at the start of a day, as every
+//     package's does): a package bought before that instant covers no
+//     usage from then on, and its balance is forfeited as at expiry
+//     ([EntryForfeit], once [Options].ExpiryGrace has passed and the day
+//     before is settled, so usage before the instant reported late still
+//     draws from it). Package.End keeps the validity the package was sold
+//     with. Usage after the instant cannot be recorded before the clock
+//     passes it, by when a payment before it would be known: the order
+//     reports arrive in changes nothing. Packages bought later, and the
+//     postpaid switch, stay.
 //   - The instants are the Engine's times of the reports, as for every
 //     call; an overdue report while the account is overdue joins the same
 //     arrears.

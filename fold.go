@@ -42,7 +42,7 @@ func (e *Engine) newFold(u *unit, cp *Checkpoint) (*fold, []*op, error) {
 			calls = append(calls, &op{key: purchaseKey(&p), pkg: &p})
 			return true
 		}
-		if p.End.After(cp.Key.At) {
+		if u.a.end(&p).After(cp.Key.At) {
 			p.Balance = 0
 			for _, b := range cp.Balances {
 				if b.Package == p.ID {

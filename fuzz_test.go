@@ -314,3 +314,63 @@ func FuzzDateDay(f *testing.F) {
 		}
 	})
 }
+
+// FuzzArrears reports arrears paid or overdue under arbitrary references,
+// at arbitrary times after the first report: never a panic; a documented
+// error with nothing changed; or arrears that stay consistent (each
+// reference once, at most the last unpaid, suspended a day after the
+// report), a ledger entry only for a report that changed them.
+func FuzzArrears(f *testing.F) {
+	f.Add("a", "bill-1", true, int64(0))
+	f.Add("a", "bill-1", false, int64(3600))       // reported again
+	f.Add("a", "bill-2", false, int64(3600))       // joins bill-1's arrears
+	f.Add("a", "bill-9", true, int64(60))          // unknown reference
+	f.Add("b", "bill-1", false, int64(0))          // unknown account
+	f.Add("a", "", false, int64(0))                // empty reference
+	f.Add("a", "bill\x00", false, int64(0))        // control character
+	f.Add("a", "bill-3", false, int64(90*24*3600)) // after the reclaim
+	f.Add("a", "bill-1", true, int64(9e18))        // absurd offset
+	f.Fuzz(func(t *testing.T, account, ref string, paid bool, offset int64) {
+		h := newHarness(t)
+		h.do(open(at(15, 8, 0, 0), false))
+		h.clock.Set(at(15, 9, 0, 0))
+		if _, err := h.e.ReportOverdue(h.ctx, "a", "bill-1"); err != nil {
+			t.Fatal(err)
+		}
+		h.clock.Set(at(15, 9, 0, 0).Add(time.Duration(offset%int64(400*24*time.Hour)) / time.Second * time.Second))
+		before := h.state("a", march(15))
+		var err error
+		if paid {
+			_, err = h.e.ReportPaid(h.ctx, account, ref)
+		} else {
+			_, err = h.e.ReportOverdue(h.ctx, account, ref)
+		}
+		after := h.state("a", march(15))
+		if err != nil {
+			if !documented(err, []error{billing.ErrInvalidID, billing.ErrNotFound}) {
+				t.Fatalf("report(%q, %q, paid %v) error %v is not a documented one", account, ref, paid, err)
+			}
+			if diff := cmp.Diff(before.Overview.Account.Arrears, after.Overview.Account.Arrears, cmpOpts); diff != "" {
+				t.Fatalf("report failed with %v but changed the arrears (-before +after):\n%s", err, diff)
+			}
+			return
+		}
+		seen := map[string]bool{}
+		as := after.Overview.Account.Arrears
+		for i, ar := range as {
+			for _, r := range ar.Refs {
+				if seen[r] {
+					t.Fatalf("reference %q in two arrears: %+v", r, as)
+				}
+				seen[r] = true
+			}
+			if ar.Paid.IsZero() && i < len(as)-1 || !ar.Suspended().Equal(ar.Since.Add(24*time.Hour)) {
+				t.Fatalf("arrears %d of %+v", i, as)
+			}
+		}
+		changed := !cmp.Equal(before.Overview.Account.Arrears, as, cmpOpts)
+		if grew := len(after.Ledger) > len(before.Ledger); grew != changed {
+			t.Fatalf("arrears changed %v, ledger grew %v", changed, grew)
+		}
+	})
+}

@@ -72,7 +72,6 @@ const (
 	EntrySettlement EntryKind = "settlement"  // a day settled: Amount is the bill's total
 	EntryOverdue    EntryKind = "overdue"     // the host reported the account overdue
 	EntryPaid       EntryKind = "paid"        // the host reported its arrears paid
-	EntryReclaimed  EntryKind = "reclaimed"   // a package's validity cut at its account's reclaim instant (Arrears.ReclaimAt)
 )
 
 // Request is the kind of request that made a ledger entry. The values are

@@ -46,6 +46,9 @@ func TestModel(t *testing.T) {
 			"recordBatch":    r.opRecordBatch,
 			"replay":         r.opReplay,
 			"enablePostpaid": r.opEnablePostpaid,
+			"reportOverdue":  r.opReportOverdue,
+			"reportPaid":     r.opReportPaid,
+			"jumpReclaim":    r.opJumpNearReclaim,
 			"admit":          r.opAdmit,
 			"settleDue":      r.opSettleDue,
 			"settleDue2":     r.opSettleDue,
@@ -516,7 +519,7 @@ func (r *refRun) opAdmit(rt *rapid.T) {
 	if got.Admitted != want.Admitted {
 		rt.Fatalf("Admit: admitted %v (%v), model %v (%v)", got.Admitted, got.Reason, want.Admitted, want.Reason)
 	}
-	for _, w := range []error{billing.ErrSuspended, billing.ErrNoBasicService} {
+	for _, w := range []error{billing.ErrSuspended, billing.ErrNoBasicService, billing.ErrInArrears} {
 		if errors.Is(got.Reason, w) != errors.Is(want.Reason, w) {
 			rt.Fatalf("Admit: reason %v, model's %v", got.Reason, want.Reason)
 		}
@@ -534,6 +537,61 @@ func (r *refRun) opEnablePostpaid(rt *rapid.T) {
 	}
 	refCheck(rt, "EnablePostpaid", got, err, want, errs)
 	refStats["step EnablePostpaid"]++
+}
+
+// refArrearsRefs are the references arrears are reported under: few, so
+// that reports repeat them.
+var refArrearsRefs = []string{"bill-1", "bill-2", "bill-3"}
+
+func (r *refRun) opReportOverdue(rt *rapid.T) {
+	id, ref := r.drawAccount(rt), rapid.SampledFrom(refArrearsRefs).Draw(rt, "overdueRef")
+	now := r.clk.Now()
+	got, err := r.e.ReportOverdue(r.ctx, id, ref)
+	want, errs := r.m.reportOverdue(now, id, ref)
+	rt.Logf("%v ReportOverdue(%s, %s) -> err %v", now, id, ref, err)
+	if a := r.m.accts[id]; a != nil && !a.settledOnce && err == nil {
+		want.SettledThrough = got.SettledThrough
+	}
+	refCheck(rt, "ReportOverdue", got, err, want, errs)
+	refStats["step ReportOverdue"]++
+}
+
+func (r *refRun) opReportPaid(rt *rapid.T) {
+	id, ref := r.drawAccount(rt), rapid.SampledFrom(refArrearsRefs).Draw(rt, "paidRef")
+	now := r.clk.Now()
+	got, err := r.e.ReportPaid(r.ctx, id, ref)
+	want, errs := r.m.reportPaid(now, id, ref)
+	rt.Logf("%v ReportPaid(%s, %s) -> err %v", now, id, ref, err)
+	if a := r.m.accts[id]; a != nil && !a.settledOnce && err == nil {
+		want.SettledThrough = got.SettledThrough
+	}
+	refCheck(rt, "ReportPaid", got, err, want, errs)
+	refStats["step ReportPaid"]++
+	refCount("arrears paid", err == nil)
+}
+
+// opJumpNearReclaim moves the clock near the reclaim instant of unpaid
+// arrears, or near the end of their grace.
+func (r *refRun) opJumpNearReclaim(rt *rapid.T) {
+	now := r.clk.Now()
+	var marks []time.Time
+	for _, id := range refAccounts {
+		if a := r.m.accts[id]; a != nil {
+			for _, ar := range a.arrears {
+				if ar.Paid.IsZero() {
+					marks = append(marks, ar.Suspended(), ar.Reclaim)
+				}
+			}
+		}
+	}
+	if len(marks) == 0 {
+		return
+	}
+	mark := rapid.SampledFrom(marks).Draw(rt, "arrearsMark")
+	offset := rapid.SampledFrom([]time.Duration{-time.Hour, -time.Second, 0, time.Second, time.Hour}).Draw(rt, "arrearsOffset")
+	if to := mark.Add(offset); to.After(now) {
+		r.advance(rt, to)
+	}
 }
 
 func (r *refRun) settle(rt *rapid.T, id string, d billing.Day) {
@@ -646,6 +704,11 @@ func (r *refRun) check(rt *rapid.T) {
 		refStats["check Overview"]++
 		for _, p := range got.Packages {
 			refCount("package seen forfeited", p.Forfeited > 0)
+		}
+		if a != nil {
+			for _, p := range a.cur.packages {
+				refCount("package reclaimed by arrears", refEnd(a, p).Before(p.End))
+			}
 		}
 		if a == nil {
 			continue

@@ -299,9 +299,10 @@ type refPackage struct {
 	kind *refKind
 }
 
-// refCovers: a package covers usage at t if Start <= t < End.
-func refCovers(p *refPackage, t time.Time) bool {
-	return !t.Before(p.Start) && t.Before(p.End)
+// refCovers: a package covers usage at t if Start <= t < its end (End, or
+// the reclaim instant of arrears that reclaim it: see refEnd).
+func refCovers(a *refAccount, p *refPackage, t time.Time) bool {
+	return !t.Before(p.Start) && t.Before(refEnd(a, p))
 }
 
 // refDeductionOrder: soonest End first, then earliest PurchasedAt, then ID.
@@ -386,6 +387,7 @@ type refAccount struct {
 	settledOnce    bool
 	late           []billing.MeterKey
 	unbilled       []billing.MeterKey // meters with shortfall settled while postpaid was off
+	arrears        []billing.Arrears  // as reported, in order
 }
 
 func (a *refAccount) purchaseOf(id string) (refPurchaseRecord, bool) {
@@ -473,7 +475,16 @@ func (a *refAccount) view() billing.Account {
 		Frontier:          a.frontier,
 		EnabledAt:         a.enabledAt,
 		Suspensions:       slices.Clone(a.cur.suspensions),
+		Arrears:           refCloneArrears(a.arrears),
 	}
+}
+
+func refCloneArrears(as []billing.Arrears) []billing.Arrears {
+	out := slices.Clone(as)
+	for i := range out {
+		out[i].Refs = slices.Clone(out[i].Refs)
+	}
+	return out
 }
 
 func (a *refAccount) packageViews() []billing.Package {
@@ -490,7 +501,8 @@ func (a *refAccount) packageViews() []billing.Package {
 // refForfeitable: a package's remaining minutes are forfeited once its
 // validity and ExpiryGrace have passed and its last day is settled.
 func refForfeitable(a *refAccount, p *refPackage, now time.Time) bool {
-	return !now.Before(p.End.Add(refExpiryGrace)) && a.cal.dayOf(p.End.Add(-time.Nanosecond)) <= a.settledThrough
+	end := refEnd(a, p)
+	return !now.Before(end.Add(refExpiryGrace)) && a.cal.dayOf(end.Add(-time.Nanosecond)) <= a.settledThrough
 }
 
 // refForfeitExpired: forfeitable packages lose their remaining minutes
@@ -507,18 +519,50 @@ func refForfeitExpired(a *refAccount, now time.Time) {
 	a.refold()
 }
 
+// refArrearsGrace and refArrearsReclaim: an account reported overdue is
+// suspended 24 hours later, and its packages are reclaimed once the
+// suspension has lasted 60 days (domain reference §3.5).
+const (
+	refArrearsGrace   = 24 * time.Hour
+	refArrearsReclaim = 60 * 24 * time.Hour
+)
+
+// refInArrears: the account is suspended for arrears at t: from 24 hours
+// after a report until its payment.
+func refInArrears(a *refAccount, t time.Time) bool {
+	for _, ar := range a.arrears {
+		if !t.Before(ar.Since.Add(refArrearsGrace)) && (ar.Paid.IsZero() || t.Before(ar.Paid)) {
+			return true
+		}
+	}
+	return false
+}
+
+// refEnd: a package stops covering usage at its End, or earlier at the
+// reclaim instant of arrears not paid before it, if it was bought before
+// that instant.
+func refEnd(a *refAccount, p *refPackage) time.Time {
+	end := p.End
+	for _, ar := range a.arrears {
+		if (ar.Paid.IsZero() || !ar.Paid.Before(ar.Reclaim)) && p.PurchasedAt.Before(ar.Reclaim) && ar.Reclaim.Before(end) {
+			end = ar.Reclaim
+		}
+	}
+	return end
+}
+
 // refCoverWholeMinutes: packages valid at the usage's time, in deduction
 // order, each cover as many whole minutes as their balance allows at their
 // ratio; a balance below one minute's ratio (or a kind without a ratio for
 // the tier) is skipped. It returns the draws and the minutes left uncovered.
-func refCoverWholeMinutes(ps []*refPackage, at time.Time, tier billing.Tier, minutes int64) ([]billing.Draw, int64) {
+func refCoverWholeMinutes(a *refAccount, ps []*refPackage, at time.Time, tier billing.Tier, minutes int64) ([]billing.Draw, int64) {
 	var draws []billing.Draw
 	for _, p := range ps {
 		if minutes == 0 {
 			break
 		}
 		r, ok := p.kind.ratios[tier]
-		if !ok || !refCovers(p, at) {
+		if !ok || !refCovers(a, p, at) {
 			continue
 		}
 		n := min(minutes, p.Balance/r)
@@ -582,7 +626,7 @@ func refHasBasicService(a *refAccount, s *refState, now, at time.Time) bool {
 		return true
 	}
 	for _, p := range s.packages {
-		if refCovers(p, at) && p.Balance > 0 && !refForfeitable(a, p, now) {
+		if refCovers(a, p, at) && p.Balance > 0 && !refForfeitable(a, p, now) {
 			return true
 		}
 	}
@@ -638,8 +682,8 @@ func (a *refAccount) refUse(s *refState, now time.Time, u *billing.Usage) billin
 		// the start of the first unsettled day (others cover no usage
 		// after it anyway).
 		start := a.cal.dayStart(a.settledThrough + 1)
-		ps := slices.DeleteFunc(s.sortedPackages(), func(p *refPackage) bool { return !p.End.After(start) })
-		rc.Draws, rest = refCoverWholeMinutes(ps, u.At, u.Tier, rc.Minutes)
+		ps := slices.DeleteFunc(s.sortedPackages(), func(p *refPackage) bool { return !refEnd(a, p).After(start) })
+		rc.Draws, rest = refCoverWholeMinutes(a, ps, u.At, u.Tier, rc.Minutes)
 		m.Prepaid += rc.Minutes - rest
 		refPayUncovered(s, u.At, &rc, m, rest)
 	} else {
@@ -927,6 +971,10 @@ func refUsageInputErrors(a *refAccount, now time.Time, u billing.Usage, svc bill
 // the account is suspended.
 func refAdmit(a *refAccount, s *refState, now, at time.Time, svc billing.Service) []error {
 	switch {
+	case refInArrears(a, at) && svc == billing.ServiceBasic:
+		return []error{billing.ErrSuspended, billing.ErrInArrears}
+	case refInArrears(a, at):
+		return []error{billing.ErrSuspended, billing.ErrInArrears, billing.ErrNoBasicService}
 	case refSuspendedAt(s, at) && svc == billing.ServiceBasic:
 		return []error{billing.ErrSuspended}
 	case refSuspendedAt(s, at):
@@ -980,8 +1028,52 @@ func (md *refModel) record(now time.Time, u billing.Usage) (billing.Receipt, []e
 		a.frontier = refMaxKey(a.frontier, o.key)
 	}
 	refNoteLate(a, rc.Key)
+	rc.InArrears = refInArrears(a, u.At)
 	a.usages[u.ID] = refUsageRecord{usage: u, receipt: rc}
 	return rc, nil
+}
+
+// reportOverdue: a reference reported before changes nothing; another joins
+// the unpaid arrears, or opens new ones at now.
+func (md *refModel) reportOverdue(now time.Time, id, ref string) (billing.Account, []error) {
+	a := md.accts[id]
+	if a == nil {
+		return billing.Account{}, []error{billing.ErrNotFound}
+	}
+	refForfeitExpired(a, now)
+	for _, ar := range a.arrears {
+		if slices.Contains(ar.Refs, ref) {
+			return a.view(), nil
+		}
+	}
+	if n := len(a.arrears); n > 0 && a.arrears[n-1].Paid.IsZero() {
+		a.arrears[n-1].Refs = append(a.arrears[n-1].Refs, ref)
+	} else {
+		// Reclaimed at the start of the first day that begins once the
+		// suspension has lasted 60 days.
+		x := now.Add(refArrearsGrace + refArrearsReclaim)
+		a.arrears = append(a.arrears, billing.Arrears{Refs: []string{ref}, Since: now, Reclaim: md.cal.dayStart(md.cal.dayOf(x.Add(-time.Nanosecond))+1)})
+	}
+	return a.view(), nil
+}
+
+// reportPaid: the arrears holding ref are paid at now (if not already);
+// an unknown reference is ErrNotFound.
+func (md *refModel) reportPaid(now time.Time, id, ref string) (billing.Account, []error) {
+	a := md.accts[id]
+	if a == nil {
+		return billing.Account{}, []error{billing.ErrNotFound}
+	}
+	refForfeitExpired(a, now)
+	for i := range a.arrears {
+		if slices.Contains(a.arrears[i].Refs, ref) {
+			if a.arrears[i].Paid.IsZero() {
+				a.arrears[i].Paid = now
+			}
+			return a.view(), nil
+		}
+	}
+	return billing.Account{}, []error{billing.ErrNotFound}
 }
 
 func refMaxKey(x, y billing.OpKey) billing.OpKey {

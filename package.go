@@ -299,7 +299,7 @@ func (u *unit) visit(p Package) bool {
 	if w.need == 0 {
 		return false
 	}
-	if !p.Covers(w.us.At) || !w.from.IsZero() && !p.End.After(w.from) {
+	if !u.a.covers(&p, w.us.At) || !w.from.IsZero() && !u.a.end(&p).After(w.from) {
 		return true
 	}
 	kind, err := u.e.kindOf(&p)
@@ -330,7 +330,8 @@ func (u *unit) forfeit(p *Package) {
 // a: its validity and the grace after it have passed, and its last day is
 // settled.
 func (e *Engine) forfeitable(p *Package, a *Account, now time.Time) bool {
-	return !p.End.Add(e.grace).After(now) && e.cal.day(p.End.Add(-1)) <= a.SettledThrough
+	end := a.end(p)
+	return !end.Add(e.grace).After(now) && e.cal.day(end.Add(-1)) <= a.SettledThrough
 }
 
 // expire forfeits the balance of every live package whose validity and
@@ -343,7 +344,9 @@ func (u *unit) expire() error {
 	var expired []Package
 	err := u.r.LivePackages(func(p Package) bool {
 		if !u.e.forfeitable(&p, &u.a, u.now) {
-			return false
+			// Packages end in deduction order, unless arrears reclaimed
+			// some (see Account.end).
+			return len(u.a.Arrears) > 0
 		}
 		expired = append(expired, p)
 		return true

@@ -168,7 +168,7 @@ func (e *Engine) checkpointOf(r Reader, a *Account, key OpKey) (Checkpoint, erro
 	c := Checkpoint{Key: key, Postpaid: a.Postpaid, Status: a.Status, Armed: a.AutoPostpaidArmed,
 		Suspensions: len(a.Suspensions)}
 	err := r.LivePackages(func(p Package) bool {
-		if p.End.After(key.At) {
+		if a.end(&p).After(key.At) {
 			c.Balances = append(c.Balances, Balance{Package: p.ID, Balance: p.Balance})
 		}
 		return true

@@ -244,8 +244,8 @@ func testReadBack(t *testing.T, newStore NewStore) {
 		Unbilled: []billing.MeterKey{{Day: day - 2, Service: billing.ServiceBasic, Tier: billing.TierFHD}},
 		Frontier: billing.OpKey{At: nano, Class: billing.ClassCall, ID: "p-ü"}, SinceCheckpoint: 63, EnabledAt: nano.Add(-time.Nanosecond),
 		Suspensions: []billing.Interval{{Since: nano.Add(-time.Hour), Until: nano.Add(-time.Minute)}, {Since: nano.Add(-time.Second)}},
-		Arrears: []billing.Arrears{{Refs: []string{"bill-ü", "bill-2"}, Since: nano.Add(-time.Hour), Paid: nano.Add(-time.Nanosecond), Reclaimed: true},
-			{Refs: []string{"bill-日本"}, Since: nano}},
+		Arrears: []billing.Arrears{{Refs: []string{"bill-ü", "bill-2"}, Since: nano.Add(-time.Hour), Paid: nano.Add(-time.Nanosecond),
+			Reclaim: t0.AddDate(0, 2, 0)}, {Refs: []string{"bill-日本"}, Since: nano, Reclaim: nano.AddDate(0, 0, 61)}},
 	}
 	p := billing.Package{ID: "p1", Kind: "universal", Book: "era1-usd", Minutes: 1_000_000_000_000, Balance: 999_999_999_996, Forfeited: 3,
 		Price: money, PurchasedAt: nano, Start: t0.Add(-9 * time.Hour), End: t0.AddDate(1, 0, 0)}

@@ -102,12 +102,12 @@ type (
 		U int64 `json:"u"`
 	}
 	// Arrears' times too (billing.Arrears: references, since, paid,
-	// reclaimed).
+	// reclaim).
 	jsonArrears struct {
 		R []string `json:"r"`
 		S int64    `json:"s"`
 		P int64    `json:"p"`
-		X bool     `json:"x,omitempty"`
+		F int64    `json:"f"`
 	}
 	jsonBalance struct {
 		P string `json:"p"`
@@ -217,11 +217,12 @@ func decodeIntervals(s string) ([]billing.Interval, error) {
 func encodeArrears(as []billing.Arrears) (string, error) {
 	js := make([]jsonArrears, len(as))
 	for i, a := range as {
-		var err1, err2 error
-		js[i].R, js[i].X = a.Refs, a.Reclaimed
+		var err1, err2, err3 error
+		js[i].R = a.Refs
 		js[i].S, err1 = nanos(a.Since)
 		js[i].P, err2 = nanos(a.Paid)
-		if err := firstErr(err1, err2); err != nil {
+		js[i].F, err3 = nanos(a.Reclaim)
+		if err := firstErr(err1, err2, err3); err != nil {
 			return "", err
 		}
 	}
@@ -235,7 +236,7 @@ func decodeArrears(s string) ([]billing.Arrears, error) {
 	}
 	var as []billing.Arrears
 	for _, a := range js {
-		as = append(as, billing.Arrears{Refs: a.R, Since: fromNanos(a.S), Paid: fromNanos(a.P), Reclaimed: a.X})
+		as = append(as, billing.Arrears{Refs: a.R, Since: fromNanos(a.S), Paid: fromNanos(a.P), Reclaim: fromNanos(a.F)})
 	}
 	return as, nil
 }
