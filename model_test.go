@@ -1052,7 +1052,7 @@ func (md *refModel) reportOverdue(now time.Time, id, ref string) (billing.Accoun
 		// Reclaimed at the start of the first day that begins once the
 		// suspension has lasted 60 days.
 		x := now.Add(refArrearsGrace + refArrearsReclaim)
-		a.arrears = append(a.arrears, billing.Arrears{Refs: []string{ref}, Since: now, Reclaim: md.cal.dayStart(md.cal.dayOf(x.Add(-time.Nanosecond))+1)})
+		a.arrears = append(a.arrears, billing.Arrears{Refs: []string{ref}, Since: now, Reclaim: md.cal.dayStart(md.cal.dayOf(x.Add(-time.Nanosecond)) + 1)})
 	}
 	return a.view(), nil
 }
