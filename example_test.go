@@ -189,6 +189,53 @@ func ExampleEngine_Record_suspension() {
 	// u3: 1 postpaid
 }
 
+// An account reported overdue has 24 hours to pay; then no new session is
+// admitted, even with packages left, until the payment is reported. Usage
+// of sessions already running is recorded and billed as usual.
+func ExampleEngine_ReportOverdue() {
+	ctx := context.Background()
+	now := time.Date(2021, 3, 15, 9, 0, 0, 0, beijing)
+	e := newEngine(&now)
+	if _, err := e.OpenAccount(ctx, billing.AccountSpec{ID: "acme"}); err != nil {
+		log.Fatal(err)
+	}
+	a, err := e.ReportOverdue(ctx, "acme", "invoice-2021-02")
+	if err != nil {
+		log.Fatal(err)
+	}
+	ar := a.Arrears[0]
+	fmt.Println("suspended from", ar.Suspended().In(beijing).Format(time.DateTime))
+	fmt.Println("packages reclaimed, unless paid, at", ar.Reclaim.In(beijing).Format(time.DateTime))
+
+	now = now.Add(25 * time.Hour)
+	admission, err := e.Admit(ctx, "acme", billing.ServiceBasic, now)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("admitted:", admission.Admitted, "-", admission.Reason)
+	r, err := e.Record(ctx, billing.Usage{ID: "u1", Account: "acme", App: "1400000001",
+		Scenario: billing.AudioCall, Tier: billing.TierAudio, Seconds: 60, At: now})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("u1: %d minute from the %s, in arrears: %v\n", r.Draws[0].Minutes, r.Draws[0].Package, r.InArrears)
+
+	now = now.Add(time.Hour)
+	if _, err := e.ReportPaid(ctx, "acme", "invoice-2021-02"); err != nil {
+		log.Fatal(err)
+	}
+	if admission, err = e.Admit(ctx, "acme", billing.ServiceBasic, now); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("after ReportPaid: admitted:", admission.Admitted)
+	// Output:
+	// suspended from 2021-03-16 09:00:00
+	// packages reclaimed, unless paid, at 2021-05-16 00:00:00
+	// admitted: false - billing: account suspended since 2021-03-16T09:00:00+08:00: billing: account in arrears
+	// u1: 1 minute from the trial, in arrears: true
+	// after ReportPaid: admitted: true
+}
+
 // A day's usage is settled into a bill once the day has ended (TRTC charges
 // at 10:00 the next day): basic minutes covered by packages cost nothing,
 // value-added services are always billed, and the total is rounded once.
