@@ -26,6 +26,10 @@ type Admission struct {
 // recording, MixTranscoding) needs a basic service to go with it, so both
 // get the same answer.
 //
+// An account in arrears is refused new sessions (ErrInArrears) from 24
+// hours after it was reported overdue until the payment is reported; usage
+// of sessions already running is billed all the same (Receipt.InArrears).
+//
 // Admit only reads. It answers from what has been reported so far, with
 // today's balances even for an instant in the past: a usage reported later,
 // with an earlier time, can change the answer for the past (a suspension

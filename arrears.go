@@ -50,10 +50,14 @@ func (a *Arrears) suspends(t time.Time) bool {
 // their Reclaim instant: they were not paid before it.
 func (a *Arrears) reclaims() bool { return a.Paid.IsZero() || !a.Paid.Before(a.Reclaim) }
 
-// consistent reports whether a is arrears the Engine could have written.
+// consistent reports whether a is arrears the Engine could have written:
+// references, paid after reported, reclaiming at the start of a day within
+// two days of ArrearsReclaim into the suspension (a day is at most 25 hours).
 func (a *Arrears) consistent() bool {
-	return len(a.Refs) > 0 && !a.Since.IsZero() && (a.Paid.IsZero() || !a.Paid.Before(a.Since)) &&
-		!a.Reclaim.Before(a.Suspended().Add(ArrearsReclaim))
+	x := a.Suspended().Add(ArrearsReclaim)
+	return len(a.Refs) > 0 && !slices.ContainsFunc(a.Refs, func(r string) bool { return !validID(r) }) &&
+		!a.Since.IsZero() && (a.Paid.IsZero() || !a.Paid.Before(a.Since)) &&
+		!a.Reclaim.Before(x) && a.Reclaim.Before(x.Add(48*time.Hour))
 }
 
 // arrearsConsistent reports whether as are an account's arrears as the
@@ -88,11 +92,11 @@ func (a *Account) owing() *Arrears {
 
 // end returns when package p of account a stops covering usage: its End,
 // or the Reclaim instant of arrears that reclaim it (bought before that
-// instant, not paid before it), if earlier. Arrears unpaid now reclaim at
-// an instant not yet reached: usage after it cannot be recorded before the
-// clock passes it, by when a payment before it would be known, so the
-// order reports arrive in changes nothing. Like End, the instant is the
-// start of a billing day.
+// instant, not paid before it), if earlier. While the instant has not
+// come, arrears unpaid now may still be paid before it; but usage after it
+// cannot be recorded before the clock passes it, by when such a payment
+// would be known, so the order reports arrive in changes nothing. Like
+// End, the instant is the start of a billing day.
 func (a *Account) end(p *Package) time.Time {
 	if len(a.Arrears) == 0 { // most accounts: a call the compiler inlines
 		return p.End
@@ -111,9 +115,27 @@ func (a *Account) reclaimed(p *Package) time.Time {
 	return end
 }
 
+// reclaimedBy reports whether arrears of account a had reclaimed packages
+// by now: then packages may end out of their deduction order.
+func (a *Account) reclaimedBy(now time.Time) bool {
+	return len(a.Arrears) > 0 && a.reclaimedAt(now) // inlined for most accounts
+}
+
+// reclaimedAt is reclaimedBy for an account with arrears.
+func (a *Account) reclaimedAt(now time.Time) bool {
+	for i := range a.Arrears {
+		if ar := &a.Arrears[i]; ar.reclaims() && !now.Before(ar.Reclaim) {
+			return true
+		}
+	}
+	return false
+}
+
 // covers reports whether package p of account a covers usage at t: from
 // its Start until its end (see end).
-func (a *Account) covers(p *Package, t time.Time) bool { return !t.Before(p.Start) && t.Before(a.end(p)) }
+func (a *Account) covers(p *Package, t time.Time) bool {
+	return !t.Before(p.Start) && t.Before(a.end(p))
+}
 
 // ReportOverdue reports that the account is overdue (its payment is in
 // arrears), under ref, the host's reference for it. Usage goes on being
@@ -155,8 +177,13 @@ func (e *Engine) ReportOverdue(ctx context.Context, account, ref string) (Accoun
 
 // ReportPaid reports that the arrears reported under ref are paid: the
 // account is back in credit, and its suspension for arrears, if it began,
-// is lifted. Packages already reclaimed stay so. Reporting arrears paid
-// again changes nothing.
+// is lifted. It ends the arrears with every reference reported under them
+// (the host reports the payment once the account owes nothing): those
+// references stay used, and an overdue report under one of them changes
+// nothing. Packages already reclaimed stay so. Reporting arrears paid again
+// changes nothing; a payment reported before its overdue report is
+// ErrNotFound (the host reports it again after the overdue report, or not
+// at all).
 //
 // Errors wrap ErrInvalidID, ErrInvalidTime (the clock), ErrNotFound (no
 // such account, or no arrears reported under ref), ErrCorrupt, or a Store or

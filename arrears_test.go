@@ -2,6 +2,7 @@ package billing_test
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -254,5 +255,48 @@ func TestArrearsOrder(t *testing.T) {
 	}
 	if diff := cmp.Diff(states[0], states[1], ignoreLedgerEntries, cmpOpts); diff != "" {
 		t.Errorf("u2 then u1 differs from u1 then u2 (-in order +reversed):\n%s", diff)
+	}
+}
+
+// TestArrearsReclaimForfeitedByUsage checks that basic usage forfeits the
+// balance of reclaimed packages due for it even when a package ahead of
+// them in the deduction order covers the usage (the reclaimed ones keep
+// the End they were sold with, so they can come after a package bought
+// since that ends sooner).
+func TestArrearsReclaimForfeitedByUsage(t *testing.T) {
+	h := newHarness(t, refCustomBook())
+	h.do(open(at(1, 8, 0, 0), false), buy(at(1, 9, 0, 0), "p1", billing.KindUniversal, 25_000))
+	h.clock.Set(at(2, 10, 0, 0))
+	if _, err := h.e.ReportOverdue(h.ctx, "a", "bill-1"); err != nil {
+		t.Fatal(err)
+	}
+	// Reclaimed at May 3 00:00 (March 64). A "mini" package bought after it
+	// is valid a month, to June 3: ahead of the trial and p1 (to 2022-04-01).
+	h.do(buy(at(64, 1, 0, 0), "m1", refCustomKind, 1000), settle(at(64, 9, 0, 0), refDateDay(2021, 5, 2)))
+	// At 10:30 the grace (10 hours after the reclaim) has passed and May 2
+	// is settled: the trial's and p1's balances are due to be forfeited.
+	h.clock.Set(at(64, 10, 30, 0))
+	r, err := h.e.Record(h.ctx, *usage("u1", hd, 61, at(64, 10, 30, 0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 61 s → 2 minutes of HD, from m1 at its ratio 5: 10 package minutes.
+	want := billing.Receipt{Key: basic(refDateDay(2021, 5, 3), hd), Minutes: 2, Draws: []billing.Draw{{Package: "m1", Minutes: 2, Deducted: 10}}, InArrears: true}
+	if diff := cmp.Diff(want, r, cmpOpts); diff != "" {
+		t.Errorf("receipt (-want +got):\n%s", diff)
+	}
+	l, err := h.e.Ledger(h.ctx, "a", time.Time{}, time.Time{}) // a view: nothing forfeits here
+	if err != nil {
+		t.Fatal(err)
+	}
+	var forfeits []string
+	for _, e := range l {
+		if e.Kind == billing.EntryForfeit {
+			forfeits = append(forfeits, fmt.Sprintf("%s %d by %s %s", e.Package, e.Balance, e.Request, e.Ref))
+		}
+	}
+	wantForfeits := []string{"trial -10000 by record u1", "p1 -25000 by record u1"}
+	if diff := cmp.Diff(wantForfeits, forfeits); diff != "" {
+		t.Errorf("forfeits (-want +got):\n%s", diff)
 	}
 }

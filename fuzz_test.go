@@ -364,7 +364,12 @@ func FuzzArrears(f *testing.F) {
 				}
 				seen[r] = true
 			}
-			if ar.Paid.IsZero() && i < len(as)-1 || !ar.Suspended().Equal(ar.Since.Add(24*time.Hour)) {
+			// Reclaimed at the start of the first day that begins once the
+			// suspension (from a day after the report) has lasted 60 days.
+			x := ar.Since.Add(61 * 24 * time.Hour)
+			d, err := billing.DayOf(ar.Reclaim, cst)
+			if ar.Paid.IsZero() && i < len(as)-1 || err != nil || !d.Start(cst).Equal(ar.Reclaim) ||
+				ar.Reclaim.Before(x) || !ar.Reclaim.Before(x.Add(24*time.Hour)) {
 				t.Fatalf("arrears %d of %+v", i, as)
 			}
 		}

@@ -65,7 +65,7 @@ const (
 	EntryDeduction  EntryKind = "deduction"   // package minutes drawn: -Balance, +Minutes prepaid
 	EntryPostpaid   EntryKind = "postpaid"    // minutes billed at list price: ±Minutes
 	EntryShortfall  EntryKind = "shortfall"   // minutes nothing could pay for: ±Minutes
-	EntryForfeit    EntryKind = "forfeit"     // balance lost at expiry: -Balance
+	EntryForfeit    EntryKind = "forfeit"     // balance lost at expiry, or once arrears reclaimed the package: -Balance
 	EntryPostpaidOn EntryKind = "postpaid-on" // the postpaid switch went on (or, after a late report, went on earlier)
 	EntrySuspended  EntryKind = "suspended"   // the account was suspended
 	EntryResumed    EntryKind = "resumed"     // the suspension was lifted

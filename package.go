@@ -21,20 +21,24 @@ type Package struct {
 	// Minutes is the package's size; Balance what is left. Both in package minutes.
 	Minutes int64
 	Balance int64
-	// Forfeited is the balance forfeited at expiry.
+	// Forfeited is the balance forfeited at expiry, or once arrears
+	// reclaimed the package (see Arrears.Reclaim).
 	Forfeited int64
 	// Price is what the package cost (zero for a grant), in the account's currency.
 	Price       decimal.Decimal
 	PurchasedAt time.Time
-	// Start and End bound the validity: usage at t is covered if Start <= t < End.
-	// Start is 00:00 of the purchase day in the billing time zone.
+	// Start and End bound the validity the package was sold with: usage at
+	// t is covered if Start <= t < End, unless the account's unpaid arrears
+	// reclaimed the package earlier (see Arrears.Reclaim). Start is 00:00
+	// of the purchase day in the billing time zone.
 	Start, End time.Time
 }
 
 // TrialID is the ID of the trial package; purchases cannot use it.
 const TrialID = "trial"
 
-// Covers reports whether usage at t lies inside p's validity.
+// Covers reports whether usage at t lies inside p's validity as sold
+// (unpaid arrears can end it earlier: see Arrears.Reclaim).
 func (p Package) Covers(t time.Time) bool {
 	return !t.Before(p.Start) && t.Before(p.End)
 }
@@ -297,7 +301,9 @@ func (u *unit) visit(p Package) bool {
 		return true
 	}
 	if w.need == 0 {
-		return false
+		// Packages after this one end later, and forfeit later, unless
+		// arrears reclaimed some.
+		return u.a.reclaimedBy(u.now)
 	}
 	if !u.a.covers(&p, w.us.At) || !w.from.IsZero() && !u.a.end(&p).After(w.from) {
 		return true
@@ -315,7 +321,7 @@ func (u *unit) visit(p Package) bool {
 	p.Balance -= n * ratio
 	w.need -= n
 	u.touched = append(u.touched, touch{p: p, draw: Draw{Package: p.ID, Minutes: n, Deducted: n * ratio}})
-	return w.need > 0
+	return w.need > 0 || u.a.reclaimedBy(u.now)
 }
 
 // forfeit zeroes the balance of an expired package.
@@ -346,7 +352,7 @@ func (u *unit) expire() error {
 		if !u.e.forfeitable(&p, &u.a, u.now) {
 			// Packages end in deduction order, unless arrears reclaimed
 			// some (see Account.end).
-			return len(u.a.Arrears) > 0
+			return u.a.reclaimedBy(u.now)
 		}
 		expired = append(expired, p)
 		return true
