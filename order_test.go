@@ -41,6 +41,15 @@ func TestArrivalOrder(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
 		open := at(15, rapid.IntRange(0, 12).Draw(rt, "openHour"), 0, 0)
 		spec := billing.AccountSpec{ID: "a", Postpaid: rapid.IntRange(0, 3).Draw(rt, "postpaidAtOpening") == 0}
+		acct := orderAccount{opened: open}
+		if rapid.IntRange(0, 3).Draw(rt, "inArrears") == 0 {
+			// Opened, and reported overdue, on January 13 at 12:00:
+			// suspended from the 14th at 12:00, 60 days of it end on
+			// March 15 at 12:00, so the packages bought before March 16
+			// 00:00 cover no usage from then on, in the middle of the
+			// operations.
+			acct = orderAccount{opened: at(15-61, 12, 0, 0), overdue: true}
+		}
 		var ops []orderOp
 		instants := rapid.SliceOfN(rapid.Int64Range(0, 40*60), 1, 8).Draw(rt, "instants") // minutes after opening
 		for i := range rapid.IntRange(1, 40).Draw(rt, "usages") {
@@ -66,14 +75,14 @@ func TestArrivalOrder(t *testing.T) {
 			ops = append(ops, orderOp{arrives: open.Add(time.Duration(rapid.Int64Range(1, 40*60).Draw(rt, "enabled")) * time.Minute), enable: true})
 		}
 		// The oracle: the model, given the operations in key order.
-		want := runModel(rt, spec, open, arrive(ops, func(*orderOp) time.Duration { return 0 }))
+		want := runModel(rt, spec, acct, arrive(ops, func(*orderOp) time.Duration { return 0 }))
 		for k := range 10 {
 			lateness := rapid.SampledFrom([]time.Duration{0, 5 * time.Minute, 3 * time.Hour, 30 * time.Hour}).Draw(rt, "lateness")
 			order := arrive(ops, func(*orderOp) time.Duration {
 				return time.Duration(rapid.Int64Range(0, int64(lateness)).Draw(rt, "late"))
 			})
-			got := runEngine(rt, spec, open, order)
-			if diff := gocmp.Diff(runModel(rt, spec, open, order), got, refCmpOpts); diff != "" {
+			got := runEngine(rt, spec, acct, order)
+			if diff := gocmp.Diff(runModel(rt, spec, acct, order), got, refCmpOpts); diff != "" {
 				rt.Fatalf("arrival order %d (-model +engine, both in arrival order):\n%s", k, diff)
 			}
 			diff := gocmp.Diff(want, got, refCmpOpts)
@@ -115,14 +124,27 @@ var (
 	orderSettle = at(19, 10, 0, 0)
 )
 
+// orderAccount is how TestArrivalOrder's account starts: opened at opened,
+// and, if overdue, reported overdue then, never paid.
+type orderAccount struct {
+	opened  time.Time
+	overdue bool
+}
+
 // runEngine applies order to an Engine and returns its states.
-func runEngine(rt *rapid.T, spec billing.AccountSpec, open time.Time, order []orderOp) [2]orderState {
+func runEngine(rt *rapid.T, spec billing.AccountSpec, acct orderAccount, order []orderOp) [2]orderState {
 	h := newHarness(rt, orderBook())
 	// Checkpoints every few operations: more replays, which start from
 	// one and may stop at one (see converge in the package).
 	billing.SetCheckpointEvery(h.e, rapid.SampledFrom([]int64{1, 3, 8, billing.CheckpointEvery}).Draw(rt, "checkpointEvery"))
 	defer func() { orderStats["replays stopped at a checkpoint"] += int(billing.Stops(h.e)) }()
-	h.do(op{now: open, open: &spec})
+	h.do(op{now: acct.opened, open: &spec})
+	if acct.overdue {
+		if _, err := h.e.ReportOverdue(h.ctx, "a", "bill-1"); err != nil {
+			rt.Fatal(err)
+		}
+		orderStats["accounts in arrears"]++
+	}
 	for _, o := range order {
 		step := op{now: o.arrives, use: o.usage, buy: o.buy}
 		if o.enable {
@@ -147,16 +169,26 @@ func runEngine(rt *rapid.T, spec billing.AccountSpec, open time.Time, order []or
 			rt.Fatal(err)
 		}
 		out[i] = orderState{Overview: s.Overview, Meters: s.Meters, Totals: s.Totals, Bills: bills}
+		for _, p := range s.Overview.Packages {
+			if acct.overdue && i == 1 && p.Forfeited > 0 {
+				orderStats["reclaimed packages forfeited"]++
+			}
+		}
 	}
 	return out
 }
 
 // runModel applies order to the reference model and returns its states.
-func runModel(rt *rapid.T, spec billing.AccountSpec, open time.Time, order []orderOp) [2]orderState {
+func runModel(rt *rapid.T, spec billing.AccountSpec, acct orderAccount, order []orderOp) [2]orderState {
 	md := newRefModel(true, refZone)
 	md.figures["USD"].bookID, md.figures["USD"].trial = orderBook().ID, orderBook().Trial.Minutes
-	md.open(open, spec)
-	now := open
+	md.open(acct.opened, spec)
+	if acct.overdue {
+		if _, errs := md.reportOverdue(acct.opened, "a", "bill-1"); len(errs) > 0 {
+			rt.Fatalf("model: ReportOverdue: %v", errs)
+		}
+	}
+	now := acct.opened
 	for _, o := range order {
 		now = o.arrives
 		var errs []error
