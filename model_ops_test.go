@@ -544,30 +544,27 @@ func (r *refRun) opEnablePostpaid(rt *rapid.T) {
 var refArrearsRefs = []string{"bill-1", "bill-2", "bill-3"}
 
 func (r *refRun) opReportOverdue(rt *rapid.T) {
-	id, ref := r.drawAccount(rt), rapid.SampledFrom(refArrearsRefs).Draw(rt, "overdueRef")
-	now := r.clk.Now()
-	got, err := r.e.ReportOverdue(r.ctx, id, ref)
-	want, errs := r.m.reportOverdue(now, id, ref)
-	rt.Logf("%v ReportOverdue(%s, %s) -> err %v", now, id, ref, err)
-	if a := r.m.accts[id]; a != nil && !a.settledOnce && err == nil {
-		want.SettledThrough = got.SettledThrough
-	}
-	refCheck(rt, "ReportOverdue", got, err, want, errs)
-	refStats["step ReportOverdue"]++
+	r.report(rt, "ReportOverdue", r.e.ReportOverdue, r.m.reportOverdue)
+}
+func (r *refRun) opReportPaid(rt *rapid.T) {
+	r.report(rt, "ReportPaid", r.e.ReportPaid, r.m.reportPaid)
 }
 
-func (r *refRun) opReportPaid(rt *rapid.T) {
-	id, ref := r.drawAccount(rt), rapid.SampledFrom(refArrearsRefs).Draw(rt, "paidRef")
+// report reports arrears of a drawn account under a drawn reference, to
+// the Engine (call) and to the model (model), and compares their answers.
+func (r *refRun) report(rt *rapid.T, name string, call func(context.Context, string, string) (billing.Account, error),
+	model func(time.Time, string, string) (billing.Account, []error)) {
+	id, ref := r.drawAccount(rt), rapid.SampledFrom(refArrearsRefs).Draw(rt, "ref")
 	now := r.clk.Now()
-	got, err := r.e.ReportPaid(r.ctx, id, ref)
-	want, errs := r.m.reportPaid(now, id, ref)
-	rt.Logf("%v ReportPaid(%s, %s) -> err %v", now, id, ref, err)
+	got, err := call(r.ctx, id, ref)
+	want, errs := model(now, id, ref)
+	rt.Logf("%v %s(%s, %s) -> err %v", now, name, id, ref, err)
 	if a := r.m.accts[id]; a != nil && !a.settledOnce && err == nil {
 		want.SettledThrough = got.SettledThrough
 	}
-	refCheck(rt, "ReportPaid", got, err, want, errs)
-	refStats["step ReportPaid"]++
-	refCount("arrears paid", err == nil)
+	refCheck(rt, name, got, err, want, errs)
+	refStats["step "+name]++
+	refCount(name+" accepted", err == nil)
 }
 
 // opJumpNearReclaim moves the clock near the reclaim instant of unpaid
