@@ -58,6 +58,8 @@ type Account struct {
 	// Arrears are the times the account was overdue, in order: only the
 	// last can be unpaid (see [Engine.ReportOverdue]).
 	Arrears []Arrears
+	// Refunds are the account's refunds, in order (see [Engine.Refund]).
+	Refunds []PackageRefund
 }
 
 // AccountSpec is what OpenAccount needs to open an account.

@@ -64,7 +64,7 @@ func Era1CNY() PriceBook {
 		Scenarios: era1Scenarios(),
 		Kinds: []PackageKind{
 			era1Trial(),
-			era1Universal(Pricing{
+			refundable(era1Universal(Pricing{
 				Unit: 1000,
 				Offers: []Offer{
 					{25_000, dec("168.00")},
@@ -79,7 +79,7 @@ func Era1CNY() PriceBook {
 					{1_000_000, dec("0.00596800")},
 					{3_000_000, dec("0.00562934")},
 				},
-			}),
+			})),
 		},
 		Trial: Grant{Kind: KindTrial, Minutes: 10_000},
 		ValueAdded: []ValueAddedService{
@@ -133,6 +133,14 @@ func era1Universal(p Pricing) PackageKind {
 		AutoPostpaid: true,
 		Pricing:      p,
 	}
+}
+
+// refundable returns k, refundable: the China site publishes the refund
+// rules of TRTC's packages (退费说明, domain reference §2.7), at the unit
+// prices of its bands; the international site publishes none.
+func refundable(k PackageKind) PackageKind {
+	k.Refundable = true
+	return k
 }
 
 func dec(s string) decimal.Decimal { return decimal.RequireFromString(s) }

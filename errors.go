@@ -85,6 +85,13 @@ var (
 	// reported paid. Usage reported for that time is still recorded and
 	// billed.
 	ErrInArrears = errors.New("billing: account in arrears")
+	// ErrNotRefundable: Refund was asked for a package that cannot be
+	// refunded (granted, of a kind that is not Refundable, not settled since
+	// its purchase, ended, used up or refunded).
+	ErrNotRefundable = errors.New("billing: package not refundable")
+	// ErrInvalidDiscount: a refund's discount is not in (0, 1] with up to 8
+	// decimals.
+	ErrInvalidDiscount = errors.New("billing: invalid discount")
 	// ErrInvalidResolution: a width or height is not in 1..MaxDimension, or no
 	// stream was given.
 	ErrInvalidResolution = errors.New("billing: invalid resolution")

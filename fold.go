@@ -127,8 +127,21 @@ func (f *fold) write(u *unit, us *Usage) error {
 	if us != nil {
 		label.App, label.Scenario = us.App, us.Scenario
 	}
+	refunds := f.v.a.Refunds[len(u.a.Refunds):] // those the fold applied
 	for _, p := range f.pkgs {
 		old, ok := f.stored[p.ID]
+		if i := slices.IndexFunc(refunds, func(r PackageRefund) bool { return r.Package == p.ID }); i >= 0 {
+			// Back to its balance at the refund, which then takes it.
+			r := &refunds[i]
+			if d := r.Minutes - old.Balance; d != 0 {
+				en := label
+				en.Kind, en.Package, en.Balance = EntryDeduction, p.ID, d
+				u.append(en)
+			}
+			u.append(Entry{Kind: EntryRefund, Package: p.ID, Balance: -r.Minutes, Amount: r.Amount})
+			u.putPackage(p)
+			continue
+		}
 		switch {
 		case !ok:
 			u.append(Entry{Kind: EntryPurchase, Package: p.ID, Balance: p.Minutes, Amount: p.Price})
@@ -182,7 +195,7 @@ func (f *fold) write(u *unit, us *Usage) error {
 			u.append(Entry{Kind: EntryResumed})
 		}
 	}
-	u.a.AutoPostpaidArmed, u.a.Suspensions = a.AutoPostpaidArmed, a.Suspensions
+	u.a.AutoPostpaidArmed, u.a.Suspensions, u.a.Refunds = a.AutoPostpaidArmed, a.Suspensions, a.Refunds
 	return nil
 }
 

@@ -72,6 +72,7 @@ const (
 	EntrySettlement EntryKind = "settlement"  // a day settled: Amount is the bill's total
 	EntryOverdue    EntryKind = "overdue"     // the host reported the account overdue
 	EntryPaid       EntryKind = "paid"        // the host reported its arrears paid
+	EntryRefund     EntryKind = "refund"      // a package refunded: -Balance, Amount is what was paid back
 )
 
 // Request is the kind of request that made a ledger entry. The values are
@@ -88,6 +89,7 @@ const (
 	RequestSettle         Request = "settle"          // Settle; Ref is the day, 2006-01-02
 	RequestOverdue        Request = "report-overdue"  // ReportOverdue; Ref is the host's reference
 	RequestPaid           Request = "report-paid"     // ReportPaid; Ref is the host's reference
+	RequestRefund         Request = "refund"          // Refund; Ref is the refund id
 )
 
 // Ledger returns the account's ledger entries made in [from, to), in Seq

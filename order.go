@@ -25,6 +25,7 @@ type Class int8
 
 // The classes of operations.
 const (
+	ClassRefund     Class = -3 // a refund, at the start of the first unsettled day (before its checkpoint)
 	ClassOpening    Class = -2 // the trial granted at opening
 	ClassCheckpoint Class = -1 // a checkpoint at the start of a settlement period
 	ClassUsage      Class = 0

@@ -106,6 +106,11 @@ type PackageKind struct {
 	// Pricing is the kind's prices. A kind whose Pricing.Unit is zero cannot be
 	// bought; it is only granted (the trial).
 	Pricing Pricing
+	// Refundable reports whether packages of the kind can be refunded (see
+	// [Engine.Refund]): the minutes they consumed are charged at the unit
+	// price of the Pricing.Bands band they fall into, so a refundable kind
+	// needs bands.
+	Refundable bool
 }
 
 // Ratio is the number of package minutes one billable minute of Tier consumes.
@@ -483,10 +488,13 @@ func (b *PriceBook) validateKind(k *PackageKind) error {
 	}
 	p := &k.Pricing
 	if p.Unit == 0 {
-		if len(p.Offers) > 0 || len(p.Bands) > 0 {
-			return fmt.Errorf("prices without a unit")
+		if len(p.Offers) > 0 || len(p.Bands) > 0 || k.Refundable {
+			return fmt.Errorf("prices or refunds without a unit")
 		}
 		return nil
+	}
+	if k.Refundable && (len(p.Bands) == 0 || p.Bands[0].From != 0) {
+		return fmt.Errorf("refundable without bands from 0 minutes")
 	}
 	if p.Unit < 0 || p.Unit > MaxPackageMinutes {
 		return fmt.Errorf("unit %d not in 1..%d", p.Unit, int64(MaxPackageMinutes))

@@ -120,7 +120,7 @@ func TestEra1Books(t *testing.T) {
 					Unit:   1000,
 					Offers: []billing.Offer{{25_000, dec("168")}, {250_000, dec("1588")}, {1_000_000, dec("5968")}, {3_000_000, dec("16888")}},
 					Bands:  []billing.Band{{0, dec("0.007")}, {25_000, dec("0.00672")}, {250_000, dec("0.006352")}, {1_000_000, dec("0.005968")}, {3_000_000, dec("0.00562934")}},
-				}},
+				}, Refundable: true}, // 退费说明: the China site's refund rules, at these bands' prices
 			},
 			Trial: billing.Grant{Kind: billing.KindTrial, Minutes: 10_000},
 			ValueAdded: []billing.ValueAddedService{

@@ -19,6 +19,7 @@ type op struct {
 	pkg    *Package // as bought: its Balance is its Minutes
 	enable bool
 	hold   *Postpaid
+	refund *refundOp
 	mark   bool
 	// settled marks a usage of a settled day: it is applied at the start
 	// of the first unsettled day, before the operations of that day.
@@ -149,6 +150,8 @@ func (e *Engine) apply(u *unit, o *op) error {
 		}
 	case o.enable:
 		err = e.enable(u, o.key.At)
+	case o.refund != nil:
+		err = e.refunded(u, o.key, o.refund)
 	}
 	return err
 }
@@ -265,6 +268,9 @@ func (e *Engine) replay(u *unit, ops []op) error {
 			calls = append(calls, o)
 		}
 	}
+	if early { // the state at the checkpoint changed: taken again before the usages of settled days
+		f.rewrite = append(f.rewrite, cps[0].Key)
+	}
 	if len(settled) > listed {
 		if err := e.sequence(u, cps[0], settled[listed:]); err != nil {
 			return err
@@ -292,9 +298,6 @@ func (e *Engine) replay(u *unit, ops []op) error {
 			}
 		}
 		calls = calls[:last]
-	}
-	if early { // the state at the checkpoint changed
-		f.rewrite = append(f.rewrite, cps[0].Key)
 	}
 	if !marks {
 		for _, c := range cps[1:] {
@@ -350,6 +353,21 @@ func (e *Engine) replay(u *unit, ops []op) error {
 	for _, k := range f.rewrite {
 		if err := f.snapshot(k); err != nil {
 			return err
+		}
+	}
+	if early && start {
+		// The period's checkpoint, taken again after the operations
+		// before it (a refund), still sequences the usages of settled
+		// days it listed, from their meters as they stood.
+		for i := range u.ch.Checkpoints {
+			if c := &u.ch.Checkpoints[i]; c.Key.Compare(cps[0].Key) == 0 {
+				c.Usages = cps[0].Usages
+				for _, m := range cps[0].Meters {
+					if m.Key.Day < f.day {
+						c.Meters = append(c.Meters, m)
+					}
+				}
+			}
 		}
 	}
 	if marks {
