@@ -246,6 +246,9 @@ func testReadBack(t *testing.T, newStore NewStore) {
 		Suspensions: []billing.Interval{{Since: nano.Add(-time.Hour), Until: nano.Add(-time.Minute)}, {Since: nano.Add(-time.Second)}},
 		Arrears: []billing.Arrears{{Refs: []string{"bill-ü", "bill-2"}, Since: nano.Add(-time.Hour), Paid: nano.Add(-time.Nanosecond),
 			Reclaim: t0.AddDate(0, 2, 0)}, {Refs: []string{"bill-日本"}, Since: nano, Reclaim: nano.AddDate(0, 0, 61)}},
+		Refunds: []billing.PackageRefund{{ID: "r-ü", Package: "p1", At: nano.Add(time.Nanosecond), Full: true, Minutes: 1_000_000_000_000,
+			Consumed: 3, UnitPrice: decimal.RequireFromString("0.00562934"), Discount: decimal.RequireFromString("0.12345678"),
+			Used: decimal.Zero, Amount: money}},
 	}
 	p := billing.Package{ID: "p1", Kind: "universal", Book: "era1-usd", Minutes: 1_000_000_000_000, Balance: 999_999_999_996, Forfeited: 3,
 		Price: money, PurchasedAt: nano, Start: t0.Add(-9 * time.Hour), End: t0.AddDate(1, 0, 0)}

@@ -79,6 +79,7 @@ var flaws = []flaw{
 	{"decimals through float64", "exact durability", "ExactReadBack", writes(floats)},
 	{"checkpoints' Usages dropped", "exact durability", "ExactReadBack", writes(checkpointUsagesDropped)},
 	{"accounts' Arrears dropped", "exact durability", "ExactReadBack", writes(arrearsDropped)},
+	{"refunds' amounts to 2 decimals", "exact durability", "ExactReadBack", writes(refundsRounded)},
 	{"checkpoints' Usages in byte order", "exact durability", "ExactReadBack", writes(checkpointUsagesSorted)},
 	{"ignores cancellation", "cancellation", "Cancellation", func(s billing.Store) billing.Store { return uncancelled{s} }},
 	{"cancellation checked before fn only", "cancellation", "Cancellation", func(s billing.Store) billing.Store { return checkedFirst{s} }},
@@ -310,6 +311,21 @@ func arrearsDropped(_ billing.Reader, _ string, c billing.Changes) (billing.Chan
 	if c.Account != nil {
 		a := *c.Account
 		a.Arrears = nil
+		c.Account = &a
+	}
+	return c, nil
+}
+
+// refundsRounded stores the amounts of accounts' refunds to 2 decimals (a
+// NUMERIC(20, 2) column), the unit price and discount among them.
+func refundsRounded(_ billing.Reader, _ string, c billing.Changes) (billing.Changes, error) {
+	if c.Account != nil {
+		a := *c.Account
+		a.Refunds = slices.Clone(a.Refunds)
+		for i := range a.Refunds {
+			r := &a.Refunds[i]
+			r.UnitPrice, r.Discount, r.Used, r.Amount = r.UnitPrice.Round(2), r.Discount.Round(2), r.Used.Round(2), r.Amount.Round(2)
+		}
 		c.Account = &a
 	}
 	return c, nil

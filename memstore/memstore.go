@@ -208,7 +208,7 @@ func keyOf(k billing.OpKey) billing.OpKey {
 // unshare gives a copies of its slices.
 func unshare(a *billing.Account) {
 	a.Late, a.Unbilled, a.Suspensions = slices.Clone(a.Late), slices.Clone(a.Unbilled), slices.Clone(a.Suspensions)
-	a.Arrears = slices.Clone(a.Arrears)
+	a.Arrears, a.Refunds = slices.Clone(a.Arrears), slices.Clone(a.Refunds)
 	for i := range a.Arrears {
 		a.Arrears[i].Refs = slices.Clone(a.Arrears[i].Refs)
 	}

@@ -109,6 +109,19 @@ type (
 		P int64    `json:"p"`
 		F int64    `json:"f"`
 	}
+	// A refund's amounts are decimal strings, exact.
+	jsonRefund struct {
+		I string `json:"i"`
+		P string `json:"p"`
+		A int64  `json:"a"`
+		F bool   `json:"f,omitempty"`
+		M int64  `json:"m"`
+		C int64  `json:"c"`
+		U string `json:"u"`
+		D string `json:"d"`
+		S string `json:"s"`
+		X string `json:"x"`
+	}
 	jsonBalance struct {
 		P string `json:"p"`
 		B int64  `json:"b"`
@@ -239,6 +252,40 @@ func decodeArrears(s string) ([]billing.Arrears, error) {
 		as = append(as, billing.Arrears{Refs: a.R, Since: fromNanos(a.S), Paid: fromNanos(a.P), Reclaim: fromNanos(a.F)})
 	}
 	return as, nil
+}
+
+func encodeRefunds(rs []billing.PackageRefund) (string, error) {
+	js := make([]jsonRefund, len(rs))
+	for i, r := range rs {
+		at, err := nanos(r.At)
+		if err != nil {
+			return "", err
+		}
+		js[i] = jsonRefund{I: r.ID, P: r.Package, A: at, F: r.Full, M: r.Minutes, C: r.Consumed,
+			U: r.UnitPrice.String(), D: r.Discount.String(), S: r.Used.String(), X: r.Amount.String()}
+	}
+	return encode(js)
+}
+
+func decodeRefunds(s string) ([]billing.PackageRefund, error) {
+	var js []jsonRefund
+	if err := json.Unmarshal([]byte(s), &js); err != nil {
+		return nil, fmt.Errorf("pgstore: refunds: %w", err)
+	}
+	var rs []billing.PackageRefund
+	for _, j := range js {
+		r := billing.PackageRefund{ID: j.I, Package: j.P, At: fromNanos(j.A), Full: j.F, Minutes: j.M, Consumed: j.C}
+		var errs [4]error
+		r.UnitPrice, errs[0] = decimal.NewFromString(j.U)
+		r.Discount, errs[1] = decimal.NewFromString(j.D)
+		r.Used, errs[2] = decimal.NewFromString(j.S)
+		r.Amount, errs[3] = decimal.NewFromString(j.X)
+		if err := firstErr(errs[:]...); err != nil {
+			return nil, fmt.Errorf("pgstore: refunds: %w", err)
+		}
+		rs = append(rs, r)
+	}
+	return rs, nil
 }
 
 func encodeBalances(bs []billing.Balance) (string, error) {

@@ -134,29 +134,30 @@ func (r *reader) queueAccount(b *pgx.Batch, a *billing.Account) error {
 	suspensions, err8 := encodeIntervals(a.Suspensions)
 	unbilled, err9 := encodeKeys(a.Unbilled)
 	arrears, err10 := encodeArrears(a.Arrears)
-	if err := firstErr(err1, err2, err3, err4, err5, err6, err7, err8, err9, err10); err != nil {
+	refunds, err11 := encodeRefunds(a.Refunds)
+	if err := firstErr(err1, err2, err3, err4, err5, err6, err7, err8, err9, err10, err11); err != nil {
 		return err
 	}
 	args := []any{a.ID, a.Version, a.Currency, opened, a.Postpaid.On, since, a.Postpaid.Way, a.Status.Suspended, suspended,
 		a.Status.Reason, a.AutoPostpaidArmed, touched, a.LastSeq, int32(a.SettledThrough), late,
-		frontier, int16(a.Frontier.Class), a.Frontier.ID, a.SinceCheckpoint, enabled, suspensions, unbilled, arrears}
+		frontier, int16(a.Frontier.Class), a.Frontier.ID, a.SinceCheckpoint, enabled, suspensions, unbilled, arrears, refunds}
 	if !r.exists {
 		b.Queue(`INSERT INTO billing_accounts (id, `+accountColumnsNoCast+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::jsonb,
-				$16, $17, $18, $19, $20, $21::jsonb, $22::jsonb, $23::jsonb)`, args...)
+				$16, $17, $18, $19, $20, $21::jsonb, $22::jsonb, $23::jsonb, $24::jsonb)`, args...)
 		return nil
 	}
 	b.Queue(`UPDATE billing_accounts SET (`+accountColumnsNoCast+`) =
 		($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::jsonb, $16, $17, $18, $19, $20, $21::jsonb, $22::jsonb,
-			$23::jsonb)
-		WHERE id = $1 AND version = $24`,
+			$23::jsonb, $24::jsonb)
+		WHERE id = $1 AND version = $25`,
 		append(args, r.account.Version)...)
 	return nil
 }
 
 const accountColumnsNoCast = `version, currency, opened, postpaid_on, postpaid_since, postpaid_way, suspended, suspended_since,
 	suspend_reason, auto_postpaid_armed, touched, last_seq, settled_through, late,
-	frontier_at, frontier_class, frontier_id, since_checkpoint, enabled_at, suspensions, unbilled, arrears`
+	frontier_at, frontier_class, frontier_id, since_checkpoint, enabled_at, suspensions, unbilled, arrears, refunds`
 
 func queuePackages(b *pgx.Batch, id string, c *billing.Changes) error {
 	if len(c.Packages) == 0 {

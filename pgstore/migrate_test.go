@@ -16,23 +16,24 @@ import (
 // receipt flags of version 2, the index of version 3, the account fields,
 // receipt flag and checkpoints of version 4, the unbilled shortfall of
 // meters and accounts and the deferred minutes of bill lines of version 5,
-// the checkpoints' usages of version 6, and the arrears of accounts and
-// the receipt flag of version 7),
+// the checkpoints' usages of version 6, the arrears of accounts and the
+// receipt flag of version 7, and the refunds of accounts of version 8),
 // writes a usage as version 1 wrote it, accounts as versions 1 to 3 wrote
 // them, and a meter and a bill as versions 1 to 4 wrote them, and checks
-// that Migrate brings the schema to SchemaVersion (7), that the usage reads
+// that Migrate brings the schema to SchemaVersion (8), that the usage reads
 // back whole, its new flags false, that the accounts read back whole, their
 // Frontier zero, SinceCheckpoint 0, no Suspensions, no Unbilled meters, no
-// Arrears, no checkpoints, and EnabledAt the postpaid Since of a switch turned on by
+// Arrears, no Refunds, no checkpoints, and EnabledAt the postpaid Since of a switch turned on by
 // EnablePostpaid, else zero, and that the meter and the bill read back
 // whole, the meter's Unbilled 0 and the bill line's Deferred 0.
 func TestMigrateFromVersion1(t *testing.T) {
-	if pgstore.SchemaVersion != 7 {
-		t.Errorf("SchemaVersion = %d, want 7: a new version needs its migration tested here", pgstore.SchemaVersion)
+	if pgstore.SchemaVersion != 8 {
+		t.Errorf("SchemaVersion = %d, want 8: a new version needs its migration tested here", pgstore.SchemaVersion)
 	}
 	ctx := context.Background()
 	pool := newPool(t) // migrated to SchemaVersion
 	migrateAfter(t, ctx, pool, []string{
+		`ALTER TABLE billing_accounts DROP COLUMN refunds`,
 		`ALTER TABLE billing_accounts DROP COLUMN arrears`,
 		`ALTER TABLE billing_usages DROP COLUMN in_arrears`,
 		`ALTER TABLE billing_meters DROP COLUMN unbilled`,
@@ -161,7 +162,8 @@ func TestMigrateFromVersion1(t *testing.T) {
 }
 
 // TestMigrateFromVersion5 takes a schema back to version 5 (without the
-// checkpoints' usages of version 6 and the arrears of version 7), writes a checkpoint as version 5
+// checkpoints' usages of version 6, the arrears of version 7 and the
+// refunds of version 8), writes a checkpoint as version 5
 // wrote it, and checks that Migrate brings the schema to SchemaVersion and
 // that the checkpoint reads back whole, with no Usages, and that one
 // written then keeps its Usages.
@@ -169,6 +171,7 @@ func TestMigrateFromVersion5(t *testing.T) {
 	ctx := context.Background()
 	pool := newPool(t) // migrated to SchemaVersion
 	migrateAfter(t, ctx, pool, []string{
+		`ALTER TABLE billing_accounts DROP COLUMN refunds`,
 		`ALTER TABLE billing_accounts DROP COLUMN arrears`,
 		`ALTER TABLE billing_usages DROP COLUMN in_arrears`,
 		`ALTER TABLE billing_checkpoints DROP COLUMN usages`,

@@ -46,7 +46,8 @@ type querier interface {
 
 const accountColumns = `version, currency, opened, postpaid_on, postpaid_since, postpaid_way, suspended, suspended_since,
 	suspend_reason, auto_postpaid_armed, touched, last_seq, settled_through, late::text,
-	frontier_at, frontier_class, frontier_id, since_checkpoint, enabled_at, suspensions::text, unbilled::text, arrears::text`
+	frontier_at, frontier_class, frontier_id, since_checkpoint, enabled_at, suspensions::text, unbilled::text, arrears::text,
+	refunds::text`
 
 // begin starts the transaction with the statement begin and reads the
 // account (locking its row if lock is set), in one round trip.
@@ -73,10 +74,10 @@ func (r *reader) scanAccount(row pgx.Row) error {
 	a := billing.Account{ID: r.id}
 	var opened, since, suspendedSince, touched, frontier, enabled int64
 	var class int16
-	var late, suspensions, unbilled, arrears string
+	var late, suspensions, unbilled, arrears, refunds string
 	err := row.Scan(&a.Version, &a.Currency, &opened, &a.Postpaid.On, &since, &a.Postpaid.Way,
 		&a.Status.Suspended, &suspendedSince, &a.Status.Reason, &a.AutoPostpaidArmed, &touched, &a.LastSeq, &a.SettledThrough, &late,
-		&frontier, &class, &a.Frontier.ID, &a.SinceCheckpoint, &enabled, &suspensions, &unbilled, &arrears)
+		&frontier, &class, &a.Frontier.ID, &a.SinceCheckpoint, &enabled, &suspensions, &unbilled, &arrears, &refunds)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil
 	}
@@ -97,6 +98,9 @@ func (r *reader) scanAccount(row pgx.Row) error {
 	if a.Arrears, err = decodeArrears(arrears); err != nil {
 		return err
 	}
+	if a.Refunds, err = decodeRefunds(refunds); err != nil {
+		return err
+	}
 	r.account, r.exists = a, true
 	return nil
 }
@@ -107,7 +111,7 @@ func (r *reader) Account() (billing.Account, error) {
 	}
 	a := r.account
 	a.Late, a.Unbilled, a.Suspensions = slices.Clone(a.Late), slices.Clone(a.Unbilled), slices.Clone(a.Suspensions)
-	a.Arrears = slices.Clone(a.Arrears)
+	a.Arrears, a.Refunds = slices.Clone(a.Arrears), slices.Clone(a.Refunds)
 	for i := range a.Arrears {
 		a.Arrears[i].Refs = slices.Clone(a.Arrears[i].Refs)
 	}
