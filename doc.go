@@ -130,6 +130,39 @@
 //     call; an overdue report while the account is overdue joins the same
 //     arrears.
 //
+// # Refunds
+//
+// [Engine.Refund] follows the China site's refund rules for TRTC packages
+// (退费说明, domain reference §2.7), for package kinds a price book marks
+// Refundable (the Era 1 CNY universal package; the international site
+// publishes no rule, so Era1USD's is not):
+//
+//   - An account's first refund asked within RefundFullDays (5) of the
+//     purchase, its day the first, pays back the whole price.
+//   - Any other pays back the price less the minutes consumed × the unit
+//     price of the band they fall into (the kind's Pricing.Bands: the
+//     8-decimal per-minute prices of the refund document) × the exclusive
+//     discount in force ([Refund].Discount), rounded half up once; never
+//     below zero (the rest is not charged). The document's example: 16,888.00
+//     − 1,589,256 × 0.00596800 = 7,403.32 yuan.
+//   - Trial and other granted packages are not refundable, nor a package
+//     expired, reclaimed for arrears, used up or refunded ([ErrNotRefundable]).
+//
+// The rules are silent on when a refund takes effect, and an amount paid
+// back must not change when usage reported later turns out to have drawn
+// on the package. The Engine decides: a refund takes effect at the start of
+// the first unsettled billing day (Account.SettledThrough + 1), in the
+// reference order before the usages of settled days sequenced there. Its
+// consumption is then that of settled days, which no report can change (a
+// late report of a settled day draws only from packages valid at that
+// start), so the amount is final whatever order reports arrive in. The
+// usage of the unsettled days the package had covered is covered again as if
+// it never had: by the packages after it, else postpaid or shortfall, with
+// the automatic switch or a suspension at its time as for any usage. A
+// package is refundable once its purchase day is settled (the next day, when
+// TRTC settles daily), so that its absorption of that day's minutes is
+// final too.
+//
 // # Money and minutes
 //
 // Minutes and seconds are int64 and exact. Money is [decimal.Decimal]: list

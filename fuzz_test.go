@@ -379,3 +379,46 @@ func FuzzArrears(f *testing.F) {
 		}
 	})
 }
+
+// FuzzRefund asks for refunds of arbitrary packages, under arbitrary ids
+// and discounts: never a panic; a documented error with nothing changed; or
+// a refund of at most the price, which empties the package.
+func FuzzRefund(f *testing.F) {
+	f.Add("r1", "a", "p1", "0")
+	f.Add("r1", "a", "p1", "0.8")
+	f.Add("r1", "a", "p1", "1.000000001")
+	f.Add("r1", "a", "trial", "0")
+	f.Add("r1", "a", "p9", "0")
+	f.Add("", "a", "p1", "0")
+	f.Add("r1", "b", "p1", "-1")
+	f.Add("r\x00", "a", "p\xff", "0.5")
+	f.Fuzz(func(t *testing.T, id, account, pkg, discount string) {
+		d, err := decimal.NewFromString(discount)
+		if err != nil || d.Exponent() < -30 || d.Abs().GreaterThan(decimal.NewFromInt(1e9)) {
+			return // not a decimal the caller could hold
+		}
+		h := newHarness(t)
+		h.do(op{now: nov(1, 9, 0), open: &billing.AccountSpec{ID: "a", Currency: "CNY"}}, buy(nov(1, 9, 30), "p1", uni, 25_000),
+			audioUsage("u1", 12_000, nov(1, 12, 0)), settle(nov(2, 10, 0), novDay(1)))
+		h.clock.Set(nov(10, 10, 0))
+		before := h.state("a")
+		r, err := h.e.Refund(h.ctx, billing.Refund{ID: id, Account: account, Package: pkg, Discount: d})
+		if err != nil {
+			errs := []error{billing.ErrInvalidID, billing.ErrInvalidDiscount, billing.ErrNotFound, billing.ErrNotRefundable}
+			if !documented(err, errs) {
+				t.Fatalf("Refund() error %v is not a documented one", err)
+			}
+			if diff := cmp.Diff(before, h.state("a"), cmpOpts); diff != "" {
+				t.Fatalf("Refund() failed with %v but changed the account (-before +after):\n%s", err, diff)
+			}
+			return
+		}
+		// p1: 168.00; the trial took 10,000 minutes, p1 2,000.
+		if r.Package != "p1" || r.Amount.IsNegative() || r.Amount.GreaterThan(dec("168")) || r.Consumed != 2_000 || r.Minutes != 23_000 {
+			t.Fatalf("refund %+v", r)
+		}
+		if b := h.balances("a"); b["p1"] != 0 {
+			t.Fatalf("p1's balance after the refund: %d", b["p1"])
+		}
+	})
+}

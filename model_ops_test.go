@@ -49,6 +49,8 @@ func TestModel(t *testing.T) {
 			"reportOverdue":  r.opReportOverdue,
 			"reportPaid":     r.opReportPaid,
 			"jumpReclaim":    r.opJumpNearReclaim,
+			"refund":         r.opRefund,
+			"refund2":        r.opRefund,
 			"admit":          r.opAdmit,
 			"settleDue":      r.opSettleDue,
 			"settleDue2":     r.opSettleDue,
@@ -567,6 +569,26 @@ func (r *refRun) report(rt *rapid.T, name string, call func(context.Context, str
 	refCount(name+" accepted", err == nil)
 }
 
+// opRefund asks for a refund of one of the account's packages (or of one
+// it does not have) under a few ids, with a few discounts, one invalid.
+func (r *refRun) opRefund(rt *rapid.T) {
+	req := billing.Refund{ID: rapid.SampledFrom([]string{"r1", "r2", "r3"}).Draw(rt, "refundID"), Account: r.drawAccount(rt),
+		Discount: rapid.SampledFrom([]decimal.Decimal{decimal.Zero, refDec("0.8"), refDec("1"), refDec("1.5")}).Draw(rt, "discount")}
+	pkgs := []string{billing.TrialID, "none"}
+	if a := r.m.accts[req.Account]; a != nil {
+		pkgs = append(pkgs, slices.Sorted(maps.Keys(a.purchases))...)
+	}
+	req.Package = rapid.SampledFrom(pkgs).Draw(rt, "refundPackage")
+	now := r.clk.Now()
+	got, err := r.e.Refund(r.ctx, req)
+	want, errs := r.m.refund(now, req)
+	rt.Logf("%v Refund(%+v) -> %+v, err %v", now, req, got, err)
+	refCheck(rt, "Refund", got, err, want, errs)
+	refStats["step Refund"]++
+	refCount("refund paid", err == nil)
+	refCount("refund paid in full", err == nil && got.Full)
+}
+
 // opJumpNearReclaim moves the clock near the reclaim instant of unpaid
 // arrears, or near the end of their grace.
 func (r *refRun) opJumpNearReclaim(rt *rapid.T) {
@@ -735,7 +757,7 @@ func (r *refRun) checkLedger(rt *rapid.T, id string, a *refAccount) {
 	type parts struct{ Prepaid, Postpaid, Shortfall int64 }
 	gotBal, gotForf := map[string]int64{}, map[string]int64{}
 	gotMeters := map[billing.MeterKey]parts{}
-	gotSettled := map[string]decimal.Decimal{}
+	gotSettled, gotRefunded := map[string]decimal.Decimal{}, map[string]decimal.Decimal{}
 	for i, e := range es {
 		if e.Seq != int64(i+1) {
 			rt.Fatalf("Ledger(%s): entry %d has Seq %d", id, i, e.Seq)
@@ -755,6 +777,8 @@ func (r *refRun) checkLedger(rt *rapid.T, id string, a *refAccount) {
 			p.Shortfall += e.Minutes
 		case billing.EntrySettlement:
 			gotSettled[e.Ref] = e.Amount
+		case billing.EntryRefund:
+			gotRefunded[e.Ref] = e.Amount
 		}
 		if e.Key != (billing.MeterKey{}) {
 			gotMeters[e.Key] = p
@@ -786,4 +810,9 @@ func (r *refRun) checkLedger(rt *rapid.T, id string, a *refAccount) {
 	refCheck(rt, "Ledger("+id+") forfeits", gotForf, nil, wantForf, nil)
 	refCheck(rt, "Ledger("+id+") meter parts", gotMeters, nil, wantMeters, nil)
 	refCheck(rt, "Ledger("+id+") settlements", gotSettled, nil, wantSettled, nil)
+	wantRefunded := map[string]decimal.Decimal{}
+	for _, f := range a.refunds {
+		wantRefunded[f.ID] = f.Amount
+	}
+	refCheck(rt, "Ledger("+id+") refunds", gotRefunded, nil, wantRefunded, nil)
 }

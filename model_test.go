@@ -182,8 +182,10 @@ func refEra1(custom bool) map[string]*refFigures {
 				{3_000_000, refDec("0.00562934")},
 			}),
 	}
+	cny.kinds[billing.KindUniversal].refundable = true
 	if custom {
 		usd.bookID = refCustomBook().ID
+		usd.kinds[billing.KindUniversal].refundable = true
 		usd.kinds[refCustomKind] = &refKind{
 			name:   refCustomKind,
 			ratios: map[billing.Tier]int64{billing.TierAudio: 1, billing.TierSD: 3, billing.TierHD: 5},
@@ -210,6 +212,7 @@ type refKind struct {
 	unit       int64
 	offers     map[int64]decimal.Decimal
 	bands      []refBand
+	refundable bool // the China site's refund rules (§2.7)
 }
 
 // refCustomKind is the name of the custom kind the model's book adds.
@@ -236,10 +239,14 @@ func refEra1Kinds(offers map[int64]decimal.Decimal, bands []refBand) map[string]
 
 // refCustomBook is Era1USD plus refCustomKind, as the engine is configured
 // with it: a kind that does not cover FHD, expires after one month (not to
-// month end) and does not arm the automatic switch.
+// month end) and does not arm the automatic switch; and its universal
+// package Refundable, so that USD accounts are refunded too.
 func refCustomBook() billing.PriceBook {
 	b := billing.Era1USD()
 	b.ID = "era1-usd-ref"
+	for i := range b.Kinds {
+		b.Kinds[i].Refundable = b.Kinds[i].Name == billing.KindUniversal // refunds on USD accounts too
+	}
 	b.Kinds = append(b.Kinds, billing.PackageKind{
 		Name: refCustomKind,
 		Ratios: []billing.Ratio{
@@ -361,6 +368,7 @@ type refOp struct {
 	key    billing.OpKey
 	usage  *billing.Usage // Service set
 	pkg    *refPackage    // as bought
+	refund string         // the package a refund empties
 	enable bool
 	hold   *billing.Postpaid // the switch as it was on: it stays on from then
 }
@@ -388,6 +396,7 @@ type refAccount struct {
 	late           []billing.MeterKey
 	unbilled       []billing.MeterKey // meters with shortfall settled while postpaid was off
 	arrears        []billing.Arrears  // as reported, in order
+	refunds        []billing.PackageRefund
 }
 
 func (a *refAccount) purchaseOf(id string) (refPurchaseRecord, bool) {
@@ -476,6 +485,7 @@ func (a *refAccount) view() billing.Account {
 		EnabledAt:         a.enabledAt,
 		Suspensions:       slices.Clone(a.cur.suspensions),
 		Arrears:           refCloneArrears(a.arrears),
+		Refunds:           slices.Clone(a.refunds),
 	}
 }
 
@@ -714,6 +724,12 @@ func (a *refAccount) refApply(s *refState, now time.Time, o *refOp) (billing.Rec
 		if !s.postpaid.On {
 			s.postpaid = *o.hold
 			refResume(s, o.hold.Since)
+		}
+	case o.refund != "":
+		for _, p := range s.packages {
+			if p.ID == o.refund {
+				p.Balance = 0
+			}
 		}
 	case o.enable:
 		// The first EnablePostpaid call: the switch goes on, and the day's
@@ -1031,6 +1047,77 @@ func (md *refModel) record(now time.Time, u billing.Usage) (billing.Receipt, []e
 	rc.InArrears = refInArrears(a, u.At)
 	a.usages[u.ID] = refUsageRecord{usage: u, receipt: rc}
 	return rc, nil
+}
+
+// refund: the China site's rules (§2.7). The refund takes effect at the
+// start of the first unsettled day, before the usages of settled days
+// sequenced there; it is worked out from the package's balance then, which
+// is base's, and it empties the package. The account's first refund within
+// 5 days of the purchase (its day the first) pays back the price; any other
+// the price less consumed × the unit price of the consumed minutes' band ×
+// the discount, rounded half up to 2 decimals, never below zero.
+func (md *refModel) refund(now time.Time, r billing.Refund) (billing.PackageRefund, []error) {
+	discount := r.Discount
+	if discount.IsZero() {
+		discount = refDec("1")
+	}
+	switch {
+	case r.ID == "" || r.Package == "":
+		return billing.PackageRefund{}, []error{billing.ErrInvalidID}
+	case !discount.IsPositive() || discount.GreaterThan(refDec("1")) || !discount.Equal(discount.Truncate(8)):
+		return billing.PackageRefund{}, []error{billing.ErrInvalidDiscount}
+	}
+	a := md.accts[r.Account]
+	if a == nil {
+		return billing.PackageRefund{}, []error{billing.ErrNotFound}
+	}
+	refForfeitExpired(a, now)
+	for _, f := range a.refunds {
+		switch {
+		case f.ID == r.ID && f.Package == r.Package && f.Discount.Equal(discount):
+			return f, nil
+		case f.ID == r.ID:
+			return billing.PackageRefund{}, []error{billing.ErrIdempotencyConflict}
+		case f.Package == r.Package:
+			return billing.PackageRefund{}, []error{billing.ErrNotRefundable}
+		}
+	}
+	// The package as it stood at the start of the first unsettled day.
+	var p *refPackage
+	for _, q := range a.base.packages {
+		if q.ID == r.Package {
+			p = q
+		}
+	}
+	at := md.cal.dayStart(a.settledThrough + 1)
+	_, bought := a.purchases[r.Package]
+	switch {
+	case !bought && r.Package != billing.TrialID:
+		return billing.PackageRefund{}, []error{billing.ErrNotFound}
+	case p == nil: // the trial, or bought since the first unsettled day began
+		return billing.PackageRefund{}, []error{billing.ErrNotRefundable}
+	case !bought || !p.kind.refundable || !p.PurchasedAt.Before(at) || !refEnd(a, p).After(at) || p.Balance <= 0:
+		return billing.PackageRefund{}, []error{billing.ErrNotRefundable}
+	}
+	f := billing.PackageRefund{ID: r.ID, Package: p.ID, At: at, Minutes: p.Balance, Consumed: p.Minutes - p.Balance,
+		UnitPrice: decimal.Zero, Discount: discount, Used: decimal.Zero, Amount: p.Price}
+	f.Full = md.cal.dayOf(now) < md.cal.dayOf(p.PurchasedAt)+5
+	for _, g := range a.refunds {
+		f.Full = f.Full && !g.Full
+	}
+	if !f.Full {
+		for _, b := range p.kind.bands {
+			if b.from <= f.Consumed {
+				f.UnitPrice = b.perMinute
+			}
+		}
+		f.Used = refRoundHalfUp(decimal.NewFromInt(f.Consumed).Mul(f.UnitPrice).Mul(discount))
+		f.Amount = decimal.Max(p.Price.Sub(f.Used), decimal.Zero)
+	}
+	a.refunds = append(a.refunds, f)
+	a.ops = append(a.ops, refOp{key: billing.OpKey{At: at, Class: billing.ClassRefund, ID: r.ID}, refund: p.ID})
+	a.refold()
+	return f, nil
 }
 
 // reportOverdue: a reference reported before changes nothing; another joins

@@ -120,7 +120,7 @@ func (e *Engine) Refund(ctx context.Context, r Refund) (PackageRefund, error) {
 		return err
 	})
 	if err != nil {
-		return fail(err)
+		return fail(cause(err))
 	}
 	return done, nil
 }
