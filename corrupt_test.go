@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rtcbill/billing"
+	"github.com/shopspring/decimal"
 )
 
 // tamperStore hands back records changed by its hooks, as a broken or
@@ -81,6 +82,13 @@ func TestCorruptStore(t *testing.T) {
 		}}},
 		{"packages reclaimed before 60 days of suspension", tamperStore{account: func(a *billing.Account) {
 			a.Arrears = []billing.Arrears{{Refs: []string{"r"}, Since: a.Opened, Reclaim: a.Opened.AddDate(0, 0, 60)}}
+		}}},
+		{"a refund of a negative amount", tamperStore{account: func(a *billing.Account) {
+			a.Refunds = []billing.PackageRefund{{ID: "r", Package: "p", Discount: decimal.NewFromInt(1), Amount: decimal.NewFromInt(-1)}}
+		}}},
+		{"two refunds of one package", tamperStore{account: func(a *billing.Account) {
+			r := billing.PackageRefund{ID: "r", Package: "p", Discount: decimal.NewFromInt(1)}
+			a.Refunds = []billing.PackageRefund{r, r}
 		}}},
 		{"a negative package balance", tamperStore{pkg: func(p *billing.Package) { p.Balance = -4 }}},
 		{"a balance above the package's size", tamperStore{pkg: func(p *billing.Package) { p.Balance = p.Minutes + 1 }}},

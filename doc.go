@@ -137,8 +137,9 @@
 // Refundable (the Era 1 CNY universal package; the international site
 // publishes no rule, so Era1USD's is not):
 //
-//   - An account's first refund asked within RefundFullDays (5) of the
-//     purchase, its day the first, pays back the whole price.
+//   - The account's one full refund, the first asked within RefundFullDays
+//     (5) calendar days of the purchase, its day the first, pays back the
+//     whole price.
 //   - Any other pays back the price less the minutes consumed × the unit
 //     price of the band they fall into (the kind's Pricing.Bands: the
 //     8-decimal per-minute prices of the refund document) × the exclusive

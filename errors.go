@@ -89,6 +89,10 @@ var (
 	// refunded (granted, of a kind that is not Refundable, not settled since
 	// its purchase, ended, used up or refunded).
 	ErrNotRefundable = errors.New("billing: package not refundable")
+	// ErrNotYetRefundable: Refund was asked for a package that can be
+	// refunded once a day more is settled (its purchase day, or, on an
+	// account recorded before operations had keys, any day).
+	ErrNotYetRefundable = errors.New("billing: package not refundable yet")
 	// ErrInvalidDiscount: a refund's discount is not in (0, 1] with up to 8
 	// decimals.
 	ErrInvalidDiscount = errors.New("billing: invalid discount")

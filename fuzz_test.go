@@ -404,7 +404,7 @@ func FuzzRefund(f *testing.F) {
 		before := h.state("a")
 		r, err := h.e.Refund(h.ctx, billing.Refund{ID: id, Account: account, Package: pkg, Discount: d})
 		if err != nil {
-			errs := []error{billing.ErrInvalidID, billing.ErrInvalidDiscount, billing.ErrNotFound, billing.ErrNotRefundable}
+			errs := []error{billing.ErrInvalidID, billing.ErrInvalidDiscount, billing.ErrNotFound, billing.ErrNotRefundable, billing.ErrNotYetRefundable}
 			if !documented(err, errs) {
 				t.Fatalf("Refund() error %v is not a documented one", err)
 			}

@@ -51,6 +51,7 @@ func TestModel(t *testing.T) {
 			"jumpReclaim":    r.opJumpNearReclaim,
 			"refund":         r.opRefund,
 			"refund2":        r.opRefund,
+			"refund3":        r.opRefund,
 			"admit":          r.opAdmit,
 			"settleDue":      r.opSettleDue,
 			"settleDue2":     r.opSettleDue,
@@ -776,9 +777,9 @@ func (r *refRun) checkLedger(rt *rapid.T, id string, a *refAccount) {
 		case billing.EntryShortfall:
 			p.Shortfall += e.Minutes
 		case billing.EntrySettlement:
-			gotSettled[e.Ref] = e.Amount
+			gotSettled[e.Ref] = gotSettled[e.Ref].Add(e.Amount) // summed: an entry twice shows
 		case billing.EntryRefund:
-			gotRefunded[e.Ref] = e.Amount
+			gotRefunded[e.Ref] = gotRefunded[e.Ref].Add(e.Amount)
 		}
 		if e.Key != (billing.MeterKey{}) {
 			gotMeters[e.Key] = p

@@ -1090,11 +1090,13 @@ func (md *refModel) refund(now time.Time, r billing.Refund) (billing.PackageRefu
 		}
 	}
 	at := md.cal.dayStart(a.settledThrough + 1)
-	_, bought := a.purchases[r.Package]
+	pr, bought := a.purchases[r.Package]
 	switch {
 	case !bought && r.Package != billing.TrialID:
 		return billing.PackageRefund{}, []error{billing.ErrNotFound}
-	case p == nil: // the trial, or bought since the first unsettled day began
+	case p == nil && bought && a.fig.kinds[pr.purchase.Kind].refundable: // bought since the first unsettled day began
+		return billing.PackageRefund{}, []error{billing.ErrNotYetRefundable}
+	case p == nil:
 		return billing.PackageRefund{}, []error{billing.ErrNotRefundable}
 	case !bought || !p.kind.refundable || !p.PurchasedAt.Before(at) || !refEnd(a, p).After(at) || p.Balance <= 0:
 		return billing.PackageRefund{}, []error{billing.ErrNotRefundable}

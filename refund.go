@@ -55,6 +55,24 @@ type PackageRefund struct {
 	Amount decimal.Decimal
 }
 
+// refundsConsistent reports whether rs are an account's refunds as the
+// Engine writes them: ids and packages once each, amounts not negative, a
+// discount in (0, 1], minutes consumed and taken not negative.
+func refundsConsistent(rs []PackageRefund) bool {
+	for i, r := range rs {
+		for _, q := range rs[:i] {
+			if q.ID == r.ID || q.Package == r.Package {
+				return false
+			}
+		}
+		if r.Minutes < 0 || r.Consumed < 0 || r.Used.IsNegative() || r.Amount.IsNegative() || r.UnitPrice.IsNegative() ||
+			!r.Discount.IsPositive() || r.Discount.GreaterThan(decimal.NewFromInt(1)) {
+			return false
+		}
+	}
+	return true
+}
+
 // refundOp is the refund an op applies.
 type refundOp struct {
 	id, pkg  string
@@ -67,9 +85,10 @@ type refundOp struct {
 // reference §2.7), if its kind is Refundable (the Era 1 CNY universal
 // package):
 //
-//   - The account's first refund asked within RefundFullDays (5) of the
-//     purchase, the purchase day counted as the first, pays back the whole
-//     price. Any other pays back the price less what was used: the package
+//   - The account's one full refund: the first refund asked within
+//     RefundFullDays (5) calendar days of the purchase in the billing time
+//     zone, the purchase day counted as the first, pays back the whole
+//     price, unless the account had one before. Any other pays back the price less what was used: the package
 //     minutes consumed × the unit price of the band they fall into (the
 //     kind's Pricing.Bands: 0.00596800 yuan a minute from 1,000,000 to
 //     3,000,000) × Refund.Discount, rounded half up to the currency's
@@ -83,17 +102,22 @@ type refundOp struct {
 //     had (by the packages after it, else postpaid or shortfall), and its
 //     balance then leaves in an EntryRefund carrying the amount.
 //   - Not refundable (ErrNotRefundable): the trial and other granted
-//     packages, a kind that is not Refundable, a package whose purchase day
-//     is not settled yet, one expired, reclaimed for arrears, used up or
-//     refunded by then.
+//     packages, a kind that is not Refundable, a package expired, reclaimed
+//     for arrears, used up or refunded by then. Not yet refundable
+//     (ErrNotYetRefundable, to ask again later): a package whose purchase
+//     day is not settled, and any package of an account recorded before
+//     operations had keys that has not settled a day since. The window of
+//     the full refund is judged by the day the refund is asked: a host
+//     settles each day the next morning (TRTC's timing), so a package
+//     bought on day D can be refunded in full from D+1 to D+4.
 //
 // Refunding a refund id again with the same package and discount returns
 // the first refund and changes nothing.
 //
 // Errors wrap ErrInvalidID, ErrInvalidDiscount, ErrInvalidTime (the
 // clock), ErrNotFound (no such account or package), ErrIdempotencyConflict,
-// ErrNotRefundable, ErrNoPriceBook, ErrCorrupt, or a Store or context
-// error. On error nothing is refunded.
+// ErrNotRefundable, ErrNotYetRefundable, ErrNoPriceBook, ErrCorrupt, or a
+// Store or context error. On error nothing is refunded.
 func (e *Engine) Refund(ctx context.Context, r Refund) (PackageRefund, error) {
 	fail := func(err error) (PackageRefund, error) {
 		return PackageRefund{}, &Error{Op: "Refund", Account: r.Account, ID: r.ID, Err: err}
@@ -159,14 +183,24 @@ func (e *Engine) refund(u *unit, id, pkg string, discount decimal.Decimal) (Pack
 	if err != nil {
 		return PackageRefund{}, err
 	}
-	at := e.cal.start(u.a.SettledThrough + 1)
+	period := e.periodStart(&u.a)
+	at := period.At
 	switch {
 	case !kind.Refundable:
 		return PackageRefund{}, fmt.Errorf("%w: packages of kind %q of book %q", ErrNotRefundable, p.Kind, p.Book)
 	case !p.PurchasedAt.Before(at):
-		return PackageRefund{}, fmt.Errorf("%w: package %q before its purchase day is settled", ErrNotRefundable, pkg)
+		return PackageRefund{}, fmt.Errorf("%w: package %q until its purchase day is settled", ErrNotYetRefundable, pkg)
 	case !u.a.end(p).After(at):
 		return PackageRefund{}, fmt.Errorf("%w: package %q ended by %s", ErrNotRefundable, pkg, at.Format(time.RFC3339))
+	}
+	// The refund is applied at the period's checkpoint, which an account
+	// recorded before operations had keys lacks until it settles a day.
+	var first *Checkpoint
+	if err := u.r.Checkpoints(period, func(c Checkpoint) bool { first = &c; return false }); err != nil {
+		return PackageRefund{}, err
+	}
+	if first == nil || first.Key.Compare(period) != 0 {
+		return PackageRefund{}, fmt.Errorf("%w: package %q until the account settles a day", ErrNotYetRefundable, pkg)
 	}
 	full := e.cal.day(u.now) < e.cal.day(p.PurchasedAt)+RefundFullDays
 	for _, f := range u.a.Refunds {

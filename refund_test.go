@@ -180,7 +180,7 @@ func TestRefundRefused(t *testing.T) {
 	}{
 		{"the trial", billing.Refund{ID: "r9", Package: billing.TrialID}, billing.ErrNotRefundable},
 		{"no such package", billing.Refund{ID: "r9", Package: "p9"}, billing.ErrNotFound},
-		{"bought today: its day not settled", billing.Refund{ID: "r9", Package: "p3"}, billing.ErrNotRefundable},
+		{"bought today: its day not settled", billing.Refund{ID: "r9", Package: "p3"}, billing.ErrNotYetRefundable},
 		{"used up", billing.Refund{ID: "r9", Package: "p1"}, billing.ErrNotRefundable},
 		{"refunded already", billing.Refund{ID: "r9", Package: "p2"}, billing.ErrNotRefundable},
 		{"the refund id reused", billing.Refund{ID: "r1", Package: "p2", Discount: dec("0.5")}, billing.ErrIdempotencyConflict},
@@ -210,5 +210,41 @@ func TestRefundRefused(t *testing.T) {
 	hu.clock.Set(at(3, 10, 0, 0))
 	if _, err := hu.e.Refund(hu.ctx, billing.Refund{ID: "r1", Account: "a", Package: "p1"}); !errors.Is(err, billing.ErrNotRefundable) {
 		t.Errorf("refund of a USD universal package: %v, want ErrNotRefundable", err)
+	}
+}
+
+// TestRefundMigrated checks that an account recorded before operations had
+// keys, which has no checkpoint at the start of its first unsettled day
+// until it settles a day, is not refunded until then, and is refunded
+// right once it has.
+func TestRefundMigrated(t *testing.T) {
+	h := cnyAccount(t, map[string]int64{"p1": 25_000}, "p1")
+	// The trial's 10,000 minutes, then 2,000 of p1's, on November 1; 1,000
+	// more of p1's on November 2.
+	h.do(audioUsage("u1", 12_000, nov(1, 12, 0)), settle(nov(2, 10, 0), novDay(1)), audioUsage("u2", 1_000, nov(2, 12, 0)))
+	clk := &clock{t: nov(2, 13, 0)}
+	e, err := billing.New(legacyCopy(t, h.store, "a"), &billing.Options{Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := billing.Refund{ID: "r1", Account: "a", Package: "p1"}
+	if got, err := e.Refund(h.ctx, r); !errors.Is(err, billing.ErrNotYetRefundable) {
+		t.Fatalf("Refund before a settlement: %+v, %v; want ErrNotYetRefundable", got, err)
+	}
+	clk.Set(nov(3, 10, 0))
+	if _, err := e.Settle(h.ctx, "a", novDay(2)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.Refund(h.ctx, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// From November 3 00:00, with 3,000 of p1's minutes consumed; asked on
+	// November 3, inside the window (November 1 to 5), and the account's
+	// first full refund: the whole 168.00.
+	want := billing.PackageRefund{ID: "r1", Package: "p1", At: nov(3, 0, 0), Full: true, Minutes: 22_000, Consumed: 3_000,
+		UnitPrice: dec("0"), Discount: dec("1"), Used: dec("0"), Amount: dec("168")}
+	if diff := cmp.Diff(want, got, cmpOpts); diff != "" {
+		t.Errorf("refund (-want +got):\n%s", diff)
 	}
 }

@@ -271,8 +271,9 @@ func (e *Engine) replay(u *unit, ops []op) error {
 	if early { // the state at the checkpoint changed: taken again before the usages of settled days
 		f.rewrite = append(f.rewrite, cps[0].Key)
 	}
+	seq := cps[0] // the period's checkpoint, with the usages of settled days it sequences
 	if len(settled) > listed {
-		if err := e.sequence(u, cps[0], settled[listed:]); err != nil {
+		if seq, err = e.sequence(u, cps[0], settled[listed:]); err != nil {
 			return err
 		}
 	}
@@ -361,8 +362,8 @@ func (e *Engine) replay(u *unit, ops []op) error {
 		// days it listed, from their meters as they stood.
 		for i := range u.ch.Checkpoints {
 			if c := &u.ch.Checkpoints[i]; c.Key.Compare(cps[0].Key) == 0 {
-				c.Usages = cps[0].Usages
-				for _, m := range cps[0].Meters {
+				c.Usages = seq.Usages
+				for _, m := range seq.Meters {
 					if m.Key.Day < f.day {
 						c.Meters = append(c.Meters, m)
 					}
@@ -416,8 +417,9 @@ func (e *Engine) checkSeconds(u *unit, ops []op) error {
 // sequence rewrites c, the checkpoint at the start of the first unsettled
 // period, with the new usages of settled days ops added to its Usages and
 // the meters they are of, as stored, to its Meters: as no usage it lists
-// is of those, that is how they stood before its Usages.
-func (e *Engine) sequence(u *unit, c Checkpoint, ops []*op) error {
+// is of those, that is how they stood before its Usages. It returns the
+// checkpoint written.
+func (e *Engine) sequence(u *unit, c Checkpoint, ops []*op) (Checkpoint, error) {
 	for _, o := range ops {
 		c.Usages = append(c.Usages, o.usage.ID)
 		k := o.meter()
@@ -426,10 +428,10 @@ func (e *Engine) sequence(u *unit, c Checkpoint, ops []*op) error {
 		}
 		m, err := u.r.Meter(k)
 		if err != nil {
-			return err
+			return c, err
 		}
 		c.Meters = append(c.Meters, m)
 	}
 	u.putCheckpoint(c)
-	return nil
+	return c, nil
 }
