@@ -236,6 +236,46 @@ func ExampleEngine_ReportOverdue() {
 	// after ReportPaid: admitted: true
 }
 
+// The China site's refund example (退费说明): a 3,000,000-minute universal
+// package bought for 16,888.00 yuan, 1,589,256 of its minutes consumed,
+// refunded after the 5-day window: 16,888.00 − 1,589,256 × 0.00596800.
+func ExampleEngine_Refund() {
+	ctx := context.Background()
+	now := time.Date(2020, 11, 1, 9, 0, 0, 0, beijing)
+	e := newEngine(&now)
+	if _, err := e.OpenAccount(ctx, billing.AccountSpec{ID: "acme", Currency: "CNY"}); err != nil {
+		log.Fatal(err)
+	}
+	now = now.Add(30 * time.Minute) // after the trial was granted: it goes first
+	if _, err := e.Buy(ctx, billing.Purchase{ID: "order-1", Account: "acme", Kind: billing.KindUniversal, Minutes: 3_000_000}); err != nil {
+		log.Fatal(err)
+	}
+	now = time.Date(2020, 11, 10, 12, 0, 0, 0, beijing)
+	// The trial's 10,000 minutes first, then 1,589,256 of the package's.
+	if _, err := e.Record(ctx, billing.Usage{ID: "u1", Account: "acme", App: "1400000001", Scenario: billing.AudioCall,
+		Tier: billing.TierAudio, Seconds: (10_000 + 1_589_256) * 60, At: now}); err != nil {
+		log.Fatal(err)
+	}
+	now = time.Date(2020, 11, 11, 10, 0, 0, 0, beijing)
+	day, err := billing.DateDay(2020, time.November, 10)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := e.Settle(ctx, "acme", day); err != nil {
+		log.Fatal(err)
+	}
+	now = time.Date(2020, 11, 20, 10, 0, 0, 0, beijing)
+	r, err := e.Refund(ctx, billing.Refund{ID: "refund-1", Account: "acme", Package: "order-1"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("consumed:", r.Consumed, "at", r.UnitPrice.StringFixed(8), "a minute: used", r.Used.StringFixed(2))
+	fmt.Println("refunded:", r.Amount.StringFixed(2), "full:", r.Full)
+	// Output:
+	// consumed: 1589256 at 0.00596800 a minute: used 9484.68
+	// refunded: 7403.32 full: false
+}
+
 // A day's usage is settled into a bill once the day has ended (TRTC charges
 // at 10:00 the next day): basic minutes covered by packages cost nothing,
 // value-added services are always billed, and the total is rounded once.
