@@ -757,7 +757,14 @@ func (a *refAccount) refFold(now time.Time, until *billing.OpKey, last *refOp) (
 	s := a.base.clone()
 	ops := slices.Clone(a.ops)
 	if p := a.cur.postpaid; p.On && !a.base.postpaid.On && p.Way == billing.PostpaidAutomatic {
-		ops = append(ops, refOp{key: billing.OpKey{At: p.Since, Class: billing.ClassUsage}, hold: &p})
+		// Held where it went on, but not before the usages of settled
+		// days sequenced at the period's start: they turn it on again,
+		// at the earliest of their times, if they find nothing to pay.
+		key := billing.OpKey{At: p.Since, Class: billing.ClassUsage}
+		if start := a.refPeriodStart(); key.Compare(start) < 0 {
+			key = billing.OpKey{At: start.At, Class: billing.ClassUsage}
+		}
+		ops = append(ops, refOp{key: key, hold: &p})
 	}
 	// Usages of settled days share the key of the period's start: among
 	// them, by time, then id.

@@ -545,12 +545,13 @@ func TestSettledDayEndedPackage(t *testing.T) {
 
 // TestSettledDaySwitch checks the automatic switch turned on by a usage of a
 // settled day: it goes on at that usage's time, before the start of the
-// first unsettled day where the usage is sequenced, so a usage of an
-// earlier settled day that arrives later finds it on. The universal
-// package bought on 2020-05-28 ends at the start of 2021-06-01; once
-// 2021-05-31 is settled, w2 (2021-05-30 20:48:03, 62 s of HD) finds nothing
-// to pay for its 2 minutes and turns postpaid on; then u6 (2021-05-29,
-// 39 s of FHD): 1 minute postpaid, the switch already on.
+// first unsettled day where the usage is sequenced; a usage of an earlier
+// settled day that arrives later is sequenced before it, and turns it on
+// at its own, earlier, time. The universal package bought on 2020-05-28
+// ends at the start of 2021-06-01; once 2021-05-31 is settled, w2
+// (2021-05-30 20:48:03, 62 s of HD) finds nothing to pay for its 2 minutes
+// and turns postpaid on; then u6 (2021-05-29 00:00, 39 s of FHD): 1 minute
+// postpaid, turning it on at its time.
 func TestSettledDaySwitch(t *testing.T) {
 	h := newHarness(t)
 	bought := time.Date(2020, 5, 28, 0, 0, 0, 0, cst)
@@ -562,12 +563,37 @@ func TestSettledDaySwitch(t *testing.T) {
 	if err != nil || !r.PostpaidOn || r.Postpaid != 2 {
 		t.Fatalf("Record(w2) = %+v, %v; want 2 minutes postpaid, the switch turned on", r, err)
 	}
-	r, err = h.e.Record(h.ctx, *usage("u6", fhd, 39, time.Date(2021, 5, 29, 0, 0, 0, 0, cst)))
-	if err != nil || r.PostpaidOn || r.Postpaid != 1 {
-		t.Fatalf("Record(u6) = %+v, %v; want 1 minute postpaid, the switch on already", r, err)
+	earlier := time.Date(2021, 5, 29, 0, 0, 0, 0, cst)
+	r, err = h.e.Record(h.ctx, *usage("u6", fhd, 39, earlier))
+	if err != nil || !r.PostpaidOn || r.Postpaid != 1 {
+		t.Fatalf("Record(u6) = %+v, %v; want 1 minute postpaid, the switch turned on", r, err)
 	}
-	want := billing.Postpaid{On: true, Since: on, Way: billing.PostpaidAutomatic}
+	want := billing.Postpaid{On: true, Since: earlier, Way: billing.PostpaidAutomatic}
 	if got := h.state("a").Overview.Account.Postpaid; !got.Since.Equal(want.Since) || got.On != want.On || got.Way != want.Way {
 		t.Errorf("switch %+v, want %+v", got, want)
+	}
+}
+
+// TestSettledDaySwitchEarliest checks that the automatic switch goes on at
+// the earliest usage, in time, that turns it on, among usages of settled
+// days that arrive in any order: a later report of an earlier day moves it
+// earlier, as the reference order does.
+func TestSettledDaySwitchEarliest(t *testing.T) {
+	for _, order := range [][2]string{{"w", "u"}, {"u", "w"}} {
+		h := newHarness(t)
+		// The trial and p1 used up on March 1; days to March 6 settled.
+		h.do(open(at(1, 8, 0, 0), false), buy(at(1, 9, 0, 0), "p1", uni, 1000),
+			op{now: at(1, 12, 0, 0), use: usage("u0", audio, 11_000*60, at(1, 12, 0, 0))},
+			settle(at(2, 10, 0, 0), march(1)), settle(at(7, 10, 0, 0), march(6)))
+		late := map[string]*billing.Usage{"w": usage("w", audio, 600, at(3, 12, 0, 0)), "u": usage("u", audio, 600, at(5, 12, 0, 0))}
+		for i, id := range order {
+			h.do(op{now: at(7, 11+i, 0, 0), use: late[id]})
+		}
+		// Nothing covers either: the account bought a universal package, so
+		// the switch goes on automatically at w's time, the earlier.
+		want := billing.Postpaid{On: true, Since: at(3, 12, 0, 0), Way: billing.PostpaidAutomatic}
+		if got := h.account("a").Postpaid; !gocmp.Equal(want, got, cmpOpts) {
+			t.Errorf("arriving %v: switch %+v, want %+v", order, got, want)
+		}
 	}
 }

@@ -278,16 +278,20 @@ func (e *Engine) replay(u *unit, ops []op) error {
 		}
 	}
 	slices.SortStableFunc(calls, func(x, y *op) int { return x.key.Compare(y.key) })
-	// The switch held on where it went on comes first if that is before
-	// the checkpoint: a usage of a settled day turned it on at its time.
-	for ; len(calls) > 0 && calls[0].key.Compare(cps[0].Key) < 0; calls = calls[1:] {
-		if err := f.step(calls[0]); err != nil {
-			return err
-		}
-	}
 	slices.SortFunc(settled, func(x, y *op) int { return usageKey(x.usage).Compare(usageKey(y.usage)) })
 	for _, o := range settled {
 		if err := f.step(o); err != nil {
+			return err
+		}
+	}
+	// The switch held on where it went on, if that is before the
+	// checkpoint (a usage of a settled day turned it on at its time), comes
+	// after the usages of settled days: those turn it on again at the
+	// earliest of their times that finds nothing to pay, earlier if a later
+	// report of an earlier day is among them; it stays on from its instant
+	// if none does.
+	for ; len(calls) > 0 && calls[0].key.Compare(cps[0].Key) < 0; calls = calls[1:] {
+		if err := f.step(calls[0]); err != nil {
 			return err
 		}
 	}
