@@ -8,8 +8,9 @@ import (
 
 // OpKey places an operation in its account's reference order: by At, then
 // Class, then ID (byte order). A usage is at (its time, ClassUsage, its id);
-// a purchase at (the Engine's time of the call, ClassCall, its id), and an
-// EnablePostpaid call at (its time, ClassCall, ""). Bills follow the
+// a purchase at (the Engine's time of the call, ClassCall, its id), an
+// EnablePostpaid call at (its time, ClassCall, ""), and a refund at (the
+// start of the first unsettled day, ClassRefund, its id). Bills follow the
 // reference order, whatever order the operations arrive in (see the package
 // documentation, "Event time and arrival order").
 type OpKey struct {
@@ -18,9 +19,9 @@ type OpKey struct {
 	ID    string
 }
 
-// Class orders the operations of one instant: what the account had at
-// opening, then a checkpoint taken there, then usage, then calls, then the
-// state of an account migrated from before operations had keys.
+// Class orders the operations of one instant: a refund, what the account
+// had at opening, then a checkpoint taken there, then usage, then calls,
+// then the state of an account migrated from before operations had keys.
 type Class int8
 
 // The classes of operations.

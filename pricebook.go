@@ -352,12 +352,21 @@ func (k *PackageKind) price(minutes int64, decimals int32) (decimal.Decimal, err
 			return o.Price, nil
 		}
 	}
-	for i := len(p.Bands) - 1; i >= 0; i-- {
-		if p.Bands[i].From <= minutes {
-			return p.Bands[i].PerMinute.Mul(decimal.NewFromInt(minutes)).Round(decimals), nil
-		}
+	if b, ok := p.band(minutes); ok {
+		return b.PerMinute.Mul(decimal.NewFromInt(minutes)).Round(decimals), nil
 	}
 	return decimal.Decimal{}, fmt.Errorf("%w: %d minutes of %q: no price for that size", ErrInvalidMinutes, minutes, k.Name)
+}
+
+// band returns the band that prices minutes: the one with the largest From
+// not above them, if any.
+func (p *Pricing) band(minutes int64) (Band, bool) {
+	for i := len(p.Bands) - 1; i >= 0; i-- {
+		if p.Bands[i].From <= minutes {
+			return p.Bands[i], true
+		}
+	}
+	return Band{}, false
 }
 
 // end returns the first instant after the validity of a package whose

@@ -163,13 +163,7 @@ func (e *Engine) refund(u *unit, id, pkg string, discount decimal.Decimal) (Pack
 	if err := u.expire(); err != nil {
 		return PackageRefund{}, err
 	}
-	var p *Package
-	err := u.r.Packages(func(q Package) bool {
-		if q.ID == pkg {
-			p = &q
-		}
-		return p == nil
-	})
+	p, err := findPackage(u.r.Packages, pkg)
 	switch {
 	case err != nil:
 		return PackageRefund{}, err
@@ -206,9 +200,6 @@ func (e *Engine) refund(u *unit, id, pkg string, discount decimal.Decimal) (Pack
 	for _, f := range u.a.Refunds {
 		full = full && !f.Full
 	}
-	if u.a.Frontier.At.IsZero() {
-		return PackageRefund{}, errUnmigrated
-	}
 	o := op{key: OpKey{At: at, Class: ClassRefund, ID: id}, refund: &refundOp{id: id, pkg: pkg, full: full, discount: discount}}
 	if err := e.replay(u, []op{o}); err != nil {
 		return PackageRefund{}, err
@@ -219,15 +210,10 @@ func (e *Engine) refund(u *unit, id, pkg string, discount decimal.Decimal) (Pack
 // refunded applies refund o at its place in the reference order, the start
 // of the first unsettled day, before the usages of settled days sequenced
 // there: the package's balance then leaves, and the amount paid back is
-// worked out from what it consumed.
+// worked out from what it consumed. It runs in the replay that Refund makes
+// (fold), whose write records the refund's ledger entry.
 func (e *Engine) refunded(u *unit, key OpKey, o *refundOp) error {
-	var p *Package
-	err := u.r.LivePackages(func(q Package) bool {
-		if q.ID == o.pkg {
-			p = &q
-		}
-		return p == nil
-	})
+	p, err := findPackage(u.r.LivePackages, o.pkg)
 	switch {
 	case err != nil:
 		return err
@@ -245,19 +231,26 @@ func (e *Engine) refunded(u *unit, key OpKey, o *refundOp) error {
 	f := PackageRefund{ID: o.id, Package: p.ID, At: key.At, Full: o.full, Minutes: p.Balance, Consumed: p.Minutes - p.Balance,
 		UnitPrice: decimal.Zero, Discount: o.discount, Used: decimal.Zero, Amount: p.Price}
 	if !f.Full {
-		for _, b := range kind.Pricing.Bands {
-			if b.From <= f.Consumed {
-				f.UnitPrice = b.PerMinute
-			}
-		}
+		b, _ := kind.Pricing.band(f.Consumed) // a Refundable kind has bands from 0 minutes
+		f.UnitPrice = b.PerMinute
 		f.Used = decimal.NewFromInt(f.Consumed).Mul(f.UnitPrice).Mul(f.Discount).Round(places)
 		f.Amount = decimal.Max(p.Price.Sub(f.Used), decimal.Zero)
 	}
-	u.append(Entry{Kind: EntryRefund, Package: p.ID, Balance: -p.Balance, Amount: f.Amount})
 	p.Balance = 0
 	u.putPackage(*p)
 	u.a.Refunds = append(u.a.Refunds, f)
-	u.dirty = true
 	o.done = &f
 	return nil
+}
+
+// findPackage returns the package id among those list shows, or nil.
+func findPackage(list func(func(Package) bool) error, id string) (*Package, error) {
+	var p *Package
+	err := list(func(q Package) bool {
+		if q.ID == id {
+			p = &q
+		}
+		return p == nil
+	})
+	return p, err
 }

@@ -12,6 +12,16 @@ import (
 	"github.com/shopspring/decimal"
 )
 
+// undoSince6 takes a schema at SchemaVersion back to version 5's tables:
+// without the checkpoints' usages of version 6, the arrears of accounts and
+// the receipt flag of version 7, and the refunds of version 8.
+var undoSince6 = []string{
+	`ALTER TABLE billing_accounts DROP COLUMN refunds`,
+	`ALTER TABLE billing_accounts DROP COLUMN arrears`,
+	`ALTER TABLE billing_usages DROP COLUMN in_arrears`,
+	`ALTER TABLE billing_checkpoints DROP COLUMN usages`,
+}
+
 // TestMigrateFromVersion1 takes a schema back to version 1 (without the
 // receipt flags of version 2, the index of version 3, the account fields,
 // receipt flag and checkpoints of version 4, the unbilled shortfall of
@@ -32,10 +42,7 @@ func TestMigrateFromVersion1(t *testing.T) {
 	}
 	ctx := context.Background()
 	pool := newPool(t) // migrated to SchemaVersion
-	migrateAfter(t, ctx, pool, []string{
-		`ALTER TABLE billing_accounts DROP COLUMN refunds`,
-		`ALTER TABLE billing_accounts DROP COLUMN arrears`,
-		`ALTER TABLE billing_usages DROP COLUMN in_arrears`,
+	migrateAfter(t, ctx, pool, append(undoSince6[:len(undoSince6):len(undoSince6)],
 		`ALTER TABLE billing_meters DROP COLUMN unbilled`,
 		`ALTER TABLE billing_accounts DROP COLUMN unbilled`,
 		`ALTER TABLE billing_bill_lines DROP COLUMN deferred`,
@@ -68,7 +75,7 @@ func TestMigrateFromVersion1(t *testing.T) {
 		`INSERT INTO billing_bill_lines (account, bill_day, n, day, service, tier, adjustment, seconds, minutes,
 			prepaid, postpaid, shortfall, billed, unit_price, amount)
 		VALUES ('a', 18701, 0, 18701, 'basic', 'hd', false, 61, 2, 0, 0, 2, 2, 0.0299, 0.0598)`,
-	})
+	))
 	var indexed bool
 	if err := pool.QueryRow(ctx, `SELECT to_regclass('billing_usages_at') IS NOT NULL`).Scan(&indexed); err != nil || !indexed {
 		t.Errorf("index billing_usages_at after the migration: %v, %v", indexed, err)
@@ -170,11 +177,7 @@ func TestMigrateFromVersion1(t *testing.T) {
 func TestMigrateFromVersion5(t *testing.T) {
 	ctx := context.Background()
 	pool := newPool(t) // migrated to SchemaVersion
-	migrateAfter(t, ctx, pool, []string{
-		`ALTER TABLE billing_accounts DROP COLUMN refunds`,
-		`ALTER TABLE billing_accounts DROP COLUMN arrears`,
-		`ALTER TABLE billing_usages DROP COLUMN in_arrears`,
-		`ALTER TABLE billing_checkpoints DROP COLUMN usages`,
+	migrateAfter(t, ctx, pool, append(undoSince6[:len(undoSince6):len(undoSince6)],
 		`DELETE FROM billing_schema WHERE version > 5`,
 		`INSERT INTO billing_accounts (id, version, currency, opened, postpaid_on, postpaid_since, postpaid_way, suspended,
 			suspended_since, suspend_reason, auto_postpaid_armed, touched, last_seq, settled_through, late)
@@ -184,7 +187,7 @@ func TestMigrateFromVersion5(t *testing.T) {
 			suspended_since, suspend_reason, armed, suspensions, balances, meters)
 		VALUES ('a', 5000000000, -1, '', false, -9223372036854775808, '', false, -9223372036854775808, '', true, 1,
 			'[{"p": "trial", "b": 10000}]', '[{"d": 18701, "s": "basic", "t": "hd", "n": 61, "pre": 0, "post": 0, "short": 2}]')`,
-	})
+	))
 	s := pgstore.New(pool)
 	old := billing.Checkpoint{Key: billing.OpKey{At: time.Unix(5, 0), Class: billing.ClassCheckpoint}, Armed: true, Suspensions: 1,
 		Balances: []billing.Balance{{Package: "trial", Balance: 10000}},
