@@ -5,17 +5,20 @@ import (
 	"time"
 )
 
-// Account is an account's root record: its currency, the postpaid switch,
-// its status, and the counters the Engine keeps. Packages, meters, usage and
-// the ledger are records of their own.
+// Account is an account's root record: its currency, its applications with
+// their postpaid switches and statuses, and the counters the Engine keeps.
+// Packages, meters, usage and the ledger are records of their own.
 type Account struct {
 	ID       string
 	Currency string
 	Opened   time.Time
-	// Postpaid is the postpaid switch. Once On, it stays on.
+	// Postpaid is the account's postpaid switch: on, the switch of every
+	// application is on, present and future. It goes on at opening
+	// (AccountSpec.Postpaid), by EnablePostpaid naming no application, or
+	// automatically. Once On, it stays on.
 	Postpaid Postpaid
-	// Status is active or suspended.
-	Status Status
+	// Apps are the account's applications, in the order they were created.
+	Apps []App
 	// AutoPostpaidArmed reports whether the account has bought a package whose
 	// kind arms the automatic postpaid switch (the universal package).
 	AutoPostpaidArmed bool
@@ -47,14 +50,10 @@ type Account struct {
 	// last checkpoint.
 	SinceCheckpoint int64
 	// EnabledAt is the Engine time of the account's first EnablePostpaid
-	// call (zero if none). It stays when a late report finds the switch went
-	// on earlier, automatically: the call still turned its day's shortfall
-	// into postpaid.
+	// call naming no application (zero if none). It stays when a late
+	// report finds the switch went on earlier, automatically: the call
+	// still turned its day's shortfall into postpaid.
 	EnabledAt time.Time
-	// Suspensions are the account's ended suspensions, in order (the
-	// current one is Status). A late report can add one, or move one,
-	// after the fact.
-	Suspensions []Interval
 	// Arrears are the times the account was overdue, in order: only the
 	// last can be unpaid (see [Engine.ReportOverdue]).
 	Arrears []Arrears
@@ -68,16 +67,22 @@ type AccountSpec struct {
 	ID string
 	// Currency of the account; "" means Options.Currency.
 	Currency string
-	// Postpaid chooses, at opening, to keep the service running on postpaid
-	// at list price once the trial runs out ("do not suspend the service").
-	// Without it, a trial-only account is suspended when its trial runs out.
+	// Postpaid chooses, at opening, to keep the service of every
+	// application running on postpaid at list price once the trial runs out
+	// ("do not suspend the service"): it turns the account's switch on.
+	// Without it, an application of a trial-only account is suspended when
+	// the trial runs out, unless its own switch is on.
 	Postpaid bool
+	// App, if not empty, is the id of the account's first application,
+	// created with the account (see [Engine.CreateApp]).
+	App string
 }
 
-// OpenAccount opens an account and grants it the trial of the price book of
-// the day (Era 1: 10,000 minutes, ratio 1 for every tier, valid to the last
-// day of the same month next year). Opening an existing account with the
-// same spec returns it unchanged; with another spec it fails.
+// OpenAccount opens an account, with its first application if spec names
+// one, and grants it the trial of the price book of the day (Era 1: 10,000
+// minutes, ratio 1 for every tier, valid to the last day of the same month
+// next year). Opening an existing account with the same spec returns it
+// unchanged; with another spec it fails.
 //
 // Errors wrap ErrInvalidID, ErrNoPriceBook (no book of the currency prices
 // the day), ErrIdempotencyConflict, ErrInvalidTime (the clock reads a day
@@ -89,13 +94,17 @@ func (e *Engine) OpenAccount(ctx context.Context, spec AccountSpec) (Account, er
 	fail := func(err error) (Account, error) {
 		return Account{}, &Error{Op: "OpenAccount", Account: spec.ID, Err: err}
 	}
-	if !validID(spec.ID) {
+	switch {
+	case !validID(spec.ID):
 		return fail(invalidID("account id", spec.ID))
+	case spec.App != "" && !validID(spec.App):
+		return fail(invalidID("app id", spec.App))
 	}
 	var conflict bool
 	a, _, err := e.update(ctx, RequestOpen, spec.ID, spec.ID, func(u *unit) error {
 		if u.a.Version > 0 { // opened before: the same spec returns it
-			conflict = u.a.Currency != spec.Currency || (u.a.Postpaid.Way == PostpaidAtOpening) != spec.Postpaid
+			conflict = u.a.Currency != spec.Currency || (u.a.Postpaid.Way == PostpaidAtOpening) != spec.Postpaid ||
+				spec.App != "" && u.a.created(spec.App) < 0
 			return nil
 		}
 		today := e.cal.day(u.now)
@@ -119,7 +128,12 @@ func (e *Engine) OpenAccount(ctx context.Context, spec AccountSpec) (Account, er
 		if spec.Postpaid {
 			u.turnPostpaidOn(PostpaidAtOpening, u.now)
 		}
-		cp.Postpaid = u.a.Postpaid
+		if spec.App != "" {
+			if err := u.createApp(AppSpec{ID: spec.App}); err != nil {
+				return err
+			}
+		}
+		cp.Postpaid, cp.Apps = u.a.Postpaid, appStates(&u.a)
 		u.ch.Checkpoints = append(u.ch.Checkpoints, cp)
 		return nil
 	})
@@ -132,8 +146,9 @@ func (e *Engine) OpenAccount(ctx context.Context, spec AccountSpec) (Account, er
 	return a, nil
 }
 
-// Overview is an account as it stands: its record, its packages and the
-// meters of the current billing day.
+// Overview is an account as it stands: its record (with its applications,
+// their switches and statuses), its packages and the meters of the current
+// billing day.
 type Overview struct {
 	Account Account
 	// Packages are all the account's packages, live or not, in deduction order.

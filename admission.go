@@ -41,7 +41,7 @@ type Admission struct {
 // MinDay..MaxDay, or the clock), ErrNotFound, ErrBeforeOpened,
 // ErrNoPriceBook, ErrUnknownService, ErrCorrupt, or a Store or context
 // error.
-func (e *Engine) Admit(ctx context.Context, account string, service Service, at time.Time) (Admission, error) {
+func (e *Engine) Admit(ctx context.Context, account, app string, service Service, at time.Time) (Admission, error) {
 	fail := func(err error) (Admission, error) {
 		return Admission{}, &Error{Op: "Admit", Account: account, Err: err}
 	}
@@ -57,8 +57,12 @@ func (e *Engine) Admit(ctx context.Context, account string, service Service, at 
 	}
 	var why error
 	err = e.view(ctx, "Admit", account, func(r Reader, a *Account) error {
-		if at.Before(a.Opened) {
+		i := a.app(app, at)
+		switch {
+		case at.Before(a.Opened) || i < 0 && a.created(app) >= 0:
 			return ErrBeforeOpened
+		case i < 0:
+			return fmt.Errorf("%w %q", ErrUnknownApp, app)
 		}
 		book, err := e.bookOf(a.Currency, d)
 		if err != nil {
@@ -73,7 +77,7 @@ func (e *Engine) Admit(ctx context.Context, account string, service Service, at 
 		if err != nil {
 			return err
 		}
-		why, err = e.basicService(r, a, now, at, service)
+		why, err = e.basicService(r, a, i, now, at, service)
 		return err
 	})
 	if err != nil {
@@ -86,19 +90,22 @@ func (e *Engine) Admit(ctx context.Context, account string, service Service, at 
 // instant at, as seen at now, or nil if it is (see Admission.Reason; service
 // only decides which errors the reason wraps). err reports a failure to
 // read.
-func (e *Engine) basicService(r Reader, a *Account, now, at time.Time, service Service) (why, err error) {
+func (e *Engine) basicService(r Reader, a *Account, app int, now, at time.Time, service Service) (why, err error) {
+	p := &a.Apps[app]
 	switch ar := a.inArrears(at); {
 	case ar != nil:
 		why = fmt.Errorf("%w since %s: %w", ErrSuspended, ar.Suspended().In(e.cal.loc).Format(time.RFC3339), ErrInArrears)
-	case a.Status.Suspended && !at.Before(a.Status.Since):
-		why = fmt.Errorf("%w since %s", ErrSuspended, a.Status.Since.In(e.cal.loc).Format(time.RFC3339))
+	case p.disabled(at):
+		why = fmt.Errorf("%w %q", ErrAppDisabled, p.ID)
+	case p.Status.Suspended && !at.Before(p.Status.Since):
+		why = fmt.Errorf("%w since %s", ErrSuspended, p.Status.Since.In(e.cal.loc).Format(time.RFC3339))
 	}
 	switch {
 	case why != nil && service != ServiceBasic:
 		return fmt.Errorf("%w: %w", ErrNoBasicService, why), nil
 	case why != nil:
 		return why, nil
-	case a.Postpaid.On || a.AutoPostpaidArmed:
+	case p.Postpaid.On || a.AutoPostpaidArmed:
 		return nil, nil // postpaid pays (or will, as it goes on automatically)
 	}
 	payable := false

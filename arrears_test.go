@@ -52,7 +52,7 @@ func TestArrearsAdmission(t *testing.T) {
 		{at(4, 9, 0, 0), "", nil}, // paid
 	}
 	for _, tt := range tests {
-		got, err := h.e.Admit(h.ctx, "a", tt.service, tt.at)
+		got, err := h.e.Admit(h.ctx, "a", "app1", tt.service, tt.at)
 		if err != nil {
 			t.Fatalf("Admit(%s, %q): %v", tt.at, tt.service, err)
 		}

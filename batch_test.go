@@ -34,9 +34,9 @@ func sentinel(err error) error {
 // "postpaid" (postpaid at opening, a custom package that expires sooner).
 func batchSetup(h *harness) {
 	h.do(
-		op{now: at(15, 8, 0, 0), open: &billing.AccountSpec{ID: "trial"}},
-		op{open: &billing.AccountSpec{ID: "armed"}},
-		op{open: &billing.AccountSpec{ID: "postpaid", Postpaid: true}},
+		op{now: at(15, 8, 0, 0), open: &billing.AccountSpec{ID: "trial", App: "app1"}},
+		op{open: &billing.AccountSpec{ID: "armed", App: "app1"}},
+		op{open: &billing.AccountSpec{ID: "postpaid", Postpaid: true, App: "app1"}},
 		op{now: at(15, 8, 10, 0), buy: &billing.Purchase{ID: "p1", Account: "armed", Kind: uni, Minutes: 1000}},
 		op{buy: &billing.Purchase{ID: "m1", Account: "postpaid", Kind: "monthly", Minutes: 50}},
 	)

@@ -96,7 +96,7 @@ func benchEngineOf(b *testing.B, ids []string, packages int) *harness {
 	h := newHarness(b)
 	h.clock.Set(at(1, 8, 0, 0))
 	for i := range ids {
-		h.do(op{open: &billing.AccountSpec{ID: ids[i], Postpaid: true}})
+		h.do(op{open: &billing.AccountSpec{ID: ids[i], Postpaid: true, App: "app1"}})
 		for j := range packages - 1 {
 			h.do(op{buy: &billing.Purchase{ID: fmt.Sprintf("p%d", j), Account: ids[i], Kind: billing.KindUniversal, Minutes: 3_000_000}})
 		}
@@ -300,7 +300,7 @@ func BenchmarkLateUsage(b *testing.B) {
 func benchDay(b *testing.B, perDay int) *harness {
 	h := newHarness(b)
 	h.clock.Set(at(1, 8, 0, 0))
-	h.do(op{open: &billing.AccountSpec{ID: "day", Postpaid: true}},
+	h.do(op{open: &billing.AccountSpec{ID: "day", Postpaid: true, App: "app1"}},
 		op{buy: &billing.Purchase{ID: "p", Account: "day", Kind: billing.KindUniversal, Minutes: 100_000_000}})
 	h.clock.Set(at(16, 1, 0, 0))
 	batch := make([]billing.Usage, 0, 10_000)
@@ -429,7 +429,7 @@ func BenchmarkSettle(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := e.OpenAccount(context.Background(), billing.AccountSpec{ID: "a", Postpaid: true}); err != nil {
+		if _, err := e.OpenAccount(context.Background(), billing.AccountSpec{ID: "a", Postpaid: true, App: "app1"}); err != nil {
 			b.Fatal(err)
 		}
 		now = at(15, 20, 0, 0)

@@ -20,9 +20,11 @@ type Bill struct {
 	Currency string
 	// Issued is when the bill was settled.
 	Issued time.Time
-	// PostpaidOn is the postpaid switch at settlement: basic shortfall minutes
-	// are billed only if it is on; otherwise they stay visible, unbilled,
-	// until the first bill settled with it on (Line.Deferred).
+	// PostpaidOn reports that a postpaid switch of the account (its own or
+	// an application's) was on at settlement: basic shortfall minutes, the
+	// account's whatever their application, are billed only then;
+	// otherwise they stay visible, unbilled, until the first bill settled
+	// with one on (Line.Deferred).
 	PostpaidOn bool
 	// Lines are the day's meters (by service, then tier in the price book's
 	// order), then the adjustments (by day, service, tier).
@@ -149,7 +151,7 @@ func (e *Engine) settle(u *unit, d Day) (Bill, error) {
 		}
 		meters = append(meters, m)
 	}
-	b := Bill{Account: u.a.ID, Day: d, Currency: u.a.Currency, Issued: u.now, PostpaidOn: u.a.Postpaid.On}
+	b := Bill{Account: u.a.ID, Day: d, Currency: u.a.Currency, Issued: u.now, PostpaidOn: u.a.anyPostpaid()}
 	for i := range meters {
 		m := &meters[i]
 		if !m.consistent() || (m.Key.Day != d && !slices.Contains(late, m.Key)) {
@@ -267,7 +269,7 @@ func (e *Engine) line(u *unit, m *Meter) (Line, error) {
 		if l.UnitPrice, err = e.basicPrice(u, m.Key); err != nil {
 			return Line{}, err
 		}
-		if u.a.Postpaid.On {
+		if u.a.anyPostpaid() {
 			l.Billed += l.Shortfall
 		}
 	} else {

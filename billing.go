@@ -339,8 +339,7 @@ func (e *Engine) load(r Reader, id string, a *Account) (err error) {
 		return err
 	}
 	if a.ID != id || a.Version < 1 || a.LastSeq < 0 || a.Opened.IsZero() ||
-		!a.Postpaid.consistent() || !a.Status.consistent() || (a.Status.Suspended && a.Postpaid.On) || !arrearsConsistent(a.Arrears) ||
-		!refundsConsistent(a.Refunds) {
+		!a.Postpaid.consistent() || !appsConsistent(a) || !arrearsConsistent(a.Arrears) || !refundsConsistent(a.Refunds) {
 		return fmt.Errorf("%w: account record %q", ErrCorrupt, id)
 	}
 	return nil

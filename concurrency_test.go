@@ -78,9 +78,9 @@ func smallTrial() billing.PriceBook {
 // automatically), and "postpaid" (postpaid at opening, two packages).
 func concurrentSetup(h *harness) {
 	h.do(
-		op{now: at(15, 8, 0, 0), open: &billing.AccountSpec{ID: "trial-only"}},
-		op{open: &billing.AccountSpec{ID: "universal"}},
-		op{open: &billing.AccountSpec{ID: "postpaid", Postpaid: true}},
+		op{now: at(15, 8, 0, 0), open: &billing.AccountSpec{ID: "trial-only", App: "app1"}},
+		op{open: &billing.AccountSpec{ID: "universal", App: "app1"}},
+		op{open: &billing.AccountSpec{ID: "postpaid", Postpaid: true, App: "app1"}},
 		op{now: at(15, 8, 10, 0), buy: &billing.Purchase{ID: "p1", Account: "universal", Kind: uni, Minutes: 1000}},
 		op{buy: &billing.Purchase{ID: "p1", Account: "postpaid", Kind: uni, Minutes: 1000}},
 		op{now: at(15, 8, 20, 0), buy: &billing.Purchase{ID: "p2", Account: "postpaid", Kind: uni, Minutes: 2000}},

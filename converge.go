@@ -126,7 +126,7 @@ func (f *fold) converge(c *Checkpoint, later []Checkpoint, key MeterKey) (bool, 
 	}
 	slices.SortFunc(f.pkgs, ComparePackages)
 	a := &f.v.a
-	a.Postpaid, a.Status, a.AutoPostpaidArmed, a.Suspensions = stored.Postpaid, stored.Status, stored.AutoPostpaidArmed, stored.Suspensions
+	a.Postpaid, a.AutoPostpaidArmed, a.Apps = stored.Postpaid, stored.AutoPostpaidArmed, cloneApps(stored.Apps)
 	f.out.putCheckpoint(here)
 	for _, l := range later { // keys after every checkpoint the replay wrote
 		f.out.ch.Checkpoints = append(f.out.ch.Checkpoints, sh.apply(f.e.cal.day(l.Key.At), l, last))
@@ -167,9 +167,7 @@ func (s *shift) apply(d Day, c Checkpoint, n int64) Checkpoint {
 // every later stored operation (see converge).
 func (f *fold) shiftAt(here, c *Checkpoint, key MeterKey) (sh shift, n int64, ok bool, err error) {
 	a, stored := &f.v.a, &f.out.a
-	if !a.Postpaid.equal(c.Postpaid) || !a.Status.equal(c.Status) || a.AutoPostpaidArmed != c.Armed ||
-		len(a.Suspensions) != c.Suspensions || len(stored.Suspensions) < c.Suspensions ||
-		!slices.EqualFunc(a.Suspensions, stored.Suspensions[:c.Suspensions], Interval.equal) {
+	if !a.Postpaid.equal(c.Postpaid) || a.AutoPostpaidArmed != c.Armed || !sameStates(a, stored, c) {
 		return sh, 0, false, nil
 	}
 	// The meters: only key's may differ, by seconds added and minutes paid
@@ -308,14 +306,34 @@ func (f *fold) payer(at time.Time, key MeterKey) (way, *Package, bool, error) {
 		}
 		return wayPrepaid, p, true, nil
 	}
+	// The minute is of some application's usage: the switch or status
+	// decides only if it is every application's.
 	a := &f.v.a
 	switch {
-	case a.Postpaid.On:
+	case len(a.Apps) == 0:
+	case a.allPostpaid():
 		return wayPostpaid, nil, true, nil
-	case a.Status.Suspended && !a.AutoPostpaidArmed:
+	case a.allSuspended() && !a.AutoPostpaidArmed:
 		return wayShortfall, nil, true, nil
 	}
 	return 0, nil, false, nil
+}
+
+// sameStates reports whether the switches and statuses of the
+// applications of a, as the replay left them, are those of checkpoint c,
+// and their ended suspensions those of stored, as stored, up to c.
+func sameStates(a, stored *Account, c *Checkpoint) bool {
+	if len(a.Apps) != len(c.Apps) || len(stored.Apps) != len(c.Apps) {
+		return false
+	}
+	for i, s := range c.Apps {
+		p, q := &a.Apps[i], &stored.Apps[i]
+		if !p.Postpaid.equal(s.Postpaid) || !p.Status.equal(s.Status) || len(p.Suspensions) != s.Suspensions ||
+			len(q.Suspensions) < s.Suspensions || !slices.EqualFunc(p.Suspensions, q.Suspensions[:s.Suspensions], Interval.equal) {
+			return false
+		}
+	}
+	return true
 }
 
 // meterIn returns the meter with key k among ms, or a zero one.

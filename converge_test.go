@@ -142,7 +142,7 @@ func TestReplayStops(t *testing.T) {
 			h.do(c.usages...)
 			s := h.state("a", march(15), march(16), march(17), march(30), march(31), march(32))
 			got := want{Meters: map[billing.Day][]billing.Meter{}, Balance: h.balances("a")[billing.TrialID], Mini: h.balances("a")["P1"],
-				Suspended: s.Overview.Account.Status.Since, Stops: billing.Stops(h.e)}
+				Suspended: s.Overview.Account.Apps[0].Status.Since, Stops: billing.Stops(h.e)}
 			for d, ms := range s.Meters {
 				if len(ms) > 0 {
 					got.Meters[d] = ms

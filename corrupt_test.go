@@ -62,10 +62,10 @@ func TestCorruptStore(t *testing.T) {
 	}{
 		{"another account's record", tamperStore{account: func(a *billing.Account) { a.ID = "b" }}},
 		{"a version below 1", tamperStore{account: func(a *billing.Account) { a.Version = 0 }}},
-		{"suspended without a reason", tamperStore{account: func(a *billing.Account) { a.Status.Suspended = true }}},
+		{"suspended without a reason", tamperStore{account: func(a *billing.Account) { a.Apps[0].Status.Suspended = true }}},
 		{"suspended with the switch on", tamperStore{account: func(a *billing.Account) {
 			a.Postpaid = billing.Postpaid{On: true, Since: a.Opened, Way: billing.PostpaidEnabled}
-			a.Status = billing.Status{Suspended: true, Since: a.Opened, Reason: billing.ReasonUncovered}
+			a.Apps[0].Status = billing.Status{Suspended: true, Since: a.Opened, Reason: billing.ReasonUncovered}
 		}}},
 		{"a switch way that does not exist", tamperStore{account: func(a *billing.Account) {
 			a.Postpaid = billing.Postpaid{On: true, Since: a.Opened, Way: "by-magic"}

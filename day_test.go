@@ -366,7 +366,7 @@ func TestRepeatedMidnight(t *testing.T) {
 		{
 			// 10 minutes of audio at 00:20 (first pass), from the trial of 10,000.
 			name: "the trial granted in the first pass covers it", zone: "Asia/Amman",
-			setup: []op{{now: amman(21, 10), open: &billing.AccountSpec{ID: "a"}}},
+			setup: []op{{now: amman(21, 10), open: &billing.AccountSpec{ID: "a", App: "app1"}}},
 			now:   amman(21, 40), use: usage("u1", audio, 600, amman(21, 20)),
 			want: billing.Receipt{Key: basic(refDateDay(2021, 10, 29), audio), Minutes: 10,
 				Draws: []billing.Draw{{Package: billing.TrialID, Minutes: 10, Deducted: 10}}},
@@ -378,7 +378,7 @@ func TestRepeatedMidnight(t *testing.T) {
 			// absorbs them at 00:30.
 			name: "a package bought in the first pass covers it", zone: "Asia/Amman", books: []billing.PriceBook{noTrial()},
 			setup: []op{
-				{now: amman(12, 0), open: &billing.AccountSpec{ID: "a", Postpaid: true}},
+				{now: amman(12, 0), open: &billing.AccountSpec{ID: "a", Postpaid: true, App: "app1"}},
 				{now: amman(21, 30), buy: &billing.Purchase{ID: "p1", Account: "a", Kind: uni, Minutes: 1000}},
 			},
 			now: amman(21, 40), use: usage("u1", hd, 600, amman(21, 10)),
@@ -389,7 +389,7 @@ func TestRepeatedMidnight(t *testing.T) {
 			// on the 7th, drawn from p1, bought on the 7th at 00:00:30 -02:30.
 			name: "the minutes repeated after falling back across midnight", zone: "America/St_Johns", books: []billing.PriceBook{from2010},
 			setup: []op{
-				{now: stJohns(0, 0), open: &billing.AccountSpec{ID: "a", Postpaid: true}},
+				{now: stJohns(0, 0), open: &billing.AccountSpec{ID: "a", Postpaid: true, App: "app1"}},
 				{now: stJohns(2, 30).Add(30 * time.Second), buy: &billing.Purchase{ID: "p1", Account: "a", Kind: uni, Minutes: 1000}},
 			},
 			now: stJohns(3, 10), use: usage("u1", hd, 600, stJohns(3, 0)),
@@ -414,8 +414,8 @@ func TestRepeatedMidnight(t *testing.T) {
 			if diff := cmp.Diff(tt.want, got, cmpOpts); diff != "" {
 				t.Errorf("Record() (-want +got):\n%s", diff)
 			}
-			if a := h.account("a"); a.Status.Suspended {
-				t.Errorf("account suspended: %+v", a.Status)
+			if a := h.account("a"); a.Apps[0].Status.Suspended {
+				t.Errorf("account suspended: %+v", a.Apps[0].Status)
 			}
 		})
 	}

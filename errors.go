@@ -41,8 +41,18 @@ var (
 	ErrInvalidTime = errors.New("billing: invalid time")
 	// ErrFutureUsage: a usage's time is after the Engine's clock.
 	ErrFutureUsage = errors.New("billing: usage time is in the future")
-	// ErrBeforeOpened: a usage's time is before the account was opened.
+	// ErrBeforeOpened: a usage's time is before the account was opened, or
+	// before its application was created.
 	ErrBeforeOpened = errors.New("billing: usage before the account was opened")
+	// ErrUnknownApp: the usage (or the call) names an application the
+	// account has not created.
+	ErrUnknownApp = errors.New("billing: unknown application")
+	// ErrTooManyApps: the account has MaxApps applications already.
+	ErrTooManyApps = errors.New("billing: too many applications")
+	// ErrAppDisabled: an Admission's reason: the host disabled the
+	// application (see [Engine.DisableApp]). Usage reported for that time
+	// is still recorded and billed.
+	ErrAppDisabled = errors.New("billing: application disabled")
 	// ErrUnknownScenario: the price book of the usage's day has no such scenario.
 	ErrUnknownScenario = errors.New("billing: unknown scenario")
 	// ErrUnknownService: the price book of the usage's day does not price that service.
@@ -75,9 +85,10 @@ var (
 	// ErrInvalidMinutes: a package size is not a positive multiple of its
 	// kind's unit, or exceeds MaxPackageMinutes.
 	ErrInvalidMinutes = errors.New("billing: invalid package size")
-	// ErrSuspended: an Admission's reason: the account is suspended (trial or
-	// packages ran out with postpaid off) from then until a package is
-	// bought or postpaid is enabled, and no new session may start. Usage
+	// ErrSuspended: an Admission's reason: the application is suspended
+	// (trial or packages ran out with its postpaid switch off) from then
+	// until a package is bought or postpaid is enabled, or the account is
+	// suspended for arrears, and no new session may start. Usage
 	// reported for that time is still recorded.
 	ErrSuspended = errors.New("billing: account suspended")
 	// ErrInArrears: an Admission's reason, with ErrSuspended: the account is

@@ -27,7 +27,7 @@ func ExampleEngine_OpenAccount() {
 	now := time.Date(2021, 3, 15, 9, 0, 0, 0, beijing)
 	e := newEngine(&now)
 
-	a, err := e.OpenAccount(ctx, billing.AccountSpec{ID: "acme"})
+	a, err := e.OpenAccount(ctx, billing.AccountSpec{ID: "acme", App: "1400000001"})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func ExampleEngine_Buy() {
 	ctx := context.Background()
 	now := time.Date(2021, 3, 15, 9, 0, 0, 0, beijing)
 	e := newEngine(&now)
-	if _, err := e.OpenAccount(ctx, billing.AccountSpec{ID: "acme"}); err != nil {
+	if _, err := e.OpenAccount(ctx, billing.AccountSpec{ID: "acme", App: "1400000001"}); err != nil {
 		log.Fatal(err)
 	}
 
@@ -79,7 +79,7 @@ func ExampleEngine_Record() {
 	ctx := context.Background()
 	now := time.Date(2021, 3, 15, 9, 0, 0, 0, beijing)
 	e := newEngine(&now)
-	if _, err := e.OpenAccount(ctx, billing.AccountSpec{ID: "acme"}); err != nil {
+	if _, err := e.OpenAccount(ctx, billing.AccountSpec{ID: "acme", App: "1400000001"}); err != nil {
 		log.Fatal(err)
 	}
 
@@ -106,7 +106,7 @@ func ExampleEngine_Record_automaticPostpaid() {
 	ctx := context.Background()
 	now := time.Date(2021, 3, 15, 9, 0, 0, 0, beijing)
 	e := newEngine(&now)
-	if _, err := e.OpenAccount(ctx, billing.AccountSpec{ID: "acme"}); err != nil {
+	if _, err := e.OpenAccount(ctx, billing.AccountSpec{ID: "acme", App: "1400000001"}); err != nil {
 		log.Fatal(err)
 	}
 	now = now.Add(30 * time.Minute)
@@ -148,7 +148,7 @@ func ExampleEngine_Record_suspension() {
 	ctx := context.Background()
 	now := time.Date(2021, 3, 15, 9, 0, 0, 0, beijing)
 	e := newEngine(&now)
-	if _, err := e.OpenAccount(ctx, billing.AccountSpec{ID: "acme"}); err != nil {
+	if _, err := e.OpenAccount(ctx, billing.AccountSpec{ID: "acme", App: "1400000001"}); err != nil {
 		log.Fatal(err)
 	}
 	use := func(id string, minutes int64) billing.Receipt {
@@ -160,7 +160,7 @@ func ExampleEngine_Record_suspension() {
 		return r
 	}
 	admit := func() billing.Admission {
-		a, err := e.Admit(ctx, "acme", billing.ServiceBasic, now)
+		a, err := e.Admit(ctx, "acme", "1400000001", billing.ServiceBasic, now)
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -174,11 +174,11 @@ func ExampleEngine_Record_suspension() {
 	fmt.Printf("u2: %d shortfall, while suspended: %v\n", r.Shortfall, r.WhileSuspended)
 
 	now = now.Add(time.Hour)
-	acct, err := e.EnablePostpaid(ctx, "acme")
+	acct, err := e.EnablePostpaid(ctx, "acme", "")
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("after EnablePostpaid: suspended:", acct.Status.Suspended, "admitted:", admit().Admitted)
+	fmt.Println("after EnablePostpaid: suspended:", acct.Apps[0].Status.Suspended, "admitted:", admit().Admitted)
 	now = now.Add(time.Minute) // usage after the call
 	fmt.Printf("u3: %d postpaid\n", use("u3", 1).Postpaid)
 	// Output:
@@ -196,7 +196,7 @@ func ExampleEngine_ReportOverdue() {
 	ctx := context.Background()
 	now := time.Date(2021, 3, 15, 9, 0, 0, 0, beijing)
 	e := newEngine(&now)
-	if _, err := e.OpenAccount(ctx, billing.AccountSpec{ID: "acme"}); err != nil {
+	if _, err := e.OpenAccount(ctx, billing.AccountSpec{ID: "acme", App: "1400000001"}); err != nil {
 		log.Fatal(err)
 	}
 	a, err := e.ReportOverdue(ctx, "acme", "invoice-2021-02")
@@ -208,7 +208,7 @@ func ExampleEngine_ReportOverdue() {
 	fmt.Println("packages reclaimed, unless paid, at", ar.Reclaim.In(beijing).Format(time.DateTime))
 
 	now = now.Add(25 * time.Hour)
-	admission, err := e.Admit(ctx, "acme", billing.ServiceBasic, now)
+	admission, err := e.Admit(ctx, "acme", "1400000001", billing.ServiceBasic, now)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -224,7 +224,7 @@ func ExampleEngine_ReportOverdue() {
 	if _, err := e.ReportPaid(ctx, "acme", "invoice-2021-02"); err != nil {
 		log.Fatal(err)
 	}
-	if admission, err = e.Admit(ctx, "acme", billing.ServiceBasic, now); err != nil {
+	if admission, err = e.Admit(ctx, "acme", "1400000001", billing.ServiceBasic, now); err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println("after ReportPaid: admitted:", admission.Admitted)
@@ -243,7 +243,7 @@ func ExampleEngine_Refund() {
 	ctx := context.Background()
 	now := time.Date(2020, 11, 1, 9, 0, 0, 0, beijing)
 	e := newEngine(&now)
-	if _, err := e.OpenAccount(ctx, billing.AccountSpec{ID: "acme", Currency: "CNY"}); err != nil {
+	if _, err := e.OpenAccount(ctx, billing.AccountSpec{ID: "acme", Currency: "CNY", App: "1400000001"}); err != nil {
 		log.Fatal(err)
 	}
 	now = now.Add(30 * time.Minute) // after the trial was granted: it goes first
@@ -283,7 +283,7 @@ func ExampleEngine_Settle() {
 	ctx := context.Background()
 	now := time.Date(2021, 3, 15, 9, 0, 0, 0, beijing)
 	e := newEngine(&now)
-	if _, err := e.OpenAccount(ctx, billing.AccountSpec{ID: "acme", Postpaid: true}); err != nil {
+	if _, err := e.OpenAccount(ctx, billing.AccountSpec{ID: "acme", Postpaid: true, App: "1400000001"}); err != nil {
 		log.Fatal(err)
 	}
 	now = now.Add(3 * time.Hour)

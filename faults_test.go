@@ -136,7 +136,7 @@ func TestFaults(t *testing.T) {
 			case 0:
 				postpaid := rapid.Bool().Draw(rt, "postpaid")
 				do = func(h *harness) (any, error) {
-					return h.e.OpenAccount(h.ctx, billing.AccountSpec{ID: a, Postpaid: postpaid})
+					return h.e.OpenAccount(h.ctx, billing.AccountSpec{ID: a, Postpaid: postpaid, App: "app1"})
 				}
 			case 1:
 				p := billing.Purchase{ID: fmt.Sprint("p", n), Account: a, Kind: "monthly", Minutes: rapid.Int64Range(1, 300).Draw(rt, "minutes")}
@@ -159,7 +159,7 @@ func TestFaults(t *testing.T) {
 				}
 				do = func(h *harness) (any, error) { return batchRetry(h, us), nil }
 			case 5:
-				do = func(h *harness) (any, error) { return h.e.EnablePostpaid(h.ctx, a) }
+				do = func(h *harness) (any, error) { return h.e.EnablePostpaid(h.ctx, a, "") }
 			case 6:
 				// Settle each due day, each a request of its own (DueDays
 				// reads; retrying a settled day returns its bill).

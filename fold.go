@@ -31,8 +31,8 @@ func (e *Engine) newFold(u *unit, cp *Checkpoint) (*fold, []*op, error) {
 		stored: map[string]Package{}, meters: map[MeterKey]Meter{}}
 	v := &unit{e: e, account: u.account, req: u.req, ref: u.ref, r: f, a: u.a, now: u.now, replaying: true}
 	v.step = v.visit
-	v.a.Postpaid, v.a.Status, v.a.AutoPostpaidArmed = cp.Postpaid, cp.Status, cp.Armed
-	v.a.Suspensions = slices.Clone(u.a.Suspensions[:min(cp.Suspensions, len(u.a.Suspensions))])
+	v.a.Postpaid, v.a.AutoPostpaidArmed = cp.Postpaid, cp.Armed
+	restore(&v.a, cp)
 	f.v = v
 	var calls []*op
 	err := u.r.Packages(func(p Package) bool {
@@ -62,6 +62,12 @@ func (e *Engine) newFold(u *unit, cp *Checkpoint) (*fold, []*op, error) {
 	if at := u.a.EnabledAt; !at.IsZero() {
 		if k := (OpKey{At: at, Class: ClassCall}); k.Compare(cp.Key) >= 0 {
 			calls = append(calls, &op{key: k, enable: true})
+		}
+	}
+	for i := range u.a.Apps {
+		p := &u.a.Apps[i]
+		if k := (OpKey{At: p.EnabledAt, Class: ClassCall}); !p.EnabledAt.IsZero() && k.Compare(cp.Key) >= 0 {
+			calls = append(calls, &op{key: k, enable: true, app: p.ID})
 		}
 	}
 	if p := u.a.Postpaid; p.On && !cp.Postpaid.On && p.Way == PostpaidAutomatic {
@@ -187,15 +193,23 @@ func (f *fold) write(u *unit, us *Usage) error {
 		u.a.Postpaid = p
 		u.append(Entry{Kind: EntryPostpaidOn})
 	}
-	if s := a.Status; !s.equal(u.a.Status) {
-		u.a.Status = s
-		if s.Suspended {
-			u.append(Entry{Kind: EntrySuspended})
-		} else {
-			u.append(Entry{Kind: EntryResumed})
+	for i := range a.Apps {
+		p, q := &a.Apps[i], &u.a.Apps[i]
+		if !p.Postpaid.equal(q.Postpaid) {
+			q.Postpaid = p.Postpaid
+			u.append(Entry{Kind: EntryPostpaidOn, App: q.ID})
 		}
+		if s := p.Status; !s.equal(q.Status) {
+			q.Status = s
+			if s.Suspended {
+				u.append(Entry{Kind: EntrySuspended, App: q.ID})
+			} else {
+				u.append(Entry{Kind: EntryResumed, App: q.ID})
+			}
+		}
+		q.Suspensions = p.Suspensions
 	}
-	u.a.AutoPostpaidArmed, u.a.Suspensions, u.a.Refunds = a.AutoPostpaidArmed, a.Suspensions, a.Refunds
+	u.a.AutoPostpaidArmed, u.a.Refunds = a.AutoPostpaidArmed, a.Refunds
 	return nil
 }
 

@@ -140,7 +140,7 @@ func FuzzOpenAccount(f *testing.F) {
 	f.Add("a\x7f", "usd", true)
 	f.Fuzz(func(t *testing.T, id, currency string, postpaid bool) {
 		h := newHarness(t)
-		a, err := h.e.OpenAccount(h.ctx, billing.AccountSpec{ID: id, Currency: currency, Postpaid: postpaid})
+		a, err := h.e.OpenAccount(h.ctx, billing.AccountSpec{ID: id, Currency: currency, Postpaid: postpaid, App: "app1"})
 		if err != nil {
 			if !documented(err, []error{billing.ErrInvalidID, billing.ErrNoPriceBook}) {
 				t.Fatalf("OpenAccount() error %v is not a documented one", err)
@@ -225,7 +225,7 @@ func FuzzPriceBook(f *testing.F) {
 			}
 			return
 		}
-		if _, err := h.e.OpenAccount(h.ctx, billing.AccountSpec{ID: "a"}); err != nil {
+		if _, err := h.e.OpenAccount(h.ctx, billing.AccountSpec{ID: "a", App: "app1"}); err != nil {
 			return // the book may not be in force now
 		}
 		_, _ = h.e.Buy(h.ctx, billing.Purchase{ID: "p1", Account: "a", Kind: uni, Minutes: unit})
@@ -398,7 +398,7 @@ func FuzzRefund(f *testing.F) {
 			return // not a decimal the caller could hold
 		}
 		h := newHarness(t)
-		h.do(op{now: nov(1, 9, 0), open: &billing.AccountSpec{ID: "a", Currency: "CNY"}}, buy(nov(1, 9, 30), "p1", uni, 25_000),
+		h.do(op{now: nov(1, 9, 0), open: &billing.AccountSpec{ID: "a", Currency: "CNY", App: "app1"}}, buy(nov(1, 9, 30), "p1", uni, 25_000),
 			audioUsage("u1", 12_000, nov(1, 12, 0)), settle(nov(2, 10, 0), novDay(1)))
 		h.clock.Set(nov(10, 10, 0))
 		before := h.state("a")

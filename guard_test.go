@@ -59,7 +59,7 @@ func TestGuardSwitchLearnsOnlyWhatIsApplied(t *testing.T) {
 	h.do(open(at(15, 8, 0, 0), false)) // version 1, switch off
 	fail = true
 	h.clock.Set(at(15, 9, 0, 0))
-	if _, err := h.e.EnablePostpaid(h.ctx, "a"); err == nil {
+	if _, err := h.e.EnablePostpaid(h.ctx, "a", ""); err == nil {
 		t.Fatal("EnablePostpaid succeeded on a failing commit")
 	}
 	fail = false

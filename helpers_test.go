@@ -124,7 +124,7 @@ func (h *harness) do(ops ...op) {
 		case o.use != nil:
 			_, err = h.e.Record(h.ctx, *o.use)
 		case o.enable != "":
-			_, err = h.e.EnablePostpaid(h.ctx, o.enable)
+			_, err = h.e.EnablePostpaid(h.ctx, o.enable, "")
 		case o.settle != 0:
 			_, err = h.e.Settle(h.ctx, "a", o.settle)
 		}
@@ -134,9 +134,9 @@ func (h *harness) do(ops ...op) {
 	}
 }
 
-// open is an op that opens account "a" at now.
+// open is an op that opens account "a", with application "app1", at now.
 func open(now time.Time, postpaid bool) op {
-	return op{now: now, open: &billing.AccountSpec{ID: "a", Postpaid: postpaid}}
+	return op{now: now, open: &billing.AccountSpec{ID: "a", Postpaid: postpaid, App: "app1"}}
 }
 
 // buy is an op that buys a package for account "a" at now.

@@ -99,7 +99,7 @@ func TestIdempotency(t *testing.T) {
 	t.Run("opening replay and reuse", func(t *testing.T) {
 		h := setup(t)
 		before := h.state("a", days...)
-		got, err := h.e.OpenAccount(h.ctx, billing.AccountSpec{ID: "a"})
+		got, err := h.e.OpenAccount(h.ctx, billing.AccountSpec{ID: "a", App: "app1"})
 		if err != nil || !cmp.Equal(before.Overview.Account, got) {
 			t.Errorf("OpenAccount(same) = %+v, %v; want the account unchanged", got, err)
 		}
@@ -182,7 +182,7 @@ func TestUsageOutsideEveryPriceBook(t *testing.T) {
 	if _, err := h.e.Buy(h.ctx, billing.Purchase{ID: "p1", Account: "a", Kind: uni, Minutes: 1000}); !errors.Is(err, billing.ErrNoPriceBook) {
 		t.Errorf("Buy(after Until) error = %v, want ErrNoPriceBook", err)
 	}
-	if _, err := h.e.OpenAccount(h.ctx, billing.AccountSpec{ID: "b"}); !errors.Is(err, billing.ErrNoPriceBook) {
+	if _, err := h.e.OpenAccount(h.ctx, billing.AccountSpec{ID: "b", App: "app1"}); !errors.Is(err, billing.ErrNoPriceBook) {
 		t.Errorf("OpenAccount(after Until) error = %v, want ErrNoPriceBook", err)
 	}
 	if diff := cmp.Diff(before, h.state("a", march(20)), cmpOpts); diff != "" {
@@ -257,7 +257,7 @@ func TestBadPurchase(t *testing.T) {
 
 func TestUnknownAccount(t *testing.T) {
 	h := newHarness(t)
-	if _, err := h.e.EnablePostpaid(h.ctx, "nobody"); !errors.Is(err, billing.ErrNotFound) {
+	if _, err := h.e.EnablePostpaid(h.ctx, "nobody", ""); !errors.Is(err, billing.ErrNotFound) {
 		t.Errorf("EnablePostpaid() error = %v, want ErrNotFound", err)
 	}
 	if _, err := h.e.Overview(h.ctx, "nobody"); !errors.Is(err, billing.ErrNotFound) {
@@ -266,7 +266,7 @@ func TestUnknownAccount(t *testing.T) {
 	if _, err := h.e.Ledger(h.ctx, "nobody", time.Time{}, time.Time{}); !errors.Is(err, billing.ErrNotFound) {
 		t.Errorf("Ledger() error = %v, want ErrNotFound", err)
 	}
-	if _, err := h.e.OpenAccount(h.ctx, billing.AccountSpec{ID: "a", Currency: "EUR"}); !errors.Is(err, billing.ErrNoPriceBook) {
+	if _, err := h.e.OpenAccount(h.ctx, billing.AccountSpec{ID: "a", Currency: "EUR", App: "app1"}); !errors.Is(err, billing.ErrNoPriceBook) {
 		t.Errorf("OpenAccount(EUR) error = %v, want ErrNoPriceBook", err)
 	}
 	if _, err := h.e.Overview(h.ctx, "a"); !errors.Is(err, billing.ErrNotFound) {
@@ -297,8 +297,8 @@ func TestScenarioCheckedPerBook(t *testing.T) {
 	cny := billing.Era1CNY()
 	cny.Scenarios = slices.DeleteFunc(slices.Clone(cny.Scenarios), func(s billing.ScenarioSpec) bool { return s.Scenario == billing.VideoCall })
 	h := newHarness(t, billing.Era1USD(), cny)
-	h.do(op{now: at(15, 8, 0, 0), open: &billing.AccountSpec{ID: "a", Postpaid: true}},
-		op{now: at(15, 8, 0, 0), open: &billing.AccountSpec{ID: "b", Currency: cny.Currency, Postpaid: true}})
+	h.do(op{now: at(15, 8, 0, 0), open: &billing.AccountSpec{ID: "a", Postpaid: true, App: "app1"}},
+		op{now: at(15, 8, 0, 0), open: &billing.AccountSpec{ID: "b", Currency: cny.Currency, Postpaid: true, App: "app1"}})
 	h.clock.Set(at(15, 12, 0, 0))
 	// The Engine keeps what it remembers in recorders it reuses through a
 	// sync.Pool, which drops a quarter of them at random under the race

@@ -103,7 +103,7 @@ func (m *machine) open(t *rapid.T) {
 			t.Skip("already open")
 		}
 	}
-	if _, err := m.h.e.OpenAccount(m.h.ctx, billing.AccountSpec{ID: id, Postpaid: rapid.Bool().Draw(t, "postpaid")}); err != nil {
+	if _, err := m.h.e.OpenAccount(m.h.ctx, billing.AccountSpec{ID: id, Postpaid: rapid.Bool().Draw(t, "postpaid"), App: "app1"}); err != nil {
 		t.Fatalf("OpenAccount: %v", err)
 	}
 	m.opened = append(m.opened, id)
@@ -153,8 +153,8 @@ func (m *machine) record(t *rapid.T) {
 		mustDay(t, when) <= acc.SettledThrough; r.Late != late {
 		t.Fatalf("receipt %+v: Late %v, but the account's frontier was %+v", r, r.Late, acc.Frontier)
 	}
-	if suspended := acc.Status.Suspended && !when.Before(acc.Status.Since); !r.Late && r.WhileSuspended != suspended {
-		t.Fatalf("receipt %+v: WhileSuspended %v, but the account's status before was %+v", r, r.WhileSuspended, acc.Status)
+	if suspended := acc.Apps[0].Status.Suspended && !when.Before(acc.Apps[0].Status.Since); !r.Late && r.WhileSuspended != suspended {
+		t.Fatalf("receipt %+v: WhileSuspended %v, but the account's status before was %+v", r, r.WhileSuspended, acc.Apps[0].Status)
 	}
 	if r.NoBasicService && (service == billing.ServiceBasic || !r.Late && (acc.Postpaid.On || acc.AutoPostpaidArmed)) {
 		t.Fatalf("receipt %+v: no basic service, for basic usage or an account that can pay for basic usage: %+v", r, acc)
@@ -176,10 +176,10 @@ func (m *machine) record(t *rapid.T) {
 	if sum+r.Postpaid+r.Shortfall != r.Minutes || r.Postpaid < 0 || r.Shortfall < 0 {
 		t.Fatalf("receipt %+v does not conserve: draws %d + postpaid %d + shortfall %d != %d", r, sum, r.Postpaid, r.Shortfall, r.Minutes)
 	}
-	if r.Suspended && (r.Shortfall == 0 || !r.Late && acc.Status.Suspended) {
+	if r.Suspended && (r.Shortfall == 0 || !r.Late && acc.Apps[0].Status.Suspended) {
 		t.Fatalf("receipt %+v: suspended without shortfall, or already suspended", r)
 	}
-	if r.Shortfall > 0 && !r.Late && !m.h.account(a).Status.Suspended {
+	if r.Shortfall > 0 && !r.Late && !m.h.account(a).Apps[0].Status.Suspended {
 		t.Fatalf("receipt %+v: shortfall, but the account is not suspended", r)
 	}
 	m.receipts[u.ID] = receipt{u, r}
@@ -222,7 +222,7 @@ func (m *machine) replay(t *rapid.T) {
 }
 
 func (m *machine) enable(t *rapid.T) {
-	if _, err := m.h.e.EnablePostpaid(m.h.ctx, m.account(t)); err != nil {
+	if _, err := m.h.e.EnablePostpaid(m.h.ctx, m.account(t), ""); err != nil {
 		t.Fatalf("EnablePostpaid: %v", err)
 	}
 }
@@ -288,7 +288,7 @@ func (m *machine) check(t *rapid.T) {
 		if acc.Postpaid.On {
 			m.switches[a] = acc.Postpaid
 		}
-		if acc.Status.Suspended && acc.Postpaid.On {
+		if acc.Apps[0].Status.Suspended && acc.Postpaid.On {
 			t.Fatalf("account %s: suspended with postpaid on", a)
 		}
 		pkgSum := map[string]int64{}

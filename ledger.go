@@ -9,7 +9,8 @@ import (
 
 // Entry is one line of an account's ledger. Every change of a package
 // balance or of a meter's postpaid or shortfall minutes is an entry, and so
-// is every change of the postpaid switch or of the account's status. Summing
+// is every change of a postpaid switch or of an application's status (their
+// App names the application; an account's switch has none). Summing
 // the entries rebuilds the balances:
 //
 //   - a package's Balance is the sum of Balance over the entries naming it
@@ -24,7 +25,9 @@ type Entry struct {
 	Kind EntryKind
 	// Request is the kind of request that made the entry, and Ref its id:
 	// the account id of an opening, the purchase id of a purchase, the usage
-	// id of a usage; "" for EnablePostpaid and Overview. Forfeits at expiry
+	// id of a usage, the application id of CreateApp, DisableApp, EnableApp
+	// and EnablePostpaid ("" for the account's switch); "" for Overview.
+	// Forfeits at expiry
 	// are made by whatever request first touched the account after it.
 	Request Request
 	Ref     string
@@ -45,7 +48,9 @@ type Entry struct {
 	// Scenario, though the minutes whose payment moved may be other usages'
 	// of the same meter.
 	Minutes int64
-	// App and Scenario label entries made by a usage. Entries of a purchase
+	// App and Scenario label entries made by a usage; App also names the
+	// application of an entry about one (its switch, its status, the host
+	// disabling or enabling it). Entries of a purchase
 	// absorbing the day's uncovered minutes have none: the minutes of a
 	// day's tier are absorbed as a whole, whatever their applications.
 	App      string
@@ -60,19 +65,21 @@ type EntryKind string
 
 // The kinds of ledger entry.
 const (
-	EntryGrant      EntryKind = "grant"       // a package granted: +Balance
-	EntryPurchase   EntryKind = "purchase"    // a package bought: +Balance, Amount is the price
-	EntryDeduction  EntryKind = "deduction"   // package minutes drawn: -Balance, +Minutes prepaid
-	EntryPostpaid   EntryKind = "postpaid"    // minutes billed at list price: ±Minutes
-	EntryShortfall  EntryKind = "shortfall"   // minutes nothing could pay for: ±Minutes
-	EntryForfeit    EntryKind = "forfeit"     // balance lost at expiry, or once arrears reclaimed the package: -Balance
-	EntryPostpaidOn EntryKind = "postpaid-on" // the postpaid switch went on (or, after a late report, went on earlier)
-	EntrySuspended  EntryKind = "suspended"   // the account was suspended
-	EntryResumed    EntryKind = "resumed"     // the suspension was lifted
-	EntrySettlement EntryKind = "settlement"  // a day settled: Amount is the bill's total
-	EntryOverdue    EntryKind = "overdue"     // the host reported the account overdue
-	EntryPaid       EntryKind = "paid"        // the host reported its arrears paid
-	EntryRefund     EntryKind = "refund"      // a package refunded: -Balance, Amount is what was paid back
+	EntryGrant       EntryKind = "grant"        // a package granted: +Balance
+	EntryPurchase    EntryKind = "purchase"     // a package bought: +Balance, Amount is the price
+	EntryDeduction   EntryKind = "deduction"    // package minutes drawn: -Balance, +Minutes prepaid
+	EntryPostpaid    EntryKind = "postpaid"     // minutes billed at list price: ±Minutes
+	EntryShortfall   EntryKind = "shortfall"    // minutes nothing could pay for: ±Minutes
+	EntryForfeit     EntryKind = "forfeit"      // balance lost at expiry, or once arrears reclaimed the package: -Balance
+	EntryPostpaidOn  EntryKind = "postpaid-on"  // the postpaid switch went on (or, after a late report, went on earlier)
+	EntrySuspended   EntryKind = "suspended"    // the account was suspended
+	EntryResumed     EntryKind = "resumed"      // the suspension was lifted
+	EntrySettlement  EntryKind = "settlement"   // a day settled: Amount is the bill's total
+	EntryOverdue     EntryKind = "overdue"      // the host reported the account overdue
+	EntryPaid        EntryKind = "paid"         // the host reported its arrears paid
+	EntryRefund      EntryKind = "refund"       // a package refunded: -Balance, Amount is what was paid back
+	EntryAppDisabled EntryKind = "app-disabled" // the host disabled the application (App)
+	EntryAppEnabled  EntryKind = "app-enabled"  // the host enabled the application again (App)
 )
 
 // Request is the kind of request that made a ledger entry. The values are
@@ -90,6 +97,9 @@ const (
 	RequestOverdue        Request = "report-overdue"  // ReportOverdue; Ref is the host's reference
 	RequestPaid           Request = "report-paid"     // ReportPaid; Ref is the host's reference
 	RequestRefund         Request = "refund"          // Refund; Ref is the refund id
+	RequestCreateApp      Request = "create-app"      // CreateApp; Ref is the application id
+	RequestDisableApp     Request = "disable-app"     // DisableApp; Ref is the application id
+	RequestEnableApp      Request = "enable-app"      // EnableApp; Ref is the application id
 )
 
 // Ledger returns the account's ledger entries made in [from, to), in Seq

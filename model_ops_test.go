@@ -46,6 +46,8 @@ func TestModel(t *testing.T) {
 			"recordBatch":    r.opRecordBatch,
 			"replay":         r.opReplay,
 			"enablePostpaid": r.opEnablePostpaid,
+			"createApp":      r.opCreateApp,
+			"toggleApp":      r.opToggleApp,
 			"reportOverdue":  r.opReportOverdue,
 			"reportPaid":     r.opReportPaid,
 			"jumpReclaim":    r.opJumpNearReclaim,
@@ -167,7 +169,7 @@ func newRefRun(rt *rapid.T) *refRun {
 	// may stop at one.
 	billing.SetCheckpointEvery(r.e, rapid.SampledFrom([]int64{1, 4, billing.CheckpointEvery}).Draw(rt, "checkpointEvery"))
 	rt.Logf("start %v, zone %q, custom book %v", r.clk.Now(), zone, custom)
-	r.open(rt, billing.AccountSpec{ID: "a", Postpaid: rapid.Bool().Draw(rt, "postpaidA")})
+	r.open(rt, billing.AccountSpec{ID: "a", Postpaid: rapid.Bool().Draw(rt, "postpaidA"), App: "app1"})
 	return r
 }
 
@@ -232,7 +234,8 @@ func (r *refRun) open(rt *rapid.T, spec billing.AccountSpec) {
 // a currency no book has. ("USD" spelled out is not drawn: whether it is the
 // same spec as "" is not documented.)
 func (r *refRun) opOpen(rt *rapid.T) {
-	spec := billing.AccountSpec{ID: r.drawAccount(rt), Postpaid: rapid.Bool().Draw(rt, "postpaid")}
+	spec := billing.AccountSpec{ID: r.drawAccount(rt), Postpaid: rapid.Bool().Draw(rt, "postpaid"),
+		App: rapid.SampledFrom([]string{"app1", "app1", "app1", "", "app2"}).Draw(rt, "firstApp")}
 	if spec.ID == "b" {
 		spec.Currency = rapid.SampledFrom([]string{"", "CNY", "CNY", "EUR"}).Draw(rt, "currency")
 	}
@@ -347,8 +350,11 @@ func (r *refRun) drawAt(rt *rapid.T, account string) time.Time {
 				add(p.End)
 				add(p.PurchasedAt)
 			}
-			if a.cur.status.Suspended {
-				add(a.cur.status.Since)
+			for _, p := range a.apps {
+				if st := a.cur.app(a, p.id); st.status.Suspended {
+					add(st.status.Since)
+				}
+				add(p.created)
 			}
 			if a.cur.postpaid.On {
 				add(a.cur.postpaid.Since)
@@ -390,14 +396,14 @@ func (r *refRun) opRecordBasic(rt *rapid.T) {
 		u.Tier = rapid.SampledFrom(refAllTiers).Draw(rt, "tier")
 	}
 	u.Service = rapid.SampledFrom([]billing.Service{"", "", billing.ServiceBasic}).Draw(rt, "service")
-	u.App = rapid.SampledFrom([]string{"app1", "app2"}).Draw(rt, "app")
+	u.App = r.drawApp(rt)
 	u.Seconds = r.drawSeconds(rt)
 	u.At = r.drawAt(rt, u.Account)
 	r.record(rt, u)
 }
 
 func (r *refRun) opRecordValueAdded(rt *rapid.T) {
-	u := billing.Usage{ID: r.fresh("v"), Account: r.drawAccount(rt), App: "app1"}
+	u := billing.Usage{ID: r.fresh("v"), Account: r.drawAccount(rt), App: r.drawApp(rt)}
 	u.Service = rapid.SampledFrom([]billing.Service{billing.ServiceRecording, billing.ServiceMixTranscoding}).Draw(rt, "vaService")
 	u.Tier = rapid.SampledFrom(refAllTiers).Draw(rt, "tier")
 	u.Seconds = r.drawSeconds(rt)
@@ -510,9 +516,10 @@ func (r *refRun) opAdmit(rt *rapid.T) {
 	svc := rapid.SampledFrom([]billing.Service{"", billing.ServiceBasic, billing.ServiceRecording, billing.ServiceMixTranscoding}).Draw(rt, "admitService")
 	at := r.drawAt(rt, id)
 	now := r.clk.Now()
-	got, err := r.e.Admit(r.ctx, id, svc, at)
-	want, errs := r.m.admit(now, id, svc, at)
-	rt.Logf("%v Admit(%s, %q, %v) -> %+v, err %v", now, id, svc, at, got, err)
+	app := r.drawApp(rt)
+	got, err := r.e.Admit(r.ctx, id, app, svc, at)
+	want, errs := r.m.admit(now, id, app, svc, at)
+	rt.Logf("%v Admit(%s, %s, %q, %v) -> %+v, err %v", now, id, app, svc, at, got, err)
 	refStats["step Admit"]++
 	refCount("admit refused a session", err == nil && !got.Admitted)
 	if err != nil || len(errs) > 0 {
@@ -522,24 +529,69 @@ func (r *refRun) opAdmit(rt *rapid.T) {
 	if got.Admitted != want.Admitted {
 		rt.Fatalf("Admit: admitted %v (%v), model %v (%v)", got.Admitted, got.Reason, want.Admitted, want.Reason)
 	}
-	for _, w := range []error{billing.ErrSuspended, billing.ErrNoBasicService, billing.ErrInArrears} {
+	for _, w := range []error{billing.ErrSuspended, billing.ErrNoBasicService, billing.ErrInArrears, billing.ErrAppDisabled} {
 		if errors.Is(got.Reason, w) != errors.Is(want.Reason, w) {
 			rt.Fatalf("Admit: reason %v, model's %v", got.Reason, want.Reason)
 		}
 	}
 }
 
+// drawApp draws an application: "app1" (the first, mostly), "app2"
+// (created later, or never), or one never created.
+func (r *refRun) drawApp(rt *rapid.T) string {
+	return rapid.SampledFrom([]string{"app1", "app1", "app2", "app2", "app3"}).Draw(rt, "app")
+}
+
+// opEnablePostpaid enables postpaid on the account ("") or on an application.
 func (r *refRun) opEnablePostpaid(rt *rapid.T) {
 	id := r.drawAccount(rt)
+	app := rapid.SampledFrom([]string{"", "app1", "app2", "app3"}).Draw(rt, "enableApp")
 	now := r.clk.Now()
-	got, err := r.e.EnablePostpaid(r.ctx, id)
-	want, errs := r.m.enablePostpaid(now, id)
-	rt.Logf("%v EnablePostpaid(%s) -> err %v", now, id, err)
+	got, err := r.e.EnablePostpaid(r.ctx, id, app)
+	want, errs := r.m.enablePostpaid(now, id, app)
+	rt.Logf("%v EnablePostpaid(%s, %q) -> err %v", now, id, app, err)
 	if a := r.m.accts[id]; a != nil && !a.settledOnce && err == nil {
 		want.SettledThrough = got.SettledThrough
 	}
 	refCheck(rt, "EnablePostpaid", got, err, want, errs)
 	refStats["step EnablePostpaid"]++
+	refCount("postpaid enabled on an application", err == nil && app != "")
+}
+
+// opCreateApp creates an application, choosing postpaid or not.
+func (r *refRun) opCreateApp(rt *rapid.T) {
+	id := r.drawAccount(rt)
+	spec := billing.AppSpec{ID: r.drawApp(rt), Postpaid: rapid.Bool().Draw(rt, "appPostpaid")}
+	now := r.clk.Now()
+	got, err := r.e.CreateApp(r.ctx, id, spec)
+	want, errs := r.m.createApp(now, id, spec)
+	rt.Logf("%v CreateApp(%s, %+v) -> err %v", now, id, spec, err)
+	if a := r.m.accts[id]; a != nil && !a.settledOnce && err == nil {
+		want.SettledThrough = got.SettledThrough
+	}
+	refCheck(rt, "CreateApp", got, err, want, errs)
+	refStats["step CreateApp"]++
+}
+
+// opToggleApp disables or enables an application.
+func (r *refRun) opToggleApp(rt *rapid.T) {
+	id, app := r.drawAccount(rt), r.drawApp(rt)
+	disable := rapid.Bool().Draw(rt, "disable")
+	now := r.clk.Now()
+	var got billing.Account
+	var err error
+	if disable {
+		got, err = r.e.DisableApp(r.ctx, id, app)
+	} else {
+		got, err = r.e.EnableApp(r.ctx, id, app)
+	}
+	want, errs := r.m.toggleApp(now, id, app, disable)
+	rt.Logf("%v toggle app %s/%s (disable %v) -> err %v", now, id, app, disable, err)
+	if a := r.m.accts[id]; a != nil && !a.settledOnce && err == nil {
+		want.SettledThrough = got.SettledThrough
+	}
+	refCheck(rt, "DisableApp/EnableApp", got, err, want, errs)
+	refStats["step toggle app"]++
 }
 
 // refArrearsRefs are the references arrears are reported under: few, so

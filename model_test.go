@@ -335,12 +335,29 @@ type refPurchaseRecord struct {
 
 // refState is what an account's operations have made of it.
 type refState struct {
-	packages    []*refPackage
-	meters      map[billing.MeterKey]*billing.Meter
+	packages []*refPackage
+	meters   map[billing.MeterKey]*billing.Meter
+	postpaid billing.Postpaid // the account's switch: on, every application's is
+	armed    bool
+	apps     map[string]*refAppState // by application id
+}
+
+// refAppState is an application's switch and status.
+type refAppState struct {
 	postpaid    billing.Postpaid
 	status      billing.Status
-	armed       bool
 	suspensions []billing.Interval // the ended suspensions, in order
+}
+
+// refApp is an application as created: an application's switch is on from
+// its creation if chosen then, from its first EnablePostpaid call, and from
+// when the account's switch went on (or its creation, if later).
+type refApp struct {
+	id        string
+	created   time.Time
+	own       bool // postpaid chosen at creation
+	enabledAt time.Time
+	disabled  []billing.Interval
 }
 
 func (s *refState) clone() *refState {
@@ -355,7 +372,12 @@ func (s *refState) clone() *refState {
 		n := *m
 		c.meters[k] = &n
 	}
-	c.suspensions = slices.Clone(s.suspensions)
+	c.apps = map[string]*refAppState{}
+	for id, st := range s.apps {
+		t := *st
+		t.suspensions = slices.Clone(st.suspensions)
+		c.apps[id] = &t
+	}
 	return &c
 }
 
@@ -370,6 +392,7 @@ type refOp struct {
 	pkg    *refPackage    // as bought
 	refund string         // the package a refund empties
 	enable bool
+	app    string            // the application of an EnablePostpaid call ("" for the account)
 	hold   *billing.Postpaid // the switch as it was on: it stays on from then
 }
 
@@ -388,6 +411,7 @@ type refAccount struct {
 	ops            []refOp
 	frontier       billing.OpKey // the latest key of an operation
 	enabledAt      time.Time
+	apps           []refApp // in the order they were created
 	usages         map[string]refUsageRecord
 	purchases      map[string]refPurchaseRecord
 	bills          map[billing.Day]billing.Bill
@@ -476,16 +500,79 @@ func (a *refAccount) view() billing.Account {
 		Currency:          a.currency,
 		Opened:            a.opened,
 		Postpaid:          a.cur.postpaid,
-		Status:            a.cur.status,
+		Apps:              a.appViews(),
 		AutoPostpaidArmed: a.cur.armed,
 		SettledThrough:    a.settledThrough,
 		Late:              slices.Clone(a.late),
 		Unbilled:          slices.Clone(a.unbilled),
 		Frontier:          a.frontier,
 		EnabledAt:         a.enabledAt,
-		Suspensions:       slices.Clone(a.cur.suspensions),
 		Arrears:           refCloneArrears(a.arrears),
 		Refunds:           slices.Clone(a.refunds),
+	}
+}
+
+// appViews are the applications as the docs describe them.
+func (a *refAccount) appViews() []billing.App {
+	var out []billing.App
+	for _, p := range a.apps {
+		st := a.cur.app(a, p.id)
+		out = append(out, billing.App{ID: p.id, Created: p.created, Postpaid: st.postpaid, Status: st.status,
+			Suspensions: slices.Clone(st.suspensions), EnabledAt: p.enabledAt, Disabled: slices.Clone(p.disabled)})
+	}
+	return out
+}
+
+// app returns the state of application id, as it was created if no
+// operation of s has touched it.
+func (s *refState) app(a *refAccount, id string) *refAppState {
+	if st := s.apps[id]; st != nil {
+		return st
+	}
+	st := &refAppState{}
+	for _, p := range a.apps {
+		if p.id != id {
+			continue
+		}
+		switch {
+		case p.own:
+			st.postpaid = billing.Postpaid{On: true, Since: p.created, Way: billing.PostpaidAtCreation}
+		case s.postpaid.On:
+			st.postpaid = billing.Postpaid{On: true, Since: refLater(s.postpaid.Since, p.created), Way: s.postpaid.Way}
+		}
+	}
+	s.apps[id] = st
+	return st
+}
+
+// refAppAt: the application of usage at time at naming id, if it was
+// created by then.
+func (a *refAccount) refAppAt(id string, at time.Time) (refApp, bool) {
+	for _, p := range a.apps {
+		if p.id == id && !at.Before(p.created) {
+			return p, true
+		}
+	}
+	return refApp{}, false
+}
+
+func refLater(t, u time.Time) time.Time {
+	if u.After(t) {
+		return u
+	}
+	return t
+}
+
+// refSwitchOn: the account's switch goes on at instant at, and with it
+// every application's that is off, at the later of at and its creation.
+func (a *refAccount) refSwitchOn(s *refState, p billing.Postpaid) {
+	s.postpaid = p
+	for _, ap := range a.apps {
+		if st := s.app(a, ap.id); !st.postpaid.On {
+			at := refLater(p.Since, ap.created)
+			st.postpaid = billing.Postpaid{On: true, Since: at, Way: p.Way}
+			refResumeApp(st, at)
+		}
 	}
 }
 
@@ -590,20 +677,21 @@ func refCoverWholeMinutes(a *refAccount, ps []*refPackage, at time.Time, tier bi
 // on; else, if a universal package was bought, the switch goes on
 // automatically at the usage's time; else they are the day's shortfall
 // and the account is suspended from the usage's time.
-func refPayUncovered(s *refState, at time.Time, rc *billing.Receipt, m *billing.Meter, rest int64) {
+// The switch that decides is the usage's application's; the automatic
+// switch is the account's, and turns every application's on.
+func (a *refAccount) refPayUncovered(s *refState, app string, at time.Time, rc *billing.Receipt, m *billing.Meter, rest int64) {
 	if rest == 0 {
 		return
 	}
-	switch {
-	case s.postpaid.On:
-	case s.armed:
-		s.postpaid = billing.Postpaid{On: true, Since: at, Way: billing.PostpaidAutomatic}
+	if !s.postpaid.On && s.armed {
+		a.refSwitchOn(s, billing.Postpaid{On: true, Since: at, Way: billing.PostpaidAutomatic})
 		rc.PostpaidOn = true
-	default:
+	}
+	if st := s.app(a, app); !st.postpaid.On {
 		rc.Shortfall = rest
 		m.Shortfall += rest
-		if !s.status.Suspended {
-			s.status = billing.Status{Suspended: true, Since: at, Reason: billing.ReasonUncovered}
+		if !st.status.Suspended {
+			st.status = billing.Status{Suspended: true, Since: at, Reason: billing.ReasonUncovered}
 			rc.Suspended = true
 		}
 		return
@@ -612,27 +700,37 @@ func refPayUncovered(s *refState, at time.Time, rc *billing.Receipt, m *billing.
 	m.Postpaid += rest
 }
 
-// refResume: a purchase, or the switch going on, ends a suspension.
-func refResume(s *refState, at time.Time) bool {
-	if !s.status.Suspended {
+// refResume: a purchase ends the suspension of every application.
+func (a *refAccount) refResume(s *refState, at time.Time) bool {
+	resumed := false
+	for _, p := range a.apps {
+		resumed = refResumeApp(s.app(a, p.id), at) || resumed
+	}
+	return resumed
+}
+
+// refResumeApp: its switch going on ends an application's suspension.
+func refResumeApp(st *refAppState, at time.Time) bool {
+	if !st.status.Suspended {
 		return false
 	}
-	s.suspensions = append(s.suspensions, billing.Interval{Since: s.status.Since, Until: at})
-	s.status = billing.Status{}
+	st.suspensions = append(st.suspensions, billing.Interval{Since: st.status.Since, Until: at})
+	st.status = billing.Status{}
 	return true
 }
 
-// refSuspendedAt: the account is suspended at that time: at or after its
-// suspension.
-func refSuspendedAt(s *refState, at time.Time) bool {
-	return s.status.Suspended && !at.Before(s.status.Since)
+// refSuspendedAt: the application is suspended at that time: at or after
+// its suspension.
+func refSuspendedAt(st *refAppState, at time.Time) bool {
+	return st.status.Suspended && !at.Before(st.status.Since)
 }
 
-// refHasBasicService: the account can pay for basic usage at t, as seen at
-// now: postpaid is on, a universal package was bought, or a package valid at
-// t, and not forfeited by now, has minutes.
-func refHasBasicService(a *refAccount, s *refState, now, at time.Time) bool {
-	if s.postpaid.On || s.armed {
+// refHasBasicService: the account can pay for basic usage of the
+// application at t, as seen at now: its postpaid is on, a universal package
+// was bought, or a package valid at t, and not forfeited by now, has
+// minutes.
+func refHasBasicService(a *refAccount, s *refState, st *refAppState, now, at time.Time) bool {
+	if st.postpaid.On || s.armed {
 		return true
 	}
 	for _, p := range s.packages {
@@ -684,7 +782,10 @@ func refAbsorbPurchaseDay(s *refState, p *refPackage, d billing.Day) []billing.A
 func (a *refAccount) refUse(s *refState, now time.Time, u *billing.Usage) billing.Receipt {
 	key := billing.MeterKey{Day: a.cal.dayOf(u.At), Service: u.Service, Tier: u.Tier}
 	m := s.meter(key)
-	rc := billing.Receipt{Key: key, Minutes: refUsageIncrement(m.Seconds, u.Seconds), WhileSuspended: refSuspendedAt(s, u.At)}
+	ap, _ := a.refAppAt(u.App, u.At)
+	st := s.app(a, ap.id)
+	rc := billing.Receipt{Key: key, Minutes: refUsageIncrement(m.Seconds, u.Seconds), WhileSuspended: refSuspendedAt(st, u.At),
+		AppDisabled: refDisabledAt(ap, u.At)}
 	m.Seconds += u.Seconds
 	if u.Service == billing.ServiceBasic {
 		var rest int64
@@ -695,10 +796,10 @@ func (a *refAccount) refUse(s *refState, now time.Time, u *billing.Usage) billin
 		ps := slices.DeleteFunc(s.sortedPackages(), func(p *refPackage) bool { return !refEnd(a, p).After(start) })
 		rc.Draws, rest = refCoverWholeMinutes(a, ps, u.At, u.Tier, rc.Minutes)
 		m.Prepaid += rc.Minutes - rest
-		refPayUncovered(s, u.At, &rc, m, rest)
+		a.refPayUncovered(s, ap.id, u.At, &rc, m, rest)
 	} else {
 		// Value-added minutes are never covered by packages: all postpaid.
-		rc.NoBasicService = refAdmit(a, s, now, u.At, u.Service) != nil
+		rc.NoBasicService = refAdmit(a, s, ap, now, u.At, u.Service) != nil
 		rc.Postpaid = rc.Minutes
 		m.Postpaid += rc.Minutes
 	}
@@ -714,7 +815,7 @@ func (a *refAccount) refApply(s *refState, now time.Time, o *refOp) (billing.Rec
 		p := *o.pkg
 		s.packages = append(s.packages, &p)
 		day := a.cal.dayOf(p.PurchasedAt)
-		rc := billing.PurchaseReceipt{Day: day, Resumed: refResume(s, p.PurchasedAt), Absorbed: refAbsorbPurchaseDay(s, &p, day)}
+		rc := billing.PurchaseReceipt{Day: day, Resumed: a.refResume(s, p.PurchasedAt), Absorbed: refAbsorbPurchaseDay(s, &p, day)}
 		rc.Package = p.Package
 		if p.kind.arms {
 			s.armed = true
@@ -722,8 +823,7 @@ func (a *refAccount) refApply(s *refState, now time.Time, o *refOp) (billing.Rec
 		return billing.Receipt{}, rc
 	case o.hold != nil:
 		if !s.postpaid.On {
-			s.postpaid = *o.hold
-			refResume(s, o.hold.Since)
+			a.refSwitchOn(s, *o.hold)
 		}
 	case o.refund != "":
 		for _, p := range s.packages {
@@ -734,9 +834,12 @@ func (a *refAccount) refApply(s *refState, now time.Time, o *refOp) (billing.Rec
 	case o.enable:
 		// The first EnablePostpaid call: the switch goes on, and the day's
 		// basic shortfall becomes postpaid.
-		if !s.postpaid.On {
-			s.postpaid = billing.Postpaid{On: true, Since: o.key.At, Way: billing.PostpaidEnabled}
-			refResume(s, o.key.At)
+		on := billing.Postpaid{On: true, Since: o.key.At, Way: billing.PostpaidEnabled}
+		if st := s.app(a, o.app); o.app != "" && !st.postpaid.On {
+			st.postpaid = on
+			refResumeApp(st, o.key.At)
+		} else if o.app == "" && !s.postpaid.On {
+			a.refSwitchOn(s, on)
 		}
 		d := a.cal.dayOf(o.key.At)
 		for k, m := range s.meters {
@@ -847,7 +950,7 @@ func refTally(m *billing.Meter) billing.Tally {
 // service, tier); subtotal exact, total rounded once half up; closes every
 // day up to d. The meters are those of base, where d's now are.
 func refIssueBill(a *refAccount, d billing.Day, now time.Time) billing.Bill {
-	b := billing.Bill{Account: a.id, Day: d, Currency: a.currency, Issued: now, PostpaidOn: a.cur.postpaid.On, Subtotal: decimal.Zero}
+	b := billing.Bill{Account: a.id, Day: d, Currency: a.currency, Issued: now, PostpaidOn: a.cur.anyPostpaid(a), Subtotal: decimal.Zero}
 	// Shortfall settled while postpaid is off is not billed then, and never
 	// dropped: the first bill settled with postpaid on bills it, a line per
 	// meter dated with its day, at that day's list price.
@@ -899,7 +1002,10 @@ func refIssueBill(a *refAccount, d billing.Day, now time.Time) billing.Bill {
 
 func (md *refModel) open(now time.Time, spec billing.AccountSpec) (billing.Account, []error) {
 	if a := md.accts[spec.ID]; a != nil {
-		if a.spec != spec {
+		// The same spec: the same currency and choice, and the application
+		// it names (if any) created.
+		created := spec.App == "" || slices.ContainsFunc(a.apps, func(p refApp) bool { return p.id == spec.App })
+		if a.spec.Currency != spec.Currency || a.spec.Postpaid != spec.Postpaid || !created {
 			return billing.Account{}, []error{billing.ErrIdempotencyConflict}
 		}
 		return a.view(), nil
@@ -915,7 +1021,8 @@ func (md *refModel) open(now time.Time, spec billing.AccountSpec) (billing.Accou
 	day := md.cal.dayOf(now)
 	a := &refAccount{
 		cal: md.cal, fig: fig, currency: currency, spec: spec, id: spec.ID, opened: now,
-		base: &refState{meters: map[billing.MeterKey]*billing.Meter{}}, usages: map[string]refUsageRecord{},
+		base:      &refState{meters: map[billing.MeterKey]*billing.Meter{}, apps: map[string]*refAppState{}},
+		usages:    map[string]refUsageRecord{},
 		purchases: map[string]refPurchaseRecord{}, bills: map[billing.Day]billing.Bill{},
 		settledThrough: day - 1, frontier: billing.OpKey{At: now, Class: billing.ClassOpening},
 	}
@@ -927,6 +1034,9 @@ func (md *refModel) open(now time.Time, spec billing.AccountSpec) (billing.Accou
 		ID: billing.TrialID, Kind: billing.KindTrial, Book: fig.bookID, Minutes: fig.trial, Balance: fig.trial,
 		Price: decimal.Zero, PurchasedAt: now, Start: md.cal.dayStart(day), End: md.cal.validityEnd(day, trial),
 	}})
+	if spec.App != "" {
+		a.apps = append(a.apps, refApp{id: spec.App, created: now})
+	}
 	a.cur = a.base.clone()
 	md.accts[spec.ID] = a
 	return a.view(), nil
@@ -962,6 +1072,12 @@ func refUsageInputErrors(a *refAccount, now time.Time, u billing.Usage, svc bill
 		errs = append(errs, billing.ErrFutureUsage)
 	case a != nil && u.At.Before(a.opened):
 		errs = append(errs, billing.ErrBeforeOpened)
+	case a != nil && !slices.ContainsFunc(a.apps, func(p refApp) bool { return p.id == u.App }):
+		errs = append(errs, billing.ErrUnknownApp)
+	case a != nil:
+		if _, ok := a.refAppAt(u.App, u.At); !ok {
+			errs = append(errs, billing.ErrBeforeOpened)
+		}
 	}
 	if !slices.Contains(refTierOrder, u.Tier) {
 		errs = append(errs, billing.ErrUnknownTier)
@@ -988,21 +1104,50 @@ func refUsageInputErrors(a *refAccount, now time.Time, u billing.Usage, svc bill
 	return errs
 }
 
+// refDisabledAt: the host had disabled the application at that time.
+func refDisabledAt(app refApp, at time.Time) bool {
+	for _, d := range app.disabled {
+		if !at.Before(d.Since) && (d.Until.IsZero() || at.Before(d.Until)) {
+			return true
+		}
+	}
+	return false
+}
+
+// anyPostpaid: a switch of the account is on, its own or an application's:
+// its bills bill its shortfall.
+func (s *refState) anyPostpaid(a *refAccount) bool {
+	if s.postpaid.On {
+		return true
+	}
+	for _, p := range a.apps {
+		if s.app(a, p.id).postpaid.On {
+			return true
+		}
+	}
+	return false
+}
+
 // refAdmit: a new session needs a basic service: the account not suspended
 // at that time and able to pay for basic usage then. Value-added services
 // get the same answer; the reason also wraps ErrNoBasicService for them when
 // the account is suspended.
-func refAdmit(a *refAccount, s *refState, now, at time.Time, svc billing.Service) []error {
+func refAdmit(a *refAccount, s *refState, app refApp, now, at time.Time, svc billing.Service) []error {
+	st := s.app(a, app.id)
 	switch {
 	case refInArrears(a, at) && svc == billing.ServiceBasic:
 		return []error{billing.ErrSuspended, billing.ErrInArrears}
 	case refInArrears(a, at):
 		return []error{billing.ErrSuspended, billing.ErrInArrears, billing.ErrNoBasicService}
-	case refSuspendedAt(s, at) && svc == billing.ServiceBasic:
+	case refDisabledAt(app, at) && svc == billing.ServiceBasic:
+		return []error{billing.ErrAppDisabled}
+	case refDisabledAt(app, at):
+		return []error{billing.ErrAppDisabled, billing.ErrNoBasicService}
+	case refSuspendedAt(st, at) && svc == billing.ServiceBasic:
 		return []error{billing.ErrSuspended}
-	case refSuspendedAt(s, at):
+	case refSuspendedAt(st, at):
 		return []error{billing.ErrSuspended, billing.ErrNoBasicService}
-	case !refHasBasicService(a, s, now, at):
+	case !refHasBasicService(a, s, st, now, at):
 		return []error{billing.ErrNoBasicService}
 	}
 	return nil
@@ -1180,20 +1325,29 @@ func refMaxKey(x, y billing.OpKey) billing.OpKey {
 }
 
 // admit: Admit's answer, or the errors it may return.
-func (md *refModel) admit(now time.Time, account string, svc billing.Service, at time.Time) (billing.Admission, []error) {
+func (md *refModel) admit(now time.Time, account, app string, svc billing.Service, at time.Time) (billing.Admission, []error) {
 	a := md.accts[account]
+	var ap refApp
+	var ok bool
+	if a != nil {
+		ap, ok = a.refAppAt(app, at)
+	}
 	switch {
 	case a == nil:
 		return billing.Admission{}, []error{billing.ErrNotFound}
 	case at.Before(a.opened):
 		return billing.Admission{}, []error{billing.ErrBeforeOpened}
+	case !ok && slices.ContainsFunc(a.apps, func(p refApp) bool { return p.id == app }):
+		return billing.Admission{}, []error{billing.ErrBeforeOpened}
+	case !ok:
+		return billing.Admission{}, []error{billing.ErrUnknownApp}
 	case svc == billing.ServiceRecording && a.opened.Before(refRecordingFrom):
 		return billing.Admission{}, []error{billing.ErrNoPriceBook}
 	}
 	if svc == "" {
 		svc = billing.ServiceBasic
 	}
-	why := refAdmit(a, a.cur, now, at, svc)
+	why := refAdmit(a, a.cur, ap, now, at, svc)
 	return billing.Admission{Admitted: why == nil, Reason: errors.Join(why...)}, nil
 }
 
@@ -1241,18 +1395,67 @@ func (md *refModel) buy(now time.Time, p billing.Purchase) (billing.PurchaseRece
 	return rc, nil
 }
 
-func (md *refModel) enablePostpaid(now time.Time, id string) (billing.Account, []error) {
+func (md *refModel) enablePostpaid(now time.Time, id, app string) (billing.Account, []error) {
 	a := md.accts[id]
 	if a == nil {
 		return billing.Account{}, []error{billing.ErrNotFound}
 	}
+	at := &a.enabledAt
+	if app != "" {
+		i := slices.IndexFunc(a.apps, func(p refApp) bool { return p.id == app })
+		if i < 0 {
+			return billing.Account{}, []error{billing.ErrUnknownApp}
+		}
+		at = &a.apps[i].enabledAt
+	}
 	refForfeitExpired(a, now)
-	if a.enabledAt.IsZero() {
-		a.enabledAt = now
-		o := refOp{key: billing.OpKey{At: now, Class: billing.ClassCall}, enable: true}
+	if at.IsZero() {
+		*at = now
+		o := refOp{key: billing.OpKey{At: now, Class: billing.ClassCall}, enable: true, app: app}
 		a.ops = append(a.ops, o)
 		a.refold()
 		a.frontier = refMaxKey(a.frontier, o.key)
+	}
+	return a.view(), nil
+}
+
+// createApp: an application created at now, its switch on if chosen or if
+// the account's is on.
+func (md *refModel) createApp(now time.Time, id string, spec billing.AppSpec) (billing.Account, []error) {
+	a := md.accts[id]
+	if a == nil {
+		return billing.Account{}, []error{billing.ErrNotFound}
+	}
+	if i := slices.IndexFunc(a.apps, func(p refApp) bool { return p.id == spec.ID }); i >= 0 {
+		// The same spec: the same choice at creation, which only the
+		// application's own way says.
+		if (a.cur.app(a, spec.ID).postpaid.Way == billing.PostpaidAtCreation) != spec.Postpaid {
+			return billing.Account{}, []error{billing.ErrIdempotencyConflict}
+		}
+		return a.view(), nil
+	}
+	a.apps = append(a.apps, refApp{id: spec.ID, created: now, own: spec.Postpaid})
+	a.refold()
+	return a.view(), nil
+}
+
+// toggleApp: the host disables (or enables again) an application at now.
+func (md *refModel) toggleApp(now time.Time, id, app string, disable bool) (billing.Account, []error) {
+	a := md.accts[id]
+	if a == nil {
+		return billing.Account{}, []error{billing.ErrNotFound}
+	}
+	i := slices.IndexFunc(a.apps, func(p refApp) bool { return p.id == app })
+	if i < 0 {
+		return billing.Account{}, []error{billing.ErrUnknownApp}
+	}
+	p := &a.apps[i]
+	open := len(p.disabled) > 0 && p.disabled[len(p.disabled)-1].Until.IsZero()
+	switch {
+	case disable && !open:
+		p.disabled = append(p.disabled, billing.Interval{Since: now})
+	case !disable && open:
+		p.disabled[len(p.disabled)-1].Until = now
 	}
 	return a.view(), nil
 }

@@ -62,12 +62,14 @@ func (i Interval) equal(j Interval) bool { return i.Since.Equal(j.Since) && i.Un
 // a Store keeps them as it keeps the rest, and nothing outside the Engine
 // needs to read them.
 type Checkpoint struct {
-	Key      OpKey
+	Key OpKey
+	// Postpaid is the account's switch at Key.
 	Postpaid Postpaid
-	Status   Status
 	Armed    bool
-	// Suspensions is how many of the account's Suspensions had ended at Key.
-	Suspensions int
+	// Apps are the switches and statuses of the account's applications at
+	// Key, in the order of Account.Apps; an application created later is
+	// as it was created.
+	Apps []AppState
 	// Balances are the positive balances, at Key, of the packages bought
 	// before Key and valid after Key.At (those the operations after it can
 	// draw from), in deduction order.

@@ -40,7 +40,7 @@ func TestArrivalOrder(t *testing.T) {
 	defer func() { t.Logf("%v", orderStats) }()
 	rapid.Check(t, func(rt *rapid.T) {
 		open := at(15, rapid.IntRange(0, 12).Draw(rt, "openHour"), 0, 0)
-		spec := billing.AccountSpec{ID: "a", Postpaid: rapid.IntRange(0, 3).Draw(rt, "postpaidAtOpening") == 0}
+		spec := billing.AccountSpec{ID: "a", Postpaid: rapid.IntRange(0, 3).Draw(rt, "postpaidAtOpening") == 0, App: "app1"}
 		acct := orderAccount{opened: open}
 		if rapid.IntRange(0, 3).Draw(rt, "inArrears") == 0 {
 			// Opened, and reported overdue, on January 13 at 12:00:
@@ -198,7 +198,7 @@ func runModel(rt *rapid.T, spec billing.AccountSpec, acct orderAccount, order []
 		case o.buy != nil:
 			_, errs = md.buy(now, *o.buy)
 		default:
-			_, errs = md.enablePostpaid(now, "a")
+			_, errs = md.enablePostpaid(now, "a", "")
 		}
 		if len(errs) > 0 {
 			rt.Fatalf("model: %+v: %v", o, errs)
@@ -465,7 +465,11 @@ func TestMigratedAccount(t *testing.T) {
 // app2), 120 s of HD: 2 more postpaid minutes (postpaid at opening).
 func TestLateUsageLedger(t *testing.T) {
 	h := newHarness(t, noTrial())
-	h.do(open(at(15, 8, 0, 0), true), use("u1", hd, 60, at(15, 10, 0, 0)))
+	h.do(open(at(15, 8, 0, 0), true))
+	if _, err := h.e.CreateApp(h.ctx, "a", billing.AppSpec{ID: "app2"}); err != nil {
+		t.Fatal(err)
+	}
+	h.do(use("u1", hd, 60, at(15, 10, 0, 0)))
 	u0 := usage("u0", hd, 120, at(15, 9, 0, 0))
 	u0.App = "app2"
 	h.clock.Set(at(15, 11, 0, 0))
@@ -524,7 +528,7 @@ func TestSettledDayOrder(t *testing.T) {
 func TestSettledDayEndedPackage(t *testing.T) {
 	day := func(m time.Month, d, hh int) time.Time { return time.Date(2022, m, d, hh, 0, 0, 0, cst) }
 	h := newHarness(t)
-	h.do(op{now: time.Date(2021, 1, 28, 8, 0, 0, 0, cst), open: &billing.AccountSpec{ID: "a"}},
+	h.do(op{now: time.Date(2021, 1, 28, 8, 0, 0, 0, cst), open: &billing.AccountSpec{ID: "a", App: "app1"}},
 		op{now: day(2, 1, 1), settle: refDateDay(2022, 1, 31)})
 	if end := h.state("a").Overview.Packages[0].End; !end.Equal(day(2, 1, 0)) {
 		t.Fatalf("the trial ends at %v, want %v", end, day(2, 1, 0))
@@ -555,7 +559,7 @@ func TestSettledDayEndedPackage(t *testing.T) {
 func TestSettledDaySwitch(t *testing.T) {
 	h := newHarness(t)
 	bought := time.Date(2020, 5, 28, 0, 0, 0, 0, cst)
-	h.do(op{now: bought, open: &billing.AccountSpec{ID: "a"}},
+	h.do(op{now: bought, open: &billing.AccountSpec{ID: "a", App: "app1"}},
 		op{now: bought, buy: &billing.Purchase{ID: "p1", Account: "a", Kind: billing.KindUniversal, Minutes: 1000}},
 		op{now: time.Date(2021, 6, 1, 0, 0, 0, 0, cst), settle: refDateDay(2021, 5, 31)})
 	on := time.Date(2021, 5, 30, 20, 48, 3, 0, cst)

@@ -204,7 +204,7 @@ func (e *Engine) credit(u *unit, p Package) (PurchaseReceipt, error) {
 	if kind.AutoPostpaid {
 		u.a.AutoPostpaidArmed = true
 	}
-	r := PurchaseReceipt{Day: day, Resumed: u.resume(p.PurchasedAt)}
+	r := PurchaseReceipt{Day: day, Resumed: u.resumeAll(p.PurchasedAt)}
 	if err := e.absorb(u, book, kind, &p, &r); err != nil {
 		return PurchaseReceipt{}, err
 	}

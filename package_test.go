@@ -230,7 +230,7 @@ func TestBuyPackage(t *testing.T) {
 			usd := trialMonthly()
 			h := newHarness(t, usd, billing.Era1CNY())
 			h.clock.Set(tt.now.Add(-time.Hour))
-			if _, err := h.e.OpenAccount(h.ctx, billing.AccountSpec{ID: "a", Currency: tt.currency}); err != nil {
+			if _, err := h.e.OpenAccount(h.ctx, billing.AccountSpec{ID: "a", Currency: tt.currency, App: "app1"}); err != nil {
 				t.Fatal(err)
 			}
 			h.clock.Set(tt.now)

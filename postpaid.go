@@ -8,10 +8,12 @@ import (
 	"time"
 )
 
-// Postpaid is an account's postpaid switch. It goes on in one of three ways
-// and never goes off: there is no method to turn it off, and the Engine
-// refuses with ErrCorrupt an account record whose switch fields disagree (off
-// but with a Way or a Since), or that is suspended with the switch on. A
+// Postpaid is a postpaid switch: an application's, or the account's, which
+// turns on every application's. It goes on in one of three ways and never
+// goes off: there is no method to turn it off, and the Engine refuses with
+// ErrCorrupt an account record whose switch fields disagree (off but with a
+// Way or a Since), with an application suspended with its switch on, or
+// with the account's switch on and an application's off. A
 // record rewritten to a consistent "off" is caught by a Store wrapped with
 // [GuardSwitch], for the accounts it has seen on.
 type Postpaid struct {
@@ -36,8 +38,10 @@ type PostpaidWay string
 // The three ways the postpaid switch goes on.
 const (
 	// PostpaidAtOpening: chosen when the account was opened ("do not suspend
-	// the service; postpaid at list price").
+	// the service; postpaid at list price"), for all its applications.
 	PostpaidAtOpening PostpaidWay = "at-opening"
+	// PostpaidAtCreation: chosen when the application was created.
+	PostpaidAtCreation PostpaidWay = "at-creation"
 	// PostpaidEnabled: turned on later by [Engine.EnablePostpaid].
 	PostpaidEnabled PostpaidWay = "enabled"
 	// PostpaidAutomatic: turned on by usage that no package could cover, on
@@ -49,50 +53,77 @@ func (p Postpaid) consistent() bool {
 	switch p.Way {
 	case "":
 		return !p.On && p.Since.IsZero()
-	case PostpaidAtOpening, PostpaidEnabled, PostpaidAutomatic:
+	case PostpaidAtOpening, PostpaidAtCreation, PostpaidEnabled, PostpaidAutomatic:
 		return p.On && !p.Since.IsZero()
 	}
 	return false
 }
 
-// EnablePostpaid turns the account's postpaid switch on (the console's
-// "enable postpaid"), lifting a suspension, and turns the day's shortfall
-// into postpaid minutes: from then on, usage that no package covers is
-// billed at list price. The switch never goes off. The first call is an
-// operation at the Engine's time in the reference order (see [OpKey]), and
-// Account.EnabledAt records it; it turns the day's shortfall into postpaid
-// even if the switch was already on. Later calls change nothing. It also
-// forfeits the balance of packages that have expired.
+// EnablePostpaid turns the postpaid switch of the account's application
+// app on (the console's "Enable postpaid" on the application's page),
+// lifting its suspension; app "" (or LegacyApp) turns the account's switch
+// on, and with it every application's, present and future. It turns the
+// day's basic shortfall into postpaid minutes: from then on, usage of the
+// application that no package covers is billed at list price. A switch
+// never goes off. The first call for an application (or for the account)
+// is an operation at the Engine's time in the reference order (see
+// [OpKey]), and App.EnabledAt (or Account.EnabledAt) records it; it turns
+// the day's shortfall into postpaid even if the switch was already on.
+// Later calls change nothing. It also forfeits the balance of packages
+// that have expired.
 //
-// Errors wrap ErrInvalidID, ErrInvalidTime (the clock), ErrNotFound,
-// ErrCorrupt, or a Store or context error.
-func (e *Engine) EnablePostpaid(ctx context.Context, account string) (Account, error) {
-	if !validID(account) {
-		return Account{}, &Error{Op: "EnablePostpaid", Account: account, Err: invalidID("account id", account)}
+// Errors wrap ErrInvalidID, ErrUnknownApp, ErrInvalidTime (the clock),
+// ErrNotFound, ErrCorrupt, or a Store or context error.
+func (e *Engine) EnablePostpaid(ctx context.Context, account, app string) (Account, error) {
+	fail := func(err error) (Account, error) {
+		return Account{}, &Error{Op: "EnablePostpaid", Account: account, ID: app, Err: err}
 	}
-	a, _, err := e.update(ctx, RequestEnablePostpaid, "", account, func(u *unit) error {
+	switch {
+	case !validID(account):
+		return fail(invalidID("account id", account))
+	case app != "" && !validID(app):
+		return fail(invalidID("app id", app))
+	}
+	a, _, err := e.update(ctx, RequestEnablePostpaid, app, account, func(u *unit) error {
+		at := &u.a.EnabledAt
+		if app != "" {
+			i := u.a.created(app)
+			if i < 0 {
+				return fmt.Errorf("%w %q", ErrUnknownApp, app)
+			}
+			at = &u.a.Apps[i].EnabledAt
+		}
 		if err := u.expire(); err != nil {
 			return err
 		}
-		if !u.a.EnabledAt.IsZero() {
+		if !at.IsZero() {
 			return nil
 		}
-		ops := [1]op{{key: OpKey{At: u.now, Class: ClassCall}, enable: true}}
+		ops := [1]op{{key: OpKey{At: u.now, Class: ClassCall}, enable: true, app: app}}
 		err := e.place(u, ops[:])
-		u.a.EnabledAt, u.dirty = u.now, true // after: a replay must not find the call stored too
+		// after: a replay must not find the call stored too
+		if app != "" {
+			at = &u.a.Apps[u.a.created(app)].EnabledAt
+		}
+		*at, u.dirty = u.now, true
 		return err
 	})
 	if err != nil {
-		return Account{}, &Error{Op: "EnablePostpaid", Account: account, Err: err}
+		return fail(err)
 	}
 	return a, nil
 }
 
-// enable applies an EnablePostpaid call at instant at: the switch goes on
-// (if it is off), and the day's basic shortfall becomes postpaid.
-func (e *Engine) enable(u *unit, at time.Time) error {
-	if !u.a.Postpaid.On {
-		u.turnPostpaidOn(PostpaidEnabled, at)
+// enable applies an EnablePostpaid call for app ("" for the account) at
+// instant at: the switch goes on (if it is off), and the day's basic
+// shortfall becomes postpaid.
+func (e *Engine) enable(u *unit, app string, at time.Time) error {
+	if app == "" {
+		if !u.a.Postpaid.On {
+			u.turnPostpaidOn(PostpaidEnabled, at)
+		}
+	} else if i := u.a.created(app); i >= 0 && !u.a.Apps[i].Postpaid.On {
+		u.turnAppOn(i, PostpaidEnabled, at)
 	}
 	var short []Meter
 	err := u.r.Meters(e.cal.day(at), func(m Meter) bool {
@@ -111,46 +142,82 @@ func (e *Engine) enable(u *unit, at time.Time) error {
 	return err
 }
 
-// turnPostpaidOn turns the switch on at instant at (it is off) and lifts a
-// suspension.
+// turnPostpaidOn turns the account's switch on at instant at (it is off),
+// and with it the switch of every application whose switch is off, at the
+// later of at and its creation.
 func (u *unit) turnPostpaidOn(way PostpaidWay, at time.Time) {
 	u.a.Postpaid = Postpaid{On: true, Since: at, Way: way}
 	u.append(Entry{Kind: EntryPostpaidOn})
-	u.resume(at)
+	for i := range u.a.Apps {
+		if p := &u.a.Apps[i]; !p.Postpaid.On {
+			u.turnAppOn(i, way, later(at, p.Created))
+		}
+	}
 }
 
-// suspend suspends the account at instant at, reporting whether it was
+// turnAppOn turns the switch of application i on at instant at (it is
+// off) and lifts its suspension.
+func (u *unit) turnAppOn(i int, way PostpaidWay, at time.Time) {
+	p := &u.a.Apps[i]
+	p.Postpaid = Postpaid{On: true, Since: at, Way: way}
+	u.append(Entry{Kind: EntryPostpaidOn, App: p.ID})
+	u.resume(i, at)
+}
+
+// suspend suspends application i at instant at, reporting whether it was
 // active.
-func (u *unit) suspend(at time.Time) bool {
-	if u.a.Status.Suspended {
+func (u *unit) suspend(i int, at time.Time) bool {
+	p := &u.a.Apps[i]
+	if p.Status.Suspended {
 		return false
 	}
-	u.a.Status = Status{Suspended: true, Since: at, Reason: ReasonUncovered}
-	u.append(Entry{Kind: EntrySuspended})
+	p.Status = Status{Suspended: true, Since: at, Reason: ReasonUncovered}
+	u.append(Entry{Kind: EntrySuspended, App: p.ID})
 	return true
 }
 
-// resume lifts a suspension at instant at, reporting whether there was one.
-func (u *unit) resume(at time.Time) bool {
-	if !u.a.Status.Suspended {
+// resume lifts the suspension of application i at instant at, reporting
+// whether there was one.
+func (u *unit) resume(i int, at time.Time) bool {
+	p := &u.a.Apps[i]
+	if !p.Status.Suspended {
 		return false
 	}
-	u.a.Suspensions = append(u.a.Suspensions, Interval{Since: u.a.Status.Since, Until: at})
-	u.a.Status = Status{}
-	u.append(Entry{Kind: EntryResumed})
+	p.Suspensions = append(p.Suspensions, Interval{Since: p.Status.Since, Until: at})
+	p.Status = Status{}
+	u.append(Entry{Kind: EntryResumed, App: p.ID})
 	return true
 }
 
-// Status is an account's service status.
+// resumeAll lifts the suspension of every application at instant at,
+// reporting whether there was one.
+func (u *unit) resumeAll(at time.Time) bool {
+	was := false
+	for i := range u.a.Apps {
+		was = u.resume(i, at) || was
+	}
+	return was
+}
+
+// later returns the later of t and s.
+func later(t, s time.Time) time.Time {
+	if s.After(t) {
+		return s
+	}
+	return t
+}
+
+// Status is an application's service status.
 type Status struct {
-	// Suspended: no new session may start (see [Engine.Admit]) until a
-	// package is bought or postpaid is enabled. Usage is still recorded.
+	// Suspended: no new session of the application may start (see
+	// [Engine.Admit]) until a package is bought or postpaid is enabled.
+	// Usage is still recorded.
 	Suspended bool
-	// Since is when the account was suspended: the time of the first usage,
+	// Since is when the application was suspended: the time of the first usage,
 	// in the reference order, that nothing could pay for (zero while
 	// active).
 	Since time.Time
-	// Reason says why the account is suspended ("" while active).
+	// Reason says why the application is suspended ("" while active).
 	Reason string
 }
 
@@ -172,12 +239,13 @@ func (s Status) consistent() bool {
 }
 
 // GuardSwitch returns a Store that works as s does and also remembers, for
-// the accounts whose postpaid switch it has seen on (in a record read, or
-// in Changes applied through it), the lowest Version at which it was on: a
-// record of that Version or later read with the switch off is refused with
-// an error wrapping ErrCorrupt. It guards against a Store, or someone with
-// access to it, turning the switch off behind the Engine's back; it cannot
-// know what other processes saw, and holds up to about a million accounts,
+// the accounts with a postpaid switch it has seen on (the account's or an
+// application's, in a record read, or in Changes applied through it), how
+// many were on and the lowest Version at which that many were: a record of
+// that Version or later read with fewer on is refused with an error
+// wrapping ErrCorrupt. It guards against a Store, or someone with access to
+// it, turning a switch off behind the Engine's back; it cannot know what
+// other processes saw, and holds up to about a million accounts,
 // forgetting arbitrary ones beyond.
 func GuardSwitch(s Store) Store { return &switchGuard{Store: s, w: newWitness()} }
 
@@ -219,7 +287,7 @@ type guarded struct {
 func (r guarded) Account() (Account, error) {
 	a, err := r.Reader.Account()
 	if err == nil && !r.w.check(&a) {
-		return Account{}, fmt.Errorf("%w: account %q: postpaid switch read off after it was on", ErrCorrupt, a.ID)
+		return Account{}, fmt.Errorf("%w: account %q: a postpaid switch read off after it was on", ErrCorrupt, a.ID)
 	}
 	return a, err
 }
@@ -229,18 +297,25 @@ type guardedPrefetcher struct {
 	Prefetcher
 }
 
-// witness remembers, for the accounts it has seen with postpaid on, the
-// lowest Version at which it saw the switch on. A record of that
-// Version or later with the switch off is corrupt; an older one is a
-// legitimate stale snapshot (a Store may hand one to a unit of work whose
-// commit it will then refuse with ErrConflict). It holds at most
-// witnessShards × witnessPerShard accounts, forgetting arbitrary ones beyond.
+// witness remembers, for the accounts it has seen with a postpaid switch
+// on, how many were on and the lowest Version at which it saw that many. A
+// record of that Version or later with fewer on is corrupt; an older one
+// is a legitimate stale snapshot (a Store may hand one to a unit of work
+// whose commit it will then refuse with ErrConflict). It holds at most
+// witnessShards × witnessPerShard accounts, forgetting arbitrary ones
+// beyond.
 type witness struct {
 	seed   maphash.Seed
 	shards [witnessShards]struct {
 		sync.RWMutex
-		on map[string]int64
+		on map[string]seen
 	}
+}
+
+// seen is how many switches a witness saw on, from which Version.
+type seen struct {
+	version int64
+	on      int
 }
 
 const (
@@ -251,33 +326,43 @@ const (
 func newWitness() *witness {
 	w := &witness{seed: maphash.MakeSeed()}
 	for i := range w.shards {
-		w.shards[i].on = make(map[string]int64)
+		w.shards[i].on = make(map[string]seen)
 	}
 	return w
 }
 
-// check reports whether account a's switch is consistent with what the
-// witness saw before, and remembers it if it is on.
+// check reports whether account a's switches are consistent with what the
+// witness saw before, and remembers them if one is on.
 func (w *witness) check(a *Account) bool {
+	n := 0
+	if a.Postpaid.On {
+		n++
+	}
+	for i := range a.Apps {
+		if a.Apps[i].Postpaid.On {
+			n++
+		}
+	}
 	s := &w.shards[maphash.String(w.seed, a.ID)%witnessShards]
 	s.RLock()
-	since, seen := s.on[a.ID]
+	was, ok := s.on[a.ID]
 	s.RUnlock()
 	switch {
-	case !a.Postpaid.On:
-		return !seen || a.Version < since
-	case !seen || a.Version < since:
-		s.Lock()
-		if len(s.on) >= witnessPerShard {
-			for id := range s.on {
-				delete(s.on, id)
-				break
-			}
-		}
-		if v, ok := s.on[a.ID]; !ok || a.Version < v {
-			s.on[a.ID] = a.Version
-		}
-		s.Unlock()
+	case ok && n < was.on:
+		return a.Version < was.version
+	case n == 0 || ok && n == was.on && a.Version >= was.version:
+		return true
 	}
+	s.Lock()
+	if len(s.on) >= witnessPerShard {
+		for id := range s.on {
+			delete(s.on, id)
+			break
+		}
+	}
+	if v, ok := s.on[a.ID]; !ok || n > v.on || n == v.on && a.Version < v.version {
+		s.on[a.ID] = seen{version: a.Version, on: n}
+	}
+	s.Unlock()
 	return true
 }

@@ -31,21 +31,23 @@ func TestPostpaidSwitch(t *testing.T) {
 			name:       "on at opening",
 			setup:      []op{open(at(15, 8, 0, 0), true)},
 			wantSwitch: billing.Postpaid{On: true, Since: at(15, 8, 0, 0), Way: billing.PostpaidAtOpening},
-			// Opening grants the trial, then turns the switch on.
-			wantEntries: []entryRef{{billing.EntryGrant, "a"}, {billing.EntryPostpaidOn, "a"}},
+			// Opening grants the trial, then turns the account's switch on,
+			// then app1's as it is created.
+			wantEntries: []entryRef{{billing.EntryGrant, "a"}, {billing.EntryPostpaidOn, "a"}, {billing.EntryPostpaidOn, "a"}},
 		},
 		{
-			name:        "on by a call",
-			setup:       []op{open(at(15, 8, 0, 0), false), {now: at(15, 9, 0, 0), enable: "a"}},
-			wantSwitch:  billing.Postpaid{On: true, Since: at(15, 9, 0, 0), Way: billing.PostpaidEnabled},
-			wantEntries: []entryRef{{billing.EntryPostpaidOn, ""}},
+			name:       "on by a call",
+			setup:      []op{open(at(15, 8, 0, 0), false), {now: at(15, 9, 0, 0), enable: "a"}},
+			wantSwitch: billing.Postpaid{On: true, Since: at(15, 9, 0, 0), Way: billing.PostpaidEnabled},
+			// The account's switch, then app1's with it.
+			wantEntries: []entryRef{{billing.EntryPostpaidOn, ""}, {billing.EntryPostpaidOn, ""}},
 		},
 		{
 			name:       "a second call changes nothing",
 			setup:      []op{open(at(15, 8, 0, 0), true), {now: at(15, 9, 0, 0), enable: "a"}},
 			wantSwitch: billing.Postpaid{On: true, Since: at(15, 8, 0, 0), Way: billing.PostpaidAtOpening},
 			// The call made no entry: the last entries are the opening's.
-			wantEntries: []entryRef{{billing.EntryGrant, "a"}, {billing.EntryPostpaidOn, "a"}},
+			wantEntries: []entryRef{{billing.EntryGrant, "a"}, {billing.EntryPostpaidOn, "a"}, {billing.EntryPostpaidOn, "a"}},
 		},
 		{
 			name:  "on automatically when bought universal packages are used up",
@@ -57,7 +59,7 @@ func TestPostpaidSwitch(t *testing.T) {
 			use:         usage("u1", audio, 60, at(15, 10, 0, 0)),
 			want:        billing.Receipt{Key: basic(march(15), audio), Minutes: 1, Postpaid: 1, PostpaidOn: true},
 			wantSwitch:  billing.Postpaid{On: true, Since: at(15, 10, 0, 0), Way: billing.PostpaidAutomatic},
-			wantEntries: []entryRef{{billing.EntryPostpaidOn, "u1"}, {billing.EntryPostpaid, "u1"}},
+			wantEntries: []entryRef{{billing.EntryPostpaidOn, "u1"}, {billing.EntryPostpaidOn, "u1"}, {billing.EntryPostpaid, "u1"}},
 		},
 		{
 			name:  "on automatically when the bought universal package has expired",
@@ -68,7 +70,7 @@ func TestPostpaidSwitch(t *testing.T) {
 			want:       billing.Receipt{Key: basic(refDateDay(2022, 4, 1), audio), Minutes: 1, Postpaid: 1, PostpaidOn: true},
 			wantSwitch: billing.Postpaid{On: true, Since: time.Date(2022, 4, 1, 0, 0, 0, 0, cst), Way: billing.PostpaidAutomatic},
 			// p1 keeps its minutes for 10 hours of grace: nothing is forfeited yet.
-			wantEntries: []entryRef{{billing.EntryPostpaidOn, "u1"}, {billing.EntryPostpaid, "u1"}},
+			wantEntries: []entryRef{{billing.EntryPostpaidOn, "u1"}, {billing.EntryPostpaidOn, "u1"}, {billing.EntryPostpaid, "u1"}},
 		},
 		{
 			// In the reference order the usage (14th, 22:00) comes before the
@@ -94,7 +96,7 @@ func TestPostpaidSwitch(t *testing.T) {
 			use:         usage("u1", hd, 60, at(15, 10, 0, 0)), // needs 4
 			want:        billing.Receipt{Key: basic(march(15), hd), Minutes: 1, Postpaid: 1, PostpaidOn: true},
 			wantSwitch:  billing.Postpaid{On: true, Since: at(15, 10, 0, 0), Way: billing.PostpaidAutomatic},
-			wantEntries: []entryRef{{billing.EntryPostpaidOn, "u1"}, {billing.EntryPostpaid, "u1"}},
+			wantEntries: []entryRef{{billing.EntryPostpaidOn, "u1"}, {billing.EntryPostpaidOn, "u1"}, {billing.EntryPostpaid, "u1"}},
 		},
 		{
 			name: "a usage partly covered: the rest goes postpaid as the switch goes on",
@@ -108,7 +110,7 @@ func TestPostpaidSwitch(t *testing.T) {
 			want: billing.Receipt{Key: basic(march(15), audio), Minutes: 3, Draws: []billing.Draw{{Package: "p1", Minutes: 2, Deducted: 2}},
 				Postpaid: 1, PostpaidOn: true},
 			wantSwitch:  billing.Postpaid{On: true, Since: at(15, 10, 0, 0), Way: billing.PostpaidAutomatic},
-			wantEntries: []entryRef{{billing.EntryDeduction, "u2"}, {billing.EntryPostpaidOn, "u2"}, {billing.EntryPostpaid, "u2"}},
+			wantEntries: []entryRef{{billing.EntryDeduction, "u2"}, {billing.EntryPostpaidOn, "u2"}, {billing.EntryPostpaidOn, "u2"}, {billing.EntryPostpaid, "u2"}},
 		},
 		{
 			name:        "a trial-only account without postpaid is suspended when its trial is used up",
@@ -172,7 +174,7 @@ func TestPostpaidSwitch(t *testing.T) {
 			if diff := cmp.Diff(tt.wantSwitch, a.Postpaid); diff != "" {
 				t.Errorf("postpaid switch (-want +got):\n%s", diff)
 			}
-			if diff := cmp.Diff(tt.wantStatus, a.Status); diff != "" {
+			if diff := cmp.Diff(tt.wantStatus, a.Apps[0].Status); diff != "" {
 				t.Errorf("status (-want +got):\n%s", diff)
 			}
 			var kinds []entryRef
@@ -208,7 +210,7 @@ func ledger(h *harness, account string) []billing.Entry {
 func suspended(t *testing.T) *harness {
 	h := newHarness(t)
 	h.do(open(at(15, 8, 0, 0), false), use("u0", sd, 600_000, at(15, 9, 0, 0)), use("u1", audio, 60, at(15, 10, 0, 0)))
-	if !h.account("a").Status.Suspended {
+	if !h.account("a").Apps[0].Status.Suspended {
 		t.Fatal("setup: account not suspended")
 	}
 	return h
@@ -241,8 +243,8 @@ func TestSuspendedAccountRecordsUsage(t *testing.T) {
 	if diff := cmp.Diff(want, h.state("a", march(15)).Meters[march(15)], cmpOpts); diff != "" {
 		t.Errorf("meters (-want +got):\n%s", diff)
 	}
-	if a := h.account("a"); a.Status != (billing.Status{Suspended: true, Since: at(15, 10, 0, 0), Reason: billing.ReasonUncovered}) {
-		t.Errorf("status %+v, want suspended since 10:00 for uncovered minutes", a.Status)
+	if a := h.account("a"); a.Apps[0].Status != (billing.Status{Suspended: true, Since: at(15, 10, 0, 0), Reason: billing.ReasonUncovered}) {
+		t.Errorf("status %+v, want suspended since 10:00 for uncovered minutes", a.Apps[0].Status)
 	}
 	// A replay of the usage that suspended the account still answers.
 	got, err := h.e.Record(h.ctx, *usage("u1", audio, 60, at(15, 10, 0, 0)))
@@ -271,7 +273,7 @@ func TestPurchaseLiftsSuspension(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("entries of the purchase (-want +got):\n%s", diff)
 	}
-	if s := h.account("a").Status; s.Suspended {
+	if s := h.account("a").Apps[0].Status; s.Suspended {
 		t.Errorf("status after Buy = %+v, want active", s)
 	}
 	// Usage after the purchase (at its instant, it would come before it).
@@ -286,13 +288,15 @@ func TestPurchaseLiftsSuspension(t *testing.T) {
 func TestEnablePostpaidLiftsSuspension(t *testing.T) {
 	h := suspended(t)
 	h.clock.Set(at(15, 12, 0, 0))
-	a, err := h.e.EnablePostpaid(h.ctx, "a")
+	a, err := h.e.EnablePostpaid(h.ctx, "a", "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Suspended by u1 at 10:00, resumed at 12:00.
 	want := billing.Account{Postpaid: billing.Postpaid{On: true, Since: at(15, 12, 0, 0), Way: billing.PostpaidEnabled},
-		EnabledAt: at(15, 12, 0, 0), Suspensions: []billing.Interval{{Since: at(15, 10, 0, 0), Until: at(15, 12, 0, 0)}}}
+		EnabledAt: at(15, 12, 0, 0), Apps: []billing.App{{ID: "app1", Created: at(15, 8, 0, 0),
+			Postpaid:    billing.Postpaid{On: true, Since: at(15, 12, 0, 0), Way: billing.PostpaidEnabled},
+			Suspensions: []billing.Interval{{Since: at(15, 10, 0, 0), Until: at(15, 12, 0, 0)}}}}}
 	if diff := cmp.Diff(want, a, cmpOpts, cmpIgnoreAccountBookkeeping); diff != "" {
 		t.Errorf("EnablePostpaid() (-want +got):\n%s", diff)
 	}
@@ -453,7 +457,7 @@ func TestSwitchNeverGoesOff(t *testing.T) {
 			return err
 		}},
 		{"by a call", false, func(h *harness, e *billing.Engine) error {
-			_, err := e.EnablePostpaid(h.ctx, "a")
+			_, err := e.EnablePostpaid(h.ctx, "a", "")
 			return err
 		}},
 		{"automatically", false, func(h *harness, e *billing.Engine) error {
@@ -502,7 +506,7 @@ func TestSwitchNeverGoesOff(t *testing.T) {
 				if !errors.Is(err, billing.ErrCorrupt) {
 					t.Errorf("Record after the flip: error = %v, want ErrCorrupt", err)
 				}
-				_, err = e.EnablePostpaid(h.ctx, "a")
+				_, err = e.EnablePostpaid(h.ctx, "a", "")
 				if !errors.Is(err, billing.ErrCorrupt) {
 					t.Errorf("EnablePostpaid after the flip: error = %v, want ErrCorrupt", err)
 				}

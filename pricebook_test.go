@@ -345,7 +345,7 @@ func TestBooksChangeAtDayBoundaries(t *testing.T) {
 			if h.e, err = billing.New(h.store, &billing.Options{Now: h.clock.Now, Location: tt.loc, PriceBooks: tt.books}); err != nil {
 				t.Fatal(err)
 			}
-			h.do(op{now: tt.opened, open: &billing.AccountSpec{ID: "a", Postpaid: true}})
+			h.do(op{now: tt.opened, open: &billing.AccountSpec{ID: "a", Postpaid: true, App: "app1"}})
 			var bills []billing.Bill
 			settleDue := func(now time.Time) {
 				t.Helper()

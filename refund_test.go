@@ -20,7 +20,7 @@ func novDay(d int) billing.Day    { return refDateDay(2020, 11, d) }
 func cnyAccount(t *testing.T, sizes map[string]int64, ids ...string) *harness {
 	t.Helper()
 	h := newHarness(t)
-	h.do(op{now: nov(1, 9, 0), open: &billing.AccountSpec{ID: "a", Currency: "CNY"}})
+	h.do(op{now: nov(1, 9, 0), open: &billing.AccountSpec{ID: "a", Currency: "CNY", App: "app1"}})
 	for i, id := range ids {
 		h.do(buy(nov(1, 9, 30+i), id, billing.KindUniversal, sizes[id]))
 	}

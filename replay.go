@@ -18,6 +18,7 @@ type op struct {
 	day    Day      // the usage's
 	pkg    *Package // as bought: its Balance is its Minutes
 	enable bool
+	app    string // the application of an EnablePostpaid call ("" for the account)
 	hold   *Postpaid
 	refund *refundOp
 	mark   bool
@@ -145,11 +146,10 @@ func (e *Engine) apply(u *unit, o *op) error {
 		o.bought = &r
 	case o.hold != nil:
 		if !u.a.Postpaid.On {
-			u.a.Postpaid = *o.hold
-			u.resume(o.key.At)
+			u.turnPostpaidOn(o.hold.Way, o.hold.Since)
 		}
 	case o.enable:
-		err = e.enable(u, o.key.At)
+		err = e.enable(u, o.app, o.key.At)
 	case o.refund != nil:
 		err = e.refunded(u, o.key, o.refund)
 	}
@@ -168,8 +168,7 @@ func (e *Engine) checkpoint(u *unit, key OpKey) error {
 // checkpointOf returns the checkpoint at key of account a, whose packages
 // and meters r reads.
 func (e *Engine) checkpointOf(r Reader, a *Account, key OpKey) (Checkpoint, error) {
-	c := Checkpoint{Key: key, Postpaid: a.Postpaid, Status: a.Status, Armed: a.AutoPostpaidArmed,
-		Suspensions: len(a.Suspensions)}
+	c := Checkpoint{Key: key, Postpaid: a.Postpaid, Armed: a.AutoPostpaidArmed, Apps: appStates(a)}
 	err := r.LivePackages(func(p Package) bool {
 		if a.end(&p).After(key.At) {
 			c.Balances = append(c.Balances, Balance{Package: p.ID, Balance: p.Balance})

@@ -80,7 +80,7 @@ func TestSettleBills(t *testing.T) {
 			books:    []billing.PriceBook{noTrialCNY()},
 			currency: "CNY",
 			setup: []op{
-				{now: at(15, 8, 0, 0), open: &billing.AccountSpec{ID: "a", Currency: "CNY", Postpaid: true}},
+				{now: at(15, 8, 0, 0), open: &billing.AccountSpec{ID: "a", Currency: "CNY", Postpaid: true, App: "app1"}},
 				use("u1", audio, 60_000, at(15, 9, 0, 0)),          // 1,000 min
 				use("u2", fhd, 61, at(15, 10, 0, 0)),               // 2 min
 				vaUse("r1", recording, sd, 6000, at(15, 11, 0, 0)), // 100 min
@@ -104,7 +104,7 @@ func TestSettleBills(t *testing.T) {
 			books:    []billing.PriceBook{noTrialCNY()},
 			currency: "CNY",
 			setup: []op{
-				{now: at(15, 8, 0, 0), open: &billing.AccountSpec{ID: "a", Currency: "CNY", Postpaid: true}},
+				{now: at(15, 8, 0, 0), open: &billing.AccountSpec{ID: "a", Currency: "CNY", Postpaid: true, App: "app1"}},
 				use("u1", fhd, 60, at(15, 9, 0, 0)), // 1 min × 0.105
 			},
 			settle: at(16, 0, 0, 0), // a day may be settled as soon as it has ended
@@ -184,7 +184,7 @@ func TestSettleBills(t *testing.T) {
 		{
 			name: "MixTranscoding before an older account's billing start is free",
 			setup: []op{
-				{now: time.Date(2020, 10, 1, 8, 0, 0, 0, cst), open: &billing.AccountSpec{ID: "a", Postpaid: true}},
+				{now: time.Date(2020, 10, 1, 8, 0, 0, 0, cst), open: &billing.AccountSpec{ID: "a", Postpaid: true, App: "app1"}},
 				vaUse("m1", mix, hd, 600, time.Date(2020, 11, 30, 23, 0, 0, 0, cst)),
 			},
 			settle: time.Date(2020, 12, 1, 10, 0, 0, 0, cst),
@@ -197,7 +197,7 @@ func TestSettleBills(t *testing.T) {
 		{
 			name: "MixTranscoding from an older account's billing start is billed",
 			setup: []op{
-				{now: time.Date(2020, 10, 1, 8, 0, 0, 0, cst), open: &billing.AccountSpec{ID: "a", Postpaid: true}},
+				{now: time.Date(2020, 10, 1, 8, 0, 0, 0, cst), open: &billing.AccountSpec{ID: "a", Postpaid: true, App: "app1"}},
 				vaUse("m1", mix, hd, 600, time.Date(2020, 12, 1, 0, 0, 0, 0, cst)),
 			},
 			settle: time.Date(2020, 12, 2, 10, 0, 0, 0, cst),
@@ -422,8 +422,8 @@ func TestStatement(t *testing.T) {
 func TestSettleDayBoundary(t *testing.T) {
 	h := newHarness(t, noTrial())
 	h.do(
-		op{now: at(15, 8, 0, 0), open: &billing.AccountSpec{ID: "local", Postpaid: true}},
-		op{open: &billing.AccountSpec{ID: "utc", Postpaid: true}},
+		op{now: at(15, 8, 0, 0), open: &billing.AccountSpec{ID: "local", Postpaid: true, App: "app1"}},
+		op{open: &billing.AccountSpec{ID: "utc", Postpaid: true, App: "app1"}},
 	)
 	instants := map[string][2]time.Time{
 		"local": {at(15, 23, 59, 59), at(16, 0, 0, 0)},
@@ -566,7 +566,7 @@ func TestUsageAroundSuspension(t *testing.T) {
 			t.Errorf("Record(%s) = %+v, %v; want %+v", tt.u.ID, got, err, tt.want)
 		}
 	}
-	if s := h.account("a").Status; !s.Suspended || !s.Since.Equal(at(15, 9, 59, 59)) {
+	if s := h.account("a").Apps[0].Status; !s.Suspended || !s.Since.Equal(at(15, 9, 59, 59)) {
 		t.Errorf("status = %+v, want suspended since 09:59:59", s)
 	}
 	// The audio meter: 60 + 60 + 60 s = 3 minutes, all shortfall.
@@ -620,15 +620,15 @@ func TestDatesOutOfRange(t *testing.T) {
 	if _, err := h.e.Record(h.ctx, *usage("u2", hd, 60, at(11, 9, 0, 0))); !errors.Is(err, billing.ErrInvalidTime) {
 		t.Errorf("Record() with the clock in the year 10000: %v, want ErrInvalidTime", err)
 	}
-	if _, err := h.e.OpenAccount(h.ctx, billing.AccountSpec{ID: "b"}); !errors.Is(err, billing.ErrInvalidTime) {
+	if _, err := h.e.OpenAccount(h.ctx, billing.AccountSpec{ID: "b", App: "app1"}); !errors.Is(err, billing.ErrInvalidTime) {
 		t.Errorf("OpenAccount() with the clock in the year 10000: %v, want ErrInvalidTime", err)
 	}
 	// Opening an account that exists needs no clock: a replay returns it,
 	// another spec is a conflict.
-	if a, err := h.e.OpenAccount(h.ctx, billing.AccountSpec{ID: "a", Postpaid: true}); err != nil || a.ID != "a" {
+	if a, err := h.e.OpenAccount(h.ctx, billing.AccountSpec{ID: "a", Postpaid: true, App: "app1"}); err != nil || a.ID != "a" {
 		t.Errorf("OpenAccount(a, again) with the clock in the year 10000 = %q, %v; want account a", a.ID, err)
 	}
-	if _, err := h.e.OpenAccount(h.ctx, billing.AccountSpec{ID: "a"}); !errors.Is(err, billing.ErrIdempotencyConflict) {
+	if _, err := h.e.OpenAccount(h.ctx, billing.AccountSpec{ID: "a", App: "app1"}); !errors.Is(err, billing.ErrIdempotencyConflict) {
 		t.Errorf("OpenAccount(a, another spec) with the clock in the year 10000: %v, want ErrIdempotencyConflict", err)
 	}
 	// So is a usage time outside them, before anything reads it.
@@ -641,7 +641,7 @@ func TestDatesOutOfRange(t *testing.T) {
 	// 0001-01-01 07:00 in UTC+8 is MinDay, but before the zero time, which
 	// records take for "never": an account opened then would be corrupt.
 	h.clock.Set(time.Date(1, 1, 1, 7, 0, 0, 0, cst))
-	if _, err := h.e.OpenAccount(h.ctx, billing.AccountSpec{ID: "c"}); !errors.Is(err, billing.ErrInvalidTime) {
+	if _, err := h.e.OpenAccount(h.ctx, billing.AccountSpec{ID: "c", App: "app1"}); !errors.Is(err, billing.ErrInvalidTime) {
 		t.Errorf("OpenAccount() at %v: %v, want ErrInvalidTime", h.clock.Now(), err)
 	}
 	// In a zone 72 hours ahead of UTC, 9999-12-30 00:00 UTC is 10000-01-02.
@@ -651,7 +651,7 @@ func TestDatesOutOfRange(t *testing.T) {
 		t.Fatal(err)
 	}
 	far72.clock.Set(time.Date(9999, 12, 30, 0, 0, 0, 0, time.UTC))
-	if _, err := far72.e.OpenAccount(far72.ctx, billing.AccountSpec{ID: "a"}); !errors.Is(err, billing.ErrInvalidTime) {
+	if _, err := far72.e.OpenAccount(far72.ctx, billing.AccountSpec{ID: "a", App: "app1"}); !errors.Is(err, billing.ErrInvalidTime) {
 		t.Errorf("OpenAccount() at %v in a zone 72 hours ahead: %v, want ErrInvalidTime", far72.clock.Now(), err)
 	}
 }

@@ -32,7 +32,7 @@ func TestTenantIsolation(t *testing.T) {
 		postpaid := rapid.Bool().Draw(rt, "postpaid")
 		for _, h := range []*harness{shared, alone} {
 			h.clock.Set(at(16, 10, 0, 0))
-			if _, err := h.e.OpenAccount(h.ctx, billing.AccountSpec{ID: "other", Postpaid: postpaid}); err != nil {
+			if _, err := h.e.OpenAccount(h.ctx, billing.AccountSpec{ID: "other", Postpaid: postpaid, App: "app1"}); err != nil {
 				rt.Fatal(err)
 			}
 		}
@@ -53,7 +53,7 @@ func TestTenantIsolation(t *testing.T) {
 				d := march(rapid.IntRange(14, 16).Draw(rt, "day"))
 				do = func(h *harness) (any, error) { return h.e.Settle(h.ctx, "other", d) }
 			case 4:
-				do = func(h *harness) (any, error) { return h.e.EnablePostpaid(h.ctx, "other") }
+				do = func(h *harness) (any, error) { return h.e.EnablePostpaid(h.ctx, "other", "") }
 			}
 			want, wantErr := do(alone)
 			got, gotErr := do(shared)
@@ -76,7 +76,7 @@ func TestLedgerOfOneAccount(t *testing.T) {
 	h := newHarness(t)
 	for i, a := range []string{"x", "y"} {
 		h.do(
-			op{now: at(15, 8, 0, 0), open: &billing.AccountSpec{ID: a, Postpaid: true}},
+			op{now: at(15, 8, 0, 0), open: &billing.AccountSpec{ID: a, Postpaid: true, App: "app1"}},
 			op{now: at(15, 9, 0, 0), use: &billing.Usage{ID: "u1", Account: a, App: "app1", Scenario: billing.VideoCall, Tier: hd,
 				Seconds: int64(60 * (i + 1)), At: at(15, 9, 0, 0)}},
 		)

@@ -76,6 +76,11 @@ type Receipt struct {
 	// out sooner, a purchase that absorbed its minutes) is in the ledger
 	// entries under its id.
 	Late bool
+	// AppDisabled reports that the host had disabled the usage's application
+	// at its time, as reported when the usage was recorded (see
+	// [Engine.DisableApp]): a session that should have stopped. The usage is
+	// billed as any other.
+	AppDisabled bool
 	// NoBasicService reports, for value-added usage, that no basic service
 	// was available at its time (see [Admission]): the session should not
 	// have started. Its minutes are recorded and billed all the same.
@@ -255,8 +260,10 @@ func (e *Engine) accept(u *unit, us *Usage, d Day) (Receipt, bool, error) {
 		return Receipt{}, false, err
 	}
 	switch {
-	case us.At.Before(u.a.Opened):
+	case us.At.Before(u.a.Opened) || u.a.app(us.App, us.At) < 0 && u.a.created(us.App) >= 0:
 		return Receipt{}, false, refuse(ErrBeforeOpened)
+	case u.a.app(us.App, us.At) < 0:
+		return Receipt{}, false, refuse(fmt.Errorf("%w %q", ErrUnknownApp, us.App))
 	case us.At.After(u.now):
 		return Receipt{}, false, refuse(ErrFutureUsage)
 	}
@@ -291,13 +298,19 @@ func (e *Engine) use(u *unit, us *Usage, d Day) (Receipt, error) {
 	before := m.Minutes()
 	m.Seconds += us.Seconds
 	r := Receipt{Key: key, Minutes: m.Minutes() - before}
-	r.WhileSuspended = u.a.Status.Suspended && !us.At.Before(u.a.Status.Since)
+	i := u.a.app(us.App, us.At)
+	if i < 0 { // accepted against the account as it was read: a replay's is the same
+		return Receipt{}, fmt.Errorf("%w: usage %q of application %q", ErrCorrupt, us.ID, us.App)
+	}
+	ap := &u.a.Apps[i]
+	r.WhileSuspended = ap.Status.Suspended && !us.At.Before(ap.Status.Since)
 	r.InArrears = u.a.inArrears(us.At) != nil
+	r.AppDisabled = ap.disabled(us.At)
 	if us.Service != ServiceBasic {
 		if err := u.expire(); err != nil {
 			return Receipt{}, err
 		}
-		why, err := e.basicService(u.r, &u.a, u.now, us.At, us.Service)
+		why, err := e.basicService(u.r, &u.a, i, u.now, us.At, us.Service)
 		if err != nil {
 			return Receipt{}, err
 		}
@@ -332,13 +345,13 @@ func (e *Engine) use(u *unit, us *Usage, d Day) (Receipt, error) {
 			r.PostpaidOn = true
 		}
 		en := Entry{Key: key, Minutes: need, App: us.App, Scenario: us.Scenario}
-		if u.a.Postpaid.On {
+		if ap.Postpaid.On {
 			en.Kind, r.Postpaid, m.Postpaid = EntryPostpaid, need, m.Postpaid+need
 			u.append(en)
 		} else {
 			en.Kind, r.Shortfall, m.Shortfall = EntryShortfall, need, m.Shortfall+need
 			u.append(en)
-			r.Suspended = u.suspend(us.At)
+			r.Suspended = u.suspend(i, us.At)
 		}
 	}
 	u.putMeter(m)

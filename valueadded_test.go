@@ -153,7 +153,7 @@ func TestValueAddedWithoutBasicService(t *testing.T) {
 		{
 			// Recording of accounts opened before 2020-07-01 was billed under CSS rules.
 			name:     "recording for an account opened before TRTC billed it",
-			setup:    []op{{now: time.Date(2020, 6, 30, 12, 0, 0, 0, cst), open: &billing.AccountSpec{ID: "a", Postpaid: true}}},
+			setup:    []op{{now: time.Date(2020, 6, 30, 12, 0, 0, 0, cst), open: &billing.AccountSpec{ID: "a", Postpaid: true, App: "app1"}}},
 			use:      vaUsage("r1", recording, hd, 60, at(15, 10, 0, 0)),
 			wantErr:  []error{billing.ErrNoPriceBook},
 			admitErr: billing.ErrNoPriceBook,
@@ -166,7 +166,7 @@ func TestValueAddedWithoutBasicService(t *testing.T) {
 			h.clock.Set(tt.use.At)
 			day := refCalendar{cst}.dayOf(tt.use.At)
 			before := h.state("a", day)
-			adm, admErr := h.e.Admit(h.ctx, "a", tt.use.Service, tt.use.At)
+			adm, admErr := h.e.Admit(h.ctx, "a", tt.use.App, tt.use.Service, tt.use.At)
 			r, err := h.e.Record(h.ctx, *tt.use)
 			if !errors.Is(admErr, tt.admitErr) { // both nil, or admErr wraps admitErr
 				t.Errorf("Admit() error = %v, want %v", admErr, tt.admitErr)

@@ -238,12 +238,17 @@ func testReadBack(t *testing.T, newStore NewStore) {
 	a := billing.Account{
 		ID: "acct-ü-日本", Currency: "CNY", Opened: nano, Version: 1, Touched: nano.Add(time.Nanosecond), LastSeq: 7,
 		Postpaid:          billing.Postpaid{On: true, Since: nano, Way: billing.PostpaidAutomatic},
-		Status:            billing.Status{}, // zero times read back as zero
 		AutoPostpaidArmed: true, SettledThrough: day - 1,
 		Late:     []billing.MeterKey{key(billing.TierHD), {Day: day - 3, Service: billing.ServiceRecording, Tier: billing.TierAudio}},
 		Unbilled: []billing.MeterKey{{Day: day - 2, Service: billing.ServiceBasic, Tier: billing.TierFHD}},
 		Frontier: billing.OpKey{At: nano, Class: billing.ClassCall, ID: "p-ü"}, SinceCheckpoint: 63, EnabledAt: nano.Add(-time.Nanosecond),
-		Suspensions: []billing.Interval{{Since: nano.Add(-time.Hour), Until: nano.Add(-time.Minute)}, {Since: nano.Add(-time.Second)}},
+		Apps: []billing.App{
+			{ID: "app-ü", Created: nano, Postpaid: billing.Postpaid{On: true, Since: nano, Way: billing.PostpaidAtCreation},
+				Suspensions: []billing.Interval{{Since: nano.Add(-time.Hour), Until: nano.Add(-time.Minute)}, {Since: nano.Add(-time.Second)}},
+				EnabledAt:   nano.Add(time.Nanosecond), Disabled: []billing.Interval{{Since: nano, Until: nano.Add(time.Hour)}, {Since: nano.Add(2 * time.Hour)}}},
+			{ID: billing.LegacyApp, Created: nano.Add(-time.Nanosecond), // zero times read back as zero
+				Status: billing.Status{Suspended: true, Since: nano.Add(time.Second), Reason: "why-日本"}},
+		},
 		Arrears: []billing.Arrears{{Refs: []string{"bill-ü", "bill-2"}, Since: nano.Add(-time.Hour), Paid: nano.Add(-time.Nanosecond),
 			Reclaim: t0.AddDate(0, 2, 0)}, {Refs: []string{"bill-日本"}, Since: nano, Reclaim: nano.AddDate(0, 0, 61)}},
 		Refunds: []billing.PackageRefund{{ID: "r-ü", Package: "p1", At: nano.Add(time.Nanosecond), Full: true, Minutes: 1_000_000_000_000,
@@ -256,7 +261,7 @@ func testReadBack(t *testing.T, newStore NewStore) {
 		Usage: billing.Usage{ID: "u1", Account: a.ID, App: "app", Service: billing.ServiceBasic, Scenario: billing.VideoCall,
 			Tier: billing.TierHD, Seconds: billing.MaxUsageSeconds, At: nano},
 		Receipt: billing.Receipt{Key: key(billing.TierHD), Minutes: 2, Draws: []billing.Draw{{Package: "p1", Minutes: 1, Deducted: 4}},
-			Postpaid: 1, PostpaidOn: true, WhileSuspended: true, NoBasicService: true, Late: true, InArrears: true},
+			Postpaid: 1, PostpaidOn: true, WhileSuspended: true, NoBasicService: true, Late: true, InArrears: true, AppDisabled: true},
 	}
 	pr := billing.PurchaseRecord{Purchase: billing.Purchase{ID: "p1", Account: a.ID, Kind: "universal", Minutes: 1_000_000_000_000},
 		Receipt: billing.PurchaseReceipt{Package: p, Day: day, Absorbed: []billing.Absorption{{Tier: billing.TierHD, Shortfall: 2, Postpaid: 1, Deducted: 12}}, Resumed: true}}
@@ -271,7 +276,8 @@ func testReadBack(t *testing.T, newStore NewStore) {
 		Subtotal: decimal.RequireFromString("0.07085701"), Total: decimal.RequireFromString("0.07")}
 	cp := billing.Checkpoint{Key: billing.OpKey{At: nano, Class: billing.ClassCheckpoint, ID: "u-日本"},
 		Postpaid: billing.Postpaid{On: true, Since: nano.Add(-time.Nanosecond), Way: billing.PostpaidEnabled},
-		Status:   billing.Status{Suspended: true, Since: nano, Reason: "why"}, Armed: true, Suspensions: 2,
+		Armed:    true, Apps: []billing.AppState{{Status: billing.Status{Suspended: true, Since: nano, Reason: "why"}, Suspensions: 2},
+			{Postpaid: billing.Postpaid{On: true, Since: nano, Way: billing.PostpaidAtCreation}}},
 		Balances: []billing.Balance{{Package: "p1", Balance: 999_999_999_996}, {Package: "trial", Balance: 1}},
 		Meters:   []billing.Meter{{Key: key(billing.TierHD), Seconds: 1 << 59, Prepaid: 1, Postpaid: (1<<59+59)/60 - 1}},
 		Usages:   []string{"u2", "u-日本", "u1"}} // not in byte order: kept as written
@@ -887,7 +893,9 @@ func testSnapshotReads(t *testing.T, newStore NewStore) {
 func aliasChanges() billing.Changes {
 	return billing.Changes{
 		Account: &billing.Account{ID: "a", Currency: "USD", Opened: t0, Version: 2, Late: []billing.MeterKey{key(billing.TierHD)},
-			Unbilled: []billing.MeterKey{key(billing.TierSD)}, Suspensions: []billing.Interval{{Since: t0, Until: t0.Add(time.Hour)}},
+			Unbilled: []billing.MeterKey{key(billing.TierSD)},
+			Apps: []billing.App{{ID: "app", Created: t0, Suspensions: []billing.Interval{{Since: t0, Until: t0.Add(time.Hour)}},
+				Disabled: []billing.Interval{{Since: t0}}}},
 			Arrears: []billing.Arrears{{Refs: []string{"r1"}, Since: t0}}},
 		Packages: []billing.Package{{ID: "p1", Minutes: 10, Balance: 10, PurchasedAt: t0, End: t0.AddDate(1, 0, 0)}},
 		Meters:   []billing.Meter{{Key: key(billing.TierHD), Seconds: 60, Prepaid: 1}, {Key: key(billing.TierAudio), Seconds: 120, Prepaid: 2}},
@@ -899,16 +907,18 @@ func aliasChanges() billing.Changes {
 		Bills: []billing.Bill{{Account: "a", Day: day, Total: decimal.RequireFromString("0.01"),
 			Lines: []billing.Line{{Day: day, Service: billing.ServiceBasic, Tier: billing.TierHD, Billed: 2, Amount: decimal.RequireFromString("0.00798")}}}},
 		Checkpoints: []billing.Checkpoint{{Key: billing.OpKey{At: t0, ID: "u1"}, Balances: []billing.Balance{{Package: "p1", Balance: 10}},
-			Meters: []billing.Meter{{Key: key(billing.TierHD), Seconds: 60, Prepaid: 1}}, Usages: []string{"u1", "u0"}}},
+			Meters: []billing.Meter{{Key: key(billing.TierHD), Seconds: 60, Prepaid: 1}}, Usages: []string{"u1", "u0"},
+			Apps: []billing.AppState{{Suspensions: 1}}}},
 	}
 }
 
 // scribble changes the slices inside every record r hands out that has
 // one, as a careless caller would.
 func scribble(r billing.Reader) {
-	if a, err := r.Account(); err == nil && len(a.Late) > 0 && len(a.Suspensions) > 0 && len(a.Unbilled) > 0 {
+	if a, err := r.Account(); err == nil && len(a.Late) > 0 && len(a.Unbilled) > 0 && len(a.Apps) > 0 &&
+		len(a.Apps[0].Suspensions) > 0 && len(a.Apps[0].Disabled) > 0 {
 		a.Late[0].Tier, a.Unbilled[0].Tier = "scribbled", "scribbled"
-		a.Suspensions[0].Until = time.Time{}
+		a.Apps[0].ID, a.Apps[0].Suspensions[0].Until, a.Apps[0].Disabled[0].Since = "scribbled", time.Time{}, time.Time{}
 	}
 	if a, err := r.Account(); err == nil && len(a.Arrears) > 0 && len(a.Arrears[0].Refs) > 0 {
 		a.Arrears[0].Refs[0], a.Arrears[0].Since = "scribbled", time.Time{}
@@ -919,6 +929,9 @@ func scribble(r billing.Reader) {
 		}
 		if len(c.Usages) > 0 {
 			c.Usages[0] = "scribbled"
+		}
+		if len(c.Apps) > 0 {
+			c.Apps[0].Suspensions = 77
 		}
 		return true
 	})
@@ -955,9 +968,9 @@ func testNoAliasing(t *testing.T, newStore NewStore) {
 	}
 	// The caller changes the Changes after Update returned.
 	c.Account.Currency = "XXX"
-	if len(c.Account.Late) > 0 && len(c.Account.Suspensions) > 0 && len(c.Account.Unbilled) > 0 {
-		c.Account.Late[0].Tier, c.Account.Unbilled[0].Tier = billing.TierFHD, billing.TierFHD
-		c.Account.Suspensions[0].Since = time.Time{}
+	if a := c.Account; len(a.Late) > 0 && len(a.Unbilled) > 0 && len(a.Apps) > 0 && len(a.Apps[0].Suspensions) > 0 && len(a.Apps[0].Disabled) > 0 {
+		a.Late[0].Tier, a.Unbilled[0].Tier = billing.TierFHD, billing.TierFHD
+		a.Apps[0].ID, a.Apps[0].Suspensions[0].Since, a.Apps[0].Disabled[0].Since = "changed", time.Time{}, time.Time{}
 	}
 	if len(c.Account.Arrears) > 0 && len(c.Account.Arrears[0].Refs) > 0 {
 		c.Account.Arrears[0].Refs[0] = "changed"
@@ -965,8 +978,8 @@ func testNoAliasing(t *testing.T, newStore NewStore) {
 	if cp := &c.Checkpoints[0]; len(cp.Balances) > 0 && len(cp.Meters) > 0 {
 		cp.Key.ID, cp.Balances[0].Balance, cp.Meters[0].Seconds = "changed", 99, 99
 	}
-	if cp := &c.Checkpoints[0]; len(cp.Usages) > 0 {
-		cp.Usages[0] = "changed"
+	if cp := &c.Checkpoints[0]; len(cp.Usages) > 0 && len(cp.Apps) > 0 {
+		cp.Usages[0], cp.Apps[0].Suspensions = "changed", 99
 	}
 	c.Packages[0].Balance, c.Meters[0].Prepaid, c.Entries[0].Minutes = 99, 99, 99
 	c.Usages[0].Usage.Seconds, c.Purchases[0].Purchase.Minutes, c.Bills[0].Currency = 99, 99, "XXX"

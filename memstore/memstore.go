@@ -184,7 +184,7 @@ func (a *account) apply(id string, ch *billing.Changes) error {
 		a.bills = slices.Insert(a.bills, i, b)
 	}
 	for _, c := range ch.Checkpoints {
-		c.Balances, c.Meters, c.Usages = slices.Clone(c.Balances), slices.Clone(c.Meters), slices.Clone(c.Usages)
+		c.Balances, c.Meters, c.Usages, c.Apps = slices.Clone(c.Balances), slices.Clone(c.Meters), slices.Clone(c.Usages), slices.Clone(c.Apps)
 		if i, found := a.mark(c.Key); found {
 			a.marks[i] = c
 		} else {
@@ -207,7 +207,12 @@ func keyOf(k billing.OpKey) billing.OpKey {
 
 // unshare gives a copies of its slices.
 func unshare(a *billing.Account) {
-	a.Late, a.Unbilled, a.Suspensions = slices.Clone(a.Late), slices.Clone(a.Unbilled), slices.Clone(a.Suspensions)
+	a.Late, a.Unbilled = slices.Clone(a.Late), slices.Clone(a.Unbilled)
+	a.Apps = slices.Clone(a.Apps)
+	for i := range a.Apps {
+		p := &a.Apps[i]
+		p.Suspensions, p.Disabled = slices.Clone(p.Suspensions), slices.Clone(p.Disabled)
+	}
 	a.Arrears, a.Refunds = slices.Clone(a.Arrears), slices.Clone(a.Refunds)
 	for i := range a.Arrears {
 		a.Arrears[i].Refs = slices.Clone(a.Arrears[i].Refs)
@@ -424,7 +429,7 @@ func (r *reader) Checkpoints(at billing.OpKey, fn func(billing.Checkpoint) bool)
 		i--
 	}
 	for _, c := range r.a.marks[i:] {
-		c.Balances, c.Meters, c.Usages = slices.Clone(c.Balances), slices.Clone(c.Meters), slices.Clone(c.Usages)
+		c.Balances, c.Meters, c.Usages, c.Apps = slices.Clone(c.Balances), slices.Clone(c.Meters), slices.Clone(c.Usages), slices.Clone(c.Apps)
 		if !fn(c) {
 			break
 		}

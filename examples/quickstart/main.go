@@ -54,13 +54,14 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	const studio = "studio"
+	const studio, app = "studio", "1400000001"
 
-	a, err := engine.OpenAccount(ctx, billing.AccountSpec{ID: studio})
+	a, err := engine.OpenAccount(ctx, billing.AccountSpec{ID: studio, App: app})
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("%s  opened %q (%s), postpaid off: the service is suspended if the trial runs out\n", stamp(now), a.ID, a.Currency)
+	fmt.Printf("%s  opened %q (%s) with application %s, postpaid off: the application is suspended if the trial runs out\n",
+		stamp(now), a.ID, a.Currency, app)
 	printBalances(ctx, engine, studio)
 
 	for d := 1; d <= 31; d++ {
@@ -74,12 +75,12 @@ func main() {
 				// start: no. One that ran anyway is still recorded (usage is a
 				// fact), as shortfall. Then it buys a package.
 				now = now.Add(-45 * time.Minute)
-				adm, err := engine.Admit(ctx, studio, billing.ServiceBasic, now)
+				adm, err := engine.Admit(ctx, studio, app, billing.ServiceBasic, now)
 				if err != nil {
 					log.Fatal(err)
 				}
 				fmt.Printf("%s  may a session start? %v: %v\n", stamp(now), adm.Admitted, adm.Reason)
-				r, err := engine.Record(ctx, billing.Usage{ID: "2021-03-09/anyway", Account: studio, App: "1400000001",
+				r, err := engine.Record(ctx, billing.Usage{ID: "2021-03-09/anyway", Account: studio, App: app,
 					Scenario: billing.AudioCall, Tier: billing.TierAudio, Seconds: 60, At: now})
 				if err != nil {
 					log.Fatal(err)
@@ -91,7 +92,7 @@ func main() {
 				now = time.Date(2021, 3, d, s.hour, 0, 0, 0, beijing)
 			}
 			r, err := engine.Record(ctx, billing.Usage{
-				ID: fmt.Sprintf("2021-03-%02d/%d", d, i), Account: studio, App: "1400000001",
+				ID: fmt.Sprintf("2021-03-%02d/%d", d, i), Account: studio, App: app,
 				Scenario: s.scenario, Tier: s.tier, Seconds: s.minutes * 60, At: now,
 			})
 			if err != nil {
