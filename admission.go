@@ -10,21 +10,23 @@ import (
 type Admission struct {
 	// Admitted reports whether a new session of the service may start.
 	Admitted bool
-	// Reason says why not (nil if admitted): an error wrapping ErrSuspended
-	// if the account is suspended at the instant asked (at or after
-	// Status.Since, or for arrears, when it also wraps ErrInArrears; for a
-	// value-added service it wraps ErrNoBasicService too), or
-	// ErrNoBasicService if nothing could pay for basic usage then:
-	// no package valid at that instant has a minute's worth left now,
-	// postpaid is off, and no universal package was bought (which would
-	// turn it on automatically).
+	// Reason says why not (nil if admitted): an error wrapping
+	// ErrSuspended if the account is suspended for arrears at the instant
+	// asked (it also wraps ErrInArrears); else ErrAppDisabled if the host
+	// had disabled the application then; else ErrSuspended if the
+	// application is suspended then (at or after its Status.Since) (for a
+	// value-added service each also wraps ErrNoBasicService); else
+	// ErrNoBasicService if nothing could pay for basic usage of the
+	// application then: no package valid at that instant has a minute's
+	// worth left now, the application's postpaid is off, and no universal
+	// package was bought (which would turn it on automatically).
 	Reason error
 }
 
 // Admit answers whether a new session of service ("" for basic service)
-// may start on the account at instant at. A value-added service (cloud
-// recording, MixTranscoding) needs a basic service to go with it, so both
-// get the same answer.
+// of the account's application app may start at instant at. A value-added
+// service (cloud recording, MixTranscoding) needs a basic service to go
+// with it, so both get the same answer.
 //
 // An account in arrears is refused new sessions (ErrInArrears) from 24
 // hours after it was reported overdue until the payment is reported; usage
@@ -35,10 +37,12 @@ type Admission struct {
 // with an earlier time, can change the answer for the past (a suspension
 // found after the fact). Record never refuses usage because of
 // the answer: usage is a fact, and is recorded and billed whatever Admit
-// said (see Receipt.WhileSuspended and Receipt.NoBasicService).
+// said (see Receipt.WhileSuspended, Receipt.AppDisabled and
+// Receipt.NoBasicService).
 //
 // Errors wrap ErrInvalidID, ErrInvalidTime (the zero time, a day outside
-// MinDay..MaxDay, or the clock), ErrNotFound, ErrBeforeOpened,
+// MinDay..MaxDay, or the clock), ErrNotFound, ErrUnknownApp,
+// ErrBeforeOpened (before the opening or the application's creation),
 // ErrNoPriceBook, ErrUnknownService, ErrCorrupt, or a Store or context
 // error.
 func (e *Engine) Admit(ctx context.Context, account, app string, service Service, at time.Time) (Admission, error) {
@@ -98,7 +102,7 @@ func (e *Engine) basicService(r Reader, a *Account, app int, now, at time.Time, 
 	case p.disabled(at):
 		why = fmt.Errorf("%w %q", ErrAppDisabled, p.ID)
 	case p.Status.Suspended && !at.Before(p.Status.Since):
-		why = fmt.Errorf("%w since %s", ErrSuspended, p.Status.Since.In(e.cal.loc).Format(time.RFC3339))
+		why = fmt.Errorf("%w: application %q since %s", ErrSuspended, p.ID, p.Status.Since.In(e.cal.loc).Format(time.RFC3339))
 	}
 	switch {
 	case why != nil && service != ServiceBasic:
@@ -126,7 +130,8 @@ func (e *Engine) basicService(r Reader, a *Account, app int, now, at time.Time, 
 	case walkErr != nil:
 		return nil, walkErr
 	case !payable:
-		return fmt.Errorf("%w: no package valid at %s has minutes left now, and postpaid is off", ErrNoBasicService, at.In(e.cal.loc).Format(time.RFC3339)), nil
+		return fmt.Errorf("%w: no package valid at %s has minutes left now, and the postpaid of application %q is off",
+			ErrNoBasicService, at.In(e.cal.loc).Format(time.RFC3339), p.ID), nil
 	}
 	return nil, nil
 }

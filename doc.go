@@ -13,9 +13,11 @@
 // # Lifecycle
 //
 // An account is opened with [Engine.OpenAccount] and gets the trial of the
-// price book of the day (Era 1: 10,000 minutes, ratio 1 for every tier). Usage
-// is reported with [Engine.Record]: each usage is seconds of one scenario and
-// tier at one instant, added to the meter of its billing day and tier. The
+// price book of the day (Era 1: 10,000 minutes, ratio 1 for every tier). Its
+// applications (SDKAppIDs) are created with it or with [Engine.CreateApp].
+// Usage is reported with [Engine.Record]: each usage is seconds of one
+// application, scenario and tier at one instant, added to the meter of its
+// billing day and tier (the account's, whatever the application). The
 // billable minutes of a meter are ceil(seconds/60), and a usage adds
 // ceil(after/60) − ceil(before/60), so successive usage never pays twice for
 // one started minute.
@@ -28,19 +30,21 @@
 // ratios. No minute is ever split between packages. Minutes no package
 // covers are:
 //
-//   - billed postpaid at list price, if the postpaid switch is on;
+//   - billed postpaid at list price, if the postpaid switch of the usage's
+//     application is on;
 //   - otherwise, if the account has bought a universal package, billed
-//     postpaid as the switch goes on automatically;
-//   - otherwise kept as the day's shortfall, and the account is suspended
-//     from the time of that usage until a package is bought ([Engine.Buy])
-//     or postpaid is enabled ([Engine.EnablePostpaid], which also turns the
+//     postpaid as the switch goes on automatically, for every application;
+//   - otherwise kept as the day's shortfall, and the application is
+//     suspended from the time of that usage until a package is bought
+//     ([Engine.Buy], which lifts every application's suspension) or its
+//     postpaid is enabled ([Engine.EnablePostpaid], which also turns the
 //     day's shortfall into postpaid).
 //
 // Usage is a fact: a report describes what already happened, so Record
 // refuses only malformed input, never because of the account's state.
-// Usage of a suspended account is recorded like any other (packages valid
-// at its time cover what they can, the rest is shortfall), its receipt
-// flagged ([Receipt].WhileSuspended). Suspension is a signal to the host:
+// Usage of a suspended application is recorded like any other (packages
+// valid at its time cover what they can, the rest is shortfall), its
+// receipt flagged ([Receipt].WhileSuspended). Suspension is a signal to the host:
 // whether a new session may start is a separate, read-only question,
 // [Engine.Admit], answered from what has been reported so far.
 //
@@ -58,8 +62,9 @@
 // tier, and metered the same way (seconds per day and tier, rounded up to
 // minutes). They are never covered by packages and need no postpaid switch:
 // all their minutes go on the daily bill. They need a basic service to go
-// with them: [Engine.Admit] refuses to start one for a suspended account, or
-// one that could not pay for basic usage then. Value-added usage reported
+// with them: [Engine.Admit] refuses to start one for a suspended or disabled
+// application, an account in arrears, or one that could not pay for basic
+// usage then. Value-added usage reported
 // anyway is recorded and billed, its receipt flagged
 // ([Receipt].NoBasicService).
 //
@@ -69,9 +74,10 @@
 // immutable [Bill]: a line per meter of the day (service and tier) with its
 // seconds, billable minutes, how they were paid, the minutes billed, the unit
 // price and the exact amount. Basic minutes are billed if postpaid (and, if
-// postpaid is on at settlement, the day's shortfall); value-added minutes
-// always. Shortfall is never dropped: settled while postpaid is off, it is
-// not billed then, and the first bill settled with postpaid on bills it, a
+// a postpaid switch of the account is on at settlement, the day's
+// shortfall); value-added minutes always. Shortfall is never dropped:
+// settled while every switch is off, it is not billed then, and the first
+// bill settled with one on bills it, a
 // line per meter dated with its day ([Line].Deferred), at that day's list
 // price. The total is rounded once, half up, to the currency's decimals.
 // Settling a day again returns the same bill. Days with usage are settled in
@@ -85,14 +91,62 @@
 // [Engine.Bills] and [Engine.Statement] list the bills of a period and total
 // a month.
 //
-// # The postpaid switch
+// # Applications and the postpaid switch
 //
-// The switch goes on in three ways: at opening ([AccountSpec].Postpaid, the
-// "do not suspend the service" choice), by [Engine.EnablePostpaid], or
-// automatically. It never goes off: there is no method for it, and an
-// account read from the Store with switch fields that disagree is refused
-// with [ErrCorrupt]. A Store wrapped with [GuardSwitch] also refuses a
-// record rewritten to a consistent "off" after it saw the switch on.
+// The page this library starts from enables postpaid on an application
+// (domain reference §3.2; SPEC decision 2 on open question 2): the switch and the service
+// status belong to each application ([App]), packages to the account (Era 1
+// universal packages cover "all applications under the same account",
+// §2.6), and so do meters, rounding and bills (§5: usage is aggregated per
+// account in Era 1). An application's switch goes on in three ways, each
+// recorded in [App].Postpaid with its instant and [PostpaidWay]:
+//
+//   - at its creation ([AppSpec].Postpaid: the gift-package pop-up's "do
+//     not suspend the service; postpaid at list price");
+//   - later, by [Engine.EnablePostpaid] naming it (Application info →
+//     Enable postpaid);
+//   - automatically, for every application of an account that bought a
+//     universal package, at the event time of the first minute no package
+//     could cover, whichever application's it is (the seed's Method 2).
+//
+// The account has a switch too ([Account].Postpaid): on, every
+// application's is on, present and future, from the later of its instant
+// and the application's creation, with its way. It is the automatic
+// switch, the choice made at opening ([AccountSpec].Postpaid, which thus
+// becomes the default of every application created later), and
+// [Engine.EnablePostpaid] naming no application. No switch ever goes off:
+// there is no method for it, and an account read from the Store with switch
+// fields that disagree (or an application off under an account switch
+// that is on) is refused with [ErrCorrupt]. A Store wrapped with
+// [GuardSwitch] also refuses a record rewritten with fewer switches on than
+// it saw.
+//
+// Usage no package covers goes postpaid if its application's switch is
+// on; else it is shortfall and suspends that application only: on a
+// trial-only account, an application without postpaid stops when the
+// trial runs out while another with postpaid on keeps running and bills
+// postpaid. Shortfall is the account's (minutes are rounded per account,
+// day and tier, so they cannot be told apart by application): a bill
+// settled while any switch of the account is on bills it, and an
+// EnablePostpaid call turns the day's shortfall into postpaid whichever
+// application it names. A purchase lifts the suspension of every
+// application.
+//
+// Usage names an application the account has created ([ErrUnknownApp]),
+// at or after its creation ([ErrBeforeOpened]); an account has at most
+// [MaxApps]. The host can disable an application ([Engine.DisableApp], the
+// console's 停用应用, §3.4) and enable it again ([Engine.EnableApp]): Admit
+// refuses its new sessions ([ErrAppDisabled]) meanwhile, and usage of its
+// sessions is still recorded and billed (usage is a fact), flagged
+// [Receipt].AppDisabled.
+//
+// An account recorded before applications existed had one switch and one
+// status. A Store migrates it to the account switch it had and one
+// application, [LegacyApp] (""), holding its status and suspensions: usage
+// naming any application the account had not created at its time is that
+// application's, as before, so its behaviour does not change. The host can
+// then create its applications; usage naming one from its creation on is
+// its own.
 //
 // # Arrears
 //

@@ -90,7 +90,7 @@ var (
 	// until a package is bought or postpaid is enabled, or the account is
 	// suspended for arrears, and no new session may start. Usage
 	// reported for that time is still recorded.
-	ErrSuspended = errors.New("billing: account suspended")
+	ErrSuspended = errors.New("billing: suspended")
 	// ErrInArrears: an Admission's reason, with ErrSuspended: the account is
 	// suspended for arrears (see [Engine.ReportOverdue]) until they are
 	// reported paid. Usage reported for that time is still recorded and

@@ -183,7 +183,7 @@ func ExampleEngine_Record_suspension() {
 	fmt.Printf("u3: %d postpaid\n", use("u3", 1).Postpaid)
 	// Output:
 	// u1: 10000 covered, 2 shortfall, suspended: true
-	// admitted: false - billing: account suspended since 2021-03-15T09:00:00+08:00
+	// admitted: false - billing: suspended: application "1400000001" since 2021-03-15T09:00:00+08:00
 	// u2: 1 shortfall, while suspended: true
 	// after EnablePostpaid: suspended: false admitted: true
 	// u3: 1 postpaid
@@ -231,7 +231,7 @@ func ExampleEngine_ReportOverdue() {
 	// Output:
 	// suspended from 2021-03-16 09:00:00
 	// packages reclaimed, unless paid, at 2021-05-16 00:00:00
-	// admitted: false - billing: account suspended since 2021-03-16T09:00:00+08:00: billing: account in arrears
+	// admitted: false - billing: suspended since 2021-03-16T09:00:00+08:00: billing: account in arrears
 	// u1: 1 minute from the trial, in arrears: true
 	// after ReportPaid: admitted: true
 }

@@ -1072,10 +1072,13 @@ func refUsageInputErrors(a *refAccount, now time.Time, u billing.Usage, svc bill
 		errs = append(errs, billing.ErrFutureUsage)
 	case a != nil && u.At.Before(a.opened):
 		errs = append(errs, billing.ErrBeforeOpened)
-	case a != nil && !slices.ContainsFunc(a.apps, func(p refApp) bool { return p.id == u.App }):
-		errs = append(errs, billing.ErrUnknownApp)
-	case a != nil:
-		if _, ok := a.refAppAt(u.App, u.At); !ok {
+	}
+	if a != nil {
+		switch _, ok := a.refAppAt(u.App, u.At); {
+		case ok:
+		case !slices.ContainsFunc(a.apps, func(p refApp) bool { return p.id == u.App }):
+			errs = append(errs, billing.ErrUnknownApp)
+		default:
 			errs = append(errs, billing.ErrBeforeOpened)
 		}
 	}

@@ -151,8 +151,9 @@ func (u *Usage) same(v *Usage) bool {
 //
 // Value-added usage is never covered by packages: all its minutes are
 // postpaid, on the daily bill, whatever the switch. It needs a basic service
-// to go with it; reported without one (the account suspended, or nothing to
-// pay for basic usage at its time), it is recorded and billed all the same,
+// to go with it; reported without one (the application suspended or
+// disabled, the account in arrears, or nothing to pay for basic usage at
+// its time), it is recorded and billed all the same,
 // with Receipt.NoBasicService set.
 //
 // Usage is applied at its place in the reference order, by its time: a
@@ -171,6 +172,7 @@ func (u *Usage) same(v *Usage) bool {
 // Errors wrap ErrInvalidID, ErrInvalidSeconds (also when the day's meter
 // would overflow), ErrInvalidTime (the zero time, a time on a day outside
 // MinDay..MaxDay, or the clock), ErrNotFound (no such account),
+// ErrUnknownApp (no such application; see [LegacyApp]),
 // ErrIdempotencyConflict, ErrBeforeOpened, ErrFutureUsage, ErrNoPriceBook,
 // ErrUnknownScenario, ErrUnknownTier, ErrTierNotInScenario, ErrUnknownService,
 // ErrCorrupt, or a Store or context error. On error nothing is recorded.

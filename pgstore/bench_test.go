@@ -14,7 +14,8 @@ import (
 )
 
 // benchEngine returns an Engine on a fresh schema with accounts acct-0 ..
-// acct-(n-1), each with postpaid on, the trial and two universal packages.
+// acct-(n-1), each with the application sdkApp, postpaid on, the trial and
+// two universal packages.
 func benchEngine(b *testing.B, n int) (*billing.Engine, []string) {
 	b.Helper()
 	now := setAt
@@ -22,7 +23,7 @@ func benchEngine(b *testing.B, n int) (*billing.Engine, []string) {
 	ids := make([]string, n)
 	for i := range ids {
 		ids[i] = fmt.Sprintf("acct-%d", i)
-		if _, err := e.OpenAccount(context.Background(), billing.AccountSpec{ID: ids[i], Postpaid: true}); err != nil {
+		if _, err := e.OpenAccount(context.Background(), billing.AccountSpec{ID: ids[i], Postpaid: true, App: sdkApp}); err != nil {
 			b.Fatal(err)
 		}
 		for j := range 2 {
@@ -40,7 +41,7 @@ func benchEngine(b *testing.B, n int) (*billing.Engine, []string) {
 // 40 ms after the one before (so in the order of their times, up to more
 // than 10⁶ usages before runAt).
 func usageOf(a string, i int64) billing.Usage {
-	return billing.Usage{ID: fmt.Sprintf("u%d", i), Account: a, App: "1400000001", Scenario: billing.VideoCall,
+	return billing.Usage{ID: fmt.Sprintf("u%d", i), Account: a, App: sdkApp, Scenario: billing.VideoCall,
 		Tier: billing.TierHD, Seconds: 61, At: setAt.Add(time.Duration(i) * 40 * time.Millisecond)}
 }
 
@@ -73,7 +74,7 @@ func benchLateUsage(b *testing.B, perDay int, lateness time.Duration) {
 	now := time.Date(2021, 3, 1, 8, 0, 0, 0, cst)
 	e := engineAt(b, pgstore.New(newPool(b)), &now)
 	ctx := context.Background()
-	if _, err := e.OpenAccount(ctx, billing.AccountSpec{ID: "day", Postpaid: true}); err != nil {
+	if _, err := e.OpenAccount(ctx, billing.AccountSpec{ID: "day", Postpaid: true, App: sdkApp}); err != nil {
 		b.Fatal(err)
 	}
 	if _, err := e.Buy(ctx, billing.Purchase{ID: "p", Account: "day", Kind: billing.KindUniversal, Minutes: 100_000_000}); err != nil {
@@ -82,7 +83,7 @@ func benchLateUsage(b *testing.B, perDay int, lateness time.Duration) {
 	now = time.Date(2021, 3, 16, 1, 0, 0, 0, cst)
 	step := 24 * time.Hour / time.Duration(perDay)
 	usage := func(id string, at time.Time) billing.Usage {
-		return billing.Usage{ID: id, Account: "day", App: "1400000001", Scenario: billing.VideoCall, Tier: billing.TierHD, Seconds: 61, At: at}
+		return billing.Usage{ID: id, Account: "day", App: sdkApp, Scenario: billing.VideoCall, Tier: billing.TierHD, Seconds: 61, At: at}
 	}
 	batch := make([]billing.Usage, 0, 10_000)
 	for i := range perDay {

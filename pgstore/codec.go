@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/rtcbill/billing"
@@ -122,6 +123,39 @@ type (
 		S string `json:"s"`
 		X string `json:"x"`
 	}
+	// An application (billing.App: id, created, switch, status, ended
+	// suspensions, EnabledAt, disablings). Its switch and status are left
+	// out while zero (off, active), its lists while empty: most
+	// applications have none of them.
+	jsonApp struct {
+		I  string         `json:"i"`
+		C  int64          `json:"c"`
+		P  *jsonPostpaid  `json:"p,omitempty"`
+		S  *jsonStatus    `json:"s,omitempty"`
+		Su []jsonInterval `json:"su,omitempty"`
+		E  int64          `json:"e"`
+		D  []jsonInterval `json:"d,omitempty"`
+	}
+	// An application's state at a checkpoint (billing.AppState: switch,
+	// status, how many suspensions had ended), left out as jsonApp's are
+	// while zero: a checkpoint holds one per application.
+	jsonAppState struct {
+		P  *jsonPostpaid `json:"p,omitempty"`
+		S  *jsonStatus   `json:"s,omitempty"`
+		Su int64         `json:"su,omitempty"`
+	}
+	// A postpaid switch (billing.Postpaid: on, since, way).
+	jsonPostpaid struct {
+		O bool                `json:"o"`
+		S int64               `json:"s"`
+		W billing.PostpaidWay `json:"w"`
+	}
+	// A status (billing.Status: suspended, since, reason).
+	jsonStatus struct {
+		O bool   `json:"o"`
+		S int64  `json:"s"`
+		R string `json:"r"`
+	}
 	jsonBalance struct {
 		P string `json:"p"`
 		B int64  `json:"b"`
@@ -202,12 +236,117 @@ func decodeAbsorbed(s string) ([]billing.Absorption, error) {
 	return as, nil
 }
 
-func encodeIntervals(is []billing.Interval) (string, error) {
-	js := make([]jsonInterval, len(is))
-	for i, in := range is {
+// toIntervals encodes is for a jsonb list; none as nil.
+func toIntervals(is []billing.Interval) ([]jsonInterval, error) {
+	var js []jsonInterval
+	for _, in := range is {
+		s, err1 := nanos(in.Since)
+		u, err2 := nanos(in.Until)
+		if err := firstErr(err1, err2); err != nil {
+			return nil, err
+		}
+		js = append(js, jsonInterval{s, u})
+	}
+	return js, nil
+}
+
+// fromIntervals decodes toIntervals' encoding; none as nil.
+func fromIntervals(js []jsonInterval) []billing.Interval {
+	var is []billing.Interval
+	for _, in := range js {
+		is = append(is, billing.Interval{Since: fromNanos(in.S), Until: fromNanos(in.U)})
+	}
+	return is
+}
+
+// toPostpaid encodes a switch; nil if it is zero (off).
+func toPostpaid(p billing.Postpaid) (*jsonPostpaid, error) {
+	if !p.On && p.Since.IsZero() && p.Way == "" {
+		return nil, nil
+	}
+	since, err := nanos(p.Since)
+	if err != nil {
+		return nil, err
+	}
+	return &jsonPostpaid{p.On, since, p.Way}, nil
+}
+
+// postpaid decodes toPostpaid's encoding.
+func (j *jsonPostpaid) postpaid() billing.Postpaid {
+	if j == nil {
+		return billing.Postpaid{}
+	}
+	return billing.Postpaid{On: j.O, Since: fromNanos(j.S), Way: j.W}
+}
+
+// toStatus encodes a status; nil if it is zero (active).
+func toStatus(s billing.Status) (*jsonStatus, error) {
+	if !s.Suspended && s.Since.IsZero() && s.Reason == "" {
+		return nil, nil
+	}
+	since, err := nanos(s.Since)
+	if err != nil {
+		return nil, err
+	}
+	return &jsonStatus{s.Suspended, since, s.Reason}, nil
+}
+
+// status decodes toStatus's encoding.
+func (j *jsonStatus) status() billing.Status {
+	if j == nil {
+		return billing.Status{}
+	}
+	return billing.Status{Suspended: j.O, Since: fromNanos(j.S), Reason: j.R}
+}
+
+func encodeApps(apps []billing.App) (string, error) {
+	js := make([]jsonApp, len(apps))
+	for i, p := range apps {
+		j := &js[i]
+		j.I = p.ID
+		var errs [6]error
+		j.C, errs[0] = nanos(p.Created)
+		j.P, errs[1] = toPostpaid(p.Postpaid)
+		j.S, errs[2] = toStatus(p.Status)
+		j.Su, errs[3] = toIntervals(p.Suspensions)
+		j.E, errs[4] = nanos(p.EnabledAt)
+		j.D, errs[5] = toIntervals(p.Disabled)
+		if err := firstErr(errs[:]...); err != nil {
+			return "", err
+		}
+	}
+	return encode(js)
+}
+
+func decodeApps(s string) ([]billing.App, error) {
+	var js []jsonApp
+	if err := json.Unmarshal([]byte(s), &js); err != nil {
+		return nil, fmt.Errorf("pgstore: apps: %w", err)
+	}
+	var apps []billing.App
+	for _, j := range js {
+		apps = append(apps, billing.App{ID: j.I, Created: fromNanos(j.C), Postpaid: j.P.postpaid(), Status: j.S.status(),
+			Suspensions: fromIntervals(j.Su), EnabledAt: fromNanos(j.E), Disabled: fromIntervals(j.D)})
+	}
+	return apps, nil
+}
+
+// cloneApps returns a copy of apps that shares no memory with it.
+func cloneApps(apps []billing.App) []billing.App {
+	apps = slices.Clone(apps)
+	for i := range apps {
+		apps[i].Suspensions, apps[i].Disabled = slices.Clone(apps[i].Suspensions), slices.Clone(apps[i].Disabled)
+	}
+	return apps
+}
+
+func encodeAppStates(ss []billing.AppState) (string, error) {
+	js := make([]jsonAppState, len(ss))
+	for i, s := range ss {
 		var err1, err2 error
-		js[i].S, err1 = nanos(in.Since)
-		js[i].U, err2 = nanos(in.Until)
+		js[i].P, err1 = toPostpaid(s.Postpaid)
+		js[i].S, err2 = toStatus(s.Status)
+		js[i].Su = int64(s.Suspensions)
 		if err := firstErr(err1, err2); err != nil {
 			return "", err
 		}
@@ -215,16 +354,16 @@ func encodeIntervals(is []billing.Interval) (string, error) {
 	return encode(js)
 }
 
-func decodeIntervals(s string) ([]billing.Interval, error) {
-	var js []jsonInterval
+func decodeAppStates(s string) ([]billing.AppState, error) {
+	var js []jsonAppState
 	if err := json.Unmarshal([]byte(s), &js); err != nil {
-		return nil, fmt.Errorf("pgstore: suspensions: %w", err)
+		return nil, fmt.Errorf("pgstore: checkpoint apps: %w", err)
 	}
-	var is []billing.Interval
-	for _, in := range js {
-		is = append(is, billing.Interval{Since: fromNanos(in.S), Until: fromNanos(in.U)})
+	var ss []billing.AppState
+	for _, j := range js {
+		ss = append(ss, billing.AppState{Postpaid: j.P.postpaid(), Status: j.S.status(), Suspensions: int(j.Su)})
 	}
-	return is, nil
+	return ss, nil
 }
 
 func encodeArrears(as []billing.Arrears) (string, error) {

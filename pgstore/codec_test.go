@@ -59,6 +59,69 @@ func TestCheckpointUsagesEncoding(t *testing.T) {
 	}
 }
 
+// TestAppsEncoding checks the encoding of an account's applications and
+// of a checkpoint's: a switch and a status left out while zero, the lists
+// while empty, a count while 0; every time to the nanosecond (the zero
+// time too, which is not 1970); none as [], which reads back as nil, as
+// the other lists do. It also decodes the shapes migration 0009 writes
+// from a legacy account and checkpoint: the same shapes, nothing left out
+// that it could leave out.
+func TestAppsEncoding(t *testing.T) {
+	at := time.Unix(1615766399, 999_999_999).UTC()
+	legacy := billing.App{Created: at, Postpaid: billing.Postpaid{On: true, Since: at, Way: billing.PostpaidEnabled},
+		Suspensions: []billing.Interval{{Since: time.Unix(0, 0).UTC(), Until: at}}}
+	for _, tt := range []struct {
+		apps []billing.App
+		enc  string
+	}{
+		{nil, `[]`},
+		{[]billing.App{}, `[]`},
+		{[]billing.App{{ID: "app-日本"}}, `[{"i":"app-日本","c":-9223372036854775808,"e":-9223372036854775808}]`},
+		{[]billing.App{legacy, {ID: "a", Created: at, Status: billing.Status{Suspended: true, Since: at, Reason: "why"},
+			EnabledAt: time.Unix(0, 1).UTC(), Disabled: []billing.Interval{{Since: at}}}},
+			`[{"i":"","c":1615766399999999999,"p":{"o":true,"s":1615766399999999999,"w":"enabled"},` +
+				`"su":[{"s":0,"u":1615766399999999999}],"e":-9223372036854775808},` +
+				`{"i":"a","c":1615766399999999999,"s":{"o":true,"s":1615766399999999999,"r":"why"},"e":1,` +
+				`"d":[{"s":1615766399999999999,"u":-9223372036854775808}]}]`},
+	} {
+		enc, err := encodeApps(tt.apps)
+		if err != nil || enc != tt.enc {
+			t.Errorf("encodeApps(%+v) = %s, %v; want %s", tt.apps, enc, err, tt.enc)
+		}
+		want := tt.apps
+		if len(want) == 0 {
+			want = nil
+		}
+		if back, err := decodeApps(enc); err != nil || !cmp.Equal(back, want) {
+			t.Errorf("decodeApps(%s) = %+v, %v; want %+v", enc, back, err, want)
+		}
+	}
+	migrated := `[{"i": "", "c": 1615766399999999999, "p": {"o": true, "s": 1615766399999999999, "w": "enabled"},
+		"s": {"o": false, "s": -9223372036854775808, "r": ""}, "su": [{"s": 0, "u": 1615766399999999999}],
+		"e": -9223372036854775808, "d": []}]`
+	if apps, err := decodeApps(migrated); err != nil || !cmp.Equal(apps, []billing.App{legacy}) {
+		t.Errorf("decodeApps(%s) = %+v, %v; want %+v", migrated, apps, err, []billing.App{legacy})
+	}
+	if _, err := encodeApps([]billing.App{{Created: time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC)}}); err == nil {
+		t.Error("encodeApps of an application created in 2300: no error")
+	}
+
+	states := []billing.AppState{{}, {Postpaid: legacy.Postpaid, Status: billing.Status{Suspended: true, Reason: "why"}, Suspensions: 3}}
+	wantEnc := `[{},{"p":{"o":true,"s":1615766399999999999,"w":"enabled"},"s":{"o":true,"s":-9223372036854775808,"r":"why"},"su":3}]`
+	if enc, err := encodeAppStates(states); err != nil || enc != wantEnc {
+		t.Errorf("encodeAppStates(%+v) = %s, %v; want %s", states, enc, err, wantEnc)
+	}
+	if back, err := decodeAppStates(wantEnc); err != nil || !cmp.Equal(back, states) {
+		t.Errorf("decodeAppStates(%s) = %+v, %v; want %+v", wantEnc, back, err, states)
+	}
+	if enc, err := encodeAppStates(nil); err != nil || enc != `[]` {
+		t.Errorf("encodeAppStates(nil) = %s, %v; want []", enc, err)
+	}
+	if back, err := decodeAppStates(`[]`); err != nil || back != nil {
+		t.Errorf("decodeAppStates([]) = %#v, %v; want nil", back, err)
+	}
+}
+
 // FuzzDecode feeds arbitrary text to the decoders of the jsonb columns:
 // never a panic; what decodes encodes back to the same values.
 func FuzzDecode(f *testing.F) {
@@ -71,6 +134,9 @@ func FuzzDecode(f *testing.F) {
 	f.Add(`[{"d": 18701, "s": "basic", "t": "hd", "n": 61, "short": 2, "settled": {"n": 61, "short": 2}, "unbilled": 2}]`)
 	f.Add(`[{"d": 18701, "s": "basic", "t": "hd", "unbilled": -9223372036854775808}]`)
 	f.Add(`["u2", "u-日本", ""]`)
+	f.Add(`[{"i": "", "c": 1, "p": {"o": true, "s": 1, "w": "enabled"}, "su": [{"s": 0, "u": 1}], "e": -9223372036854775808}]`)
+	f.Add(`[{"i": "a", "s": {"o": true, "s": -9223372036854775808, "r": "why"}, "d": [{"s": 1, "u": -9223372036854775808}]}]`)
+	f.Add(`[{}, {"p": {"o": false, "s": -9223372036854775808, "w": ""}, "su": 3}]`)
 	f.Add(`[{"m": 1e300}]`)
 	f.Add(`null`)
 	f.Add(`[`)
@@ -103,13 +169,22 @@ func FuzzDecode(f *testing.F) {
 				t.Fatalf("absorbed %v → %s → %v, %v", as, enc, back, err)
 			}
 		}
-		if is, err := decodeIntervals(s); err == nil {
-			enc, err := encodeIntervals(is)
+		if apps, err := decodeApps(s); err == nil {
+			enc, err := encodeApps(apps)
 			if err != nil {
-				t.Fatalf("encodeIntervals(%v): %v", is, err)
+				t.Fatalf("encodeApps(%v): %v", apps, err)
 			}
-			if back, err := decodeIntervals(enc); err != nil || !cmp.Equal(is, back, opts) {
-				t.Fatalf("intervals %v → %s → %v, %v", is, enc, back, err)
+			if back, err := decodeApps(enc); err != nil || !cmp.Equal(apps, back, opts) {
+				t.Fatalf("apps %v → %s → %v, %v", apps, enc, back, err)
+			}
+		}
+		if ss, err := decodeAppStates(s); err == nil {
+			enc, err := encodeAppStates(ss)
+			if err != nil {
+				t.Fatalf("encodeAppStates(%v): %v", ss, err)
+			}
+			if back, err := decodeAppStates(enc); err != nil || !cmp.Equal(ss, back, opts) {
+				t.Fatalf("app states %v → %s → %v, %v", ss, enc, back, err)
 			}
 		}
 		if bs, err := decodeBalances(s); err == nil {

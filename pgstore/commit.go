@@ -126,38 +126,37 @@ func opKey(k billing.OpKey) billing.OpKey {
 func (r *reader) queueAccount(b *pgx.Batch, a *billing.Account) error {
 	opened, err1 := nanos(a.Opened)
 	since, err2 := nanos(a.Postpaid.Since)
-	suspended, err3 := nanos(a.Status.Since)
-	touched, err4 := nanos(a.Touched)
-	late, err5 := encodeKeys(a.Late)
-	frontier, err6 := nanos(a.Frontier.At)
-	enabled, err7 := nanos(a.EnabledAt)
-	suspensions, err8 := encodeIntervals(a.Suspensions)
-	unbilled, err9 := encodeKeys(a.Unbilled)
-	arrears, err10 := encodeArrears(a.Arrears)
-	refunds, err11 := encodeRefunds(a.Refunds)
-	if err := firstErr(err1, err2, err3, err4, err5, err6, err7, err8, err9, err10, err11); err != nil {
+	touched, err3 := nanos(a.Touched)
+	late, err4 := encodeKeys(a.Late)
+	frontier, err5 := nanos(a.Frontier.At)
+	enabled, err6 := nanos(a.EnabledAt)
+	unbilled, err7 := encodeKeys(a.Unbilled)
+	arrears, err8 := encodeArrears(a.Arrears)
+	refunds, err9 := encodeRefunds(a.Refunds)
+	apps, err10 := encodeApps(a.Apps)
+	if err := firstErr(err1, err2, err3, err4, err5, err6, err7, err8, err9, err10); err != nil {
 		return err
 	}
-	args := []any{a.ID, a.Version, a.Currency, opened, a.Postpaid.On, since, a.Postpaid.Way, a.Status.Suspended, suspended,
-		a.Status.Reason, a.AutoPostpaidArmed, touched, a.LastSeq, int32(a.SettledThrough), late,
-		frontier, int16(a.Frontier.Class), a.Frontier.ID, a.SinceCheckpoint, enabled, suspensions, unbilled, arrears, refunds}
+	args := []any{a.ID, a.Version, a.Currency, opened, a.Postpaid.On, since, a.Postpaid.Way, a.AutoPostpaidArmed, touched,
+		a.LastSeq, int32(a.SettledThrough), late, frontier, int16(a.Frontier.Class), a.Frontier.ID, a.SinceCheckpoint, enabled,
+		unbilled, arrears, refunds, apps}
 	if !r.exists {
 		b.Queue(`INSERT INTO billing_accounts (id, `+accountColumnsNoCast+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::jsonb,
-				$16, $17, $18, $19, $20, $21::jsonb, $22::jsonb, $23::jsonb, $24::jsonb)`, args...)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb,
+				$13, $14, $15, $16, $17, $18::jsonb, $19::jsonb, $20::jsonb, $21::jsonb)`, args...)
 		return nil
 	}
 	b.Queue(`UPDATE billing_accounts SET (`+accountColumnsNoCast+`) =
-		($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::jsonb, $16, $17, $18, $19, $20, $21::jsonb, $22::jsonb,
-			$23::jsonb, $24::jsonb)
-		WHERE id = $1 AND version = $25`,
+		($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13, $14, $15, $16, $17, $18::jsonb, $19::jsonb, $20::jsonb,
+			$21::jsonb)
+		WHERE id = $1 AND version = $22`,
 		append(args, r.account.Version)...)
 	return nil
 }
 
-const accountColumnsNoCast = `version, currency, opened, postpaid_on, postpaid_since, postpaid_way, suspended, suspended_since,
-	suspend_reason, auto_postpaid_armed, touched, last_seq, settled_through, late,
-	frontier_at, frontier_class, frontier_id, since_checkpoint, enabled_at, suspensions, unbilled, arrears, refunds`
+const accountColumnsNoCast = `version, currency, opened, postpaid_on, postpaid_since, postpaid_way, auto_postpaid_armed,
+	touched, last_seq, settled_through, late, frontier_at, frontier_class, frontier_id, since_checkpoint, enabled_at,
+	unbilled, arrears, refunds, apps`
 
 func queuePackages(b *pgx.Batch, id string, c *billing.Changes) error {
 	if len(c.Packages) == 0 {
@@ -228,7 +227,7 @@ func queueUsages(b *pgx.Batch, id string, c *billing.Changes) error {
 	seconds, ats, minutes, postpaid, shortfall := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
 	rDays, positions := make([]int32, n), make([]int32, n)
 	postpaidOn, suspended, whileSuspended, late, noBasic := make([]bool, n), make([]bool, n), make([]bool, n), make([]bool, n), make([]bool, n)
-	inArrears := make([]bool, n)
+	inArrears, appDisabled := make([]bool, n), make([]bool, n)
 	for i, r := range c.Usages {
 		u, rc := &r.Usage, &r.Receipt
 		ids[i], apps[i], services[i], scenarios[i], tiers[i] = u.ID, u.App, string(u.Service), string(u.Scenario), string(u.Tier)
@@ -236,6 +235,7 @@ func queueUsages(b *pgx.Batch, id string, c *billing.Changes) error {
 		seconds[i], minutes[i], postpaid[i], shortfall[i] = u.Seconds, rc.Minutes, rc.Postpaid, rc.Shortfall
 		postpaidOn[i], suspended[i], positions[i] = rc.PostpaidOn, rc.Suspended, int32(i)
 		whileSuspended[i], late[i], noBasic[i], inArrears[i] = rc.WhileSuspended, rc.Late, rc.NoBasicService, rc.InArrears
+		appDisabled[i] = rc.AppDisabled
 		var err1, err2 error
 		ats[i], err1 = nanos(u.At)
 		draws[i], err2 = encodeDraws(rc.Draws)
@@ -244,18 +244,18 @@ func queueUsages(b *pgx.Batch, id string, c *billing.Changes) error {
 		}
 	}
 	b.Queue(`INSERT INTO billing_usages (account, id, app, service, scenario, tier, seconds, at, r_day, r_service, r_tier,
-			minutes, postpaid, shortfall, postpaid_on, suspended, while_suspended, late, no_basic_service, in_arrears, draws,
-			version, position)
+			minutes, postpaid, shortfall, postpaid_on, suspended, while_suspended, late, no_basic_service, in_arrears,
+			app_disabled, draws, version, position)
 		SELECT $1, id, app, service, scenario, tier, seconds, at, r_day, r_service, r_tier,
 			minutes, postpaid, shortfall, postpaid_on, suspended, while_suspended, late, no_basic_service, in_arrears,
-			draws::jsonb, $2, position
+			app_disabled, draws::jsonb, $2, position
 		FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::bigint[], $10::integer[],
 			$11::text[], $12::text[], $13::bigint[], $14::bigint[], $15::bigint[], $16::boolean[], $17::boolean[],
-			$18::boolean[], $19::boolean[], $20::boolean[], $21::boolean[], $22::text[], $23::integer[])
+			$18::boolean[], $19::boolean[], $20::boolean[], $21::boolean[], $22::boolean[], $23::text[], $24::integer[])
 			AS u(id, app, service, scenario, tier, seconds, at, r_day, r_service, r_tier, minutes, postpaid, shortfall,
-				postpaid_on, suspended, while_suspended, late, no_basic_service, in_arrears, draws, position)`,
+				postpaid_on, suspended, while_suspended, late, no_basic_service, in_arrears, app_disabled, draws, position)`,
 		id, c.Account.Version, ids, apps, services, scenarios, tiers, seconds, ats, rDays, rServices, rTiers,
-		minutes, postpaid, shortfall, postpaidOn, suspended, whileSuspended, late, noBasic, inArrears, draws, positions)
+		minutes, postpaid, shortfall, postpaidOn, suspended, whileSuspended, late, noBasic, inArrears, appDisabled, draws, positions)
 	return nil
 }
 
@@ -364,43 +364,37 @@ func queueCheckpoints(b *pgx.Batch, id string, c *billing.Changes) error {
 		return nil
 	}
 	n := len(c.Checkpoints)
-	ats, postpaidSince, suspendedSince, suspensions := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+	ats, postpaidSince := make([]int64, n), make([]int64, n)
 	classes := make([]int16, n)
-	ids, ways, reasons, balances, meters := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	usages := make([]string, n)
-	postpaidOn, suspended, armed := make([]bool, n), make([]bool, n), make([]bool, n)
+	ids, ways, balances, meters := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	usages, apps := make([]string, n), make([]string, n)
+	postpaidOn, armed := make([]bool, n), make([]bool, n)
 	for i, cp := range c.Checkpoints {
 		classes[i], ids[i] = int16(cp.Key.Class), cp.Key.ID
-		postpaidOn[i], ways[i] = cp.Postpaid.On, string(cp.Postpaid.Way)
-		suspended[i], reasons[i] = cp.Status.Suspended, cp.Status.Reason
-		armed[i], suspensions[i] = cp.Armed, int64(cp.Suspensions)
+		postpaidOn[i], ways[i], armed[i] = cp.Postpaid.On, string(cp.Postpaid.Way), cp.Armed
 		var err1, err2, err3, err4, err5, err6 error
 		ats[i], err1 = nanos(cp.Key.At)
 		postpaidSince[i], err2 = nanos(cp.Postpaid.Since)
-		suspendedSince[i], err3 = nanos(cp.Status.Since)
-		balances[i], err4 = encodeBalances(cp.Balances)
-		meters[i], err5 = encodeMeters(cp.Meters)
-		usages[i], err6 = encodeIDs(cp.Usages)
+		balances[i], err3 = encodeBalances(cp.Balances)
+		meters[i], err4 = encodeMeters(cp.Meters)
+		usages[i], err5 = encodeIDs(cp.Usages)
+		apps[i], err6 = encodeAppStates(cp.Apps)
 		if err := firstErr(err1, err2, err3, err4, err5, err6); err != nil {
 			return err
 		}
 	}
-	b.Queue(`INSERT INTO billing_checkpoints (account, at, class, id, postpaid_on, postpaid_since, postpaid_way, suspended,
-			suspended_since, suspend_reason, armed, suspensions, balances, meters, usages)
-		SELECT $1, at, class, id, postpaid_on, postpaid_since, postpaid_way, suspended,
-			suspended_since, suspend_reason, armed, suspensions, balances::jsonb, meters::jsonb, usages::jsonb
+	b.Queue(`INSERT INTO billing_checkpoints (account, at, class, id, postpaid_on, postpaid_since, postpaid_way, armed,
+			balances, meters, usages, apps)
+		SELECT $1, at, class, id, postpaid_on, postpaid_since, postpaid_way, armed,
+			balances::jsonb, meters::jsonb, usages::jsonb, apps::jsonb
 		FROM unnest($2::bigint[], $3::smallint[], $4::text[], $5::boolean[], $6::bigint[], $7::text[], $8::boolean[],
-			$9::bigint[], $10::text[], $11::boolean[], $12::bigint[], $13::text[], $14::text[], $15::text[])
-			AS c(at, class, id, postpaid_on, postpaid_since, postpaid_way, suspended, suspended_since, suspend_reason,
-				armed, suspensions, balances, meters, usages)
+			$9::text[], $10::text[], $11::text[], $12::text[])
+			AS c(at, class, id, postpaid_on, postpaid_since, postpaid_way, armed, balances, meters, usages, apps)
 		ON CONFLICT (account, at, class, id) DO UPDATE SET
-			(postpaid_on, postpaid_since, postpaid_way, suspended, suspended_since, suspend_reason, armed, suspensions,
-			balances, meters, usages) =
-			(EXCLUDED.postpaid_on, EXCLUDED.postpaid_since, EXCLUDED.postpaid_way, EXCLUDED.suspended,
-			EXCLUDED.suspended_since, EXCLUDED.suspend_reason, EXCLUDED.armed, EXCLUDED.suspensions,
-			EXCLUDED.balances, EXCLUDED.meters, EXCLUDED.usages)`,
-		id, ats, classes, ids, postpaidOn, postpaidSince, ways, suspended, suspendedSince, reasons, armed, suspensions,
-		balances, meters, usages)
+			(postpaid_on, postpaid_since, postpaid_way, armed, balances, meters, usages, apps) =
+			(EXCLUDED.postpaid_on, EXCLUDED.postpaid_since, EXCLUDED.postpaid_way, EXCLUDED.armed,
+			EXCLUDED.balances, EXCLUDED.meters, EXCLUDED.usages, EXCLUDED.apps)`,
+		id, ats, classes, ids, postpaidOn, postpaidSince, ways, armed, balances, meters, usages, apps)
 	return nil
 }
 

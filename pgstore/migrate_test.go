@@ -2,43 +2,63 @@ package pgstore_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/rtcbill/billing"
 	"github.com/rtcbill/billing/pgstore"
 	"github.com/shopspring/decimal"
 )
 
+// undoSince9 takes a schema at SchemaVersion (with no rows) back to
+// version 8's tables: the status and suspensions of accounts and
+// checkpoints in columns of their own instead of their applications, and
+// usages without the receipt flag of version 9.
+var undoSince9 = []string{
+	`ALTER TABLE billing_accounts DROP COLUMN apps, ADD COLUMN suspended boolean NOT NULL,
+		ADD COLUMN suspended_since bigint NOT NULL, ADD COLUMN suspend_reason text NOT NULL,
+		ADD COLUMN suspensions jsonb NOT NULL DEFAULT '[]'`,
+	`ALTER TABLE billing_checkpoints DROP COLUMN apps, ADD COLUMN suspended boolean NOT NULL,
+		ADD COLUMN suspended_since bigint NOT NULL, ADD COLUMN suspend_reason text NOT NULL,
+		ADD COLUMN suspensions bigint NOT NULL`,
+	`ALTER TABLE billing_usages DROP COLUMN app_disabled`,
+}
+
 // undoSince6 takes a schema at SchemaVersion back to version 5's tables:
-// without the checkpoints' usages of version 6, the arrears of accounts and
-// the receipt flag of version 7, and the refunds of version 8.
-var undoSince6 = []string{
+// as undoSince9, then without the checkpoints' usages of version 6, the
+// arrears of accounts and the receipt flag of version 7, and the refunds
+// of version 8.
+var undoSince6 = slices.Concat(undoSince9, []string{
 	`ALTER TABLE billing_accounts DROP COLUMN refunds`,
 	`ALTER TABLE billing_accounts DROP COLUMN arrears`,
 	`ALTER TABLE billing_usages DROP COLUMN in_arrears`,
 	`ALTER TABLE billing_checkpoints DROP COLUMN usages`,
-}
+})
 
 // TestMigrateFromVersion1 takes a schema back to version 1 (without the
 // receipt flags of version 2, the index of version 3, the account fields,
 // receipt flag and checkpoints of version 4, the unbilled shortfall of
 // meters and accounts and the deferred minutes of bill lines of version 5,
 // the checkpoints' usages of version 6, the arrears of accounts and the
-// receipt flag of version 7, and the refunds of accounts of version 8),
-// writes a usage as version 1 wrote it, accounts as versions 1 to 3 wrote
-// them, and a meter and a bill as versions 1 to 4 wrote them, and checks
-// that Migrate brings the schema to SchemaVersion (8), that the usage reads
-// back whole, its new flags false, that the accounts read back whole, their
-// Frontier zero, SinceCheckpoint 0, no Suspensions, no Unbilled meters, no
-// Arrears, no Refunds, no checkpoints, and EnabledAt the postpaid Since of a switch turned on by
-// EnablePostpaid, else zero, and that the meter and the bill read back
-// whole, the meter's Unbilled 0 and the bill line's Deferred 0.
+// receipt flag of version 7, the refunds of accounts of version 8, and the
+// applications and receipt flag of version 9), writes a usage as version 1
+// wrote it, accounts as versions 1 to 3 wrote them, and a meter and a bill
+// as versions 1 to 4 wrote them, and checks that Migrate brings the schema
+// to SchemaVersion (9), that the usage reads back whole, its new flags
+// false, that the accounts read back whole, their Frontier zero,
+// SinceCheckpoint 0, no Unbilled meters, no Arrears, no Refunds, no
+// checkpoints, EnabledAt the postpaid Since of a switch turned on by
+// EnablePostpaid, else zero, and one application, the legacy one, with the
+// account's switch and status and no Suspensions, and that the meter and
+// the bill read back whole, the meter's Unbilled 0 and the bill line's
+// Deferred 0.
 func TestMigrateFromVersion1(t *testing.T) {
-	if pgstore.SchemaVersion != 8 {
-		t.Errorf("SchemaVersion = %d, want 8: a new version needs its migration tested here", pgstore.SchemaVersion)
+	if pgstore.SchemaVersion != 9 {
+		t.Errorf("SchemaVersion = %d, want 9: a new version needs its migration tested here", pgstore.SchemaVersion)
 	}
 	ctx := context.Background()
 	pool := newPool(t) // migrated to SchemaVersion
@@ -130,21 +150,31 @@ func TestMigrateFromVersion1(t *testing.T) {
 			Postpaid: billing.Postpaid{On: true, Since: time.Unix(7, 1), Way: billing.PostpaidEnabled},
 			Touched:  time.Unix(8, 0), LastSeq: 4, SettledThrough: 18700,
 			Late:      []billing.MeterKey{{Day: 18700, Service: billing.ServiceBasic, Tier: billing.TierHD}},
-			EnabledAt: time.Unix(7, 1)},
+			EnabledAt: time.Unix(7, 1),
+			Apps: []billing.App{{ID: billing.LegacyApp, Created: opened,
+				Postpaid: billing.Postpaid{On: true, Since: time.Unix(7, 1), Way: billing.PostpaidEnabled}}}},
 		"b": {ID: "b", Currency: "CNY", Opened: opened, Version: 1,
 			Postpaid: billing.Postpaid{On: true, Since: opened, Way: billing.PostpaidAtOpening},
-			Touched:  opened, LastSeq: 1, SettledThrough: 18700},
+			Touched:  opened, LastSeq: 1, SettledThrough: 18700,
+			Apps: []billing.App{{ID: billing.LegacyApp, Created: opened,
+				Postpaid: billing.Postpaid{On: true, Since: opened, Way: billing.PostpaidAtOpening}}}},
 		"c": {ID: "c", Currency: "USD", Opened: opened, Version: 2,
-			Status:  billing.Status{Suspended: true, Since: time.Unix(6, 0), Reason: "why"},
-			Touched: time.Unix(6, 0), LastSeq: 2, SettledThrough: 18700},
+			Touched: time.Unix(6, 0), LastSeq: 2, SettledThrough: 18700,
+			Apps: []billing.App{{ID: billing.LegacyApp, Created: opened,
+				Status: billing.Status{Suspended: true, Since: time.Unix(6, 0), Reason: "why"}}}},
 	}
 	if diff := cmp.Diff(wantAccounts, accounts, equalTimes); diff != "" {
 		t.Errorf("accounts after the migration (-want +got):\n%s", diff)
 	}
 	for id, a := range accounts { // zero times read back as the zero time itself
-		if !a.Frontier.At.IsZero() || (id != "a" && !a.EnabledAt.IsZero()) || (id != "c" && !a.Status.Since.IsZero()) {
-			t.Errorf("account %s after the migration: Frontier.At %v, EnabledAt %v, Status.Since %v; want zero times",
-				id, a.Frontier.At, a.EnabledAt, a.Status.Since)
+		if len(a.Apps) != 1 {
+			continue // reported above
+		}
+		app := a.Apps[0]
+		if !a.Frontier.At.IsZero() || (id != "a" && !a.EnabledAt.IsZero()) || (id != "c" && !app.Status.Since.IsZero()) ||
+			(id == "c" && !app.Postpaid.Since.IsZero()) || !app.EnabledAt.IsZero() {
+			t.Errorf("account %s after the migration: Frontier.At %v, EnabledAt %v, the app's Status.Since %v, Postpaid.Since %v "+
+				"and EnabledAt %v; want zero times", id, a.Frontier.At, a.EnabledAt, app.Status.Since, app.Postpaid.Since, app.EnabledAt)
 		}
 	}
 	if checkpoints != 0 {
@@ -169,11 +199,12 @@ func TestMigrateFromVersion1(t *testing.T) {
 }
 
 // TestMigrateFromVersion5 takes a schema back to version 5 (without the
-// checkpoints' usages of version 6, the arrears of version 7 and the
-// refunds of version 8), writes a checkpoint as version 5
-// wrote it, and checks that Migrate brings the schema to SchemaVersion and
-// that the checkpoint reads back whole, with no Usages, and that one
-// written then keeps its Usages.
+// checkpoints' usages of version 6, the arrears of version 7, the refunds
+// of version 8 and the applications of version 9), writes a checkpoint as
+// version 5 wrote it, and checks that Migrate brings the schema to
+// SchemaVersion and that the checkpoint reads back whole, with no Usages
+// and the legacy application's state, and that one written then keeps its
+// Usages.
 func TestMigrateFromVersion5(t *testing.T) {
 	ctx := context.Background()
 	pool := newPool(t) // migrated to SchemaVersion
@@ -189,7 +220,8 @@ func TestMigrateFromVersion5(t *testing.T) {
 			'[{"p": "trial", "b": 10000}]', '[{"d": 18701, "s": "basic", "t": "hd", "n": 61, "pre": 0, "post": 0, "short": 2}]')`,
 	))
 	s := pgstore.New(pool)
-	old := billing.Checkpoint{Key: billing.OpKey{At: time.Unix(5, 0), Class: billing.ClassCheckpoint}, Armed: true, Suspensions: 1,
+	old := billing.Checkpoint{Key: billing.OpKey{At: time.Unix(5, 0), Class: billing.ClassCheckpoint}, Armed: true,
+		Apps:     []billing.AppState{{Suspensions: 1}},
 		Balances: []billing.Balance{{Package: "trial", Balance: 10000}},
 		Meters:   []billing.Meter{{Key: billing.MeterKey{Day: 18701, Service: billing.ServiceBasic, Tier: billing.TierHD}, Seconds: 61, Shortfall: 2}}}
 	written := billing.Checkpoint{Key: billing.OpKey{At: time.Unix(6, 0), Class: billing.ClassCheckpoint}, Usages: []string{"u2", "u-日本"}}
@@ -210,6 +242,136 @@ func TestMigrateFromVersion5(t *testing.T) {
 	equalTimes := cmp.Comparer(func(x, y time.Time) bool { return x.Equal(y) })
 	if diff := cmp.Diff([]billing.Checkpoint{old, written}, got, equalTimes); diff != "" {
 		t.Errorf("checkpoints after the migration (-want +got):\n%s", diff)
+	}
+}
+
+// TestMigrateFromVersion8 takes a schema back to version 8 (without the
+// applications and the receipt flag of version 9), writes accounts,
+// checkpoints and a usage as version 8 wrote them, and checks that Migrate
+// brings the schema to SchemaVersion; that each account reads back with one
+// application, billing.LegacyApp, created at the account's opening, with
+// the account's switch, status and suspensions, no EnabledAt and no
+// disabling of its own, the account keeping its switch and EnabledAt; that
+// each checkpoint reads back with that application's state: the
+// checkpoint's switch, status and count of ended suspensions, the
+// checkpoint keeping its switch; and that the usage reads back with
+// AppDisabled false. Writing back what it read then leaves the stored
+// applications as they are: the migration writes them as pgstore does.
+func TestMigrateFromVersion8(t *testing.T) {
+	ctx := context.Background()
+	pool := newPool(t) // migrated to SchemaVersion
+	migrateAfter(t, ctx, pool, append(undoSince9[:len(undoSince9):len(undoSince9)],
+		`DELETE FROM billing_schema WHERE version > 8`,
+		// s: suspended at 6.000000001 s after two suspensions; e: postpaid enabled at 7 s, which ended its
+		// suspension; o: postpaid at opening
+		`INSERT INTO billing_accounts (id, version, currency, opened, postpaid_on, postpaid_since, postpaid_way, suspended,
+			suspended_since, suspend_reason, auto_postpaid_armed, touched, last_seq, settled_through, late, frontier_at,
+			frontier_class, frontier_id, since_checkpoint, enabled_at, suspensions)
+		VALUES ('s', 5, 'USD', 1000000000, false, -9223372036854775808, '', true, 6000000001, 'why-日本', false,
+			6000000001, 9, 18700, '[]', 6000000001, 0, 'u-ü', 3, -9223372036854775808,
+			'[{"s": 2000000000, "u": 3000000000}, {"s": 4000000000, "u": 5000000001}]'),
+			('e', 4, 'CNY', 1000000000, true, 7000000000, 'enabled', false, -9223372036854775808, '', true,
+			7000000000, 6, 18700, '[]', 7000000000, 1, '', 1, 7000000000, '[{"s": 1500000000, "u": 7000000000}]'),
+			('o', 1, 'USD', 1000000000, true, 1000000000, 'at-opening', false, -9223372036854775808, '', false,
+			1000000000, 1, 18700, '[]', -9223372036854775808, 0, '', 0, -9223372036854775808, '[]')`,
+		`INSERT INTO billing_checkpoints (account, at, class, id, postpaid_on, postpaid_since, postpaid_way, suspended,
+			suspended_since, suspend_reason, armed, suspensions, balances, meters, usages)
+		VALUES ('s', 1000000000, -1, '', false, -9223372036854775808, '', false, -9223372036854775808, '', false, 0,
+			'[{"p": "trial", "b": 10000}]', '[]', '[]'),
+			('s', 5000000000, -1, '', false, -9223372036854775808, '', true, 4000000000, 'why', false, 1, '[]', '[]', '["u1"]'),
+			('e', 8000000000, 0, 'u-日本', true, 7000000000, 'enabled', false, -9223372036854775808, '', true, 1, '[]', '[]', '[]')`,
+		`INSERT INTO billing_usages (account, id, app, service, scenario, tier, seconds, at, r_day, r_service, r_tier,
+			minutes, postpaid, shortfall, postpaid_on, suspended, while_suspended, late, no_basic_service, in_arrears, draws,
+			version, position)
+		VALUES ('s', 'u1', 'app', 'basic', 'video-call', 'hd', 61, 6000000001, 18701, 'basic', 'hd',
+			2, 0, 2, false, true, false, true, false, true, '[]', 5, 0)`,
+	))
+	s := pgstore.New(pool)
+	accounts, checkpoints := map[string]billing.Account{}, map[string][]billing.Checkpoint{}
+	var usage billing.UsageRecord
+	for _, id := range []string{"s", "e", "o"} {
+		err := s.View(ctx, id, func(r billing.Reader) (err error) {
+			if accounts[id], err = r.Account(); err != nil {
+				return err
+			}
+			if id == "s" {
+				if usage, err = r.Usage("u1"); err != nil {
+					return err
+				}
+			}
+			return r.Checkpoints(billing.OpKey{}, func(c billing.Checkpoint) bool { checkpoints[id] = append(checkpoints[id], c); return true })
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	opened := time.Unix(1, 0)
+	enabled := billing.Postpaid{On: true, Since: time.Unix(7, 0), Way: billing.PostpaidEnabled}
+	atOpening := billing.Postpaid{On: true, Since: opened, Way: billing.PostpaidAtOpening}
+	wantAccounts := map[string]billing.Account{
+		"s": {ID: "s", Currency: "USD", Opened: opened, Version: 5, Touched: time.Unix(6, 1), LastSeq: 9, SettledThrough: 18700,
+			Frontier: billing.OpKey{At: time.Unix(6, 1), Class: billing.ClassUsage, ID: "u-ü"}, SinceCheckpoint: 3,
+			Apps: []billing.App{{ID: billing.LegacyApp, Created: opened,
+				Status:      billing.Status{Suspended: true, Since: time.Unix(6, 1), Reason: "why-日本"},
+				Suspensions: []billing.Interval{{Since: time.Unix(2, 0), Until: time.Unix(3, 0)}, {Since: time.Unix(4, 0), Until: time.Unix(5, 1)}}}}},
+		"e": {ID: "e", Currency: "CNY", Opened: opened, Version: 4, Postpaid: enabled, AutoPostpaidArmed: true,
+			Touched: time.Unix(7, 0), LastSeq: 6, SettledThrough: 18700, Frontier: billing.OpKey{At: time.Unix(7, 0), Class: billing.ClassCall},
+			SinceCheckpoint: 1, EnabledAt: time.Unix(7, 0),
+			Apps: []billing.App{{ID: billing.LegacyApp, Created: opened, Postpaid: enabled,
+				Suspensions: []billing.Interval{{Since: time.Unix(1, 500_000_000), Until: time.Unix(7, 0)}}}}},
+		"o": {ID: "o", Currency: "USD", Opened: opened, Version: 1, Postpaid: atOpening, Touched: opened, LastSeq: 1,
+			SettledThrough: 18700, Apps: []billing.App{{ID: billing.LegacyApp, Created: opened, Postpaid: atOpening}}},
+	}
+	equalTimes := cmp.Comparer(func(x, y time.Time) bool { return x.Equal(y) && x.IsZero() == y.IsZero() })
+	if diff := cmp.Diff(wantAccounts, accounts, equalTimes); diff != "" {
+		t.Errorf("accounts after the migration (-want +got):\n%s", diff)
+	}
+	wantCheckpoints := map[string][]billing.Checkpoint{
+		"s": {{Key: billing.OpKey{At: opened, Class: billing.ClassCheckpoint}, Balances: []billing.Balance{{Package: "trial", Balance: 10000}},
+			Apps: []billing.AppState{{}}},
+			{Key: billing.OpKey{At: time.Unix(5, 0), Class: billing.ClassCheckpoint}, Usages: []string{"u1"},
+				Apps: []billing.AppState{{Status: billing.Status{Suspended: true, Since: time.Unix(4, 0), Reason: "why"}, Suspensions: 1}}}},
+		"e": {{Key: billing.OpKey{At: time.Unix(8, 0), Class: billing.ClassUsage, ID: "u-日本"}, Postpaid: enabled, Armed: true,
+			Apps: []billing.AppState{{Postpaid: enabled, Suspensions: 1}}}},
+	}
+	if diff := cmp.Diff(wantCheckpoints, checkpoints, equalTimes); diff != "" {
+		t.Errorf("checkpoints after the migration (-want +got):\n%s", diff)
+	}
+	wantUsage := billing.UsageRecord{
+		Usage: billing.Usage{ID: "u1", Account: "s", App: "app", Service: billing.ServiceBasic, Scenario: billing.VideoCall,
+			Tier: billing.TierHD, Seconds: 61, At: time.Unix(6, 1)},
+		Receipt: billing.Receipt{Key: billing.MeterKey{Day: 18701, Service: billing.ServiceBasic, Tier: billing.TierHD},
+			Minutes: 2, Shortfall: 2, Suspended: true, Late: true, InArrears: true}, // AppDisabled false
+	}
+	if diff := cmp.Diff(wantUsage, usage, equalTimes); diff != "" {
+		t.Errorf("usage after the migration (-want +got):\n%s", diff)
+	}
+
+	stored := func() []string {
+		t.Helper()
+		rows, err := pool.Query(ctx, `SELECT id || ' ' || apps::text FROM billing_accounts
+			UNION ALL SELECT account || ' ' || at || ' ' || apps::text FROM billing_checkpoints ORDER BY 1`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		apps, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return apps
+	}
+	migrated := stored()
+	for id, a := range accounts {
+		a.Version++
+		err := s.Update(ctx, id, func(billing.Reader) (billing.Changes, error) {
+			return billing.Changes{Account: &a, Checkpoints: checkpoints[id]}, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if diff := cmp.Diff(migrated, stored()); diff != "" {
+		t.Errorf("applications as migrated and as written back (-migrated +written):\n%s", diff)
 	}
 }
 

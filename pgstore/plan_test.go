@@ -137,7 +137,7 @@ func TestCheckpointsPlan(t *testing.T) {
 	const small, hotCheckpoints = 2000, 20_000
 	checkpoints := func(account string, n int, modulo string) string {
 		return fmt.Sprintf(`INSERT INTO billing_checkpoints SELECT %s, g * 1000, -1, '', false, -9223372036854775808, '',
-			false, -9223372036854775808, '', false, 0, '[{"p": "trial", "b": 10000}]', '[]' FROM generate_series(1, %d) g`,
+			false, '[{"p": "trial", "b": 10000}]', '[]' FROM generate_series(1, %d) g`,
 			account+modulo, n)
 	}
 	for _, q := range []string{

@@ -29,6 +29,10 @@ var (
 
 var streamAccounts = []string{"trial", "armed", "postpaid", "busy"}
 
+// sdkApp is the application the tests' accounts are opened with, which
+// their usage names.
+const sdkApp = "1400000001"
+
 // stream returns the usage stream of the multi-process tests: n usages of
 // the accounts above, some of them at runAt itself (after an account's
 // suspension, if it comes), basic and value-added.
@@ -37,7 +41,7 @@ func stream(n int) []billing.Usage {
 	tiers := []billing.Tier{billing.TierAudio, billing.TierSD, billing.TierHD, billing.TierFHD}
 	us := make([]billing.Usage, n)
 	for i := range us {
-		u := billing.Usage{ID: fmt.Sprintf("u%d", i), Account: streamAccounts[rng.IntN(len(streamAccounts))], App: "1400000001",
+		u := billing.Usage{ID: fmt.Sprintf("u%d", i), Account: streamAccounts[rng.IntN(len(streamAccounts))], App: sdkApp,
 			Tier: tiers[rng.IntN(len(tiers))], Seconds: 1 + rng.Int64N(3000), At: setAt.Add(time.Duration(rng.Int64N(int64(12 * time.Hour))))}
 		if i%10 == 0 {
 			u.At = runAt
@@ -55,13 +59,14 @@ func stream(n int) []billing.Usage {
 	return us
 }
 
-// setup opens the accounts: "trial" runs out of its trial and is suspended;
+// setup opens the accounts, each with the application sdkApp: "trial" runs out of its trial and is suspended;
 // "armed" uses up a universal package and goes postpaid automatically;
 // "postpaid" chose postpaid at opening; "busy" has a large package.
 func setup(t testing.TB, e *billing.Engine) {
 	t.Helper()
 	ctx := context.Background()
 	for _, a := range []billing.AccountSpec{{ID: "trial"}, {ID: "armed"}, {ID: "postpaid", Postpaid: true}, {ID: "busy"}} {
+		a.App = sdkApp
 		if _, err := e.OpenAccount(ctx, a); err != nil {
 			t.Fatal(err)
 		}

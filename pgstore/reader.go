@@ -44,10 +44,9 @@ type querier interface {
 	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
 }
 
-const accountColumns = `version, currency, opened, postpaid_on, postpaid_since, postpaid_way, suspended, suspended_since,
-	suspend_reason, auto_postpaid_armed, touched, last_seq, settled_through, late::text,
-	frontier_at, frontier_class, frontier_id, since_checkpoint, enabled_at, suspensions::text, unbilled::text, arrears::text,
-	refunds::text`
+const accountColumns = `version, currency, opened, postpaid_on, postpaid_since, postpaid_way, auto_postpaid_armed,
+	touched, last_seq, settled_through, late::text, frontier_at, frontier_class, frontier_id, since_checkpoint, enabled_at,
+	unbilled::text, arrears::text, refunds::text, apps::text`
 
 // begin starts the transaction with the statement begin and reads the
 // account (locking its row if lock is set), in one round trip.
@@ -72,19 +71,19 @@ func (r *reader) begin(begin string, lock bool) error {
 
 func (r *reader) scanAccount(row pgx.Row) error {
 	a := billing.Account{ID: r.id}
-	var opened, since, suspendedSince, touched, frontier, enabled int64
+	var opened, since, touched, frontier, enabled int64
 	var class int16
-	var late, suspensions, unbilled, arrears, refunds string
+	var late, unbilled, arrears, refunds, apps string
 	err := row.Scan(&a.Version, &a.Currency, &opened, &a.Postpaid.On, &since, &a.Postpaid.Way,
-		&a.Status.Suspended, &suspendedSince, &a.Status.Reason, &a.AutoPostpaidArmed, &touched, &a.LastSeq, &a.SettledThrough, &late,
-		&frontier, &class, &a.Frontier.ID, &a.SinceCheckpoint, &enabled, &suspensions, &unbilled, &arrears, &refunds)
+		&a.AutoPostpaidArmed, &touched, &a.LastSeq, &a.SettledThrough, &late,
+		&frontier, &class, &a.Frontier.ID, &a.SinceCheckpoint, &enabled, &unbilled, &arrears, &refunds, &apps)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	a.Opened, a.Postpaid.Since, a.Status.Since, a.Touched = fromNanos(opened), fromNanos(since), fromNanos(suspendedSince), fromNanos(touched)
+	a.Opened, a.Postpaid.Since, a.Touched = fromNanos(opened), fromNanos(since), fromNanos(touched)
 	a.Frontier.At, a.Frontier.Class, a.EnabledAt = fromNanos(frontier), billing.Class(class), fromNanos(enabled)
 	if a.Late, err = decodeKeys(late); err != nil {
 		return fmt.Errorf("pgstore: account %q: late: %w", r.id, err)
@@ -92,13 +91,13 @@ func (r *reader) scanAccount(row pgx.Row) error {
 	if a.Unbilled, err = decodeKeys(unbilled); err != nil {
 		return fmt.Errorf("pgstore: account %q: unbilled: %w", r.id, err)
 	}
-	if a.Suspensions, err = decodeIntervals(suspensions); err != nil {
-		return err
-	}
 	if a.Arrears, err = decodeArrears(arrears); err != nil {
 		return err
 	}
 	if a.Refunds, err = decodeRefunds(refunds); err != nil {
+		return err
+	}
+	if a.Apps, err = decodeApps(apps); err != nil {
 		return err
 	}
 	r.account, r.exists = a, true
@@ -110,7 +109,7 @@ func (r *reader) Account() (billing.Account, error) {
 		return billing.Account{}, fmt.Errorf("pgstore: account %q: %w", r.id, billing.ErrNotFound)
 	}
 	a := r.account
-	a.Late, a.Unbilled, a.Suspensions = slices.Clone(a.Late), slices.Clone(a.Unbilled), slices.Clone(a.Suspensions)
+	a.Late, a.Unbilled, a.Apps = slices.Clone(a.Late), slices.Clone(a.Unbilled), cloneApps(a.Apps)
 	a.Arrears, a.Refunds = slices.Clone(a.Arrears), slices.Clone(a.Refunds)
 	for i := range a.Arrears {
 		a.Arrears[i].Refs = slices.Clone(a.Arrears[i].Refs)
@@ -120,7 +119,7 @@ func (r *reader) Account() (billing.Account, error) {
 
 const usageColumns = `id, app, service, scenario, tier, seconds::bigint, at, r_day, r_service, r_tier,
 	minutes::bigint, postpaid::bigint, shortfall::bigint, postpaid_on, suspended, while_suspended, late, no_basic_service,
-	in_arrears, draws::text`
+	in_arrears, app_disabled, draws::text`
 
 // usageByID reads one usage record of account $1 by id.
 const usageByID = `SELECT ` + usageColumns + ` FROM billing_usages WHERE account = $1 AND id = $2`
@@ -132,7 +131,7 @@ func (r *reader) scanUsage(row pgx.Row) (billing.UsageRecord, error) {
 	rc := &u.Receipt
 	err := row.Scan(&u.Usage.ID, &u.Usage.App, &u.Usage.Service, &u.Usage.Scenario, &u.Usage.Tier, &u.Usage.Seconds, &at,
 		&rc.Key.Day, &rc.Key.Service, &rc.Key.Tier, &rc.Minutes, &rc.Postpaid, &rc.Shortfall, &rc.PostpaidOn, &rc.Suspended,
-		&rc.WhileSuspended, &rc.Late, &rc.NoBasicService, &rc.InArrears, &draws)
+		&rc.WhileSuspended, &rc.Late, &rc.NoBasicService, &rc.InArrears, &rc.AppDisabled, &draws)
 	if err != nil {
 		return u, err
 	}
@@ -518,8 +517,8 @@ func (r *reader) Days(from, to billing.Day, fn func(billing.Day) bool) error {
 	}, fn)
 }
 
-const checkpointColumns = `at, class, id, postpaid_on, postpaid_since, postpaid_way, suspended, suspended_since,
-	suspend_reason, armed, suspensions, balances::text, meters::text, usages::text`
+const checkpointColumns = `at, class, id, postpaid_on, postpaid_since, postpaid_way, armed, balances::text, meters::text,
+	usages::text, apps::text`
 
 // checkpointsFrom reads the first page, of $5, of account $1's checkpoints
 // from the latest whose key is at or before ($2, $3, $4), in key order.
@@ -542,23 +541,25 @@ const (
 
 func scanCheckpoint(row pgx.Row) (billing.Checkpoint, error) {
 	var c billing.Checkpoint
-	var at, postpaidSince, suspendedSince, suspensions int64
+	var at, postpaidSince int64
 	var class int16
-	var balances, meters, usages string
-	err := row.Scan(&at, &class, &c.Key.ID, &c.Postpaid.On, &postpaidSince, &c.Postpaid.Way, &c.Status.Suspended,
-		&suspendedSince, &c.Status.Reason, &c.Armed, &suspensions, &balances, &meters, &usages)
+	var balances, meters, usages, apps string
+	err := row.Scan(&at, &class, &c.Key.ID, &c.Postpaid.On, &postpaidSince, &c.Postpaid.Way, &c.Armed, &balances, &meters,
+		&usages, &apps)
 	if err != nil {
 		return c, err
 	}
-	c.Key.At, c.Key.Class = fromNanos(at), billing.Class(class)
-	c.Postpaid.Since, c.Status.Since, c.Suspensions = fromNanos(postpaidSince), fromNanos(suspendedSince), int(suspensions)
+	c.Key.At, c.Key.Class, c.Postpaid.Since = fromNanos(at), billing.Class(class), fromNanos(postpaidSince)
 	if c.Balances, err = decodeBalances(balances); err != nil {
 		return c, err
 	}
 	if c.Meters, err = decodeMeters(meters); err != nil {
 		return c, err
 	}
-	c.Usages, err = decodeIDs(usages)
+	if c.Usages, err = decodeIDs(usages); err != nil {
+		return c, err
+	}
+	c.Apps, err = decodeAppStates(apps)
 	return c, err
 }
 
