@@ -22,6 +22,8 @@ type orderOp struct {
 	usage   *billing.Usage
 	buy     *billing.Purchase
 	enable  bool
+	app     string           // the application of an EnablePostpaid call ("" for the account)
+	create  *billing.AppSpec // an application created
 }
 
 // TestArrivalOrder is the property of the reference order (SPEC
@@ -29,28 +31,32 @@ type orderOp struct {
 // operations on one account over two days: usages (sub-minute and long,
 // equal instants, around midnight, every tier, value-added ones), purchases
 // that run out mid-day (the trial is 500 minutes; universal and "mini"
-// packages, of other ratios, 1,000) and perhaps an EnablePostpaid call. Purchases and the call happen
-// at their instants; each usage arrives at its time plus a lateness drawn
+// packages, of other ratios, 1,000), perhaps EnablePostpaid calls (for the
+// account or for an application), of three applications: app1 and app2
+// (with or without postpaid) created at the opening, app3 during the
+// operations. Purchases, calls and app3's creation happen at their
+// instants; each usage arrives at its time plus a lateness drawn
 // anew for each of several arrival orders (none, minutes, hours, a whole
 // day). Every order must end in the state of the reference model applying
-// the operations in key order: meters, packages, the switch, the status and
-// suspensions, the ledger's totals; and, once both days are settled, the
+// the operations in key order: meters, packages, the switches, the
+// applications' statuses and suspensions, the ledger's totals; and, once both days are settled, the
 // same bills.
 func TestArrivalOrder(t *testing.T) {
 	defer func() { t.Logf("%v", orderStats) }()
 	rapid.Check(t, func(rt *rapid.T) {
 		open := at(15, rapid.IntRange(0, 12).Draw(rt, "openHour"), 0, 0)
 		spec := billing.AccountSpec{ID: "a", Postpaid: rapid.IntRange(0, 3).Draw(rt, "postpaidAtOpening") == 0, App: "app1"}
-		acct := orderAccount{opened: open}
+		acct := orderAccount{opened: open, app2: rapid.Bool().Draw(rt, "app2Postpaid")}
 		if rapid.IntRange(0, 3).Draw(rt, "inArrears") == 0 {
 			// Opened, and reported overdue, on January 13 at 12:00:
 			// suspended from the 14th at 12:00, 60 days of it end on
 			// March 15 at 12:00, so the packages bought before March 16
 			// 00:00 cover no usage from then on, in the middle of the
 			// operations.
-			acct = orderAccount{opened: at(15-61, 12, 0, 0), overdue: true}
+			acct = orderAccount{opened: at(15-61, 12, 0, 0), overdue: true, app2: acct.app2}
 		}
-		var ops []orderOp
+		created := open.Add(time.Duration(rapid.Int64Range(1, 40*60).Draw(rt, "app3Created")) * time.Minute)
+		ops := []orderOp{{arrives: created, create: &billing.AppSpec{ID: "app3", Postpaid: rapid.Bool().Draw(rt, "app3Postpaid")}}}
 		instants := rapid.SliceOfN(rapid.Int64Range(0, 40*60), 1, 8).Draw(rt, "instants") // minutes after opening
 		for i := range rapid.IntRange(1, 40).Draw(rt, "usages") {
 			at := open.Add(time.Duration(rapid.SampledFrom(instants).Draw(rt, "instant"))*time.Minute +
@@ -58,6 +64,9 @@ func TestArrivalOrder(t *testing.T) {
 			tier := rapid.SampledFrom([]billing.Tier{audio, sd, hd, fhd}).Draw(rt, "tier")
 			seconds := rapid.OneOf(rapid.Int64Range(1, 59), rapid.Int64Range(60, 600), rapid.Int64Range(600, 60*400)).Draw(rt, "seconds")
 			u := usage(fmt.Sprintf("u%02d", i), tier, seconds, at)
+			if u.App = rapid.SampledFrom([]string{"app1", "app2", "app3"}).Draw(rt, "app"); u.App == "app3" && at.Before(created) {
+				u.App = "app1"
+			}
 			if rapid.IntRange(0, 5).Draw(rt, "valueAdded") == 0 {
 				u.Service, u.Scenario = recording, ""
 			}
@@ -71,8 +80,11 @@ func TestArrivalOrder(t *testing.T) {
 			kind := rapid.SampledFrom([]string{uni, refCustomKind}).Draw(rt, "kind")
 			ops = append(ops, orderOp{arrives: at, buy: &billing.Purchase{ID: fmt.Sprintf("p%d", i), Account: "a", Kind: kind, Minutes: 1000}})
 		}
-		if rapid.IntRange(0, 3).Draw(rt, "enable") == 0 {
-			ops = append(ops, orderOp{arrives: open.Add(time.Duration(rapid.Int64Range(1, 40*60).Draw(rt, "enabled")) * time.Minute), enable: true})
+		for _, app := range []string{"", "app1", "app2"} {
+			if rapid.IntRange(0, 5).Draw(rt, "enable") == 0 {
+				ops = append(ops, orderOp{arrives: open.Add(time.Duration(rapid.Int64Range(1, 40*60).Draw(rt, "enabled")) * time.Minute),
+					enable: true, app: app})
+			}
 		}
 		// The oracle: the model, given the operations in key order.
 		want := runModel(rt, spec, acct, arrive(ops, func(*orderOp) time.Duration { return 0 }))
@@ -124,11 +136,13 @@ var (
 	orderSettle = at(19, 10, 0, 0)
 )
 
-// orderAccount is how TestArrivalOrder's account starts: opened at opened,
-// and, if overdue, reported overdue then, never paid.
+// orderAccount is how TestArrivalOrder's account starts: opened at opened
+// with app1, app2 created then (with postpaid if app2), and, if overdue,
+// reported overdue then, never paid.
 type orderAccount struct {
 	opened  time.Time
 	overdue bool
+	app2    bool
 }
 
 // runEngine applies order to an Engine and returns its states.
@@ -139,6 +153,9 @@ func runEngine(rt *rapid.T, spec billing.AccountSpec, acct orderAccount, order [
 	billing.SetCheckpointEvery(h.e, rapid.SampledFrom([]int64{1, 3, 8, billing.CheckpointEvery}).Draw(rt, "checkpointEvery"))
 	defer func() { orderStats["replays stopped at a checkpoint"] += int(billing.Stops(h.e)) }()
 	h.do(op{now: acct.opened, open: &spec})
+	if _, err := h.e.CreateApp(h.ctx, "a", billing.AppSpec{ID: "app2", Postpaid: acct.app2}); err != nil {
+		rt.Fatal(err)
+	}
 	if acct.overdue {
 		if _, err := h.e.ReportOverdue(h.ctx, "a", "bill-1"); err != nil {
 			rt.Fatal(err)
@@ -146,11 +163,19 @@ func runEngine(rt *rapid.T, spec billing.AccountSpec, acct orderAccount, order [
 		orderStats["accounts in arrears"]++
 	}
 	for _, o := range order {
-		step := op{now: o.arrives, use: o.usage, buy: o.buy}
-		if o.enable {
-			step.enable = "a"
+		h.clock.Set(o.arrives)
+		var err error
+		switch {
+		case o.create != nil:
+			_, err = h.e.CreateApp(h.ctx, "a", *o.create)
+		case o.enable:
+			_, err = h.e.EnablePostpaid(h.ctx, "a", o.app)
+		default:
+			h.do(op{use: o.usage, buy: o.buy})
 		}
-		h.do(step)
+		if err != nil {
+			rt.Fatalf("%+v: %v", o, err)
+		}
 	}
 	var out [2]orderState
 	for i := range out {
@@ -174,6 +199,18 @@ func runEngine(rt *rapid.T, spec billing.AccountSpec, acct orderAccount, order [
 				orderStats["reclaimed packages forfeited"]++
 			}
 		}
+		suspended := 0
+		for _, p := range s.Overview.Account.Apps {
+			if p.Status.Suspended || len(p.Suspensions) > 0 {
+				suspended++
+			}
+			if i == 0 && p.Postpaid.On && !s.Overview.Account.Postpaid.On {
+				orderStats["an application's own switch on"]++
+			}
+		}
+		if i == 0 && suspended > 0 && suspended < len(s.Overview.Account.Apps) {
+			orderStats["applications suspended while others were not"]++
+		}
 	}
 	return out
 }
@@ -183,6 +220,9 @@ func runModel(rt *rapid.T, spec billing.AccountSpec, acct orderAccount, order []
 	md := newRefModel(true, refZone)
 	md.figures["USD"].bookID, md.figures["USD"].trial = orderBook().ID, orderBook().Trial.Minutes
 	md.open(acct.opened, spec)
+	if _, errs := md.createApp(acct.opened, "a", billing.AppSpec{ID: "app2", Postpaid: acct.app2}); len(errs) > 0 {
+		rt.Fatalf("model: CreateApp: %v", errs)
+	}
 	if acct.overdue {
 		if _, errs := md.reportOverdue(acct.opened, "a", "bill-1"); len(errs) > 0 {
 			rt.Fatalf("model: ReportOverdue: %v", errs)
@@ -197,8 +237,10 @@ func runModel(rt *rapid.T, spec billing.AccountSpec, acct orderAccount, order []
 			_, errs = md.record(now, *o.usage)
 		case o.buy != nil:
 			_, errs = md.buy(now, *o.buy)
+		case o.create != nil:
+			_, errs = md.createApp(now, "a", *o.create)
 		default:
-			_, errs = md.enablePostpaid(now, "a", "")
+			_, errs = md.enablePostpaid(now, "a", o.app)
 		}
 		if len(errs) > 0 {
 			rt.Fatalf("model: %+v: %v", o, errs)
