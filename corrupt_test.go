@@ -3,6 +3,7 @@ package billing_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -64,8 +65,26 @@ func TestCorruptStore(t *testing.T) {
 		{"a version below 1", tamperStore{account: func(a *billing.Account) { a.Version = 0 }}},
 		{"suspended without a reason", tamperStore{account: func(a *billing.Account) { a.Apps[0].Status.Suspended = true }}},
 		{"suspended with the switch on", tamperStore{account: func(a *billing.Account) {
-			a.Postpaid = billing.Postpaid{On: true, Since: a.Opened, Way: billing.PostpaidEnabled}
+			a.Apps[0].Postpaid = billing.Postpaid{On: true, Since: a.Opened, Way: billing.PostpaidEnabled}
 			a.Apps[0].Status = billing.Status{Suspended: true, Since: a.Opened, Reason: billing.ReasonUncovered}
+		}}},
+		{"an application's switch off under the account's", tamperStore{account: func(a *billing.Account) {
+			a.Postpaid = billing.Postpaid{On: true, Since: a.Opened, Way: billing.PostpaidEnabled}
+		}}},
+		{"two applications with one id", tamperStore{account: func(a *billing.Account) { a.Apps = append(a.Apps, a.Apps[0]) }}},
+		{"an application created before the opening", tamperStore{account: func(a *billing.Account) {
+			a.Apps[0].Created = a.Opened.Add(-time.Second)
+		}}},
+		{"a disabling still open before another", tamperStore{account: func(a *billing.Account) {
+			a.Apps[0].Disabled = []billing.Interval{{Since: a.Opened}, {Since: a.Opened.Add(time.Hour)}}
+		}}},
+		{"a disabling that ends before it begins", tamperStore{account: func(a *billing.Account) {
+			a.Apps[0].Disabled = []billing.Interval{{Since: a.Opened.Add(time.Hour), Until: a.Opened}}
+		}}},
+		{"more applications than MaxApps", tamperStore{account: func(a *billing.Account) {
+			for i := range billing.MaxApps {
+				a.Apps = append(a.Apps, billing.App{ID: fmt.Sprint("x", i), Created: a.Opened})
+			}
 		}}},
 		{"a switch way that does not exist", tamperStore{account: func(a *billing.Account) {
 			a.Postpaid = billing.Postpaid{On: true, Since: a.Opened, Way: "by-magic"}

@@ -156,6 +156,56 @@ func FuzzOpenAccount(f *testing.F) {
 	})
 }
 
+// FuzzApps creates an application with an arbitrary id and choice, at an
+// arbitrary minute after the opening, disables it perhaps, and records a
+// usage naming an arbitrary application at an arbitrary minute: only
+// documented errors, nothing recorded on error, and a usage of the created
+// application from its creation is recorded, flagged if it was disabled.
+func FuzzApps(f *testing.F) {
+	f.Add("1400000001", true, int64(60), "1400000001", int64(90), true)
+	f.Add("app2", false, int64(0), "app2", int64(0), false)
+	f.Add("app2", false, int64(60), "app2", int64(59), false)
+	f.Add("", false, int64(0), "", int64(0), false)
+	f.Add("x\x00", true, int64(1), "app1", int64(1), true)
+	f.Add("app1", true, int64(1), "nope", int64(1), false)
+	f.Fuzz(func(t *testing.T, app string, postpaid bool, createdAfter int64, used string, usedAfter int64, disable bool) {
+		h := newHarness(t)
+		h.do(open(at(15, 8, 0, 0), false))
+		minutes := func(n int64) time.Duration { return time.Duration((n%1440+1440)%1440) * time.Minute } // 0..1439
+		created := at(15, 8, 0, 0).Add(minutes(createdAfter))
+		h.clock.Set(created)
+		_, err := h.e.CreateApp(h.ctx, "a", billing.AppSpec{ID: app, Postpaid: postpaid})
+		switch {
+		case err != nil && !documented(err, []error{billing.ErrInvalidID, billing.ErrIdempotencyConflict}):
+			t.Fatalf("CreateApp() error %v is not a documented one", err)
+		case err == nil && disable:
+			if _, err := h.e.DisableApp(h.ctx, "a", app); err != nil {
+				t.Fatalf("DisableApp(%q): %v", app, err)
+			}
+		}
+		ok := err == nil
+		u := usage("u1", audio, 60, at(15, 8, 0, 0).Add(minutes(usedAfter)))
+		u.App = used
+		h.clock.Set(at(16, 8, 0, 0))
+		r, err := h.e.Record(h.ctx, *u)
+		if err != nil {
+			if !documented(err, []error{billing.ErrInvalidID, billing.ErrUnknownApp, billing.ErrBeforeOpened}) {
+				t.Fatalf("Record() error %v is not a documented one", err)
+			}
+			if us, _ := h.e.Usages(h.ctx, "a", time.Time{}, time.Time{}); len(us) != 0 {
+				t.Fatalf("Record() failed but recorded %v", us)
+			}
+			if ok && used == app && !u.At.Before(created) {
+				t.Fatalf("Record() of application %q, created at %v, at %v: %v", app, created, u.At, err)
+			}
+			return
+		}
+		if used == app && ok && r.AppDisabled != disable {
+			t.Fatalf("Record() of application %q (disabled %v) = %+v", app, disable, r)
+		}
+	})
+}
+
 // FuzzSettle settles, asks for due days and for a month's statement with
 // arbitrary days, instants and months.
 func FuzzSettle(f *testing.F) {

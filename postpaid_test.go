@@ -434,15 +434,25 @@ func (r flipReader) Account() (billing.Account, error) {
 
 // TestSwitchNeverGoesOff checks that an Engine on a Store wrapped with
 // GuardSwitch refuses an account whose switch reads off after it was on,
-// however it went on and however it was turned off.
+// however it went on and however it was turned off: the account's, or an
+// application's.
 func TestSwitchNeverGoesOff(t *testing.T) {
-	flips := []struct {
+	type flip struct {
 		name string
 		flip func(*billing.Account)
-	}{
+	}
+	flips := []flip{
 		{"switch off, the rest kept", func(a *billing.Account) { a.Postpaid.On = false }},
 		{"switch off, way forgotten", func(a *billing.Account) { a.Postpaid.On, a.Postpaid.Way = false, "" }},
 		{"switch reset to the zero value", func(a *billing.Account) { a.Postpaid = billing.Postpaid{} }},
+		{"every switch reset to the zero value", func(a *billing.Account) {
+			a.Postpaid, a.Apps[0].Postpaid = billing.Postpaid{}, billing.Postpaid{}
+		}},
+	}
+	last := func(a *billing.Account) *billing.Postpaid { return &a.Apps[len(a.Apps)-1].Postpaid }
+	appFlips := []flip{ // the last application's
+		{"application's switch reset to the zero value", func(a *billing.Account) { *last(a) = billing.Postpaid{} }},
+		{"application's switch off, way forgotten", func(a *billing.Account) { last(a).On, last(a).Way = false, "" }},
 	}
 	// The ways the switch goes on. For the last two the Engine that will
 	// read the flipped record turns it on itself, so it learns of it only
@@ -450,17 +460,26 @@ func TestSwitchNeverGoesOff(t *testing.T) {
 	ways := []struct {
 		name     string
 		postpaid bool // at opening
+		app      bool // the application's switch alone
 		on       func(h *harness, e *billing.Engine) error
 	}{
-		{"at opening", true, func(h *harness, e *billing.Engine) error {
+		{"at opening", true, false, func(h *harness, e *billing.Engine) error {
 			_, err := e.Record(h.ctx, *usage("u1", audio, 60, at(15, 9, 0, 0)))
 			return err
 		}},
-		{"by a call", false, func(h *harness, e *billing.Engine) error {
+		{"by a call", false, false, func(h *harness, e *billing.Engine) error {
 			_, err := e.EnablePostpaid(h.ctx, "a", "")
 			return err
 		}},
-		{"automatically", false, func(h *harness, e *billing.Engine) error {
+		{"by a call for the application", false, true, func(h *harness, e *billing.Engine) error {
+			_, err := e.EnablePostpaid(h.ctx, "a", "app1")
+			return err
+		}},
+		{"at the application's creation", false, true, func(h *harness, e *billing.Engine) error {
+			_, err := e.CreateApp(h.ctx, "a", billing.AppSpec{ID: "app2", Postpaid: true})
+			return err
+		}},
+		{"automatically", false, false, func(h *harness, e *billing.Engine) error {
 			// p1's 1,000 minutes cover u0's; u1 finds no package: the switch goes on.
 			h.clock.Set(at(15, 8, 30, 0))
 			if _, err := e.Buy(h.ctx, billing.Purchase{ID: "p1", Account: "a", Kind: uni, Minutes: 1000}); err != nil {
@@ -479,7 +498,11 @@ func TestSwitchNeverGoesOff(t *testing.T) {
 		}},
 	}
 	for _, way := range ways {
-		for _, tt := range flips {
+		fs := flips
+		if way.app {
+			fs = appFlips
+		}
+		for _, tt := range fs {
 			t.Run(way.name+"/"+tt.name, func(t *testing.T) {
 				inner := newHarness(t, noTrial())
 				inner.do(open(at(15, 8, 0, 0), way.postpaid))
