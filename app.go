@@ -323,12 +323,3 @@ func restore(a *Account, c *Checkpoint) {
 		}
 	}
 }
-
-// sameApps reports whether the switches, statuses and suspensions of the
-// applications of a equal those of b.
-func sameApps(a, b []App) bool {
-	return slices.EqualFunc(a, b, func(p, q App) bool {
-		return p.Postpaid.equal(q.Postpaid) && p.Status.equal(q.Status) &&
-			slices.EqualFunc(p.Suspensions, q.Suspensions, Interval.equal)
-	})
-}

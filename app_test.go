@@ -463,3 +463,50 @@ func TestAppsPurchaseResumesAll(t *testing.T) {
 		t.Errorf("audio meter %+v, want the 2 minutes prepaid", m)
 	}
 }
+
+// TestAppsAutomaticSwitchAfterReplay: every application's own switch is
+// on and the account's is off but armed. A late usage that adds no minute
+// replays the operations after it, among them the one whose minute turned
+// the account's switch on automatically; a replay that stopped early, as
+// if every later minute were paid the same way, would lose that switch
+// (and app2, created later, would stay off). Checkpoints after every
+// operation, so that the replay could stop at one.
+func TestAppsAutomaticSwitchAfterReplay(t *testing.T) {
+	for _, late := range []bool{false, true} {
+		t.Run(fmt.Sprintf("u2 late %v", late), func(t *testing.T) {
+			h := newHarness(t, noTrial())
+			billing.SetCheckpointEvery(h.e, 1)
+			h.do(open(at(15, 8, 0, 0), false))
+			h.clock.Set(at(15, 8, 30, 0))
+			if _, err := h.e.EnablePostpaid(h.ctx, "a", "app1"); err != nil {
+				t.Fatal(err)
+			}
+			h.do(buy(at(15, 9, 0, 0), "p1", uni, 1000))
+			// u1: 59,970 s, ceil = 1,000 minutes: p1 is used up, nothing uncovered.
+			h.record("u1", "app1", audio, 59_970, at(15, 10, 0, 0), time.Time{})
+			if !late {
+				h.record("u2", "app1", audio, 20, at(15, 11, 0, 0), time.Time{}) // 59,990 s: still 1,000
+			}
+			// u3: 60,010 s, 1,001 minutes: the first uncovered minute, at 12:00.
+			h.record("u3", "app1", audio, 20, at(15, 12, 0, 0), time.Time{})
+			h.record("u4", "app1", audio, 1, at(15, 12, 30, 0), time.Time{}) // 60,011 s: still 1,001
+			if late {
+				h.record("u2", "app1", audio, 20, at(15, 11, 0, 0), at(15, 13, 0, 0))
+			}
+			h.createApp(at(15, 14, 0, 0), "app2", false)
+			a := h.account("a")
+			auto := func(since time.Time) billing.Postpaid {
+				return billing.Postpaid{On: true, Since: since, Way: billing.PostpaidAutomatic}
+			}
+			want := []billing.Postpaid{auto(at(15, 12, 0, 0)),
+				{On: true, Since: at(15, 8, 30, 0), Way: billing.PostpaidEnabled}, auto(at(15, 14, 0, 0))}
+			got := []billing.Postpaid{a.Postpaid, a.Apps[0].Postpaid, a.Apps[1].Postpaid}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("switches of the account, app1 and app2 (-want +got):\n%s", diff)
+			}
+			if m := h.meter("a", basic(march(15), audio)); m.Seconds != 60_011 || m.Prepaid != 1000 || m.Postpaid != 1 {
+				t.Errorf("audio meter %+v, want 60,011 s: 1,000 minutes prepaid, 1 postpaid", m)
+			}
+		})
+	}
+}

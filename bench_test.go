@@ -58,7 +58,7 @@ func (s *benchStream) usage(i int) billing.Usage {
 	hi, lo := bits.Mul64(uint64(i), uint64(12*time.Hour))
 	offset, _ := bits.Div64(hi, lo, uint64(s.n))
 	return billing.Usage{
-		ID: s.ids[s.bounds[i]:s.bounds[i+1]], Account: s.accounts[i%len(s.accounts)], App: "1400000001",
+		ID: s.ids[s.bounds[i]:s.bounds[i+1]], Account: s.accounts[i%len(s.accounts)], App: benchApp,
 		Scenario: billing.VideoCall, Tier: billing.TierHD, Seconds: 61,
 		At: s.start.Add(time.Duration(offset)),
 	}
@@ -91,12 +91,15 @@ func accountIDs(n int) []string {
 	return ids
 }
 
+// benchApp is the application of the benchmarks' usage.
+const benchApp = "1400000001"
+
 // benchEngineOf is benchEngine for the given account ids.
 func benchEngineOf(b *testing.B, ids []string, packages int) *harness {
 	h := newHarness(b)
 	h.clock.Set(at(1, 8, 0, 0))
 	for i := range ids {
-		h.do(op{open: &billing.AccountSpec{ID: ids[i], Postpaid: true, App: "app1"}})
+		h.do(op{open: &billing.AccountSpec{ID: ids[i], Postpaid: true, App: benchApp}})
 		for j := range packages - 1 {
 			h.do(op{buy: &billing.Purchase{ID: fmt.Sprintf("p%d", j), Account: ids[i], Kind: billing.KindUniversal, Minutes: 3_000_000}})
 		}
@@ -400,7 +403,7 @@ func BenchmarkSettle(b *testing.B) {
 		batch := make([]billing.Usage, 0, 10_000)
 		tiers := []billing.Tier{audio, sd, hd, fhd}
 		for i := range usages {
-			u := billing.Usage{ID: fmt.Sprint("u", i), Account: "a", App: "1400000001", Tier: tiers[i%4], Seconds: 1 + int64(i%120),
+			u := billing.Usage{ID: fmt.Sprint("u", i), Account: "a", App: benchApp, Tier: tiers[i%4], Seconds: 1 + int64(i%120),
 				At: at(15, 8, 0, 0).Add(time.Duration(i%36_000) * time.Second)}
 			switch i % 10 {
 			case 0:
@@ -429,7 +432,7 @@ func BenchmarkSettle(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := e.OpenAccount(context.Background(), billing.AccountSpec{ID: "a", Postpaid: true, App: "app1"}); err != nil {
+		if _, err := e.OpenAccount(context.Background(), billing.AccountSpec{ID: "a", Postpaid: true, App: benchApp}); err != nil {
 			b.Fatal(err)
 		}
 		now = at(15, 20, 0, 0)

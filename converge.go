@@ -281,13 +281,15 @@ func (f *fold) shiftAt(here, c *Checkpoint, key MeterKey) (sh shift, n int64, ok
 
 // payer returns how the fold pays a minute of meter key used at or after
 // at, to the end of its day, when no purchase comes after at (the replay
-// tries to stop only past every call): by the first package in deduction
-// order that can pay one (a package's validity ends at the start of a day,
-// so one valid at at stays valid to the end of its day, and those before
-// it can pay none as no balance grows); else postpaid if on; else as
-// shortfall if the account is suspended already and the automatic switch
-// is not armed. It reports false in any other case: the minute would
-// suspend the account or turn postpaid on.
+// tries to stop only past every call), whichever application's usage it
+// is: by the first package in deduction order that can pay one (a
+// package's validity ends at the start of a day, so one valid at at stays
+// valid to the end of its day, and those before it can pay none as no
+// balance grows); else postpaid if the account's switch is on, or, the
+// automatic switch not armed, if every application's is; else as
+// shortfall if every application is suspended already and the automatic
+// switch is not armed. It reports false in any other case: the minute
+// would suspend an application or turn a switch on.
 func (f *fold) payer(at time.Time, key MeterKey) (way, *Package, bool, error) {
 	if key.Service != ServiceBasic {
 		return wayPostpaid, nil, true, nil
@@ -306,14 +308,17 @@ func (f *fold) payer(at time.Time, key MeterKey) (way, *Package, bool, error) {
 		}
 		return wayPrepaid, p, true, nil
 	}
-	// The minute is of some application's usage: the switch or status
-	// decides only if it is every application's.
+	// The minute is of some application's usage: a switch or status
+	// decides only if it is every application's, and only if the minute
+	// cannot turn the account's switch on automatically.
 	a := &f.v.a
 	switch {
-	case len(a.Apps) == 0:
+	case a.Postpaid.On:
+		return wayPostpaid, nil, true, nil
+	case len(a.Apps) == 0 || a.AutoPostpaidArmed:
 	case a.allPostpaid():
 		return wayPostpaid, nil, true, nil
-	case a.allSuspended() && !a.AutoPostpaidArmed:
+	case a.allSuspended():
 		return wayShortfall, nil, true, nil
 	}
 	return 0, nil, false, nil
