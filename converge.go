@@ -6,7 +6,7 @@ import (
 )
 
 // A replay need not run to the account's last operation. Once it has
-// passed the last call (a purchase, the EnablePostpaid call, the switch
+// passed the last call (a purchase, an EnablePostpaid call, the switch
 // held on) and the last new usage, what comes after is the stored
 // operations, applied to a state that differs from the stored one in few
 // ways when the new usages changed little: their meter has more seconds,

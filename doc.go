@@ -359,8 +359,9 @@
 //   - A usage is attributed whole to the billing day of its time; a host that
 //     meters a session crossing midnight reports one usage per day. A usage
 //     time after the Engine's clock is refused ([ErrFutureUsage]).
-//   - Scenarios and applications are labels: a day's meter is per tier
-//     across them, as Era 1 bills the account's total per tier.
+//   - Scenarios are labels, and applications hold only the switch and the
+//     status: a day's meter is per tier across them, as Era 1 bills the
+//     account's total per tier.
 //   - A package is valid from 00:00 of its purchase day, so it also covers
 //     usage of that day reported after the purchase.
 //   - Among packages of the same expiry the trial, granted at opening, goes

@@ -58,9 +58,11 @@ var (
 	// ErrUnknownService: the price book of the usage's day does not price that service.
 	ErrUnknownService = errors.New("billing: unknown service")
 	// ErrNoBasicService: an Admission's reason: a new session cannot start,
-	// as nothing could pay for basic usage then (no package valid then has
-	// minutes left now, postpaid is off, and no universal package was
-	// bought); for a value-added service, also when the account is suspended.
+	// as nothing could pay for basic usage of its application then (no
+	// package valid then has minutes left now, the application's postpaid
+	// is off, and no universal package was bought); for a value-added
+	// service, also when the application is suspended or disabled, or the
+	// account is in arrears.
 	ErrNoBasicService = errors.New("billing: no basic service")
 	// ErrDayNotEnded: Settle was asked for a day that has not ended yet in the
 	// billing time zone.

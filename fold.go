@@ -25,7 +25,7 @@ type fold struct {
 
 // newFold returns a fold of u's account from checkpoint cp, and the stored
 // operations after cp other than usages (purchases, the EnablePostpaid
-// call, the switch held on where it went on), in no order.
+// calls, the switch held on where it went on), in no order.
 func (e *Engine) newFold(u *unit, cp *Checkpoint) (*fold, []*op, error) {
 	f := &fold{Reader: u.r, e: e, out: u, day: e.cal.day(cp.Key.At),
 		stored: map[string]Package{}, meters: map[MeterKey]Meter{}}

@@ -72,8 +72,8 @@ const (
 	EntryShortfall   EntryKind = "shortfall"    // minutes nothing could pay for: ±Minutes
 	EntryForfeit     EntryKind = "forfeit"      // balance lost at expiry, or once arrears reclaimed the package: -Balance
 	EntryPostpaidOn  EntryKind = "postpaid-on"  // the postpaid switch went on (or, after a late report, went on earlier)
-	EntrySuspended   EntryKind = "suspended"    // the account was suspended
-	EntryResumed     EntryKind = "resumed"      // the suspension was lifted
+	EntrySuspended   EntryKind = "suspended"    // the application was suspended
+	EntryResumed     EntryKind = "resumed"      // the application's suspension was lifted
 	EntrySettlement  EntryKind = "settlement"   // a day settled: Amount is the bill's total
 	EntryOverdue     EntryKind = "overdue"      // the host reported the account overdue
 	EntryPaid        EntryKind = "paid"         // the host reported its arrears paid

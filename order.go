@@ -8,8 +8,9 @@ import (
 
 // OpKey places an operation in its account's reference order: by At, then
 // Class, then ID (byte order). A usage is at (its time, ClassUsage, its id);
-// a purchase at (the Engine's time of the call, ClassCall, its id), an
-// EnablePostpaid call at (its time, ClassCall, ""), and a refund at (the
+// a purchase at (the Engine's time of the call, ClassCall, its id), the
+// first EnablePostpaid call for the account or for an application at (its
+// time, ClassCall, ""), and a refund at (the
 // start of the first unsettled day, ClassRefund, its id). Bills follow the
 // reference order, whatever order the operations arrive in (see the package
 // documentation, "Event time and arrival order").

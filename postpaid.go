@@ -20,7 +20,9 @@ type Postpaid struct {
 	On bool
 	// Since is when the switch went on (zero while off): the time of the
 	// usage that turned it on automatically, or the Engine's time of the
-	// opening or of the EnablePostpaid call.
+	// opening, of the application's creation or of the EnablePostpaid
+	// call; for an application's switch turned on by the account's, the
+	// later of that and the application's creation.
 	Since time.Time
 	// Way is how it went on ("" while off).
 	Way PostpaidWay

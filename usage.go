@@ -53,21 +53,23 @@ type Receipt struct {
 	Draws []Draw
 	// Postpaid is the minutes billed at list price.
 	Postpaid int64
-	// Shortfall is the minutes nothing could pay for. The account was
-	// suspended at the usage's time: by this usage (Suspended) or before
-	// it.
+	// Shortfall is the minutes nothing could pay for. The usage's
+	// application was suspended at the usage's time: by this usage
+	// (Suspended) or before it.
 	Shortfall int64
-	// PostpaidOn reports that this usage turned the postpaid switch on
-	// automatically (the account had bought a universal package, and no
-	// package could cover the usage).
+	// PostpaidOn reports that this usage turned the account's postpaid
+	// switch, and with it every application's, on automatically (the
+	// account had bought a universal package, and no package could cover
+	// the usage).
 	PostpaidOn bool
-	// Suspended reports that this usage suspended the account.
+	// Suspended reports that this usage suspended its application.
 	Suspended bool
-	// WhileSuspended reports that the account was already suspended at the
-	// usage's time (at or after Status.Since). The usage is recorded all the
-	// same (usage is a fact): for basic usage, packages valid then still
-	// cover what they can and the rest is shortfall; value-added usage is
-	// billed. The host should stop the account's sessions.
+	// WhileSuspended reports that the usage's application was already
+	// suspended at the usage's time (at or after its Status.Since). The
+	// usage is recorded all the same (usage is a fact): for basic usage,
+	// packages valid then still cover what they can and the rest is
+	// shortfall; value-added usage is billed. The host should stop the
+	// application's sessions.
 	WhileSuspended bool
 	// Late reports that the usage came after operations later than it in
 	// the reference order (see [OpKey]), or on a settled day. Recording it
@@ -142,10 +144,11 @@ func (u *Usage) same(v *Usage) bool {
 // earliest purchase, then id), each at its kind's ratio for the tier; a
 // package whose balance is smaller than one minute's ratio is left for tiers
 // with smaller ratios. Minutes no package covers are billed postpaid if the
-// switch is on; else, if the account has bought a universal package, the
-// switch goes on automatically; else they are kept as the day's shortfall and
-// the account is suspended. Usage of a suspended account, at or after its
-// suspension, is recorded the same way (its uncovered minutes are shortfall;
+// switch of the usage's application is on; else, if the account has bought a
+// universal package, the account's switch goes on automatically, and with it
+// every application's; else they are kept as the day's shortfall and the
+// application is suspended. Usage of a suspended application, at or after
+// its suspension, is recorded the same way (its uncovered minutes are shortfall;
 // Receipt.WhileSuspended tells the host); whether a new session may start is
 // [Engine.Admit]'s question.
 //

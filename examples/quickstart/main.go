@@ -1,7 +1,8 @@
 // Command quickstart walks one account through March 2021 with the billing
 // engine on the in-memory store: the trial, the trial running out (the
-// account is suspended), a universal package bought (the day's shortfall is
-// absorbed and the suspension lifted), the package used up, postpaid switched
+// studio's application without postpaid is suspended, its second one, with
+// postpaid chosen at creation, is not), a universal package bought (the
+// day's shortfall is absorbed and the suspension lifted), the package used up, postpaid switched
 // on automatically, and a day with cloud recording and MixTranscoding. Each
 // day is settled into a bill at 10:00 the next day, as TRTC does. It prints
 // what happens each day, with balances, one day's bill, and the month. Last,
@@ -54,7 +55,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	const studio, app = "studio", "1400000001"
+	const studio, app, app2 = "studio", "1400000001", "1400000002"
 
 	a, err := engine.OpenAccount(ctx, billing.AccountSpec{ID: studio, App: app})
 	if err != nil {
@@ -62,6 +63,10 @@ func main() {
 	}
 	fmt.Printf("%s  opened %q (%s) with application %s, postpaid off: the application is suspended if the trial runs out\n",
 		stamp(now), a.ID, a.Currency, app)
+	if _, err := engine.CreateApp(ctx, studio, billing.AppSpec{ID: app2, Postpaid: true}); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%s  created application %s with postpaid chosen (\"do not suspend the service\")\n", stamp(now), app2)
 	printBalances(ctx, engine, studio)
 
 	for d := 1; d <= 31; d++ {
@@ -71,15 +76,18 @@ func main() {
 				settleDue(ctx, engine, studio, now) // the host's scheduler
 			}
 			if d == 9 && s.hour == 10 {
-				// The studio, suspended since 09:00, asks whether a session may
-				// start: no. One that ran anyway is still recorded (usage is a
-				// fact), as shortfall. Then it buys a package.
+				// The studio's first application, suspended since 09:00, may
+				// start no session; its second, with postpaid on, may. One of
+				// the first's that ran anyway is still recorded (usage is a
+				// fact), as shortfall. Then the studio buys a package.
 				now = now.Add(-45 * time.Minute)
-				adm, err := engine.Admit(ctx, studio, app, billing.ServiceBasic, now)
-				if err != nil {
-					log.Fatal(err)
+				for _, id := range []string{app, app2} {
+					adm, err := engine.Admit(ctx, studio, id, billing.ServiceBasic, now)
+					if err != nil {
+						log.Fatal(err)
+					}
+					fmt.Printf("%s  may a session of %s start? %v (%v)\n", stamp(now), id, adm.Admitted, adm.Reason)
 				}
-				fmt.Printf("%s  may a session start? %v: %v\n", stamp(now), adm.Admitted, adm.Reason)
 				r, err := engine.Record(ctx, billing.Usage{ID: "2021-03-09/anyway", Account: studio, App: app,
 					Scenario: billing.AudioCall, Tier: billing.TierAudio, Seconds: 60, At: now})
 				if err != nil {
@@ -103,7 +111,7 @@ func main() {
 				drawn += dr.Minutes
 			}
 			if r.Suspended {
-				fmt.Printf("%s  the trial ran out: %d %s minute(s) covered, %d of shortfall: account SUSPENDED\n",
+				fmt.Printf("%s  the trial ran out: %d %s minute(s) covered, %d of shortfall: application SUSPENDED\n",
 					stamp(now), drawn, s.tier, r.Shortfall)
 			}
 			if r.PostpaidOn {
@@ -145,7 +153,7 @@ func outOfOrder(ctx context.Context) {
 	fmt.Println("Out of order: three reports of Mar 15 arrive evening first, morning last")
 	bills := map[string]billing.Bill{}
 	for _, account := range []string{"late", "ordered"} {
-		if _, err := e.OpenAccount(ctx, billing.AccountSpec{ID: account}); err != nil {
+		if _, err := e.OpenAccount(ctx, billing.AccountSpec{ID: account, App: "1400000001"}); err != nil {
 			log.Fatal(err)
 		}
 		now = at(23, 0)
