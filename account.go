@@ -81,7 +81,8 @@ type AccountSpec struct {
 // OpenAccount opens an account, with its first application if spec names
 // one, and grants it the trial of the price book of the day (Era 1: 10,000
 // minutes, ratio 1 for every tier, valid to the last day of the same month
-// next year). Opening an existing account with the same spec returns it
+// next year). Opening an existing account with the same spec (the same
+// currency and choice, and an App the account has, if any) returns it
 // unchanged; with another spec it fails.
 //
 // Errors wrap ErrInvalidID, ErrNoPriceBook (no book of the currency prices

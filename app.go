@@ -43,7 +43,10 @@ type App struct {
 // application with this id, holding the account's switch and status as
 // they were). It stands for every application id the account had not
 // created at a usage's time: usage naming one is that application's, as it
-// was before.
+// was before, so such an account never refuses usage with ErrUnknownApp.
+// It is not one of the MaxApps, and as its id is not valid in a call, its
+// switch goes on with the account's (EnablePostpaid naming no
+// application), and it cannot be disabled.
 const LegacyApp = ""
 
 // MaxApps is the most applications an account can have (TRTC's limit of
@@ -98,7 +101,7 @@ func (u *unit) createApp(spec AppSpec) error {
 		}
 		return nil
 	}
-	if len(u.a.Apps) >= MaxApps {
+	if u.a.created(LegacyApp) < 0 && len(u.a.Apps) >= MaxApps || len(u.a.Apps) > MaxApps {
 		return fmt.Errorf("%w: the account has %d", ErrTooManyApps, MaxApps)
 	}
 	u.a.Apps = append(u.a.Apps, App{ID: spec.ID, Created: u.now})
@@ -263,7 +266,7 @@ func cloneApps(apps []App) []App {
 // suspended with its switch on, every switch on if the account's is,
 // disablings in order with only the last open.
 func appsConsistent(a *Account) bool {
-	if len(a.Apps) > MaxApps {
+	if len(a.Apps) > MaxApps && (len(a.Apps) > MaxApps+1 || a.created(LegacyApp) < 0) {
 		return false
 	}
 	for i := range a.Apps {

@@ -429,6 +429,13 @@ func TestLegacyApp(t *testing.T) {
 	if diff := cmp.Diff(want, h.account("a").Apps, cmpOpts); diff != "" {
 		t.Errorf("applications (-want +got):\n%s", diff)
 	}
+	// The legacy application is not one of the MaxApps: app2 and 99 more.
+	for i := 3; i <= billing.MaxApps+1; i++ {
+		h.createApp(at(15, 12, 0, 0), fmt.Sprintf("app%d", i), false)
+	}
+	if _, err := h.e.CreateApp(h.ctx, "a", billing.AppSpec{ID: "one-too-many"}); !errors.Is(err, billing.ErrTooManyApps) {
+		t.Errorf("CreateApp(one more than MaxApps) error %v, want ErrTooManyApps", err)
+	}
 }
 
 // TestAppsPurchaseResumesAll: a package belongs to the account, so buying
