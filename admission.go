@@ -73,7 +73,7 @@ func (e *Engine) Admit(ctx context.Context, account, app string, service Service
 			return err
 		}
 		if service != ServiceBasic {
-			if _, err := book.valueAddedFor(service, a.Opened); err != nil {
+			if _, err := book.valueAddedFor(service, a.Cohort()); err != nil {
 				return cause(err)
 			}
 		}

@@ -207,6 +207,17 @@ func (a *Account) app(id string, at time.Time) int {
 	return legacy
 }
 
+// Cohort is when the account's first application was created (its opening
+// if it has none yet): Tencent's rules for an account follow that date,
+// not the account's (for instance, which accounts pay for cloud recording;
+// see ValueAddedService.From). A legacy account's is its opening.
+func (a *Account) Cohort() time.Time {
+	if len(a.Apps) == 0 {
+		return a.Opened
+	}
+	return a.Apps[0].Created
+}
+
 // disabled reports whether the application was disabled at instant at.
 func (p *App) disabled(at time.Time) bool {
 	for _, d := range p.Disabled {

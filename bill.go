@@ -281,7 +281,7 @@ func (e *Engine) line(u *unit, m *Meter) (Line, error) {
 		if !ok {
 			return Line{}, fmt.Errorf("%w %q for %s in book %q", ErrUnknownTier, m.Key.Tier, m.Key.Service, book.ID)
 		}
-		if !v.free(u.a.Opened, e.cal.start(m.Key.Day)) {
+		if !v.free(u.a.Cohort(), e.cal.start(m.Key.Day)) {
 			l.UnitPrice = price
 		}
 	}

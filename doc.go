@@ -140,6 +140,11 @@
 // sessions is still recorded and billed (usage is a fact), flagged
 // [Receipt].AppDisabled.
 //
+// Tencent's rules for an account follow the date its first application
+// was created, not the account's ([Account.Cohort]): here, which accounts
+// pay for cloud recording and from when MixTranscoding is billed
+// ([ValueAddedService].From).
+//
 // An account recorded before applications existed had one switch and one
 // status. A Store migrates it to the account switch it had and one
 // application, [LegacyApp] (""), holding its status and suspensions: usage

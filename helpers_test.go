@@ -106,7 +106,8 @@ type op struct {
 	buy    *billing.Purchase
 	use    *billing.Usage
 	enable string
-	settle billing.Day // if not zero
+	create *billing.AppSpec // an application of account "a"
+	settle billing.Day      // if not zero
 }
 
 func (h *harness) do(ops ...op) {
@@ -125,6 +126,8 @@ func (h *harness) do(ops ...op) {
 			_, err = h.e.Record(h.ctx, *o.use)
 		case o.enable != "":
 			_, err = h.e.EnablePostpaid(h.ctx, o.enable, "")
+		case o.create != nil:
+			_, err = h.e.CreateApp(h.ctx, "a", *o.create)
 		case o.settle != 0:
 			_, err = h.e.Settle(h.ctx, "a", o.settle)
 		}

@@ -545,6 +545,15 @@ func (s *refState) app(a *refAccount, id string) *refAppState {
 	return st
 }
 
+// cohort: the creation of the account's first application (its opening
+// if it has none): the date the value-added services' start follows.
+func (a *refAccount) cohort() time.Time {
+	if len(a.apps) == 0 {
+		return a.opened
+	}
+	return a.apps[0].created
+}
+
 // refAppAt: the application of usage at time at naming id, if it was
 // created by then.
 func (a *refAccount) refAppAt(id string, at time.Time) (refApp, bool) {
@@ -908,7 +917,7 @@ func refUnitPrice(a *refAccount, k billing.MeterKey) decimal.Decimal {
 	case billing.ServiceBasic:
 		return a.fig.basic[k.Tier]
 	case billing.ServiceMixTranscoding:
-		if a.opened.Before(refMixFrom) && a.cal.dayStart(k.Day).Before(a.fig.mixEarlierFrom) {
+		if a.cohort().Before(refMixFrom) && a.cal.dayStart(k.Day).Before(a.fig.mixEarlierFrom) {
 			return decimal.Zero
 		}
 	}
@@ -1097,7 +1106,7 @@ func refUsageInputErrors(a *refAccount, now time.Time, u billing.Usage, svc bill
 			errs = append(errs, billing.ErrUnknownScenario)
 		}
 	case billing.ServiceRecording:
-		if a != nil && a.opened.Before(refRecordingFrom) {
+		if a != nil && a.cohort().Before(refRecordingFrom) {
 			errs = append(errs, billing.ErrNoPriceBook)
 		}
 	case billing.ServiceMixTranscoding:
@@ -1344,7 +1353,7 @@ func (md *refModel) admit(now time.Time, account, app string, svc billing.Servic
 		return billing.Admission{}, []error{billing.ErrBeforeOpened}
 	case !ok:
 		return billing.Admission{}, []error{billing.ErrUnknownApp}
-	case svc == billing.ServiceRecording && a.opened.Before(refRecordingFrom):
+	case svc == billing.ServiceRecording && a.cohort().Before(refRecordingFrom):
 		return billing.Admission{}, []error{billing.ErrNoPriceBook}
 	}
 	if svc == "" {

@@ -25,13 +25,15 @@ type ValueAddedService struct {
 	// Prices are per minute of each output tier, at most 8 decimals. A tier
 	// without a price cannot be used with the service.
 	Prices []TierPrice
-	// From is when the book starts billing the service. Accounts opened at or
-	// after From pay for all their usage.
+	// From is when the book starts billing the service. Accounts whose
+	// first application was created at or after From ([Account.Cohort])
+	// pay for all their usage.
 	From time.Time
-	// EarlierAccountsFrom is when billing starts for accounts opened before
-	// From: their usage of earlier days is free (a zero unit price). Zero
-	// means the book does not price the service for those accounts (their
-	// usage is refused with ErrNoPriceBook).
+	// EarlierAccountsFrom is when billing starts for accounts whose first
+	// application was created before From: their usage of earlier days is
+	// free (a zero unit price). Zero means the book does not price the
+	// service for those accounts (their usage is refused with
+	// ErrNoPriceBook).
 	EarlierAccountsFrom time.Time
 }
 
@@ -62,9 +64,9 @@ func (v *ValueAddedService) price(t Tier) (decimal.Decimal, bool) {
 }
 
 // checkValueAdded checks that the book prices service s in tier t for an
-// account opened at opened.
-func (b *PriceBook) checkValueAdded(s Service, t Tier, opened time.Time) error {
-	v, err := b.valueAddedFor(s, opened)
+// account of the cohort of instant cohort (see Account.Cohort).
+func (b *PriceBook) checkValueAdded(s Service, t Tier, cohort time.Time) error {
+	v, err := b.valueAddedFor(s, cohort)
 	if err != nil {
 		return err
 	}
@@ -74,23 +76,24 @@ func (b *PriceBook) checkValueAdded(s Service, t Tier, opened time.Time) error {
 	return nil
 }
 
-// valueAddedFor returns the book's terms for service s for an account opened
-// at opened, or ErrUnknownService or ErrNoPriceBook.
-func (b *PriceBook) valueAddedFor(s Service, opened time.Time) (*ValueAddedService, error) {
+// valueAddedFor returns the book's terms for service s for an account of
+// the cohort of instant cohort, or ErrUnknownService or ErrNoPriceBook.
+func (b *PriceBook) valueAddedFor(s Service, cohort time.Time) (*ValueAddedService, error) {
 	v, ok := b.valueAdded(s)
 	if !ok {
 		return nil, refuse(fmt.Errorf("%w %q in book %q", ErrUnknownService, s, b.ID))
 	}
-	if opened.Before(v.From) && v.EarlierAccountsFrom.IsZero() {
-		return nil, refuse(fmt.Errorf("%w: book %q prices %s only for accounts opened from %s", ErrNoPriceBook, b.ID, s, v.From.Format(time.DateOnly)))
+	if cohort.Before(v.From) && v.EarlierAccountsFrom.IsZero() {
+		return nil, refuse(fmt.Errorf("%w: book %q prices %s only for accounts whose first application was created from %s",
+			ErrNoPriceBook, b.ID, s, v.From.Format(time.DateOnly)))
 	}
 	return v, nil
 }
 
 // free reports whether usage of the service on a day starting at dayStart,
-// by an account opened at opened, is free.
-func (v *ValueAddedService) free(opened, dayStart time.Time) bool {
-	return opened.Before(v.From) && dayStart.Before(v.EarlierAccountsFrom)
+// by an account of the cohort of instant cohort, is free.
+func (v *ValueAddedService) free(cohort, dayStart time.Time) bool {
+	return cohort.Before(v.From) && dayStart.Before(v.EarlierAccountsFrom)
 }
 
 func (b *PriceBook) validateValueAdded() error {
@@ -122,5 +125,5 @@ func (e *Engine) checkValueAdded(u *unit, book *PriceBook, us *Usage) error {
 	if us.Scenario != "" {
 		return refuse(fmt.Errorf("%w %q: value-added usage has no scenario", ErrUnknownScenario, us.Scenario))
 	}
-	return book.checkValueAdded(us.Service, us.Tier, u.a.Opened)
+	return book.checkValueAdded(us.Service, us.Tier, u.a.Cohort())
 }

@@ -158,6 +158,15 @@ func TestValueAddedWithoutBasicService(t *testing.T) {
 			wantErr:  []error{billing.ErrNoPriceBook},
 			admitErr: billing.ErrNoPriceBook,
 		},
+		{
+			// The rule follows the first application's creation, not the
+			// account's opening: opened on 2020-06-30, its first
+			// application created on 2020-07-01, it pays for recording.
+			name: "recording for an account whose first application TRTC billed",
+			setup: []op{{now: time.Date(2020, 6, 30, 12, 0, 0, 0, cst), open: &billing.AccountSpec{ID: "a", Postpaid: true}},
+				{now: time.Date(2020, 7, 1, 0, 0, 0, 0, cst), create: &billing.AppSpec{ID: "app1"}}},
+			use: vaUsage("r1", recording, hd, 60, at(15, 10, 0, 0)),
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
