@@ -16,7 +16,7 @@ import (
 var usageErrors = []error{
 	billing.ErrInvalidID, billing.ErrInvalidSeconds, billing.ErrInvalidTime, billing.ErrNotFound,
 	billing.ErrIdempotencyConflict, billing.ErrBeforeOpened, billing.ErrFutureUsage, billing.ErrNoPriceBook,
-	billing.ErrUnknownScenario, billing.ErrUnknownTier, billing.ErrTierNotInScenario, billing.ErrUnknownService,
+	billing.ErrUnknownScenario, billing.ErrUnknownTier, billing.ErrTierNotInScenario, billing.ErrUnknownService, billing.ErrUnknownApp,
 }
 
 func documented(err error, errs []error) bool {
