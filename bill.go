@@ -249,7 +249,7 @@ func (e *Engine) basicPrice(u *unit, k MeterKey) (decimal.Decimal, error) {
 	if !ok {
 		return decimal.Decimal{}, fmt.Errorf("%w %q in book %q", ErrUnknownTier, k.Tier, book.ID)
 	}
-	return t.Basic, nil
+	return t.Price, nil
 }
 
 // line bills what meter m gained since its last bill.

@@ -60,7 +60,11 @@
 // Cloud recording ([ServiceRecording]) and MixTranscoding
 // ([ServiceMixTranscoding]) are recorded with [Engine.Record] too, by output
 // tier, and metered the same way (seconds per day and tier, rounded up to
-// minutes). They are never covered by packages and need no postpaid switch:
+// minutes). Each service has its own tier table and tiering rule in a price
+// book ([ValueAddedService].Tiers; [PriceBook.ServiceTiers] turns the
+// streams of one instant into its tiers), so a book can tier recording by
+// the aggregate resolution up to a capped 2K+ while basic services keep
+// Era 1's tiers. They are never covered by packages and need no postpaid switch:
 // all their minutes go on the daily bill. They need a basic service to go
 // with them: [Engine.Admit] refuses to start one for a suspended or disabled
 // application, an account in arrears, or one that could not pay for basic

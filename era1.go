@@ -99,12 +99,21 @@ const (
 // era1Start is 2019-10-11 00:00 in UTC+8, when the Era 1 rules took effect.
 func era1Start() time.Time { return time.Date(2019, 10, 11, 0, 0, 0, 0, utc8) }
 
+// era1Tiers is the Era 1 tier table at the given prices per 1,000 minutes.
 func era1Tiers(audio, sd, hd, fhd string) []TierSpec {
+	return era1Table(perThousand(audio), perThousand(sd), perThousand(hd), perThousand(fhd))
+}
+
+// era1Table is the Era 1 tier table at the given prices per minute: audio,
+// SD up to 640 × 480, HD up to 1280 × 720, FHD above (domain reference
+// §1.2 for basic services; §4.2 and §4.3 give recording's and
+// MixTranscoding's output tiers the same bounds).
+func era1Table(audio, sd, hd, fhd decimal.Decimal) []TierSpec {
 	return []TierSpec{
-		{Tier: TierAudio, Basic: perThousand(audio)},
-		{Tier: TierSD, Video: true, MaxArea: 640 * 480, Basic: perThousand(sd)},
-		{Tier: TierHD, Video: true, MaxArea: 1280 * 720, Basic: perThousand(hd)},
-		{Tier: TierFHD, Video: true, Basic: perThousand(fhd)},
+		{Tier: TierAudio, Price: audio},
+		{Tier: TierSD, Video: true, MaxArea: 640 * 480, Price: sd},
+		{Tier: TierHD, Video: true, MaxArea: 1280 * 720, Price: hd},
+		{Tier: TierFHD, Video: true, Price: fhd},
 	}
 }
 
@@ -150,24 +159,26 @@ func perThousand(s string) decimal.Decimal { return dec(s).Shift(-3) }
 
 // era1Recording is Era 1 on-cloud recording: billed by TRTC for accounts
 // whose first application dates from 2020-07-01 on; older accounts were
-// billed under CSS recording rules, which no book here prices.
+// billed under CSS recording rules, which no book here prices. Each output
+// file is billed by its own resolution (domain reference §4.2).
 func era1Recording(audio, sd, hd, fhd string) ValueAddedService {
 	return ValueAddedService{
 		Service: ServiceRecording,
-		Prices: []TierPrice{
-			{TierAudio, perThousand(audio)}, {TierSD, perThousand(sd)}, {TierHD, perThousand(hd)}, {TierFHD, perThousand(fhd)},
-		},
-		From: time.Date(2020, 7, 1, 0, 0, 0, 0, utc8),
+		Tiering: PerStream,
+		Tiers:   era1Tiers(audio, sd, hd, fhd),
+		From:    time.Date(2020, 7, 1, 0, 0, 0, 0, utc8),
 	}
 }
 
 // era1MixTranscoding is Era 1 On-Cloud MixTranscoding: billed from
 // 2020-11-01, and for older accounts from earlier (2020-12-01 on the
-// international site, 2020-12-08 on the China site).
+// international site, 2020-12-08 on the China site). Each output stream is
+// billed by its own resolution (domain reference §4.3).
 func era1MixTranscoding(earlier time.Time, audio, sd, hd, fhd decimal.Decimal) ValueAddedService {
 	return ValueAddedService{
 		Service:             ServiceMixTranscoding,
-		Prices:              []TierPrice{{TierAudio, audio}, {TierSD, sd}, {TierHD, hd}, {TierFHD, fhd}},
+		Tiering:             PerStream,
+		Tiers:               era1Table(audio, sd, hd, fhd),
 		From:                time.Date(2020, 11, 1, 0, 0, 0, 0, utc8),
 		EarlierAccountsFrom: earlier,
 	}

@@ -264,7 +264,7 @@ func FuzzPriceBook(f *testing.F) {
 			b.Kinds[1].Pricing.Bands[0].PerMinute = d
 		}
 		if d, err := decimal.NewFromString(hdPrice); err == nil {
-			b.Tiers[2].Basic = d
+			b.Tiers[2].Price = d
 		}
 		h := &harness{t: t, ctx: context.Background(), clock: &clock{t: at(15, 8, 0, 0)}, store: memstore.New()}
 		var err error

@@ -97,7 +97,7 @@ func (e *Engine) meters(r Reader, a *Account, d Day) ([]Meter, error) {
 func (e *Engine) meterOrder(currency string) func(x, y MeterKey) int {
 	rank := func(k MeterKey) int {
 		if book, err := e.bookOf(currency, k.Day); err == nil {
-			return book.tierRank(k.Tier)
+			return book.tierRank(k.Service, k.Tier)
 		}
 		return 0
 	}

@@ -227,7 +227,9 @@ func (e *Engine) absorb(u *unit, book *PriceBook, kind *PackageKind, pkg *Packag
 		return err
 	}
 	// Tier by tier in the book's order; tiers the book lacks last, by name.
-	slices.SortStableFunc(meters, func(a, b Meter) int { return book.tierRank(a.Key.Tier) - book.tierRank(b.Key.Tier) })
+	slices.SortStableFunc(meters, func(a, b Meter) int {
+		return book.tierRank(ServiceBasic, a.Key.Tier) - book.tierRank(ServiceBasic, b.Key.Tier)
+	})
 	for _, m := range meters {
 		if !m.consistent() || m.Key.Day != r.Day {
 			return fmt.Errorf("%w: meter %v", ErrCorrupt, m.Key)

@@ -43,10 +43,11 @@ type PriceBook struct {
 	// Until is the first instant the book is no longer in force; zero means it
 	// stays in force. Books of one currency must not overlap.
 	Until time.Time
-	// Tiering is the rule that turns received video into tiers.
+	// Tiering is the rule that turns received video into the tiers of the
+	// basic services.
 	Tiering Tiering
-	// Tiers are the book's tiers: the audio tier first, then the video tiers in
-	// increasing order of MaxArea, the last one unbounded.
+	// Tiers are the tier table of the basic services (see [TierSpec]);
+	// each value-added service has its own.
 	Tiers []TierSpec
 	// Scenarios are the basic scenarios the book prices.
 	Scenarios []ScenarioSpec
@@ -69,17 +70,22 @@ const (
 	Aggregate Tiering = "aggregate"
 )
 
-// TierSpec is one tier of a price book.
+// TierSpec is one tier of a tier table: the basic services' (PriceBook.Tiers)
+// or a value-added service's (ValueAddedService.Tiers). A table holds audio
+// tiers and video tiers, the video tiers in increasing order of MaxArea.
 type TierSpec struct {
 	Tier Tier
 	// Video is false for the audio tier, which audio scenarios use.
 	Video bool
-	// MaxArea is the largest area, in pixels (width × height), of a video tier;
-	// zero for the highest video tier (unbounded) and for audio.
+	// MaxArea is the largest area, in pixels (width × height), of a video
+	// tier; zero for audio. The highest video tier's is zero (unbounded) or
+	// caps the table: a larger area has no tier (Era 2's 2K+ and Era 3's
+	// 4K end at 4096 × 2160 = 8,847,360).
 	MaxArea int64
-	// Basic is the list price of one minute of basic service (Era 1 USD audio:
-	// 0.99 per 1,000 minutes, so 0.00099). At most 8 decimals.
-	Basic decimal.Decimal
+	// Price is the list price of one minute of the service in the tier
+	// (Era 1 USD basic audio: 0.99 per 1,000 minutes, so 0.00099). At most
+	// 8 decimals.
+	Price decimal.Decimal
 }
 
 // ScenarioSpec is one scenario of a price book.
@@ -215,14 +221,31 @@ func (e *Engine) kindOf(p *Package) (*PackageKind, error) {
 		ErrNoPriceBook, p.ID, p.Kind, p.Book))
 }
 
-// VideoTiers returns the tiers at which video received as the given streams
-// is billed: under [PerStream] one tier per stream (each stream by its own
-// area), under [Aggregate] one tier for the sum of their areas. A stream's
-// tier is the lowest video tier whose MaxArea its area does not exceed, even
-// if one of its sides is longer than that bound's. It returns
-// ErrInvalidResolution for no streams, more than 1,024, or a side outside
-// 1..MaxDimension.
+// VideoTiers returns the tiers at which basic video received as the given
+// streams is billed: ServiceTiers of ServiceBasic.
 func (b PriceBook) VideoTiers(streams ...Resolution) ([]Tier, error) {
+	return b.ServiceTiers(ServiceBasic, streams...)
+}
+
+// ServiceTiers returns the tiers at which video of service s (ServiceBasic
+// or a value-added service of the book) is billed, given the streams
+// received, recorded or mixed at one instant: under the service's
+// [PerStream] rule one tier per stream (each stream by its own area), under
+// [Aggregate] one tier for the sum of their areas. An area's tier is the
+// lowest video tier of the service's table whose MaxArea it does not
+// exceed, even if one of its sides is longer than that bound's. It returns
+// ErrInvalidResolution for no streams, more than 1,024, a side outside
+// 1..MaxDimension, or an area above a capped table's highest bound, and
+// ErrUnknownService for a service the book does not price.
+func (b PriceBook) ServiceTiers(s Service, streams ...Resolution) ([]Tier, error) {
+	tiering, table := b.Tiering, b.Tiers
+	if s != ServiceBasic {
+		v, ok := b.valueAdded(s)
+		if !ok {
+			return nil, fmt.Errorf("%w %q in book %q", ErrUnknownService, s, b.ID)
+		}
+		tiering, table = v.Tiering, v.Tiers
+	}
 	if len(streams) == 0 || len(streams) > maxStreams {
 		return nil, ErrInvalidResolution
 	}
@@ -234,7 +257,7 @@ func (b PriceBook) VideoTiers(streams ...Resolution) ([]Tier, error) {
 		}
 		areas[i] = a
 	}
-	if b.Tiering == Aggregate {
+	if tiering == Aggregate {
 		var sum int64
 		for _, a := range areas {
 			sum += a
@@ -243,17 +266,18 @@ func (b PriceBook) VideoTiers(streams ...Resolution) ([]Tier, error) {
 	}
 	tiers := make([]Tier, len(areas))
 	for i, a := range areas {
-		t, ok := b.videoTier(a)
+		t, ok := videoTier(table, a)
 		if !ok {
-			return nil, fmt.Errorf("%w: book %q has no video tier", ErrInvalidResolution, b.ID)
+			return nil, fmt.Errorf("%w: area %d has no video tier of %s in book %q", ErrInvalidResolution, a, s, b.ID)
 		}
 		tiers[i] = t
 	}
 	return tiers, nil
 }
 
-func (b *PriceBook) videoTier(area int64) (Tier, bool) {
-	for _, t := range b.Tiers {
+// videoTier returns the tier of table an area falls in.
+func videoTier(table []TierSpec, area int64) (Tier, bool) {
+	for _, t := range table {
 		if t.Video && (t.MaxArea == 0 || area <= t.MaxArea) {
 			return t.Tier, true
 		}
@@ -261,23 +285,30 @@ func (b *PriceBook) videoTier(area int64) (Tier, bool) {
 	return "", false
 }
 
-// tierRank returns the position of t in the book's tiers, or len(Tiers) for a
-// tier the book lacks.
-func (b *PriceBook) tierRank(t Tier) int {
-	if i := slices.IndexFunc(b.Tiers, func(s TierSpec) bool { return s.Tier == t }); i >= 0 {
+// tierRank returns the position of tier t of service s in its tier table
+// in the book, or the table's length for a tier it lacks.
+func (b *PriceBook) tierRank(s Service, t Tier) int {
+	table := b.Tiers
+	if v, ok := b.valueAdded(s); ok && s != ServiceBasic {
+		table = v.Tiers
+	}
+	if i := slices.IndexFunc(table, func(spec TierSpec) bool { return spec.Tier == t }); i >= 0 {
 		return i
 	}
-	return len(b.Tiers)
+	return len(table)
 }
 
-func (b *PriceBook) tier(t Tier) (*TierSpec, bool) {
-	for i := range b.Tiers {
-		if b.Tiers[i].Tier == t {
-			return &b.Tiers[i], true
+// tierOf returns the spec of tier t in table.
+func tierOf(table []TierSpec, t Tier) (*TierSpec, bool) {
+	for i := range table {
+		if table[i].Tier == t {
+			return &table[i], true
 		}
 	}
 	return nil, false
 }
+
+func (b *PriceBook) tier(t Tier) (*TierSpec, bool) { return tierOf(b.Tiers, t) }
 
 func (b *PriceBook) scenario(s Scenario) (*ScenarioSpec, bool) {
 	for i := range b.Scenarios {
@@ -396,9 +427,39 @@ func (b PriceBook) clone() PriceBook {
 	}
 	b.ValueAdded = slices.Clone(b.ValueAdded)
 	for i := range b.ValueAdded {
-		b.ValueAdded[i].Prices = slices.Clone(b.ValueAdded[i].Prices)
+		b.ValueAdded[i].Tiers = slices.Clone(b.ValueAdded[i].Tiers)
 	}
 	return b
+}
+
+// validateTiers reports the first thing wrong with a tier table, and
+// whether it has an audio tier and a video tier.
+func validateTiers(table []TierSpec) (hasAudio, hasVideo bool, err error) {
+	var lastArea int64
+	unbounded := false
+	for i, t := range table {
+		if !validID(string(t.Tier)) || slices.ContainsFunc(table[:i], func(o TierSpec) bool { return o.Tier == t.Tier }) {
+			return false, false, fmt.Errorf("tier %q: invalid or repeated name", t.Tier)
+		}
+		if !validPrice(t.Price) {
+			return false, false, fmt.Errorf("tier %q: price %s is negative or has more than 8 decimals", t.Tier, t.Price)
+		}
+		if !t.Video {
+			if t.MaxArea != 0 {
+				return false, false, fmt.Errorf("audio tier %q has an area bound", t.Tier)
+			}
+			hasAudio = true
+			continue
+		}
+		switch {
+		case unbounded:
+			return false, false, fmt.Errorf("video tier %q follows the unbounded tier", t.Tier)
+		case t.MaxArea < 0 || (t.MaxArea > 0 && t.MaxArea <= lastArea):
+			return false, false, fmt.Errorf("video tier %q: MaxArea %d not above the previous tier's", t.Tier, t.MaxArea)
+		}
+		hasVideo, unbounded, lastArea = true, t.MaxArea == 0, t.MaxArea
+	}
+	return hasAudio, hasVideo, nil
 }
 
 // validate reports, wrapping ErrInvalidPriceBook, the first thing wrong with b.
@@ -422,32 +483,9 @@ func (b *PriceBook) validate() error {
 	case len(b.Tiers) == 0 || len(b.Scenarios) == 0:
 		return bad("no tiers or no scenarios")
 	}
-	var lastArea int64
-	hasVideo, hasAudio, unbounded := false, false, false
-	for i, t := range b.Tiers {
-		if !validID(string(t.Tier)) || slices.ContainsFunc(b.Tiers[:i], func(o TierSpec) bool { return o.Tier == t.Tier }) {
-			return bad("tier %q: invalid or repeated name", t.Tier)
-		}
-		if !validPrice(t.Basic) {
-			return bad("tier %q: price %s is negative or has more than 8 decimals", t.Tier, t.Basic)
-		}
-		if !t.Video {
-			if t.MaxArea != 0 {
-				return bad("audio tier %q has an area bound", t.Tier)
-			}
-			hasAudio = true
-			continue
-		}
-		switch {
-		case unbounded:
-			return bad("video tier %q follows the unbounded tier", t.Tier)
-		case t.MaxArea < 0 || (t.MaxArea > 0 && t.MaxArea <= lastArea):
-			return bad("video tier %q: MaxArea %d not above the previous tier's", t.Tier, t.MaxArea)
-		}
-		hasVideo, unbounded, lastArea = true, t.MaxArea == 0, t.MaxArea
-	}
-	if hasVideo && !unbounded {
-		return bad("the highest video tier must be unbounded (MaxArea 0)")
+	hasAudio, hasVideo, err := validateTiers(b.Tiers)
+	if err != nil {
+		return bad("%v", err)
 	}
 	for i, s := range b.Scenarios {
 		if !validID(string(s.Scenario)) || slices.ContainsFunc(b.Scenarios[:i], func(o ScenarioSpec) bool { return o.Scenario == s.Scenario }) {

@@ -57,6 +57,114 @@ func TestVideoTiers(t *testing.T) {
 	}
 }
 
+// capped2K is a book (Era 1 USD, renamed) whose recording has a tier
+// table of its own, as Era 2's does: by the aggregate resolution of the
+// recording task, audio, HD, FHD, 2K and 2K+ up to 4096 × 2160 =
+// 8,847,360 pixels, capped there (domain reference §4.2, Era 2's prices
+// in USD per 1,000 minutes: 1.49, 5.99, 13.49, 23.99, 53.99).
+func capped2K() billing.PriceBook {
+	b := billing.Era1USD()
+	b.ID = "era1-usd-2k-recording"
+	b.ValueAdded[0].Tiering = billing.Aggregate
+	b.ValueAdded[0].Tiers = []billing.TierSpec{
+		{Tier: audio, Price: dec("0.00149")},
+		{Tier: hd, Video: true, MaxArea: 1280 * 720, Price: dec("0.00599")},
+		{Tier: fhd, Video: true, MaxArea: 1920 * 1080, Price: dec("0.01349")},
+		{Tier: "2k", Video: true, MaxArea: 2560 * 1440, Price: dec("0.02399")},
+		{Tier: "2k+", Video: true, MaxArea: 4096 * 2160, Price: dec("0.05399")},
+	}
+	return b
+}
+
+// TestServiceTiers: each service tiers by its own table and rule; a capped
+// table has no tier above its top bound.
+func TestServiceTiers(t *testing.T) {
+	r := func(w, h int) billing.Resolution { return billing.Resolution{Width: w, Height: h} }
+	era1, two := billing.Era1USD(), capped2K()
+	tests := []struct {
+		name    string
+		book    billing.PriceBook
+		service billing.Service
+		streams []billing.Resolution
+		want    []billing.Tier
+		wantErr error
+	}{
+		// Era 1 recording: each output file by its own area, Era 1's bounds.
+		{"Era 1 recording, per file", era1, recording, []billing.Resolution{r(640, 360), r(1920, 1080)}, []billing.Tier{sd, fhd}, nil},
+		{"Era 1 MixTranscoding, per output", era1, billing.ServiceMixTranscoding, []billing.Resolution{r(1280, 720)}, []billing.Tier{hd}, nil},
+		// 1280×720 × 2 = 1,843,200: above HD's 921,600, within FHD's 2,073,600.
+		{"aggregate recording: two HD inputs make FHD", two, recording, []billing.Resolution{r(1280, 720), r(1280, 720)}, []billing.Tier{fhd}, nil},
+		// 640×480 = 307,200: the lowest video tier of the table, HD (it has no SD).
+		{"a table without SD: the lowest video tier", two, recording, []billing.Resolution{r(640, 480)}, []billing.Tier{hd}, nil},
+		// 3840×2160 = 8,294,400 ≤ 8,847,360.
+		{"4K within the cap is 2K+", two, recording, []billing.Resolution{r(3840, 2160)}, []billing.Tier{"2k+"}, nil},
+		{"the cap itself is 2K+", two, recording, []billing.Resolution{r(4096, 2160)}, []billing.Tier{"2k+"}, nil},
+		// 8,847,360 + 1 pixel: above the cap.
+		{"one pixel above the cap", two, recording, []billing.Resolution{r(4096, 2160), r(1, 1)}, nil, billing.ErrInvalidResolution},
+		// The basic services keep Era 1's table and rule in the same book.
+		{"basic services keep their table", two, billing.ServiceBasic, []billing.Resolution{r(1280, 720), r(1280, 720)}, []billing.Tier{hd, hd}, nil},
+		{"a service the book does not price", two, "relay", []billing.Resolution{r(640, 480)}, nil, billing.ErrUnknownService},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := tt.book.ServiceTiers(tt.service, tt.streams...)
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
+				t.Errorf("ServiceTiers() error %v, want %v", err, tt.wantErr)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("ServiceTiers() (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestServiceTierTables: usage of a tier only a value-added service's
+// table has is recorded and billed at that table's price; the same tier is
+// unknown to the basic services, and a tier only they have is unknown to
+// the service.
+func TestServiceTierTables(t *testing.T) {
+	h := newHarness(t, capped2K())
+	h.do(open(at(15, 8, 0, 0), true))
+	for _, u := range []billing.Usage{
+		{ID: "r1", Account: "a", App: "app1", Service: recording, Tier: "2k+", Seconds: 600, At: at(15, 9, 0, 0)},
+		{ID: "r2", Account: "a", App: "app1", Service: recording, Tier: "2k", Seconds: 61, At: at(15, 9, 30, 0)},
+		{ID: "r3", Account: "a", App: "app1", Service: recording, Tier: fhd, Seconds: 60, At: at(15, 10, 0, 0)},
+	} {
+		h.clock.Set(u.At)
+		if _, err := h.e.Record(h.ctx, u); err != nil {
+			t.Fatalf("Record(%s): %v", u.ID, err)
+		}
+	}
+	u := usage("u1", "2k", 60, at(15, 10, 30, 0))
+	h.clock.Set(u.At)
+	if _, err := h.e.Record(h.ctx, *u); !errors.Is(err, billing.ErrUnknownTier) {
+		t.Errorf("basic usage of tier 2k: error %v, want ErrUnknownTier", err)
+	}
+	u = &billing.Usage{ID: "r4", Account: "a", App: "app1", Service: recording, Tier: sd, Seconds: 60, At: at(15, 10, 30, 0)}
+	if _, err := h.e.Record(h.ctx, *u); !errors.Is(err, billing.ErrUnknownTier) {
+		t.Errorf("recording of tier sd, which its table lacks: error %v, want ErrUnknownTier", err)
+	}
+	h.clock.Set(at(16, 10, 0, 0))
+	bill, err := h.e.Settle(h.ctx, "a", march(15))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// In the recording table's order: FHD 1 minute × 0.01349; 2K 61 s = 2
+	// minutes × 0.02399 = 0.04798; 2K+ 10 minutes × 0.05399 = 0.5399.
+	// Subtotal 0.60137, total 0.60.
+	line := func(tier billing.Tier, seconds, minutes int64, price, amount string) billing.Line {
+		return billing.Line{Day: march(15), Service: recording, Tier: tier, Seconds: seconds, Minutes: minutes, Postpaid: minutes,
+			Billed: minutes, UnitPrice: dec(price), Amount: dec(amount)}
+	}
+	want := billing.Bill{Account: "a", Day: march(15), Currency: "USD", Issued: at(16, 10, 0, 0), PostpaidOn: true,
+		Lines: []billing.Line{line(fhd, 60, 1, "0.01349", "0.01349"), line("2k", 61, 2, "0.02399", "0.04798"),
+			line("2k+", 600, 10, "0.05399", "0.5399")},
+		Subtotal: dec("0.60137"), Total: dec("0.6")}
+	if diff := cmp.Diff(want, bill, cmpOpts); diff != "" {
+		t.Errorf("bill (-want +got):\n%s", diff)
+	}
+}
+
 // TestEra1Books checks every figure of the Era 1 books against the rules
 // document (§1.2, §1.3, §2.1–2.5).
 func TestEra1Books(t *testing.T) {
@@ -74,10 +182,10 @@ func TestEra1Books(t *testing.T) {
 			ID: "era1-usd", Currency: "USD", Decimals: 2, From: start, Tiering: billing.PerStream,
 			// USD per 1,000 minutes: 0.99, 1.99, 3.99, 14.99; per minute ÷ 1,000.
 			Tiers: []billing.TierSpec{
-				{Tier: audio, Basic: dec("0.00099")},
-				{Tier: sd, Video: true, MaxArea: 307_200, Basic: dec("0.00199")},
-				{Tier: hd, Video: true, MaxArea: 921_600, Basic: dec("0.00399")},
-				{Tier: fhd, Video: true, Basic: dec("0.01499")},
+				{Tier: audio, Price: dec("0.00099")},
+				{Tier: sd, Video: true, MaxArea: 307_200, Price: dec("0.00199")},
+				{Tier: hd, Video: true, MaxArea: 921_600, Price: dec("0.00399")},
+				{Tier: fhd, Video: true, Price: dec("0.01499")},
 			},
 			Scenarios: scenarios,
 			Kinds: []billing.PackageKind{
@@ -91,16 +199,19 @@ func TestEra1Books(t *testing.T) {
 			},
 			Trial: billing.Grant{Kind: billing.KindTrial, Minutes: 10_000},
 			ValueAdded: []billing.ValueAddedService{
-				// Recording, USD per 1,000 minutes: 0.499, 0.99, 1.99, 7.499.
-				{Service: billing.ServiceRecording, From: time.Date(2020, 7, 1, 0, 0, 0, 0, cst), Prices: []billing.TierPrice{
-					{Tier: audio, PerMinute: dec("0.000499")}, {Tier: sd, PerMinute: dec("0.00099")},
-					{Tier: hd, PerMinute: dec("0.00199")}, {Tier: fhd, PerMinute: dec("0.007499")},
-				}},
+				// Recording, USD per 1,000 minutes: 0.499, 0.99, 1.99, 7.499;
+				// each output file by its own resolution, Era 1's bounds.
+				{Service: billing.ServiceRecording, From: time.Date(2020, 7, 1, 0, 0, 0, 0, cst), Tiering: billing.PerStream,
+					Tiers: []billing.TierSpec{
+						{Tier: audio, Price: dec("0.000499")}, {Tier: sd, Video: true, MaxArea: 307_200, Price: dec("0.00099")},
+						{Tier: hd, Video: true, MaxArea: 921_600, Price: dec("0.00199")}, {Tier: fhd, Video: true, Price: dec("0.007499")},
+					}},
 				// MixTranscoding, USD per minute, 8 decimals kept.
 				{Service: billing.ServiceMixTranscoding, From: time.Date(2020, 11, 1, 0, 0, 0, 0, cst),
-					EarlierAccountsFrom: time.Date(2020, 12, 1, 0, 0, 0, 0, cst), Prices: []billing.TierPrice{
-						{Tier: audio, PerMinute: dec("0.000799")}, {Tier: sd, PerMinute: dec("0.00228571")},
-						{Tier: hd, PerMinute: dec("0.00464286")}, {Tier: fhd, PerMinute: dec("0.00899")},
+					EarlierAccountsFrom: time.Date(2020, 12, 1, 0, 0, 0, 0, cst), Tiering: billing.PerStream,
+					Tiers: []billing.TierSpec{
+						{Tier: audio, Price: dec("0.000799")}, {Tier: sd, Video: true, MaxArea: 307_200, Price: dec("0.00228571")},
+						{Tier: hd, Video: true, MaxArea: 921_600, Price: dec("0.00464286")}, {Tier: fhd, Video: true, Price: dec("0.00899")},
 					}},
 			},
 		},
@@ -108,10 +219,10 @@ func TestEra1Books(t *testing.T) {
 			ID: "era1-cny", Currency: "CNY", Decimals: 2, From: start, Tiering: billing.PerStream,
 			// CNY per 1,000 minutes: 7, 14, 28, 105.
 			Tiers: []billing.TierSpec{
-				{Tier: audio, Basic: dec("0.007")},
-				{Tier: sd, Video: true, MaxArea: 307_200, Basic: dec("0.014")},
-				{Tier: hd, Video: true, MaxArea: 921_600, Basic: dec("0.028")},
-				{Tier: fhd, Video: true, Basic: dec("0.105")},
+				{Tier: audio, Price: dec("0.007")},
+				{Tier: sd, Video: true, MaxArea: 307_200, Price: dec("0.014")},
+				{Tier: hd, Video: true, MaxArea: 921_600, Price: dec("0.028")},
+				{Tier: fhd, Video: true, Price: dec("0.105")},
 			},
 			Scenarios: scenarios,
 			Kinds: []billing.PackageKind{
@@ -125,15 +236,17 @@ func TestEra1Books(t *testing.T) {
 			Trial: billing.Grant{Kind: billing.KindTrial, Minutes: 10_000},
 			ValueAdded: []billing.ValueAddedService{
 				// Recording, CNY per 1,000 minutes: 3.50, 7.00, 14.00, 52.50.
-				{Service: billing.ServiceRecording, From: time.Date(2020, 7, 1, 0, 0, 0, 0, cst), Prices: []billing.TierPrice{
-					{Tier: audio, PerMinute: dec("0.0035")}, {Tier: sd, PerMinute: dec("0.007")},
-					{Tier: hd, PerMinute: dec("0.014")}, {Tier: fhd, PerMinute: dec("0.0525")},
-				}},
+				{Service: billing.ServiceRecording, From: time.Date(2020, 7, 1, 0, 0, 0, 0, cst), Tiering: billing.PerStream,
+					Tiers: []billing.TierSpec{
+						{Tier: audio, Price: dec("0.0035")}, {Tier: sd, Video: true, MaxArea: 307_200, Price: dec("0.007")},
+						{Tier: hd, Video: true, MaxArea: 921_600, Price: dec("0.014")}, {Tier: fhd, Video: true, Price: dec("0.0525")},
+					}},
 				// MixTranscoding, CNY per 1,000 minutes: 5.6, 16, 32.5, 63.
 				{Service: billing.ServiceMixTranscoding, From: time.Date(2020, 11, 1, 0, 0, 0, 0, cst),
-					EarlierAccountsFrom: time.Date(2020, 12, 8, 0, 0, 0, 0, cst), Prices: []billing.TierPrice{
-						{Tier: audio, PerMinute: dec("0.0056")}, {Tier: sd, PerMinute: dec("0.016")},
-						{Tier: hd, PerMinute: dec("0.0325")}, {Tier: fhd, PerMinute: dec("0.063")},
+					EarlierAccountsFrom: time.Date(2020, 12, 8, 0, 0, 0, 0, cst), Tiering: billing.PerStream,
+					Tiers: []billing.TierSpec{
+						{Tier: audio, Price: dec("0.0056")}, {Tier: sd, Video: true, MaxArea: 307_200, Price: dec("0.016")},
+						{Tier: hd, Video: true, MaxArea: 921_600, Price: dec("0.0325")}, {Tier: fhd, Video: true, Price: dec("0.063")},
 					}},
 			},
 		},
@@ -157,10 +270,9 @@ func TestPriceBookValidation(t *testing.T) {
 		{"unknown tiering", func(b *billing.PriceBook) { b.Tiering = "sum" }},
 		{"no tiers", func(b *billing.PriceBook) { b.Tiers = nil }},
 		{"repeated tier", func(b *billing.PriceBook) { b.Tiers[2].Tier = sd }},
-		{"negative price", func(b *billing.PriceBook) { b.Tiers[0].Basic = dec("-0.001") }},
-		{"price with 9 decimals", func(b *billing.PriceBook) { b.Tiers[0].Basic = dec("0.000000001") }},
+		{"negative price", func(b *billing.PriceBook) { b.Tiers[0].Price = dec("-0.001") }},
+		{"price with 9 decimals", func(b *billing.PriceBook) { b.Tiers[0].Price = dec("0.000000001") }},
 		{"video tiers out of order", func(b *billing.PriceBook) { b.Tiers[2].MaxArea = 100 }},
-		{"bounded top video tier", func(b *billing.PriceBook) { b.Tiers[3].MaxArea = 10_000_000 }},
 		{"audio tier with an area", func(b *billing.PriceBook) { b.Tiers[0].MaxArea = 1 }},
 		{"video scenario without video tiers", func(b *billing.PriceBook) { b.Tiers = b.Tiers[:1] }},
 		{"repeated scenario", func(b *billing.PriceBook) { b.Scenarios[1].Scenario = billing.AudioLive }},
@@ -178,9 +290,14 @@ func TestPriceBookValidation(t *testing.T) {
 		{"repeated kind", func(b *billing.PriceBook) { b.Kinds[1].Name = billing.KindTrial }},
 		{"value-added service named basic", func(b *billing.PriceBook) { b.ValueAdded[0].Service = billing.ServiceBasic }},
 		{"repeated value-added service", func(b *billing.PriceBook) { b.ValueAdded[1].Service = recording }},
-		{"value-added price of an unknown tier", func(b *billing.PriceBook) { b.ValueAdded[0].Prices[0].Tier = "4k" }},
-		{"value-added price with 9 decimals", func(b *billing.PriceBook) { b.ValueAdded[1].Prices[1].PerMinute = dec("0.000000001") }},
-		{"value-added service without prices", func(b *billing.PriceBook) { b.ValueAdded[1].Prices = nil }},
+		{"value-added tier repeated", func(b *billing.PriceBook) { b.ValueAdded[0].Tiers[2].Tier = sd }},
+		{"value-added price with 9 decimals", func(b *billing.PriceBook) { b.ValueAdded[1].Tiers[1].Price = dec("0.000000001") }},
+		{"value-added service without tiers", func(b *billing.PriceBook) { b.ValueAdded[1].Tiers = nil }},
+		{"value-added video tiers out of order", func(b *billing.PriceBook) { b.ValueAdded[0].Tiers[2].MaxArea = 1000 }},
+		{"value-added tier after the unbounded one", func(b *billing.PriceBook) {
+			b.ValueAdded[0].Tiers = append(b.ValueAdded[0].Tiers, billing.TierSpec{Tier: "2k", Video: true, MaxArea: 1 << 30})
+		}},
+		{"value-added service without a tiering", func(b *billing.PriceBook) { b.ValueAdded[1].Tiering = "" }},
 		{"earlier accounts billed before the service", func(b *billing.PriceBook) {
 			b.ValueAdded[1].EarlierAccountsFrom = b.ValueAdded[1].From.Add(-time.Hour)
 		}},
@@ -260,9 +377,9 @@ func TestBooksChangeAtDayBoundaries(t *testing.T) {
 	next := noTrial()
 	next.ID, next.From = "usd-next", change
 	next.Tiers[3].MaxArea = 1920 * 1080                                                                    // FHD gets a bound,
-	next.Tiers = append(next.Tiers, billing.TierSpec{Tier: "2k", Video: true, Basic: dec("0.02999")})      // 29.99 per 1,000 minutes
+	next.Tiers = append(next.Tiers, billing.TierSpec{Tier: "2k", Video: true, Price: dec("0.02999")})      // 29.99 per 1,000 minutes
 	next.ValueAdded = append(next.ValueAdded, billing.ValueAddedService{Service: "relay", From: era1.From, // for every account,
-		Prices: []billing.TierPrice{{Tier: audio, PerMinute: dec("0.01")}}})
+		Tiering: billing.PerStream, Tiers: []billing.TierSpec{{Tier: audio, Price: dec("0.01")}}})
 	untilMarch20 := noTrial() // Era 1 ending at 2021-03-20 00:00 with no successor
 	untilMarch20.Until = at(20, 0, 0, 0)
 

@@ -19,12 +19,16 @@ const (
 	ServiceMixTranscoding Service = "mixtranscoding"
 )
 
-// ValueAddedService is a value-added service's prices in a price book.
+// ValueAddedService is a value-added service's terms in a price book: its
+// own tier table and tiering rule, and when it is billed.
 type ValueAddedService struct {
 	Service Service
-	// Prices are per minute of each output tier, at most 8 decimals. A tier
-	// without a price cannot be used with the service.
-	Prices []TierPrice
+	// Tiering is the rule that turns the video the service outputs (or
+	// takes in) into its tiers (see [PriceBook.ServiceTiers]).
+	Tiering Tiering
+	// Tiers are the service's tier table, with its prices per minute (see
+	// [TierSpec]). Usage of a tier the table lacks is refused.
+	Tiers []TierSpec
 	// From is when the book starts billing the service. Accounts whose
 	// first application was created at or after From ([Account.Cohort])
 	// pay for all their usage.
@@ -35,12 +39,6 @@ type ValueAddedService struct {
 	// service for those accounts (their usage is refused with
 	// ErrNoPriceBook).
 	EarlierAccountsFrom time.Time
-}
-
-// TierPrice is the price of one minute of a tier.
-type TierPrice struct {
-	Tier      Tier
-	PerMinute decimal.Decimal
 }
 
 // valueAdded returns the book's terms for service s.
@@ -55,10 +53,8 @@ func (b *PriceBook) valueAdded(s Service) (*ValueAddedService, bool) {
 
 // price returns the price of one minute of tier t.
 func (v *ValueAddedService) price(t Tier) (decimal.Decimal, bool) {
-	for _, p := range v.Prices {
-		if p.Tier == t {
-			return p.PerMinute, true
-		}
+	if spec, ok := tierOf(v.Tiers, t); ok {
+		return spec.Price, true
 	}
 	return decimal.Decimal{}, false
 }
@@ -102,18 +98,15 @@ func (b *PriceBook) validateValueAdded() error {
 		case !validID(string(v.Service)) || v.Service == ServiceBasic ||
 			slices.ContainsFunc(b.ValueAdded[:i], func(o ValueAddedService) bool { return o.Service == v.Service }):
 			return fmt.Errorf("value-added service %q: invalid or repeated name", v.Service)
-		case len(v.Prices) == 0:
-			return fmt.Errorf("value-added service %q: no prices", v.Service)
+		case v.Tiering != PerStream && v.Tiering != Aggregate:
+			return fmt.Errorf("value-added service %q: unknown tiering %q", v.Service, v.Tiering)
+		case len(v.Tiers) == 0:
+			return fmt.Errorf("value-added service %q: no tiers", v.Service)
 		case !v.EarlierAccountsFrom.IsZero() && v.EarlierAccountsFrom.Before(v.From):
 			return fmt.Errorf("value-added service %q: EarlierAccountsFrom before From", v.Service)
 		}
-		for j, p := range v.Prices {
-			if _, ok := b.tier(p.Tier); !ok || slices.ContainsFunc(v.Prices[:j], func(o TierPrice) bool { return o.Tier == p.Tier }) {
-				return fmt.Errorf("value-added service %q: price for unknown or repeated tier %q", v.Service, p.Tier)
-			}
-			if !validPrice(p.PerMinute) {
-				return fmt.Errorf("value-added service %q: price %s of tier %q is negative or has more than 8 decimals", v.Service, p.PerMinute, p.Tier)
-			}
+		if _, _, err := validateTiers(v.Tiers); err != nil {
+			return fmt.Errorf("value-added service %q: %w", v.Service, err)
 		}
 	}
 	return nil
