@@ -30,6 +30,9 @@ type Account struct {
 	Touched time.Time
 	// LastSeq is the Seq of the account's last ledger entry.
 	LastSeq int64
+	// GrantsThrough is the last billing day whose recurring grants
+	// (PriceBook.Monthly) the account has had.
+	GrantsThrough Day
 	// SettledThrough is the last closed billing day: every day up to it was
 	// settled, or closed without a bill because it had nothing to bill.
 	// Usage of a closed day is late: it is billed as an adjustment.
@@ -136,7 +139,7 @@ func (e *Engine) OpenAccount(ctx context.Context, spec AccountSpec) (Account, er
 		}
 		cp.Postpaid, cp.Apps = u.a.Postpaid, appStates(&u.a)
 		u.ch.Checkpoints = append(u.ch.Checkpoints, cp)
-		return nil
+		return e.grantDue(u)
 	})
 	switch {
 	case err != nil:

@@ -96,12 +96,15 @@ func (e *Engine) Admit(ctx context.Context, account, app string, service Service
 // read.
 func (e *Engine) basicService(r Reader, a *Account, app int, now, at time.Time, service Service) (why, err error) {
 	p := &a.Apps[app]
+	// A recurring grant due but not yet made would lift the suspension
+	// and pay (see grantDue).
+	pending := e.pendingGrant(a, now, at)
 	switch ar := a.inArrears(at); {
 	case ar != nil:
 		why = fmt.Errorf("%w since %s: %w", ErrSuspended, ar.Suspended().In(e.cal.loc).Format(time.RFC3339), ErrInArrears)
 	case p.disabled(at):
 		why = fmt.Errorf("%w %q", ErrAppDisabled, p.ID)
-	case p.Status.Suspended && !at.Before(p.Status.Since):
+	case p.Status.Suspended && !at.Before(p.Status.Since) && !pending:
 		why = fmt.Errorf("%w: application %q since %s", ErrSuspended, p.ID, p.Status.Since.In(e.cal.loc).Format(time.RFC3339))
 	}
 	switch {
@@ -109,8 +112,8 @@ func (e *Engine) basicService(r Reader, a *Account, app int, now, at time.Time, 
 		return fmt.Errorf("%w: %w", ErrNoBasicService, why), nil
 	case why != nil:
 		return why, nil
-	case p.Postpaid.On || a.AutoPostpaidArmed:
-		return nil, nil // postpaid pays (or will, as it goes on automatically)
+	case p.Postpaid.On || a.AutoPostpaidArmed || pending:
+		return nil, nil // postpaid pays (or will, as it goes on automatically), or the grant will
 	}
 	payable := false
 	walkErr := r.LivePackages(func(p Package) bool {

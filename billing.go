@@ -250,6 +250,10 @@ func (e *Engine) exec(ctx context.Context, u *unit) error {
 				return err
 			}
 			migrated = true
+		case u.failed == errGrantsDue:
+			if _, _, err = e.update(ctx, RequestGrant, "", u.account, e.grantDue); err != nil {
+				return err
+			}
 		case u.failed != nil:
 			return u.failed
 		case err == nil:
@@ -276,7 +280,11 @@ func (e *Engine) update(ctx context.Context, req Request, ref, account string, b
 // what it wrote, with the account at its next Version, or empty Changes if
 // it wrote nothing.
 func (u *unit) apply(r Reader) (Changes, error) {
-	if u.failed = u.e.begin(u, r); u.failed == nil {
+	if u.failed = u.e.begin(u, r); u.failed == nil && u.req != RequestGrant && u.a.Version > 0 && !u.now.IsZero() &&
+		u.e.grantsDue(&u.a, u.now) {
+		u.failed = errGrantsDue
+	}
+	if u.failed == nil {
 		u.failed = u.body(u)
 	}
 	if u.failed != nil {

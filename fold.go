@@ -150,7 +150,11 @@ func (f *fold) write(u *unit, us *Usage) error {
 		}
 		switch {
 		case !ok:
-			u.append(Entry{Kind: EntryPurchase, Package: p.ID, Balance: p.Minutes, Amount: p.Price})
+			kind, err := f.e.kindOf(&p)
+			if err != nil {
+				return err
+			}
+			u.append(Entry{Kind: creditKind(kind), Package: p.ID, Balance: p.Minutes, Amount: p.Price})
 			old.Balance = p.Minutes
 		case old.Balance == p.Balance:
 			continue

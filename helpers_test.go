@@ -176,7 +176,7 @@ type state struct {
 // ignoreLedgerEntries compares states by their ledgers' totals only: the
 // same operations in another order of arrival make other entries.
 var ignoreLedgerEntries = cmp.Options{cmpopts.IgnoreFields(state{}, "Ledger"),
-	cmpopts.IgnoreFields(billing.Account{}, "Version", "LastSeq", "Touched", "SinceCheckpoint")}
+	cmpopts.IgnoreFields(billing.Account{}, "Version", "LastSeq", "Touched", "SinceCheckpoint", "GrantsThrough")}
 
 // totals sums a ledger: each package's Balance, each meter's minutes of
 // each kind, and the Amount of each kind of entry.
@@ -272,7 +272,7 @@ func dec(s string) decimal.Decimal { return decimal.RequireFromString(s) }
 
 // cmpIgnoreAccountBookkeeping leaves out of a comparison the Account fields
 // that identify it or count its history.
-var cmpIgnoreAccountBookkeeping = cmpopts.IgnoreFields(billing.Account{}, "ID", "Currency", "Opened", "Version", "Touched", "LastSeq", "SettledThrough",
+var cmpIgnoreAccountBookkeeping = cmpopts.IgnoreFields(billing.Account{}, "ID", "Currency", "Opened", "Version", "Touched", "LastSeq", "SettledThrough", "GrantsThrough",
 	"Frontier", "SinceCheckpoint")
 
 // wrapStore is a Store whose units of work read through the Reader wrap

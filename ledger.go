@@ -98,6 +98,7 @@ const (
 	RequestPaid           Request = "report-paid"     // ReportPaid; Ref is the host's reference
 	RequestRefund         Request = "refund"          // Refund; Ref is the refund id
 	RequestCreateApp      Request = "create-app"      // CreateApp; Ref is the application id
+	RequestGrant          Request = "grant"           // the recurring grants (PriceBook.Monthly), made before a unit of work that finds them due
 	RequestDisableApp     Request = "disable-app"     // DisableApp; Ref is the application id
 	RequestEnableApp      Request = "enable-app"      // EnableApp; Ref is the application id
 )

@@ -123,7 +123,7 @@ func (e *Engine) Buy(ctx context.Context, p Purchase) (PurchaseReceipt, error) {
 		return PurchaseReceipt{}, &Error{Op: "Buy", Account: p.Account, ID: p.ID, Err: err}
 	}
 	switch {
-	case !validID(p.ID) || p.ID == TrialID:
+	case !validID(p.ID) || p.ID == TrialID || granted(p.ID):
 		return fail(invalidID("purchase id", p.ID))
 	case !validID(p.Account):
 		return fail(invalidID("account id", p.Account))
@@ -200,7 +200,7 @@ func (e *Engine) credit(u *unit, p Package) (PurchaseReceipt, error) {
 	if err != nil {
 		return PurchaseReceipt{}, err
 	}
-	u.append(Entry{Kind: EntryPurchase, Package: p.ID, Balance: p.Balance, Amount: p.Price})
+	u.append(Entry{Kind: creditKind(kind), Package: p.ID, Balance: p.Balance, Amount: p.Price})
 	if kind.AutoPostpaid {
 		u.a.AutoPostpaidArmed = true
 	}
@@ -211,6 +211,15 @@ func (e *Engine) credit(u *unit, p Package) (PurchaseReceipt, error) {
 	r.Package = p
 	u.putPackage(p)
 	return r, nil
+}
+
+// creditKind is the kind of the ledger entry of a package of kind k: a
+// purchase, or a grant if the kind is not for sale.
+func creditKind(k *PackageKind) EntryKind {
+	if k.Pricing.Unit == 0 {
+		return EntryGrant
+	}
+	return EntryPurchase
 }
 
 // absorb covers the purchase day's uncovered basic minutes with the new

@@ -58,6 +58,9 @@ type PriceBook struct {
 	// Trial is the package granted when an account is opened under this book.
 	// A zero Trial grants nothing.
 	Trial Grant
+	// Monthly is the package granted to every account every month whose
+	// grant day this book prices (see [Recurring]); zero grants nothing.
+	Monthly Recurring
 }
 
 // Tiering is a price book's rule for turning received video into tiers.
@@ -160,12 +163,6 @@ type Offer struct {
 type Band struct {
 	From      int64
 	PerMinute decimal.Decimal
-}
-
-// Grant is a package given for free when an account is opened.
-type Grant struct {
-	Kind    string
-	Minutes int64
 }
 
 // Limits on price book and package data.
@@ -515,6 +512,16 @@ func (b *PriceBook) validate() error {
 			return bad("trial minutes %d not in 1..%d", b.Trial.Minutes, int64(MaxPackageMinutes))
 		}
 	}
+	if g := b.Monthly; g != (Recurring{}) {
+		switch k, ok := b.kind(g.Kind); {
+		case !ok:
+			return bad("monthly grant kind %q is not in Kinds", g.Kind)
+		case k.Pricing.Unit != 0:
+			return bad("monthly grant kind %q is for sale", g.Kind)
+		case g.Minutes <= 0 || g.Minutes > MaxPackageMinutes:
+			return bad("monthly grant minutes %d not in 1..%d", g.Minutes, int64(MaxPackageMinutes))
+		}
+	}
 	return nil
 }
 
@@ -530,8 +537,8 @@ func (b *PriceBook) validateKind(k *PackageKind) error {
 			return fmt.Errorf("ratio %d for tier %q not in 1..%d", r.Minutes, r.Tier, MaxRatio)
 		}
 	}
-	if k.Validity.Months < 1 || k.Validity.Months > 120 {
-		return fmt.Errorf("validity of %d months not in 1..120", k.Validity.Months)
+	if k.Validity.Months < 0 || k.Validity.Months > 120 || k.Validity.Months == 0 && !k.Validity.ToMonthEnd {
+		return fmt.Errorf("validity of %d months not in 1..120 (or 0 to the month's end)", k.Validity.Months)
 	}
 	p := &k.Pricing
 	if p.Unit == 0 {

@@ -279,7 +279,10 @@ func TestPriceBookValidation(t *testing.T) {
 		{"kind without ratios", func(b *billing.PriceBook) { b.Kinds[1].Ratios = nil }},
 		{"ratio of an unknown tier", func(b *billing.PriceBook) { b.Kinds[1].Ratios[0].Tier = "4k" }},
 		{"zero ratio", func(b *billing.PriceBook) { b.Kinds[1].Ratios[0].Minutes = 0 }},
-		{"zero validity", func(b *billing.PriceBook) { b.Kinds[1].Validity.Months = 0 }},
+		{"zero validity", func(b *billing.PriceBook) { b.Kinds[1].Validity = billing.Validity{} }},
+		{"monthly grant of an unknown kind", func(b *billing.PriceBook) { b.Monthly = billing.Recurring{Kind: "gift", Minutes: 1} }},
+		{"monthly grant of a kind for sale", func(b *billing.PriceBook) { b.Monthly = billing.Recurring{Kind: uni, Minutes: 1} }},
+		{"monthly grant of no minutes", func(b *billing.PriceBook) { b.Monthly = billing.Recurring{Kind: billing.KindTrial} }},
 		{"offer not a multiple of the unit", func(b *billing.PriceBook) { b.Kinds[1].Pricing.Offers[0].Minutes = 1500 }},
 		{"bands out of order", func(b *billing.PriceBook) { b.Kinds[1].Pricing.Bands[1].From = 0 }},
 		{"for sale without prices", func(b *billing.PriceBook) {

@@ -139,24 +139,24 @@ func (r *reader) queueAccount(b *pgx.Batch, a *billing.Account) error {
 	}
 	args := []any{a.ID, a.Version, a.Currency, opened, a.Postpaid.On, since, a.Postpaid.Way, a.AutoPostpaidArmed, touched,
 		a.LastSeq, int32(a.SettledThrough), late, frontier, int16(a.Frontier.Class), a.Frontier.ID, a.SinceCheckpoint, enabled,
-		unbilled, arrears, refunds, apps}
+		unbilled, arrears, refunds, apps, int32(a.GrantsThrough)}
 	if !r.exists {
 		b.Queue(`INSERT INTO billing_accounts (id, `+accountColumnsNoCast+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb,
-				$13, $14, $15, $16, $17, $18::jsonb, $19::jsonb, $20::jsonb, $21::jsonb)`, args...)
+				$13, $14, $15, $16, $17, $18::jsonb, $19::jsonb, $20::jsonb, $21::jsonb, $22)`, args...)
 		return nil
 	}
 	b.Queue(`UPDATE billing_accounts SET (`+accountColumnsNoCast+`) =
 		($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13, $14, $15, $16, $17, $18::jsonb, $19::jsonb, $20::jsonb,
-			$21::jsonb)
-		WHERE id = $1 AND version = $22`,
+			$21::jsonb, $22)
+		WHERE id = $1 AND version = $23`,
 		append(args, r.account.Version)...)
 	return nil
 }
 
 const accountColumnsNoCast = `version, currency, opened, postpaid_on, postpaid_since, postpaid_way, auto_postpaid_armed,
 	touched, last_seq, settled_through, late, frontier_at, frontier_class, frontier_id, since_checkpoint, enabled_at,
-	unbilled, arrears, refunds, apps`
+	unbilled, arrears, refunds, apps, grants_through`
 
 func queuePackages(b *pgx.Batch, id string, c *billing.Changes) error {
 	if len(c.Packages) == 0 {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/rtcbill/billing"
@@ -14,11 +15,15 @@ import (
 	"github.com/shopspring/decimal"
 )
 
+// undoSince10 takes a schema at SchemaVersion back to version 9's tables:
+// accounts without the recurring grants' day of version 10.
+var undoSince10 = []string{`ALTER TABLE billing_accounts DROP COLUMN grants_through`}
+
 // undoSince9 takes a schema at SchemaVersion (with no rows) back to
-// version 8's tables: the status and suspensions of accounts and
-// checkpoints in columns of their own instead of their applications, and
-// usages without the receipt flag of version 9.
-var undoSince9 = []string{
+// version 8's tables: as undoSince10, then the status and suspensions of
+// accounts and checkpoints in columns of their own instead of their
+// applications, and usages without the receipt flag of version 9.
+var undoSince9 = slices.Concat(undoSince10, []string{
 	`ALTER TABLE billing_accounts DROP COLUMN apps, ADD COLUMN suspended boolean NOT NULL,
 		ADD COLUMN suspended_since bigint NOT NULL, ADD COLUMN suspend_reason text NOT NULL,
 		ADD COLUMN suspensions jsonb NOT NULL DEFAULT '[]'`,
@@ -26,7 +31,7 @@ var undoSince9 = []string{
 		ADD COLUMN suspended_since bigint NOT NULL, ADD COLUMN suspend_reason text NOT NULL,
 		ADD COLUMN suspensions bigint NOT NULL`,
 	`ALTER TABLE billing_usages DROP COLUMN app_disabled`,
-}
+})
 
 // undoSince6 takes a schema at SchemaVersion back to version 5's tables:
 // as undoSince9, then without the checkpoints' usages of version 6, the
@@ -44,11 +49,12 @@ var undoSince6 = slices.Concat(undoSince9, []string{
 // receipt flag and checkpoints of version 4, the unbilled shortfall of
 // meters and accounts and the deferred minutes of bill lines of version 5,
 // the checkpoints' usages of version 6, the arrears of accounts and the
-// receipt flag of version 7, the refunds of accounts of version 8, and the
-// applications and receipt flag of version 9), writes a usage as version 1
+// receipt flag of version 7, the refunds of accounts of version 8, the
+// applications and receipt flag of version 9, and the recurring grants'
+// day of version 10), writes a usage as version 1
 // wrote it, accounts as versions 1 to 3 wrote them, and a meter and a bill
 // as versions 1 to 4 wrote them, and checks that Migrate brings the schema
-// to SchemaVersion (9), that the usage reads back whole, its new flags
+// to SchemaVersion (10), that the usage reads back whole, its new flags
 // false, that the accounts read back whole, their Frontier zero,
 // SinceCheckpoint 0, no Unbilled meters, no Arrears, no Refunds, no
 // checkpoints, EnabledAt the postpaid Since of a switch turned on by
@@ -57,8 +63,8 @@ var undoSince6 = slices.Concat(undoSince9, []string{
 // the bill read back whole, the meter's Unbilled 0 and the bill line's
 // Deferred 0.
 func TestMigrateFromVersion1(t *testing.T) {
-	if pgstore.SchemaVersion != 9 {
-		t.Errorf("SchemaVersion = %d, want 9: a new version needs its migration tested here", pgstore.SchemaVersion)
+	if pgstore.SchemaVersion != 10 {
+		t.Errorf("SchemaVersion = %d, want 10: a new version needs its migration tested here", pgstore.SchemaVersion)
 	}
 	ctx := context.Background()
 	pool := newPool(t) // migrated to SchemaVersion
@@ -391,5 +397,38 @@ func migrateAfter(t *testing.T, ctx context.Context, pool *pgxpool.Pool, qs []st
 	var version int
 	if err := pool.QueryRow(ctx, `SELECT max(version) FROM billing_schema`).Scan(&version); err != nil || version != pgstore.SchemaVersion {
 		t.Fatalf("schema version %d, %v; want %d", version, err, pgstore.SchemaVersion)
+	}
+}
+
+// TestMigrateFromVersion9 takes a schema back to version 9 (without the
+// recurring grants' day of version 10), writes an account as version 9
+// wrote it, and checks that Migrate brings the schema to SchemaVersion and
+// that the account reads back whole, its GrantsThrough 0 (none made since
+// the opening, as the Engine reads it).
+func TestMigrateFromVersion9(t *testing.T) {
+	ctx := context.Background()
+	pool := newPool(t) // migrated to SchemaVersion
+	migrateAfter(t, ctx, pool, append(undoSince10[:len(undoSince10):len(undoSince10)],
+		`DELETE FROM billing_schema WHERE version > 9`,
+		`INSERT INTO billing_accounts (id, version, currency, opened, postpaid_on, postpaid_since, postpaid_way,
+			auto_postpaid_armed, touched, last_seq, settled_through, late, frontier_at, frontier_class, frontier_id,
+			since_checkpoint, enabled_at, unbilled, arrears, refunds, apps)
+		VALUES ('a', 2, 'USD', 1000000000, false, -9223372036854775808, '', false, 2000000000, 1, 18700, '[]',
+			1000000000, -2, '', 0, -9223372036854775808, '[]', '[]', '[]', '[{"i": "app1", "c": 1000000000, "e": -9223372036854775808}]')`,
+	))
+	var got billing.Account
+	err := pgstore.New(pool).View(ctx, "a", func(r billing.Reader) (err error) {
+		got, err = r.Account()
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := billing.Account{ID: "a", Currency: "USD", Opened: time.Unix(1, 0), Version: 2, Touched: time.Unix(2, 0), LastSeq: 1,
+		SettledThrough: 18700, Frontier: billing.OpKey{At: time.Unix(1, 0), Class: billing.ClassOpening},
+		Apps: []billing.App{{ID: "app1", Created: time.Unix(1, 0)}}}
+	equalTimes := cmp.Comparer(func(x, y time.Time) bool { return x.Equal(y) })
+	if diff := cmp.Diff(want, got, equalTimes, cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("account after the migration (-want +got):\n%s", diff)
 	}
 }

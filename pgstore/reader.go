@@ -46,7 +46,7 @@ type querier interface {
 
 const accountColumns = `version, currency, opened, postpaid_on, postpaid_since, postpaid_way, auto_postpaid_armed,
 	touched, last_seq, settled_through, late::text, frontier_at, frontier_class, frontier_id, since_checkpoint, enabled_at,
-	unbilled::text, arrears::text, refunds::text, apps::text`
+	unbilled::text, arrears::text, refunds::text, apps::text, grants_through`
 
 // begin starts the transaction with the statement begin and reads the
 // account (locking its row if lock is set), in one round trip.
@@ -76,7 +76,7 @@ func (r *reader) scanAccount(row pgx.Row) error {
 	var late, unbilled, arrears, refunds, apps string
 	err := row.Scan(&a.Version, &a.Currency, &opened, &a.Postpaid.On, &since, &a.Postpaid.Way,
 		&a.AutoPostpaidArmed, &touched, &a.LastSeq, &a.SettledThrough, &late,
-		&frontier, &class, &a.Frontier.ID, &a.SinceCheckpoint, &enabled, &unbilled, &arrears, &refunds, &apps)
+		&frontier, &class, &a.Frontier.ID, &a.SinceCheckpoint, &enabled, &unbilled, &arrears, &refunds, &apps, &a.GrantsThrough)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil
 	}

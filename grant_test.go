@@ -1,0 +1,153 @@
+package billing_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/rtcbill/billing"
+)
+
+// monthlyBook is Era 1 USD without the trial, with 1,000 free minutes
+// every month (ratio 1 for every tier), as Era 2's 10,000: to the end of
+// the month, or with anniversary, to the same day next month.
+func monthlyBook(anniversary bool) billing.PriceBook {
+	b := noTrial()
+	b.ID = "era1-usd-monthly"
+	v := billing.Validity{ToMonthEnd: true}
+	if anniversary {
+		b.ID, v = "era1-usd-anniversary", billing.Validity{Months: 1}
+	}
+	b.Kinds = append(b.Kinds, billing.PackageKind{Name: "monthly", Validity: v,
+		Ratios: []billing.Ratio{{Tier: audio, Minutes: 1}, {Tier: sd, Minutes: 1}, {Tier: hd, Minutes: 1}, {Tier: fhd, Minutes: 1}}})
+	b.Monthly = billing.Recurring{Kind: "monthly", Minutes: 1000, Anniversary: anniversary}
+	return b
+}
+
+// TestMonthlyGrantDays: which days grant, and each grant's validity. The
+// opening's day always grants (from the opening); then the first of each
+// month, or, for anniversary grants, the opening's day of the month (the
+// last day of a shorter month).
+func TestMonthlyGrantDays(t *testing.T) {
+	d := func(y int, m time.Month, day int) time.Time { return time.Date(y, m, day, 0, 0, 0, 0, cst) }
+	opened := time.Date(2021, 1, 31, 15, 0, 0, 0, cst)
+	type grant struct {
+		ID                      string
+		PurchasedAt, Start, End time.Time
+	}
+	for _, tt := range []struct {
+		name        string
+		anniversary bool
+		want        []grant
+	}{
+		{"the first of each month", false, []grant{
+			{"grant:2021-01-31", opened, d(2021, 1, 31), d(2021, 2, 1)},
+			{"grant:2021-02-01", d(2021, 2, 1), d(2021, 2, 1), d(2021, 3, 1)},
+			{"grant:2021-03-01", d(2021, 3, 1), d(2021, 3, 1), d(2021, 4, 1)},
+		}},
+		// From the 31st: February's is on the 28th, to March 28 (the
+		// validity of one month from the 28th), March's on the 31st.
+		{"the opening's day of each month", true, []grant{
+			{"grant:2021-01-31", opened, d(2021, 1, 31), d(2021, 3, 1)},
+			{"grant:2021-02-28", d(2021, 2, 28), d(2021, 2, 28), d(2021, 3, 28)},
+			{"grant:2021-03-31", d(2021, 3, 31), d(2021, 3, 31), d(2021, 5, 1)},
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, monthlyBook(tt.anniversary))
+			h.do(op{now: opened, open: &billing.AccountSpec{ID: "a", App: "app1"}})
+			h.clock.Set(time.Date(2021, 3, 31, 12, 0, 0, 0, cst))
+			var got []grant
+			for _, p := range h.state("a").Overview.Packages {
+				if p.Minutes != 1000 || p.Kind != "monthly" {
+					t.Errorf("package %+v, want 1,000 monthly minutes", p)
+				}
+				got = append(got, grant{p.ID, p.PurchasedAt, p.Start, p.End})
+			}
+			// Overview lists packages in deduction order: soonest expiry first.
+			if diff := cmp.Diff(tt.want, got, cmpOpts); diff != "" {
+				t.Errorf("grants (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestMonthlyGrant: the month's grant pays first; used up, the trial-less
+// account's application is suspended; the next month's grant, due at the
+// start of the month, lifts the suspension and pays, and Admit counts it
+// before any unit of work has made it.
+func TestMonthlyGrant(t *testing.T) {
+	h := newHarness(t, monthlyBook(false))
+	h.do(open(at(15, 8, 0, 0), false))
+	// u1: 60,000 s of audio = 1,000 minutes, March's grant; u2: 1 more, nothing covers it.
+	h.record("u1", "app1", audio, 60_000, at(20, 9, 0, 0), time.Time{})
+	if r := h.record("u2", "app1", audio, 60, at(20, 10, 0, 0), time.Time{}); r.Shortfall != 1 || !r.Suspended {
+		t.Fatalf("u2 receipt %+v, want 1 minute of shortfall, suspended", r)
+	}
+	april := time.Date(2021, 4, 1, 9, 0, 0, 0, cst)
+	h.clock.Set(april)
+	if why := h.admit("app1", april); why != nil {
+		t.Errorf("Admit on April 1, before a unit of work made April's grant: %v, want admitted", why)
+	}
+	if why := h.admit("app1", at(31, 23, 0, 0)); !errors.Is(why, billing.ErrSuspended) {
+		t.Errorf("Admit on March 31: %v, want ErrSuspended", why)
+	}
+	// u3: 120 s = 2 minutes, from April's grant, made at April 1 00:00.
+	r := h.record("u3", "app1", audio, 120, april, time.Time{})
+	want := billing.Receipt{Key: basic(refDateDay(2021, 4, 1), audio), Minutes: 2,
+		Draws: []billing.Draw{{Package: "grant:2021-04-01", Minutes: 2, Deducted: 2}}}
+	if diff := cmp.Diff(want, r, cmpOpts); diff != "" {
+		t.Errorf("u3 receipt (-want +got):\n%s", diff)
+	}
+	s := h.state("a")
+	wantApp := billing.App{ID: "app1", Created: at(15, 8, 0, 0),
+		Suspensions: []billing.Interval{{Since: at(20, 10, 0, 0), Until: time.Date(2021, 4, 1, 0, 0, 0, 0, cst)}}}
+	if diff := cmp.Diff(wantApp, s.Overview.Account.Apps[0], cmpOpts); diff != "" {
+		t.Errorf("app1 (-want +got):\n%s", diff)
+	}
+	balances := map[string]int64{}
+	for _, p := range s.Overview.Packages {
+		balances[p.ID] = p.Balance
+	}
+	if diff := cmp.Diff(map[string]int64{"grant:2021-03-15": 0, "grant:2021-04-01": 998}, balances); diff != "" {
+		t.Errorf("balances (-want +got):\n%s", diff)
+	}
+	grants := 0
+	for _, en := range s.Ledger {
+		if en.Kind == billing.EntryGrant {
+			grants++
+		}
+		if en.Kind == billing.EntryPurchase {
+			t.Errorf("a purchase entry %+v: a grant is not a purchase", en)
+		}
+	}
+	if grants != 2 {
+		t.Errorf("%d grant entries, want 2 (March's, April's)", grants)
+	}
+	// The grant ids are the Engine's: a purchase may not take one.
+	if _, err := h.e.Buy(h.ctx, billing.Purchase{ID: "grant:2021-05-01", Account: "a", Kind: uni, Minutes: 25_000}); !errors.Is(err, billing.ErrInvalidID) {
+		t.Errorf("Buy(grant:...) error %v, want ErrInvalidID", err)
+	}
+}
+
+// TestMonthlyGrantDoesNotRollOver: what is left of a month's grant is
+// forfeited once it has ended, the grace has passed and its last day is
+// settled.
+func TestMonthlyGrantDoesNotRollOver(t *testing.T) {
+	h := newHarness(t, monthlyBook(false))
+	h.do(open(at(15, 8, 0, 0), true))
+	h.record("u1", "app1", audio, 600, at(31, 9, 0, 0), time.Time{}) // 10 minutes of March's 1,000
+	h.clock.Set(time.Date(2021, 4, 1, 10, 0, 0, 0, cst))
+	if _, err := h.e.Settle(h.ctx, "a", march(31)); err != nil {
+		t.Fatal(err)
+	}
+	var got []billing.Package
+	for _, p := range h.state("a").Overview.Packages {
+		got = append(got, billing.Package{ID: p.ID, Balance: p.Balance, Forfeited: p.Forfeited})
+	}
+	want := []billing.Package{{ID: "grant:2021-03-15", Forfeited: 990}, {ID: "grant:2021-04-01", Balance: 1000}}
+	if diff := cmp.Diff(want, got, cmpOpts); diff != "" {
+		t.Errorf("packages (-want +got):\n%s", diff)
+	}
+}
