@@ -776,6 +776,7 @@ func (r *refRun) check(rt *rapid.T) {
 		refStats["check Overview"]++
 		for _, p := range got.Packages {
 			refCount("package seen forfeited", p.Forfeited > 0)
+			refCount("monthly grant drawn from", p.Kind == refMonthlyKind && p.Balance < p.Minutes)
 		}
 		if a != nil {
 			for _, p := range a.cur.packages {

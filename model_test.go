@@ -131,6 +131,10 @@ type refFigures struct {
 	mixEarlierFrom time.Time
 	kinds          map[string]*refKind
 	trial          int64 // the trial's minutes (10,000)
+	// monthly is the kind of the recurring grant, if the book has one, of
+	// monthlyMinutes on the first of each month and on the opening's day.
+	monthly        *refKind
+	monthlyMinutes int64
 }
 
 // Service start dates (§4.2, §4.3 and the package docs), and scenarios.
@@ -192,6 +196,10 @@ func refEra1(custom bool) map[string]*refFigures {
 			months: 1, unit: 100,
 			bands: []refBand{{0, refDec("0.00123")}},
 		}
+		usd.monthly = &refKind{name: refMonthlyKind, toMonthEnd: true,
+			ratios: map[billing.Tier]int64{billing.TierAudio: 1, billing.TierSD: 1, billing.TierHD: 1, billing.TierFHD: 1}}
+		usd.monthlyMinutes = refMonthlyMinutes
+		usd.kinds[refMonthlyKind] = usd.monthly
 	}
 	return map[string]*refFigures{"USD": usd, "CNY": cny}
 }
@@ -217,6 +225,14 @@ type refKind struct {
 
 // refCustomKind is the name of the custom kind the model's book adds.
 const refCustomKind = "mini"
+
+// refMonthlyKind is the custom book's recurring grant: refMonthlyMinutes
+// minutes, ratio 1 for every tier, on the first of each month (and the
+// opening's day), to the end of the month.
+const (
+	refMonthlyKind    = "monthly"
+	refMonthlyMinutes = 300
+)
 
 // refEra1Kinds: the trial (10,000 minutes granted, ratio 1 for every tier)
 // and the universal package (1:2:4:15, for sale in steps of 1,000 minutes),
@@ -254,7 +270,14 @@ func refCustomBook() billing.PriceBook {
 		},
 		Validity: billing.Validity{Months: 1},
 		Pricing:  billing.Pricing{Unit: 100, Bands: []billing.Band{{From: 0, PerMinute: decimal.RequireFromString("0.00123")}}},
+	}, billing.PackageKind{
+		Name: refMonthlyKind,
+		Ratios: []billing.Ratio{
+			{Tier: billing.TierAudio, Minutes: 1}, {Tier: billing.TierSD, Minutes: 1}, {Tier: billing.TierHD, Minutes: 1}, {Tier: billing.TierFHD, Minutes: 1},
+		},
+		Validity: billing.Validity{ToMonthEnd: true},
 	})
+	b.Monthly = billing.Recurring{Kind: refMonthlyKind, Minutes: refMonthlyMinutes}
 	return b
 }
 
@@ -412,6 +435,7 @@ type refAccount struct {
 	frontier       billing.OpKey // the latest key of an operation
 	enabledAt      time.Time
 	apps           []refApp // in the order they were created
+	grantsThrough  billing.Day
 	usages         map[string]refUsageRecord
 	purchases      map[string]refPurchaseRecord
 	bills          map[billing.Day]billing.Bill
@@ -552,6 +576,37 @@ func (a *refAccount) cohort() time.Time {
 		return a.opened
 	}
 	return a.apps[0].created
+}
+
+// grant makes the account's recurring grants of the days after the last
+// day it has had them, up to now's: each an operation at the start of its
+// day (the opening's day at the opening), like a purchase. The model makes
+// them on every operation; the Engine before the first unit of work that
+// finds them due, which comes to the same (a grant is never late).
+func (a *refAccount) grant(now time.Time) {
+	if a == nil {
+		return
+	}
+	today, opened := a.cal.dayOf(now), a.cal.dayOf(a.opened)
+	for d := max(a.grantsThrough, opened-1) + 1; d <= today; d++ {
+		_, _, dd := refDate(d)
+		if a.fig.monthly == nil || d != opened && dd != 1 {
+			continue
+		}
+		start := a.cal.dayStart(d)
+		p := &refPackage{kind: a.fig.monthly, Package: billing.Package{
+			ID: "grant:" + d.String(), Kind: refMonthlyKind, Book: a.fig.bookID, Minutes: a.fig.monthlyMinutes,
+			Balance: a.fig.monthlyMinutes, Price: decimal.Zero, PurchasedAt: start, Start: start, End: a.cal.validityEnd(d, a.fig.monthly),
+		}}
+		if d == opened {
+			p.PurchasedAt = a.opened
+		}
+		o := refOp{key: billing.OpKey{At: p.PurchasedAt, Class: billing.ClassCall, ID: p.ID}, pkg: p}
+		a.ops = append(a.ops, o)
+		a.frontier = refMaxKey(a.frontier, o.key)
+		a.refold()
+	}
+	a.grantsThrough = today
 }
 
 // refAppAt: the application of usage at time at naming id, if it was
@@ -1047,6 +1102,7 @@ func (md *refModel) open(now time.Time, spec billing.AccountSpec) (billing.Accou
 		a.apps = append(a.apps, refApp{id: spec.App, created: now})
 	}
 	a.cur = a.base.clone()
+	a.grant(now)
 	md.accts[spec.ID] = a
 	return a.view(), nil
 }
@@ -1171,6 +1227,7 @@ func (md *refModel) record(now time.Time, u billing.Usage) (billing.Receipt, []e
 		svc = billing.ServiceBasic
 	}
 	a := md.accts[u.Account]
+	a.grant(now)
 	if a == nil {
 		return billing.Receipt{}, append(refUsageInputErrors(nil, now, u, svc), billing.ErrNotFound)
 	}
@@ -1232,6 +1289,7 @@ func (md *refModel) refund(now time.Time, r billing.Refund) (billing.PackageRefu
 		return billing.PackageRefund{}, []error{billing.ErrInvalidDiscount}
 	}
 	a := md.accts[r.Account]
+	a.grant(now)
 	if a == nil {
 		return billing.PackageRefund{}, []error{billing.ErrNotFound}
 	}
@@ -1290,6 +1348,7 @@ func (md *refModel) refund(now time.Time, r billing.Refund) (billing.PackageRefu
 // the unpaid arrears, or opens new ones at now.
 func (md *refModel) reportOverdue(now time.Time, id, ref string) (billing.Account, []error) {
 	a := md.accts[id]
+	a.grant(now)
 	if a == nil {
 		return billing.Account{}, []error{billing.ErrNotFound}
 	}
@@ -1314,6 +1373,7 @@ func (md *refModel) reportOverdue(now time.Time, id, ref string) (billing.Accoun
 // an unknown reference is ErrNotFound.
 func (md *refModel) reportPaid(now time.Time, id, ref string) (billing.Account, []error) {
 	a := md.accts[id]
+	a.grant(now)
 	if a == nil {
 		return billing.Account{}, []error{billing.ErrNotFound}
 	}
@@ -1339,6 +1399,7 @@ func refMaxKey(x, y billing.OpKey) billing.OpKey {
 // admit: Admit's answer, or the errors it may return.
 func (md *refModel) admit(now time.Time, account, app string, svc billing.Service, at time.Time) (billing.Admission, []error) {
 	a := md.accts[account]
+	a.grant(now)
 	var ap refApp
 	var ok bool
 	if a != nil {
@@ -1365,6 +1426,7 @@ func (md *refModel) admit(now time.Time, account, app string, svc billing.Servic
 
 func (md *refModel) buy(now time.Time, p billing.Purchase) (billing.PurchaseReceipt, []error) {
 	a := md.accts[p.Account]
+	a.grant(now)
 	var errs []error
 	if a == nil {
 		errs = append(errs, billing.ErrNotFound)
@@ -1409,6 +1471,7 @@ func (md *refModel) buy(now time.Time, p billing.Purchase) (billing.PurchaseRece
 
 func (md *refModel) enablePostpaid(now time.Time, id, app string) (billing.Account, []error) {
 	a := md.accts[id]
+	a.grant(now)
 	if a == nil {
 		return billing.Account{}, []error{billing.ErrNotFound}
 	}
@@ -1435,6 +1498,7 @@ func (md *refModel) enablePostpaid(now time.Time, id, app string) (billing.Accou
 // the account's is on.
 func (md *refModel) createApp(now time.Time, id string, spec billing.AppSpec) (billing.Account, []error) {
 	a := md.accts[id]
+	a.grant(now)
 	if a == nil {
 		return billing.Account{}, []error{billing.ErrNotFound}
 	}
@@ -1454,6 +1518,7 @@ func (md *refModel) createApp(now time.Time, id string, spec billing.AppSpec) (b
 // toggleApp: the host disables (or enables again) an application at now.
 func (md *refModel) toggleApp(now time.Time, id, app string, disable bool) (billing.Account, []error) {
 	a := md.accts[id]
+	a.grant(now)
 	if a == nil {
 		return billing.Account{}, []error{billing.ErrNotFound}
 	}
@@ -1494,6 +1559,7 @@ func (md *refModel) dueDays(at time.Time, id string) ([]billing.Day, []error) {
 
 func (md *refModel) settle(now time.Time, id string, d billing.Day) (billing.Bill, []error) {
 	a := md.accts[id]
+	a.grant(now)
 	if a == nil {
 		return billing.Bill{}, []error{billing.ErrNotFound}
 	}
@@ -1534,6 +1600,7 @@ func (md *refModel) settle(now time.Time, id string, d billing.Day) (billing.Bil
 // overview is what Engine.Overview shows (after forfeiting).
 func (md *refModel) overview(now time.Time, id string) (billing.Overview, []error) {
 	a := md.accts[id]
+	a.grant(now)
 	if a == nil {
 		return billing.Overview{}, []error{billing.ErrNotFound}
 	}

@@ -198,6 +198,9 @@ func runEngine(rt *rapid.T, spec billing.AccountSpec, acct orderAccount, order [
 			if acct.overdue && i == 1 && p.Forfeited > 0 {
 				orderStats["reclaimed packages forfeited"]++
 			}
+			if i == 0 && p.Kind == refMonthlyKind && p.Balance < p.Minutes {
+				orderStats["monthly grants drawn from"]++
+			}
 		}
 		suspended := 0
 		for _, p := range s.Overview.Account.Apps {
