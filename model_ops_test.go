@@ -128,8 +128,12 @@ var refMidnightTransitions = map[string][]time.Time{
 
 func newRefRun(rt *rapid.T) *refRun {
 	custom := rapid.Bool().Draw(rt, "customBook")
+	monthly := custom && rapid.Bool().Draw(rt, "monthlyGrant")
 	var books []billing.PriceBook
-	if custom {
+	switch {
+	case monthly:
+		books = []billing.PriceBook{refMonthlyBook(refCustomBook()), billing.Era1CNY()}
+	case custom:
 		books = []billing.PriceBook{refCustomBook(), billing.Era1CNY()}
 	}
 	zone := rapid.SampledFrom(refZones).Draw(rt, "zone")
@@ -159,6 +163,9 @@ func newRefRun(rt *rapid.T) *refRun {
 		start = time.Date(year, time.Month(month), day, hour, minute, 0, 0, loc)
 	}
 	r := &refRun{ctx: context.Background(), clk: &clock{}, m: newRefModel(custom, loc)}
+	if monthly {
+		r.m.figures["USD"].withMonthly(books[0].ID)
+	}
 	r.clk.Set(start)
 	var err error
 	r.e, err = billing.New(memstore.New(), &billing.Options{Now: r.clk.Now, PriceBooks: books, Location: optLoc})

@@ -196,10 +196,6 @@ func refEra1(custom bool) map[string]*refFigures {
 			months: 1, unit: 100,
 			bands: []refBand{{0, refDec("0.00123")}},
 		}
-		usd.monthly = &refKind{name: refMonthlyKind, toMonthEnd: true,
-			ratios: map[billing.Tier]int64{billing.TierAudio: 1, billing.TierSD: 1, billing.TierHD: 1, billing.TierFHD: 1}}
-		usd.monthlyMinutes = refMonthlyMinutes
-		usd.kinds[refMonthlyKind] = usd.monthly
 	}
 	return map[string]*refFigures{"USD": usd, "CNY": cny}
 }
@@ -226,9 +222,9 @@ type refKind struct {
 // refCustomKind is the name of the custom kind the model's book adds.
 const refCustomKind = "mini"
 
-// refMonthlyKind is the custom book's recurring grant: refMonthlyMinutes
-// minutes, ratio 1 for every tier, on the first of each month (and the
-// opening's day), to the end of the month.
+// refMonthlyKind is the recurring grant of refMonthlyBook:
+// refMonthlyMinutes minutes, ratio 1 for every tier, on the first of each
+// month (and the opening's day), to the end of the month.
 const (
 	refMonthlyKind    = "monthly"
 	refMonthlyMinutes = 300
@@ -270,7 +266,15 @@ func refCustomBook() billing.PriceBook {
 		},
 		Validity: billing.Validity{Months: 1},
 		Pricing:  billing.Pricing{Unit: 100, Bands: []billing.Band{{From: 0, PerMinute: decimal.RequireFromString("0.00123")}}},
-	}, billing.PackageKind{
+	})
+	return b
+}
+
+// refMonthlyBook returns b, renamed, with the recurring grant
+// refMonthlyKind.
+func refMonthlyBook(b billing.PriceBook) billing.PriceBook {
+	b.ID += "-monthly"
+	b.Kinds = append(slices.Clone(b.Kinds), billing.PackageKind{
 		Name: refMonthlyKind,
 		Ratios: []billing.Ratio{
 			{Tier: billing.TierAudio, Minutes: 1}, {Tier: billing.TierSD, Minutes: 1}, {Tier: billing.TierHD, Minutes: 1}, {Tier: billing.TierFHD, Minutes: 1},
@@ -279,6 +283,16 @@ func refCustomBook() billing.PriceBook {
 	})
 	b.Monthly = billing.Recurring{Kind: refMonthlyKind, Minutes: refMonthlyMinutes}
 	return b
+}
+
+// withMonthly gives figures f the recurring grant of refMonthlyBook, and
+// the book's id.
+func (f *refFigures) withMonthly(bookID string) {
+	f.bookID = bookID
+	f.monthly = &refKind{name: refMonthlyKind, toMonthEnd: true,
+		ratios: map[billing.Tier]int64{billing.TierAudio: 1, billing.TierSD: 1, billing.TierHD: 1, billing.TierFHD: 1}}
+	f.monthlyMinutes = refMonthlyMinutes
+	f.kinds[refMonthlyKind] = f.monthly
 }
 
 // validityEnd: a package is valid from 00:00 of its purchase day to the

@@ -46,14 +46,14 @@ func TestArrivalOrder(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
 		open := at(15, rapid.IntRange(0, 12).Draw(rt, "openHour"), 0, 0)
 		spec := billing.AccountSpec{ID: "a", Postpaid: rapid.IntRange(0, 3).Draw(rt, "postpaidAtOpening") == 0, App: "app1"}
-		acct := orderAccount{opened: open, app2: rapid.Bool().Draw(rt, "app2Postpaid")}
+		acct := orderAccount{opened: open, app2: rapid.Bool().Draw(rt, "app2Postpaid"), monthly: rapid.Bool().Draw(rt, "monthlyGrant")}
 		if rapid.IntRange(0, 3).Draw(rt, "inArrears") == 0 {
 			// Opened, and reported overdue, on January 13 at 12:00:
 			// suspended from the 14th at 12:00, 60 days of it end on
 			// March 15 at 12:00, so the packages bought before March 16
 			// 00:00 cover no usage from then on, in the middle of the
 			// operations.
-			acct = orderAccount{opened: at(15-61, 12, 0, 0), overdue: true, app2: acct.app2}
+			acct = orderAccount{opened: at(15-61, 12, 0, 0), overdue: true, app2: acct.app2, monthly: acct.monthly}
 		}
 		created := open.Add(time.Duration(rapid.Int64Range(1, 40*60).Draw(rt, "app3Created")) * time.Minute)
 		ops := []orderOp{{arrives: created, create: &billing.AppSpec{ID: "app3", Postpaid: rapid.Bool().Draw(rt, "app3Postpaid")}}}
@@ -138,16 +138,26 @@ var (
 
 // orderAccount is how TestArrivalOrder's account starts: opened at opened
 // with app1, app2 created then (with postpaid if app2), and, if overdue,
-// reported overdue then, never paid.
+// reported overdue then, never paid; monthly uses orderBook with the
+// recurring grant of refMonthlyBook.
 type orderAccount struct {
 	opened  time.Time
 	overdue bool
 	app2    bool
+	monthly bool
+}
+
+// book is the price book of the account's Engine.
+func (a orderAccount) book() billing.PriceBook {
+	if a.monthly {
+		return refMonthlyBook(orderBook())
+	}
+	return orderBook()
 }
 
 // runEngine applies order to an Engine and returns its states.
 func runEngine(rt *rapid.T, spec billing.AccountSpec, acct orderAccount, order []orderOp) [2]orderState {
-	h := newHarness(rt, orderBook())
+	h := newHarness(rt, acct.book())
 	// Checkpoints every few operations: more replays, which start from
 	// one and may stop at one (see converge in the package).
 	billing.SetCheckpointEvery(h.e, rapid.SampledFrom([]int64{1, 3, 8, billing.CheckpointEvery}).Draw(rt, "checkpointEvery"))
@@ -222,6 +232,9 @@ func runEngine(rt *rapid.T, spec billing.AccountSpec, acct orderAccount, order [
 func runModel(rt *rapid.T, spec billing.AccountSpec, acct orderAccount, order []orderOp) [2]orderState {
 	md := newRefModel(true, refZone)
 	md.figures["USD"].bookID, md.figures["USD"].trial = orderBook().ID, orderBook().Trial.Minutes
+	if acct.monthly {
+		md.figures["USD"].withMonthly(acct.book().ID)
+	}
 	md.open(acct.opened, spec)
 	if _, errs := md.createApp(acct.opened, "a", billing.AppSpec{ID: "app2", Postpaid: acct.app2}); len(errs) > 0 {
 		rt.Fatalf("model: CreateApp: %v", errs)
