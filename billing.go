@@ -73,6 +73,10 @@ type Engine struct {
 	// stops counts the replays that stopped at a checkpoint (see
 	// converge), for tests to see that they happen.
 	stops atomic.Int64
+	// packagesCoverValueAdded reports whether a package kind of a book
+	// covers a value-added service: without one, value-added usage draws
+	// on no package (and reads none).
+	packagesCoverValueAdded bool
 }
 
 // utc8 is the default billing time zone.
@@ -123,6 +127,11 @@ func New(store Store, opts *Options) (*Engine, error) {
 			case o.Currency == b.Currency && o.Decimals != b.Decimals:
 				return nil, fmt.Errorf("%w: books %q and %q round %s to %d and %d decimals", ErrInvalidPriceBook,
 					o.ID, b.ID, b.Currency, o.Decimals, b.Decimals)
+			}
+		}
+		for _, k := range b.Kinds {
+			for i := range k.Ratios {
+				e.packagesCoverValueAdded = e.packagesCoverValueAdded || k.Ratios[i].service() != ServiceBasic
 			}
 		}
 		d := dated{PriceBook: &b}

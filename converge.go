@@ -251,7 +251,7 @@ func (f *fold) shiftAt(here, c *Checkpoint, key MeterKey) (sh shift, n int64, ok
 		if err != nil {
 			return sh, 0, false, err
 		}
-		sh.ratio = kind.ratio(key.Tier)
+		sh.ratio = kind.ratio(key.Service, key.Tier)
 		if sh.ratio == 0 || p.Balance < most*sh.ratio {
 			return sh, 0, false, nil
 		}
@@ -285,15 +285,13 @@ func (f *fold) shiftAt(here, c *Checkpoint, key MeterKey) (sh shift, n int64, ok
 // is: by the first package in deduction order that can pay one (a
 // package's validity ends at the start of a day, so one valid at at stays
 // valid to the end of its day, and those before it can pay none as no
-// balance grows); else postpaid if the account's switch is on, or, the
-// automatic switch not armed, if every application's is; else as
+// balance grows); else, for a value-added service, postpaid; else postpaid
+// if the account's switch is on, or, the automatic switch not armed, if
+// every application's is; else as
 // shortfall if every application is suspended already and the automatic
 // switch is not armed. It reports false in any other case: the minute
 // would suspend an application or turn a switch on.
 func (f *fold) payer(at time.Time, key MeterKey) (way, *Package, bool, error) {
-	if key.Service != ServiceBasic {
-		return wayPostpaid, nil, true, nil
-	}
 	for i := range f.pkgs {
 		p := &f.pkgs[i]
 		if p.Balance <= 0 || !f.v.a.covers(p, at) {
@@ -303,10 +301,13 @@ func (f *fold) payer(at time.Time, key MeterKey) (way, *Package, bool, error) {
 		if err != nil {
 			return 0, nil, false, err
 		}
-		if r := kind.ratio(key.Tier); r == 0 || p.Balance < r {
+		if r := kind.ratio(key.Service, key.Tier); r == 0 || p.Balance < r {
 			continue
 		}
 		return wayPrepaid, p, true, nil
+	}
+	if key.Service != ServiceBasic {
+		return wayPostpaid, nil, true, nil // whatever the switch
 	}
 	// The minute is of some application's usage: a switch or status
 	// decides only if it is every application's, and only if the minute

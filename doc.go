@@ -64,8 +64,10 @@
 // book ([ValueAddedService].Tiers; [PriceBook.ServiceTiers] turns the
 // streams of one instant into its tiers), so a book can tier recording by
 // the aggregate resolution up to a capped 2K+ while basic services keep
-// Era 1's tiers. They are never covered by packages and need no postpaid switch:
-// all their minutes go on the daily bill. They need a basic service to go
+// Era 1's tiers. Era 1's packages never cover them; a package kind with
+// ratios for a service's tiers ([Ratio].Service) does, as Era 2's free
+// minutes cover cloud recording. They need no postpaid switch: the minutes
+// no package covers go on the daily bill. They need a basic service to go
 // with them: [Engine.Admit] refuses to start one for a suspended or disabled
 // application, an account in arrears, or one that could not pay for basic
 // usage then. Value-added usage reported

@@ -129,7 +129,7 @@ func era1Scenarios() []ScenarioSpec {
 func era1Trial() PackageKind {
 	return PackageKind{
 		Name:     KindTrial,
-		Ratios:   []Ratio{{TierAudio, 1}, {TierSD, 1}, {TierHD, 1}, {TierFHD, 1}},
+		Ratios:   []Ratio{{Tier: TierAudio, Minutes: 1}, {Tier: TierSD, Minutes: 1}, {Tier: TierHD, Minutes: 1}, {Tier: TierFHD, Minutes: 1}},
 		Validity: Validity{Months: 12, ToMonthEnd: true},
 	}
 }
@@ -137,7 +137,7 @@ func era1Trial() PackageKind {
 func era1Universal(p Pricing) PackageKind {
 	return PackageKind{
 		Name:         KindUniversal,
-		Ratios:       []Ratio{{TierAudio, 1}, {TierSD, 2}, {TierHD, 4}, {TierFHD, 15}},
+		Ratios:       []Ratio{{Tier: TierAudio, Minutes: 1}, {Tier: TierSD, Minutes: 2}, {Tier: TierHD, Minutes: 4}, {Tier: TierFHD, Minutes: 15}},
 		Validity:     Validity{Months: 12, ToMonthEnd: true},
 		AutoPostpaid: true,
 		Pricing:      p,

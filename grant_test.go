@@ -151,3 +151,69 @@ func TestMonthlyGrantDoesNotRollOver(t *testing.T) {
 		t.Errorf("packages (-want +got):\n%s", diff)
 	}
 }
+
+// TestPackagesCoverValueAdded: a kind with ratios for a value-added
+// service's tiers covers its usage, as Era 2's free minutes cover cloud
+// recording; what no package covers is postpaid, whatever the switch, and
+// a suspended application's value-added usage is still drawn and billed.
+func TestPackagesCoverValueAdded(t *testing.T) {
+	b := monthlyBook(false)
+	b.Kinds[len(b.Kinds)-1].Ratios = append(b.Kinds[len(b.Kinds)-1].Ratios,
+		billing.Ratio{Tier: hd, Minutes: 2, Service: recording}) // recording HD at 2, nothing else of recording
+	h := newHarness(t, b)
+	h.do(open(at(15, 8, 0, 0), false))
+	rec := func(id string, tier billing.Tier, seconds int64, at time.Time) billing.Receipt {
+		h.clock.Set(at)
+		r, err := h.e.Record(h.ctx, *vaUsage(id, recording, tier, seconds, at))
+		if err != nil {
+			t.Fatalf("Record(%s): %v", id, err)
+		}
+		return r
+	}
+	got := []billing.Receipt{
+		// 600 s of HD recording: 10 minutes, 20 of the grant's.
+		rec("r1", hd, 600, at(15, 9, 0, 0)),
+		// FHD recording: no ratio, postpaid.
+		rec("r2", fhd, 60, at(15, 9, 30, 0)),
+		// 58,800 s of SD: 980 minutes, the grant's last 980.
+		h.record("u1", "app1", sd, 58_800, at(15, 10, 0, 0), time.Time{}),
+		// 1 more minute of HD recording: the grant is empty, postpaid;
+		// the account's basic service is gone (no package, postpaid off).
+		rec("r3", hd, 60, at(15, 11, 0, 0)),
+	}
+	want := []billing.Receipt{
+		{Key: billing.MeterKey{Day: march(15), Service: recording, Tier: hd}, Minutes: 10,
+			Draws: []billing.Draw{{Package: "grant:2021-03-15", Minutes: 10, Deducted: 20}}},
+		{Key: billing.MeterKey{Day: march(15), Service: recording, Tier: fhd}, Minutes: 1, Postpaid: 1},
+		{Key: basic(march(15), sd), Minutes: 980, Draws: []billing.Draw{{Package: "grant:2021-03-15", Minutes: 980, Deducted: 980}}},
+		{Key: billing.MeterKey{Day: march(15), Service: recording, Tier: hd}, Minutes: 1, Postpaid: 1, NoBasicService: true},
+	}
+	if diff := cmp.Diff(want, got, cmpOpts); diff != "" {
+		t.Errorf("receipts (-want +got):\n%s", diff)
+	}
+	h.clock.Set(at(16, 10, 0, 0))
+	bill, err := h.e.Settle(h.ctx, "a", march(15))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Recording HD: 11 minutes, 10 prepaid, 1 billed × 0.00199; FHD: 1 × 0.007499.
+	// Subtotal 0.009489, total 0.01.
+	var lines []billing.Line
+	for _, l := range bill.Lines {
+		if l.Service == recording {
+			lines = append(lines, l)
+		}
+	}
+	wantLines := []billing.Line{
+		{Day: march(15), Service: recording, Tier: hd, Seconds: 660, Minutes: 11, Prepaid: 10, Postpaid: 1, Billed: 1,
+			UnitPrice: dec("0.00199"), Amount: dec("0.00199")},
+		{Day: march(15), Service: recording, Tier: fhd, Seconds: 60, Minutes: 1, Postpaid: 1, Billed: 1,
+			UnitPrice: dec("0.007499"), Amount: dec("0.007499")},
+	}
+	if diff := cmp.Diff(wantLines, lines, cmpOpts); diff != "" {
+		t.Errorf("recording lines (-want +got):\n%s", diff)
+	}
+	if !bill.Total.Equal(dec("0.01")) {
+		t.Errorf("total %s, want 0.01 (0.009489 rounded)", bill.Total)
+	}
+}

@@ -320,6 +320,7 @@ func (r *refRun) record(rt *rapid.T, u billing.Usage) {
 	refCount("record suspended the account", got.Suspended)
 	refCount("record switched postpaid on", got.PostpaidOn)
 	refCount("record with shortfall", got.Shortfall > 0)
+	refCount("value-added usage drawn from a package", len(got.Draws) > 0 && u.Service != "" && u.Service != billing.ServiceBasic)
 	refCount("record drawn from 2+ packages", len(got.Draws) > 1)
 	refCount("record partly postpaid", got.Postpaid > 0 && len(got.Draws) > 0)
 	refCount("record of a closed day", late)

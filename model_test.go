@@ -210,6 +210,7 @@ type refBand struct {
 type refKind struct {
 	name       string
 	ratios     map[billing.Tier]int64
+	valueAdded map[billing.Service]map[billing.Tier]int64 // the value-added tiers it covers
 	months     int
 	toMonthEnd bool
 	arms       bool
@@ -223,8 +224,9 @@ type refKind struct {
 const refCustomKind = "mini"
 
 // refMonthlyKind is the recurring grant of refMonthlyBook:
-// refMonthlyMinutes minutes, ratio 1 for every tier, on the first of each
-// month (and the opening's day), to the end of the month.
+// refMonthlyMinutes minutes, ratio 1 for every basic tier, and for
+// recording 1 for audio and 2 for HD, on the first of each month (and the
+// opening's day), to the end of the month.
 const (
 	refMonthlyKind    = "monthly"
 	refMonthlyMinutes = 300
@@ -278,6 +280,9 @@ func refMonthlyBook(b billing.PriceBook) billing.PriceBook {
 		Name: refMonthlyKind,
 		Ratios: []billing.Ratio{
 			{Tier: billing.TierAudio, Minutes: 1}, {Tier: billing.TierSD, Minutes: 1}, {Tier: billing.TierHD, Minutes: 1}, {Tier: billing.TierFHD, Minutes: 1},
+			// and two tiers of recording, HD at 2
+			{Tier: billing.TierAudio, Minutes: 1, Service: billing.ServiceRecording},
+			{Tier: billing.TierHD, Minutes: 2, Service: billing.ServiceRecording},
 		},
 		Validity: billing.Validity{ToMonthEnd: true},
 	})
@@ -290,7 +295,8 @@ func refMonthlyBook(b billing.PriceBook) billing.PriceBook {
 func (f *refFigures) withMonthly(bookID string) {
 	f.bookID = bookID
 	f.monthly = &refKind{name: refMonthlyKind, toMonthEnd: true,
-		ratios: map[billing.Tier]int64{billing.TierAudio: 1, billing.TierSD: 1, billing.TierHD: 1, billing.TierFHD: 1}}
+		ratios:     map[billing.Tier]int64{billing.TierAudio: 1, billing.TierSD: 1, billing.TierHD: 1, billing.TierFHD: 1},
+		valueAdded: map[billing.Service]map[billing.Tier]int64{billing.ServiceRecording: {billing.TierAudio: 1, billing.TierHD: 2}}}
 	f.monthlyMinutes = refMonthlyMinutes
 	f.kinds[refMonthlyKind] = f.monthly
 }
@@ -730,13 +736,16 @@ func refEnd(a *refAccount, p *refPackage) time.Time {
 // order, each cover as many whole minutes as their balance allows at their
 // ratio; a balance below one minute's ratio (or a kind without a ratio for
 // the tier) is skipped. It returns the draws and the minutes left uncovered.
-func refCoverWholeMinutes(a *refAccount, ps []*refPackage, at time.Time, tier billing.Tier, minutes int64) ([]billing.Draw, int64) {
+func refCoverWholeMinutes(a *refAccount, ps []*refPackage, at time.Time, svc billing.Service, tier billing.Tier, minutes int64) ([]billing.Draw, int64) {
 	var draws []billing.Draw
 	for _, p := range ps {
 		if minutes == 0 {
 			break
 		}
 		r, ok := p.kind.ratios[tier]
+		if svc != billing.ServiceBasic {
+			r, ok = p.kind.valueAdded[svc][tier]
+		}
 		if !ok || !refCovers(a, p, at) {
 			continue
 		}
@@ -865,21 +874,24 @@ func (a *refAccount) refUse(s *refState, now time.Time, u *billing.Usage) billin
 	rc := billing.Receipt{Key: key, Minutes: refUsageIncrement(m.Seconds, u.Seconds), WhileSuspended: refSuspendedAt(st, u.At),
 		AppDisabled: refDisabledAt(ap, u.At)}
 	m.Seconds += u.Seconds
+	if u.Service != billing.ServiceBasic {
+		rc.NoBasicService = refAdmit(a, s, ap, now, u.At, u.Service) != nil
+	}
+	// Usage of a settled day draws only from packages still valid at the
+	// start of the first unsettled day (others cover no usage after it
+	// anyway).
+	start := a.cal.dayStart(a.settledThrough + 1)
+	ps := slices.DeleteFunc(s.sortedPackages(), func(p *refPackage) bool { return !refEnd(a, p).After(start) })
+	var rest int64
+	rc.Draws, rest = refCoverWholeMinutes(a, ps, u.At, u.Service, u.Tier, rc.Minutes)
+	m.Prepaid += rc.Minutes - rest
 	if u.Service == billing.ServiceBasic {
-		var rest int64
-		// Usage of a settled day draws only from packages still valid at
-		// the start of the first unsettled day (others cover no usage
-		// after it anyway).
-		start := a.cal.dayStart(a.settledThrough + 1)
-		ps := slices.DeleteFunc(s.sortedPackages(), func(p *refPackage) bool { return !refEnd(a, p).After(start) })
-		rc.Draws, rest = refCoverWholeMinutes(a, ps, u.At, u.Tier, rc.Minutes)
-		m.Prepaid += rc.Minutes - rest
 		a.refPayUncovered(s, ap.id, u.At, &rc, m, rest)
 	} else {
-		// Value-added minutes are never covered by packages: all postpaid.
-		rc.NoBasicService = refAdmit(a, s, ap, now, u.At, u.Service) != nil
-		rc.Postpaid = rc.Minutes
-		m.Postpaid += rc.Minutes
+		// Value-added minutes no package covers (Era 1's packages cover
+		// none) are postpaid, whatever the switch.
+		rc.Postpaid = rest
+		m.Postpaid += rest
 	}
 	return rc
 }

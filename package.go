@@ -243,7 +243,7 @@ func (e *Engine) absorb(u *unit, book *PriceBook, kind *PackageKind, pkg *Packag
 		if !m.consistent() || m.Key.Day != r.Day {
 			return fmt.Errorf("%w: meter %v", ErrCorrupt, m.Key)
 		}
-		ratio := kind.ratio(m.Key.Tier)
+		ratio := kind.ratio(ServiceBasic, m.Key.Tier)
 		if ratio == 0 {
 			continue
 		}
@@ -324,7 +324,7 @@ func (u *unit) visit(p Package) bool {
 		w.err = err
 		return false
 	}
-	ratio := kind.ratio(w.us.Tier)
+	ratio := kind.ratio(w.us.Service, w.us.Tier)
 	if ratio == 0 || p.Balance < ratio {
 		return true
 	}

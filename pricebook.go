@@ -126,6 +126,11 @@ type PackageKind struct {
 type Ratio struct {
 	Tier    Tier
 	Minutes int64
+	// Service is the service of the tier: "" (or ServiceBasic) for the
+	// basic services, or a value-added service of the book, whose usage a
+	// package of the kind then covers too (Era 2's free minutes cover
+	// cloud recording).
+	Service Service
 }
 
 // Validity is a package's validity rule. A package is valid from 00:00 of its
@@ -345,23 +350,32 @@ func (b *PriceBook) days(loc *time.Location) (first, last Day) {
 	return first, last
 }
 
-// ratio returns the package minutes one billable minute of t consumes, or 0
-// if the kind does not cover t.
-func (k *PackageKind) ratio(t Tier) int64 {
-	for _, r := range k.Ratios {
-		if r.Tier == t {
+// service returns the service of r's tier.
+func (r *Ratio) service() Service {
+	if r.Service == "" {
+		return ServiceBasic
+	}
+	return r.Service
+}
+
+// ratio returns the package minutes one billable minute of tier t of
+// service s consumes, or 0 if the kind does not cover it.
+func (k *PackageKind) ratio(s Service, t Tier) int64 {
+	for i := range k.Ratios {
+		if r := &k.Ratios[i]; r.Tier == t && r.service() == s {
 			return r.Minutes
 		}
 	}
 	return 0
 }
 
-// smallestRatio returns the smallest of the kind's ratios: a package of the
-// kind can pay for a minute of some tier while its balance reaches it.
+// smallestRatio returns the smallest of the kind's ratios for basic
+// services: a package of the kind can pay for a minute of some basic tier
+// while its balance reaches it.
 func (k *PackageKind) smallestRatio() int64 {
 	var least int64
-	for _, r := range k.Ratios {
-		if least == 0 || r.Minutes < least {
+	for i := range k.Ratios {
+		if r := &k.Ratios[i]; r.service() == ServiceBasic && (least == 0 || r.Minutes < least) {
 			least = r.Minutes
 		}
 	}
@@ -530,8 +544,17 @@ func (b *PriceBook) validateKind(k *PackageKind) error {
 		return fmt.Errorf("no ratios")
 	}
 	for i, r := range k.Ratios {
-		if _, ok := b.tier(r.Tier); !ok || slices.ContainsFunc(k.Ratios[:i], func(o Ratio) bool { return o.Tier == r.Tier }) {
-			return fmt.Errorf("ratio for unknown or repeated tier %q", r.Tier)
+		table := b.Tiers
+		if s := r.service(); s != ServiceBasic {
+			v, ok := b.valueAdded(s)
+			if !ok {
+				return fmt.Errorf("ratio for service %q, which the book does not price", s)
+			}
+			table = v.Tiers
+		}
+		if _, ok := tierOf(table, r.Tier); !ok ||
+			slices.ContainsFunc(k.Ratios[:i], func(o Ratio) bool { return o.Tier == r.Tier && o.service() == r.service() }) {
+			return fmt.Errorf("ratio for unknown or repeated tier %q of %s", r.Tier, r.service())
 		}
 		if r.Minutes < 1 || r.Minutes > MaxRatio {
 			return fmt.Errorf("ratio %d for tier %q not in 1..%d", r.Minutes, r.Tier, MaxRatio)

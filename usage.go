@@ -152,8 +152,10 @@ func (u *Usage) same(v *Usage) bool {
 // Receipt.WhileSuspended tells the host); whether a new session may start is
 // [Engine.Admit]'s question.
 //
-// Value-added usage is never covered by packages: all its minutes are
-// postpaid, on the daily bill, whatever the switch. It needs a basic service
+// Value-added usage is covered only by packages whose kind has ratios for
+// its service (none of Era 1's; Era 2's free minutes cover recording), in
+// the same way; the rest of its minutes are postpaid, on the daily bill,
+// whatever the switch. It needs a basic service
 // to go with it; reported without one (the application suspended or
 // disabled, the account in arrears, or nothing to pay for basic usage at
 // its time), it is recorded and billed all the same,
@@ -320,17 +322,13 @@ func (e *Engine) use(u *unit, us *Usage, d Day) (Receipt, error) {
 			return Receipt{}, err
 		}
 		r.NoBasicService = why != nil
-		if r.Minutes > 0 {
-			r.Postpaid, m.Postpaid = r.Minutes, m.Postpaid+r.Minutes
-			u.append(Entry{Kind: EntryPostpaid, Key: key, Minutes: r.Minutes, App: us.App})
-		}
-		u.putMeter(m)
-		return r, nil
 	}
-
-	need, touched, err := e.draw(u, us, d, r.Minutes)
-	if err != nil {
-		return Receipt{}, err
+	need, touched := r.Minutes, []touch(nil)
+	if us.Service == ServiceBasic || e.packagesCoverValueAdded {
+		var err error
+		if need, touched, err = e.draw(u, us, d, r.Minutes); err != nil {
+			return Receipt{}, err
+		}
 	}
 	for i := range touched {
 		t := &touched[i]
@@ -344,7 +342,12 @@ func (e *Engine) use(u *unit, us *Usage, d Day) (Receipt, error) {
 		r.Draws = append(r.Draws, t.draw)
 		m.Prepaid += t.draw.Minutes
 	}
-	if need > 0 {
+	switch {
+	case need == 0:
+	case us.Service != ServiceBasic: // postpaid whatever the switch, on the daily bill
+		r.Postpaid, m.Postpaid = need, m.Postpaid+need
+		u.append(Entry{Kind: EntryPostpaid, Key: key, Minutes: need, App: us.App})
+	default:
 		if !u.a.Postpaid.On && u.a.AutoPostpaidArmed {
 			u.turnPostpaidOn(PostpaidAutomatic, us.At)
 			r.PostpaidOn = true
