@@ -89,7 +89,7 @@ type AccountSpec struct {
 // unchanged; with another spec it fails.
 //
 // Errors wrap ErrInvalidID, ErrNoPriceBook (no book of the currency prices
-// the day), ErrIdempotencyConflict, ErrInvalidTime (the clock reads a day
+// the day for an account of the day's cohort), ErrIdempotencyConflict, ErrInvalidTime (the clock reads a day
 // outside MinDay..MaxDay), ErrCorrupt, or a Store or context error.
 func (e *Engine) OpenAccount(ctx context.Context, spec AccountSpec) (Account, error) {
 	if spec.Currency == "" {
@@ -112,7 +112,7 @@ func (e *Engine) OpenAccount(ctx context.Context, spec AccountSpec) (Account, er
 			return nil
 		}
 		today := e.cal.day(u.now)
-		book, err := e.bookOf(spec.Currency, today)
+		book, err := e.bookOf(spec.Currency, u.now, today) // its cohort: the opening, its first application's creation
 		if err != nil {
 			return err
 		}

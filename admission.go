@@ -68,7 +68,7 @@ func (e *Engine) Admit(ctx context.Context, account, app string, service Service
 		case i < 0:
 			return fmt.Errorf("%w %q", ErrUnknownApp, app)
 		}
-		book, err := e.bookOf(a.Currency, d)
+		book, err := e.bookFor(a, d)
 		if err != nil {
 			return err
 		}

@@ -143,7 +143,7 @@ func (e *Engine) settle(u *unit, d Day) (Bill, error) {
 		return Bill{}, err
 	}
 	late := slices.Clone(u.a.Late)
-	slices.SortFunc(late, e.meterOrder(u.a.Currency))
+	slices.SortFunc(late, e.meterOrder(&u.a))
 	for _, k := range late {
 		m, err := u.r.Meter(k)
 		if err != nil {
@@ -212,7 +212,7 @@ func (e *Engine) closeThrough(u *unit, d Day) error {
 // billing it at its day's list price. meters are those b bills already.
 func (e *Engine) billDeferred(u *unit, b *Bill, meters []Meter) error {
 	keys := slices.Clone(u.a.Unbilled)
-	slices.SortFunc(keys, e.meterOrder(u.a.Currency))
+	slices.SortFunc(keys, e.meterOrder(&u.a))
 	for _, k := range keys {
 		m, err := u.r.Meter(k)
 		if i := slices.IndexFunc(meters, func(n Meter) bool { return n.Key == k }); i >= 0 {
@@ -241,7 +241,7 @@ func (e *Engine) billDeferred(u *unit, b *Bill, meters []Meter) error {
 
 // basicPrice returns the list price of one minute of basic meter k.
 func (e *Engine) basicPrice(u *unit, k MeterKey) (decimal.Decimal, error) {
-	book, err := e.bookOf(u.a.Currency, k.Day)
+	book, err := e.bookFor(&u.a, k.Day)
 	if err != nil {
 		return decimal.Decimal{}, err
 	}
@@ -260,7 +260,7 @@ func (e *Engine) line(u *unit, m *Meter) (Line, error) {
 		Seconds: m.Seconds - s.Seconds, Minutes: m.Minutes() - ceilMinutes(s.Seconds),
 		Prepaid: m.Prepaid - s.Prepaid, Postpaid: m.Postpaid - s.Postpaid, Shortfall: m.Shortfall - s.Shortfall,
 	}
-	book, err := e.bookOf(u.a.Currency, m.Key.Day)
+	book, err := e.bookFor(&u.a, m.Key.Day)
 	if err != nil {
 		return Line{}, err
 	}

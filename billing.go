@@ -161,10 +161,16 @@ func duration(d, def time.Duration) time.Duration {
 	return d
 }
 
+// overlap reports whether books a and b could both price a day of an
+// account: they are in force at once for cohorts that overlap.
 func overlap(a, b *PriceBook) bool {
-	aEndsAfterB := a.Until.IsZero() || a.Until.After(b.From)
-	bEndsAfterA := b.Until.IsZero() || b.Until.After(a.From)
-	return aEndsAfterB && bEndsAfterA
+	return spans(a.From, a.Until, b.From, b.Until) && spans(a.CohortFrom, a.CohortUntil, b.CohortFrom, b.CohortUntil)
+}
+
+// spans reports whether [from1, until1) and [from2, until2) overlap, a
+// zero until being no end.
+func spans(from1, until1, from2, until2 time.Time) bool {
+	return (until1.IsZero() || until1.After(from2)) && (until2.IsZero() || until2.After(from1))
 }
 
 // Location returns the billing time zone.

@@ -147,9 +147,14 @@
 // [Receipt].AppDisabled.
 //
 // Tencent's rules for an account follow the date its first application
-// was created, not the account's ([Account.Cohort]): here, which accounts
-// pay for cloud recording and from when MixTranscoding is billed
-// ([ValueAddedService].From).
+// was created, not the account's ([Account.Cohort]): which price book
+// prices its days ([PriceBook].CohortFrom and CohortUntil: an account of
+// 2020 stays on Era 1's book after later books begin for later accounts,
+// so accounts of different cohorts are billed side by side in one Engine),
+// which accounts pay for cloud recording and from when MixTranscoding is
+// billed ([ValueAddedService].From). An account's cohort is fixed once its
+// first application is created; an account opened without one takes its
+// trial from the book of its opening's cohort.
 //
 // An account recorded before applications existed had one switch and one
 // status. A Store migrates it to the account switch it had and one

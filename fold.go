@@ -170,7 +170,7 @@ func (f *fold) write(u *unit, us *Usage) error {
 	for k := range f.meters {
 		keys = append(keys, k)
 	}
-	slices.SortFunc(keys, f.e.meterOrder(u.a.Currency))
+	slices.SortFunc(keys, f.e.meterOrder(&u.a))
 	for _, k := range keys {
 		m := f.meters[k]
 		old, err := u.r.Meter(k)

@@ -87,7 +87,7 @@ func (e *Engine) dueGrants(a *Account, now time.Time, fn func(Package) bool) {
 // grantOn returns the package of account a's recurring grant of day d, if
 // d is a grant day.
 func (e *Engine) grantOn(a *Account, d Day) (Package, bool) {
-	book, err := e.bookOf(a.Currency, d)
+	book, err := e.bookFor(a, d)
 	if err != nil || book.Monthly.Kind == "" {
 		return Package{}, false
 	}

@@ -86,17 +86,17 @@ func (e *Engine) meters(r Reader, a *Account, d Day) ([]Meter, error) {
 	if err := r.Meters(d, func(m Meter) bool { ms = append(ms, m); return true }); err != nil {
 		return nil, err
 	}
-	order := e.meterOrder(a.Currency)
+	order := e.meterOrder(a)
 	slices.SortStableFunc(ms, func(x, y Meter) int { return order(x.Key, y.Key) })
 	return ms, nil
 }
 
-// meterOrder returns the display order of meters of an account in
-// currency: by day, service, then tier in the order of the day's price
-// book (tiers it lacks last, by name).
-func (e *Engine) meterOrder(currency string) func(x, y MeterKey) int {
+// meterOrder returns the display order of meters of account a: by day,
+// service, then tier in the order of the day's price book (tiers it lacks
+// last, by name).
+func (e *Engine) meterOrder(a *Account) func(x, y MeterKey) int {
 	rank := func(k MeterKey) int {
-		if book, err := e.bookOf(currency, k.Day); err == nil {
+		if book, err := e.bookFor(a, k.Day); err == nil {
 			return book.tierRank(k.Service, k.Tier)
 		}
 		return 0

@@ -150,7 +150,7 @@ func (e *Engine) buy(u *unit, p *Purchase) (PurchaseReceipt, error) {
 		return PurchaseReceipt{}, err
 	}
 	today := e.cal.day(u.now)
-	book, err := e.bookOf(u.a.Currency, today)
+	book, err := e.bookFor(&u.a, today)
 	if err != nil {
 		return PurchaseReceipt{}, err
 	}
@@ -196,7 +196,7 @@ func (e *Engine) credit(u *unit, p Package) (PurchaseReceipt, error) {
 		return PurchaseReceipt{}, err
 	}
 	day := e.cal.day(p.PurchasedAt)
-	book, err := e.bookOf(u.a.Currency, day)
+	book, err := e.bookFor(&u.a, day)
 	if err != nil {
 		return PurchaseReceipt{}, err
 	}

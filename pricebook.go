@@ -41,7 +41,8 @@ type PriceBook struct {
 	// From is the first instant the book is in force.
 	From time.Time
 	// Until is the first instant the book is no longer in force; zero means it
-	// stays in force. Books of one currency must not overlap.
+	// stays in force. Books of one currency must not overlap, unless their
+	// cohorts do not (CohortFrom, CohortUntil).
 	Until time.Time
 	// Tiering is the rule that turns received video into the tiers of the
 	// basic services.
@@ -61,6 +62,14 @@ type PriceBook struct {
 	// Monthly is the package granted to every account every month whose
 	// grant day this book prices (see [Recurring]); zero grants nothing.
 	Monthly Recurring
+	// CohortFrom and CohortUntil limit the book to the accounts whose
+	// cohort ([Account.Cohort], when the first application was created)
+	// is in [CohortFrom, CohortUntil); zero means no bound. Tencent keeps
+	// an account on the rules of its cohort: an account of 2020 stays on
+	// Era 1's books after Era 2's begin (2021-10-27) for accounts of 2021
+	// on. Books of one currency may be in force at once for cohorts that
+	// do not overlap.
+	CohortFrom, CohortUntil time.Time
 }
 
 // Tiering is a price book's rule for turning received video into tiers.
@@ -189,13 +198,24 @@ type dated struct {
 }
 
 // bookOf returns the book of currency that prices day d.
-func (e *Engine) bookOf(currency string, d Day) (*PriceBook, error) {
+func (e *Engine) bookOf(currency string, cohort time.Time, d Day) (*PriceBook, error) {
 	for _, b := range e.books {
-		if b.Currency == currency && b.first <= d && d <= b.last {
+		if b.Currency == currency && b.first <= d && d <= b.last && b.prices(cohort) {
 			return b.PriceBook, nil
 		}
 	}
-	return nil, fmt.Errorf("%w: %s on %s", ErrNoPriceBook, currency, d)
+	return nil, fmt.Errorf("%w: %s on %s for an account of %s", ErrNoPriceBook, currency, d, cohort.In(e.cal.loc).Format(time.DateOnly))
+}
+
+// bookFor returns the book that prices day d of account a.
+func (e *Engine) bookFor(a *Account, d Day) (*PriceBook, error) {
+	return e.bookOf(a.Currency, a.Cohort(), d)
+}
+
+// prices reports whether b prices the accounts of cohort (see
+// Account.Cohort).
+func (b *PriceBook) prices(cohort time.Time) bool {
+	return !cohort.Before(b.CohortFrom) && (b.CohortUntil.IsZero() || cohort.Before(b.CohortUntil))
 }
 
 // decimals returns the number of decimals amounts in currency are rounded
@@ -489,6 +509,8 @@ func (b *PriceBook) validate() error {
 		return bad("no From time")
 	case !b.Until.IsZero() && !b.Until.After(b.From):
 		return bad("Until is not after From")
+	case !b.CohortUntil.IsZero() && !b.CohortUntil.After(b.CohortFrom):
+		return bad("CohortUntil is not after CohortFrom")
 	case b.Tiering != PerStream && b.Tiering != Aggregate:
 		return bad("unknown tiering %q", b.Tiering)
 	case len(b.Tiers) == 0 || len(b.Scenarios) == 0:

@@ -504,3 +504,86 @@ func TestBooksChangeAtDayBoundaries(t *testing.T) {
 		})
 	}
 }
+
+// cohortBooks are two USD books in force at once for different cohorts:
+// Era 1 for accounts whose first application dates from before
+// 2021-10-27, and from then a book for the later accounts, tiered by
+// aggregate resolution, with HD at 4.99 per 1,000 minutes and a trial of
+// 5,000 minutes.
+func cohortBooks() []billing.PriceBook {
+	era2 := time.Date(2021, 10, 27, 0, 0, 0, 0, cst)
+	old := billing.Era1USD()
+	old.ID, old.CohortUntil = "era1-usd-cohort", era2
+	later := billing.Era1USD()
+	later.ID, later.From, later.CohortFrom, later.Tiering = "later-usd", era2, era2, billing.Aggregate
+	later.Tiers[2].Price, later.Trial.Minutes = dec("0.00499"), 5000
+	return []billing.PriceBook{old, later}
+}
+
+// TestCohorts: accounts of two cohorts billed side by side in one Engine,
+// each by its cohort's book, on the same day.
+func TestCohorts(t *testing.T) {
+	h := newHarness(t, cohortBooks()...)
+	for _, o := range []struct {
+		id string
+		at time.Time
+	}{{"old", time.Date(2021, 6, 1, 9, 0, 0, 0, cst)}, {"new", time.Date(2021, 11, 1, 9, 0, 0, 0, cst)}} {
+		h.clock.Set(o.at)
+		if _, err := h.e.OpenAccount(h.ctx, billing.AccountSpec{ID: o.id, Postpaid: true, App: "app1"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	day := refDateDay(2021, 11, 15)
+	noon := time.Date(2021, 11, 15, 12, 0, 0, 0, cst)
+	h.clock.Set(noon)
+	for _, id := range []string{"old", "new"} {
+		// 12,000 minutes of HD: the trial covers 10,000 (old) or 5,000 (new), the rest postpaid.
+		u := billing.Usage{ID: "u1", Account: id, App: "app1", Scenario: billing.VideoCall, Tier: hd, Seconds: 720_000, At: noon}
+		if _, err := h.e.Record(h.ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.clock.Set(time.Date(2021, 11, 16, 10, 0, 0, 0, cst))
+	for _, tt := range []struct {
+		id                 string
+		prepaid, postpaid  int64
+		price, total, book string
+	}{
+		// old: 2,000 × 0.00399 = 7.98; new: 7,000 × 0.00499 = 34.93.
+		{"old", 10_000, 2_000, "0.00399", "7.98", "era1-usd-cohort"},
+		{"new", 5_000, 7_000, "0.00499", "34.93", "later-usd"},
+	} {
+		bill, err := h.e.Settle(h.ctx, tt.id, day)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []billing.Line{{Day: day, Service: billing.ServiceBasic, Tier: hd, Seconds: 720_000, Minutes: 12_000,
+			Prepaid: tt.prepaid, Postpaid: tt.postpaid, Billed: tt.postpaid, UnitPrice: dec(tt.price), Amount: dec(tt.total)}}
+		if diff := cmp.Diff(want, bill.Lines, cmpOpts); diff != "" || !bill.Total.Equal(dec(tt.total)) {
+			t.Errorf("%s: bill lines (-want +got):\n%s\ntotal %s, want %s", tt.id, diff, bill.Total, tt.total)
+		}
+		o, err := h.e.Overview(h.ctx, tt.id)
+		if err != nil || len(o.Packages) != 1 || o.Packages[0].Book != tt.book {
+			t.Errorf("%s: packages %+v, %v; want the trial of %s", tt.id, o.Packages, err, tt.book)
+		}
+	}
+	// Books of one currency in force at once for overlapping cohorts are refused.
+	bad := cohortBooks()
+	bad[1].CohortFrom = time.Date(2021, 10, 26, 0, 0, 0, 0, cst)
+	if _, err := billing.New(h.store, &billing.Options{PriceBooks: bad}); !errors.Is(err, billing.ErrInvalidPriceBook) {
+		t.Errorf("New(overlapping cohorts) error %v, want ErrInvalidPriceBook", err)
+	}
+	// A cohort no book prices: the later book alone, in force from 2021-01-01
+	// for the accounts of 2021-10-27 on, opens none on 2021-10-26.
+	later := cohortBooks()[1]
+	later.From = time.Date(2021, 1, 1, 0, 0, 0, 0, cst)
+	only := newHarness(t, later)
+	only.clock.Set(time.Date(2021, 10, 26, 9, 0, 0, 0, cst))
+	if _, err := only.e.OpenAccount(only.ctx, billing.AccountSpec{ID: "b", App: "app1"}); !errors.Is(err, billing.ErrNoPriceBook) {
+		t.Errorf("OpenAccount(b) on 2021-10-26 under the later book alone: %v, want ErrNoPriceBook", err)
+	}
+	only.clock.Set(time.Date(2021, 10, 27, 9, 0, 0, 0, cst))
+	if _, err := only.e.OpenAccount(only.ctx, billing.AccountSpec{ID: "a", App: "app1"}); err != nil {
+		t.Errorf("OpenAccount(a) on 2021-10-27: %v", err)
+	}
+}

@@ -274,7 +274,7 @@ func (e *Engine) accept(u *unit, us *Usage, d Day) (Receipt, bool, error) {
 	case us.At.After(u.now):
 		return Receipt{}, false, refuse(ErrFutureUsage)
 	}
-	book, err := e.bookOf(u.a.Currency, d)
+	book, err := e.bookFor(&u.a, d)
 	if err != nil {
 		return Receipt{}, false, refuse(err)
 	}
