@@ -77,6 +77,8 @@ type Engine struct {
 	// covers a value-added service: without one, value-added usage draws
 	// on no package (and reads none).
 	packagesCoverValueAdded bool
+	// grants reports whether a book has a recurring grant.
+	grants bool
 }
 
 // utc8 is the default billing time zone.
@@ -129,6 +131,7 @@ func New(store Store, opts *Options) (*Engine, error) {
 					o.ID, b.ID, b.Currency, o.Decimals, b.Decimals)
 			}
 		}
+		e.grants = e.grants || b.Monthly != (Recurring{})
 		for _, k := range b.Kinds {
 			for i := range k.Ratios {
 				e.packagesCoverValueAdded = e.packagesCoverValueAdded || k.Ratios[i].service() != ServiceBasic
@@ -295,9 +298,8 @@ func (e *Engine) update(ctx context.Context, req Request, ref, account string, b
 // what it wrote, with the account at its next Version, or empty Changes if
 // it wrote nothing.
 func (u *unit) apply(r Reader) (Changes, error) {
-	if u.failed = u.e.begin(u, r); u.failed == nil && u.req != RequestGrant && u.a.Version > 0 && !u.now.IsZero() &&
-		u.e.grantsDue(&u.a, u.now) {
-		u.failed = errGrantsDue
+	if u.failed = u.e.begin(u, r); u.failed == nil && u.req != RequestGrant && u.a.Version > 0 && !u.now.IsZero() {
+		u.failed = u.e.grantsChecked(u)
 	}
 	if u.failed == nil {
 		u.failed = u.body(u)

@@ -48,11 +48,23 @@ const GrantPrefix = "grant:"
 // (what a unit writes, it cannot read back) and tries the unit again.
 var errGrantsDue = errors.New("billing: recurring grants due")
 
-// grantsDue reports whether account a has recurring grants due by now.
-func (e *Engine) grantsDue(a *Account, now time.Time) bool {
+// grantsChecked returns errGrantsDue if the account of u has recurring
+// grants due, and else records that it has had every grant up to the day
+// of u's time (written if u writes anything).
+func (e *Engine) grantsChecked(u *unit) error {
+	today := e.cal.day(u.now)
+	if today <= u.a.GrantsThrough {
+		return nil
+	}
 	due := false
-	e.dueGrants(a, now, func(Package) bool { due = true; return false })
-	return due
+	if e.grants {
+		e.dueGrants(&u.a, u.now, func(Package) bool { due = true; return false })
+	}
+	if due {
+		return errGrantsDue
+	}
+	u.a.GrantsThrough = today
+	return nil
 }
 
 // grantDue makes the account's recurring grants of the days after

@@ -217,3 +217,17 @@ func TestPackagesCoverValueAdded(t *testing.T) {
 		t.Errorf("total %s, want 0.01 (0.009489 rounded)", bill.Total)
 	}
 }
+
+// TestGrantsThroughAdvances: a unit of work that writes records the day
+// it checked the grants through, with or without a book that grants, so
+// the next one checks only the days after it.
+func TestGrantsThroughAdvances(t *testing.T) {
+	for _, books := range [][]billing.PriceBook{nil, {monthlyBook(false)}} {
+		h := newHarness(t, books...)
+		h.do(op{now: at(1, 8, 0, 0), open: &billing.AccountSpec{ID: "a", Postpaid: true, App: "app1"}})
+		h.record("u1", "app1", audio, 60, at(15, 9, 0, 0), time.Time{})
+		if got := h.account("a").GrantsThrough; got != march(15) {
+			t.Errorf("books %v: GrantsThrough %v after a usage of March 15, want 2021-03-15", len(books), got)
+		}
+	}
+}
