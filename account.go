@@ -2,6 +2,7 @@ package billing
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -127,7 +128,16 @@ func (e *Engine) OpenAccount(ctx context.Context, spec AccountSpec) (Account, er
 			}
 			u.append(Entry{Kind: EntryGrant, Package: p.ID, Balance: p.Balance})
 			u.putPackage(p)
-			cp.Balances = []Balance{{Package: p.ID, Balance: p.Balance}}
+		}
+		// The opening's recurring grant, made with it as the trial is.
+		if p, ok := e.grantOn(&u.a, today); ok {
+			u.append(Entry{Kind: EntryGrant, Package: p.ID, Balance: p.Balance})
+			u.putPackage(p)
+		}
+		u.a.GrantsThrough = today
+		slices.SortFunc(u.ch.Packages, ComparePackages)
+		for _, p := range u.ch.Packages {
+			cp.Balances = append(cp.Balances, Balance{Package: p.ID, Balance: p.Balance})
 		}
 		if spec.Postpaid {
 			u.turnPostpaidOn(PostpaidAtOpening, u.now)
@@ -139,7 +149,7 @@ func (e *Engine) OpenAccount(ctx context.Context, spec AccountSpec) (Account, er
 		}
 		cp.Postpaid, cp.Apps = u.a.Postpaid, appStates(&u.a)
 		u.ch.Checkpoints = append(u.ch.Checkpoints, cp)
-		return e.grantDue(u)
+		return nil
 	})
 	switch {
 	case err != nil:

@@ -18,8 +18,9 @@ type Admission struct {
 	// value-added service each also wraps ErrNoBasicService); else
 	// ErrNoBasicService if nothing could pay for basic usage of the
 	// application then: no package valid at that instant has a minute's
-	// worth left now, the application's postpaid is off, and no universal
-	// package was bought (which would turn it on automatically).
+	// worth left now (or will have, from a recurring grant due but not yet
+	// made), the application's postpaid is off, and no universal package
+	// was bought (which would turn it on automatically).
 	Reason error
 }
 
@@ -124,7 +125,8 @@ func (e *Engine) basicService(r Reader, a *Account, app int, now, at time.Time, 
 		if kind, err = e.kindOf(&p); err != nil {
 			return false
 		}
-		payable = p.Balance >= kind.smallestRatio()
+		r := kind.smallestRatio() // 0 for a kind that covers no basic tier
+		payable = r > 0 && p.Balance >= r
 		return !payable
 	})
 	switch {

@@ -49,7 +49,7 @@ type Line struct {
 	Seconds, Minutes int64
 	// Prepaid, Postpaid and Shortfall split Minutes as the meter does:
 	// covered by packages, billed at list price, and used while nothing
-	// could pay. Value-added services are all Postpaid.
+	// could pay. Value-added services have no Shortfall.
 	Prepaid, Postpaid, Shortfall int64
 	// Deferred is, on a line of its own, the shortfall minutes of the
 	// meter settled before while postpaid was off, billed now that it is

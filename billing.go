@@ -269,7 +269,7 @@ func (e *Engine) exec(ctx context.Context, u *unit) error {
 			}
 			migrated = true
 		case u.failed == errGrantsDue:
-			if _, _, err = e.update(ctx, RequestGrant, "", u.account, e.grantDue); err != nil {
+			if err = e.grantAll(ctx, u.account); err != nil {
 				return err
 			}
 		case u.failed != nil:

@@ -48,9 +48,11 @@
 // whether a new session may start is a separate, read-only question,
 // [Engine.Admit], answered from what has been reported so far.
 //
-// A package bought on a day also absorbs that day's minutes no package
-// covered (tier by tier in the price book's order, shortfall before postpaid
-// within a tier), never an earlier day's. A package's remaining minutes are
+// A package bought on a day also absorbs that day's basic minutes no
+// package covered (tier by tier in the price book's order, shortfall before
+// postpaid within a tier), never an earlier day's; value-added minutes
+// already billed postpaid stay so (a decision: Tencent's documents speak of
+// basic usage only). A package's remaining minutes are
 // forfeited, by a ledger entry the next time the account is touched, once
 // its validity and a grace for late usage reports have passed and its last
 // day is settled.
@@ -81,7 +83,7 @@
 // seconds, billable minutes, how they were paid, the minutes billed, the unit
 // price and the exact amount. Basic minutes are billed if postpaid (and, if
 // a postpaid switch of the account is on at settlement, the day's
-// shortfall); value-added minutes always. Shortfall is never dropped:
+// shortfall); value-added minutes no package covered always. Shortfall is never dropped:
 // settled while every switch is off, it is not billed then, and the first
 // bill settled with one on bills it, a
 // line per meter dated with its day ([Line].Deferred), at that day's list

@@ -1,6 +1,7 @@
 package billing
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"time"
@@ -14,10 +15,9 @@ type Grant struct {
 }
 
 // Recurring is a grant renewed every month (PriceBook.Monthly): Era 2's
-// 10,000 free minutes each month, which do not roll over. Its package kind
-// is one not for sale, whose Validity says how long each grant lasts:
-// Validity{ToMonthEnd: true} to the end of the month, Validity{Months: 1}
-// to the same day next month.
+// 10,000 free minutes each month, which do not roll over. Each grant lasts
+// until the next grant day, the end of its period, whatever its kind's
+// Validity; its kind, not for sale, gives its ratios.
 type Recurring struct {
 	Kind    string
 	Minutes int64
@@ -32,20 +32,21 @@ type Recurring struct {
 // with it.
 const GrantPrefix = "grant:"
 
-// The Engine makes an account's recurring grants as it works on the
-// account: a unit of work that finds grants due since the last
-// (Account.GrantsThrough) first makes them in a unit of work of their own. A grant's day is the first of a
-// month (or, for Anniversary, the opening's day of the month) in which the
-// price book of that day has a Monthly grant, and the opening's day
-// itself; the grant is an operation at the start of its day (at the
-// opening, on the opening's day), in the reference order like a purchase:
-// it lifts suspensions and absorbs what its day left uncovered before it.
-// Every operation at or after that instant comes in a unit of work that
-// made the grant first, so a grant is never late.
+// The recurring grants of an account. A grant day is the first of a month
+// (or, for Anniversary, the opening's day of the month) whose price book
+// has a Monthly grant, and the opening's day itself. The opening's grant
+// is made with the opening, as the trial is. Any other is an operation at
+// the start of its day, ordered like the opening's grants (ClassOpening)
+// so that it comes before any usage of that instant, and made in a unit
+// of work of its own, one grant a unit, before any unit that finds it due
+// (Account.GrantsThrough): every operation at or after that instant comes
+// in a unit of work that made the grant first, so a grant is never late.
+// A grant lifts suspensions and absorbs what its day left uncovered, as a
+// purchase does.
 
 // errGrantsDue is the error of a unit of work on an account with
-// recurring grants due: exec makes them in a unit of work of their own
-// (what a unit writes, it cannot read back) and tries the unit again.
+// recurring grants due: exec makes them, each in a unit of work of its
+// own (what a unit writes, it cannot read back), and tries the unit again.
 var errGrantsDue = errors.New("billing: recurring grants due")
 
 // grantsChecked returns errGrantsDue if the account of u has recurring
@@ -53,51 +54,55 @@ var errGrantsDue = errors.New("billing: recurring grants due")
 // of u's time (written if u writes anything).
 func (e *Engine) grantsChecked(u *unit) error {
 	today := e.cal.day(u.now)
-	if today <= u.a.GrantsThrough {
+	switch {
+	case today <= u.a.GrantsThrough:
 		return nil
-	}
-	due := false
-	if e.grants {
-		e.dueGrants(&u.a, u.now, func(Package) bool { due = true; return false })
-	}
-	if due {
-		return errGrantsDue
+	case u.a.GrantsThrough == 0:
+		// Recorded before recurring grants: none for the past (they
+		// would be late), nor for today, whose operations may be applied.
+	case e.grants:
+		if _, ok := e.nextGrant(&u.a, today); ok {
+			return errGrantsDue
+		}
 	}
 	u.a.GrantsThrough = today
 	return nil
 }
 
-// grantDue makes the account's recurring grants of the days after
-// GrantsThrough up to the day of u's time.
-func (e *Engine) grantDue(u *unit) error {
-	var ops []op
-	e.dueGrants(&u.a, u.now, func(p Package) bool {
-		ops = append(ops, op{key: purchaseKey(&p), pkg: &p})
-		return true
-	})
-	// Written with the account's next unit of work that writes: a unit
-	// that writes nothing else (settling a day again) stays a read.
-	u.a.GrantsThrough = e.cal.day(u.now)
-	if len(ops) == 0 {
-		return nil
-	}
-	return e.place(u, ops)
-}
-
-// dueGrants calls fn, in order until it returns false, with the package of
-// each recurring grant of account a due after its GrantsThrough, up to
-// the day of now.
-func (e *Engine) dueGrants(a *Account, now time.Time, fn func(Package) bool) {
-	today := e.cal.day(now)
-	for d := max(a.GrantsThrough, e.cal.day(a.Opened)-1) + 1; d <= today; d++ {
-		if p, ok := e.grantOn(a, d); ok && !fn(p) {
-			return
+// grantAll makes the recurring grants due on account, one unit of work
+// each.
+func (e *Engine) grantAll(ctx context.Context, account string) error {
+	for {
+		made := false
+		_, _, err := e.update(ctx, RequestGrant, "", account, func(u *unit) error {
+			p, ok := e.nextGrant(&u.a, e.cal.day(u.now))
+			if !ok {
+				return nil
+			}
+			made, u.a.GrantsThrough = true, e.cal.day(p.Start)
+			ops := [1]op{{key: purchaseKey(&p), pkg: &p}}
+			return e.place(u, ops[:])
+		})
+		if err != nil || !made {
+			return err
 		}
 	}
 }
 
+// nextGrant returns the first recurring grant of account a due after its
+// GrantsThrough, up to day today.
+func (e *Engine) nextGrant(a *Account, today Day) (Package, bool) {
+	for d := a.GrantsThrough + 1; d <= today && a.GrantsThrough > 0; d++ {
+		if p, ok := e.grantOn(a, d); ok {
+			return p, true
+		}
+	}
+	return Package{}, false
+}
+
 // grantOn returns the package of account a's recurring grant of day d, if
-// d is a grant day.
+// d is a grant day: valid from the start of d (from the opening, on the
+// opening's day) to the start of the next grant day.
 func (e *Engine) grantOn(a *Account, d Day) (Package, bool) {
 	book, err := e.bookFor(a, d)
 	if err != nil || book.Monthly.Kind == "" {
@@ -105,36 +110,47 @@ func (e *Engine) grantOn(a *Account, d Day) (Package, bool) {
 	}
 	g := &book.Monthly
 	opened := e.cal.day(a.Opened)
-	y, m, dd := d.Date()
-	switch {
-	case d == opened:
-	case !g.Anniversary && dd == 1:
-	case g.Anniversary:
-		_, _, day := opened.Date()
-		last := time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
-		if dd != min(day, last) {
-			return Package{}, false
-		}
-	default:
+	if d != opened && d != grantDay(g, opened, d) {
 		return Package{}, false
 	}
-	kind, _ := book.kind(g.Kind)
+	y, m, _ := d.Date()
+	next := grantDay(g, opened, date(y, m+1, 1))
 	return Package{
 		ID: GrantPrefix + d.String(), Kind: g.Kind, Book: book.ID, Minutes: g.Minutes, Balance: g.Minutes,
-		PurchasedAt: later(e.cal.start(d), a.Opened), Start: e.cal.start(d), End: kind.Validity.end(d, e.cal.loc),
+		PurchasedAt: later(e.cal.start(d), a.Opened), Start: e.cal.start(d), End: e.cal.start(next),
 	}, true
 }
 
+// grantDay returns the grant day of g in the month of day d, for an
+// account opened on day opened.
+func grantDay(g *Recurring, opened, d Day) Day {
+	y, m, _ := d.Date()
+	if !g.Anniversary {
+		return date(y, m, 1)
+	}
+	_, _, day := opened.Date()
+	last := time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
+	return date(y, m, min(day, last))
+}
+
 // pendingGrant reports whether a recurring grant the account has yet to
-// get, due by now, covers instant at: Admit counts it as the unit of work
-// that makes it would.
+// get, due by now, could pay for a minute of basic service at instant at:
+// Admit counts it as the unit of work that makes it would.
 func (e *Engine) pendingGrant(a *Account, now, at time.Time) bool {
-	covers := false
-	e.dueGrants(a, now, func(p Package) bool {
-		covers = !at.Before(p.PurchasedAt) && at.Before(p.End)
-		return !covers
-	})
-	return covers
+	if !e.grants || a.GrantsThrough == 0 {
+		return false
+	}
+	today := e.cal.day(now)
+	for d := a.GrantsThrough + 1; d <= today; d++ {
+		p, ok := e.grantOn(a, d)
+		if !ok || at.Before(p.PurchasedAt) || !at.Before(p.End) {
+			continue
+		}
+		if kind, err := e.kindOf(&p); err == nil && kind.smallestRatio() > 0 && p.Minutes >= kind.smallestRatio() {
+			return true
+		}
+	}
+	return false
 }
 
 // granted reports whether the package of id is a recurring grant's.

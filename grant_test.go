@@ -28,7 +28,8 @@ func monthlyBook(anniversary bool) billing.PriceBook {
 // TestMonthlyGrantDays: which days grant, and each grant's validity. The
 // opening's day always grants (from the opening); then the first of each
 // month, or, for anniversary grants, the opening's day of the month (the
-// last day of a shorter month).
+// last day of a shorter month). A grant lasts to the next grant day: no
+// gap, no overlap.
 func TestMonthlyGrantDays(t *testing.T) {
 	d := func(y int, m time.Month, day int) time.Time { return time.Date(y, m, day, 0, 0, 0, 0, cst) }
 	opened := time.Date(2021, 1, 31, 15, 0, 0, 0, cst)
@@ -46,12 +47,12 @@ func TestMonthlyGrantDays(t *testing.T) {
 			{"grant:2021-02-01", d(2021, 2, 1), d(2021, 2, 1), d(2021, 3, 1)},
 			{"grant:2021-03-01", d(2021, 3, 1), d(2021, 3, 1), d(2021, 4, 1)},
 		}},
-		// From the 31st: February's is on the 28th, to March 28 (the
-		// validity of one month from the 28th), March's on the 31st.
+		// From the 31st: February's is on the 28th, March's on the 31st,
+		// April's on the 30th; each lasts to the next.
 		{"the opening's day of each month", true, []grant{
-			{"grant:2021-01-31", opened, d(2021, 1, 31), d(2021, 3, 1)},
-			{"grant:2021-02-28", d(2021, 2, 28), d(2021, 2, 28), d(2021, 3, 28)},
-			{"grant:2021-03-31", d(2021, 3, 31), d(2021, 3, 31), d(2021, 5, 1)},
+			{"grant:2021-01-31", opened, d(2021, 1, 31), d(2021, 2, 28)},
+			{"grant:2021-02-28", d(2021, 2, 28), d(2021, 2, 28), d(2021, 3, 31)},
+			{"grant:2021-03-31", d(2021, 3, 31), d(2021, 3, 31), d(2021, 4, 30)},
 		}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -229,5 +230,125 @@ func TestGrantsThroughAdvances(t *testing.T) {
 		if got := h.account("a").GrantsThrough; got != march(15) {
 			t.Errorf("books %v: GrantsThrough %v after a usage of March 15, want 2021-03-15", len(books), got)
 		}
+	}
+}
+
+// TestMonthlyGrantAtMidnight: a usage at the very instant a grant day
+// begins is the grant's to pay: the grant comes first at that instant.
+func TestMonthlyGrantAtMidnight(t *testing.T) {
+	h := newHarness(t, monthlyBook(false))
+	h.do(open(at(15, 8, 0, 0), false))
+	h.record("u1", "app1", audio, 60_000, at(20, 9, 0, 0), time.Time{}) // March's 1,000 minutes
+	midnight := time.Date(2021, 4, 1, 0, 0, 0, 0, cst)
+	r := h.record("u2", "app1", audio, 60, midnight, time.Time{})
+	want := billing.Receipt{Key: basic(refDateDay(2021, 4, 1), audio), Minutes: 1,
+		Draws: []billing.Draw{{Package: "grant:2021-04-01", Minutes: 1, Deducted: 1}}}
+	if diff := cmp.Diff(want, r, cmpOpts); diff != "" {
+		t.Errorf("u2 at 00:00:00 (-want +got):\n%s", diff)
+	}
+}
+
+// TestMonthlyGrantsAfterIdleMonths: an account idle for months gets each
+// month's grant on its own, with checkpoints between them (one every
+// operation here); late usage of February then draws on February's grant
+// alone, and no grant loses minutes to a replay.
+func TestMonthlyGrantsAfterIdleMonths(t *testing.T) {
+	h := newHarness(t, monthlyBook(false))
+	billing.SetCheckpointEvery(h.e, 1)
+	h.do(op{now: time.Date(2020, 12, 15, 9, 0, 0, 0, cst), open: &billing.AccountSpec{ID: "a", Postpaid: true, App: "app1"}})
+	h.record("u1", "app1", audio, 60, time.Date(2020, 12, 20, 10, 0, 0, 0, cst), time.Time{})
+	// Reported on March 1, when the grants of January, February and March
+	// are made: both late (before March's grant, at March 1 00:00).
+	feb := func(h int) time.Time { return time.Date(2021, 2, 28, h, 0, 0, 0, cst) }
+	now := time.Date(2021, 3, 1, 12, 0, 0, 0, cst)
+	got := []billing.Receipt{
+		h.record("x", "app1", audio, 60, feb(13), now),
+		h.record("late", "app1", audio, 60, feb(12), now.Add(time.Hour)),
+	}
+	fromFeb := []billing.Draw{{Package: "grant:2021-02-01", Minutes: 1, Deducted: 1}}
+	key := basic(refDateDay(2021, 2, 28), audio)
+	want := []billing.Receipt{{Key: key, Minutes: 1, Draws: fromFeb, Late: true}, {Key: key, Minutes: 1, Draws: fromFeb, Late: true}}
+	if diff := cmp.Diff(want, got, cmpOpts); diff != "" {
+		t.Errorf("receipts (-want +got):\n%s", diff)
+	}
+	// December's 1,000 less u1's minute; January's untouched; February's
+	// less two; March's untouched. Expired grants keep their minutes until
+	// their last day is settled.
+	wantBalances := map[string]int64{"grant:2020-12-15": 999, "grant:2021-01-01": 1000, "grant:2021-02-01": 998, "grant:2021-03-01": 1000}
+	if diff := cmp.Diff(wantBalances, h.balances("a")); diff != "" {
+		t.Errorf("balances (-want +got):\n%s", diff)
+	}
+}
+
+// coverBook is monthlyBook with recording HD covered at 2.
+func coverBook() billing.PriceBook {
+	b := monthlyBook(false)
+	b.Kinds[len(b.Kinds)-1].Ratios = append(b.Kinds[len(b.Kinds)-1].Ratios, billing.Ratio{Tier: hd, Minutes: 2, Service: recording})
+	return b
+}
+
+// TestValueAddedUsageForfeitsOnce: value-added usage that draws on
+// packages forfeits an expired package's minutes once, as basic usage does.
+func TestValueAddedUsageForfeitsOnce(t *testing.T) {
+	h := newHarness(t, coverBook())
+	h.do(open(at(15, 8, 0, 0), true))
+	h.record("u1", "app1", audio, 600, at(31, 9, 0, 0), time.Time{}) // March's grant: 990 left
+	// March 31 settled before the grace (10 hours after the end) passed.
+	h.do(settle(time.Date(2021, 4, 1, 5, 0, 0, 0, cst), march(31)))
+	at2 := time.Date(2021, 4, 1, 11, 0, 0, 0, cst)
+	h.clock.Set(at2)
+	if _, err := h.e.Record(h.ctx, *vaUsage("r1", recording, hd, 60, at2)); err != nil {
+		t.Fatal(err)
+	}
+	var forfeits []int64
+	s := h.state("a")
+	for _, en := range s.Ledger {
+		if en.Kind == billing.EntryForfeit {
+			forfeits = append(forfeits, en.Balance)
+		}
+	}
+	if diff := cmp.Diff([]int64{-990}, forfeits); diff != "" {
+		t.Errorf("forfeit entries (-want +got):\n%s", diff)
+	}
+}
+
+// TestPackageOfValueAddedOnly: a package whose kind covers only a
+// value-added service pays for no basic service: Admit refuses a basic
+// session, and a basic minute is shortfall.
+func TestPackageOfValueAddedOnly(t *testing.T) {
+	b := noTrial()
+	b.ID = "era1-usd-recording-package"
+	b.Kinds = append(b.Kinds, billing.PackageKind{Name: "rec", Validity: billing.Validity{Months: 1},
+		Ratios:  []billing.Ratio{{Tier: hd, Minutes: 1, Service: recording}},
+		Pricing: billing.Pricing{Unit: 1, Bands: []billing.Band{{From: 0, PerMinute: dec("0.001")}}}})
+	h := newHarness(t, b)
+	h.do(open(at(15, 8, 0, 0), false), buy(at(15, 9, 0, 0), "p1", "rec", 1000))
+	if why := h.admit("app1", at(15, 10, 0, 0)); !errors.Is(why, billing.ErrNoBasicService) {
+		t.Errorf("Admit of a basic session with a recording package only: %v, want ErrNoBasicService", why)
+	}
+	if r := h.record("u1", "app1", audio, 60, at(15, 10, 0, 0), time.Time{}); r.Shortfall != 1 || !r.Suspended {
+		t.Errorf("basic usage %+v, want 1 minute of shortfall", r)
+	}
+}
+
+// TestFreeValueAddedUsageDrawsNothing: value-added usage of a day the book
+// does not yet bill for the account is free, so no package pays for it.
+func TestFreeValueAddedUsageDrawsNothing(t *testing.T) {
+	b := billing.Era1USD()
+	b.ID = "era1-usd-mix-package"
+	b.Kinds = append(b.Kinds, billing.PackageKind{Name: "mix", Validity: billing.Validity{Months: 12, ToMonthEnd: true},
+		Ratios:  []billing.Ratio{{Tier: hd, Minutes: 1, Service: billing.ServiceMixTranscoding}},
+		Pricing: billing.Pricing{Unit: 1, Bands: []billing.Band{{From: 0, PerMinute: dec("0.001")}}}})
+	h := newHarness(t, b)
+	// Opened on 2020-10-15: its MixTranscoding is free until 2020-12-01.
+	opened := time.Date(2020, 10, 15, 8, 0, 0, 0, cst)
+	h.do(op{now: opened, open: &billing.AccountSpec{ID: "a", App: "app1", Postpaid: true}}, buy(opened.Add(time.Hour), "p1", "mix", 1000))
+	at := time.Date(2020, 11, 15, 9, 0, 0, 0, cst)
+	h.clock.Set(at)
+	r, err := h.e.Record(h.ctx, *vaUsage("m1", billing.ServiceMixTranscoding, hd, 600, at))
+	want := billing.Receipt{Key: billing.MeterKey{Day: refDateDay(2020, 11, 15), Service: billing.ServiceMixTranscoding, Tier: hd},
+		Minutes: 10, Postpaid: 10}
+	if err != nil || !cmp.Equal(want, r, cmpOpts) {
+		t.Errorf("free MixTranscoding: %+v, %v; want %+v", r, err, want)
 	}
 }

@@ -16,8 +16,8 @@ type MeterKey struct {
 
 // Meter is a rounding window: the cumulative usage of one billing day,
 // service and tier, and how its billable minutes were paid. Billable minutes are ceil(Seconds/60), and
-// Prepaid + Postpaid + Shortfall always equals them. Value-added services are
-// all Postpaid.
+// Prepaid + Postpaid + Shortfall always equals them. Value-added services
+// have no Shortfall: what no package covers is Postpaid.
 type Meter struct {
 	Key     MeterKey
 	Seconds int64

@@ -600,9 +600,10 @@ func (a *refAccount) cohort() time.Time {
 
 // grant makes the account's recurring grants of the days after the last
 // day it has had them, up to now's: each an operation at the start of its
-// day (the opening's day at the opening), like a purchase. The model makes
-// them on every operation; the Engine before the first unit of work that
-// finds them due, which comes to the same (a grant is never late).
+// day (the opening's day at the opening), before the usages of that
+// instant, like a purchase otherwise, to the next grant day. The model
+// makes them on every operation; the Engine before the first unit of work
+// that finds them due, which comes to the same (a grant is never late).
 func (a *refAccount) grant(now time.Time) {
 	if a == nil {
 		return
@@ -618,12 +619,14 @@ func (a *refAccount) grant(now time.Time) {
 			ID: "grant:" + d.String(), Kind: refMonthlyKind, Book: a.fig.bookID, Minutes: a.fig.monthlyMinutes,
 			Balance: a.fig.monthlyMinutes, Price: decimal.Zero, PurchasedAt: start, Start: start, End: a.cal.validityEnd(d, a.fig.monthly),
 		}}
-		if d == opened {
+		o := refOp{key: billing.OpKey{At: p.PurchasedAt, Class: billing.ClassOpening, ID: p.ID}, pkg: p}
+		if d == opened { // made with the opening, as the trial is
 			p.PurchasedAt = a.opened
+			o.key.At = a.opened
+		} else {
+			a.frontier = refMaxKey(a.frontier, o.key)
 		}
-		o := refOp{key: billing.OpKey{At: p.PurchasedAt, Class: billing.ClassCall, ID: p.ID}, pkg: p}
 		a.ops = append(a.ops, o)
-		a.frontier = refMaxKey(a.frontier, o.key)
 		a.refold()
 	}
 	a.grantsThrough = today

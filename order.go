@@ -8,7 +8,10 @@ import (
 
 // OpKey places an operation in its account's reference order: by At, then
 // Class, then ID (byte order). A usage is at (its time, ClassUsage, its id);
-// a purchase at (the Engine's time of the call, ClassCall, its id), the
+// a granted package (the trial at the opening, a recurring grant at the
+// start of its day) at (that instant, ClassOpening, its id), before the
+// usages of that instant; a purchase at (the Engine's time of the call,
+// ClassCall, its id), the
 // first EnablePostpaid call for the account or for an application at (its
 // time, ClassCall, ""), and a refund at (the
 // start of the first unsettled day, ClassRefund, its id). Bills follow the
@@ -28,7 +31,7 @@ type Class int8
 // The classes of operations.
 const (
 	ClassRefund     Class = -3 // a refund, at the start of the first unsettled day (before its checkpoint)
-	ClassOpening    Class = -2 // the trial granted at opening
+	ClassOpening    Class = -2 // a package granted: the trial at opening, a recurring grant at the start of its day
 	ClassCheckpoint Class = -1 // a checkpoint at the start of a settlement period
 	ClassUsage      Class = 0
 	ClassCall       Class = 1 // Buy and EnablePostpaid

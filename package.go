@@ -180,7 +180,7 @@ func (e *Engine) buy(u *unit, p *Purchase) (PurchaseReceipt, error) {
 
 // purchaseKey returns the key of the purchase of p in the reference order.
 func purchaseKey(p *Package) OpKey {
-	if p.ID == TrialID {
+	if p.ID == TrialID || granted(p.ID) {
 		return OpKey{At: p.PurchasedAt, Class: ClassOpening, ID: p.ID}
 	}
 	return OpKey{At: p.PurchasedAt, Class: ClassCall, ID: p.ID}

@@ -249,8 +249,8 @@ func (b PriceBook) VideoTiers(streams ...Resolution) ([]Tier, error) {
 	return b.ServiceTiers(ServiceBasic, streams...)
 }
 
-// ServiceTiers returns the tiers at which video of service s (ServiceBasic
-// or a value-added service of the book) is billed, given the streams
+// ServiceTiers returns the tiers at which video of service s (ServiceBasic,
+// or "" which means it, or a value-added service of the book) is billed, given the streams
 // received, recorded or mixed at one instant: under the service's
 // [PerStream] rule one tier per stream (each stream by its own area), under
 // [Aggregate] one tier for the sum of their areas. An area's tier is the
@@ -261,7 +261,7 @@ func (b PriceBook) VideoTiers(streams ...Resolution) ([]Tier, error) {
 // ErrUnknownService for a service the book does not price.
 func (b PriceBook) ServiceTiers(s Service, streams ...Resolution) ([]Tier, error) {
 	tiering, table := b.Tiering, b.Tiers
-	if s != ServiceBasic {
+	if s != ServiceBasic && s != "" {
 		v, ok := b.valueAdded(s)
 		if !ok {
 			return nil, fmt.Errorf("%w %q in book %q", ErrUnknownService, s, b.ID)
@@ -552,8 +552,8 @@ func (b *PriceBook) validate() error {
 		switch k, ok := b.kind(g.Kind); {
 		case !ok:
 			return bad("monthly grant kind %q is not in Kinds", g.Kind)
-		case k.Pricing.Unit != 0:
-			return bad("monthly grant kind %q is for sale", g.Kind)
+		case k.Pricing.Unit != 0 || k.AutoPostpaid:
+			return bad("monthly grant kind %q is for sale or arms the automatic switch", g.Kind)
 		case g.Minutes <= 0 || g.Minutes > MaxPackageMinutes:
 			return bad("monthly grant minutes %d not in 1..%d", g.Minutes, int64(MaxPackageMinutes))
 		}

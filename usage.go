@@ -66,10 +66,10 @@ type Receipt struct {
 	Suspended bool
 	// WhileSuspended reports that the usage's application was already
 	// suspended at the usage's time (at or after its Status.Since). The
-	// usage is recorded all the same (usage is a fact): for basic usage,
-	// packages valid then still cover what they can and the rest is
-	// shortfall; value-added usage is billed. The host should stop the
-	// application's sessions.
+	// usage is recorded all the same (usage is a fact): packages valid then
+	// still cover what they can, and the rest is shortfall (basic usage) or
+	// postpaid (value-added usage). The host should stop the application's
+	// sessions.
 	WhileSuspended bool
 	// Late reports that the usage came after operations later than it in
 	// the reference order (see [OpKey]), or on a settled day. Recording it
@@ -313,18 +313,24 @@ func (e *Engine) use(u *unit, us *Usage, d Day) (Receipt, error) {
 	r.WhileSuspended = ap.Status.Suspended && !us.At.Before(ap.Status.Since)
 	r.InArrears = u.a.inArrears(us.At) != nil
 	r.AppDisabled = ap.disabled(us.At)
-	if us.Service != ServiceBasic {
-		if err := u.expire(); err != nil {
-			return Receipt{}, err
-		}
+	drawn := us.Service == ServiceBasic
+	if !drawn {
 		why, err := e.basicService(u.r, &u.a, i, u.now, us.At, us.Service)
 		if err != nil {
 			return Receipt{}, err
 		}
 		r.NoBasicService = why != nil
+		if drawn, err = e.drawsValueAdded(&u.a, us.Service, d); err != nil {
+			return Receipt{}, err
+		}
+		if !drawn { // the draw forfeits what has expired, else this
+			if err := u.expire(); err != nil {
+				return Receipt{}, err
+			}
+		}
 	}
 	need, touched := r.Minutes, []touch(nil)
-	if us.Service == ServiceBasic || e.packagesCoverValueAdded {
+	if drawn {
 		var err error
 		if need, touched, err = e.draw(u, us, d, r.Minutes); err != nil {
 			return Receipt{}, err
@@ -364,6 +370,22 @@ func (e *Engine) use(u *unit, us *Usage, d Day) (Receipt, error) {
 	}
 	u.putMeter(m)
 	return r, nil
+}
+
+// drawsValueAdded reports whether value-added usage of service s on day d
+// of account a draws on packages: if some book's kind covers a value-added
+// service, and the day is not free for the account (see
+// ValueAddedService.EarlierAccountsFrom).
+func (e *Engine) drawsValueAdded(a *Account, s Service, d Day) (bool, error) {
+	if !e.packagesCoverValueAdded {
+		return false, nil
+	}
+	book, err := e.bookFor(a, d)
+	if err != nil {
+		return false, err
+	}
+	v, ok := book.valueAdded(s)
+	return ok && !v.free(a.Cohort(), e.cal.start(d)), nil
 }
 
 // putUsage writes the usage record, and lists the meter of a closed day for

@@ -9,9 +9,10 @@ import (
 )
 
 // The value-added services of the Era 1 books. They are metered like basic
-// services (seconds per day and output tier, rounded up to minutes), never
-// covered by packages, always billed on the daily bill, and usable only
-// alongside a basic service.
+// services (seconds per day and output tier, rounded up to minutes),
+// covered only by packages whose kind has ratios for them (none of Era
+// 1's), the rest billed on the daily bill, and usable only alongside a
+// basic service.
 const (
 	// ServiceRecording is on-cloud recording, by the output file's tier.
 	ServiceRecording Service = "recording"
