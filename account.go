@@ -177,8 +177,9 @@ type Overview struct {
 }
 
 // Overview returns the account as it stands. It first forfeits the balance
-// of packages that have expired (a unit of work of its own), so an expired
-// package always shows a zero Balance and its Forfeited minutes.
+// of packages whose expiry is final (a unit of work of its own): ended,
+// Options.ExpiryGrace passed and their last day settled (see the package
+// documentation); an ended package shows its Balance until then.
 //
 // Errors wrap ErrInvalidID, ErrInvalidTime (the clock), ErrNotFound,
 // ErrCorrupt, or a Store or context error.

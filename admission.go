@@ -64,8 +64,10 @@ func (e *Engine) Admit(ctx context.Context, account, app string, service Service
 	err = e.view(ctx, "Admit", account, func(r Reader, a *Account) error {
 		i := a.app(app, at)
 		switch {
-		case at.Before(a.Opened) || i < 0 && a.created(app) >= 0:
-			return ErrBeforeOpened
+		case at.Before(a.Opened):
+			return fmt.Errorf("%w: it opened %s", ErrBeforeOpened, a.Opened.In(e.cal.loc).Format(time.RFC3339))
+		case i < 0 && a.created(app) >= 0:
+			return beforeCreated(a.Apps[a.created(app)], e.cal.loc)
 		case i < 0:
 			return fmt.Errorf("%w %q", ErrUnknownApp, app)
 		}

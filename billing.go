@@ -125,7 +125,8 @@ func New(store Store, opts *Options) (*Engine, error) {
 			case o.ID == b.ID:
 				return nil, fmt.Errorf("%w: two books with ID %q", ErrInvalidPriceBook, b.ID)
 			case o.Currency == b.Currency && overlap(o.PriceBook, &b):
-				return nil, fmt.Errorf("%w: books %q and %q overlap in time", ErrInvalidPriceBook, o.ID, b.ID)
+				return nil, fmt.Errorf("%w: books %q and %q overlap in time for the same accounts (replace one, end one with Until, or give them cohorts that do not overlap: CohortFrom, CohortUntil)",
+					ErrInvalidPriceBook, o.ID, b.ID)
 			case o.Currency == b.Currency && o.Decimals != b.Decimals:
 				return nil, fmt.Errorf("%w: books %q and %q round %s to %d and %d decimals", ErrInvalidPriceBook,
 					o.ID, b.ID, b.Currency, o.Decimals, b.Decimals)

@@ -35,9 +35,9 @@
 //   - otherwise, if the account has bought a universal package, billed
 //     postpaid as the switch goes on automatically, for every application;
 //   - otherwise kept as the day's shortfall, and the application is
-//     suspended from the time of that usage until a package is bought
-//     ([Engine.Buy], which lifts every application's suspension) or its
-//     postpaid is enabled ([Engine.EnablePostpaid], which also turns the
+//     suspended from the time of that usage until a package is bought or
+//     granted ([Engine.Buy], a recurring grant: either lifts every
+//     application's suspension) or its postpaid is enabled ([Engine.EnablePostpaid], which also turns the
 //     day's shortfall into postpaid).
 //
 // Usage is a fact: a report describes what already happened, so Record

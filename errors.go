@@ -43,7 +43,7 @@ var (
 	ErrFutureUsage = errors.New("billing: usage time is in the future")
 	// ErrBeforeOpened: a usage's time is before the account was opened, or
 	// before its application was created.
-	ErrBeforeOpened = errors.New("billing: usage before the account was opened")
+	ErrBeforeOpened = errors.New("billing: before the account was opened or its application created")
 	// ErrUnknownApp: the usage (or the call) names an application the
 	// account has not created.
 	ErrUnknownApp = errors.New("billing: unknown application")
@@ -89,7 +89,7 @@ var (
 	ErrInvalidMinutes = errors.New("billing: invalid package size")
 	// ErrSuspended: an Admission's reason: the application is suspended
 	// (trial or packages ran out with its postpaid switch off) from then
-	// until a package is bought or postpaid is enabled, or the account is
+	// until a package is bought or granted or postpaid is enabled, or the account is
 	// suspended for arrears, and no new session may start. Usage
 	// reported for that time is still recorded.
 	ErrSuspended = errors.New("billing: suspended")

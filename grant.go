@@ -15,9 +15,14 @@ type Grant struct {
 }
 
 // Recurring is a grant renewed every month (PriceBook.Monthly): Era 2's
-// 10,000 free minutes each month, which do not roll over. Each grant lasts
-// until the next grant day, the end of its period, whatever its kind's
-// Validity; its kind, not for sale, gives its ratios.
+// 10,000 free minutes each month, which do not roll over. An account gets
+// one on the day it opens (from the opening, in full), then one on each
+// grant day: the first of each month, or for Anniversary the opening's day
+// of the month. Each lasts until the next grant day, the end of its period,
+// whatever its kind's Validity (which may be zero); its kind, not for sale,
+// gives its ratios. Like a purchase, a grant lifts the suspensions of the
+// account's applications and absorbs its day's basic minutes that nothing
+// covered before it.
 type Recurring struct {
 	Kind    string
 	Minutes int64

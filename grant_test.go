@@ -10,12 +10,13 @@ import (
 )
 
 // monthlyBook is Era 1 USD without the trial, with 1,000 free minutes
-// every month (ratio 1 for every tier), as Era 2's 10,000: to the end of
-// the month, or with anniversary, to the same day next month.
+// every month (ratio 1 for every tier), as Era 2's 10,000: on the first of
+// each month, or with anniversary on the opening's day of the month. The
+// kind's Validity is ignored (zero here, or a month).
 func monthlyBook(anniversary bool) billing.PriceBook {
 	b := noTrial()
 	b.ID = "era1-usd-monthly"
-	v := billing.Validity{ToMonthEnd: true}
+	var v billing.Validity
 	if anniversary {
 		b.ID, v = "era1-usd-anniversary", billing.Validity{Months: 1}
 	}

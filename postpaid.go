@@ -212,7 +212,8 @@ func later(t, s time.Time) time.Time {
 // Status is an application's service status.
 type Status struct {
 	// Suspended: no new session of the application may start (see
-	// [Engine.Admit]) until a package is bought or postpaid is enabled.
+	// [Engine.Admit]) until a package is bought or granted (a recurring
+	// grant) or postpaid is enabled.
 	// Usage is still recorded.
 	Suspended bool
 	// Since is when the application was suspended: the time of the first usage,

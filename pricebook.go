@@ -552,8 +552,10 @@ func (b *PriceBook) validate() error {
 		switch k, ok := b.kind(g.Kind); {
 		case !ok:
 			return bad("monthly grant kind %q is not in Kinds", g.Kind)
-		case k.Pricing.Unit != 0 || k.AutoPostpaid:
-			return bad("monthly grant kind %q is for sale or arms the automatic switch", g.Kind)
+		case k.Pricing.Unit != 0:
+			return bad("monthly grant kind %q is for sale", g.Kind)
+		case k.AutoPostpaid:
+			return bad("monthly grant kind %q arms the automatic switch", g.Kind)
 		case g.Minutes <= 0 || g.Minutes > MaxPackageMinutes:
 			return bad("monthly grant minutes %d not in 1..%d", g.Minutes, int64(MaxPackageMinutes))
 		}
@@ -582,7 +584,8 @@ func (b *PriceBook) validateKind(k *PackageKind) error {
 			return fmt.Errorf("ratio %d for tier %q not in 1..%d", r.Minutes, r.Tier, MaxRatio)
 		}
 	}
-	if k.Validity.Months < 0 || k.Validity.Months > 120 || k.Validity.Months == 0 && !k.Validity.ToMonthEnd {
+	monthlyOnly := k.Name == b.Monthly.Kind && k.Name != b.Trial.Kind // a recurring grant lasts to the next
+	if !monthlyOnly && (k.Validity.Months < 0 || k.Validity.Months > 120 || k.Validity.Months == 0 && !k.Validity.ToMonthEnd) {
 		return fmt.Errorf("validity of %d months not in 1..120 (or 0 to the month's end)", k.Validity.Months)
 	}
 	p := &k.Pricing
