@@ -321,3 +321,108 @@ func ExampleEngine_Settle() {
 	//   recording      hd   60 min,  60 billed × 0.00199    = 0.1194
 	//   subtotal 0.19025701 total 0.19
 }
+
+// Each application has its own postpaid switch and status: when the
+// trial runs out, the application without postpaid is suspended, and the
+// one whose postpaid was chosen at its creation keeps running.
+func ExampleEngine_CreateApp() {
+	ctx := context.Background()
+	now := time.Date(2021, 3, 15, 8, 0, 0, 0, beijing)
+	e := newEngine(&now)
+	if _, err := e.OpenAccount(ctx, billing.AccountSpec{ID: "acme", App: "1400000001"}); err != nil {
+		log.Fatal(err)
+	}
+	if _, err := e.CreateApp(ctx, "acme", billing.AppSpec{ID: "1400000002", Postpaid: true}); err != nil {
+		log.Fatal(err)
+	}
+	record := func(id, app string, tier billing.Tier, seconds int64) billing.Receipt {
+		now = now.Add(time.Hour)
+		scenario := billing.VideoCall
+		if tier == billing.TierAudio {
+			scenario = billing.AudioCall
+		}
+		r, err := e.Record(ctx, billing.Usage{ID: id, Account: "acme", App: app, Scenario: scenario, Tier: tier, Seconds: seconds, At: now})
+		if err != nil {
+			log.Fatal(err)
+		}
+		return r
+	}
+	record("u1", "1400000001", billing.TierSD, 600_000) // 10,000 minutes: the whole trial
+	r := record("u2", "1400000001", billing.TierAudio, 60)
+	fmt.Println("1400000001:", r.Shortfall, "minute of shortfall, suspended:", r.Suspended)
+	r = record("u3", "1400000002", billing.TierAudio, 120)
+	fmt.Println("1400000002:", r.Postpaid, "minutes postpaid")
+	for _, app := range []string{"1400000001", "1400000002"} {
+		adm, err := e.Admit(ctx, "acme", app, billing.ServiceBasic, now)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println("a new session of", app, "admitted:", adm.Admitted)
+	}
+	// Output:
+	// 1400000001: 1 minute of shortfall, suspended: true
+	// 1400000002: 2 minutes postpaid
+	// a new session of 1400000001 admitted: false
+	// a new session of 1400000002 admitted: true
+}
+
+// Era 1 tiers each received stream by its own area; a book whose service
+// tiers by aggregate resolution tiers the sum of the areas of the streams
+// of one instant.
+func ExamplePriceBook_ServiceTiers() {
+	streams := []billing.Resolution{{Width: 640, Height: 480}, {Width: 1280, Height: 720}}
+	era1 := billing.Era1USD()
+	perStream, err := era1.ServiceTiers(billing.ServiceBasic, streams...)
+	if err != nil {
+		log.Fatal(err)
+	}
+	aggregate := billing.Era1USD()
+	aggregate.Tiering = billing.Aggregate
+	// 307,200 + 921,600 = 1,228,800 pixels: above HD's 921,600.
+	summed, err := aggregate.ServiceTiers(billing.ServiceBasic, streams...)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(perStream, summed)
+	// Output: [sd hd] [fhd]
+}
+
+// A book of your own can give every account free minutes each month
+// (Era 2's 10,000), and let them cover cloud recording too.
+func Example_monthlyGrant() {
+	ctx := context.Background()
+	book := billing.Era1USD()
+	book.ID, book.Trial = "usd-monthly", billing.Grant{}
+	book.Kinds = append(book.Kinds, billing.PackageKind{Name: "free", Ratios: []billing.Ratio{
+		{Tier: billing.TierAudio, Minutes: 1}, {Tier: billing.TierSD, Minutes: 1},
+		{Tier: billing.TierHD, Minutes: 1}, {Tier: billing.TierFHD, Minutes: 1},
+		{Tier: billing.TierHD, Minutes: 1, Service: billing.ServiceRecording},
+	}})
+	book.Monthly = billing.Recurring{Kind: "free", Minutes: 10_000}
+	now := time.Date(2021, 3, 15, 8, 0, 0, 0, beijing)
+	e, err := billing.New(memstore.New(), &billing.Options{Now: func() time.Time { return now }, PriceBooks: []billing.PriceBook{book}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := e.OpenAccount(ctx, billing.AccountSpec{ID: "acme", App: "1400000001"}); err != nil {
+		log.Fatal(err)
+	}
+	now = time.Date(2021, 4, 2, 9, 0, 0, 0, beijing)
+	r, err := e.Record(ctx, billing.Usage{ID: "rec-1", Account: "acme", App: "1400000001",
+		Service: billing.ServiceRecording, Tier: billing.TierHD, Seconds: 600, At: now})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("recording: %d minutes from %s\n", r.Draws[0].Minutes, r.Draws[0].Package)
+	o, err := e.Overview(ctx, "acme")
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, p := range o.Packages {
+		fmt.Printf("%s: %d of %d, to %s\n", p.ID, p.Balance, p.Minutes, p.End.In(beijing).Format(time.DateOnly))
+	}
+	// Output:
+	// recording: 10 minutes from grant:2021-04-01
+	// grant:2021-03-15: 10000 of 10000, to 2021-04-01
+	// grant:2021-04-01: 9990 of 10000, to 2021-05-01
+}
