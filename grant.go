@@ -62,7 +62,7 @@ func (e *Engine) grantsChecked(u *unit) error {
 	switch {
 	case today <= u.a.GrantsThrough:
 		return nil
-	case u.a.GrantsThrough == 0:
+	case e.legacyGrants(&u.a):
 		// Recorded before recurring grants: none for the past (they
 		// would be late), nor for today, whose operations may be applied.
 	case e.grants:
@@ -97,13 +97,18 @@ func (e *Engine) grantAll(ctx context.Context, account string) error {
 // nextGrant returns the first recurring grant of account a due after its
 // GrantsThrough, up to day today.
 func (e *Engine) nextGrant(a *Account, today Day) (Package, bool) {
-	for d := a.GrantsThrough + 1; d <= today && a.GrantsThrough > 0; d++ {
+	for d := a.GrantsThrough + 1; d <= today && !e.legacyGrants(a); d++ {
 		if p, ok := e.grantOn(a, d); ok {
 			return p, true
 		}
 	}
 	return Package{}, false
 }
+
+// legacyGrants reports whether account a was recorded before recurring
+// grants: OpenAccount records its opening's day or later in GrantsThrough,
+// and an older record has none (0, which is also a day: 1970-01-01).
+func (e *Engine) legacyGrants(a *Account) bool { return a.GrantsThrough < e.cal.day(a.Opened) }
 
 // grantOn returns the package of account a's recurring grant of day d, if
 // d is a grant day: valid from the start of d (from the opening, on the
@@ -142,7 +147,7 @@ func grantDay(g *Recurring, opened, d Day) Day {
 // get, due by now, could pay for a minute of basic service at instant at:
 // Admit counts it as the unit of work that makes it would.
 func (e *Engine) pendingGrant(a *Account, now, at time.Time) bool {
-	if !e.grants || a.GrantsThrough == 0 {
+	if !e.grants || e.legacyGrants(a) {
 		return false
 	}
 	today := e.cal.day(now)

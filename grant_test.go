@@ -353,3 +353,18 @@ func TestFreeValueAddedUsageDrawsNothing(t *testing.T) {
 		t.Errorf("free MixTranscoding: %+v, %v; want %+v", r, err, want)
 	}
 }
+
+// TestMonthlyGrantsIn1970: an account opened on 1970-01-01 (day 0, a
+// common start of a fake clock) gets its grants like any other.
+func TestMonthlyGrantsIn1970(t *testing.T) {
+	b := monthlyBook(false)
+	b.From = time.Date(1970, 1, 1, 0, 0, 0, 0, cst)
+	h := newHarness(t, b)
+	opened := time.Date(1970, 1, 1, 9, 0, 0, 0, cst)
+	h.do(op{now: opened, open: &billing.AccountSpec{ID: "a", App: "app1", Postpaid: true}})
+	h.record("u1", "app1", audio, 60, time.Date(1970, 3, 15, 9, 0, 0, 0, cst), time.Time{})
+	want := map[string]int64{"grant:1970-01-01": 1000, "grant:1970-02-01": 1000, "grant:1970-03-01": 999}
+	if diff := cmp.Diff(want, h.balances("a")); diff != "" {
+		t.Errorf("balances (-want +got):\n%s", diff)
+	}
+}
