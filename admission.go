@@ -62,14 +62,9 @@ func (e *Engine) Admit(ctx context.Context, account, app string, service Service
 	}
 	var why error
 	err = e.view(ctx, "Admit", account, func(r Reader, a *Account) error {
-		i := a.app(app, at)
-		switch {
-		case at.Before(a.Opened):
-			return fmt.Errorf("%w: it opened %s", ErrBeforeOpened, a.Opened.In(e.cal.loc).Format(time.RFC3339))
-		case i < 0 && a.created(app) >= 0:
-			return beforeCreated(a.Apps[a.created(app)], e.cal.loc)
-		case i < 0:
-			return fmt.Errorf("%w %q", ErrUnknownApp, app)
+		i, err := a.appAt(app, at, e.cal.loc)
+		if err != nil {
+			return err
 		}
 		book, err := e.bookFor(a, d)
 		if err != nil {
@@ -100,7 +95,7 @@ func (e *Engine) Admit(ctx context.Context, account, app string, service Service
 func (e *Engine) basicService(r Reader, a *Account, app int, now, at time.Time, service Service) (why, err error) {
 	p := &a.Apps[app]
 	// A recurring grant due but not yet made would lift the suspension
-	// and pay (see grantDue).
+	// and pay (see grantAll).
 	pending := e.pendingGrant(a, now, at)
 	switch ar := a.inArrears(at); {
 	case ar != nil:

@@ -95,7 +95,7 @@ func (e *Engine) CreateApp(ctx context.Context, account string, spec AppSpec) (A
 // createApp creates the application of spec on the account of u, or
 // checks that the one created is spec's.
 func (u *unit) createApp(spec AppSpec) error {
-	if i := slices.IndexFunc(u.a.Apps, func(p App) bool { return p.ID == spec.ID }); i >= 0 {
+	if i := u.a.created(spec.ID); i >= 0 {
 		if u.a.Apps[i].Postpaid.Way == PostpaidAtCreation != spec.Postpaid {
 			return ErrIdempotencyConflict
 		}
@@ -205,6 +205,23 @@ func (a *Account) app(id string, at time.Time) int {
 		}
 	}
 	return legacy
+}
+
+// appAt returns the index in a.Apps of the application of usage (or a
+// session) naming id at instant at, or the error that refuses it:
+// ErrBeforeOpened before the opening or the application's creation,
+// ErrUnknownApp for an application never created (see LegacyApp).
+func (a *Account) appAt(id string, at time.Time, loc *time.Location) (int, error) {
+	if at.Before(a.Opened) {
+		return -1, fmt.Errorf("%w: it opened %s", ErrBeforeOpened, a.Opened.In(loc).Format(time.RFC3339))
+	}
+	if i := a.app(id, at); i >= 0 {
+		return i, nil
+	}
+	if i := a.created(id); i >= 0 {
+		return -1, fmt.Errorf("%w: application %q was created %s", ErrBeforeOpened, id, a.Apps[i].Created.In(loc).Format(time.RFC3339))
+	}
+	return -1, fmt.Errorf("%w %q", ErrUnknownApp, id)
 }
 
 // Cohort is when the account's first application was created (its opening

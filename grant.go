@@ -97,7 +97,10 @@ func (e *Engine) grantAll(ctx context.Context, account string) error {
 // nextGrant returns the first recurring grant of account a due after its
 // GrantsThrough, up to day today.
 func (e *Engine) nextGrant(a *Account, today Day) (Package, bool) {
-	for d := a.GrantsThrough + 1; d <= today && !e.legacyGrants(a); d++ {
+	if e.legacyGrants(a) {
+		return Package{}, false
+	}
+	for d := a.GrantsThrough + 1; d <= today; d++ {
 		if p, ok := e.grantOn(a, d); ok {
 			return p, true
 		}

@@ -260,13 +260,9 @@ func (b PriceBook) VideoTiers(streams ...Resolution) ([]Tier, error) {
 // 1..MaxDimension, or an area above a capped table's highest bound, and
 // ErrUnknownService for a service the book does not price.
 func (b PriceBook) ServiceTiers(s Service, streams ...Resolution) ([]Tier, error) {
-	tiering, table := b.Tiering, b.Tiers
-	if s != ServiceBasic && s != "" {
-		v, ok := b.valueAdded(s)
-		if !ok {
-			return nil, fmt.Errorf("%w %q in book %q", ErrUnknownService, s, b.ID)
-		}
-		tiering, table = v.Tiering, v.Tiers
+	tiering, table, ok := b.table(s)
+	if !ok {
+		return nil, fmt.Errorf("%w %q in book %q", ErrUnknownService, s, b.ID)
 	}
 	if len(streams) == 0 || len(streams) > maxStreams {
 		return nil, ErrInvalidResolution
@@ -297,6 +293,19 @@ func (b PriceBook) ServiceTiers(s Service, streams ...Resolution) ([]Tier, error
 	return tiers, nil
 }
 
+// table returns the tiering rule and the tier table of service s
+// (ServiceBasic, or "" which means it, or a value-added service), and
+// whether the book prices s.
+func (b *PriceBook) table(s Service) (Tiering, []TierSpec, bool) {
+	if s == ServiceBasic || s == "" {
+		return b.Tiering, b.Tiers, true
+	}
+	if v, ok := b.valueAdded(s); ok {
+		return v.Tiering, v.Tiers, true
+	}
+	return "", nil, false
+}
+
 // videoTier returns the tier of table an area falls in.
 func videoTier(table []TierSpec, area int64) (Tier, bool) {
 	for _, t := range table {
@@ -310,10 +319,7 @@ func videoTier(table []TierSpec, area int64) (Tier, bool) {
 // tierRank returns the position of tier t of service s in its tier table
 // in the book, or the table's length for a tier it lacks.
 func (b *PriceBook) tierRank(s Service, t Tier) int {
-	table := b.Tiers
-	if v, ok := b.valueAdded(s); ok && s != ServiceBasic {
-		table = v.Tiers
-	}
+	_, table, _ := b.table(s)
 	if i := slices.IndexFunc(table, func(spec TierSpec) bool { return spec.Tier == t }); i >= 0 {
 		return i
 	}
@@ -568,13 +574,9 @@ func (b *PriceBook) validateKind(k *PackageKind) error {
 		return fmt.Errorf("no ratios")
 	}
 	for i, r := range k.Ratios {
-		table := b.Tiers
-		if s := r.service(); s != ServiceBasic {
-			v, ok := b.valueAdded(s)
-			if !ok {
-				return fmt.Errorf("ratio for service %q, which the book does not price", s)
-			}
-			table = v.Tiers
+		_, table, ok := b.table(r.service())
+		if !ok {
+			return fmt.Errorf("ratio for service %q, which the book does not price", r.service())
 		}
 		if _, ok := tierOf(table, r.Tier); !ok ||
 			slices.ContainsFunc(k.Ratios[:i], func(o Ratio) bool { return o.Tier == r.Tier && o.service() == r.service() }) {

@@ -266,14 +266,10 @@ func (e *Engine) accept(u *unit, us *Usage, d Day) (Receipt, bool, error) {
 	case !errors.Is(err, ErrNotFound):
 		return Receipt{}, false, err
 	}
-	switch {
-	case us.At.Before(u.a.Opened):
-		return Receipt{}, false, refuse(fmt.Errorf("%w: it opened %s", ErrBeforeOpened, u.a.Opened.In(e.cal.loc).Format(time.RFC3339)))
-	case u.a.app(us.App, us.At) < 0 && u.a.created(us.App) >= 0:
-		return Receipt{}, false, refuse(beforeCreated(u.a.Apps[u.a.created(us.App)], e.cal.loc))
-	case u.a.app(us.App, us.At) < 0:
-		return Receipt{}, false, refuse(fmt.Errorf("%w %q", ErrUnknownApp, us.App))
-	case us.At.After(u.now):
+	if _, err := u.a.appAt(us.App, us.At, e.cal.loc); err != nil {
+		return Receipt{}, false, refuse(err)
+	}
+	if us.At.After(u.now) {
 		return Receipt{}, false, refuse(ErrFutureUsage)
 	}
 	book, err := e.bookFor(&u.a, d)
@@ -372,12 +368,6 @@ func (e *Engine) use(u *unit, us *Usage, d Day) (Receipt, error) {
 	}
 	u.putMeter(m)
 	return r, nil
-}
-
-// beforeCreated is the error of usage (or a session) of application p
-// before its creation.
-func beforeCreated(p App, loc *time.Location) error {
-	return fmt.Errorf("%w: application %q was created %s", ErrBeforeOpened, p.ID, p.Created.In(loc).Format(time.RFC3339))
 }
 
 // drawsValueAdded reports whether value-added usage of service s on day d
