@@ -34,6 +34,9 @@ type Account struct {
 	// GrantsThrough is the last billing day whose recurring grants
 	// (PriceBook.Monthly) the account has had.
 	GrantsThrough Day
+	// Cycle is the account's billing cycle, fixed with its cohort (see
+	// [Cycle]).
+	Cycle Cycle
 	// SettledThrough is the last closed billing day: every day up to it was
 	// settled, or closed without a bill because it had nothing to bill.
 	// Usage of a closed day is late: it is billed as an adjustment.
@@ -118,7 +121,7 @@ func (e *Engine) OpenAccount(ctx context.Context, spec AccountSpec) (Account, er
 			return err
 		}
 		u.a = Account{ID: spec.ID, Currency: spec.Currency, Opened: u.now, SettledThrough: today - 1,
-			Frontier: OpKey{At: u.now, Class: ClassOpening}}
+			Frontier: OpKey{At: u.now, Class: ClassOpening}, Cycle: e.cycleOf(spec.Currency, u.now)}
 		cp := Checkpoint{Key: OpKey{At: u.now, Class: ClassCheckpoint}}
 		if g := book.Trial; g.Kind != "" {
 			kind, _ := book.kind(g.Kind)
@@ -169,10 +172,12 @@ type Overview struct {
 	Packages []Package
 	// Today is the current billing day.
 	Today Day
-	// Meters are Today's meters, by service, then tier in the price book's
-	// order (audio, SD, HD, FHD); their Uncovered minutes are the day's minutes
-	// no package covered (postpaid or shortfall), which a package bought
-	// today would absorb.
+	// Meters are the meters of Today's rounding window (the day, or its
+	// month on the monthly cycle), by service, then tier in the price
+	// book's order (audio, SD, HD, FHD). On the daily cycle their
+	// Uncovered minutes are the day's minutes no package covered
+	// (postpaid or shortfall), which a package bought today would absorb;
+	// on the monthly cycle, those of today's usage are (see Meter.Latest).
 	Meters []Meter
 }
 
@@ -202,7 +207,7 @@ func (e *Engine) Overview(ctx context.Context, account string) (Overview, error)
 		if err := r.Packages(func(p Package) bool { o.Packages = append(o.Packages, p); return true }); err != nil {
 			return err
 		}
-		o.Meters, err = e.meters(r, &o.Account, o.Today)
+		o.Meters, err = e.meters(r, &o.Account, e.window(&o.Account, o.Today))
 		return err
 	})
 	if err != nil {

@@ -107,6 +107,9 @@ func (u *unit) createApp(spec AppSpec) error {
 	u.a.Apps = append(u.a.Apps, App{ID: spec.ID, Created: u.now})
 	u.dirty = true
 	i := len(u.a.Apps) - 1
+	if i == 0 { // the account's cohort, and so its cycle
+		u.a.Cycle = u.e.cycleOf(u.a.Currency, u.now)
+	}
 	switch {
 	case spec.Postpaid:
 		u.turnAppOn(i, PostpaidAtCreation, u.now)

@@ -109,7 +109,7 @@ func TestAppsOwnSwitches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantBill := billing.Bill{Account: "a", Day: march(15), Currency: "USD", Issued: at(16, 10, 0, 0), PostpaidOn: true,
+	wantBill := billing.Bill{Account: "a", Day: march(15), Through: march(15), Currency: "USD", Issued: at(16, 10, 0, 0), PostpaidOn: true,
 		Lines: []billing.Line{
 			{Day: march(15), Service: billing.ServiceBasic, Tier: audio, Seconds: 180, Minutes: 3, Postpaid: 1, Shortfall: 2,
 				Billed: 3, UnitPrice: dec("0.00099"), Amount: dec("0.00297")},

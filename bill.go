@@ -10,14 +10,17 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// Bill is an account's daily bill: what a day's usage costs, issued once the
-// day has ended and never changed afterwards. Usage that arrives for a day
-// after it was settled is billed on the next bill, as adjustment lines dated
-// with its own day.
+// Bill is an account's bill of one settlement period, a billing day (a
+// month on the monthly cycle, see [Cycle]): what the period's usage costs,
+// issued once the period has ended and never changed afterwards. Usage
+// that arrives for a period after it was settled is billed on the next
+// bill, as adjustment lines dated with its own period.
 type Bill struct {
-	Account  string
-	Day      Day
-	Currency string
+	Account string
+	// Day and Through are the first and the last day of the period (the
+	// same day on the daily cycle).
+	Day, Through Day
+	Currency     string
 	// Issued is when the bill was settled.
 	Issued time.Time
 	// PostpaidOn reports that a postpaid switch of the account (its own or
@@ -35,10 +38,11 @@ type Bill struct {
 	Total decimal.Decimal
 }
 
-// Line is one line of a bill: one meter (day, service and tier), or what
-// late usage added to one since its last bill.
+// Line is one line of a bill: one meter (rounding window, service and
+// tier), or what late usage added to one since its last bill.
 type Line struct {
-	// Day is the usage's day: the bill's day, or an earlier one for an adjustment.
+	// Day is the meter's day (see MeterKey): the bill's Day, or an
+	// earlier one for an adjustment.
 	Day     Day
 	Service Service
 	Tier    Tier
@@ -76,22 +80,26 @@ type Statement struct {
 	Total decimal.Decimal
 }
 
-// Settle settles day d of an account, its settlement period (daily
-// postpaid): it issues the day's bill, with a line per meter of the day
-// and an adjustment line per meter of an earlier day that late usage
-// changed since its last bill, and closes every day up to d.
-// The day must have ended in the billing time zone; days with usage are
-// settled in order. Settling a day again returns its bill unchanged.
+// Settle settles the settlement period of an account that day d is in:
+// the day on the daily cycle, its month on the monthly cycle (see
+// [Cycle]). It issues the period's bill, with a line per meter of the
+// period and an adjustment line per meter of an earlier period that late
+// usage changed since its last bill, and closes every day up to the
+// period's last. The period must have ended in the billing time zone;
+// periods with usage are settled in order. Settling a period again (by any
+// of its days) returns its bill unchanged.
 // Settling also forfeits the balance of packages that have expired. Each
 // line is priced by the price book of its own day (see [PriceBook]); the
 // total is rounded to the currency's decimals.
 //
 // A bill reflects the moment it is settled: shortfall is billed if postpaid
 // is on then, and usage of the day reported afterwards is an adjustment on
-// a later bill. A host that wants TRTC's timing settles a day when
-// [Engine.DueDays] says it is due (10:00 the next day), not as soon as it
-// ends. Settle issues a bill for the day it is asked for even if it is
-// empty; days skipped over are closed without a bill.
+// a later bill. A host that wants TRTC's timing settles a period when
+// [Engine.DueDays] says it is due (10:00 the next day; on the monthly
+// cycle, 10:00 on the first of the next month, within Tencent's "first five
+// days"), not as soon as it ends. Settle issues a bill for the period it is
+// asked for even if it is empty; periods skipped over are closed without a
+// bill.
 //
 // Errors wrap ErrInvalidID, ErrInvalidTime (the clock), ErrNotFound, ErrDayNotEnded, ErrDayClosed,
 // ErrSettleOrder, ErrNoPriceBook, ErrCorrupt, or a Store or context error.
@@ -114,18 +122,20 @@ func (e *Engine) Settle(ctx context.Context, account string, d Day) (Bill, error
 	return b, nil
 }
 
-func (e *Engine) settle(u *unit, d Day) (Bill, error) {
+func (e *Engine) settle(u *unit, day Day) (Bill, error) {
+	d, last := e.period(&u.a, day)
+	u.ref = d.String() // the bill's, whichever of its days was asked for
 	switch old, err := u.r.Bill(d); {
 	case err == nil:
 		return old, nil
 	case !errors.Is(err, ErrNotFound):
 		return Bill{}, err
 	}
-	if today := e.cal.day(u.now); d >= today {
-		return Bill{}, fmt.Errorf("%w: %s (today is %s)", ErrDayNotEnded, d, today)
+	if today := e.cal.day(u.now); last >= today {
+		return Bill{}, fmt.Errorf("%w: %s (today is %s)", ErrDayNotEnded, span(d, last), today)
 	}
 	if d <= u.a.SettledThrough {
-		return Bill{}, fmt.Errorf("%w: %s (closed through %s)", ErrDayClosed, d, u.a.SettledThrough)
+		return Bill{}, fmt.Errorf("%w: %s (closed through %s)", ErrDayClosed, span(d, last), u.a.SettledThrough)
 	}
 	var earlier []Day
 	if err := u.r.Days(u.a.SettledThrough+1, d-1, func(x Day) bool { earlier = append(earlier, x); return false }); err != nil {
@@ -151,7 +161,7 @@ func (e *Engine) settle(u *unit, d Day) (Bill, error) {
 		}
 		meters = append(meters, m)
 	}
-	b := Bill{Account: u.a.ID, Day: d, Currency: u.a.Currency, Issued: u.now, PostpaidOn: u.a.anyPostpaid()}
+	b := Bill{Account: u.a.ID, Day: d, Through: last, Currency: u.a.Currency, Issued: u.now, PostpaidOn: u.a.anyPostpaid()}
 	for i := range meters {
 		m := &meters[i]
 		if !m.consistent() || (m.Key.Day != d && !slices.Contains(late, m.Key)) {
@@ -179,7 +189,7 @@ func (e *Engine) settle(u *unit, d Day) (Bill, error) {
 		}
 	}
 	b.Total = b.Subtotal.Round(places)
-	if err := e.closeThrough(u, d); err != nil {
+	if err := e.closeThrough(u, last); err != nil {
 		return Bill{}, err
 	}
 	u.a.Late = nil
@@ -188,8 +198,8 @@ func (e *Engine) settle(u *unit, d Day) (Bill, error) {
 	return b, u.expire()
 }
 
-// closeThrough closes the days up to d, taking a checkpoint at the start of
-// the next: a replay never starts before it, so never changes a closed day
+// closeThrough closes the days up to d, the last of a settlement period,
+// taking a checkpoint at the start of the next: a replay never starts before it, so never changes a closed day
 // but through usage of closed days, which it applies there.
 func (e *Engine) closeThrough(u *unit, d Day) error {
 	if u.a.Frontier.At.IsZero() {
@@ -289,11 +299,13 @@ func (e *Engine) line(u *unit, m *Meter) (Line, error) {
 	return l, nil
 }
 
-// DueDays returns the days of an account due for settlement at instant at,
-// in the order they must be settled: the days with usage that are not
-// settled and ended at least Options.DueAfter (10 hours by default: 10:00
-// the next day) before at. If late usage waits for a bill and no such day is
-// due, it returns the latest due day that is not closed, to carry it.
+// DueDays returns the settlement periods of an account due for
+// settlement at instant at, each by its first day, in the order they must
+// be settled: the periods with usage that are not settled and ended at
+// least Options.DueAfter (10 hours by default: 10:00 the next day) before
+// at. A period is a day, or a month on the monthly cycle (see [Cycle]). If
+// late usage waits for a bill and no such period is due, it returns the
+// latest due period that is not closed, to carry it.
 //
 // Errors wrap ErrInvalidID, ErrInvalidTime (at, less DueAfter, falls on a
 // day outside MinDay..MaxDay), ErrNotFound, ErrCorrupt, or a Store or
@@ -309,19 +321,32 @@ func (e *Engine) DueDays(ctx context.Context, account string, at time.Time) ([]D
 		if lastDue <= a.SettledThrough {
 			return nil
 		}
-		if err := r.Days(a.SettledThrough+1, lastDue, func(d Day) bool { days = append(days, d); return true }); err != nil {
+		err := r.Days(a.SettledThrough+1, lastDue, func(d Day) bool {
+			if _, last := e.period(a, d); last > lastDue {
+				return false
+			}
+			days = append(days, d)
+			return true
+		})
+		if err != nil || len(days) > 0 || len(a.Late) == 0 {
 			return err
 		}
-		if len(days) == 0 && len(a.Late) > 0 {
-			days = append(days, lastDue)
+		// The latest period that ended by lastDue.
+		first, last := e.period(a, lastDue)
+		if last > lastDue {
+			if first-1 <= a.SettledThrough {
+				return nil
+			}
+			first = e.window(a, first-1)
 		}
+		days = append(days, first)
 		return nil
 	})
 	return days, err
 }
 
-// Bills returns the account's bills of the days from..to (both included),
-// in order of day.
+// Bills returns the account's bills whose Day is in from..to (both
+// included), in order of day.
 //
 // Errors wrap ErrInvalidID, ErrNotFound, ErrCorrupt, or a Store or context error.
 func (e *Engine) Bills(ctx context.Context, account string, from, to Day) ([]Bill, error) {
@@ -332,8 +357,9 @@ func (e *Engine) Bills(ctx context.Context, account string, from, to Day) ([]Bil
 	return bills, err
 }
 
-// Statement returns the account's bills of the days of one month and the
-// sum of their totals.
+// Statement returns the account's bills of one month (those whose Day is
+// in it: on the monthly cycle, the month's bill) and the sum of their
+// totals.
 //
 // Errors wrap ErrInvalidID, ErrInvalidTime (a month not 1..12, or a year
 // not 1..9999), ErrNotFound, ErrCorrupt, or a Store or context error.

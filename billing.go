@@ -364,7 +364,7 @@ func (e *Engine) load(r Reader, id string, a *Account) (err error) {
 	case err != nil:
 		return err
 	}
-	if a.ID != id || a.Version < 1 || a.LastSeq < 0 || a.Opened.IsZero() ||
+	if a.ID != id || a.Version < 1 || a.LastSeq < 0 || a.Opened.IsZero() || a.Cycle != Daily && a.Cycle != Monthly ||
 		!a.Postpaid.consistent() || !appsConsistent(a) || !arrearsConsistent(a.Arrears) || !refundsConsistent(a.Refunds) {
 		return fmt.Errorf("%w: account record %q", ErrCorrupt, id)
 	}

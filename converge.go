@@ -108,7 +108,7 @@ func (f *fold) converge(c *Checkpoint, later []Checkpoint, key MeterKey) (bool, 
 	// The account as stored, with the minutes the shift adds at its end:
 	// those it added by c if its meter's day was over there.
 	cur, last := f.meters[key], added
-	if key.Day == f.e.cal.day(c.Key.At) {
+	if key.Day == f.e.window(stored, f.e.cal.day(c.Key.At)) {
 		if cur, err = f.Reader.Meter(key); err != nil {
 			return false, err
 		}
@@ -129,7 +129,7 @@ func (f *fold) converge(c *Checkpoint, later []Checkpoint, key MeterKey) (bool, 
 	a.Postpaid, a.AutoPostpaidArmed, a.Apps = stored.Postpaid, stored.AutoPostpaidArmed, cloneApps(stored.Apps)
 	f.out.putCheckpoint(here)
 	for _, l := range later { // keys after every checkpoint the replay wrote
-		f.out.ch.Checkpoints = append(f.out.ch.Checkpoints, sh.apply(f.e.cal.day(l.Key.At), l, last))
+		f.out.ch.Checkpoints = append(f.out.ch.Checkpoints, sh.apply(f.e.window(stored, f.e.cal.day(l.Key.At)), l, last))
 	}
 	f.since, f.rewrite = stored.SinceCheckpoint, nil
 	f.e.stops.Add(1)
@@ -172,7 +172,7 @@ func (f *fold) shiftAt(here, c *Checkpoint, key MeterKey) (sh shift, n int64, ok
 	}
 	// The meters: only key's may differ, by seconds added and minutes paid
 	// one way.
-	day := f.e.cal.day(c.Key.At)
+	day := f.e.window(stored, f.e.cal.day(c.Key.At))
 	var base, now Meter
 	if key.Day == day {
 		base, now = meterIn(c.Meters, key), meterIn(here.Meters, key)

@@ -354,6 +354,7 @@ func TestRepeatedMidnight(t *testing.T) {
 	stJohns := func(h, m int) time.Time { return time.Date(2010, 11, 7, h, m, 0, 0, time.UTC) }
 	from2010 := noTrial() // Era 1 prices from 2010 on
 	from2010.From = time.Date(2010, 1, 1, 0, 0, 0, 0, time.UTC)
+	from2010.MonthlyCohortsUntil = time.Time{} // every account daily
 	tests := []struct {
 		name  string
 		zone  string

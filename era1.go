@@ -41,6 +41,9 @@ func Era1USD() PriceBook {
 			}),
 		},
 		Trial: Grant{Kind: KindTrial, Minutes: 10_000},
+		// Monthly postpaid for accounts whose first application was
+		// created on or before 2020-08-31 (domain reference §1.5).
+		MonthlyCohortsUntil: era1DailyCohorts(),
 		ValueAdded: []ValueAddedService{
 			era1Recording("0.499", "0.99", "1.99", "7.499"),
 			era1MixTranscoding(time.Date(2020, 12, 1, 0, 0, 0, 0, utc8),
@@ -82,6 +85,9 @@ func Era1CNY() PriceBook {
 			})),
 		},
 		Trial: Grant{Kind: KindTrial, Minutes: 10_000},
+		// Monthly postpaid for accounts whose first application was
+		// created on or before 2020-08-31 (domain reference §1.5).
+		MonthlyCohortsUntil: era1DailyCohorts(),
 		ValueAdded: []ValueAddedService{
 			era1Recording("3.50", "7.00", "14.00", "52.50"),
 			era1MixTranscoding(time.Date(2020, 12, 8, 0, 0, 0, 0, utc8),
@@ -98,6 +104,11 @@ const (
 
 // era1Start is 2019-10-11 00:00 in UTC+8, when the Era 1 rules took effect.
 func era1Start() time.Time { return time.Date(2019, 10, 11, 0, 0, 0, 0, utc8) }
+
+// era1DailyCohorts is the first instant of the accounts Era 1 settles
+// daily: 2020-09-01 in UTC+8 (§1.5: "accounts that created their first TRTC
+// application on or after 2020-09-01"; earlier ones are settled monthly).
+func era1DailyCohorts() time.Time { return time.Date(2020, 9, 1, 0, 0, 0, 0, utc8) }
 
 // era1Tiers is the Era 1 tier table at the given prices per 1,000 minutes.
 func era1Tiers(audio, sd, hd, fhd string) []TierSpec {

@@ -13,7 +13,7 @@ type fold struct {
 	e      *Engine
 	out    *unit // the unit of work the replay writes to
 	v      *unit // the fold's own unit: the account's state as the fold goes
-	day    Day   // the checkpoint's day
+	day    Day   // the first day of the checkpoint's rounding window
 	pkgs   []Package
 	stored map[string]Package
 	meters map[MeterKey]Meter
@@ -27,7 +27,7 @@ type fold struct {
 // operations after cp other than usages (purchases, the EnablePostpaid
 // calls, the switch held on where it went on), in no order.
 func (e *Engine) newFold(u *unit, cp *Checkpoint) (*fold, []*op, error) {
-	f := &fold{Reader: u.r, e: e, out: u, day: e.cal.day(cp.Key.At),
+	f := &fold{Reader: u.r, e: e, out: u, day: e.window(&u.a, e.cal.day(cp.Key.At)),
 		stored: map[string]Package{}, meters: map[MeterKey]Meter{}}
 	v := &unit{e: e, account: u.account, req: u.req, ref: u.ref, r: f, a: u.a, now: u.now, replaying: true}
 	v.step = v.visit

@@ -7,15 +7,20 @@ import (
 	"strings"
 )
 
-// MeterKey identifies a meter: one account's day, service and tier.
+// MeterKey identifies a meter: one account's rounding window, service and
+// tier.
 type MeterKey struct {
+	// Day is the first day of the rounding window: the billing day of the
+	// usage on the daily cycle; on the monthly cycle, the first day of its
+	// month (see [Cycle]).
 	Day     Day
 	Service Service
 	Tier    Tier
 }
 
-// Meter is a rounding window: the cumulative usage of one billing day,
-// service and tier, and how its billable minutes were paid. Billable minutes are ceil(Seconds/60), and
+// Meter is a rounding window: the cumulative usage of one billing day (a
+// month on the monthly cycle), service and tier, and how its billable
+// minutes were paid. Billable minutes are ceil(Seconds/60), and
 // Prepaid + Postpaid + Shortfall always equals them. Value-added services
 // have no Shortfall: what no package covers is Postpaid.
 type Meter struct {
@@ -36,6 +41,14 @@ type Meter struct {
 	// was off, not billed yet: the first bill settled with postpaid on
 	// bills them, on a line dated with the meter's day (Line.Deferred).
 	Unbilled int64
+	// Latest is the day of the meter's latest usage in the reference
+	// order, counted from Key.Day (always 0 on the daily cycle), and
+	// EarlierPostpaid and EarlierShortfall are the minutes of its Postpaid
+	// and Shortfall used on the window's days before that one. A package
+	// bought on day Key.Day+Latest absorbs the rest: the minutes that
+	// day's usage left uncovered.
+	Latest                            int32
+	EarlierPostpaid, EarlierShortfall int64
 }
 
 // Tally is a meter's counts at one moment.
@@ -64,7 +77,25 @@ func (m *Meter) consistent() bool {
 		m.Unbilled >= 0 && m.Unbilled <= s.Shortfall &&
 		s.Prepaid+s.Postpaid+s.Shortfall == ceilMinutes(s.Seconds) &&
 		m.Seconds >= s.Seconds && m.Prepaid >= s.Prepaid && m.Postpaid >= s.Postpaid && m.Shortfall >= s.Shortfall &&
-		m.Prepaid+m.Postpaid+m.Shortfall == m.Minutes()
+		m.Prepaid+m.Postpaid+m.Shortfall == m.Minutes() &&
+		m.Latest >= 0 && m.EarlierPostpaid >= 0 && m.EarlierShortfall >= 0 &&
+		m.EarlierPostpaid <= m.Postpaid && m.EarlierShortfall <= m.Shortfall
+}
+
+// onDay moves the meter's latest day to day d of its window, if d is later.
+func (m *Meter) onDay(d Day) {
+	if n := int32(d - m.Key.Day); n > m.Latest {
+		m.Latest, m.EarlierPostpaid, m.EarlierShortfall = n, m.Postpaid, m.Shortfall
+	}
+}
+
+// today returns the minutes of the meter paid postpaid and as shortfall on
+// day d: what a package bought then absorbs.
+func (m *Meter) today(d Day) (postpaid, shortfall int64) {
+	if d != m.Key.Day+Day(m.Latest) {
+		return 0, 0
+	}
+	return m.Postpaid - m.EarlierPostpaid, m.Shortfall - m.EarlierShortfall
 }
 
 // Meters returns the account's meters of day d, by service, then tier in the

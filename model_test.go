@@ -11,6 +11,7 @@ package billing_test
 import (
 	"cmp"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -135,6 +136,9 @@ type refFigures struct {
 	// monthlyMinutes on the first of each month and on the opening's day.
 	monthly        *refKind
 	monthlyMinutes int64
+	// monthlyCohortsUntil: accounts whose first application was created
+	// before it are settled monthly, the rest daily (§1.5: 2020-09-01).
+	monthlyCohortsUntil time.Time
 }
 
 // Service start dates (§4.2, §4.3 and the package docs), and scenarios.
@@ -155,8 +159,9 @@ func refEra1(custom bool) map[string]*refFigures {
 			billing.ServiceRecording:      refTierPrices(refPerThousand("0.499"), refPerThousand("0.99"), refPerThousand("1.99"), refPerThousand("7.499")),
 			billing.ServiceMixTranscoding: refTierPrices(refDec("0.000799"), refDec("0.00228571"), refDec("0.00464286"), refDec("0.00899")),
 		},
-		mixEarlierFrom: time.Date(2020, 12, 1, 0, 0, 0, 0, refZone),
-		trial:          10_000,
+		mixEarlierFrom:      time.Date(2020, 12, 1, 0, 0, 0, 0, refZone),
+		monthlyCohortsUntil: time.Date(2020, 9, 1, 0, 0, 0, 0, refZone),
+		trial:               10_000,
 		kinds: refEra1Kinds(
 			map[int64]decimal.Decimal{25_000: refDec("24"), 250_000: refDec("227"), 1_000_000: refDec("856"), 3_000_000: refDec("2416")},
 			[]refBand{
@@ -174,8 +179,9 @@ func refEra1(custom bool) map[string]*refFigures {
 			billing.ServiceRecording:      refTierPrices(refPerThousand("3.50"), refPerThousand("7.00"), refPerThousand("14.00"), refPerThousand("52.50")),
 			billing.ServiceMixTranscoding: refTierPrices(refPerThousand("5.6"), refPerThousand("16"), refPerThousand("32.5"), refPerThousand("63")),
 		},
-		mixEarlierFrom: time.Date(2020, 12, 8, 0, 0, 0, 0, refZone),
-		trial:          10_000,
+		mixEarlierFrom:      time.Date(2020, 12, 8, 0, 0, 0, 0, refZone),
+		monthlyCohortsUntil: time.Date(2020, 9, 1, 0, 0, 0, 0, refZone),
+		trial:               10_000,
 		kinds: refEra1Kinds(
 			map[int64]decimal.Decimal{25_000: refDec("168.00"), 250_000: refDec("1588.00"), 1_000_000: refDec("5968.00"), 3_000_000: refDec("16888.00")},
 			[]refBand{
@@ -380,10 +386,21 @@ type refPurchaseRecord struct {
 type refState struct {
 	packages []*refPackage
 	meters   map[billing.MeterKey]*billing.Meter
-	postpaid billing.Postpaid // the account's switch: on, every application's is
-	armed    bool
-	apps     map[string]*refAppState // by application id
+	// uncovered: the minutes of a meter paid postpaid and as shortfall by
+	// the usage of one day of its window, which a package bought that day
+	// absorbs (the engine keeps the latest day's only: Meter.Latest).
+	uncovered map[refDayMeter]refUncovered
+	postpaid  billing.Postpaid // the account's switch: on, every application's is
+	armed     bool
+	apps      map[string]*refAppState // by application id
 }
+
+type refDayMeter struct {
+	key billing.MeterKey
+	day billing.Day
+}
+
+type refUncovered struct{ postpaid, shortfall int64 }
 
 // refAppState is an application's switch and status.
 type refAppState struct {
@@ -415,6 +432,7 @@ func (s *refState) clone() *refState {
 		n := *m
 		c.meters[k] = &n
 	}
+	c.uncovered = maps.Clone(s.uncovered)
 	c.apps = map[string]*refAppState{}
 	for id, st := range s.apps {
 		t := *st
@@ -454,6 +472,7 @@ type refAccount struct {
 	ops            []refOp
 	frontier       billing.OpKey // the latest key of an operation
 	enabledAt      time.Time
+	monthly        bool     // on the monthly cycle (fig.monthlyCohortsUntil)
 	apps           []refApp // in the order they were created
 	grantsThrough  billing.Day
 	usages         map[string]refUsageRecord
@@ -547,6 +566,7 @@ func (a *refAccount) view() billing.Account {
 		Apps:              a.appViews(),
 		AutoPostpaidArmed: a.cur.armed,
 		SettledThrough:    a.settledThrough,
+		Cycle:             a.cycle(),
 		Late:              slices.Clone(a.late),
 		Unbilled:          slices.Clone(a.unbilled),
 		Frontier:          a.frontier,
@@ -587,6 +607,36 @@ func (s *refState) app(a *refAccount, id string) *refAppState {
 	}
 	s.apps[id] = st
 	return st
+}
+
+// refPeriod: the settlement period of day d, first..last, which is also
+// the rounding window of its usage: the day on the daily cycle; on the
+// monthly cycle its calendar month, split at the account's opening day
+// (§1.5; SPEC decision 3). The model's books are in force from
+// before the accounts it opens, with no end.
+func (a *refAccount) refPeriod(d billing.Day) (billing.Day, billing.Day) {
+	if !a.monthly {
+		return d, d
+	}
+	y, m, _ := refDate(d)
+	first, last := refDateDay(y, m, 1), refDateDay(y, m+1, 0)
+	if opened := a.cal.dayOf(a.opened); d < opened {
+		return first, min(last, opened-1)
+	}
+	return max(first, a.cal.dayOf(a.opened)), last
+}
+
+func (a *refAccount) cycle() billing.Cycle {
+	if a.monthly {
+		return billing.Monthly
+	}
+	return billing.Daily
+}
+
+// refWindow: the first day of the window of day d, its meters' day.
+func (a *refAccount) refWindow(d billing.Day) billing.Day {
+	first, _ := a.refPeriod(d)
+	return first
 }
 
 // cohort: the creation of the account's first application (its opening
@@ -839,24 +889,27 @@ func refNoteLate(a *refAccount, k billing.MeterKey) {
 	}
 }
 
-// refAbsorbPurchaseDay: a package bought on day D absorbs D's uncovered basic
-// minutes, tier by tier in book order, shortfall before postpaid, whole
-// minutes at its ratio.
-func refAbsorbPurchaseDay(s *refState, p *refPackage, d billing.Day) []billing.Absorption {
+// refAbsorbPurchaseDay: a package bought on day D absorbs the basic
+// minutes D's usage left uncovered (in the meters of D's window), tier by
+// tier in book order, shortfall before postpaid, whole minutes at its
+// ratio.
+func refAbsorbPurchaseDay(a *refAccount, s *refState, p *refPackage, d billing.Day) []billing.Absorption {
 	var out []billing.Absorption
 	for _, t := range refTierOrder {
-		m := s.meters[billing.MeterKey{Day: d, Service: billing.ServiceBasic, Tier: t}]
+		k := billing.MeterKey{Day: a.refWindow(d), Service: billing.ServiceBasic, Tier: t}
+		m, u := s.meters[k], s.uncovered[refDayMeter{k, d}]
 		r, ok := p.kind.ratios[t]
 		if m == nil || !ok {
 			continue
 		}
-		sh := min(m.Shortfall, p.Balance/r)
+		sh := min(u.shortfall, p.Balance/r)
 		p.Balance -= sh * r
-		q := min(m.Postpaid, p.Balance/r)
+		q := min(u.postpaid, p.Balance/r)
 		p.Balance -= q * r
 		if sh+q == 0 {
 			continue
 		}
+		s.uncovered[refDayMeter{k, d}] = refUncovered{u.postpaid - q, u.shortfall - sh}
 		m.Shortfall -= sh
 		m.Postpaid -= q
 		m.Prepaid += sh + q
@@ -865,12 +918,13 @@ func refAbsorbPurchaseDay(s *refState, p *refPackage, d billing.Day) []billing.A
 	return out
 }
 
-// refUse applies a usage to s: its seconds to its day's meter, the minutes
+// refUse applies a usage to s: its seconds to its window's meter, the minutes
 // they add paid by packages valid then and at the start of the first
 // unsettled day, else as refPayUncovered says;
 // value-added minutes all postpaid.
 func (a *refAccount) refUse(s *refState, now time.Time, u *billing.Usage) billing.Receipt {
-	key := billing.MeterKey{Day: a.cal.dayOf(u.At), Service: u.Service, Tier: u.Tier}
+	day := a.cal.dayOf(u.At)
+	key := billing.MeterKey{Day: a.refWindow(day), Service: u.Service, Tier: u.Tier}
 	m := s.meter(key)
 	ap, _ := a.refAppAt(u.App, u.At)
 	st := s.app(a, ap.id)
@@ -896,6 +950,8 @@ func (a *refAccount) refUse(s *refState, now time.Time, u *billing.Usage) billin
 		rc.Postpaid = rest
 		m.Postpaid += rest
 	}
+	un := s.uncovered[refDayMeter{key, day}]
+	s.uncovered[refDayMeter{key, day}] = refUncovered{un.postpaid + rc.Postpaid, un.shortfall + rc.Shortfall}
 	return rc
 }
 
@@ -908,7 +964,7 @@ func (a *refAccount) refApply(s *refState, now time.Time, o *refOp) (billing.Rec
 		p := *o.pkg
 		s.packages = append(s.packages, &p)
 		day := a.cal.dayOf(p.PurchasedAt)
-		rc := billing.PurchaseReceipt{Day: day, Resumed: a.refResume(s, p.PurchasedAt), Absorbed: refAbsorbPurchaseDay(s, &p, day)}
+		rc := billing.PurchaseReceipt{Day: day, Resumed: a.refResume(s, p.PurchasedAt), Absorbed: refAbsorbPurchaseDay(a, s, &p, day)}
 		rc.Package = p.Package
 		if p.kind.arms {
 			s.armed = true
@@ -925,8 +981,8 @@ func (a *refAccount) refApply(s *refState, now time.Time, o *refOp) (billing.Rec
 			}
 		}
 	case o.enable:
-		// The first EnablePostpaid call: the switch goes on, and the day's
-		// basic shortfall becomes postpaid.
+		// The first EnablePostpaid call: the switch goes on, and the
+		// basic shortfall of its window becomes postpaid.
 		on := billing.Postpaid{On: true, Since: o.key.At, Way: billing.PostpaidEnabled}
 		if st := s.app(a, o.app); o.app != "" && !st.postpaid.On {
 			st.postpaid = on
@@ -934,11 +990,16 @@ func (a *refAccount) refApply(s *refState, now time.Time, o *refOp) (billing.Rec
 		} else if o.app == "" && !s.postpaid.On {
 			a.refSwitchOn(s, on)
 		}
-		d := a.cal.dayOf(o.key.At)
+		d := a.refWindow(a.cal.dayOf(o.key.At))
 		for k, m := range s.meters {
 			if k.Day == d && k.Service == billing.ServiceBasic {
 				m.Postpaid += m.Shortfall
 				m.Shortfall = 0
+			}
+		}
+		for k, u := range s.uncovered {
+			if k.key.Day == d && k.key.Service == billing.ServiceBasic {
+				s.uncovered[k] = refUncovered{u.postpaid + u.shortfall, 0}
 			}
 		}
 	}
@@ -1039,11 +1100,11 @@ func refTally(m *billing.Meter) billing.Tally {
 	return billing.Tally{Seconds: m.Seconds, Prepaid: m.Prepaid, Postpaid: m.Postpaid, Shortfall: m.Shortfall}
 }
 
-// refIssueBill: a line per meter of the day, then adjustments (by day,
-// service, tier); subtotal exact, total rounded once half up; closes every
-// day up to d. The meters are those of base, where d's now are.
-func refIssueBill(a *refAccount, d billing.Day, now time.Time) billing.Bill {
-	b := billing.Bill{Account: a.id, Day: d, Currency: a.currency, Issued: now, PostpaidOn: a.cur.anyPostpaid(a), Subtotal: decimal.Zero}
+// refIssueBill: a line per meter of the period d..last, then adjustments
+// (by day, service, tier); subtotal exact, total rounded once half up. The
+// meters are those of base, where the period's now are.
+func refIssueBill(a *refAccount, d, last billing.Day, now time.Time) billing.Bill {
+	b := billing.Bill{Account: a.id, Day: d, Through: last, Currency: a.currency, Issued: now, PostpaidOn: a.cur.anyPostpaid(a), Subtotal: decimal.Zero}
 	// Shortfall settled while postpaid is off is not billed then, and never
 	// dropped: the first bill settled with postpaid on bills it, a line per
 	// meter dated with its day, at that day's list price.
@@ -1114,7 +1175,9 @@ func (md *refModel) open(now time.Time, spec billing.AccountSpec) (billing.Accou
 	day := md.cal.dayOf(now)
 	a := &refAccount{
 		cal: md.cal, fig: fig, currency: currency, spec: spec, id: spec.ID, opened: now,
-		base:      &refState{meters: map[billing.MeterKey]*billing.Meter{}, apps: map[string]*refAppState{}},
+		base: &refState{meters: map[billing.MeterKey]*billing.Meter{}, uncovered: map[refDayMeter]refUncovered{},
+			apps: map[string]*refAppState{}},
+		monthly:   now.Before(fig.monthlyCohortsUntil), // its cohort: the opening, or its first application's creation
 		usages:    map[string]refUsageRecord{},
 		purchases: map[string]refPurchaseRecord{}, bills: map[billing.Day]billing.Bill{},
 		settledThrough: day - 1, frontier: billing.OpKey{At: now, Class: billing.ClassOpening},
@@ -1539,6 +1602,9 @@ func (md *refModel) createApp(now time.Time, id string, spec billing.AppSpec) (b
 		}
 		return a.view(), nil
 	}
+	if len(a.apps) == 0 { // the account's cohort, and so its cycle
+		a.monthly = now.Before(a.fig.monthlyCohortsUntil)
+	}
 	a.apps = append(a.apps, refApp{id: spec.ID, created: now, own: spec.Postpaid})
 	a.refold()
 	return a.view(), nil
@@ -1573,14 +1639,17 @@ func (md *refModel) dueDays(at time.Time, id string) ([]billing.Day, []error) {
 	}
 	var due []billing.Day
 	for _, d := range a.days() {
-		if d > a.settledThrough && md.cal.dayDue(d, at) {
+		if _, last := a.refPeriod(d); d > a.settledThrough && md.cal.dayDue(last, at) {
 			due = append(due, d)
 		}
 	}
 	if len(due) == 0 && len(a.late) > 0 {
-		// The latest due day that is not closed carries the adjustments.
-		if latest := md.cal.dayOf(at.Add(-refDueAfter)) - 1; latest > a.settledThrough {
-			due = append(due, latest)
+		// The latest due period that is not closed carries the adjustments.
+		for d := md.cal.dayOf(at.Add(-refDueAfter)) - 1; d > a.settledThrough; d-- {
+			if first, last := a.refPeriod(d); md.cal.dayDue(last, at) {
+				due = append(due, first)
+				break
+			}
 		}
 	}
 	return due, nil
@@ -1592,12 +1661,13 @@ func (md *refModel) settle(now time.Time, id string, d billing.Day) (billing.Bil
 	if a == nil {
 		return billing.Bill{}, []error{billing.ErrNotFound}
 	}
+	d, last := a.refPeriod(d)
 	if b, ok := a.bills[d]; ok {
 		refForfeitExpired(a, now)
 		return b, nil
 	}
 	var errs []error
-	if !md.cal.dayEnded(d, now) {
+	if !md.cal.dayEnded(last, now) {
 		errs = append(errs, billing.ErrDayNotEnded)
 	}
 	if d <= a.settledThrough {
@@ -1613,14 +1683,14 @@ func (md *refModel) settle(now time.Time, id string, d billing.Day) (billing.Bil
 	if len(errs) > 0 {
 		return billing.Bill{}, errs
 	}
-	// Close the days up to d: base becomes the state at the start of the
-	// next, the operations before it leave the log.
-	next := billing.OpKey{At: md.cal.dayStart(d + 1), Class: billing.ClassCheckpoint}
+	// Close the days up to the period's last: base becomes the state at
+	// the start of the next, the operations before it leave the log.
+	next := billing.OpKey{At: md.cal.dayStart(last + 1), Class: billing.ClassCheckpoint}
 	a.base, _, _ = a.refFold(now, &next, nil)
 	a.ops = slices.DeleteFunc(a.ops, func(o refOp) bool { return o.key.Compare(next) < 0 })
-	a.settledThrough = d
+	a.settledThrough = last
 	a.refold()
-	b := refIssueBill(a, d, now)
+	b := refIssueBill(a, d, last, now)
 	a.bills[d] = b
 	refForfeitExpired(a, now)
 	return b, nil
@@ -1635,7 +1705,7 @@ func (md *refModel) overview(now time.Time, id string) (billing.Overview, []erro
 	}
 	refForfeitExpired(a, now)
 	today := md.cal.dayOf(now)
-	return billing.Overview{Account: a.view(), Packages: a.packageViews(), Today: today, Meters: a.metersOf(today)}, nil
+	return billing.Overview{Account: a.view(), Packages: a.packageViews(), Today: today, Meters: a.metersOf(a.refWindow(today))}, nil
 }
 
 func (md *refModel) billsOf(id string) []billing.Bill {

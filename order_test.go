@@ -46,14 +46,15 @@ func TestArrivalOrder(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
 		open := at(15, rapid.IntRange(0, 12).Draw(rt, "openHour"), 0, 0)
 		spec := billing.AccountSpec{ID: "a", Postpaid: rapid.IntRange(0, 3).Draw(rt, "postpaidAtOpening") == 0, App: "app1"}
-		acct := orderAccount{opened: open, app2: rapid.Bool().Draw(rt, "app2Postpaid"), monthly: rapid.Bool().Draw(rt, "monthlyGrant")}
+		acct := orderAccount{opened: open, app2: rapid.Bool().Draw(rt, "app2Postpaid"), monthly: rapid.Bool().Draw(rt, "monthlyGrant"),
+			monthlyCycle: rapid.Bool().Draw(rt, "monthlyCycle")}
 		if rapid.IntRange(0, 3).Draw(rt, "inArrears") == 0 {
 			// Opened, and reported overdue, on January 13 at 12:00:
 			// suspended from the 14th at 12:00, 60 days of it end on
 			// March 15 at 12:00, so the packages bought before March 16
 			// 00:00 cover no usage from then on, in the middle of the
 			// operations.
-			acct = orderAccount{opened: at(15-61, 12, 0, 0), overdue: true, app2: acct.app2, monthly: acct.monthly}
+			acct = orderAccount{opened: at(15-61, 12, 0, 0), overdue: true, app2: acct.app2, monthly: acct.monthly, monthlyCycle: acct.monthlyCycle}
 		}
 		created := open.Add(time.Duration(rapid.Int64Range(1, 40*60).Draw(rt, "app3Created")) * time.Minute)
 		ops := []orderOp{{arrives: created, create: &billing.AppSpec{ID: "app3", Postpaid: rapid.Bool().Draw(rt, "app3Postpaid")}}}
@@ -141,18 +142,32 @@ var (
 // reported overdue then, never paid; monthly uses orderBook with the
 // recurring grant of refMonthlyBook.
 type orderAccount struct {
-	opened  time.Time
-	overdue bool
-	app2    bool
-	monthly bool
+	opened       time.Time
+	overdue      bool
+	app2         bool
+	monthly      bool // a monthly grant
+	monthlyCycle bool // settled monthly
 }
 
 // book is the price book of the account's Engine.
 func (a orderAccount) book() billing.PriceBook {
+	b := orderBook()
 	if a.monthly {
-		return refMonthlyBook(orderBook())
+		b = refMonthlyBook(b)
 	}
-	return orderBook()
+	if a.monthlyCycle {
+		b.MonthlyCohortsUntil = refMonthlyCohortsUntil
+	}
+	return b
+}
+
+// settleAt is when the account's days can be settled: the 19th, or April
+// 2nd on the monthly cycle (March is one period).
+func (a orderAccount) settleAt() time.Time {
+	if a.monthlyCycle {
+		return at(31+2, 10, 0, 0)
+	}
+	return orderSettle
 }
 
 // runEngine applies order to an Engine and returns its states.
@@ -191,7 +206,7 @@ func runEngine(rt *rapid.T, spec billing.AccountSpec, acct orderAccount, order [
 	for i := range out {
 		h.clock.Set(orderLook)
 		if i == 1 {
-			h.clock.Set(orderSettle)
+			h.clock.Set(acct.settleAt())
 			for _, d := range orderDays {
 				if _, err := h.e.Settle(h.ctx, "a", d); err != nil {
 					rt.Fatalf("Settle(%s): %v", d, err)
@@ -199,7 +214,7 @@ func runEngine(rt *rapid.T, spec billing.AccountSpec, acct orderAccount, order [
 			}
 		}
 		s := h.state("a", orderDays...)
-		bills, err := h.e.Bills(h.ctx, "a", orderDays[0], orderDays[len(orderDays)-1])
+		bills, err := h.e.Bills(h.ctx, "a", billing.MinDay, billing.MaxDay)
 		if err != nil {
 			rt.Fatal(err)
 		}
@@ -235,6 +250,9 @@ func runModel(rt *rapid.T, spec billing.AccountSpec, acct orderAccount, order []
 	if acct.monthly {
 		md.figures["USD"].withMonthly(acct.book().ID)
 	}
+	if acct.monthlyCycle {
+		md.figures["USD"].monthlyCohortsUntil = refMonthlyCohortsUntil
+	}
 	md.open(acct.opened, spec)
 	if _, errs := md.createApp(acct.opened, "a", billing.AppSpec{ID: "app2", Postpaid: acct.app2}); len(errs) > 0 {
 		rt.Fatalf("model: CreateApp: %v", errs)
@@ -267,7 +285,7 @@ func runModel(rt *rapid.T, spec billing.AccountSpec, acct orderAccount, order []
 	for i := range out {
 		now = orderLook
 		if i == 1 {
-			now = orderSettle
+			now = acct.settleAt()
 			for _, d := range orderDays {
 				if _, errs := md.settle(now, "a", d); len(errs) > 0 {
 					rt.Fatalf("model: Settle(%s): %v", d, errs)

@@ -222,12 +222,13 @@ func creditKind(k *PackageKind) EntryKind {
 	return EntryPurchase
 }
 
-// absorb covers the purchase day's uncovered basic minutes with the new
-// package pkg, as far as its balance goes.
+// absorb covers the basic minutes the purchase day's usage left uncovered
+// with the new package pkg, as far as its balance goes.
 func (e *Engine) absorb(u *unit, book *PriceBook, kind *PackageKind, pkg *Package, r *PurchaseReceipt) error {
 	var meters []Meter
-	err := u.r.Meters(r.Day, func(m Meter) bool {
-		if m.Key.Service == ServiceBasic && m.Uncovered() > 0 {
+	w := e.window(&u.a, r.Day)
+	err := u.r.Meters(w, func(m Meter) bool {
+		if postpaid, shortfall := m.today(r.Day); m.Key.Service == ServiceBasic && postpaid+shortfall > 0 {
 			meters = append(meters, m)
 		}
 		return true
@@ -240,16 +241,17 @@ func (e *Engine) absorb(u *unit, book *PriceBook, kind *PackageKind, pkg *Packag
 		return book.tierRank(ServiceBasic, a.Key.Tier) - book.tierRank(ServiceBasic, b.Key.Tier)
 	})
 	for _, m := range meters {
-		if !m.consistent() || m.Key.Day != r.Day {
+		if !m.consistent() || m.Key.Day != w {
 			return fmt.Errorf("%w: meter %v", ErrCorrupt, m.Key)
 		}
 		ratio := kind.ratio(ServiceBasic, m.Key.Tier)
 		if ratio == 0 {
 			continue
 		}
+		postpaid, shortfall := m.today(r.Day)
 		a := Absorption{Tier: m.Key.Tier}
-		a.Shortfall = min(m.Shortfall, pkg.Balance/ratio)
-		a.Postpaid = min(m.Postpaid, (pkg.Balance-a.Shortfall*ratio)/ratio)
+		a.Shortfall = min(shortfall, pkg.Balance/ratio)
+		a.Postpaid = min(postpaid, (pkg.Balance-a.Shortfall*ratio)/ratio)
 		n := a.Shortfall + a.Postpaid
 		if n == 0 {
 			continue

@@ -117,8 +117,9 @@ func (e *Engine) EnablePostpaid(ctx context.Context, account, app string) (Accou
 }
 
 // enable applies an EnablePostpaid call for app ("" for the account) at
-// instant at: the switch goes on (if it is off), and the day's basic
-// shortfall becomes postpaid.
+// instant at: the switch goes on (if it is off), and the basic shortfall
+// of its rounding window (its day, or its month on the monthly cycle)
+// becomes postpaid.
 func (e *Engine) enable(u *unit, app string, at time.Time) error {
 	if app == "" {
 		if !u.a.Postpaid.On {
@@ -128,7 +129,7 @@ func (e *Engine) enable(u *unit, app string, at time.Time) error {
 		u.turnAppOn(i, PostpaidEnabled, at)
 	}
 	var short []Meter
-	err := u.r.Meters(e.cal.day(at), func(m Meter) bool {
+	err := u.r.Meters(e.window(&u.a, e.cal.day(at)), func(m Meter) bool {
 		if m.Key.Service == ServiceBasic && m.Shortfall > 0 {
 			short = append(short, m)
 		}
@@ -137,6 +138,7 @@ func (e *Engine) enable(u *unit, app string, at time.Time) error {
 	for _, m := range short {
 		n := m.Shortfall
 		m.Shortfall, m.Postpaid = 0, m.Postpaid+n
+		m.EarlierShortfall, m.EarlierPostpaid = 0, m.EarlierPostpaid+m.EarlierShortfall
 		u.append(Entry{Kind: EntryShortfall, Key: m.Key, Minutes: -n})
 		u.append(Entry{Kind: EntryPostpaid, Key: m.Key, Minutes: n})
 		u.putMeter(m)

@@ -70,6 +70,13 @@ type PriceBook struct {
 	// on. Books of one currency may be in force at once for cohorts that
 	// do not overlap.
 	CohortFrom, CohortUntil time.Time
+	// MonthlyCohortsUntil puts the accounts whose cohort is before it on
+	// the monthly billing cycle ([Monthly]), and the rest on the daily
+	// one; zero puts every account on the daily cycle. The book that
+	// prices an account's cohort's day decides the account's [Cycle]:
+	// Era 1's books put accounts whose first application was created
+	// before 2020-09-01 on the monthly cycle.
+	MonthlyCohortsUntil time.Time
 }
 
 // Tiering is a price book's rule for turning received video into tiers.
@@ -197,14 +204,24 @@ type dated struct {
 	first, last Day
 }
 
-// bookOf returns the book of currency that prices day d.
+// bookOf returns the book of currency that prices day d for the accounts
+// of cohort.
 func (e *Engine) bookOf(currency string, cohort time.Time, d Day) (*PriceBook, error) {
-	for _, b := range e.books {
-		if b.Currency == currency && b.first <= d && d <= b.last && b.prices(cohort) {
-			return b.PriceBook, nil
-		}
+	if b, ok := e.datedOf(currency, cohort, d); ok {
+		return b.PriceBook, nil
 	}
 	return nil, fmt.Errorf("%w: %s on %s for an account of %s", ErrNoPriceBook, currency, d, cohort.In(e.cal.loc).Format(time.DateOnly))
+}
+
+// datedOf returns the book of currency that prices day d for the accounts
+// of cohort, with the days it prices.
+func (e *Engine) datedOf(currency string, cohort time.Time, d Day) (*dated, bool) {
+	for i := range e.books {
+		if b := &e.books[i]; b.Currency == currency && b.first <= d && d <= b.last && b.prices(cohort) {
+			return b, true
+		}
+	}
+	return nil, false
 }
 
 // bookFor returns the book that prices day d of account a.

@@ -156,7 +156,7 @@ func TestServiceTierTables(t *testing.T) {
 		return billing.Line{Day: march(15), Service: recording, Tier: tier, Seconds: seconds, Minutes: minutes, Postpaid: minutes,
 			Billed: minutes, UnitPrice: dec(price), Amount: dec(amount)}
 	}
-	want := billing.Bill{Account: "a", Day: march(15), Currency: "USD", Issued: at(16, 10, 0, 0), PostpaidOn: true,
+	want := billing.Bill{Account: "a", Day: march(15), Through: march(15), Currency: "USD", Issued: at(16, 10, 0, 0), PostpaidOn: true,
 		Lines: []billing.Line{line(fhd, 60, 1, "0.01349", "0.01349"), line("2k", 61, 2, "0.02399", "0.04798"),
 			line("2k+", 600, 10, "0.05399", "0.5399")},
 		Subtotal: dec("0.60137"), Total: dec("0.6")}
@@ -198,6 +198,9 @@ func TestEra1Books(t *testing.T) {
 				}},
 			},
 			Trial: billing.Grant{Kind: billing.KindTrial, Minutes: 10_000},
+			// Monthly postpaid for first applications created on or before
+			// 2020-08-31, daily from 2020-09-01 (§1.5).
+			MonthlyCohortsUntil: time.Date(2020, 9, 1, 0, 0, 0, 0, cst),
 			ValueAdded: []billing.ValueAddedService{
 				// Recording, USD per 1,000 minutes: 0.499, 0.99, 1.99, 7.499;
 				// each output file by its own resolution, Era 1's bounds.
@@ -234,6 +237,9 @@ func TestEra1Books(t *testing.T) {
 				}, Refundable: true}, // 退费说明: the China site's refund rules, at these bands' prices
 			},
 			Trial: billing.Grant{Kind: billing.KindTrial, Minutes: 10_000},
+			// Monthly postpaid for first applications created on or before
+			// 2020-08-31, daily from 2020-09-01 (§1.5).
+			MonthlyCohortsUntil: time.Date(2020, 9, 1, 0, 0, 0, 0, cst),
 			ValueAdded: []billing.ValueAddedService{
 				// Recording, CNY per 1,000 minutes: 3.50, 7.00, 14.00, 52.50.
 				{Service: billing.ServiceRecording, From: time.Date(2020, 7, 1, 0, 0, 0, 0, cst), Tiering: billing.PerStream,
@@ -411,7 +417,7 @@ func TestBooksChangeAtDayBoundaries(t *testing.T) {
 				{now: utc(27, 1), use: usage("u2", "2k", 60, utc(27, 1))},
 			},
 			settle: utc(28, 10),
-			want: []billing.Bill{{Account: "a", Day: refDateDay(2021, 10, 27), Currency: "USD", Issued: utc(28, 10), PostpaidOn: true,
+			want: []billing.Bill{{Account: "a", Day: refDateDay(2021, 10, 27), Through: refDateDay(2021, 10, 27), Currency: "USD", Issued: utc(28, 10), PostpaidOn: true,
 				// 1 minute × 0.02999
 				Lines:    []billing.Line{line(refDateDay(2021, 10, 27), billing.ServiceBasic, "2k", 60, 0, 1, 0, true, "0.02999", "0.02999")},
 				Subtotal: dec("0.02999"), Total: dec("0.03")}},
@@ -424,7 +430,7 @@ func TestBooksChangeAtDayBoundaries(t *testing.T) {
 				{now: utc(27, 1), use: relay("r2", utc(27, 1))},
 			},
 			settle: utc(28, 10),
-			want: []billing.Bill{{Account: "a", Day: refDateDay(2021, 10, 27), Currency: "USD", Issued: utc(28, 10), PostpaidOn: true,
+			want: []billing.Bill{{Account: "a", Day: refDateDay(2021, 10, 27), Through: refDateDay(2021, 10, 27), Currency: "USD", Issued: utc(28, 10), PostpaidOn: true,
 				// 1 minute × 0.01
 				Lines:    []billing.Line{line(refDateDay(2021, 10, 27), "relay", audio, 60, 0, 1, 0, true, "0.01", "0.01")},
 				Subtotal: dec("0.01"), Total: dec("0.01")}},
@@ -437,7 +443,7 @@ func TestBooksChangeAtDayBoundaries(t *testing.T) {
 				{now: utc(27, 1), use: usage("u2", hd, 60, utc(27, 1)), wantErr: billing.ErrNoPriceBook},
 			},
 			settle: utc(27, 10),
-			want: []billing.Bill{{Account: "a", Day: refDateDay(2021, 10, 26), Currency: "USD", Issued: utc(27, 10), PostpaidOn: true,
+			want: []billing.Bill{{Account: "a", Day: refDateDay(2021, 10, 26), Through: refDateDay(2021, 10, 26), Currency: "USD", Issued: utc(27, 10), PostpaidOn: true,
 				// 100 minutes × 0.00399 = 0.399
 				Lines:    []billing.Line{line(refDateDay(2021, 10, 26), billing.ServiceBasic, hd, 6000, 0, 100, 0, true, "0.00399", "0.399")},
 				Subtotal: dec("0.399"), Total: dec("0.40")}},
@@ -452,7 +458,7 @@ func TestBooksChangeAtDayBoundaries(t *testing.T) {
 			},
 			// The 21st, which no book prices, carries the adjustment.
 			settle: at(22, 10, 0, 0),
-			want: []billing.Bill{{Account: "a", Day: march(21), Currency: "USD", Issued: at(22, 10, 0, 0), PostpaidOn: true,
+			want: []billing.Bill{{Account: "a", Day: march(21), Through: march(21), Currency: "USD", Issued: at(22, 10, 0, 0), PostpaidOn: true,
 				// 100 late minutes of the 18th × 0.00399 = 0.399
 				Lines:    []billing.Line{adjustment(line(march(18), billing.ServiceBasic, hd, 6000, 0, 100, 0, true, "0.00399", "0.399"))},
 				Subtotal: dec("0.399"), Total: dec("0.40")}},

@@ -15,7 +15,7 @@ import (
 type op struct {
 	key    OpKey
 	usage  *Usage
-	day    Day      // the usage's
+	day    Day      // the first day of the usage's rounding window: its meter's
 	pkg    *Package // as bought: its Balance is its Minutes
 	enable bool
 	app    string // the application of an EnablePostpaid call ("" for the account)
@@ -35,9 +35,9 @@ type op struct {
 // account a.
 func (e *Engine) usageOp(a *Account, us *Usage, d Day) op {
 	if d <= a.SettledThrough {
-		return op{key: e.periodStart(a), usage: us, day: d, settled: true}
+		return op{key: e.periodStart(a), usage: us, day: e.window(a, d), settled: true}
 	}
-	return op{key: usageKey(us), usage: us, day: d}
+	return op{key: usageKey(us), usage: us, day: e.window(a, d)}
 }
 
 // meter returns the key of the meter of o's usage.
@@ -88,8 +88,8 @@ func (e *Engine) place(u *unit, ops []op) error {
 	return nil
 }
 
-// record records usage us, of day d, at key, which comes after every
-// operation of the account.
+// record records usage us, of the rounding window that begins on day d,
+// at key, which comes after every operation of the account.
 func (e *Engine) record(u *unit, us *Usage, key OpKey, d Day) (Receipt, error) {
 	if err := e.due(u, key); err != nil {
 		return Receipt{}, err
@@ -178,7 +178,7 @@ func (e *Engine) checkpointOf(r Reader, a *Account, key OpKey) (Checkpoint, erro
 	if err != nil {
 		return c, err
 	}
-	err = r.Meters(e.cal.day(key.At), func(m Meter) bool {
+	err = r.Meters(e.window(a, e.cal.day(key.At)), func(m Meter) bool {
 		m.Settled = Tally{}
 		c.Meters = append(c.Meters, m)
 		return true
@@ -242,7 +242,7 @@ func (e *Engine) replay(u *unit, ops []op) error {
 			if err != nil {
 				return err
 			}
-			settled = append(settled, &op{key: period, usage: &rec.Usage, day: e.cal.day(rec.Usage.At), settled: true})
+			settled = append(settled, &op{key: period, usage: &rec.Usage, day: e.window(&u.a, e.cal.day(rec.Usage.At)), settled: true})
 		}
 	}
 	listed := len(settled)
@@ -312,7 +312,10 @@ func (e *Engine) replay(u *unit, ops []op) error {
 	// replay may stop at one (see converge).
 	var ahead []Checkpoint
 	key, shifts := shiftable(ops)
-	if shifts && !marks && !early {
+	// On the monthly cycle, seconds added early in a window move later
+	// minutes to earlier days (Meter.Latest), which a shift does not
+	// follow: the replay runs to the end.
+	if shifts && !marks && !early && u.a.Cycle == Daily {
 		last := period
 		if len(calls) > 0 {
 			last = calls[len(calls)-1].key
@@ -324,7 +327,7 @@ func (e *Engine) replay(u *unit, ops []op) error {
 	var failed error
 	next := 0
 	err = u.r.Usages(cps[0].Key.At, time.Time{}, func(rec UsageRecord) bool {
-		o := op{key: usageKey(&rec.Usage), usage: &rec.Usage, day: e.cal.day(rec.Usage.At)}
+		o := op{key: usageKey(&rec.Usage), usage: &rec.Usage, day: e.window(&u.a, e.cal.day(rec.Usage.At))}
 		if o.key.Compare(cps[0].Key) < 0 {
 			return true
 		}

@@ -63,7 +63,7 @@ func TestSettleBills(t *testing.T) {
 			},
 			settle: at(16, 10, 0, 0),
 			want: billing.Bill{
-				Account: "a", Day: march(15), Currency: "USD", Issued: at(16, 10, 0, 0), PostpaidOn: true,
+				Account: "a", Day: march(15), Through: march(15), Currency: "USD", Issued: at(16, 10, 0, 0), PostpaidOn: true,
 				Lines: []billing.Line{
 					line(march(15), basicS, audio, 1020, 0, 17, 0, true, "0.00099", "0.01683"), // 17 × 0.00099
 					line(march(15), basicS, hd, 3600, 0, 60, 0, true, "0.00399", "0.2394"),     // 60 × 0.00399
@@ -88,7 +88,7 @@ func TestSettleBills(t *testing.T) {
 			},
 			settle: at(16, 10, 0, 0),
 			want: billing.Bill{
-				Account: "a", Day: march(15), Currency: "CNY", Issued: at(16, 10, 0, 0), PostpaidOn: true,
+				Account: "a", Day: march(15), Through: march(15), Currency: "CNY", Issued: at(16, 10, 0, 0), PostpaidOn: true,
 				Lines: []billing.Line{
 					line(march(15), basicS, audio, 60_000, 0, 1000, 0, true, "0.007", "7"), // 1,000 × 0.007
 					line(march(15), basicS, fhd, 61, 0, 2, 0, true, "0.105", "0.21"),       // 2 × 0.105
@@ -109,7 +109,7 @@ func TestSettleBills(t *testing.T) {
 			},
 			settle: at(16, 0, 0, 0), // a day may be settled as soon as it has ended
 			want: billing.Bill{
-				Account: "a", Day: march(15), Currency: "CNY", Issued: at(16, 0, 0, 0), PostpaidOn: true,
+				Account: "a", Day: march(15), Through: march(15), Currency: "CNY", Issued: at(16, 0, 0, 0), PostpaidOn: true,
 				Lines:    []billing.Line{line(march(15), basicS, fhd, 60, 0, 1, 0, true, "0.105", "0.105")},
 				Subtotal: dec("0.105"), Total: dec("0.11"), // half even would give 0.10
 			},
@@ -124,7 +124,7 @@ func TestSettleBills(t *testing.T) {
 			},
 			settle: at(16, 10, 0, 0),
 			want: billing.Bill{
-				Account: "a", Day: march(15), Currency: "USD", Issued: at(16, 10, 0, 0), PostpaidOn: true,
+				Account: "a", Day: march(15), Through: march(15), Currency: "USD", Issued: at(16, 10, 0, 0), PostpaidOn: true,
 				Lines: []billing.Line{
 					line(march(15), basicS, audio, 360, 0, 6, 0, true, "0.00099", "0.00594"),
 					line(march(15), basicS, sd, 180, 0, 3, 0, true, "0.00199", "0.00597"),
@@ -141,7 +141,7 @@ func TestSettleBills(t *testing.T) {
 			},
 			settle: at(16, 10, 0, 0),
 			want: billing.Bill{
-				Account: "a", Day: march(15), Currency: "USD", Issued: at(16, 10, 0, 0),
+				Account: "a", Day: march(15), Through: march(15), Currency: "USD", Issued: at(16, 10, 0, 0),
 				Lines:    []billing.Line{line(march(15), basicS, hd, 600, 10, 0, 0, false, "0.00399", "0")},
 				Subtotal: dec("0"), Total: dec("0"),
 			},
@@ -155,7 +155,7 @@ func TestSettleBills(t *testing.T) {
 			},
 			settle: at(16, 10, 0, 0),
 			want: billing.Bill{
-				Account: "a", Day: march(15), Currency: "USD", Issued: at(16, 10, 0, 0),
+				Account: "a", Day: march(15), Through: march(15), Currency: "USD", Issued: at(16, 10, 0, 0),
 				Lines: []billing.Line{
 					line(march(15), basicS, sd, 600_000, 10_000, 0, 0, false, "0.00199", "0"),
 					line(march(15), basicS, fhd, 600, 0, 0, 10, false, "0.01499", "0"),
@@ -173,7 +173,7 @@ func TestSettleBills(t *testing.T) {
 			},
 			settle: at(16, 10, 0, 0),
 			want: billing.Bill{
-				Account: "a", Day: march(15), Currency: "USD", Issued: at(16, 10, 0, 0), PostpaidOn: true,
+				Account: "a", Day: march(15), Through: march(15), Currency: "USD", Issued: at(16, 10, 0, 0), PostpaidOn: true,
 				Lines: []billing.Line{
 					line(march(15), basicS, sd, 600_000, 10_000, 0, 0, true, "0.00199", "0"),
 					line(march(15), basicS, fhd, 600, 0, 0, 10, true, "0.01499", "0.1499"), // 10 × 0.01499
@@ -189,7 +189,7 @@ func TestSettleBills(t *testing.T) {
 			},
 			settle: time.Date(2020, 12, 1, 10, 0, 0, 0, cst),
 			want: billing.Bill{
-				Account: "a", Day: refDateDay(2020, 11, 30), Currency: "USD", Issued: time.Date(2020, 12, 1, 10, 0, 0, 0, cst), PostpaidOn: true,
+				Account: "a", Day: refDateDay(2020, 11, 30), Through: refDateDay(2020, 11, 30), Currency: "USD", Issued: time.Date(2020, 12, 1, 10, 0, 0, 0, cst), PostpaidOn: true,
 				Lines:    []billing.Line{line(refDateDay(2020, 11, 30), mix, hd, 600, 0, 10, 0, true, "0", "0")},
 				Subtotal: dec("0"), Total: dec("0"),
 			},
@@ -202,7 +202,7 @@ func TestSettleBills(t *testing.T) {
 			},
 			settle: time.Date(2020, 12, 2, 10, 0, 0, 0, cst),
 			want: billing.Bill{
-				Account: "a", Day: refDateDay(2020, 12, 1), Currency: "USD", Issued: time.Date(2020, 12, 2, 10, 0, 0, 0, cst), PostpaidOn: true,
+				Account: "a", Day: refDateDay(2020, 12, 1), Through: refDateDay(2020, 12, 1), Currency: "USD", Issued: time.Date(2020, 12, 2, 10, 0, 0, 0, cst), PostpaidOn: true,
 				// 10 × 0.00464286 = 0.0464286.
 				Lines:    []billing.Line{line(refDateDay(2020, 12, 1), mix, hd, 600, 0, 10, 0, true, "0.00464286", "0.0464286")},
 				Subtotal: dec("0.0464286"), Total: dec("0.05"),
@@ -281,7 +281,7 @@ func TestLateUsage(t *testing.T) {
 	}
 	adj := adjustment(line(march(15), billing.ServiceBasic, hd, 40, 0, 1, 0, true, "0.00399", "0.00399"))
 	want := billing.Bill{
-		Account: "a", Day: march(16), Currency: "USD", Issued: at(17, 10, 0, 0), PostpaidOn: true,
+		Account: "a", Day: march(16), Through: march(16), Currency: "USD", Issued: at(17, 10, 0, 0), PostpaidOn: true,
 		Lines: []billing.Line{
 			line(march(16), billing.ServiceBasic, audio, 600, 10, 0, 0, true, "0.00099", "0"),
 			line(march(16), recording, sd, 60, 0, 1, 0, true, "0.00099", "0.00099"),
@@ -514,7 +514,7 @@ func TestLateAdjustments(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := billing.Bill{
-		Account: "a", Day: march(16), Currency: "USD", Issued: at(17, 10, 0, 0), PostpaidOn: true,
+		Account: "a", Day: march(16), Through: march(16), Currency: "USD", Issued: at(17, 10, 0, 0), PostpaidOn: true,
 		Lines: []billing.Line{
 			// The 16th: u2's shortfall minute, billed as postpaid is on at settlement: 0.00099.
 			line(march(16), billing.ServiceBasic, audio, 60, 0, 0, 1, true, "0.00099", "0.00099"),
@@ -688,7 +688,7 @@ func TestDeferredShortfall(t *testing.T) {
 	}
 	// The 16th has no usage; its bill carries the 15th's 500 HD minutes at
 	// 0.00399: 1.995, rounded half up to 2.00.
-	want := billing.Bill{Account: "a", Day: march(16), Currency: "USD", Issued: at(17, 10, 0, 0), PostpaidOn: true,
+	want := billing.Bill{Account: "a", Day: march(16), Through: march(16), Currency: "USD", Issued: at(17, 10, 0, 0), PostpaidOn: true,
 		Lines: []billing.Line{{Day: march(15), Service: billing.ServiceBasic, Tier: hd, Adjustment: true,
 			Deferred: 500, Billed: 500, UnitPrice: dec("0.00399"), Amount: dec("1.995")}},
 		Subtotal: dec("1.995"), Total: dec("2.00")}

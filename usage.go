@@ -225,7 +225,7 @@ func recordOne(u *unit) error {
 	case d > u.a.SettledThrough && key.Compare(u.a.Frontier) > 0 && !u.a.Frontier.At.IsZero():
 		// place's case of a usage in order, without building an op (the
 		// common case: see docs/PERFORMANCE.md)
-		u.receipt, err = u.e.record(u, us, key, d)
+		u.receipt, err = u.e.record(u, us, key, u.e.window(&u.a, d))
 		return err
 	}
 	u.ops = append(u.ops[:0], u.e.usageOp(&u.a, us, d))
@@ -249,7 +249,7 @@ func (e *Engine) prefetch(u *unit, us ...*Usage) error {
 	}
 	ids, keys := make([]string, len(us)), make([]MeterKey, len(us))
 	for i, v := range us {
-		ids[i], keys[i] = v.ID, MeterKey{Day: e.cal.day(v.At), Service: v.Service, Tier: v.Tier}
+		ids[i], keys[i] = v.ID, MeterKey{Day: e.window(&u.a, e.cal.day(v.At)), Service: v.Service, Tier: v.Tier}
 	}
 	return p.Prefetch(ids, keys)
 }
@@ -284,10 +284,10 @@ func (e *Engine) accept(u *unit, us *Usage, d Day) (Receipt, bool, error) {
 	return Receipt{}, false, err
 }
 
-// use applies usage us, accepted, of day d, at its place in the reference
-// order: it adds its seconds to its meter and pays for the billable minutes
-// they add. The instants of a suspension and of the automatic switch it
-// causes are its time.
+// use applies usage us, accepted, of the rounding window that begins on
+// day d, at its place in the reference order: it adds its seconds to its
+// meter and pays for the billable minutes they add. The instants of a
+// suspension and of the automatic switch it causes are its time.
 func (e *Engine) use(u *unit, us *Usage, d Day) (Receipt, error) {
 	key := MeterKey{Day: d, Service: us.Service, Tier: us.Tier}
 	m, err := u.r.Meter(key)
@@ -299,6 +299,11 @@ func (e *Engine) use(u *unit, us *Usage, d Day) (Receipt, error) {
 	}
 	if m.Seconds > maxMeterSeconds-us.Seconds {
 		return Receipt{}, refuse(ErrInvalidSeconds)
+	}
+	day := d
+	if u.a.Cycle == Monthly {
+		day = e.cal.day(us.At)
+		m.onDay(day)
 	}
 	before := m.Minutes()
 	m.Seconds += us.Seconds
@@ -348,7 +353,7 @@ func (e *Engine) use(u *unit, us *Usage, d Day) (Receipt, error) {
 	}
 	switch {
 	case need == 0:
-	case us.Service != ServiceBasic: // postpaid whatever the switch, on the daily bill
+	case us.Service != ServiceBasic: // postpaid whatever the switch
 		r.Postpaid, m.Postpaid = need, m.Postpaid+need
 		u.append(Entry{Kind: EntryPostpaid, Key: key, Minutes: need, App: us.App})
 	default:
@@ -365,6 +370,10 @@ func (e *Engine) use(u *unit, us *Usage, d Day) (Receipt, error) {
 			u.append(en)
 			r.Suspended = u.suspend(i, us.At)
 		}
+	}
+	if day < d+Day(m.Latest) { // usage of a settled month, reported late
+		m.EarlierPostpaid += r.Postpaid
+		m.EarlierShortfall += r.Shortfall
 	}
 	u.putMeter(m)
 	return r, nil

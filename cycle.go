@@ -1,0 +1,92 @@
+package billing
+
+import (
+	"fmt"
+	"time"
+)
+
+// Cycle is an account's billing cycle: how long its rounding windows and
+// settlement periods are. Tencent settles postpaid usage daily for
+// accounts whose first application was created on or after 2020-09-01
+// ("fees for a day are deducted at 10:00 AM the next day"), monthly for
+// earlier ones ("fees for a month are deducted within the first five days
+// of the next month"), and the customer cannot change the cycle (domain
+// reference §1.5). The cycle is the price book's rule for the account's
+// cohort ([PriceBook].MonthlyCohortsUntil), fixed when the cohort is: at
+// the account's opening and at the creation of its first application.
+type Cycle int8
+
+// The billing cycles.
+const (
+	// Daily: a rounding window and a settlement period are a billing day.
+	Daily Cycle = iota
+	// Monthly: a rounding window and a settlement period are a calendar
+	// month of billing days (from the account's opening in its first
+	// month, and within the days one price book prices: a period never
+	// spans two books). The month's cumulative seconds of a service and
+	// tier are rounded up to minutes (the Era 1 scenario documents:
+	// "monthly cumulative seconds are converted to minutes for billing"),
+	// and the month is billed once, when it is settled.
+	Monthly
+)
+
+// String returns "daily" or "monthly".
+func (c Cycle) String() string {
+	switch c {
+	case Daily:
+		return "daily"
+	case Monthly:
+		return "monthly"
+	}
+	return fmt.Sprintf("Cycle(%d)", int8(c))
+}
+
+// cycleOf returns the cycle of the accounts of currency and cohort: the
+// rule of the book that prices the cohort's day for them; Daily if none
+// does.
+func (e *Engine) cycleOf(currency string, cohort time.Time) Cycle {
+	book, err := e.bookOf(currency, cohort, e.cal.day(cohort))
+	if err == nil && cohort.Before(book.MonthlyCohortsUntil) {
+		return Monthly
+	}
+	return Daily
+}
+
+// period returns the first and last day of the settlement period of
+// account a that day d is in, which is also the rounding window of the
+// meters of d's usage: d itself on the daily cycle; on the monthly cycle,
+// d's calendar month, within the days of the book that prices d, and split
+// at the account's opening day (the account's first period begins then). A day no book prices is a period of its own
+// (its usage is refused).
+func (e *Engine) period(a *Account, d Day) (first, last Day) {
+	if a.Cycle != Monthly {
+		return d, d
+	}
+	b, ok := e.datedOf(a.Currency, a.Cohort(), d)
+	if !ok {
+		return d, d
+	}
+	y, m, _ := d.Date()
+	first, last = max(date(y, m, 1), b.first), min(date(y, m+1, 0), b.last)
+	if opened := e.cal.day(a.Opened); d < opened { // the opening's day begins a period
+		last = min(last, opened-1)
+	} else {
+		first = max(first, opened)
+	}
+	return first, last
+}
+
+// window returns the first day of the rounding window of day d of account
+// a: the day of the meters of d's usage.
+func (e *Engine) window(a *Account, d Day) Day {
+	first, _ := e.period(a, d)
+	return first
+}
+
+// span formats the period first..last: its day, or its first and last day.
+func span(first, last Day) string {
+	if first == last {
+		return first.String()
+	}
+	return first.String() + ".." + last.String()
+}
