@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -238,7 +239,7 @@ func testReadBack(t *testing.T, newStore NewStore) {
 	a := billing.Account{
 		ID: "acct-ü-日本", Currency: "CNY", Opened: nano, Version: 1, Touched: nano.Add(time.Nanosecond), LastSeq: 7,
 		Postpaid:          billing.Postpaid{On: true, Since: nano, Way: billing.PostpaidAutomatic},
-		AutoPostpaidArmed: true, SettledThrough: day - 1, GrantsThrough: day + 3,
+		AutoPostpaidArmed: true, SettledThrough: day - 1, GrantsThrough: day + 3, Cycle: billing.Monthly,
 		Late:     []billing.MeterKey{key(billing.TierHD), {Day: day - 3, Service: billing.ServiceRecording, Tier: billing.TierAudio}},
 		Unbilled: []billing.MeterKey{{Day: day - 2, Service: billing.ServiceBasic, Tier: billing.TierFHD}},
 		Frontier: billing.OpKey{At: nano, Class: billing.ClassCall, ID: "p-ü"}, SinceCheckpoint: 63, EnabledAt: nano.Add(-time.Nanosecond),
@@ -266,10 +267,11 @@ func testReadBack(t *testing.T, newStore NewStore) {
 	pr := billing.PurchaseRecord{Purchase: billing.Purchase{ID: "p1", Account: a.ID, Kind: "universal", Minutes: 1_000_000_000_000},
 		Receipt: billing.PurchaseReceipt{Package: p, Day: day, Absorbed: []billing.Absorption{{Tier: billing.TierHD, Shortfall: 2, Postpaid: 1, Deducted: 12}}, Resumed: true}}
 	m := billing.Meter{Key: key(billing.TierHD), Seconds: 1 << 59, Postpaid: (1<<59 + 59) / 60,
-		Settled: billing.Tally{Seconds: 61, Postpaid: 2, Shortfall: 3}, Unbilled: 3}
+		Settled: billing.Tally{Seconds: 61, Postpaid: 2, Shortfall: 3}, Unbilled: 3,
+		Latest: math.MaxInt32, EarlierPostpaid: 1 << 58, EarlierShortfall: 1}
 	e := billing.Entry{Seq: 1, At: nano, Kind: billing.EntryPurchase, Request: billing.RequestBuy, Ref: "p1", Package: "p1",
 		Balance: 1_000_000_000_000, Key: key(billing.TierHD), Minutes: -3, App: "app", Scenario: billing.VideoCall, Amount: money}
-	b := billing.Bill{Account: a.ID, Day: day - 1, Currency: "CNY", Issued: nano, PostpaidOn: true,
+	b := billing.Bill{Account: a.ID, Day: day - 1, Through: day + 29, Currency: "CNY", Issued: nano, PostpaidOn: true,
 		Lines: []billing.Line{{Day: day - 2, Service: billing.ServiceMixTranscoding, Tier: billing.TierSD, Adjustment: true,
 			Seconds: 1830, Minutes: 31, Postpaid: 31, Deferred: 7, Billed: 31, UnitPrice: decimal.RequireFromString("0.00228571"),
 			Amount: decimal.RequireFromString("0.07085701")}},
@@ -279,8 +281,9 @@ func testReadBack(t *testing.T, newStore NewStore) {
 		Armed:    true, Apps: []billing.AppState{{Status: billing.Status{Suspended: true, Since: nano, Reason: "why"}, Suspensions: 2},
 			{Postpaid: billing.Postpaid{On: true, Since: nano, Way: billing.PostpaidAtCreation}}},
 		Balances: []billing.Balance{{Package: "p1", Balance: 999_999_999_996}, {Package: "trial", Balance: 1}},
-		Meters:   []billing.Meter{{Key: key(billing.TierHD), Seconds: 1 << 59, Prepaid: 1, Postpaid: (1<<59+59)/60 - 1}},
-		Usages:   []string{"u2", "u-日本", "u1"}} // not in byte order: kept as written
+		Meters: []billing.Meter{{Key: key(billing.TierHD), Seconds: 1 << 59, Prepaid: 1, Postpaid: (1<<59+59)/60 - 1,
+			Latest: 30, EarlierPostpaid: 7, EarlierShortfall: 1 << 40}},
+		Usages: []string{"u2", "u-日本", "u1"}} // not in byte order: kept as written
 	zeroCp := billing.Checkpoint{Key: billing.OpKey{At: nano, Class: billing.ClassUsage}} // zero times, no slices
 	written := a
 	err := s.Update(ctx, a.ID, func(billing.Reader) (billing.Changes, error) {

@@ -167,6 +167,10 @@ type (
 		jsonTally                 // the meter's counts
 		Settled   *jsonTally      `json:"settled,omitempty"`  // nil if zero
 		Unbilled  int64           `json:"unbilled,omitempty"` // absent if zero (as written at schema version 4)
+		// absent if zero (as written at schema version 10)
+		Latest int32 `json:"latest,omitempty"`
+		EP     int64 `json:"ep,omitempty"`
+		ES     int64 `json:"es,omitempty"`
 	}
 	jsonTally struct {
 		N     int64 `json:"n"`
@@ -451,7 +455,8 @@ func encodeMeters(ms []billing.Meter) (string, error) {
 	js := make([]jsonMeter, len(ms))
 	for i, m := range ms {
 		js[i] = jsonMeter{D: m.Key.Day, S: m.Key.Service, T: m.Key.Tier,
-			jsonTally: jsonTally{m.Seconds, m.Prepaid, m.Postpaid, m.Shortfall}, Unbilled: m.Unbilled}
+			jsonTally: jsonTally{m.Seconds, m.Prepaid, m.Postpaid, m.Shortfall}, Unbilled: m.Unbilled,
+			Latest: m.Latest, EP: m.EarlierPostpaid, ES: m.EarlierShortfall}
 		if s := m.Settled; s != (billing.Tally{}) {
 			js[i].Settled = &jsonTally{s.Seconds, s.Prepaid, s.Postpaid, s.Shortfall}
 		}
@@ -467,7 +472,8 @@ func decodeMeters(s string) ([]billing.Meter, error) {
 	var ms []billing.Meter
 	for _, j := range js {
 		m := billing.Meter{Key: billing.MeterKey{Day: j.D, Service: j.S, Tier: j.T},
-			Seconds: j.N, Prepaid: j.Pre, Postpaid: j.Post, Shortfall: j.Short, Unbilled: j.Unbilled}
+			Seconds: j.N, Prepaid: j.Pre, Postpaid: j.Post, Shortfall: j.Short, Unbilled: j.Unbilled,
+			Latest: j.Latest, EarlierPostpaid: j.EP, EarlierShortfall: j.ES}
 		if st := j.Settled; st != nil {
 			m.Settled = billing.Tally{Seconds: st.N, Prepaid: st.Pre, Postpaid: st.Post, Shortfall: st.Short}
 		}

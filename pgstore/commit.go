@@ -139,24 +139,24 @@ func (r *reader) queueAccount(b *pgx.Batch, a *billing.Account) error {
 	}
 	args := []any{a.ID, a.Version, a.Currency, opened, a.Postpaid.On, since, a.Postpaid.Way, a.AutoPostpaidArmed, touched,
 		a.LastSeq, int32(a.SettledThrough), late, frontier, int16(a.Frontier.Class), a.Frontier.ID, a.SinceCheckpoint, enabled,
-		unbilled, arrears, refunds, apps, int32(a.GrantsThrough)}
+		unbilled, arrears, refunds, apps, int32(a.GrantsThrough), int16(a.Cycle)}
 	if !r.exists {
 		b.Queue(`INSERT INTO billing_accounts (id, `+accountColumnsNoCast+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb,
-				$13, $14, $15, $16, $17, $18::jsonb, $19::jsonb, $20::jsonb, $21::jsonb, $22)`, args...)
+				$13, $14, $15, $16, $17, $18::jsonb, $19::jsonb, $20::jsonb, $21::jsonb, $22, $23)`, args...)
 		return nil
 	}
 	b.Queue(`UPDATE billing_accounts SET (`+accountColumnsNoCast+`) =
 		($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13, $14, $15, $16, $17, $18::jsonb, $19::jsonb, $20::jsonb,
-			$21::jsonb, $22)
-		WHERE id = $1 AND version = $23`,
+			$21::jsonb, $22, $23)
+		WHERE id = $1 AND version = $24`,
 		append(args, r.account.Version)...)
 	return nil
 }
 
 const accountColumnsNoCast = `version, currency, opened, postpaid_on, postpaid_since, postpaid_way, auto_postpaid_armed,
 	touched, last_seq, settled_through, late, frontier_at, frontier_class, frontier_id, since_checkpoint, enabled_at,
-	unbilled, arrears, refunds, apps, grants_through`
+	unbilled, arrears, refunds, apps, grants_through, cycle`
 
 func queuePackages(b *pgx.Batch, id string, c *billing.Changes) error {
 	if len(c.Packages) == 0 {
@@ -194,26 +194,30 @@ func queueMeters(b *pgx.Batch, id string, c *billing.Changes) error {
 	}
 	n := len(c.Meters)
 	days, services, tiers := make([]int32, n), make([]string, n), make([]string, n)
-	cols := make([][]int64, 9)
+	latest := make([]int32, n)
+	cols := make([][]int64, 11)
 	for i := range cols {
 		cols[i] = make([]int64, n)
 	}
 	for i, m := range c.Meters {
-		days[i], services[i], tiers[i] = int32(m.Key.Day), string(m.Key.Service), string(m.Key.Tier)
+		days[i], services[i], tiers[i], latest[i] = int32(m.Key.Day), string(m.Key.Service), string(m.Key.Tier), m.Latest
 		s := m.Settled
-		for j, v := range []int64{m.Seconds, m.Prepaid, m.Postpaid, m.Shortfall, s.Seconds, s.Prepaid, s.Postpaid, s.Shortfall, m.Unbilled} {
+		for j, v := range []int64{m.Seconds, m.Prepaid, m.Postpaid, m.Shortfall, s.Seconds, s.Prepaid, s.Postpaid, s.Shortfall, m.Unbilled,
+			m.EarlierPostpaid, m.EarlierShortfall} {
 			cols[j][i] = v
 		}
 	}
 	b.Queue(`INSERT INTO billing_meters (account, day, service, tier, seconds, prepaid, postpaid, shortfall,
-			settled_seconds, settled_prepaid, settled_postpaid, settled_shortfall, unbilled)
+			settled_seconds, settled_prepaid, settled_postpaid, settled_shortfall, unbilled, earlier_postpaid, earlier_shortfall, latest)
 		SELECT $1, * FROM unnest($2::integer[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[],
-			$9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[])
+			$9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[], $15::bigint[], $16::integer[])
 		ON CONFLICT (account, day, service, tier) DO UPDATE SET
-			(seconds, prepaid, postpaid, shortfall, settled_seconds, settled_prepaid, settled_postpaid, settled_shortfall, unbilled) =
+			(seconds, prepaid, postpaid, shortfall, settled_seconds, settled_prepaid, settled_postpaid, settled_shortfall, unbilled,
+				earlier_postpaid, earlier_shortfall, latest) =
 			(EXCLUDED.seconds, EXCLUDED.prepaid, EXCLUDED.postpaid, EXCLUDED.shortfall, EXCLUDED.settled_seconds,
-			EXCLUDED.settled_prepaid, EXCLUDED.settled_postpaid, EXCLUDED.settled_shortfall, EXCLUDED.unbilled)`,
-		id, days, services, tiers, cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], cols[7], cols[8])
+			EXCLUDED.settled_prepaid, EXCLUDED.settled_postpaid, EXCLUDED.settled_shortfall, EXCLUDED.unbilled,
+			EXCLUDED.earlier_postpaid, EXCLUDED.earlier_shortfall, EXCLUDED.latest)`,
+		id, days, services, tiers, cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], cols[7], cols[8], cols[9], cols[10], latest)
 	return nil
 }
 
@@ -323,9 +327,9 @@ func queueBills(b *pgx.Batch, id string, c *billing.Changes) error {
 		if err != nil {
 			return err
 		}
-		b.Queue(`INSERT INTO billing_bills (account, day, currency, issued, postpaid_on, subtotal, total)
-			VALUES ($1, $2, $3, $4, $5, $6::text::numeric, $7::text::numeric)`,
-			id, int32(bill.Day), bill.Currency, issued, bill.PostpaidOn, bill.Subtotal.String(), bill.Total.String())
+		b.Queue(`INSERT INTO billing_bills (account, day, through, currency, issued, postpaid_on, subtotal, total)
+			VALUES ($1, $2, $3, $4, $5, $6, $7::text::numeric, $8::text::numeric)`,
+			id, int32(bill.Day), int32(bill.Through), bill.Currency, issued, bill.PostpaidOn, bill.Subtotal.String(), bill.Total.String())
 		if len(bill.Lines) == 0 {
 			continue
 		}

@@ -15,9 +15,18 @@ import (
 	"github.com/shopspring/decimal"
 )
 
+// undoSince11 takes a schema at SchemaVersion back to version 10's tables:
+// accounts, bills and meters without the billing cycles of version 11.
+var undoSince11 = []string{
+	`ALTER TABLE billing_accounts DROP COLUMN cycle`,
+	`ALTER TABLE billing_bills DROP COLUMN through`,
+	`ALTER TABLE billing_meters DROP COLUMN latest, DROP COLUMN earlier_postpaid, DROP COLUMN earlier_shortfall`,
+}
+
 // undoSince10 takes a schema at SchemaVersion back to version 9's tables:
-// accounts without the recurring grants' day of version 10.
-var undoSince10 = []string{`ALTER TABLE billing_accounts DROP COLUMN grants_through`}
+// as undoSince11, then accounts without the recurring grants' day of
+// version 10.
+var undoSince10 = slices.Concat(undoSince11, []string{`ALTER TABLE billing_accounts DROP COLUMN grants_through`})
 
 // undoSince9 takes a schema at SchemaVersion (with no rows) back to
 // version 8's tables: as undoSince10, then the status and suspensions of
@@ -50,21 +59,23 @@ var undoSince6 = slices.Concat(undoSince9, []string{
 // meters and accounts and the deferred minutes of bill lines of version 5,
 // the checkpoints' usages of version 6, the arrears of accounts and the
 // receipt flag of version 7, the refunds of accounts of version 8, the
-// applications and receipt flag of version 9, and the recurring grants'
-// day of version 10), writes a usage as version 1
+// applications and receipt flag of version 9, the recurring grants' day
+// of version 10, and the billing cycles of version 11), writes a usage as
+// version 1
 // wrote it, accounts as versions 1 to 3 wrote them, and a meter and a bill
 // as versions 1 to 4 wrote them, and checks that Migrate brings the schema
-// to SchemaVersion (10), that the usage reads back whole, its new flags
+// to SchemaVersion (11), that the usage reads back whole, its new flags
 // false, that the accounts read back whole, their Frontier zero,
 // SinceCheckpoint 0, no Unbilled meters, no Arrears, no Refunds, no
 // checkpoints, EnabledAt the postpaid Since of a switch turned on by
 // EnablePostpaid, else zero, and one application, the legacy one, with the
 // account's switch and status and no Suspensions, and that the meter and
-// the bill read back whole, the meter's Unbilled 0 and the bill line's
-// Deferred 0.
+// the bill read back whole, the meter's Unbilled 0 (and its Latest and
+// Earlier counts, a daily meter's), the bill line's Deferred 0 and the
+// bill's period its day.
 func TestMigrateFromVersion1(t *testing.T) {
-	if pgstore.SchemaVersion != 10 {
-		t.Errorf("SchemaVersion = %d, want 10: a new version needs its migration tested here", pgstore.SchemaVersion)
+	if pgstore.SchemaVersion != 11 {
+		t.Errorf("SchemaVersion = %d, want 11: a new version needs its migration tested here", pgstore.SchemaVersion)
 	}
 	ctx := context.Background()
 	pool := newPool(t) // migrated to SchemaVersion
@@ -194,7 +205,7 @@ func TestMigrateFromVersion1(t *testing.T) {
 	if diff := cmp.Diff([]billing.Meter{wantMeter}, meters); diff != "" {
 		t.Errorf("meters of the day after the migration (-want +got):\n%s", diff)
 	}
-	wantBill := billing.Bill{Account: "a", Day: 18701, Currency: "USD", Issued: time.Unix(9, 0), PostpaidOn: true,
+	wantBill := billing.Bill{Account: "a", Day: 18701, Through: 18701, Currency: "USD", Issued: time.Unix(9, 0), PostpaidOn: true,
 		Lines: []billing.Line{{Day: 18701, Service: billing.ServiceBasic, Tier: billing.TierHD, Seconds: 61, Minutes: 2,
 			Shortfall: 2, Billed: 2, UnitPrice: decimal.RequireFromString("0.0299"), Amount: decimal.RequireFromString("0.0598")}}, // Deferred 0
 		Subtotal: decimal.RequireFromString("0.0598"), Total: decimal.RequireFromString("0.06")}
@@ -430,5 +441,70 @@ func TestMigrateFromVersion9(t *testing.T) {
 	equalTimes := cmp.Comparer(func(x, y time.Time) bool { return x.Equal(y) })
 	if diff := cmp.Diff(want, got, equalTimes, cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("account after the migration (-want +got):\n%s", diff)
+	}
+}
+
+// TestMigrateFromVersion10 takes a schema back to version 10 (without the
+// billing cycles of version 11), writes an account, a meter, a bill and a
+// checkpoint as version 10 wrote them, and checks that Migrate brings the
+// schema to SchemaVersion and that they read back whole: the account on
+// the daily cycle, the meter and the checkpoint's meter with Latest 0 and
+// no Earlier counts (a day's meter), the bill's period its day.
+func TestMigrateFromVersion10(t *testing.T) {
+	ctx := context.Background()
+	pool := newPool(t) // migrated to SchemaVersion
+	migrateAfter(t, ctx, pool, append(undoSince11[:len(undoSince11):len(undoSince11)],
+		`DELETE FROM billing_schema WHERE version > 10`,
+		`INSERT INTO billing_accounts (id, version, currency, opened, postpaid_on, postpaid_since, postpaid_way,
+			auto_postpaid_armed, touched, last_seq, settled_through, late, frontier_at, frontier_class, frontier_id,
+			since_checkpoint, enabled_at, unbilled, arrears, refunds, apps, grants_through)
+		VALUES ('a', 2, 'USD', 1000000000, false, -9223372036854775808, '', false, 2000000000, 1, 18701, '[]',
+			1000000000, -2, '', 0, -9223372036854775808, '[]', '[]', '[]', '[{"i": "app1", "c": 1000000000, "e": -9223372036854775808}]',
+			18700)`,
+		`INSERT INTO billing_meters (account, day, service, tier, seconds, prepaid, postpaid, shortfall,
+			settled_seconds, settled_prepaid, settled_postpaid, settled_shortfall, unbilled)
+		VALUES ('a', 18701, 'basic', 'hd', 61, 0, 2, 0, 61, 0, 2, 0, 0)`,
+		`INSERT INTO billing_bills (account, day, currency, issued, postpaid_on, subtotal, total)
+		VALUES ('a', 18701, 'USD', 9000000000, true, 0.00798, 0.01)`,
+		`INSERT INTO billing_checkpoints (account, at, class, id, postpaid_on, postpaid_since, postpaid_way, armed,
+			balances, meters, usages, apps)
+		VALUES ('a', 5000000000, -1, '', false, -9223372036854775808, '', false, '[]',
+			'[{"d": 18701, "s": "basic", "t": "hd", "n": 61, "pre": 0, "post": 2, "short": 0}]', '[]', '[]')`,
+	))
+	var got billing.Account
+	var meter billing.Meter
+	var bill billing.Bill
+	var cps []billing.Checkpoint
+	key := billing.MeterKey{Day: 18701, Service: billing.ServiceBasic, Tier: billing.TierHD}
+	err := pgstore.New(pool).View(ctx, "a", func(r billing.Reader) (err error) {
+		if got, err = r.Account(); err != nil {
+			return err
+		}
+		if meter, err = r.Meter(key); err != nil {
+			return err
+		}
+		if bill, err = r.Bill(key.Day); err != nil {
+			return err
+		}
+		return r.Checkpoints(billing.OpKey{}, func(c billing.Checkpoint) bool { cps = append(cps, c); return true })
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	equalTimes := cmp.Comparer(func(x, y time.Time) bool { return x.Equal(y) })
+	if got.Cycle != billing.Daily {
+		t.Errorf("account's Cycle after the migration = %v, want daily", got.Cycle)
+	}
+	wantMeter := billing.Meter{Key: key, Seconds: 61, Postpaid: 2, Settled: billing.Tally{Seconds: 61, Postpaid: 2}}
+	if diff := cmp.Diff(wantMeter, meter); diff != "" {
+		t.Errorf("meter after the migration (-want +got):\n%s", diff)
+	}
+	if bill.Day != 18701 || bill.Through != 18701 {
+		t.Errorf("bill after the migration: Day %v, Through %v; want 2021-03-15 both", bill.Day, bill.Through)
+	}
+	wantCps := []billing.Checkpoint{{Key: billing.OpKey{At: time.Unix(5, 0), Class: billing.ClassCheckpoint},
+		Meters: []billing.Meter{{Key: key, Seconds: 61, Postpaid: 2}}}}
+	if diff := cmp.Diff(wantCps, cps, equalTimes, cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("checkpoints after the migration (-want +got):\n%s", diff)
 	}
 }

@@ -46,7 +46,7 @@ type querier interface {
 
 const accountColumns = `version, currency, opened, postpaid_on, postpaid_since, postpaid_way, auto_postpaid_armed,
 	touched, last_seq, settled_through, late::text, frontier_at, frontier_class, frontier_id, since_checkpoint, enabled_at,
-	unbilled::text, arrears::text, refunds::text, apps::text, grants_through`
+	unbilled::text, arrears::text, refunds::text, apps::text, grants_through, cycle`
 
 // begin starts the transaction with the statement begin and reads the
 // account (locking its row if lock is set), in one round trip.
@@ -76,7 +76,7 @@ func (r *reader) scanAccount(row pgx.Row) error {
 	var late, unbilled, arrears, refunds, apps string
 	err := row.Scan(&a.Version, &a.Currency, &opened, &a.Postpaid.On, &since, &a.Postpaid.Way,
 		&a.AutoPostpaidArmed, &touched, &a.LastSeq, &a.SettledThrough, &late,
-		&frontier, &class, &a.Frontier.ID, &a.SinceCheckpoint, &enabled, &unbilled, &arrears, &refunds, &apps, &a.GrantsThrough)
+		&frontier, &class, &a.Frontier.ID, &a.SinceCheckpoint, &enabled, &unbilled, &arrears, &refunds, &apps, &a.GrantsThrough, &a.Cycle)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil
 	}
@@ -182,7 +182,8 @@ func (r *reader) Purchase(id string) (billing.PurchaseRecord, error) {
 }
 
 const meterColumns = `day, service, tier, seconds::bigint, prepaid::bigint, postpaid::bigint, shortfall::bigint,
-	settled_seconds::bigint, settled_prepaid::bigint, settled_postpaid::bigint, settled_shortfall::bigint, unbilled::bigint`
+	settled_seconds::bigint, settled_prepaid::bigint, settled_postpaid::bigint, settled_shortfall::bigint, unbilled::bigint,
+	latest, earlier_postpaid::bigint, earlier_shortfall::bigint`
 
 // meterByKey reads one meter of account $1 by key.
 const meterByKey = `SELECT ` + meterColumns + ` FROM billing_meters WHERE account = $1 AND day = $2 AND service = $3 AND tier = $4`
@@ -191,7 +192,7 @@ func scanMeter(row pgx.Row) (billing.Meter, error) {
 	var m billing.Meter
 	s := &m.Settled
 	err := row.Scan(&m.Key.Day, &m.Key.Service, &m.Key.Tier, &m.Seconds, &m.Prepaid, &m.Postpaid, &m.Shortfall,
-		&s.Seconds, &s.Prepaid, &s.Postpaid, &s.Shortfall, &m.Unbilled)
+		&s.Seconds, &s.Prepaid, &s.Postpaid, &s.Shortfall, &m.Unbilled, &m.Latest, &m.EarlierPostpaid, &m.EarlierShortfall)
 	return m, err
 }
 
@@ -575,7 +576,7 @@ func (r *reader) Checkpoints(at billing.OpKey, fn func(billing.Checkpoint) bool)
 }
 
 const (
-	billColumns = `day, currency, issued, postpaid_on, subtotal::text, total::text`
+	billColumns = `day, through, currency, issued, postpaid_on, subtotal::text, total::text`
 	lineColumns = `bill_day, day, service, tier, adjustment, seconds::bigint, minutes::bigint, prepaid::bigint,
 	postpaid::bigint, shortfall::bigint, deferred::bigint, billed::bigint, unit_price::text, amount::text`
 )
@@ -612,7 +613,7 @@ func (r *reader) bills(from, to billing.Day, fn func(billing.Bill) bool) error {
 		b := billing.Bill{Account: r.id}
 		var issued int64
 		var subtotal, total string
-		if err := row.Scan(&b.Day, &b.Currency, &issued, &b.PostpaidOn, &subtotal, &total); err != nil {
+		if err := row.Scan(&b.Day, &b.Through, &b.Currency, &issued, &b.PostpaidOn, &subtotal, &total); err != nil {
 			return b, err
 		}
 		b.Issued = fromNanos(issued)
