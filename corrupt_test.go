@@ -63,6 +63,7 @@ func TestCorruptStore(t *testing.T) {
 	}{
 		{"another account's record", tamperStore{account: func(a *billing.Account) { a.ID = "b" }}},
 		{"a version below 1", tamperStore{account: func(a *billing.Account) { a.Version = 0 }}},
+		{"a cycle that does not exist", tamperStore{account: func(a *billing.Account) { a.Cycle = 2 }}},
 		{"suspended without a reason", tamperStore{account: func(a *billing.Account) { a.Apps[0].Status.Suspended = true }}},
 		{"suspended with the switch on", tamperStore{account: func(a *billing.Account) {
 			a.Apps[0].Postpaid = billing.Postpaid{On: true, Since: a.Opened, Way: billing.PostpaidEnabled}
@@ -113,6 +114,9 @@ func TestCorruptStore(t *testing.T) {
 		{"a balance above the package's size", tamperStore{pkg: func(p *billing.Package) { p.Balance = p.Minutes + 1 }}},
 		{"a meter whose parts do not add up", tamperStore{meter: func(m *billing.Meter) { m.Seconds, m.Postpaid = 600, 3 }}},
 		{"a meter under another key", tamperStore{meter: func(m *billing.Meter) { m.Key.Tier = billing.TierFHD }}},
+		{"a meter with more earlier postpaid minutes than postpaid", tamperStore{meter: func(m *billing.Meter) { m.EarlierPostpaid = m.Postpaid + 1 }}},
+		{"a meter with more earlier shortfall than shortfall", tamperStore{meter: func(m *billing.Meter) { m.EarlierShortfall = m.Shortfall + 1 }}},
+		{"a meter whose latest day is before its window", tamperStore{meter: func(m *billing.Meter) { m.Latest = -1 }}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
