@@ -23,6 +23,9 @@ import (
 // checkpoints after it, instead of a replay of every operation after it
 // (docs/PERFORMANCE.md has the figures). Anything else (a package that
 // runs low, a switch, a suspension, a change to another meter) replays on.
+// So does a window of several days (the monthly cycle) whose package ends
+// before the window does, or whose minutes are not prepaid: the shift
+// would move postpaid or shortfall minutes between its days (Meter.Latest).
 
 // shift is how a replay's state differs from the stored one: meter key
 // has seconds more, and every minute they add is paid by way, from
@@ -212,12 +215,21 @@ func (f *fold) shiftAt(here, c *Checkpoint, key MeterKey) (sh shift, n int64, ok
 		return sh, 0, false, nil
 	}
 	// How the minutes the shift adds later are paid: as they were so far,
-	// if its meter's day is over; else as key's next minute would be.
+	// if its meter's window is over; else as key's next minute would be.
 	most := n // the most minutes the shift ever adds after c
 	if key.Day == day {
+		_, last := f.e.period(stored, day)
 		var p *Package
-		if sh.way, p, ok, err = f.payer(c.Key.At, key); err != nil || !ok || n > 0 && seen != sh.way {
+		if sh.way, p, ok, err = f.payer(c.Key.At, f.e.cal.start(last+1), key); err != nil || !ok || n > 0 && seen != sh.way {
 			return sh, 0, false, err
+		}
+		// A window of several days (the monthly cycle) keeps, for its
+		// latest day, the uncovered minutes of the days before; seconds
+		// added early move later minutes to earlier days. Minutes all
+		// prepaid leave those counts as they are, and nothing else does.
+		if last > day && (sh.way != wayPrepaid || now.Latest != base.Latest ||
+			now.EarlierPostpaid != base.EarlierPostpaid || now.EarlierShortfall != base.EarlierShortfall) {
+			return sh, 0, false, nil
 		}
 		if p != nil {
 			sh.pkg = p.ID
@@ -280,18 +292,18 @@ func (f *fold) shiftAt(here, c *Checkpoint, key MeterKey) (sh shift, n int64, ok
 }
 
 // payer returns how the fold pays a minute of meter key used at or after
-// at, to the end of its day, when no purchase comes after at (the replay
-// tries to stop only past every call), whichever application's usage it
-// is: by the first package in deduction order that can pay one (a
-// package's validity ends at the start of a day, so one valid at at stays
-// valid to the end of its day, and those before it can pay none as no
-// balance grows); else, for a value-added service, postpaid; else postpaid
+// at, until until (the end of its window), when no purchase comes after at
+// (the replay tries to stop only past every call), whichever application's
+// usage it is: by the first package in deduction order that can pay one,
+// if it stays valid until then (those before it can pay none as no balance
+// grows); else, for a value-added service, postpaid; else postpaid
 // if the account's switch is on, or, the automatic switch not armed, if
 // every application's is; else as
 // shortfall if every application is suspended already and the automatic
 // switch is not armed. It reports false in any other case: the minute
-// would suspend an application or turn a switch on.
-func (f *fold) payer(at time.Time, key MeterKey) (way, *Package, bool, error) {
+// would suspend an application or turn a switch on, or the package that
+// pays it ends before until.
+func (f *fold) payer(at, until time.Time, key MeterKey) (way, *Package, bool, error) {
 	for i := range f.pkgs {
 		p := &f.pkgs[i]
 		if p.Balance <= 0 || !f.v.a.covers(p, at) {
@@ -304,7 +316,7 @@ func (f *fold) payer(at time.Time, key MeterKey) (way, *Package, bool, error) {
 		if r := kind.ratio(key.Service, key.Tier); r == 0 || p.Balance < r {
 			continue
 		}
-		return wayPrepaid, p, true, nil
+		return wayPrepaid, p, f.v.a.end(p).Compare(until) >= 0, nil
 	}
 	if key.Service != ServiceBasic {
 		return wayPostpaid, nil, true, nil // whatever the switch

@@ -1,6 +1,7 @@
 // Package billing bills real-time audio/video usage exactly the way Tencent
 // Cloud TRTC bills it (Era 1, the "enable postpaid" era, by default): basic
-// services metered in seconds and rounded up to minutes per day and tier,
+// services metered in seconds and rounded up to minutes per day (or month)
+// and tier,
 // prepaid packages deducted by per-tier ratios in a fixed order, and the
 // irreversible postpaid switch. It is a library for Go services that operate,
 // resell or check such services; the host owns HTTP, authentication, payment
@@ -17,10 +18,11 @@
 // applications (SDKAppIDs) are created with it or with [Engine.CreateApp].
 // Usage is reported with [Engine.Record]: each usage is seconds of one
 // application, scenario and tier at one instant, added to the meter of its
-// billing day and tier (the account's, whatever the application). The
-// billable minutes of a meter are ceil(seconds/60), and a usage adds
-// ceil(after/60) − ceil(before/60), so successive usage never pays twice for
-// one started minute.
+// rounding window and tier (the account's, whatever the application): its
+// billing day, or its month on the monthly cycle (see "Billing cycles").
+// The billable minutes of a meter are ceil(seconds/60), and a usage adds
+// ceil(after/60) − ceil(before/60), so successive usage never pays twice
+// for one started minute.
 //
 // Billable minutes are covered by packages, whole minute by whole minute, in
 // deduction order: soonest expiry first, then earliest purchase (or grant),
@@ -50,7 +52,9 @@
 //
 // A package bought on a day also absorbs that day's basic minutes no
 // package covered (tier by tier in the price book's order, shortfall before
-// postpaid within a tier), never an earlier day's; value-added minutes
+// postpaid within a tier), never an earlier day's (on the monthly cycle,
+// the minutes the day's usage left uncovered in its month's meters,
+// [Meter].Latest); value-added minutes
 // already billed postpaid stay so (a decision: Tencent's documents speak of
 // basic usage only). A package's remaining minutes are
 // forfeited, by a ledger entry the next time the account is touched, once
@@ -76,10 +80,45 @@
 // anyway is recorded and billed, its receipt flagged
 // ([Receipt].NoBasicService).
 //
-// # Daily settlement and bills
+// # Billing cycles
 //
-// [Engine.Settle] settles one billing day once it has ended, into an
-// immutable [Bill]: a line per meter of the day (service and tier) with its
+// Tencent settles postpaid usage daily for accounts whose first
+// application was created on or after 2020-09-01, monthly for earlier ones
+// (domain reference §1.5; [Era1USD] and [Era1CNY] say so with
+// [PriceBook].MonthlyCohortsUntil), and the account's [Cycle] is fixed
+// with its cohort. The cycle sets the rounding window and the settlement
+// period (SPEC decision 3): a billing day on the daily cycle; on the
+// monthly cycle a calendar month (from the opening's day in the account's
+// first month, and split where a price book begins or ends), whose
+// cumulative seconds per service and tier are rounded up to minutes once
+// (the Era 1 scenario documents' "monthly cumulative seconds are converted
+// to minutes"), and which is settled once, into one bill
+// ([Bill].Day..Through), due at 10:00 on the first of the next month
+// (Tencent: "within the first five days of the next month"). Everything
+// else works per window as it does per day: packages cover the month's
+// minutes as they cross, EnablePostpaid turns the window's shortfall
+// postpaid, late usage of a settled month is an adjustment on the next
+// bill, a package ending in a month is forfeited once the month is settled.
+// Decisions where the documents are silent:
+//
+//   - Value-added services share the account's window: on the monthly
+//     cycle a month's recording and MixTranscoding minutes are rounded and
+//     billed with the month (Era 2's recording document rounds monthly
+//     too). A window is priced as of its first day, so a service's billing
+//     start inside a month (China's MixTranscoding for older accounts,
+//     2020-12-08) takes effect for monthly accounts with the next month.
+//   - A purchase absorbs only the minutes its own day's usage left
+//     uncovered, as on the daily cycle: a meter keeps, for its latest day,
+//     the minutes of its parts used on earlier days ([Meter].Latest,
+//     EarlierPostpaid, EarlierShortfall).
+//   - A refund takes effect at the start of the first unsettled day, so on
+//     the monthly cycle a package is refundable once its purchase month is
+//     settled.
+//
+// # Settlement and bills
+//
+// [Engine.Settle] settles one period once it has ended, into an
+// immutable [Bill]: a line per meter of the period (service and tier) with its
 // seconds, billable minutes, how they were paid, the minutes billed, the unit
 // price and the exact amount. Basic minutes are billed if postpaid (and, if
 // a postpaid switch of the account is on at settlement, the day's
@@ -97,7 +136,7 @@
 // bill never changes. [Engine.DueDays] tells a scheduler which days are due
 // (from 10:00 the next day by default, [Options].DueAfter), and
 // [Engine.Bills] and [Engine.Statement] list the bills of a period and total
-// a month.
+// a month. On the monthly cycle, read "month" for "day" throughout.
 //
 // # Applications and the postpaid switch
 //
@@ -268,8 +307,8 @@
 // operation of an account has a key ([OpKey]), and the order of keys is the
 // reference order: a usage is at its time, then its id; a purchase, and the
 // first EnablePostpaid call, at the Engine's time of the call, after the
-// usage of that instant. A meter is a rounding window (one billing day,
-// service and tier): its cumulative seconds are rounded up to minutes, and
+// usage of that instant. A meter is a rounding window (one billing day, or
+// month on the monthly cycle, service and tier): its cumulative seconds are rounded up to minutes, and
 // the k-th billable minute happens at the usage, in the reference order, at
 // which ceil(seconds/60) reaches k. Packages cover minutes in that order, a
 // package from its purchase on (at its purchase it absorbs the minutes of
@@ -281,7 +320,7 @@
 // checkpoint before it with it among them, and writing what changed, with
 // ledger entries under its id. The Engine writes a checkpoint every
 // [CheckpointEvery] operations, and one at the start of each settlement
-// period (a billing day, settled by [Engine.Settle]). A replay never starts
+// period (a billing day or month, settled by [Engine.Settle]). A replay never starts
 // before the first unsettled period. So the same reports of unsettled
 // periods in any order of arrival leave the same meters, balances, switch,
 // status and suspensions, and, once their periods are settled, the same
@@ -324,7 +363,11 @@
 // state and the later checkpoints (one per [CheckpointEvery] operations)
 // and stops. Otherwise (a package runs low, the switch or a suspension
 // moves, another meter changes) the replay runs on, trying again at each
-// checkpoint. docs/PERFORMANCE.md has the figures.
+// checkpoint. A month's window on the monthly cycle stays open for days:
+// there the package must stay valid to the month's end, and the minutes
+// must be prepaid (seconds added early move later postpaid or shortfall
+// minutes to earlier days of the window, [Meter].Latest, which a shift
+// does not follow). docs/PERFORMANCE.md has the figures.
 //
 // # Price books
 //

@@ -312,10 +312,7 @@ func (e *Engine) replay(u *unit, ops []op) error {
 	// replay may stop at one (see converge).
 	var ahead []Checkpoint
 	key, shifts := shiftable(ops)
-	// On the monthly cycle, seconds added early in a window move later
-	// minutes to earlier days (Meter.Latest), which a shift does not
-	// follow: the replay runs to the end.
-	if shifts && !marks && !early && u.a.Cycle == Daily {
+	if shifts && !marks && !early {
 		last := period
 		if len(calls) > 0 {
 			last = calls[len(calls)-1].key
