@@ -10,8 +10,10 @@ import (
 // prices of Tencent Cloud TRTC from 2019-10-11 (the seed document's era),
 // with cloud recording (billed for accounts opened from 2020-07-01) and
 // MixTranscoding (per-minute prices to 8 decimals, billed from 2020-11-01,
-// and from 2020-12-01 for older accounts). It stays in force (Until is zero)
-// until a later book of the same currency is configured in its place.
+// and from 2020-12-01 for older accounts), and the monthly billing cycle for
+// accounts whose first application was created before 2020-09-01. It stays
+// in force (Until is zero) until a later book of the same currency is
+// configured in its place.
 func Era1USD() PriceBook {
 	return PriceBook{
 		ID:        "era1-usd",
@@ -53,7 +55,7 @@ func Era1USD() PriceBook {
 }
 
 // Era1CNY returns the Era 1 price book of the China site, in CNY (yuan), with
-// the same tiers, ratios, validity and service dates as [Era1USD], except
+// the same tiers, ratios, validity, cycles and service dates as [Era1USD], except
 // that MixTranscoding is billed for older accounts from 2020-12-08. Custom
 // package sizes use the per-minute prices to 8 decimals of the refund document.
 func Era1CNY() PriceBook {

@@ -322,6 +322,60 @@ func ExampleEngine_Settle() {
 	//   subtotal 0.19025701 total 0.19
 }
 
+// An account whose first application was created before 2020-09-01 is
+// settled monthly: its month's seconds are rounded once per service and
+// tier (3 × 40 s of HD is 2 minutes, not 3), and the month is one bill, due
+// at 10:00 on the first of the next month.
+func ExampleEngine_Settle_monthly() {
+	ctx := context.Background()
+	now := time.Date(2020, 8, 15, 9, 0, 0, 0, beijing)
+	e := newEngine(&now)
+	a, err := e.OpenAccount(ctx, billing.AccountSpec{ID: "acme", Postpaid: true, App: "1400000001"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("cycle:", a.Cycle)
+	for i, day := range []int{20, 25, 31} {
+		now = time.Date(2020, 8, day, 12, 0, 0, 0, beijing)
+		for _, u := range []billing.Usage{
+			{ID: fmt.Sprint("u", i), Scenario: billing.VideoCall, Tier: billing.TierHD, Seconds: 40},
+			{ID: fmt.Sprint("r", i), Service: billing.ServiceRecording, Tier: billing.TierHD, Seconds: 40},
+		} {
+			u.Account, u.App, u.At = "acme", "1400000001", now
+			if _, err := e.Record(ctx, u); err != nil {
+				log.Fatal(err)
+			}
+		}
+	}
+	for _, now = range []time.Time{time.Date(2020, 9, 1, 9, 59, 0, 0, beijing), time.Date(2020, 9, 1, 10, 0, 0, 0, beijing)} {
+		due, err := e.DueDays(ctx, "acme", now)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(now.Format("Jan 2 15:04"), "due:", due)
+		for _, d := range due {
+			b, err := e.Settle(ctx, "acme", d)
+			if err != nil {
+				log.Fatal(err)
+			}
+			fmt.Println("bill of", b.Day, "to", b.Through)
+			for _, l := range b.Lines {
+				fmt.Printf("  %-9s %s %d s, %d min: %d prepaid, %d billed × %s = %s\n", l.Service, l.Tier, l.Seconds, l.Minutes,
+					l.Prepaid, l.Billed, l.UnitPrice, l.Amount)
+			}
+			fmt.Println("  total", b.Total.StringFixed(2))
+		}
+	}
+	// Output:
+	// cycle: monthly
+	// Sep 1 09:59 due: []
+	// Sep 1 10:00 due: [2020-08-15]
+	// bill of 2020-08-15 to 2020-08-31
+	//   basic     hd 120 s, 2 min: 2 prepaid, 0 billed × 0.00399 = 0
+	//   recording hd 120 s, 2 min: 0 prepaid, 2 billed × 0.00199 = 0.00398
+	//   total 0.00
+}
+
 // Each application has its own postpaid switch and status: when the
 // trial runs out, the application without postpaid is suspended, and the
 // one whose postpaid was chosen at its creation keeps running.
