@@ -71,7 +71,7 @@ func (e *Engine) Admit(ctx context.Context, account, app string, service Service
 			return err
 		}
 		if service != ServiceBasic {
-			if _, err := book.valueAddedFor(service, a.Cohort()); err != nil {
+			if _, err := book.valueAddedFor(service, a.Cohort(), a.Apps[i].Created); err != nil {
 				return cause(err)
 			}
 		}

@@ -80,6 +80,17 @@
 // anyway is recorded and billed, its receipt flagged
 // ([Receipt].NoBasicService).
 //
+// Some rules follow the application, not the account: the China site bills
+// the cloud recording of applications created from 2022-07-20 per input
+// stream, single-stream ([ServiceRecordingSingle]) or mixed
+// ([ServiceRecordingMixed]), by tiers up to 4K, and that of earlier
+// applications as before ([ServiceRecording]; domain reference §4.2). A
+// book says so with [ValueAddedService].AppsFrom and AppsUntil; usage of a
+// service the book does not price for its application is refused with
+// [ErrNoPriceBook]. The 2022 document names no first cohort, so the new
+// applications of accounts whose recording was billed under CSS rules
+// (first application before 2020-07-01) are billed by it too.
+//
 // # Billing cycles
 //
 // Tencent settles postpaid usage daily for accounts whose first

@@ -56,8 +56,12 @@ func Era1USD() PriceBook {
 
 // Era1CNY returns the Era 1 price book of the China site, in CNY (yuan), with
 // the same tiers, ratios, validity, cycles and service dates as [Era1USD], except
-// that MixTranscoding is billed for older accounts from 2020-12-08. Custom
-// package sizes use the per-minute prices to 8 decimals of the refund document.
+// that MixTranscoding is billed for older accounts from 2020-12-08, and that
+// the cloud recording of applications created from 2022-07-20 is billed per
+// input stream, single-stream ([ServiceRecordingSingle]) or mixed
+// ([ServiceRecordingMixed]), up to 4K ([ServiceRecording] is for earlier
+// applications). Custom package sizes use the per-minute prices to 8
+// decimals of the refund document.
 func Era1CNY() PriceBook {
 	return PriceBook{
 		ID:        "era1-cny",
@@ -91,9 +95,11 @@ func Era1CNY() PriceBook {
 		// created on or before 2020-08-31 (domain reference §1.5).
 		MonthlyCohortsUntil: era1DailyCohorts(),
 		ValueAdded: []ValueAddedService{
-			era1Recording("3.50", "7.00", "14.00", "52.50"),
+			beforeChina2022(era1Recording("3.50", "7.00", "14.00", "52.50")),
 			era1MixTranscoding(time.Date(2020, 12, 8, 0, 0, 0, 0, utc8),
 				perThousand("5.6"), perThousand("16"), perThousand("32.5"), perThousand("63")),
+			china2022Recording(ServiceRecordingSingle, "3.5", "7", "14", "31", "56", "97"),
+			china2022Recording(ServiceRecordingMixed, "9", "19", "35", "79", "138", "323"),
 		},
 	}
 }
@@ -180,6 +186,42 @@ func era1Recording(audio, sd, hd, fhd string) ValueAddedService {
 		Tiering: PerStream,
 		Tiers:   era1Tiers(audio, sd, hd, fhd),
 		From:    time.Date(2020, 7, 1, 0, 0, 0, 0, utc8),
+	}
+}
+
+// china2022From is when the China site's recording model of 2022 begins:
+// applications created before 2022-07-20 keep Era 1's (domain reference
+// §4.2; 云端录制费用说明（新）: "在2022年7月20日之前已创建的应用依然沿用之前的云端录制技术和费用").
+func china2022From() time.Time { return time.Date(2022, 7, 20, 0, 0, 0, 0, utc8) }
+
+// beforeChina2022 limits v to the applications created before the China
+// site's recording model of 2022.
+func beforeChina2022(v ValueAddedService) ValueAddedService {
+	v.AppsUntil = china2022From()
+	return v
+}
+
+// china2022Recording is the China site's cloud recording for applications
+// created from 2022-07-20 (云端录制费用说明（新）, domain reference §4.2), in
+// yuan per 1,000 minutes: each input stream the recording service receives
+// is billed by its own area (SD to 640 × 480, HD to 1280 × 720, FHD to
+// 1920 × 1080, 2K to 2560 × 1440, 4K to 4096 × 2176, bounds included), at
+// the single-stream or the mixed prices; daily cumulative seconds are
+// rounded up to minutes. The document names no first account cohort: every
+// account's new applications are billed so.
+func china2022Recording(s Service, audio, sd, hd, fhd, k2, k4 string) ValueAddedService {
+	return ValueAddedService{
+		Service: s,
+		Tiering: PerStream,
+		Tiers: []TierSpec{
+			{Tier: TierAudio, Price: perThousand(audio)},
+			{Tier: TierSD, Video: true, MaxArea: 640 * 480, Price: perThousand(sd)},
+			{Tier: TierHD, Video: true, MaxArea: 1280 * 720, Price: perThousand(hd)},
+			{Tier: TierFHD, Video: true, MaxArea: 1920 * 1080, Price: perThousand(fhd)},
+			{Tier: Tier2K, Video: true, MaxArea: 2560 * 1440, Price: perThousand(k2)},
+			{Tier: Tier4K, Video: true, MaxArea: 4096 * 2176, Price: perThousand(k4)},
+		},
+		AppsFrom: china2022From(),
 	}
 }
 

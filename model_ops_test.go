@@ -198,7 +198,8 @@ func newRefRun(rt *rapid.T) *refRun {
 	// may stop at one.
 	billing.SetCheckpointEvery(r.e, rapid.SampledFrom([]int64{1, 4, billing.CheckpointEvery}).Draw(rt, "checkpointEvery"))
 	rt.Logf("start %v, zone %q, custom book %v", r.clk.Now(), zone, custom)
-	r.open(rt, billing.AccountSpec{ID: "a", Postpaid: rapid.Bool().Draw(rt, "postpaidA"), App: "app1"})
+	r.open(rt, billing.AccountSpec{ID: "a", Postpaid: rapid.Bool().Draw(rt, "postpaidA"), App: "app1",
+		Currency: rapid.SampledFrom([]string{"", "", "CNY"}).Draw(rt, "currencyA")})
 	return r
 }
 
@@ -349,6 +350,7 @@ func (r *refRun) record(rt *rapid.T, u billing.Usage) {
 	refCount("record drawn from 2+ packages", len(got.Draws) > 1)
 	refCount("record partly postpaid", got.Postpaid > 0 && len(got.Draws) > 0)
 	refCount("record of a closed day", late)
+	refCount("record of the China site's recording of 2022", err == nil && (u.Service == billing.ServiceRecordingSingle || u.Service == billing.ServiceRecordingMixed))
 	refCount("record late, replayed", got.Late && !late)
 	if err == nil {
 		r.usages = append(r.usages, u)
@@ -437,8 +439,9 @@ func (r *refRun) opRecordBasic(rt *rapid.T) {
 
 func (r *refRun) opRecordValueAdded(rt *rapid.T) {
 	u := billing.Usage{ID: r.fresh("v"), Account: r.drawAccount(rt), App: r.drawApp(rt)}
-	u.Service = rapid.SampledFrom([]billing.Service{billing.ServiceRecording, billing.ServiceMixTranscoding}).Draw(rt, "vaService")
-	u.Tier = rapid.SampledFrom(refAllTiers).Draw(rt, "tier")
+	u.Service = rapid.SampledFrom([]billing.Service{billing.ServiceRecording, billing.ServiceMixTranscoding,
+		billing.ServiceRecordingSingle, billing.ServiceRecordingMixed}).Draw(rt, "vaService")
+	u.Tier = rapid.SampledFrom(refTierOrder).Draw(rt, "tier")
 	u.Seconds = r.drawSeconds(rt)
 	u.At = r.drawAt(rt, u.Account)
 	r.record(rt, u)
@@ -546,7 +549,8 @@ func (r *refRun) opReplay(rt *rapid.T) {
 // reason wraps must be the model's.
 func (r *refRun) opAdmit(rt *rapid.T) {
 	id := r.drawAccount(rt)
-	svc := rapid.SampledFrom([]billing.Service{"", billing.ServiceBasic, billing.ServiceRecording, billing.ServiceMixTranscoding}).Draw(rt, "admitService")
+	svc := rapid.SampledFrom([]billing.Service{"", billing.ServiceBasic, billing.ServiceRecording, billing.ServiceMixTranscoding,
+		billing.ServiceRecordingSingle}).Draw(rt, "admitService")
 	at := r.drawAt(rt, id)
 	now := r.clk.Now()
 	app := r.drawApp(rt)

@@ -30,13 +30,19 @@ const (
 	refDueAfter    = 10 * time.Hour
 )
 
-// refTierOrder is the price book's tier order (audio, SD, HD, FHD).
-var refTierOrder = []billing.Tier{billing.TierAudio, billing.TierSD, billing.TierHD, billing.TierFHD}
+// refTierOrder is the price book's tier order (audio, SD, HD, FHD), and the
+// 2K and 4K of the China site's recording of 2022 (refChinaTiers).
+var refTierOrder = []billing.Tier{billing.TierAudio, billing.TierSD, billing.TierHD, billing.TierFHD, billing.Tier2K, billing.Tier4K}
+
+// refEra1Tiers are Era 1's tiers, those of basic services and of Era 1's
+// value-added services.
+var refEra1Tiers = refTierOrder[:4]
 
 // refServiceOrder orders the services of a day's meters and bill lines.
 // The docs say "by service, then tier in the price book's order"; the
 // Store's Reader.Meters orders services by byte order, which the model uses.
-var refServiceOrder = []billing.Service{billing.ServiceBasic, billing.ServiceMixTranscoding, billing.ServiceRecording}
+var refServiceOrder = []billing.Service{billing.ServiceBasic, billing.ServiceMixTranscoding, billing.ServiceRecording,
+	billing.ServiceRecordingMixed, billing.ServiceRecordingSingle}
 
 func refRank[T comparable](order []T, v T) int {
 	if i := slices.Index(order, v); i >= 0 {
@@ -144,6 +150,7 @@ type refFigures struct {
 // Service start dates (§4.2, §4.3 and the package docs), and scenarios.
 var (
 	refRecordingFrom  = time.Date(2020, 7, 1, 0, 0, 0, 0, refZone)
+	refChina2022From  = time.Date(2022, 7, 20, 0, 0, 0, 0, refZone) // the China site's recording of applications created from then
 	refMixFrom        = time.Date(2020, 11, 1, 0, 0, 0, 0, refZone)
 	refVideoScenarios = map[billing.Scenario]bool{billing.VideoLive: true, billing.VideoCall: true}
 	refAudioScenarios = map[billing.Scenario]bool{billing.AudioLive: true, billing.AudioCall: true}
@@ -178,6 +185,10 @@ func refEra1(custom bool) map[string]*refFigures {
 		valueAdded: map[billing.Service]map[billing.Tier]decimal.Decimal{
 			billing.ServiceRecording:      refTierPrices(refPerThousand("3.50"), refPerThousand("7.00"), refPerThousand("14.00"), refPerThousand("52.50")),
 			billing.ServiceMixTranscoding: refTierPrices(refPerThousand("5.6"), refPerThousand("16"), refPerThousand("32.5"), refPerThousand("63")),
+			// §4.2, applications created from 2022-07-20, yuan per 1,000
+			// minutes of each input stream: audio, SD, HD, FHD, 2K, 4K.
+			billing.ServiceRecordingSingle: refChinaTiers("3.5", "7", "14", "31", "56", "97"),
+			billing.ServiceRecordingMixed:  refChinaTiers("9", "19", "35", "79", "138", "323"),
 		},
 		mixEarlierFrom:      time.Date(2020, 12, 8, 0, 0, 0, 0, refZone),
 		monthlyCohortsUntil: time.Date(2020, 9, 1, 0, 0, 0, 0, refZone),
@@ -204,6 +215,14 @@ func refEra1(custom bool) map[string]*refFigures {
 		}
 	}
 	return map[string]*refFigures{"USD": usd, "CNY": cny}
+}
+
+// refChinaTiers are the prices per minute of the China site's recording of
+// 2022, given per 1,000 minutes.
+func refChinaTiers(audio, sd, hd, fhd, k2, k4 string) map[billing.Tier]decimal.Decimal {
+	m := refTierPrices(refPerThousand(audio), refPerThousand(sd), refPerThousand(hd), refPerThousand(fhd))
+	m[billing.Tier2K], m[billing.Tier4K] = refPerThousand(k2), refPerThousand(k4)
+	return m
 }
 
 type refBand struct {
@@ -1239,29 +1258,58 @@ func refUsageInputErrors(a *refAccount, now time.Time, u billing.Usage, svc bill
 			errs = append(errs, billing.ErrBeforeOpened)
 		}
 	}
-	if !slices.Contains(refTierOrder, u.Tier) {
+	tiers := refEra1Tiers
+	if svc == billing.ServiceRecordingSingle || svc == billing.ServiceRecordingMixed {
+		tiers = refTierOrder
+	}
+	if !slices.Contains(tiers, u.Tier) {
 		errs = append(errs, billing.ErrUnknownTier)
 	}
-	switch svc {
-	case billing.ServiceBasic:
+	var created time.Time // the application's creation, if it is known
+	if a != nil {
+		if ap, ok := a.refAppAt(u.App, u.At); ok {
+			created = ap.created
+		}
+	}
+	errs = append(errs, refServiceErrors(a, svc, created)...)
+	if svc == billing.ServiceBasic {
 		switch {
 		case refAudioScenarios[u.Scenario]:
-			if u.Tier != billing.TierAudio && slices.Contains(refTierOrder, u.Tier) {
+			if u.Tier != billing.TierAudio && slices.Contains(refEra1Tiers, u.Tier) {
 				errs = append(errs, billing.ErrTierNotInScenario)
 			}
 		case refVideoScenarios[u.Scenario]:
 		default:
 			errs = append(errs, billing.ErrUnknownScenario)
 		}
-	case billing.ServiceRecording:
-		if a != nil && a.cohort().Before(refRecordingFrom) {
-			errs = append(errs, billing.ErrNoPriceBook)
-		}
-	case billing.ServiceMixTranscoding:
-	default:
-		errs = append(errs, billing.ErrUnknownService)
 	}
 	return errs
+}
+
+// refServiceErrors: why account a's book does not price value-added
+// service svc for an application created at created (zero if unknown):
+// Era 1 recording is for accounts whose first application was created
+// from 2020-07-01 and, on the China site, for applications created before
+// 2022-07-20; the recording of 2022 (China site only) for the later ones.
+func refServiceErrors(a *refAccount, svc billing.Service, created time.Time) []error {
+	cny := a != nil && a.currency == "CNY"
+	switch svc {
+	case billing.ServiceBasic, billing.ServiceMixTranscoding:
+	case billing.ServiceRecording:
+		if a != nil && (a.cohort().Before(refRecordingFrom) || cny && !created.IsZero() && !created.Before(refChina2022From)) {
+			return []error{billing.ErrNoPriceBook}
+		}
+	case billing.ServiceRecordingSingle, billing.ServiceRecordingMixed:
+		switch {
+		case a != nil && !cny:
+			return []error{billing.ErrUnknownService}
+		case cny && !created.IsZero() && created.Before(refChina2022From):
+			return []error{billing.ErrNoPriceBook}
+		}
+	default:
+		return []error{billing.ErrUnknownService}
+	}
+	return nil
 }
 
 // refDisabledAt: the host had disabled the application at that time.
@@ -1506,8 +1554,8 @@ func (md *refModel) admit(now time.Time, account, app string, svc billing.Servic
 		return billing.Admission{}, []error{billing.ErrBeforeOpened}
 	case !ok:
 		return billing.Admission{}, []error{billing.ErrUnknownApp}
-	case svc == billing.ServiceRecording && a.cohort().Before(refRecordingFrom):
-		return billing.Admission{}, []error{billing.ErrNoPriceBook}
+	case svc != "" && refServiceErrors(a, svc, ap.created) != nil:
+		return billing.Admission{}, refServiceErrors(a, svc, ap.created)
 	}
 	if svc == "" {
 		svc = billing.ServiceBasic

@@ -241,18 +241,37 @@ func TestEra1Books(t *testing.T) {
 			// 2020-08-31, daily from 2020-09-01 (§1.5).
 			MonthlyCohortsUntil: time.Date(2020, 9, 1, 0, 0, 0, 0, cst),
 			ValueAdded: []billing.ValueAddedService{
-				// Recording, CNY per 1,000 minutes: 3.50, 7.00, 14.00, 52.50.
+				// Recording, CNY per 1,000 minutes: 3.50, 7.00, 14.00, 52.50;
+				// applications created before 2022-07-20 (§4.2).
 				{Service: billing.ServiceRecording, From: time.Date(2020, 7, 1, 0, 0, 0, 0, cst), Tiering: billing.PerStream,
 					Tiers: []billing.TierSpec{
 						{Tier: audio, Price: dec("0.0035")}, {Tier: sd, Video: true, MaxArea: 307_200, Price: dec("0.007")},
 						{Tier: hd, Video: true, MaxArea: 921_600, Price: dec("0.014")}, {Tier: fhd, Video: true, Price: dec("0.0525")},
-					}},
+					}, AppsUntil: time.Date(2022, 7, 20, 0, 0, 0, 0, cst)},
 				// MixTranscoding, CNY per 1,000 minutes: 5.6, 16, 32.5, 63.
 				{Service: billing.ServiceMixTranscoding, From: time.Date(2020, 11, 1, 0, 0, 0, 0, cst),
 					EarlierAccountsFrom: time.Date(2020, 12, 8, 0, 0, 0, 0, cst), Tiering: billing.PerStream,
 					Tiers: []billing.TierSpec{
 						{Tier: audio, Price: dec("0.0056")}, {Tier: sd, Video: true, MaxArea: 307_200, Price: dec("0.016")},
 						{Tier: hd, Video: true, MaxArea: 921_600, Price: dec("0.0325")}, {Tier: fhd, Video: true, Price: dec("0.063")},
+					}},
+				// Recording of applications created from 2022-07-20, per input
+				// stream (§4.2), bounds 640×480 = 307,200, 1280×720 = 921,600,
+				// 1920×1080 = 2,073,600, 2560×1440 = 3,686,400, 4096×2176 =
+				// 8,912,896; single-stream CNY per 1,000 minutes: 3.5, 7, 14,
+				// 31, 56, 97.
+				{Service: billing.ServiceRecordingSingle, Tiering: billing.PerStream, AppsFrom: time.Date(2022, 7, 20, 0, 0, 0, 0, cst),
+					Tiers: []billing.TierSpec{
+						{Tier: audio, Price: dec("0.0035")}, {Tier: sd, Video: true, MaxArea: 307_200, Price: dec("0.007")},
+						{Tier: hd, Video: true, MaxArea: 921_600, Price: dec("0.014")}, {Tier: fhd, Video: true, MaxArea: 2_073_600, Price: dec("0.031")},
+						{Tier: "2k", Video: true, MaxArea: 3_686_400, Price: dec("0.056")}, {Tier: "4k", Video: true, MaxArea: 8_912_896, Price: dec("0.097")},
+					}},
+				// Mixed: 9, 19, 35, 79, 138, 323.
+				{Service: billing.ServiceRecordingMixed, Tiering: billing.PerStream, AppsFrom: time.Date(2022, 7, 20, 0, 0, 0, 0, cst),
+					Tiers: []billing.TierSpec{
+						{Tier: audio, Price: dec("0.009")}, {Tier: sd, Video: true, MaxArea: 307_200, Price: dec("0.019")},
+						{Tier: hd, Video: true, MaxArea: 921_600, Price: dec("0.035")}, {Tier: fhd, Video: true, MaxArea: 2_073_600, Price: dec("0.079")},
+						{Tier: "2k", Video: true, MaxArea: 3_686_400, Price: dec("0.138")}, {Tier: "4k", Video: true, MaxArea: 8_912_896, Price: dec("0.323")},
 					}},
 			},
 		},
@@ -309,6 +328,10 @@ func TestPriceBookValidation(t *testing.T) {
 		{"value-added service without a tiering", func(b *billing.PriceBook) { b.ValueAdded[1].Tiering = "" }},
 		{"earlier accounts billed before the service", func(b *billing.PriceBook) {
 			b.ValueAdded[1].EarlierAccountsFrom = b.ValueAdded[1].From.Add(-time.Hour)
+		}},
+		{"applications created until before they are created from", func(b *billing.PriceBook) {
+			b.ValueAdded[0].AppsFrom = time.Date(2022, 7, 20, 0, 0, 0, 0, cst)
+			b.ValueAdded[0].AppsUntil = b.ValueAdded[0].AppsFrom
 		}},
 	}
 	for _, tt := range tests {

@@ -18,12 +18,16 @@ const (
 // values are stored by Stores and never change.
 type Tier string
 
-// The tiers of the Era 1 price books. Later books may add tiers (2K, 4K) as data.
+// The tiers of the Era 1 price books, and the 2K and 4K tiers of later
+// tables (the China site's recording of 2022); a book's table gives each
+// its bounds.
 const (
 	TierAudio Tier = "audio"
 	TierSD    Tier = "sd"  // received stream ≤ 640×480 in area
 	TierHD    Tier = "hd"  // ≤ 1280×720 in area
 	TierFHD   Tier = "fhd" // above 1280×720 (also called UHD or HD+)
+	Tier2K    Tier = "2k"
+	Tier4K    Tier = "4k"
 )
 
 // Service is what a meter measures. Basic services are the four scenarios,

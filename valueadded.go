@@ -18,6 +18,13 @@ const (
 	ServiceRecording Service = "recording"
 	// ServiceMixTranscoding is On-Cloud MixTranscoding, by the output stream's tier.
 	ServiceMixTranscoding Service = "mixtranscoding"
+	// ServiceRecordingSingle and ServiceRecordingMixed are the China site's
+	// cloud recording for applications created from 2022-07-20 (Era1CNY):
+	// single-stream recording (a file per stream, 单流录制) and mixed
+	// recording (the streams mixed into one file, 合流录制), each input
+	// stream billed by its own tier.
+	ServiceRecordingSingle Service = "recording-single"
+	ServiceRecordingMixed  Service = "recording-mixed"
 )
 
 // ValueAddedService is a value-added service's terms in a price book: its
@@ -40,6 +47,12 @@ type ValueAddedService struct {
 	// service for those accounts (their usage is refused with
 	// ErrNoPriceBook).
 	EarlierAccountsFrom time.Time
+	// AppsFrom and AppsUntil limit the service to the usage of the
+	// applications created in [AppsFrom, AppsUntil); zero means no bound.
+	// Usage of another application is refused with ErrNoPriceBook. The
+	// China site bills the recording of applications created from
+	// 2022-07-20 by another model than that of earlier applications.
+	AppsFrom, AppsUntil time.Time
 }
 
 // valueAdded returns the book's terms for service s.
@@ -61,9 +74,10 @@ func (v *ValueAddedService) price(t Tier) (decimal.Decimal, bool) {
 }
 
 // checkValueAdded checks that the book prices service s in tier t for an
-// account of the cohort of instant cohort (see Account.Cohort).
-func (b *PriceBook) checkValueAdded(s Service, t Tier, cohort time.Time) error {
-	v, err := b.valueAddedFor(s, cohort)
+// account of the cohort of instant cohort (see Account.Cohort) and an
+// application created at created.
+func (b *PriceBook) checkValueAdded(s Service, t Tier, cohort, created time.Time) error {
+	v, err := b.valueAddedFor(s, cohort, created)
 	if err != nil {
 		return err
 	}
@@ -74,15 +88,22 @@ func (b *PriceBook) checkValueAdded(s Service, t Tier, cohort time.Time) error {
 }
 
 // valueAddedFor returns the book's terms for service s for an account of
-// the cohort of instant cohort, or ErrUnknownService or ErrNoPriceBook.
-func (b *PriceBook) valueAddedFor(s Service, cohort time.Time) (*ValueAddedService, error) {
+// the cohort of instant cohort and an application created at created, or
+// ErrUnknownService or ErrNoPriceBook.
+func (b *PriceBook) valueAddedFor(s Service, cohort, created time.Time) (*ValueAddedService, error) {
 	v, ok := b.valueAdded(s)
-	if !ok {
+	switch {
+	case !ok:
 		return nil, refuse(fmt.Errorf("%w %q in book %q", ErrUnknownService, s, b.ID))
-	}
-	if cohort.Before(v.From) && v.EarlierAccountsFrom.IsZero() {
+	case cohort.Before(v.From) && v.EarlierAccountsFrom.IsZero():
 		return nil, refuse(fmt.Errorf("%w: book %q prices %s only for accounts whose first application was created from %s",
 			ErrNoPriceBook, b.ID, s, v.From.Format(time.DateOnly)))
+	case created.Before(v.AppsFrom):
+		return nil, refuse(fmt.Errorf("%w: book %q prices %s only for applications created from %s",
+			ErrNoPriceBook, b.ID, s, v.AppsFrom.Format(time.DateOnly)))
+	case !v.AppsUntil.IsZero() && !created.Before(v.AppsUntil):
+		return nil, refuse(fmt.Errorf("%w: book %q prices %s only for applications created before %s",
+			ErrNoPriceBook, b.ID, s, v.AppsUntil.Format(time.DateOnly)))
 	}
 	return v, nil
 }
@@ -105,6 +126,8 @@ func (b *PriceBook) validateValueAdded() error {
 			return fmt.Errorf("value-added service %q: no tiers", v.Service)
 		case !v.EarlierAccountsFrom.IsZero() && v.EarlierAccountsFrom.Before(v.From):
 			return fmt.Errorf("value-added service %q: EarlierAccountsFrom before From", v.Service)
+		case !v.AppsUntil.IsZero() && !v.AppsUntil.After(v.AppsFrom):
+			return fmt.Errorf("value-added service %q: AppsUntil is not after AppsFrom", v.Service)
 		}
 		if _, _, err := validateTiers(v.Tiers); err != nil {
 			return fmt.Errorf("value-added service %q: %w", v.Service, err)
@@ -119,5 +142,6 @@ func (e *Engine) checkValueAdded(u *unit, book *PriceBook, us *Usage) error {
 	if us.Scenario != "" {
 		return refuse(fmt.Errorf("%w %q: value-added usage has no scenario", ErrUnknownScenario, us.Scenario))
 	}
-	return book.checkValueAdded(us.Service, us.Tier, u.a.Cohort())
+	i := u.a.app(us.App, us.At) // accepted: it exists
+	return book.checkValueAdded(us.Service, us.Tier, u.a.Cohort(), u.a.Apps[i].Created)
 }

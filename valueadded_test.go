@@ -2,6 +2,7 @@ package billing_test
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -210,6 +211,101 @@ func TestValueAddedWithoutBasicService(t *testing.T) {
 			}
 			if err != nil || !cmp.Equal(want, r, cmpOpts) {
 				t.Errorf("Record() = %+v, %v; want %+v", r, err, want)
+			}
+		})
+	}
+}
+
+// TestChinaRecording2022 checks the China site's cloud recording for
+// applications created from 2022-07-20 (§4.2, 云端录制费用说明（新）): each
+// input stream billed by its own area, single-stream or mixed, and the
+// document's example; earlier applications keep Era 1's recording.
+func TestChinaRecording2022(t *testing.T) {
+	cnDay := func(m time.Month, d, h int) time.Time { return time.Date(2022, m, d, h, 0, 0, 0, cst) }
+	single, mixed := billing.ServiceRecordingSingle, billing.ServiceRecordingMixed
+
+	// The document's example: A audio only, B 640×360 (SD), C 1920×1080
+	// (FHD, its bound included), 10 minutes each, mixed: 9 + 19 + 79 yuan
+	// per 1,000 minutes × 10 = 0.09 + 0.19 + 0.79 = 1.07.
+	tiers, err := billing.Era1CNY().ServiceTiers(mixed, billing.Resolution{Width: 640, Height: 360}, billing.Resolution{Width: 1920, Height: 1080})
+	if diff := cmp.Diff([]billing.Tier{billing.TierSD, billing.TierFHD}, tiers); err != nil || diff != "" {
+		t.Errorf("ServiceTiers(mixed, 640×360, 1920×1080) = %v, %v; want [sd fhd]", tiers, err)
+	}
+	h := newHarness(t)
+	h.do(op{now: cnDay(8, 1, 9), open: &billing.AccountSpec{ID: "a", Currency: "CNY", Postpaid: true, App: "app1"}})
+	for i, tier := range []billing.Tier{billing.TierAudio, billing.TierSD, billing.TierFHD} {
+		h.do(vaUse(fmt.Sprint("r", i), mixed, tier, 600, cnDay(8, 1, 10)))
+	}
+	h.clock.Set(cnDay(8, 2, 10))
+	b, err := h.e.Settle(h.ctx, "a", refDateDay(2022, 8, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := refDateDay(2022, 8, 1)
+	want := billing.Bill{Account: "a", Day: d, Through: d, Currency: "CNY", Issued: cnDay(8, 2, 10), PostpaidOn: true,
+		Lines: []billing.Line{
+			line(d, mixed, billing.TierAudio, 600, 0, 10, 0, true, "0.009", "0.09"),
+			line(d, mixed, billing.TierSD, 600, 0, 10, 0, true, "0.019", "0.19"),
+			line(d, mixed, billing.TierFHD, 600, 0, 10, 0, true, "0.079", "0.79"),
+		},
+		Subtotal: dec("1.07"), Total: dec("1.07")}
+	if diff := cmp.Diff(want, b, cmpOpts); diff != "" {
+		t.Errorf("bill (-want +got):\n%s", diff)
+	}
+
+	// Which applications each model prices.
+	for _, tt := range []struct {
+		name     string
+		currency string
+		opened   time.Time // the account, and its application app1
+		app2     time.Time // if not zero, app2 created then; the usage is app2's
+		service  billing.Service
+		tier     billing.Tier
+		wantErr  error
+		minutes  int64 // else
+	}{
+		{name: "single-stream 4K of a new application", currency: "CNY", opened: cnDay(7, 20, 0), service: single, tier: billing.Tier4K, minutes: 1},
+		{name: "Era 1 recording of a new application", currency: "CNY", opened: cnDay(7, 20, 0), service: billing.ServiceRecording, tier: billing.TierHD,
+			wantErr: billing.ErrNoPriceBook},
+		{name: "single-stream of an application created the day before", currency: "CNY", opened: time.Date(2022, 7, 19, 23, 59, 59, 0, cst),
+			service: single, tier: billing.TierHD, wantErr: billing.ErrNoPriceBook},
+		{name: "Era 1 recording of an application created the day before", currency: "CNY", opened: time.Date(2022, 7, 19, 23, 59, 59, 0, cst),
+			service: billing.ServiceRecording, tier: billing.TierHD, minutes: 1},
+		// An account of 2020-03 (recording under CSS rules): its new
+		// application is billed by the model of 2022, which names no cohort.
+		{name: "mixed recording of a new application of an old account", currency: "CNY", opened: time.Date(2020, 3, 1, 9, 0, 0, 0, cst),
+			app2: cnDay(8, 1, 9), service: mixed, tier: billing.Tier2K, minutes: 1},
+		{name: "Era 1 recording of an old account", currency: "CNY", opened: time.Date(2020, 3, 1, 9, 0, 0, 0, cst),
+			service: billing.ServiceRecording, tier: billing.TierHD, wantErr: billing.ErrNoPriceBook},
+		{name: "2K on Era 1 recording", currency: "CNY", opened: cnDay(7, 1, 0), service: billing.ServiceRecording, tier: billing.Tier2K,
+			wantErr: billing.ErrUnknownTier},
+		{name: "single-stream on the international site", currency: "USD", opened: cnDay(8, 1, 0), service: single, tier: billing.TierHD,
+			wantErr: billing.ErrUnknownService},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.do(op{now: tt.opened, open: &billing.AccountSpec{ID: "a", Currency: tt.currency, Postpaid: true, App: "app1"}})
+			app := "app1"
+			if !tt.app2.IsZero() {
+				h.do(op{now: tt.app2, create: &billing.AppSpec{ID: "app2"}})
+				app = "app2"
+			}
+			at := cnDay(8, 15, 10)
+			h.clock.Set(at)
+			adm, admErr := h.e.Admit(h.ctx, "a", app, tt.service, at)
+			u := vaUsage("r1", tt.service, tt.tier, 30, at)
+			u.App = app
+			r, err := h.e.Record(h.ctx, *u)
+			if !errors.Is(err, tt.wantErr) || err == nil && r.Minutes != tt.minutes {
+				t.Errorf("Record() = %+v, %v; want %d minutes, error %v", r, err, tt.minutes, tt.wantErr)
+			}
+			// Admit knows the service, not the tier.
+			wantAdmit := tt.wantErr
+			if errors.Is(wantAdmit, billing.ErrUnknownTier) {
+				wantAdmit = nil
+			}
+			if !errors.Is(admErr, wantAdmit) || admErr == nil && !adm.Admitted {
+				t.Errorf("Admit() = %+v, %v; want admitted, or error %v", adm, admErr, wantAdmit)
 			}
 		})
 	}
