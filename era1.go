@@ -11,36 +11,25 @@ import (
 // with cloud recording (billed for accounts opened from 2020-07-01) and
 // MixTranscoding (per-minute prices to 8 decimals, billed from 2020-11-01,
 // and from 2020-12-01 for older accounts), and the monthly billing cycle for
-// accounts whose first application was created before 2020-09-01. It stays
-// in force (Until is zero) until a later book of the same currency is
-// configured in its place.
+// accounts whose first application was created before 2020-09-01. It
+// prices the accounts whose first application was created before 2021-10-27
+// ([Era2USD] prices the later ones), and stays in force (Until is zero)
+// until a later book of the same currency is configured in its place.
 func Era1USD() PriceBook {
 	return PriceBook{
-		ID:        "era1-usd",
-		Currency:  "USD",
-		Decimals:  2,
-		From:      era1Start(),
-		Tiering:   PerStream,
-		Tiers:     era1Tiers("0.99", "1.99", "3.99", "14.99"),
-		Scenarios: era1Scenarios(),
+		ID:       "era1-usd",
+		Currency: "USD",
+		Decimals: 2,
+		From:     era1Start(),
+		// Accounts whose first application was created from 2021-10-27
+		// are Era 2's (Era2USD).
+		CohortUntil: era2Start(),
+		Tiering:     PerStream,
+		Tiers:       era1Tiers("0.99", "1.99", "3.99", "14.99"),
+		Scenarios:   era1Scenarios(),
 		Kinds: []PackageKind{
 			era1Trial(),
-			era1Universal(Pricing{
-				Unit: 1000,
-				Offers: []Offer{
-					{25_000, dec("24")},
-					{250_000, dec("227")},
-					{1_000_000, dec("856")},
-					{3_000_000, dec("2416")},
-				},
-				Bands: []Band{
-					{0, perThousand("0.99")},
-					{25_000, perThousand("0.960")},
-					{250_000, perThousand("0.908")},
-					{1_000_000, perThousand("0.856")},
-					{3_000_000, perThousand("0.805")},
-				},
-			}),
+			era1Universal(usdUniversalPricing()),
 		},
 		Trial: Grant{Kind: KindTrial, Minutes: 10_000},
 		// Monthly postpaid for accounts whose first application was
@@ -50,6 +39,27 @@ func Era1USD() PriceBook {
 			era1Recording("0.499", "0.99", "1.99", "7.499"),
 			era1MixTranscoding(time.Date(2020, 12, 1, 0, 0, 0, 0, utc8),
 				dec("0.000799"), dec("0.00228571"), dec("0.00464286"), dec("0.00899")),
+		},
+	}
+}
+
+// usdUniversalPricing is the universal package's price list of the
+// international site, Era 1's and Era 2's (domain reference §2.2).
+func usdUniversalPricing() Pricing {
+	return Pricing{
+		Unit: 1000,
+		Offers: []Offer{
+			{25_000, dec("24")},
+			{250_000, dec("227")},
+			{1_000_000, dec("856")},
+			{3_000_000, dec("2416")},
+		},
+		Bands: []Band{
+			{0, perThousand("0.99")},
+			{25_000, perThousand("0.960")},
+			{250_000, perThousand("0.908")},
+			{1_000_000, perThousand("0.856")},
+			{3_000_000, perThousand("0.805")},
 		},
 	}
 }

@@ -147,7 +147,7 @@ func newRefRun(rt *rapid.T) *refRun {
 	allMonthly := rapid.Bool().Draw(rt, "monthlyCycle")
 	if allMonthly {
 		if books == nil {
-			books = []billing.PriceBook{billing.Era1USD(), billing.Era1CNY()}
+			books = []billing.PriceBook{billing.Era1USD(), billing.Era2USD(), billing.Era1CNY()}
 		}
 		for i := range books {
 			books[i].MonthlyCohortsUntil = refMonthlyCohortsUntil
@@ -186,6 +186,9 @@ func newRefRun(rt *rapid.T) *refRun {
 	if allMonthly {
 		for _, f := range r.m.figures {
 			f.monthlyCohortsUntil = refMonthlyCohortsUntil
+		}
+		if r.m.era2 != nil {
+			r.m.era2.monthlyCohortsUntil = refMonthlyCohortsUntil
 		}
 	}
 	r.clk.Set(start)
@@ -815,6 +818,7 @@ func (r *refRun) check(rt *rapid.T) {
 		for _, p := range got.Packages {
 			refCount("package seen forfeited", p.Forfeited > 0)
 			refCount("monthly grant drawn from", p.Kind == refMonthlyKind && p.Balance < p.Minutes)
+			refCount("Era 2's free minutes drawn from", p.Kind == billing.KindFree && p.Balance < p.Minutes)
 		}
 		if a != nil {
 			for _, p := range a.cur.packages {

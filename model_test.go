@@ -30,9 +30,11 @@ const (
 	refDueAfter    = 10 * time.Hour
 )
 
-// refTierOrder is the price book's tier order (audio, SD, HD, FHD), and the
-// 2K and 4K of the China site's recording of 2022 (refChinaTiers).
-var refTierOrder = []billing.Tier{billing.TierAudio, billing.TierSD, billing.TierHD, billing.TierFHD, billing.Tier2K, billing.Tier4K}
+// refTierOrder is the price book's tier order (audio, SD, HD, FHD), the 2K
+// and 4K of the China site's recording of 2022 (refChinaTiers), and the
+// 2K+ of Era 2's (refEra2USD).
+var refTierOrder = []billing.Tier{billing.TierAudio, billing.TierSD, billing.TierHD, billing.TierFHD, billing.Tier2K, billing.Tier4K,
+	billing.Tier2KPlus}
 
 // refEra1Tiers are Era 1's tiers, those of basic services and of Era 1's
 // value-added services.
@@ -151,6 +153,7 @@ type refFigures struct {
 var (
 	refRecordingFrom  = time.Date(2020, 7, 1, 0, 0, 0, 0, refZone)
 	refChina2022From  = time.Date(2022, 7, 20, 0, 0, 0, 0, refZone) // the China site's recording of applications created from then
+	refEra2From       = time.Date(2021, 10, 27, 0, 0, 0, 0, refZone) // USD accounts whose first application was created from then are Era 2's
 	refMixFrom        = time.Date(2020, 11, 1, 0, 0, 0, 0, refZone)
 	refVideoScenarios = map[billing.Scenario]bool{billing.VideoLive: true, billing.VideoCall: true}
 	refAudioScenarios = map[billing.Scenario]bool{billing.AudioLive: true, billing.AudioCall: true}
@@ -225,6 +228,42 @@ func refChinaTiers(audio, sd, hd, fhd, k2, k4 string) map[billing.Tier]decimal.D
 	return m
 }
 
+// refEra2USD returns the figures of Era 2 (§1, §2.1, §2.3, §4.2; the
+// docs/research notes): Era 1's basic prices and universal package, no
+// trial, 10,000 free minutes each month to the month's end at 1 for every
+// basic, recording and MixTranscoding tier, Era 2's recording (audio 1.49,
+// HD 5.99, FHD 13.49, 2K 23.99, 2K+ 53.99 per 1,000 minutes), Era 1's
+// MixTranscoding.
+func refEra2USD() *refFigures {
+	era1 := refEra1(false)["USD"]
+	f := &refFigures{
+		bookID: "era2-usd",
+		basic:  era1.basic,
+		valueAdded: map[billing.Service]map[billing.Tier]decimal.Decimal{
+			billing.ServiceRecording: {billing.TierAudio: refPerThousand("1.49"), billing.TierHD: refPerThousand("5.99"),
+				billing.TierFHD: refPerThousand("13.49"), billing.Tier2K: refPerThousand("23.99"), billing.Tier2KPlus: refPerThousand("53.99")},
+			billing.ServiceMixTranscoding: era1.valueAdded[billing.ServiceMixTranscoding],
+		},
+		mixEarlierFrom: era1.mixEarlierFrom,
+		kinds:          map[string]*refKind{billing.KindUniversal: era1.kinds[billing.KindUniversal]},
+		monthlyMinutes: 10_000,
+	}
+	one := func(tiers ...billing.Tier) map[billing.Tier]int64 {
+		m := map[billing.Tier]int64{}
+		for _, t := range tiers {
+			m[t] = 1
+		}
+		return m
+	}
+	f.monthly = &refKind{name: billing.KindFree, toMonthEnd: true, ratios: one(refEra1Tiers...),
+		valueAdded: map[billing.Service]map[billing.Tier]int64{
+			billing.ServiceRecording:      one(billing.TierAudio, billing.TierHD, billing.TierFHD, billing.Tier2K, billing.Tier2KPlus),
+			billing.ServiceMixTranscoding: one(refEra1Tiers...),
+		}}
+	f.kinds[billing.KindFree] = f.monthly
+	return f
+}
+
 type refBand struct {
 	from      int64
 	perMinute decimal.Decimal
@@ -279,10 +318,12 @@ func refEra1Kinds(offers map[int64]decimal.Decimal, bands []refBand) map[string]
 // refCustomBook is Era1USD plus refCustomKind, as the engine is configured
 // with it: a kind that does not cover FHD, expires after one month (not to
 // month end) and does not arm the automatic switch; and its universal
-// package Refundable, so that USD accounts are refunded too.
+// package Refundable, so that USD accounts are refunded too. It prices
+// every cohort, Era 2's too.
 func refCustomBook() billing.PriceBook {
 	b := billing.Era1USD()
 	b.ID = "era1-usd-ref"
+	b.CohortUntil = time.Time{}
 	for i := range b.Kinds {
 		b.Kinds[i].Refundable = b.Kinds[i].Name == billing.KindUniversal // refunds on USD accounts too
 	}
@@ -516,11 +557,27 @@ func (a *refAccount) purchaseOf(id string) (refPurchaseRecord, bool) {
 type refModel struct {
 	cal     refCalendar
 	figures map[string]*refFigures // by currency
+	era2    *refFigures            // USD accounts of Era 2's cohorts (nil: the Era 1 figures)
 	accts   map[string]*refAccount
 }
 
+// figuresFor: the figures of the accounts of currency and cohort.
+func (md *refModel) figuresFor(currency string, cohort time.Time) *refFigures {
+	if currency == "USD" && md.era2 != nil && !cohort.Before(refEra2From) {
+		return md.era2
+	}
+	return md.figures[currency]
+}
+
+// newRefModel: the model of an Engine with the default books (Era 1, and
+// Era 2 for USD accounts from 2021-10-27), or with refCustomBook for every
+// USD account.
 func newRefModel(custom bool, loc *time.Location) *refModel {
-	return &refModel{cal: refCalendar{loc}, figures: refEra1(custom), accts: map[string]*refAccount{}}
+	md := &refModel{cal: refCalendar{loc}, figures: refEra1(custom), accts: map[string]*refAccount{}}
+	if !custom {
+		md.era2 = refEra2USD()
+	}
+	return md
 }
 
 // sortedPackages returns the state's packages in deduction order.
@@ -685,7 +742,7 @@ func (a *refAccount) grant(now time.Time) {
 		}
 		start := a.cal.dayStart(d)
 		p := &refPackage{kind: a.fig.monthly, Package: billing.Package{
-			ID: "grant:" + d.String(), Kind: refMonthlyKind, Book: a.fig.bookID, Minutes: a.fig.monthlyMinutes,
+			ID: "grant:" + d.String(), Kind: a.fig.monthly.name, Book: a.fig.bookID, Minutes: a.fig.monthlyMinutes,
 			Balance: a.fig.monthlyMinutes, Price: decimal.Zero, PurchasedAt: start, Start: start, End: a.cal.validityEnd(d, a.fig.monthly),
 		}}
 		o := refOp{key: billing.OpKey{At: p.PurchasedAt, Class: billing.ClassOpening, ID: p.ID}, pkg: p}
@@ -1187,7 +1244,7 @@ func (md *refModel) open(now time.Time, spec billing.AccountSpec) (billing.Accou
 	if currency == "" {
 		currency = "USD" // the currency of the first price book
 	}
-	fig := md.figures[currency]
+	fig := md.figuresFor(currency, now)
 	if fig == nil {
 		return billing.Account{}, []error{billing.ErrNoPriceBook}
 	}
@@ -1204,11 +1261,12 @@ func (md *refModel) open(now time.Time, spec billing.AccountSpec) (billing.Accou
 	if spec.Postpaid {
 		a.base.postpaid = billing.Postpaid{On: true, Since: now, Way: billing.PostpaidAtOpening}
 	}
-	trial := fig.kinds[billing.KindTrial]
-	a.base.packages = append(a.base.packages, &refPackage{kind: trial, Package: billing.Package{
-		ID: billing.TrialID, Kind: billing.KindTrial, Book: fig.bookID, Minutes: fig.trial, Balance: fig.trial,
-		Price: decimal.Zero, PurchasedAt: now, Start: md.cal.dayStart(day), End: md.cal.validityEnd(day, trial),
-	}})
+	if trial := fig.kinds[billing.KindTrial]; fig.trial > 0 {
+		a.base.packages = append(a.base.packages, &refPackage{kind: trial, Package: billing.Package{
+			ID: billing.TrialID, Kind: billing.KindTrial, Book: fig.bookID, Minutes: fig.trial, Balance: fig.trial,
+			Price: decimal.Zero, PurchasedAt: now, Start: md.cal.dayStart(day), End: md.cal.validityEnd(day, trial),
+		}})
+	}
 	if spec.App != "" {
 		a.apps = append(a.apps, refApp{id: spec.App, created: now})
 	}
@@ -1258,11 +1316,17 @@ func refUsageInputErrors(a *refAccount, now time.Time, u billing.Usage, svc bill
 			errs = append(errs, billing.ErrBeforeOpened)
 		}
 	}
-	tiers := refEra1Tiers
-	if svc == billing.ServiceRecordingSingle || svc == billing.ServiceRecordingMixed {
-		tiers = refTierOrder
+	// The tiers the account's book prices for the service (any, if the
+	// account is unknown).
+	known := slices.Contains(refTierOrder, u.Tier)
+	if a != nil {
+		prices := a.fig.basic
+		if svc != billing.ServiceBasic {
+			prices = a.fig.valueAdded[svc]
+		}
+		_, known = prices[u.Tier]
 	}
-	if !slices.Contains(tiers, u.Tier) {
+	if !known {
 		errs = append(errs, billing.ErrUnknownTier)
 	}
 	var created time.Time // the application's creation, if it is known
@@ -1292,6 +1356,11 @@ func refUsageInputErrors(a *refAccount, now time.Time, u billing.Usage, svc bill
 // from 2020-07-01 and, on the China site, for applications created before
 // 2022-07-20; the recording of 2022 (China site only) for the later ones.
 func refServiceErrors(a *refAccount, svc billing.Service, created time.Time) []error {
+	if a != nil && svc != billing.ServiceBasic {
+		if _, ok := a.fig.valueAdded[svc]; !ok {
+			return []error{billing.ErrUnknownService}
+		}
+	}
 	cny := a != nil && a.currency == "CNY"
 	switch svc {
 	case billing.ServiceBasic, billing.ServiceMixTranscoding:
@@ -1300,10 +1369,7 @@ func refServiceErrors(a *refAccount, svc billing.Service, created time.Time) []e
 			return []error{billing.ErrNoPriceBook}
 		}
 	case billing.ServiceRecordingSingle, billing.ServiceRecordingMixed:
-		switch {
-		case a != nil && !cny:
-			return []error{billing.ErrUnknownService}
-		case cny && !created.IsZero() && created.Before(refChina2022From):
+		if cny && !created.IsZero() && created.Before(refChina2022From) {
 			return []error{billing.ErrNoPriceBook}
 		}
 	default:
@@ -1454,7 +1520,7 @@ func (md *refModel) refund(now time.Time, r billing.Refund) (billing.PackageRefu
 	at := md.cal.dayStart(a.settledThrough + 1)
 	pr, bought := a.purchases[r.Package]
 	switch {
-	case !bought && r.Package != billing.TrialID:
+	case !bought && !slices.ContainsFunc(a.cur.packages, func(q *refPackage) bool { return q.ID == r.Package }): // no trial, no grant of that id
 		return billing.PackageRefund{}, []error{billing.ErrNotFound}
 	case p == nil && bought && a.fig.kinds[pr.purchase.Kind].refundable: // bought since the first unsettled day began
 		return billing.PackageRefund{}, []error{billing.ErrNotYetRefundable}
@@ -1650,7 +1716,8 @@ func (md *refModel) createApp(now time.Time, id string, spec billing.AppSpec) (b
 		}
 		return a.view(), nil
 	}
-	if len(a.apps) == 0 { // the account's cohort, and so its cycle
+	if len(a.apps) == 0 { // the account's cohort, and so its book and cycle
+		a.fig = md.figuresFor(a.currency, now)
 		a.monthly = now.Before(a.fig.monthlyCohortsUntil)
 	}
 	a.apps = append(a.apps, refApp{id: spec.ID, created: now, own: spec.Postpaid})

@@ -22,12 +22,13 @@ type Tier string
 // tables (the China site's recording of 2022); a book's table gives each
 // its bounds.
 const (
-	TierAudio Tier = "audio"
-	TierSD    Tier = "sd"  // received stream ≤ 640×480 in area
-	TierHD    Tier = "hd"  // ≤ 1280×720 in area
-	TierFHD   Tier = "fhd" // above 1280×720 (also called UHD or HD+)
-	Tier2K    Tier = "2k"
-	Tier4K    Tier = "4k"
+	TierAudio  Tier = "audio"
+	TierSD     Tier = "sd"  // received stream ≤ 640×480 in area
+	TierHD     Tier = "hd"  // ≤ 1280×720 in area
+	TierFHD    Tier = "fhd" // above 1280×720 (also called UHD or HD+)
+	Tier2K     Tier = "2k"
+	Tier4K     Tier = "4k"
+	Tier2KPlus Tier = "2k+" // Era 2's cloud recording, to 4096×2160
 )
 
 // Service is what a meter measures. Basic services are the four scenarios,
