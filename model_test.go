@@ -152,7 +152,7 @@ type refFigures struct {
 // Service start dates (§4.2, §4.3 and the package docs), and scenarios.
 var (
 	refRecordingFrom  = time.Date(2020, 7, 1, 0, 0, 0, 0, refZone)
-	refChina2022From  = time.Date(2022, 7, 20, 0, 0, 0, 0, refZone) // the China site's recording of applications created from then
+	refChina2022From  = time.Date(2022, 7, 20, 0, 0, 0, 0, refZone)  // the China site's recording of applications created from then
 	refEra2From       = time.Date(2021, 10, 27, 0, 0, 0, 0, refZone) // USD accounts whose first application was created from then are Era 2's
 	refMixFrom        = time.Date(2020, 11, 1, 0, 0, 0, 0, refZone)
 	refVideoScenarios = map[billing.Scenario]bool{billing.VideoLive: true, billing.VideoCall: true}
