@@ -1,0 +1,184 @@
+package billing_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/rtcbill/billing"
+)
+
+// TestEra2Book checks every figure of Era2USD against the domain reference
+// (§1, §2.1, §2.3, §4.2) and docs/research/era2-era3.md (§1a, §2 v1, §3,
+// §4a).
+func TestEra2Book(t *testing.T) {
+	ones := func(s billing.Service, tiers ...billing.Tier) []billing.Ratio {
+		var rs []billing.Ratio
+		for _, tier := range tiers {
+			rs = append(rs, billing.Ratio{Tier: tier, Minutes: 1, Service: s})
+		}
+		return rs
+	}
+	free := ones(billing.ServiceBasic, audio, sd, hd, fhd)
+	free = append(free, ones(recording, audio, hd, fhd, "2k", "2k+")...)
+	free = append(free, ones(mix, audio, sd, hd, fhd)...)
+	era2 := time.Date(2021, 10, 27, 0, 0, 0, 0, cst)
+	want := billing.PriceBook{
+		ID: "era2-usd", Currency: "USD", Decimals: 2, From: era2, CohortFrom: era2, Tiering: billing.Aggregate,
+		// USD per 1,000 minutes: 0.99, 1.99, 3.99, 14.99, by aggregate area;
+		// FHD has no upper bound (version A).
+		Tiers: []billing.TierSpec{
+			{Tier: audio, Price: dec("0.00099")},
+			{Tier: sd, Video: true, MaxArea: 307_200, Price: dec("0.00199")},
+			{Tier: hd, Video: true, MaxArea: 921_600, Price: dec("0.00399")},
+			{Tier: fhd, Video: true, Price: dec("0.01499")},
+		},
+		Scenarios: []billing.ScenarioSpec{
+			{Scenario: billing.AudioLive}, {Scenario: billing.VideoLive, Video: true},
+			{Scenario: billing.AudioCall}, {Scenario: billing.VideoCall, Video: true},
+		},
+		Kinds: []billing.PackageKind{
+			// 10,000 free minutes a month, 1:1 for basic, recording and MixTranscoding.
+			{Name: billing.KindFree, Ratios: free},
+			{Name: uni, Ratios: []billing.Ratio{{Tier: audio, Minutes: 1}, {Tier: sd, Minutes: 2}, {Tier: hd, Minutes: 4}, {Tier: fhd, Minutes: 15}},
+				Validity: billing.Validity{Months: 12, ToMonthEnd: true}, AutoPostpaid: true, Pricing: billing.Pricing{
+					Unit:   1000,
+					Offers: []billing.Offer{{25_000, dec("24")}, {250_000, dec("227")}, {1_000_000, dec("856")}, {3_000_000, dec("2416")}},
+					Bands:  []billing.Band{{0, dec("0.00099")}, {25_000, dec("0.00096")}, {250_000, dec("0.000908")}, {1_000_000, dec("0.000856")}, {3_000_000, dec("0.000805")}},
+				}},
+		},
+		Monthly: billing.Recurring{Kind: billing.KindFree, Minutes: 10_000},
+		ValueAdded: []billing.ValueAddedService{
+			// Recording by the task's aggregate area, USD per 1,000 minutes:
+			// 1.49, 5.99 (to 921,600), 13.49 (to 2,073,600), 23.99 (to
+			// 3,686,400), 53.99 (to 4096×2160 = 8,847,360).
+			{Service: recording, Tiering: billing.Aggregate, Tiers: []billing.TierSpec{
+				{Tier: audio, Price: dec("0.00149")},
+				{Tier: hd, Video: true, MaxArea: 921_600, Price: dec("0.00599")},
+				{Tier: fhd, Video: true, MaxArea: 2_073_600, Price: dec("0.01349")},
+				{Tier: "2k", Video: true, MaxArea: 3_686_400, Price: dec("0.02399")},
+				{Tier: "2k+", Video: true, MaxArea: 8_847_360, Price: dec("0.05399")},
+			}},
+			// MixTranscoding as Era 1's, per output stream.
+			{Service: mix, From: time.Date(2020, 11, 1, 0, 0, 0, 0, cst), EarlierAccountsFrom: time.Date(2020, 12, 1, 0, 0, 0, 0, cst),
+				Tiering: billing.PerStream, Tiers: []billing.TierSpec{
+					{Tier: audio, Price: dec("0.000799")}, {Tier: sd, Video: true, MaxArea: 307_200, Price: dec("0.00228571")},
+					{Tier: hd, Video: true, MaxArea: 921_600, Price: dec("0.00464286")}, {Tier: fhd, Video: true, Price: dec("0.00899")},
+				}},
+		},
+	}
+	if diff := cmp.Diff(want, billing.Era2USD(), cmpOpts); diff != "" {
+		t.Errorf("Era2USD (-want +got):\n%s", diff)
+	}
+	// The aggregate rule: the research notes' example, two 960×720
+	// streams, 1,382,400 pixels, is FHD; recording of 1920×1080 and
+	// 1280×720, 2,995,200, is 2K; 4096×2161 is above the top bound.
+	b := billing.Era2USD()
+	r960 := billing.Resolution{Width: 960, Height: 720}
+	if got, err := b.VideoTiers(r960, r960); err != nil || !cmp.Equal(got, []billing.Tier{fhd}) {
+		t.Errorf("VideoTiers(960×720 twice) = %v, %v; want [fhd]", got, err)
+	}
+	got, err := b.ServiceTiers(recording, billing.Resolution{Width: 1920, Height: 1080}, billing.Resolution{Width: 1280, Height: 720})
+	if err != nil || !cmp.Equal(got, []billing.Tier{"2k"}) {
+		t.Errorf("ServiceTiers(recording, 1920×1080 + 1280×720) = %v, %v; want [2k]", got, err)
+	}
+	if got, err := b.ServiceTiers(recording, billing.Resolution{Width: 4096, Height: 2161}); err == nil {
+		t.Errorf("ServiceTiers(recording, 4096×2161) = %v; want an error", got)
+	}
+}
+
+// TestErasSideBySide: the default books bill an account whose first
+// application was created on 2021-10-26 by Era 1 and one of 2021-10-27 by
+// Era 2, in one Engine, on the same day.
+func TestErasSideBySide(t *testing.T) {
+	h := newHarness(t) // the default books
+	opened := map[string]time.Time{
+		"era1": time.Date(2021, 10, 26, 23, 59, 59, 0, cst),
+		"era2": time.Date(2021, 10, 27, 0, 0, 0, 0, cst),
+	}
+	for _, id := range []string{"era1", "era2"} {
+		h.clock.Set(opened[id])
+		if _, err := h.e.OpenAccount(h.ctx, billing.AccountSpec{ID: id, Postpaid: true, App: "app1"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	noon := time.Date(2021, 10, 28, 12, 0, 0, 0, cst)
+	h.clock.Set(noon)
+	for id, recTier := range map[string]billing.Tier{"era1": hd, "era2": "2k"} {
+		for _, u := range []billing.Usage{
+			{ID: "basic", Scenario: billing.VideoCall, Tier: hd, Seconds: 600}, // 10 minutes
+			{ID: "rec", Service: recording, Tier: recTier, Seconds: 600_000},   // 10,000 minutes
+		} {
+			u.Account, u.App, u.At = id, "app1", noon
+			if _, err := h.e.Record(h.ctx, u); err != nil {
+				t.Fatalf("%s: %v", id, err)
+			}
+		}
+	}
+	day := refDateDay(2021, 10, 28)
+	h.clock.Set(time.Date(2021, 10, 29, 10, 0, 0, 0, cst))
+	tests := []struct {
+		id    string
+		lines []billing.Line
+		total string
+		pkgs  map[string]int64 // balances
+	}{
+		{
+			// Era 1: the trial covers the 10 basic minutes (10,000 − 10 =
+			// 9,990) and no recording: 10,000 × 0.00199 = 19.90.
+			id: "era1",
+			lines: []billing.Line{
+				line(day, billing.ServiceBasic, hd, 600, 10, 0, 0, true, "0.00399", "0"),
+				line(day, recording, hd, 600_000, 0, 10_000, 0, true, "0.00199", "19.9"),
+			},
+			total: "19.90", pkgs: map[string]int64{billing.TrialID: 9_990},
+		},
+		{
+			// Era 2: no trial; October's free minutes cover the 10 basic
+			// minutes and 9,990 of recording (10,000 − 10 − 9,990 = 0), the
+			// other 10 at 2K's 0.02399: 0.2399.
+			id: "era2",
+			lines: []billing.Line{
+				line(day, billing.ServiceBasic, hd, 600, 10, 0, 0, true, "0.00399", "0"),
+				line(day, recording, "2k", 600_000, 9_990, 10, 0, true, "0.02399", "0.2399"),
+			},
+			total: "0.24", pkgs: map[string]int64{"grant:2021-10-27": 0},
+		},
+	}
+	for _, tt := range tests {
+		b, err := h.e.Settle(h.ctx, tt.id, day)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(tt.lines, b.Lines, cmpOpts); diff != "" || b.Total.StringFixed(2) != tt.total {
+			t.Errorf("%s: bill lines (-want +got):\n%s\ntotal %s, want %s", tt.id, diff, b.Total.StringFixed(2), tt.total)
+		}
+		o, err := h.e.Overview(h.ctx, tt.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]int64{}
+		for _, p := range o.Packages {
+			got[p.ID] = p.Balance
+		}
+		if diff := cmp.Diff(tt.pkgs, got); diff != "" {
+			t.Errorf("%s: balances (-want +got):\n%s", tt.id, diff)
+		}
+	}
+	// November's free minutes: granted on the 1st, to December 1st.
+	h.clock.Set(time.Date(2021, 11, 1, 9, 0, 0, 0, cst))
+	o, err := h.e.Overview(h.ctx, "era2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nov *billing.Package
+	for i := range o.Packages {
+		if o.Packages[i].ID == "grant:2021-11-01" {
+			nov = &o.Packages[i]
+		}
+	}
+	if nov == nil || nov.Kind != billing.KindFree || nov.Book != "era2-usd" || nov.Balance != 10_000 ||
+		!nov.Start.Equal(time.Date(2021, 11, 1, 0, 0, 0, 0, cst)) || !nov.End.Equal(time.Date(2021, 12, 1, 0, 0, 0, 0, cst)) {
+		t.Errorf("November's grant %+v; want 10,000 free minutes of era2-usd from 2021-11-01 to 2021-12-01", nov)
+	}
+}
