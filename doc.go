@@ -383,9 +383,15 @@
 // # Price books
 //
 // Tiers, prices, ratios, package kinds and the trial are data in a
-// [PriceBook]; the engine has no price of its own. [Era1USD] (the default
-// currency) and [Era1CNY] hold every figure of the Era 1 rules, in force from
-// 2019-10-11 with no end until a later book is configured. Books take effect
+// [PriceBook]; the engine has no price of its own. The default books are
+// [Era1USD] (the default currency) and [Era1CNY], every figure of the Era 1
+// rules, in force from 2019-10-11, and [Era2USD], the international site's
+// Era 2 rules for accounts whose first application was created from
+// 2021-10-27 (aggregate tiers, 10,000 free minutes each month that cover
+// recording and MixTranscoding too, Era 2's recording prices), which
+// Era1USD leaves to it; all stay in force until a later book is
+// configured. Era2USD's documentation says which later changes of Tencent's
+// it does not follow, and why. Books take effect
 // at billing-day boundaries: a book of the account's currency prices the
 // billing days that begin while it is in force, and a usage is checked
 // against the book of its day when it is recorded and billed by that same
