@@ -172,9 +172,10 @@ type Overview struct {
 	Packages []Package
 	// Today is the current billing day.
 	Today Day
-	// Meters are the meters of Today's rounding window (the day, or its
-	// month on the monthly cycle), by service, then tier in the price
-	// book's order (audio, SD, HD, FHD). On the daily cycle their
+	// Meters are the meters today's usage goes to: the basic meters of
+	// Today's rounding window (the day, or its month on the monthly cycle)
+	// and Today's value-added meters, by day, service, then tier in the
+	// price book's order (audio, SD, HD, FHD). On the daily cycle their
 	// Uncovered minutes are the day's minutes no package covered
 	// (postpaid or shortfall), which a package bought today would absorb;
 	// on the monthly cycle, those of today's usage are (see Meter.Latest).
@@ -207,7 +208,8 @@ func (e *Engine) Overview(ctx context.Context, account string) (Overview, error)
 		if err := r.Packages(func(p Package) bool { o.Packages = append(o.Packages, p); return true }); err != nil {
 			return err
 		}
-		o.Meters, err = e.meters(r, &o.Account, e.window(&o.Account, o.Today))
+		o.Meters, err = e.openMeters(r, &o.Account, o.Today)
+		e.sortMeters(&o.Account, o.Meters)
 		return err
 	})
 	if err != nil {

@@ -2,7 +2,6 @@ package billing
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -29,8 +28,8 @@ type Bill struct {
 	// otherwise they stay visible, unbilled, until the first bill settled
 	// with one on (Line.Deferred).
 	PostpaidOn bool
-	// Lines are the day's meters (by service, then tier in the price book's
-	// order), then the adjustments (by day, service, tier).
+	// Lines are the period's meters (by day, service, then tier in the
+	// price book's order), then the adjustments (by day, service, tier).
 	Lines []Line
 	// Subtotal is the exact sum of the lines' amounts.
 	Subtotal decimal.Decimal
@@ -125,11 +124,11 @@ func (e *Engine) Settle(ctx context.Context, account string, d Day) (Bill, error
 func (e *Engine) settle(u *unit, day Day) (Bill, error) {
 	d, last := e.period(&u.a, day)
 	u.ref = d.String() // the bill's, whichever of its days was asked for
-	switch old, err := u.r.Bill(d); {
-	case err == nil:
-		return old, nil
-	case !errors.Is(err, ErrNotFound):
+	switch old, ok, err := billOf(u.r, day); {
+	case err != nil:
 		return Bill{}, err
+	case ok:
+		return old, nil
 	}
 	if today := e.cal.day(u.now); last >= today {
 		return Bill{}, fmt.Errorf("%w: %s (today is %s)", ErrDayNotEnded, span(d, last), today)
@@ -148,7 +147,7 @@ func (e *Engine) settle(u *unit, day Day) (Bill, error) {
 	if err != nil {
 		return Bill{}, err
 	}
-	meters, err := e.meters(u.r, &u.a, d)
+	meters, err := e.meters(u.r, &u.a, d, last)
 	if err != nil {
 		return Bill{}, err
 	}
@@ -164,14 +163,14 @@ func (e *Engine) settle(u *unit, day Day) (Bill, error) {
 	b := Bill{Account: u.a.ID, Day: d, Through: last, Currency: u.a.Currency, Issued: u.now, PostpaidOn: u.a.anyPostpaid()}
 	for i := range meters {
 		m := &meters[i]
-		if !m.consistent() || (m.Key.Day != d && !slices.Contains(late, m.Key)) {
+		if !m.consistent() || (m.Key.Day < d || m.Key.Day > last) && !slices.Contains(late, m.Key) {
 			return Bill{}, fmt.Errorf("%w: meter %v", ErrCorrupt, m.Key)
 		}
 		l, err := e.line(u, m)
 		if err != nil {
 			return Bill{}, err
 		}
-		l.Adjustment = m.Key.Day != d
+		l.Adjustment = m.Key.Day < d
 		b.Lines = append(b.Lines, l)
 		b.Subtotal = b.Subtotal.Add(l.Amount)
 		if m.Key.Service == ServiceBasic && l.Shortfall > 0 && !b.PostpaidOn {
@@ -196,6 +195,22 @@ func (e *Engine) settle(u *unit, day Day) (Bill, error) {
 	u.append(Entry{Kind: EntrySettlement, Amount: b.Total})
 	u.ch.Bills = append(u.ch.Bills, b)
 	return b, u.expire()
+}
+
+// billOf returns the bill whose period holds day d, if there is one. A
+// period lasts a month at most; it is looked for among the bills of the
+// month before d, not as d's period now, which a change of cycle (with the
+// account's cohort) may have made another.
+func billOf(r Reader, d Day) (Bill, bool, error) {
+	var found Bill
+	ok := false
+	err := r.Bills(d-30, d, func(b Bill) bool {
+		if b.Day <= d && d <= b.Through {
+			found, ok = b, true
+		}
+		return true
+	})
+	return found, ok, err
 }
 
 // closeThrough closes the days up to d, the last of a settlement period,
@@ -322,10 +337,13 @@ func (e *Engine) DueDays(ctx context.Context, account string, at time.Time) ([]D
 			return nil
 		}
 		err := r.Days(a.SettledThrough+1, lastDue, func(d Day) bool {
-			if _, last := e.period(a, d); last > lastDue {
+			first, last := e.period(a, d)
+			if last > lastDue {
 				return false
 			}
-			days = append(days, d)
+			if len(days) == 0 || days[len(days)-1] != first { // a month's value-added days share its period
+				days = append(days, first)
+			}
 			return true
 		})
 		if err != nil || len(days) > 0 || len(a.Late) == 0 {

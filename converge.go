@@ -109,9 +109,9 @@ func (f *fold) converge(c *Checkpoint, later []Checkpoint, key MeterKey) (bool, 
 	}
 	stored := &f.out.a
 	// The account as stored, with the minutes the shift adds at its end:
-	// those it added by c if its meter's day was over there.
+	// those it added by c if its meter's window was over there.
 	cur, last := f.meters[key], added
-	if key.Day == f.e.window(stored, f.e.cal.day(c.Key.At)) {
+	if f.e.opens(stored, key, f.e.cal.day(c.Key.At)) {
 		if cur, err = f.Reader.Meter(key); err != nil {
 			return false, err
 		}
@@ -132,19 +132,20 @@ func (f *fold) converge(c *Checkpoint, later []Checkpoint, key MeterKey) (bool, 
 	a.Postpaid, a.AutoPostpaidArmed, a.Apps = stored.Postpaid, stored.AutoPostpaidArmed, cloneApps(stored.Apps)
 	f.out.putCheckpoint(here)
 	for _, l := range later { // keys after every checkpoint the replay wrote
-		f.out.ch.Checkpoints = append(f.out.ch.Checkpoints, sh.apply(f.e.window(stored, f.e.cal.day(l.Key.At)), l, last))
+		f.out.ch.Checkpoints = append(f.out.ch.Checkpoints, sh.apply(f.e.opens(stored, key, f.e.cal.day(l.Key.At)), l, last))
 	}
 	f.since, f.rewrite = stored.SinceCheckpoint, nil
 	f.e.stops.Add(1)
 	return true, nil
 }
 
-// apply returns checkpoint c, of day d, with the shift: n minutes if its
-// meter is of an earlier day. It changes c's slices, which a Store hands
-// out as copies. c is never the checkpoint of a period's start (the
-// replay starts there or before), so its Meters are its day's, in order.
-func (s *shift) apply(d Day, c Checkpoint, n int64) Checkpoint {
-	if d == s.key.Day {
+// apply returns checkpoint c with the shift: n minutes if its meter is
+// closed there (else it is open, among c's). It changes c's slices, which
+// a Store hands out as copies. c is never the checkpoint of a period's
+// start (the replay starts there or before), so its Meters are its open
+// ones, in order of service, then tier.
+func (s *shift) apply(open bool, c Checkpoint, n int64) Checkpoint {
+	if open {
 		i, found := slices.BinarySearchFunc(c.Meters, s.key, func(m Meter, k MeterKey) int { return compareServiceTier(m.Key, k) })
 		if !found {
 			c.Meters = slices.Insert(c.Meters, i, Meter{Key: s.key})
@@ -175,9 +176,10 @@ func (f *fold) shiftAt(here, c *Checkpoint, key MeterKey) (sh shift, n int64, ok
 	}
 	// The meters: only key's may differ, by seconds added and minutes paid
 	// one way.
-	day := f.e.window(stored, f.e.cal.day(c.Key.At))
+	day := f.e.cal.day(c.Key.At)
+	open := f.e.opens(stored, key, day)
 	var base, now Meter
-	if key.Day == day {
+	if open {
 		base, now = meterIn(c.Meters, key), meterIn(here.Meters, key)
 	} else if base, err = f.Reader.Meter(key); err != nil {
 		return sh, 0, false, err
@@ -188,7 +190,7 @@ func (f *fold) shiftAt(here, c *Checkpoint, key MeterKey) (sh shift, n int64, ok
 		return sh, 0, false, nil
 	}
 	for k, m := range f.meters {
-		if k == key || k.Day >= day {
+		if k == key || f.e.opens(stored, k, day) {
 			continue
 		}
 		if old, err := f.Reader.Meter(k); err != nil || m != old {
@@ -217,8 +219,8 @@ func (f *fold) shiftAt(here, c *Checkpoint, key MeterKey) (sh shift, n int64, ok
 	// How the minutes the shift adds later are paid: as they were so far,
 	// if its meter's window is over; else as key's next minute would be.
 	most := n // the most minutes the shift ever adds after c
-	if key.Day == day {
-		_, last := f.e.period(stored, day)
+	if open {
+		first, last := f.e.meterWindow(stored, key.Service, day)
 		var p *Package
 		if sh.way, p, ok, err = f.payer(c.Key.At, f.e.cal.start(last+1), key); err != nil || !ok || n > 0 && seen != sh.way {
 			return sh, 0, false, err
@@ -227,7 +229,7 @@ func (f *fold) shiftAt(here, c *Checkpoint, key MeterKey) (sh shift, n int64, ok
 		// latest day, the uncovered minutes of the days before; seconds
 		// added early move later minutes to earlier days. Minutes all
 		// prepaid leave those counts as they are, and nothing else does.
-		if last > day && (sh.way != wayPrepaid || now.Latest != base.Latest ||
+		if last > first && (sh.way != wayPrepaid || now.Latest != base.Latest ||
 			now.EarlierPostpaid != base.EarlierPostpaid || now.EarlierShortfall != base.EarlierShortfall) {
 			return sh, 0, false, nil
 		}

@@ -54,10 +54,12 @@ func (e *Engine) cycleOf(currency string, cohort time.Time) Cycle {
 
 // period returns the first and last day of the settlement period of
 // account a that day d is in, which is also the rounding window of the
-// meters of d's usage: d itself on the daily cycle; on the monthly cycle,
-// d's calendar month, within the days of the book that prices d, and split
-// at the account's opening day (the account's first period begins then). A day no book prices is a period of its own
-// (its usage is refused).
+// basic meters of d's usage: d itself on the daily cycle; on the monthly
+// cycle, d's calendar month, within the days of the book that prices d,
+// and split at the day of the account's cohort (its first period begins
+// then: no usage comes before, and a cycle fixed with the cohort never
+// reaches back to days closed under another). A day no book prices is a
+// period of its own (its usage is refused).
 func (e *Engine) period(a *Account, d Day) (first, last Day) {
 	if a.Cycle != Monthly {
 		return d, d
@@ -68,19 +70,68 @@ func (e *Engine) period(a *Account, d Day) (first, last Day) {
 	}
 	y, m, _ := d.Date()
 	first, last = max(date(y, m, 1), b.first), min(date(y, m+1, 0), b.last)
-	if opened := e.cal.day(a.Opened); d < opened { // the opening's day begins a period
-		last = min(last, opened-1)
+	if begun := e.cal.day(a.Cohort()); d < begun {
+		last = min(last, begun-1)
 	} else {
-		first = max(first, opened)
+		first = max(first, begun)
 	}
 	return first, last
 }
 
-// window returns the first day of the rounding window of day d of account
-// a: the day of the meters of d's usage.
+// window returns the first day of the settlement period of day d of
+// account a: the day of the basic meters of d's usage.
 func (e *Engine) window(a *Account, d Day) Day {
 	first, _ := e.period(a, d)
 	return first
+}
+
+// meterDay returns the day of the meter of service s's usage of day d:
+// the first day of d's period for the basic services; d itself for the
+// value-added ones, which are rounded per day on every cycle (SPEC "Value-
+// added services"; domain reference §4.2, §4.3).
+func (e *Engine) meterDay(a *Account, s Service, d Day) Day {
+	first, _ := e.meterWindow(a, s, d)
+	return first
+}
+
+// meterWindow returns the first and last day of the rounding window of
+// service s's usage of day d: its period for the basic services, the day
+// for the value-added ones.
+func (e *Engine) meterWindow(a *Account, s Service, d Day) (first, last Day) {
+	if s != ServiceBasic {
+		return d, d
+	}
+	return e.period(a, d)
+}
+
+// opens reports whether the operations of day d of account a can change
+// meter k: it is of d's window or later (see openMeters).
+func (e *Engine) opens(a *Account, k MeterKey, d Day) bool {
+	return k.Day >= e.meterDay(a, k.Service, d)
+}
+
+// openMeters returns the meters of account a that the operations of day d
+// can still change: the basic meters of d's period and the value-added
+// meters of d, by service, then tier (basic first).
+func (e *Engine) openMeters(r Reader, a *Account, d Day) ([]Meter, error) {
+	var ms []Meter
+	w := e.window(a, d)
+	err := r.Meters(w, func(m Meter) bool {
+		if w == d || m.Key.Service == ServiceBasic {
+			ms = append(ms, m)
+		}
+		return true
+	})
+	if err != nil || w == d {
+		return ms, err
+	}
+	err = r.Meters(d, func(m Meter) bool {
+		if m.Key.Service != ServiceBasic {
+			ms = append(ms, m)
+		}
+		return true
+	})
+	return ms, err
 }
 
 // span formats the period first..last: its day, or its first and last day.

@@ -882,3 +882,95 @@ func TestCycleLateReportStops(t *testing.T) {
 		t.Errorf("packages %+v; want p with 984 minutes", o.Packages)
 	}
 }
+
+// TestCycleChangesWithTheCohort checks the cycle fixed with the cohort when
+// the first application is created after the opening: from monthly to
+// daily, the month settled before is still its bill, asked for by any of
+// its days; from daily to monthly (books split by cohort), the first month
+// begins on the first application's day, after the days already closed,
+// and is settled when it ends.
+func TestCycleChangesWithTheCohort(t *testing.T) {
+	t.Run("monthly to daily", func(t *testing.T) {
+		h := newHarness(t) // Era 1: first applications before 2020-09-01 monthly
+		d := func(m time.Month, day, hh int) time.Time { return time.Date(2020, m, day, hh, 0, 0, 0, cst) }
+		h.do(op{now: d(8, 20, 8), open: &billing.AccountSpec{ID: "a"}})
+		if c := h.account("a").Cycle; c != billing.Monthly {
+			t.Fatalf("cycle %v after opening on 2020-08-20, want monthly", c)
+		}
+		h.clock.Set(d(9, 1, 10))
+		first, err := h.e.Settle(h.ctx, "a", refDateDay(2020, 8, 25))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first.Day != refDateDay(2020, 8, 20) || first.Through != refDateDay(2020, 8, 31) {
+			t.Errorf("August's bill of %s..%s; want 2020-08-20..2020-08-31", first.Day, first.Through)
+		}
+		h.do(op{now: d(9, 2, 8), create: &billing.AppSpec{ID: "app1"}})
+		if c := h.account("a").Cycle; c != billing.Daily {
+			t.Fatalf("cycle %v after the first application on 2020-09-02, want daily", c)
+		}
+		again, err := h.e.Settle(h.ctx, "a", refDateDay(2020, 8, 25))
+		if err != nil || !cmp.Equal(first, again, cmpOpts) {
+			t.Errorf("Settle(2020-08-25) again = %+v, %v; want August's bill %+v", again, err, first)
+		}
+	})
+	t.Run("daily to monthly", func(t *testing.T) {
+		split := at(5, 0, 0, 0)
+		daily, monthly := noTrial(), noTrial()
+		daily.ID, daily.CohortUntil = "daily-cohorts", split
+		monthly.ID, monthly.CohortFrom, monthly.MonthlyCohortsUntil = "monthly-cohorts", split, time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+		h := newHarness(t, daily, monthly)
+		h.do(op{now: at(1, 8, 0, 0), open: &billing.AccountSpec{ID: "a", Postpaid: true}}, settle(at(3, 10, 0, 0), march(2)),
+			op{now: at(6, 8, 0, 0), create: &billing.AppSpec{ID: "app1"}}, use("u1", hd, 60, at(6, 9, 0, 0)))
+		if c := h.account("a").Cycle; c != billing.Monthly {
+			t.Fatalf("cycle %v, want monthly", c)
+		}
+		ms, err := h.e.Meters(h.ctx, "a", march(6))
+		if err != nil || len(ms) != 1 {
+			t.Fatalf("Meters(March 6) = %+v, %v; want the month's HD meter, of the window from the 6th", ms, err)
+		}
+		h.clock.Set(at(32, 10, 0, 0)) // April 1 10:00
+		due, err := h.e.DueDays(h.ctx, "a", at(32, 10, 0, 0))
+		if err != nil || !cmp.Equal(due, []billing.Day{march(6)}) {
+			t.Errorf("DueDays(April 1 10:00) = %v, %v; want [2021-03-06]", due, err)
+		}
+		b, err := h.e.Settle(h.ctx, "a", march(20))
+		// 60 s of HD, 1 minute postpaid at 0.00399.
+		want := billing.Bill{Account: "a", Day: march(6), Through: march(31), Currency: "USD", Issued: at(32, 10, 0, 0), PostpaidOn: true,
+			Lines:    []billing.Line{line(march(6), billing.ServiceBasic, hd, 60, 0, 1, 0, true, "0.00399", "0.00399")},
+			Subtotal: dec("0.00399"), Total: dec("0")}
+		if diff := cmp.Diff(want, b, cmpOpts); err != nil || diff != "" {
+			t.Errorf("Settle(March 20) = %v; (-want +got):\n%s", err, diff)
+		}
+	})
+}
+
+// TestCycleValueAddedDaily checks that value-added services are rounded
+// per day on the monthly cycle too (SPEC "Value-added services"), a line
+// per day on the month's bill, and priced by their own day: on the China
+// site, the MixTranscoding of an account opened before 2020-11-01 is free
+// before 2020-12-08 and billed from it.
+func TestCycleValueAddedDaily(t *testing.T) {
+	h := newHarness(t)
+	d := func(m time.Month, day, hh int) time.Time { return time.Date(2020, m, day, hh, 0, 0, 0, cst) }
+	h.do(op{now: d(8, 20, 8), open: &billing.AccountSpec{ID: "a", Currency: "CNY", Postpaid: true, App: "app1"}})
+	for i, day := range []int{7, 8, 8} {
+		h.do(vaUse(fmt.Sprint("m", i), mix, hd, 30, d(12, day, 9+i)))
+	}
+	h.clock.Set(time.Date(2021, 1, 1, 10, 0, 0, 0, cst))
+	b, err := h.e.Settle(h.ctx, "a", refDateDay(2020, 12, 10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// December 7: 30 s, 1 minute, free (0); December 8: 60 s, 1 minute at
+	// 32.5 yuan per 1,000 minutes, 0.0325. Rounded per month they would be
+	// 90 s, 2 minutes, priced as of December 1: free.
+	dec7, dec8 := refDateDay(2020, 12, 7), refDateDay(2020, 12, 8)
+	want := []billing.Line{
+		line(dec7, mix, hd, 30, 0, 1, 0, true, "0", "0"),
+		line(dec8, mix, hd, 60, 0, 1, 0, true, "0.0325", "0.0325"),
+	}
+	if diff := cmp.Diff(want, b.Lines, cmpOpts); diff != "" || b.Day != refDateDay(2020, 12, 1) || !b.Subtotal.Equal(dec("0.0325")) {
+		t.Errorf("December's bill %s..%s, subtotal %s; lines (-want +got):\n%s", b.Day, b.Through, b.Subtotal, diff)
+	}
+}

@@ -73,7 +73,7 @@
 // Era 1's tiers. Era 1's packages never cover them; a package kind with
 // ratios for a service's tiers ([Ratio].Service) does, as Era 2's free
 // minutes cover cloud recording. They need no postpaid switch: the minutes
-// no package covers go on the daily bill. They need a basic service to go
+// no package covers go on the bill. They need a basic service to go
 // with them: [Engine.Admit] refuses to start one for a suspended or disabled
 // application, an account in arrears, or one that could not pay for basic
 // usage then. Value-added usage reported
@@ -98,33 +98,39 @@
 // (domain reference §1.5; [Era1USD] and [Era1CNY] say so with
 // [PriceBook].MonthlyCohortsUntil), and the account's [Cycle] is fixed
 // with its cohort. The cycle sets the rounding window and the settlement
-// period (SPEC decision 3): a billing day on the daily cycle; on the
-// monthly cycle a calendar month (from the opening's day in the account's
-// first month, and split where a price book begins or ends), whose
-// cumulative seconds per service and tier are rounded up to minutes once
-// (the Era 1 scenario documents' "monthly cumulative seconds are converted
-// to minutes"), and which is settled once, into one bill
+// period of the basic services (SPEC decision 3): a billing day on the
+// daily cycle; on the monthly cycle a calendar month (from the day of the
+// account's cohort in its first month, and split where a price book begins
+// or ends), whose cumulative seconds per tier are rounded up to minutes
+// once (the Era 1 scenario documents' "monthly cumulative seconds are
+// converted to minutes"), and which is settled once, into one bill
 // ([Bill].Day..Through), due at 10:00 on the first of the next month
 // (Tencent: "within the first five days of the next month"). Everything
 // else works per window as it does per day: packages cover the month's
 // minutes as they cross, EnablePostpaid turns the window's shortfall
 // postpaid, late usage of a settled month is an adjustment on the next
-// bill, a package ending in a month is forfeited once the month is settled.
-// Decisions where the documents are silent:
+// bill, a package ending in a month is forfeited once the month is
+// settled. Value-added services are rounded per day on every cycle (SPEC
+// "Value-added services"; domain reference §4.2, §4.3), each day priced by
+// its own day: on the monthly cycle their meters are the days' and the
+// month's bill carries a line per day. Decisions where the documents are
+// silent:
 //
-//   - Value-added services share the account's window: on the monthly
-//     cycle a month's recording and MixTranscoding minutes are rounded and
-//     billed with the month (Era 2's recording document rounds monthly
-//     too). A window is priced as of its first day, so a service's billing
-//     start inside a month (China's MixTranscoding for older accounts,
-//     2020-12-08) takes effect for monthly accounts with the next month.
+//   - Value-added minutes of a monthly account are billed when its month
+//     is settled, with its basic minutes: an account has one settlement
+//     period.
 //   - A purchase absorbs only the minutes its own day's usage left
 //     uncovered, as on the daily cycle: a meter keeps, for its latest day,
 //     the minutes of its parts used on earlier days ([Meter].Latest,
 //     EarlierPostpaid, EarlierShortfall).
 //   - A refund takes effect at the start of the first unsettled day, so on
 //     the monthly cycle a package is refundable once its purchase month is
-//     settled.
+//     settled, and the full refund of a package bought in a month's first
+//     days is out of reach (its five days pass first).
+//   - A cycle changes only with the cohort, when the account's first
+//     application is created after its opening under a book of another
+//     rule; a bill settled before is still the bill of every day of its
+//     period.
 //
 // # Settlement and bills
 //
@@ -141,7 +147,7 @@
 // Settling a day again returns the same bill. Days with usage are settled in
 // order; days without usage in between are closed without a bill.
 //
-// Usage that arrives for a day already settled is metered on its own day and
+// Usage that arrives for a day already settled is metered on its own meter and
 // covered by the packages valid at its own time; the next bill settled
 // carries what it added as adjustment lines dated with its day. An issued
 // bill never changes. [Engine.DueDays] tells a scheduler which days are due
@@ -186,7 +192,7 @@
 // postpaid. Shortfall is the account's (minutes are rounded per account,
 // day and tier, so they cannot be told apart by application): a bill
 // settled while any switch of the account is on bills it, and an
-// EnablePostpaid call turns the day's shortfall into postpaid whichever
+// EnablePostpaid call turns its window's shortfall into postpaid whichever
 // application it names. A purchase lifts the suspension of every
 // application.
 //

@@ -323,9 +323,10 @@ func ExampleEngine_Settle() {
 }
 
 // An account whose first application was created before 2020-09-01 is
-// settled monthly: its month's seconds are rounded once per service and
-// tier (3 × 40 s of HD is 2 minutes, not 3), and the month is one bill, due
-// at 10:00 on the first of the next month.
+// settled monthly: its month's seconds of basic services are rounded once
+// per tier (3 × 40 s of HD is 2 minutes, not 3), value-added services are
+// still rounded per day (a line per day), and the month is one bill, due at
+// 10:00 on the first of the next month.
 func ExampleEngine_Settle_monthly() {
 	ctx := context.Background()
 	now := time.Date(2020, 8, 15, 9, 0, 0, 0, beijing)
@@ -360,7 +361,7 @@ func ExampleEngine_Settle_monthly() {
 			}
 			fmt.Println("bill of", b.Day, "to", b.Through)
 			for _, l := range b.Lines {
-				fmt.Printf("  %-9s %s %d s, %d min: %d prepaid, %d billed × %s = %s\n", l.Service, l.Tier, l.Seconds, l.Minutes,
+				fmt.Printf("  %s %-9s %s %d s, %d min: %d prepaid, %d billed × %s = %s\n", l.Day, l.Service, l.Tier, l.Seconds, l.Minutes,
 					l.Prepaid, l.Billed, l.UnitPrice, l.Amount)
 			}
 			fmt.Println("  total", b.Total.StringFixed(2))
@@ -371,9 +372,11 @@ func ExampleEngine_Settle_monthly() {
 	// Sep 1 09:59 due: []
 	// Sep 1 10:00 due: [2020-08-15]
 	// bill of 2020-08-15 to 2020-08-31
-	//   basic     hd 120 s, 2 min: 2 prepaid, 0 billed × 0.00399 = 0
-	//   recording hd 120 s, 2 min: 0 prepaid, 2 billed × 0.00199 = 0.00398
-	//   total 0.00
+	//   2020-08-15 basic     hd 120 s, 2 min: 2 prepaid, 0 billed × 0.00399 = 0
+	//   2020-08-20 recording hd 40 s, 1 min: 0 prepaid, 1 billed × 0.00199 = 0.00199
+	//   2020-08-25 recording hd 40 s, 1 min: 0 prepaid, 1 billed × 0.00199 = 0.00199
+	//   2020-08-31 recording hd 40 s, 1 min: 0 prepaid, 1 billed × 0.00199 = 0.00199
+	//   total 0.01
 }
 
 // Each application has its own postpaid switch and status: when the

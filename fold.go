@@ -13,7 +13,8 @@ type fold struct {
 	e      *Engine
 	out    *unit // the unit of work the replay writes to
 	v      *unit // the fold's own unit: the account's state as the fold goes
-	day    Day   // the first day of the checkpoint's rounding window
+	day    Day   // the first day of the checkpoint's period
+	cpDay  Day   // the checkpoint's day
 	pkgs   []Package
 	stored map[string]Package
 	meters map[MeterKey]Meter
@@ -27,7 +28,8 @@ type fold struct {
 // operations after cp other than usages (purchases, the EnablePostpaid
 // calls, the switch held on where it went on), in no order.
 func (e *Engine) newFold(u *unit, cp *Checkpoint) (*fold, []*op, error) {
-	f := &fold{Reader: u.r, e: e, out: u, day: e.window(&u.a, e.cal.day(cp.Key.At)),
+	cpDay := e.cal.day(cp.Key.At)
+	f := &fold{Reader: u.r, e: e, out: u, day: e.window(&u.a, cpDay), cpDay: cpDay,
 		stored: map[string]Package{}, meters: map[MeterKey]Meter{}}
 	v := &unit{e: e, account: u.account, req: u.req, ref: u.ref, r: f, a: u.a, now: u.now, replaying: true}
 	v.step = v.visit
@@ -217,12 +219,23 @@ func (f *fold) write(u *unit, us *Usage) error {
 	return nil
 }
 
+// open reports whether the operations after the checkpoint can change
+// meter k: a basic meter of its period or later, a value-added one of its
+// day or later (see openMeters). The fold holds those from the checkpoint
+// on; the Store's others stand as they are.
+func (f *fold) open(k MeterKey) bool {
+	if k.Service == ServiceBasic {
+		return k.Day >= f.day
+	}
+	return k.Day >= f.cpDay
+}
+
 // Meter returns the meter with key k as the fold left it.
 func (f *fold) Meter(k MeterKey) (Meter, error) {
 	if m, ok := f.meters[k]; ok {
 		return m, nil
 	}
-	if k.Day >= f.day {
+	if f.open(k) {
 		return Meter{Key: k}, nil
 	}
 	return f.Reader.Meter(k)
@@ -231,8 +244,14 @@ func (f *fold) Meter(k MeterKey) (Meter, error) {
 // Meters calls fn for the meters of day d as the fold left them.
 func (f *fold) Meters(d Day, fn func(Meter) bool) error {
 	var ms, written []Meter
-	if d < f.day {
-		if err := f.Reader.Meters(d, func(m Meter) bool { ms = append(ms, m); return true }); err != nil {
+	if d < f.cpDay { // else every meter of d is open
+		err := f.Reader.Meters(d, func(m Meter) bool {
+			if !f.open(m.Key) {
+				ms = append(ms, m)
+			}
+			return true
+		})
+		if err != nil {
 			return err
 		}
 	}

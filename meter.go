@@ -98,28 +98,41 @@ func (m *Meter) today(d Day) (postpaid, shortfall int64) {
 	return m.Postpaid - m.EarlierPostpaid, m.Shortfall - m.EarlierShortfall
 }
 
-// Meters returns the account's meters of day d, by service, then tier in the
-// order of the price book in force that day (audio, SD, HD, FHD).
+// Meters returns the account's meters of day d (see [MeterKey]: on the
+// monthly cycle, a month's basic meters are those of its first day), by
+// service, then tier in the order of the price book in force that day
+// (audio, SD, HD, FHD).
 //
 // Errors wrap ErrInvalidID, ErrNotFound, ErrCorrupt, or a Store or context error.
 func (e *Engine) Meters(ctx context.Context, account string, d Day) ([]Meter, error) {
 	var meters []Meter
 	err := e.view(ctx, "Meters", account, func(r Reader, a *Account) (err error) {
-		meters, err = e.meters(r, a, d)
+		meters, err = e.meters(r, a, d, d)
 		return err
 	})
 	return meters, err
 }
 
-// meters reads the meters of day d in display order.
-func (e *Engine) meters(r Reader, a *Account, d Day) ([]Meter, error) {
+// meters reads the meters of days first..last in display order.
+func (e *Engine) meters(r Reader, a *Account, first, last Day) ([]Meter, error) {
 	var ms []Meter
-	if err := r.Meters(d, func(m Meter) bool { ms = append(ms, m); return true }); err != nil {
+	var days []Day
+	if err := r.Days(first, last, func(d Day) bool { days = append(days, d); return true }); err != nil {
 		return nil, err
 	}
+	for _, d := range days {
+		if err := r.Meters(d, func(m Meter) bool { ms = append(ms, m); return true }); err != nil {
+			return nil, err
+		}
+	}
+	e.sortMeters(a, ms)
+	return ms, nil
+}
+
+// sortMeters sorts meters of account a in display order.
+func (e *Engine) sortMeters(a *Account, ms []Meter) {
 	order := e.meterOrder(a)
 	slices.SortStableFunc(ms, func(x, y Meter) int { return order(x.Key, y.Key) })
-	return ms, nil
 }
 
 // meterOrder returns the display order of meters of account a: by day,

@@ -609,14 +609,30 @@ func refMeterKeyOrder(x, y billing.MeterKey) int {
 
 // metersOf returns the meters of day d in service, tier order.
 func (a *refAccount) metersOf(d billing.Day) []billing.Meter {
+	return a.metersWhere(func(k billing.MeterKey) bool { return k.Day == d })
+}
+
+// metersWhere returns the meters whose key satisfies in, in order of day,
+// service, then tier.
+func (a *refAccount) metersWhere(in func(billing.MeterKey) bool) []billing.Meter {
 	var out []billing.Meter
 	for k, m := range a.cur.meters {
-		if k.Day == d {
+		if in(k) {
 			out = append(out, *m)
 		}
 	}
 	slices.SortFunc(out, func(x, y billing.Meter) int { return refMeterKeyOrder(x.Key, y.Key) })
 	return out
+}
+
+// refMeterDay: a usage's meter is of its window's first day for basic
+// services, of its own day for value-added ones (rounded per day on every
+// cycle: SPEC "Value-added services").
+func (a *refAccount) refMeterDay(svc billing.Service, d billing.Day) billing.Day {
+	if svc != billing.ServiceBasic {
+		return d
+	}
+	return a.refWindow(d)
 }
 
 // days returns the days that have meters, ascending.
@@ -687,8 +703,8 @@ func (s *refState) app(a *refAccount, id string) *refAppState {
 
 // refPeriod: the settlement period of day d, first..last, which is also
 // the rounding window of its usage: the day on the daily cycle; on the
-// monthly cycle its calendar month, split at the account's opening day
-// (§1.5; SPEC decision 3). The model's books are in force from
+// monthly cycle its calendar month, split at the day of the account's
+// cohort (§1.5; SPEC decision 3). The model's books are in force from
 // before the accounts it opens, with no end.
 func (a *refAccount) refPeriod(d billing.Day) (billing.Day, billing.Day) {
 	if !a.monthly {
@@ -696,10 +712,10 @@ func (a *refAccount) refPeriod(d billing.Day) (billing.Day, billing.Day) {
 	}
 	y, m, _ := refDate(d)
 	first, last := refDateDay(y, m, 1), refDateDay(y, m+1, 0)
-	if opened := a.cal.dayOf(a.opened); d < opened {
-		return first, min(last, opened-1)
+	if begun := a.cal.dayOf(a.cohort()); d < begun {
+		return first, min(last, begun-1)
 	}
-	return max(first, a.cal.dayOf(a.opened)), last
+	return max(first, a.cal.dayOf(a.cohort())), last
 }
 
 func (a *refAccount) cycle() billing.Cycle {
@@ -1000,7 +1016,7 @@ func refAbsorbPurchaseDay(a *refAccount, s *refState, p *refPackage, d billing.D
 // value-added minutes all postpaid.
 func (a *refAccount) refUse(s *refState, now time.Time, u *billing.Usage) billing.Receipt {
 	day := a.cal.dayOf(u.At)
-	key := billing.MeterKey{Day: a.refWindow(day), Service: u.Service, Tier: u.Tier}
+	key := billing.MeterKey{Day: a.refMeterDay(u.Service, day), Service: u.Service, Tier: u.Tier}
 	m := s.meter(key)
 	ap, _ := a.refAppAt(u.App, u.At)
 	st := s.app(a, ap.id)
@@ -1195,7 +1211,7 @@ func refIssueBill(a *refAccount, d, last billing.Day, now time.Time) billing.Bil
 			}
 		}
 	}
-	for _, mv := range a.metersOf(d) {
+	for _, mv := range a.metersWhere(func(k billing.MeterKey) bool { return k.Day >= d && k.Day <= last }) {
 		bill(a.base.meters[mv.Key], false)
 	}
 	late := slices.Clone(a.late)
@@ -1754,8 +1770,9 @@ func (md *refModel) dueDays(at time.Time, id string) ([]billing.Day, []error) {
 	}
 	var due []billing.Day
 	for _, d := range a.days() {
-		if _, last := a.refPeriod(d); d > a.settledThrough && md.cal.dayDue(last, at) {
-			due = append(due, d)
+		first, last := a.refPeriod(d)
+		if d > a.settledThrough && md.cal.dayDue(last, at) && !slices.Contains(due, first) {
+			due = append(due, first)
 		}
 	}
 	if len(due) == 0 && len(a.late) > 0 {
@@ -1776,11 +1793,13 @@ func (md *refModel) settle(now time.Time, id string, d billing.Day) (billing.Bil
 	if a == nil {
 		return billing.Bill{}, []error{billing.ErrNotFound}
 	}
-	d, last := a.refPeriod(d)
-	if b, ok := a.bills[d]; ok {
-		refForfeitExpired(a, now)
-		return b, nil
+	for _, b := range a.bills { // the bill of the period that holds d, whatever the cycle now
+		if b.Day <= d && d <= b.Through {
+			refForfeitExpired(a, now)
+			return b, nil
+		}
 	}
+	d, last := a.refPeriod(d)
 	var errs []error
 	if !md.cal.dayEnded(last, now) {
 		errs = append(errs, billing.ErrDayNotEnded)
@@ -1820,7 +1839,9 @@ func (md *refModel) overview(now time.Time, id string) (billing.Overview, []erro
 	}
 	refForfeitExpired(a, now)
 	today := md.cal.dayOf(now)
-	return billing.Overview{Account: a.view(), Packages: a.packageViews(), Today: today, Meters: a.metersOf(a.refWindow(today))}, nil
+	// The meters today's usage goes to: its window's basic meters, its own value-added ones.
+	meters := a.metersWhere(func(k billing.MeterKey) bool { return k.Day == a.refMeterDay(k.Service, today) })
+	return billing.Overview{Account: a.view(), Packages: a.packageViews(), Today: today, Meters: meters}, nil
 }
 
 func (md *refModel) billsOf(id string) []billing.Bill {

@@ -35,9 +35,9 @@ type op struct {
 // account a.
 func (e *Engine) usageOp(a *Account, us *Usage, d Day) op {
 	if d <= a.SettledThrough {
-		return op{key: e.periodStart(a), usage: us, day: e.window(a, d), settled: true}
+		return op{key: e.periodStart(a), usage: us, day: e.meterDay(a, us.Service, d), settled: true}
 	}
-	return op{key: usageKey(us), usage: us, day: e.window(a, d)}
+	return op{key: usageKey(us), usage: us, day: e.meterDay(a, us.Service, d)}
 }
 
 // meter returns the key of the meter of o's usage.
@@ -178,12 +178,13 @@ func (e *Engine) checkpointOf(r Reader, a *Account, key OpKey) (Checkpoint, erro
 	if err != nil {
 		return c, err
 	}
-	err = r.Meters(e.window(a, e.cal.day(key.At)), func(m Meter) bool {
-		m.Settled = Tally{}
-		c.Meters = append(c.Meters, m)
-		return true
-	})
-	return c, err
+	if c.Meters, err = e.openMeters(r, a, e.cal.day(key.At)); err != nil {
+		return c, err
+	}
+	for i := range c.Meters {
+		c.Meters[i].Settled = Tally{}
+	}
+	return c, nil
 }
 
 // putCheckpoint writes c, in place of an earlier write of it in this unit.
@@ -242,7 +243,7 @@ func (e *Engine) replay(u *unit, ops []op) error {
 			if err != nil {
 				return err
 			}
-			settled = append(settled, &op{key: period, usage: &rec.Usage, day: e.window(&u.a, e.cal.day(rec.Usage.At)), settled: true})
+			settled = append(settled, &op{key: period, usage: &rec.Usage, day: e.meterDay(&u.a, rec.Usage.Service, e.cal.day(rec.Usage.At)), settled: true})
 		}
 	}
 	listed := len(settled)
@@ -324,7 +325,7 @@ func (e *Engine) replay(u *unit, ops []op) error {
 	var failed error
 	next := 0
 	err = u.r.Usages(cps[0].Key.At, time.Time{}, func(rec UsageRecord) bool {
-		o := op{key: usageKey(&rec.Usage), usage: &rec.Usage, day: e.window(&u.a, e.cal.day(rec.Usage.At))}
+		o := op{key: usageKey(&rec.Usage), usage: &rec.Usage, day: e.meterDay(&u.a, rec.Usage.Service, e.cal.day(rec.Usage.At))}
 		if o.key.Compare(cps[0].Key) < 0 {
 			return true
 		}

@@ -43,7 +43,8 @@ const maxMeterSeconds = 1 << 60
 // Receipt is what recording one usage did. Its parts add up:
 // the Minutes of all Draws, plus Postpaid, plus Shortfall, equal Minutes.
 type Receipt struct {
-	// Key is the meter the usage was added to: its billing day, service and tier.
+	// Key is the meter the usage was added to: its rounding window (see
+	// MeterKey), service and tier.
 	Key MeterKey
 	// Minutes is the billable minutes this usage added: the day's ceiling of
 	// the meter's seconds after it, minus the ceiling before it. Successive
@@ -154,8 +155,7 @@ func (u *Usage) same(v *Usage) bool {
 //
 // Value-added usage is covered only by packages whose kind has ratios for
 // its service (none of Era 1's; Era 2's free minutes cover recording), in
-// the same way; the rest of its minutes are postpaid, on the daily bill,
-// whatever the switch. It needs a basic service
+// the same way; the rest of its minutes are postpaid, whatever the switch. It needs a basic service
 // to go with it; reported without one (the application suspended or
 // disabled, the account in arrears, or nothing to pay for basic usage at
 // its time), it is recorded and billed all the same,
@@ -165,7 +165,7 @@ func (u *Usage) same(v *Usage) bool {
 // usage that comes after usage of later times, or after a purchase or an
 // EnablePostpaid call, replays them (see the package documentation, "Event
 // time and arrival order", and Receipt.Late). Usage of a day already
-// settled is metered on its own day, applied at the start of the first
+// settled is metered on its own meter, applied at the start of the first
 // unsettled day (among such usage by time, then id) and covered by the
 // packages valid both at its own time and at that start; its minutes are
 // billed as adjustments on the next bill. Recording usage in
@@ -225,7 +225,7 @@ func recordOne(u *unit) error {
 	case d > u.a.SettledThrough && key.Compare(u.a.Frontier) > 0 && !u.a.Frontier.At.IsZero():
 		// place's case of a usage in order, without building an op (the
 		// common case: see docs/PERFORMANCE.md)
-		u.receipt, err = u.e.record(u, us, key, u.e.window(&u.a, d))
+		u.receipt, err = u.e.record(u, us, key, u.e.meterDay(&u.a, us.Service, d))
 		return err
 	}
 	u.ops = append(u.ops[:0], u.e.usageOp(&u.a, us, d))
@@ -249,7 +249,7 @@ func (e *Engine) prefetch(u *unit, us ...*Usage) error {
 	}
 	ids, keys := make([]string, len(us)), make([]MeterKey, len(us))
 	for i, v := range us {
-		ids[i], keys[i] = v.ID, MeterKey{Day: e.window(&u.a, e.cal.day(v.At)), Service: v.Service, Tier: v.Tier}
+		ids[i], keys[i] = v.ID, MeterKey{Day: e.meterDay(&u.a, v.Service, e.cal.day(v.At)), Service: v.Service, Tier: v.Tier}
 	}
 	return p.Prefetch(ids, keys)
 }
@@ -284,8 +284,8 @@ func (e *Engine) accept(u *unit, us *Usage, d Day) (Receipt, bool, error) {
 	return Receipt{}, false, err
 }
 
-// use applies usage us, accepted, of the rounding window that begins on
-// day d, at its place in the reference order: it adds its seconds to its
+// use applies usage us, accepted, whose meter is of day d (see meterDay),
+// at its place in the reference order: it adds its seconds to its
 // meter and pays for the billable minutes they add. The instants of a
 // suspension and of the automatic switch it causes are its time.
 func (e *Engine) use(u *unit, us *Usage, d Day) (Receipt, error) {

@@ -8,11 +8,11 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// The value-added services of the Era 1 books. They are metered like basic
-// services (seconds per day and output tier, rounded up to minutes),
-// covered only by packages whose kind has ratios for them (none of Era
-// 1's), the rest billed on the daily bill, and usable only alongside a
-// basic service.
+// The value-added services of the built-in books. They are metered like
+// basic services (seconds per day and output tier, rounded up to minutes,
+// per day on every cycle), covered only by packages whose kind has ratios
+// for them (none of Era 1's), the rest billed postpaid, and usable only
+// alongside a basic service.
 const (
 	// ServiceRecording is on-cloud recording, by the output file's tier.
 	ServiceRecording Service = "recording"

@@ -92,11 +92,10 @@ func TestValueAddedWithoutBasicService(t *testing.T) {
 		books     []billing.PriceBook
 		setup     []op
 		use       *billing.Usage
-		why       []error     // Admit's reason wraps every one; nil: admitted
-		suspended bool        // the receipt's WhileSuspended
-		wantErr   []error     // Record's error wraps every one; nil: recorded
-		admitErr  error       // Admit's error (it knows the service, not the tier or scenario)
-		window    billing.Day // the meter's day if not the usage's (the monthly cycle)
+		why       []error // Admit's reason wraps every one; nil: admitted
+		suspended bool    // the receipt's WhileSuspended
+		wantErr   []error // Record's error wraps every one; nil: recorded
+		admitErr  error   // Admit's error (it knows the service, not the tier or scenario)
 	}{
 		{
 			name:      "a suspended account",
@@ -168,9 +167,6 @@ func TestValueAddedWithoutBasicService(t *testing.T) {
 			setup: []op{{now: time.Date(2020, 6, 30, 12, 0, 0, 0, cst), open: &billing.AccountSpec{ID: "a", Postpaid: true}},
 				{now: time.Date(2020, 7, 1, 0, 0, 0, 0, cst), create: &billing.AppSpec{ID: "app1"}}},
 			use: vaUsage("r1", recording, hd, 60, at(15, 10, 0, 0)),
-			// Its cohort, 2020-07-01, is on the monthly cycle: the meter
-			// is March's, the window that begins on the 1st.
-			window: march(1),
 		},
 	}
 	for _, tt := range tests {
@@ -206,9 +202,6 @@ func TestValueAddedWithoutBasicService(t *testing.T) {
 			}
 			want := billing.Receipt{Key: billing.MeterKey{Day: day, Service: tt.use.Service, Tier: tt.use.Tier}, Minutes: 1, Postpaid: 1,
 				WhileSuspended: tt.suspended, NoBasicService: tt.why != nil}
-			if tt.window != 0 {
-				want.Key.Day = tt.window
-			}
 			if err != nil || !cmp.Equal(want, r, cmpOpts) {
 				t.Errorf("Record() = %+v, %v; want %+v", r, err, want)
 			}
