@@ -90,8 +90,10 @@ func (e *Engine) window(a *Account, d Day) Day {
 // value-added ones, which are rounded per day on every cycle (SPEC "Value-
 // added services"; domain reference §4.2, §4.3).
 func (e *Engine) meterDay(a *Account, s Service, d Day) Day {
-	first, _ := e.meterWindow(a, s, d)
-	return first
+	if a.Cycle == Daily || s != ServiceBasic { // a day's window, without a look at the book
+		return d
+	}
+	return e.window(a, d)
 }
 
 // meterWindow returns the first and last day of the rounding window of
