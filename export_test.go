@@ -6,3 +6,6 @@ func SetCheckpointEvery(e *Engine, n int64) { e.every = n }
 
 // Stops returns how many replays of e stopped at a checkpoint (see converge).
 func Stops(e *Engine) int64 { return e.stops.Load() }
+
+// Period returns the settlement period of day d of account a (see period).
+func Period(e *Engine, a *Account, d Day) (first, last Day) { return e.period(a, d) }

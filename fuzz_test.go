@@ -472,3 +472,48 @@ func FuzzRefund(f *testing.F) {
 		}
 	})
 }
+
+// FuzzPeriod checks the settlement periods of a monthly account, whatever
+// the day asked about: a period holds the day, lasts a month at most, lies
+// in one calendar month, is the period of each of its days, and the next
+// begins the day after it ends; the account's cohort's day begins one.
+func FuzzPeriod(f *testing.F) {
+	f.Add(int32(18701), int32(18690))   // 2021-03-15, an account of 2021-03-04
+	f.Add(int32(18690), int32(18690))   // the cohort's own day
+	f.Add(int32(-719162), int32(18000)) // 0001-01-01, before any book
+	f.Add(int32(2932896), int32(18000)) // 9999-12-31
+	books := []billing.PriceBook{monthlyCycle()}
+	e, err := billing.New(memstore.New(), &billing.Options{PriceBooks: books})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, day, cohort int32) {
+		d, c := billing.Day(day), billing.Day(cohort)
+		if d < billing.MinDay || d > billing.MaxDay || c < billing.MinDay || c > billing.MaxDay {
+			return
+		}
+		opened := c.Start(cst)
+		a := &billing.Account{Currency: "USD", Opened: opened, Cycle: billing.Monthly,
+			Apps: []billing.App{{ID: "app1", Created: opened}}}
+		first, last := billing.Period(e, a, d)
+		if first > d || d > last || last-first > 30 {
+			t.Fatalf("period of %s = %s..%s: does not hold the day, or longer than a month", d, first, last)
+		}
+		if y1, m1, _ := first.Date(); func() bool { y2, m2, _ := last.Date(); return y1 != y2 || m1 != m2 }() {
+			t.Fatalf("period of %s = %s..%s spans two months", d, first, last)
+		}
+		for _, x := range []billing.Day{first, last} {
+			if f2, l2 := billing.Period(e, a, x); f2 != first || l2 != last {
+				t.Fatalf("period of %s = %s..%s, of its day %s = %s..%s", d, first, last, x, f2, l2)
+			}
+		}
+		if last < billing.MaxDay {
+			if next, _ := billing.Period(e, a, last+1); next != last+1 {
+				t.Fatalf("the period after %s..%s begins on %s", first, last, next)
+			}
+		}
+		if d == c && first != c {
+			t.Fatalf("the cohort's day %s does not begin a period: %s..%s", c, first, last)
+		}
+	})
+}
