@@ -22,8 +22,8 @@ type Options struct {
 	// the same as Asia/Shanghai since 1991), as Tencent bills in Beijing time.
 	Location *time.Location
 	// PriceBooks are the books usage is priced by. Default: [Era1USD] and
-	// [Era2USD] (the accounts of cohorts before and from 2021-10-27), and
-	// [Era1CNY]. Books of one currency must not overlap in time and must
+	// [Era1CNY], every account by Era 1's rules ([AllEras] bills each
+	// account by its cohort's era). Books of one currency must not overlap in time and must
 	// round amounts to the same Decimals. A book prices the billing days
 	// that begin while it is in force (see [PriceBook]); each book must
 	// price at least one day. Engines that share a Store must be given the
@@ -114,7 +114,7 @@ func New(store Store, opts *Options) (*Engine, error) {
 	e.cal = newCalendar(loc)
 	books := o.PriceBooks
 	if len(books) == 0 {
-		books = []PriceBook{Era1USD(), Era2USD(), Era1CNY()}
+		books = []PriceBook{Era1USD(), Era1CNY()}
 	}
 	for i := range books {
 		b := books[i].clone()

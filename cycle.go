@@ -20,13 +20,14 @@ type Cycle int8
 const (
 	// Daily: a rounding window and a settlement period are a billing day.
 	Daily Cycle = iota
-	// Monthly: a rounding window and a settlement period are a calendar
-	// month of billing days (from the account's opening in its first
-	// month, and within the days one price book prices: a period never
-	// spans two books). The month's cumulative seconds of a service and
-	// tier are rounded up to minutes (the Era 1 scenario documents:
-	// "monthly cumulative seconds are converted to minutes for billing"),
-	// and the month is billed once, when it is settled.
+	// Monthly: a settlement period, and the rounding window of the basic
+	// services, are a calendar month of billing days (from the day of the
+	// account's cohort in its first month, and within the days one price
+	// book prices: a period never spans two books). The month's cumulative
+	// seconds of a tier are rounded up to minutes (the Era 1 scenario
+	// documents: "monthly cumulative seconds are converted to minutes for
+	// billing"); value-added services are still rounded per day. The month
+	// is billed once, when it is settled.
 	Monthly
 )
 

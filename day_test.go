@@ -366,7 +366,7 @@ func TestRepeatedMidnight(t *testing.T) {
 	}{
 		{
 			// 10 minutes of audio at 00:20 (first pass), from the trial of 10,000.
-			name: "the trial granted in the first pass covers it", zone: "Asia/Amman", books: []billing.PriceBook{era1Everyone()},
+			name: "the trial granted in the first pass covers it", zone: "Asia/Amman",
 			setup: []op{{now: amman(21, 10), open: &billing.AccountSpec{ID: "a", App: "app1"}}},
 			now:   amman(21, 40), use: usage("u1", audio, 600, amman(21, 20)),
 			want: billing.Receipt{Key: basic(refDateDay(2021, 10, 29), audio), Minutes: 10,

@@ -113,12 +113,13 @@
 // settled. Value-added services are rounded per day on every cycle (SPEC
 // "Value-added services"; domain reference §4.2, §4.3), each day priced by
 // its own day: on the monthly cycle their meters are the days' and the
-// month's bill carries a line per day. Decisions where the documents are
-// silent:
+// month's bill carries a line per day. Where this departs from the rules,
+// or they are silent:
 //
-//   - Value-added minutes of a monthly account are billed when its month
-//     is settled, with its basic minutes: an account has one settlement
-//     period.
+//   - SPEC and the domain reference (§4.1) settle value-added services
+//     daily. A monthly account has one settlement period, so its
+//     value-added minutes, rounded and priced per day, are billed with its
+//     month, up to a month later than Tencent charges them.
 //   - A purchase absorbs only the minutes its own day's usage left
 //     uncovered, as on the daily cycle: a meter keeps, for its latest day,
 //     the minutes of its parts used on earlier days ([Meter].Latest,
@@ -325,7 +326,7 @@
 // reference order: a usage is at its time, then its id; a purchase, and the
 // first EnablePostpaid call, at the Engine's time of the call, after the
 // usage of that instant. A meter is a rounding window (one billing day, or
-// month on the monthly cycle, service and tier): its cumulative seconds are rounded up to minutes, and
+// month for the basic services on the monthly cycle, service and tier): its cumulative seconds are rounded up to minutes, and
 // the k-th billable minute happens at the usage, in the reference order, at
 // which ceil(seconds/60) reaches k. Packages cover minutes in that order, a
 // package from its purchase on (at its purchase it absorbs the minutes of
@@ -391,13 +392,14 @@
 // Tiers, prices, ratios, package kinds and the trial are data in a
 // [PriceBook]; the engine has no price of its own. The default books are
 // [Era1USD] (the default currency) and [Era1CNY], every figure of the Era 1
-// rules, in force from 2019-10-11, and [Era2USD], the international site's
-// Era 2 rules for accounts whose first application was created from
-// 2021-10-27 (aggregate tiers, 10,000 free minutes each month that cover
-// recording and MixTranscoding too, Era 2's recording prices), which
-// Era1USD leaves to it; all stay in force until a later book is
-// configured. Era2USD's documentation says which later changes of Tencent's
-// it does not follow, and why. Books take effect
+// rules (the seed's era), in force from 2019-10-11 for every account.
+// [AllEras] bills each account by its cohort's era instead: [Era2USD], the
+// international site's Era 2 rules, for the accounts whose first
+// application was created from 2021-10-27 (aggregate tiers, 10,000 free
+// minutes each month that cover recording and MixTranscoding too, Era 2's
+// recording prices). All stay in force until a later book is configured;
+// Era2USD's documentation says which later changes of Tencent's it does
+// not follow, and why. Books take effect
 // at billing-day boundaries: a book of the account's currency prices the
 // billing days that begin while it is in force, and a usage is checked
 // against the book of its day when it is recorded and billed by that same

@@ -12,21 +12,19 @@ import (
 // MixTranscoding (per-minute prices to 8 decimals, billed from 2020-11-01,
 // and from 2020-12-01 for older accounts), and the monthly billing cycle for
 // accounts whose first application was created before 2020-09-01. It
-// prices the accounts whose first application was created before 2021-10-27
-// ([Era2USD] prices the later ones), and stays in force (Until is zero)
-// until a later book of the same currency is configured in its place.
+// prices every account (the seed's era, the default); [AllEras] limits it
+// to the accounts whose first application was created before 2021-10-27
+// and prices the later ones by [Era2USD]. It stays in force (Until is
+// zero) until a later book of the same currency is configured in its place.
 func Era1USD() PriceBook {
 	return PriceBook{
-		ID:       "era1-usd",
-		Currency: "USD",
-		Decimals: 2,
-		From:     era1Start(),
-		// Accounts whose first application was created from 2021-10-27
-		// are Era 2's (Era2USD).
-		CohortUntil: era2Start(),
-		Tiering:     PerStream,
-		Tiers:       era1Tiers("0.99", "1.99", "3.99", "14.99"),
-		Scenarios:   era1Scenarios(),
+		ID:        "era1-usd",
+		Currency:  "USD",
+		Decimals:  2,
+		From:      era1Start(),
+		Tiering:   PerStream,
+		Tiers:     era1Tiers("0.99", "1.99", "3.99", "14.99"),
+		Scenarios: era1Scenarios(),
 		Kinds: []PackageKind{
 			era1Trial(),
 			era1Universal(usdUniversalPricing()),

@@ -5,7 +5,9 @@ import "time"
 // Era2USD returns the Era 2 price book of the international site, in USD,
 // for the accounts whose first application was created on or after
 // 2021-10-27 (CohortFrom), as Tencent's documents of 2021-10 state its
-// rules (domain reference §1, §2.1, §2.3, §4.2; every figure and its
+// rules. It is in force from Era 1's start (2019-10-11), so that it also
+// prices the days of such an account opened earlier without an
+// application; [AllEras] configures it beside Era 1's books. The rules (domain reference §1, §2.1, §2.3, §4.2; every figure and its
 // source in docs/research/era2-era3.md §1a, §2 v1, §3 and §4a):
 //
 //   - Basic services are tiered by aggregate resolution, the sum of the
@@ -39,12 +41,19 @@ import "time"
 //     own from the date it knows, ending this one with Until.
 //   - No CNY Era 2 book is published: the China site's accounts stay on
 //     [Era1CNY].
+//   - MixTranscoding keeps Era 1's per-minute prices, SD 0.00228571
+//     (2.286 per 1,000 minutes); the Era 2 period's document prints 2.296,
+//     an apparent typo (docs/research/era2-era3.md §4b).
+//   - An account opened without an application has the trial of its
+//     opening's book; if its first application then makes it Era 2's, it
+//     keeps that trial and gets its first free minutes on the next first
+//     of a month (not built: granting them at the first application).
 func Era2USD() PriceBook {
 	return PriceBook{
 		ID:         "era2-usd",
 		Currency:   "USD",
 		Decimals:   2,
-		From:       era2Start(),
+		From:       era1Start(),
 		CohortFrom: era2Start(),
 		Tiering:    Aggregate,
 		Tiers:      era1Tiers("0.99", "1.99", "3.99", "14.99"),
@@ -57,6 +66,18 @@ func Era2USD() PriceBook {
 				dec("0.000799"), dec("0.00228571"), dec("0.00464286"), dec("0.00899")),
 		},
 	}
+}
+
+// AllEras returns the built-in books that bill each account by the era of
+// its cohort, side by side in one Engine: Era1USD for the accounts whose
+// first application was created before 2021-10-27 (2021-10-27 00:00 UTC+8),
+// Era2USD for the later ones, and Era1CNY (the China site published no
+// Era 2). Give them as Options.PriceBooks; the default books bill every
+// account by Era 1.
+func AllEras() []PriceBook {
+	era1 := Era1USD()
+	era1.CohortUntil = era2Start()
+	return []PriceBook{era1, Era2USD(), Era1CNY()}
 }
 
 // KindFree is the kind of Era 2's monthly free minutes.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/rtcbill/billing"
+	"github.com/rtcbill/billing/memstore"
 )
 
 // TestEra2Book checks every figure of Era2USD against the domain reference
@@ -23,8 +24,9 @@ func TestEra2Book(t *testing.T) {
 	free = append(free, ones(recording, audio, hd, fhd, "2k", "2k+")...)
 	free = append(free, ones(mix, audio, sd, hd, fhd)...)
 	era2 := time.Date(2021, 10, 27, 0, 0, 0, 0, cst)
+	// In force from Era 1's start, for the accounts from Era 2's.
 	want := billing.PriceBook{
-		ID: "era2-usd", Currency: "USD", Decimals: 2, From: era2, CohortFrom: era2, Tiering: billing.Aggregate,
+		ID: "era2-usd", Currency: "USD", Decimals: 2, From: time.Date(2019, 10, 11, 0, 0, 0, 0, cst), CohortFrom: era2, Tiering: billing.Aggregate,
 		// USD per 1,000 minutes: 0.99, 1.99, 3.99, 14.99, by aggregate area;
 		// FHD has no upper bound (version A).
 		Tiers: []billing.TierSpec{
@@ -87,11 +89,11 @@ func TestEra2Book(t *testing.T) {
 	}
 }
 
-// TestErasSideBySide: the default books bill an account whose first
+// TestErasSideBySide: AllEras' books bill an account whose first
 // application was created on 2021-10-26 by Era 1 and one of 2021-10-27 by
 // Era 2, in one Engine, on the same day.
 func TestErasSideBySide(t *testing.T) {
-	h := newHarness(t) // the default books
+	h := newHarness(t, billing.AllEras()...)
 	opened := map[string]time.Time{
 		"era1": time.Date(2021, 10, 26, 23, 59, 59, 0, cst),
 		"era2": time.Date(2021, 10, 27, 0, 0, 0, 0, cst),
@@ -180,5 +182,46 @@ func TestErasSideBySide(t *testing.T) {
 	if nov == nil || nov.Kind != billing.KindFree || nov.Book != "era2-usd" || nov.Balance != 10_000 ||
 		!nov.Start.Equal(time.Date(2021, 11, 1, 0, 0, 0, 0, cst)) || !nov.End.Equal(time.Date(2021, 12, 1, 0, 0, 0, 0, cst)) {
 		t.Errorf("November's grant %+v; want 10,000 free minutes of era2-usd from 2021-11-01 to 2021-12-01", nov)
+	}
+}
+
+// TestAllErasCohortEdges checks AllEras' books around Era 2's first cohort:
+// an account opened on 2021-10-26 without an application, which buys a
+// package then and whose first application of 2021-10-27 makes it Era 2's,
+// records usage of the 27th reported late (its purchase day is then priced
+// by Era 2's book, in force for its cohort from Era 1's start); and an
+// Engine billing in UTC opens an account at 2021-10-26 18:00 UTC, after
+// 2021-10-27 00:00 UTC+8 (Era 2's cohort) but inside the UTC day that
+// Era 1's book began.
+func TestAllErasCohortEdges(t *testing.T) {
+	d21 := func(m time.Month, d, hh, mm int) time.Time { return time.Date(2021, m, d, hh, mm, 0, 0, cst) }
+	h := newHarness(t, billing.AllEras()...)
+	h.do(op{now: d21(10, 26, 9, 0), open: &billing.AccountSpec{ID: "a", Postpaid: true}},
+		buy(d21(10, 26, 10, 0), "p1", uni, 25_000),
+		op{now: d21(10, 27, 9, 0), create: &billing.AppSpec{ID: "app1"}},
+		use("u2", hd, 60, d21(10, 27, 10, 0)))
+	h.clock.Set(d21(10, 27, 11, 0))
+	// HD 60 s at 09:30, before u2: 1 minute from the trial the opening
+	// gave (it expires with p1, at the end of October 2022, and came
+	// first), at 1.
+	r, err := h.e.Record(h.ctx, *usage("u1", hd, 60, d21(10, 27, 9, 30)))
+	want := billing.Receipt{Key: basic(refDateDay(2021, 10, 27), hd), Minutes: 1,
+		Draws: []billing.Draw{{Package: billing.TrialID, Minutes: 1, Deducted: 1}}, Late: true}
+	if diff := cmp.Diff(want, r, cmpOpts); err != nil || diff != "" {
+		t.Errorf("late usage of 2021-10-27 09:30: %v (-want +got):\n%s", err, diff)
+	}
+
+	c := &clock{t: time.Date(2021, 10, 26, 18, 0, 0, 0, time.UTC)}
+	e, err := billing.New(memstore.New(), &billing.Options{Now: c.Now, Location: time.UTC, PriceBooks: billing.AllEras()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := e.OpenAccount(h.ctx, billing.AccountSpec{ID: "a", App: "app1"})
+	if err != nil {
+		t.Fatalf("OpenAccount at 2021-10-26 18:00 UTC: %v", err)
+	}
+	o, err := e.Overview(h.ctx, a.ID)
+	if err != nil || len(o.Packages) != 1 || o.Packages[0].Book != "era2-usd" {
+		t.Errorf("packages %+v, %v; want Era 2's free minutes only", o.Packages, err)
 	}
 }

@@ -77,18 +77,9 @@ func newHarnessOn(t tb, store billing.Store, books ...billing.PriceBook) *harnes
 // noTrial is the Era 1 USD book without a trial, so that tests of package
 // arithmetic see only the packages they buy.
 func noTrial() billing.PriceBook {
-	b := era1Everyone()
+	b := billing.Era1USD()
 	b.ID = "era1-usd-no-trial"
 	b.Trial = billing.Grant{}
-	return b
-}
-
-// era1Everyone is the Era 1 USD book for the accounts of every cohort,
-// those of Era 2 (2021-10-27 on) too, so that tests of Era 1's rules may
-// open accounts on any date.
-func era1Everyone() billing.PriceBook {
-	b := billing.Era1USD()
-	b.CohortUntil = time.Time{}
 	return b
 }
 

@@ -11,15 +11,16 @@ import (
 // tier.
 type MeterKey struct {
 	// Day is the first day of the rounding window: the billing day of the
-	// usage on the daily cycle; on the monthly cycle, the first day of its
-	// month (see [Cycle]).
+	// usage on the daily cycle, and of value-added usage on every cycle;
+	// for basic usage on the monthly cycle, the first day of its month's
+	// period (see [Cycle]).
 	Day     Day
 	Service Service
 	Tier    Tier
 }
 
 // Meter is a rounding window: the cumulative usage of one billing day (a
-// month on the monthly cycle), service and tier, and how its billable
+// month for basic services on the monthly cycle), service and tier, and how its billable
 // minutes were paid. Billable minutes are ceil(Seconds/60), and
 // Prepaid + Postpaid + Shortfall always equals them. Value-added services
 // have no Shortfall: what no package covers is Postpaid.

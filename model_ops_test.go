@@ -135,19 +135,22 @@ var refMidnightTransitions = map[string][]time.Time{
 func newRefRun(rt *rapid.T) *refRun {
 	custom := rapid.Bool().Draw(rt, "customBook")
 	monthly := custom && rapid.Bool().Draw(rt, "monthlyGrant")
+	eras := !custom && rapid.Bool().Draw(rt, "allEras") // Era 2 for the USD accounts from 2021-10-27
 	var books []billing.PriceBook
 	switch {
 	case monthly:
 		books = []billing.PriceBook{refMonthlyBook(refCustomBook()), billing.Era1CNY()}
 	case custom:
 		books = []billing.PriceBook{refCustomBook(), billing.Era1CNY()}
+	case eras:
+		books = billing.AllEras()
 	}
 	// Every account on the monthly cycle, or only those of cohorts before
 	// 2020-09-01 (runs that start in 2020 open some).
 	allMonthly := rapid.Bool().Draw(rt, "monthlyCycle")
 	if allMonthly {
 		if books == nil {
-			books = []billing.PriceBook{billing.Era1USD(), billing.Era2USD(), billing.Era1CNY()}
+			books = []billing.PriceBook{billing.Era1USD(), billing.Era1CNY()}
 		}
 		for i := range books {
 			books[i].MonthlyCohortsUntil = refMonthlyCohortsUntil
@@ -182,6 +185,9 @@ func newRefRun(rt *rapid.T) *refRun {
 	r := &refRun{ctx: context.Background(), clk: &clock{}, m: newRefModel(custom, loc)}
 	if monthly {
 		r.m.figures["USD"].withMonthly(books[0].ID)
+	}
+	if eras {
+		r.m.withEra2()
 	}
 	if allMonthly {
 		for _, f := range r.m.figures {

@@ -318,12 +318,10 @@ func refEra1Kinds(offers map[int64]decimal.Decimal, bands []refBand) map[string]
 // refCustomBook is Era1USD plus refCustomKind, as the engine is configured
 // with it: a kind that does not cover FHD, expires after one month (not to
 // month end) and does not arm the automatic switch; and its universal
-// package Refundable, so that USD accounts are refunded too. It prices
-// every cohort, Era 2's too.
+// package Refundable, so that USD accounts are refunded too.
 func refCustomBook() billing.PriceBook {
 	b := billing.Era1USD()
 	b.ID = "era1-usd-ref"
-	b.CohortUntil = time.Time{}
 	for i := range b.Kinds {
 		b.Kinds[i].Refundable = b.Kinds[i].Name == billing.KindUniversal // refunds on USD accounts too
 	}
@@ -569,16 +567,15 @@ func (md *refModel) figuresFor(currency string, cohort time.Time) *refFigures {
 	return md.figures[currency]
 }
 
-// newRefModel: the model of an Engine with the default books (Era 1, and
-// Era 2 for USD accounts from 2021-10-27), or with refCustomBook for every
-// USD account.
+// newRefModel: the model of an Engine with the default books (Era 1), or
+// with refCustomBook for every USD account; withEra2 sets Era 2's figures
+// for the USD accounts from 2021-10-27 (AllEras).
 func newRefModel(custom bool, loc *time.Location) *refModel {
-	md := &refModel{cal: refCalendar{loc}, figures: refEra1(custom), accts: map[string]*refAccount{}}
-	if !custom {
-		md.era2 = refEra2USD()
-	}
-	return md
+	return &refModel{cal: refCalendar{loc}, figures: refEra1(custom), accts: map[string]*refAccount{}}
 }
+
+// withEra2 makes md the model of an Engine with AllEras' books.
+func (md *refModel) withEra2() { md.era2 = refEra2USD() }
 
 // sortedPackages returns the state's packages in deduction order.
 func (s *refState) sortedPackages() []*refPackage {

@@ -10,10 +10,10 @@ import (
 
 const usdTM = "era1-usd-trial-monthly"
 
-// trialMonthly is the Era 1 USD book (with its trial, every cohort) plus the custom
+// trialMonthly is the Era 1 USD book (with its trial) plus the custom
 // "monthly" kind of withMonthly, sold by the minute.
 func trialMonthly() billing.PriceBook {
-	b := era1Everyone()
+	b := billing.Era1USD()
 	b.ID = usdTM
 	b.Kinds = append(b.Kinds, withMonthly().Kinds[2])
 	return b

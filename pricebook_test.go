@@ -201,8 +201,6 @@ func TestEra1Books(t *testing.T) {
 			// Monthly postpaid for first applications created on or before
 			// 2020-08-31, daily from 2020-09-01 (§1.5).
 			MonthlyCohortsUntil: time.Date(2020, 9, 1, 0, 0, 0, 0, cst),
-			// First applications from 2021-10-27 are Era 2's (§1).
-			CohortUntil: time.Date(2021, 10, 27, 0, 0, 0, 0, cst),
 			ValueAdded: []billing.ValueAddedService{
 				// Recording, USD per 1,000 minutes: 0.499, 0.99, 1.99, 7.499;
 				// each output file by its own resolution, Era 1's bounds.
@@ -546,7 +544,7 @@ func cohortBooks() []billing.PriceBook {
 	old := billing.Era1USD()
 	old.ID, old.CohortUntil = "era1-usd-cohort", era2
 	later := billing.Era1USD()
-	later.ID, later.From, later.CohortFrom, later.CohortUntil, later.Tiering = "later-usd", era2, era2, time.Time{}, billing.Aggregate
+	later.ID, later.From, later.CohortFrom, later.Tiering = "later-usd", era2, era2, billing.Aggregate
 	later.Tiers[2].Price, later.Trial.Minutes = dec("0.00499"), 5000
 	return []billing.PriceBook{old, later}
 }
