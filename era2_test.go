@@ -225,3 +225,89 @@ func TestAllErasCohortEdges(t *testing.T) {
 		t.Errorf("packages %+v, %v; want Era 2's free minutes only", o.Packages, err)
 	}
 }
+
+// TestCohortsSideBySide bills three cohorts in one Engine (AllEras) on the
+// same day, each by its own rules: an account of 2020-08 (Era 1, monthly:
+// its trial expired at the end of August 2021), one of 2021-06 (Era 1,
+// daily, its trial) and one of 2021-11 (Era 2, daily, its free minutes),
+// each with 10 minutes of HD and 10 of HD recording on 2021-11-15.
+func TestCohortsSideBySide(t *testing.T) {
+	h := newHarness(t, billing.AllEras()...)
+	opened := map[string]time.Time{
+		"monthly": time.Date(2020, 8, 20, 9, 0, 0, 0, cst),
+		"era1":    time.Date(2021, 6, 1, 9, 0, 0, 0, cst),
+		"era2":    time.Date(2021, 11, 1, 9, 0, 0, 0, cst),
+	}
+	noon := time.Date(2021, 11, 15, 12, 0, 0, 0, cst)
+	for _, id := range []string{"monthly", "era1", "era2"} {
+		h.clock.Set(opened[id])
+		if _, err := h.e.OpenAccount(h.ctx, billing.AccountSpec{ID: id, Postpaid: true, App: "app1"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.clock.Set(noon)
+	for _, id := range []string{"monthly", "era1", "era2"} {
+		for _, u := range []billing.Usage{
+			{ID: "basic", Scenario: billing.VideoCall, Tier: hd, Seconds: 600},
+			{ID: "rec", Service: recording, Tier: hd, Seconds: 600},
+		} {
+			u.Account, u.App, u.At = id, "app1", noon
+			if _, err := h.e.Record(h.ctx, u); err != nil {
+				t.Fatalf("%s: %v", id, err)
+			}
+		}
+	}
+	nov1, nov15, nov30 := refDateDay(2021, 11, 1), refDateDay(2021, 11, 15), refDateDay(2021, 11, 30)
+	tests := []struct {
+		id     string
+		at     time.Time // when its period is due
+		bill   billing.Bill
+		before time.Time // a moment it is not due yet
+	}{
+		{
+			// Monthly: nothing prepaid, 10 × 0.00399 + 10 × 0.00199 =
+			// 0.0399 + 0.0199 = 0.0598, on November's bill, due on December 1st.
+			id: "monthly", at: time.Date(2021, 12, 1, 10, 0, 0, 0, cst), before: time.Date(2021, 11, 16, 10, 0, 0, 0, cst),
+			bill: billing.Bill{Account: "monthly", Day: nov1, Through: nov30, Currency: "USD", Issued: time.Date(2021, 12, 1, 10, 0, 0, 0, cst), PostpaidOn: true,
+				Lines: []billing.Line{
+					line(nov1, billing.ServiceBasic, hd, 600, 0, 10, 0, true, "0.00399", "0.0399"),
+					line(nov15, recording, hd, 600, 0, 10, 0, true, "0.00199", "0.0199"),
+				}, Subtotal: dec("0.0598"), Total: dec("0.06")},
+		},
+		{
+			// Era 1 daily: the trial covers the basic minutes; recording
+			// 10 × 0.00199 = 0.0199.
+			id: "era1", at: time.Date(2021, 11, 16, 10, 0, 0, 0, cst), before: time.Date(2021, 11, 16, 9, 59, 0, 0, cst),
+			bill: billing.Bill{Account: "era1", Day: nov15, Through: nov15, Currency: "USD", Issued: time.Date(2021, 11, 16, 10, 0, 0, 0, cst), PostpaidOn: true,
+				Lines: []billing.Line{
+					line(nov15, billing.ServiceBasic, hd, 600, 10, 0, 0, true, "0.00399", "0"),
+					line(nov15, recording, hd, 600, 0, 10, 0, true, "0.00199", "0.0199"),
+				}, Subtotal: dec("0.0199"), Total: dec("0.02")},
+		},
+		{
+			// Era 2: November's free minutes cover both, 1:1; Era 2's HD
+			// recording is 0.00599 a minute, billed for none.
+			id: "era2", at: time.Date(2021, 11, 16, 10, 0, 0, 0, cst), before: time.Date(2021, 11, 16, 9, 59, 0, 0, cst),
+			bill: billing.Bill{Account: "era2", Day: nov15, Through: nov15, Currency: "USD", Issued: time.Date(2021, 11, 16, 10, 0, 0, 0, cst), PostpaidOn: true,
+				Lines: []billing.Line{
+					line(nov15, billing.ServiceBasic, hd, 600, 10, 0, 0, true, "0.00399", "0"),
+					line(nov15, recording, hd, 600, 10, 0, 0, true, "0.00599", "0"),
+				}, Subtotal: dec("0"), Total: dec("0")},
+		},
+	}
+	for _, tt := range tests {
+		if due, err := h.e.DueDays(h.ctx, tt.id, tt.before); err != nil || len(due) != 0 {
+			t.Errorf("%s: DueDays(%v) = %v, %v; want none yet", tt.id, tt.before, due, err)
+		}
+		h.clock.Set(tt.at)
+		due, err := h.e.DueDays(h.ctx, tt.id, tt.at)
+		if err != nil || !cmp.Equal(due, []billing.Day{tt.bill.Day}) {
+			t.Errorf("%s: DueDays(%v) = %v, %v; want [%s]", tt.id, tt.at, due, err, tt.bill.Day)
+			continue
+		}
+		b, err := h.e.Settle(h.ctx, tt.id, due[0])
+		if diff := cmp.Diff(tt.bill, b, cmpOpts); err != nil || diff != "" {
+			t.Errorf("%s: Settle = %v (-want +got):\n%s", tt.id, err, diff)
+		}
+	}
+}
