@@ -123,19 +123,13 @@ func (e *Engine) OpenAccount(ctx context.Context, spec AccountSpec) (Account, er
 		u.a = Account{ID: spec.ID, Currency: spec.Currency, Opened: u.now, SettledThrough: today - 1,
 			Frontier: OpKey{At: u.now, Class: ClassOpening}, Cycle: e.cycleOf(spec.Currency, u.now)}
 		cp := Checkpoint{Key: OpKey{At: u.now, Class: ClassCheckpoint}}
-		if g := book.Trial; g.Kind != "" {
-			kind, _ := book.kind(g.Kind)
-			p := Package{
-				ID: TrialID, Kind: g.Kind, Book: book.ID, Minutes: g.Minutes, Balance: g.Minutes,
-				PurchasedAt: u.now, Start: e.cal.start(today), End: kind.Validity.end(today, e.cal.loc),
+		// The trial and the day's recurring grant come with the first
+		// application (see activate): here, if it is created with the account.
+		for _, p := range e.activation(&u.a, book, u.now) {
+			if spec.App != "" {
+				u.append(Entry{Kind: EntryGrant, Package: p.ID, Balance: p.Balance})
+				u.putPackage(p)
 			}
-			u.append(Entry{Kind: EntryGrant, Package: p.ID, Balance: p.Balance})
-			u.putPackage(p)
-		}
-		// The opening's recurring grant, made with it as the trial is.
-		if p, ok := e.grantOn(&u.a, today); ok {
-			u.append(Entry{Kind: EntryGrant, Package: p.ID, Balance: p.Balance})
-			u.putPackage(p)
 		}
 		u.a.GrantsThrough = today
 		slices.SortFunc(u.ch.Packages, ComparePackages)
@@ -161,6 +155,53 @@ func (e *Engine) OpenAccount(ctx context.Context, spec AccountSpec) (Account, er
 		return fail(ErrIdempotencyConflict)
 	}
 	return a, nil
+}
+
+// activation returns the packages an account gets with its first
+// application, created at instant at under book: the book's trial and the
+// day's recurring grant. Tencent grants the trial to "accounts that create
+// applications for the first time" (domain reference §2.1), and Era 2's
+// free minutes to accounts that have activated TRTC.
+func (e *Engine) activation(a *Account, book *PriceBook, at time.Time) []Package {
+	var ps []Package
+	today := e.cal.day(at)
+	if g := book.Trial; g.Kind != "" {
+		kind, _ := book.kind(g.Kind)
+		ps = append(ps, Package{
+			ID: TrialID, Kind: g.Kind, Book: book.ID, Minutes: g.Minutes, Balance: g.Minutes,
+			PurchasedAt: at, Start: e.cal.start(today), End: kind.Validity.end(today, e.cal.loc),
+		})
+	}
+	if p, ok := e.grantOn(a, today); ok {
+		ps = append(ps, p)
+	}
+	return ps
+}
+
+// activate gives an account opened without an application, whose first
+// application u has just created, what its opening would have given it
+// with one: the trial and the day's recurring grant of the book of its
+// cohort, as operations at their keys (the grant's, the start of the
+// day, may come before operations already applied). An account that has
+// them (recorded before they came with the first application) keeps its
+// own.
+func (e *Engine) activate(u *unit) error {
+	book, err := e.bookFor(&u.a, e.cal.day(u.now))
+	if err != nil {
+		return err
+	}
+	have := map[string]bool{}
+	if err := u.r.Packages(func(p Package) bool { have[p.ID] = true; return true }); err != nil {
+		return err
+	}
+	var ops []op
+	for _, p := range e.activation(&u.a, book, u.now) {
+		if !have[p.ID] {
+			ops = append(ops, op{key: purchaseKey(&p), pkg: &p})
+		}
+	}
+	slices.SortFunc(ops, func(x, y op) int { return x.key.Compare(y.key) })
+	return e.place(u, ops)
 }
 
 // Overview is an account as it stands: its record (with its applications,

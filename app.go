@@ -84,7 +84,11 @@ func (e *Engine) CreateApp(ctx context.Context, account string, spec AppSpec) (A
 		return fail(invalidID("app id", spec.ID))
 	}
 	a, _, err := e.update(ctx, RequestCreateApp, spec.ID, account, func(u *unit) error {
-		return u.createApp(spec)
+		first := len(u.a.Apps) == 0
+		if err := u.createApp(spec); err != nil || !first {
+			return err
+		}
+		return e.activate(u)
 	})
 	if err != nil {
 		return fail(err)

@@ -389,9 +389,9 @@ func TestAppsInput(t *testing.T) {
 // usage naming it from its creation.
 func TestLegacyApp(t *testing.T) {
 	h := newHarness(t)
-	h.do(op{now: at(15, 8, 0, 0), open: &billing.AccountSpec{ID: "a"}})
+	h.do(op{now: at(15, 8, 0, 0), open: &billing.AccountSpec{ID: "a", App: "x"}}) // its trial, as accounts had then
 	// What a Store's migration leaves: the legacy application, created at
-	// the opening.
+	// the opening, in the place of "x".
 	err := h.store.Update(context.Background(), "a", func(r billing.Reader) (billing.Changes, error) {
 		a, err := r.Account()
 		a.Version++

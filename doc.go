@@ -13,10 +13,12 @@
 //
 // # Lifecycle
 //
-// An account is opened with [Engine.OpenAccount] and gets the trial of the
-// price book of the day (Era 1: 10,000 minutes, ratio 1 for every tier;
-// Era 2's book gives 10,000 free minutes each month instead). Its
-// applications (SDKAppIDs) are created with it or with [Engine.CreateApp].
+// An account is opened with [Engine.OpenAccount]. Its applications
+// (SDKAppIDs) are created with it or with [Engine.CreateApp]; with the
+// first, it gets the trial of the price book of its cohort (Era 1: 10,000
+// minutes, ratio 1 for every tier; Era 2's book gives 10,000 free minutes
+// each month instead), as Tencent grants it to "accounts that create
+// applications for the first time".
 // Usage is reported with [Engine.Record]: each usage is seconds of one
 // application, scenario and tier at one instant, added to the meter of its
 // rounding window and tier (the account's, whatever the application): its

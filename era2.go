@@ -44,10 +44,6 @@ import "time"
 //   - MixTranscoding keeps Era 1's per-minute prices, SD 0.00228571
 //     (2.286 per 1,000 minutes); the Era 2 period's document prints 2.296,
 //     an apparent typo (docs/research/era2-era3.md §4b).
-//   - An account opened without an application has the trial of its
-//     opening's book; if its first application then makes it Era 2's, it
-//     keeps that trial and gets its first free minutes on the next first
-//     of a month (not built: granting them at the first application).
 func Era2USD() PriceBook {
 	return PriceBook{
 		ID:         "era2-usd",

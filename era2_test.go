@@ -201,12 +201,12 @@ func TestAllErasCohortEdges(t *testing.T) {
 		op{now: d21(10, 27, 9, 0), create: &billing.AppSpec{ID: "app1"}},
 		use("u2", hd, 60, d21(10, 27, 10, 0)))
 	h.clock.Set(d21(10, 27, 11, 0))
-	// HD 60 s at 09:30, before u2: 1 minute from the trial the opening
-	// gave (it expires with p1, at the end of October 2022, and came
-	// first), at 1.
+	// HD 60 s at 09:30, before u2: 1 minute from the free minutes its
+	// first application brought (Era 2's: no trial), which expire first,
+	// on November 1st, at 1.
 	r, err := h.e.Record(h.ctx, *usage("u1", hd, 60, d21(10, 27, 9, 30)))
 	want := billing.Receipt{Key: basic(refDateDay(2021, 10, 27), hd), Minutes: 1,
-		Draws: []billing.Draw{{Package: billing.TrialID, Minutes: 1, Deducted: 1}}, Late: true}
+		Draws: []billing.Draw{{Package: "grant:2021-10-27", Minutes: 1, Deducted: 1}}, Late: true}
 	if diff := cmp.Diff(want, r, cmpOpts); err != nil || diff != "" {
 		t.Errorf("late usage of 2021-10-27 09:30: %v (-want +got):\n%s", err, diff)
 	}
@@ -310,4 +310,50 @@ func TestCohortsSideBySide(t *testing.T) {
 			t.Errorf("%s: Settle = %v (-want +got):\n%s", tt.id, err, diff)
 		}
 	}
+}
+
+// TestTrialWithFirstApplication checks that an account opened without an
+// application gets the trial, or Era 2's free minutes, with its first
+// application, from the book of its cohort (§2.1: the trial goes to
+// "accounts that create applications for the first time").
+func TestTrialWithFirstApplication(t *testing.T) {
+	t.Run("Era 1", func(t *testing.T) {
+		h := newHarness(t)
+		h.do(op{now: at(1, 9, 0, 0), open: &billing.AccountSpec{ID: "a", Postpaid: true}})
+		if ps := h.balances("a"); len(ps) != 0 {
+			t.Errorf("packages before the first application %v, want none", ps)
+		}
+		h.do(op{now: at(10, 9, 0, 0), create: &billing.AppSpec{ID: "app1"}})
+		o, err := h.e.Overview(h.ctx, "a")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// 10,000 minutes from March 10 to the end of March 2022.
+		want := []billing.Package{{ID: billing.TrialID, Kind: billing.KindTrial, Book: "era1-usd", Minutes: 10_000, Balance: 10_000,
+			Price: dec("0"), PurchasedAt: at(10, 9, 0, 0), Start: at(10, 0, 0, 0), End: time.Date(2022, 4, 1, 0, 0, 0, 0, cst)}}
+		if diff := cmp.Diff(want, o.Packages, cmpOpts); diff != "" {
+			t.Errorf("packages (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("Era 2 by its first application", func(t *testing.T) {
+		d21 := func(m time.Month, d, hh int) time.Time { return time.Date(2021, m, d, hh, 0, 0, 0, cst) }
+		h := newHarness(t, billing.AllEras()...)
+		h.do(op{now: d21(10, 26, 9), open: &billing.AccountSpec{ID: "a", Postpaid: true}},
+			op{now: d21(10, 28, 9), create: &billing.AppSpec{ID: "app1"}})
+		h.clock.Set(d21(10, 28, 11))
+		// October 28's free minutes cover the 10 minutes of recording.
+		r, err := h.e.Record(h.ctx, *vaUsage("r1", recording, hd, 600, d21(10, 28, 10)))
+		want := billing.Receipt{Key: billing.MeterKey{Day: refDateDay(2021, 10, 28), Service: recording, Tier: hd}, Minutes: 10,
+			Draws: []billing.Draw{{Package: "grant:2021-10-28", Minutes: 10, Deducted: 10}}}
+		if diff := cmp.Diff(want, r, cmpOpts); err != nil || diff != "" {
+			t.Errorf("recording of October 28: %v (-want +got):\n%s", err, diff)
+		}
+		// November: its 10,000 free minutes, no trial: 15,000 audio
+		// minutes are 10,000 free and 5,000 postpaid.
+		h.clock.Set(d21(11, 10, 11))
+		r, err = h.e.Record(h.ctx, *usage("u1", audio, 15_000*60, d21(11, 10, 10)))
+		if err != nil || r.Postpaid != 5_000 || len(r.Draws) != 1 || r.Draws[0].Package != "grant:2021-11-01" {
+			t.Errorf("15,000 audio minutes in November: %+v, %v; want 10,000 from grant:2021-11-01, 5,000 postpaid", r, err)
+		}
+	})
 }

@@ -7,8 +7,8 @@ import (
 	"time"
 )
 
-// Grant is a package given for free when an account is opened (the trial,
-// PriceBook.Trial).
+// Grant is a package given for free with an account's first application
+// (the trial, PriceBook.Trial): at its opening, if it creates one.
 type Grant struct {
 	Kind    string
 	Minutes int64
@@ -16,9 +16,10 @@ type Grant struct {
 
 // Recurring is a grant renewed every month (PriceBook.Monthly): Era 2's
 // 10,000 free minutes each month, which do not roll over. An account gets
-// one on the day it opens (from the opening, in full), then one on each
-// grant day: the first of each month, or for Anniversary the opening's day
-// of the month. Each lasts until the next grant day, the end of its period,
+// one with its first application (in full, from the start of its day, or
+// from the opening on its day), then one on each grant day: the first of
+// each month, or for Anniversary the day of the month of the first
+// application. Each lasts until the next grant day, the end of its period,
 // whatever its kind's Validity (which may be zero); its kind, not for sale,
 // gives its ratios. Like a purchase, a grant lifts the suspensions of the
 // account's applications and absorbs its day's basic minutes that nothing
@@ -26,9 +27,9 @@ type Grant struct {
 type Recurring struct {
 	Kind    string
 	Minutes int64
-	// Anniversary grants on the day of the month the account was opened
-	// (the month's last day if it is shorter) instead of on the first of
-	// each month.
+	// Anniversary grants on the day of the month the account's first
+	// application was created (the month's last day if it is shorter)
+	// instead of on the first of each month.
 	Anniversary bool
 }
 
@@ -38,9 +39,11 @@ type Recurring struct {
 const GrantPrefix = "grant:"
 
 // The recurring grants of an account. A grant day is the first of a month
-// (or, for Anniversary, the opening's day of the month) whose price book
-// has a Monthly grant, and the opening's day itself. The opening's grant
-// is made with the opening, as the trial is. Any other is an operation at
+// (or, for Anniversary, the day of the month of the account's cohort)
+// whose price book has a Monthly grant, and the day of the cohort itself,
+// from the first application on. The first application's grant is made
+// with it, as the trial is (with the opening, if it creates one). Any
+// other is an operation at
 // the start of its day, ordered like the opening's grants (ClassOpening)
 // so that it comes before any usage of that instant, and made in a unit
 // of work of its own, one grant a unit, before any unit that finds it due
@@ -97,7 +100,7 @@ func (e *Engine) grantAll(ctx context.Context, account string) error {
 // nextGrant returns the first recurring grant of account a due after its
 // GrantsThrough, up to day today.
 func (e *Engine) nextGrant(a *Account, today Day) (Package, bool) {
-	if e.legacyGrants(a) {
+	if e.legacyGrants(a) || len(a.Apps) == 0 { // none before the first application (see activate)
 		return Package{}, false
 	}
 	for d := a.GrantsThrough + 1; d <= today; d++ {
@@ -115,19 +118,20 @@ func (e *Engine) legacyGrants(a *Account) bool { return a.GrantsThrough < e.cal.
 
 // grantOn returns the package of account a's recurring grant of day d, if
 // d is a grant day: valid from the start of d (from the opening, on the
-// opening's day) to the start of the next grant day.
+// opening's day) to the start of the next grant day. The day of the
+// account's cohort is one.
 func (e *Engine) grantOn(a *Account, d Day) (Package, bool) {
 	book, err := e.bookFor(a, d)
 	if err != nil || book.Monthly.Kind == "" {
 		return Package{}, false
 	}
 	g := &book.Monthly
-	opened := e.cal.day(a.Opened)
-	if d != opened && d != grantDay(g, opened, d) {
+	begun := e.cal.day(a.Cohort()) // the first application's day (the opening's, before it)
+	if d != begun && d != grantDay(g, begun, d) {
 		return Package{}, false
 	}
 	y, m, _ := d.Date()
-	next := grantDay(g, opened, date(y, m+1, 1))
+	next := grantDay(g, begun, date(y, m+1, 1))
 	return Package{
 		ID: GrantPrefix + d.String(), Kind: g.Kind, Book: book.ID, Minutes: g.Minutes, Balance: g.Minutes,
 		PurchasedAt: later(e.cal.start(d), a.Opened), Start: e.cal.start(d), End: e.cal.start(next),
@@ -135,13 +139,13 @@ func (e *Engine) grantOn(a *Account, d Day) (Package, bool) {
 }
 
 // grantDay returns the grant day of g in the month of day d, for an
-// account opened on day opened.
-func grantDay(g *Recurring, opened, d Day) Day {
+// account whose cohort began on day begun.
+func grantDay(g *Recurring, begun, d Day) Day {
 	y, m, _ := d.Date()
 	if !g.Anniversary {
 		return date(y, m, 1)
 	}
-	_, _, day := opened.Date()
+	_, _, day := begun.Date()
 	last := time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
 	return date(y, m, min(day, last))
 }

@@ -748,27 +748,46 @@ func (a *refAccount) grant(now time.Time) {
 		return
 	}
 	today, opened := a.cal.dayOf(now), a.cal.dayOf(a.opened)
-	for d := max(a.grantsThrough, opened-1) + 1; d <= today; d++ {
-		_, _, dd := refDate(d)
-		if a.fig.monthly == nil || d != opened && dd != 1 {
-			continue
+	for d := max(a.grantsThrough, opened-1) + 1; d <= today && len(a.apps) > 0; d++ { // none before the first application
+		if o, ok := a.grantOf(d); ok {
+			if d != opened { // the opening's is made with it, as the trial is
+				a.frontier = refMaxKey(a.frontier, o.key)
+			}
+			a.ops = append(a.ops, o)
+			a.refold()
 		}
-		start := a.cal.dayStart(d)
-		p := &refPackage{kind: a.fig.monthly, Package: billing.Package{
-			ID: "grant:" + d.String(), Kind: a.fig.monthly.name, Book: a.fig.bookID, Minutes: a.fig.monthlyMinutes,
-			Balance: a.fig.monthlyMinutes, Price: decimal.Zero, PurchasedAt: start, Start: start, End: a.cal.validityEnd(d, a.fig.monthly),
-		}}
-		o := refOp{key: billing.OpKey{At: p.PurchasedAt, Class: billing.ClassOpening, ID: p.ID}, pkg: p}
-		if d == opened { // made with the opening, as the trial is
-			p.PurchasedAt = a.opened
-			o.key.At = a.opened
-		} else {
-			a.frontier = refMaxKey(a.frontier, o.key)
-		}
-		a.ops = append(a.ops, o)
-		a.refold()
 	}
 	a.grantsThrough = today
+}
+
+// grantOf: the recurring grant of day d, if d is a grant day (the first of
+// a month, or the day of the account's cohort), from the start of d (from
+// the opening, on its day) to the next grant day.
+func (a *refAccount) grantOf(d billing.Day) (refOp, bool) {
+	_, _, dd := refDate(d)
+	if a.fig.monthly == nil || d != a.cal.dayOf(a.cohort()) && dd != 1 {
+		return refOp{}, false
+	}
+	start := refLater(a.cal.dayStart(d), a.opened)
+	p := &refPackage{kind: a.fig.monthly, Package: billing.Package{
+		ID: "grant:" + d.String(), Kind: a.fig.monthly.name, Book: a.fig.bookID, Minutes: a.fig.monthlyMinutes,
+		Balance: a.fig.monthlyMinutes, Price: decimal.Zero, PurchasedAt: start, Start: a.cal.dayStart(d), End: a.cal.validityEnd(d, a.fig.monthly),
+	}}
+	return refOp{key: billing.OpKey{At: start, Class: billing.ClassOpening, ID: p.ID}, pkg: p}, true
+}
+
+// refTrial: the trial an account gets with its first application, made at
+// now, if its book has one.
+func refTrial(cal refCalendar, fig *refFigures, now time.Time) (*refPackage, bool) {
+	trial := fig.kinds[billing.KindTrial]
+	if fig.trial == 0 || trial == nil {
+		return nil, false
+	}
+	day := cal.dayOf(now)
+	return &refPackage{kind: trial, Package: billing.Package{
+		ID: billing.TrialID, Kind: billing.KindTrial, Book: fig.bookID, Minutes: fig.trial, Balance: fig.trial,
+		Price: decimal.Zero, PurchasedAt: now, Start: cal.dayStart(day), End: cal.validityEnd(day, trial),
+	}}, true
 }
 
 // refAppAt: the application of usage at time at naming id, if it was
@@ -1274,11 +1293,9 @@ func (md *refModel) open(now time.Time, spec billing.AccountSpec) (billing.Accou
 	if spec.Postpaid {
 		a.base.postpaid = billing.Postpaid{On: true, Since: now, Way: billing.PostpaidAtOpening}
 	}
-	if trial := fig.kinds[billing.KindTrial]; fig.trial > 0 {
-		a.base.packages = append(a.base.packages, &refPackage{kind: trial, Package: billing.Package{
-			ID: billing.TrialID, Kind: billing.KindTrial, Book: fig.bookID, Minutes: fig.trial, Balance: fig.trial,
-			Price: decimal.Zero, PurchasedAt: now, Start: md.cal.dayStart(day), End: md.cal.validityEnd(day, trial),
-		}})
+	// The trial and the day's grant come with the first application (§2.1).
+	if p, ok := refTrial(md.cal, fig, now); ok && spec.App != "" {
+		a.base.packages = append(a.base.packages, p)
 	}
 	if spec.App != "" {
 		a.apps = append(a.apps, refApp{id: spec.App, created: now})
@@ -1729,11 +1746,26 @@ func (md *refModel) createApp(now time.Time, id string, spec billing.AppSpec) (b
 		}
 		return a.view(), nil
 	}
-	if len(a.apps) == 0 { // the account's cohort, and so its book and cycle
+	first := len(a.apps) == 0
+	if first { // the account's cohort, and so its book and cycle
 		a.fig = md.figuresFor(a.currency, now)
 		a.monthly = now.Before(a.fig.monthlyCohortsUntil)
 	}
 	a.apps = append(a.apps, refApp{id: spec.ID, created: now, own: spec.Postpaid})
+	if first { // what an opening with an application gives: the trial, the day's grant
+		have := func(id string) bool {
+			return slices.ContainsFunc(a.cur.packages, func(p *refPackage) bool { return p.ID == id })
+		}
+		if o, ok := a.grantOf(md.cal.dayOf(now)); ok && !have(o.pkg.ID) {
+			a.ops = append(a.ops, o)
+			a.frontier = refMaxKey(a.frontier, o.key)
+		}
+		if p, ok := refTrial(md.cal, a.fig, now); ok && !have(p.ID) {
+			o := refOp{key: billing.OpKey{At: now, Class: billing.ClassOpening, ID: p.ID}, pkg: p}
+			a.ops = append(a.ops, o)
+			a.frontier = refMaxKey(a.frontier, o.key)
+		}
+	}
 	a.refold()
 	return a.view(), nil
 }
