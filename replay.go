@@ -385,9 +385,12 @@ func (e *Engine) replay(u *unit, ops []op) error {
 		o := &ops[i]
 		if o.usage != nil && o.err == nil {
 			u.putUsage(o.usage, o.receipt)
-			if !o.settled && o.key.Compare(u.a.Frontier) > 0 {
-				u.a.Frontier = o.key
-			}
+		}
+		// A new usage or package (a grant an account's first application
+		// brings, late as its day's start) is an operation of the account:
+		// the latest one's key is its Frontier.
+		if (o.usage != nil && o.err == nil || o.pkg != nil) && !o.settled && o.key.Compare(u.a.Frontier) > 0 {
+			u.a.Frontier = o.key
 		}
 	}
 	u.a.SinceCheckpoint = f.since
