@@ -48,7 +48,9 @@ const GrantPrefix = "grant:"
 // so that it comes before any usage of that instant, and made in a unit
 // of work of its own, one grant a unit, before any unit that finds it due
 // (Account.GrantsThrough): every operation at or after that instant comes
-// in a unit of work that made the grant first, so a grant is never late.
+// in a unit of work that made the grant first, so a grant is never late
+// (but the first application's grant, at its day's start, after what an
+// account without an application did that day: a replay applies it).
 // A grant lifts suspensions and absorbs what its day left uncovered, as a
 // purchase does.
 
