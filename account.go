@@ -125,8 +125,8 @@ func (e *Engine) OpenAccount(ctx context.Context, spec AccountSpec) (Account, er
 		cp := Checkpoint{Key: OpKey{At: u.now, Class: ClassCheckpoint}}
 		// The trial and the day's recurring grant come with the first
 		// application (see activate): here, if it is created with the account.
-		for _, p := range e.activation(&u.a, book, u.now) {
-			if spec.App != "" {
+		if spec.App != "" {
+			for _, p := range e.activation(&u.a, book, u.now) {
 				u.append(Entry{Kind: EntryGrant, Package: p.ID, Balance: p.Balance})
 				u.putPackage(p)
 			}

@@ -33,7 +33,7 @@ var (
 	// or is reserved.
 	ErrInvalidID = errors.New("billing: invalid id")
 	// ErrInvalidSeconds: a usage's seconds are not in 1..MaxUsageSeconds, or
-	// would overflow the day's meter.
+	// would overflow its meter.
 	ErrInvalidSeconds = errors.New("billing: invalid seconds")
 	// ErrInvalidTime: a usage has the zero time, a month is not 1..12, or a
 	// date, a usage's time, an instant asked about or the Engine's clock

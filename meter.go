@@ -20,8 +20,8 @@ type MeterKey struct {
 }
 
 // Meter is a rounding window: the cumulative usage of one billing day (a
-// month for basic services on the monthly cycle), service and tier, and how its billable
-// minutes were paid. Billable minutes are ceil(Seconds/60), and
+// month for basic services on the monthly cycle), service and tier, and
+// how its billable minutes were paid. Billable minutes are ceil(Seconds/60), and
 // Prepaid + Postpaid + Shortfall always equals them. Value-added services
 // have no Shortfall: what no package covers is Postpaid.
 type Meter struct {
@@ -32,7 +32,7 @@ type Meter struct {
 	// Postpaid minutes are billed at list price.
 	Postpaid int64
 	// Shortfall minutes were used while neither a package nor postpaid could
-	// pay for them; they are billed if postpaid is on when the day is settled.
+	// pay for them; they are billed if postpaid is on when the period is settled.
 	Shortfall int64
 	// Settled is the meter as the last bill that covered it saw it (zero
 	// before its day is settled). Anything above it is late usage, to be
@@ -43,7 +43,7 @@ type Meter struct {
 	// bills them, on a line dated with the meter's day (Line.Deferred).
 	Unbilled int64
 	// Latest is the day of the meter's latest usage in the reference
-	// order, counted from Key.Day (always 0 on the daily cycle), and
+	// order, counted from Key.Day (always 0 for a window of one day), and
 	// EarlierPostpaid and EarlierShortfall are the minutes of its Postpaid
 	// and Shortfall used on the window's days before that one. A package
 	// bought on day Key.Day+Latest absorbs the rest: the minutes that

@@ -46,7 +46,7 @@ type Receipt struct {
 	// Key is the meter the usage was added to: its rounding window (see
 	// MeterKey), service and tier.
 	Key MeterKey
-	// Minutes is the billable minutes this usage added: the day's ceiling of
+	// Minutes is the billable minutes this usage added: the window's ceiling of
 	// the meter's seconds after it, minus the ceiling before it. Successive
 	// small usages never pay twice for one started minute.
 	Minutes int64
@@ -174,7 +174,7 @@ func (u *Usage) same(v *Usage) bool {
 // Recording a usage id again with the same usage returns the first receipt
 // and changes nothing.
 //
-// Errors wrap ErrInvalidID, ErrInvalidSeconds (also when the day's meter
+// Errors wrap ErrInvalidID, ErrInvalidSeconds (also when the usage's meter
 // would overflow), ErrInvalidTime (the zero time, a time on a day outside
 // MinDay..MaxDay, or the clock), ErrNotFound (no such account),
 // ErrUnknownApp (no such application; see [LegacyApp]),
@@ -266,7 +266,8 @@ func (e *Engine) accept(u *unit, us *Usage, d Day) (Receipt, bool, error) {
 	case !errors.Is(err, ErrNotFound):
 		return Receipt{}, false, err
 	}
-	if _, err := u.a.appAt(us.App, us.At, e.cal.loc); err != nil {
+	app, err := u.a.appAt(us.App, us.At, e.cal.loc)
+	if err != nil {
 		return Receipt{}, false, refuse(err)
 	}
 	if us.At.After(u.now) {
@@ -279,7 +280,7 @@ func (e *Engine) accept(u *unit, us *Usage, d Day) (Receipt, bool, error) {
 	if us.Service == ServiceBasic {
 		err = book.checkBasic(us.Scenario, us.Tier)
 	} else {
-		err = e.checkValueAdded(u, book, us)
+		err = e.checkValueAdded(book, us, u.a.Cohort(), u.a.Apps[app].Created)
 	}
 	return Receipt{}, false, err
 }

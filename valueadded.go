@@ -138,10 +138,9 @@ func (b *PriceBook) validateValueAdded() error {
 
 // checkValueAdded checks value-added usage as input: the book prices the
 // service and tier for this account, and the usage has no scenario.
-func (e *Engine) checkValueAdded(u *unit, book *PriceBook, us *Usage) error {
+func (e *Engine) checkValueAdded(book *PriceBook, us *Usage, cohort, created time.Time) error {
 	if us.Scenario != "" {
 		return refuse(fmt.Errorf("%w %q: value-added usage has no scenario", ErrUnknownScenario, us.Scenario))
 	}
-	i := u.a.app(us.App, us.At) // accepted: it exists
-	return book.checkValueAdded(us.Service, us.Tier, u.a.Cohort(), u.a.Apps[i].Created)
+	return book.checkValueAdded(us.Service, us.Tier, cohort, created)
 }
