@@ -169,7 +169,7 @@ func (e *Engine) activation(a *Account, book *PriceBook, at time.Time) []Package
 		kind, _ := book.kind(g.Kind)
 		ps = append(ps, Package{
 			ID: TrialID, Kind: g.Kind, Book: book.ID, Minutes: g.Minutes, Balance: g.Minutes,
-			PurchasedAt: at, Start: e.cal.start(today), End: kind.Validity.end(today, e.cal.loc),
+			PurchasedAt: at, Start: e.cal.start(today), End: kind.Validity.end(today, e.cal.loc), First: kind.First,
 		})
 	}
 	if p, ok := e.grantOn(a, today); ok {

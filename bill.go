@@ -28,8 +28,9 @@ type Bill struct {
 	// otherwise they stay visible, unbilled, until the first bill settled
 	// with one on (Line.Deferred).
 	PostpaidOn bool
-	// Lines are the period's meters (by day, service, then tier in the
-	// price book's order), then the adjustments (by day, service, tier).
+	// Lines are the period's meters (by day, service, tier in the price
+	// book's order, then application), then the adjustments (in the same
+	// order).
 	Lines []Line
 	// Subtotal is the exact sum of the lines' amounts.
 	Subtotal decimal.Decimal
@@ -37,14 +38,18 @@ type Bill struct {
 	Total decimal.Decimal
 }
 
-// Line is one line of a bill: one meter (rounding window, service and
-// tier), or what late usage added to one since its last bill.
+// Line is one line of a bill: one meter (rounding window, service, tier
+// and, where the book rounds per application, application), or what late
+// usage added to one since its last bill.
 type Line struct {
 	// Day is the meter's day (see MeterKey): the bill's Day, or an
 	// earlier one for an adjustment.
 	Day     Day
 	Service Service
 	Tier    Tier
+	// App is the meter's application, where the book rounds per
+	// application (see [MeterKey]).
+	App string
 	// Adjustment marks late usage of a day settled (or closed) before.
 	Adjustment bool
 	// Seconds and Minutes are the usage and its billable minutes (for an
@@ -253,7 +258,7 @@ func (e *Engine) billDeferred(u *unit, b *Bill, meters []Meter) error {
 		if err != nil {
 			return err
 		}
-		l := Line{Day: k.Day, Service: k.Service, Tier: k.Tier, Adjustment: true, Deferred: m.Unbilled, Billed: m.Unbilled,
+		l := Line{Day: k.Day, Service: k.Service, Tier: k.Tier, App: k.App, Adjustment: true, Deferred: m.Unbilled, Billed: m.Unbilled,
 			UnitPrice: price, Amount: price.Mul(decimal.NewFromInt(m.Unbilled))}
 		b.Lines = append(b.Lines, l)
 		b.Subtotal = b.Subtotal.Add(l.Amount)
@@ -281,7 +286,7 @@ func (e *Engine) basicPrice(u *unit, k MeterKey) (decimal.Decimal, error) {
 func (e *Engine) line(u *unit, m *Meter) (Line, error) {
 	s := &m.Settled
 	l := Line{
-		Day: m.Key.Day, Service: m.Key.Service, Tier: m.Key.Tier,
+		Day: m.Key.Day, Service: m.Key.Service, Tier: m.Key.Tier, App: m.Key.App,
 		Seconds: m.Seconds - s.Seconds, Minutes: m.Minutes() - ceilMinutes(s.Seconds),
 		Prepaid: m.Prepaid - s.Prepaid, Postpaid: m.Postpaid - s.Postpaid, Shortfall: m.Shortfall - s.Shortfall,
 	}

@@ -80,6 +80,9 @@ type Engine struct {
 	packagesCoverValueAdded bool
 	// grants reports whether a book has a recurring grant.
 	grants bool
+	// perApp reports whether a book rounds per application: without one,
+	// no meter key names an application (and finding one reads no book).
+	perApp bool
 }
 
 // utc8 is the default billing time zone.
@@ -134,6 +137,7 @@ func New(store Store, opts *Options) (*Engine, error) {
 			}
 		}
 		e.grants = e.grants || b.Monthly != (Recurring{})
+		e.perApp = e.perApp || b.PerApp
 		for _, k := range b.Kinds {
 			for i := range k.Ratios {
 				e.packagesCoverValueAdded = e.packagesCoverValueAdded || k.Ratios[i].service() != ServiceBasic

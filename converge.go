@@ -77,10 +77,10 @@ func shiftable(ops []op) (MeterKey, bool) {
 		if o.usage == nil {
 			return k, false
 		}
-		if n > 0 && o.meter() != k {
+		if n > 0 && o.meter != k {
 			return k, false
 		}
-		k, n = o.meter(), n+1
+		k, n = o.meter, n+1
 	}
 	return k, n > 0
 }

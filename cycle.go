@@ -97,6 +97,19 @@ func (e *Engine) meterDay(a *Account, s Service, d Day) Day {
 	return e.window(a, d)
 }
 
+// meterKey returns the key of the meter that usage us, of billing day d,
+// adds to on account a: its rounding window's, service's and tier's, and
+// its application's if the book of d rounds per application.
+func (e *Engine) meterKey(a *Account, us *Usage, d Day) MeterKey {
+	k := MeterKey{Day: e.meterDay(a, us.Service, d), Service: us.Service, Tier: us.Tier}
+	if e.perApp {
+		if book, err := e.bookFor(a, d); err == nil && book.PerApp {
+			k.App = us.App
+		}
+	}
+	return k
+}
+
 // meterWindow returns the first and last day of the rounding window of
 // service s's usage of day d: its period for the basic services, the day
 // for the value-added ones.

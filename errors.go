@@ -87,6 +87,10 @@ var (
 	// ErrInvalidMinutes: a package size is not a positive multiple of its
 	// kind's unit, or exceeds MaxPackageMinutes.
 	ErrInvalidMinutes = errors.New("billing: invalid package size")
+	// ErrNotStackable: a package of a kind that does not stack
+	// (PackageKind.NoStacking) is still in its validity for the same
+	// application, so the purchase is refused.
+	ErrNotStackable = errors.New("billing: package does not stack")
 	// ErrSuspended: an Admission's reason: the application is suspended
 	// (trial or packages ran out with its postpaid switch off) from then
 	// until a package is bought or granted or postpaid is enabled, or the account is

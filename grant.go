@@ -31,6 +31,10 @@ type Recurring struct {
 	// application was created (the month's last day if it is shorter)
 	// instead of on the first of each month.
 	Anniversary bool
+	// Months limits the grants to the days before the same day of the
+	// month Months months after the first application's (Era 3's free
+	// minutes are "distributed for 12 months"); zero grants for ever.
+	Months int
 }
 
 // GrantPrefix begins the ids of the packages of recurring grants ("grant:"
@@ -129,14 +133,16 @@ func (e *Engine) grantOn(a *Account, d Day) (Package, bool) {
 	}
 	g := &book.Monthly
 	begun := e.cal.day(a.Cohort()) // the first application's day (the opening's, before it)
-	if d != begun && d != grantDay(g, begun, d) {
+	if d != begun && d != grantDay(g, begun, d) ||
+		g.Months > 0 && d >= e.cal.day(Validity{Months: g.Months}.end(begun, e.cal.loc)) {
 		return Package{}, false
 	}
 	y, m, _ := d.Date()
 	next := grantDay(g, begun, date(y, m+1, 1))
+	kind, _ := book.kind(g.Kind)
 	return Package{
 		ID: GrantPrefix + d.String(), Kind: g.Kind, Book: book.ID, Minutes: g.Minutes, Balance: g.Minutes,
-		PurchasedAt: later(e.cal.start(d), a.Opened), Start: e.cal.start(d), End: e.cal.start(next),
+		PurchasedAt: later(e.cal.start(d), a.Opened), Start: e.cal.start(d), End: e.cal.start(next), First: kind.First,
 	}, true
 }
 

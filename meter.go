@@ -8,7 +8,7 @@ import (
 )
 
 // MeterKey identifies a meter: one account's rounding window, service and
-// tier.
+// tier, and application where the book rounds per application.
 type MeterKey struct {
 	// Day is the first day of the rounding window: the billing day of the
 	// usage on the daily cycle, and of value-added usage on every cycle;
@@ -17,6 +17,10 @@ type MeterKey struct {
 	Day     Day
 	Service Service
 	Tier    Tier
+	// App is the application whose usage the meter holds, under a book
+	// that rounds each application's usage on its own ([PriceBook].PerApp);
+	// empty where the account's applications are rounded together.
+	App string
 }
 
 // Meter is a rounding window: the cumulative usage of one billing day (a
@@ -101,8 +105,8 @@ func (m *Meter) today(d Day) (postpaid, shortfall int64) {
 
 // Meters returns the account's meters of day d (see [MeterKey]: on the
 // monthly cycle, a month's basic meters are those of its first day), by
-// service, then tier in the order of the price book in force that day
-// (audio, SD, HD, FHD).
+// service, tier in the order of the price book in force that day (audio,
+// SD, HD, FHD), then application.
 //
 // Errors wrap ErrInvalidID, ErrNotFound, ErrCorrupt, or a Store or context error.
 func (e *Engine) Meters(ctx context.Context, account string, d Day) ([]Meter, error) {
@@ -137,8 +141,8 @@ func (e *Engine) sortMeters(a *Account, ms []Meter) {
 }
 
 // meterOrder returns the display order of meters of account a: by day,
-// service, then tier in the order of the day's price book (tiers it lacks
-// last, by name).
+// service, tier in the order of the day's price book (tiers it lacks last,
+// by name), then application.
 func (e *Engine) meterOrder(a *Account) func(x, y MeterKey) int {
 	rank := func(k MeterKey) int {
 		if book, err := e.bookFor(a, k.Day); err == nil {
@@ -148,14 +152,15 @@ func (e *Engine) meterOrder(a *Account) func(x, y MeterKey) int {
 	}
 	return func(x, y MeterKey) int {
 		return cmp.Or(cmp.Compare(x.Day, y.Day), strings.Compare(string(x.Service), string(y.Service)),
-			rank(x)-rank(y), strings.Compare(string(x.Tier), string(y.Tier)))
+			rank(x)-rank(y), strings.Compare(string(x.Tier), string(y.Tier)), strings.Compare(x.App, y.App))
 	}
 }
 
-// compareServiceTier orders meter keys by service, then tier, byte by
-// byte: the order of a day's meters in a Store.
+// compareServiceTier orders meter keys by service, tier, then application,
+// byte by byte: the order of a day's meters in a Store.
 func compareServiceTier(x, y MeterKey) int {
-	return cmp.Or(strings.Compare(string(x.Service), string(y.Service)), strings.Compare(string(x.Tier), string(y.Tier)))
+	return cmp.Or(strings.Compare(string(x.Service), string(y.Service)), strings.Compare(string(x.Tier), string(y.Tier)),
+		strings.Compare(x.App, y.App))
 }
 
 // showDay calls fn for the meters ms of one day with the meters written in

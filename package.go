@@ -32,6 +32,13 @@ type Package struct {
 	// reclaimed the package earlier (see Arrears.Reclaim). Start is 00:00
 	// of the purchase day in the billing time zone.
 	Start, End time.Time
+	// App is the application the package is bound to, whose usage alone
+	// it covers (a kind with AppBound: Era 3's monthly packages); empty
+	// for a package of the whole account.
+	App string
+	// First reports that the package is drawn before packages without it,
+	// as its kind says (PackageKind.First: Era 3's free minutes).
+	First bool
 }
 
 // TrialID is the ID of the trial package; purchases cannot use it.
@@ -43,10 +50,18 @@ func (p Package) Covers(t time.Time) bool {
 	return !t.Before(p.Start) && t.Before(p.End)
 }
 
-// ComparePackages orders packages for deduction: soonest End first, then
-// earliest PurchasedAt, then ID (byte order). It returns -1, 0 or +1 like
+// ComparePackages orders packages for deduction: First packages first,
+// then packages bound to an application before those of the whole account
+// (the narrower scope first), then soonest End, earliest PurchasedAt, and
+// ID (byte order). Era 3 so draws its free minutes first, then the
+// packages of the usage's application, then the account's (domain
+// reference §2.6); packages of Era 1 and 2, none First nor bound, are
+// drawn soonest expiry first. It returns -1, 0 or +1 like
 // [strings.Compare].
 func ComparePackages(p, q Package) int {
+	if c := p.rank() - q.rank(); c != 0 {
+		return c
+	}
 	if c := p.End.Compare(q.End); c != 0 {
 		return c
 	}
@@ -55,6 +70,22 @@ func ComparePackages(p, q Package) int {
 	}
 	return strings.Compare(p.ID, q.ID)
 }
+
+// rank is p's class in the deduction order: 0 First, 1 bound to an
+// application, 2 the whole account's. Packages of rank 2 are last, so
+// in order of End.
+func (p *Package) rank() int {
+	switch {
+	case p.First:
+		return 0
+	case p.App != "":
+		return 1
+	}
+	return lastRank
+}
+
+// lastRank is the rank of the packages of the whole account, not First.
+const lastRank = 2
 
 // Purchase is a package bought by an account.
 type Purchase struct {
@@ -68,6 +99,10 @@ type Purchase struct {
 	// Minutes is the package's size: a positive multiple of the kind's
 	// Pricing.Unit (1,000 for the universal package).
 	Minutes int64
+	// App is the application a package of a kind bound to one (AppBound)
+	// is bought for: one of the account's, created by the purchase. Empty
+	// for the other kinds, which cover the whole account.
+	App string
 }
 
 // PurchaseReceipt is what a purchase did.
@@ -87,6 +122,9 @@ type PurchaseReceipt struct {
 // package bought that day covered.
 type Absorption struct {
 	Tier Tier
+	// App is the meter's application, where the book rounds per
+	// application (see [MeterKey]).
+	App string
 	// Shortfall and Postpaid are the billable minutes taken off the day's
 	// shortfall and postpaid minutes.
 	Shortfall, Postpaid int64
@@ -127,6 +165,8 @@ func (e *Engine) Buy(ctx context.Context, p Purchase) (PurchaseReceipt, error) {
 		return fail(invalidID("purchase id", p.ID))
 	case !validID(p.Account):
 		return fail(invalidID("account id", p.Account))
+	case p.App != "" && !validID(p.App):
+		return fail(invalidID("app id", p.App))
 	}
 	var r PurchaseReceipt
 	_, _, err := e.update(ctx, RequestBuy, p.ID, p.Account, func(u *unit) error {
@@ -162,12 +202,16 @@ func (e *Engine) buy(u *unit, p *Purchase) (PurchaseReceipt, error) {
 	if err != nil {
 		return PurchaseReceipt{}, err
 	}
+	if err := e.scope(u, kind, p); err != nil {
+		return PurchaseReceipt{}, err
+	}
 	if err := u.expire(); err != nil {
 		return PurchaseReceipt{}, err
 	}
 	pkg := Package{
 		ID: p.ID, Kind: p.Kind, Book: book.ID, Minutes: p.Minutes, Balance: p.Minutes, Price: price,
 		PurchasedAt: u.now, Start: e.cal.start(today), End: kind.Validity.end(today, e.cal.loc),
+		App: p.App, First: kind.First,
 	}
 	ops := [1]op{{key: purchaseKey(&pkg), pkg: &pkg}}
 	if err := e.place(u, ops[:]); err != nil {
@@ -176,6 +220,44 @@ func (e *Engine) buy(u *unit, p *Purchase) (PurchaseReceipt, error) {
 	r := *ops[0].bought
 	u.ch.Purchases = append(u.ch.Purchases, PurchaseRecord{Purchase: *p, Receipt: r})
 	return r, nil
+}
+
+// scope checks purchase p's application against its kind: one of the
+// account's, created by now, for a kind bound to one, and none for the
+// others; and, for a kind that does not stack, that no package of it for
+// the same application is still in its validity today, unless refunded.
+func (e *Engine) scope(u *unit, kind *PackageKind, p *Purchase) error {
+	switch {
+	case !kind.AppBound && p.App != "":
+		return fmt.Errorf("%w: kind %q covers the whole account; the purchase names application %q", ErrInvalidID, p.Kind, p.App)
+	case kind.AppBound && p.App == "":
+		return fmt.Errorf("%w: kind %q is bound to an application; the purchase names none", ErrUnknownApp, p.Kind)
+	case kind.AppBound:
+		if _, err := u.a.appAt(p.App, u.now, e.cal.loc); err != nil {
+			return err
+		}
+	}
+	if !kind.NoStacking {
+		return nil
+	}
+	today := e.cal.start(e.cal.day(u.now))
+	var held *Package
+	err := u.r.Packages(func(q Package) bool {
+		refunded := slices.ContainsFunc(u.a.Refunds, func(f PackageRefund) bool { return f.Package == q.ID })
+		if q.Kind == p.Kind && q.App == p.App && u.a.end(&q).After(today) && !refunded {
+			held = &q
+			return false
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	if held != nil {
+		return fmt.Errorf("%w: package %q of kind %q is valid until %s", ErrNotStackable, held.ID, p.Kind,
+			u.a.end(held).In(e.cal.loc).Format(time.RFC3339))
+	}
+	return nil
 }
 
 // purchaseKey returns the key of the purchase of p in the reference order.
@@ -204,7 +286,12 @@ func (e *Engine) credit(u *unit, p Package) (PurchaseReceipt, error) {
 	if kind.AutoPostpaid {
 		u.a.AutoPostpaidArmed = true
 	}
-	r := PurchaseReceipt{Day: day, Resumed: u.resumeAll(p.PurchasedAt)}
+	r := PurchaseReceipt{Day: day}
+	if p.App == "" {
+		r.Resumed = u.resumeAll(p.PurchasedAt)
+	} else if i := u.a.created(p.App); i >= 0 {
+		r.Resumed = u.resume(i, p.PurchasedAt)
+	}
 	if err := e.absorb(u, book, kind, &p, &r); err != nil {
 		return PurchaseReceipt{}, err
 	}
@@ -228,6 +315,9 @@ func (e *Engine) absorb(u *unit, book *PriceBook, kind *PackageKind, pkg *Packag
 	var meters []Meter
 	w := e.window(&u.a, r.Day)
 	err := u.r.Meters(w, func(m Meter) bool {
+		if pkg.App != "" && m.Key.App != pkg.App {
+			return true
+		}
 		if postpaid, shortfall := m.today(r.Day); m.Key.Service == ServiceBasic && postpaid+shortfall > 0 {
 			meters = append(meters, m)
 		}
@@ -249,7 +339,7 @@ func (e *Engine) absorb(u *unit, book *PriceBook, kind *PackageKind, pkg *Packag
 			continue
 		}
 		postpaid, shortfall := m.today(r.Day)
-		a := Absorption{Tier: m.Key.Tier}
+		a := Absorption{Tier: m.Key.Tier, App: m.Key.App}
 		a.Shortfall = min(shortfall, pkg.Balance/ratio)
 		a.Postpaid = min(postpaid, (pkg.Balance-a.Shortfall*ratio)/ratio)
 		n := a.Shortfall + a.Postpaid
@@ -315,10 +405,10 @@ func (u *unit) visit(p Package) bool {
 	}
 	if w.need == 0 {
 		// Packages after this one end later, and forfeit later, unless
-		// arrears reclaimed some.
-		return u.a.reclaimedBy(u.now)
+		// arrears reclaimed some, or they are of a later rank.
+		return u.a.reclaimedBy(u.now) || p.rank() < lastRank
 	}
-	if !u.a.covers(&p, w.us.At) || !w.from.IsZero() && !u.a.end(&p).After(w.from) {
+	if p.App != "" && p.App != w.us.App || !u.a.covers(&p, w.us.At) || !w.from.IsZero() && !u.a.end(&p).After(w.from) {
 		return true
 	}
 	kind, err := u.e.kindOf(&p)
@@ -334,7 +424,7 @@ func (u *unit) visit(p Package) bool {
 	p.Balance -= n * ratio
 	w.need -= n
 	u.touched = append(u.touched, touch{p: p, draw: Draw{Package: p.ID, Minutes: n, Deducted: n * ratio}})
-	return w.need > 0 || u.a.reclaimedBy(u.now)
+	return w.need > 0 || u.a.reclaimedBy(u.now) || p.rank() < lastRank
 }
 
 // forfeit zeroes the balance of an expired package.
@@ -363,9 +453,9 @@ func (u *unit) expire() error {
 	var expired []Package
 	err := u.r.LivePackages(func(p Package) bool {
 		if !u.e.forfeitable(&p, &u.a, u.now) {
-			// Packages end in deduction order, unless arrears reclaimed
-			// some (see Account.end).
-			return u.a.reclaimedBy(u.now)
+			// Packages of the last rank end in deduction order, unless
+			// arrears reclaimed some (see Account.end).
+			return u.a.reclaimedBy(u.now) || p.rank() < lastRank
 		}
 		expired = append(expired, p)
 		return true

@@ -47,6 +47,13 @@ type PriceBook struct {
 	// Tiering is the rule that turns received video into the tiers of the
 	// basic services.
 	Tiering Tiering
+	// PerApp makes each application's usage of a day its own rounding
+	// window, as Era 3 does ("Durations for each day are calculated in
+	// seconds for each application (SDKAppID) and then converted to
+	// minutes"): its meters name the application ([MeterKey].App). False
+	// rounds the usage of all the account's applications together, as Eras
+	// 1 and 2 do.
+	PerApp bool
 	// Tiers are the tier table of the basic services (see [TierSpec]);
 	// each value-added service has its own.
 	Tiers []TierSpec
@@ -131,6 +138,22 @@ type PackageKind struct {
 	// Pricing is the kind's prices. A kind whose Pricing.Unit is zero cannot be
 	// bought; it is only granted (the trial).
 	Pricing Pricing
+	// AppBound makes a package of the kind cover the usage of one
+	// application only, the one it is bought for (Purchase.App), as
+	// Era 3's monthly packages do: they "can only deduct usage generated
+	// by the application (SDKAppID) to which the package is bound". Only
+	// a book that rounds per application (PerApp) may have such kinds, and
+	// neither its trial nor its recurring grant may be of one.
+	AppBound bool
+	// NoStacking refuses a purchase of the kind while a package of it
+	// bought for the same application (or, for an account-wide kind, the
+	// account) is still in its validity, used up or not, with
+	// ErrNotStackable: Era 3's "multiple purchases of the same monthly
+	// package cannot be stacked within its validity period".
+	NoStacking bool
+	// First makes packages of the kind drawn before every other package
+	// (see [ComparePackages]): Era 3's free minutes "are used first".
+	First bool
 	// Refundable reports whether packages of the kind can be refunded (see
 	// [Engine.Refund]): the minutes they consumed are charged at the unit
 	// price of the Pricing.Bands band they fall into, so a refundable kind
@@ -564,8 +587,11 @@ func (b *PriceBook) validate() error {
 		return bad("%v", err)
 	}
 	if b.Trial != (Grant{}) {
-		if _, ok := b.kind(b.Trial.Kind); !ok {
+		switch k, ok := b.kind(b.Trial.Kind); {
+		case !ok:
 			return bad("trial kind %q is not in Kinds", b.Trial.Kind)
+		case k.AppBound:
+			return bad("trial kind %q is bound to an application", b.Trial.Kind)
 		}
 		if b.Trial.Minutes <= 0 || b.Trial.Minutes > MaxPackageMinutes {
 			return bad("trial minutes %d not in 1..%d", b.Trial.Minutes, int64(MaxPackageMinutes))
@@ -579,6 +605,10 @@ func (b *PriceBook) validate() error {
 			return bad("monthly grant kind %q is for sale", g.Kind)
 		case k.AutoPostpaid:
 			return bad("monthly grant kind %q arms the automatic switch", g.Kind)
+		case k.AppBound:
+			return bad("monthly grant kind %q is bound to an application", g.Kind)
+		case g.Months < 0:
+			return bad("monthly grant for %d months", g.Months)
 		case g.Minutes <= 0 || g.Minutes > MaxPackageMinutes:
 			return bad("monthly grant minutes %d not in 1..%d", g.Minutes, int64(MaxPackageMinutes))
 		}
@@ -587,8 +617,11 @@ func (b *PriceBook) validate() error {
 }
 
 func (b *PriceBook) validateKind(k *PackageKind) error {
-	if len(k.Ratios) == 0 {
+	switch {
+	case len(k.Ratios) == 0:
 		return fmt.Errorf("no ratios")
+	case k.AppBound && !b.PerApp:
+		return fmt.Errorf("bound to an application in a book that rounds the applications together")
 	}
 	for i, r := range k.Ratios {
 		_, table, ok := b.table(r.service())

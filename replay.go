@@ -15,7 +15,7 @@ import (
 type op struct {
 	key    OpKey
 	usage  *Usage
-	day    Day      // the first day of the usage's rounding window: its meter's
+	meter  MeterKey // the key of the usage's meter
 	pkg    *Package // as bought: its Balance is its Minutes
 	enable bool
 	app    string // the application of an EnablePostpaid call ("" for the account)
@@ -35,14 +35,9 @@ type op struct {
 // account a.
 func (e *Engine) usageOp(a *Account, us *Usage, d Day) op {
 	if d <= a.SettledThrough {
-		return op{key: e.periodStart(a), usage: us, day: e.meterDay(a, us.Service, d), settled: true}
+		return op{key: e.periodStart(a), usage: us, meter: e.meterKey(a, us, d), settled: true}
 	}
-	return op{key: usageKey(us), usage: us, day: e.meterDay(a, us.Service, d)}
-}
-
-// meter returns the key of the meter of o's usage.
-func (o *op) meter() MeterKey {
-	return MeterKey{Day: o.day, Service: o.usage.Service, Tier: o.usage.Tier}
+	return op{key: usageKey(us), usage: us, meter: e.meterKey(a, us, d)}
 }
 
 // usageKey returns the key of usage us.
@@ -72,7 +67,7 @@ func (e *Engine) place(u *unit, ops []op) error {
 		var err error
 		if o.usage != nil {
 			u.ref = o.usage.ID
-			if o.receipt, err = e.record(u, o.usage, o.key, o.day); refused(err) {
+			if o.receipt, err = e.record(u, o.usage, o.key, o.meter); refused(err) {
 				o.err, err = err, nil
 			}
 		} else if err = e.due(u, o.key); err == nil {
@@ -90,11 +85,11 @@ func (e *Engine) place(u *unit, ops []op) error {
 
 // record records usage us, of the rounding window that begins on day d,
 // at key, which comes after every operation of the account.
-func (e *Engine) record(u *unit, us *Usage, key OpKey, d Day) (Receipt, error) {
+func (e *Engine) record(u *unit, us *Usage, key OpKey, k MeterKey) (Receipt, error) {
 	if err := e.due(u, key); err != nil {
 		return Receipt{}, err
 	}
-	r, err := e.use(u, us, d)
+	r, err := e.use(u, us, k)
 	if err != nil {
 		return Receipt{}, err
 	}
@@ -137,7 +132,7 @@ func (e *Engine) apply(u *unit, o *op) error {
 	var err error
 	switch {
 	case o.usage != nil:
-		if o.receipt, err = e.use(u, o.usage, o.day); refused(err) {
+		if o.receipt, err = e.use(u, o.usage, o.meter); refused(err) {
 			o.err, err = err, nil
 		}
 	case o.pkg != nil:
@@ -243,7 +238,7 @@ func (e *Engine) replay(u *unit, ops []op) error {
 			if err != nil {
 				return err
 			}
-			settled = append(settled, &op{key: period, usage: &rec.Usage, day: e.meterDay(&u.a, rec.Usage.Service, e.cal.day(rec.Usage.At)), settled: true})
+			settled = append(settled, &op{key: period, usage: &rec.Usage, meter: e.meterKey(&u.a, &rec.Usage, e.cal.day(rec.Usage.At)), settled: true})
 		}
 	}
 	listed := len(settled)
@@ -325,7 +320,7 @@ func (e *Engine) replay(u *unit, ops []op) error {
 	var failed error
 	next := 0
 	err = u.r.Usages(cps[0].Key.At, time.Time{}, func(rec UsageRecord) bool {
-		o := op{key: usageKey(&rec.Usage), usage: &rec.Usage, day: e.meterDay(&u.a, rec.Usage.Service, e.cal.day(rec.Usage.At))}
+		o := op{key: usageKey(&rec.Usage), usage: &rec.Usage, meter: e.meterKey(&u.a, &rec.Usage, e.cal.day(rec.Usage.At))}
 		if o.key.Compare(cps[0].Key) < 0 {
 			return true
 		}
@@ -407,7 +402,7 @@ func (e *Engine) checkSeconds(u *unit, ops []op) error {
 		if o.usage == nil {
 			continue
 		}
-		k := o.meter()
+		k := o.meter
 		m, err := u.r.Meter(k)
 		if err != nil {
 			return err
@@ -429,7 +424,7 @@ func (e *Engine) checkSeconds(u *unit, ops []op) error {
 func (e *Engine) sequence(u *unit, c Checkpoint, ops []*op) (Checkpoint, error) {
 	for _, o := range ops {
 		c.Usages = append(c.Usages, o.usage.ID)
-		k := o.meter()
+		k := o.meter
 		if slices.ContainsFunc(c.Meters, func(m Meter) bool { return m.Key == k }) {
 			continue
 		}

@@ -109,8 +109,8 @@ type Reader interface {
 	// Meter returns the meter with key k; a meter never written is returned as
 	// Meter{Key: k} with zero counts.
 	Meter(k MeterKey) (Meter, error)
-	// Meters calls fn for each stored meter of day d in order of Service, then
-	// Tier (byte order), until fn returns false.
+	// Meters calls fn for each stored meter of day d in order of Service,
+	// Tier, then App (byte order), until fn returns false.
 	Meters(d Day, fn func(Meter) bool) error
 	// LivePackages calls fn for each package with a positive Balance, in
 	// deduction order (see [ComparePackages]), until fn returns false. A Store

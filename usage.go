@@ -225,7 +225,7 @@ func recordOne(u *unit) error {
 	case d > u.a.SettledThrough && key.Compare(u.a.Frontier) > 0 && !u.a.Frontier.At.IsZero():
 		// place's case of a usage in order, without building an op (the
 		// common case: see docs/PERFORMANCE.md)
-		u.receipt, err = u.e.record(u, us, key, u.e.meterDay(&u.a, us.Service, d))
+		u.receipt, err = u.e.record(u, us, key, u.e.meterKey(&u.a, us, d))
 		return err
 	}
 	u.ops = append(u.ops[:0], u.e.usageOp(&u.a, us, d))
@@ -249,7 +249,7 @@ func (e *Engine) prefetch(u *unit, us ...*Usage) error {
 	}
 	ids, keys := make([]string, len(us)), make([]MeterKey, len(us))
 	for i, v := range us {
-		ids[i], keys[i] = v.ID, MeterKey{Day: e.meterDay(&u.a, v.Service, e.cal.day(v.At)), Service: v.Service, Tier: v.Tier}
+		ids[i], keys[i] = v.ID, e.meterKey(&u.a, v, e.cal.day(v.At))
 	}
 	return p.Prefetch(ids, keys)
 }
@@ -285,12 +285,12 @@ func (e *Engine) accept(u *unit, us *Usage, d Day) (Receipt, bool, error) {
 	return Receipt{}, false, err
 }
 
-// use applies usage us, accepted, whose meter is of day d (see meterDay),
-// at its place in the reference order: it adds its seconds to its
-// meter and pays for the billable minutes they add. The instants of a
-// suspension and of the automatic switch it causes are its time.
-func (e *Engine) use(u *unit, us *Usage, d Day) (Receipt, error) {
-	key := MeterKey{Day: d, Service: us.Service, Tier: us.Tier}
+// use applies usage us, accepted, to its meter key (see meterKey) at its
+// place in the reference order: it adds its seconds to the meter and pays
+// for the billable minutes they add. The instants of a suspension and of
+// the automatic switch it causes are its time.
+func (e *Engine) use(u *unit, us *Usage, key MeterKey) (Receipt, error) {
+	d := key.Day
 	m, err := u.r.Meter(key)
 	if err != nil {
 		return Receipt{}, err

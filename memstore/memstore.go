@@ -56,7 +56,7 @@ type account struct {
 	packages  map[string]int                  // package id → its place in pkgs
 	pkgs      []billing.Package               // every package, in the order first written
 	live      []int                           // the places of those with a positive balance, in deduction order
-	days      map[billing.Day][]billing.Meter // each day's meters, by service, then tier (a day has few)
+	days      map[billing.Day][]billing.Meter // each day's meters, by service, tier, then application
 	dayList   []billing.Day                   // the days with meters, ascending
 	entries   chunks[billing.Entry]           // the ledger, in Seq order
 	bills     []billing.Bill                  // ascending Day
@@ -309,17 +309,10 @@ func (a *account) putMeter(m billing.Meter) {
 }
 
 // meterIn returns the place of meter k among its day's meters ms, or where
-// it would go. A day has a meter per service and tier it used: a few.
+// it would go. A day has a meter per service and tier it used, and per
+// application under a book that rounds per application.
 func meterIn(ms []billing.Meter, k billing.MeterKey) (int, bool) {
-	for i := range ms {
-		if ms[i].Key == k {
-			return i, true
-		}
-		if compareKeys(ms[i].Key, k) > 0 {
-			return i, false
-		}
-	}
-	return len(ms), false
+	return slices.BinarySearchFunc(ms, k, func(m billing.Meter, k billing.MeterKey) int { return compareKeys(m.Key, k) })
 }
 
 // insertByTime puts the place i of usage us in byTime, in order of At,
@@ -500,5 +493,6 @@ func insert(days []billing.Day, d billing.Day) []billing.Day {
 }
 
 func compareKeys(x, y billing.MeterKey) int {
-	return cmp.Or(strings.Compare(string(x.Service), string(y.Service)), strings.Compare(string(x.Tier), string(y.Tier)))
+	return cmp.Or(strings.Compare(string(x.Service), string(y.Service)), strings.Compare(string(x.Tier), string(y.Tier)),
+		strings.Compare(x.App, y.App))
 }
