@@ -81,7 +81,7 @@ func TestEra3Book(t *testing.T) {
 		want    billing.Tier
 	}{
 		{billing.ServiceBasic, []billing.Resolution{{Width: 1920, Height: 1080}, {Width: 960, Height: 1040}}, k2}, // 2,073,600 + 998,400
-		{billing.ServiceBasic, []billing.Resolution{{Width: 2560, Height: 1320}}, k2},                            // 3,379,200
+		{billing.ServiceBasic, []billing.Resolution{{Width: 2560, Height: 1320}}, k2},                             // 3,379,200
 		{billing.ServiceBasic, []billing.Resolution{{Width: 4096, Height: 2160}}, k4},
 		{mix, []billing.Resolution{{Width: 1920, Height: 1080}, {Width: 1280, Height: 720}}, k2},
 		{h265, []billing.Resolution{{Width: 4096, Height: 2176}}, k4},
