@@ -59,7 +59,7 @@ func (p Package) Covers(t time.Time) bool {
 // drawn soonest expiry first. It returns -1, 0 or +1 like
 // [strings.Compare].
 func ComparePackages(p, q Package) int {
-	if c := p.rank() - q.rank(); c != 0 {
+	if c := p.Rank() - q.Rank(); c != 0 {
 		return c
 	}
 	if c := p.End.Compare(q.End); c != 0 {
@@ -71,10 +71,11 @@ func ComparePackages(p, q Package) int {
 	return strings.Compare(p.ID, q.ID)
 }
 
-// rank is p's class in the deduction order: 0 First, 1 bound to an
-// application, 2 the whole account's. Packages of rank 2 are last, so
-// in order of End.
-func (p *Package) rank() int {
+// Rank is the package's class in the deduction order (see
+// [ComparePackages]): 0 First, 1 bound to an application, 2 the whole
+// account's. A Store that sorts packages itself (in SQL) sorts by it
+// first.
+func (p Package) Rank() int {
 	switch {
 	case p.First:
 		return 0
@@ -84,7 +85,8 @@ func (p *Package) rank() int {
 	return lastRank
 }
 
-// lastRank is the rank of the packages of the whole account, not First.
+// lastRank is the Rank of the packages of the whole account, not First:
+// those of the last rank are in order of End.
 const lastRank = 2
 
 // Purchase is a package bought by an account.
@@ -406,7 +408,7 @@ func (u *unit) visit(p Package) bool {
 	if w.need == 0 {
 		// Packages after this one end later, and forfeit later, unless
 		// arrears reclaimed some, or they are of a later rank.
-		return u.a.reclaimedBy(u.now) || p.rank() < lastRank
+		return u.a.reclaimedBy(u.now) || p.Rank() < lastRank
 	}
 	if p.App != "" && p.App != w.us.App || !u.a.covers(&p, w.us.At) || !w.from.IsZero() && !u.a.end(&p).After(w.from) {
 		return true
@@ -424,7 +426,7 @@ func (u *unit) visit(p Package) bool {
 	p.Balance -= n * ratio
 	w.need -= n
 	u.touched = append(u.touched, touch{p: p, draw: Draw{Package: p.ID, Minutes: n, Deducted: n * ratio}})
-	return w.need > 0 || u.a.reclaimedBy(u.now) || p.rank() < lastRank
+	return w.need > 0 || u.a.reclaimedBy(u.now) || p.Rank() < lastRank
 }
 
 // forfeit zeroes the balance of an expired package.
@@ -455,7 +457,7 @@ func (u *unit) expire() error {
 		if !u.e.forfeitable(&p, &u.a, u.now) {
 			// Packages of the last rank end in deduction order, unless
 			// arrears reclaimed some (see Account.end).
-			return u.a.reclaimedBy(u.now) || p.rank() < lastRank
+			return u.a.reclaimedBy(u.now) || p.Rank() < lastRank
 		}
 		expired = append(expired, p)
 		return true

@@ -257,3 +257,32 @@ func pkg(id, kind, book string, minutes int64, price string, bought, start, end 
 	return billing.Package{ID: id, Kind: kind, Book: book, Minutes: minutes, Balance: minutes, Price: dec(price),
 		PurchasedAt: bought, Start: start, End: end}
 }
+
+// TestPackageRank checks Package.Rank against the deduction order:
+// packages of a lower rank are drawn first, whatever their End, and the
+// rank decides before it.
+func TestPackageRank(t *testing.T) {
+	end := time.Unix(1615766400, 0)
+	for _, tt := range []struct {
+		p    billing.Package
+		rank int
+	}{
+		{billing.Package{ID: "first", First: true, End: end.Add(time.Hour)}, 0},
+		{billing.Package{ID: "first-bound", First: true, App: "app1", End: end.Add(2 * time.Hour)}, 0},
+		{billing.Package{ID: "bound", App: "app1", End: end.Add(3 * time.Hour)}, 1},
+		{billing.Package{ID: "account", End: end}, 2},
+	} {
+		if got := tt.p.Rank(); got != tt.rank {
+			t.Errorf("%s.Rank() = %d, want %d", tt.p.ID, got, tt.rank)
+		}
+		// Against a package of each other rank that ends sooner or later.
+		for _, q := range []billing.Package{{ID: "q-first", First: true}, {ID: "q-bound", App: "app2"}, {ID: "q-account"}} {
+			for _, qEnd := range []time.Time{end.Add(-time.Hour), end.Add(time.Hour * 10)} {
+				q.End = qEnd
+				if c, r := billing.ComparePackages(tt.p, q), q.Rank(); r != tt.rank && (c < 0) != (tt.rank < r) {
+					t.Errorf("ComparePackages(%s, %s ending %v) = %d, but their ranks are %d and %d", tt.p.ID, q.ID, qEnd, c, tt.rank, r)
+				}
+			}
+		}
+	}
+}

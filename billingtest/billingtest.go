@@ -230,18 +230,24 @@ func unchanged(t testing.TB, s billing.Store, id string, before contents, ids []
 
 // testReadBack writes every kind of record, with values that lossy storage
 // would change (nanoseconds, a zone other than UTC, zero times, decimals with
-// many digits, large integers, Unicode), and reads them back.
+// many digits, large integers, Unicode), and reads them back. Meter keys,
+// bill lines and absorptions name an application or none, packages are
+// First or bound to an application.
 func testReadBack(t *testing.T, newStore NewStore) {
 	s := newStore(t)
 	zone := time.FixedZone("UTC+8", 8*3600)
 	nano := time.Date(2021, 3, 15, 23, 59, 59, 999_999_999, zone)
 	money := decimal.RequireFromString("123456789012345678.00000001")
+	appKey := key(billing.TierHD)
+	appKey.App = "app-ü"
 	a := billing.Account{
 		ID: "acct-ü-日本", Currency: "CNY", Opened: nano, Version: 1, Touched: nano.Add(time.Nanosecond), LastSeq: 7,
 		Postpaid:          billing.Postpaid{On: true, Since: nano, Way: billing.PostpaidAutomatic},
 		AutoPostpaidArmed: true, SettledThrough: day - 1, GrantsThrough: day + 3, Cycle: billing.Monthly,
-		Late:     []billing.MeterKey{key(billing.TierHD), {Day: day - 3, Service: billing.ServiceRecording, Tier: billing.TierAudio}},
-		Unbilled: []billing.MeterKey{{Day: day - 2, Service: billing.ServiceBasic, Tier: billing.TierFHD}},
+		Late: []billing.MeterKey{key(billing.TierHD), {Day: day - 3, Service: billing.ServiceRecording, Tier: billing.TierAudio},
+			appKey},
+		Unbilled: []billing.MeterKey{{Day: day - 2, Service: billing.ServiceBasic, Tier: billing.TierFHD, App: "app-日本"},
+			{Day: day - 2, Service: billing.ServiceBasic, Tier: billing.TierFHD}},
 		Frontier: billing.OpKey{At: nano, Class: billing.ClassCall, ID: "p-ü"}, SinceCheckpoint: 63, EnabledAt: nano.Add(-time.Nanosecond),
 		Apps: []billing.App{
 			{ID: "app-ü", Created: nano, Postpaid: billing.Postpaid{On: true, Since: nano, Way: billing.PostpaidAtCreation},
@@ -257,24 +263,26 @@ func testReadBack(t *testing.T, newStore NewStore) {
 			Used: decimal.Zero, Amount: money}},
 	}
 	p := billing.Package{ID: "p1", Kind: "universal", Book: "era1-usd", Minutes: 1_000_000_000_000, Balance: 999_999_999_996, Forfeited: 3,
-		Price: money, PurchasedAt: nano, Start: t0.Add(-9 * time.Hour), End: t0.AddDate(1, 0, 0)}
+		Price: money, PurchasedAt: nano, Start: t0.Add(-9 * time.Hour), End: t0.AddDate(1, 0, 0), App: "app-ü", First: true}
 	u := billing.UsageRecord{
 		Usage: billing.Usage{ID: "u1", Account: a.ID, App: "app", Service: billing.ServiceBasic, Scenario: billing.VideoCall,
 			Tier: billing.TierHD, Seconds: billing.MaxUsageSeconds, At: nano},
-		Receipt: billing.Receipt{Key: key(billing.TierHD), Minutes: 2, Draws: []billing.Draw{{Package: "p1", Minutes: 1, Deducted: 4}},
+		Receipt: billing.Receipt{Key: appKey, Minutes: 2, Draws: []billing.Draw{{Package: "p1", Minutes: 1, Deducted: 4}},
 			Postpaid: 1, PostpaidOn: true, WhileSuspended: true, NoBasicService: true, Late: true, InArrears: true, AppDisabled: true},
 	}
-	pr := billing.PurchaseRecord{Purchase: billing.Purchase{ID: "p1", Account: a.ID, Kind: "universal", Minutes: 1_000_000_000_000},
-		Receipt: billing.PurchaseReceipt{Package: p, Day: day, Absorbed: []billing.Absorption{{Tier: billing.TierHD, Shortfall: 2, Postpaid: 1, Deducted: 12}}, Resumed: true}}
-	m := billing.Meter{Key: key(billing.TierHD), Seconds: 1 << 59, Postpaid: (1<<59 + 59) / 60,
+	pr := billing.PurchaseRecord{Purchase: billing.Purchase{ID: "p1", Account: a.ID, Kind: "universal", Minutes: 1_000_000_000_000, App: "app-ü"},
+		Receipt: billing.PurchaseReceipt{Package: p, Day: day, Absorbed: []billing.Absorption{{Tier: billing.TierHD, Shortfall: 2, Postpaid: 1, Deducted: 12},
+			{Tier: billing.TierHD, App: "app-ü", Postpaid: 3, Deducted: 12}}, Resumed: true}}
+	m := billing.Meter{Key: appKey, Seconds: 1 << 59, Postpaid: (1<<59 + 59) / 60,
 		Settled: billing.Tally{Seconds: 61, Postpaid: 2, Shortfall: 3}, Unbilled: 3,
 		Latest: math.MaxInt32, EarlierPostpaid: 1 << 58, EarlierShortfall: 1}
 	e := billing.Entry{Seq: 1, At: nano, Kind: billing.EntryPurchase, Request: billing.RequestBuy, Ref: "p1", Package: "p1",
-		Balance: 1_000_000_000_000, Key: key(billing.TierHD), Minutes: -3, App: "app", Scenario: billing.VideoCall, Amount: money}
+		Balance: 1_000_000_000_000, Key: appKey, Minutes: -3, App: "app", Scenario: billing.VideoCall, Amount: money}
 	b := billing.Bill{Account: a.ID, Day: day - 1, Through: day + 29, Currency: "CNY", Issued: nano, PostpaidOn: true,
 		Lines: []billing.Line{{Day: day - 2, Service: billing.ServiceMixTranscoding, Tier: billing.TierSD, Adjustment: true,
 			Seconds: 1830, Minutes: 31, Postpaid: 31, Deferred: 7, Billed: 31, UnitPrice: decimal.RequireFromString("0.00228571"),
-			Amount: decimal.RequireFromString("0.07085701")}},
+			Amount: decimal.RequireFromString("0.07085701")},
+			{Day: day - 1, Service: billing.ServiceBasic, Tier: billing.TierHD, App: "app-日本", Seconds: 60, Minutes: 1, Prepaid: 1}},
 		Subtotal: decimal.RequireFromString("0.07085701"), Total: decimal.RequireFromString("0.07")}
 	cp := billing.Checkpoint{Key: billing.OpKey{At: nano, Class: billing.ClassCheckpoint, ID: "u-日本"},
 		Postpaid: billing.Postpaid{On: true, Since: nano.Add(-time.Nanosecond), Way: billing.PostpaidEnabled},
@@ -282,7 +290,7 @@ func testReadBack(t *testing.T, newStore NewStore) {
 			{Postpaid: billing.Postpaid{On: true, Since: nano, Way: billing.PostpaidAtCreation}}},
 		Balances: []billing.Balance{{Package: "p1", Balance: 999_999_999_996}, {Package: "trial", Balance: 1}},
 		Meters: []billing.Meter{{Key: key(billing.TierHD), Seconds: 1 << 59, Prepaid: 1, Postpaid: (1<<59+59)/60 - 1,
-			Latest: 30, EarlierPostpaid: 7, EarlierShortfall: 1 << 40}},
+			Latest: 30, EarlierPostpaid: 7, EarlierShortfall: 1 << 40}, {Key: appKey, Seconds: 61, Shortfall: 2}},
 		Usages: []string{"u2", "u-日本", "u1"}} // not in byte order: kept as written
 	zeroCp := billing.Checkpoint{Key: billing.OpKey{At: nano, Class: billing.ClassUsage}} // zero times, no slices
 	written := a
@@ -350,6 +358,10 @@ func testReadBack(t *testing.T, newStore NewStore) {
 		}
 		if got, err := r.Meter(key(billing.TierSD)); err != nil || got != (billing.Meter{Key: key(billing.TierSD)}) {
 			t.Errorf("Meter(never written) = %+v, %v; want a zero meter with its key", got, err)
+		}
+		// m's key without its application is another meter, never written.
+		if got, err := r.Meter(key(billing.TierHD)); err != nil || got != (billing.Meter{Key: key(billing.TierHD)}) {
+			t.Errorf("Meter(%v, without m's application) = %+v, %v; want a zero meter with its key", key(billing.TierHD), got, err)
 		}
 		return nil
 	})
@@ -1014,7 +1026,9 @@ func testNoAliasing(t *testing.T, newStore NewStore) {
 
 // testPackagesInDeductionOrder checks that LivePackages lists the packages
 // with a positive balance, and Packages all of them, in the order of
-// billing.ComparePackages, as packages are added, used up and replaced.
+// billing.ComparePackages, as packages are added, used up and replaced:
+// First packages first, then those bound to an application, then the
+// account's, each by End, PurchasedAt and ID.
 func testPackagesInDeductionOrder(t *testing.T, newStore NewStore) {
 	s := newStore(t)
 	create(t, s, "a")
@@ -1083,16 +1097,54 @@ func testPackagesInDeductionOrder(t *testing.T, newStore NewStore) {
 		[]string{"sooner-end", "earlier-purchase", "B", "later-end", "a"},
 		[]string{"sooner-end", "earlier-purchase", "B", "b", "spent", "later-end", "a"})
 
-	// Many packages, with ties of End and of PurchasedAt, and ids that a
-	// collation would order otherwise, written and rewritten in 10 units.
+	// First packages, and packages bound to an application, are drawn
+	// before the account's whatever their End; First ones before bound
+	// ones, bound or not. A package written again as First moves to the
+	// front; one bound to an application used up leaves the live ones.
+	first := func(p billing.Package) billing.Package { p.First = true; return p }
+	bound := func(app string, p billing.Package) billing.Package { p.App = app; return p }
+	write(t, s, "a", billing.Changes{Packages: []billing.Package{
+		bound("app1", pk("bound-later", t0, end.AddDate(0, 2, 0), 10)),
+		bound("app2", pk("bound-soon", t0, end.AddDate(0, -1, 0), 10)),
+		bound("app1", pk("bound-B", t0, end.AddDate(0, -1, 0), 10)), // "B" before "s"
+		first(pk("first-later", t0, end.AddDate(0, 3, 0), 10)),
+		first(bound("app1", pk("first-bound", t0, end, 10))),
+		first(pk("first-spent", t0, end.AddDate(0, -6, 0), 0)),
+		bound("app2", pk("bound-earlier-purchase", t0.Add(-time.Hour), end.AddDate(0, -1, 0), 10)),
+	}})
+	order("with First and bound packages",
+		[]string{"first-bound", "first-later", "bound-earlier-purchase", "bound-B", "bound-soon", "bound-later",
+			"sooner-end", "earlier-purchase", "B", "later-end", "a"},
+		[]string{"first-spent", "first-bound", "first-later", "bound-earlier-purchase", "bound-B", "bound-soon", "bound-later",
+			"sooner-end", "earlier-purchase", "B", "b", "spent", "later-end", "a"})
+	write(t, s, "a", billing.Changes{Packages: []billing.Package{
+		first(pk("later-end", t0, end.AddDate(0, 1, 0), 4)),
+		bound("app1", pk("bound-B", t0, end.AddDate(0, -1, 0), 0)),
+		pk("first-later", t0, end.AddDate(0, 3, 0), 10), // no longer First
+	}})
+	order("after later-end became First, bound-B was used up and first-later became the account's",
+		[]string{"first-bound", "later-end", "bound-earlier-purchase", "bound-soon", "bound-later",
+			"sooner-end", "earlier-purchase", "B", "a", "first-later"},
+		[]string{"first-spent", "first-bound", "later-end", "bound-earlier-purchase", "bound-B", "bound-soon", "bound-later",
+			"sooner-end", "earlier-purchase", "B", "b", "spent", "a", "first-later"})
+
+	// Many packages, with ties of End and of PurchasedAt, ids that a
+	// collation would order otherwise, some First and some bound to an
+	// application, written and rewritten in 10 units: more live packages
+	// than a Store may read at a time.
 	create(t, s, "many")
 	rnd := rand.New(rand.NewPCG(3, 4))
 	ids := []string{"a", "B", "b", "a ", " a", "caf\u00e9", "cafe\u0301", "10", "9", "Z", "z", "_", "-", "日本"}
+	for i := range 26 {
+		ids = append(ids, fmt.Sprintf("p%02d", i))
+	}
+	apps := []string{"", "", "app1", "App2"}
 	model := map[string]billing.Package{}
 	for range 10 {
 		var ps []billing.Package
-		for _, i := range rnd.Perm(len(ids))[:5] {
+		for _, i := range rnd.Perm(len(ids))[:15] {
 			p := pk(ids[i], t0.Add(time.Duration(rnd.IntN(3))*time.Hour), end.AddDate(0, rnd.IntN(3), 0), int64(rnd.IntN(3)))
+			p.First, p.App = rnd.IntN(4) == 0, apps[rnd.IntN(len(apps))]
 			ps = append(ps, p)
 			model[p.ID] = p
 		}
@@ -1464,7 +1516,8 @@ func testBillsInRange(t *testing.T, newStore NewStore) {
 }
 
 // testMetersOfADay writes meters of three services and five tiers on one
-// day and the days around it, in no order, and reads the day's meters.
+// day and the days around it, in no order, some of them for each of
+// several applications too, and reads the day's meters.
 func testMetersOfADay(t *testing.T, newStore NewStore) {
 	s := newStore(t)
 	create(t, s, "a")
@@ -1478,14 +1531,34 @@ func testMetersOfADay(t *testing.T, newStore NewStore) {
 				meters = append(meters, billing.Meter{Key: billing.MeterKey{Day: d, Service: sv, Tier: tier}, Seconds: 60 * n, Postpaid: n})
 			}
 		}
+		// The same service and tier for applications, of which one (""),
+		// the account's, is written above.
+		for i, k := range []billing.MeterKey{
+			{Day: d, Service: billing.ServiceBasic, Tier: billing.TierHD, App: "app1"},
+			{Day: d, Service: billing.ServiceBasic, Tier: billing.TierHD, App: "App2"},
+			{Day: d, Service: billing.ServiceRecording, Tier: billing.TierSD, App: "app1"},
+			{Day: d, Service: billing.ServiceBasic, Tier: billing.TierHD, App: "app10"},
+			{Day: d, Service: billing.ServiceBasic, Tier: billing.TierHD, App: "app-ü"},
+			{Day: d, Service: billing.ServiceBasic, Tier: billing.TierAudio, App: "app1"},
+		} {
+			n := int64(100 + i)
+			meters = append(meters, billing.Meter{Key: k, Seconds: 60 * n, Postpaid: n})
+		}
 	}
 	write(t, s, "a", billing.Changes{Meters: meters})
-	// By Service, then Tier, byte by byte ("HD" before "audio").
-	var want []billing.MeterKey
-	for _, sv := range []billing.Service{billing.ServiceBasic, billing.ServiceMixTranscoding, billing.ServiceRecording} {
-		for _, tier := range []billing.Tier{"HD", billing.TierAudio, billing.TierFHD, billing.TierHD, billing.TierSD} {
-			want = append(want, billing.MeterKey{Day: day, Service: sv, Tier: tier})
-		}
+	// By Service, Tier, then App, byte by byte ("HD" before "audio",
+	// "App2" before "app-ü" before "app1" before "app10").
+	k := func(sv billing.Service, tier billing.Tier, app string) billing.MeterKey {
+		return billing.MeterKey{Day: day, Service: sv, Tier: tier, App: app}
+	}
+	basic, mix, rec := billing.ServiceBasic, billing.ServiceMixTranscoding, billing.ServiceRecording
+	want := []billing.MeterKey{
+		k(basic, "HD", ""), k(basic, billing.TierAudio, ""), k(basic, billing.TierAudio, "app1"), k(basic, billing.TierFHD, ""),
+		k(basic, billing.TierHD, ""), k(basic, billing.TierHD, "App2"), k(basic, billing.TierHD, "app-ü"),
+		k(basic, billing.TierHD, "app1"), k(basic, billing.TierHD, "app10"), k(basic, billing.TierSD, ""),
+		k(mix, "HD", ""), k(mix, billing.TierAudio, ""), k(mix, billing.TierFHD, ""), k(mix, billing.TierHD, ""), k(mix, billing.TierSD, ""),
+		k(rec, "HD", ""), k(rec, billing.TierAudio, ""), k(rec, billing.TierFHD, ""), k(rec, billing.TierHD, ""), k(rec, billing.TierSD, ""),
+		k(rec, billing.TierSD, "app1"),
 	}
 	view(t, s, "a", func(r billing.Reader) error {
 		var got []billing.MeterKey
@@ -1719,15 +1792,18 @@ var errRollBack = errors.New("billingtest: roll back")
 // testPrefetch checks, for a Store whose Update hands fn a
 // billing.Prefetcher, that reads after Prefetch return what they would
 // have without it: stored records, not-found for the rest, and, in the
-// next unit of work, what the unit before wrote.
+// next unit of work, what the unit before wrote. Meter keys that differ
+// only in their application are different meters.
 func testPrefetch(t *testing.T, newStore NewStore) {
 	s := newStore(t)
 	create(t, s, "a")
 	stored := billing.Meter{Key: key(billing.TierHD), Seconds: 60, Postpaid: 1}
+	appKey := func(tier billing.Tier, app string) billing.MeterKey { k := key(tier); k.App = app; return k }
+	storedApp := billing.Meter{Key: appKey(billing.TierHD, "app1"), Seconds: 120, Postpaid: 2}
 	c := billing.Changes{
 		Usages: []billing.UsageRecord{{Usage: billing.Usage{ID: "u1", Account: "a", Seconds: 60},
 			Receipt: billing.Receipt{Draws: []billing.Draw{{Package: "p1", Minutes: 1, Deducted: 4}}}}},
-		Meters: []billing.Meter{stored},
+		Meters: []billing.Meter{stored, storedApp},
 	}
 	for i := range 20 { // more than one page of live packages
 		c.Packages = append(c.Packages, billing.Package{ID: fmt.Sprintf("p%02d", i), Minutes: 10, Balance: 10, PurchasedAt: t0, End: t0.Add(time.Duration(i) * time.Hour)})
@@ -1741,7 +1817,8 @@ func testPrefetch(t *testing.T, newStore NewStore) {
 			prefetcher = false
 			return billing.Changes{}, errRollBack
 		}
-		if err := p.Prefetch([]string{"u1", "u2", "u3"}, []billing.MeterKey{key(billing.TierHD), key(billing.TierSD)}); err != nil {
+		keys := []billing.MeterKey{key(billing.TierHD), appKey(billing.TierHD, "app1"), key(billing.TierSD), appKey(billing.TierHD, "App1")}
+		if err := p.Prefetch([]string{"u1", "u2", "u3"}, keys); err != nil {
 			return billing.Changes{}, err
 		}
 		u, err := r.Usage("u1")
@@ -1758,6 +1835,12 @@ func testPrefetch(t *testing.T, newStore NewStore) {
 		}
 		if m, err := r.Meter(key(billing.TierSD)); err != nil || m != (billing.Meter{Key: key(billing.TierSD)}) {
 			t.Errorf("Meter(sd) after Prefetch = %+v, %v; want a zero meter", m, err)
+		}
+		if m, err := r.Meter(storedApp.Key); err != nil || m != storedApp {
+			t.Errorf("Meter(hd of app1) after Prefetch = %+v, %v; want %+v", m, err, storedApp)
+		}
+		if m, err := r.Meter(keys[3]); err != nil || m != (billing.Meter{Key: keys[3]}) {
+			t.Errorf("Meter(hd of App1) after Prefetch = %+v, %v; want a zero meter", m, err)
 		}
 		n := 0
 		err = r.LivePackages(func(p billing.Package) bool {

@@ -80,18 +80,23 @@ func dec(s string) (decimal.Decimal, error) {
 // The JSON shapes of the small lists stored in jsonb columns. Their numbers
 // are integers, exact in jsonb and decoded into int64 exactly.
 type (
+	// A meter key's application is left out while empty (as written at
+	// schema version 11).
 	jsonKey struct {
 		D billing.Day     `json:"d"`
 		S billing.Service `json:"s"`
 		T billing.Tier    `json:"t"`
+		A string          `json:"a,omitempty"`
 	}
 	jsonDraw struct {
 		P string `json:"p"`
 		M int64  `json:"m"`
 		D int64  `json:"d"`
 	}
+	// An absorption's application too.
 	jsonAbsorption struct {
 		T billing.Tier `json:"t"`
+		A string       `json:"a,omitempty"`
 		S int64        `json:"s"`
 		P int64        `json:"p"`
 		D int64        `json:"d"`
@@ -164,6 +169,7 @@ type (
 		D         billing.Day     `json:"d"`
 		S         billing.Service `json:"s"`
 		T         billing.Tier    `json:"t"`
+		A         string          `json:"a,omitempty"` // absent if empty (as written at schema version 11)
 		jsonTally                 // the meter's counts
 		Settled   *jsonTally      `json:"settled,omitempty"`  // nil if zero
 		Unbilled  int64           `json:"unbilled,omitempty"` // absent if zero (as written at schema version 4)
@@ -183,7 +189,7 @@ type (
 func encodeKeys(keys []billing.MeterKey) (string, error) {
 	js := make([]jsonKey, len(keys))
 	for i, k := range keys {
-		js[i] = jsonKey{k.Day, k.Service, k.Tier}
+		js[i] = jsonKey{k.Day, k.Service, k.Tier, k.App}
 	}
 	return encode(js)
 }
@@ -195,7 +201,7 @@ func decodeKeys(s string) ([]billing.MeterKey, error) {
 	}
 	var keys []billing.MeterKey
 	for _, k := range js {
-		keys = append(keys, billing.MeterKey{Day: k.D, Service: k.S, Tier: k.T})
+		keys = append(keys, billing.MeterKey{Day: k.D, Service: k.S, Tier: k.T, App: k.A})
 	}
 	return keys, nil
 }
@@ -223,7 +229,7 @@ func decodeDraws(s string) ([]billing.Draw, error) {
 func encodeAbsorbed(as []billing.Absorption) (string, error) {
 	js := make([]jsonAbsorption, len(as))
 	for i, a := range as {
-		js[i] = jsonAbsorption{a.Tier, a.Shortfall, a.Postpaid, a.Deducted}
+		js[i] = jsonAbsorption{a.Tier, a.App, a.Shortfall, a.Postpaid, a.Deducted}
 	}
 	return encode(js)
 }
@@ -235,7 +241,7 @@ func decodeAbsorbed(s string) ([]billing.Absorption, error) {
 	}
 	var as []billing.Absorption
 	for _, a := range js {
-		as = append(as, billing.Absorption{Tier: a.T, Shortfall: a.S, Postpaid: a.P, Deducted: a.D})
+		as = append(as, billing.Absorption{Tier: a.T, App: a.A, Shortfall: a.S, Postpaid: a.P, Deducted: a.D})
 	}
 	return as, nil
 }
@@ -454,7 +460,7 @@ func decodeBalances(s string) ([]billing.Balance, error) {
 func encodeMeters(ms []billing.Meter) (string, error) {
 	js := make([]jsonMeter, len(ms))
 	for i, m := range ms {
-		js[i] = jsonMeter{D: m.Key.Day, S: m.Key.Service, T: m.Key.Tier,
+		js[i] = jsonMeter{D: m.Key.Day, S: m.Key.Service, T: m.Key.Tier, A: m.Key.App,
 			jsonTally: jsonTally{m.Seconds, m.Prepaid, m.Postpaid, m.Shortfall}, Unbilled: m.Unbilled,
 			Latest: m.Latest, EP: m.EarlierPostpaid, ES: m.EarlierShortfall}
 		if s := m.Settled; s != (billing.Tally{}) {
@@ -471,7 +477,7 @@ func decodeMeters(s string) ([]billing.Meter, error) {
 	}
 	var ms []billing.Meter
 	for _, j := range js {
-		m := billing.Meter{Key: billing.MeterKey{Day: j.D, Service: j.S, Tier: j.T},
+		m := billing.Meter{Key: billing.MeterKey{Day: j.D, Service: j.S, Tier: j.T, App: j.A},
 			Seconds: j.N, Prepaid: j.Pre, Postpaid: j.Post, Shortfall: j.Short, Unbilled: j.Unbilled,
 			Latest: j.Latest, EarlierPostpaid: j.EP, EarlierShortfall: j.ES}
 		if st := j.Settled; st != nil {

@@ -35,6 +35,56 @@ func TestCheckpointMetersUnbilled(t *testing.T) {
 	}
 }
 
+// TestMeterKeyAppsEncoding checks the encoding of the application of a
+// meter key (in an account's Late and Unbilled lists and a checkpoint's
+// meters) and of an absorption: written only if not empty, so that those
+// written at schema version 11 (without it) read back with none, and one
+// that names an application reads back with it.
+func TestMeterKeyAppsEncoding(t *testing.T) {
+	key := billing.MeterKey{Day: 18701, Service: billing.ServiceBasic, Tier: billing.TierHD}
+	withApp := key
+	withApp.App = "app-日本"
+	opts := cmpopts.EquateEmpty()
+
+	v11 := `[{"d": 18701, "s": "basic", "t": "hd"}]`
+	if keys, err := decodeKeys(v11); err != nil || !cmp.Equal(keys, []billing.MeterKey{key}) {
+		t.Errorf("decodeKeys(%s) = %+v, %v; want %+v", v11, keys, err, []billing.MeterKey{key})
+	}
+	keys := []billing.MeterKey{key, withApp}
+	wantEnc := `[{"d":18701,"s":"basic","t":"hd"},{"d":18701,"s":"basic","t":"hd","a":"app-日本"}]`
+	enc, err := encodeKeys(keys)
+	if err != nil || enc != wantEnc {
+		t.Errorf("encodeKeys(%+v) = %s, %v; want %s", keys, enc, err, wantEnc)
+	}
+	if back, err := decodeKeys(enc); err != nil || !cmp.Equal(back, keys) {
+		t.Errorf("decodeKeys(%s) = %+v, %v; want %+v", enc, back, err, keys)
+	}
+
+	v11 = `[{"t": "hd", "s": 2, "p": 1, "d": 12}]`
+	absorbed := []billing.Absorption{{Tier: billing.TierHD, Shortfall: 2, Postpaid: 1, Deducted: 12}}
+	if as, err := decodeAbsorbed(v11); err != nil || !cmp.Equal(as, absorbed) {
+		t.Errorf("decodeAbsorbed(%s) = %+v, %v; want %+v", v11, as, err, absorbed)
+	}
+	absorbed = append(absorbed, billing.Absorption{Tier: billing.TierSD, App: "app-日本", Postpaid: 3, Deducted: 9})
+	wantEnc = `[{"t":"hd","s":2,"p":1,"d":12},{"t":"sd","a":"app-日本","s":0,"p":3,"d":9}]`
+	if enc, err = encodeAbsorbed(absorbed); err != nil || enc != wantEnc {
+		t.Errorf("encodeAbsorbed(%+v) = %s, %v; want %s", absorbed, enc, err, wantEnc)
+	}
+	if back, err := decodeAbsorbed(enc); err != nil || !cmp.Equal(back, absorbed) {
+		t.Errorf("decodeAbsorbed(%s) = %+v, %v; want %+v", enc, back, err, absorbed)
+	}
+
+	meters := []billing.Meter{{Key: key, Seconds: 61, Prepaid: 2}, {Key: withApp, Seconds: 30, Postpaid: 1}}
+	wantEnc = `[{"d":18701,"s":"basic","t":"hd","n":61,"pre":2,"post":0,"short":0},` +
+		`{"d":18701,"s":"basic","t":"hd","a":"app-日本","n":30,"pre":0,"post":1,"short":0}]`
+	if enc, err = encodeMeters(meters); err != nil || enc != wantEnc {
+		t.Errorf("encodeMeters(%+v) = %s, %v; want %s", meters, enc, err, wantEnc)
+	}
+	if back, err := decodeMeters(enc); err != nil || !cmp.Equal(back, meters, opts) {
+		t.Errorf("decodeMeters(%s) = %+v, %v; want %+v", enc, back, err, meters)
+	}
+}
+
 // TestCheckpointUsagesEncoding checks the encoding of a checkpoint's
 // Usages: none as [] (the column's default, what checkpoints written at
 // schema version 5 read as), which reads back as nil, as the other lists
@@ -126,6 +176,7 @@ func TestAppsEncoding(t *testing.T) {
 // never a panic; what decodes encodes back to the same values.
 func FuzzDecode(f *testing.F) {
 	f.Add(`[{"d": 18701, "s": "basic", "t": "hd"}]`)
+	f.Add(`[{"d": 18701, "s": "basic", "t": "hd", "a": "app-日本"}, {"t": "hd", "a": "", "s": 2, "p": 1, "d": 12}]`)
 	f.Add(`[{"p": "trial", "m": 9223372036854775807, "d": 4}]`)
 	f.Add(`[{"t": "hd", "s": 2, "p": 1, "d": 12}]`)
 	f.Add(`[{"s": -9223372036854775808, "u": 9223372036854775807}]`)

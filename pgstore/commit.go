@@ -163,12 +163,14 @@ func queuePackages(b *pgx.Batch, id string, c *billing.Changes) error {
 		return nil
 	}
 	n := len(c.Packages)
-	ids, kinds, books, prices := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	ids, kinds, books, prices, apps := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	minutes, balances, forfeited := make([]int64, n), make([]int64, n), make([]int64, n)
 	bought, starts, ends := make([]int64, n), make([]int64, n), make([]int64, n)
+	first, ranks := make([]bool, n), make([]int16, n)
 	for i, p := range c.Packages {
 		ids[i], kinds[i], books[i], prices[i] = p.ID, p.Kind, p.Book, p.Price.String()
 		minutes[i], balances[i], forfeited[i] = p.Minutes, p.Balance, p.Forfeited
+		apps[i], first[i], ranks[i] = p.App, p.First, int16(p.Rank())
 		var err1, err2, err3 error
 		bought[i], err1 = nanos(p.PurchasedAt)
 		starts[i], err2 = nanos(p.Start)
@@ -177,14 +179,17 @@ func queuePackages(b *pgx.Batch, id string, c *billing.Changes) error {
 			return err
 		}
 	}
-	b.Queue(`INSERT INTO billing_packages (account, id, kind, book, minutes, balance, forfeited, price, purchased_at, start_at, end_at)
-		SELECT $1, id, kind, book, minutes, balance, forfeited, price::numeric, purchased_at, start_at, end_at
-		FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[], $9::bigint[], $10::bigint[], $11::bigint[])
-			AS p(id, kind, book, minutes, balance, forfeited, price, purchased_at, start_at, end_at)
-		ON CONFLICT (account, id) DO UPDATE SET (kind, book, minutes, balance, forfeited, price, purchased_at, start_at, end_at) =
+	b.Queue(`INSERT INTO billing_packages (account, id, kind, book, minutes, balance, forfeited, price, purchased_at, start_at, end_at,
+			app, first, rank)
+		SELECT $1, id, kind, book, minutes, balance, forfeited, price::numeric, purchased_at, start_at, end_at, app, first, rank
+		FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[], $9::bigint[], $10::bigint[], $11::bigint[],
+			$12::text[], $13::boolean[], $14::smallint[])
+			AS p(id, kind, book, minutes, balance, forfeited, price, purchased_at, start_at, end_at, app, first, rank)
+		ON CONFLICT (account, id) DO UPDATE SET
+			(kind, book, minutes, balance, forfeited, price, purchased_at, start_at, end_at, app, first, rank) =
 			(EXCLUDED.kind, EXCLUDED.book, EXCLUDED.minutes, EXCLUDED.balance, EXCLUDED.forfeited, EXCLUDED.price,
-			EXCLUDED.purchased_at, EXCLUDED.start_at, EXCLUDED.end_at)`,
-		id, ids, kinds, books, minutes, balances, forfeited, prices, bought, starts, ends)
+			EXCLUDED.purchased_at, EXCLUDED.start_at, EXCLUDED.end_at, EXCLUDED.app, EXCLUDED.first, EXCLUDED.rank)`,
+		id, ids, kinds, books, minutes, balances, forfeited, prices, bought, starts, ends, apps, first, ranks)
 	return nil
 }
 
@@ -193,31 +198,33 @@ func queueMeters(b *pgx.Batch, id string, c *billing.Changes) error {
 		return nil
 	}
 	n := len(c.Meters)
-	days, services, tiers := make([]int32, n), make([]string, n), make([]string, n)
+	days, services, tiers, apps := make([]int32, n), make([]string, n), make([]string, n), make([]string, n)
 	latest := make([]int32, n)
 	cols := make([][]int64, 11)
 	for i := range cols {
 		cols[i] = make([]int64, n)
 	}
 	for i, m := range c.Meters {
-		days[i], services[i], tiers[i], latest[i] = int32(m.Key.Day), string(m.Key.Service), string(m.Key.Tier), m.Latest
+		days[i], services[i], tiers[i], apps[i], latest[i] = int32(m.Key.Day), string(m.Key.Service), string(m.Key.Tier), m.Key.App, m.Latest
 		s := m.Settled
 		for j, v := range []int64{m.Seconds, m.Prepaid, m.Postpaid, m.Shortfall, s.Seconds, s.Prepaid, s.Postpaid, s.Shortfall, m.Unbilled,
 			m.EarlierPostpaid, m.EarlierShortfall} {
 			cols[j][i] = v
 		}
 	}
-	b.Queue(`INSERT INTO billing_meters (account, day, service, tier, seconds, prepaid, postpaid, shortfall,
+	b.Queue(`INSERT INTO billing_meters (account, day, service, tier, app, seconds, prepaid, postpaid, shortfall,
 			settled_seconds, settled_prepaid, settled_postpaid, settled_shortfall, unbilled, earlier_postpaid, earlier_shortfall, latest)
-		SELECT $1, * FROM unnest($2::integer[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[],
-			$9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[], $15::bigint[], $16::integer[])
-		ON CONFLICT (account, day, service, tier) DO UPDATE SET
+		SELECT $1, * FROM unnest($2::integer[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[],
+			$9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[], $15::bigint[], $16::bigint[],
+			$17::integer[])
+		ON CONFLICT (account, day, service, tier, app) DO UPDATE SET
 			(seconds, prepaid, postpaid, shortfall, settled_seconds, settled_prepaid, settled_postpaid, settled_shortfall, unbilled,
 				earlier_postpaid, earlier_shortfall, latest) =
 			(EXCLUDED.seconds, EXCLUDED.prepaid, EXCLUDED.postpaid, EXCLUDED.shortfall, EXCLUDED.settled_seconds,
 			EXCLUDED.settled_prepaid, EXCLUDED.settled_postpaid, EXCLUDED.settled_shortfall, EXCLUDED.unbilled,
 			EXCLUDED.earlier_postpaid, EXCLUDED.earlier_shortfall, EXCLUDED.latest)`,
-		id, days, services, tiers, cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], cols[7], cols[8], cols[9], cols[10], latest)
+		id, days, services, tiers, apps, cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], cols[7], cols[8], cols[9], cols[10],
+		latest)
 	return nil
 }
 
@@ -227,7 +234,7 @@ func queueUsages(b *pgx.Batch, id string, c *billing.Changes) error {
 	}
 	n := len(c.Usages)
 	ids, apps, services, scenarios, tiers := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	rServices, rTiers, draws := make([]string, n), make([]string, n), make([]string, n)
+	rServices, rTiers, rApps, draws := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	seconds, ats, minutes, postpaid, shortfall := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
 	rDays, positions := make([]int32, n), make([]int32, n)
 	postpaidOn, suspended, whileSuspended, late, noBasic := make([]bool, n), make([]bool, n), make([]bool, n), make([]bool, n), make([]bool, n)
@@ -235,7 +242,7 @@ func queueUsages(b *pgx.Batch, id string, c *billing.Changes) error {
 	for i, r := range c.Usages {
 		u, rc := &r.Usage, &r.Receipt
 		ids[i], apps[i], services[i], scenarios[i], tiers[i] = u.ID, u.App, string(u.Service), string(u.Scenario), string(u.Tier)
-		rDays[i], rServices[i], rTiers[i] = int32(rc.Key.Day), string(rc.Key.Service), string(rc.Key.Tier)
+		rDays[i], rServices[i], rTiers[i], rApps[i] = int32(rc.Key.Day), string(rc.Key.Service), string(rc.Key.Tier), rc.Key.App
 		seconds[i], minutes[i], postpaid[i], shortfall[i] = u.Seconds, rc.Minutes, rc.Postpaid, rc.Shortfall
 		postpaidOn[i], suspended[i], positions[i] = rc.PostpaidOn, rc.Suspended, int32(i)
 		whileSuspended[i], late[i], noBasic[i], inArrears[i] = rc.WhileSuspended, rc.Late, rc.NoBasicService, rc.InArrears
@@ -247,18 +254,18 @@ func queueUsages(b *pgx.Batch, id string, c *billing.Changes) error {
 			return err
 		}
 	}
-	b.Queue(`INSERT INTO billing_usages (account, id, app, service, scenario, tier, seconds, at, r_day, r_service, r_tier,
+	b.Queue(`INSERT INTO billing_usages (account, id, app, service, scenario, tier, seconds, at, r_day, r_service, r_tier, r_app,
 			minutes, postpaid, shortfall, postpaid_on, suspended, while_suspended, late, no_basic_service, in_arrears,
 			app_disabled, draws, version, position)
-		SELECT $1, id, app, service, scenario, tier, seconds, at, r_day, r_service, r_tier,
+		SELECT $1, id, app, service, scenario, tier, seconds, at, r_day, r_service, r_tier, r_app,
 			minutes, postpaid, shortfall, postpaid_on, suspended, while_suspended, late, no_basic_service, in_arrears,
 			app_disabled, draws::jsonb, $2, position
 		FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::bigint[], $10::integer[],
-			$11::text[], $12::text[], $13::bigint[], $14::bigint[], $15::bigint[], $16::boolean[], $17::boolean[],
-			$18::boolean[], $19::boolean[], $20::boolean[], $21::boolean[], $22::boolean[], $23::text[], $24::integer[])
-			AS u(id, app, service, scenario, tier, seconds, at, r_day, r_service, r_tier, minutes, postpaid, shortfall,
+			$11::text[], $12::text[], $13::text[], $14::bigint[], $15::bigint[], $16::bigint[], $17::boolean[], $18::boolean[],
+			$19::boolean[], $20::boolean[], $21::boolean[], $22::boolean[], $23::boolean[], $24::text[], $25::integer[])
+			AS u(id, app, service, scenario, tier, seconds, at, r_day, r_service, r_tier, r_app, minutes, postpaid, shortfall,
 				postpaid_on, suspended, while_suspended, late, no_basic_service, in_arrears, app_disabled, draws, position)`,
-		id, c.Account.Version, ids, apps, services, scenarios, tiers, seconds, ats, rDays, rServices, rTiers,
+		id, c.Account.Version, ids, apps, services, scenarios, tiers, seconds, ats, rDays, rServices, rTiers, rApps,
 		minutes, postpaid, shortfall, postpaidOn, suspended, whileSuspended, late, noBasic, inArrears, appDisabled, draws, positions)
 	return nil
 }
@@ -273,11 +280,11 @@ func queuePurchases(b *pgx.Batch, id string, c *billing.Changes) error {
 		if err := firstErr(err1, err2, err3, err4); err != nil {
 			return err
 		}
-		b.Queue(`INSERT INTO billing_purchases (account, id, kind, minutes, pkg_id, pkg_kind, pkg_book, pkg_minutes, pkg_balance,
-				pkg_forfeited, pkg_price, pkg_purchased_at, pkg_start_at, pkg_end_at, day, absorbed, resumed)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::text::numeric, $12, $13, $14, $15, $16::jsonb, $17)`,
-			id, p.Purchase.ID, p.Purchase.Kind, p.Purchase.Minutes, pk.ID, pk.Kind, pk.Book, pk.Minutes, pk.Balance,
-			pk.Forfeited, pk.Price.String(), bought, start, end, int32(p.Receipt.Day), absorbed, p.Receipt.Resumed)
+		b.Queue(`INSERT INTO billing_purchases (account, id, kind, minutes, app, pkg_id, pkg_kind, pkg_book, pkg_minutes, pkg_balance,
+				pkg_forfeited, pkg_price, pkg_purchased_at, pkg_start_at, pkg_end_at, pkg_app, pkg_first, day, absorbed, resumed)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::text::numeric, $13, $14, $15, $16, $17, $18, $19::jsonb, $20)`,
+			id, p.Purchase.ID, p.Purchase.Kind, p.Purchase.Minutes, p.Purchase.App, pk.ID, pk.Kind, pk.Book, pk.Minutes, pk.Balance,
+			pk.Forfeited, pk.Price.String(), bought, start, end, pk.App, pk.First, int32(p.Receipt.Day), absorbed, p.Receipt.Resumed)
 	}
 	return nil
 }
@@ -301,7 +308,7 @@ func queueEntries(b *pgx.Batch, id string, c *billing.Changes) error {
 	seqs, ats, balances, minutes := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
 	days := make([]int32, n)
 	kinds, requests, refs, packages, services, tiers := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	apps, scenarios, amounts := make([]string, n), make([]string, n), make([]string, n)
+	keyApps, apps, scenarios, amounts := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	for i, e := range c.Entries {
 		var err error
 		if ats[i], err = nanos(e.At); err != nil {
@@ -309,15 +316,17 @@ func queueEntries(b *pgx.Batch, id string, c *billing.Changes) error {
 		}
 		seqs[i], balances[i], minutes[i], days[i] = e.Seq, e.Balance, e.Minutes, int32(e.Key.Day)
 		kinds[i], requests[i], refs[i], packages[i] = string(e.Kind), string(e.Request), e.Ref, e.Package
-		services[i], tiers[i], apps[i], scenarios[i], amounts[i] = string(e.Key.Service), string(e.Key.Tier), e.App, string(e.Scenario), e.Amount.String()
+		services[i], tiers[i], keyApps[i] = string(e.Key.Service), string(e.Key.Tier), e.Key.App
+		apps[i], scenarios[i], amounts[i] = e.App, string(e.Scenario), e.Amount.String()
 	}
-	b.Queue(`INSERT INTO billing_entries (account, seq, at, kind, request, ref, package, balance, day, service, tier,
+	b.Queue(`INSERT INTO billing_entries (account, seq, at, kind, request, ref, package, balance, day, service, tier, key_app,
 			minutes, app, scenario, amount)
-		SELECT $1, greatest(seq, (`+lastSeq+`)), at, kind, request, ref, package, balance, day, service, tier, minutes, app, scenario, amount::numeric
+		SELECT $1, greatest(seq, (`+lastSeq+`)), at, kind, request, ref, package, balance, day, service, tier, key_app, minutes, app,
+			scenario, amount::numeric
 		FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::integer[],
-			$10::text[], $11::text[], $12::bigint[], $13::text[], $14::text[], $15::text[])
-			AS e(seq, at, kind, request, ref, package, balance, day, service, tier, minutes, app, scenario, amount)`,
-		id, seqs, ats, kinds, requests, refs, packages, balances, days, services, tiers, minutes, apps, scenarios, amounts)
+			$10::text[], $11::text[], $12::text[], $13::bigint[], $14::text[], $15::text[], $16::text[])
+			AS e(seq, at, kind, request, ref, package, balance, day, service, tier, key_app, minutes, app, scenario, amount)`,
+		id, seqs, ats, kinds, requests, refs, packages, balances, days, services, tiers, keyApps, minutes, apps, scenarios, amounts)
 	return nil
 }
 
@@ -335,28 +344,30 @@ func queueBills(b *pgx.Batch, id string, c *billing.Changes) error {
 		}
 		n := len(bill.Lines)
 		ns, days := make([]int32, n), make([]int32, n)
-		services, tiers, prices, amounts := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		services, tiers, apps, prices, amounts := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		adjustments := make([]bool, n)
 		cols := make([][]int64, 7)
 		for i := range cols {
 			cols[i] = make([]int64, n)
 		}
 		for i, l := range bill.Lines {
-			ns[i], days[i], services[i], tiers[i], adjustments[i] = int32(i), int32(l.Day), string(l.Service), string(l.Tier), l.Adjustment
+			ns[i], days[i], services[i], tiers[i], apps[i] = int32(i), int32(l.Day), string(l.Service), string(l.Tier), l.App
+			adjustments[i] = l.Adjustment
 			prices[i], amounts[i] = l.UnitPrice.String(), l.Amount.String()
 			for j, v := range []int64{l.Seconds, l.Minutes, l.Prepaid, l.Postpaid, l.Shortfall, l.Deferred, l.Billed} {
 				cols[j][i] = v
 			}
 		}
-		b.Queue(`INSERT INTO billing_bill_lines (account, bill_day, n, day, service, tier, adjustment, seconds, minutes,
+		b.Queue(`INSERT INTO billing_bill_lines (account, bill_day, n, day, service, tier, app, adjustment, seconds, minutes,
 				prepaid, postpaid, shortfall, deferred, billed, unit_price, amount)
-			SELECT $1, $2, n, day, service, tier, adjustment, seconds, minutes, prepaid, postpaid, shortfall, deferred, billed,
+			SELECT $1, $2, n, day, service, tier, app, adjustment, seconds, minutes, prepaid, postpaid, shortfall, deferred, billed,
 				unit_price::numeric, amount::numeric
-			FROM unnest($3::integer[], $4::integer[], $5::text[], $6::text[], $7::boolean[], $8::bigint[], $9::bigint[],
-				$10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[], $15::text[], $16::text[])
-				AS l(n, day, service, tier, adjustment, seconds, minutes, prepaid, postpaid, shortfall, deferred, billed, unit_price, amount)`,
-			id, int32(bill.Day), ns, days, services, tiers, adjustments, cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6],
-			prices, amounts)
+			FROM unnest($3::integer[], $4::integer[], $5::text[], $6::text[], $7::text[], $8::boolean[], $9::bigint[], $10::bigint[],
+				$11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[], $15::bigint[], $16::text[], $17::text[])
+				AS l(n, day, service, tier, app, adjustment, seconds, minutes, prepaid, postpaid, shortfall, deferred, billed,
+					unit_price, amount)`,
+			id, int32(bill.Day), ns, days, services, tiers, apps, adjustments, cols[0], cols[1], cols[2], cols[3], cols[4], cols[5],
+			cols[6], prices, amounts)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package pgstore_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,13 +16,30 @@ import (
 	"github.com/shopspring/decimal"
 )
 
+// undoSince12 takes a schema at SchemaVersion back to version 11's tables:
+// meters keyed without their application, usages, ledger entries and bill
+// lines without the application of their meter key, packages without
+// their application, First flag and rank (and their live index without
+// the rank), and purchases without their applications and First flag.
+var undoSince12 = []string{
+	`ALTER TABLE billing_meters DROP CONSTRAINT billing_meters_pkey, DROP COLUMN app, ADD PRIMARY KEY (account, day, service, tier)`,
+	`ALTER TABLE billing_usages DROP COLUMN r_app`,
+	`ALTER TABLE billing_entries DROP COLUMN key_app`,
+	`ALTER TABLE billing_bill_lines DROP COLUMN app`,
+	`DROP INDEX billing_packages_live`,
+	`ALTER TABLE billing_packages DROP COLUMN app, DROP COLUMN first, DROP COLUMN rank`,
+	`CREATE INDEX billing_packages_live ON billing_packages (account, end_at, purchased_at, id) WHERE balance > 0`,
+	`ALTER TABLE billing_purchases DROP COLUMN app, DROP COLUMN pkg_app, DROP COLUMN pkg_first`,
+}
+
 // undoSince11 takes a schema at SchemaVersion back to version 10's tables:
-// accounts, bills and meters without the billing cycles of version 11.
-var undoSince11 = []string{
+// as undoSince12, then accounts, bills and meters without the billing
+// cycles of version 11.
+var undoSince11 = slices.Concat(undoSince12, []string{
 	`ALTER TABLE billing_accounts DROP COLUMN cycle`,
 	`ALTER TABLE billing_bills DROP COLUMN through`,
 	`ALTER TABLE billing_meters DROP COLUMN latest, DROP COLUMN earlier_postpaid, DROP COLUMN earlier_shortfall`,
-}
+})
 
 // undoSince10 takes a schema at SchemaVersion back to version 9's tables:
 // as undoSince11, then accounts without the recurring grants' day of
@@ -60,11 +78,11 @@ var undoSince6 = slices.Concat(undoSince9, []string{
 // the checkpoints' usages of version 6, the arrears of accounts and the
 // receipt flag of version 7, the refunds of accounts of version 8, the
 // applications and receipt flag of version 9, the recurring grants' day
-// of version 10, and the billing cycles of version 11), writes a usage as
-// version 1
+// of version 10, the billing cycles of version 11, and the applications'
+// scopes of version 12), writes a usage as version 1
 // wrote it, accounts as versions 1 to 3 wrote them, and a meter and a bill
 // as versions 1 to 4 wrote them, and checks that Migrate brings the schema
-// to SchemaVersion (11), that the usage reads back whole, its new flags
+// to SchemaVersion (12), that the usage reads back whole, its new flags
 // false, that the accounts read back whole, their Frontier zero,
 // SinceCheckpoint 0, no Unbilled meters, no Arrears, no Refunds, no
 // checkpoints, EnabledAt the postpaid Since of a switch turned on by
@@ -74,8 +92,8 @@ var undoSince6 = slices.Concat(undoSince9, []string{
 // Earlier counts, a daily meter's), the bill line's Deferred 0 and the
 // bill's period its day.
 func TestMigrateFromVersion1(t *testing.T) {
-	if pgstore.SchemaVersion != 11 {
-		t.Errorf("SchemaVersion = %d, want 11: a new version needs its migration tested here", pgstore.SchemaVersion)
+	if pgstore.SchemaVersion != 12 {
+		t.Errorf("SchemaVersion = %d, want 12: a new version needs its migration tested here", pgstore.SchemaVersion)
 	}
 	ctx := context.Background()
 	pool := newPool(t) // migrated to SchemaVersion
@@ -506,5 +524,233 @@ func TestMigrateFromVersion10(t *testing.T) {
 		Meters: []billing.Meter{{Key: key, Seconds: 61, Postpaid: 2}}}}
 	if diff := cmp.Diff(wantCps, cps, equalTimes, cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("checkpoints after the migration (-want +got):\n%s", diff)
+	}
+}
+
+// TestMigrateFromVersion11 takes a schema back to version 11 (without the
+// applications' scopes of version 12), writes an account, packages, a
+// meter, a usage, a purchase, a ledger entry, a bill and a checkpoint as
+// version 11 wrote them, and checks that Migrate brings the schema to
+// SchemaVersion, that the live packages' index orders by rank first, and
+// that the records read back whole: every meter key (the account's Late
+// and Unbilled, the usage's receipt, the entry's, the checkpoint's meter)
+// and the bill line and absorption without an application, the packages
+// and the purchase's without one and not First, the purchase without one.
+// It then writes records with applications and First packages beside them
+// and checks that they read back whole too: a meter of the same day,
+// service and tier for each of two applications after the old one's, and
+// the packages in deduction order, First, bound to an application, then
+// the account's.
+func TestMigrateFromVersion11(t *testing.T) {
+	ctx := context.Background()
+	pool := newPool(t) // migrated to SchemaVersion
+	migrateAfter(t, ctx, pool, append(undoSince12[:len(undoSince12):len(undoSince12)],
+		`DELETE FROM billing_schema WHERE version > 11`,
+		`INSERT INTO billing_accounts (id, version, currency, opened, postpaid_on, postpaid_since, postpaid_way,
+			auto_postpaid_armed, touched, last_seq, settled_through, late, frontier_at, frontier_class, frontier_id,
+			since_checkpoint, enabled_at, unbilled, arrears, refunds, apps, grants_through, cycle)
+		VALUES ('a', 2, 'USD', 1000000000, false, -9223372036854775808, '', false, 2000000000, 1, 18701,
+			'[{"d": 18700, "s": "basic", "t": "hd"}]', 1000000000, -2, '', 0, -9223372036854775808,
+			'[{"d": 18699, "s": "basic", "t": "sd"}]', '[]', '[]', '[{"i": "app1", "c": 1000000000, "e": -9223372036854775808}]',
+			18700, 0)`,
+		`INSERT INTO billing_packages (account, id, kind, book, minutes, balance, forfeited, price, purchased_at, start_at, end_at)
+		VALUES ('a', 'trial', 'trial', 'era1-usd', 1000, 1000, 0, 0, 1000000000, 0, 3000000000),
+			('a', 'p1', 'universal', 'era1-usd', 5000, 4998, 0, 49.9, 2000000000, 0, 2500000000)`,
+		`INSERT INTO billing_meters (account, day, service, tier, seconds, prepaid, postpaid, shortfall,
+			settled_seconds, settled_prepaid, settled_postpaid, settled_shortfall, unbilled, latest, earlier_postpaid, earlier_shortfall)
+		VALUES ('a', 18701, 'basic', 'hd', 61, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)`,
+		`INSERT INTO billing_usages (account, id, app, service, scenario, tier, seconds, at, r_day, r_service, r_tier,
+			minutes, postpaid, shortfall, postpaid_on, suspended, draws, version, position)
+		VALUES ('a', 'u1', 'app1', 'basic', 'video-call', 'hd', 61, 5000000000, 18701, 'basic', 'hd',
+			2, 0, 0, false, false, '[{"p": "p1", "m": 2, "d": 2}]', 2, 0)`,
+		`INSERT INTO billing_purchases (account, id, kind, minutes, pkg_id, pkg_kind, pkg_book, pkg_minutes, pkg_balance,
+			pkg_forfeited, pkg_price, pkg_purchased_at, pkg_start_at, pkg_end_at, day, absorbed, resumed)
+		VALUES ('a', 'p1', 'universal', 5000, 'p1', 'universal', 'era1-usd', 5000, 5000, 0, 49.9, 2000000000, 0, 2500000000,
+			18701, '[{"t": "hd", "s": 2, "p": 0, "d": 2}]', true)`,
+		`INSERT INTO billing_entries (account, seq, at, kind, request, ref, package, balance, day, service, tier,
+			minutes, app, scenario, amount)
+		VALUES ('a', 1, 5000000000, 'deduction', 'record', 'u1', 'p1', -2, 18701, 'basic', 'hd', 2, 'app1', 'video-call', 0)`,
+		`INSERT INTO billing_bills (account, day, through, currency, issued, postpaid_on, subtotal, total)
+		VALUES ('a', 18701, 18701, 'USD', 9000000000, false, 0, 0)`,
+		`INSERT INTO billing_bill_lines (account, bill_day, n, day, service, tier, adjustment, seconds, minutes,
+			prepaid, postpaid, shortfall, deferred, billed, unit_price, amount)
+		VALUES ('a', 18701, 0, 18701, 'basic', 'hd', false, 61, 2, 2, 0, 0, 0, 0, 0.00399, 0)`,
+		`INSERT INTO billing_checkpoints (account, at, class, id, postpaid_on, postpaid_since, postpaid_way, armed,
+			balances, meters, usages, apps)
+		VALUES ('a', 5000000000, -1, '', false, -9223372036854775808, '', false, '[{"p": "p1", "b": 4998}]',
+			'[{"d": 18701, "s": "basic", "t": "hd", "n": 61, "pre": 2, "post": 0, "short": 0}]', '[]', '[{}]')`,
+	))
+	var index string
+	if err := pool.QueryRow(ctx, `SELECT pg_get_indexdef('billing_packages_live'::regclass)`).Scan(&index); err != nil {
+		t.Fatal(err)
+	}
+	if want := "(account, rank, end_at, purchased_at, id) WHERE (balance > "; !strings.Contains(index, want) {
+		t.Errorf("index billing_packages_live after the migration: %s; want it on %s0)", index, want)
+	}
+
+	s := pgstore.New(pool)
+	// records are what read reads of account a: the day 18701's meters,
+	// then those of the keys asked, the usages and purchases asked, and
+	// every other record.
+	type records struct {
+		Account     billing.Account
+		Live, All   []billing.Package
+		Meters      []billing.Meter
+		Usages      []billing.UsageRecord
+		Purchases   []billing.PurchaseRecord
+		Entries     []billing.Entry
+		Bills       []billing.Bill
+		Checkpoints []billing.Checkpoint
+	}
+	// read reads account a's records, with the usages, purchases and meters
+	// of the ids and keys given.
+	read := func(usages, purchases []string, meters ...billing.MeterKey) records {
+		t.Helper()
+		var got records
+		err := s.View(ctx, "a", func(r billing.Reader) (err error) {
+			if got.Account, err = r.Account(); err != nil {
+				return err
+			}
+			if err := r.LivePackages(func(p billing.Package) bool { got.Live = append(got.Live, p); return true }); err != nil {
+				return err
+			}
+			if err := r.Packages(func(p billing.Package) bool { got.All = append(got.All, p); return true }); err != nil {
+				return err
+			}
+			if err := r.Meters(18701, func(m billing.Meter) bool { got.Meters = append(got.Meters, m); return true }); err != nil {
+				return err
+			}
+			for _, k := range meters {
+				m, err := r.Meter(k)
+				if err != nil {
+					return err
+				}
+				got.Meters = append(got.Meters, m)
+			}
+			for _, id := range usages {
+				u, err := r.Usage(id)
+				if err != nil {
+					return err
+				}
+				got.Usages = append(got.Usages, u)
+			}
+			for _, id := range purchases {
+				p, err := r.Purchase(id)
+				if err != nil {
+					return err
+				}
+				got.Purchases = append(got.Purchases, p)
+			}
+			if err := r.Entries(time.Time{}, time.Time{}, func(e billing.Entry) bool { got.Entries = append(got.Entries, e); return true }); err != nil {
+				return err
+			}
+			if err := r.Bills(0, 1<<30, func(b billing.Bill) bool { got.Bills = append(got.Bills, b); return true }); err != nil {
+				return err
+			}
+			return r.Checkpoints(billing.OpKey{}, func(c billing.Checkpoint) bool { got.Checkpoints = append(got.Checkpoints, c); return true })
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	equalTimes := cmp.Comparer(func(x, y time.Time) bool { return x.Equal(y) && x.IsZero() == y.IsZero() })
+	equalDecimals := cmp.Comparer(func(x, y decimal.Decimal) bool { return x.Equal(y) })
+
+	hd := billing.MeterKey{Day: 18701, Service: billing.ServiceBasic, Tier: billing.TierHD}
+	p1 := billing.Package{ID: "p1", Kind: "universal", Book: "era1-usd", Minutes: 5000, Balance: 4998,
+		Price: decimal.RequireFromString("49.9"), PurchasedAt: time.Unix(2, 0), Start: time.Unix(0, 0), End: time.Unix(2, 500_000_000)}
+	trial := billing.Package{ID: "trial", Kind: "trial", Book: "era1-usd", Minutes: 1000, Balance: 1000, Price: decimal.Zero,
+		PurchasedAt: time.Unix(1, 0), Start: time.Unix(0, 0), End: time.Unix(3, 0)}
+	bought := p1
+	bought.Balance = 5000
+	want := records{
+		Account: billing.Account{ID: "a", Currency: "USD", Opened: time.Unix(1, 0), Version: 2, Touched: time.Unix(2, 0), LastSeq: 1,
+			SettledThrough: 18701, GrantsThrough: 18700, Frontier: billing.OpKey{At: time.Unix(1, 0), Class: billing.ClassOpening},
+			Late:     []billing.MeterKey{{Day: 18700, Service: billing.ServiceBasic, Tier: billing.TierHD}},
+			Unbilled: []billing.MeterKey{{Day: 18699, Service: billing.ServiceBasic, Tier: billing.TierSD}},
+			Apps:     []billing.App{{ID: "app1", Created: time.Unix(1, 0)}}},
+		Live:   []billing.Package{p1, trial},
+		All:    []billing.Package{p1, trial},
+		Meters: []billing.Meter{{Key: hd, Seconds: 61, Prepaid: 2}, {Key: hd, Seconds: 61, Prepaid: 2}},
+		Usages: []billing.UsageRecord{{
+			Usage: billing.Usage{ID: "u1", Account: "a", App: "app1", Service: billing.ServiceBasic, Scenario: billing.VideoCall,
+				Tier: billing.TierHD, Seconds: 61, At: time.Unix(5, 0)},
+			Receipt: billing.Receipt{Key: hd, Minutes: 2, Draws: []billing.Draw{{Package: "p1", Minutes: 2, Deducted: 2}}}}},
+		Purchases: []billing.PurchaseRecord{{Purchase: billing.Purchase{ID: "p1", Account: "a", Kind: "universal", Minutes: 5000},
+			Receipt: billing.PurchaseReceipt{Package: bought, Day: 18701,
+				Absorbed: []billing.Absorption{{Tier: billing.TierHD, Shortfall: 2, Deducted: 2}}, Resumed: true}}},
+		Entries: []billing.Entry{{Seq: 1, At: time.Unix(5, 0), Kind: billing.EntryDeduction, Request: billing.RequestRecord, Ref: "u1",
+			Package: "p1", Balance: -2, Key: hd, Minutes: 2, App: "app1", Scenario: billing.VideoCall, Amount: decimal.Zero}},
+		Bills: []billing.Bill{{Account: "a", Day: 18701, Through: 18701, Currency: "USD", Issued: time.Unix(9, 0),
+			Lines: []billing.Line{{Day: 18701, Service: billing.ServiceBasic, Tier: billing.TierHD, Seconds: 61, Minutes: 2, Prepaid: 2,
+				UnitPrice: decimal.RequireFromString("0.00399"), Amount: decimal.Zero}},
+			Subtotal: decimal.Zero, Total: decimal.Zero}},
+		Checkpoints: []billing.Checkpoint{{Key: billing.OpKey{At: time.Unix(5, 0), Class: billing.ClassCheckpoint},
+			Apps: []billing.AppState{{}}, Balances: []billing.Balance{{Package: "p1", Balance: 4998}},
+			Meters: []billing.Meter{{Key: hd, Seconds: 61, Prepaid: 2}}}},
+	}
+	got := read([]string{"u1"}, []string{"p1"}, hd)
+	if diff := cmp.Diff(want, got, equalTimes, equalDecimals, cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("records after the migration (-want +got):\n%s", diff)
+	}
+
+	// Records with applications and First packages, beside those.
+	hd1, hd2 := hd, hd
+	hd1.App, hd2.App = "app1", "App2" // "App2" sorts before "app1", byte by byte
+	free := billing.Package{ID: "free", Kind: "free", Book: "era3-usd", Minutes: 100, Balance: 100, Price: decimal.Zero,
+		PurchasedAt: time.Unix(4, 0), Start: time.Unix(0, 0), End: time.Unix(40, 0), First: true}
+	bound := billing.Package{ID: "bound", Kind: "monthly", Book: "era3-usd", Minutes: 500, Balance: 500,
+		Price: decimal.RequireFromString("4.99"), PurchasedAt: time.Unix(4, 0), Start: time.Unix(0, 0), End: time.Unix(30, 0), App: "app1"}
+	spent := bound
+	spent.ID, spent.Balance, spent.End = "bound-spent", 0, time.Unix(3, 0)
+	u2 := billing.UsageRecord{
+		Usage: billing.Usage{ID: "u2", Account: "a", App: "app1", Service: billing.ServiceBasic, Scenario: billing.VideoCall,
+			Tier: billing.TierHD, Seconds: 30, At: time.Unix(6, 0)},
+		Receipt: billing.Receipt{Key: hd1, Minutes: 1, Draws: []billing.Draw{{Package: "free", Minutes: 1, Deducted: 1}}}}
+	boughtBound := bound
+	pr := billing.PurchaseRecord{Purchase: billing.Purchase{ID: "bound", Account: "a", Kind: "monthly", Minutes: 500, App: "app1"},
+		Receipt: billing.PurchaseReceipt{Package: boughtBound, Day: 18701,
+			Absorbed: []billing.Absorption{{Tier: billing.TierHD, App: "app1", Postpaid: 1, Deducted: 1}}}}
+	entry := billing.Entry{Seq: 2, At: time.Unix(6, 0), Kind: billing.EntryDeduction, Request: billing.RequestRecord, Ref: "u2",
+		Package: "free", Balance: -1, Key: hd1, Minutes: 1, App: "app1", Scenario: billing.VideoCall, Amount: decimal.Zero}
+	bill := billing.Bill{Account: "a", Day: 18702, Through: 18702, Currency: "USD", Issued: time.Unix(10, 0),
+		Lines: []billing.Line{
+			{Day: 18702, Service: billing.ServiceBasic, Tier: billing.TierHD, App: "App2", Seconds: 60, Minutes: 1, Postpaid: 1, Billed: 1,
+				UnitPrice: decimal.RequireFromString("0.00399"), Amount: decimal.RequireFromString("0.00399")},
+			{Day: 18702, Service: billing.ServiceBasic, Tier: billing.TierHD, App: "app1", Seconds: 60, Minutes: 1, Prepaid: 1,
+				UnitPrice: decimal.RequireFromString("0.00399"), Amount: decimal.Zero}},
+		Subtotal: decimal.RequireFromString("0.00399"), Total: decimal.RequireFromString("0.01")}
+	cp := billing.Checkpoint{Key: billing.OpKey{At: time.Unix(6, 0), Class: billing.ClassUsage, ID: "u2"}, Apps: []billing.AppState{{}},
+		Balances: []billing.Balance{{Package: "free", Balance: 99}},
+		Meters:   []billing.Meter{{Key: hd1, Seconds: 30, Prepaid: 1}, {Key: hd2, Seconds: 60, Postpaid: 1}}}
+	a := want.Account
+	a.Version, a.LastSeq = 3, 2
+	a.Late = append(a.Late, hd2)
+	a.Unbilled = append(a.Unbilled, hd1)
+	err := s.Update(ctx, "a", func(billing.Reader) (billing.Changes, error) {
+		return billing.Changes{Account: &a, Packages: []billing.Package{bound, free, spent},
+			Meters:    []billing.Meter{{Key: hd1, Seconds: 30, Prepaid: 1}, {Key: hd2, Seconds: 60, Postpaid: 1}},
+			Usages:    []billing.UsageRecord{u2},
+			Purchases: []billing.PurchaseRecord{pr}, Entries: []billing.Entry{entry}, Bills: []billing.Bill{bill},
+			Checkpoints: []billing.Checkpoint{cp}}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want.Account = a
+	want.Live = []billing.Package{free, bound, p1, trial}
+	want.All = []billing.Package{free, spent, bound, p1, trial}
+	// The day's meters by application ("", "App2", "app1"), then each by its key.
+	want.Meters = []billing.Meter{{Key: hd, Seconds: 61, Prepaid: 2}, {Key: hd2, Seconds: 60, Postpaid: 1}, {Key: hd1, Seconds: 30, Prepaid: 1},
+		{Key: hd, Seconds: 61, Prepaid: 2}, {Key: hd1, Seconds: 30, Prepaid: 1}, {Key: hd2, Seconds: 60, Postpaid: 1}}
+	want.Usages = append(want.Usages, u2)
+	want.Purchases = append(want.Purchases, pr)
+	want.Entries = append(want.Entries, entry)
+	want.Bills = append(want.Bills, bill)
+	want.Checkpoints = append(want.Checkpoints, cp)
+	got = read([]string{"u1", "u2"}, []string{"p1", "bound"}, hd, hd1, hd2)
+	if diff := cmp.Diff(want, got, equalTimes, equalDecimals, cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("records written after the migration (-want +got):\n%s", diff)
 	}
 }

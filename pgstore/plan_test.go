@@ -41,7 +41,7 @@ func TestPrefetchGenericPlan(t *testing.T) {
 			FROM generate_series(18000, 18999) d, unnest(ARRAY['basic', 'recording']) s, unnest(ARRAY['sd', 'hd']) t`,
 		`SET plan_cache_mode = force_generic_plan`,
 		`PREPARE prefetch_usages (text, text[]) AS ` + pgstore.PrefetchUsages,
-		`PREPARE prefetch_meters (text, integer[], text[], text[]) AS ` + pgstore.PrefetchMeters,
+		`PREPARE prefetch_meters (text, integer[], text[], text[], text[]) AS ` + pgstore.PrefetchMeters,
 	} {
 		if _, err := conn.Exec(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
@@ -60,7 +60,8 @@ func TestPrefetchGenericPlan(t *testing.T) {
 	days := []int32{18990, 18991, 18992, 18993, 18994, 19000, 19001, 19002, 19003, 19004}
 	services := []string{"basic", "basic", "recording", "recording", "basic", "basic", "basic", "basic", "basic", "basic"}
 	tiers := []string{"sd", "hd", "sd", "hd", "hd", "sd", "hd", "sd", "hd", "sd"}
-	checkReads(t, conn, "billing_meters", 5, len(days), `EXECUTE prefetch_meters('hot', $1, $2, $3)`, days, services, tiers)
+	apps := make([]string, len(days))
+	checkReads(t, conn, "billing_meters", 5, len(days), `EXECUTE prefetch_meters('hot', $1, $2, $3, $4)`, days, services, tiers, apps)
 }
 
 // checkReads runs EXPLAIN ANALYZE of query and fails the test unless it

@@ -117,7 +117,7 @@ func (r *reader) Account() (billing.Account, error) {
 	return a, nil
 }
 
-const usageColumns = `id, app, service, scenario, tier, seconds::bigint, at, r_day, r_service, r_tier,
+const usageColumns = `id, app, service, scenario, tier, seconds::bigint, at, r_day, r_service, r_tier, r_app,
 	minutes::bigint, postpaid::bigint, shortfall::bigint, postpaid_on, suspended, while_suspended, late, no_basic_service,
 	in_arrears, app_disabled, draws::text`
 
@@ -130,7 +130,7 @@ func (r *reader) scanUsage(row pgx.Row) (billing.UsageRecord, error) {
 	var draws string
 	rc := &u.Receipt
 	err := row.Scan(&u.Usage.ID, &u.Usage.App, &u.Usage.Service, &u.Usage.Scenario, &u.Usage.Tier, &u.Usage.Seconds, &at,
-		&rc.Key.Day, &rc.Key.Service, &rc.Key.Tier, &rc.Minutes, &rc.Postpaid, &rc.Shortfall, &rc.PostpaidOn, &rc.Suspended,
+		&rc.Key.Day, &rc.Key.Service, &rc.Key.Tier, &rc.Key.App, &rc.Minutes, &rc.Postpaid, &rc.Shortfall, &rc.PostpaidOn, &rc.Suspended,
 		&rc.WhileSuspended, &rc.Late, &rc.NoBasicService, &rc.InArrears, &rc.AppDisabled, &draws)
 	if err != nil {
 		return u, err
@@ -156,8 +156,8 @@ func (r *reader) Usage(id string) (billing.UsageRecord, error) {
 	return u, err
 }
 
-const purchaseColumns = `id, kind, minutes::bigint, pkg_id, pkg_kind, pkg_book, pkg_minutes::bigint, pkg_balance::bigint,
-	pkg_forfeited::bigint, pkg_price::text, pkg_purchased_at, pkg_start_at, pkg_end_at, day, absorbed::text, resumed`
+const purchaseColumns = `id, kind, minutes::bigint, app, pkg_id, pkg_kind, pkg_book, pkg_minutes::bigint, pkg_balance::bigint,
+	pkg_forfeited::bigint, pkg_price::text, pkg_purchased_at, pkg_start_at, pkg_end_at, pkg_app, pkg_first, day, absorbed::text, resumed`
 
 func (r *reader) Purchase(id string) (billing.PurchaseRecord, error) {
 	p := billing.PurchaseRecord{Purchase: billing.Purchase{Account: r.id}}
@@ -165,8 +165,8 @@ func (r *reader) Purchase(id string) (billing.PurchaseRecord, error) {
 	var price, absorbed string
 	var bought, start, end int64
 	err := r.q.QueryRow(r.ctx, `SELECT `+purchaseColumns+` FROM billing_purchases WHERE account = $1 AND id = $2`, r.id, id).Scan(
-		&p.Purchase.ID, &p.Purchase.Kind, &p.Purchase.Minutes, &pk.ID, &pk.Kind, &pk.Book, &pk.Minutes, &pk.Balance,
-		&pk.Forfeited, &price, &bought, &start, &end, &p.Receipt.Day, &absorbed, &p.Receipt.Resumed)
+		&p.Purchase.ID, &p.Purchase.Kind, &p.Purchase.Minutes, &p.Purchase.App, &pk.ID, &pk.Kind, &pk.Book, &pk.Minutes, &pk.Balance,
+		&pk.Forfeited, &price, &bought, &start, &end, &pk.App, &pk.First, &p.Receipt.Day, &absorbed, &p.Receipt.Resumed)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return p, fmt.Errorf("pgstore: purchase %q: %w", id, billing.ErrNotFound)
 	}
@@ -181,17 +181,18 @@ func (r *reader) Purchase(id string) (billing.PurchaseRecord, error) {
 	return p, err
 }
 
-const meterColumns = `day, service, tier, seconds::bigint, prepaid::bigint, postpaid::bigint, shortfall::bigint,
+const meterColumns = `day, service, tier, app, seconds::bigint, prepaid::bigint, postpaid::bigint, shortfall::bigint,
 	settled_seconds::bigint, settled_prepaid::bigint, settled_postpaid::bigint, settled_shortfall::bigint, unbilled::bigint,
 	latest, earlier_postpaid::bigint, earlier_shortfall::bigint`
 
 // meterByKey reads one meter of account $1 by key.
-const meterByKey = `SELECT ` + meterColumns + ` FROM billing_meters WHERE account = $1 AND day = $2 AND service = $3 AND tier = $4`
+const meterByKey = `SELECT ` + meterColumns + ` FROM billing_meters
+	WHERE account = $1 AND day = $2 AND service = $3 AND tier = $4 AND app = $5`
 
 func scanMeter(row pgx.Row) (billing.Meter, error) {
 	var m billing.Meter
 	s := &m.Settled
-	err := row.Scan(&m.Key.Day, &m.Key.Service, &m.Key.Tier, &m.Seconds, &m.Prepaid, &m.Postpaid, &m.Shortfall,
+	err := row.Scan(&m.Key.Day, &m.Key.Service, &m.Key.Tier, &m.Key.App, &m.Seconds, &m.Prepaid, &m.Postpaid, &m.Shortfall,
 		&s.Seconds, &s.Prepaid, &s.Postpaid, &s.Shortfall, &m.Unbilled, &m.Latest, &m.EarlierPostpaid, &m.EarlierShortfall)
 	return m, err
 }
@@ -200,7 +201,7 @@ func (r *reader) Meter(k billing.MeterKey) (billing.Meter, error) {
 	if m, ok := r.meters[k]; ok {
 		return m, nil
 	}
-	m, err := scanMeter(r.q.QueryRow(r.ctx, meterByKey, r.id, int32(k.Day), k.Service, k.Tier))
+	m, err := scanMeter(r.q.QueryRow(r.ctx, meterByKey, r.id, int32(k.Day), k.Service, k.Tier, k.App))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return billing.Meter{Key: k}, nil
 	}
@@ -209,7 +210,7 @@ func (r *reader) Meter(k billing.MeterKey) (billing.Meter, error) {
 
 func (r *reader) Meters(d billing.Day, fn func(billing.Meter) bool) error {
 	rows, err := r.q.Query(r.ctx, `SELECT `+meterColumns+` FROM billing_meters WHERE account = $1 AND day = $2
-		ORDER BY service, tier`, r.id, int32(d))
+		ORDER BY service, tier, app`, r.id, int32(d))
 	if err != nil {
 		return err
 	}
@@ -221,7 +222,7 @@ func (r *reader) Meters(d billing.Day, fn func(billing.Meter) bool) error {
 // LATERAL subquery looks up one row by its whole primary key.
 //
 // Do not write them the obvious way (WHERE account = $1 AND id = ANY($2),
-// or (day, service, tier) IN (SELECT * FROM unnest(...))), nor as a plain
+// or (day, service, tier, app) IN (SELECT * FROM unnest(...))), nor as a plain
 // join with unnest. pgx prepares its statements, and after five runs of a
 // prepared statement PostgreSQL may switch to a generic plan: a plan made
 // without looking at the parameters' values, and kept until the table is
@@ -248,8 +249,9 @@ func (r *reader) Meters(d billing.Day, fn func(billing.Meter) bool) error {
 const (
 	prefetchUsages = `SELECT ` + usageColumns + ` FROM unnest($2::text[]) AS k(want)
 		CROSS JOIN LATERAL (SELECT * FROM billing_usages WHERE account = $1 AND id = k.want LIMIT 1) u`
-	prefetchMeters = `SELECT ` + meterColumns + ` FROM unnest($2::integer[], $3::text[], $4::text[]) AS k(d, s, t)
-		CROSS JOIN LATERAL (SELECT * FROM billing_meters WHERE account = $1 AND day = k.d AND service = k.s AND tier = k.t LIMIT 1) m`
+	prefetchMeters = `SELECT ` + meterColumns + ` FROM unnest($2::integer[], $3::text[], $4::text[], $5::text[]) AS k(d, s, t, a)
+		CROSS JOIN LATERAL (SELECT * FROM billing_meters
+			WHERE account = $1 AND day = k.d AND service = k.s AND tier = k.t AND app = k.a LIMIT 1) m`
 )
 
 // Prefetch implements billing.Prefetcher: it loads the usage records and
@@ -262,12 +264,13 @@ const (
 // 10 elements), so it would plan the query anew at every Record.
 func (r *reader) Prefetch(ids []string, keys []billing.MeterKey) error {
 	var days []int32
-	var services, tiers []string
+	var services, tiers, apps []string
 	seen := make(map[billing.MeterKey]bool, min(len(keys), 16))
 	for _, k := range keys {
 		if !seen[k] {
 			seen[k] = true
 			days, services, tiers = append(days, int32(k.Day)), append(services, string(k.Service)), append(tiers, string(k.Tier))
+			apps = append(apps, k.App)
 		}
 	}
 	var b pgx.Batch
@@ -277,9 +280,9 @@ func (r *reader) Prefetch(ids []string, keys []billing.MeterKey) error {
 		b.Queue(prefetchUsages, r.id, ids)
 	}
 	if len(days) == 1 {
-		b.Queue(meterByKey, r.id, days[0], services[0], tiers[0])
+		b.Queue(meterByKey, r.id, days[0], services[0], tiers[0], apps[0])
 	} else {
-		b.Queue(prefetchMeters, r.id, days, services, tiers)
+		b.Queue(prefetchMeters, r.id, days, services, tiers, apps)
 	}
 	fetchLive := len(r.live) == 0 && !r.liveDone
 	if fetchLive {
@@ -322,13 +325,18 @@ func (r *reader) Prefetch(ids []string, keys []billing.MeterKey) error {
 	return br.Close()
 }
 
-const packageColumns = `id, kind, book, minutes::bigint, balance::bigint, forfeited::bigint, price::text, purchased_at, start_at, end_at`
+const packageColumns = `id, kind, book, minutes::bigint, balance::bigint, forfeited::bigint, price::text, purchased_at, start_at, end_at,
+	app, first`
+
+// packageOrder is the deduction order of billing.ComparePackages: the rank
+// (see rank), then soonest end, earliest purchase, id (COLLATE "C").
+const packageOrder = `rank, end_at, purchased_at, id`
 
 func scanPackage(row pgx.Row) (billing.Package, error) {
 	var p billing.Package
 	var price string
 	var bought, start, end int64
-	err := row.Scan(&p.ID, &p.Kind, &p.Book, &p.Minutes, &p.Balance, &p.Forfeited, &price, &bought, &start, &end)
+	err := row.Scan(&p.ID, &p.Kind, &p.Book, &p.Minutes, &p.Balance, &p.Forfeited, &price, &bought, &start, &end, &p.App, &p.First)
 	if err != nil {
 		return p, err
 	}
@@ -369,18 +377,21 @@ func (r *reader) fetchLive() error {
 	return r.readLive(rows)
 }
 
-// liveQuery returns the query of the page of live packages after those read.
+// liveQuery returns the query of the page of live packages after those
+// read: after the last one's place in the deduction order, which the
+// index billing_packages_live (account, rank, end_at, purchased_at, id)
+// holds in that order.
 func (r *reader) liveQuery() (string, []any) {
 	q := `SELECT ` + packageColumns + ` FROM billing_packages WHERE account = $1 AND balance > 0`
 	args := []any{r.id}
 	if n := len(r.live); n > 0 {
-		last := r.live[n-1]
+		last := &r.live[n-1]
 		end, _ := nanos(last.End)
 		bought, _ := nanos(last.PurchasedAt)
-		q += ` AND (end_at, purchased_at, id) > ($2, $3, $4)`
-		args = append(args, end, bought, last.ID)
+		q += ` AND (` + packageOrder + `) > ($2, $3, $4, $5)`
+		args = append(args, int16(last.Rank()), end, bought, last.ID)
 	}
-	return q + fmt.Sprintf(` ORDER BY end_at, purchased_at, id LIMIT %d`, livePage), args
+	return q + fmt.Sprintf(` ORDER BY `+packageOrder+` LIMIT %d`, livePage), args
 }
 
 // readLive appends a page of live packages.
@@ -395,21 +406,22 @@ func (r *reader) readLive(rows pgx.Rows) error {
 
 func (r *reader) Packages(fn func(billing.Package) bool) error {
 	rows, err := r.q.Query(r.ctx, `SELECT `+packageColumns+` FROM billing_packages WHERE account = $1
-		ORDER BY end_at, purchased_at, id`, r.id)
+		ORDER BY `+packageOrder, r.id)
 	if err != nil {
 		return err
 	}
 	return each(rows, scanPackage, fn)
 }
 
-const entryColumns = `seq, at, kind, request, ref, package, balance::bigint, day, service, tier, minutes::bigint, app, scenario, amount::text`
+const entryColumns = `seq, at, kind, request, ref, package, balance::bigint, day, service, tier, key_app, minutes::bigint, app, scenario,
+	amount::text`
 
 func scanEntry(row pgx.Row) (billing.Entry, error) {
 	var e billing.Entry
 	var at int64
 	var amount string
 	err := row.Scan(&e.Seq, &at, &e.Kind, &e.Request, &e.Ref, &e.Package, &e.Balance, &e.Key.Day, &e.Key.Service, &e.Key.Tier,
-		&e.Minutes, &e.App, &e.Scenario, &amount)
+		&e.Key.App, &e.Minutes, &e.App, &e.Scenario, &amount)
 	if err != nil {
 		return e, err
 	}
@@ -577,7 +589,7 @@ func (r *reader) Checkpoints(at billing.OpKey, fn func(billing.Checkpoint) bool)
 
 const (
 	billColumns = `day, through, currency, issued, postpaid_on, subtotal::text, total::text`
-	lineColumns = `bill_day, day, service, tier, adjustment, seconds::bigint, minutes::bigint, prepaid::bigint,
+	lineColumns = `bill_day, day, service, tier, app, adjustment, seconds::bigint, minutes::bigint, prepaid::bigint,
 	postpaid::bigint, shortfall::bigint, deferred::bigint, billed::bigint, unit_price::text, amount::text`
 )
 
@@ -635,7 +647,7 @@ func (r *reader) bills(from, to billing.Day, fn func(billing.Bill) bool) error {
 		var l billing.Line
 		var billDay billing.Day
 		var price, amount string
-		err := row.Scan(&billDay, &l.Day, &l.Service, &l.Tier, &l.Adjustment, &l.Seconds, &l.Minutes, &l.Prepaid,
+		err := row.Scan(&billDay, &l.Day, &l.Service, &l.Tier, &l.App, &l.Adjustment, &l.Seconds, &l.Minutes, &l.Prepaid,
 			&l.Postpaid, &l.Shortfall, &l.Deferred, &l.Billed, &price, &amount)
 		if err != nil {
 			return l, err
