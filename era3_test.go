@@ -164,16 +164,20 @@ func TestEra3PerAppRounding(t *testing.T) {
 
 // era3Host is Era3USD with the kinds a host sells (its own sizes and
 // prices: Tencent publishes none): "standard", a monthly package bound to
-// one application that does not stack, and "promo", a pack of the whole
-// account, both at Era 3's ratios and valid one month.
+// one application that does not stack (50,000 minutes for 29.99, other
+// sizes at 0.0007 a minute), and "promo", a pack of the whole account
+// (1,000 minutes for 9.90, others at 0.0099), both at Era 3's ratios and
+// valid one month. The model's runs on Era 3 use it too.
 func era3Host() billing.PriceBook {
 	b := billing.Era3USD()
 	b.ID = "era3-usd-host"
 	b.Kinds = append(b.Kinds,
 		billing.PackageKind{Name: "standard", Ratios: billing.Era3Ratios(), Validity: billing.Validity{Months: 1},
-			AppBound: true, NoStacking: true, Pricing: billing.Pricing{Unit: 1000, Offers: []billing.Offer{{Minutes: 50_000, Price: dec("29.99")}}}},
+			AppBound: true, NoStacking: true, Pricing: billing.Pricing{Unit: 1000, Offers: []billing.Offer{{Minutes: 50_000, Price: dec("29.99")}},
+				Bands: []billing.Band{{From: 0, PerMinute: dec("0.0007")}}}},
 		billing.PackageKind{Name: "promo", Ratios: billing.Era3Ratios(), Validity: billing.Validity{Months: 1},
-			Pricing: billing.Pricing{Unit: 1000, Offers: []billing.Offer{{Minutes: 1000, Price: dec("9.90")}}}},
+			Pricing: billing.Pricing{Unit: 1000, Offers: []billing.Offer{{Minutes: 1000, Price: dec("9.90")}},
+				Bands: []billing.Band{{From: 0, PerMinute: dec("0.0099")}}}},
 	)
 	return b
 }

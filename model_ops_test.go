@@ -87,7 +87,8 @@ func refErrName(err error) string {
 	for _, s := range []error{billing.ErrNotFound, billing.ErrIdempotencyConflict, billing.ErrInvalidID, billing.ErrInvalidSeconds,
 		billing.ErrInvalidTime, billing.ErrFutureUsage, billing.ErrBeforeOpened, billing.ErrUnknownScenario, billing.ErrUnknownService,
 		billing.ErrNoBasicService, billing.ErrSuspended, billing.ErrDayNotEnded, billing.ErrDayClosed, billing.ErrSettleOrder,
-		billing.ErrUnknownTier, billing.ErrTierNotInScenario, billing.ErrNoPriceBook, billing.ErrUnknownKind, billing.ErrInvalidMinutes} {
+		billing.ErrUnknownTier, billing.ErrTierNotInScenario, billing.ErrNoPriceBook, billing.ErrUnknownKind, billing.ErrInvalidMinutes,
+		billing.ErrUnknownApp, billing.ErrNotStackable} {
 		if errors.Is(err, s) {
 			return strings.TrimPrefix(s.Error(), "billing: ")
 		}
@@ -135,9 +136,12 @@ var refMidnightTransitions = map[string][]time.Time{
 func newRefRun(rt *rapid.T) *refRun {
 	custom := rapid.Bool().Draw(rt, "customBook")
 	monthly := custom && rapid.Bool().Draw(rt, "monthlyGrant")
-	eras := !custom && rapid.Bool().Draw(rt, "allEras") // Era 2 for the USD accounts from 2021-10-27
+	eras := !custom && rapid.Bool().Draw(rt, "allEras")       // Era 2 for the USD accounts from 2021-10-27
+	era3 := !custom && !eras && rapid.Bool().Draw(rt, "era3") // Era 3 with a host's kinds for every USD account
 	var books []billing.PriceBook
 	switch {
+	case era3:
+		books = []billing.PriceBook{era3Host(), billing.Era1CNY()}
 	case monthly:
 		books = []billing.PriceBook{refMonthlyBook(refCustomBook()), billing.Era1CNY()}
 	case custom:
@@ -188,6 +192,9 @@ func newRefRun(rt *rapid.T) *refRun {
 	}
 	if eras {
 		r.m.withEra2()
+	}
+	if era3 {
+		r.m.figures["USD"] = refEra3USD()
 	}
 	if allMonthly {
 		for _, f := range r.m.figures {
@@ -292,6 +299,8 @@ func (r *refRun) buy(rt *rapid.T, p billing.Purchase) {
 	refCount("buy refused: "+refErrName(err), err != nil)
 	refCount("buy absorbed minutes", len(got.Absorbed) > 0)
 	refCount("buy resumed", got.Resumed)
+	refCount("buy of a package bound to an application", err == nil && got.Package.App != "")
+	refCount("buy of a bound package absorbed minutes", got.Package.App != "" && len(got.Absorbed) > 0)
 	if a := r.m.accts[p.Account]; a != nil && a.monthly && len(got.Absorbed) > 0 {
 		refCount("buy absorbed minutes, monthly cycle, not the window's first day", a.refWindow(got.Day) < got.Day)
 	}
@@ -321,9 +330,15 @@ func (r *refRun) opBuy(rt *rapid.T) {
 	if _, custom := r.m.figures["USD"].kinds[refCustomKind]; custom {
 		kinds = append(kinds, refCustomKind, refCustomKind)
 	}
+	if r.m.figures["USD"].perApp { // Era 3's: bound to an application, and the account's
+		kinds = append(kinds, "standard", "standard", "standard", "promo", "promo")
+	}
 	kinds = append(kinds, billing.KindUniversal, billing.KindUniversal, billing.KindUniversal, billing.KindUniversal,
 		refCustomKind, billing.KindTrial, "bogus") // the last three are unknown or not for sale (mini: unknown to CNY and default books)
 	p.Kind = rapid.SampledFrom(kinds).Draw(rt, "kind")
+	if p.Kind == "standard" || rapid.IntRange(0, 9).Draw(rt, "appOnAccountKind") == 0 {
+		p.App = rapid.SampledFrom([]string{"app1", "app1", "app2", "app3", ""}).Draw(rt, "purchaseApp")
+	}
 	unit := int64(1000)
 	if p.Kind == refCustomKind {
 		unit = 100
@@ -357,6 +372,15 @@ func (r *refRun) record(rt *rapid.T, u billing.Usage) {
 	refCount("record with shortfall", got.Shortfall > 0)
 	refCount("value-added usage drawn from a package", len(got.Draws) > 0 && u.Service != "" && u.Service != billing.ServiceBasic)
 	refCount("record drawn from 2+ packages", len(got.Draws) > 1)
+	refCount("record on a meter of its application (Era 3)", err == nil && got.Key.App != "")
+	if a := r.m.accts[u.Account]; a != nil && err == nil {
+		for _, d := range got.Draws {
+			for _, p := range a.cur.packages {
+				refCount("record drawn from a package bound to its application", p.ID == d.Package && p.App != "")
+				refCount("record drawn from Era 3's free minutes", p.ID == d.Package && p.First)
+			}
+		}
+	}
 	refCount("record partly postpaid", got.Postpaid > 0 && len(got.Draws) > 0)
 	refCount("record of a closed day", late)
 	refCount("record of the China site's recording of 2022", err == nil && (u.Service == billing.ServiceRecordingSingle || u.Service == billing.ServiceRecordingMixed))
@@ -430,7 +454,10 @@ func (r *refRun) drawSeconds(rt *rapid.T) int64 {
 	}
 }
 
-var refAllTiers = []billing.Tier{billing.TierAudio, billing.TierSD, billing.TierHD, billing.TierFHD}
+// refAllTiers are the basic tiers a usage draws: Era 1's and 2's, then
+// Era 3's 2K and 4K (which Era 3's book lacks SD of).
+var refAllTiers = []billing.Tier{billing.TierAudio, billing.TierSD, billing.TierHD, billing.TierFHD, billing.TierHD, billing.TierFHD,
+	billing.Tier2K, billing.Tier4K}
 
 func (r *refRun) opRecordBasic(rt *rapid.T) {
 	u := billing.Usage{ID: r.fresh("u"), Account: r.drawAccount(rt)}
@@ -449,7 +476,7 @@ func (r *refRun) opRecordBasic(rt *rapid.T) {
 func (r *refRun) opRecordValueAdded(rt *rapid.T) {
 	u := billing.Usage{ID: r.fresh("v"), Account: r.drawAccount(rt), App: r.drawApp(rt)}
 	u.Service = rapid.SampledFrom([]billing.Service{billing.ServiceRecording, billing.ServiceMixTranscoding,
-		billing.ServiceRecordingSingle, billing.ServiceRecordingMixed}).Draw(rt, "vaService")
+		billing.ServiceRecordingSingle, billing.ServiceRecordingMixed, billing.ServiceMixTranscodingH265}).Draw(rt, "vaService")
 	u.Tier = rapid.SampledFrom(refTierOrder).Draw(rt, "tier")
 	u.Seconds = r.drawSeconds(rt)
 	u.At = r.drawAt(rt, u.Account)

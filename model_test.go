@@ -43,7 +43,7 @@ var refEra1Tiers = refTierOrder[:4]
 // refServiceOrder orders the services of a day's meters and bill lines.
 // The docs say "by service, then tier in the price book's order"; the
 // Store's Reader.Meters orders services by byte order, which the model uses.
-var refServiceOrder = []billing.Service{billing.ServiceBasic, billing.ServiceMixTranscoding, billing.ServiceRecording,
+var refServiceOrder = []billing.Service{billing.ServiceBasic, billing.ServiceMixTranscoding, billing.ServiceMixTranscodingH265, billing.ServiceRecording,
 	billing.ServiceRecordingMixed, billing.ServiceRecordingSingle}
 
 func refRank[T comparable](order []T, v T) int {
@@ -147,6 +147,17 @@ type refFigures struct {
 	// monthlyCohortsUntil: accounts whose first application was created
 	// before it are settled monthly, the rest daily (§1.5: 2020-09-01).
 	monthlyCohortsUntil time.Time
+	// anniversary: the recurring grant comes on the day of the month of
+	// the first application (the month's last if shorter), not on the
+	// first; grantMonths: for that many months from it (0: for ever).
+	anniversary bool
+	grantMonths int
+	// perApp: each application's usage of a day is rounded on its own
+	// (Era 3, §1.4): its meters name the application.
+	perApp bool
+	// recordingFrom: the cohorts recording is priced for (Era 1: first
+	// applications from 2020-07-01; zero: every cohort).
+	recordingFrom time.Time
 }
 
 // Service start dates (§4.2, §4.3 and the package docs), and scenarios.
@@ -171,6 +182,7 @@ func refEra1(custom bool) map[string]*refFigures {
 		},
 		mixEarlierFrom:      time.Date(2020, 12, 1, 0, 0, 0, 0, refZone),
 		monthlyCohortsUntil: time.Date(2020, 9, 1, 0, 0, 0, 0, refZone),
+		recordingFrom:       refRecordingFrom,
 		trial:               10_000,
 		kinds: refEra1Kinds(
 			map[int64]decimal.Decimal{25_000: refDec("24"), 250_000: refDec("227"), 1_000_000: refDec("856"), 3_000_000: refDec("2416")},
@@ -195,6 +207,7 @@ func refEra1(custom bool) map[string]*refFigures {
 		},
 		mixEarlierFrom:      time.Date(2020, 12, 8, 0, 0, 0, 0, refZone),
 		monthlyCohortsUntil: time.Date(2020, 9, 1, 0, 0, 0, 0, refZone),
+		recordingFrom:       refRecordingFrom,
 		trial:               10_000,
 		kinds: refEra1Kinds(
 			map[int64]decimal.Decimal{25_000: refDec("168.00"), 250_000: refDec("1588.00"), 1_000_000: refDec("5968.00"), 3_000_000: refDec("16888.00")},
@@ -264,6 +277,60 @@ func refEra2USD() *refFigures {
 	return f
 }
 
+// refEra3USD returns the figures of Era 3 (§1, §1.4, §2.6, §3.1; the
+// docs/research notes §6) with the kinds era3Host sells: tiers audio, HD,
+// FHD, 2K, 4K at 0.99, 3.99, 8.99, 15.99, 35.99 per 1,000 minutes; each
+// application's day rounded on its own; 10,000 free minutes a month for
+// 12 months on the first application's day of the month, drawn first, at
+// 1, 4, 9, 16, 36 (recording's 2K+ at 36) for basic services, recording
+// and both MixTranscodings; Era 2's recording; MixTranscoding by input
+// (H.264 1.99, 5.99, 13.99, 25.99, 69.99; H.265 1.99, 17.99, 37.99,
+// 69.99, 189.99). The host's kinds: "standard", bound to an application,
+// not stacking, a month, 50,000 minutes for 29.99 or 0.0007 a minute;
+// "promo", the account's, a month, 1,000 for 9.90 or 0.0099 a minute.
+func refEra3USD() *refFigures {
+	tiers := []billing.Tier{billing.TierAudio, billing.TierHD, billing.TierFHD, billing.Tier2K, billing.Tier4K}
+	prices := func(tiers []billing.Tier, per ...string) map[billing.Tier]decimal.Decimal {
+		m := map[billing.Tier]decimal.Decimal{}
+		for i, t := range tiers {
+			m[t] = refPerThousand(per[i])
+		}
+		return m
+	}
+	ratios := func(tiers []billing.Tier) map[billing.Tier]int64 {
+		m := map[billing.Tier]int64{}
+		for i, t := range tiers {
+			m[t] = []int64{1, 4, 9, 16, 36}[i]
+		}
+		return m
+	}
+	recTiers := []billing.Tier{billing.TierAudio, billing.TierHD, billing.TierFHD, billing.Tier2K, billing.Tier2KPlus}
+	f := &refFigures{
+		bookID: "era3-usd-host",
+		basic:  prices(tiers, "0.99", "3.99", "8.99", "15.99", "35.99"),
+		valueAdded: map[billing.Service]map[billing.Tier]decimal.Decimal{
+			billing.ServiceRecording:          prices(recTiers, "1.49", "5.99", "13.49", "23.99", "53.99"),
+			billing.ServiceMixTranscoding:     prices(tiers, "1.99", "5.99", "13.99", "25.99", "69.99"),
+			billing.ServiceMixTranscodingH265: prices(tiers, "1.99", "17.99", "37.99", "69.99", "189.99"),
+		},
+		monthlyMinutes: 10_000, anniversary: true, grantMonths: 12, perApp: true,
+	}
+	f.monthly = &refKind{name: billing.KindFree, first: true, ratios: ratios(tiers),
+		valueAdded: map[billing.Service]map[billing.Tier]int64{
+			billing.ServiceRecording:          ratios(recTiers),
+			billing.ServiceMixTranscoding:     ratios(tiers),
+			billing.ServiceMixTranscodingH265: ratios(tiers),
+		}}
+	f.kinds = map[string]*refKind{
+		billing.KindFree: f.monthly,
+		"standard": {name: "standard", ratios: ratios(tiers), months: 1, bound: true, noStack: true, unit: 1000,
+			offers: map[int64]decimal.Decimal{50_000: refDec("29.99")}, bands: []refBand{{0, refDec("0.0007")}}},
+		"promo": {name: "promo", ratios: ratios(tiers), months: 1, unit: 1000,
+			offers: map[int64]decimal.Decimal{1000: refDec("9.90")}, bands: []refBand{{0, refDec("0.0099")}}},
+	}
+	return f
+}
+
 type refBand struct {
 	from      int64
 	perMinute decimal.Decimal
@@ -282,6 +349,10 @@ type refKind struct {
 	offers     map[int64]decimal.Decimal
 	bands      []refBand
 	refundable bool // the China site's refund rules (§2.7)
+	// first: drawn before every other package; bound: bought for one
+	// application, whose usage alone it covers; noStack: not sold while
+	// one of the kind for the same application is in its validity (§2.6).
+	first, bound, noStack bool
 }
 
 // refCustomKind is the name of the custom kind the model's book adds.
@@ -419,8 +490,23 @@ func refCovers(a *refAccount, p *refPackage, t time.Time) bool {
 	return !t.Before(p.Start) && t.Before(refEnd(a, p))
 }
 
-// refDeductionOrder: soonest End first, then earliest PurchasedAt, then ID.
+// refDeductionOrder: first packages (Era 3's free minutes), then those
+// bound to an application, then the account's (§2.6: free minutes, then
+// the narrower scope); within each, soonest End first, then earliest
+// PurchasedAt, then ID.
 func refDeductionOrder(p, q *refPackage) int {
+	class := func(p *refPackage) int {
+		switch {
+		case p.First:
+			return 0
+		case p.App != "":
+			return 1
+		}
+		return 2
+	}
+	if c := cmp.Compare(class(p), class(q)); c != 0 {
+		return c
+	}
 	if c := p.End.Compare(q.End); c != 0 {
 		return c
 	}
@@ -593,7 +679,8 @@ func (s *refState) meter(k billing.MeterKey) *billing.Meter {
 	return m
 }
 
-// refMeterKeyOrder orders meters by day, service, then tier in book order.
+// refMeterKeyOrder orders meters by day, service, tier in book order, then
+// application.
 func refMeterKeyOrder(x, y billing.MeterKey) int {
 	if c := cmp.Compare(x.Day, y.Day); c != 0 {
 		return c
@@ -601,7 +688,10 @@ func refMeterKeyOrder(x, y billing.MeterKey) int {
 	if c := cmp.Compare(refRank(refServiceOrder, x.Service), refRank(refServiceOrder, y.Service)); c != 0 {
 		return c
 	}
-	return cmp.Compare(refRank(refTierOrder, x.Tier), refRank(refTierOrder, y.Tier))
+	if c := cmp.Compare(refRank(refTierOrder, x.Tier), refRank(refTierOrder, y.Tier)); c != 0 {
+		return c
+	}
+	return strings.Compare(x.App, y.App)
 }
 
 // metersOf returns the meters of day d in service, tier order.
@@ -761,19 +851,38 @@ func (a *refAccount) grant(now time.Time) {
 }
 
 // grantOf: the recurring grant of day d, if d is a grant day (the first of
-// a month, or the day of the account's cohort), from the start of d (from
-// the opening, on its day) to the next grant day.
+// a month, or its anniversary day: see grantDayIn; or the day of the
+// account's cohort) before the end of the grants' months, from the start
+// of d (from the opening, on its day) to the next grant day.
 func (a *refAccount) grantOf(d billing.Day) (refOp, bool) {
-	_, _, dd := refDate(d)
-	if a.fig.monthly == nil || d != a.cal.dayOf(a.cohort()) && dd != 1 {
+	if a.fig.monthly == nil {
+		return refOp{}, false
+	}
+	begun := a.cal.dayOf(a.cohort())
+	y, m, _ := refDate(d)
+	if d != begun && d != a.grantDayIn(y, m) ||
+		a.fig.grantMonths > 0 && d >= a.cal.dayOf(a.cal.validityEnd(begun, &refKind{months: a.fig.grantMonths})) {
 		return refOp{}, false
 	}
 	start := refLater(a.cal.dayStart(d), a.opened)
 	p := &refPackage{kind: a.fig.monthly, Package: billing.Package{
 		ID: "grant:" + d.String(), Kind: a.fig.monthly.name, Book: a.fig.bookID, Minutes: a.fig.monthlyMinutes,
-		Balance: a.fig.monthlyMinutes, Price: decimal.Zero, PurchasedAt: start, Start: a.cal.dayStart(d), End: a.cal.validityEnd(d, a.fig.monthly),
+		Balance: a.fig.monthlyMinutes, Price: decimal.Zero, PurchasedAt: start, Start: a.cal.dayStart(d),
+		End: a.cal.dayStart(a.grantDayIn(y, m+1)), First: a.fig.monthly.first,
 	}}
 	return refOp{key: billing.OpKey{At: start, Class: billing.ClassOpening, ID: p.ID}, pkg: p}, true
+}
+
+// grantDayIn: the grant day of month m of year y: the first, or on
+// anniversary grants the day of the month of the cohort (the month's last
+// if shorter).
+func (a *refAccount) grantDayIn(y int, m time.Month) billing.Day {
+	if !a.fig.anniversary {
+		return refDateDay(y, m, 1)
+	}
+	_, _, cd := refDate(a.cal.dayOf(a.cohort()))
+	_, _, last := refDate(refDateDay(y, m+1, 0))
+	return refDateDay(y, m, min(cd, last))
 }
 
 // refTrial: the trial an account gets with its first application, made at
@@ -893,11 +1002,11 @@ func refEnd(a *refAccount, p *refPackage) time.Time {
 	return end
 }
 
-// refCoverWholeMinutes: packages valid at the usage's time, in deduction
-// order, each cover as many whole minutes as their balance allows at their
+// refCoverWholeMinutes: packages valid at the usage's time, of the whole
+// account or bound to the usage's application app, in deduction order, each cover as many whole minutes as their balance allows at their
 // ratio; a balance below one minute's ratio (or a kind without a ratio for
 // the tier) is skipped. It returns the draws and the minutes left uncovered.
-func refCoverWholeMinutes(a *refAccount, ps []*refPackage, at time.Time, svc billing.Service, tier billing.Tier, minutes int64) ([]billing.Draw, int64) {
+func refCoverWholeMinutes(a *refAccount, ps []*refPackage, app string, at time.Time, svc billing.Service, tier billing.Tier, minutes int64) ([]billing.Draw, int64) {
 	var draws []billing.Draw
 	for _, p := range ps {
 		if minutes == 0 {
@@ -907,7 +1016,7 @@ func refCoverWholeMinutes(a *refAccount, ps []*refPackage, at time.Time, svc bil
 		if svc != billing.ServiceBasic {
 			r, ok = p.kind.valueAdded[svc][tier]
 		}
-		if !ok || !refCovers(a, p, at) {
+		if !ok || !refCovers(a, p, at) || p.App != "" && p.App != app {
 			continue
 		}
 		n := min(minutes, p.Balance/r)
@@ -975,14 +1084,14 @@ func refSuspendedAt(st *refAppState, at time.Time) bool {
 
 // refHasBasicService: the account can pay for basic usage of the
 // application at t, as seen at now: its postpaid is on, a universal package
-// was bought, or a package valid at t, and not forfeited by now, has
-// minutes.
-func refHasBasicService(a *refAccount, s *refState, st *refAppState, now, at time.Time) bool {
+// was bought, or a package valid at t, not forfeited by now and of the
+// whole account or bound to the application, has minutes.
+func refHasBasicService(a *refAccount, s *refState, app string, st *refAppState, now, at time.Time) bool {
 	if st.postpaid.On || s.armed {
 		return true
 	}
 	for _, p := range s.packages {
-		if refCovers(a, p, at) && p.Balance > 0 && !refForfeitable(a, p, now) {
+		if refCovers(a, p, at) && p.Balance > 0 && !refForfeitable(a, p, now) && (p.App == "" || p.App == app) {
 			return true
 		}
 	}
@@ -999,31 +1108,53 @@ func refNoteLate(a *refAccount, k billing.MeterKey) {
 
 // refAbsorbPurchaseDay: a package bought on day D absorbs the basic
 // minutes D's usage left uncovered (in the meters of D's window), tier by
-// tier in book order, shortfall before postpaid, whole minutes at its
-// ratio.
+// tier in book order (then application by application, where each has
+// its meters: only its own application's for a package bound to one),
+// shortfall before postpaid, whole minutes at its ratio.
 func refAbsorbPurchaseDay(a *refAccount, s *refState, p *refPackage, d billing.Day) []billing.Absorption {
 	var out []billing.Absorption
+	apps := []string{""}
+	if a.fig.perApp {
+		apps = apps[:0]
+		for _, ap := range a.apps {
+			if p.App == "" || p.App == ap.id {
+				apps = append(apps, ap.id)
+			}
+		}
+		slices.Sort(apps)
+	}
 	for _, t := range refTierOrder {
-		k := billing.MeterKey{Day: a.refWindow(d), Service: billing.ServiceBasic, Tier: t}
-		m, u := s.meters[k], s.uncovered[refDayMeter{k, d}]
-		r, ok := p.kind.ratios[t]
-		if m == nil || !ok {
-			continue
+		for _, app := range apps {
+			k := billing.MeterKey{Day: a.refWindow(d), Service: billing.ServiceBasic, Tier: t, App: app}
+			if ab, ok := refAbsorbMeter(s, p, k, d); ok {
+				out = append(out, ab)
+			}
 		}
-		sh := min(u.shortfall, p.Balance/r)
-		p.Balance -= sh * r
-		q := min(u.postpaid, p.Balance/r)
-		p.Balance -= q * r
-		if sh+q == 0 {
-			continue
-		}
-		s.uncovered[refDayMeter{k, d}] = refUncovered{u.postpaid - q, u.shortfall - sh}
-		m.Shortfall -= sh
-		m.Postpaid -= q
-		m.Prepaid += sh + q
-		out = append(out, billing.Absorption{Tier: t, Shortfall: sh, Postpaid: q, Deducted: (sh + q) * r})
 	}
 	return out
+}
+
+// refAbsorbMeter: package p absorbs what day d's usage left uncovered in
+// meter k, shortfall before postpaid, whole minutes at its ratio.
+func refAbsorbMeter(s *refState, p *refPackage, k billing.MeterKey, d billing.Day) (billing.Absorption, bool) {
+	t := k.Tier
+	m, u := s.meters[k], s.uncovered[refDayMeter{k, d}]
+	r, ok := p.kind.ratios[t]
+	if m == nil || !ok {
+		return billing.Absorption{}, false
+	}
+	sh := min(u.shortfall, p.Balance/r)
+	p.Balance -= sh * r
+	q := min(u.postpaid, p.Balance/r)
+	p.Balance -= q * r
+	if sh+q == 0 {
+		return billing.Absorption{}, false
+	}
+	s.uncovered[refDayMeter{k, d}] = refUncovered{u.postpaid - q, u.shortfall - sh}
+	m.Shortfall -= sh
+	m.Postpaid -= q
+	m.Prepaid += sh + q
+	return billing.Absorption{Tier: t, App: k.App, Shortfall: sh, Postpaid: q, Deducted: (sh + q) * r}, true
 }
 
 // refUse applies a usage to s: its seconds to its window's meter, the minutes
@@ -1033,6 +1164,9 @@ func refAbsorbPurchaseDay(a *refAccount, s *refState, p *refPackage, d billing.D
 func (a *refAccount) refUse(s *refState, now time.Time, u *billing.Usage) billing.Receipt {
 	day := a.cal.dayOf(u.At)
 	key := billing.MeterKey{Day: a.refMeterDay(u.Service, day), Service: u.Service, Tier: u.Tier}
+	if a.fig.perApp {
+		key.App = u.App
+	}
 	m := s.meter(key)
 	ap, _ := a.refAppAt(u.App, u.At)
 	st := s.app(a, ap.id)
@@ -1048,7 +1182,7 @@ func (a *refAccount) refUse(s *refState, now time.Time, u *billing.Usage) billin
 	start := a.cal.dayStart(a.settledThrough + 1)
 	ps := slices.DeleteFunc(s.sortedPackages(), func(p *refPackage) bool { return !refEnd(a, p).After(start) })
 	var rest int64
-	rc.Draws, rest = refCoverWholeMinutes(a, ps, u.At, u.Service, u.Tier, rc.Minutes)
+	rc.Draws, rest = refCoverWholeMinutes(a, ps, ap.id, u.At, u.Service, u.Tier, rc.Minutes)
 	m.Prepaid += rc.Minutes - rest
 	if u.Service == billing.ServiceBasic {
 		a.refPayUncovered(s, ap.id, u.At, &rc, m, rest)
@@ -1072,7 +1206,12 @@ func (a *refAccount) refApply(s *refState, now time.Time, o *refOp) (billing.Rec
 		p := *o.pkg
 		s.packages = append(s.packages, &p)
 		day := a.cal.dayOf(p.PurchasedAt)
-		rc := billing.PurchaseReceipt{Day: day, Resumed: a.refResume(s, p.PurchasedAt), Absorbed: refAbsorbPurchaseDay(a, s, &p, day)}
+		rc := billing.PurchaseReceipt{Day: day, Absorbed: refAbsorbPurchaseDay(a, s, &p, day)}
+		if p.App == "" {
+			rc.Resumed = a.refResume(s, p.PurchasedAt)
+		} else {
+			rc.Resumed = refResumeApp(s.app(a, p.App), p.PurchasedAt) // a bound package resumes its application only
+		}
 		rc.Package = p.Package
 		if p.kind.arms {
 			s.armed = true
@@ -1191,7 +1330,7 @@ func refBilledMinutes(postpaid, shortfall int64, postpaidOn bool) int64 {
 func refBillLine(a *refAccount, m *billing.Meter, adjustment, postpaidOn bool) billing.Line {
 	s := m.Settled
 	l := billing.Line{
-		Day: m.Key.Day, Service: m.Key.Service, Tier: m.Key.Tier, Adjustment: adjustment,
+		Day: m.Key.Day, Service: m.Key.Service, Tier: m.Key.Tier, App: m.Key.App, Adjustment: adjustment,
 		Seconds:   m.Seconds - s.Seconds,
 		Minutes:   refBillableMinutes(m.Seconds) - refBillableMinutes(s.Seconds),
 		Prepaid:   m.Prepaid - s.Prepaid,
@@ -1239,7 +1378,7 @@ func refIssueBill(a *refAccount, d, last billing.Day, now time.Time) billing.Bil
 		slices.SortFunc(a.unbilled, refMeterKeyOrder)
 		for _, k := range a.unbilled {
 			m := a.base.meters[k]
-			l := billing.Line{Day: k.Day, Service: k.Service, Tier: k.Tier, Adjustment: true, Deferred: m.Unbilled, Billed: m.Unbilled,
+			l := billing.Line{Day: k.Day, Service: k.Service, Tier: k.Tier, App: k.App, Adjustment: true, Deferred: m.Unbilled, Billed: m.Unbilled,
 				UnitPrice: refUnitPrice(a, k)}
 			l.Amount = l.UnitPrice.Mul(decimal.NewFromInt(l.Billed))
 			b.Lines = append(b.Lines, l)
@@ -1369,7 +1508,7 @@ func refUsageInputErrors(a *refAccount, now time.Time, u billing.Usage, svc bill
 	if svc == billing.ServiceBasic {
 		switch {
 		case refAudioScenarios[u.Scenario]:
-			if u.Tier != billing.TierAudio && slices.Contains(refEra1Tiers, u.Tier) {
+			if u.Tier != billing.TierAudio && known {
 				errs = append(errs, billing.ErrTierNotInScenario)
 			}
 		case refVideoScenarios[u.Scenario]:
@@ -1393,9 +1532,9 @@ func refServiceErrors(a *refAccount, svc billing.Service, created time.Time) []e
 	}
 	cny := a != nil && a.currency == "CNY"
 	switch svc {
-	case billing.ServiceBasic, billing.ServiceMixTranscoding:
+	case billing.ServiceBasic, billing.ServiceMixTranscoding, billing.ServiceMixTranscodingH265:
 	case billing.ServiceRecording:
-		if a != nil && (a.cohort().Before(refRecordingFrom) || cny && !created.IsZero() && !created.Before(refChina2022From)) {
+		if a != nil && (a.cohort().Before(a.fig.recordingFrom) || cny && !created.IsZero() && !created.Before(refChina2022From)) {
 			return []error{billing.ErrNoPriceBook}
 		}
 	case billing.ServiceRecordingSingle, billing.ServiceRecordingMixed:
@@ -1451,7 +1590,7 @@ func refAdmit(a *refAccount, s *refState, app refApp, now, at time.Time, svc bil
 		return []error{billing.ErrSuspended}
 	case refSuspendedAt(st, at):
 		return []error{billing.ErrSuspended, billing.ErrNoBasicService}
-	case !refHasBasicService(a, s, st, now, at):
+	case !refHasBasicService(a, s, app.id, st, now, at):
 		return []error{billing.ErrNoBasicService}
 	}
 	return nil
@@ -1673,7 +1812,7 @@ func (md *refModel) buy(now time.Time, p billing.Purchase) (billing.PurchaseRece
 		errs = append(errs, billing.ErrInvalidID)
 	}
 	if r, ok := a.purchaseOf(p.ID); ok {
-		if r.purchase.Kind == p.Kind && r.purchase.Minutes == p.Minutes {
+		if r.purchase.Kind == p.Kind && r.purchase.Minutes == p.Minutes && r.purchase.App == p.App {
 			return r.receipt, nil
 		}
 		errs = append(errs, billing.ErrIdempotencyConflict)
@@ -1688,6 +1827,9 @@ func (md *refModel) buy(now time.Time, p billing.Purchase) (billing.PurchaseRece
 	case p.Minutes <= 0 || p.Minutes%k.unit != 0 || p.Minutes > billing.MaxPackageMinutes:
 		errs = append(errs, billing.ErrInvalidMinutes)
 	}
+	if k != nil && a != nil {
+		errs = append(errs, refScopeErrors(a, k, p, now)...)
+	}
 	if len(errs) > 0 || a == nil {
 		return billing.PurchaseReceipt{}, errs
 	}
@@ -1695,6 +1837,7 @@ func (md *refModel) buy(now time.Time, p billing.Purchase) (billing.PurchaseRece
 	pkg := &refPackage{kind: k, Package: billing.Package{
 		ID: p.ID, Kind: p.Kind, Book: a.fig.bookID, Minutes: p.Minutes, Balance: p.Minutes,
 		Price: refPackagePrice(k, p.Minutes), PurchasedAt: now, Start: md.cal.dayStart(day), End: md.cal.validityEnd(day, k),
+		App: p.App, First: k.first,
 	}}
 	o := refOp{key: billing.OpKey{At: now, Class: billing.ClassCall, ID: p.ID}, pkg: pkg}
 	a.ops = append(a.ops, o)
@@ -1703,6 +1846,31 @@ func (md *refModel) buy(now time.Time, p billing.Purchase) (billing.PurchaseRece
 	a.frontier = refMaxKey(a.frontier, o.key)
 	a.purchases[p.ID] = refPurchaseRecord{purchase: p, receipt: rc}
 	return rc, nil
+}
+
+// refScopeErrors: a purchase of a kind bound to an application names one of
+// the account's; of another kind, none; of a kind that does not stack,
+// none of it for the same application is in its validity today (refunded
+// ones aside).
+func refScopeErrors(a *refAccount, k *refKind, p billing.Purchase, now time.Time) []error {
+	var errs []error
+	switch {
+	case !k.bound && p.App != "":
+		errs = append(errs, billing.ErrInvalidID)
+	case k.bound && !slices.ContainsFunc(a.apps, func(ap refApp) bool { return ap.id == p.App }):
+		errs = append(errs, billing.ErrUnknownApp)
+	}
+	if k.noStack {
+		today := a.cal.dayStart(a.cal.dayOf(now))
+		for _, q := range a.cur.packages {
+			refunded := slices.ContainsFunc(a.refunds, func(f billing.PackageRefund) bool { return f.Package == q.ID })
+			if q.Kind == p.Kind && q.App == p.App && refEnd(a, q).After(today) && !refunded {
+				errs = append(errs, billing.ErrNotStackable)
+				break
+			}
+		}
+	}
+	return errs
 }
 
 func (md *refModel) enablePostpaid(now time.Time, id, app string) (billing.Account, []error) {
