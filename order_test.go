@@ -40,21 +40,24 @@ type orderOp struct {
 // day). Every order must end in the state of the reference model applying
 // the operations in key order: meters, packages, the switches, the
 // applications' statuses and suspensions, the ledger's totals; and, once both days are settled, the
-// same bills.
+// same bills. A quarter of the accounts are on Era 3's rules (era3Host):
+// meters per application, free minutes drawn first, packages bound to
+// app1 and app2 and a pack of the account's.
 func TestArrivalOrder(t *testing.T) {
 	defer func() { t.Logf("%v", orderStats) }()
 	rapid.Check(t, func(rt *rapid.T) {
 		open := at(15, rapid.IntRange(0, 12).Draw(rt, "openHour"), 0, 0)
 		spec := billing.AccountSpec{ID: "a", Postpaid: rapid.IntRange(0, 3).Draw(rt, "postpaidAtOpening") == 0, App: "app1"}
 		acct := orderAccount{opened: open, app2: rapid.Bool().Draw(rt, "app2Postpaid"), monthly: rapid.Bool().Draw(rt, "monthlyGrant"),
-			monthlyCycle: rapid.Bool().Draw(rt, "monthlyCycle")}
+			monthlyCycle: rapid.Bool().Draw(rt, "monthlyCycle"), era3: rapid.IntRange(0, 3).Draw(rt, "era3") == 0}
 		if rapid.IntRange(0, 3).Draw(rt, "inArrears") == 0 {
 			// Opened, and reported overdue, on January 13 at 12:00:
 			// suspended from the 14th at 12:00, 60 days of it end on
 			// March 15 at 12:00, so the packages bought before March 16
 			// 00:00 cover no usage from then on, in the middle of the
 			// operations.
-			acct = orderAccount{opened: at(15-61, 12, 0, 0), overdue: true, app2: acct.app2, monthly: acct.monthly, monthlyCycle: acct.monthlyCycle}
+			acct = orderAccount{opened: at(15-61, 12, 0, 0), overdue: true, app2: acct.app2, monthly: acct.monthly, monthlyCycle: acct.monthlyCycle,
+				era3: acct.era3}
 		}
 		created := open.Add(time.Duration(rapid.Int64Range(1, 40*60).Draw(rt, "app3Created")) * time.Minute)
 		ops := []orderOp{{arrives: created, create: &billing.AppSpec{ID: "app3", Postpaid: rapid.Bool().Draw(rt, "app3Postpaid")}}}
@@ -62,7 +65,11 @@ func TestArrivalOrder(t *testing.T) {
 		for i := range rapid.IntRange(1, 40).Draw(rt, "usages") {
 			at := open.Add(time.Duration(rapid.SampledFrom(instants).Draw(rt, "instant"))*time.Minute +
 				time.Duration(rapid.IntRange(0, 2).Draw(rt, "second"))*time.Second)
-			tier := rapid.SampledFrom([]billing.Tier{audio, sd, hd, fhd}).Draw(rt, "tier")
+			tiers := []billing.Tier{audio, sd, hd, fhd}
+			if acct.era3 {
+				tiers = []billing.Tier{audio, hd, fhd, k2}
+			}
+			tier := rapid.SampledFrom(tiers).Draw(rt, "tier")
 			seconds := rapid.OneOf(rapid.Int64Range(1, 59), rapid.Int64Range(60, 600), rapid.Int64Range(600, 60*400)).Draw(rt, "seconds")
 			u := usage(fmt.Sprintf("u%02d", i), tier, seconds, at)
 			if u.App = rapid.SampledFrom([]string{"app1", "app2", "app3"}).Draw(rt, "app"); u.App == "app3" && at.Before(created) {
@@ -78,8 +85,11 @@ func TestArrivalOrder(t *testing.T) {
 			// automatic switch), so that a draw can find one package
 			// short for one tier and not for another.
 			at := open.Add(time.Duration(rapid.Int64Range(1, 40*60).Draw(rt, "bought")) * time.Minute)
-			kind := rapid.SampledFrom([]string{uni, refCustomKind}).Draw(rt, "kind")
-			ops = append(ops, orderOp{arrives: at, buy: &billing.Purchase{ID: fmt.Sprintf("p%d", i), Account: "a", Kind: kind, Minutes: 1000}})
+			p := &billing.Purchase{ID: fmt.Sprintf("p%d", i), Account: "a", Kind: rapid.SampledFrom([]string{uni, refCustomKind}).Draw(rt, "kind"), Minutes: 1000}
+			if acct.era3 { // a package bound to app1, one to app2, a pack of the account's
+				p.Kind, p.App = []string{"standard", "standard", "promo"}[i], []string{"app1", "app2", ""}[i]
+			}
+			ops = append(ops, orderOp{arrives: at, buy: p})
 		}
 		for _, app := range []string{"", "app1", "app2"} {
 			if rapid.IntRange(0, 5).Draw(rt, "enable") == 0 {
@@ -147,12 +157,16 @@ type orderAccount struct {
 	app2         bool
 	monthly      bool // a monthly grant
 	monthlyCycle bool // settled monthly
+	era3         bool // on era3Host instead, whatever monthly says
 }
 
 // book is the price book of the account's Engine.
 func (a orderAccount) book() billing.PriceBook {
 	b := orderBook()
-	if a.monthly {
+	switch {
+	case a.era3:
+		b = era3Host()
+	case a.monthly:
 		b = refMonthlyBook(b)
 	}
 	if a.monthlyCycle {
@@ -226,6 +240,9 @@ func runEngine(rt *rapid.T, spec billing.AccountSpec, acct orderAccount, order [
 			if i == 0 && p.Kind == refMonthlyKind && p.Balance < p.Minutes {
 				orderStats["monthly grants drawn from"]++
 			}
+			if i == 0 && p.App != "" && p.Balance < p.Minutes {
+				orderStats["era 3: packages bound to an application drawn from"]++
+			}
 		}
 		suspended := 0
 		for _, p := range s.Overview.Account.Apps {
@@ -247,7 +264,10 @@ func runEngine(rt *rapid.T, spec billing.AccountSpec, acct orderAccount, order [
 func runModel(rt *rapid.T, spec billing.AccountSpec, acct orderAccount, order []orderOp) [2]orderState {
 	md := newRefModel(true, refZone)
 	md.figures["USD"].bookID, md.figures["USD"].trial = orderBook().ID, orderBook().Trial.Minutes
-	if acct.monthly {
+	switch {
+	case acct.era3:
+		md.figures["USD"] = refEra3USD()
+	case acct.monthly:
 		md.figures["USD"].withMonthly(acct.book().ID)
 	}
 	if acct.monthlyCycle {
