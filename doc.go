@@ -21,15 +21,18 @@
 // applications for the first time".
 // Usage is reported with [Engine.Record]: each usage is seconds of one
 // application, scenario and tier at one instant, added to the meter of its
-// rounding window and tier (the account's, whatever the application): its
-// billing day, or its month on the monthly cycle (see "Billing cycles").
+// rounding window and tier (the account's, whatever the application, under
+// Eras 1 and 2; the application's under Era 3, see "Applications' own
+// meters and packages"): its billing day, or its month on the monthly
+// cycle (see "Billing cycles").
 // The billable minutes of a meter are ceil(seconds/60), and a usage adds
 // ceil(after/60) − ceil(before/60), so successive usage never pays twice
 // for one started minute.
 //
 // Billable minutes are covered by packages, whole minute by whole minute, in
 // deduction order: soonest expiry first, then earliest purchase (or grant),
-// then id. Each package covers as many whole minutes as its balance allows at
+// then id (Era 3 first draws its free minutes and the packages of the
+// usage's application: [ComparePackages]). Each package covers as many whole minutes as its balance allows at
 // its kind's ratio for the tier (universal: audio 1, SD 2, HD 4, FHD 15);
 // a balance smaller than one minute's ratio is left for tiers with smaller
 // ratios. No minute is ever split between packages. Minutes no package
@@ -93,6 +96,32 @@
 // [ErrNoPriceBook]. The 2022 document names no first cohort, so the new
 // applications of accounts whose recording was billed under CSS rules
 // (first application before 2020-07-01) are billed by it too.
+//
+// # Applications' own meters and packages
+//
+// Era 3 ([Era3USD]) rounds each application's usage of a day on its own
+// ("Durations for each day are calculated in seconds for each application
+// (SDKAppID)", domain reference §1.4) and sells monthly packages bound to
+// one application (§2.6). A book says the first with [PriceBook].PerApp:
+// its meters, receipts, ledger entries and bill lines name the application
+// ([MeterKey].App, [Line].App), and two applications' 30 seconds are two
+// minutes, not one. A package kind says the second with
+// [PackageKind].AppBound: [Purchase].App names the application, and the
+// package covers, absorbs on its purchase day and resumes that
+// application only ([Engine.Admit] counts it for that application only).
+// [PackageKind].NoStacking refuses a second purchase of the kind for the
+// same application while the first is in its validity, used up or not
+// ([ErrNotStackable]: "multiple purchases of the same monthly package
+// cannot be stacked within its validity period"), unless it was refunded;
+// Validity{Months: 1} is Era 3's "from 00:00:00 on the day of purchase to
+// 23:59:59 on the previous day the following month". The deduction order
+// is Era 3's: packages whose kind is First (its free minutes, "used
+// first"), then those bound to the usage's application (the narrower
+// scope), then the account's, each soonest expiry first
+// ([ComparePackages], [Package].Rank); books without such kinds keep Era
+// 1's order. Tencent publishes neither the sizes nor the prices of its
+// monthly packages, so Era3USD sells none; a host adds the kinds it sells
+// ([Era3Ratios] gives their ratios).
 //
 // # Billing cycles
 //
@@ -400,7 +429,11 @@
 // international site's Era 2 rules, for the accounts whose first
 // application was created from 2021-10-27 (aggregate tiers, 10,000 free
 // minutes each month that cover recording and MixTranscoding too, Era 2's
-// recording prices). All stay in force until a later book is configured;
+// recording prices). [Era3USD] is Era 3's book, the international site's
+// rules since 2024: per-application rounding, HD to 4K tiers, free minutes
+// for the first 12 months; no document dates the cohort it begins with, so
+// it is not in AllEras: an Engine given it alone bills every USD account
+// by today's rules. All stay in force until a later book is configured;
 // Era2USD's documentation says which later changes of Tencent's it does
 // not follow, and why. Books take effect
 // at billing-day boundaries: a book of the account's currency prices the
@@ -450,7 +483,8 @@
 //     time after the Engine's clock is refused ([ErrFutureUsage]).
 //   - Scenarios are labels, and applications hold only the switch and the
 //     status: a day's meter is per tier across them, as Era 1 bills the
-//     account's total per tier.
+//     account's total per tier (per application too under a book that
+//     rounds per application, as Era 3 does).
 //   - A package is valid from 00:00 of its purchase day, so it also covers
 //     usage of that day reported after the purchase.
 //   - Among packages of the same expiry the trial, granted at opening, goes

@@ -2,8 +2,8 @@ package billing
 
 // Era3USD returns the Era 3 price book of the international site
 // (trtc.io, 2024–2025), in USD, as Tencent's current documents state its
-// rules (domain reference §1, §2.6, §3.1; every figure and its source in
-// docs/research/era2-era3.md §6):
+// rules (domain reference §1.3–1.5, §2.3–2.6; every figure and its source
+// in docs/research/era2-era3.md §6):
 //
 //   - Basic services are tiered by aggregate resolution (Aggregate): HD to
 //     1280 × 720, FHD to 1920 × 1080, 2K to 2560 × 1440 and 4K to

@@ -277,7 +277,7 @@ func refEra2USD() *refFigures {
 	return f
 }
 
-// refEra3USD returns the figures of Era 3 (§1, §1.4, §2.6, §3.1; the
+// refEra3USD returns the figures of Era 3 (§1.3–1.5, §2.3–2.6; the
 // docs/research notes §6) with the kinds era3Host sells: tiers audio, HD,
 // FHD, 2K, 4K at 0.99, 3.99, 8.99, 15.99, 35.99 per 1,000 minutes; each
 // application's day rounded on its own; 10,000 free minutes a month for

@@ -55,7 +55,7 @@ func (p Package) Covers(t time.Time) bool {
 // (the narrower scope first), then soonest End, earliest PurchasedAt, and
 // ID (byte order). Era 3 so draws its free minutes first, then the
 // packages of the usage's application, then the account's (domain
-// reference §2.6); packages of Era 1 and 2, none First nor bound, are
+// reference §2.4); packages of Era 1 and 2, none First nor bound, are
 // drawn soonest expiry first. It returns -1, 0 or +1 like
 // [strings.Compare].
 func ComparePackages(p, q Package) int {
