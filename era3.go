@@ -37,7 +37,7 @@ package billing
 // the engine bills them (PackageKind.AppBound, NoStacking, First, and
 // [ComparePackages]). Their sizes and prices are not in Tencent's public
 // documents, so the book sells none: a host adds the kinds it sells, with
-// its prices, as [ExampleEra3USD] shows.
+// its prices, as the Era3USD example shows.
 //
 // Decisions where the documents are silent:
 //

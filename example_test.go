@@ -2,12 +2,14 @@ package billing_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"time"
 
 	"github.com/rtcbill/billing"
 	"github.com/rtcbill/billing/memstore"
+	"github.com/shopspring/decimal"
 )
 
 // beijing is the default billing time zone, UTC+8.
@@ -482,4 +484,56 @@ func Example_monthlyGrant() {
 	// recording: 10 minutes from grant:2021-04-01
 	// grant:2021-03-15: 10000 of 10000, to 2021-04-01
 	// grant:2021-04-01: 9990 of 10000, to 2021-05-01
+}
+
+// Era 3 rounds each application's usage of a day on its own, draws its
+// free minutes first, and sells monthly packages bound to one application
+// that do not stack. Tencent does not publish those packages' sizes and
+// prices: a host adds the kinds it sells (here 50,000 minutes for 29.99,
+// its own figures) at Era 3's ratios.
+func ExampleEra3USD() {
+	ctx := context.Background()
+	book := billing.Era3USD()
+	book.ID = "era3-usd-acme"
+	book.Kinds = append(book.Kinds, billing.PackageKind{
+		Name: "rtc-standard", Ratios: billing.Era3Ratios(), Validity: billing.Validity{Months: 1},
+		AppBound: true, NoStacking: true,
+		Pricing: billing.Pricing{Unit: 50_000, Offers: []billing.Offer{{Minutes: 50_000, Price: decimal.RequireFromString("29.99")}}},
+	})
+	now := time.Date(2025, 3, 15, 9, 0, 0, 0, beijing)
+	e, err := billing.New(memstore.New(), &billing.Options{Now: func() time.Time { return now }, PriceBooks: []billing.PriceBook{book}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := e.OpenAccount(ctx, billing.AccountSpec{ID: "acme", App: "1400000001"}); err != nil {
+		log.Fatal(err)
+	}
+	if _, err := e.CreateApp(ctx, "acme", billing.AppSpec{ID: "1400000002"}); err != nil {
+		log.Fatal(err)
+	}
+	buy := billing.Purchase{ID: "order-1", Account: "acme", Kind: "rtc-standard", Minutes: 50_000, App: "1400000001"}
+	p, err := e.Buy(ctx, buy)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%s for %s, valid until %s\n", p.Package.ID, p.Package.App, p.Package.End.In(beijing).Format(time.DateTime))
+	// 30 seconds of HD in each application: a minute each, 4 free minutes
+	// each (1:4), before the package.
+	for _, app := range []string{"1400000001", "1400000002"} {
+		now = now.Add(time.Minute)
+		r, err := e.Record(ctx, billing.Usage{ID: "u-" + app, Account: "acme", App: app,
+			Scenario: billing.VideoCall, Tier: billing.TierHD, Seconds: 30, At: now})
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("%s: %d minute, %d from %s\n", r.Key.App, r.Minutes, r.Draws[0].Deducted, r.Draws[0].Package)
+	}
+	buy.ID = "order-2"
+	_, err = e.Buy(ctx, buy)
+	fmt.Println(errors.Is(err, billing.ErrNotStackable))
+	// Output:
+	// order-1 for 1400000001, valid until 2025-04-15 00:00:00
+	// 1400000001: 1 minute, 4 from grant:2025-03-15
+	// 1400000002: 1 minute, 4 from grant:2025-03-15
+	// true
 }
