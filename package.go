@@ -1,6 +1,7 @@
 package billing
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -59,8 +60,8 @@ func (p Package) Covers(t time.Time) bool {
 // drawn soonest expiry first. It returns -1, 0 or +1 like
 // [strings.Compare].
 func ComparePackages(p, q Package) int {
-	if c := p.Rank() - q.Rank(); c != 0 {
-		return c
+	if p.First != q.First || !p.First && (p.App == "") != (q.App == "") { // their ranks differ
+		return cmp.Compare(p.Rank(), q.Rank())
 	}
 	if c := p.End.Compare(q.End); c != 0 {
 		return c

@@ -309,10 +309,23 @@ func (a *account) putMeter(m billing.Meter) {
 }
 
 // meterIn returns the place of meter k among its day's meters ms, or where
-// it would go. A day has a meter per service and tier it used, and per
-// application under a book that rounds per application.
+// it would go. A day has a meter per service and tier it used (a few, so
+// a scan, which costs a tenth of a binary search's 700 instructions per
+// usage: docs/PERFORMANCE.md), and per application under a book that
+// rounds per application (perhaps many: a binary search).
 func meterIn(ms []billing.Meter, k billing.MeterKey) (int, bool) {
-	return slices.BinarySearchFunc(ms, k, func(m billing.Meter, k billing.MeterKey) int { return compareKeys(m.Key, k) })
+	if len(ms) > 8 {
+		return slices.BinarySearchFunc(ms, k, func(m billing.Meter, k billing.MeterKey) int { return compareKeys(m.Key, k) })
+	}
+	for i := range ms {
+		if ms[i].Key == k {
+			return i, true
+		}
+		if compareKeys(ms[i].Key, k) > 0 {
+			return i, false
+		}
+	}
+	return len(ms), false
 }
 
 // insertByTime puts the place i of usage us in byTime, in order of At,
