@@ -1,0 +1,498 @@
+package session
+
+import (
+	"cmp"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/rtcbill/billing"
+)
+
+// Kind is what an [Event] reports.
+type Kind uint8
+
+// The kinds of events.
+const (
+	// Enter: User entered the room, under Scenario.
+	Enter Kind = iota + 1
+	// Leave: User left the room. The streams User published end for
+	// everyone receiving them.
+	Leave
+	// Subscribe: User receives Stream of From at Resolution from At on
+	// (zero for an audio-only stream); for a stream User receives already,
+	// its resolution changed. Ignored for a user not in the room.
+	Subscribe
+	// Unsubscribe: User stopped receiving Stream of From.
+	Unsubscribe
+	// Alive: User is still in the room (a heartbeat, for Options.Timeout).
+	Alive
+	// Close: the room closed; every stay in it ends. User is empty.
+	Close
+)
+
+// Event is one thing that happened in a room. A room is named by Account,
+// App and Room together.
+type Event struct {
+	Account, App, Room string
+	Kind               Kind
+	At                 time.Time
+	// User is the user the event is about: who entered or left, who
+	// receives.
+	User string
+	// Scenario is the scenario of an Enter.
+	Scenario billing.Scenario
+	// From and Stream name a stream: the user who publishes it and its
+	// name among theirs ("camera", "screen", "audio").
+	From, Stream string
+	// Resolution is the resolution a Subscribe receives Stream at: zero for
+	// audio only.
+	Resolution billing.Resolution
+}
+
+// Options configure a Meter.
+type Options struct {
+	// Book gives the tiering rule and the basic tier table
+	// ([billing.PriceBook.Tiering], Tiers) and the scenarios, video or
+	// not. Required.
+	Book billing.PriceBook
+	// Location is the billing time zone, where days begin; nil means
+	// UTC+8, as an Engine's default.
+	Location *time.Location
+	// Lateness is how much older than the newest time a Meter was advanced
+	// to an event may be: [Meter.Advance] applies the events before now
+	// less Lateness, and later refuses older ones ([ErrLate]).
+	Lateness time.Duration
+	// Timeout, if not zero, takes a user out of the room Timeout after the
+	// last event about them (Enter, Subscribe, Unsubscribe, Alive) if no
+	// Leave or Close came before.
+	Timeout time.Duration
+}
+
+// Errors of the Meter.
+var (
+	// ErrInvalidEvent: an event is malformed (a missing id, an unknown
+	// kind or scenario, a resolution out of range, a time on no billing
+	// day); it is refused.
+	ErrInvalidEvent = errors.New("session: invalid event")
+	// ErrLate: an event is older than the Meter's watermark (see
+	// Options.Lateness); it is refused, and the usages already returned
+	// stand.
+	ErrLate = errors.New("session: event older than the watermark")
+	// ErrOpenStay: Usages was given a stay with no end (no Leave, no
+	// Close, and no Options.Timeout).
+	ErrOpenStay = errors.New("session: stay without an end")
+	// ErrInvalidOptions: Options are unusable.
+	ErrInvalidOptions = errors.New("session: invalid options")
+)
+
+// Meter meters the events of many rooms as they come. It is not safe for
+// concurrent use.
+type Meter struct {
+	o     Options
+	loc   *time.Location
+	audio billing.Tier // the book's audio tier
+	top   billing.Tier // its highest video tier
+	video map[billing.Scenario]bool
+	wm    time.Time // every event before it is applied
+	rooms map[roomKey]*room
+	out   []billing.Usage
+}
+
+type roomKey struct{ account, app, room string }
+
+type room struct {
+	key     roomKey
+	pending []Event // not applied yet: at or after the watermark
+	users   map[string]*user
+}
+
+// user is a user of a room: in it or not, and the stay it is in.
+type user struct {
+	id       string
+	in       bool
+	scenario billing.Scenario
+	stay     time.Time // when the stay began
+	since    time.Time // its time is metered up to here
+	last     time.Time // the last event about the user, for the timeout
+	subs     []sub
+	tiers    []billing.Tier // what each instant of since.. adds to: one tier per stream, or one
+	pieces   []piece        // the stay's time per day and tier, not returned yet
+}
+
+type sub struct {
+	from, stream string
+	res          billing.Resolution
+}
+
+type piece struct {
+	day  billing.Day
+	tier billing.Tier
+	d    time.Duration
+}
+
+// New returns a Meter.
+func New(o Options) (*Meter, error) {
+	m := &Meter{o: o, loc: o.Location, video: map[billing.Scenario]bool{}, rooms: map[roomKey]*room{}}
+	if m.loc == nil {
+		m.loc = time.FixedZone("UTC+8", 8*60*60)
+	}
+	for _, t := range o.Book.Tiers {
+		switch {
+		case !t.Video && m.audio == "":
+			m.audio = t.Tier
+		case t.Video:
+			m.top = t.Tier
+		}
+	}
+	for _, s := range o.Book.Scenarios {
+		m.video[s.Scenario] = s.Video
+	}
+	switch {
+	case o.Lateness < 0 || o.Timeout < 0:
+		return nil, fmt.Errorf("%w: negative Lateness or Timeout", ErrInvalidOptions)
+	case m.audio == "" || len(m.video) == 0:
+		return nil, fmt.Errorf("%w: book %q has no audio tier or no scenario", ErrInvalidOptions, o.Book.ID)
+	case o.Book.Tiering != billing.PerStream && o.Book.Tiering != billing.Aggregate:
+		return nil, fmt.Errorf("%w: book %q has no tiering rule", ErrInvalidOptions, o.Book.ID)
+	}
+	return m, nil
+}
+
+// Add takes an event. It returns ErrInvalidEvent or ErrLate, and then
+// keeps nothing of it.
+func (m *Meter) Add(e Event) error {
+	if err := m.check(&e); err != nil {
+		return err
+	}
+	if e.At.Before(m.wm) {
+		return fmt.Errorf("%w: %s at %s, the watermark is %s", ErrLate, e.Kind, e.At.Format(time.RFC3339Nano), m.wm.Format(time.RFC3339Nano))
+	}
+	k := roomKey{e.Account, e.App, e.Room}
+	r := m.rooms[k]
+	if r == nil {
+		r = &room{key: k, users: map[string]*user{}}
+		m.rooms[k] = r
+	}
+	r.pending = append(r.pending, e)
+	return nil
+}
+
+// check reports what is wrong with e.
+func (m *Meter) check(e *Event) error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: %s", ErrInvalidEvent, fmt.Sprintf(format, args...))
+	}
+	switch {
+	case e.Account == "" || e.App == "" || e.Room == "":
+		return bad("no account, application or room")
+	case e.Kind < Enter || e.Kind > Close:
+		return bad("unknown kind %d", e.Kind)
+	case e.Kind != Close && e.User == "":
+		return bad("%s without a user", e.Kind)
+	case e.At.IsZero():
+		return bad("%s without a time", e.Kind)
+	}
+	if _, err := billing.DayOf(e.At, m.loc); err != nil {
+		return bad("%s at %s: %v", e.Kind, e.At.Format(time.RFC3339), err)
+	}
+	if _, ok := m.video[e.Scenario]; e.Kind == Enter && !ok {
+		return bad("scenario %q is not in book %q", e.Scenario, m.o.Book.ID)
+	}
+	if e.Kind == Subscribe || e.Kind == Unsubscribe {
+		if e.From == "" || e.Stream == "" {
+			return bad("%s without a publisher or a stream", e.Kind)
+		}
+	}
+	if r := e.Resolution; r != (billing.Resolution{}) &&
+		(e.Kind != Subscribe || r.Width < 1 || r.Height < 1 || r.Width > billing.MaxDimension || r.Height > billing.MaxDimension) {
+		return bad("resolution %dx%d of a %s", r.Width, r.Height, e.Kind)
+	}
+	return nil
+}
+
+// Advance applies the events before now less Options.Lateness, the new
+// watermark (never earlier than the last), and returns the usages they
+// complete: of every stay that ended before it, and of every day of an
+// open stay that ended before it, in order of At, then ID.
+func (m *Meter) Advance(now time.Time) []billing.Usage {
+	wm := now.Add(-m.o.Lateness)
+	if wm.Before(m.wm) {
+		wm = m.wm
+	}
+	m.out = m.out[:0]
+	for k, r := range m.rooms {
+		m.advance(r, wm)
+		if len(r.users) == 0 && len(r.pending) == 0 {
+			delete(m.rooms, k)
+		}
+	}
+	m.wm = wm
+	out := slices.Clone(m.out)
+	slices.SortFunc(out, func(x, y billing.Usage) int { return cmp.Or(x.At.Compare(y.At), strings.Compare(x.ID, y.ID)) })
+	return out
+}
+
+// Open returns how many users are in a room, as far as the events before
+// the watermark tell.
+func (m *Meter) Open() int {
+	n := 0
+	for _, r := range m.rooms {
+		for _, u := range r.users {
+			if u.in {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// Usages meters the events of whole rooms at once: what a Meter given
+// them in any order returns once advanced past them all. Every stay must
+// end (a Leave, a Close, or Options.Timeout), else it returns ErrOpenStay.
+func Usages(o Options, events []Event) ([]billing.Usage, error) {
+	m, err := New(o)
+	if err != nil {
+		return nil, err
+	}
+	var end time.Time
+	for _, e := range events {
+		if err := m.Add(e); err != nil {
+			return nil, err
+		}
+		if e.At.After(end) {
+			end = e.At
+		}
+	}
+	us := m.Advance(end.Add(o.Timeout + o.Lateness + time.Nanosecond))
+	if n := m.Open(); n > 0 {
+		return nil, fmt.Errorf("%w: %d users still in a room", ErrOpenStay, n)
+	}
+	return us, nil
+}
+
+// advance applies the room's events before wm, meters its users' time up
+// to wm, and returns what is complete.
+func (m *Meter) advance(r *room, wm time.Time) {
+	slices.SortFunc(r.pending, compareEvents)
+	n := 0
+	for n < len(r.pending) && r.pending[n].At.Before(wm) {
+		m.apply(r, &r.pending[n])
+		n++
+	}
+	r.pending = append(r.pending[:0], r.pending[n:]...)
+	today, _ := billing.DayOf(wm, m.loc)
+	for id, u := range r.users {
+		m.meter(r, u, wm)
+		if !u.in {
+			delete(r.users, id)
+			continue
+		}
+		// The days of the stay that ended before wm are complete.
+		kept := u.pieces[:0]
+		for _, p := range u.pieces {
+			if p.day < today {
+				m.emit(r, u, p)
+			} else {
+				kept = append(kept, p)
+			}
+		}
+		u.pieces = kept
+	}
+}
+
+// compareEvents orders events by time; at one instant, ends before
+// starts (Close, Leave, Unsubscribe, then Enter, Subscribe, Alive), then
+// by user, stream and resolution, so that any arrival order gives one
+// order.
+func compareEvents(x, y Event) int {
+	return cmp.Or(x.At.Compare(y.At), cmp.Compare(rank(x.Kind), rank(y.Kind)), strings.Compare(x.User, y.User),
+		strings.Compare(x.From, y.From), strings.Compare(x.Stream, y.Stream),
+		cmp.Compare(x.Resolution.Width, y.Resolution.Width), cmp.Compare(x.Resolution.Height, y.Resolution.Height),
+		strings.Compare(string(x.Scenario), string(y.Scenario)))
+}
+
+func rank(k Kind) int {
+	return [...]int{Close: 0, Leave: 1, Unsubscribe: 2, Enter: 3, Subscribe: 4, Alive: 5}[k]
+}
+
+// apply applies event e of room r, at its place in time.
+func (m *Meter) apply(r *room, e *Event) {
+	if e.Kind == Close {
+		for _, u := range r.users {
+			m.meter(r, u, e.At)
+			m.end(r, u, e.At)
+		}
+		return
+	}
+	u := r.users[e.User]
+	if u == nil {
+		u = &user{id: e.User}
+		r.users[e.User] = u
+	}
+	m.meter(r, u, e.At)
+	switch e.Kind {
+	case Enter:
+		if !u.in {
+			*u = user{id: u.id, in: true, scenario: e.Scenario, stay: e.At, since: e.At, tiers: append(u.tiers[:0], m.audio)}
+		}
+	case Leave:
+		m.end(r, u, e.At)
+		for _, v := range r.users { // the streams u published end
+			if v.in && slices.ContainsFunc(v.subs, func(s sub) bool { return s.from == e.User }) {
+				m.meter(r, v, e.At)
+				v.subs = slices.DeleteFunc(v.subs, func(s sub) bool { return s.from == e.User })
+				m.retier(v)
+			}
+		}
+		return
+	case Subscribe, Unsubscribe:
+		if !u.in {
+			return
+		}
+		i := slices.IndexFunc(u.subs, func(s sub) bool { return s.from == e.From && s.stream == e.Stream })
+		switch {
+		case e.Kind == Unsubscribe && i >= 0:
+			u.subs = slices.Delete(u.subs, i, i+1)
+		case e.Kind == Subscribe && i >= 0:
+			u.subs[i].res = e.Resolution
+		case e.Kind == Subscribe:
+			u.subs = append(u.subs, sub{from: e.From, stream: e.Stream, res: e.Resolution})
+		}
+		m.retier(u)
+	}
+	if u.in {
+		u.last = e.At
+	}
+}
+
+// retier sets the tiers u's time goes to from now on: audio, unless the
+// stay's scenario is a video one and u receives video.
+func (m *Meter) retier(u *user) {
+	var video []billing.Resolution
+	if m.video[u.scenario] {
+		for _, s := range u.subs {
+			if s.res != (billing.Resolution{}) {
+				video = append(video, s.res)
+			}
+		}
+	}
+	u.tiers = u.tiers[:0]
+	if len(video) == 0 {
+		u.tiers = append(u.tiers, m.audio)
+		return
+	}
+	if tiers, err := m.o.Book.VideoTiers(video...); err == nil {
+		u.tiers = append(u.tiers, tiers...)
+		return
+	}
+	// Above a capped table's top bound (or more than 1,024 streams): the
+	// top tier, which Tencent's documents leave undefined above it.
+	if m.o.Book.Tiering == billing.Aggregate {
+		u.tiers = append(u.tiers, m.top)
+		return
+	}
+	for _, r := range video {
+		t := m.top
+		if tiers, err := m.o.Book.VideoTiers(r); err == nil {
+			t = tiers[0]
+		}
+		u.tiers = append(u.tiers, t)
+	}
+}
+
+// meter adds u's time from u.since to t to its pieces, day by day; a user
+// whose Timeout passed first leaves then.
+func (m *Meter) meter(r *room, u *user, t time.Time) {
+	if !u.in {
+		return
+	}
+	end, out := t, false
+	if m.o.Timeout > 0 {
+		if gone := u.last.Add(m.o.Timeout); gone.Before(t) {
+			end, out = gone, true
+		}
+	}
+	for from := u.since; from.Before(end); {
+		d, _ := billing.DayOf(from, m.loc)
+		to := (d + 1).Start(m.loc)
+		if end.Before(to) {
+			to = end
+		}
+		for _, tier := range u.tiers {
+			u.add(d, tier, to.Sub(from))
+		}
+		from = to
+	}
+	if end.After(u.since) {
+		u.since = end
+	}
+	if out {
+		m.end(r, u, end)
+	}
+}
+
+func (u *user) add(d billing.Day, t billing.Tier, dur time.Duration) {
+	for i := range u.pieces {
+		if p := &u.pieces[i]; p.day == d && p.tier == t {
+			p.d += dur
+			return
+		}
+	}
+	u.pieces = append(u.pieces, piece{day: d, tier: t, d: dur})
+}
+
+// end ends u's stay at t (metered up to t), returning its pieces.
+func (m *Meter) end(r *room, u *user, t time.Time) {
+	if !u.in {
+		return
+	}
+	for _, p := range u.pieces {
+		m.emit(r, u, p)
+	}
+	u.in, u.subs, u.pieces, u.last = false, u.subs[:0], u.pieces[:0], t
+}
+
+// emit returns piece p of u's stay as a usage.
+func (m *Meter) emit(r *room, u *user, p piece) {
+	seconds := int64((p.d + time.Second - 1) / time.Second)
+	if seconds == 0 {
+		return
+	}
+	at := p.day.Start(m.loc)
+	if u.stay.After(at) {
+		at = u.stay
+	}
+	m.out = append(m.out, billing.Usage{
+		ID: usageID(r.key, u.id, u.stay, p.day, p.tier), Account: r.key.account, App: r.key.app,
+		Scenario: u.scenario, Tier: p.tier, Seconds: seconds, At: at,
+	})
+}
+
+// usageID is the id of the usage of a stay's day and tier: "sm-" and the
+// 128-bit FNV-1a hash of its room, user, stay, day and tier.
+func usageID(k roomKey, userID string, stay time.Time, d billing.Day, t billing.Tier) string {
+	h := fnv.New128a()
+	for _, s := range []string{k.account, k.app, k.room, userID, string(t)} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(stay.UnixNano()))
+	binary.BigEndian.PutUint64(b[8:], uint64(d))
+	h.Write(b[:])
+	return "sm-" + hex.EncodeToString(h.Sum(nil))
+}
+
+// String returns the kind's name.
+func (k Kind) String() string {
+	if k >= Enter && k <= Close {
+		return [...]string{Enter: "Enter", Leave: "Leave", Subscribe: "Subscribe", Unsubscribe: "Unsubscribe", Alive: "Alive", Close: "Close"}[k]
+	}
+	return fmt.Sprintf("Kind(%d)", k)
+}
