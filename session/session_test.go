@@ -84,6 +84,15 @@ func sorted(us []use) []use {
 
 func era1() session.Options { return session.Options{Book: billing.Era1USD()} }
 
+// cappedEra1 is Era1USD with its FHD tier capped at 1920×1080.
+func cappedEra1() billing.PriceBook {
+	b := billing.Era1USD()
+	b.ID = "era1-usd-capped"
+	b.Tiers = slices.Clone(b.Tiers)
+	b.Tiers[len(b.Tiers)-1].MaxArea = 1920 * 1080
+	return b
+}
+
 // TestUsages meters whole rooms, each computed by hand from the rules of
 // domain reference §1.1 (audio = stay − time receiving video; Era 1 tiers
 // each stream by its own area and adds their durations; Era 2 and 3 tier
@@ -172,6 +181,18 @@ func TestUsages(t *testing.T) {
 		{"closing the room ends every stay", era1(),
 			(&ev{}).enter(t0, "alice", vc).enter(at(15, 10, 2, 0), "bob", vc).add(session.Close, at(15, 10, 10, 0), "").events,
 			[]use{{audio, 600, t0, vc}, {audio, 480, at(15, 10, 2, 0), vc}}},
+		// Leaving and coming back at 10:05: the leave ends the first stay
+		// before the entry starts the second (ends before starts).
+		{"a leave and an entry at one instant", era1(),
+			(&ev{}).enter(t0, "alice", vc).leave(at(15, 10, 5, 0), "alice").enter(at(15, 10, 5, 0), "alice", vc).
+				leave(at(15, 10, 10, 0), "alice").events,
+			[]use{{audio, 300, t0, vc}, {audio, 300, at(15, 10, 5, 0), vc}}},
+		// A per-stream table capped at 1920×1080 (FHD): a 2560×1440
+		// stream above it is billed FHD, the top tier, beside an SD one.
+		{"above a capped per-stream table: the top tier", session.Options{Book: cappedEra1()},
+			(&ev{}).enter(t0, "alice", vc).sub(t0, "alice", "bob", "camera", billing.Resolution{Width: 2560, Height: 1440}).
+				sub(t0, "alice", "carol", "camera", vga).leave(at(15, 10, 1, 0), "alice").events,
+			[]use{{fhd, 60, t0, vc}, {sd, 60, t0, vc}}},
 		// 0.4 s in the room: one second.
 		{"a started second counts", era1(),
 			(&ev{}).enter(t0, "alice", vc).leave(t0.Add(400*time.Millisecond), "alice").events,
