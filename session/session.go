@@ -94,22 +94,30 @@ var (
 // Meter meters the events of many rooms as they come. It is not safe for
 // concurrent use.
 type Meter struct {
-	o     Options
-	loc   *time.Location
-	audio billing.Tier // the book's audio tier
-	top   billing.Tier // its highest video tier
-	video map[billing.Scenario]bool
-	wm    time.Time // every event before it is applied
-	rooms map[roomKey]*room
-	out   []billing.Usage
+	o       Options
+	loc     *time.Location
+	audio   billing.Tier // the book's audio tier
+	top     billing.Tier // its highest video tier
+	isVideo map[billing.Scenario]bool
+	wm      time.Time // every event before it is applied
+	rooms   map[roomKey]*room
+	out     []billing.Usage
+	// The tiers of the resolutions (per stream) or areas (aggregate) met
+	// so far: the book's answer, asked once each.
+	streamTier map[billing.Resolution]billing.Tier
+	areaTier   map[int64]billing.Tier
+	video      []billing.Resolution // retier's scratch
 }
 
 type roomKey struct{ account, app, room string }
 
 type room struct {
 	key     roomKey
-	pending []Event // not applied yet: at or after the watermark
+	pending []Event // not applied yet (at or after the watermark), in order
 	users   map[string]*user
+	// due is when a user of the room next needs its time metered without
+	// an event (a day of a stay or a Timeout ends); zero if none does.
+	due time.Time
 }
 
 // user is a user of a room: in it or not, and the stay it is in.
@@ -117,8 +125,10 @@ type user struct {
 	id       string
 	in       bool
 	scenario billing.Scenario
-	stay     time.Time // when the stay began
-	since    time.Time // its time is metered up to here
+	stay     time.Time   // when the stay began
+	since    time.Time   // its time is metered up to here
+	day      billing.Day // the day of since, until dayEnd
+	dayEnd   time.Time
 	last     time.Time // the last event about the user, for the timeout
 	subs     []sub
 	tiers    []billing.Tier // what each instant of since.. adds to: one tier per stream, or one
@@ -138,7 +148,7 @@ type piece struct {
 
 // New returns a Meter.
 func New(o Options) (*Meter, error) {
-	m := &Meter{o: o, loc: o.Location, video: map[billing.Scenario]bool{}, rooms: map[roomKey]*room{}}
+	m := &Meter{o: o, loc: o.Location, isVideo: map[billing.Scenario]bool{}, streamTier: map[billing.Resolution]billing.Tier{}, areaTier: map[int64]billing.Tier{}, rooms: map[roomKey]*room{}}
 	if m.loc == nil {
 		m.loc = time.FixedZone("UTC+8", 8*60*60)
 	}
@@ -151,12 +161,12 @@ func New(o Options) (*Meter, error) {
 		}
 	}
 	for _, s := range o.Book.Scenarios {
-		m.video[s.Scenario] = s.Video
+		m.isVideo[s.Scenario] = s.Video
 	}
 	switch {
 	case o.Lateness < 0 || o.Timeout < 0:
 		return nil, fmt.Errorf("%w: negative Lateness or Timeout", ErrInvalidOptions)
-	case m.audio == "" || len(m.video) == 0:
+	case m.audio == "" || len(m.isVideo) == 0:
 		return nil, fmt.Errorf("%w: book %q has no audio tier or no scenario", ErrInvalidOptions, o.Book.ID)
 	case o.Book.Tiering != billing.PerStream && o.Book.Tiering != billing.Aggregate:
 		return nil, fmt.Errorf("%w: book %q has no tiering rule", ErrInvalidOptions, o.Book.ID)
@@ -179,7 +189,13 @@ func (m *Meter) Add(e Event) error {
 		r = &room{key: k, users: map[string]*user{}}
 		m.rooms[k] = r
 	}
-	r.pending = append(r.pending, e)
+	// Events mostly come in order: then one comparison puts e in place.
+	if n := len(r.pending); n == 0 || compareEvents(r.pending[n-1], e) <= 0 {
+		r.pending = append(r.pending, e)
+	} else {
+		i, _ := slices.BinarySearchFunc(r.pending, e, compareEvents)
+		r.pending = slices.Insert(r.pending, i, e)
+	}
 	return nil
 }
 
@@ -201,7 +217,7 @@ func (m *Meter) check(e *Event) error {
 	if _, err := billing.DayOf(e.At, m.loc); err != nil {
 		return bad("%s at %s: %v", e.Kind, e.At.Format(time.RFC3339), err)
 	}
-	if _, ok := m.video[e.Scenario]; e.Kind == Enter && !ok {
+	if _, ok := m.isVideo[e.Scenario]; e.Kind == Enter && !ok {
 		return bad("scenario %q is not in book %q", e.Scenario, m.o.Book.ID)
 	}
 	if e.Kind == Subscribe || e.Kind == Unsubscribe {
@@ -227,6 +243,9 @@ func (m *Meter) Advance(now time.Time) []billing.Usage {
 	}
 	m.out = m.out[:0]
 	for k, r := range m.rooms {
+		if (len(r.pending) == 0 || !r.pending[0].At.Before(wm)) && (r.due.IsZero() || wm.Before(r.due)) {
+			continue // nothing to apply, nothing complete
+		}
 		m.advance(r, wm)
 		if len(r.users) == 0 && len(r.pending) == 0 {
 			delete(m.rooms, k)
@@ -277,21 +296,36 @@ func Usages(o Options, events []Event) ([]billing.Usage, error) {
 }
 
 // advance applies the room's events before wm, meters its users' time up
-// to wm, and returns what is complete.
+// to wm where a day or a Timeout ended, and returns what is complete.
 func (m *Meter) advance(r *room, wm time.Time) {
-	slices.SortFunc(r.pending, compareEvents)
-	n := 0
+	n, moved := 0, false
 	for n < len(r.pending) && r.pending[n].At.Before(wm) {
 		m.apply(r, &r.pending[n])
+		moved = moved || r.pending[n].Kind == Enter || r.pending[n].Kind == Leave || r.pending[n].Kind == Close
 		n++
 	}
-	r.pending = append(r.pending[:0], r.pending[n:]...)
+	r.pending = r.pending[n:] // append reallocates the live part when full
+	if !moved && !r.due.IsZero() && wm.Before(r.due) {
+		return // no one came or went, no day or Timeout ended: nothing complete
+	}
 	today, _ := billing.DayOf(wm, m.loc)
+	r.due = time.Time{}
 	for id, u := range r.users {
-		m.meter(r, u, wm)
+		// A user's time is metered when an event comes, and here only if
+		// a day of the stay or its Timeout ended before wm.
+		if u.in && (!wm.Before(u.dayEnd) || m.o.Timeout > 0 && u.last.Add(m.o.Timeout).Before(wm)) {
+			m.meter(r, u, wm)
+		}
 		if !u.in {
 			delete(r.users, id)
 			continue
+		}
+		due := u.dayEnd
+		if gone := u.last.Add(m.o.Timeout + 1); m.o.Timeout > 0 && gone.Before(due) {
+			due = gone
+		}
+		if r.due.IsZero() || due.Before(r.due) {
+			r.due = due
 		}
 		// The days of the stay that ended before wm are complete.
 		kept := u.pieces[:0]
@@ -372,38 +406,52 @@ func (m *Meter) apply(r *room, e *Event) {
 }
 
 // retier sets the tiers u's time goes to from now on: audio, unless the
-// stay's scenario is a video one and u receives video.
+// stay's scenario is a video one and u receives video. The book tiers
+// video ([billing.PriceBook.VideoTiers]); above a capped table's top bound
+// (or beyond 1,024 streams) it is the top tier, as Tencent's documents
+// leave it undefined there.
 func (m *Meter) retier(u *user) {
-	var video []billing.Resolution
-	if m.video[u.scenario] {
+	video := m.video[:0]
+	var area int64
+	if m.isVideo[u.scenario] {
 		for _, s := range u.subs {
 			if s.res != (billing.Resolution{}) {
 				video = append(video, s.res)
+				area += int64(s.res.Width) * int64(s.res.Height)
 			}
 		}
 	}
+	m.video = video
 	u.tiers = u.tiers[:0]
-	if len(video) == 0 {
+	switch {
+	case len(video) == 0:
 		u.tiers = append(u.tiers, m.audio)
-		return
-	}
-	if tiers, err := m.o.Book.VideoTiers(video...); err == nil {
-		u.tiers = append(u.tiers, tiers...)
-		return
-	}
-	// Above a capped table's top bound (or more than 1,024 streams): the
-	// top tier, which Tencent's documents leave undefined above it.
-	if m.o.Book.Tiering == billing.Aggregate {
-		u.tiers = append(u.tiers, m.top)
-		return
-	}
-	for _, r := range video {
-		t := m.top
-		if tiers, err := m.o.Book.VideoTiers(r); err == nil {
-			t = tiers[0]
+	case m.o.Book.Tiering == billing.Aggregate:
+		t, ok := m.areaTier[area]
+		if !ok {
+			t = m.tierOf(video...)
+			m.areaTier[area] = t
 		}
 		u.tiers = append(u.tiers, t)
+	default:
+		for _, r := range video {
+			t, ok := m.streamTier[r]
+			if !ok {
+				t = m.tierOf(r)
+				m.streamTier[r] = t
+			}
+			u.tiers = append(u.tiers, t)
+		}
 	}
+}
+
+// tierOf returns the tier of one stream, or of the streams of one
+// instant under the aggregate rule.
+func (m *Meter) tierOf(streams ...billing.Resolution) billing.Tier {
+	if tiers, err := m.o.Book.VideoTiers(streams...); err == nil && len(tiers) == 1 {
+		return tiers[0]
+	}
+	return m.top
 }
 
 // meter adds u's time from u.since to t to its pieces, day by day; a user
@@ -418,19 +466,19 @@ func (m *Meter) meter(r *room, u *user, t time.Time) {
 			end, out = gone, true
 		}
 	}
-	for from := u.since; from.Before(end); {
-		d, _ := billing.DayOf(from, m.loc)
-		to := (d + 1).Start(m.loc)
+	for u.since.Before(end) {
+		if !u.since.Before(u.dayEnd) {
+			u.day, _ = billing.DayOf(u.since, m.loc)
+			u.dayEnd = (u.day + 1).Start(m.loc)
+		}
+		to := u.dayEnd
 		if end.Before(to) {
 			to = end
 		}
 		for _, tier := range u.tiers {
-			u.add(d, tier, to.Sub(from))
+			u.add(u.day, tier, to.Sub(u.since))
 		}
-		from = to
-	}
-	if end.After(u.since) {
-		u.since = end
+		u.since = to
 	}
 	if out {
 		m.end(r, u, end)
