@@ -304,7 +304,7 @@ func (m *Meter) advance(r *room, wm time.Time) {
 		moved = moved || r.pending[n].Kind == Enter || r.pending[n].Kind == Leave || r.pending[n].Kind == Close
 		n++
 	}
-	r.pending = r.pending[n:] // append reallocates the live part when full
+	r.pending = r.pending[:copy(r.pending, r.pending[n:])] // one buffer per room, reused
 	if !moved && !r.due.IsZero() && wm.Before(r.due) {
 		return // no one came or went, no day or Timeout ended: nothing complete
 	}
