@@ -10,6 +10,9 @@
 // The package keeps no state of its own: an [Engine] applies the billing
 // rules to accounts kept in an injected [Store]. Package memstore is the
 // in-memory Store for one process; a durable Store serves many processes.
+// Package session turns a room's events (who entered and left, who
+// received which stream at which resolution) into the usages [Engine.Record]
+// takes.
 //
 // # Lifecycle
 //
