@@ -138,6 +138,44 @@ func BenchmarkRecord(b *testing.B) {
 	runtime.KeepAlive(h)
 }
 
+// BenchmarkRecordPerApp records the stream into 10 accounts on Era 3's
+// book (era3Host), which rounds each application's day on its own, their
+// usage spread over 1, 10 or 100 applications: a day of an account holds a
+// meter per application.
+func BenchmarkRecordPerApp(b *testing.B) {
+	for _, apps := range []int{1, 10, 100} {
+		b.Run(fmt.Sprintf("apps=%d", apps), func(b *testing.B) {
+			h := newHarness(b, era3Host())
+			h.clock.Set(at(1, 8, 0, 0))
+			ids, appIDs := accountIDs(10), make([]string, apps)
+			for i := range appIDs {
+				appIDs[i] = fmt.Sprintf("app-%d", i)
+			}
+			for _, id := range ids {
+				h.do(op{open: &billing.AccountSpec{ID: id, Postpaid: true, App: appIDs[0]}})
+				for _, app := range appIDs[1:] {
+					if _, err := h.e.CreateApp(h.ctx, id, billing.AppSpec{ID: app}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			h.clock.Set(at(15, 20, 0, 0))
+			us := newBenchStream(b.N, ids)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				u := us.usage(i)
+				u.App = appIDs[(i/len(ids))%apps]
+				if _, err := h.e.Record(h.ctx, u); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			reportRate(b, b.N)
+		})
+	}
+}
+
 // BenchmarkRecordAccounts records the stream from one goroutine into 1,000,
 // 100,000 and 1,000,000 accounts (the floor's BenchmarkFloorAccounts), and
 // reports held-B/account, the live heap the opened accounts hold before any
