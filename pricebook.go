@@ -300,7 +300,7 @@ func (b PriceBook) VideoTiers(streams ...Resolution) ([]Tier, error) {
 // 1..MaxDimension, or an area above a capped table's highest bound, and
 // ErrUnknownService for a service the book does not price.
 func (b PriceBook) ServiceTiers(s Service, streams ...Resolution) ([]Tier, error) {
-	tiering, table, ok := b.table(s)
+	tiering, _, ok := b.table(s)
 	if !ok {
 		return nil, fmt.Errorf("%w %q in book %q", ErrUnknownService, s, b.ID)
 	}
@@ -324,13 +324,34 @@ func (b PriceBook) ServiceTiers(s Service, streams ...Resolution) ([]Tier, error
 	}
 	tiers := make([]Tier, len(areas))
 	for i, a := range areas {
-		t, ok := videoTier(table, a)
-		if !ok {
-			return nil, fmt.Errorf("%w: area %d has no video tier of %s in book %q", ErrInvalidResolution, a, s, b.ID)
+		t, err := b.AreaTier(s, a)
+		if err != nil {
+			return nil, err
 		}
 		tiers[i] = t
 	}
 	return tiers, nil
+}
+
+// AreaTier returns the video tier of service s (as for ServiceTiers) that
+// an area falls in: the area of one stream, or under the [Aggregate] rule
+// the sum of the areas of the streams of one instant. It returns
+// ErrInvalidResolution for an area below 1 or above a capped table's
+// highest bound, and ErrUnknownService for a service the book does not
+// price.
+func (b PriceBook) AreaTier(s Service, area int64) (Tier, error) {
+	_, table, ok := b.table(s)
+	switch {
+	case !ok:
+		return "", fmt.Errorf("%w %q in book %q", ErrUnknownService, s, b.ID)
+	case area < 1:
+		return "", fmt.Errorf("%w: area %d", ErrInvalidResolution, area)
+	}
+	t, ok := videoTier(table, area)
+	if !ok {
+		return "", fmt.Errorf("%w: area %d has no video tier of %s in book %q", ErrInvalidResolution, area, s, b.ID)
+	}
+	return t, nil
 }
 
 // table returns the tiering rule and the tier table of service s

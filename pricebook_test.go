@@ -616,3 +616,33 @@ func TestCohorts(t *testing.T) {
 		t.Errorf("OpenAccount(a) on 2021-10-27: %v", err)
 	}
 }
+
+// TestAreaTier: the tier an area falls in, by the service's own table: the
+// lowest whose MaxArea it does not exceed (Era 1: SD to 307,200, HD to
+// 921,600, FHD unbounded; Era 3 capped at 8,847,360; Era 2's recording
+// at 8,847,360 as 2K+).
+func TestAreaTier(t *testing.T) {
+	for _, c := range []struct {
+		book billing.PriceBook
+		s    billing.Service
+		area int64
+		want billing.Tier
+		err  error
+	}{
+		{billing.Era1USD(), billing.ServiceBasic, 1, sd, nil},
+		{billing.Era1USD(), billing.ServiceBasic, 307_200, sd, nil},
+		{billing.Era1USD(), billing.ServiceBasic, 307_201, hd, nil},
+		{billing.Era1USD(), billing.ServiceBasic, 921_601, fhd, nil},
+		{billing.Era1USD(), "", 1 << 40, fhd, nil}, // "" is the basic services
+		{billing.Era3USD(), billing.ServiceBasic, 8_847_360, billing.Tier4K, nil},
+		{billing.Era3USD(), billing.ServiceBasic, 8_847_361, "", billing.ErrInvalidResolution},
+		{billing.Era2USD(), billing.ServiceRecording, 3_686_401, billing.Tier2KPlus, nil},
+		{billing.Era1USD(), billing.ServiceBasic, 0, "", billing.ErrInvalidResolution},
+		{billing.Era1USD(), "karaoke", 1, "", billing.ErrUnknownService},
+	} {
+		got, err := c.book.AreaTier(c.s, c.area)
+		if got != c.want || !cmp.Equal(err, c.err, cmpOpts) {
+			t.Errorf("%s.AreaTier(%q, %d) = %q, %v; want %q, %v", c.book.ID, c.s, c.area, got, err, c.want, c.err)
+		}
+	}
+}

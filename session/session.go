@@ -94,19 +94,16 @@ var (
 // Meter meters the events of many rooms as they come. It is not safe for
 // concurrent use.
 type Meter struct {
-	o       Options
-	loc     *time.Location
-	audio   billing.Tier // the book's audio tier
-	top     billing.Tier // its highest video tier
-	isVideo map[billing.Scenario]bool
-	wm      time.Time // every event before it is applied
-	rooms   map[roomKey]*room
-	out     []billing.Usage
-	// The tiers of the resolutions (per stream) or areas (aggregate) met
-	// so far: the book's answer, asked once each.
-	streamTier map[billing.Resolution]billing.Tier
-	areaTier   map[int64]billing.Tier
-	video      []billing.Resolution // retier's scratch
+	o        Options
+	loc      *time.Location
+	audio    billing.Tier // the book's audio tier
+	top      billing.Tier // its highest video tier
+	isVideo  map[billing.Scenario]bool
+	wm       time.Time // every event before it is applied
+	rooms    map[roomKey]*room
+	out      []billing.Usage
+	areaTier map[int64]billing.Tier // the tiers of the areas met so far (see tierOf)
+	video    []billing.Resolution   // retier's scratch
 }
 
 type roomKey struct{ account, app, room string }
@@ -148,7 +145,7 @@ type piece struct {
 
 // New returns a Meter.
 func New(o Options) (*Meter, error) {
-	m := &Meter{o: o, loc: o.Location, isVideo: map[billing.Scenario]bool{}, streamTier: map[billing.Resolution]billing.Tier{}, areaTier: map[int64]billing.Tier{}, rooms: map[roomKey]*room{}}
+	m := &Meter{o: o, loc: o.Location, isVideo: map[billing.Scenario]bool{}, areaTier: map[int64]billing.Tier{}, rooms: map[roomKey]*room{}}
 	if m.loc == nil {
 		m.loc = time.FixedZone("UTC+8", 8*60*60)
 	}
@@ -406,10 +403,10 @@ func (m *Meter) apply(r *room, e *Event) {
 }
 
 // retier sets the tiers u's time goes to from now on: audio, unless the
-// stay's scenario is a video one and u receives video. The book tiers
-// video ([billing.PriceBook.VideoTiers]); above a capped table's top bound
-// (or beyond 1,024 streams) it is the top tier, as Tencent's documents
-// leave it undefined there.
+// stay's scenario is a video one and u receives video, tiered by the
+// book's rule: each stream by its own area, or the instant by the sum of
+// theirs. Above a capped table's top bound it is the top tier, as
+// Tencent's documents leave it undefined there.
 func (m *Meter) retier(u *user) {
 	video := m.video[:0]
 	var area int64
@@ -427,31 +424,28 @@ func (m *Meter) retier(u *user) {
 	case len(video) == 0:
 		u.tiers = append(u.tiers, m.audio)
 	case m.o.Book.Tiering == billing.Aggregate:
-		t, ok := m.areaTier[area]
-		if !ok {
-			t = m.tierOf(video...)
-			m.areaTier[area] = t
-		}
-		u.tiers = append(u.tiers, t)
+		u.tiers = append(u.tiers, m.tierOf(area))
 	default:
 		for _, r := range video {
-			t, ok := m.streamTier[r]
-			if !ok {
-				t = m.tierOf(r)
-				m.streamTier[r] = t
-			}
-			u.tiers = append(u.tiers, t)
+			u.tiers = append(u.tiers, m.tierOf(int64(r.Width)*int64(r.Height)))
 		}
 	}
 }
 
-// tierOf returns the tier of one stream, or of the streams of one
-// instant under the aggregate rule.
-func (m *Meter) tierOf(streams ...billing.Resolution) billing.Tier {
-	if tiers, err := m.o.Book.VideoTiers(streams...); err == nil && len(tiers) == 1 {
-		return tiers[0]
+// tierOf returns the basic video tier of an area (a stream's, or the sum
+// of an instant's under the aggregate rule): the book's
+// ([billing.PriceBook.AreaTier]), asked once for each area, or the top
+// tier above a capped table's top bound.
+func (m *Meter) tierOf(area int64) billing.Tier {
+	t, ok := m.areaTier[area]
+	if !ok {
+		var err error
+		if t, err = m.o.Book.AreaTier(billing.ServiceBasic, area); err != nil {
+			t = m.top
+		}
+		m.areaTier[area] = t
 	}
-	return m.top
+	return t
 }
 
 // meter adds u's time from u.since to t to its pieces, day by day; a user
