@@ -73,6 +73,7 @@ func TestInvalidEvents(t *testing.T) {
 		"kind beyond the last": func(e *session.Event) { e.Kind = session.Close + 1 },
 		"no publisher":         func(e *session.Event) { e.From = "" },
 		"no stream":            func(e *session.Event) { e.Stream = "" },
+		"one's own stream":     func(e *session.Event) { e.From = e.User },
 		"zero width":           func(e *session.Event) { e.Resolution.Width = 0 },
 		"too high":             func(e *session.Event) { e.Resolution.Height = billing.MaxDimension + 1 },
 		"a leave's resolution": func(e *session.Event) { e.Kind = session.Leave },

@@ -39,11 +39,11 @@ func drawRoom(rt *rapid.T) []session.Event {
 		case k < 4:
 			e.Kind = session.Leave
 		case k < 7:
-			e.Kind, e.From = session.Subscribe, rapid.SampledFrom(users).Draw(rt, "from")
+			e.Kind, e.From = session.Subscribe, rapid.SampledFrom(others(users, e.User)).Draw(rt, "from")
 			e.Stream = rapid.SampledFrom([]string{"camera", "screen"}).Draw(rt, "stream")
 			e.Resolution = rapid.SampledFrom(res).Draw(rt, "resolution")
 		case k < 8:
-			e.Kind, e.From = session.Unsubscribe, rapid.SampledFrom(users).Draw(rt, "from")
+			e.Kind, e.From = session.Unsubscribe, rapid.SampledFrom(others(users, e.User)).Draw(rt, "from")
 			e.Stream = rapid.SampledFrom([]string{"camera", "screen"}).Draw(rt, "stream")
 		case k < 9:
 			e.Kind = session.Alive
@@ -53,6 +53,11 @@ func drawRoom(rt *rapid.T) []session.Event {
 		events = append(events, e)
 	}
 	return events
+}
+
+// others returns users but user.
+func others(users []string, user string) []string {
+	return slices.DeleteFunc(slices.Clone(users), func(u string) bool { return u == user })
 }
 
 // sortUsages sorts usages by ID: the order two sets are compared in.

@@ -218,8 +218,11 @@ func (m *Meter) check(e *Event) error {
 		return bad("scenario %q is not in book %q", e.Scenario, m.o.Book.ID)
 	}
 	if e.Kind == Subscribe || e.Kind == Unsubscribe {
-		if e.From == "" || e.Stream == "" {
+		switch {
+		case e.From == "" || e.Stream == "":
 			return bad("%s without a publisher or a stream", e.Kind)
+		case e.From == e.User:
+			return bad("%s of %q's own stream: a user's preview is not received", e.Kind, e.User)
 		}
 	}
 	if r := e.Resolution; r != (billing.Resolution{}) &&
