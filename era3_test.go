@@ -100,6 +100,33 @@ func era3At(day, hour, minute int) time.Time {
 	return time.Date(2025, 3, day, hour, minute, 0, 0, cst)
 }
 
+// era3Key is the key of the basic meter of tier and app on 2025-03-15.
+func era3Key(tier billing.Tier, app string) billing.MeterKey {
+	return billing.MeterKey{Day: refDateDay(2025, 3, 15), Service: billing.ServiceBasic, Tier: tier, App: app}
+}
+
+// era3Usage is a usage of account "a" and the receipt it should get.
+type era3Usage struct {
+	u    billing.Usage
+	want billing.Receipt
+}
+
+// recordEach records each usage at its time and compares its receipt.
+func recordEach(t *testing.T, h *harness, us []era3Usage) {
+	t.Helper()
+	for _, c := range us {
+		h.clock.Set(c.u.At)
+		c.u.Account = "a"
+		got, err := h.e.Record(h.ctx, c.u)
+		if err != nil {
+			t.Fatalf("%s: %v", c.u.ID, err)
+		}
+		if diff := cmp.Diff(c.want, got, cmpOpts); diff != "" {
+			t.Errorf("%s: receipt (-want +got):\n%s", c.u.ID, diff)
+		}
+	}
+}
+
 // TestEra3PerAppRounding: Era3USD rounds each application's usage of a
 // day on its own, draws the free minutes at 1:1/1:4, and bills a line per
 // application.
@@ -114,34 +141,18 @@ func TestEra3PerAppRounding(t *testing.T) {
 	}
 	day := refDateDay(2025, 3, 15)
 	grant := billing.GrantPrefix + "2025-03-15"
-	key := func(tier billing.Tier, app string) billing.MeterKey {
-		return billing.MeterKey{Day: day, Service: billing.ServiceBasic, Tier: tier, App: app}
-	}
-	for _, c := range []struct {
-		u    billing.Usage
-		want billing.Receipt
-	}{
+	recordEach(t, h, []era3Usage{
 		// 30 s of HD in app1: 1 minute of its own, 4 free minutes (1:4).
 		{billing.Usage{ID: "u1", App: "app1", Scenario: billing.VideoCall, Tier: hd, Seconds: 30, At: era3At(15, 10, 0)},
-			billing.Receipt{Key: key(hd, "app1"), Minutes: 1, Draws: []billing.Draw{{Package: grant, Minutes: 1, Deducted: 4}}}},
+			billing.Receipt{Key: era3Key(hd, "app1"), Minutes: 1, Draws: []billing.Draw{{Package: grant, Minutes: 1, Deducted: 4}}}},
 		// 30 s more in app2: its own minute (one meter of the account's
 		// would have stayed at 1 minute), 4 more free minutes: 9,992 left.
 		{billing.Usage{ID: "u2", App: "app2", Scenario: billing.VideoCall, Tier: hd, Seconds: 30, At: era3At(15, 10, 1)},
-			billing.Receipt{Key: key(hd, "app2"), Minutes: 1, Draws: []billing.Draw{{Package: grant, Minutes: 1, Deducted: 4}}}},
+			billing.Receipt{Key: era3Key(hd, "app2"), Minutes: 1, Draws: []billing.Draw{{Package: grant, Minutes: 1, Deducted: 4}}}},
 		// 600,000 s = 10,000 minutes of audio in app1: 9,992 free, 8 postpaid.
 		{billing.Usage{ID: "u3", App: "app1", Scenario: billing.VideoCall, Tier: audio, Seconds: 600_000, At: era3At(15, 10, 2)},
-			billing.Receipt{Key: key(audio, "app1"), Minutes: 10_000, Draws: []billing.Draw{{Package: grant, Minutes: 9_992, Deducted: 9_992}}, Postpaid: 8}},
-	} {
-		h.clock.Set(c.u.At)
-		c.u.Account = "a"
-		got, err := h.e.Record(h.ctx, c.u)
-		if err != nil {
-			t.Fatalf("%s: %v", c.u.ID, err)
-		}
-		if diff := cmp.Diff(c.want, got, cmpOpts); diff != "" {
-			t.Errorf("%s: receipt (-want +got):\n%s", c.u.ID, diff)
-		}
-	}
+			billing.Receipt{Key: era3Key(audio, "app1"), Minutes: 10_000, Draws: []billing.Draw{{Package: grant, Minutes: 9_992, Deducted: 9_992}}, Postpaid: 8}},
+	})
 	h.clock.Set(era3At(16, 10, 0))
 	bill, err := h.e.Settle(h.ctx, "a", day)
 	if err != nil {
@@ -211,44 +222,27 @@ func TestEra3BoundPackages(t *testing.T) {
 	if want := time.Date(2025, 4, 15, 0, 0, 0, 0, cst); !r.Package.End.Equal(want) || r.Package.App != "app1" {
 		t.Errorf("s1 ends %v for %q; want %v for app1", r.Package.End, r.Package.App, want)
 	}
-	day := refDateDay(2025, 3, 15)
 	grant := billing.GrantPrefix + "2025-03-14"
-	key := func(tier billing.Tier, app string) billing.MeterKey {
-		return billing.MeterKey{Day: day, Service: billing.ServiceBasic, Tier: tier, App: app}
-	}
-	for _, c := range []struct {
-		u    billing.Usage
-		want billing.Receipt
-	}{
+	recordEach(t, h, []era3Usage{
 		// 120,000 s = 2,000 FHD minutes of app1 (1:9): the free minutes pay
 		// 1,111 (9,999 of 10,000), s1 the other 889 (8,001); promo, which
 		// ends sooner, is left for last.
 		{billing.Usage{ID: "u1", App: "app1", Scenario: billing.VideoCall, Tier: fhd, Seconds: 120_000, At: era3At(15, 10, 0)},
-			billing.Receipt{Key: key(fhd, "app1"), Minutes: 2000,
+			billing.Receipt{Key: era3Key(fhd, "app1"), Minutes: 2000,
 				Draws: []billing.Draw{{Package: grant, Minutes: 1111, Deducted: 9999}, {Package: "s1", Minutes: 889, Deducted: 8001}}}},
 		// 7,200 s = 120 FHD minutes of app2: the free minute left is less
 		// than 9, s1 is app1's, promo pays 111 (999 of 1,000); 9 minutes
 		// are shortfall and app2 is suspended.
 		{billing.Usage{ID: "u2", App: "app2", Scenario: billing.VideoCall, Tier: fhd, Seconds: 7200, At: era3At(15, 10, 1)},
-			billing.Receipt{Key: key(fhd, "app2"), Minutes: 120, Draws: []billing.Draw{{Package: "promo", Minutes: 111, Deducted: 999}},
+			billing.Receipt{Key: era3Key(fhd, "app2"), Minutes: 120, Draws: []billing.Draw{{Package: "promo", Minutes: 111, Deducted: 999}},
 				Shortfall: 9, Suspended: true}},
 		// 60 s of audio in app1: the last free minute, first still.
 		{billing.Usage{ID: "u3", App: "app1", Scenario: billing.VideoCall, Tier: audio, Seconds: 60, At: era3At(15, 10, 2)},
-			billing.Receipt{Key: key(audio, "app1"), Minutes: 1, Draws: []billing.Draw{{Package: grant, Minutes: 1, Deducted: 1}}}},
+			billing.Receipt{Key: era3Key(audio, "app1"), Minutes: 1, Draws: []billing.Draw{{Package: grant, Minutes: 1, Deducted: 1}}}},
 		// 60 s of audio in app2, suspended: promo's last minute.
 		{billing.Usage{ID: "u4", App: "app2", Scenario: billing.VideoCall, Tier: audio, Seconds: 60, At: era3At(15, 10, 3)},
-			billing.Receipt{Key: key(audio, "app2"), Minutes: 1, Draws: []billing.Draw{{Package: "promo", Minutes: 1, Deducted: 1}}, WhileSuspended: true}},
-	} {
-		h.clock.Set(c.u.At)
-		c.u.Account = "a"
-		got, err := h.e.Record(h.ctx, c.u)
-		if err != nil {
-			t.Fatalf("%s: %v", c.u.ID, err)
-		}
-		if diff := cmp.Diff(c.want, got, cmpOpts); diff != "" {
-			t.Errorf("%s: receipt (-want +got):\n%s", c.u.ID, diff)
-		}
-	}
+			billing.Receipt{Key: era3Key(audio, "app2"), Minutes: 1, Draws: []billing.Draw{{Package: "promo", Minutes: 1, Deducted: 1}}, WhileSuspended: true}},
+	})
 	// Purchases that do not fit the kind, or stack, are refused.
 	for _, c := range []struct {
 		id, kind, app string
