@@ -106,24 +106,31 @@ func TestInvalidEvents(t *testing.T) {
 // when the room is metered again, and another for another stay, day, tier,
 // user, room, application or account.
 func TestIDs(t *testing.T) {
-	room := func(account, app, r string) []session.Event {
+	room := func(account, app, r, alice string) []session.Event {
 		b := &ev{}
-		b.enter(at(15, 23, 0, 0), "alice", billing.VideoCall).sub(at(15, 23, 30, 0), "alice", "bob", "camera", p720).
+		b.enter(at(15, 23, 0, 0), "alice", billing.VideoCall).enter(at(15, 23, 0, 0), "bob", billing.VideoCall).
+			sub(at(15, 23, 30, 0), "alice", "bob", "camera", p720).
 			leave(at(16, 0, 30, 0), "alice").enter(at(16, 1, 0, 0), "alice", billing.VideoCall).leave(at(16, 1, 1, 0), "alice").
-			enter(at(16, 1, 0, 0), "bob", billing.VideoCall).leave(at(16, 1, 1, 0), "bob")
+			leave(at(16, 1, 1, 0), "bob")
 		for i := range b.events {
 			b.events[i].Account, b.events[i].App, b.events[i].Room = account, app, r
+			if b.events[i].User == "alice" {
+				b.events[i].User = alice
+			}
 		}
 		return b.events
 	}
 	seen := map[string]billing.Usage{}
 	format := regexp.MustCompile(`^sm-[0-9a-f]{32}$`)
-	for _, k := range [][3]string{{"a", "app1", "r1"}, {"b", "app1", "r1"}, {"a", "app2", "r1"}, {"a", "app1", "r2"}} {
-		first, err := session.Usages(era1(), room(k[0], k[1], k[2]))
+	// The last two differ only where their names' bytes are cut: a room
+	// "r\x00u" and a user "u\x00v" of room "r".
+	for _, k := range [][4]string{{"a", "app1", "r1", "alice"}, {"b", "app1", "r1", "alice"}, {"a", "app2", "r1", "alice"},
+		{"a", "app1", "r2", "alice"}, {"a", "app1", "r\x00u", "v"}, {"a", "app1", "r", "u\x00v"}} {
+		first, err := session.Usages(era1(), room(k[0], k[1], k[2], k[3]))
 		if err != nil {
 			t.Fatal(err)
 		}
-		again, err := session.Usages(era1(), room(k[0], k[1], k[2]))
+		again, err := session.Usages(era1(), room(k[0], k[1], k[2], k[3]))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -131,9 +138,9 @@ func TestIDs(t *testing.T) {
 			t.Errorf("%v metered again (-first +again):\n%s", k, diff)
 		}
 		// alice's first stay: audio and HD on the 15th, HD on the 16th;
-		// her second and bob's: audio. 5 usages.
-		if len(first) != 5 {
-			t.Errorf("%v: %d usages, want 5", k, len(first))
+		// her second: audio; bob's: audio on the 15th and the 16th. 6 usages.
+		if len(first) != 6 {
+			t.Errorf("%v: %d usages, want 6", k, len(first))
 		}
 		for _, u := range first {
 			if !format.MatchString(u.ID) {

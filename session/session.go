@@ -53,6 +53,12 @@ type Event struct {
 	// Resolution is the resolution a Subscribe receives Stream at: zero for
 	// audio only.
 	Resolution billing.Resolution
+	// Seq orders the events of one instant (to the second): the host's
+	// sequence number of the event, such as its log's offset. Events of
+	// one second with equal Seq (zero, if the host has none) are applied
+	// ends before starts: Close, Leave, Unsubscribe, then Enter,
+	// Subscribe, Alive.
+	Seq uint64
 }
 
 // Options configure a Meter.
@@ -113,8 +119,11 @@ type room struct {
 	pending []Event // not applied yet (at or after the watermark), in order
 	users   map[string]*user
 	// due is when a user of the room next needs its time metered without
-	// an event (a day of a stay or a Timeout ends); zero if none does.
+	// an event (a day of a stay ends); zero if none does.
 	due time.Time
+	// gone is the earliest a user of the room can time out (see expire):
+	// never after the earliest last event plus Timeout; zero if no one can.
+	gone time.Time
 }
 
 // user is a user of a room: in it or not, and the stay it is in.
@@ -171,9 +180,10 @@ func New(o Options) (*Meter, error) {
 	return m, nil
 }
 
-// Add takes an event. It returns ErrInvalidEvent or ErrLate, and then
-// keeps nothing of it.
+// Add takes an event, its time taken to the second. It returns
+// ErrInvalidEvent or ErrLate, and then keeps nothing of it.
 func (m *Meter) Add(e Event) error {
+	e.At = e.At.Truncate(time.Second)
 	if err := m.check(&e); err != nil {
 		return err
 	}
@@ -257,8 +267,8 @@ func (m *Meter) Advance(now time.Time) []billing.Usage {
 	return out
 }
 
-// Open returns how many users are in a room, as far as the events before
-// the watermark tell.
+// Open returns how many users are in the Meter's rooms, all together, as
+// far as the events before the watermark tell.
 func (m *Meter) Open() int {
 	n := 0
 	for _, r := range m.rooms {
@@ -300,32 +310,30 @@ func Usages(o Options, events []Event) ([]billing.Usage, error) {
 func (m *Meter) advance(r *room, wm time.Time) {
 	n, moved := 0, false
 	for n < len(r.pending) && r.pending[n].At.Before(wm) {
+		moved = m.expire(r, r.pending[n].At) || moved
 		m.apply(r, &r.pending[n])
 		moved = moved || r.pending[n].Kind == Enter || r.pending[n].Kind == Leave || r.pending[n].Kind == Close
 		n++
 	}
 	r.pending = r.pending[:copy(r.pending, r.pending[n:])] // one buffer per room, reused
+	moved = m.expire(r, wm) || moved
 	if !moved && !r.due.IsZero() && wm.Before(r.due) {
-		return // no one came or went, no day or Timeout ended: nothing complete
+		return // no one came or went, no day ended: nothing complete
 	}
 	today, _ := billing.DayOf(wm, m.loc)
 	r.due = time.Time{}
 	for id, u := range r.users {
 		// A user's time is metered when an event comes, and here only if
-		// a day of the stay or its Timeout ended before wm.
-		if u.in && (!wm.Before(u.dayEnd) || m.o.Timeout > 0 && u.last.Add(m.o.Timeout).Before(wm)) {
+		// a day of the stay ended before wm.
+		if u.in && !wm.Before(u.dayEnd) {
 			m.meter(r, u, wm)
 		}
 		if !u.in {
 			delete(r.users, id)
 			continue
 		}
-		due := u.dayEnd
-		if gone := u.last.Add(m.o.Timeout + 1); m.o.Timeout > 0 && gone.Before(due) {
-			due = gone
-		}
-		if r.due.IsZero() || due.Before(r.due) {
-			r.due = due
+		if r.due.IsZero() || u.dayEnd.Before(r.due) {
+			r.due = u.dayEnd
 		}
 		// The days of the stay that ended before wm are complete.
 		kept := u.pieces[:0]
@@ -340,12 +348,38 @@ func (m *Meter) advance(r *room, wm time.Time) {
 	}
 }
 
-// compareEvents orders events by time; at one instant, ends before
-// starts (Close, Leave, Unsubscribe, then Enter, Subscribe, Alive), then
-// by user, stream and resolution, so that any arrival order gives one
-// order.
+// expire takes out of room r, in order of their times, the users whose
+// Timeout passed before t (at their last event plus Timeout), and reports
+// whether it took any.
+func (m *Meter) expire(r *room, t time.Time) bool {
+	if m.o.Timeout == 0 || r.gone.IsZero() || !r.gone.Before(t) {
+		return false // no one's Timeout passed: r.gone is the earliest it can
+	}
+	var gone []*user
+	r.gone = time.Time{}
+	for _, u := range r.users {
+		switch g := u.last.Add(m.o.Timeout); {
+		case !u.in:
+		case g.Before(t):
+			gone = append(gone, u)
+		case r.gone.IsZero() || g.Before(r.gone):
+			r.gone = g
+		}
+	}
+	slices.SortFunc(gone, func(x, y *user) int { return cmp.Or(x.last.Compare(y.last), strings.Compare(x.id, y.id)) })
+	for _, u := range gone {
+		at := u.last.Add(m.o.Timeout)
+		m.meter(r, u, at)
+		m.end(r, u, at)
+	}
+	return len(gone) > 0
+}
+
+// compareEvents orders events by time, then Seq; then ends before starts
+// (Close, Leave, Unsubscribe, then Enter, Subscribe, Alive), then by
+// user, stream and resolution, so that any arrival order gives one order.
 func compareEvents(x, y Event) int {
-	return cmp.Or(x.At.Compare(y.At), cmp.Compare(rank(x.Kind), rank(y.Kind)), strings.Compare(x.User, y.User),
+	return cmp.Or(x.At.Compare(y.At), cmp.Compare(x.Seq, y.Seq), cmp.Compare(rank(x.Kind), rank(y.Kind)), strings.Compare(x.User, y.User),
 		strings.Compare(x.From, y.From), strings.Compare(x.Stream, y.Stream),
 		cmp.Compare(x.Resolution.Width, y.Resolution.Width), cmp.Compare(x.Resolution.Height, y.Resolution.Height),
 		strings.Compare(string(x.Scenario), string(y.Scenario)))
@@ -374,20 +408,16 @@ func (m *Meter) apply(r *room, e *Event) {
 	case Enter:
 		if !u.in {
 			*u = user{id: u.id, in: true, scenario: e.Scenario, stay: e.At, since: e.At, tiers: append(u.tiers[:0], m.audio)}
+			if gone := e.At.Add(m.o.Timeout); r.gone.IsZero() || gone.Before(r.gone) {
+				r.gone = gone
+			}
 		}
 	case Leave:
 		m.end(r, u, e.At)
-		for _, v := range r.users { // the streams u published end
-			if v.in && slices.ContainsFunc(v.subs, func(s sub) bool { return s.from == e.User }) {
-				m.meter(r, v, e.At)
-				v.subs = slices.DeleteFunc(v.subs, func(s sub) bool { return s.from == e.User })
-				m.retier(v)
-			}
-		}
 		return
 	case Subscribe, Unsubscribe:
-		if !u.in {
-			return
+		if p := r.users[e.From]; !u.in || e.Kind == Subscribe && (p == nil || !p.in) {
+			return // no one receives, or nothing is sent
 		}
 		i := slices.IndexFunc(u.subs, func(s sub) bool { return s.from == e.From && s.stream == e.Stream })
 		switch {
@@ -451,17 +481,10 @@ func (m *Meter) tierOf(area int64) billing.Tier {
 	return t
 }
 
-// meter adds u's time from u.since to t to its pieces, day by day; a user
-// whose Timeout passed first leaves then.
-func (m *Meter) meter(r *room, u *user, t time.Time) {
+// meter adds u's time from u.since to end to its pieces, day by day.
+func (m *Meter) meter(r *room, u *user, end time.Time) {
 	if !u.in {
 		return
-	}
-	end, out := t, false
-	if m.o.Timeout > 0 {
-		if gone := u.last.Add(m.o.Timeout); gone.Before(t) {
-			end, out = gone, true
-		}
 	}
 	for u.since.Before(end) {
 		if !u.since.Before(u.dayEnd) {
@@ -477,9 +500,6 @@ func (m *Meter) meter(r *room, u *user, t time.Time) {
 		}
 		u.since = to
 	}
-	if out {
-		m.end(r, u, end)
-	}
 }
 
 func (u *user) add(d billing.Day, t billing.Tier, dur time.Duration) {
@@ -492,7 +512,8 @@ func (u *user) add(d billing.Day, t billing.Tier, dur time.Duration) {
 	u.pieces = append(u.pieces, piece{day: d, tier: t, d: dur})
 }
 
-// end ends u's stay at t (metered up to t), returning its pieces.
+// end ends u's stay at t (metered up to t), returning its pieces; the
+// streams u published end for their receivers.
 func (m *Meter) end(r *room, u *user, t time.Time) {
 	if !u.in {
 		return
@@ -501,11 +522,19 @@ func (m *Meter) end(r *room, u *user, t time.Time) {
 		m.emit(r, u, p)
 	}
 	u.in, u.subs, u.pieces, u.last = false, u.subs[:0], u.pieces[:0], t
+	for _, v := range r.users {
+		if v.in && slices.ContainsFunc(v.subs, func(s sub) bool { return s.from == u.id }) {
+			m.meter(r, v, t)
+			v.subs = slices.DeleteFunc(v.subs, func(s sub) bool { return s.from == u.id })
+			m.retier(v)
+		}
+	}
 }
 
-// emit returns piece p of u's stay as a usage.
+// emit returns piece p of u's stay as a usage; its time is whole seconds
+// (the events' times are).
 func (m *Meter) emit(r *room, u *user, p piece) {
-	seconds := int64((p.d + time.Second - 1) / time.Second)
+	seconds := int64(p.d / time.Second)
 	if seconds == 0 {
 		return
 	}
@@ -520,12 +549,13 @@ func (m *Meter) emit(r *room, u *user, p piece) {
 }
 
 // usageID is the id of the usage of a stay's day and tier: "sm-" and the
-// 128-bit FNV-1a hash of its room, user, stay, day and tier.
+// 128-bit FNV-1a hash of its room, user, stay, day and tier, each name
+// preceded by its length.
 func usageID(k roomKey, userID string, stay time.Time, d billing.Day, t billing.Tier) string {
 	h := fnv.New128a()
 	for _, s := range []string{k.account, k.app, k.room, userID, string(t)} {
+		h.Write(binary.AppendUvarint(nil, uint64(len(s))))
 		h.Write([]byte(s))
-		h.Write([]byte{0})
 	}
 	var b [16]byte
 	binary.BigEndian.PutUint64(b[:8], uint64(stay.UnixNano()))

@@ -51,6 +51,20 @@ func (b *ev) enter(t time.Time, user string, s billing.Scenario) *ev {
 	return b.add(session.Enter, t, user, func(e *session.Event) { e.Scenario = s })
 }
 func (b *ev) leave(t time.Time, user string) *ev { return b.add(session.Leave, t, user) }
+
+// seq sets the Seq of the last event.
+func (b *ev) seq(n uint64) *ev {
+	b.events[len(b.events)-1].Seq = n
+	return b
+}
+
+// alive adds user's heartbeats every minute after from, to until.
+func alive(b *ev, user string, from, until time.Time) *ev {
+	for t := from.Add(time.Minute); !t.After(until); t = t.Add(time.Minute) {
+		b.add(session.Alive, t, user)
+	}
+	return b
+}
 func (b *ev) sub(t time.Time, user, from, stream string, r billing.Resolution) *ev {
 	return b.add(session.Subscribe, t, user, func(e *session.Event) { e.From, e.Stream, e.Resolution = from, stream, r })
 }
@@ -140,21 +154,25 @@ func TestUsages(t *testing.T) {
 		// Era 2: bob's instant is 307,200 + 2,073,600 = 2,380,800: FHD once.
 		{"three users, Era 2 aggregate", session.Options{Book: billing.Era2USD()}, three(vl),
 			[]use{{fhd, 1800, t0, vl}, {fhd, 1800, t0, vl}, {sd, 1800, t0, vl}}},
-		// 1280×720 for 5 minutes, then 640×360 (SD) for 5.
+		// 1280×720 for 5 minutes, then 640×360 (SD) for 5; bob, who sends,
+		// receives nothing: 600 s of audio.
 		{"a resolution change splits the time", era1(),
-			(&ev{}).enter(t0, "alice", vc).sub(t0, "alice", "bob", "camera", p720).
-				sub(at(15, 10, 5, 0), "alice", "bob", "camera", p360).leave(at(15, 10, 10, 0), "alice").events,
-			[]use{{hd, 300, t0, vc}, {sd, 300, t0, vc}}},
-		// 20 minutes in the room, HD from 10:05 to 10:15: 600 s HD, 600 s audio.
+			(&ev{}).enter(t0, "alice", vc).enter(t0, "bob", vc).sub(t0, "alice", "bob", "camera", p720).
+				sub(at(15, 10, 5, 0), "alice", "bob", "camera", p360).leave(at(15, 10, 10, 0), "alice").leave(at(15, 10, 10, 0), "bob").events,
+			[]use{{hd, 300, t0, vc}, {sd, 300, t0, vc}, {audio, 600, t0, vc}}},
+		// 20 minutes in the room, HD from 10:05 to 10:15: 600 s HD, 600 s
+		// audio; bob 1,200 s of audio.
 		{"audio around a video segment", era1(),
-			(&ev{}).enter(t0, "alice", vc).sub(at(15, 10, 5, 0), "alice", "bob", "camera", p720).
-				unsub(at(15, 10, 15, 0), "alice", "bob", "camera").leave(at(15, 10, 20, 0), "alice").events,
-			[]use{{audio, 600, t0, vc}, {hd, 600, t0, vc}}},
-		// 23:50 to 00:10 receiving HD: 600 s on each day, the second from midnight.
+			(&ev{}).enter(t0, "alice", vc).enter(t0, "bob", vc).sub(at(15, 10, 5, 0), "alice", "bob", "camera", p720).
+				unsub(at(15, 10, 15, 0), "alice", "bob", "camera").leave(at(15, 10, 20, 0), "alice").leave(at(15, 10, 20, 0), "bob").events,
+			[]use{{audio, 600, t0, vc}, {hd, 600, t0, vc}, {audio, 1200, t0, vc}}},
+		// 23:50 to 00:10 receiving HD: 600 s on each day, the second from
+		// midnight; bob's audio the same.
 		{"midnight splits a stay", era1(),
-			(&ev{}).enter(at(15, 23, 50, 0), "alice", vc).sub(at(15, 23, 50, 0), "alice", "bob", "camera", p720).
-				leave(at(16, 0, 10, 0), "alice").events,
-			[]use{{hd, 600, at(15, 23, 50, 0), vc}, {hd, 600, at(16, 0, 0, 0), vc}}},
+			(&ev{}).enter(at(15, 23, 50, 0), "alice", vc).enter(at(15, 23, 50, 0), "bob", vc).
+				sub(at(15, 23, 50, 0), "alice", "bob", "camera", p720).leave(at(16, 0, 10, 0), "alice").leave(at(16, 0, 10, 0), "bob").events,
+			[]use{{hd, 600, at(15, 23, 50, 0), vc}, {hd, 600, at(16, 0, 0, 0), vc},
+				{audio, 600, at(15, 23, 50, 0), vc}, {audio, 600, at(16, 0, 0, 0), vc}}},
 		{"repeated entries add up", era1(),
 			(&ev{}).enter(t0, "alice", vc).leave(at(15, 10, 1, 0), "alice").
 				enter(at(15, 10, 5, 0), "alice", vc).leave(at(15, 10, 6, 30), "alice").events,
@@ -166,14 +184,16 @@ func TestUsages(t *testing.T) {
 			[]use{{audio, 300, t0, vc}, {audio, 300, t0, vc}, {hd, 300, t0, vc}}},
 		// Camera 640×480 (SD) and screen 1920×1080 (FHD), 10 minutes.
 		{"screen sharing is a video stream", era1(),
-			(&ev{}).enter(t0, "alice", vc).sub(t0, "alice", "bob", "camera", vga).sub(t0, "alice", "bob", "screen", p1080).
-				leave(at(15, 10, 10, 0), "alice").events,
-			[]use{{fhd, 600, t0, vc}, {sd, 600, t0, vc}}},
-		// Two 4096×2160 streams, 17,694,720 pixels, above Era 3's top bound: 4K.
+			(&ev{}).enter(t0, "alice", vc).enter(t0, "bob", vc).sub(t0, "alice", "bob", "camera", vga).sub(t0, "alice", "bob", "screen", p1080).
+				leave(at(15, 10, 10, 0), "alice").leave(at(15, 10, 10, 0), "bob").events,
+			[]use{{fhd, 600, t0, vc}, {sd, 600, t0, vc}, {audio, 600, t0, vc}}},
+		// Two 4096×2160 streams, 17,694,720 pixels, above Era 3's top bound:
+		// 4K; the senders 60 s of audio each.
 		{"above a capped table: the top tier", session.Options{Book: billing.Era3USD()},
-			(&ev{}).enter(t0, "alice", vc).sub(t0, "alice", "bob", "camera", uhd4k).sub(t0, "alice", "carol", "camera", uhd4k).
-				leave(at(15, 10, 1, 0), "alice").events,
-			[]use{{billing.Tier4K, 60, t0, vc}}},
+			(&ev{}).enter(t0, "alice", vc).enter(t0, "bob", vc).enter(t0, "carol", vc).
+				sub(t0, "alice", "bob", "camera", uhd4k).sub(t0, "alice", "carol", "camera", uhd4k).
+				add(session.Close, at(15, 10, 1, 0), "").events,
+			[]use{{billing.Tier4K, 60, t0, vc}, {audio, 60, t0, vc}, {audio, 60, t0, vc}}},
 		// Heartbeat at 10:01, nothing after: out at 10:02:30 (Timeout 90 s).
 		{"a missing leave times out", session.Options{Book: billing.Era1USD(), Timeout: 90 * time.Second},
 			(&ev{}).enter(t0, "alice", vc).add(session.Alive, at(15, 10, 1, 0), "alice").events,
@@ -190,13 +210,36 @@ func TestUsages(t *testing.T) {
 		// A per-stream table capped at 1920×1080 (FHD): a 2560×1440
 		// stream above it is billed FHD, the top tier, beside an SD one.
 		{"above a capped per-stream table: the top tier", session.Options{Book: cappedEra1()},
-			(&ev{}).enter(t0, "alice", vc).sub(t0, "alice", "bob", "camera", billing.Resolution{Width: 2560, Height: 1440}).
-				sub(t0, "alice", "carol", "camera", vga).leave(at(15, 10, 1, 0), "alice").events,
-			[]use{{fhd, 60, t0, vc}, {sd, 60, t0, vc}}},
-		// 0.4 s in the room: one second.
-		{"a started second counts", era1(),
-			(&ev{}).enter(t0, "alice", vc).leave(t0.Add(400*time.Millisecond), "alice").events,
+			(&ev{}).enter(t0, "alice", vc).enter(t0, "bob", vc).enter(t0, "carol", vc).
+				sub(t0, "alice", "bob", "camera", billing.Resolution{Width: 2560, Height: 1440}).
+				sub(t0, "alice", "carol", "camera", vga).add(session.Close, at(15, 10, 1, 0), "").events,
+			[]use{{fhd, 60, t0, vc}, {sd, 60, t0, vc}, {audio, 60, t0, vc}, {audio, 60, t0, vc}}},
+		// Times are taken to the second: 10:00:00.3 to 10:00:01.9 is 1 s;
+		// 10:00:05.1 to 10:00:05.8 nothing, the leave after the entry (Seq).
+		{"times are taken to the second", era1(),
+			(&ev{}).enter(t0.Add(300*time.Millisecond), "alice", vc).leave(t0.Add(1900*time.Millisecond), "alice").
+				enter(t0.Add(5100*time.Millisecond), "bob", vc).seq(1).leave(t0.Add(5800*time.Millisecond), "bob").seq(2).events,
 			[]use{{audio, 1, t0, vc}}},
+		// bob gets no Alive after his entry: out at 10:01:30 (Timeout 90 s),
+		// and his camera ends for alice then, who stays to 10:30 with
+		// heartbeats: HD 90 s, audio 1,710 s; bob audio 90 s.
+		{"a publisher timing out ends its streams", session.Options{Book: billing.Era1USD(), Timeout: 90 * time.Second},
+			alive((&ev{}).enter(t0, "alice", vc).enter(t0, "bob", vc).sub(t0, "alice", "bob", "camera", p720), "alice", t0, at(15, 10, 29, 0)).
+				leave(at(15, 10, 30, 0), "alice").events,
+			[]use{{hd, 90, t0, vc}, {audio, 1710, t0, vc}, {audio, 90, t0, vc}}},
+		// bob leaves at 10:01; alice's subscription to him at 10:02 (a stale
+		// report) receives nothing, nor one to carol, never in the room.
+		{"no video from a publisher not in the room", era1(),
+			(&ev{}).enter(t0, "alice", vc).enter(t0, "bob", vc).leave(at(15, 10, 1, 0), "bob").
+				sub(at(15, 10, 2, 0), "alice", "bob", "camera", p1080).sub(at(15, 10, 2, 0), "alice", "carol", "camera", p1080).
+				leave(at(15, 10, 10, 0), "alice").events,
+			[]use{{audio, 600, t0, vc}, {audio, 60, t0, vc}}},
+		// A subscription and its end in one second, in this order (Seq):
+		// nothing received; without Seq the end would go first.
+		{"Seq orders an instant", era1(),
+			(&ev{}).enter(t0, "alice", vc).enter(t0, "bob", vc).sub(at(15, 10, 0, 5), "alice", "bob", "camera", p1080).seq(1).
+				unsub(at(15, 10, 0, 5), "alice", "bob", "camera").seq(2).leave(at(15, 10, 10, 0), "alice").leave(at(15, 10, 10, 0), "bob").events,
+			[]use{{audio, 600, t0, vc}, {audio, 600, t0, vc}}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			got, err := session.Usages(c.o, c.events)
