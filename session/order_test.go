@@ -17,7 +17,7 @@ import (
 // midnight: entries and leaves (some missing, closed by a heartbeat's
 // timeout or the room's close), subscriptions to each other's camera and
 // screen at resolutions that change, audio-only streams, heartbeats and
-// closes, many at equal instants.
+// closes, many at equal instants, some ordered there by Seq.
 func drawRoom(rt *rapid.T) []session.Event {
 	users := []string{"alice", "bob", "carol", "dave"}
 	res := []billing.Resolution{{}, vga, p360, p720, p1080, uhd4k}
@@ -31,7 +31,7 @@ func drawRoom(rt *rapid.T) []session.Event {
 	for i := range rapid.IntRange(1, 60).Draw(rt, "events") {
 		_ = i
 		e := session.Event{Account: "a", App: "app1", Room: rapid.SampledFrom([]string{"r1", "r1", "r2"}).Draw(rt, "room"),
-			At: instant("at"), User: rapid.SampledFrom(users).Draw(rt, "user")}
+			At: instant("at"), User: rapid.SampledFrom(users).Draw(rt, "user"), Seq: rapid.SampledFrom([]uint64{0, 0, 1, 2}).Draw(rt, "seq")}
 		switch k := rapid.IntRange(0, 9).Draw(rt, "kind"); {
 		case k < 3:
 			e.Kind = session.Enter
