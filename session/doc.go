@@ -30,14 +30,23 @@
 // starting to receive a stream, or receiving it at another resolution
 // ([Subscribe]; a zero Resolution is an audio-only stream), and stopping
 // ([Unsubscribe]); a heartbeat ([Alive]); and the room closing ([Close]),
-// which ends every stay. A stream ends for its receivers when its
-// publisher ([Event].From) leaves, and a user's subscriptions end when
-// the user leaves: a user who comes back reports them again. A user whose
-// Leave never comes is taken out of the room [Options].Timeout after the
-// last event about them (as TRTC's server removes a client whose
-// heartbeats stopped), if a Timeout is set. Events that change nothing
-// (an Enter while in the room, a repeated event) are harmless, so a host
-// may deliver events at least once.
+// which ends every stay. Times are taken to the second, as Tencent meters
+// seconds; the events of one second are applied in the order of their
+// [Event].Seq, then ends before starts.
+//
+// A subscription counts while both its receiver and its publisher
+// ([Event].From) are in the room: a Subscribe of a user who is not in the
+// room, or to a publisher who is not, is ignored, and a subscription ends
+// when either of them leaves. A user who comes back reports their
+// subscriptions again, and so do the receivers of a publisher who comes
+// back. A user whose Leave never comes is taken out of the room
+// [Options].Timeout after the last event about them (as TRTC's server
+// removes a client whose heartbeats stopped), if a Timeout is set, and the
+// events about them are then ignored until they enter again. Events that
+// change nothing (an Enter while in the room, a repeated event) are
+// harmless, so a host may deliver events at least once; a redelivery older
+// than the watermark is refused with [ErrLate] like any late event, which
+// for an event delivered before means it was taken.
 //
 // # Order, lateness and idempotency
 //

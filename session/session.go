@@ -22,11 +22,12 @@ const (
 	// Enter: User entered the room, under Scenario.
 	Enter Kind = iota + 1
 	// Leave: User left the room. The streams User published end for
-	// everyone receiving them.
+	// everyone receiving them, as they do when User times out.
 	Leave
 	// Subscribe: User receives Stream of From at Resolution from At on
 	// (zero for an audio-only stream); for a stream User receives already,
-	// its resolution changed. Ignored for a user not in the room.
+	// its resolution changed. Ignored unless User and From are both in the
+	// room.
 	Subscribe
 	// Unsubscribe: User stopped receiving Stream of From.
 	Unsubscribe
