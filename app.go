@@ -9,8 +9,9 @@ import (
 
 // App is an application (SDKAppID) of an account: usage names one. The
 // postpaid switch and the service status belong to it; packages belong to
-// the account and cover the usage of all its applications (see the package
-// documentation, "Applications").
+// the account and cover the usage of all its applications, but for those
+// bound to one (PackageKind.AppBound; see the package documentation,
+// "Applications" and "Applications' own meters and packages").
 type App struct {
 	// ID is the SDKAppID, unique within the account.
 	ID string

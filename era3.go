@@ -33,11 +33,13 @@ package billing
 // The monthly packages Tencent sells in this era (RTC Engine, Call, Live,
 // Conference editions) are bound to one application, valid from the
 // purchase day to the day before the same date next month, do not stack,
-// and are drawn after the free minutes and before the account-wide packs;
-// the engine bills them (PackageKind.AppBound, NoStacking, First, and
-// [ComparePackages]). Their sizes and prices are not in Tencent's public
-// documents, so the book sells none: a host adds the kinds it sells, with
-// its prices, as the Era3USD example shows.
+// and are drawn after the free minutes (whose kind is First) and before
+// the account-wide packs; the engine bills them (PackageKind.AppBound and
+// NoStacking, and [ComparePackages]: a kind a host adds is not First).
+// Their sizes and prices are not in Tencent's public documents, so the
+// book sells none: a host adds the kinds it sells, with its prices, under
+// a book ID of its own, as the Era3USD example in the package's examples
+// shows.
 //
 // Decisions where the documents are silent:
 //

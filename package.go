@@ -145,7 +145,9 @@ type PurchaseRecord struct {
 // purchase day (in the billing time zone) to the end of its kind's validity,
 // so it covers usage from its purchase on, and it first absorbs the purchase
 // day's basic minutes that no package covered, never an earlier day's: tier
-// by tier in the price book's order (audio, SD, HD, FHD), and within a tier
+// by tier in the price book's order (audio, SD, HD, FHD in Era 1), and
+// application by application where the book rounds per application
+// (only its own, for a package bound to one), and within a tier
 // the shortfall minutes before the postpaid ones, as many whole minutes as
 // its balance allows at its ratio.
 // Buying lifts a suspension, and buying a kind with AutoPostpaid (the

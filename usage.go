@@ -142,7 +142,9 @@ func (u *Usage) same(v *Usage) bool {
 //
 // Basic usage's billable minutes are covered, whole minute by whole minute,
 // by the packages valid at its time in deduction order (soonest expiry, then
-// earliest purchase, then id), each at its kind's ratio for the tier; a
+// earliest purchase, then id; first those whose kind is First, then those
+// bound to the usage's application: see [ComparePackages]), each at its
+// kind's ratio for the tier; a
 // package whose balance is smaller than one minute's ratio is left for tiers
 // with smaller ratios. Minutes no package covers are billed postpaid if the
 // switch of the usage's application is on; else, if the account has bought a

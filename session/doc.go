@@ -65,9 +65,10 @@
 // and 32 hexadecimal digits of a 128-bit FNV-1a hash), so metering a room
 // again, after a restart, gives the same usages under the same ids, and
 // [billing.Engine.Record] records each once. Its seconds are the stay's
-// time in that day and tier, rounded up to a whole second; its At is the
-// start of that time (the stay's start, or the day's); its Scenario is the
-// entry's.
+// time in that day and tier; its At is the last second of that time, when
+// its minutes had all been used (so packages cover them, and an
+// application is suspended, as of then, and usages come to the Engine in
+// the order of their times); its Scenario is the entry's.
 //
 // A Meter keeps, per open room, the state of each user in it (their
 // subscriptions and the day's seconds so far) and the events not yet

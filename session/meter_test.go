@@ -46,7 +46,7 @@ func TestWatermark(t *testing.T) {
 		m.Advance(at(15, 10, 10, 0))
 	}
 	us := m.Advance(at(15, 10, 20, 0))
-	if diff := gocmp.Diff([]use{{audio, 300, at(15, 10, 0, 0), billing.VideoCall}}, uses(us), gocmp.AllowUnexported(use{})); diff != "" || m.Open() != 1 {
+	if diff := gocmp.Diff([]use{{audio, 300, at(15, 10, 4, 59), billing.VideoCall}}, uses(us), gocmp.AllowUnexported(use{})); diff != "" || m.Open() != 1 {
 		t.Errorf("%d open (want 1: bob); usages (-want +got):\n%s", m.Open(), diff)
 	}
 }

@@ -77,7 +77,9 @@ type Options struct {
 	Lateness time.Duration
 	// Timeout, if not zero, takes a user out of the room Timeout after the
 	// last event about them (Enter, Subscribe, Unsubscribe, Alive) if no
-	// Leave or Close came before.
+	// Leave or Close came before. It applies to every user: with a Timeout,
+	// a host reports each user's heartbeats (Alive) at least every
+	// Timeout, or their stays end early.
 	Timeout time.Duration
 }
 
@@ -151,6 +153,7 @@ type piece struct {
 	day  billing.Day
 	tier billing.Tier
 	d    time.Duration
+	last time.Time // the end of its latest time
 }
 
 // New returns a Meter.
@@ -173,6 +176,8 @@ func New(o Options) (*Meter, error) {
 	switch {
 	case o.Lateness < 0 || o.Timeout < 0:
 		return nil, fmt.Errorf("%w: negative Lateness or Timeout", ErrInvalidOptions)
+	case len(o.Book.Tiers) == 0:
+		return nil, fmt.Errorf("%w: Book is required", ErrInvalidOptions)
 	case m.audio == "" || len(m.isVideo) == 0:
 		return nil, fmt.Errorf("%w: book %q has no audio tier or no scenario", ErrInvalidOptions, o.Book.ID)
 	case o.Book.Tiering != billing.PerStream && o.Book.Tiering != billing.Aggregate:
@@ -497,20 +502,22 @@ func (m *Meter) meter(r *room, u *user, end time.Time) {
 			to = end
 		}
 		for _, tier := range u.tiers {
-			u.add(u.day, tier, to.Sub(u.since))
+			u.add(u.day, tier, to)
 		}
 		u.since = to
 	}
 }
 
-func (u *user) add(d billing.Day, t billing.Tier, dur time.Duration) {
+// add adds the time from u.since to end, in day d, to the piece of tier t.
+func (u *user) add(d billing.Day, t billing.Tier, end time.Time) {
 	for i := range u.pieces {
 		if p := &u.pieces[i]; p.day == d && p.tier == t {
-			p.d += dur
+			p.d += end.Sub(u.since)
+			p.last = end
 			return
 		}
 	}
-	u.pieces = append(u.pieces, piece{day: d, tier: t, d: dur})
+	u.pieces = append(u.pieces, piece{day: d, tier: t, d: end.Sub(u.since), last: end})
 }
 
 // end ends u's stay at t (metered up to t), returning its pieces; the
@@ -539,13 +546,9 @@ func (m *Meter) emit(r *room, u *user, p piece) {
 	if seconds == 0 {
 		return
 	}
-	at := p.day.Start(m.loc)
-	if u.stay.After(at) {
-		at = u.stay
-	}
 	m.out = append(m.out, billing.Usage{
 		ID: usageID(r.key, u.id, u.stay, p.day, p.tier), Account: r.key.account, App: r.key.app,
-		Scenario: u.scenario, Tier: p.tier, Seconds: seconds, At: at,
+		Scenario: u.scenario, Tier: p.tier, Seconds: seconds, At: p.last.Add(-time.Second),
 	})
 }
 
