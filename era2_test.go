@@ -357,3 +357,41 @@ func TestTrialWithFirstApplication(t *testing.T) {
 		}
 	})
 }
+
+// TestTrialAtTheOpeningsInstant: an account opened without an application
+// whose first application is created at the same instant, then a package
+// bought then, and usage of that instant reported after the purchase
+// (late: it replays the purchase). The trial came with the application at
+// (that instant, ClassOpening, "trial"), before the usage: it pays the
+// usage's 59 s, one minute at ratio 1, whether the account opened at
+// midnight or later, and whether a checkpoint was taken at every
+// operation or not. (A replay once started from the opening's checkpoint,
+// which came after the trial's key and did not know it: the minute was
+// shortfall.)
+func TestTrialAtTheOpeningsInstant(t *testing.T) {
+	for _, opened := range []time.Time{time.Date(2020, 5, 28, 0, 0, 0, 0, cst), time.Date(2020, 5, 28, 10, 0, 0, 0, cst)} {
+		for _, every := range []int64{1, billing.CheckpointEvery} {
+			h := newHarness(t)
+			billing.SetCheckpointEvery(h.e, every)
+			h.clock.Set(opened)
+			if _, err := h.e.OpenAccount(h.ctx, billing.AccountSpec{ID: "b"}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := h.e.CreateApp(h.ctx, "b", billing.AppSpec{ID: "app1"}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := h.e.Buy(h.ctx, billing.Purchase{ID: "p1", Account: "b", Kind: uni, Minutes: 1000}); err != nil {
+				t.Fatal(err)
+			}
+			got, err := h.e.Record(h.ctx, billing.Usage{ID: "u1", Account: "b", App: "app1", Scenario: billing.VideoLive, Tier: audio, Seconds: 59, At: opened})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := billing.Receipt{Key: billing.MeterKey{Day: refDateDay(2020, 5, 28), Service: billing.ServiceBasic, Tier: audio},
+				Minutes: 1, Draws: []billing.Draw{{Package: billing.TrialID, Minutes: 1, Deducted: 1}}, Late: true}
+			if diff := cmp.Diff(want, got, cmpOpts); diff != "" {
+				t.Errorf("opened %v, a checkpoint every %d operations: receipt (-want +got):\n%s", opened, every, diff)
+			}
+		}
+	}
+}

@@ -212,7 +212,7 @@ func (e *Engine) replay(u *unit, ops []op) error {
 	if err := u.r.Checkpoints(from, func(c Checkpoint) bool { cps = append(cps, c); return true }); err != nil {
 		return err
 	}
-	if len(cps) > 0 && cps[0].Key.Compare(period) < 0 { // a settled day's
+	if len(cps) > 0 && cps[0].Key.At.Before(period.At) { // a settled day's
 		cps = cps[1:]
 	}
 	if len(cps) == 0 {
