@@ -25,7 +25,7 @@
 //
 // # Events
 //
-// A host reports [Event]s: a user entering ([Enter], with the scenario of
+// A host reports events ([Event]): a user entering ([Enter], with the scenario of
 // the entry, as TRTC's enterRoom takes it) and leaving ([Leave]); a user
 // starting to receive a stream, or receiving it at another resolution
 // ([Subscribe]; a zero Resolution is an audio-only stream), and stopping
