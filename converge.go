@@ -296,7 +296,9 @@ func (f *fold) shiftAt(here, c *Checkpoint, key MeterKey) (sh shift, n int64, ok
 // payer returns how the fold pays a minute of meter key used at or after
 // at, until until (the end of its window), when no purchase comes after at
 // (the replay tries to stop only past every call), whichever application's
-// usage it is: by the first package in deduction order that can pay one,
+// usage it is: by the first package in deduction order that can pay one
+// (of the whole account, or bound to the meter's application: a meter
+// rounded per application is that application's usage),
 // if it stays valid until then (those before it can pay none as no balance
 // grows); else, for a value-added service, postpaid; else postpaid
 // if the account's switch is on, or, the automatic switch not armed, if
@@ -308,7 +310,7 @@ func (f *fold) shiftAt(here, c *Checkpoint, key MeterKey) (sh shift, n int64, ok
 func (f *fold) payer(at, until time.Time, key MeterKey) (way, *Package, bool, error) {
 	for i := range f.pkgs {
 		p := &f.pkgs[i]
-		if p.Balance <= 0 || !f.v.a.covers(p, at) {
+		if p.Balance <= 0 || !f.v.a.covers(p, at) || p.App != "" && p.App != key.App {
 			continue
 		}
 		kind, err := f.e.kindOf(p)

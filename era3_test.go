@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/rtcbill/billing"
 )
 
@@ -324,5 +325,65 @@ func TestEra3FreeMinutesForAYear(t *testing.T) {
 	}
 	if last := o.Packages[len(o.Packages)-1]; !last.End.Equal(time.Date(2026, 1, 31, 0, 0, 0, 0, cst)) {
 		t.Errorf("the last grant ends %v; want 2026-01-31 00:00", last.End)
+	}
+}
+
+// TestEra3LateReportBoundPackage: a late report of app3's usage takes the
+// free minutes' last minute that app1's later usage had taken, which then
+// takes a minute from app1's own package; app3's minute, postpaid before,
+// is now prepaid. (A replay that stops early, at a checkpoint, once took
+// app1's package for the payer of app3's meter: it left app3's minute
+// postpaid and app1's package 4 minutes too high.)
+func TestEra3LateReportBoundPackage(t *testing.T) {
+	h := newHarness(t, era3Host())
+	billing.SetCheckpointEvery(h.e, 1) // a checkpoint between every two operations, where a replay may stop
+	h.clock.Set(era3At(14, 8, 0))
+	if _, err := h.e.OpenAccount(h.ctx, billing.AccountSpec{ID: "a", App: "app1"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.e.CreateApp(h.ctx, "a", billing.AppSpec{ID: "app3", Postpaid: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.e.Buy(h.ctx, billing.Purchase{ID: "p0", Account: "a", Kind: "standard", Minutes: 50_000, App: "app1"}); err != nil {
+		t.Fatal(err)
+	}
+	grant := billing.GrantPrefix + "2025-03-14"
+	recordEach(t, h, []era3Usage{
+		// 599,520 s = 9,992 minutes of audio: 8 free minutes are left.
+		{billing.Usage{ID: "u0", App: "app1", Scenario: billing.VideoCall, Tier: audio, Seconds: 599_520, At: era3At(15, 9, 0)},
+			billing.Receipt{Key: era3Key(audio, "app1"), Minutes: 9_992, Draws: []billing.Draw{{Package: grant, Minutes: 9_992, Deducted: 9_992}}}},
+		// 120 s of HD in app1 at 10:00:02: 2 minutes at 1:4, the last 8.
+		{billing.Usage{ID: "u15", App: "app1", Scenario: billing.VideoCall, Tier: hd, Seconds: 120, At: era3At(15, 10, 0).Add(2 * time.Second)},
+			billing.Receipt{Key: era3Key(hd, "app1"), Minutes: 2, Draws: []billing.Draw{{Package: grant, Minutes: 2, Deducted: 8}}}},
+		// 50 s of HD in app3 then: nothing of the account's is left, p0 is
+		// app1's: postpaid (app3's switch is on).
+		{billing.Usage{ID: "u23", App: "app3", Scenario: billing.VideoCall, Tier: hd, Seconds: 50, At: era3At(15, 10, 0).Add(2 * time.Second)},
+			billing.Receipt{Key: era3Key(hd, "app3"), Minutes: 1, Postpaid: 1}},
+		// Late: 2 s of HD in app3 at 10:00:01, before both: app3's minute
+		// is its, from the free minutes (4); u15 then gets 1 free minute
+		// (4 left) and 1 of p0.
+		{billing.Usage{ID: "u32", App: "app3", Scenario: billing.VideoCall, Tier: hd, Seconds: 2, At: era3At(15, 10, 0).Add(time.Second)},
+			billing.Receipt{Key: era3Key(hd, "app3"), Minutes: 1, Draws: []billing.Draw{{Package: grant, Minutes: 1, Deducted: 4}}, Late: true}},
+	})
+	ms, err := h.e.Meters(h.ctx, "a", refDateDay(2025, 3, 15))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []billing.Meter{
+		{Key: era3Key(audio, "app1"), Seconds: 599_520, Prepaid: 9_992},
+		{Key: era3Key(hd, "app1"), Seconds: 120, Prepaid: 2},
+		{Key: era3Key(hd, "app3"), Seconds: 52, Prepaid: 1},
+	}
+	if diff := cmp.Diff(want, ms, cmpOpts, cmpopts.IgnoreFields(billing.Meter{}, "Latest", "EarlierPostpaid", "EarlierShortfall")); diff != "" {
+		t.Errorf("meters (-want +got):\n%s", diff)
+	}
+	o, err := h.e.Overview(h.ctx, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range o.Packages {
+		if want := map[string]int64{grant: 0, "p0": 49_996}[p.ID]; p.Balance != want {
+			t.Errorf("%s: balance %d, want %d", p.ID, p.Balance, want)
+		}
 	}
 }
