@@ -204,3 +204,23 @@ func TestRecordedBill(t *testing.T) {
 		t.Errorf("bill: subtotal %s, total %s, %d lines; want 1.0188, 1.02, 2 lines: %+v", bill.Subtotal, bill.Total, len(bill.Lines), bill.Lines)
 	}
 }
+
+// TestTimeoutWithoutEvents: a stay the Timeout ends is returned once the
+// watermark passes its end, though no event of its room came since.
+func TestTimeoutWithoutEvents(t *testing.T) {
+	m, err := session.New(session.Options{Book: billing.Era1USD(), Timeout: 90 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Add((&ev{}).enter(at(15, 10, 0, 0), "alice", billing.VideoCall).events[0]); err != nil {
+		t.Fatal(err)
+	}
+	if us := m.Advance(at(15, 10, 0, 30)); len(us) != 0 || m.Open() != 1 {
+		t.Fatalf("Advance(10:00:30) = %v, %d open; want none, 1", us, m.Open())
+	}
+	// Out at 10:01:30: 90 s of audio, its last second 10:01:29.
+	us := m.Advance(at(15, 10, 5, 0))
+	if diff := gocmp.Diff([]use{{audio, 90, at(15, 10, 1, 29), billing.VideoCall}}, uses(us), gocmp.AllowUnexported(use{})); diff != "" || m.Open() != 0 {
+		t.Errorf("%d open (want 0); usages (-want +got):\n%s", m.Open(), diff)
+	}
+}

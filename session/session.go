@@ -259,8 +259,8 @@ func (m *Meter) Advance(now time.Time) []billing.Usage {
 	}
 	m.out = m.out[:0]
 	for k, r := range m.rooms {
-		if (len(r.pending) == 0 || !r.pending[0].At.Before(wm)) && (r.due.IsZero() || wm.Before(r.due)) {
-			continue // nothing to apply, nothing complete
+		if r.quiet(wm) {
+			continue
 		}
 		m.advance(r, wm)
 		if len(r.users) == 0 && len(r.pending) == 0 {
@@ -271,6 +271,13 @@ func (m *Meter) Advance(now time.Time) []billing.Usage {
 	out := slices.Clone(m.out)
 	slices.SortFunc(out, func(x, y billing.Usage) int { return cmp.Or(x.At.Compare(y.At), strings.Compare(x.ID, y.ID)) })
 	return out
+}
+
+// quiet reports whether nothing of room r happens before wm: no event to
+// apply, no day of a stay and no Timeout ending.
+func (r *room) quiet(wm time.Time) bool {
+	return (len(r.pending) == 0 || !r.pending[0].At.Before(wm)) && (r.gone.IsZero() || !r.gone.Before(wm)) &&
+		(r.due.IsZero() || wm.Before(r.due))
 }
 
 // Open returns how many users are in the Meter's rooms, all together, as
