@@ -123,20 +123,19 @@ func (e *Engine) OpenAccount(ctx context.Context, spec AccountSpec) (Account, er
 		u.a = Account{ID: spec.ID, Currency: spec.Currency, Opened: u.now, SettledThrough: today - 1,
 			Frontier: OpKey{At: u.now, Class: ClassOpening}, Cycle: e.cycleOf(spec.Currency, u.now)}
 		cp := Checkpoint{Key: OpKey{At: u.now, Class: ClassCheckpoint}}
-		if spec.App == "" {
-			// The packages its first application brings will be placed at
-			// their keys (see activate), the trial's at (its creation,
-			// ClassOpening, "trial"): at the opening's instant, a checkpoint
-			// at the Frontier comes before them, so a replay re-applies them.
-			cp.Key = u.a.Frontier
-		}
 		// The trial and the day's recurring grant come with the first
-		// application (see activate): here, if it is created with the account.
+		// application: here, if it is created with the account.
 		if spec.App != "" {
 			for _, p := range e.activation(&u.a, book, u.now) {
 				u.append(Entry{Kind: EntryGrant, Package: p.ID, Balance: p.Balance})
 				u.putPackage(p)
 			}
+		} else {
+			// Else activate places them at their keys, the trial's at (its
+			// creation, ClassOpening, "trial"): at the opening's instant, a
+			// checkpoint at the Frontier comes before them, so a replay
+			// re-applies them.
+			cp.Key = u.a.Frontier
 		}
 		u.a.GrantsThrough = today
 		slices.SortFunc(u.ch.Packages, ComparePackages)

@@ -115,7 +115,7 @@ func (e *Engine) basicService(r Reader, a *Account, app int, now, at time.Time, 
 	}
 	payable := false
 	walkErr := r.LivePackages(func(p Package) bool {
-		if e.forfeitable(&p, a, now) || !a.covers(&p, at) || p.App != "" && p.App != a.Apps[app].ID {
+		if e.forfeitable(&p, a, now) || !a.covers(&p, at) || !p.forApp(a.Apps[app].ID) {
 			return true
 		}
 		var kind *PackageKind

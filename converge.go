@@ -143,10 +143,10 @@ func (f *fold) converge(c *Checkpoint, later []Checkpoint, key MeterKey) (bool, 
 // closed there (else it is open, among c's). It changes c's slices, which
 // a Store hands out as copies. c is never the checkpoint of a period's
 // start (the replay starts there or before), so its Meters are its open
-// ones, in order of service, then tier.
+// ones, in order of service, tier, then application.
 func (s *shift) apply(open bool, c Checkpoint, n int64) Checkpoint {
 	if open {
-		i, found := slices.BinarySearchFunc(c.Meters, s.key, func(m Meter, k MeterKey) int { return compareServiceTier(m.Key, k) })
+		i, found := slices.BinarySearchFunc(c.Meters, s.key, func(m Meter, k MeterKey) int { return compareInDay(m.Key, k) })
 		if !found {
 			c.Meters = slices.Insert(c.Meters, i, Meter{Key: s.key})
 		}
@@ -310,7 +310,7 @@ func (f *fold) shiftAt(here, c *Checkpoint, key MeterKey) (sh shift, n int64, ok
 func (f *fold) payer(at, until time.Time, key MeterKey) (way, *Package, bool, error) {
 	for i := range f.pkgs {
 		p := &f.pkgs[i]
-		if p.Balance <= 0 || !f.v.a.covers(p, at) || p.App != "" && p.App != key.App {
+		if p.Balance <= 0 || !f.v.a.covers(p, at) || !p.forApp(key.App) {
 			continue
 		}
 		kind, err := f.e.kindOf(p)

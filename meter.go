@@ -156,9 +156,9 @@ func (e *Engine) meterOrder(a *Account) func(x, y MeterKey) int {
 	}
 }
 
-// compareServiceTier orders meter keys by service, tier, then application,
-// byte by byte: the order of a day's meters in a Store.
-func compareServiceTier(x, y MeterKey) int {
+// compareInDay orders meter keys of one day by service, tier, then
+// application, byte by byte: the order of a day's meters in a Store.
+func compareInDay(x, y MeterKey) int {
 	return cmp.Or(strings.Compare(string(x.Service), string(y.Service)), strings.Compare(string(x.Tier), string(y.Tier)),
 		strings.Compare(x.App, y.App))
 }
@@ -174,7 +174,7 @@ func showDay(ms, written []Meter, fn func(Meter) bool) {
 			ms = append(ms, m)
 		}
 	}
-	slices.SortFunc(ms, func(x, y Meter) int { return compareServiceTier(x.Key, y.Key) })
+	slices.SortFunc(ms, func(x, y Meter) int { return compareInDay(x.Key, y.Key) })
 	for _, m := range ms {
 		if !fn(m) {
 			return

@@ -42,6 +42,10 @@ type Package struct {
 	First bool
 }
 
+// forApp reports whether p may cover the usage of application app: it is
+// the whole account's, or bound to app.
+func (p *Package) forApp(app string) bool { return p.App == "" || p.App == app }
+
 // TrialID is the ID of the trial package; purchases cannot use it.
 const TrialID = "trial"
 
@@ -320,7 +324,7 @@ func (e *Engine) absorb(u *unit, book *PriceBook, kind *PackageKind, pkg *Packag
 	var meters []Meter
 	w := e.window(&u.a, r.Day)
 	err := u.r.Meters(w, func(m Meter) bool {
-		if pkg.App != "" && m.Key.App != pkg.App {
+		if !pkg.forApp(m.Key.App) {
 			return true
 		}
 		if postpaid, shortfall := m.today(r.Day); m.Key.Service == ServiceBasic && postpaid+shortfall > 0 {
@@ -413,7 +417,7 @@ func (u *unit) visit(p Package) bool {
 		// arrears reclaimed some, or they are of a later rank.
 		return u.a.reclaimedBy(u.now) || p.Rank() < lastRank
 	}
-	if p.App != "" && p.App != w.us.App || !u.a.covers(&p, w.us.At) || !w.from.IsZero() && !u.a.end(&p).After(w.from) {
+	if !p.forApp(w.us.App) || !u.a.covers(&p, w.us.At) || !w.from.IsZero() && !u.a.end(&p).After(w.from) {
 		return true
 	}
 	kind, err := u.e.kindOf(&p)

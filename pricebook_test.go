@@ -314,6 +314,16 @@ func TestPriceBookValidation(t *testing.T) {
 			b.Kinds[1].Pricing.Offers, b.Kinds[1].Pricing.Bands = nil, nil
 		}},
 		{"trial of an unknown kind", func(b *billing.PriceBook) { b.Trial.Kind = "gift" }},
+		// Era 1's book rounds the applications together: no kind is bound to one.
+		{"kind bound to an application in a book that is not per application", func(b *billing.PriceBook) { b.Kinds[1].AppBound = true }},
+		{"trial bound to an application", func(b *billing.PriceBook) { b.PerApp, b.Kinds[0].AppBound = true, true }},
+		{"monthly grant bound to an application", func(b *billing.PriceBook) {
+			b.PerApp, b.Kinds[0].AppBound, b.Trial = true, true, billing.Grant{}
+			b.Monthly = billing.Recurring{Kind: billing.KindTrial, Minutes: 1}
+		}},
+		{"monthly grant for negative months", func(b *billing.PriceBook) {
+			b.Monthly = billing.Recurring{Kind: billing.KindTrial, Minutes: 1, Months: -1}
+		}},
 		{"trial of zero minutes", func(b *billing.PriceBook) { b.Trial.Minutes = 0 }},
 		{"repeated kind", func(b *billing.PriceBook) { b.Kinds[1].Name = billing.KindTrial }},
 		{"value-added service named basic", func(b *billing.PriceBook) { b.ValueAdded[0].Service = billing.ServiceBasic }},

@@ -83,8 +83,8 @@ func (e *Engine) place(u *unit, ops []op) error {
 	return nil
 }
 
-// record records usage us, of the rounding window that begins on day d,
-// at key, which comes after every operation of the account.
+// record records usage us on meter k, at key, which comes after every
+// operation of the account.
 func (e *Engine) record(u *unit, us *Usage, key OpKey, k MeterKey) (Receipt, error) {
 	if err := e.due(u, key); err != nil {
 		return Receipt{}, err
