@@ -5,7 +5,7 @@ go 1.23.0
 require (
 	github.com/google/go-cmp v0.7.0
 	github.com/jackc/pgx/v5 v5.7.6
-	github.com/rtcbill/billing v0.0.0
+	github.com/rtcbill/billing v0.1.0
 	github.com/shopspring/decimal v1.6.0
 )
 

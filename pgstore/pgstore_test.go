@@ -34,12 +34,20 @@ func newPoolMode(t testing.TB, mode pgx.QueryExecMode) *pgxpool.Pool {
 	return newPoolConfig(t, func(cfg *pgxpool.Config) { cfg.ConnConfig.DefaultQueryExecMode = mode })
 }
 
+// needDatabase skips the test if there is no database to test against,
+// noting it for TestMain's count.
+func needDatabase(t testing.TB) {
+	t.Helper()
+	if dsn == "" {
+		skipped.add(t.Name())
+		t.Skip("PGSTORE_TEST_DSN is not set: run .ci/pgtest to test against a throwaway PostgreSQL")
+	}
+}
+
 // newPoolConfig is newPool with its configuration changed by config.
 func newPoolConfig(t testing.TB, config func(*pgxpool.Config)) *pgxpool.Pool {
 	t.Helper()
-	if dsn == "" {
-		t.Skip("PGSTORE_TEST_DSN is not set: run .ci/pgtest to test against a throwaway PostgreSQL")
-	}
+	needDatabase(t)
 	ctx := context.Background()
 	schema := fmt.Sprintf("t%d_%d", time.Now().UnixNano(), schemas.Add(1))
 	admin, err := pgxpool.New(ctx, dsn)
