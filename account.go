@@ -2,6 +2,7 @@ package billing
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"time"
 )
@@ -10,79 +11,79 @@ import (
 // their postpaid switches and statuses, and the counters the Engine keeps.
 // Packages, meters, usage and the ledger are records of their own.
 type Account struct {
-	ID       string
-	Currency string
-	Opened   time.Time
+	ID       string    `json:"id"`
+	Currency string    `json:"currency"`
+	Opened   time.Time `json:"opened"`
 	// Postpaid is the account's postpaid switch: on, the switch of every
 	// application is on, present and future. It goes on at opening
 	// (AccountSpec.Postpaid), by EnablePostpaid naming no application, or
 	// automatically. Once On, it stays on.
-	Postpaid Postpaid
+	Postpaid Postpaid `json:"postpaid"`
 	// Apps are the account's applications, in the order they were created.
-	Apps []App
+	Apps []App `json:"apps"`
 	// AutoPostpaidArmed reports whether the account has bought a package whose
 	// kind arms the automatic postpaid switch (the universal package).
-	AutoPostpaidArmed bool
+	AutoPostpaidArmed bool `json:"auto_postpaid_armed"`
 	// Version counts the units of work committed on the account.
-	Version int64
+	Version int64 `json:"version"`
 	// Touched is the Engine time of the last unit of work. The Engine's time
 	// for an account never goes backwards: an operation whose clock reads
 	// earlier is stamped at Touched.
-	Touched time.Time
+	Touched time.Time `json:"touched"`
 	// LastSeq is the Seq of the account's last ledger entry.
-	LastSeq int64
+	LastSeq int64 `json:"last_seq"`
 	// GrantsThrough is the last billing day whose recurring grants
 	// (PriceBook.Monthly) the account has had.
-	GrantsThrough Day
+	GrantsThrough Day `json:"grants_through"`
 	// Cycle is the account's billing cycle, fixed with its cohort (see
 	// [Cycle]).
-	Cycle Cycle
+	Cycle Cycle `json:"cycle"`
 	// SettledThrough is the last closed billing day: every day up to it was
 	// settled, or closed without a bill because it had nothing to bill.
 	// Usage of a closed day is late: it is billed as an adjustment.
-	SettledThrough Day
+	SettledThrough Day `json:"settled_through"`
 	// Late lists the meters of closed days that late usage changed since
 	// their last bill, in the order it arrived; the next bill carries them
 	// as adjustment lines.
-	Late []MeterKey
+	Late []MeterKey `json:"late"`
 	// Unbilled lists the meters whose shortfall was settled while postpaid
 	// was off (Meter.Unbilled), in the order they were settled: the first
 	// bill settled with postpaid on bills it.
-	Unbilled []MeterKey
+	Unbilled []MeterKey `json:"unbilled"`
 	// Frontier is the key of the account's last operation in the reference
 	// order: an operation with an earlier key is late, and is applied by
 	// replaying the operations after it (see [OpKey]).
-	Frontier OpKey
+	Frontier OpKey `json:"frontier"`
 	// SinceCheckpoint counts the operations applied since the account's
 	// last checkpoint.
-	SinceCheckpoint int64
+	SinceCheckpoint int64 `json:"since_checkpoint"`
 	// EnabledAt is the Engine time of the account's first EnablePostpaid
 	// call naming no application (zero if none). It stays when a late
 	// report finds the switch went on earlier, automatically: the call
 	// still turned its day's shortfall into postpaid.
-	EnabledAt time.Time
+	EnabledAt time.Time `json:"enabled_at"`
 	// Arrears are the times the account was overdue, in order: only the
 	// last can be unpaid (see [Engine.ReportOverdue]).
-	Arrears []Arrears
+	Arrears []Arrears `json:"arrears"`
 	// Refunds are the account's refunds, in order (see [Engine.Refund]).
-	Refunds []PackageRefund
+	Refunds []PackageRefund `json:"refunds"`
 }
 
 // AccountSpec is what OpenAccount needs to open an account.
 type AccountSpec struct {
 	// ID is the caller's account id, also the idempotency key of the opening.
-	ID string
+	ID string `json:"id"`
 	// Currency of the account; "" means Options.Currency.
-	Currency string
+	Currency string `json:"currency"`
 	// Postpaid chooses, at opening, to keep the service of every
 	// application running on postpaid at list price once the trial runs out
 	// ("do not suspend the service"): it turns the account's switch on.
 	// Without it, an application of a trial-only account is suspended when
 	// the trial runs out, unless its own switch is on.
-	Postpaid bool
+	Postpaid bool `json:"postpaid"`
 	// App, if not empty, is the id of the account's first application,
 	// created with the account (see [Engine.CreateApp]).
-	App string
+	App string `json:"app"`
 }
 
 // OpenAccount opens an account, with its first application if spec names
@@ -158,7 +159,7 @@ func (e *Engine) OpenAccount(ctx context.Context, spec AccountSpec) (Account, er
 	case err != nil:
 		return fail(err)
 	case conflict:
-		return fail(ErrIdempotencyConflict)
+		return fail(fmt.Errorf("%w: the account was opened with another Currency, Postpaid or App", ErrIdempotencyConflict))
 	}
 	return a, nil
 }
@@ -174,7 +175,7 @@ func (e *Engine) activation(a *Account, book *PriceBook, at time.Time) []Package
 	if g := book.Trial; g.Kind != "" {
 		kind, _ := book.kind(g.Kind)
 		ps = append(ps, Package{
-			ID: TrialID, Kind: g.Kind, Book: book.ID, Minutes: g.Minutes, Balance: g.Minutes,
+			ID: TrialID, Kind: g.Kind, Book: book.ID, Minutes: g.Minutes, Balance: g.Minutes, Currency: a.Currency,
 			PurchasedAt: at, Start: e.cal.start(today), End: kind.Validity.end(today, e.cal.loc), First: kind.First,
 		})
 	}
@@ -214,11 +215,11 @@ func (e *Engine) activate(u *unit) error {
 // their switches and statuses), its packages and the meters of the current
 // billing day.
 type Overview struct {
-	Account Account
+	Account Account `json:"account"`
 	// Packages are all the account's packages, live or not, in deduction order.
-	Packages []Package
+	Packages []Package `json:"packages"`
 	// Today is the current billing day.
-	Today Day
+	Today Day `json:"today"`
 	// Meters are the meters today's usage goes to: the basic meters of
 	// Today's rounding window (the day, or its month on the monthly cycle)
 	// and Today's value-added meters, by day, service, then tier in the
@@ -226,7 +227,7 @@ type Overview struct {
 	// Uncovered minutes are the day's minutes no package covered
 	// (postpaid or shortfall), which a package bought today would absorb;
 	// on the monthly cycle, those of today's usage are (see Meter.Latest).
-	Meters []Meter
+	Meters []Meter `json:"meters"`
 }
 
 // Overview returns the account as it stands. It first forfeits the balance

@@ -54,7 +54,7 @@ func (e *Engine) Admit(ctx context.Context, account, app string, service Service
 		service = ServiceBasic
 	}
 	if at.IsZero() {
-		return fail(ErrInvalidTime)
+		return fail(fmt.Errorf("%w: the instant asked about is the zero time", ErrInvalidTime))
 	}
 	d, err := e.cal.checked(at)
 	if err != nil {
@@ -85,7 +85,7 @@ func (e *Engine) Admit(ctx context.Context, account, app string, service Service
 	if err != nil {
 		return Admission{}, err
 	}
-	return Admission{Admitted: why == nil, Reason: why}, nil
+	return Admission{Admitted: why == nil, Reason: public(why)}, nil
 }
 
 // basicService returns why basic service is not available to account a at
@@ -101,7 +101,7 @@ func (e *Engine) basicService(r Reader, a *Account, app int, now, at time.Time, 
 	case ar != nil:
 		why = fmt.Errorf("%w since %s: %w", ErrSuspended, ar.Suspended().In(e.cal.loc).Format(time.RFC3339), ErrInArrears)
 	case p.disabled(at):
-		why = fmt.Errorf("%w %q", ErrAppDisabled, p.ID)
+		why = fmt.Errorf("%w: application %q", ErrAppDisabled, p.ID)
 	case p.Status.Suspended && !at.Before(p.Status.Since) && !pending:
 		why = fmt.Errorf("%w: application %q since %s", ErrSuspended, p.ID, p.Status.Since.In(e.cal.loc).Format(time.RFC3339))
 	}

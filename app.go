@@ -14,29 +14,29 @@ import (
 // "Applications" and "Applications' own meters and packages").
 type App struct {
 	// ID is the SDKAppID, unique within the account.
-	ID string
+	ID string `json:"id"`
 	// Created is the Engine time the application was created.
-	Created time.Time
+	Created time.Time `json:"created"`
 	// Postpaid is the application's postpaid switch. Once On, it stays on.
 	// It goes on at creation (AppSpec.Postpaid), by EnablePostpaid naming
 	// the application, or with the account's switch (Account.Postpaid:
 	// the choice made at opening, EnablePostpaid naming no application,
 	// the automatic way), then at the later of the account switch's
 	// instant and the application's creation, with the account switch's Way.
-	Postpaid Postpaid
+	Postpaid Postpaid `json:"postpaid"`
 	// Status is active or suspended.
-	Status Status
+	Status Status `json:"status"`
 	// Suspensions are the application's ended suspensions, in order (the
 	// current one is Status). A late report can add one, or move one,
 	// after the fact.
-	Suspensions []Interval
+	Suspensions []Interval `json:"suspensions"`
 	// EnabledAt is the Engine time of the first EnablePostpaid call naming
 	// the application (zero if none).
-	EnabledAt time.Time
+	EnabledAt time.Time `json:"enabled_at"`
 	// Disabled lists the times the host disabled the application
 	// ([Engine.DisableApp]), in order; only the last can be open (a zero
 	// Until: disabled now).
-	Disabled []Interval
+	Disabled []Interval `json:"disabled"`
 }
 
 // LegacyApp is the id of the application of an account recorded before
@@ -57,11 +57,11 @@ const MaxApps = 100
 // AppSpec is what CreateApp needs to create an application.
 type AppSpec struct {
 	// ID is the SDKAppID, also the idempotency key of the creation.
-	ID string
+	ID string `json:"id"`
 	// Postpaid chooses, at creation, to keep the application's service
 	// running on postpaid at list price once no package covers its usage
 	// ("do not suspend the service").
-	Postpaid bool
+	Postpaid bool `json:"postpaid"`
 }
 
 // CreateApp creates an application on the account at the Engine's time.
@@ -102,12 +102,12 @@ func (e *Engine) CreateApp(ctx context.Context, account string, spec AppSpec) (A
 func (u *unit) createApp(spec AppSpec) error {
 	if i := u.a.created(spec.ID); i >= 0 {
 		if u.a.Apps[i].Postpaid.Way == PostpaidAtCreation != spec.Postpaid {
-			return ErrIdempotencyConflict
+			return fmt.Errorf("%w: application %q was created with Postpaid %t", ErrIdempotencyConflict, spec.ID, !spec.Postpaid)
 		}
 		return nil
 	}
 	if u.a.created(LegacyApp) < 0 && len(u.a.Apps) >= MaxApps || len(u.a.Apps) > MaxApps {
-		return fmt.Errorf("%w: the account has %d", ErrTooManyApps, MaxApps)
+		return fmt.Errorf("%w: the account has %d, the most it may have", ErrTooManyApps, MaxApps)
 	}
 	u.a.Apps = append(u.a.Apps, App{ID: spec.ID, Created: u.now})
 	u.dirty = true
@@ -221,13 +221,15 @@ func (a *Account) app(id string, at time.Time) int {
 // ErrUnknownApp for an application never created (see LegacyApp).
 func (a *Account) appAt(id string, at time.Time, loc *time.Location) (int, error) {
 	if at.Before(a.Opened) {
-		return -1, fmt.Errorf("%w: it opened %s", ErrBeforeOpened, a.Opened.In(loc).Format(time.RFC3339))
+		return -1, fmt.Errorf("%w: %s is before the account opened, %s", ErrBeforeOpened,
+			at.In(loc).Format(time.RFC3339), a.Opened.In(loc).Format(time.RFC3339))
 	}
 	if i := a.app(id, at); i >= 0 {
 		return i, nil
 	}
 	if i := a.created(id); i >= 0 {
-		return -1, fmt.Errorf("%w: application %q was created %s", ErrBeforeOpened, id, a.Apps[i].Created.In(loc).Format(time.RFC3339))
+		return -1, fmt.Errorf("%w: %s is before application %q was created, %s", ErrBeforeOpened,
+			at.In(loc).Format(time.RFC3339), id, a.Apps[i].Created.In(loc).Format(time.RFC3339))
 	}
 	return -1, fmt.Errorf("%w %q", ErrUnknownApp, id)
 }

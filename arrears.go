@@ -22,19 +22,19 @@ const (
 type Arrears struct {
 	// Refs are the references the host reported the arrears under (its
 	// overdue bills, say), in the order reported: each is reported once.
-	Refs []string
+	Refs []string `json:"refs"`
 	// Since is the Engine's time of the first report. The account is
 	// suspended for arrears from Since + ArrearsGrace until Paid.
-	Since time.Time
+	Since time.Time `json:"since"`
 	// Paid is the Engine's time of the report that it is paid (zero while
 	// unpaid).
-	Paid time.Time
+	Paid time.Time `json:"paid"`
 	// Reclaim is when the account's packages are reclaimed if the arrears
 	// are not paid before it: the start of the first billing day that
 	// begins once the suspension has lasted ArrearsReclaim. A package
 	// bought before it covers no usage from then on, and its balance is
 	// forfeited as at expiry.
-	Reclaim time.Time
+	Reclaim time.Time `json:"reclaim"`
 }
 
 // Suspended returns when the suspension for the arrears begins:
@@ -201,7 +201,7 @@ func (e *Engine) ReportPaid(ctx context.Context, account, ref string) (Account, 
 			}
 			return nil
 		}
-		return fmt.Errorf("%w: no arrears reported under %q", ErrNotFound, ref)
+		return fmt.Errorf("arrears %q %w", ref, ErrNotFound)
 	})
 }
 

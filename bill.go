@@ -3,6 +3,7 @@ package billing
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"time"
 
@@ -15,27 +16,28 @@ import (
 // that arrives for a period after it was settled is billed on the next
 // bill, as adjustment lines dated with its own period.
 type Bill struct {
-	Account string
+	Account string `json:"account"`
 	// Day and Through are the first and the last day of the period (the
 	// same day on the daily cycle).
-	Day, Through Day
-	Currency     string
+	Day      Day    `json:"day"`
+	Through  Day    `json:"through"`
+	Currency string `json:"currency"`
 	// Issued is when the bill was settled.
-	Issued time.Time
+	Issued time.Time `json:"issued"`
 	// PostpaidOn reports that a postpaid switch of the account (its own or
 	// an application's) was on at settlement: basic shortfall minutes, the
 	// account's whatever their application, are billed only then;
 	// otherwise they stay visible, unbilled, until the first bill settled
 	// with one on (Line.Deferred).
-	PostpaidOn bool
+	PostpaidOn bool `json:"postpaid_on"`
 	// Lines are the period's meters (by day, service, tier in the price
 	// book's order, then application), then the adjustments (in the same
 	// order).
-	Lines []Line
+	Lines []Line `json:"lines"`
 	// Subtotal is the exact sum of the lines' amounts.
-	Subtotal decimal.Decimal
+	Subtotal decimal.Decimal `json:"subtotal"`
 	// Total is Subtotal rounded once, half up, to the currency's decimals.
-	Total decimal.Decimal
+	Total decimal.Decimal `json:"total"`
 }
 
 // Line is one line of a bill: one meter (rounding window, service, tier
@@ -44,44 +46,36 @@ type Bill struct {
 type Line struct {
 	// Day is the meter's day (see MeterKey): the bill's Day, or an
 	// earlier one for an adjustment.
-	Day     Day
-	Service Service
-	Tier    Tier
+	Day     Day     `json:"day"`
+	Service Service `json:"service"`
+	Tier    Tier    `json:"tier"`
 	// App is the meter's application, where the book rounds per
 	// application (see [MeterKey]).
-	App string
+	App string `json:"app"`
 	// Adjustment marks late usage of a day settled (or closed) before.
-	Adjustment bool
+	Adjustment bool `json:"adjustment"`
 	// Seconds and Minutes are the usage and its billable minutes (for an
 	// adjustment, what late usage added to the meter since its last bill).
-	Seconds, Minutes int64
+	Seconds int64 `json:"seconds"`
+	Minutes int64 `json:"minutes"`
 	// Prepaid, Postpaid and Shortfall split Minutes as the meter does:
 	// covered by packages, billed at list price, and used while nothing
 	// could pay. Value-added services have no Shortfall.
-	Prepaid, Postpaid, Shortfall int64
+	Prepaid   int64 `json:"prepaid"`
+	Postpaid  int64 `json:"postpaid"`
+	Shortfall int64 `json:"shortfall"`
 	// Deferred is, on a line of its own, the shortfall minutes of the
 	// meter settled before while postpaid was off, billed now that it is
 	// on (see Meter.Unbilled).
-	Deferred int64
+	Deferred int64 `json:"deferred"`
 	// Billed is the minutes charged: Postpaid, plus Shortfall if postpaid was
 	// on at settlement, plus Deferred.
-	Billed int64
+	Billed int64 `json:"billed"`
 	// UnitPrice is the price of one minute (list price for basic services;
 	// zero for value-added usage of a day before the service was billed).
-	UnitPrice decimal.Decimal
+	UnitPrice decimal.Decimal `json:"unit_price"`
 	// Amount is Billed × UnitPrice, exact.
-	Amount decimal.Decimal
-}
-
-// Statement is an account's bills of one calendar month and their total.
-type Statement struct {
-	Account  string
-	Year     int
-	Month    time.Month
-	Currency string
-	Bills    []Bill
-	// Total is the sum of the bills' totals.
-	Total decimal.Decimal
+	Amount decimal.Decimal `json:"amount"`
 }
 
 // Settle settles the settlement period of an account that day d is in:
@@ -109,19 +103,26 @@ type Statement struct {
 // ErrSettleOrder, ErrNoPriceBook, ErrCorrupt, or a Store or context error.
 func (e *Engine) Settle(ctx context.Context, account string, d Day) (Bill, error) {
 	fail := func(err error) (Bill, error) {
-		return Bill{}, &Error{Op: "Settle", Account: account, ID: d.String(), Err: err}
+		return Bill{}, &Error{Op: "Settle", Account: account, Err: fmt.Errorf("day %s: %w", d, err)}
 	}
 	if !validID(account) {
 		return fail(invalidID("account id", account))
 	}
 	var b Bill
+	var issued bool
 	_, _, err := e.update(ctx, RequestSettle, d.String(), account, func(u *unit) error {
 		var err error
 		b, err = e.settle(u, d)
+		issued = len(u.ch.Bills) > 0
 		return err
 	})
 	if err != nil {
 		return fail(err)
+	}
+	if e.log != nil && issued {
+		e.log.LogAttrs(ctx, slog.LevelInfo, "billing: bill issued", slog.String("account", account),
+			slog.String("day", b.Day.String()), slog.String("through", b.Through.String()),
+			slog.String("total", b.Total.String()), slog.String("currency", b.Currency), slog.Int("lines", len(b.Lines)))
 	}
 	return b, nil
 }
@@ -136,10 +137,10 @@ func (e *Engine) settle(u *unit, day Day) (Bill, error) {
 		return old, nil
 	}
 	if today := e.cal.day(u.now); last >= today {
-		return Bill{}, fmt.Errorf("%w: %s (today is %s)", ErrDayNotEnded, span(d, last), today)
+		return Bill{}, fmt.Errorf("%w: billing period %s, today is %s", ErrDayNotEnded, span(d, last), today)
 	}
 	if d <= u.a.SettledThrough {
-		return Bill{}, fmt.Errorf("%w: %s (closed through %s)", ErrDayClosed, span(d, last), u.a.SettledThrough)
+		return Bill{}, fmt.Errorf("%w: billing period %s; the account is closed through %s", ErrDayClosed, span(d, last), u.a.SettledThrough)
 	}
 	var earlier []Day
 	if err := u.r.Days(u.a.SettledThrough+1, d-1, func(x Day) bool { earlier = append(earlier, x); return false }); err != nil {
@@ -333,7 +334,8 @@ func (e *Engine) line(u *unit, m *Meter) (Line, error) {
 func (e *Engine) DueDays(ctx context.Context, account string, at time.Time) ([]Day, error) {
 	due, err := e.cal.checked(at.Add(-e.dueAfter))
 	if err != nil {
-		return nil, &Error{Op: "DueDays", Account: account, Err: err}
+		return nil, &Error{Op: "DueDays", Account: account, Err: fmt.Errorf("%w: %s less DueAfter, %s, is outside the years 1 to 9999",
+			ErrInvalidTime, at.Format(time.RFC3339), e.dueAfter)}
 	}
 	var days []Day
 	err = e.view(ctx, "DueDays", account, func(r Reader, a *Account) error {
@@ -378,40 +380,4 @@ func (e *Engine) Bills(ctx context.Context, account string, from, to Day) ([]Bil
 		return r.Bills(from, to, func(b Bill) bool { bills = append(bills, b); return true })
 	})
 	return bills, err
-}
-
-// Statement returns the account's bills of one month (those whose Day is
-// in it: on the monthly cycle, the month's bill) and the sum of their
-// totals.
-//
-// Errors wrap ErrInvalidID, ErrInvalidTime (a month not 1..12, or a year
-// not 1..9999), ErrNotFound, ErrCorrupt, or a Store or context error.
-func (e *Engine) Statement(ctx context.Context, account string, year int, month time.Month) (Statement, error) {
-	s := Statement{Account: account, Year: year, Month: month}
-	fail := func(err error) (Statement, error) {
-		return Statement{}, &Error{Op: "Statement", Account: account, Err: err}
-	}
-	if month < time.January || month > time.December {
-		return fail(fmt.Errorf("%w: month %d", ErrInvalidTime, month))
-	}
-	first, err := DateDay(year, month, 1)
-	if err != nil {
-		return fail(err)
-	}
-	last, err := DateDay(year, month+1, 0)
-	if err != nil {
-		return fail(err)
-	}
-	err = e.view(ctx, "Statement", account, func(r Reader, a *Account) error {
-		s.Currency = a.Currency
-		return r.Bills(first, last, func(b Bill) bool {
-			s.Bills = append(s.Bills, b)
-			s.Total = s.Total.Add(b.Total)
-			return true
-		})
-	})
-	if err != nil {
-		return Statement{}, err
-	}
-	return s, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -23,8 +24,9 @@ type Options struct {
 	Location *time.Location
 	// PriceBooks are the books usage is priced by. Default: [Era1USD] and
 	// [Era1CNY], every account by Era 1's rules ([AllEras] bills each
-	// account by its cohort's era). Books of one currency must not overlap in time and must
-	// round amounts to the same Decimals. A book prices the billing days
+	// account by its cohort's era). Books of one currency must not overlap
+	// in time (and round amounts to the currency's decimals: see
+	// [CurrencyDecimals]). A book prices the billing days
 	// that begin while it is in force (see [PriceBook]); each book must
 	// price at least one day. Engines that share a Store must be given the
 	// same books and Location.
@@ -47,6 +49,16 @@ type Options struct {
 	// has ended). Default (zero): 10 hours, 10:00 the next day, when TRTC
 	// charges a day. Negative: due as soon as it ends.
 	DueAfter time.Duration
+	// Logger, if not nil, receives what an operator wants to know: units
+	// of work retried after a conflict (Debug), applications suspended and
+	// resumed and postpaid switches turned on (Info), bills issued (Info),
+	// and units of work that failed in the Store (Error), each with the
+	// account, request and ids as attributes (see "Operations" in the
+	// package documentation). Default: nothing is logged.
+	Logger *slog.Logger
+	// Observer, if not nil, is told of every unit of work and every read
+	// the Engine runs, for metrics (see [Observer]). Default: none.
+	Observer Observer
 }
 
 // Defaults of Options.ExpiryGrace and Options.DueAfter.
@@ -67,7 +79,9 @@ type Engine struct {
 	currency string
 	grace    time.Duration
 	dueAfter time.Duration
-	units    sync.Pool // of *unit
+	log      *slog.Logger // nil: no logging
+	observer Observer     // nil: none
+	units    sync.Pool    // of *unit
 	// every is how many operations pass between two checkpoints:
 	// CheckpointEvery (tests set fewer, to replay more often).
 	every int64
@@ -94,14 +108,15 @@ var utc8 = time.FixedZone("UTC+8", 8*60*60)
 // validation.
 func New(store Store, opts *Options) (*Engine, error) {
 	if store == nil {
-		return nil, fmt.Errorf("%w: nil Store", ErrInvalidOptions)
+		return nil, public(fmt.Errorf("%w: the Store is nil", ErrInvalidOptions))
 	}
 	var o Options
 	if opts != nil {
 		o = *opts
 	}
 	e := &Engine{store: store, now: o.Now, currency: o.Currency, every: CheckpointEvery,
-		grace: duration(o.ExpiryGrace, DefaultExpiryGrace), dueAfter: duration(o.DueAfter, DefaultDueAfter)}
+		grace: duration(o.ExpiryGrace, DefaultExpiryGrace), dueAfter: duration(o.DueAfter, DefaultDueAfter),
+		log: o.Logger, observer: o.Observer}
 	e.units.New = func() any {
 		u := &unit{e: e}
 		u.run, u.step = u.apply, u.visit
@@ -122,18 +137,15 @@ func New(store Store, opts *Options) (*Engine, error) {
 	for i := range books {
 		b := books[i].clone()
 		if err := b.validate(); err != nil {
-			return nil, err
+			return nil, public(err)
 		}
 		for _, o := range e.books {
 			switch {
 			case o.ID == b.ID:
-				return nil, fmt.Errorf("%w: two books with ID %q", ErrInvalidPriceBook, b.ID)
+				return nil, public(fmt.Errorf("%w: two books with ID %q", ErrInvalidPriceBook, b.ID))
 			case o.Currency == b.Currency && overlap(o.PriceBook, &b):
-				return nil, fmt.Errorf("%w: books %q and %q overlap in time for the same accounts (replace one, end one with Until, or give them cohorts that do not overlap: CohortFrom, CohortUntil)",
-					ErrInvalidPriceBook, o.ID, b.ID)
-			case o.Currency == b.Currency && o.Decimals != b.Decimals:
-				return nil, fmt.Errorf("%w: books %q and %q round %s to %d and %d decimals", ErrInvalidPriceBook,
-					o.ID, b.ID, b.Currency, o.Decimals, b.Decimals)
+				return nil, public(fmt.Errorf("%w: books %q and %q overlap in time for the same accounts (replace one, end one with Until, or give them cohorts that do not overlap: CohortFrom, CohortUntil)",
+					ErrInvalidPriceBook, o.ID, b.ID))
 			}
 		}
 		e.grants = e.grants || b.Monthly != (Recurring{})
@@ -146,7 +158,7 @@ func New(store Store, opts *Options) (*Engine, error) {
 		d := dated{PriceBook: &b}
 		d.first, d.last = b.days(loc)
 		if d.first > d.last {
-			return nil, fmt.Errorf("%w %q: in force at the first instant of no billing day in %s", ErrInvalidPriceBook, b.ID, loc)
+			return nil, public(fmt.Errorf("%w %q: from From to Until it holds the start of no billing day in %s", ErrInvalidPriceBook, b.ID, loc))
 		}
 		e.books = append(e.books, d)
 	}
@@ -154,7 +166,7 @@ func New(store Store, opts *Options) (*Engine, error) {
 		e.currency = e.books[0].Currency
 	}
 	if !slices.ContainsFunc(e.books, func(b dated) bool { return b.Currency == e.currency }) {
-		return nil, fmt.Errorf("%w: no price book in the default currency %q", ErrInvalidOptions, e.currency)
+		return nil, public(fmt.Errorf("%w: no price book in the default currency %q", ErrInvalidOptions, e.currency))
 	}
 	return e, nil
 }
@@ -215,6 +227,7 @@ type unit struct {
 	now time.Time
 	ch  Changes
 
+	was     []appWas           // the applications as begin found them, if the Engine logs
 	usage   Usage              // Record's usage
 	receipt Receipt            // and its receipt
 	ops     []op               // Record's operation (a buffer)
@@ -260,33 +273,49 @@ func emptied(c Changes) Changes {
 // exec has the Store run u in units of work until one applies its Changes,
 // again while the Store reports a conflict or a duplicate key (up to 100
 // times). An error of u's body is returned as it is, without another try.
+// It reports the unit to the Logger and the Observer, if there are any.
 func (e *Engine) exec(ctx context.Context, u *unit) error {
+	if e.log == nil && e.observer == nil {
+		_, err := e.tries(ctx, u)
+		return err
+	}
+	start := time.Now()
+	n, err := e.tries(ctx, u)
+	e.report(ctx, u, start, n, err)
+	return err
+}
+
+// tries is exec without the reports: it returns how many times it ran u.
+func (e *Engine) tries(ctx context.Context, u *unit) (int, error) {
 	var err error
 	migrated := false
-	for range maxAttempts {
+	for n := 1; n <= maxAttempts; n++ {
 		u.failed = nil
 		err = e.store.Update(ctx, u.account, u.run)
 		switch {
 		case u.failed == errUnmigrated && migrated:
-			return fmt.Errorf("%w: account %q: its migration to keys did not hold", ErrCorrupt, u.account)
+			return n, fmt.Errorf("%w: account %q: its migration to keys did not hold", ErrCorrupt, u.account)
 		case u.failed == errUnmigrated:
 			if err = e.migrate(ctx, u); err != nil {
-				return err
+				return n, err
 			}
 			migrated = true
 		case u.failed == errGrantsDue:
 			if err = e.grantAll(ctx, u.account); err != nil {
-				return err
+				return n, err
 			}
 		case u.failed != nil:
-			return u.failed
+			return n, u.failed
 		case err == nil:
-			return nil
+			return n, nil
 		case !errors.Is(err, ErrConflict) && !errors.Is(err, ErrExists):
-			return err
+			return n, err
+		case e.log != nil:
+			e.log.LogAttrs(ctx, slog.LevelDebug, "billing: unit of work retried", slog.String("request", string(u.req)),
+				slog.String("account", u.account), slog.String("id", u.ref), slog.Int("attempt", n), slog.Any("error", err))
 		}
 	}
-	return err
+	return maxAttempts, err
 }
 
 // update runs body in a unit of work on an existing account (see exec). It
@@ -335,6 +364,9 @@ func (e *Engine) begin(u *unit, r Reader) error {
 	case err != nil:
 		return err
 	}
+	if e.log != nil {
+		u.was = snapshot(&u.a, u.was[:0])
+	}
 	if u.a.Version == 0 || u.req != RequestOpen {
 		if u.now, err = e.clock(&u.a); err != nil {
 			return err
@@ -353,10 +385,10 @@ func (e *Engine) clock(a *Account) (time.Time, error) {
 		now = a.Touched
 	}
 	if !now.After(time.Time{}) {
-		return time.Time{}, fmt.Errorf("%w: the clock reads %s", ErrInvalidTime, now.Format(time.RFC3339))
+		return time.Time{}, fmt.Errorf("%w: the Engine's clock reads %s", ErrInvalidTime, now.Format(time.RFC3339))
 	}
-	if err := e.cal.valid(now); err != nil {
-		return time.Time{}, fmt.Errorf("the clock: %w", err)
+	if e.cal.valid(now) != nil {
+		return time.Time{}, fmt.Errorf("%w: the Engine's clock reads %s, outside the years 1 to 9999", ErrInvalidTime, now.Format(time.RFC3339))
 	}
 	return now, nil
 }
@@ -365,7 +397,7 @@ func (e *Engine) clock(a *Account) (time.Time, error) {
 func (e *Engine) load(r Reader, id string, a *Account) (err error) {
 	switch *a, err = r.Account(); {
 	case errors.Is(err, ErrNotFound):
-		return ErrNotFound // the Store's words would repeat the Error's account id
+		return fmt.Errorf("account %w", ErrNotFound) // the Store's words would repeat the Error's account id
 	case err != nil:
 		return err
 	}
@@ -411,6 +443,10 @@ func (e *Engine) view(ctx context.Context, op, account string, fn func(r Reader,
 	if !validID(account) {
 		return &Error{Op: op, Account: account, Err: invalidID("account id", account)}
 	}
+	var start time.Time
+	if e.observer != nil {
+		start = time.Now()
+	}
 	err := e.store.View(ctx, account, func(r Reader) error {
 		var a Account
 		if err := e.load(r, account, &a); err != nil {
@@ -418,6 +454,9 @@ func (e *Engine) view(ctx context.Context, op, account string, fn func(r Reader,
 		}
 		return fn(r, &a)
 	})
+	if e.observer != nil {
+		e.observer.Observe(ctx, Observation{Op: kebab(op), Account: account, Attempts: 1, Duration: time.Since(start), Err: err})
+	}
 	if err != nil {
 		return &Error{Op: op, Account: account, Err: err}
 	}

@@ -31,7 +31,8 @@ const secondsPerDay = 24 * 60 * 60
 // DayOf returns the billing day, in loc, that instant t falls on. It returns
 // an error wrapping ErrInvalidTime if that day is outside MinDay..MaxDay.
 func DayOf(t time.Time, loc *time.Location) (Day, error) {
-	return inRange(localDay(t, loc), t)
+	d, err := inRange(localDay(t, loc), t)
+	return d, public(err)
 }
 
 // inRange returns d as a Day, or ErrInvalidTime if it is outside
@@ -140,11 +141,11 @@ func (c calendar) start(d Day) time.Time { return d.Start(c.loc) }
 func DateDay(year int, month time.Month, day int) (Day, error) {
 	const limit = 10_000_000 // far beyond any valid date, far from overflowing time.Date
 	if year < -limit || year > limit || month < -limit || month > limit || day < -limit || day > limit {
-		return 0, fmt.Errorf("%w: date %d-%d-%d", ErrInvalidTime, year, month, day)
+		return 0, public(fmt.Errorf("%w: date %d-%d-%d has a part beyond ±10,000,000", ErrInvalidTime, year, month, day))
 	}
 	d := dateDays(year, month, day)
 	if d < int64(MinDay) || d > int64(MaxDay) {
-		return 0, fmt.Errorf("%w: date %d-%d-%d is outside the years 1 to 9999", ErrInvalidTime, year, month, day)
+		return 0, public(fmt.Errorf("%w: date %d-%d-%d is outside the years 1 to 9999", ErrInvalidTime, year, month, day))
 	}
 	return Day(d), nil
 }
@@ -190,4 +191,37 @@ func (d Day) Start(loc *time.Location) time.Time {
 // String formats d as 2006-01-02.
 func (d Day) String() string {
 	return time.Unix(int64(d)*secondsPerDay, 0).UTC().Format(time.DateOnly)
+}
+
+// ParseDay returns the Day of s, a date formatted as [Day.String] formats
+// it: 2006-01-02, four digits of year, two of month and two of day. It
+// returns an error wrapping ErrInvalidTime for any other text, and for a
+// date that does not exist (2021-02-29) or is outside MinDay..MaxDay.
+func ParseDay(s string) (Day, error) {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil || t.Year() < 1 {
+		return 0, public(fmt.Errorf("%w: day %q is not a date 0001-01-01 to 9999-12-31", ErrInvalidTime, s))
+	}
+	return Day(days(t.Unix())), nil
+}
+
+// MarshalText implements [encoding.TextMarshaler]: it formats d as
+// [Day.String] does. It returns an error wrapping ErrInvalidTime if d is
+// outside MinDay..MaxDay, which ParseDay would refuse.
+func (d Day) MarshalText() ([]byte, error) {
+	if d < MinDay || d > MaxDay {
+		return nil, public(fmt.Errorf("%w: day %d (in days since 1970-01-01) is outside the years 1 to 9999", ErrInvalidTime, int32(d)))
+	}
+	return []byte(d.String()), nil
+}
+
+// UnmarshalText implements [encoding.TextUnmarshaler]: it parses text as
+// ParseDay does, and returns its errors.
+func (d *Day) UnmarshalText(text []byte) error {
+	day, err := ParseDay(string(text))
+	if err != nil {
+		return err
+	}
+	*d = day
+	return nil
 }

@@ -353,6 +353,23 @@
 // earlier than the account's last operation (clock skew between processes),
 // the operation is stamped at that last instant.
 //
+// # Encodings
+//
+// A [Day] is text as 2006-01-02 ([Day.String], [ParseDay]; it implements
+// [encoding.TextMarshaler] and [encoding.TextUnmarshaler]), also in JSON.
+// The values the Engine returns (bills and their lines, receipts, purchase
+// receipts, packages, accounts and overviews, and what they hold) marshal
+// to JSON with snake_case field names ("postpaid_on", "unit_price"), and
+// [encoding/json.Unmarshal] reads back what they write. Money is a string: an
+// amount rounded to the currency ([Bill].Total, [Package].Price, a
+// refund's Used and Amount in its account) has exactly the currency's
+// decimals, "4.06" or "0.00" in USD, "406" in JPY ([CurrencyDecimals]: ISO
+// 4217's minor units, which a price book's Decimals must equal); an exact
+// amount ([Bill].Subtotal, a line's UnitPrice and Amount) has all its
+// digits, "4.05783", and is never rounded. A bill and a package carry their
+// currency. Times are RFC 3339 with nanoseconds; enums (services, tiers,
+// ways) are their strings, a [Cycle] and an [OpKey]'s Class their numbers.
+//
 // # Event time and arrival order
 //
 // A report describes what already happened, and reports from many media
@@ -472,12 +489,39 @@
 // the size of the account's history. See [Store] for the contract a Store
 // implements, and package memstore for the reference implementation.
 //
+// # Operations
+//
+// The host schedules settlement: [Engine.SettleDue] settles every due period
+// of every account (from 10:00 the next day by default), a few accounts at a
+// time, reporting each account through a callback. It is idempotent (a
+// settled period is never billed twice) and resumable (SettleProgress.Through
+// is where every account before is done); it needs a Store that lists its
+// accounts ([AccountLister]; [Engine.Accounts] pages through them), as
+// memstore and the durable Stores do.
+//
+// Options.Logger, a *slog.Logger, hears what an operator wants to know,
+// with the account, application, request and ids as attributes: units of
+// work retried after a conflict (Debug), applications suspended and resumed
+// and postpaid switches turned on, as found after each unit of work
+// (Info), bills issued (Info) and units of work the Store failed (Error).
+// Refused requests are not logged: their errors go to the caller.
+// Options.Observer is told of every unit of work and read (its operation,
+// account, attempts, duration and error), for metrics, through an interface
+// that imports no metrics library. Neither costs anything when not set; with
+// them, a unit of work reads the wall clock twice. Package billingtest has a
+// controllable clock (billingtest.Clock) for Options.Now in tests and
+// replays.
+//
 // # Errors
 //
 // Every Engine method returns errors of type [*Error], naming the operation,
 // account and request id, and wrapping one of the sentinel errors listed in
 // the method's documentation. Test them with [errors.Is] and [errors.As].
-// Bad input never panics and never changes the account.
+// Bad input never panics and never changes the account. A message names
+// the package once, at its start, then says what was wrong in the terms of
+// the call: the field and the value as given, its unit, a day as a date,
+// as in `billing: Settle account "acme": day 2021-03-15: day has not ended:
+// billing period 2021-03-15, today is 2021-03-15`. The text may change.
 //
 // # Decisions where the rules are silent
 //

@@ -330,7 +330,7 @@ func TestTrialWithFirstApplication(t *testing.T) {
 		}
 		// 10,000 minutes from March 10 to the end of March 2022.
 		want := []billing.Package{{ID: billing.TrialID, Kind: billing.KindTrial, Book: "era1-usd", Minutes: 10_000, Balance: 10_000,
-			Price: dec("0"), PurchasedAt: at(10, 9, 0, 0), Start: at(10, 0, 0, 0), End: time.Date(2022, 4, 1, 0, 0, 0, 0, cst)}}
+			Currency: "USD", Price: dec("0"), PurchasedAt: at(10, 9, 0, 0), Start: at(10, 0, 0, 0), End: time.Date(2022, 4, 1, 0, 0, 0, 0, cst)}}
 		if diff := cmp.Diff(want, o.Packages, cmpOpts); diff != "" {
 			t.Errorf("packages (-want +got):\n%s", diff)
 		}

@@ -64,31 +64,3 @@ func TestErrorCarriesTheCause(t *testing.T) {
 		t.Errorf("RecordBatch: the second usage: %v, want it recorded", batch[1].Err)
 	}
 }
-
-// TestErrorMessages checks the whole message of errors a newcomer meets
-// first: each says what was wrong in the caller's terms, not the Store's.
-func TestErrorMessages(t *testing.T) {
-	h := newHarness(t)
-	h.do(open(at(15, 8, 0, 0), false))
-	h.clock.Set(at(15, 9, 0, 0))
-	noScenario := *usage("u1", hd, 60, at(15, 9, 0, 0))
-	noScenario.Scenario = ""
-	stranger := *usage("u1", hd, 60, at(15, 9, 0, 0))
-	stranger.Account = "zz"
-	_, errBuy := h.e.Buy(h.ctx, billing.Purchase{ID: "p1", Account: "a", Kind: uni, Minutes: 2500})
-	_, errScenario := h.e.Record(h.ctx, noScenario)
-	_, errStranger := h.e.Record(h.ctx, stranger)
-	tests := []struct {
-		err  error
-		want string
-	}{
-		{errBuy, `billing: Buy account "a" id "p1": invalid package size: 2500 minutes of "universal": a positive multiple of 1000, at most 1000000000000`},
-		{errScenario, `billing: Record account "a" id "u1": unknown scenario: basic usage needs a scenario`},
-		{errStranger, `billing: Record account "zz" id "u1": not found`},
-	}
-	for _, tt := range tests {
-		if tt.err == nil || tt.err.Error() != tt.want {
-			t.Errorf("error %v, want %s", tt.err, tt.want)
-		}
-	}
-}

@@ -233,7 +233,7 @@ func ExampleEngine_ReportOverdue() {
 	// Output:
 	// suspended from 2021-03-16 09:00:00
 	// packages reclaimed, unless paid, at 2021-05-16 00:00:00
-	// admitted: false - billing: suspended since 2021-03-16T09:00:00+08:00: billing: account in arrears
+	// admitted: false - billing: suspended since 2021-03-16T09:00:00+08:00: account in arrears
 	// u1: 1 minute from the trial, in arrears: true
 	// after ReportPaid: admitted: true
 }

@@ -61,7 +61,7 @@ const GrantPrefix = "grant:"
 // errGrantsDue is the error of a unit of work on an account with
 // recurring grants due: exec makes them, each in a unit of work of its
 // own (what a unit writes, it cannot read back), and tries the unit again.
-var errGrantsDue = errors.New("billing: recurring grants due")
+var errGrantsDue = errors.New("recurring grants due")
 
 // grantsChecked returns errGrantsDue if the account of u has recurring
 // grants due, and else records that it has had every grant up to the day
@@ -141,7 +141,7 @@ func (e *Engine) grantOn(a *Account, d Day) (Package, bool) {
 	next := grantDay(g, begun, date(y, m+1, 1))
 	kind, _ := book.kind(g.Kind)
 	return Package{
-		ID: GrantPrefix + d.String(), Kind: g.Kind, Book: book.ID, Minutes: g.Minutes, Balance: g.Minutes,
+		ID: GrantPrefix + d.String(), Kind: g.Kind, Book: book.ID, Minutes: g.Minutes, Balance: g.Minutes, Currency: a.Currency,
 		PurchasedAt: later(e.cal.start(d), a.Opened), Start: e.cal.start(d), End: e.cal.start(next), First: kind.First,
 	}, true
 }

@@ -1,13 +1,29 @@
 package billing
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
 
 // MaxIDLength is the longest id, in bytes, that the Engine accepts.
 const MaxIDLength = 128
 
-// invalidID returns ErrInvalidID naming the field and the id.
+// invalidID returns ErrInvalidID naming the field, the id and what is
+// wrong with it (validID refused it).
 func invalidID(field, id string) error {
-	return fmt.Errorf("%w: %s %s", ErrInvalidID, field, quote(id))
+	why := "has a control character"
+	switch {
+	case id == "":
+		return fmt.Errorf("%w: %s is empty", ErrInvalidID, field)
+	case len(id) > MaxIDLength:
+		why = fmt.Sprintf("is %d bytes long, more than %d", len(id), MaxIDLength)
+	case !utf8.ValidString(id):
+		why = "is not UTF-8"
+	case strings.ContainsRune(id, utf8.RuneError):
+		why = "has U+FFFD, the mark of text that was not UTF-8"
+	}
+	return fmt.Errorf("%w: %s %s %s", ErrInvalidID, field, quote(id), why)
 }
 
 // plainASCII holds the bytes that are printable ASCII characters, which

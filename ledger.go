@@ -19,26 +19,26 @@ import (
 //     Minutes over its deduction, postpaid and shortfall entries.
 type Entry struct {
 	// Seq numbers the account's entries 1, 2, 3, ... in the order they were made.
-	Seq int64
+	Seq int64 `json:"seq"`
 	// At is the Engine time of the operation that made the entry.
-	At   time.Time
-	Kind EntryKind
+	At   time.Time `json:"at"`
+	Kind EntryKind `json:"kind"`
 	// Request is the kind of request that made the entry, and Ref its id:
 	// the account id of an opening, the purchase id of a purchase, the usage
 	// id of a usage, the application id of CreateApp, DisableApp, EnableApp
 	// and EnablePostpaid ("" for the account's switch); "" for Overview.
 	// Forfeits at expiry
 	// are made by whatever request first touched the account after it.
-	Request Request
-	Ref     string
+	Request Request `json:"request"`
+	Ref     string  `json:"ref"`
 	// Package is the package whose balance changed, for grants, purchases,
 	// deductions and forfeits.
-	Package string
+	Package string `json:"package"`
 	// Balance is the change of the package's balance, in package minutes.
-	Balance int64
+	Balance int64 `json:"balance"`
 	// Key is the meter the entry is about, for deductions, postpaid and
 	// shortfall; the zero MeterKey for other entries.
-	Key MeterKey
+	Key MeterKey `json:"key"`
 	// Minutes is the change, in billable minutes, of the meter's Prepaid
 	// (deductions), Postpaid or Shortfall minutes. Negative when a package
 	// bought later absorbs them. A late usage's entries are the differences
@@ -47,16 +47,16 @@ type Entry struct {
 	// meter (its Minutes), not both, and they carry the late usage's App and
 	// Scenario, though the minutes whose payment moved may be other usages'
 	// of the same meter.
-	Minutes int64
+	Minutes int64 `json:"minutes"`
 	// App and Scenario label entries made by a usage; App also names the
 	// application of an entry about one (its switch, its status, the host
 	// disabling or enabling it). Entries of a purchase
 	// absorbing the day's uncovered minutes have none: the minutes of a
 	// day's tier are absorbed as a whole, whatever their applications.
-	App      string
-	Scenario Scenario
+	App      string   `json:"app"`
+	Scenario Scenario `json:"scenario"`
 	// Amount is the money the entry is about: a purchase's price, a bill's total.
-	Amount decimal.Decimal
+	Amount decimal.Decimal `json:"amount"`
 }
 
 // EntryKind is the kind of a ledger entry. The values are stored by Stores

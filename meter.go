@@ -14,13 +14,13 @@ type MeterKey struct {
 	// usage on the daily cycle, and of value-added usage on every cycle;
 	// for basic usage on the monthly cycle, the first day of its month's
 	// period (see [Cycle]).
-	Day     Day
-	Service Service
-	Tier    Tier
+	Day     Day     `json:"day"`
+	Service Service `json:"service"`
+	Tier    Tier    `json:"tier"`
 	// App is the application whose usage the meter holds, under a book
 	// that rounds each application's usage on its own ([PriceBook].PerApp);
 	// empty where the account's applications are rounded together.
-	App string
+	App string `json:"app"`
 }
 
 // Meter is a rounding window: the cumulative usage of one billing day (a
@@ -29,36 +29,40 @@ type MeterKey struct {
 // Prepaid + Postpaid + Shortfall always equals them. Value-added services
 // have no Shortfall: what no package covers is Postpaid.
 type Meter struct {
-	Key     MeterKey
-	Seconds int64
+	Key     MeterKey `json:"key"`
+	Seconds int64    `json:"seconds"`
 	// Prepaid minutes were covered by packages.
-	Prepaid int64
+	Prepaid int64 `json:"prepaid"`
 	// Postpaid minutes are billed at list price.
-	Postpaid int64
+	Postpaid int64 `json:"postpaid"`
 	// Shortfall minutes were used while neither a package nor postpaid could
 	// pay for them; they are billed if postpaid is on when the period is settled.
-	Shortfall int64
+	Shortfall int64 `json:"shortfall"`
 	// Settled is the meter as the last bill that covered it saw it (zero
 	// before its day is settled). Anything above it is late usage, to be
 	// billed as an adjustment.
-	Settled Tally
+	Settled Tally `json:"settled"`
 	// Unbilled is the shortfall minutes of the meter settled while postpaid
 	// was off, not billed yet: the first bill settled with postpaid on
 	// bills them, on a line dated with the meter's day (Line.Deferred).
-	Unbilled int64
+	Unbilled int64 `json:"unbilled"`
 	// Latest is the day of the meter's latest usage in the reference
 	// order, counted from Key.Day (always 0 for a window of one day), and
 	// EarlierPostpaid and EarlierShortfall are the minutes of its Postpaid
 	// and Shortfall used on the window's days before that one. A package
 	// bought on day Key.Day+Latest absorbs the rest: the minutes that
 	// day's usage left uncovered.
-	Latest                            int32
-	EarlierPostpaid, EarlierShortfall int64
+	Latest           int32 `json:"latest"`
+	EarlierPostpaid  int64 `json:"earlier_postpaid"`
+	EarlierShortfall int64 `json:"earlier_shortfall"`
 }
 
 // Tally is a meter's counts at one moment.
 type Tally struct {
-	Seconds, Prepaid, Postpaid, Shortfall int64
+	Seconds   int64 `json:"seconds"`
+	Prepaid   int64 `json:"prepaid"`
+	Postpaid  int64 `json:"postpaid"`
+	Shortfall int64 `json:"shortfall"`
 }
 
 // tally returns the meter's current counts.

@@ -867,7 +867,7 @@ func (a *refAccount) grantOf(d billing.Day) (refOp, bool) {
 	start := refLater(a.cal.dayStart(d), a.opened)
 	p := &refPackage{kind: a.fig.monthly, Package: billing.Package{
 		ID: "grant:" + d.String(), Kind: a.fig.monthly.name, Book: a.fig.bookID, Minutes: a.fig.monthlyMinutes,
-		Balance: a.fig.monthlyMinutes, Price: decimal.Zero, PurchasedAt: start, Start: a.cal.dayStart(d),
+		Balance: a.fig.monthlyMinutes, Currency: a.currency, Price: decimal.Zero, PurchasedAt: start, Start: a.cal.dayStart(d),
 		End: a.cal.dayStart(a.grantDayIn(y, m+1)), First: a.fig.monthly.first,
 	}}
 	return refOp{key: billing.OpKey{At: start, Class: billing.ClassOpening, ID: p.ID}, pkg: p}, true
@@ -885,16 +885,16 @@ func (a *refAccount) grantDayIn(y int, m time.Month) billing.Day {
 	return refDateDay(y, m, min(cd, last))
 }
 
-// refTrial: the trial an account gets with its first application, made at
-// now, if its book has one.
-func refTrial(cal refCalendar, fig *refFigures, now time.Time) (*refPackage, bool) {
+// refTrial: the trial an account in currency gets with its first
+// application, made at now, if its book has one.
+func refTrial(cal refCalendar, fig *refFigures, currency string, now time.Time) (*refPackage, bool) {
 	trial := fig.kinds[billing.KindTrial]
 	if fig.trial == 0 || trial == nil {
 		return nil, false
 	}
 	day := cal.dayOf(now)
 	return &refPackage{kind: trial, Package: billing.Package{
-		ID: billing.TrialID, Kind: billing.KindTrial, Book: fig.bookID, Minutes: fig.trial, Balance: fig.trial,
+		ID: billing.TrialID, Kind: billing.KindTrial, Book: fig.bookID, Minutes: fig.trial, Balance: fig.trial, Currency: currency,
 		Price: decimal.Zero, PurchasedAt: now, Start: cal.dayStart(day), End: cal.validityEnd(day, trial),
 	}}, true
 }
@@ -1433,7 +1433,7 @@ func (md *refModel) open(now time.Time, spec billing.AccountSpec) (billing.Accou
 		a.base.postpaid = billing.Postpaid{On: true, Since: now, Way: billing.PostpaidAtOpening}
 	}
 	// The trial and the day's grant come with the first application (§2.1).
-	if p, ok := refTrial(md.cal, fig, now); ok && spec.App != "" {
+	if p, ok := refTrial(md.cal, fig, currency, now); ok && spec.App != "" {
 		a.base.packages = append(a.base.packages, p)
 	}
 	if spec.App != "" {
@@ -1835,7 +1835,7 @@ func (md *refModel) buy(now time.Time, p billing.Purchase) (billing.PurchaseRece
 	}
 	day := md.cal.dayOf(now)
 	pkg := &refPackage{kind: k, Package: billing.Package{
-		ID: p.ID, Kind: p.Kind, Book: a.fig.bookID, Minutes: p.Minutes, Balance: p.Minutes,
+		ID: p.ID, Kind: p.Kind, Book: a.fig.bookID, Minutes: p.Minutes, Balance: p.Minutes, Currency: a.currency,
 		Price: refPackagePrice(k, p.Minutes), PurchasedAt: now, Start: md.cal.dayStart(day), End: md.cal.validityEnd(day, k),
 		App: p.App, First: k.first,
 	}}
@@ -1928,7 +1928,7 @@ func (md *refModel) createApp(now time.Time, id string, spec billing.AppSpec) (b
 			a.ops = append(a.ops, o)
 			a.frontier = refMaxKey(a.frontier, o.key)
 		}
-		if p, ok := refTrial(md.cal, a.fig, now); ok && !have(p.ID) {
+		if p, ok := refTrial(md.cal, a.fig, a.currency, now); ok && !have(p.ID) {
 			o := refOp{key: billing.OpKey{At: now, Class: billing.ClassOpening, ID: p.ID}, pkg: p}
 			a.ops = append(a.ops, o)
 			a.frontier = refMaxKey(a.frontier, o.key)
@@ -2051,7 +2051,8 @@ func (md *refModel) billsOf(id string) []billing.Bill {
 	return out
 }
 
-// statement: the bills of the days of one month and the sum of their totals.
+// statement: the bills of the days of one month, their rows and the sums
+// of their subtotals and totals.
 func (md *refModel) statement(id string, y int, m time.Month) billing.Statement {
 	st := billing.Statement{Account: id, Year: y, Month: m, Currency: md.accts[id].currency, Total: decimal.Zero}
 	for _, b := range md.billsOf(id) {
@@ -2060,5 +2061,6 @@ func (md *refModel) statement(id string, y int, m time.Month) billing.Statement 
 			st.Total = st.Total.Add(b.Total)
 		}
 	}
+	st.Rows, st.Subtotal = refStatementRows(st.Bills)
 	return st
 }

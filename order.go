@@ -18,9 +18,9 @@ import (
 // reference order, whatever order the operations arrive in (see the package
 // documentation, "Event time and arrival order").
 type OpKey struct {
-	At    time.Time
-	Class Class
-	ID    string
+	At    time.Time `json:"at"`
+	Class Class     `json:"class"`
+	ID    string    `json:"id"`
 }
 
 // Class orders the operations of one instant: a refund, what the account
@@ -51,7 +51,8 @@ func (k OpKey) Compare(l OpKey) int {
 // Interval is a span of time, [Since, Until); a zero Until means it has not
 // ended.
 type Interval struct {
-	Since, Until time.Time
+	Since time.Time `json:"since"`
+	Until time.Time `json:"until"`
 }
 
 // equal reports whether i and j are the same span of time.

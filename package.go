@@ -15,31 +15,34 @@ import (
 // Package is a package of minutes an account holds: the trial it was granted
 // or one it bought. Its ID is the purchase id ("trial" for the trial).
 type Package struct {
-	ID   string
-	Kind string
+	ID   string `json:"id"`
+	Kind string `json:"kind"`
 	// Book is the ID of the price book whose kind terms (ratios) apply.
-	Book string
+	Book string `json:"book"`
 	// Minutes is the package's size; Balance what is left. Both in package minutes.
-	Minutes int64
-	Balance int64
+	Minutes int64 `json:"minutes"`
+	Balance int64 `json:"balance"`
 	// Forfeited is the balance forfeited at expiry, or once arrears
 	// reclaimed the package (see Arrears.Reclaim).
-	Forfeited int64
-	// Price is what the package cost (zero for a grant), in the account's currency.
-	Price       decimal.Decimal
-	PurchasedAt time.Time
+	Forfeited int64 `json:"forfeited"`
+	// Currency is the account's currency, which Price is in.
+	Currency string `json:"currency"`
+	// Price is what the package cost (zero for a grant).
+	Price       decimal.Decimal `json:"price"`
+	PurchasedAt time.Time       `json:"purchased_at"`
 	// Start and End bound the validity the package was sold with: usage at
 	// t is covered if Start <= t < End, unless the account's unpaid arrears
 	// reclaimed the package earlier (see Arrears.Reclaim). Start is 00:00
 	// of the purchase day in the billing time zone.
-	Start, End time.Time
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
 	// App is the application the package is bound to, whose usage alone
 	// it covers (a kind with AppBound: Era 3's monthly packages); empty
 	// for a package of the whole account.
-	App string
+	App string `json:"app"`
 	// First reports that the package is drawn before packages without it,
 	// as its kind says (PackageKind.First: Era 3's free minutes).
-	First bool
+	First bool `json:"first"`
 }
 
 // forApp reports whether p may cover the usage of application app: it is
@@ -98,51 +101,52 @@ const lastRank = 2
 type Purchase struct {
 	// ID is the caller's purchase id, unique within the account: the
 	// idempotency key, and the package's ID. TrialID is reserved.
-	ID      string
-	Account string
+	ID      string `json:"id"`
+	Account string `json:"account"`
 	// Kind is a purchasable kind of the price book of the purchase day: KindUniversal,
 	// or a custom kind.
-	Kind string
+	Kind string `json:"kind"`
 	// Minutes is the package's size: a positive multiple of the kind's
 	// Pricing.Unit (1,000 for the universal package).
-	Minutes int64
+	Minutes int64 `json:"minutes"`
 	// App is the application a package of a kind bound to one (AppBound)
 	// is bought for: one of the account's, created by the purchase. Empty
 	// for the other kinds, which cover the whole account.
-	App string
+	App string `json:"app"`
 }
 
 // PurchaseReceipt is what a purchase did.
 type PurchaseReceipt struct {
 	// Package is the package as bought, after absorbing the day's uncovered minutes.
-	Package Package
+	Package Package `json:"package"`
 	// Day is the purchase day.
-	Day Day
+	Day Day `json:"day"`
 	// Absorbed lists, per tier, the purchase day's uncovered basic minutes
 	// the new package covered.
-	Absorbed []Absorption
+	Absorbed []Absorption `json:"absorbed"`
 	// Resumed reports that the purchase lifted a suspension.
-	Resumed bool
+	Resumed bool `json:"resumed"`
 }
 
 // Absorption is the part of a day's uncovered minutes of one tier that a
 // package bought that day covered.
 type Absorption struct {
-	Tier Tier
+	Tier Tier `json:"tier"`
 	// App is the meter's application, where the book rounds per
 	// application (see [MeterKey]).
-	App string
+	App string `json:"app"`
 	// Shortfall and Postpaid are the billable minutes taken off the day's
 	// shortfall and postpaid minutes.
-	Shortfall, Postpaid int64
+	Shortfall int64 `json:"shortfall"`
+	Postpaid  int64 `json:"postpaid"`
 	// Deducted is the package minutes they took.
-	Deducted int64
+	Deducted int64 `json:"deducted"`
 }
 
 // PurchaseRecord is a purchase and the receipt it got.
 type PurchaseRecord struct {
-	Purchase Purchase
-	Receipt  PurchaseReceipt
+	Purchase Purchase        `json:"purchase"`
+	Receipt  PurchaseReceipt `json:"receipt"`
 }
 
 // Buy buys a package for an account. The package is valid from 00:00 of the
@@ -170,8 +174,11 @@ func (e *Engine) Buy(ctx context.Context, p Purchase) (PurchaseReceipt, error) {
 		return PurchaseReceipt{}, &Error{Op: "Buy", Account: p.Account, ID: p.ID, Err: err}
 	}
 	switch {
-	case !validID(p.ID) || p.ID == TrialID || granted(p.ID):
+	case !validID(p.ID):
 		return fail(invalidID("purchase id", p.ID))
+	case p.ID == TrialID || granted(p.ID):
+		return fail(fmt.Errorf("%w: purchase id %q is reserved: %q and ids starting with %q name the packages the Engine grants",
+			ErrInvalidID, p.ID, TrialID, GrantPrefix))
 	case !validID(p.Account):
 		return fail(invalidID("account id", p.Account))
 	case p.App != "" && !validID(p.App):
@@ -194,7 +201,7 @@ func (e *Engine) buy(u *unit, p *Purchase) (PurchaseReceipt, error) {
 	case err == nil && old.Purchase == *p:
 		return old.Receipt, nil
 	case err == nil:
-		return PurchaseReceipt{}, ErrIdempotencyConflict
+		return PurchaseReceipt{}, fmt.Errorf("%w: the purchase was made with another Kind, Minutes or App", ErrIdempotencyConflict)
 	case !errors.Is(err, ErrNotFound):
 		return PurchaseReceipt{}, err
 	}
@@ -204,8 +211,11 @@ func (e *Engine) buy(u *unit, p *Purchase) (PurchaseReceipt, error) {
 		return PurchaseReceipt{}, err
 	}
 	kind, ok := book.kind(p.Kind)
-	if !ok || kind.Pricing.Unit == 0 {
+	switch {
+	case !ok:
 		return PurchaseReceipt{}, fmt.Errorf("%w %q in book %q", ErrUnknownKind, p.Kind, book.ID)
+	case kind.Pricing.Unit == 0:
+		return PurchaseReceipt{}, fmt.Errorf("%w: kind %q of book %q is not for sale", ErrUnknownKind, p.Kind, book.ID)
 	}
 	price, err := kind.price(p.Minutes, book.Decimals)
 	if err != nil {
@@ -218,7 +228,7 @@ func (e *Engine) buy(u *unit, p *Purchase) (PurchaseReceipt, error) {
 		return PurchaseReceipt{}, err
 	}
 	pkg := Package{
-		ID: p.ID, Kind: p.Kind, Book: book.ID, Minutes: p.Minutes, Balance: p.Minutes, Price: price,
+		ID: p.ID, Kind: p.Kind, Book: book.ID, Minutes: p.Minutes, Balance: p.Minutes, Currency: u.a.Currency, Price: price,
 		PurchasedAt: u.now, Start: e.cal.start(today), End: kind.Validity.end(today, e.cal.loc),
 		App: p.App, First: kind.First,
 	}

@@ -238,7 +238,12 @@ func TestBuyPackage(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Buy: %v", err)
 			}
-			if diff := cmp.Diff(tt.want, got.Package, cmpOpts); diff != "" {
+			wantPkg := tt.want
+			wantPkg.Currency = tt.currency // the account's
+			if wantPkg.Currency == "" {
+				wantPkg.Currency = "USD" // the default: the first book's
+			}
+			if diff := cmp.Diff(wantPkg, got.Package, cmpOpts); diff != "" {
 				t.Errorf("Buy() package (-want +got):\n%s", diff)
 			}
 			l, err := h.e.Ledger(h.ctx, "a", tt.now, time.Time{})

@@ -17,15 +17,15 @@ import (
 // record rewritten to a consistent "off" is caught by a Store wrapped with
 // [GuardSwitch], for the accounts it has seen on.
 type Postpaid struct {
-	On bool
+	On bool `json:"on"`
 	// Since is when the switch went on (zero while off): the time of the
 	// usage that turned it on automatically, or the Engine's time of the
 	// opening, of the application's creation or of the EnablePostpaid
 	// call; for an application's switch turned on by the account's, the
 	// later of that and the application's creation.
-	Since time.Time
+	Since time.Time `json:"since"`
 	// Way is how it went on ("" while off).
-	Way PostpaidWay
+	Way PostpaidWay `json:"way"`
 }
 
 // equal reports whether p and q are the same switch.
@@ -217,13 +217,13 @@ type Status struct {
 	// [Engine.Admit]) until a package is bought or granted (a recurring
 	// grant) or postpaid is enabled.
 	// Usage is still recorded.
-	Suspended bool
+	Suspended bool `json:"suspended"`
 	// Since is when the application was suspended: the time of the first usage,
 	// in the reference order, that nothing could pay for (zero while
 	// active).
-	Since time.Time
+	Since time.Time `json:"since"`
 	// Reason says why the application is suspended ("" while active).
-	Reason string
+	Reason string `json:"reason"`
 }
 
 // equal reports whether s and t are the same status.

@@ -331,7 +331,7 @@ func TestForfeit(t *testing.T) {
 	last := refDateDay(2022, 3, 31)               // its last day
 	trial := func(balance, forfeited int64) []billing.Package {
 		return []billing.Package{{ID: "trial", Kind: billing.KindTrial, Book: "era1-usd", Minutes: 10_000, Balance: balance, Forfeited: forfeited,
-			Price: dec("0"), PurchasedAt: at(15, 8, 0, 0), Start: at(15, 0, 0, 0), End: end}}
+			Currency: "USD", Price: dec("0"), PurchasedAt: at(15, 8, 0, 0), Start: at(15, 0, 0, 0), End: end}}
 	}
 	forfeit := func(at time.Time, by billing.Request, ref string) *billing.Entry {
 		// After the grant, u1's deduction and the settlements of 2021-03-15 and 2022-03-31.

@@ -35,8 +35,8 @@ type PriceBook struct {
 	ID string
 	// Currency is an ISO 4217 code such as "USD". Accounts are opened in one currency.
 	Currency string
-	// Decimals is the number of decimals amounts in Currency are rounded to
-	// (2 for USD and CNY).
+	// Decimals is the number of decimals amounts in Currency are rounded to:
+	// CurrencyDecimals(Currency) (2 for USD and CNY).
 	Decimals int32
 	// From is the first instant the book is in force.
 	From time.Time
@@ -233,7 +233,8 @@ func (e *Engine) bookOf(currency string, cohort time.Time, d Day) (*PriceBook, e
 	if b, ok := e.datedOf(currency, cohort, d); ok {
 		return b.PriceBook, nil
 	}
-	return nil, fmt.Errorf("%w: %s on %s for an account of %s", ErrNoPriceBook, currency, d, cohort.In(e.cal.loc).Format(time.DateOnly))
+	return nil, fmt.Errorf("%w: no book in %q prices day %s for an account of the cohort of %s", ErrNoPriceBook,
+		currency, d, cohort.In(e.cal.loc).Format(time.DateOnly))
 }
 
 // datedOf returns the book of currency that prices day d for the accounts
@@ -266,7 +267,7 @@ func (e *Engine) decimals(currency string) (int32, error) {
 			return b.Decimals, nil
 		}
 	}
-	return 0, fmt.Errorf("%w: no book in %s", ErrNoPriceBook, currency)
+	return 0, fmt.Errorf("%w: no book in %q", ErrNoPriceBook, currency)
 }
 
 // kindOf returns the kind of package p, from the book it was bought under.
@@ -302,16 +303,16 @@ func (b PriceBook) VideoTiers(streams ...Resolution) ([]Tier, error) {
 func (b PriceBook) ServiceTiers(s Service, streams ...Resolution) ([]Tier, error) {
 	tiering, _, ok := b.table(s)
 	if !ok {
-		return nil, fmt.Errorf("%w %q in book %q", ErrUnknownService, s, b.ID)
+		return nil, public(fmt.Errorf("%w %q in book %q", ErrUnknownService, s, b.ID))
 	}
 	if len(streams) == 0 || len(streams) > maxStreams {
-		return nil, ErrInvalidResolution
+		return nil, public(fmt.Errorf("%w: %d streams, not 1..%d", ErrInvalidResolution, len(streams), maxStreams))
 	}
 	areas := make([]int64, len(streams))
 	for i, s := range streams {
 		a, err := s.area()
 		if err != nil {
-			return nil, err
+			return nil, public(err)
 		}
 		areas[i] = a
 	}
@@ -343,13 +344,13 @@ func (b PriceBook) AreaTier(s Service, area int64) (Tier, error) {
 	_, table, ok := b.table(s)
 	switch {
 	case !ok:
-		return "", fmt.Errorf("%w %q in book %q", ErrUnknownService, s, b.ID)
+		return "", public(fmt.Errorf("%w %q in book %q", ErrUnknownService, s, b.ID))
 	case area < 1:
-		return "", fmt.Errorf("%w: area %d", ErrInvalidResolution, area)
+		return "", public(fmt.Errorf("%w: area %d square pixels, not positive", ErrInvalidResolution, area))
 	}
 	t, ok := videoTier(table, area)
 	if !ok {
-		return "", fmt.Errorf("%w: area %d has no video tier of %s in book %q", ErrInvalidResolution, area, s, b.ID)
+		return "", public(fmt.Errorf("%w: area %d square pixels is above every video tier of %s in book %q", ErrInvalidResolution, area, s, b.ID))
 	}
 	return t, nil
 }
@@ -473,7 +474,7 @@ func (k *PackageKind) smallestRatio() int64 {
 func (k *PackageKind) price(minutes int64, decimals int32) (decimal.Decimal, error) {
 	p := &k.Pricing
 	if minutes <= 0 || minutes > MaxPackageMinutes || minutes%p.Unit != 0 {
-		return decimal.Decimal{}, fmt.Errorf("%w: %d minutes of %q: a positive multiple of %d, at most %d",
+		return decimal.Decimal{}, fmt.Errorf("%w: %d minutes of kind %q, which is sold in multiples of %d minutes, up to %d minutes",
 			ErrInvalidMinutes, minutes, k.Name, p.Unit, int64(MaxPackageMinutes))
 	}
 	for _, o := range p.Offers {
@@ -484,7 +485,7 @@ func (k *PackageKind) price(minutes int64, decimals int32) (decimal.Decimal, err
 	if b, ok := p.band(minutes); ok {
 		return b.PerMinute.Mul(decimal.NewFromInt(minutes)).Round(decimals), nil
 	}
-	return decimal.Decimal{}, fmt.Errorf("%w: %d minutes of %q: no price for that size", ErrInvalidMinutes, minutes, k.Name)
+	return decimal.Decimal{}, fmt.Errorf("%w: %d minutes of kind %q, a size the book has no price for", ErrInvalidMinutes, minutes, k.Name)
 }
 
 // band returns the band that prices minutes: the one with the largest From
@@ -570,8 +571,8 @@ func (b *PriceBook) validate() error {
 		return bad("invalid ID")
 	case !validCurrency(b.Currency):
 		return bad("currency %q is not three capital letters", b.Currency)
-	case b.Decimals < 0 || b.Decimals > maxPriceDecimals:
-		return bad("decimals %d not in 0..%d", b.Decimals, maxPriceDecimals)
+	case b.Decimals != CurrencyDecimals(b.Currency):
+		return bad("decimals %d are not the %d of %s", b.Decimals, CurrencyDecimals(b.Currency), b.Currency)
 	case b.From.IsZero():
 		return bad("no From time")
 	case !b.Until.IsZero() && !b.Until.After(b.From):
@@ -712,7 +713,7 @@ func (b *PriceBook) checkBasic(s Scenario, t Tier) error {
 	sc, ok := b.scenario(s)
 	switch {
 	case s == "":
-		return refuse(fmt.Errorf("%w: basic usage needs a scenario", ErrUnknownScenario))
+		return refuse(fmt.Errorf("%w: the scenario is empty, and basic usage needs one", ErrUnknownScenario))
 	case !ok:
 		return refuse(fmt.Errorf("%w %q in book %q", ErrUnknownScenario, s, b.ID))
 	}
@@ -721,7 +722,7 @@ func (b *PriceBook) checkBasic(s Scenario, t Tier) error {
 		return refuse(fmt.Errorf("%w %q in book %q", ErrUnknownTier, t, b.ID))
 	}
 	if ts.Video && !sc.Video {
-		return refuse(fmt.Errorf("%w: %q in %q", ErrTierNotInScenario, t, s))
+		return refuse(fmt.Errorf("%w: video tier %q in audio scenario %q", ErrTierNotInScenario, t, s))
 	}
 	return nil
 }

@@ -18,41 +18,44 @@ const RefundFullDays = 5
 type Refund struct {
 	// ID is the caller's refund id, unique within the account: the
 	// idempotency key.
-	ID      string
-	Account string
+	ID      string `json:"id"`
+	Account string `json:"account"`
 	// Package is the ID of the package to refund (its purchase id).
-	Package string
+	Package string `json:"package"`
 	// Discount is the account's exclusive discount in force when the refund
 	// is asked (适用折扣), a fraction in (0, 1] with up to 8 decimals: the
 	// minutes consumed are charged at their band's unit price times it.
 	// Zero means none (1).
-	Discount decimal.Decimal
+	Discount decimal.Decimal `json:"discount"`
 }
 
 // PackageRefund is a refund an account got: what it took and paid back.
 type PackageRefund struct {
-	ID      string
-	Package string
+	ID      string `json:"id"`
+	Package string `json:"package"`
 	// At is when the refund took effect: the start of the first unsettled
 	// billing day when it was asked. The package covers no usage from then
 	// on; the usage of that day and later that it had covered was covered
 	// again as if it never had.
-	At time.Time
+	At time.Time `json:"at"`
 	// Full reports the account's one full refund, within RefundFullDays of
 	// the purchase: Amount is the price paid, whatever was consumed.
-	Full bool
+	Full bool `json:"full"`
 	// Minutes is the balance the refund took: the package minutes left at
 	// At. Consumed is the package minutes used by then: Minutes of the
 	// package less that balance.
-	Minutes, Consumed int64
+	Minutes  int64 `json:"minutes"`
+	Consumed int64 `json:"consumed"`
 	// UnitPrice is the price per package minute of the band Consumed falls
 	// into (the kind's Pricing.Bands); Discount is the one asked with;
 	// Used is Consumed × UnitPrice × Discount, rounded half up to the
 	// currency's decimals. Zero for a full refund.
-	UnitPrice, Discount, Used decimal.Decimal
+	UnitPrice decimal.Decimal `json:"unit_price"`
+	Discount  decimal.Decimal `json:"discount"`
+	Used      decimal.Decimal `json:"used"`
 	// Amount is what is paid back: the package's Price less Used, never
 	// below zero (the rest is not charged).
-	Amount decimal.Decimal
+	Amount decimal.Decimal `json:"amount"`
 }
 
 // refundsConsistent reports whether rs are an account's refunds as the
@@ -155,7 +158,7 @@ func (e *Engine) refund(u *unit, id, pkg string, discount decimal.Decimal) (Pack
 		case f.ID == id && f.Package == pkg && f.Discount.Equal(discount):
 			return f, nil
 		case f.ID == id:
-			return PackageRefund{}, ErrIdempotencyConflict
+			return PackageRefund{}, fmt.Errorf("%w: refund %q refunded package %q at discount %s", ErrIdempotencyConflict, id, f.Package, f.Discount)
 		case f.Package == pkg:
 			return PackageRefund{}, fmt.Errorf("%w: package %q was refunded under %q", ErrNotRefundable, pkg, f.ID)
 		}
@@ -168,7 +171,7 @@ func (e *Engine) refund(u *unit, id, pkg string, discount decimal.Decimal) (Pack
 	case err != nil:
 		return PackageRefund{}, err
 	case p == nil:
-		return PackageRefund{}, fmt.Errorf("%w: package %q", ErrNotFound, pkg)
+		return PackageRefund{}, fmt.Errorf("package %q %w", pkg, ErrNotFound)
 	}
 	if _, err := u.r.Purchase(pkg); err != nil {
 		return PackageRefund{}, fmt.Errorf("%w: package %q was not bought: %w", ErrNotRefundable, pkg, err)

@@ -110,7 +110,7 @@ func (e *Engine) due(u *unit, key OpKey) error {
 // errUnmigrated is the error of a unit of work on an account recorded
 // before operations had keys (its Frontier is zero): exec migrates the
 // account (see migrate) and tries the unit again.
-var errUnmigrated = errors.New("billing: account recorded before operations had keys")
+var errUnmigrated = errors.New("account recorded before operations had keys")
 
 // migrate gives an account recorded before operations had keys a Frontier
 // after every operation it has, and a checkpoint there: its state as
@@ -408,7 +408,7 @@ func (e *Engine) checkSeconds(u *unit, ops []op) error {
 			return err
 		}
 		if m.Seconds+added[k] > maxMeterSeconds-o.usage.Seconds {
-			o.err = refuse(ErrInvalidSeconds)
+			o.err = refuse(overflow(o.usage.Seconds, m.Seconds+added[k]))
 			continue
 		}
 		added[k] += o.usage.Seconds

@@ -1,5 +1,7 @@
 package billing
 
+import "fmt"
+
 // Scenario is the basic service a usage belongs to. Scenarios are labels for
 // reports and for price books that price them differently; the Era 1 books
 // price by tier only. The values are stored by Stores and never change.
@@ -49,7 +51,7 @@ const MaxDimension = 1 << 16
 // area returns Width×Height, or ErrInvalidResolution.
 func (r Resolution) area() (int64, error) {
 	if r.Width < 1 || r.Height < 1 || r.Width > MaxDimension || r.Height > MaxDimension {
-		return 0, ErrInvalidResolution
+		return 0, fmt.Errorf("%w: %dx%d pixels: a side is not in 1..%d", ErrInvalidResolution, r.Width, r.Height, MaxDimension)
 	}
 	return int64(r.Width) * int64(r.Height), nil
 }

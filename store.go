@@ -154,3 +154,18 @@ type Reader interface {
 type Prefetcher interface {
 	Prefetch(usages []string, meters []MeterKey) error
 }
+
+// AccountLister is an optional interface of a [Store]: a Store that can list
+// the accounts it holds implements it, and [Engine.Accounts] and
+// [Engine.SettleDue] use it (a Store without it makes them return an error
+// wrapping errors.ErrUnsupported). It is not part of Store so that a Store
+// written before it still compiles.
+type AccountLister interface {
+	// Accounts returns the ids of up to limit stored accounts (limit > 0)
+	// whose id is after after in byte order, in ascending byte order; ""
+	// starts at the first. Fewer than limit ids means there are no more.
+	// It honours ctx as Update and View do. The list is read outside any
+	// unit of work: an account created while pages are read appears if its
+	// id is after the page being read.
+	Accounts(ctx context.Context, after string, limit int) ([]string, error)
+}

@@ -17,20 +17,20 @@ import (
 type Usage struct {
 	// ID is the caller's id for this usage, unique within the account: the
 	// idempotency key.
-	ID      string
-	Account string
+	ID      string `json:"id"`
+	Account string `json:"account"`
 	// App is the application (SDKAppID) the usage belongs to, required: a
 	// label kept on the ledger for per-application breakdowns.
-	App string
+	App string `json:"app"`
 	// Service is ServiceBasic (or empty, which means it) or a value-added service.
-	Service  Service
-	Scenario Scenario
-	Tier     Tier
+	Service  Service  `json:"service"`
+	Scenario Scenario `json:"scenario"`
+	Tier     Tier     `json:"tier"`
 	// Seconds is the duration, in 1..MaxUsageSeconds.
-	Seconds int64
+	Seconds int64 `json:"seconds"`
 	// At is when the usage happened; it decides the billing day (and so the
 	// price book, see [PriceBook]) and the packages that can cover it.
-	At time.Time
+	At time.Time `json:"at"`
 }
 
 // MaxUsageSeconds is the largest Seconds of one usage (about 31,700 years:
@@ -40,75 +40,82 @@ const MaxUsageSeconds = 1_000_000_000_000
 // maxMeterSeconds bounds a meter's cumulative seconds.
 const maxMeterSeconds = 1 << 60
 
+// overflow returns ErrInvalidSeconds for a usage whose seconds would take
+// its meter, of had seconds, past maxMeterSeconds.
+func overflow(seconds, had int64) error {
+	return fmt.Errorf("%w: %d seconds more would take the meter's %d seconds past %d", ErrInvalidSeconds,
+		seconds, had, int64(maxMeterSeconds))
+}
+
 // Receipt is what recording one usage did. Its parts add up:
 // the Minutes of all Draws, plus Postpaid, plus Shortfall, equal Minutes.
 type Receipt struct {
 	// Key is the meter the usage was added to: its rounding window (see
 	// MeterKey), service and tier.
-	Key MeterKey
+	Key MeterKey `json:"key"`
 	// Minutes is the billable minutes this usage added: the window's ceiling of
 	// the meter's seconds after it, minus the ceiling before it. Successive
 	// small usages never pay twice for one started minute.
-	Minutes int64
+	Minutes int64 `json:"minutes"`
 	// Draws are the packages that covered minutes, in deduction order.
-	Draws []Draw
+	Draws []Draw `json:"draws"`
 	// Postpaid is the minutes billed at list price.
-	Postpaid int64
+	Postpaid int64 `json:"postpaid"`
 	// Shortfall is the minutes nothing could pay for. The usage's
 	// application was suspended at the usage's time: by this usage
 	// (Suspended) or before it.
-	Shortfall int64
+	Shortfall int64 `json:"shortfall"`
 	// PostpaidOn reports that this usage turned the account's postpaid
 	// switch, and with it every application's, on automatically (the
 	// account had bought a universal package, and no package could cover
 	// the usage).
-	PostpaidOn bool
+	PostpaidOn bool `json:"postpaid_on"`
 	// Suspended reports that this usage suspended its application.
-	Suspended bool
+	Suspended bool `json:"suspended"`
 	// WhileSuspended reports that the usage's application was already
 	// suspended at the usage's time (at or after its Status.Since). The
 	// usage is recorded all the same (usage is a fact): packages valid then
 	// still cover what they can, and the rest is shortfall (basic usage) or
 	// postpaid (value-added usage). The host should stop the application's
 	// sessions.
-	WhileSuspended bool
+	WhileSuspended bool `json:"while_suspended"`
 	// Late reports that the usage came after operations later than it in
 	// the reference order (see [OpKey]), or on a settled day. Recording it
 	// replayed them, and the receipt tells what the usage got at its own
 	// place; what changed for the operations after it (a package that ran
 	// out sooner, a purchase that absorbed its minutes) is in the ledger
 	// entries under its id.
-	Late bool
+	Late bool `json:"late"`
 	// AppDisabled reports that the host had disabled the usage's application
 	// at its time, as reported when the usage was recorded (see
 	// [Engine.DisableApp]): a session that should have stopped. The usage is
 	// billed as any other.
-	AppDisabled bool
+	AppDisabled bool `json:"app_disabled"`
 	// NoBasicService reports, for value-added usage, that no basic service
 	// was available at its time (see [Admission]): the session should not
 	// have started. Its minutes are recorded and billed all the same.
-	NoBasicService bool
+	NoBasicService bool `json:"no_basic_service"`
 	// InArrears reports that the account was suspended for arrears at the
 	// usage's time, as reported when the usage was recorded (see
 	// [Engine.ReportOverdue]): a session that was already running. The usage
 	// is billed as any other: packages cover it, the rest is postpaid or
 	// shortfall.
-	InArrears bool
+	InArrears bool `json:"in_arrears"`
 }
 
 // Draw is the part of a usage one package covered.
 type Draw struct {
-	Package string
+	Package string `json:"package"`
 	// Minutes is the billable minutes covered; whole minutes only.
-	Minutes int64
+	Minutes int64 `json:"minutes"`
 	// Deducted is the package minutes taken: Minutes × the kind's ratio for the tier.
-	Deducted int64
+	Deducted int64 `json:"deducted"`
 }
 
 // UsageRecord is a recorded usage and the receipt it got.
 type UsageRecord struct {
-	Usage   Usage
-	Receipt Receipt
+	Usage   Usage   `json:"usage"`
+	Receipt Receipt `json:"receipt"`
 }
 
 func (u *Usage) check(c calendar) error {
@@ -123,9 +130,9 @@ func (u *Usage) check(c calendar) error {
 	case !validID(u.App):
 		return invalidID("app id", u.App)
 	case u.Seconds < 1 || u.Seconds > MaxUsageSeconds:
-		return fmt.Errorf("%w: %d not in 1..%d", ErrInvalidSeconds, u.Seconds, int64(MaxUsageSeconds))
+		return fmt.Errorf("%w: %d seconds, not in 1..%d", ErrInvalidSeconds, u.Seconds, int64(MaxUsageSeconds))
 	case u.At.IsZero():
-		return ErrInvalidTime
+		return fmt.Errorf("%w: the usage's time is the zero time", ErrInvalidTime)
 	}
 	return c.valid(u.At) // a day outside MinDay..MaxDay
 }
@@ -264,7 +271,7 @@ func (e *Engine) accept(u *unit, us *Usage, d Day) (Receipt, bool, error) {
 	case err == nil && old.Usage.same(us):
 		return old.Receipt, true, nil
 	case err == nil:
-		return Receipt{}, false, refuse(ErrIdempotencyConflict)
+		return Receipt{}, false, refuse(fmt.Errorf("%w: the usage was recorded with other fields", ErrIdempotencyConflict))
 	case !errors.Is(err, ErrNotFound):
 		return Receipt{}, false, err
 	}
@@ -301,7 +308,7 @@ func (e *Engine) use(u *unit, us *Usage, key MeterKey) (Receipt, error) {
 		return Receipt{}, fmt.Errorf("%w: meter %v", ErrCorrupt, key)
 	}
 	if m.Seconds > maxMeterSeconds-us.Seconds {
-		return Receipt{}, refuse(ErrInvalidSeconds)
+		return Receipt{}, refuse(overflow(us.Seconds, m.Seconds))
 	}
 	day := d
 	if u.a.Cycle == Monthly {

@@ -140,7 +140,7 @@ func (b *PriceBook) validateValueAdded() error {
 // service and tier for this account, and the usage has no scenario.
 func (e *Engine) checkValueAdded(book *PriceBook, us *Usage, cohort, created time.Time) error {
 	if us.Scenario != "" {
-		return refuse(fmt.Errorf("%w %q: value-added usage has no scenario", ErrUnknownScenario, us.Scenario))
+		return refuse(fmt.Errorf("%w %q: value-added usage takes no scenario", ErrUnknownScenario, us.Scenario))
 	}
 	return book.checkValueAdded(us.Service, us.Tier, cohort, created)
 }

@@ -66,6 +66,7 @@ func TestStore(t *testing.T, newStore NewStore) {
 		{"CancelWhileWaiting", testCancelWhileWaiting},
 		{"Prefetch", testPrefetch},
 		{"ReadModifyWrite", testReadModifyWrite},
+		{"AccountsListed", testAccountsListed},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, newStore) })
 	}
@@ -232,7 +233,7 @@ func unchanged(t testing.TB, s billing.Store, id string, before contents, ids []
 // would change (nanoseconds, a zone other than UTC, zero times, decimals with
 // many digits, large integers, Unicode), and reads them back. Meter keys,
 // bill lines and absorptions name an application or none, packages are
-// First or bound to an application.
+// First or bound to an application and carry their currency.
 func testReadBack(t *testing.T, newStore NewStore) {
 	s := newStore(t)
 	zone := time.FixedZone("UTC+8", 8*3600)
@@ -263,7 +264,7 @@ func testReadBack(t *testing.T, newStore NewStore) {
 			Used: decimal.Zero, Amount: money}},
 	}
 	p := billing.Package{ID: "p1", Kind: "universal", Book: "era1-usd", Minutes: 1_000_000_000_000, Balance: 999_999_999_996, Forfeited: 3,
-		Price: money, PurchasedAt: nano, Start: t0.Add(-9 * time.Hour), End: t0.AddDate(1, 0, 0), App: "app-ü", First: true}
+		Currency: a.Currency, Price: money, PurchasedAt: nano, Start: t0.Add(-9 * time.Hour), End: t0.AddDate(1, 0, 0), App: "app-ü", First: true}
 	u := billing.UsageRecord{
 		Usage: billing.Usage{ID: "u1", Account: a.ID, App: "app", Service: billing.ServiceBasic, Scenario: billing.VideoCall,
 			Tier: billing.TierHD, Seconds: billing.MaxUsageSeconds, At: nano},
@@ -2053,7 +2054,7 @@ func testReadModifyWrite(t *testing.T, newStore NewStore) {
 				if rnd.IntN(2) == 0 {
 					pEnd = t0.Add(time.Duration(i+1) * time.Minute)
 				}
-				p := billing.Package{ID: fmt.Sprint("p", i), Minutes: 5, Balance: 1 + int64(rnd.IntN(5)), PurchasedAt: t0, End: pEnd}
+				p := billing.Package{ID: fmt.Sprint("p", i), Minutes: 5, Balance: 1 + int64(rnd.IntN(5)), Currency: "USD", PurchasedAt: t0, End: pEnd}
 				c.Packages = []billing.Package{p}
 				packages[p.ID] = p
 			}

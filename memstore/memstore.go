@@ -31,10 +31,17 @@ import (
 // value is an empty Store.
 type Store struct {
 	accounts sync.Map   // account id → *account
-	mu       sync.Mutex // guards the refs of accounts that do not exist
+	mu       sync.Mutex // guards the refs of accounts that do not exist, and ids
+	// ids are the ids of the accounts that exist, in the order they were
+	// created until Accounts sorts them (sorted reports whether they are).
+	ids    []string
+	sorted bool
 }
 
-var _ billing.Store = (*Store)(nil)
+var (
+	_ billing.Store         = (*Store)(nil)
+	_ billing.AccountLister = (*Store)(nil)
+)
 
 // New returns an empty Store.
 func New() *Store { return &Store{} }
@@ -111,7 +118,41 @@ func (s *Store) Update(ctx context.Context, id string, fn func(billing.Reader) (
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return a.apply(id, &ch)
+	existed := a.exists.Load()
+	if err := a.apply(id, &ch); err != nil {
+		return err
+	}
+	if !existed && a.exists.Load() {
+		s.mu.Lock()
+		n := len(s.ids)
+		s.sorted = n == 0 || s.sorted && s.ids[n-1] < id // appending in order keeps them sorted
+		s.ids = append(s.ids, id)
+		s.mu.Unlock()
+	}
+	return nil
+}
+
+// Accounts implements billing.AccountLister. The first call after accounts
+// were created sorts the ids (O(n log n)); the others find their page by
+// binary search.
+func (s *Store) Accounts(ctx context.Context, after string, limit int) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if limit <= 0 {
+		return nil, fmt.Errorf("memstore: accounts: limit %d is not positive", limit)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.sorted {
+		slices.Sort(s.ids)
+		s.sorted = true
+	}
+	i, found := slices.BinarySearch(s.ids, after)
+	if found {
+		i++
+	}
+	return slices.Clone(s.ids[i:min(i+limit, len(s.ids))]), nil
 }
 
 // View implements billing.Store.

@@ -78,12 +78,14 @@ func dec(s string) (decimal.Decimal, error) {
 }
 
 // The JSON shapes of the small lists stored in jsonb columns. Their numbers
-// are integers, exact in jsonb and decoded into int64 exactly.
+// are integers, exact in jsonb and decoded into int64 exactly. A day is its
+// number (an int32, as billing.Day is): not billing.Day itself, whose
+// MarshalText would write it as a date and change what is stored.
 type (
 	// A meter key's application is left out while empty (as written at
 	// schema version 11).
 	jsonKey struct {
-		D billing.Day     `json:"d"`
+		D int32           `json:"d"`
 		S billing.Service `json:"s"`
 		T billing.Tier    `json:"t"`
 		A string          `json:"a,omitempty"`
@@ -166,7 +168,7 @@ type (
 		B int64  `json:"b"`
 	}
 	jsonMeter struct {
-		D         billing.Day     `json:"d"`
+		D         int32           `json:"d"`
 		S         billing.Service `json:"s"`
 		T         billing.Tier    `json:"t"`
 		A         string          `json:"a,omitempty"` // absent if empty (as written at schema version 11)
@@ -189,7 +191,7 @@ type (
 func encodeKeys(keys []billing.MeterKey) (string, error) {
 	js := make([]jsonKey, len(keys))
 	for i, k := range keys {
-		js[i] = jsonKey{k.Day, k.Service, k.Tier, k.App}
+		js[i] = jsonKey{int32(k.Day), k.Service, k.Tier, k.App}
 	}
 	return encode(js)
 }
@@ -201,7 +203,7 @@ func decodeKeys(s string) ([]billing.MeterKey, error) {
 	}
 	var keys []billing.MeterKey
 	for _, k := range js {
-		keys = append(keys, billing.MeterKey{Day: k.D, Service: k.S, Tier: k.T, App: k.A})
+		keys = append(keys, billing.MeterKey{Day: billing.Day(k.D), Service: k.S, Tier: k.T, App: k.A})
 	}
 	return keys, nil
 }
@@ -460,7 +462,7 @@ func decodeBalances(s string) ([]billing.Balance, error) {
 func encodeMeters(ms []billing.Meter) (string, error) {
 	js := make([]jsonMeter, len(ms))
 	for i, m := range ms {
-		js[i] = jsonMeter{D: m.Key.Day, S: m.Key.Service, T: m.Key.Tier, A: m.Key.App,
+		js[i] = jsonMeter{D: int32(m.Key.Day), S: m.Key.Service, T: m.Key.Tier, A: m.Key.App,
 			jsonTally: jsonTally{m.Seconds, m.Prepaid, m.Postpaid, m.Shortfall}, Unbilled: m.Unbilled,
 			Latest: m.Latest, EP: m.EarlierPostpaid, ES: m.EarlierShortfall}
 		if s := m.Settled; s != (billing.Tally{}) {
@@ -477,7 +479,7 @@ func decodeMeters(s string) ([]billing.Meter, error) {
 	}
 	var ms []billing.Meter
 	for _, j := range js {
-		m := billing.Meter{Key: billing.MeterKey{Day: j.D, Service: j.S, Tier: j.T, App: j.A},
+		m := billing.Meter{Key: billing.MeterKey{Day: billing.Day(j.D), Service: j.S, Tier: j.T, App: j.A},
 			Seconds: j.N, Prepaid: j.Pre, Postpaid: j.Post, Shortfall: j.Short, Unbilled: j.Unbilled,
 			Latest: j.Latest, EarlierPostpaid: j.EP, EarlierShortfall: j.ES}
 		if st := j.Settled; st != nil {

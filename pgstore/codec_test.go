@@ -292,3 +292,42 @@ func FuzzNanos(f *testing.F) {
 		}
 	})
 }
+
+// TestDayEncoding checks that the days of meter keys and of checkpoint
+// meters are stored as their numbers, days since 1970-01-01, as before
+// billing.Day wrote itself as a date in JSON: 2021-03-15 is 18701, and
+// the first and last days are -719162 and 2932896.
+func TestDayEncoding(t *testing.T) {
+	tests := []struct {
+		name                string
+		day                 billing.Day
+		wantKeys, wantMeter string
+	}{
+		{"2021-03-15", 18701, `[{"d":18701,"s":"basic","t":"hd"}]`,
+			`[{"d":18701,"s":"basic","t":"hd","n":0,"pre":0,"post":0,"short":0}]`},
+		{"MinDay", billing.MinDay, `[{"d":-719162,"s":"basic","t":"hd"}]`,
+			`[{"d":-719162,"s":"basic","t":"hd","n":0,"pre":0,"post":0,"short":0}]`},
+		{"MaxDay", billing.MaxDay, `[{"d":2932896,"s":"basic","t":"hd"}]`,
+			`[{"d":2932896,"s":"basic","t":"hd","n":0,"pre":0,"post":0,"short":0}]`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			keys := []billing.MeterKey{{Day: tt.day, Service: billing.ServiceBasic, Tier: billing.TierHD}}
+			enc, err := encodeKeys(keys)
+			if err != nil || enc != tt.wantKeys {
+				t.Errorf("encodeKeys(%+v) = %s, %v; want %s", keys, enc, err, tt.wantKeys)
+			}
+			if back, err := decodeKeys(enc); err != nil || !cmp.Equal(back, keys) {
+				t.Errorf("decodeKeys(%s) = %+v, %v; want %+v", enc, back, err, keys)
+			}
+			meters := []billing.Meter{{Key: keys[0]}}
+			enc, err = encodeMeters(meters)
+			if err != nil || enc != tt.wantMeter {
+				t.Errorf("encodeMeters(%+v) = %s, %v; want %s", meters, enc, err, tt.wantMeter)
+			}
+			if back, err := decodeMeters(enc); err != nil || !cmp.Equal(back, meters) {
+				t.Errorf("decodeMeters(%s) = %+v, %v; want %+v", enc, back, err, meters)
+			}
+		})
+	}
+}

@@ -164,11 +164,12 @@ func queuePackages(b *pgx.Batch, id string, c *billing.Changes) error {
 	}
 	n := len(c.Packages)
 	ids, kinds, books, prices, apps := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	currencies := make([]string, n)
 	minutes, balances, forfeited := make([]int64, n), make([]int64, n), make([]int64, n)
 	bought, starts, ends := make([]int64, n), make([]int64, n), make([]int64, n)
 	first, ranks := make([]bool, n), make([]int16, n)
 	for i, p := range c.Packages {
-		ids[i], kinds[i], books[i], prices[i] = p.ID, p.Kind, p.Book, p.Price.String()
+		ids[i], kinds[i], books[i], currencies[i], prices[i] = p.ID, p.Kind, p.Book, p.Currency, p.Price.String()
 		minutes[i], balances[i], forfeited[i] = p.Minutes, p.Balance, p.Forfeited
 		apps[i], first[i], ranks[i] = p.App, p.First, int16(p.Rank())
 		var err1, err2, err3 error
@@ -180,16 +181,16 @@ func queuePackages(b *pgx.Batch, id string, c *billing.Changes) error {
 		}
 	}
 	b.Queue(`INSERT INTO billing_packages (account, id, kind, book, minutes, balance, forfeited, price, purchased_at, start_at, end_at,
-			app, first, rank)
-		SELECT $1, id, kind, book, minutes, balance, forfeited, price::numeric, purchased_at, start_at, end_at, app, first, rank
+			app, first, rank, currency)
+		SELECT $1, id, kind, book, minutes, balance, forfeited, price::numeric, purchased_at, start_at, end_at, app, first, rank, currency
 		FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[], $9::bigint[], $10::bigint[], $11::bigint[],
-			$12::text[], $13::boolean[], $14::smallint[])
-			AS p(id, kind, book, minutes, balance, forfeited, price, purchased_at, start_at, end_at, app, first, rank)
+			$12::text[], $13::boolean[], $14::smallint[], $15::text[])
+			AS p(id, kind, book, minutes, balance, forfeited, price, purchased_at, start_at, end_at, app, first, rank, currency)
 		ON CONFLICT (account, id) DO UPDATE SET
-			(kind, book, minutes, balance, forfeited, price, purchased_at, start_at, end_at, app, first, rank) =
+			(kind, book, minutes, balance, forfeited, price, purchased_at, start_at, end_at, app, first, rank, currency) =
 			(EXCLUDED.kind, EXCLUDED.book, EXCLUDED.minutes, EXCLUDED.balance, EXCLUDED.forfeited, EXCLUDED.price,
-			EXCLUDED.purchased_at, EXCLUDED.start_at, EXCLUDED.end_at, EXCLUDED.app, EXCLUDED.first, EXCLUDED.rank)`,
-		id, ids, kinds, books, minutes, balances, forfeited, prices, bought, starts, ends, apps, first, ranks)
+			EXCLUDED.purchased_at, EXCLUDED.start_at, EXCLUDED.end_at, EXCLUDED.app, EXCLUDED.first, EXCLUDED.rank, EXCLUDED.currency)`,
+		id, ids, kinds, books, minutes, balances, forfeited, prices, bought, starts, ends, apps, first, ranks, currencies)
 	return nil
 }
 
@@ -281,10 +282,11 @@ func queuePurchases(b *pgx.Batch, id string, c *billing.Changes) error {
 			return err
 		}
 		b.Queue(`INSERT INTO billing_purchases (account, id, kind, minutes, app, pkg_id, pkg_kind, pkg_book, pkg_minutes, pkg_balance,
-				pkg_forfeited, pkg_price, pkg_purchased_at, pkg_start_at, pkg_end_at, pkg_app, pkg_first, day, absorbed, resumed)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::text::numeric, $13, $14, $15, $16, $17, $18, $19::jsonb, $20)`,
+				pkg_forfeited, pkg_price, pkg_purchased_at, pkg_start_at, pkg_end_at, pkg_app, pkg_first, day, absorbed, resumed, pkg_currency)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::text::numeric, $13, $14, $15, $16, $17, $18, $19::jsonb, $20, $21)`,
 			id, p.Purchase.ID, p.Purchase.Kind, p.Purchase.Minutes, p.Purchase.App, pk.ID, pk.Kind, pk.Book, pk.Minutes, pk.Balance,
-			pk.Forfeited, pk.Price.String(), bought, start, end, pk.App, pk.First, int32(p.Receipt.Day), absorbed, p.Receipt.Resumed)
+			pk.Forfeited, pk.Price.String(), bought, start, end, pk.App, pk.First, int32(p.Receipt.Day), absorbed, p.Receipt.Resumed,
+			pk.Currency)
 	}
 	return nil
 }

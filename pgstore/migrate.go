@@ -17,7 +17,7 @@ import (
 var migrations embed.FS
 
 // SchemaVersion is the schema version this package reads and writes.
-const SchemaVersion = 12
+const SchemaVersion = 13
 
 // migrateLock is the advisory lock that serializes Migrate calls on one
 // database, whatever process makes them.

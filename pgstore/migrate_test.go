@@ -16,12 +16,20 @@ import (
 	"github.com/shopspring/decimal"
 )
 
+// undoSince13 takes a schema at SchemaVersion back to version 12's tables:
+// packages and purchases without the currency of their package.
+var undoSince13 = []string{
+	`ALTER TABLE billing_packages DROP COLUMN currency`,
+	`ALTER TABLE billing_purchases DROP COLUMN pkg_currency`,
+}
+
 // undoSince12 takes a schema at SchemaVersion back to version 11's tables:
-// meters keyed without their application, usages, ledger entries and bill
-// lines without the application of their meter key, packages without
-// their application, First flag and rank (and their live index without
-// the rank), and purchases without their applications and First flag.
-var undoSince12 = []string{
+// as undoSince13, then meters keyed without their application, usages,
+// ledger entries and bill lines without the application of their meter
+// key, packages without their application, First flag and rank (and their
+// live index without the rank), and purchases without their applications
+// and First flag.
+var undoSince12 = slices.Concat(undoSince13, []string{
 	`ALTER TABLE billing_meters DROP CONSTRAINT billing_meters_pkey, DROP COLUMN app, ADD PRIMARY KEY (account, day, service, tier)`,
 	`ALTER TABLE billing_usages DROP COLUMN r_app`,
 	`ALTER TABLE billing_entries DROP COLUMN key_app`,
@@ -30,7 +38,7 @@ var undoSince12 = []string{
 	`ALTER TABLE billing_packages DROP COLUMN app, DROP COLUMN first, DROP COLUMN rank`,
 	`CREATE INDEX billing_packages_live ON billing_packages (account, end_at, purchased_at, id) WHERE balance > 0`,
 	`ALTER TABLE billing_purchases DROP COLUMN app, DROP COLUMN pkg_app, DROP COLUMN pkg_first`,
-}
+})
 
 // undoSince11 takes a schema at SchemaVersion back to version 10's tables:
 // as undoSince12, then accounts, bills and meters without the billing
@@ -78,11 +86,12 @@ var undoSince6 = slices.Concat(undoSince9, []string{
 // the checkpoints' usages of version 6, the arrears of accounts and the
 // receipt flag of version 7, the refunds of accounts of version 8, the
 // applications and receipt flag of version 9, the recurring grants' day
-// of version 10, the billing cycles of version 11, and the applications'
-// scopes of version 12), writes a usage as version 1
+// of version 10, the billing cycles of version 11, the applications'
+// scopes of version 12, and the packages' currency of version 13), writes
+// a usage as version 1
 // wrote it, accounts as versions 1 to 3 wrote them, and a meter and a bill
 // as versions 1 to 4 wrote them, and checks that Migrate brings the schema
-// to SchemaVersion (12), that the usage reads back whole, its new flags
+// to SchemaVersion (13), that the usage reads back whole, its new flags
 // false, that the accounts read back whole, their Frontier zero,
 // SinceCheckpoint 0, no Unbilled meters, no Arrears, no Refunds, no
 // checkpoints, EnabledAt the postpaid Since of a switch turned on by
@@ -92,8 +101,8 @@ var undoSince6 = slices.Concat(undoSince9, []string{
 // Earlier counts, a daily meter's), the bill line's Deferred 0 and the
 // bill's period its day.
 func TestMigrateFromVersion1(t *testing.T) {
-	if pgstore.SchemaVersion != 12 {
-		t.Errorf("SchemaVersion = %d, want 12: a new version needs its migration tested here", pgstore.SchemaVersion)
+	if pgstore.SchemaVersion != 13 {
+		t.Errorf("SchemaVersion = %d, want 13: a new version needs its migration tested here", pgstore.SchemaVersion)
 	}
 	ctx := context.Background()
 	pool := newPool(t) // migrated to SchemaVersion
@@ -535,7 +544,8 @@ func TestMigrateFromVersion10(t *testing.T) {
 // that the records read back whole: every meter key (the account's Late
 // and Unbilled, the usage's receipt, the entry's, the checkpoint's meter)
 // and the bill line and absorption without an application, the packages
-// and the purchase's without one and not First, the purchase without one.
+// and the purchase's without one and not First (and in the account's
+// currency, as version 13 fills it in), the purchase without one.
 // It then writes records with applications and First packages beside them
 // and checks that they read back whole too: a meter of the same day,
 // service and tier for each of two applications after the old one's, and
@@ -658,9 +668,9 @@ func TestMigrateFromVersion11(t *testing.T) {
 	equalDecimals := cmp.Comparer(func(x, y decimal.Decimal) bool { return x.Equal(y) })
 
 	hd := billing.MeterKey{Day: 18701, Service: billing.ServiceBasic, Tier: billing.TierHD}
-	p1 := billing.Package{ID: "p1", Kind: "universal", Book: "era1-usd", Minutes: 5000, Balance: 4998,
+	p1 := billing.Package{ID: "p1", Kind: "universal", Book: "era1-usd", Minutes: 5000, Balance: 4998, Currency: "USD",
 		Price: decimal.RequireFromString("49.9"), PurchasedAt: time.Unix(2, 0), Start: time.Unix(0, 0), End: time.Unix(2, 500_000_000)}
-	trial := billing.Package{ID: "trial", Kind: "trial", Book: "era1-usd", Minutes: 1000, Balance: 1000, Price: decimal.Zero,
+	trial := billing.Package{ID: "trial", Kind: "trial", Book: "era1-usd", Minutes: 1000, Balance: 1000, Currency: "USD", Price: decimal.Zero,
 		PurchasedAt: time.Unix(1, 0), Start: time.Unix(0, 0), End: time.Unix(3, 0)}
 	bought := p1
 	bought.Balance = 5000
@@ -698,9 +708,9 @@ func TestMigrateFromVersion11(t *testing.T) {
 	// Records with applications and First packages, beside those.
 	hd1, hd2 := hd, hd
 	hd1.App, hd2.App = "app1", "App2" // "App2" sorts before "app1", byte by byte
-	free := billing.Package{ID: "free", Kind: "free", Book: "era3-usd", Minutes: 100, Balance: 100, Price: decimal.Zero,
+	free := billing.Package{ID: "free", Kind: "free", Book: "era3-usd", Minutes: 100, Balance: 100, Currency: "USD", Price: decimal.Zero,
 		PurchasedAt: time.Unix(4, 0), Start: time.Unix(0, 0), End: time.Unix(40, 0), First: true}
-	bound := billing.Package{ID: "bound", Kind: "monthly", Book: "era3-usd", Minutes: 500, Balance: 500,
+	bound := billing.Package{ID: "bound", Kind: "monthly", Book: "era3-usd", Minutes: 500, Balance: 500, Currency: "USD",
 		Price: decimal.RequireFromString("4.99"), PurchasedAt: time.Unix(4, 0), Start: time.Unix(0, 0), End: time.Unix(30, 0), App: "app1"}
 	spent := bound
 	spent.ID, spent.Balance, spent.End = "bound-spent", 0, time.Unix(3, 0)
@@ -752,5 +762,115 @@ func TestMigrateFromVersion11(t *testing.T) {
 	got = read([]string{"u1", "u2"}, []string{"p1", "bound"}, hd, hd1, hd2)
 	if diff := cmp.Diff(want, got, equalTimes, equalDecimals, cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("records written after the migration (-want +got):\n%s", diff)
+	}
+}
+
+// TestMigrateFromVersion12 takes a schema back to version 12 (without the
+// packages' currency of version 13), writes two accounts, one in USD and
+// one in CNY, with a package each and a purchase as version 12 wrote them,
+// and checks that Migrate brings the schema to SchemaVersion and that the
+// packages, and the purchase's package, read back in their account's
+// currency. It then writes a package of each account with its currency and
+// checks that it reads back whole.
+func TestMigrateFromVersion12(t *testing.T) {
+	ctx := context.Background()
+	pool := newPool(t) // migrated to SchemaVersion
+	account := func(id, currency string) string {
+		return `INSERT INTO billing_accounts (id, version, currency, opened, postpaid_on, postpaid_since, postpaid_way,
+			auto_postpaid_armed, touched, last_seq, settled_through, late, frontier_at, frontier_class, frontier_id,
+			since_checkpoint, enabled_at, unbilled, arrears, refunds, apps, grants_through, cycle)
+		VALUES ('` + id + `', 2, '` + currency + `', 1000000000, false, -9223372036854775808, '', false, 2000000000, 0, 18700,
+			'[]', 1000000000, -2, '', 0, -9223372036854775808, '[]', '[]', '[]',
+			'[{"i": "app1", "c": 1000000000, "e": -9223372036854775808}]', 18700, 0)`
+	}
+	migrateAfter(t, ctx, pool, append(undoSince13[:len(undoSince13):len(undoSince13)],
+		`DELETE FROM billing_schema WHERE version > 12`,
+		account("a", "USD"), account("b", "CNY"),
+		`INSERT INTO billing_packages (account, id, kind, book, minutes, balance, forfeited, price, purchased_at, start_at, end_at,
+			app, first, rank)
+		VALUES ('a', 'p1', 'universal', 'era1-usd', 5000, 4998, 0, 49.9, 2000000000, 0, 2500000000, '', false, 2),
+			('b', 'trial', 'trial', 'era1-cny', 1000, 1000, 0, 0, 1000000000, 0, 3000000000, '', false, 2)`,
+		`INSERT INTO billing_purchases (account, id, kind, minutes, app, pkg_id, pkg_kind, pkg_book, pkg_minutes, pkg_balance,
+			pkg_forfeited, pkg_price, pkg_purchased_at, pkg_start_at, pkg_end_at, pkg_app, pkg_first, day, absorbed, resumed)
+		VALUES ('a', 'p1', 'universal', 5000, '', 'p1', 'universal', 'era1-usd', 5000, 5000, 0, 49.9, 2000000000, 0, 2500000000,
+			'', false, 18701, '[]', false)`,
+	))
+
+	s := pgstore.New(pool)
+	// read reads an account's packages, and its purchases of the ids given.
+	read := func(id string, purchases ...string) (billing.Account, []billing.Package, []billing.PurchaseRecord) {
+		t.Helper()
+		var a billing.Account
+		var ps []billing.Package
+		var prs []billing.PurchaseRecord
+		err := s.View(ctx, id, func(r billing.Reader) (err error) {
+			if a, err = r.Account(); err != nil {
+				return err
+			}
+			if err := r.Packages(func(p billing.Package) bool { ps = append(ps, p); return true }); err != nil {
+				return err
+			}
+			for _, pid := range purchases {
+				pr, err := r.Purchase(pid)
+				if err != nil {
+					return err
+				}
+				prs = append(prs, pr)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a, ps, prs
+	}
+	opts := []cmp.Option{
+		cmp.Comparer(func(x, y time.Time) bool { return x.Equal(y) && x.IsZero() == y.IsZero() }),
+		cmp.Comparer(func(x, y decimal.Decimal) bool { return x.Equal(y) }),
+	}
+	p1 := billing.Package{ID: "p1", Kind: "universal", Book: "era1-usd", Minutes: 5000, Balance: 4998, Currency: "USD",
+		Price: decimal.RequireFromString("49.9"), PurchasedAt: time.Unix(2, 0), Start: time.Unix(0, 0), End: time.Unix(2, 500_000_000)}
+	bought := p1
+	bought.Balance = 5000
+	pr := billing.PurchaseRecord{Purchase: billing.Purchase{ID: "p1", Account: "a", Kind: "universal", Minutes: 5000},
+		Receipt: billing.PurchaseReceipt{Package: bought, Day: 18701, Absorbed: []billing.Absorption{}}}
+	trial := billing.Package{ID: "trial", Kind: "trial", Book: "era1-cny", Minutes: 1000, Balance: 1000, Currency: "CNY",
+		Price: decimal.Zero, PurchasedAt: time.Unix(1, 0), Start: time.Unix(0, 0), End: time.Unix(3, 0)}
+	a, gotA, gotPr := read("a", "p1")
+	if diff := cmp.Diff([]billing.Package{p1}, gotA, opts...); diff != "" {
+		t.Errorf("account a's packages after the migration (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]billing.PurchaseRecord{pr}, gotPr, append(opts, cmpopts.EquateEmpty())...); diff != "" {
+		t.Errorf("account a's purchase after the migration (-want +got):\n%s", diff)
+	}
+	b, gotB, _ := read("b")
+	if diff := cmp.Diff([]billing.Package{trial}, gotB, opts...); diff != "" {
+		t.Errorf("account b's packages after the migration (-want +got):\n%s", diff)
+	}
+
+	// A package of each account written after the migration, in its
+	// account's currency: it ends sooner, so it comes before the old one.
+	for _, tt := range []struct {
+		a    billing.Account
+		old  billing.Package
+		want billing.Package
+	}{
+		{a, p1, billing.Package{ID: "p0", Kind: "universal", Book: "era1-usd", Minutes: 1000, Balance: 1000, Currency: "USD",
+			Price: decimal.RequireFromString("9.99"), PurchasedAt: time.Unix(4, 0), Start: time.Unix(0, 0), End: time.Unix(1, 0)}},
+		{b, trial, billing.Package{ID: "p0", Kind: "universal", Book: "era1-cny", Minutes: 1000, Balance: 1000, Currency: "CNY",
+			Price: decimal.RequireFromString("70"), PurchasedAt: time.Unix(4, 0), Start: time.Unix(0, 0), End: time.Unix(1, 0)}},
+	} {
+		acct := tt.a
+		acct.Version++
+		err := s.Update(ctx, acct.ID, func(billing.Reader) (billing.Changes, error) {
+			return billing.Changes{Account: &acct, Packages: []billing.Package{tt.want}}, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, got, _ := read(acct.ID)
+		if diff := cmp.Diff([]billing.Package{tt.want, tt.old}, got, opts...); diff != "" {
+			t.Errorf("account %s's packages written after the migration (-want +got):\n%s", acct.ID, diff)
+		}
 	}
 }

@@ -157,7 +157,8 @@ func (r *reader) Usage(id string) (billing.UsageRecord, error) {
 }
 
 const purchaseColumns = `id, kind, minutes::bigint, app, pkg_id, pkg_kind, pkg_book, pkg_minutes::bigint, pkg_balance::bigint,
-	pkg_forfeited::bigint, pkg_price::text, pkg_purchased_at, pkg_start_at, pkg_end_at, pkg_app, pkg_first, day, absorbed::text, resumed`
+	pkg_forfeited::bigint, pkg_price::text, pkg_purchased_at, pkg_start_at, pkg_end_at, pkg_app, pkg_first, day, absorbed::text, resumed,
+	pkg_currency`
 
 func (r *reader) Purchase(id string) (billing.PurchaseRecord, error) {
 	p := billing.PurchaseRecord{Purchase: billing.Purchase{Account: r.id}}
@@ -166,7 +167,7 @@ func (r *reader) Purchase(id string) (billing.PurchaseRecord, error) {
 	var bought, start, end int64
 	err := r.q.QueryRow(r.ctx, `SELECT `+purchaseColumns+` FROM billing_purchases WHERE account = $1 AND id = $2`, r.id, id).Scan(
 		&p.Purchase.ID, &p.Purchase.Kind, &p.Purchase.Minutes, &p.Purchase.App, &pk.ID, &pk.Kind, &pk.Book, &pk.Minutes, &pk.Balance,
-		&pk.Forfeited, &price, &bought, &start, &end, &pk.App, &pk.First, &p.Receipt.Day, &absorbed, &p.Receipt.Resumed)
+		&pk.Forfeited, &price, &bought, &start, &end, &pk.App, &pk.First, &p.Receipt.Day, &absorbed, &p.Receipt.Resumed, &pk.Currency)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return p, fmt.Errorf("pgstore: purchase %q: %w", id, billing.ErrNotFound)
 	}
@@ -326,7 +327,7 @@ func (r *reader) Prefetch(ids []string, keys []billing.MeterKey) error {
 }
 
 const packageColumns = `id, kind, book, minutes::bigint, balance::bigint, forfeited::bigint, price::text, purchased_at, start_at, end_at,
-	app, first`
+	app, first, currency`
 
 // packageOrder is the deduction order of billing.ComparePackages: the rank
 // (see rank), then soonest end, earliest purchase, id (COLLATE "C").
@@ -336,7 +337,8 @@ func scanPackage(row pgx.Row) (billing.Package, error) {
 	var p billing.Package
 	var price string
 	var bought, start, end int64
-	err := row.Scan(&p.ID, &p.Kind, &p.Book, &p.Minutes, &p.Balance, &p.Forfeited, &price, &bought, &start, &end, &p.App, &p.First)
+	err := row.Scan(&p.ID, &p.Kind, &p.Book, &p.Minutes, &p.Balance, &p.Forfeited, &price, &bought, &start, &end, &p.App, &p.First,
+		&p.Currency)
 	if err != nil {
 		return p, err
 	}

@@ -5,7 +5,8 @@
 // day's shortfall is absorbed and the suspension lifted), the package used up, postpaid switched
 // on automatically, and a day with cloud recording and MixTranscoding. Each
 // day is settled into a bill at 10:00 the next day, as TRTC does. It prints
-// what happens each day, with balances, one day's bill, and the month. Last,
+// what happens each day, with balances, one day's bill, and the month's
+// statement, as a table and as CSV (billing.Statement). Last,
 // it records one day's reports out of order on another account, and in
 // order on a third: the bills are the same.
 //
@@ -16,6 +17,7 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"os"
 	"time"
 
 	"github.com/rtcbill/billing"
@@ -274,35 +276,22 @@ func printBalances(ctx context.Context, e *billing.Engine, account string) {
 	fmt.Println()
 }
 
-// monthEnd prints the month's minutes per service and tier, the month's
-// bills, and the package balances beside the sums of their ledger entries.
+// monthEnd prints the month's statement, as a table and as CSV, the
+// postpaid switch, and the package balances beside the sums of their
+// ledger entries.
 func monthEnd(ctx context.Context, e *billing.Engine, account string) {
-	type row struct {
-		service billing.Service
-		tier    billing.Tier
+	s, err := e.Statement(ctx, account, 2021, time.March)
+	if err != nil {
+		log.Fatal(err)
 	}
-	type totals struct{ billable, prepaid, postpaid, shortfall int64 }
-	var rows []row // in the order of the meters of the first day each appears
-	sums := map[row]*totals{}
-	for d := 1; d <= 31; d++ {
-		meters, err := e.Meters(ctx, account, march(d))
-		if err != nil {
-			log.Fatal(err)
-		}
-		for _, m := range meters {
-			r := row{m.Key.Service, m.Key.Tier}
-			if sums[r] == nil {
-				rows, sums[r] = append(rows, r), &totals{}
-			}
-			t := sums[r]
-			t.billable, t.prepaid, t.postpaid, t.shortfall = t.billable+m.Minutes(), t.prepaid+m.Prepaid, t.postpaid+m.Postpaid, t.shortfall+m.Shortfall
-		}
+	if err := s.WriteText(os.Stdout); err != nil {
+		log.Fatal(err)
 	}
-	fmt.Println("March 2021            billable min   prepaid   postpaid   shortfall")
-	for _, r := range rows {
-		t := sums[r]
-		fmt.Printf("  %-14s %-5s  %10d   %7d   %8d   %9d\n", r.service, r.tier, t.billable, t.prepaid, t.postpaid, t.shortfall)
+	fmt.Printf("(the rows' exact sum is %s %s; each bill is rounded to cents on its own)\n\n", s.Subtotal, s.Currency)
+	if err := s.WriteCSV(os.Stdout); err != nil {
+		log.Fatal(err)
 	}
+	fmt.Println()
 
 	o, err := e.Overview(ctx, account)
 	if err != nil {
@@ -316,11 +305,6 @@ func monthEnd(ctx context.Context, e *billing.Engine, account string) {
 	for _, en := range entries {
 		balances[en.Package] += en.Balance
 	}
-	s, err := e.Statement(ctx, account, 2021, time.March)
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Printf("%d daily bills, total %s %s\n", len(s.Bills), s.Total.StringFixed(2), s.Currency)
 	fmt.Printf("postpaid: on (%s, since %s); %d ledger entries\n", o.Account.Postpaid.Way, stamp(o.Account.Postpaid.Since), len(entries))
 	for _, p := range o.Packages {
 		fmt.Printf("  %-8s balance %5d, ledger sum %5d\n", p.ID, p.Balance, balances[p.ID])

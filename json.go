@@ -1,0 +1,76 @@
+package billing
+
+import (
+	"encoding/json"
+
+	"github.com/shopspring/decimal"
+)
+
+// money is, in JSON, an amount the Engine rounded to the decimals of its
+// currency: a string with exactly those decimals ("4.06", "0.00"). An
+// amount with more decimals than that (none the Engine writes) is written
+// with all its digits, never rounded.
+type money struct {
+	amount decimal.Decimal
+	places int32
+}
+
+// MarshalJSON implements [json.Marshaler].
+func (m money) MarshalJSON() ([]byte, error) {
+	s := m.amount.String()
+	if m.amount.Equal(m.amount.Round(m.places)) {
+		s = m.amount.StringFixed(m.places)
+	}
+	return json.Marshal(s)
+}
+
+// MarshalJSON implements [json.Marshaler]: the fields as their tags name
+// them, Total with exactly the decimals of the bill's currency (see
+// [CurrencyDecimals]) and the exact amounts (Subtotal, the lines' UnitPrice
+// and Amount) with all their digits. [json.Unmarshal] reads it back.
+func (b Bill) MarshalJSON() ([]byte, error) {
+	type bill Bill // Bill's fields, without this method
+	return json.Marshal(struct {
+		bill
+		Total money `json:"total"`
+	}{bill(b), money{b.Total, CurrencyDecimals(b.Currency)}})
+}
+
+// MarshalJSON implements [json.Marshaler]: the fields as their tags name
+// them, Price with exactly the decimals of the package's currency (see
+// [CurrencyDecimals]). [json.Unmarshal] reads it back.
+func (p Package) MarshalJSON() ([]byte, error) {
+	type pkg Package // Package's fields, without this method
+	return json.Marshal(struct {
+		pkg
+		Price money `json:"price"`
+	}{pkg(p), money{p.Price, CurrencyDecimals(p.Currency)}})
+}
+
+// MarshalJSON implements [json.Marshaler]: the fields as their tags name
+// them, and in each of its Refunds, Used and Amount with exactly the
+// decimals of the account's currency (see [CurrencyDecimals]); UnitPrice
+// and Discount with all their digits. A PackageRefund marshaled on its own
+// does not know its currency: all its amounts have all their digits.
+// [json.Unmarshal] reads it back.
+func (a Account) MarshalJSON() ([]byte, error) {
+	type account Account      // Account's fields, without this method
+	type refund PackageRefund // PackageRefund's fields
+	type refundJSON struct {
+		refund
+		Used   money `json:"used"`
+		Amount money `json:"amount"`
+	}
+	var refunds []refundJSON
+	if a.Refunds != nil {
+		places := CurrencyDecimals(a.Currency)
+		refunds = make([]refundJSON, len(a.Refunds))
+		for i, r := range a.Refunds {
+			refunds[i] = refundJSON{refund(r), money{r.Used, places}, money{r.Amount, places}}
+		}
+	}
+	return json.Marshal(struct {
+		account
+		Refunds []refundJSON `json:"refunds"`
+	}{account(a), refunds})
+}
