@@ -42,7 +42,7 @@ func testAccountsListed(t *testing.T, newStore NewStore) {
 		{"a!", 10, want[3:]},
 		{"aa", 10, want[3:]}, // not an account: the ids after it
 		{"é", 10, nil},
-		{"\xff", 1, nil},
+		{"\U0010FFFF", 1, nil}, // the greatest code point
 	} {
 		got, err := l.Accounts(ctx, tt.after, tt.limit)
 		if err != nil {
