@@ -113,6 +113,13 @@
 // it approved, it is where RecordBatch's remaining speed is: most of a
 // batch's time is in the statements that write its rows.
 //
+// The module says go 1.26.0 because modernc.org/sqlite does from v1.61.0
+// on. Its v1.38.2 needs only Go 1.23, as the root module does, but is
+// slower: the same RecordBatch benchmark ran at 10,900-12,500 usages/s
+// with it against 17,000-18,700/s with v1.62.0 that hour, and the
+// set-based raw batch at 1,500/s (a multi-row INSERT of thousands of
+// parameters is slow there), so this module takes the newest release.
+//
 // # Performance
 //
 // Measured on a 2-core machine (AMD EPYC, Go 1.26, a local disk) on
@@ -140,7 +147,10 @@
 // less than the writes themselves. A batch's time goes to SQLite's B-trees
 // (two inserts per usage, the usage record with its index by time, and the
 // ledger entry): on this machine, plain SQL writes about 30,000 usages/s,
-// so RecordBatch does not reach 50,000 usages/s here. The benchmarks also
+// so RecordBatch does not reach 50,000 usages/s here. The machine ran
+// slowly that day: the contract floor of the repository's
+// ../shared/bench (an in-memory Record, plain) took 1,210-1,350 ns per
+// usage, twice its 660 ns of 2026-12-05. The benchmarks also
 // report the process's CPU time per usage (cpu-µs/usage), which varies
 // less than the wall time on a loaded machine: 40-47 µs for RecordBatch,
 // 36-46 µs for RawBatch in the runs above.
