@@ -148,7 +148,7 @@ func writeAccount(w io.Writer, a billing.Account, loc *time.Location) error {
 func writePurchase(w io.Writer, r billing.PurchaseReceipt, loc *time.Location) error {
 	p := r.Package
 	fmt.Fprintf(w, "Package %s (%s): %d minutes, balance %d, price %s, valid from %s until %s\n",
-		p.ID, p.Kind, p.Minutes, p.Balance, p.Price.String(), timeString(p.Start, loc), timeString(p.End, loc))
+		p.ID, p.Kind, p.Minutes, p.Balance, money(p.Price, p.Currency), timeString(p.Start, loc), timeString(p.End, loc))
 	for _, a := range r.Absorbed {
 		fmt.Fprintf(w, "Absorbed %s: %d shortfall and %d postpaid minutes of %s, %d package minutes\n", a.Tier, a.Shortfall, a.Postpaid, r.Day, a.Deducted)
 	}
@@ -162,7 +162,7 @@ func writePurchase(w io.Writer, r billing.PurchaseReceipt, loc *time.Location) e
 func packagesTable(pkgs []billing.Package, loc *time.Location) *table {
 	t := &table{header: []string{"package", "kind", "book", "minutes", "balance", "forfeited", "price", "purchased", "start", "end", "app"}}
 	for _, p := range pkgs {
-		t.add(p.ID, p.Kind, p.Book, itoa(p.Minutes), itoa(p.Balance), itoa(p.Forfeited), p.Price.String(),
+		t.add(p.ID, p.Kind, p.Book, itoa(p.Minutes), itoa(p.Balance), itoa(p.Forfeited), money(p.Price, p.Currency),
 			timeString(p.PurchasedAt, loc), timeString(p.Start, loc), timeString(p.End, loc), p.App)
 	}
 	return t
