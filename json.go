@@ -17,11 +17,16 @@ type money struct {
 
 // MarshalJSON implements [json.Marshaler].
 func (m money) MarshalJSON() ([]byte, error) {
-	s := m.amount.String()
-	if m.amount.Equal(m.amount.Round(m.places)) {
-		s = m.amount.StringFixed(m.places)
+	return json.Marshal(atLeast(m.amount, m.places))
+}
+
+// atLeast formats amount exactly, with at least places decimals: "4.06"
+// and "0.00" for places 2, and "0.06778" too.
+func atLeast(amount decimal.Decimal, places int32) string {
+	if amount.Equal(amount.Round(places)) {
+		return amount.StringFixed(places)
 	}
-	return json.Marshal(s)
+	return amount.String()
 }
 
 // MarshalJSON implements [json.Marshaler]: the fields as their tags name

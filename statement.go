@@ -285,21 +285,12 @@ func (s Statement) WriteCSV(w io.Writer) error {
 		for _, n := range []int64{r.Seconds, r.Minutes, r.Prepaid, r.Postpaid, r.Shortfall, r.Deferred, r.Billed} {
 			record = append(record, strconv.FormatInt(n, 10))
 		}
-		if err := cw.Write(append(record, exactMoney(r.Amount, places), s.Currency)); err != nil {
+		if err := cw.Write(append(record, atLeast(r.Amount, places), s.Currency)); err != nil {
 			return err
 		}
 	}
 	cw.Flush()
 	return cw.Error()
-}
-
-// exactMoney formats amount exactly, with at least places decimals.
-func exactMoney(amount decimal.Decimal, places int32) string {
-	t := amount.String() // exact, without trailing zeros
-	if i := strings.IndexByte(t, '.'); i >= 0 && int32(len(t)-i-1) > places {
-		return t
-	}
-	return amount.StringFixed(places)
 }
 
 // MarshalJSON implements [json.Marshaler]: the fields as their tags name
