@@ -249,6 +249,7 @@ func (e *Engine) Overview(ctx context.Context, account string) (Overview, error)
 		return fail(err)
 	}
 	o := Overview{Today: e.cal.day(now)}
+	start := e.started()
 	err = e.store.View(ctx, account, func(r Reader) error {
 		if err = e.load(r, account, &o.Account); err != nil {
 			return err
@@ -260,6 +261,7 @@ func (e *Engine) Overview(ctx context.Context, account string) (Overview, error)
 		e.sortMeters(&o.Account, o.Meters)
 		return err
 	})
+	e.observeRead(ctx, "Overview", account, start, err)
 	if err != nil {
 		return fail(err)
 	}

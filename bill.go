@@ -122,7 +122,7 @@ func (e *Engine) Settle(ctx context.Context, account string, d Day) (Bill, error
 	if e.log != nil && issued {
 		e.log.LogAttrs(ctx, slog.LevelInfo, "billing: bill issued", slog.String("account", account),
 			slog.String("day", b.Day.String()), slog.String("through", b.Through.String()),
-			slog.String("total", b.Total.String()), slog.String("currency", b.Currency), slog.Int("lines", len(b.Lines)))
+			slog.String("total", b.Total.StringFixed(CurrencyDecimals(b.Currency))), slog.String("currency", b.Currency), slog.Int("lines", len(b.Lines)))
 	}
 	return b, nil
 }

@@ -52,7 +52,8 @@ type Options struct {
 	// Logger, if not nil, receives what an operator wants to know: units
 	// of work retried after a conflict (Debug), applications suspended and
 	// resumed and postpaid switches turned on (Info), bills issued (Info),
-	// and units of work that failed in the Store (Error), each with the
+	// and units of work that failed in the Store or found a record corrupt
+	// (Error; Debug if the context ended), each with the
 	// account, request and ids as attributes (see "Operations" in the
 	// package documentation). Default: nothing is logged.
 	Logger *slog.Logger
@@ -285,11 +286,13 @@ func (e *Engine) exec(ctx context.Context, u *unit) error {
 	return err
 }
 
-// tries is exec without the reports: it returns how many times it ran u.
+// tries is exec without the reports: it returns how many times it ran u
+// (1, plus one per retry after a conflict or a duplicate key; not the runs
+// that found grants due or an account to migrate first).
 func (e *Engine) tries(ctx context.Context, u *unit) (int, error) {
 	var err error
-	migrated := false
-	for n := 1; n <= maxAttempts; n++ {
+	migrated, n := false, 1
+	for range maxAttempts {
 		u.failed = nil
 		err = e.store.Update(ctx, u.account, u.run)
 		switch {
@@ -310,12 +313,15 @@ func (e *Engine) tries(ctx context.Context, u *unit) (int, error) {
 			return n, nil
 		case !errors.Is(err, ErrConflict) && !errors.Is(err, ErrExists):
 			return n, err
-		case e.log != nil:
-			e.log.LogAttrs(ctx, slog.LevelDebug, "billing: unit of work retried", slog.String("request", string(u.req)),
-				slog.String("account", u.account), slog.String("id", u.ref), slog.Int("attempt", n), slog.Any("error", err))
+		default: // a conflict or a duplicate key: try again
+			if e.log != nil {
+				e.log.LogAttrs(ctx, slog.LevelDebug, "billing: unit of work retried", slog.String("request", string(u.req)),
+					slog.String("account", u.account), slog.String("id", u.ref), slog.Int("attempt", n), slog.Any("error", err))
+			}
+			n++
 		}
 	}
-	return maxAttempts, err
+	return n - 1, err // the last try conflicted too
 }
 
 // update runs body in a unit of work on an existing account (see exec). It
@@ -443,10 +449,7 @@ func (e *Engine) view(ctx context.Context, op, account string, fn func(r Reader,
 	if !validID(account) {
 		return &Error{Op: op, Account: account, Err: invalidID("account id", account)}
 	}
-	var start time.Time
-	if e.observer != nil {
-		start = time.Now()
-	}
+	start := e.started()
 	err := e.store.View(ctx, account, func(r Reader) error {
 		var a Account
 		if err := e.load(r, account, &a); err != nil {
@@ -454,9 +457,7 @@ func (e *Engine) view(ctx context.Context, op, account string, fn func(r Reader,
 		}
 		return fn(r, &a)
 	})
-	if e.observer != nil {
-		e.observer.Observe(ctx, Observation{Op: kebab(op), Account: account, Attempts: 1, Duration: time.Since(start), Err: err})
-	}
+	e.observeRead(ctx, op, account, start, err)
 	if err != nil {
 		return &Error{Op: op, Account: account, Err: err}
 	}

@@ -1,7 +1,9 @@
 package billing
 
 import (
+	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -213,6 +215,30 @@ func (d Day) MarshalText() ([]byte, error) {
 		return nil, public(fmt.Errorf("%w: day %d (in days since 1970-01-01) is outside the years 1 to 9999", ErrInvalidTime, int32(d)))
 	}
 	return []byte(d.String()), nil
+}
+
+// UnmarshalJSON implements [json.Unmarshaler]: a day is read from a JSON
+// string as UnmarshalText reads it, or from a JSON number of days since
+// 1970-01-01, as this package wrote days before they had a text form (a
+// Store or cache that kept records as JSON still reads them); null leaves d
+// unchanged. Marshaled, a day is always a string ("2021-03-15").
+func (d *Day) UnmarshalJSON(b []byte) error {
+	switch {
+	case string(b) == "null":
+		return nil
+	case len(b) > 0 && b[0] == '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return public(fmt.Errorf("%w: day %s: %v", ErrInvalidTime, b, err))
+		}
+		return d.UnmarshalText([]byte(s))
+	}
+	n, err := strconv.ParseInt(string(b), 10, 32)
+	if err != nil || Day(n) < MinDay || Day(n) > MaxDay {
+		return public(fmt.Errorf("%w: day %s is neither a date nor a number of days from 0001-01-01 to 9999-12-31", ErrInvalidTime, b))
+	}
+	*d = Day(n)
+	return nil
 }
 
 // UnmarshalText implements [encoding.TextUnmarshaler]: it parses text as

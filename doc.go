@@ -503,7 +503,8 @@
 // with the account, application, request and ids as attributes: units of
 // work retried after a conflict (Debug), applications suspended and resumed
 // and postpaid switches turned on, as found after each unit of work
-// (Info), bills issued (Info) and units of work the Store failed (Error).
+// (Info), bills issued (Info) and units of work the Store failed or that
+// found a record corrupt (Error; Debug when the caller's context ended).
 // Refused requests are not logged: their errors go to the caller.
 // Options.Observer is told of every unit of work and read (its operation,
 // account, attempts, duration and error), for metrics, through an interface

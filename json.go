@@ -32,13 +32,30 @@ func atLeast(amount decimal.Decimal, places int32) string {
 // MarshalJSON implements [json.Marshaler]: the fields as their tags name
 // them, Total with exactly the decimals of the bill's currency (see
 // [CurrencyDecimals]) and the exact amounts (Subtotal, the lines' UnitPrice
-// and Amount) with all their digits. [json.Unmarshal] reads it back.
+// and Amount) with all their digits and at least as many ("0.00", "4.50",
+// "0.00399"). [json.Unmarshal] reads it back.
 func (b Bill) MarshalJSON() ([]byte, error) {
 	type bill Bill // Bill's fields, without this method
+	type line Line
+	type lineJSON struct {
+		line
+		UnitPrice money `json:"unit_price"`
+		Amount    money `json:"amount"`
+	}
+	places := CurrencyDecimals(b.Currency)
+	var lines []lineJSON
+	if b.Lines != nil {
+		lines = make([]lineJSON, len(b.Lines))
+		for i, l := range b.Lines {
+			lines[i] = lineJSON{line(l), money{l.UnitPrice, places}, money{l.Amount, places}}
+		}
+	}
 	return json.Marshal(struct {
 		bill
-		Total money `json:"total"`
-	}{bill(b), money{b.Total, CurrencyDecimals(b.Currency)}})
+		Lines    []lineJSON `json:"lines"`
+		Subtotal money      `json:"subtotal"`
+		Total    money      `json:"total"`
+	}{bill(b), lines, money{b.Subtotal, places}, money{b.Total, places}})
 }
 
 // MarshalJSON implements [json.Marshaler]: the fields as their tags name

@@ -3,6 +3,7 @@ package billing_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"testing"
 	"time"
 
@@ -154,7 +155,11 @@ func TestBillJSON(t *testing.T) {
 		return b
 	}
 	const head = `{"account":"acme","day":"2021-03-15","through":"2021-04-14","currency":`
-	const tail = `,"issued":"2021-03-16T10:00:00+08:00","postpaid_on":false,"lines":[],"subtotal":"0","total":`
+	// The subtotal, exact, with at least the currency's decimals: zero is
+	// "0.00" in USD, "0" in JPY, "0.000" in KWD.
+	tail := func(subtotal string) string {
+		return `,"issued":"2021-03-16T10:00:00+08:00","postpaid_on":false,"lines":[],"subtotal":"` + subtotal + `","total":`
+	}
 	tests := []struct {
 		name string
 		bill billing.Bill
@@ -162,11 +167,11 @@ func TestBillJSON(t *testing.T) {
 	}{
 		{"4.06", bill, `{"account":"acme","day":"2021-03-15","through":"2021-03-15","currency":"USD",` +
 			`"issued":"2021-03-16T10:00:00+08:00","postpaid_on":true,"lines":[` + lineJSON + `],"subtotal":"4.05783","total":"4.06"}`},
-		{"zero", zero("USD"), head + `"USD"` + tail + `"0.00"}`},
-		{"4.1 in cents", withTotal("USD", "4.1"), head + `"USD"` + tail + `"4.10"}`},
-		{"yen", withTotal("JPY", "406"), head + `"JPY"` + tail + `"406"}`},
-		{"dinars", withTotal("KWD", "4.06"), head + `"KWD"` + tail + `"4.060"}`},
-		{"more decimals than the currency's: not rounded", withTotal("USD", "4.065"), head + `"USD"` + tail + `"4.065"}`},
+		{"zero", zero("USD"), head + `"USD"` + tail("0.00") + `"0.00"}`},
+		{"4.1 in cents", withTotal("USD", "4.1"), head + `"USD"` + tail("0.00") + `"4.10"}`},
+		{"yen", withTotal("JPY", "406"), head + `"JPY"` + tail("0") + `"406"}`},
+		{"dinars", withTotal("KWD", "4.06"), head + `"KWD"` + tail("0.000") + `"4.060"}`},
+		{"more decimals than the currency's: not rounded", withTotal("USD", "4.065"), head + `"USD"` + tail("0.00") + `"4.065"}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -431,4 +436,42 @@ func BenchmarkBillJSON(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestDayUnmarshalJSON reads days as strings, and as the numbers of days
+// since 1970-01-01 this package wrote before days had a text form.
+func TestDayUnmarshalJSON(t *testing.T) {
+	for _, tt := range []struct {
+		json    string
+		want    billing.Day
+		wantErr bool
+	}{
+		{json: `"2021-03-15"`, want: 18701}, // 2021-03-15 is 18,701 days after 1970-01-01
+		{json: `18701`, want: 18701},
+		{json: `-719162`, want: billing.MinDay}, // 0001-01-01
+		{json: `2932896`, want: billing.MaxDay}, // 9999-12-31
+		{json: `null`, want: 7},                 // unchanged
+		{json: `-719163`, want: 7, wantErr: true},
+		{json: `2932897`, want: 7, wantErr: true},
+		{json: `1.5e3`, want: 7, wantErr: true},
+		{json: `"2021-3-15"`, want: 7, wantErr: true},
+		{json: `true`, want: 7, wantErr: true},
+	} {
+		d := billing.Day(7)
+		err := json.Unmarshal([]byte(tt.json), &d)
+		if (err != nil) != tt.wantErr || d != tt.want {
+			t.Errorf("Unmarshal(%s) = %d, %v; want %d, error %v", tt.json, d, err, tt.want, tt.wantErr)
+		}
+		if err != nil && !errors.Is(err, billing.ErrInvalidTime) {
+			t.Errorf("Unmarshal(%s): %v, want an error wrapping ErrInvalidTime", tt.json, err)
+		}
+	}
+	// A meter key written before Day had a text form.
+	var k billing.MeterKey
+	if err := json.Unmarshal([]byte(`{"day":18701,"service":"basic","tier":"hd"}`), &k); err != nil {
+		t.Fatal(err)
+	}
+	if want := (billing.MeterKey{Day: 18701, Service: billing.ServiceBasic, Tier: billing.TierHD}); k != want {
+		t.Errorf("old meter key: %+v, want %+v", k, want)
+	}
 }

@@ -55,7 +55,10 @@ type Entry struct {
 	// day's tier are absorbed as a whole, whatever their applications.
 	App      string   `json:"app"`
 	Scenario Scenario `json:"scenario"`
-	// Amount is the money the entry is about: a purchase's price, a bill's total.
+	// Amount is the money the entry is about: a purchase's price, a bill's
+	// total. An entry does not carry the account's currency, so its JSON
+	// writes Amount exactly as it is ("158.6"), without the currency's
+	// decimals.
 	Amount decimal.Decimal `json:"amount"`
 }
 

@@ -2,6 +2,7 @@ package billing
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"time"
@@ -24,7 +25,9 @@ type Observation struct {
 	// "settle", "grant", ...; each account's unit of work of a
 	// RecordBatch is a "record"), or a read, named after its method in the
 	// same style ("due-days", "bills", "statement", "ledger", "meters",
-	// "usages", "admit").
+	// "usages", "admit", "overview", and "accounts", which names no
+	// account). The recurring grants an operation finds due are made first,
+	// in units of work of their own ("grant").
 	Op string
 	// Account is the account's id.
 	Account string
@@ -66,10 +69,15 @@ func (e *Engine) report(ctx context.Context, u *unit, start time.Time, n int, er
 		return
 	}
 	if err != nil {
-		if !refused(err) && u.failed == nil { // the Store's failure, or the context's
-			e.log.LogAttrs(ctx, slog.LevelError, "billing: unit of work failed", slog.String("request", string(u.req)),
-				slog.String("account", u.account), slog.String("id", u.ref), slog.Int("attempts", n), slog.Any("error", err))
+		level := slog.LevelError
+		switch {
+		case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+			level = slog.LevelDebug // the caller's doing
+		case u.failed != nil && !errors.Is(err, ErrCorrupt):
+			return // a refusal or a rule's answer: the caller has the error
 		}
+		e.log.LogAttrs(ctx, level, "billing: unit of work failed", slog.String("request", string(u.req)),
+			slog.String("account", u.account), slog.String("id", u.ref), slog.Int("attempts", n), slog.Any("error", err))
 		return
 	}
 	for i := range u.a.Apps {
@@ -90,6 +98,22 @@ func (e *Engine) report(ctx context.Context, u *unit, start time.Time, n int, er
 		case !p.Status.Suspended && was.suspended:
 			e.log.LogAttrs(ctx, slog.LevelInfo, "billing: application resumed", attrs...)
 		}
+	}
+}
+
+// started returns the time a read starts, if there is an Observer to tell.
+func (e *Engine) started() time.Time {
+	if e.observer == nil {
+		return time.Time{}
+	}
+	return time.Now()
+}
+
+// observeRead tells the Observer, if there is one, about the read of
+// method op that started at start and returned err.
+func (e *Engine) observeRead(ctx context.Context, op, account string, start time.Time, err error) {
+	if e.observer != nil {
+		e.observer.Observe(ctx, Observation{Op: kebab(op), Account: account, Attempts: 1, Duration: time.Since(start), Err: err})
 	}
 }
 

@@ -44,6 +44,13 @@ func (s listing) Accounts(ctx context.Context, after string, limit int) ([]strin
 	return s.m.Accounts(ctx, after, limit)
 }
 
+// onePerPage is a memstore whose pages of accounts hold one id at most.
+type onePerPage struct{ *memstore.Store }
+
+func (s onePerPage) Accounts(ctx context.Context, after string, limit int) ([]string, error) {
+	return s.Store.Accounts(ctx, after, 1)
+}
+
 // settleFixture opens accounts a, b and c (no trial, postpaid on) on
 // 2021-03-01 and records HD video calls: a 125 s on 03-01 and 600 s on 03-02,
 // b 60 s on 03-01, c nothing.
@@ -169,6 +176,18 @@ func TestSettleDue(t *testing.T) {
 		}
 	})
 
+	t.Run("a Store whose pages hold one account", func(t *testing.T) {
+		h := settleFixture(t, onePerPage{memstore.New()})
+		got, err := settleDue(t, h, billing.SettleOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := settled{Summary: billing.SettleSummary{Accounts: 3, Bills: 3, Through: "c"}, Bills: all, Done: []int{1, 2, 3}}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("(-want +got):\n%s", diff)
+		}
+	})
+
 	t.Run("a Store that cannot list", func(t *testing.T) {
 		h := settleFixture(t, &plainStore{Store: memstore.New()})
 		if _, err := settleDue(t, h, billing.SettleOptions{}); !errors.Is(err, errors.ErrUnsupported) {
@@ -282,7 +301,7 @@ func TestLogger(t *testing.T) {
 		{Level: "INFO", Msg: "billing: application suspended", Account: "acme", App: "a1", Request: "record"},
 		{Level: "INFO", Msg: "billing: application resumed", Account: "acme", App: "a1", Request: "buy"},
 		{Level: "INFO", Msg: "billing: postpaid switched on", Account: "acme", App: "a1", Request: "enable-postpaid", Way: "enabled"},
-		{Level: "INFO", Msg: "billing: bill issued", Account: "acme", Day: "2021-03-01", Total: "0"},
+		{Level: "INFO", Msg: "billing: bill issued", Account: "acme", Day: "2021-03-01", Total: "0.00"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("log (-want +got):\n%s\n%s", diff, buf.String())

@@ -11,7 +11,7 @@ import (
 
 // Accounts returns the ids of up to limit accounts whose id is after after
 // in byte order, ascending ("" starts at the first): one page of the
-// Store's accounts. Fewer than limit ids means there are no more.
+// Store's accounts. An empty page means there are no more.
 //
 // Errors wrap ErrInvalidOptions (limit not positive), errors.ErrUnsupported
 // (the Store does not implement AccountLister), or a Store or context error.
@@ -24,7 +24,9 @@ func (e *Engine) Accounts(ctx context.Context, after string, limit int) ([]strin
 	if !ok {
 		return fail(fmt.Errorf("the Store %T does not list its accounts (billing.AccountLister): %w", e.store, errors.ErrUnsupported))
 	}
+	start := e.started()
 	ids, err := l.Accounts(ctx, after, limit)
+	e.observeRead(ctx, "Accounts", "", start, err)
 	if err != nil {
 		return fail(err)
 	}
@@ -38,7 +40,8 @@ type SettleOptions struct {
 	// after it are settled (SettleProgress.Through of the last progress
 	// report). Default "": every account.
 	After string
-	// Workers is how many accounts are settled at once. Default (zero): 4.
+	// Workers is how many accounts are settled at once. Default (zero): 4;
+	// at most 256.
 	Workers int
 	// Progress, if not nil, is called once per account, when the account
 	// is finished, from the goroutine that called SettleDue (one call at
@@ -73,8 +76,11 @@ type SettleSummary struct {
 	Through string
 }
 
-// settleWorkers is SettleOptions.Workers' default.
-const settleWorkers = 4
+// SettleOptions.Workers' default and maximum.
+const (
+	settleWorkers    = 4
+	maxSettleWorkers = 256
+)
 
 // settlePage is how many account ids SettleDue reads at a time.
 const settlePage = 1000
@@ -102,6 +108,7 @@ func (e *Engine) SettleDue(ctx context.Context, now time.Time, opts *SettleOptio
 	if o.Workers <= 0 {
 		o.Workers = settleWorkers
 	}
+	o.Workers = min(o.Workers, maxSettleWorkers)
 	type job struct {
 		n  int // the account's place in the run
 		id string
@@ -134,7 +141,7 @@ func (e *Engine) SettleDue(ctx context.Context, now time.Time, opts *SettleOptio
 					return
 				}
 			}
-			if len(ids) < settlePage {
+			if len(ids) == 0 { // not a short page: a Store may cap its pages
 				listed <- nil
 				return
 			}

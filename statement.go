@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
 )
@@ -217,7 +218,7 @@ func (s Statement) WriteText(w io.Writer) error {
 	widths := make([]int, len(head))
 	for _, cells := range table {
 		for i, c := range cells {
-			widths[i] = max(widths[i], len(c))
+			widths[i] = max(widths[i], utf8.RuneCountInString(c))
 		}
 	}
 	var b strings.Builder
@@ -228,7 +229,7 @@ func (s Statement) WriteText(w io.Writer) error {
 			if i > 0 {
 				line.WriteString("  ")
 			}
-			pad := strings.Repeat(" ", widths[i]-len(c))
+			pad := strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c))
 			if i < words {
 				line.WriteString(c + pad)
 			} else {
@@ -271,7 +272,9 @@ var csvHeader = []string{"account", "from", "through", "service", "tier", "app",
 // "0.30"), so that the amounts add up to Subtotal. There is no total
 // record (a spreadsheet summing the column would count it twice): Total,
 // the sum of the bills' rounded totals, is in [Statement.WriteText] and in
-// the JSON.
+// the JSON. Ids are written as they are: a spreadsheet may take an id
+// that begins with "=", "+", "-" or "@" for a formula, so a host whose ids
+// come from its users should check them before opening the file in one.
 //
 // It returns the error of w, if any.
 func (s Statement) WriteCSV(w io.Writer) error {

@@ -163,7 +163,8 @@ type Prefetcher interface {
 type AccountLister interface {
 	// Accounts returns the ids of up to limit stored accounts (limit > 0)
 	// whose id is after after in byte order, in ascending byte order; ""
-	// starts at the first. Fewer than limit ids means there are no more.
+	// starts at the first. An empty page means there are no more (a Store
+	// may return fewer than limit ids before that).
 	// It honours ctx as Update and View do. The list is read outside any
 	// unit of work: an account created while pages are read appears if its
 	// id is after the page being read.

@@ -3,6 +3,7 @@ package billingtest
 import (
 	"context"
 	"errors"
+	"math"
 	"slices"
 	"testing"
 
@@ -43,6 +44,7 @@ func testAccountsListed(t *testing.T, newStore NewStore) {
 		{"aa", 10, want[3:]}, // not an account: the ids after it
 		{"é", 10, nil},
 		{"\U0010FFFF", 1, nil}, // the greatest code point
+		{"a", math.MaxInt, want[2:]},
 	} {
 		got, err := l.Accounts(ctx, tt.after, tt.limit)
 		if err != nil {

@@ -152,7 +152,11 @@ func (s *Store) Accounts(ctx context.Context, after string, limit int) ([]string
 	if found {
 		i++
 	}
-	return slices.Clone(s.ids[i:min(i+limit, len(s.ids))]), nil
+	end := len(s.ids)
+	if limit < end-i {
+		end = i + limit // not i+limit first: it overflows for a limit near math.MaxInt
+	}
+	return slices.Clone(s.ids[i:end]), nil
 }
 
 // View implements billing.Store.
