@@ -211,7 +211,7 @@ func batchRows(b *testing.B, opts *sqlitestore.Options) []rawTable {
 		}
 	}
 	record(0)
-	names := []string{"accounts", "packages", "meters", "usages", "purchases", "entries", "bills", "checkpoints"}
+	names := []string{"accounts", "packages", "meters", "usages", "purchases", "entry_runs", "bills", "checkpoints"}
 	before := map[string]map[string]bool{}
 	for _, n := range names {
 		before[n] = map[string]bool{}
@@ -277,9 +277,10 @@ func (t *rawTable) shift(i int, v any, k int) any {
 		if _, err := fmt.Sscanf(v.(string), "u%d", &n); err == nil {
 			return fmt.Sprint("u", n+(k-1)*batchSize)
 		}
-	case t.name == "entries" && col == "seq":
+	case t.name == "entry_runs" && (col == "first_seq" || col == "last_seq"):
 		return v.(int64) + int64(k)*1_000_000
-	case col == "at" && (t.name == "usages" || t.name == "entries" || t.name == "checkpoints"):
+	case col == "at" && (t.name == "usages" || t.name == "checkpoints"),
+		t.name == "entry_runs" && (col == "min_at" || col == "max_at"):
 		return v.(int64) + later
 	}
 	return v

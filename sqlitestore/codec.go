@@ -1,7 +1,9 @@
 package sqlitestore
 
 import (
+	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -585,4 +587,109 @@ func firstErr(errs ...error) error {
 		}
 	}
 	return nil
+}
+
+// A ledger run is the ledger entries of one unit of work, in Seq order,
+// stored as one BLOB: each entry's fields one after another, integers as
+// varints (encoding/binary) and strings as their length (a uvarint) and
+// their bytes, exactly as they are (any bytes, not only UTF-8). In order:
+// Seq, At (nanos' encoding), Kind, Request, Ref, Package, Balance, the
+// key's day, service, tier and application, Minutes, App, Scenario, and
+// Amount as decimal text.
+
+// encodeRun encodes es, at least one, as a ledger run, and returns it with
+// the earliest and latest of their times, in nanos' encoding.
+func encodeRun(es []billing.Entry) (run []byte, minAt, maxAt int64, err error) {
+	var b []byte
+	minAt, maxAt = math.MaxInt64, math.MinInt64
+	for i := range es {
+		e := &es[i]
+		at, err := nanos(e.At)
+		if err != nil {
+			return nil, 0, 0, err
+		}
+		minAt, maxAt = min(minAt, at), max(maxAt, at)
+		b = binary.AppendVarint(b, e.Seq)
+		b = binary.AppendVarint(b, at)
+		b = appendStrings(b, string(e.Kind), string(e.Request), e.Ref, e.Package)
+		b = binary.AppendVarint(b, e.Balance)
+		b = binary.AppendVarint(b, int64(e.Key.Day))
+		b = appendStrings(b, string(e.Key.Service), string(e.Key.Tier), e.Key.App)
+		b = binary.AppendVarint(b, e.Minutes)
+		b = appendStrings(b, e.App, string(e.Scenario), e.Amount.String())
+	}
+	return b, minAt, maxAt, nil
+}
+
+// appendStrings appends each of ss to b, its length first.
+func appendStrings(b []byte, ss ...string) []byte {
+	for _, s := range ss {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	return b
+}
+
+// decodeRun decodes encodeRun's encoding.
+func decodeRun(b []byte) ([]billing.Entry, error) {
+	d := runDecoder{b: b}
+	var es []billing.Entry
+	for len(d.b) > 0 && d.err == nil {
+		var e billing.Entry
+		e.Seq = d.int()
+		e.At = fromNanos(d.int())
+		e.Kind, e.Request, e.Ref, e.Package = billing.EntryKind(d.string()), billing.Request(d.string()), d.string(), d.string()
+		e.Balance = d.int()
+		e.Key.Day = billing.Day(d.int())
+		e.Key.Service, e.Key.Tier, e.Key.App = billing.Service(d.string()), billing.Tier(d.string()), d.string()
+		e.Minutes = d.int()
+		e.App, e.Scenario = d.string(), billing.Scenario(d.string())
+		amount := d.string()
+		if d.err != nil {
+			break
+		}
+		var err error
+		if e.Amount, err = dec(amount); err != nil {
+			return nil, err
+		}
+		es = append(es, e)
+	}
+	if d.err != nil {
+		return nil, d.err
+	}
+	return es, nil
+}
+
+// runDecoder reads a ledger run's integers and strings. Once one cannot be
+// read, err says so and the rest read as zero.
+type runDecoder struct {
+	b   []byte
+	err error
+}
+
+func (d *runDecoder) int() int64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.err = errors.New("sqlitestore: ledger run: bad integer")
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *runDecoder) string() string {
+	if d.err != nil {
+		return ""
+	}
+	l, n := binary.Uvarint(d.b)
+	if n <= 0 || l > uint64(len(d.b)-n) {
+		d.err = errors.New("sqlitestore: ledger run: bad string")
+		return ""
+	}
+	s := string(d.b[n : n+int(l)])
+	d.b = d.b[n+int(l):]
+	return s
 }

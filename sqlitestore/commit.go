@@ -124,8 +124,10 @@ func (w *writer) stmt(q string) *sql.Stmt {
 
 const (
 	storedVersion = `SELECT version FROM accounts WHERE id = ?`
-	lastSeq       = `SELECT coalesce(max(seq), 0) FROM entries WHERE account = ?`
-	putAccount    = `INSERT OR REPLACE INTO accounts (id, version, currency, opened, postpaid_on, postpaid_since, postpaid_way,
+	// lastSeq reads the last stored Seq: that of the last run, one
+	// backward probe of the primary key.
+	lastSeq    = `SELECT coalesce((SELECT last_seq FROM entry_runs WHERE account = ? ORDER BY first_seq DESC LIMIT 1), 0)`
+	putAccount = `INSERT OR REPLACE INTO accounts (id, version, currency, opened, postpaid_on, postpaid_since, postpaid_way,
 		auto_postpaid_armed, touched, last_seq, grants_through, cycle, settled_through, late, unbilled, frontier_at, frontier_class,
 		frontier_id, since_checkpoint, enabled_at, apps, arrears, refunds)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
@@ -140,8 +142,7 @@ const (
 	addPurchase = `INSERT INTO purchases (account, id, kind, minutes, app, pkg_id, pkg_kind, pkg_book, pkg_currency, pkg_minutes,
 		pkg_balance, pkg_forfeited, pkg_price, pkg_purchased_at, pkg_start_at, pkg_end_at, pkg_app, pkg_first, day, absorbed, resumed)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	addEntry = `INSERT INTO entries (account, seq, at, kind, request, ref, package, balance, day, service, tier, key_app, minutes,
-		app, scenario, amount) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	addRun  = `INSERT INTO entry_runs (account, first_seq, last_seq, min_at, max_at, entries) VALUES (?, ?, ?, ?, ?, ?)`
 	addBill = `INSERT INTO bills (account, day, through, currency, issued, postpaid_on, subtotal, total, lines)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	putCheckpoint = `INSERT OR REPLACE INTO checkpoints (account, at, class, id, postpaid_on, postpaid_since, postpaid_way, armed,
@@ -251,24 +252,19 @@ func (w *writer) purchases(c *billing.Changes) error {
 	return nil
 }
 
+// entries writes c's ledger entries as one run (check made sure their
+// Seqs increase).
 func (w *writer) entries(c *billing.Changes) error {
-	if len(c.Entries) == 0 {
+	es := c.Entries
+	if len(es) == 0 {
 		return nil
 	}
-	st := w.stmt(addEntry)
-	for i := range c.Entries {
-		e := &c.Entries[i]
-		at, err := nanos(e.At)
-		if err != nil {
-			return err
-		}
-		if _, err := st.ExecContext(w.ctx, w.id, e.Seq, at, string(e.Kind), string(e.Request), e.Ref, e.Package, e.Balance,
-			int32(e.Key.Day), string(e.Key.Service), string(e.Key.Tier), e.Key.App, e.Minutes, e.App, string(e.Scenario),
-			e.Amount.String()); err != nil {
-			return err
-		}
+	run, minAt, maxAt, err := encodeRun(es)
+	if err != nil {
+		return err
 	}
-	return nil
+	_, err = w.stmt(addRun).ExecContext(w.ctx, w.id, es[0].Seq, es[len(es)-1].Seq, minAt, maxAt, run)
+	return err
 }
 
 func (w *writer) bills(c *billing.Changes) error {
@@ -325,7 +321,7 @@ var (
 	reads = []string{readAccount, usageByID, usagesByID, purchaseByID, meterByKey, metersByKey, metersOfDay, livePackages,
 		allPackages, entriesFrom, entriesDuring, usagesFrom, usagesDuring, daysBetween, checkpointAtOrBefore, checkpointsFrom,
 		billsBetween}
-	writes = []string{storedVersion, lastSeq, putAccount, putPackage, putMeter, addUsage, addPurchase, addEntry, addBill,
+	writes = []string{storedVersion, lastSeq, putAccount, putPackage, putMeter, addUsage, addPurchase, addRun, addBill,
 		putCheckpoint}
 )
 

@@ -45,15 +45,19 @@
 // last stored, else billing.ErrExists. A usage id, a purchase id or a
 // bill's day already stored or repeated fails the INSERT on its primary key:
 // billing.ErrExists. The Engine retries both. Commits are one at a time
-// (SQLite has one writer), each a prepared statement per row: a batch of
-// 1,000 usages commits in one transaction. View is one read transaction.
+// (SQLite has one writer), each a prepared statement per row: a row per
+// record, and one for all the ledger entries of the unit of work (a run,
+// see the schema), so a batch of 1,000 usages commits about 1,000 rows in
+// one transaction. View is one read transaction.
 //
 // Reads are lazy where the contract asks: Usages and Checkpoints step one
 // statement over an index in the order asked, LivePackages reads pages of
 // 16 live packages from a partial index in deduction order (and keeps them
 // for the unit of work, whose snapshot does not change), so their cost
 // grows with the records fn is shown. Entries reads the account's ledger
-// in Seq order, skipping entries outside the period. The Reader that
+// runs in Seq order, only those whose times are not all outside the
+// period, decoding one run at a time and skipping its entries outside the
+// period (a run is what one unit of work appended). The Reader that
 // Update hands to fn implements [billing.Prefetcher]: a batch reads the
 // usage records of its ids and the meters of its keys in two statements
 // (a JSON array of the ids or keys, one probe of the primary key each)
@@ -123,42 +127,51 @@
 // # Performance
 //
 // Measured on a 2-core machine (AMD EPYC, Go 1.26, a local disk) on
-// 2026-12-07, while other work ran on it (its load average fell from 18 to
-// 1 that hour: the figures below are from the quietest runs, each range
-// over interleaved runs), usage of HD video into accounts with postpaid on
-// and three packages, each usage a usage record and a ledger entry, and a
-// checkpoint every 64 (go test -run XXX -bench 'Record$' -benchtime 2000x
-// durable, 10000x nosync; -bench 'RecordBatch|RawBatch' -benchtime 50000x):
+// 2026-12-07 at 05:00-05:10 UTC, while other work ran on it (its load
+// average was 3 to 4.5: each range is over two interleaved runs, and is
+// wide because the load was), usage of HD video into accounts with
+// postpaid on and three packages, each usage a usage record and a ledger
+// entry, and a checkpoint every 64 (go test -run XXX -bench 'Record$'
+// -benchtime 2000x durable, 10000x nosync; -bench 'RecordBatch|RawBatch'
+// -benchtime 50000x):
 //
 //	                                   durable (FULL)        NoSync (OFF)
-//	Record, 1 goroutine, 100 accounts  760-860 usages/s      1,950-2,240/s
-//	Record, 16 goroutines              1,100-1,150/s         2,450-2,900/s
-//	RecordBatch, 1,000 per batch       22,400-26,100/s       24,200-29,000/s
-//	RawBatch, the same rows, set-based 23,700-28,000/s       29,900-32,600/s
-//	RawBatch, a statement per row      23,500-26,600/s       28,400-31,300/s
-//	RecordBatch's time / RawBatch's    1.03-1.24             1.03-1.34
+//	Record, 1 goroutine, 100 accounts  470-740 usages/s      1,200-1,560/s
+//	Record, 16 goroutines              400-1,240/s           1,580-1,680/s
+//	RecordBatch, 1,000 per batch       17,600-25,000/s       23,300-23,400/s
+//	RawBatch, the same rows, set-based 38,000-42,400/s       33,900-50,600/s
+//	RawBatch, a statement per row      30,300-38,500/s       36,900-38,200/s
+//	RecordBatch's time / RawBatch's    1.54-2.16             1.45-2.17
 //
 // BenchmarkRawBatch is RecordBatch's floor: the rows one RecordBatch
 // writes (read back from a file the Store wrote), written with plain SQL
 // in one transaction, one multi-row INSERT per table (set-based), or one
 // prepared INSERT per row (as the Store writes them), with no Engine, no
-// reads and no encoding. RecordBatch runs within a third of it: the Engine,
-// the two statements of Prefetch and the JSON of the receipts' draws cost
-// less than the writes themselves. A batch's time goes to SQLite's B-trees
-// (two inserts per usage, the usage record with its index by time, and the
-// ledger entry): on this machine, plain SQL writes about 30,000 usages/s,
-// so RecordBatch does not reach 50,000 usages/s here. The machine ran
-// slowly that day: the contract floor of the repository's
-// ../shared/bench (an in-memory Record, plain) took 1,210-1,350 ns per
-// usage, twice its 660 ns of 2026-12-05. The benchmarks also
-// report the process's CPU time per usage (cpu-µs/usage), which varies
-// less than the wall time on a loaded machine: 40-47 µs for RecordBatch,
-// 36-46 µs for RawBatch in the runs above.
+// reads and no encoding. A batch's time goes mostly to SQLite's B-trees,
+// through database/sql: an insert per usage into the usages table and
+// one into its index usages_at, and one row for the batch's ledger
+// entries, their run. The ledger was first a row per entry, twice the
+// rows: in the same runs that layout recorded 12,600-17,100 usages/s
+// durable and 21,000-22,000/s with NoSync, at 38-44 µs of CPU per usage,
+// against 27-36 µs with runs. With the ledger's rows gone, the writes no
+// longer dwarf the rest: RecordBatch takes one and a half to two times
+// RawBatch's time, the Engine, the two statements of Prefetch and the
+// encoding of the records costing about as much as the writes. A larger
+// page cache (cache_size of 64 MiB instead of 2) made no difference. On
+// this machine, that hour, RecordBatch did not reach 50,000 usages/s,
+// nor did plain SQL always. The machine ran slowly: the contract floor of
+// the repository's ../shared/bench (an in-memory Record, plain) took
+// 1,190-2,230 ns per usage (median 1,390), twice its 660 ns of
+// 2026-12-05. The benchmarks also report the process's CPU time per usage
+// (cpu-µs/usage), which varies less than the wall time on a loaded
+// machine: 27-36 µs for RecordBatch, 19-25 µs for RawBatch in the runs
+// above.
 //
-// A Record is a read transaction and a write transaction, about 0.6 ms of
-// CPU, most of it in SQLite (its statements, and the commit's pages
-// written to the WAL), and a durable one waits for its fsync too; 16 goroutines go a little faster, their
-// reads running while another commits. A host that ingests usage in bulk
-// should batch it by account with RecordBatch: one unit of work commits a
-// whole batch.
+// A Record is a read transaction and a write transaction, about 0.6 to
+// 1 ms of CPU, most of it in SQLite (its statements, and the commit's
+// pages written to the WAL), and a durable one waits for its fsync too
+// (most of the spread of the durable figures above); 16 goroutines go a
+// little faster, their reads running while another commits. A host that
+// ingests usage in bulk should batch it by account with RecordBatch: one
+// unit of work commits a whole batch.
 package sqlitestore

@@ -357,25 +357,20 @@ func (r *reader) Packages(fn func(billing.Package) bool) error {
 	return each(r.ctx, rows, scanPackage, fn)
 }
 
-const entryColumns = `seq, at, kind, request, ref, package, balance, day, service, tier, key_app, minutes, app, scenario, amount`
-
 const (
-	entriesFrom   = `SELECT ` + entryColumns + ` FROM entries WHERE account = ? AND at >= ? ORDER BY seq`
-	entriesDuring = `SELECT ` + entryColumns + ` FROM entries WHERE account = ? AND at >= ? AND at < ? ORDER BY seq`
+	// entriesFrom and entriesDuring read, in Seq order, the ledger runs
+	// that may hold entries of the period: those whose times are not all
+	// before it (nor, for entriesDuring, all after it).
+	entriesFrom   = `SELECT entries FROM entry_runs WHERE account = ? AND max_at >= ? ORDER BY first_seq`
+	entriesDuring = `SELECT entries FROM entry_runs WHERE account = ? AND max_at >= ? AND min_at < ? ORDER BY first_seq`
 )
 
-func scanEntry(row scanner) (billing.Entry, error) {
-	var e billing.Entry
-	var at int64
-	var amount string
-	err := row.Scan(&e.Seq, &at, &e.Kind, &e.Request, &e.Ref, &e.Package, &e.Balance, &e.Key.Day, &e.Key.Service, &e.Key.Tier,
-		&e.Key.App, &e.Minutes, &e.App, &e.Scenario, &amount)
-	if err != nil {
-		return e, err
+func scanRun(row scanner) ([]billing.Entry, error) {
+	var run []byte
+	if err := row.Scan(&run); err != nil {
+		return nil, err
 	}
-	e.At = fromNanos(at)
-	e.Amount, err = dec(amount)
-	return e, err
+	return decodeRun(run)
 }
 
 // during returns the query of the rows from <= at < to (a zero to: no
@@ -387,12 +382,23 @@ func (r *reader) during(from, to time.Time, q1, q2 string) (*sql.Rows, error) {
 	return r.query(q2, r.id, bound(from), bound(to))
 }
 
+// Entries reads the runs that may hold entries of the period one at a
+// time, and shows fn those of each run that are in it (compared as the
+// statements compare times: encoded, with the period's bounds clamped).
 func (r *reader) Entries(from, to time.Time, fn func(billing.Entry) bool) error {
 	rows, err := r.during(from, to, entriesFrom, entriesDuring)
 	if err != nil {
 		return err
 	}
-	return each(r.ctx, rows, scanEntry, fn)
+	lo, hi := bound(from), bound(to)
+	return each(r.ctx, rows, scanRun, func(run []billing.Entry) bool {
+		for _, e := range run {
+			if at := bound(e.At); at >= lo && (to.IsZero() || at < hi) && !fn(e) {
+				return false
+			}
+		}
+		return true
+	})
 }
 
 const (

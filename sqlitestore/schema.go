@@ -27,7 +27,8 @@ const applicationID = 0x52544342
 // contract orders them. Flags are 0 or 1. The small lists inside a record
 // (an account's applications, a receipt's draws, a bill's lines, a
 // checkpoint's balances and meters...) are JSON text in the shapes of
-// codec.go, their numbers integers and their amounts decimal strings.
+// codec.go, their numbers integers and their amounts decimal strings; the
+// ledger's runs of entries are a binary encoding of their own (codec.go).
 const schema = `
 CREATE TABLE accounts (
 	id                  TEXT    NOT NULL PRIMARY KEY,
@@ -151,24 +152,19 @@ CREATE TABLE purchases (
 	PRIMARY KEY (account, id)
 ) STRICT, WITHOUT ROWID;
 
-CREATE TABLE entries (
-	account  TEXT    NOT NULL,
-	seq      INTEGER NOT NULL,
-	at       INTEGER NOT NULL,
-	kind     TEXT    NOT NULL,
-	request  TEXT    NOT NULL,
-	ref      TEXT    NOT NULL,
-	package  TEXT    NOT NULL,
-	balance  INTEGER NOT NULL,
-	day      INTEGER NOT NULL,
-	service  TEXT    NOT NULL,
-	tier     TEXT    NOT NULL,
-	key_app  TEXT    NOT NULL,
-	minutes  INTEGER NOT NULL,
-	app      TEXT    NOT NULL,
-	scenario TEXT    NOT NULL,
-	amount   TEXT    NOT NULL,
-	PRIMARY KEY (account, seq)
+-- The ledger, a run of entries per unit of work: the entries one Changes
+-- appended, from first_seq to last_seq, in one BLOB (see encodeRun in
+-- codec.go), with the earliest and latest of their times. One row per
+-- unit of work instead of one per entry: a batch of 1,000 usages writes
+-- one. The runs' Seqs do not overlap, and increase with first_seq.
+CREATE TABLE entry_runs (
+	account   TEXT    NOT NULL,
+	first_seq INTEGER NOT NULL,
+	last_seq  INTEGER NOT NULL,
+	min_at    INTEGER NOT NULL,
+	max_at    INTEGER NOT NULL,
+	entries   BLOB    NOT NULL,
+	PRIMARY KEY (account, first_seq)
 ) STRICT, WITHOUT ROWID;
 
 CREATE TABLE bills (
