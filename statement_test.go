@@ -447,3 +447,29 @@ func BenchmarkStatement(b *testing.B) {
 		}
 	})
 }
+
+// TestStatementTextRunes aligns columns by characters, not bytes: "应用" is
+// two characters (six bytes), padded to the four of "app2".
+func TestStatementTextRunes(t *testing.T) {
+	row := func(app string) billing.StatementRow {
+		// 60 s of audio: 1 minute postpaid at 0.00099 (Era 1 USD audio).
+		return billing.StatementRow{Service: billing.ServiceBasic, Tier: billing.TierAudio, App: app,
+			Seconds: 60, Minutes: 1, Postpaid: 1, Billed: 1, Amount: decimal.RequireFromString("0.00099")}
+	}
+	s := billing.Statement{Account: "a", Year: 2025, Month: time.March, Currency: "USD",
+		Rows: []billing.StatementRow{row("应用"), row("app2")}, Subtotal: decimal.RequireFromString("0.00198"), Total: decimal.Zero}
+	var b bytes.Buffer
+	if err := s.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	want := `Statement of a, March 2025, USD: no bills
+
+service  tier   app   seconds  minutes  prepaid  postpaid  shortfall  deferred  billed  amount
+basic    audio  应用         60        1        0         1          0         0       1    0.00
+basic    audio  app2       60        1        0         1          0         0       1    0.00
+total                                                                                     0.00
+`
+	if diff := cmp.Diff(want, b.String()); diff != "" {
+		t.Errorf("WriteText (-want +got):\n%s", diff)
+	}
+}
