@@ -80,7 +80,7 @@ func dec(s string) (decimal.Decimal, error) {
 	return d, nil
 }
 
-// The bits of usages.flags: a receipt's flags. Append only: a bit's
+// The bits of a usage record's flags (see encodeUsage): a receipt's flags. Append only: a bit's
 // meaning never changes.
 const (
 	flagPostpaidOn = 1 << iota
@@ -122,11 +122,6 @@ type (
 		S string `json:"s"`
 		T string `json:"t"`
 		A string `json:"a,omitempty"`
-	}
-	jsonDraw struct {
-		P string `json:"p"`
-		M int64  `json:"m"`
-		D int64  `json:"d"`
 	}
 	jsonAbsorption struct {
 		T string `json:"t"`
@@ -246,26 +241,6 @@ func decodeKeys(s string) ([]billing.MeterKey, error) {
 		keys = append(keys, billing.MeterKey{Day: billing.Day(k.D), Service: billing.Service(k.S), Tier: billing.Tier(k.T), App: k.A})
 	}
 	return keys, nil
-}
-
-func encodeDraws(ds []billing.Draw) (string, error) {
-	js := make([]jsonDraw, len(ds))
-	for i, d := range ds {
-		js[i] = jsonDraw{d.Package, d.Minutes, d.Deducted}
-	}
-	return encode(js)
-}
-
-func decodeDraws(s string) ([]billing.Draw, error) {
-	var js []jsonDraw
-	if err := json.Unmarshal([]byte(s), &js); err != nil {
-		return nil, fmt.Errorf("sqlitestore: draws: %w", err)
-	}
-	var ds []billing.Draw
-	for _, d := range js {
-		ds = append(ds, billing.Draw{Package: d.P, Minutes: d.M, Deducted: d.D})
-	}
-	return ds, nil
 }
 
 func encodeAbsorbed(as []billing.Absorption) (string, error) {
@@ -632,7 +607,7 @@ func appendStrings(b []byte, ss ...string) []byte {
 
 // decodeRun decodes encodeRun's encoding.
 func decodeRun(b []byte) ([]billing.Entry, error) {
-	d := runDecoder{b: b}
+	d := decoder{b: b, what: "ledger run"}
 	var es []billing.Entry
 	for len(d.b) > 0 && d.err == nil {
 		var e billing.Entry
@@ -660,36 +635,86 @@ func decodeRun(b []byte) ([]billing.Entry, error) {
 	return es, nil
 }
 
-// runDecoder reads a ledger run's integers and strings. Once one cannot be
-// read, err says so and the rest read as zero.
-type runDecoder struct {
-	b   []byte
-	err error
+// decoder reads the integers and strings of a binary encoding (a ledger
+// run, a usage record), what it is. Once one cannot be read, err says so
+// and the rest read as zero.
+type decoder struct {
+	b    []byte
+	what string
+	err  error
 }
 
-func (d *runDecoder) int() int64 {
+func (d *decoder) int() int64 {
 	if d.err != nil {
 		return 0
 	}
 	v, n := binary.Varint(d.b)
 	if n <= 0 {
-		d.err = errors.New("sqlitestore: ledger run: bad integer")
+		d.err = fmt.Errorf("sqlitestore: %s: bad integer", d.what)
 		return 0
 	}
 	d.b = d.b[n:]
 	return v
 }
 
-func (d *runDecoder) string() string {
+func (d *decoder) string() string {
 	if d.err != nil {
 		return ""
 	}
 	l, n := binary.Uvarint(d.b)
 	if n <= 0 || l > uint64(len(d.b)-n) {
-		d.err = errors.New("sqlitestore: ledger run: bad string")
+		d.err = fmt.Errorf("sqlitestore: %s: bad string", d.what)
 		return ""
 	}
 	s := string(d.b[n : n+int(l)])
 	d.b = d.b[n+int(l):]
 	return s
+}
+
+// A usage record is stored as its account, id and time, each a column of
+// its own (the keys of the usages table and of its index usages_at), and
+// one BLOB of the rest, in the encoding of a ledger run: App, Service,
+// Scenario, Tier, Seconds, then the receipt's key (day, service, tier,
+// application), Minutes, Postpaid, Shortfall, flags (usageFlags), the
+// number of draws, and each draw's Package, Minutes and Deducted.
+
+// encodeUsage encodes u's fields other than its account, id and time, and
+// its receipt rc, appending them to b.
+func encodeUsage(b []byte, u *billing.Usage, rc *billing.Receipt) []byte {
+	b = appendStrings(b, u.App, string(u.Service), string(u.Scenario), string(u.Tier))
+	b = binary.AppendVarint(b, u.Seconds)
+	b = binary.AppendVarint(b, int64(rc.Key.Day))
+	b = appendStrings(b, string(rc.Key.Service), string(rc.Key.Tier), rc.Key.App)
+	for _, n := range []int64{rc.Minutes, rc.Postpaid, rc.Shortfall, usageFlags(rc), int64(len(rc.Draws))} {
+		b = binary.AppendVarint(b, n)
+	}
+	for _, d := range rc.Draws {
+		b = appendStrings(b, d.Package)
+		b = binary.AppendVarint(b, d.Minutes)
+		b = binary.AppendVarint(b, d.Deducted)
+	}
+	return b
+}
+
+// decodeUsage decodes encodeUsage's encoding into u and rc: no draws as
+// nil.
+func decodeUsage(b []byte, u *billing.Usage, rc *billing.Receipt) error {
+	d := decoder{b: b, what: "usage record"}
+	u.App, u.Service, u.Scenario, u.Tier = d.string(), billing.Service(d.string()), billing.Scenario(d.string()), billing.Tier(d.string())
+	u.Seconds = d.int()
+	rc.Key.Day = billing.Day(d.int())
+	rc.Key.Service, rc.Key.Tier, rc.Key.App = billing.Service(d.string()), billing.Tier(d.string()), d.string()
+	rc.Minutes, rc.Postpaid, rc.Shortfall = d.int(), d.int(), d.int()
+	setFlags(rc, d.int())
+	n := d.int()
+	if d.err == nil && (n < 0 || n > int64(len(d.b))) { // a draw takes 3 bytes at least
+		d.err = errors.New("sqlitestore: usage record: bad number of draws")
+	}
+	for i := int64(0); i < n && d.err == nil; i++ {
+		rc.Draws = append(rc.Draws, billing.Draw{Package: d.string(), Minutes: d.int(), Deducted: d.int()})
+	}
+	if d.err == nil && len(d.b) > 0 {
+		d.err = errors.New("sqlitestore: usage record: bytes after its end")
+	}
+	return d.err
 }

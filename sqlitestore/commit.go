@@ -136,9 +136,7 @@ const (
 	putMeter = `INSERT OR REPLACE INTO meters (account, day, service, tier, app, seconds, prepaid, postpaid, shortfall,
 		settled_seconds, settled_prepaid, settled_postpaid, settled_shortfall, unbilled, latest, earlier_postpaid, earlier_shortfall)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	addUsage = `INSERT INTO usages (account, id, app, service, scenario, tier, seconds, at, r_day, r_service, r_tier, r_app,
-		minutes, postpaid, shortfall, flags, draws, version, position)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	addUsage    = `INSERT INTO usages (account, id, at, version, position, record) VALUES (?, ?, ?, ?, ?, ?)`
 	addPurchase = `INSERT INTO purchases (account, id, kind, minutes, app, pkg_id, pkg_kind, pkg_book, pkg_currency, pkg_minutes,
 		pkg_balance, pkg_forfeited, pkg_price, pkg_purchased_at, pkg_start_at, pkg_end_at, pkg_app, pkg_first, day, absorbed, resumed)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
@@ -216,16 +214,16 @@ func (w *writer) usages(c *billing.Changes) error {
 		return nil
 	}
 	st := w.stmt(addUsage)
+	var record []byte
 	for i := range c.Usages {
 		u, rc := &c.Usages[i].Usage, &c.Usages[i].Receipt
-		at, err1 := nanos(u.At)
-		draws, err2 := encodeDraws(rc.Draws)
-		if err := firstErr(err1, err2); err != nil {
+		at, err := nanos(u.At)
+		if err != nil {
 			return err
 		}
-		if _, err := st.ExecContext(w.ctx, w.id, u.ID, u.App, string(u.Service), string(u.Scenario), string(u.Tier), u.Seconds, at,
-			int32(rc.Key.Day), string(rc.Key.Service), string(rc.Key.Tier), rc.Key.App, rc.Minutes, rc.Postpaid, rc.Shortfall,
-			usageFlags(rc), draws, w.version, i); err != nil {
+		// ExecContext is done with record when it returns: one buffer serves every row.
+		record = encodeUsage(record[:0], u, rc)
+		if _, err := st.ExecContext(w.ctx, w.id, u.ID, at, w.version, i, record); err != nil {
 			return fmt.Errorf("usage %q: %w", u.ID, err)
 		}
 	}

@@ -48,7 +48,11 @@
 // (SQLite has one writer), each a prepared statement per row: a row per
 // record, and one for all the ledger entries of the unit of work (a run,
 // see the schema), so a batch of 1,000 usages commits about 1,000 rows in
-// one transaction. View is one read transaction.
+// one transaction. A usage record's row binds six values: its account, id
+// and time (the keys of the table and of its index usages_at), the
+// account's version and its place in the unit of work, and one BLOB of
+// the rest, receipt included, in a compact binary encoding (codec.go's
+// encodeUsage), as a run holds its entries. View is one read transaction.
 //
 // Reads are lazy where the contract asks: Usages and Checkpoints step one
 // statement over an index in the order asked, LivePackages reads pages of
@@ -89,7 +93,9 @@
 // seconds are INTEGER; times are int64 nanoseconds, so times outside the
 // years 1678 to 2262 cannot be stored (Update returns an error, writing
 // nothing). Ids and labels are TEXT compared byte by byte (the BINARY
-// collation), as the Store contract orders them.
+// collation), as the Store contract orders them; inside the BLOBs of a
+// ledger run or a usage record, integers are varints and strings their
+// bytes exactly, any bytes, not only UTF-8.
 //
 // # Driver
 //
@@ -127,57 +133,75 @@
 // # Performance
 //
 // Measured on a 2-core machine (AMD EPYC, Go 1.26, a local disk) on
-// 2026-12-07 at 05:00-05:10 UTC, while other work ran on it (its load
-// average was 3 to 4.5: each range is over two interleaved runs, and is
-// wide because the load was), usage of HD video into accounts with
-// postpaid on and three packages, each usage a usage record and a ledger
-// entry, and a checkpoint every 64 (go test -run XXX -bench 'Record$'
-// -benchtime 2000x durable, 10000x nosync; -bench 'RecordBatch|RawBatch'
-// -benchtime 50000x):
+// 2026-12-07 at 05:30-05:36 UTC, the machine quiet (load average 0.9 to
+// 1.4), usage of HD video into accounts with postpaid on and three
+// packages, each usage a usage record and a ledger entry, and a
+// checkpoint every 64 (go test -run XXX -bench 'Record$' -benchtime 2000x
+// durable, 10000x nosync; -bench 'RecordBatch|RawBatch' -benchtime
+// 50000x). Each range is over runs interleaved with the same benchmarks
+// built from the previous layout of the usages table (a column per field,
+// 19 values bound per row): two runs for Record and RawBatch's rows per
+// statement, four for RawBatch set-based, six for RecordBatch.
 //
 //	                                   durable (FULL)        NoSync (OFF)
-//	Record, 1 goroutine, 100 accounts  470-740 usages/s      1,200-1,560/s
-//	Record, 16 goroutines              400-1,240/s           1,580-1,680/s
-//	RecordBatch, 1,000 per batch       17,600-25,000/s       23,300-23,400/s
-//	RawBatch, the same rows, set-based 38,000-42,400/s       33,900-50,600/s
-//	RawBatch, a statement per row      30,300-38,500/s       36,900-38,200/s
-//	RecordBatch's time / RawBatch's    1.54-2.16             1.45-2.17
+//	Record, 1 goroutine, 100 accounts  600-700 usages/s      1,800-1,850/s
+//	Record, 16 goroutines              590-720/s             2,100-2,360/s
+//	RecordBatch, 1,000 per batch       32,000-41,500/s       39,500-48,100/s
+//	RawBatch, the same rows, set-based 59,000-68,400/s       85,700-120,900/s
+//	RawBatch, a statement per row      52,700-65,200/s       67,800-103,300/s
+//	RecordBatch's time / RawBatch's    1.59-1.84             1.90-2.66
 //
-// Later that day, the machine quiet (load average under 1.5), two runs
-// each at -benchtime 50000x: RecordBatch 27,900-30,000 usages/s durable and
-// 25,900-32,600/s with NoSync (35-44 µs of wall time per usage); the
-// set-based RawBatch 33,900-36,100/s and 41,400-46,000/s; RecordBatch's
-// time 1.13-1.29 times RawBatch's durable, 1.27-1.77 with NoSync.
+// With the previous layout, in the same interleaved runs: RecordBatch
+// 25,600-31,300 usages/s durable and 32,100-40,100/s with NoSync, at
+// 33-40 µs of CPU per usage (25-32 µs now); the set-based RawBatch
+// 37,300-49,800/s and 42,400-48,700/s, RecordBatch's time 1.19-1.70 and
+// 1.21-1.28 times its; Record as now, within the noise of its fsyncs
+// (440-850/s durable, 1,530-1,880/s with NoSync, one goroutine). Earlier
+// that day, under load (load average 3 to 4.5, 05:00-05:10 UTC), that
+// layout had given RecordBatch 17,600-25,000/s durable and
+// 23,300-23,400/s with NoSync, and the set-based RawBatch
+// 38,000-42,400/s and 33,900-50,600/s; quiet, a little later,
+// 27,900-30,000/s and 25,900-32,600/s, against 33,900-36,100/s and
+// 41,400-46,000/s.
 //
 // BenchmarkRawBatch is RecordBatch's floor: the rows one RecordBatch
 // writes (read back from a file the Store wrote), written with plain SQL
 // in one transaction, one multi-row INSERT per table (set-based), or one
 // prepared INSERT per row (as the Store writes them), with no Engine, no
-// reads and no encoding. A batch's time goes mostly to SQLite's B-trees,
+// reads and no encoding. A batch's writes go mostly to SQLite's B-trees,
 // through database/sql: an insert per usage into the usages table and
 // one into its index usages_at, and one row for the batch's ledger
 // entries, their run. The ledger was first a row per entry, twice the
-// rows: in the same runs that layout recorded 12,600-17,100 usages/s
-// durable and 21,000-22,000/s with NoSync, at 38-44 µs of CPU per usage,
-// against 27-36 µs with runs. With the ledger's rows gone, the writes no
-// longer dwarf the rest: RecordBatch takes one and a half to two times
-// RawBatch's time, the Engine, the two statements of Prefetch and the
-// encoding of the records costing about as much as the writes. A larger
-// page cache (cache_size of 64 MiB instead of 2) made no difference. On
-// this machine, that hour, RecordBatch did not reach 50,000 usages/s,
-// nor did plain SQL always. The machine ran slowly: the contract floor of
-// the repository's ../shared/bench (an in-memory Record, plain) took
-// 1,190-2,230 ns per usage (median 1,390), twice its 660 ns of
-// 2026-12-05. The benchmarks also report the process's CPU time per usage
-// (cpu-µs/usage), which varies less than the wall time on a loaded
-// machine: 27-36 µs for RecordBatch, 19-25 µs for RawBatch in the runs
-// above.
+// rows (12,600-17,100 usages/s durable under load, 38-44 µs of CPU per
+// usage). A usage row was then 19 values, each bound through
+// database/sql and stored as a column. With its fields that no query
+// filters on in one BLOB, six values, RecordBatch went 31 % faster
+// durable and 23 % with NoSync (the means of the runs above), and the
+// rows alone (RawBatch) 1.6 and 2.1 times as fast; RecordBatch, which
+// has the Engine besides, now takes 1.6 to 2.7 times RawBatch's time. In
+// a CPU profile of RecordBatch, the usage rows' inserts still take 43 %
+// (52 % before), the two statements of Prefetch (one probe of a primary
+// key per usage and per meter) 16 %, and the Engine, the encoding and the
+// other rows the rest. The index usages_at is as narrow as it can be (account,
+// time and id, which Usages' order needs); keying the table by it
+// instead, with a unique index on the id, made RecordBatch slower
+// (19,800-23,800/s), Prefetch's probes going through both. Prefetch's
+// ids read with a join instead of an IN list gained 5 % at most, within
+// the noise; earlier, a larger page cache (cache_size of 64 MiB instead
+// of 2) had made no difference. On this machine, RecordBatch did not
+// reach 50,000 usages/s durable (with NoSync it came close, 48,100/s),
+// nor come within 1.5 times RawBatch's time. The machine ran slowly that
+// day: the contract floor of the repository's ../shared/bench (an
+// in-memory Record, plain) took 1,190-2,230 ns per usage (median 1,390)
+// at 05:00-05:10, twice its 660 ns of 2026-12-05. The benchmarks also
+// report the process's CPU time per usage (cpu-µs/usage), which varies
+// less than the wall time on a loaded machine.
 //
 // A Record is a read transaction and a write transaction, about 0.6 to
 // 1 ms of CPU, most of it in SQLite (its statements, and the commit's
 // pages written to the WAL), and a durable one waits for its fsync too
-// (most of the spread of the durable figures above); 16 goroutines go a
-// little faster, their reads running while another commits. A host that
-// ingests usage in bulk should batch it by account with RecordBatch: one
-// unit of work commits a whole batch.
+// (most of the spread of the durable figures above); with NoSync, 16
+// goroutines go faster, their reads running while another commits. A
+// host that ingests usage in bulk should batch it by account with
+// RecordBatch: one unit of work commits a whole batch.
 package sqlitestore

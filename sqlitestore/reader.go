@@ -117,8 +117,7 @@ func (r *reader) Account() (billing.Account, error) {
 	return a, nil
 }
 
-const usageColumns = `id, app, service, scenario, tier, seconds, at, r_day, r_service, r_tier, r_app, minutes, postpaid, shortfall,
-	flags, draws`
+const usageColumns = `id, at, record`
 
 const (
 	usageByID = `SELECT ` + usageColumns + ` FROM usages WHERE account = ? AND id = ?`
@@ -128,18 +127,13 @@ const (
 
 func (r *reader) scanUsage(row scanner) (billing.UsageRecord, error) {
 	u := billing.UsageRecord{Usage: billing.Usage{Account: r.id}}
-	var at, flags int64
-	var draws string
-	rc := &u.Receipt
-	err := row.Scan(&u.Usage.ID, &u.Usage.App, &u.Usage.Service, &u.Usage.Scenario, &u.Usage.Tier, &u.Usage.Seconds, &at,
-		&rc.Key.Day, &rc.Key.Service, &rc.Key.Tier, &rc.Key.App, &rc.Minutes, &rc.Postpaid, &rc.Shortfall, &flags, &draws)
-	if err != nil {
+	var at int64
+	var record []byte
+	if err := row.Scan(&u.Usage.ID, &at, &record); err != nil {
 		return u, err
 	}
 	u.Usage.At = fromNanos(at)
-	setFlags(rc, flags)
-	rc.Draws, err = decodeDraws(draws)
-	return u, err
+	return u, decodeUsage(record, &u.Usage, &u.Receipt)
 }
 
 func (r *reader) Usage(id string) (billing.UsageRecord, error) {

@@ -25,10 +25,12 @@ const applicationID = 0x52544342
 // they sort as Go's times do. Days are billing.Day numbers. Ids and labels
 // are TEXT in the BINARY collation: compared byte by byte, as the Store
 // contract orders them. Flags are 0 or 1. The small lists inside a record
-// (an account's applications, a receipt's draws, a bill's lines, a
+// (an account's applications, a purchase's absorptions, a bill's lines, a
 // checkpoint's balances and meters...) are JSON text in the shapes of
-// codec.go, their numbers integers and their amounts decimal strings; the
-// ledger's runs of entries are a binary encoding of their own (codec.go).
+// codec.go, their numbers integers and their amounts decimal strings. The
+// ledger's runs of entries, and a usage record's fields that no query
+// filters on (its receipt among them), are a compact binary encoding of
+// their own (codec.go): one BLOB, one value to bind, per row.
 const schema = `
 CREATE TABLE accounts (
 	id                  TEXT    NOT NULL PRIMARY KEY,
@@ -100,27 +102,13 @@ CREATE TABLE meters (
 ) STRICT, WITHOUT ROWID;
 
 CREATE TABLE usages (
-	account          TEXT    NOT NULL,
-	id               TEXT    NOT NULL,
-	app              TEXT    NOT NULL,
-	service          TEXT    NOT NULL,
-	scenario         TEXT    NOT NULL,
-	tier             TEXT    NOT NULL,
-	seconds          INTEGER NOT NULL,
-	at               INTEGER NOT NULL,
-	-- the receipt
-	r_day            INTEGER NOT NULL,
-	r_service        TEXT    NOT NULL,
-	r_tier           TEXT    NOT NULL,
-	r_app            TEXT    NOT NULL,
-	minutes          INTEGER NOT NULL,
-	postpaid         INTEGER NOT NULL,
-	shortfall        INTEGER NOT NULL,
-	flags            INTEGER NOT NULL, -- the receipt's flags, a bit each (see usageFlags in codec.go)
-	draws            TEXT    NOT NULL, -- [{"p": package, "m": minutes, "d": deducted}, ...]
+	account  TEXT    NOT NULL,
+	id       TEXT    NOT NULL,
+	at       INTEGER NOT NULL,
 	-- where it was committed: the account's version then, and its place in that unit of work
-	version          INTEGER NOT NULL,
-	position         INTEGER NOT NULL,
+	version  INTEGER NOT NULL,
+	position INTEGER NOT NULL,
+	record   BLOB    NOT NULL, -- the rest of the usage and its receipt (see encodeUsage in codec.go)
 	PRIMARY KEY (account, id)
 ) STRICT, WITHOUT ROWID;
 -- Reader.Usages: an account's usages in the order of their times, then ids.
