@@ -86,17 +86,18 @@ func (e *Engine) report(ctx context.Context, u *unit, start time.Time, n int, er
 		if i < len(u.was) {
 			was = u.was[i]
 		}
-		attrs := []slog.Attr{slog.String("account", u.account), slog.String("app", p.ID), slog.String("request", string(u.req)), slog.String("id", u.ref)}
+		about := func(msg string, more ...slog.Attr) {
+			e.log.LogAttrs(ctx, slog.LevelInfo, msg, append([]slog.Attr{slog.String("account", u.account), slog.String("app", p.ID),
+				slog.String("request", string(u.req)), slog.String("id", u.ref)}, more...)...)
+		}
 		if p.Postpaid.On && !was.postpaid {
-			e.log.LogAttrs(ctx, slog.LevelInfo, "billing: postpaid switched on",
-				append(attrs, slog.String("way", string(p.Postpaid.Way)), slog.Time("since", p.Postpaid.Since))...)
+			about("billing: postpaid switched on", slog.String("way", string(p.Postpaid.Way)), slog.Time("since", p.Postpaid.Since))
 		}
 		switch {
 		case p.Status.Suspended && !was.suspended:
-			e.log.LogAttrs(ctx, slog.LevelInfo, "billing: application suspended",
-				append(attrs, slog.String("reason", p.Status.Reason), slog.Time("since", p.Status.Since))...)
+			about("billing: application suspended", slog.String("reason", p.Status.Reason), slog.Time("since", p.Status.Since))
 		case !p.Status.Suspended && was.suspended:
-			e.log.LogAttrs(ctx, slog.LevelInfo, "billing: application resumed", attrs...)
+			about("billing: application resumed")
 		}
 	}
 }

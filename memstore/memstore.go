@@ -32,10 +32,7 @@ import (
 type Store struct {
 	accounts sync.Map   // account id → *account
 	mu       sync.Mutex // guards the refs of accounts that do not exist, and ids
-	// ids are the ids of the accounts that exist, in the order they were
-	// created until Accounts sorts them (sorted reports whether they are).
-	ids    []string
-	sorted bool
+	ids      []string   // of the accounts that exist (Accounts sorts them)
 }
 
 var (
@@ -124,17 +121,16 @@ func (s *Store) Update(ctx context.Context, id string, fn func(billing.Reader) (
 	}
 	if !existed && a.exists.Load() {
 		s.mu.Lock()
-		n := len(s.ids)
-		s.sorted = n == 0 || s.sorted && s.ids[n-1] < id // appending in order keeps them sorted
 		s.ids = append(s.ids, id)
 		s.mu.Unlock()
 	}
 	return nil
 }
 
-// Accounts implements billing.AccountLister. The first call after accounts
-// were created sorts the ids (O(n log n)); the others find their page by
-// binary search.
+// Accounts implements billing.AccountLister. Each call sorts the ids
+// (pattern-defeating quicksort: linear when they are sorted already, as
+// after the first call unless accounts were created since), then finds its
+// page by binary search.
 func (s *Store) Accounts(ctx context.Context, after string, limit int) ([]string, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -144,10 +140,7 @@ func (s *Store) Accounts(ctx context.Context, after string, limit int) ([]string
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.sorted {
-		slices.Sort(s.ids)
-		s.sorted = true
-	}
+	slices.Sort(s.ids)
 	i, found := slices.BinarySearch(s.ids, after)
 	if found {
 		i++
