@@ -45,10 +45,11 @@
 // last stored, else billing.ErrExists. A usage id, a purchase id or a
 // bill's day already stored or repeated fails the INSERT on its primary key:
 // billing.ErrExists. The Engine retries both. Commits are one at a time
-// (SQLite has one writer), each a prepared statement per row: a row per
+// (SQLite has one writer), each with prepared statements: a row per
 // record, and one for all the ledger entries of the unit of work (a run,
 // see the schema), so a batch of 1,000 usages commits about 1,000 rows in
-// one transaction. A usage record's row binds six values: its account, id
+// one transaction, its usage rows 64 to a statement (then 8, then 1: 15
+// statements for 1,000 rows). A usage record's row binds six values: its account, id
 // and time (the keys of the table and of its index usages_at), the
 // account's version and its place in the unit of work, and one BLOB of
 // the rest, receipt included, in a compact binary encoding (codec.go's
