@@ -87,9 +87,12 @@ type AccountSpec struct {
 }
 
 // OpenAccount opens an account, with its first application if spec names
-// one, and grants it the trial of the price book of the day (Era 1: 10,000
-// minutes, ratio 1 for every tier, valid to the last day of the same month
-// next year). Opening an existing account with the same spec (the same
+// one, and then grants it the trial of the price book of the day (Era 1:
+// 10,000 minutes, ratio 1 for every tier, valid to the last day of the
+// same month next year). An account opened without an application gets
+// its trial with its first one ([Engine.CreateApp]), from the book of that
+// application's day: the first application's creation is the account's
+// cohort ([Account.Cohort]). Opening an existing account with the same spec (the same
 // currency and choice, and an App the account has, if any) returns it
 // unchanged; with another spec it fails.
 //

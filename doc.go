@@ -247,8 +247,10 @@
 // so accounts of different cohorts are billed side by side in one Engine),
 // which accounts pay for cloud recording and from when MixTranscoding is
 // billed ([ValueAddedService].From). An account's cohort is fixed once its
-// first application is created; an account opened without one takes its
-// trial from the book of its opening's cohort.
+// first application is created ([Account].Cohort): an account opened
+// without one gets its trial (or Era 2's free minutes), its cycle and its
+// book family with its first application, by that application's creation,
+// however long before it was opened (TestCohortsByFirstApplication).
 //
 // An account recorded before applications existed had one switch and one
 // status. A Store migrates it to the account switch it had and one
@@ -553,10 +555,12 @@
 //     ends, at the next day's start. Usage of a tier or service that only a
 //     later book has is refused until that book's first day
 //     ([ErrUnknownTier], [ErrUnknownService]); usage of a day no book
-//     prices, with [ErrNoPriceBook]. MixTranscoding of accounts opened before its billing
-//     start (2020-11-01) is free before their later start date, at a zero unit
-//     price; cloud recording of accounts opened before 2020-07-01 (billed
-//     under CSS rules) is not priced and is refused with [ErrNoPriceBook].
+//     prices, with [ErrNoPriceBook]. MixTranscoding of accounts whose first
+//     application was created before its billing start (2020-11-01) is free
+//     before their later start date, at a zero unit price; Era 1 cloud
+//     recording of accounts whose first application was created before
+//     2020-07-01 (billed under CSS rules) is not priced and is refused with
+//     [ErrNoPriceBook].
 //   - Settle issues a bill for the day it is asked for, even an empty one;
 //     DueDays asks for days with usage, or for the latest due day when only
 //     adjustments wait. Days skipped over are closed without a bill.

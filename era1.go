@@ -8,9 +8,10 @@ import (
 
 // Era1USD returns the Era 1 price book of the international site, in USD: the
 // prices of Tencent Cloud TRTC from 2019-10-11 (the seed document's era),
-// with cloud recording (billed for accounts opened from 2020-07-01) and
-// MixTranscoding (per-minute prices to 8 decimals, billed from 2020-11-01,
-// and from 2020-12-01 for older accounts), and the monthly billing cycle for
+// with cloud recording (billed for accounts whose first application was
+// created from 2020-07-01) and MixTranscoding (per-minute prices to 8
+// decimals, billed from 2020-11-01, and from 2020-12-01 for older
+// accounts), and the monthly billing cycle for
 // accounts whose first application was created before 2020-09-01. It
 // prices every account (the seed's era, the default); [AllEras] limits it
 // to the accounts whose first application was created before 2021-10-27

@@ -1,6 +1,7 @@
 package billing_test
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -296,6 +297,156 @@ func TestCohortsSideBySide(t *testing.T) {
 		},
 	}
 	for _, tt := range tests {
+		if due, err := h.e.DueDays(h.ctx, tt.id, tt.before); err != nil || len(due) != 0 {
+			t.Errorf("%s: DueDays(%v) = %v, %v; want none yet", tt.id, tt.before, due, err)
+		}
+		h.clock.Set(tt.at)
+		due, err := h.e.DueDays(h.ctx, tt.id, tt.at)
+		if err != nil || !cmp.Equal(due, []billing.Day{tt.bill.Day}) {
+			t.Errorf("%s: DueDays(%v) = %v, %v; want [%s]", tt.id, tt.at, due, err, tt.bill.Day)
+			continue
+		}
+		b, err := h.e.Settle(h.ctx, tt.id, due[0])
+		if diff := cmp.Diff(tt.bill, b, cmpOpts); err != nil || diff != "" {
+			t.Errorf("%s: Settle = %v (-want +got):\n%s", tt.id, err, diff)
+		}
+	}
+}
+
+// TestCohortsByFirstApplication bills four accounts in one Engine
+// (AllEras) on 2022-08-15, each by the rules of its cohort, the creation of
+// its first application (not its opening): the price-book family, the
+// cycle and the cloud-recording model. Each uses 10 minutes of HD video
+// and some value-added service that day:
+//
+//   - cny-2020-06, first application 2020-06-20: Era 1, monthly (on or
+//     before 2020-08-31), its recording billed under CSS rules (before
+//     2020-07-01), so refused here; its MixTranscoding billed;
+//   - cny-2020-09, first application 2020-09-10: Era 1, daily, Era 1
+//     recording;
+//   - cny-late, opened 2020-03-01 without one, first application
+//     2022-08-01: daily, its trial then, and the recording model of
+//     2022 (Era 1 recording refused, mixed recording billed);
+//   - usd-late, opened 2020-03-01 without one, first application
+//     2022-08-01: Era 2 (from 2021-10-27), daily, Era 2's free minutes
+//     and no Era 1 trial.
+func TestCohortsByFirstApplication(t *testing.T) {
+	cn := func(y int, m time.Month, d, hh int) time.Time { return time.Date(y, m, d, hh, 0, 0, 0, cst) }
+	h := newHarness(t, billing.AllEras()...)
+	for _, a := range []struct {
+		id, currency string
+		opened, app  time.Time // app: the first application's creation, if not at the opening
+	}{
+		{"cny-2020-06", "CNY", cn(2020, 6, 20, 9), time.Time{}},
+		{"cny-2020-09", "CNY", cn(2020, 9, 10, 9), time.Time{}},
+		{"cny-late", "CNY", cn(2020, 3, 1, 9), cn(2022, 8, 1, 9)},
+		{"usd-late", "USD", cn(2020, 3, 1, 9), cn(2022, 8, 1, 9)},
+	} {
+		spec := billing.AccountSpec{ID: a.id, Currency: a.currency, Postpaid: true}
+		if a.app.IsZero() {
+			spec.App = "app1"
+		}
+		h.clock.Set(a.opened)
+		if _, err := h.e.OpenAccount(h.ctx, spec); err != nil {
+			t.Fatalf("%s: %v", a.id, err)
+		}
+		if !a.app.IsZero() {
+			h.clock.Set(a.app)
+			if _, err := h.e.CreateApp(h.ctx, a.id, billing.AppSpec{ID: "app1"}); err != nil {
+				t.Fatalf("%s: %v", a.id, err)
+			}
+		}
+	}
+	noon := cn(2022, 8, 15, 12)
+	h.clock.Set(noon)
+	mixed := billing.ServiceRecordingMixed
+	for _, u := range []struct {
+		account string
+		service billing.Service
+		seconds int64
+		err     error
+	}{
+		{"cny-2020-06", billing.ServiceBasic, 600, nil},
+		{"cny-2020-06", recording, 600, billing.ErrNoPriceBook}, // first application before 2020-07-01
+		{"cny-2020-06", mix, 660, nil},
+		{"cny-2020-09", billing.ServiceBasic, 600, nil},
+		{"cny-2020-09", recording, 600, nil},
+		{"cny-2020-09", mixed, 600, billing.ErrNoPriceBook}, // application before 2022-07-20
+		{"cny-late", billing.ServiceBasic, 600, nil},
+		{"cny-late", recording, 600, billing.ErrNoPriceBook}, // application from 2022-07-20
+		{"cny-late", mixed, 600, nil},
+		{"usd-late", billing.ServiceBasic, 600, nil},
+		{"usd-late", recording, 600, nil},
+	} {
+		r := billing.Usage{ID: string(u.service), Account: u.account, App: "app1", Service: u.service, Tier: hd, Seconds: u.seconds, At: noon}
+		if u.service == billing.ServiceBasic {
+			r.Service, r.Scenario = "", billing.VideoCall
+		}
+		if _, err := h.e.Record(h.ctx, r); !errors.Is(err, u.err) || (err == nil) != (u.err == nil) {
+			t.Errorf("%s: Record(%s) = %v, want %v", u.account, u.service, err, u.err)
+		}
+	}
+	aug1, aug15, aug31 := refDateDay(2022, 8, 1), refDateDay(2022, 8, 15), refDateDay(2022, 8, 31)
+	nextDay := cn(2022, 8, 16, 10)
+	tests := []struct {
+		id     string
+		cycle  billing.Cycle
+		books  []string // of its packages
+		at     time.Time
+		before time.Time
+		bill   billing.Bill
+	}{
+		{
+			// Monthly, the trial long expired: HD 10 × 0.028 = 0.28 on
+			// the month's line; MixTranscoding HD 11 × 0.0325 = 0.3575
+			// on its day's; 0.6375 → 0.64, on August's bill, due on
+			// September 1st.
+			id: "cny-2020-06", cycle: billing.Monthly, books: []string{"era1-cny"}, at: cn(2022, 9, 1, 10), before: nextDay,
+			bill: billing.Bill{Account: "cny-2020-06", Day: aug1, Through: aug31, Currency: "CNY", Issued: cn(2022, 9, 1, 10), PostpaidOn: true,
+				Lines: []billing.Line{
+					line(aug1, billing.ServiceBasic, hd, 600, 0, 10, 0, true, "0.028", "0.28"),
+					line(aug15, mix, hd, 660, 0, 11, 0, true, "0.0325", "0.3575"),
+				}, Subtotal: dec("0.6375"), Total: dec("0.64")},
+		},
+		{
+			// Daily: HD 10 × 0.028 = 0.28; Era 1 recording HD 10 × 0.014
+			// = 0.14; 0.42.
+			id: "cny-2020-09", cycle: billing.Daily, books: []string{"era1-cny"}, at: nextDay, before: nextDay.Add(-time.Minute),
+			bill: billing.Bill{Account: "cny-2020-09", Day: aug15, Through: aug15, Currency: "CNY", Issued: nextDay, PostpaidOn: true,
+				Lines: []billing.Line{
+					line(aug15, billing.ServiceBasic, hd, 600, 0, 10, 0, true, "0.028", "0.28"),
+					line(aug15, recording, hd, 600, 0, 10, 0, true, "0.014", "0.14"),
+				}, Subtotal: dec("0.42"), Total: dec("0.42")},
+		},
+		{
+			// Daily: the trial of 2022-08-01 covers HD 1:1; mixed
+			// recording HD 10 × 0.035 = 0.35.
+			id: "cny-late", cycle: billing.Daily, books: []string{"era1-cny"}, at: nextDay, before: nextDay.Add(-time.Minute),
+			bill: billing.Bill{Account: "cny-late", Day: aug15, Through: aug15, Currency: "CNY", Issued: nextDay, PostpaidOn: true,
+				Lines: []billing.Line{
+					line(aug15, billing.ServiceBasic, hd, 600, 10, 0, 0, true, "0.028", "0"),
+					line(aug15, mixed, hd, 600, 0, 10, 0, true, "0.035", "0.35"),
+				}, Subtotal: dec("0.35"), Total: dec("0.35")},
+		},
+		{
+			// Era 2: August's free minutes cover HD and HD recording 1:1.
+			id: "usd-late", cycle: billing.Daily, books: []string{"era2-usd"}, at: nextDay, before: nextDay.Add(-time.Minute),
+			bill: billing.Bill{Account: "usd-late", Day: aug15, Through: aug15, Currency: "USD", Issued: nextDay, PostpaidOn: true,
+				Lines: []billing.Line{
+					line(aug15, billing.ServiceBasic, hd, 600, 10, 0, 0, true, "0.00399", "0"),
+					line(aug15, recording, hd, 600, 10, 0, 0, true, "0.00599", "0"),
+				}, Subtotal: dec("0"), Total: dec("0")},
+		},
+	}
+	for _, tt := range tests {
+		o, err := h.e.Overview(h.ctx, tt.id)
+		var books []string
+		for _, p := range o.Packages {
+			books = append(books, p.Book)
+		}
+		if err != nil || o.Account.Cycle != tt.cycle || !cmp.Equal(books, tt.books) {
+			t.Errorf("%s: cycle %v, packages' books %v, %v; want %v, %v", tt.id, o.Account.Cycle, books, err, tt.cycle, tt.books)
+		}
 		if due, err := h.e.DueDays(h.ctx, tt.id, tt.before); err != nil || len(due) != 0 {
 			t.Errorf("%s: DueDays(%v) = %v, %v; want none yet", tt.id, tt.before, due, err)
 		}
