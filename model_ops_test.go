@@ -52,8 +52,8 @@ func TestModel(t *testing.T) {
 			"reportPaid":     r.opReportPaid,
 			"jumpReclaim":    r.opJumpNearReclaim,
 			"refund":         r.opRefund,
-			"refund2":        r.opRefund,
-			"refund3":        r.opRefund,
+			"refund2":        r.opSettleAndRefund,
+			"refund3":        r.opSettleAndRefund,
 			"admit":          r.opAdmit,
 			"settleDue":      r.opSettleDue,
 			"settleDue2":     r.opSettleDue,
@@ -88,7 +88,7 @@ func refErrName(err error) string {
 		billing.ErrInvalidTime, billing.ErrFutureUsage, billing.ErrBeforeOpened, billing.ErrUnknownScenario, billing.ErrUnknownService,
 		billing.ErrNoBasicService, billing.ErrSuspended, billing.ErrDayNotEnded, billing.ErrDayClosed, billing.ErrSettleOrder,
 		billing.ErrUnknownTier, billing.ErrTierNotInScenario, billing.ErrNoPriceBook, billing.ErrUnknownKind, billing.ErrInvalidMinutes,
-		billing.ErrUnknownApp, billing.ErrNotStackable} {
+		billing.ErrUnknownApp, billing.ErrNotStackable, billing.ErrNotRefundable, billing.ErrNotYetRefundable, billing.ErrInvalidDiscount} {
 		if errors.Is(err, s) {
 			return strings.TrimPrefix(s.Error(), "billing: ")
 		}
@@ -705,6 +705,33 @@ func (r *refRun) opRefund(rt *rapid.T) {
 		pkgs = append(pkgs, slices.Sorted(maps.Keys(a.purchases))...)
 	}
 	req.Package = rapid.SampledFrom(pkgs).Draw(rt, "refundPackage")
+	r.refund(rt, req)
+}
+
+// opSettleAndRefund asks for a refund of one of an account's purchases
+// after its day is settled: it moves the clock to when that day is due,
+// if it is not yet, and settles the account's due days first. Without it
+// few of opRefund's refunds are paid.
+func (r *refRun) opSettleAndRefund(rt *rapid.T) {
+	id := r.drawAccount(rt)
+	a := r.m.accts[id]
+	if a == nil || len(a.purchases) == 0 {
+		return
+	}
+	pkg := rapid.SampledFrom(slices.Sorted(maps.Keys(a.purchases))).Draw(rt, "refundPackage")
+	day := r.m.cal.dayOf(a.purchases[pkg].receipt.Package.PurchasedAt)
+	if due := r.m.cal.dayStart(day + 1).Add(refDueAfter); due.After(r.clk.Now()) {
+		r.advance(rt, due.Add(time.Duration(rapid.IntRange(0, 6*24*60).Draw(rt, "refundAfter"))*time.Minute))
+	}
+	r.settleDue(rt, id)
+	if a.settledThrough < day { // no usage since: settling the day closes it
+		r.settle(rt, id, day)
+	}
+	r.refund(rt, billing.Refund{ID: rapid.SampledFrom([]string{"r1", "r2", "r3"}).Draw(rt, "refundID"), Account: id, Package: pkg})
+}
+
+// refund asks the engine and the model for refund req, and compares.
+func (r *refRun) refund(rt *rapid.T, req billing.Refund) {
 	now := r.clk.Now()
 	got, err := r.e.Refund(r.ctx, req)
 	want, errs := r.m.refund(now, req)
@@ -713,6 +740,7 @@ func (r *refRun) opRefund(rt *rapid.T) {
 	refStats["step Refund"]++
 	refCount("refund paid", err == nil)
 	refCount("refund paid in full", err == nil && got.Full)
+	refCount("refund refused: "+refErrName(err), err != nil)
 }
 
 // opJumpNearReclaim moves the clock near the reclaim instant of unpaid
@@ -759,8 +787,10 @@ func (r *refRun) settle(rt *rapid.T, id string, d billing.Day) {
 }
 
 // opSettleDue settles what DueDays says is due, in order.
-func (r *refRun) opSettleDue(rt *rapid.T) {
-	id := r.drawAccount(rt)
+func (r *refRun) opSettleDue(rt *rapid.T) { r.settleDue(rt, r.drawAccount(rt)) }
+
+// settleDue settles account id's due days.
+func (r *refRun) settleDue(rt *rapid.T, id string) {
 	now := r.clk.Now()
 	got, err := r.e.DueDays(r.ctx, id, now)
 	want, errs := r.m.dueDays(now, id)

@@ -24,6 +24,8 @@ type orderOp struct {
 	enable  bool
 	app     string           // the application of an EnablePostpaid call ("" for the account)
 	create  *billing.AppSpec // an application created
+	toggle  string           // "disable" or "enable": a DisableApp or EnableApp call for app
+	paid    bool             // a ReportPaid call for the arrears "bill-1"
 }
 
 // TestArrivalOrder is the property of the reference order (SPEC
@@ -34,7 +36,8 @@ type orderOp struct {
 // packages, of other ratios, 1,000), perhaps EnablePostpaid calls (for the
 // account or for an application), of three applications: app1 and app2
 // (with or without postpaid) created at the opening, app3 during the
-// operations. Purchases, calls and app3's creation happen at their
+// operations; perhaps app2 disabled and enabled again, and an account in
+// arrears paying them. Purchases, calls and app3's creation happen at their
 // instants; each usage arrives at its time plus a lateness drawn
 // anew for each of several arrival orders (none, minutes, hours, a whole
 // day). Every order must end in the state of the reference model applying
@@ -96,6 +99,15 @@ func TestArrivalOrder(t *testing.T) {
 				ops = append(ops, orderOp{arrives: open.Add(time.Duration(rapid.Int64Range(1, 40*60).Draw(rt, "enabled")) * time.Minute),
 					enable: true, app: app})
 			}
+		}
+		if rapid.IntRange(0, 3).Draw(rt, "toggle") == 0 {
+			off := open.Add(time.Duration(rapid.Int64Range(1, 40*60).Draw(rt, "disabled")) * time.Minute)
+			on := off.Add(time.Duration(rapid.Int64Range(1, 20*60).Draw(rt, "enabledAgain")) * time.Minute)
+			ops = append(ops, orderOp{arrives: off, toggle: "disable", app: "app2"}, orderOp{arrives: on, toggle: "enable", app: "app2"})
+		}
+		if acct.overdue && rapid.Bool().Draw(rt, "paid") {
+			// Before or after the reclaim of March 15 at 12:00.
+			ops = append(ops, orderOp{arrives: open.Add(time.Duration(rapid.Int64Range(1, 40*60).Draw(rt, "paidAt")) * time.Minute), paid: true})
 		}
 		// The oracle: the model, given the operations in key order.
 		want := runModel(rt, spec, acct, arrive(ops, func(*orderOp) time.Duration { return 0 }))
@@ -209,6 +221,13 @@ func runEngine(rt *rapid.T, spec billing.AccountSpec, acct orderAccount, order [
 			_, err = h.e.CreateApp(h.ctx, "a", *o.create)
 		case o.enable:
 			_, err = h.e.EnablePostpaid(h.ctx, "a", o.app)
+		case o.toggle == "disable":
+			_, err = h.e.DisableApp(h.ctx, "a", o.app)
+		case o.toggle == "enable":
+			_, err = h.e.EnableApp(h.ctx, "a", o.app)
+		case o.paid:
+			_, err = h.e.ReportPaid(h.ctx, "a", "bill-1")
+			orderStats["arrears paid"]++
 		default:
 			h.do(op{use: o.usage, buy: o.buy})
 		}
@@ -293,6 +312,10 @@ func runModel(rt *rapid.T, spec billing.AccountSpec, acct orderAccount, order []
 			_, errs = md.buy(now, *o.buy)
 		case o.create != nil:
 			_, errs = md.createApp(now, "a", *o.create)
+		case o.toggle != "":
+			_, errs = md.toggleApp(now, "a", o.app, o.toggle == "disable")
+		case o.paid:
+			_, errs = md.reportPaid(now, "a", "bill-1")
 		default:
 			_, errs = md.enablePostpaid(now, "a", o.app)
 		}
