@@ -76,9 +76,9 @@ func (e *Engine) recordAll(ctx context.Context, account string, us []Usage, idx 
 		}
 		// Usages in the reference order are operations in order of key:
 		// those of settled days first, as their keys are the earliest.
-		var ops []op
-		opOf := map[string]int{} // usage id → the op of its first accepted usage
-		opAt := map[int]int{}    // usage → its op, or the op of the usage it repeats
+		ops := make([]op, 0, len(idx))
+		opOf := make(map[string]int, len(idx)) // usage id → the op of its first accepted usage
+		opAt := make(map[int]int, len(idx))    // usage → its op, or the op of the usage it repeats
 		for _, i := range idx {
 			if j, ok := opOf[us[i].ID]; ok {
 				if us[i].same(ops[j].usage) {
@@ -104,6 +104,8 @@ func (e *Engine) recordAll(ctx context.Context, account string, us []Usage, idx 
 		}
 		if len(ops) > 1 {
 			u.r = &overlay{Reader: u.r, ch: &u.ch}
+			// A usage record each, and about one ledger entry each.
+			u.ch.Usages, u.ch.Entries = slices.Grow(u.ch.Usages, len(ops)), slices.Grow(u.ch.Entries, len(ops))
 		}
 		if err := e.place(u, ops); err != nil {
 			return err

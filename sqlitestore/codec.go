@@ -575,7 +575,7 @@ func firstErr(errs ...error) error {
 // encodeRun encodes es, at least one, as a ledger run, and returns it with
 // the earliest and latest of their times, in nanos' encoding.
 func encodeRun(es []billing.Entry) (run []byte, minAt, maxAt int64, err error) {
-	var b []byte
+	b := make([]byte, 0, 96*len(es)) // about an entry's size: few reallocations
 	minAt, maxAt = math.MaxInt64, math.MinInt64
 	for i := range es {
 		e := &es[i]

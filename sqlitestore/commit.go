@@ -209,15 +209,29 @@ func (w *writer) meters(c *billing.Changes) error {
 	return nil
 }
 
-// usageRows are the sizes of the INSERT statements that add usage rows,
-// largest first: a batch's rows go in statements of 64 rows, then 8, then
-// one, so that 1,000 rows pay 15 rows' worth of statement overhead
-// (binding, stepping and resetting, database/sql's locking) and not 1,000.
-var usageRows = [...]int{64, 8, 1}
+// chunkSizes are the sizes of the statements that write or read many usage
+// rows, largest first: a batch's rows go in statements of 64 rows, then 8,
+// then one, so that 1,000 rows pay 15 statements' overhead (binding,
+// stepping and resetting, database/sql's locking) and not 1,000.
+var chunkSizes = [...]int{64, 8, 1}
 
-// addUsages holds the statements that add usageRows[k] rows.
-var addUsages = func() (qs [len(usageRows)]string) {
-	for k, n := range usageRows {
+// inChunks calls fn for n items in consecutive chunks, the largest
+// chunkSizes[k] that fits each time: items from to from+chunkSizes[k]-1.
+func inChunks(n int, fn func(from, k int) error) error {
+	for from, k := 0, 0; from < n; from += chunkSizes[k] {
+		for chunkSizes[k] > n-from {
+			k++
+		}
+		if err := fn(from, k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addUsages holds the statements that add chunkSizes[k] usage rows.
+var addUsages = func() (qs [len(chunkSizes)]string) {
+	for k, n := range chunkSizes {
 		qs[k] = `INSERT INTO usages (account, id, at, version, position, record) VALUES ` +
 			strings.Repeat(`(?, ?, ?, ?, ?, ?), `, n-1) + `(?, ?, ?, ?, ?, ?)`
 	}
@@ -226,14 +240,12 @@ var addUsages = func() (qs [len(usageRows)]string) {
 
 func (w *writer) usages(c *billing.Changes) error {
 	us := c.Usages
-	args := make([]any, 0, 6*min(len(us), usageRows[0]))
-	var records []byte // the rows' records, end to end
-	for i, k := 0, 0; i < len(us); i += usageRows[k] {
-		for usageRows[k] > len(us)-i {
-			k++
-		}
-		args, records = args[:0], records[:0] // ExecContext is done with the last statement's
-		for j := i; j < i+usageRows[k]; j++ {
+	args := make([]any, 0, 6*min(len(us), chunkSizes[0]))
+	records := make([]byte, 0, 64*chunkSizes[0]) // the rows' records, end to end (about 50 bytes each)
+	return inChunks(len(us), func(from, k int) error {
+		args, records = args[:0], records[:0] // ExecContext is done with the last chunk's
+		to := from + chunkSizes[k]
+		for j := from; j < to; j++ {
 			u, rc := &us[j].Usage, &us[j].Receipt
 			at, err := nanos(u.At)
 			if err != nil {
@@ -244,10 +256,10 @@ func (w *writer) usages(c *billing.Changes) error {
 			args = append(args, w.id, u.ID, at, w.version, j, records[start:len(records):len(records)])
 		}
 		if _, err := w.stmt(addUsages[k]).ExecContext(w.ctx, args...); err != nil {
-			return fmt.Errorf("usages %q to %q: %w", us[i].Usage.ID, us[i+usageRows[k]-1].Usage.ID, err)
+			return fmt.Errorf("usages %q to %q: %w", us[from].Usage.ID, us[to-1].Usage.ID, err)
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 func (w *writer) purchases(c *billing.Changes) error {
@@ -336,9 +348,9 @@ type statements struct {
 }
 
 var (
-	reads = []string{readAccount, usageByID, usagesByID, purchaseByID, meterByKey, metersByKey, metersOfDay, livePackages,
+	reads = append([]string{readAccount, usageByID, purchaseByID, meterByKey, metersByKey, metersOfDay, livePackages,
 		allPackages, entriesFrom, entriesDuring, usagesFrom, usagesDuring, daysBetween, checkpointAtOrBefore, checkpointsFrom,
-		billsBetween}
+		billsBetween}, usagesByIDs[:]...)
 	writes = append([]string{storedVersion, lastSeq, putAccount, putPackage, putMeter, addPurchase, addRun, addBill,
 		putCheckpoint}, addUsages[:]...)
 )
