@@ -209,8 +209,8 @@ func (w *writer) meters(c *billing.Changes) error {
 	return nil
 }
 
-// chunkSizes are the sizes of the statements that write or read many usage
-// rows, largest first: a batch's rows go in statements of 64 rows, then 8,
+// chunkSizes are the sizes of the statements that write many usage rows,
+// largest first: a batch's rows go in statements of 64 rows, then 8,
 // then one, so that 1,000 rows pay 15 statements' overhead (binding,
 // stepping and resetting, database/sql's locking) and not 1,000.
 var chunkSizes = [...]int{64, 8, 1}
@@ -348,9 +348,9 @@ type statements struct {
 }
 
 var (
-	reads = append([]string{readAccount, usageByID, purchaseByID, meterByKey, metersByKey, metersOfDay, livePackages,
+	reads = []string{readAccount, usageByID, usagesByID, purchaseByID, meterByKey, metersByKey, metersOfDay, livePackages,
 		allPackages, entriesFrom, entriesDuring, usagesFrom, usagesDuring, daysBetween, checkpointAtOrBefore, checkpointsFrom,
-		billsBetween}, usagesByIDs[:]...)
+		billsBetween}
 	writes = append([]string{storedVersion, lastSeq, putAccount, putPackage, putMeter, addPurchase, addRun, addBill,
 		putCheckpoint}, addUsages[:]...)
 )

@@ -10,9 +10,10 @@
 //	engine, err := billing.New(s, nil)
 //
 // [Open] creates the file if it does not exist and brings its schema to
-// [SchemaVersion] (tables STRICT and WITHOUT ROWID; see schema.go). It
-// refuses a file that holds another application's tables, or a newer
-// schema.
+// [SchemaVersion] (tables STRICT and WITHOUT ROWID; see schema.go),
+// migrating a file of an earlier version in one transaction (version 2 keys
+// the usages by id first; TestMigrateFromVersion1). It refuses a file that
+// holds another application's tables, or a newer schema.
 //
 // # Durability
 //
@@ -64,8 +65,8 @@
 // period, decoding one run at a time and skipping its entries outside the
 // period (a run is what one unit of work appended). The Reader that
 // Update hands to fn implements [billing.Prefetcher]: a batch reads the
-// usage records of its ids 64 to a statement, and the meters of its keys
-// in one (a JSON array of the keys), one probe of the primary key each,
+// usage records of its ids and the meters of its keys in two statements
+// (a JSON array of the ids or keys, one probe of the primary key each)
 // instead of a statement per usage. The Store implements
 // [billing.AccountLister].
 //

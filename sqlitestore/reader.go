@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -120,16 +119,11 @@ func (r *reader) Account() (billing.Account, error) {
 
 const usageColumns = `id, at, record`
 
-const usageByID = `SELECT ` + usageColumns + ` FROM usages WHERE account = ? AND id = ?`
-
-// usagesByIDs holds the statements that read the usages of chunkSizes[k]
-// ids.
-var usagesByIDs = func() (qs [len(chunkSizes)]string) {
-	for k, n := range chunkSizes {
-		qs[k] = `SELECT ` + usageColumns + ` FROM usages WHERE account = ? AND id IN (` + strings.Repeat(`?, `, n-1) + `?)`
-	}
-	return qs
-}()
+const (
+	usageByID = `SELECT ` + usageColumns + ` FROM usages WHERE account = ? AND id = ?`
+	// usagesByID reads the usages of the ids of a JSON array.
+	usagesByID = `SELECT ` + usageColumns + ` FROM usages WHERE account = ? AND id IN (SELECT value FROM json_each(?))`
+)
 
 func (r *reader) scanUsage(row scanner) (billing.UsageRecord, error) {
 	u := billing.UsageRecord{Usage: billing.Usage{Account: r.id}}
@@ -226,32 +220,21 @@ func (r *reader) Meters(d billing.Day, fn func(billing.Meter) bool) error {
 }
 
 // Prefetch implements billing.Prefetcher: it reads the usage records of
-// ids, 64 ids to a statement (then 8, then 1: see inChunks), and the
-// meters of keys in one statement, each id and key one probe of a primary
-// key. Without it a batch would run a statement per usage for
-// each. One id and one key (a Record) it leaves to Usage and Meter.
+// ids and the meters of keys in two statements, each id and key one probe
+// of a primary key. Without it a batch would run a statement per usage for
+// each. One id and one key (a Record) it leaves to Usage and Meter, whose
+// statements are simpler, and as many.
 func (r *reader) Prefetch(ids []string, keys []billing.MeterKey) error {
 	if len(ids) <= 1 && len(keys) <= 1 {
 		return nil
 	}
 	if r.usages == nil {
-		r.usages, r.meters = make(map[string]*billing.UsageRecord, len(ids)), map[billing.MeterKey]billing.Meter{}
+		r.usages, r.meters = map[string]*billing.UsageRecord{}, map[billing.MeterKey]billing.Meter{}
 	}
-	for _, id := range ids {
-		r.usages[id] = nil
-	}
-	args := make([]any, 0, 1+min(len(ids), chunkSizes[0]))
-	err := inChunks(len(ids), func(from, k int) error {
-		args = append(args[:0], r.id)
-		for _, id := range ids[from : from+chunkSizes[k]] {
-			args = append(args, id)
-		}
-		rows, err := r.query(usagesByIDs[k], args...)
-		if err != nil {
-			return err
-		}
-		return each(r.ctx, rows, r.scanUsage, func(u billing.UsageRecord) bool { r.usages[u.Usage.ID] = &u; return true })
-	})
+	// JSON holds valid UTF-8 only: other ids and keys are left to Usage
+	// and Meter (the Engine's ids are valid UTF-8).
+	ids = slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return !utf8.ValidString(id) })
+	idList, err := json.Marshal(ids)
 	if err != nil {
 		return err
 	}
@@ -262,6 +245,16 @@ func (r *reader) Prefetch(ids []string, keys []billing.MeterKey) error {
 			keyList = append(keyList, [4]any{int32(k.Day), string(k.Service), string(k.Tier), k.App})
 		}
 	}
+	for _, id := range ids {
+		r.usages[id] = nil
+	}
+	rows, err := r.query(usagesByID, r.id, string(idList))
+	if err != nil {
+		return err
+	}
+	if err := each(r.ctx, rows, r.scanUsage, func(u billing.UsageRecord) bool { r.usages[u.Usage.ID] = &u; return true }); err != nil {
+		return err
+	}
 	if len(keyList) == 0 {
 		return nil
 	}
@@ -269,8 +262,7 @@ func (r *reader) Prefetch(ids []string, keys []billing.MeterKey) error {
 	if err != nil {
 		return err
 	}
-	rows, err := r.query(metersByKey, r.id, string(keyJSON))
-	if err != nil {
+	if rows, err = r.query(metersByKey, r.id, string(keyJSON)); err != nil {
 		return err
 	}
 	return each(r.ctx, rows, scanMeter, func(m billing.Meter) bool { r.meters[m.Key] = m; return true })

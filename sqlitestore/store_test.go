@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -107,7 +108,7 @@ func TestOpen(t *testing.T) {
 			if err := s.Close(); err != nil {
 				t.Fatal(err)
 			}
-			rawExec(t, file, `PRAGMA user_version = 2`)
+			rawExec(t, file, fmt.Sprintf(`PRAGMA user_version = %d`, sqlitestore.SchemaVersion+1))
 		}, wantErr: true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
