@@ -242,6 +242,7 @@ func (w *writer) usages(c *billing.Changes) error {
 	us := c.Usages
 	args := make([]any, 0, 6*min(len(us), chunkSizes[0]))
 	records := make([]byte, 0, 64*chunkSizes[0]) // the rows' records, end to end (about 50 bytes each)
+	account, version := any(w.id), any(w.version) // boxed once, not once a row
 	return inChunks(len(us), func(from, k int) error {
 		args, records = args[:0], records[:0] // ExecContext is done with the last chunk's
 		to := from + chunkSizes[k]
@@ -253,7 +254,7 @@ func (w *writer) usages(c *billing.Changes) error {
 			}
 			start := len(records)
 			records = encodeUsage(records, u, rc)
-			args = append(args, w.id, u.ID, at, w.version, j, records[start:len(records):len(records)])
+			args = append(args, account, u.ID, at, version, j, records[start:len(records):len(records)])
 		}
 		if _, err := w.stmt(addUsages[k]).ExecContext(w.ctx, args...); err != nil {
 			return fmt.Errorf("usages %q to %q: %w", us[from].Usage.ID, us[to-1].Usage.ID, err)
