@@ -241,7 +241,7 @@ var addUsages = func() (qs [len(chunkSizes)]string) {
 func (w *writer) usages(c *billing.Changes) error {
 	us := c.Usages
 	args := make([]any, 0, 6*min(len(us), chunkSizes[0]))
-	records := make([]byte, 0, 64*chunkSizes[0]) // the rows' records, end to end (about 50 bytes each)
+	records := make([]byte, 0, 64*chunkSizes[0])  // the rows' records, end to end (about 50 bytes each)
 	account, version := any(w.id), any(w.version) // boxed once, not once a row
 	return inChunks(len(us), func(from, k int) error {
 		args, records = args[:0], records[:0] // ExecContext is done with the last chunk's

@@ -135,69 +135,68 @@
 // # Performance
 //
 // Measured on a 2-core machine (AMD EPYC, Go 1.26, a local disk) on
-// 2026-12-07 at 05:30-05:36 UTC, the machine quiet (load average 0.9 to
-// 1.4), usage of HD video into accounts with postpaid on and three
-// packages, each usage a usage record and a ledger entry, and a
-// checkpoint every 64 (go test -run XXX -bench 'Record$' -benchtime 2000x
-// durable, 10000x nosync; -bench 'RecordBatch|RawBatch' -benchtime
-// 50000x). Each range is over runs interleaved with the same benchmarks
-// built from the previous layout of the usages table (a column per field,
-// 19 values bound per row): two runs for Record and RawBatch's rows per
-// statement, four for RawBatch set-based, six for RecordBatch.
+// 2026-12-07 at 07:07-07:10 UTC (load average about 1), usage of HD video
+// into accounts with postpaid on and three packages, each usage a usage
+// record and a ledger entry, and a checkpoint every 64 (go test -run XXX
+// -bench 'RecordBatch|RawBatch' -benchtime 50000x; -bench 'Record$'
+// -benchtime 1000x durable, 5000x nosync, two runs at 07:05). Each batch
+// range is over six runs, interleaved with the same benchmarks built from
+// the previous release (schema 1, a statement per usage row), "before"
+// below:
 //
 //	                                   durable (FULL)        NoSync (OFF)
-//	Record, 1 goroutine, 100 accounts  600-700 usages/s      1,800-1,850/s
-//	Record, 16 goroutines              590-720/s             2,100-2,360/s
-//	RecordBatch, 1,000 per batch       32,000-41,500/s       39,500-48,100/s
-//	RawBatch, the same rows, set-based 59,000-68,400/s       85,700-120,900/s
-//	RawBatch, a statement per row      52,700-65,200/s       67,800-103,300/s
-//	RecordBatch's time / RawBatch's    1.59-1.84             1.90-2.66
+//	RecordBatch, 1,000 per batch       46,500-50,700/s       61,800-71,700/s
+//	  CPU per usage                    16.8-19.2 µs          15.5-17.6 µs
+//	RawBatch, the same rows, set-based 65,300-73,500/s       81,500-104,900/s
+//	RawBatch, a statement per row      53,000-62,100/s       66,700-81,600/s
+//	RecordBatch's time / RawBatch's    1.36-1.47 (each run)  1.25-1.53
+//	before: RecordBatch                35,300-41,700/s       40,100-46,800/s
+//	before: its time / RawBatch's      1.72-2.07             1.68-2.35
+//	Record, 1 goroutine, 100 accounts  690-780 usages/s      1,700-2,210/s
+//	Record, 16 goroutines              770-860/s             2,420-2,560/s
 //
-// With the previous layout, in the same interleaved runs: RecordBatch
-// 25,600-31,300 usages/s durable and 32,100-40,100/s with NoSync, at
-// 33-40 µs of CPU per usage (25-32 µs now); the set-based RawBatch
-// 37,300-49,800/s and 42,400-48,700/s, RecordBatch's time 1.19-1.70 and
-// 1.21-1.28 times its; Record as now, within the noise of its fsyncs
-// (440-850/s durable, 1,530-1,880/s with NoSync, one goroutine). Earlier
-// that day, under load (load average 3 to 4.5, 05:00-05:10 UTC), that
-// layout had given RecordBatch 17,600-25,000/s durable and
-// 23,300-23,400/s with NoSync, and the set-based RawBatch
-// 38,000-42,400/s and 33,900-50,600/s; quiet, a little later,
-// 27,900-30,000/s and 25,900-32,600/s, against 33,900-36,100/s and
-// 41,400-46,000/s.
+// On this machine RecordBatch reached 50,000 durable usages/s in two runs
+// of six, and took at most 1.47 times RawBatch's time in each. The
+// machine's speed drifts by a factor of two within a day (the contract
+// floor of the repository's ../shared/bench took 660 ns per usage on
+// 2026-12-05 and 1,310 ns on 2026-12-07 in the afternoon): compare
+// interleaved runs, and the CPU per usage (cpu-µs/usage), which varies
+// less than the wall time.
 //
 // BenchmarkRawBatch is RecordBatch's floor: the rows one RecordBatch
 // writes (read back from a file the Store wrote), written with plain SQL
 // in one transaction, one multi-row INSERT per table (set-based), or one
-// prepared INSERT per row (as the Store writes them), with no Engine, no
-// reads and no encoding. A batch's writes go mostly to SQLite's B-trees,
-// through database/sql: an insert per usage into the usages table and
-// one into its index usages_at, and one row for the batch's ledger
-// entries, their run. The ledger was first a row per entry, twice the
-// rows (12,600-17,100 usages/s durable under load, 38-44 µs of CPU per
-// usage). A usage row was then 19 values, each bound through
-// database/sql and stored as a column. With its fields that no query
-// filters on in one BLOB, six values, RecordBatch went 31 % faster
-// durable and 23 % with NoSync (the means of the runs above), and the
-// rows alone (RawBatch) 1.6 and 2.1 times as fast; RecordBatch, which
-// has the Engine besides, now takes 1.6 to 2.7 times RawBatch's time. In
-// a CPU profile of RecordBatch, the usage rows' inserts still take 43 %
-// (52 % before), the two statements of Prefetch (one probe of a primary
-// key per usage and per meter) 16 %, and the Engine, the encoding and the
-// other rows the rest. The index usages_at is as narrow as it can be (account,
-// time and id, which Usages' order needs); keying the table by it
-// instead, with a unique index on the id, made RecordBatch slower
-// (19,800-23,800/s), Prefetch's probes going through both. Prefetch's
-// ids read with a join instead of an IN list gained 5 % at most, within
-// the noise; earlier, a larger page cache (cache_size of 64 MiB instead
-// of 2) had made no difference. On this machine, RecordBatch did not
-// reach 50,000 usages/s durable (with NoSync it came close, 48,100/s),
-// nor come within 1.5 times RawBatch's time. The machine ran slowly that
-// day: the contract floor of the repository's ../shared/bench (an
-// in-memory Record, plain) took 1,190-2,230 ns per usage (median 1,390)
-// at 05:00-05:10, twice its 660 ns of 2026-12-05. The benchmarks also
-// report the process's CPU time per usage (cpu-µs/usage), which varies
-// less than the wall time on a loaded machine.
+// prepared INSERT per row, with no Engine, no reads and no encoding. A
+// batch's writes go mostly to SQLite's B-trees: an insert per usage into
+// the usages table and one into its index usages_at, and one row for the
+// batch's ledger entries, their run. What brought RecordBatch from 12,600
+// durable usages/s (the first layout, under load) to the figures above,
+// each step measured against the one before in interleaved runs:
+//
+//   - The ledger entries of a unit of work in one row (a run), not a row
+//     each: half the rows.
+//   - A usage row as its keys and one compact record (6 values bound, not
+//     19): 31 % faster durable.
+//   - Usage rows written 64 to an INSERT (then 8, then 1), not one per
+//     statement: 18-25 % faster, 21 to 13 allocations per usage.
+//   - The Engine's batch allocating its operations and the unit's records
+//     once (on memstore 2,223 to 1,543 B per usage).
+//   - Schema 2: the usages keyed by id, then account. SQLite compares a
+//     key's first column on a fast path; keyed by account first, every
+//     comparison among one account's rows went on to the id, the slow way,
+//     in Prefetch's probes and in the inserts: 8 % faster, 9 % less CPU.
+//
+// Tried and not kept, each within the noise or slower: a larger page cache
+// (64 MiB) or page size (16 KiB), mmap for the readers, temp_store in
+// memory, the time index as the table's key (19,800-23,800/s), statements
+// of 256 rows instead of 64, and Prefetch's ids as IN lists of 64
+// parameters instead of one JSON array (16,000 instructions per usage in
+// callgrind against 13,000: SQLite builds an index of each list). In a CPU
+// profile of RecordBatch with NoSync, the usage rows' inserts take 33 %,
+// Prefetch (one probe of the usages' key per usage; the reader's page
+// cache starts empty in every unit of work, as SQLite drops it when
+// another connection wrote) 15 %, the commit (the WAL's writes) 9 %, the
+// garbage collector 9 % and the Engine 9 %.
 //
 // A Record is a read transaction and a write transaction, about 0.6 to
 // 1 ms of CPU, most of it in SQLite (its statements, and the commit's
