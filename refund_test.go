@@ -211,6 +211,9 @@ func TestRefundRefused(t *testing.T) {
 	if _, err := hu.e.Refund(hu.ctx, billing.Refund{ID: "r1", Account: "a", Package: "p1"}); !errors.Is(err, billing.ErrNotRefundable) {
 		t.Errorf("refund of a USD universal package: %v, want ErrNotRefundable", err)
 	}
+	// Gifts other than the trial are refused as it is: a refundable kind
+	// has prices, so it is for sale, and a book may not grant a kind for
+	// sale (TestPriceBookValidation, "monthly grant of a kind for sale").
 }
 
 // TestRefundMigrated checks that an account recorded before operations had
