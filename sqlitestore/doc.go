@@ -156,8 +156,13 @@
 //	Record, 16 goroutines              770-860/s             2,420-2,560/s
 //
 // On this machine RecordBatch reached 50,000 durable usages/s in two runs
-// of six, and took at most 1.47 times RawBatch's time in each. The
-// machine's speed drifts by a factor of two within a day (the contract
+// of six, and took at most 1.47 times RawBatch's time in each. Twenty
+// minutes later, the machine faster (RawBatch set-based 74,000-108,500
+// durable usages/s), six more interleaved runs gave RecordBatch
+// 63,500-86,700 durable usages/s (before: 41,700-50,400) and
+// 76,200-115,800 with NoSync, at 1.11-1.57 times RawBatch's time (median
+// 1.32; before: 1.51-2.00). The machine's speed drifts by a factor of two
+// within a day (the contract
 // floor of the repository's ../shared/bench took 660 ns per usage on
 // 2026-12-05 and 1,310 ns on 2026-12-07 in the afternoon): compare
 // interleaved runs, and the CPU per usage (cpu-µs/usage), which varies
