@@ -209,25 +209,11 @@ func (w *writer) meters(c *billing.Changes) error {
 	return nil
 }
 
-// chunkSizes are the sizes of the statements that write many usage rows,
-// largest first: a batch's rows go in statements of 64 rows, then 8,
-// then one, so that 1,000 rows pay 15 statements' overhead (binding,
-// stepping and resetting, database/sql's locking) and not 1,000.
+// chunkSizes are the sizes of the statements that add usage rows, largest
+// first: a batch's rows go in statements of 64 rows, then 8, then one, so
+// that 1,000 rows pay 15 statements' overhead (binding, stepping and
+// resetting, database/sql's locking) and not 1,000.
 var chunkSizes = [...]int{64, 8, 1}
-
-// inChunks calls fn for n items in consecutive chunks, the largest
-// chunkSizes[k] that fits each time: items from to from+chunkSizes[k]-1.
-func inChunks(n int, fn func(from, k int) error) error {
-	for from, k := 0, 0; from < n; from += chunkSizes[k] {
-		for chunkSizes[k] > n-from {
-			k++
-		}
-		if err := fn(from, k); err != nil {
-			return err
-		}
-	}
-	return nil
-}
 
 // addUsages holds the statements that add chunkSizes[k] usage rows.
 var addUsages = func() (qs [len(chunkSizes)]string) {
@@ -241,11 +227,14 @@ var addUsages = func() (qs [len(chunkSizes)]string) {
 func (w *writer) usages(c *billing.Changes) error {
 	us := c.Usages
 	args := make([]any, 0, 6*min(len(us), chunkSizes[0]))
-	records := make([]byte, 0, 64*chunkSizes[0])  // the rows' records, end to end (about 50 bytes each)
+	records := make([]byte, 0, 64*chunkSizes[0])  // a chunk's records, end to end (about 50 bytes each)
 	account, version := any(w.id), any(w.version) // boxed once, not once a row
-	return inChunks(len(us), func(from, k int) error {
-		args, records = args[:0], records[:0] // ExecContext is done with the last chunk's
+	for from, k := 0, 0; from < len(us); from += chunkSizes[k] {
+		for chunkSizes[k] > len(us)-from { // the largest chunk that fits
+			k++
+		}
 		to := from + chunkSizes[k]
+		args, records = args[:0], records[:0] // ExecContext is done with the last chunk's
 		for j := from; j < to; j++ {
 			u, rc := &us[j].Usage, &us[j].Receipt
 			at, err := nanos(u.At)
@@ -259,8 +248,8 @@ func (w *writer) usages(c *billing.Changes) error {
 		if _, err := w.stmt(addUsages[k]).ExecContext(w.ctx, args...); err != nil {
 			return fmt.Errorf("usages %q to %q: %w", us[from].Usage.ID, us[to-1].Usage.ID, err)
 		}
-		return nil
-	})
+	}
+	return nil
 }
 
 func (w *writer) purchases(c *billing.Changes) error {
