@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math/rand/v2"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -122,6 +123,47 @@ func BenchmarkRecordBatch(b *testing.B) {
 						b.Fatal(r.Err)
 					}
 				}
+			}
+			perUsage(b, (b.N+batchSize-1)/batchSize*batchSize, start)
+		})
+	}
+}
+
+// BenchmarkRecordBatchSpread records batches of 1,000 usages, each of one
+// of 50 accounts in turn, with random ids (as the session meter's hashed
+// ids are), into a file that already holds 200,000 such usages: the rows
+// of a batch land all over its account's part of the table and of the
+// index, where BenchmarkRecordBatch's ids, in order, append to one
+// account's.
+func BenchmarkRecordBatchSpread(b *testing.B) {
+	for _, d := range durability {
+		b.Run(d.name, func(b *testing.B) {
+			e, ids, _ := benchEngine(b, 50, d.opts)
+			rng := rand.New(rand.NewPCG(1, 2))
+			us := make([]billing.Usage, batchSize)
+			next := make([]int64, len(ids)) // each account's next usage
+			batch := func(k int) {
+				a := k % len(ids)
+				for j := range us {
+					us[j] = usageOf(ids[a], next[a])
+					us[j].ID = fmt.Sprintf("%016x", rng.Uint64())
+					next[a]++
+				}
+				for _, r := range e.RecordBatch(context.Background(), us) {
+					if r.Err != nil {
+						b.Fatal(r.Err)
+					}
+				}
+			}
+			const history = 200
+			for k := range history {
+				batch(k)
+			}
+			b.ReportAllocs()
+			start, _ := cpuTime()
+			b.ResetTimer()
+			for k := 0; k*batchSize < b.N; k++ {
+				batch(history + k)
 			}
 			perUsage(b, (b.N+batchSize-1)/batchSize*batchSize, start)
 		})

@@ -10,10 +10,9 @@
 //	engine, err := billing.New(s, nil)
 //
 // [Open] creates the file if it does not exist and brings its schema to
-// [SchemaVersion] (tables STRICT and WITHOUT ROWID; see schema.go),
-// migrating a file of an earlier version in one transaction (version 2 keys
-// the usages by id first; TestMigrateFromVersion1). It refuses a file that
-// holds another application's tables, or a newer schema.
+// [SchemaVersion] (tables STRICT and WITHOUT ROWID; see schema.go). It
+// refuses a file that holds another application's tables, or a newer
+// schema.
 //
 // # Durability
 //
@@ -49,7 +48,7 @@
 // (SQLite has one writer), each with prepared statements: a row per
 // record, and one for all the ledger entries of the unit of work (a run,
 // see the schema), so a batch of 1,000 usages commits about 1,000 rows in
-// one transaction, its usage rows 64 to a statement (then 8, then 1: 15
+// one transaction, its usage rows 64 to a statement (then 8, then 1: 20
 // statements for 1,000 rows). A usage record's row binds six values: its account, id
 // and time (the keys of the table and of its index usages_at), the
 // account's version and its place in the unit of work, and one BLOB of

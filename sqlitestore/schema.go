@@ -7,16 +7,15 @@ import (
 )
 
 // SchemaVersion is the schema version this package reads and writes, kept
-// in the file's user_version. Open migrates a file of an earlier version
-// (see migrations).
-const SchemaVersion = 2
+// in the file's user_version.
+const SchemaVersion = 1
 
 // applicationID marks a file as this package's, in its header's
 // application_id ("RTCB"): Open refuses a file that holds tables of
 // another application.
 const applicationID = 0x52544342
 
-// schema is the tables at SchemaVersion. Every table is STRICT (a value of
+// schema is version 1 of the tables. Every table is STRICT (a value of
 // another type is an error, not a conversion) and WITHOUT ROWID: the rows
 // are kept in the order of their primary key, which is how they are read.
 //
@@ -110,7 +109,7 @@ CREATE TABLE usages (
 	version  INTEGER NOT NULL,
 	position INTEGER NOT NULL,
 	record   BLOB    NOT NULL, -- the rest of the usage and its receipt (see encodeUsage in codec.go)
-	PRIMARY KEY (id, account) -- the id first: a probe compares ids, and accounts only when the ids are equal
+	PRIMARY KEY (account, id)
 ) STRICT, WITHOUT ROWID;
 -- Reader.Usages: an account's usages in the order of their times, then ids.
 CREATE INDEX usages_at ON usages (account, at, id);
@@ -188,41 +187,11 @@ CREATE TABLE checkpoints (
 ) STRICT, WITHOUT ROWID;
 `
 
-// migrations[v] are the statements that bring a file from version v to
-// v+1.
-//
-// Version 2 keys the usages by id, then account (version 1: account, then
-// id). A usage's id is a probe's first comparison, which SQLite resolves
-// on the first column when it differs: keyed by account first, every
-// comparison in an account's rows went on to the second column, the slow
-// way. RecordBatch of 1,000 usages (one account) ran 8 % faster, at 9 %
-// less CPU per usage (BenchmarkRecordBatch, six interleaved runs each,
-// durable, 2026-12-07). The rows are copied, in one transaction.
-var migrations = map[int64][]string{
-	1: {
-		`CREATE TABLE usages_v2 (
-			account  TEXT    NOT NULL,
-			id       TEXT    NOT NULL,
-			at       INTEGER NOT NULL,
-			version  INTEGER NOT NULL,
-			position INTEGER NOT NULL,
-			record   BLOB    NOT NULL,
-			PRIMARY KEY (id, account)
-		) STRICT, WITHOUT ROWID`,
-		`INSERT INTO usages_v2 (account, id, at, version, position, record)
-			SELECT account, id, at, version, position, record FROM usages`,
-		`DROP TABLE usages`, // and its index
-		`ALTER TABLE usages_v2 RENAME TO usages`,
-		`CREATE INDEX usages_at ON usages (account, at, id)`,
-	},
-}
-
 // migrate brings the file's schema up to SchemaVersion in one write
 // transaction (BEGIN IMMEDIATE: one process at a time, the others wait
 // for it under the busy timeout and then find the schema made). A file
-// that is empty gets the schema; a file of an earlier version is migrated
-// (migrations); a file at SchemaVersion is left alone; a file at a later
-// version, or of another application, is refused.
+// that is empty gets the schema; a file at SchemaVersion is left alone; a
+// file at a later version, or of another application, is refused.
 func migrate(ctx context.Context, db *sql.DB) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
@@ -244,16 +213,10 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	case version == SchemaVersion:
 		return nil
 	}
-	qs := []string{schema, fmt.Sprintf(`PRAGMA application_id = %d`, applicationID)}
-	if version > 0 {
-		qs = nil
-		for v := version; v < SchemaVersion; v++ {
-			qs = append(qs, migrations[v]...)
-		}
-	}
-	for _, q := range append(qs, fmt.Sprintf(`PRAGMA user_version = %d`, SchemaVersion)) {
+	for _, q := range []string{schema, fmt.Sprintf(`PRAGMA application_id = %d`, applicationID),
+		fmt.Sprintf(`PRAGMA user_version = %d`, SchemaVersion)} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("sqlitestore: migrate from version %d to %d: %w", version, SchemaVersion, err)
+			return fmt.Errorf("sqlitestore: migrate to version %d: %w", SchemaVersion, err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
