@@ -250,7 +250,7 @@
 // first application is created ([Account].Cohort): an account opened
 // without one gets its trial (or Era 2's free minutes), its cycle and its
 // book family with its first application, by that application's creation,
-// however long before it was opened (TestCohortsByFirstApplication).
+// however long after the account was opened (TestCohortsByFirstApplication).
 //
 // An account recorded before applications existed had one switch and one
 // status. A Store migrates it to the account switch it had and one

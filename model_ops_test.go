@@ -709,9 +709,11 @@ func (r *refRun) opRefund(rt *rapid.T) {
 }
 
 // opSettleAndRefund asks for a refund of one of an account's purchases
-// after its day is settled: it moves the clock to when that day is due,
-// if it is not yet, and settles the account's due days first. Without it
-// few of opRefund's refunds are paid.
+// after its day is settled: it moves the clock to when that day would be
+// due on the daily cycle, if it is not yet, and settles the account's due
+// days first (on the monthly cycle the month is seldom due by then, and
+// the refund is refused as not yet refundable). Without it few of
+// opRefund's refunds are paid.
 func (r *refRun) opSettleAndRefund(rt *rapid.T) {
 	id := r.drawAccount(rt)
 	a := r.m.accts[id]
