@@ -134,38 +134,35 @@
 // # Performance
 //
 // Measured on a 2-core machine (AMD EPYC, Go 1.26, a local disk) on
-// 2026-12-07 at 07:07-07:10 UTC (load average about 1), usage of HD video
+// 2026-12-07 at 07:49-07:51 UTC (load average about 1), usage of HD video
 // into accounts with postpaid on and three packages, each usage a usage
 // record and a ledger entry, and a checkpoint every 64 (go test -run XXX
 // -bench 'RecordBatch|RawBatch' -benchtime 50000x; -bench 'Record$'
-// -benchtime 1000x durable, 5000x nosync, two runs at 07:05). Each batch
-// range is over six runs, interleaved with the same benchmarks built from
-// the previous release (schema 1, a statement per usage row), "before"
-// below:
+// -benchtime 1000x durable, 5000x nosync, two runs at 07:52). Sixteen runs
+// of the batch benchmarks, six of them interleaved with the same
+// benchmarks built from the previous release (a statement per usage row),
+// "before" below; a ratio is RecordBatch's time over RawBatch's in the
+// same run:
 //
 //	                                   durable (FULL)        NoSync (OFF)
-//	RecordBatch, 1,000 per batch       46,500-50,700/s       61,800-71,700/s
-//	  CPU per usage                    16.8-19.2 µs          15.5-17.6 µs
-//	RawBatch, the same rows, set-based 65,300-73,500/s       81,500-104,900/s
-//	RawBatch, a statement per row      53,000-62,100/s       66,700-81,600/s
-//	RecordBatch's time / RawBatch's    1.36-1.47 (each run)  1.25-1.53
-//	before: RecordBatch                35,300-41,700/s       40,100-46,800/s
-//	before: its time / RawBatch's      1.72-2.07             1.68-2.35
-//	Record, 1 goroutine, 100 accounts  690-780 usages/s      1,700-2,210/s
-//	Record, 16 goroutines              770-860/s             2,420-2,560/s
+//	RecordBatch, 1,000 per batch       59,600-96,900/s       71,200-124,800/s
+//	  median                           63,800/s              82,000/s
+//	  CPU per usage                    9.5-16.3 µs           9.0-15.7 µs
+//	RawBatch, the same rows, set-based 68,200-117,800/s      105,500-158,300/s
+//	ratio (median)                     1.10-1.81 (1.29)      1.23-1.86 (1.42)
+//	before: RecordBatch                49,800-63,100/s       59,200-80,400/s
+//	before: ratio (median)             1.62-2.21 (1.97)      1.77-2.31 (2.13)
+//	RecordBatchSpread (below)          29,800-40,400/s       38,100-49,000/s
+//	Record, 1 goroutine, 100 accounts  1,390-1,440 usages/s  2,540-2,890/s
+//	Record, 16 goroutines              1,800-1,910/s         3,290-3,800/s
 //
-// On this machine RecordBatch reached 50,000 durable usages/s in two runs
-// of six, and took at most 1.47 times RawBatch's time in each. Twenty
-// minutes later, the machine faster (RawBatch set-based 74,000-108,500
-// durable usages/s), six more interleaved runs gave RecordBatch
-// 63,500-86,700 durable usages/s (before: 41,700-50,400) and
-// 76,200-115,800 with NoSync, at 1.11-1.57 times RawBatch's time (median
-// 1.32; before: 1.51-2.00). The machine's speed drifts by a factor of two
-// within a day (the contract
-// floor of the repository's ../shared/bench took 660 ns per usage on
-// 2026-12-05 and 1,310 ns on 2026-12-07 in the afternoon): compare
-// interleaved runs, and the CPU per usage (cpu-µs/usage), which varies
-// less than the wall time.
+// The ratio was at most 1.5 in 11 of the 16 durable runs (9 of 16 with
+// NoSync). The machine's speed drifts by a factor of two within a day:
+// earlier that morning, slower, RecordBatch ran at 41,500-48,900 durable
+// usages/s, and RawBatch at 59,000-74,000/s; the contract floor of the
+// repository's ../shared/bench took 660 ns per usage on 2026-12-05 and
+// 1,310 ns on 2026-12-07 in the afternoon. Compare interleaved runs, and
+// the CPU per usage (cpu-µs/usage), which varies less than the wall time.
 //
 // BenchmarkRawBatch is RecordBatch's floor: the rows one RecordBatch
 // writes (read back from a file the Store wrote), written with plain SQL
@@ -173,36 +170,44 @@
 // prepared INSERT per row, with no Engine, no reads and no encoding. A
 // batch's writes go mostly to SQLite's B-trees: an insert per usage into
 // the usages table and one into its index usages_at, and one row for the
-// batch's ledger entries, their run. What brought RecordBatch from 12,600
-// durable usages/s (the first layout, under load) to the figures above,
-// each step measured against the one before in interleaved runs:
+// batch's ledger entries, their run. BenchmarkRecordBatch's ids come in
+// order into one account; BenchmarkRecordBatchSpread's are random (as the
+// session meter's hashed ids are), in batches of one of 50 accounts in
+// turn, into a file holding 200,000 such usages, so each batch's rows land
+// all over its account's part of the table and of the index. What brought
+// RecordBatch from 12,600 durable usages/s (the first layout, under load)
+// to the figures above, each step measured against the one before in
+// interleaved runs:
 //
 //   - The ledger entries of a unit of work in one row (a run), not a row
 //     each: half the rows.
 //   - A usage row as its keys and one compact record (6 values bound, not
 //     19): 31 % faster durable.
 //   - Usage rows written 64 to an INSERT (then 8, then 1), not one per
-//     statement: 18-25 % faster, 21 to 13 allocations per usage.
+//     statement: 18-25 % faster, 21 to 12 allocations per usage.
 //   - The Engine's batch allocating its operations and the unit's records
 //     once (on memstore 2,223 to 1,543 B per usage).
-//   - Schema 2: the usages keyed by id, then account. SQLite compares a
-//     key's first column on a fast path; keyed by account first, every
-//     comparison among one account's rows went on to the id, the slow way,
-//     in Prefetch's probes and in the inserts: 8 % faster, 9 % less CPU.
 //
-// Tried and not kept, each within the noise or slower: a larger page cache
-// (64 MiB) or page size (16 KiB), mmap for the readers, temp_store in
-// memory, the time index as the table's key (19,800-23,800/s), statements
-// of 256 rows instead of 64, and Prefetch's ids as IN lists of 64
-// parameters instead of one JSON array (16,000 instructions per usage in
-// callgrind against 13,000: SQLite builds an index of each list). In a CPU
-// profile of RecordBatch with NoSync, the usage rows' inserts take 33 %,
-// Prefetch (one probe of the usages' key per usage; the reader's page
-// cache starts empty in every unit of work, as SQLite drops it when
+// Tried and not kept: keying the usages by id, then account. SQLite
+// compares a key's first column on a fast path, and BenchmarkRecordBatch
+// went 8 % faster; but one account's rows then spread over the whole
+// table, and BenchmarkRecordBatchSpread went 3.4 times slower
+// (16,200-16,900 usages/s with NoSync, against 44,400-57,100/s). Within
+// the noise or slower: a larger page cache (64 MiB) or page size (16 KiB),
+// mmap for the readers, temp_store in memory, the time index as the
+// table's key (19,800-23,800/s), statements of 256 rows instead of 64, and
+// Prefetch's ids as IN lists of 64 parameters instead of one JSON array
+// (16,000 instructions per usage in callgrind against 13,000: SQLite
+// builds an index of each list). Holding the write transaction while fn
+// runs, so that its reads use the writer's page cache, breaks the Store
+// contract (a unit of work of another account would wait for fn). In a
+// CPU profile of RecordBatch with NoSync, the usage rows' inserts take
+// 33 %, Prefetch (one probe of the usages' key per usage; the reader's
+// page cache starts empty in every unit of work, as SQLite drops it when
 // another connection wrote) 15 %, the commit (the WAL's writes) 9 %, the
 // garbage collector 9 % and the Engine 9 %.
 //
-// A Record is a read transaction and a write transaction, about 0.6 to
+// A Record is a read transaction and a write transaction, about 0.4 to
 // 1 ms of CPU, most of it in SQLite (its statements, and the commit's
 // pages written to the WAL), and a durable one waits for its fsync too
 // (most of the spread of the durable figures above); with NoSync, 16
