@@ -31,8 +31,7 @@ import (
 // value is an empty Store.
 type Store struct {
 	accounts sync.Map   // account id → *account
-	mu       sync.Mutex // guards the refs of accounts that do not exist, and ids
-	ids      []string   // of the accounts that exist (Accounts sorts them)
+	mu       sync.Mutex // guards the refs of accounts that do not exist
 }
 
 var (
@@ -115,22 +114,11 @@ func (s *Store) Update(ctx context.Context, id string, fn func(billing.Reader) (
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	existed := a.exists.Load()
-	if err := a.apply(id, &ch); err != nil {
-		return err
-	}
-	if !existed && a.exists.Load() {
-		s.mu.Lock()
-		s.ids = append(s.ids, id)
-		s.mu.Unlock()
-	}
-	return nil
+	return a.apply(id, &ch)
 }
 
-// Accounts implements billing.AccountLister. Each call sorts the ids
-// (pattern-defeating quicksort: linear when they are sorted already, as
-// after the first call unless accounts were created since), then finds its
-// page by binary search.
+// Accounts implements billing.AccountLister. Each call collects and sorts
+// the ids of the accounts after after: a page costs a walk of them all.
 func (s *Store) Accounts(ctx context.Context, after string, limit int) ([]string, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -138,18 +126,15 @@ func (s *Store) Accounts(ctx context.Context, after string, limit int) ([]string
 	if limit <= 0 {
 		return nil, fmt.Errorf("memstore: accounts: limit %d is not positive", limit)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	slices.Sort(s.ids)
-	i, found := slices.BinarySearch(s.ids, after)
-	if found {
-		i++
-	}
-	end := len(s.ids)
-	if limit < end-i {
-		end = i + limit // not i+limit first: it overflows for a limit near math.MaxInt
-	}
-	return slices.Clone(s.ids[i:end]), nil
+	var ids []string
+	s.accounts.Range(func(id, a any) bool {
+		if id.(string) > after && a.(*account).exists.Load() {
+			ids = append(ids, id.(string))
+		}
+		return true
+	})
+	slices.Sort(ids)
+	return ids[:min(limit, len(ids))], nil
 }
 
 // View implements billing.Store.
@@ -222,7 +207,7 @@ func (a *account) apply(id string, ch *billing.Changes) error {
 		a.bills = slices.Insert(a.bills, i, b)
 	}
 	for _, c := range ch.Checkpoints {
-		c.Balances, c.Meters, c.Usages, c.Apps = slices.Clone(c.Balances), slices.Clone(c.Meters), slices.Clone(c.Usages), slices.Clone(c.Apps)
+		unshareCheckpoint(&c)
 		if i, found := a.mark(c.Key); found {
 			a.marks[i] = c
 		} else {
@@ -255,6 +240,11 @@ func unshare(a *billing.Account) {
 	for i := range a.Arrears {
 		a.Arrears[i].Refs = slices.Clone(a.Arrears[i].Refs)
 	}
+}
+
+// unshareCheckpoint gives c copies of its slices.
+func unshareCheckpoint(c *billing.Checkpoint) {
+	c.Balances, c.Meters, c.Usages, c.Apps = slices.Clone(c.Balances), slices.Clone(c.Meters), slices.Clone(c.Usages), slices.Clone(c.Apps)
 }
 
 // checkKeys returns an error wrapping ErrExists if the Changes hold a usage
@@ -473,7 +463,7 @@ func (r *reader) Checkpoints(at billing.OpKey, fn func(billing.Checkpoint) bool)
 		i--
 	}
 	for _, c := range r.a.marks[i:] {
-		c.Balances, c.Meters, c.Usages, c.Apps = slices.Clone(c.Balances), slices.Clone(c.Meters), slices.Clone(c.Usages), slices.Clone(c.Apps)
+		unshareCheckpoint(&c)
 		if !fn(c) {
 			break
 		}
